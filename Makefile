@@ -1,0 +1,31 @@
+# The two commands a person needs: `make run` and `make test`. Each sets itself up.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench serve clean setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	bash scripts/bootstrap.sh "$(VENV)"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/imageshelf $(ARGS)
+
+serve: $(STAMP)
+	$(VENV)/bin/imageshelf serve $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check app server tests benchmarks
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check app server tests benchmarks
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

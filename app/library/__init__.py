@@ -1,0 +1,49 @@
+"""The Imageshelf core: the image library as a folder of files plus a SQLite database.
+
+It imports neither Qt nor Flask; the GUI and the server are both thin faces over
+``Library``."""
+
+from .errors import (
+    Duplicate,
+    Gone,
+    InvalidAltText,
+    InvalidFolder,
+    InvalidInput,
+    LibraryError,
+    LibraryLocked,
+    MalformedImage,
+    NotFound,
+    StorageError,
+    TooLarge,
+    TooManyPixels,
+    UnsupportedFormat,
+)
+from .events import Event, EventKind
+from .library import Library
+from .queries import ALL_FOLDERS, Sort
+from .records import FolderInfo, ImageRecord, Page, rfc3339
+
+__all__ = [
+    "ALL_FOLDERS",
+    "Duplicate",
+    "Event",
+    "EventKind",
+    "FolderInfo",
+    "Gone",
+    "ImageRecord",
+    "InvalidAltText",
+    "InvalidFolder",
+    "InvalidInput",
+    "Library",
+    "LibraryError",
+    "LibraryLocked",
+    "MalformedImage",
+    "NotFound",
+    "Page",
+    "Sort",
+    "StorageError",
+    "TooLarge",
+    "TooManyPixels",
+    "UnsupportedFormat",
+    "rfc3339",
+]

@@ -1,0 +1,81 @@
+"""The one exception family the core raises for anything a user or client can cause.
+
+Each error carries a machine code (used by the API's JSON errors and by tests) and a
+message a person can act on. The server maps codes to HTTP statuses; the GUI shows the
+message as a notice.
+"""
+
+from __future__ import annotations
+
+
+class LibraryError(Exception):
+    """Base of every domain error. ``code`` is stable; ``message`` is for people."""
+
+    code = "library_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(LibraryError):
+    """Something the caller sent breaks a rule (bad folder, bad alt text, ...)."""
+
+    code = "invalid_input"
+
+
+class UnsupportedFormat(InvalidInput):
+    code = "unsupported_format"
+
+
+class MalformedImage(InvalidInput):
+    code = "malformed_image"
+
+
+class TooManyPixels(InvalidInput):
+    code = "too_many_pixels"
+
+
+class InvalidFolder(InvalidInput):
+    code = "invalid_folder"
+
+
+class InvalidAltText(InvalidInput):
+    code = "invalid_alt_text"
+
+
+class TooLarge(LibraryError):
+    code = "too_large"
+
+
+class NotFound(LibraryError):
+    code = "not_found"
+
+
+class Gone(LibraryError):
+    code = "gone"
+
+
+class LibraryLocked(LibraryError):
+    """Another process has the library open for writing."""
+
+    code = "library_locked"
+
+
+class StorageError(LibraryError):
+    """The disk refused: full, read-only, permission denied. Nothing was half-written."""
+
+    code = "storage_error"
+
+
+class Duplicate(LibraryError):
+    """The same bytes are already in the library (only where the caller asked to refuse)."""
+
+    code = "duplicate"
+
+    def __init__(self, message: str, existing_id: str) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id

@@ -1,0 +1,147 @@
+"""Everything Pillow does for the library: detect the real format from the bytes, prove the
+image decodes completely, measure it, and make its thumbnail — in one decode where the
+format allows (a JPEG is validated while being decoded at reduced scale)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from . import rules
+from .errors import MalformedImage, TooManyPixels, UnsupportedFormat
+
+# Never accept a partial image; our own pixel check runs before any decode, and Pillow's
+# bomb guard stays on (at twice our limit it raises) as a second line of defence.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+Image.MAX_IMAGE_PIXELS = rules.MAX_PIXELS
+
+THUMBNAIL_JPEG_QUALITY = 85
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: rules.ImageFormat
+    width: int
+    height: int
+    thumbnail: bytes
+    thumbnail_type: str  # "image/jpeg" or "image/png"
+
+
+def _sniff(fp: BinaryIO) -> str:
+    """Human name of a well-known non-accepted format, for a clearer refusal."""
+    fp.seek(0)
+    head = fp.read(64)
+    if not head:
+        return "an empty file"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if head.startswith(b"BM"):
+        return "a BMP image"
+    stripped = head.lstrip()
+    if stripped.startswith((b"<?xml", b"<svg", b"<!DOCTYPE svg")):
+        return "an SVG drawing"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "a TIFF image"
+    if head[4:12] in (b"ftypheic", b"ftypavif", b"ftypmif1", b"ftypheix"):
+        return "a HEIC/AVIF image"
+    return "not an image this library accepts"
+
+
+def inspect(fp: BinaryIO) -> ImageInfo:
+    """Validates the image in ``fp`` completely and returns its facts and thumbnail.
+
+    Raises ``UnsupportedFormat``, ``MalformedImage`` or ``TooManyPixels``.
+    """
+    fp.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(fp, formats=rules.PILLOW_FORMATS)
+    except UnidentifiedImageError:
+        what = _sniff(fp)
+        raise UnsupportedFormat(
+            f"This file is {what}; upload a {rules.HUMAN_FORMAT_LIST} image."
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise TooManyPixels(
+            f"The image has more than {rules.MAX_PIXELS // 1_000_000} megapixels."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise MalformedImage(f"The image could not be read: {exc}.") from None
+    with img:
+        fmt = rules.FORMAT_BY_PILLOW_NAME.get(img.format or "")
+        if fmt is None:
+            raise UnsupportedFormat(f"Upload a {rules.HUMAN_FORMAT_LIST} image.")
+        width, height = img.size
+        if width <= 0 or height <= 0:
+            raise MalformedImage("The image has no pixels.")
+        if width * height > rules.MAX_PIXELS:
+            raise TooManyPixels(
+                f"The image is {width}×{height} ({width * height / 1e6:.0f} megapixels); "
+                f"at most {rules.MAX_PIXELS // 1_000_000} megapixels are accepted."
+            )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                thumb, thumb_type, oriented = _thumbnail_and_validate(img)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise TooManyPixels("The image has too many pixels to decode.") from None
+        except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+            raise MalformedImage(
+                f"The image is damaged or incomplete and cannot be decoded ({exc})."
+            ) from None
+    return ImageInfo(fmt, oriented[0], oriented[1], thumb, thumb_type)
+
+
+def _thumbnail_and_validate(img: Image.Image) -> tuple[bytes, str, tuple[int, int]]:
+    orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "MPO", "WEBP") else 1
+    width, height = img.size  # before draft() changes it
+    if img.format in ("JPEG", "MPO"):
+        # Decode at the smallest DCT scale that still covers the box: this decode reads
+        # every byte of entropy data, so a truncated JPEG still fails here.
+        img.draft(img.mode if img.mode in ("L", "RGB") else "RGB", rules.THUMBNAIL_BOX)
+    img.load()
+    n_frames = getattr(img, "n_frames", 1)
+    first = img.copy() if n_frames > 1 else img
+    # Animations: every frame must decode; the thumbnail is the first.
+    for index in range(1, n_frames):
+        img.seek(index)
+        img.load()
+    if orientation != 1:
+        first = ImageOps.exif_transpose(first)
+    shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
+    return (*render_thumbnail(first), shown)
+
+
+def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
+    """Fits ``img`` within the thumbnail box (never enlarged): PNG where it has
+    transparency, JPEG where it is opaque. ``img`` may be changed."""
+    may_have_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or ("transparency" in img.info)
+    if may_have_alpha:
+        work = img.convert("RGBA")
+    elif img.mode in ("RGB", "L"):
+        work = img
+    else:
+        work = img.convert("RGB")
+    if work.width > rules.THUMBNAIL_BOX[0] or work.height > rules.THUMBNAIL_BOX[1]:
+        work.thumbnail(rules.THUMBNAIL_BOX, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    # An alpha channel that is opaque everywhere is no transparency: checked on the small
+    # image, where it costs nothing.
+    if work.mode == "RGBA" and work.getextrema()[3][0] == 255:
+        work = work.convert("RGB")
+    out = io.BytesIO()
+    if work.mode == "RGBA":
+        work.save(out, "PNG", compress_level=6)
+        return out.getvalue(), "image/png"
+    work.save(out, "JPEG", quality=THUMBNAIL_JPEG_QUALITY)
+    return out.getvalue(), "image/jpeg"
+
+
+def inspect_path(path: Path) -> ImageInfo:
+    with open(path, "rb") as fp:
+        return inspect(fp)

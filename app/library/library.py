@@ -1,0 +1,520 @@
+"""``Library``: the one service object the GUI, the server and the watcher call.
+
+Thread-safe: reads run concurrently (SQLite WAL); writes are serialised by one lock so
+that a file placed on disk and its row are committed together, before anyone else — the
+watcher included — looks. Every write follows the same order: bytes into ``tmp/``, hash,
+validate, fsync, place under a name that cannot clobber, commit, announce."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Connection, Engine, text
+
+from . import files, imaging, queries, rules
+from .db import make_engine, migrate
+from .errors import Duplicate, Gone, InvalidInput, LibraryError, MalformedImage, NotFound
+from .events import Event, EventBus, EventKind, Listener
+from .lock import ProcessLock
+from .queries import ALL_FOLDERS, Filter, Sort
+from .records import FolderInfo, ImageRecord, Page, folder_to_db, now_us
+from .thumbnails import Thumbnail, ThumbnailCache
+
+log = logging.getLogger(__name__)
+
+META_DIR = ".imageshelf"
+TOKEN_FILE = "api-token"
+_UNSET: object = object()
+PENDING_SEP = "\x1f"
+
+
+class Library:
+    """Open with ``Library.open(path)``; close with ``close()`` (or use ``with``)."""
+
+    def __init__(self, root: Path, engine: Engine, lock: ProcessLock) -> None:
+        self.root = root
+        self.meta = root / META_DIR
+        self.tmp_dir = self.meta / "tmp"
+        self.engine = engine
+        self.thumbnails = ThumbnailCache(self.meta / "thumbs")
+        self.events = EventBus()
+        self._lock = lock
+        self._write_lock = threading.RLock()
+        self._closed = False
+
+    # --- opening and closing -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, reconcile: bool = True) -> Library:
+        """Creates or opens the library folder at ``path``.
+
+        Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
+        the folder cannot be created or written."""
+        root = Path(path).expanduser().resolve()
+        meta = root / META_DIR
+        with files.disk_errors(f"open the library at {root}"):
+            for d in (root, meta, meta / "thumbs", meta / "tmp"):
+                d.mkdir(parents=True, exist_ok=True)
+        lock = ProcessLock(meta / "lock")
+        lock.acquire()
+        engine = None
+        try:
+            engine = make_engine(meta / "library.db")
+            migrate(engine)
+            lib = cls(root, engine, lock)
+            lib._clear_tmp()
+            if reconcile:
+                lib.reconcile()
+        except BaseException:
+            if engine is not None:
+                engine.dispose()
+            lock.release()
+            raise
+        return lib
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        with self._write_lock:
+            self._closed = True
+            self.engine.dispose()
+            self._lock.release()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Calls ``listener(event)`` after every committed change, on the thread that made
+        it. Returns a function that unsubscribes."""
+        return self.events.subscribe(listener)
+
+    # --- internals shared by writers -----------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._write_lock:
+            if self._closed:
+                raise LibraryError("The library is closed.")
+            with self.engine.begin() as conn:
+                yield conn
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def path_of(self, folder: str | None, filename: str) -> Path:
+        return self.root / folder / filename if folder else self.root / filename
+
+    def folder_path(self, folder: str | None) -> Path:
+        return self.root / folder if folder else self.root
+
+    def _clear_tmp(self) -> None:
+        for leftover in self.tmp_dir.iterdir():
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+
+    @staticmethod
+    def _row(conn: Connection, image_id: str) -> ImageRecord | None:
+        row = conn.execute(text("SELECT * FROM images WHERE id = :id"), {"id": image_id}).first()
+        return ImageRecord.from_row(row) if row else None
+
+    @staticmethod
+    def _is_tombstoned(conn: Connection, image_id: str) -> bool:
+        return (
+            conn.execute(text("SELECT 1 FROM tombstones WHERE id = :id"), {"id": image_id}).first()
+            is not None
+        )
+
+    def _require(self, conn: Connection, image_id: str) -> ImageRecord:
+        if not isinstance(image_id, str) or not rules.is_image_id(image_id):
+            raise NotFound(f"There is no image with id {image_id!r}.")
+        record = self._row(conn, image_id)
+        if record is not None:
+            return record
+        if self._is_tombstoned(conn, image_id):
+            raise Gone(f"The image {image_id} was deleted.")
+        raise NotFound(f"There is no image with id {image_id}.")
+
+    # --- reading -------------------------------------------------------------------------
+
+    def get(self, image_id: str) -> ImageRecord:
+        """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one."""
+        with self._read() as conn:
+            return self._require(conn, image_id)
+
+    def find_by_hash(self, sha256: str) -> list[ImageRecord]:
+        with self._read() as conn:
+            rows = conn.execute(text("SELECT * FROM images WHERE sha256 = :h"), {"h": sha256})
+            return [ImageRecord.from_row(r) for r in rows]
+
+    def list(
+        self,
+        *,
+        folder: object = ALL_FOLDERS,
+        search: str | None = None,
+        undescribed: bool = False,
+        page: int = 1,
+        page_size: int = rules.DEFAULT_PAGE_SIZE,
+        sort: Sort | str = Sort.NEWEST,
+    ) -> Page:
+        """A page of images, newest first by default, stable across pages.
+
+        ``folder``: ``ALL_FOLDERS`` (default), ``None``/``""`` for the root only, or a
+        folder path. ``search``: literal, case-insensitive substring of filename,
+        original filename or alt text. ``undescribed``: only images whose alt text is
+        ``None``."""
+        rules.check_page(page, page_size)
+        if folder is not ALL_FOLDERS:
+            folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
+        if search is not None and not isinstance(search, str):
+            raise InvalidInput("search must be text.")
+        flt = Filter(folder=folder, search=search or None, undescribed=undescribed)
+        sort = Sort(sort)
+        with self._read() as conn:
+            total = queries.count(conn, flt)
+            offset = (page - 1) * page_size
+            items = queries.page(conn, flt, offset, page_size, sort) if offset < total else []
+        return Page(items=items, total=total, page=page, page_size=page_size)
+
+    def count(self, *, folder: object = ALL_FOLDERS, undescribed: bool = False) -> int:
+        if folder is not ALL_FOLDERS:
+            folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
+        with self._read() as conn:
+            return queries.count(conn, Filter(folder=folder, undescribed=undescribed))
+
+    def folders(self) -> list[str]:
+        """Folders in use (holding at least one image), sorted; the root not included."""
+        return [f.path for f in self.folder_counts()]
+
+    def folder_counts(self) -> list[FolderInfo]:
+        with self._read() as conn:
+            rows = conn.execute(
+                text("SELECT folder, count FROM folder_counts WHERE folder != '' ORDER BY folder")
+            )
+            return [FolderInfo(r.folder, r.count) for r in rows]
+
+    def original_path(self, image_id: str) -> tuple[ImageRecord, Path]:
+        """The record and the path of its original, for streaming."""
+        record = self.get(image_id)
+        return record, self.path_of(record.folder, record.filename)
+
+    def open_original(self, image_id: str) -> tuple[ImageRecord, BinaryIO]:
+        record, path = self.original_path(image_id)
+        try:
+            return record, open(path, "rb")
+        except FileNotFoundError:
+            raise NotFound(
+                f"The file of image {image_id} is missing from the library folder."
+            ) from None
+
+    def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
+        """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""
+        record, path = self.original_path(image_id)
+
+        def build() -> tuple[bytes, str]:
+            try:
+                info = imaging.inspect_path(path)
+            except FileNotFoundError:
+                raise NotFound(f"The file of image {image_id} is missing.") from None
+            return info.thumbnail, info.thumbnail_type
+
+        return record, self.thumbnails.get_or_build(record.sha256, build)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def add(
+        self,
+        stream: BinaryIO,
+        original_filename: str | None,
+        alt_text: str | None = None,
+        folder: str | None = None,
+        *,
+        allow_duplicate: bool = True,
+    ) -> ImageRecord:
+        """Adds one image from ``stream``; returns it once it is durably on disk and
+        committed. Nothing is left behind when it raises."""
+        folder = rules.normalize_folder(folder)
+        alt_text = rules.normalize_alt_text(alt_text)
+        original = rules.clean_original_filename(original_filename)
+        tmp, size, sha = files.stream_to_tmp(stream, self.tmp_dir, rules.MAX_UPLOAD_BYTES)
+        try:
+            if size == 0:
+                raise MalformedImage("The file is empty.")
+            if not allow_duplicate:
+                existing = self.find_by_hash(sha)
+                if existing:
+                    raise Duplicate(
+                        f"The same image is already in the library as {existing[0].relpath}.",
+                        existing[0].id,
+                    )
+            info = imaging.inspect_path(tmp)
+            with files.disk_errors("save the thumbnail"):
+                self.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
+            record = self._commit_new(tmp, sha, size, info, original, alt_text, folder)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.events.emit(Event(EventKind.ADDED, record.id, record))
+        return record
+
+    def _commit_new(
+        self,
+        tmp: Path,
+        sha: str,
+        size: int,
+        info: imaging.ImageInfo,
+        original: str,
+        alt_text: str | None,
+        folder: str | None,
+    ) -> ImageRecord:
+        with self._write_lock:
+            created_dirs: list[Path] = []
+            placed: Path | None = None
+            try:
+                with files.disk_errors("save the image"):
+                    if folder:
+                        created_dirs = files.make_folder(self.root, folder)
+                    dest_dir = self.folder_path(folder)
+                    name = files.place(
+                        tmp, dest_dir, rules.candidate_filenames(original, info.format)
+                    )
+                    placed = dest_dir / name
+                    mtime_ns = placed.stat().st_mtime_ns
+                now = now_us()
+                image_id = rules.new_image_id()
+                with self._write() as conn:
+                    conn.execute(
+                        text(
+                            "INSERT INTO images (id, folder, filename, original_filename, "
+                            "content_type, size, width, height, sha256, mtime_ns, alt_text, "
+                            "search_text, created_at, updated_at) VALUES (:id, :folder, "
+                            ":filename, :original, :ctype, :size, :w, :h, :sha, :mtime, :alt, "
+                            ":search, :now, :now)"
+                        ),
+                        {
+                            "id": image_id,
+                            "folder": folder_to_db(folder),
+                            "filename": name,
+                            "original": original,
+                            "ctype": info.format.content_type,
+                            "size": size,
+                            "w": info.width,
+                            "h": info.height,
+                            "sha": sha,
+                            "mtime": mtime_ns,
+                            "alt": alt_text,
+                            "search": queries.search_text(name, original, alt_text),
+                            "now": now,
+                        },
+                    )
+                    record = self._row(conn, image_id)
+                    assert record is not None
+                return record
+            except BaseException:
+                if placed is not None:
+                    placed.unlink(missing_ok=True)
+                for d in reversed(created_dirs):
+                    with contextlib.suppress(OSError):
+                        d.rmdir()
+                raise
+
+    def update(
+        self, image_id: str, *, alt_text: object = _UNSET, folder: object = _UNSET
+    ) -> ImageRecord:
+        """Changes alt text and/or folder (a folder change moves the file on disk)."""
+        new_alt = _UNSET if alt_text is _UNSET else rules.normalize_alt_text(alt_text)
+        new_folder = (
+            _UNSET if folder is _UNSET else rules.normalize_folder(folder)  # type: ignore[arg-type]
+        )
+        with self._write_lock:
+            with self._read() as conn:
+                before = self._require(conn, image_id)
+            after = before
+            if new_folder is not _UNSET and new_folder != before.folder:
+                after = self._move(before, new_folder)  # type: ignore[arg-type]
+            if new_alt is not _UNSET and new_alt != after.alt_text:
+                with self._write() as conn:
+                    conn.execute(
+                        text(
+                            "UPDATE images SET alt_text = :alt, search_text = :search, "
+                            "updated_at = :now WHERE id = :id"
+                        ),
+                        {
+                            "alt": new_alt,
+                            "search": queries.search_text(
+                                after.filename,
+                                after.original_filename,
+                                new_alt,  # type: ignore[arg-type]
+                            ),
+                            "now": max(now_us(), after.updated_at_us + 1),
+                            "id": image_id,
+                        },
+                    )
+                    after = self._row(conn, image_id)  # type: ignore[assignment]
+        assert after is not None
+        if after != before:
+            self.events.emit(Event(EventKind.UPDATED, image_id, after, before))
+        return after
+
+    def update_many(self, image_ids: list[str], *, folder: object) -> list[ImageRecord]:
+        """Moves several images; stops at the first that fails, keeping those done."""
+        return [self.update(i, folder=folder) for i in image_ids]
+
+    def _move(self, record: ImageRecord, folder: str | None) -> ImageRecord:
+        """Moves the file, crash-safely: the destination is recorded as an intent first,
+        so a kill between the link and the commit is finished or undone at next open."""
+        src = self.path_of(record.folder, record.filename)
+        fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
+        created_dirs: list[Path] = []
+        with files.disk_errors("move the image"):
+            if not src.exists():
+                raise NotFound(f"The file of image {record.id} is missing from the library.")
+            if folder:
+                created_dirs = files.make_folder(self.root, folder)
+            dest_dir = self.folder_path(folder)
+            # Keep the name where it is free; suffix it where the folder has one already.
+            stem_source = record.filename
+            placed: Path | None = None
+            try:
+                for name in rules.candidate_filenames(stem_source, fmt):
+                    candidate = dest_dir / name
+                    with self._write() as conn:
+                        conn.execute(
+                            text("UPDATE images SET pending_path = :p WHERE id = :id"),
+                            {"p": folder_to_db(folder) + PENDING_SEP + name, "id": record.id},
+                        )
+                    try:
+                        os.link(src, candidate)
+                    except FileExistsError:
+                        continue
+                    placed = candidate
+                    break
+                files.fsync_dir(dest_dir)
+                assert placed is not None
+                with self._write() as conn:
+                    conn.execute(
+                        text(
+                            "UPDATE images SET folder = :folder, filename = :name, "
+                            "search_text = :search, pending_path = NULL, updated_at = :now "
+                            "WHERE id = :id"
+                        ),
+                        {
+                            "folder": folder_to_db(folder),
+                            "name": placed.name,
+                            "search": queries.search_text(
+                                placed.name, record.original_filename, record.alt_text
+                            ),
+                            "now": max(now_us(), record.updated_at_us + 1),
+                            "id": record.id,
+                        },
+                    )
+                    moved = self._row(conn, record.id)
+            except BaseException:
+                if placed is not None:
+                    placed.unlink(missing_ok=True)
+                for d in reversed(created_dirs):
+                    with contextlib.suppress(OSError):
+                        d.rmdir()
+                with contextlib.suppress(Exception), self._write() as conn:
+                    conn.execute(
+                        text("UPDATE images SET pending_path = NULL WHERE id = :id"),
+                        {"id": record.id},
+                    )
+                raise
+            src.unlink(missing_ok=True)
+            files.fsync_dir(src.parent)
+            if record.folder:
+                files.remove_empty_folders(self.root, record.folder)
+        assert moved is not None
+        return moved
+
+    def delete(self, image_id: str) -> None:
+        """Removes the image's file from the library and keeps its id as a tombstone."""
+        with self._write_lock:
+            with self._read() as conn:
+                record = self._require(conn, image_id)
+            src = self.path_of(record.folder, record.filename)
+            # Out of the folder first: a kill before the commit leaves a row whose file is
+            # gone, which the next open tombstones — never a deleted image coming back.
+            parked = self.tmp_dir / f"deleting-{record.id}"
+            with files.disk_errors("delete the image"):
+                try:
+                    os.replace(src, parked)
+                except FileNotFoundError:
+                    parked = None  # type: ignore[assignment]
+            try:
+                self._tombstone(record.id)
+            except BaseException:
+                if parked is not None:
+                    with contextlib.suppress(OSError):
+                        os.replace(parked, src)
+                raise
+            if parked is not None:
+                parked.unlink(missing_ok=True)
+            if record.folder:
+                files.remove_empty_folders(self.root, record.folder)
+        self._forget_thumbnail_if_unused(record.sha256)
+        self.events.emit(Event(EventKind.DELETED, image_id, None, record))
+
+    def _tombstone(self, image_id: str) -> None:
+        with self._write() as conn:
+            conn.execute(text("DELETE FROM images WHERE id = :id"), {"id": image_id})
+            conn.execute(
+                text("INSERT OR REPLACE INTO tombstones (id, deleted_at) VALUES (:id, :now)"),
+                {"id": image_id, "now": now_us()},
+            )
+
+    def _forget_thumbnail_if_unused(self, sha256: str) -> None:
+        if not self.find_by_hash(sha256):
+            self.thumbnails.discard(sha256)
+
+    # --- the API token -------------------------------------------------------------------
+
+    def api_token(self) -> str:
+        """The bearer token kept in the library (made on first use, owner-only)."""
+        path = self.meta / TOKEN_FILE
+        with self._write_lock:
+            try:
+                token = path.read_text().strip()
+                if token:
+                    return token
+            except FileNotFoundError:
+                pass
+            return self.regenerate_api_token()
+
+    def regenerate_api_token(self) -> str:
+        token = secrets.token_urlsafe(32)
+        path = self.meta / TOKEN_FILE
+        with self._write_lock, files.disk_errors("save the API token"):
+            old_umask = os.umask(0o077)
+            try:
+                files.write_atomic(path, token.encode())
+            finally:
+                os.umask(old_umask)
+            os.chmod(path, 0o600)
+        return token
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    def reconcile(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Brings the database in line with the folder (see ``reconcile.py``)."""
+        from .reconcile import Reconciler
+
+        Reconciler(self).run(progress)

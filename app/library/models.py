@@ -1,0 +1,75 @@
+"""The database schema, SQLAlchemy 2 style. Alembic migrations create and evolve it.
+
+Times are integers (microseconds since the epoch, UTC): cheap to index and sort, and
+formatted as RFC 3339 only at the edge. The root folder is stored as ``""`` so that
+``(folder, filename)`` can be unique and indexed; the public API shows it as ``None``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ImageRow(Base):
+    __tablename__ = "images"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    folder: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(Text)
+    original_filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Case-folded filename, original name and alt text, for literal substring search.
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    # Write-ahead intent of a move in flight: "folder\x1ffilename" of the destination.
+    pending_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("folder", "filename", name="uq_images_path"),
+        Index("ix_images_order", "created_at", "id"),
+        Index("ix_images_folder_order", "folder", "created_at", "id"),
+        Index("ix_images_sha256", "sha256"),
+    )
+
+
+class Tombstone(Base):
+    """A deleted id, kept so the proxy can answer 410 Gone rather than 404."""
+
+    __tablename__ = "tombstones"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deleted_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class FolderCount(Base):
+    """Images per folder, kept by triggers so folders() never scans the images table."""
+
+    __tablename__ = "folder_counts"
+
+    folder: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class IgnoredFile(Base):
+    """A file in the folder that is not an acceptable image, remembered by size and mtime
+    so reconciliation neither re-reads nor re-reports it until it changes."""
+
+    __tablename__ = "ignored_files"
+
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,420 @@
+"""Folder and database brought back into agreement: after a crash, after changes made
+while the library was closed, and (for a few paths at a time) by the watcher.
+
+Cheap first: a file whose size and mtime match its row is trusted without reading it.
+Only files that are new or changed are hashed, and a new file whose hash matches a row
+whose file went missing is that image moved, so it keeps its id and alt text."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from . import files, imaging, queries, rules
+from .errors import LibraryError
+from .events import Event, EventKind
+from .records import folder_from_db, folder_to_db, now_us
+
+if TYPE_CHECKING:
+    from .library import Library
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DiskFile:
+    relpath: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def folder(self) -> str | None:
+        return self.relpath.rsplit("/", 1)[0] if "/" in self.relpath else None
+
+    @property
+    def filename(self) -> str:
+        return self.relpath.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownRow:
+    id: str
+    relpath: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def split(relpath: str) -> tuple[str | None, str]:
+    if "/" in relpath:
+        folder, name = relpath.rsplit("/", 1)
+        return folder, name
+    return None, relpath
+
+
+def _in_scope(relpath: str, scope: list[str] | None) -> bool:
+    if scope is None:
+        return True
+    return any(relpath == s or relpath.startswith(s + "/") or s == "" for s in scope)
+
+
+class Reconciler:
+    def __init__(self, library: Library) -> None:
+        self.lib = library
+
+    # --- what is where -------------------------------------------------------------------
+
+    def scan_disk(self, scope: list[str] | None = None) -> dict[str, DiskFile]:
+        """Every candidate image file under the library (or under ``scope``)."""
+        found: dict[str, DiskFile] = {}
+        starts = [""] if scope is None else scope
+        for start in starts:
+            base = self.lib.root / start if start else self.lib.root
+            if base.is_file():
+                self._consider_file(start, base, found)
+            elif base.is_dir():
+                self._walk(start, base, found)
+        return found
+
+    def _walk(self, rel: str, path: Path, found: dict[str, DiskFile]) -> None:
+        if rel and not rules.is_valid_folder(rel):
+            return  # hidden, too deep or badly named folders are not part of the library
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != ".imageshelf":
+                        self._walk(child, Path(entry.path), found)
+                elif entry.is_file(follow_symlinks=False) and rules.is_adoptable_filename(
+                    entry.name
+                ):
+                    st = entry.stat(follow_symlinks=False)
+                    found[child] = DiskFile(child, st.st_size, st.st_mtime_ns)
+            except OSError:
+                continue
+
+    def _consider_file(self, rel: str, path: Path, found: dict[str, DiskFile]) -> None:
+        folder, name = split(rel)
+        if folder is not None and not rules.is_valid_folder(folder):
+            return
+        if not rules.is_adoptable_filename(name) or path.is_symlink():
+            return
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            found[rel] = DiskFile(rel, st.st_size, st.st_mtime_ns)
+
+    def known_rows(self, scope: list[str] | None = None) -> dict[str, KnownRow]:
+        with self.lib.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, folder, filename, size, mtime_ns, sha256 FROM images")
+            )
+            out: dict[str, KnownRow] = {}
+            for r in rows:
+                rel = f"{r.folder}/{r.filename}" if r.folder else r.filename
+                if _in_scope(rel, scope):
+                    out[rel] = KnownRow(r.id, rel, r.size, r.mtime_ns, r.sha256)
+            return out
+
+    def ignored(self) -> dict[str, tuple[int, int]]:
+        with self.lib.engine.connect() as conn:
+            return {
+                r.path: (r.size, r.mtime_ns)
+                for r in conn.execute(text("SELECT path, size, mtime_ns FROM ignored_files"))
+            }
+
+    # --- the run -------------------------------------------------------------------------
+
+    def run(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        scope: list[str] | None = None,
+        source: str = "disk",
+    ) -> int:
+        """Reconciles everything (or ``scope``: relative paths of files or folders).
+        Returns how many images changed."""
+        self._finish_pending_moves()
+        disk = self.scan_disk(scope)
+        rows = self.known_rows(scope)
+        ignored = self.ignored()
+
+        missing = [row for rel, row in rows.items() if rel not in disk]
+        changed = [
+            (rows[rel], f)
+            for rel, f in disk.items()
+            if rel in rows and (rows[rel].size, rows[rel].mtime_ns) != (f.size, f.mtime_ns)
+        ]
+        unknown = [
+            f
+            for rel, f in disk.items()
+            if rel not in rows and ignored.get(rel) != (f.size, f.mtime_ns)
+        ]
+        total = len(changed) + len(unknown) + len(missing)
+        done = 0
+        changes = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
+        if progress is not None:
+            progress(0, total)
+
+        for row, f in changed:
+            changes += self._refresh(row, f, source)
+            tick()
+
+        # Hash the new files in parallel (hashlib and Pillow release the GIL).
+        missing_by_hash: dict[str, list[KnownRow]] = {}
+        for row in missing:
+            missing_by_hash.setdefault(row.sha256, []).append(row)
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+            hashed = pool.map(self._hash, unknown)
+            for f, sha in zip(unknown, hashed, strict=True):
+                if sha is None:
+                    tick()
+                    continue
+                candidates = missing_by_hash.get(sha)
+                if candidates:
+                    moved_row = candidates.pop(0)
+                    changes += self._follow_move(moved_row, f, source)
+                    missing.remove(moved_row)
+                else:
+                    changes += self._adopt(f, sha, source)
+                tick()
+
+        for row in missing:
+            changes += self._tombstone_missing(row, source)
+            tick()
+
+        self._forget_ignored_not_on_disk(disk, scope)
+        return changes
+
+    # --- the single steps ----------------------------------------------------------------
+
+    def _hash(self, f: DiskFile) -> str | None:
+        try:
+            return files.hash_file(self.lib.root / f.relpath)[1]
+        except OSError:
+            return None
+
+    def _current(self, f: DiskFile) -> DiskFile | None:
+        """The file as it is now (it may have changed since the scan)."""
+        try:
+            st = (self.lib.root / f.relpath).stat()
+        except OSError:
+            return None
+        return DiskFile(f.relpath, st.st_size, st.st_mtime_ns)
+
+    def _adopt(self, f: DiskFile, sha: str, source: str) -> int:
+        path = self.lib.root / f.relpath
+        try:
+            info = imaging.inspect_path(path)
+        except LibraryError as exc:
+            self._ignore(f, exc.code)
+            return 0
+        except OSError:
+            return 0
+        folder, name = split(f.relpath)
+        with contextlib.suppress(OSError):
+            self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
+        with self.lib._write_lock:
+            now_file = self._current(f)
+            if now_file is None:
+                return 0
+            with self.lib._write() as conn:
+                exists = conn.execute(
+                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
+                    {"f": folder_to_db(folder), "n": name},
+                ).first()
+                if exists:
+                    return 0  # the app itself wrote it, a moment before we looked
+                now = now_us()
+                image_id = rules.new_image_id()
+                conn.execute(
+                    text(
+                        "INSERT INTO images (id, folder, filename, original_filename, "
+                        "content_type, size, width, height, sha256, mtime_ns, alt_text, "
+                        "search_text, created_at, updated_at) VALUES (:id, :folder, :name, "
+                        ":name, :ctype, :size, :w, :h, :sha, :mtime, NULL, :search, :now, :now)"
+                    ),
+                    {
+                        "id": image_id,
+                        "folder": folder_to_db(folder),
+                        "name": name,
+                        "ctype": info.format.content_type,
+                        "size": now_file.size,
+                        "w": info.width,
+                        "h": info.height,
+                        "sha": sha,
+                        "mtime": now_file.mtime_ns,
+                        "search": queries.search_text(name, name, None),
+                        "now": now,
+                    },
+                )
+                conn.execute(text("DELETE FROM ignored_files WHERE path = :p"), {"p": f.relpath})
+                record = self.lib._row(conn, image_id)
+        self.lib.events.emit(Event(EventKind.ADDED, image_id, record, source=source))
+        return 1
+
+    def _refresh(self, row: KnownRow, f: DiskFile, source: str) -> int:
+        """A known file whose size or mtime changed: edited outside, or only touched."""
+        path = self.lib.root / f.relpath
+        try:
+            size, sha = files.hash_file(path)
+        except OSError:
+            return 0
+        if sha == row.sha256:
+            with self.lib._write() as conn:
+                conn.execute(
+                    text("UPDATE images SET size = :s, mtime_ns = :m WHERE id = :id"),
+                    {"s": f.size, "m": f.mtime_ns, "id": row.id},
+                )
+            return 0
+        try:
+            info = imaging.inspect_path(path)
+        except (LibraryError, OSError):
+            # No longer an image we accept: the image is gone; the file is left alone.
+            changed = self._tombstone_missing(row, source)
+            self._ignore(f, "replaced_by_invalid_file")
+            return changed
+        with contextlib.suppress(OSError):
+            self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
+        with self.lib._write() as conn:
+            before = self.lib._row(conn, row.id)
+            conn.execute(
+                text(
+                    "UPDATE images SET size = :s, mtime_ns = :m, sha256 = :sha, width = :w, "
+                    "height = :h, content_type = :ct, updated_at = :now WHERE id = :id"
+                ),
+                {
+                    "s": size,
+                    "m": f.mtime_ns,
+                    "sha": sha,
+                    "w": info.width,
+                    "h": info.height,
+                    "ct": info.format.content_type,
+                    "now": now_us(),
+                    "id": row.id,
+                },
+            )
+            after = self.lib._row(conn, row.id)
+        self.lib._forget_thumbnail_if_unused(row.sha256)
+        self.lib.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
+        return 1
+
+    def _follow_move(self, row: KnownRow, f: DiskFile, source: str) -> int:
+        folder, name = split(f.relpath)
+        with self.lib._write() as conn:
+            before = self.lib._row(conn, row.id)
+            if before is None:
+                return 0
+            conn.execute(
+                text(
+                    "UPDATE images SET folder = :f, filename = :n, mtime_ns = :m, size = :s, "
+                    "search_text = :search, updated_at = :now WHERE id = :id"
+                ),
+                {
+                    "f": folder_to_db(folder),
+                    "n": name,
+                    "m": f.mtime_ns,
+                    "s": f.size,
+                    "search": queries.search_text(name, before.original_filename, before.alt_text),
+                    "now": max(now_us(), before.updated_at_us + 1),
+                    "id": row.id,
+                },
+            )
+            after = self.lib._row(conn, row.id)
+        self.lib.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
+        return 1
+
+    def _tombstone_missing(self, row: KnownRow, source: str) -> int:
+        with self.lib._write_lock:
+            # Re-check under the lock: the app may have moved it meanwhile.
+            with self.lib.engine.connect() as conn:
+                current = self.lib._row(conn, row.id)
+            if current is None or current.relpath != row.relpath:
+                return 0
+            if (self.lib.root / row.relpath).exists():
+                return 0
+            self.lib._tombstone(row.id)
+        self.lib._forget_thumbnail_if_unused(row.sha256)
+        self.lib.events.emit(Event(EventKind.DELETED, row.id, None, current, source=source))
+        return 1
+
+    def _ignore(self, f: DiskFile, reason: str) -> None:
+        with self.lib._write() as conn:
+            conn.execute(
+                text(
+                    "INSERT OR REPLACE INTO ignored_files (path, size, mtime_ns, reason) "
+                    "VALUES (:p, :s, :m, :r)"
+                ),
+                {"p": f.relpath, "s": f.size, "m": f.mtime_ns, "r": reason},
+            )
+
+    def _forget_ignored_not_on_disk(
+        self, disk: dict[str, DiskFile], scope: list[str] | None
+    ) -> None:
+        stale = [p for p in self.ignored() if _in_scope(p, scope) and p not in disk]
+        if stale:
+            with self.lib._write() as conn:
+                for p in stale:
+                    conn.execute(text("DELETE FROM ignored_files WHERE path = :p"), {"p": p})
+
+    def _finish_pending_moves(self) -> None:
+        """A move killed between its link and its commit: undo it if the original is still
+        there (the commit never happened), else complete it."""
+        from .library import PENDING_SEP
+
+        with self.lib.engine.connect() as conn:
+            pending = conn.execute(
+                text(
+                    "SELECT id, folder, filename, pending_path FROM images "
+                    "WHERE pending_path IS NOT NULL"
+                )
+            ).all()
+        for r in pending:
+            dest_folder, dest_name = r.pending_path.split(PENDING_SEP, 1)
+            src = self.lib.path_of(folder_from_db(r.folder), r.filename)
+            dest = self.lib.path_of(folder_from_db(dest_folder), dest_name)
+            with self.lib._write() as conn:
+                if src.exists():
+                    if dest.exists() and _same_file(src, dest):
+                        dest.unlink()
+                    conn.execute(
+                        text("UPDATE images SET pending_path = NULL WHERE id = :id"),
+                        {"id": r.id},
+                    )
+                elif dest.exists():
+                    conn.execute(
+                        text(
+                            "UPDATE images SET folder = :f, filename = :n, pending_path = NULL "
+                            "WHERE id = :id"
+                        ),
+                        {"f": dest_folder, "n": dest_name, "id": r.id},
+                    )
+                else:
+                    conn.execute(
+                        text("UPDATE images SET pending_path = NULL WHERE id = :id"),
+                        {"id": r.id},
+                    )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

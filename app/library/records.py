@@ -1,0 +1,102 @@
+"""The image as the rest of the program sees it: an immutable record, safe to hand
+between threads, with the root folder as ``None``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def us_to_datetime(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+
+
+def rfc3339(value: int) -> str:
+    """``2026-04-23T10:00:00Z``, with a fraction only where there is one."""
+    dt = us_to_datetime(value)
+    if dt.microsecond:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def folder_to_db(folder: str | None) -> str:
+    return folder or ""
+
+
+def folder_from_db(folder: str) -> str | None:
+    return folder or None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    id: str
+    folder: str | None
+    filename: str
+    original_filename: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    sha256: str
+    alt_text: str | None
+    created_at_us: int
+    updated_at_us: int
+
+    @property
+    def relpath(self) -> str:
+        return f"{self.folder}/{self.filename}" if self.folder else self.filename
+
+    @property
+    def etag(self) -> str:
+        """The strong validator of the original bytes (unquoted)."""
+        return self.sha256
+
+    @property
+    def created_at(self) -> datetime:
+        return us_to_datetime(self.created_at_us)
+
+    @property
+    def updated_at(self) -> datetime:
+        return us_to_datetime(self.updated_at_us)
+
+    @property
+    def needs_alt_text(self) -> bool:
+        return self.alt_text is None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ImageRecord:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            folder=folder_from_db(m["folder"]),
+            filename=m["filename"],
+            original_filename=m["original_filename"],
+            content_type=m["content_type"],
+            size=m["size"],
+            width=m["width"],
+            height=m["height"],
+            sha256=m["sha256"],
+            alt_text=m["alt_text"],
+            created_at_us=m["created_at"],
+            updated_at_us=m["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[ImageRecord]
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class FolderInfo:
+    path: str
+    count: int  # images directly in this folder

@@ -1,0 +1,203 @@
+"""Every rule of the library, each defined once: formats, limits, ids, folders, alt text,
+filenames. The GUI, the server and the tests import these rather than restating them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Final
+
+from ulid import ULID
+
+from .errors import InvalidAltText, InvalidFolder, InvalidInput
+
+# --- formats -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageFormat:
+    pillow_name: str
+    content_type: str
+    extension: str
+    other_extensions: tuple[str, ...] = ()
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return (self.extension, *self.other_extensions)
+
+
+JPEG: Final = ImageFormat("JPEG", "image/jpeg", ".jpg", (".jpeg", ".jpe", ".jfif"))
+PNG: Final = ImageFormat("PNG", "image/png", ".png")
+GIF: Final = ImageFormat("GIF", "image/gif", ".gif")
+WEBP: Final = ImageFormat("WEBP", "image/webp", ".webp")
+
+FORMATS: Final[tuple[ImageFormat, ...]] = (JPEG, PNG, GIF, WEBP)
+# Pillow reports multi-picture JPEGs (many phone cameras) as MPO; the bytes are JPEG.
+FORMAT_BY_PILLOW_NAME: Final = {f.pillow_name: f for f in FORMATS} | {"MPO": JPEG}
+FORMAT_BY_CONTENT_TYPE: Final = {f.content_type: f for f in FORMATS}
+IMAGE_EXTENSIONS: Final = frozenset(ext for f in FORMATS for ext in f.extensions)
+PILLOW_FORMATS: Final = tuple(f.pillow_name for f in FORMATS)
+HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF or WebP"
+
+# --- limits ------------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
+MAX_PIXELS: Final = 100_000_000
+THUMBNAIL_BOX: Final = (512, 512)
+MAX_ALT_TEXT_CHARS: Final = 2000
+MAX_FOLDER_SEGMENT_CHARS: Final = 64
+MAX_FOLDER_DEPTH: Final = 8
+MAX_FILENAME_STEM_CHARS: Final = 120
+DEFAULT_PAGE_SIZE: Final = 25
+MAX_PAGE_SIZE: Final = 100
+
+# --- ids ---------------------------------------------------------------------------------
+
+ID_PREFIX: Final = "img_"
+_ID_RE: Final = re.compile(r"img_[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def new_image_id() -> str:
+    return ID_PREFIX + str(ULID())
+
+
+def is_image_id(value: str) -> bool:
+    return bool(_ID_RE.fullmatch(value))
+
+
+# --- folders -----------------------------------------------------------------------------
+
+# Characters refused in folder segments and filenames on top of control characters:
+# both path separators, plus those Windows forbids so a library can move between systems.
+_FORBIDDEN_CHARS: Final = frozenset('/\\:*?"<>|')
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+
+
+def normalize_folder(value: str | None) -> str | None:
+    """Returns the canonical folder (``None`` for the root) or raises ``InvalidFolder``.
+
+    Surrounding spaces and leading/trailing ``/`` are stripped; ``""`` means the root.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidFolder("The folder must be a text path such as 'brand' or 'clients/acme'.")
+    text = value.strip().strip("/").strip()
+    if text == "":
+        return None
+    segments = text.split("/")
+    if len(segments) > MAX_FOLDER_DEPTH:
+        raise InvalidFolder(f"A folder can be at most {MAX_FOLDER_DEPTH} levels deep.")
+    for seg in segments:
+        check_folder_segment(seg)
+    return unicodedata.normalize("NFC", "/".join(segments))
+
+
+def check_folder_segment(seg: str) -> None:
+    if not seg:
+        raise InvalidFolder("A folder path cannot contain an empty part ('//').")
+    if seg in (".", ".."):
+        raise InvalidFolder("A folder cannot be '.' or '..'.")
+    if len(seg) > MAX_FOLDER_SEGMENT_CHARS:
+        raise InvalidFolder(
+            f"Each folder name can be at most {MAX_FOLDER_SEGMENT_CHARS} characters long."
+        )
+    if seg.startswith("."):
+        raise InvalidFolder(f"Folder names cannot start with a dot: {seg!r}.")
+    if seg != seg.strip():
+        raise InvalidFolder(f"Folder names cannot start or end with spaces: {seg!r}.")
+    if "\x00" in seg or _has_control(seg) or any(ch in _FORBIDDEN_CHARS for ch in seg):
+        raise InvalidFolder(
+            f"The folder name {seg!r} contains a character that is not allowed "
+            '(control characters or any of / \\ : * ? " < > |).'
+        )
+
+
+def is_valid_folder(value: str | None) -> bool:
+    try:
+        normalize_folder(value)
+    except InvalidFolder:
+        return False
+    return True
+
+
+# --- alt text ----------------------------------------------------------------------------
+
+
+def normalize_alt_text(value: object) -> str | None:
+    """``None`` = not described yet; ``""`` = decorative. Line endings become ``\\n``."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidAltText("Alt text must be text, or null for 'not described yet'.")
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_ALT_TEXT_CHARS:
+        raise InvalidAltText(
+            f"Alt text can be at most {MAX_ALT_TEXT_CHARS} characters; this has {len(text)}."
+        )
+    if any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in text):
+        raise InvalidAltText("Alt text cannot contain control characters.")
+    return text
+
+
+# --- filenames ---------------------------------------------------------------------------
+
+_UNSAFE_FILENAME_RE: Final = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def safe_stem(original_filename: str | None) -> str:
+    """A filesystem-safe stem derived from what the client called the file."""
+    name = original_filename or ""
+    # Keep only the last path part, whichever separator the client's system used.
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    stem = "".join(ch for ch in stem if not _has_control(ch))
+    stem = _UNSAFE_FILENAME_RE.sub("_", stem)
+    stem = stem.strip().lstrip(".").strip()
+    stem = stem[:MAX_FILENAME_STEM_CHARS].rstrip(". ")
+    return stem or "image"
+
+
+def candidate_filenames(original_filename: str | None, fmt: ImageFormat):
+    """``logo.png``, ``logo-2.png``, ``logo-3.png``, ... for the first free one to be taken."""
+    stem = safe_stem(original_filename)
+    yield stem + fmt.extension
+    n = 2
+    while True:
+        yield f"{stem}-{n}{fmt.extension}"
+        n += 1
+
+
+def is_adoptable_filename(name: str) -> bool:
+    """Whether a file found on disk is a candidate image: visible, an image extension."""
+    if name.startswith(".") or _has_control(name):
+        return False
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in IMAGE_EXTENSIONS
+
+
+def clean_original_filename(value: object) -> str:
+    """The client's name kept for display: any path parts and control characters dropped."""
+    if not isinstance(value, str):
+        return "image"
+    name = value.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if not _has_control(ch)).strip()
+    return name[:255] or "image"
+
+
+def check_page(page: object, page_size: object) -> tuple[int, int]:
+    """Validates paging; ``InvalidInput`` for anything out of range."""
+    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+        raise InvalidInput("page must be a whole number of at least 1.")
+    if (
+        not isinstance(page_size, int)
+        or isinstance(page_size, bool)
+        or not 1 <= page_size <= MAX_PAGE_SIZE
+    ):
+        raise InvalidInput(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return page, page_size

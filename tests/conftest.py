@@ -1,0 +1,52 @@
+"""Fixtures shared by every test: a real library in a temp folder, real images."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# Before anything can create a QApplication.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PIL import Image
+
+from app.library import Library
+
+
+def image_bytes(
+    fmt: str = "JPEG",
+    size: tuple[int, int] = (64, 48),
+    color: object = (200, 30, 30),
+    mode: str = "RGB",
+    frames: int = 1,
+    **save: object,
+) -> bytes:
+    """A real image made with Pillow. ``frames`` > 1 makes an animation (GIF/WebP)."""
+    out = io.BytesIO()
+    img = Image.new(mode, size, color)  # type: ignore[arg-type]
+    if frames > 1:
+        others = [Image.new(mode, size, (i * 40 % 256, 90, 160)) for i in range(1, frames)]
+        img.save(out, fmt, save_all=True, append_images=others, **save)
+    else:
+        img.save(out, fmt, **save)
+    return out.getvalue()
+
+
+@pytest.fixture
+def make_image() -> Callable[..., bytes]:
+    return image_bytes
+
+
+@pytest.fixture
+def library_path(tmp_path: Path) -> Path:
+    return tmp_path / "Library ñ"
+
+
+@pytest.fixture
+def library(library_path: Path) -> Iterator[Library]:
+    lib = Library.open(library_path)
+    yield lib
+    lib.close()
