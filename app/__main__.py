@@ -1,8 +1,8 @@
 """The ``imageshelf`` command: parses the command line and hands over; no logic here.
 
-    imageshelf [--library DIR] [--host H] [--port P]      the desktop window
-    imageshelf serve --library DIR [--host] [--port] [--public-url URL]
-    imageshelf token --library DIR [--regenerate]
+imageshelf [--library DIR] [--host H] [--port P]      the desktop window
+imageshelf serve --library DIR [--host] [--port] [--public-url URL]
+imageshelf token --library DIR [--regenerate]
 """
 
 from __future__ import annotations

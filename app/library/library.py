@@ -14,6 +14,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,6 +35,17 @@ META_DIR = ".imageshelf"
 TOKEN_FILE = "api-token"
 _UNSET: object = object()
 PENDING_SEP = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An upload streamed, hashed and validated in ``tmp/``, not yet in the library."""
+
+    tmp: Path
+    size: int
+    sha256: str
+    info: imaging.ImageInfo
+    original_filename: str
 
 
 class Library:
@@ -253,6 +265,15 @@ class Library:
         committed. Nothing is left behind when it raises."""
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
+        prepared = self.prepare(stream, original_filename, allow_duplicate=allow_duplicate)
+        return self.commit(prepared, alt_text=alt_text, folder=folder)
+
+    def prepare(
+        self, stream: BinaryIO, original_filename: str | None, *, allow_duplicate: bool = True
+    ) -> Prepared:
+        """The slow, parallel-safe half of ``add``: stream into ``tmp/`` (hashing and
+        enforcing the size limit), validate with one full decode, store the thumbnail.
+        Pass the result to ``commit`` or ``discard``."""
         original = rules.clean_original_filename(original_filename)
         tmp, size, sha = files.stream_to_tmp(stream, self.tmp_dir, rules.MAX_UPLOAD_BYTES)
         try:
@@ -268,11 +289,35 @@ class Library:
             info = imaging.inspect_path(tmp)
             with files.disk_errors("save the thumbnail"):
                 self.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
-            record = self._commit_new(tmp, sha, size, info, original, alt_text, folder)
-        finally:
+        except BaseException:
             tmp.unlink(missing_ok=True)
+            raise
+        return Prepared(tmp, size, sha, info, original)
+
+    def commit(
+        self, prepared: Prepared, *, alt_text: str | None = None, folder: str | None = None
+    ) -> ImageRecord:
+        """The serial half of ``add``: place the prepared file and commit its row."""
+        folder = rules.normalize_folder(folder)
+        alt_text = rules.normalize_alt_text(alt_text)
+        try:
+            record = self._commit_new(
+                prepared.tmp,
+                prepared.sha256,
+                prepared.size,
+                prepared.info,
+                prepared.original_filename,
+                alt_text,
+                folder,
+            )
+        finally:
+            prepared.tmp.unlink(missing_ok=True)
         self.events.emit(Event(EventKind.ADDED, record.id, record))
         return record
+
+    @staticmethod
+    def discard(prepared: Prepared) -> None:
+        prepared.tmp.unlink(missing_ok=True)
 
     def _commit_new(
         self,
