@@ -8,7 +8,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
@@ -30,6 +30,24 @@ class ImageInfo:
     height: int
     thumbnail: bytes
     thumbnail_type: str  # "image/jpeg" or "image/png"
+
+
+# The first bytes of each accepted format: a file that starts like one of ours but that
+# Pillow cannot open is a damaged image of that format, not some other format.
+_SIGNATURES: Final = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+)
+
+
+def _damaged_format(fp: BinaryIO) -> str | None:
+    fp.seek(0)
+    head = fp.read(16)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for sig, name in _SIGNATURES if head.startswith(sig)), None)
 
 
 def _sniff(fp: BinaryIO) -> str:
@@ -63,6 +81,11 @@ def inspect(fp: BinaryIO) -> ImageInfo:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(fp, formats=rules.PILLOW_FORMATS)
     except UnidentifiedImageError:
+        damaged = _damaged_format(fp)
+        if damaged is not None:
+            raise MalformedImage(
+                f"The file starts like a {damaged} image but is damaged or incomplete."
+            ) from None
         what = _sniff(fp)
         raise UnsupportedFormat(
             f"This file is {what}; upload a {rules.HUMAN_FORMAT_LIST} image."

@@ -1,0 +1,51 @@
+"""Fixtures shared by the library tests: adding from bytes, and proving that a refused
+write left nothing behind."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+
+from app.library import Library, LibraryError
+from app.library.records import ImageRecord
+from tests.library.helpers import library_files, row_count, tmp_leftovers
+
+AddBytes = Callable[..., ImageRecord]
+
+
+@pytest.fixture
+def add(library: Library) -> AddBytes:
+    """``add(data, name="a.jpg", alt_text=None, folder=None)`` on the test library."""
+
+    def _add(
+        data: bytes,
+        name: str | None = "image.jpg",
+        alt_text: str | None = None,
+        folder: str | None = None,
+    ) -> ImageRecord:
+        return library.add(io.BytesIO(data), name, alt_text=alt_text, folder=folder)
+
+    return _add
+
+
+@pytest.fixture
+def refused(library: Library) -> Callable[..., LibraryError]:
+    """``refused(data, name, folder=..., alt_text=...)``: adds, expects a ``LibraryError``,
+    checks that nothing at all was left behind, and returns the error."""
+
+    def _refused(data: bytes | io.RawIOBase, name: str | None = "image.jpg", **kw) -> LibraryError:
+        before_files = library_files(library.root)
+        before_rows = row_count(library)
+        before_folders = library.folders()
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        with pytest.raises(LibraryError) as info:
+            library.add(stream, name, **kw)
+        assert row_count(library) == before_rows
+        assert library_files(library.root) == before_files
+        assert tmp_leftovers(library) == []
+        assert library.folders() == before_folders
+        return info.value
+
+    return _refused
