@@ -49,6 +49,9 @@ MAX_ALT_TEXT_CHARS: Final = 2000
 MAX_FOLDER_SEGMENT_CHARS: Final = 64
 MAX_FOLDER_DEPTH: Final = 8
 MAX_FILENAME_STEM_CHARS: Final = 120
+# Filesystems count bytes, not characters (255 on ext4/APFS/NTFS-via-UTF-8): 120 emoji are
+# 480 bytes. This leaves room for a "-12345" suffix and the extension.
+MAX_FILENAME_STEM_BYTES: Final = 200
 DEFAULT_PAGE_SIZE: Final = 25
 MAX_PAGE_SIZE: Final = 100
 
@@ -159,7 +162,8 @@ def safe_stem(original_filename: str | None) -> str:
     stem = "".join(ch for ch in stem if not _has_control(ch))
     stem = _UNSAFE_FILENAME_RE.sub("_", stem)
     stem = stem.strip().lstrip(".").strip()
-    stem = stem[:MAX_FILENAME_STEM_CHARS].rstrip(". ")
+    stem = stem[:MAX_FILENAME_STEM_CHARS]
+    stem = stem.encode()[:MAX_FILENAME_STEM_BYTES].decode(errors="ignore").rstrip(". ")
     return stem or "image"
 
 
