@@ -1,0 +1,96 @@
+"""``create_app(library, token=..., public_url=...)``: the Flask application factory.
+
+The library is handed in (never created here) and kept in ``app.extensions["imageshelf"]``.
+Every error on every path is JSON; ``/v3`` needs the bearer token except the OpenAPI
+document, which describes the API and holds no data."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from app.library import Library, LibraryError, rules
+
+from . import images_api, proxy
+from .auth import check_bearer
+from .errors import (
+    JSON_MIMETYPE,
+    http_error_response,
+    internal_error_response,
+    library_error_response,
+)
+
+log = logging.getLogger(__name__)
+
+# The core refuses a file one byte over 10 MiB with its exact check (413); the body may
+# carry that much plus the multipart envelope (boundaries, part headers, alt text up to
+# 2,000 characters, folder, filename). Anything longer is refused before being read.
+MULTIPART_ALLOWANCE: Final = 64 * 1024
+MAX_CONTENT_LENGTH: Final = rules.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
+
+OPENAPI_PATH: Final = "/v3/openapi.json"
+_OPENAPI_FILE: Final = Path(__file__).resolve().parent.parent / "resources" / "openapi.json"
+
+
+@cache
+def openapi_document() -> bytes:
+    return _OPENAPI_FILE.read_bytes()
+
+
+def create_app(
+    library: Library,
+    *,
+    token: str,
+    public_url: str | None = None,
+    proxy_fast_path: bool = True,
+) -> Flask:
+    """``proxy_fast_path`` puts ``ProxyFastPath`` in front of Flask (the default); tests
+    turn it off to exercise the blueprint route to the same handler."""
+    if not token:
+        raise ValueError("An API token is required.")
+    app = Flask("imageshelf")
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        IMAGESHELF_PUBLIC_URL=public_url.rstrip("/") if public_url else None,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the seed's field order
+    app.extensions["imageshelf"] = library
+
+    @app.before_request
+    def require_token() -> Response | None:
+        path = request.path
+        if (path == "/v3" or path.startswith("/v3/")) and path != OPENAPI_PATH:
+            return check_bearer(request.headers.get("Authorization"), token)
+        return None
+
+    @app.get(OPENAPI_PATH)
+    def openapi() -> Response:
+        return Response(openapi_document(), mimetype=JSON_MIMETYPE)
+
+    app.register_blueprint(images_api.bp)
+    app.register_blueprint(proxy.bp)
+    _register_error_handlers(app)
+    if proxy_fast_path:
+        app.wsgi_app = proxy.ProxyFastPath(app.wsgi_app, library)  # type: ignore[method-assign]
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(LibraryError)
+    def library_error(error: LibraryError) -> Response:
+        return library_error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return http_error_response(error, request.method)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("Unexpected error on %s %s", request.method, request.path)
+        return internal_error_response()

@@ -1,0 +1,142 @@
+"""The ``/v3/images`` blueprint. Views only translate: HTTP in, one ``Library`` call,
+JSON out. Validation and every rule live in the core; its errors are mapped to statuses
+by the app's error handler (``errors.py``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.wrappers import Response
+
+from app.library import ALL_FOLDERS, InvalidInput, Library, TooLarge, rules
+
+from .errors import error_response
+from .serialize import image_response
+
+bp = Blueprint("images", __name__, url_prefix="/v3/images")
+
+PATCH_FIELDS: Final = frozenset({"alt_text", "folder"})
+MAX_PATCH_BYTES: Final = 64 * 1024
+_WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,9}")
+
+
+def library() -> Library:
+    return current_app.extensions["imageshelf"]
+
+
+def public_base() -> str:
+    """``--public-url`` when given, else the scheme and host the request came in on."""
+    configured: str | None = current_app.config.get("IMAGESHELF_PUBLIC_URL")
+    return configured or request.host_url.rstrip("/")
+
+
+def _image_json(record: Any, status: int = 200) -> Response:
+    response = jsonify(image_response(record, public_base()))
+    response.status_code = status
+    return response
+
+
+def _whole_number(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(raw):
+        raise InvalidInput(f"{name} must be a whole number, not {raw!r}.")
+    return int(raw)
+
+
+@bp.get("", strict_slashes=False)
+def list_images() -> Response:
+    """``?folder=`` (present and empty: the root only), ``search``, ``page``, ``page_size``."""
+    page = _whole_number("page", 1)
+    page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
+    rules.check_page(page, page_size)
+    folder: object = request.args.get("folder", ALL_FOLDERS)
+    result = library().list(
+        folder=folder, search=request.args.get("search") or None, page=page, page_size=page_size
+    )
+    base = public_base()
+    return jsonify(
+        {
+            "result": [image_response(r, base) for r in result.items],
+            "total": result.total,
+            "page": result.page,
+            "page_size": result.page_size,
+        }
+    )
+
+
+@bp.post("", strict_slashes=False)
+def upload_image() -> Response:
+    """``multipart/form-data`` with ``file`` (required), ``alt_text`` and ``folder``.
+    werkzeug spools the file part to a temporary file; the core streams it from there."""
+    upload = request.files.get("file")
+    if upload is None:
+        return error_response(
+            400,
+            "missing_file",
+            "Send the image as multipart/form-data in a file field named 'file' "
+            "(curl: -F file=@photo.jpg).",
+        )
+    record = library().add(
+        upload.stream,
+        upload.filename,
+        alt_text=request.form.get("alt_text"),
+        folder=request.form.get("folder"),
+    )
+    response = _image_json(record, 201)
+    response.headers["Location"] = f"/v3/images/{record.id}"
+    return response
+
+
+@bp.get("/folders")
+def list_folders() -> Response:
+    return jsonify({"folders": library().folders()})
+
+
+@bp.get("/<image_id>")
+def get_image(image_id: str) -> Response:
+    return _image_json(library().get(image_id))
+
+
+def _patch_body() -> dict[str, Any]:
+    too_long = TooLarge(f"A metadata change is at most {MAX_PATCH_BYTES // 1024} KiB of JSON.")
+    if (request.content_length or 0) > MAX_PATCH_BYTES:
+        raise too_long
+    raw = request.stream.read(MAX_PATCH_BYTES + 1)
+    if len(raw) > MAX_PATCH_BYTES:
+        raise too_long
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(
+            'The body must be a JSON object such as {"alt_text": "A red kite"}.'
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidInput('The body must be a JSON object such as {"alt_text": "A red kite"}.')
+    unknown = sorted(set(body) - PATCH_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field(s) {', '.join(map(repr, unknown))}; only 'alt_text' and "
+            "'folder' can be changed."
+        )
+    for key, value in body.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{key} must be a string or null.")
+    return body
+
+
+@bp.patch("/<image_id>")
+def update_image(image_id: str) -> Response:
+    """Keys left out are left as they are; ``null`` clears alt text / moves to the root."""
+    changes = _patch_body()
+    return _image_json(library().update(image_id, **changes))
+
+
+@bp.delete("/<image_id>")
+def delete_image(image_id: str) -> Response:
+    library().delete(image_id)
+    return Response(status=204)

@@ -1,0 +1,234 @@
+"""Serving the app with waitress: in a background thread of the GUI process, or in the
+foreground for ``imageshelf serve``.
+
+``start()`` binds in the caller's thread, so a port already in use is an exception the
+caller sees at once; the waitress loop then runs in a daemon thread. ``stop()`` is clean:
+the listening socket closes first, requests already received run to completion and
+their responses are flushed, then the worker threads and connections are shut."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+import time
+from typing import Any, Final
+
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, TcpWSGIServer
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+
+from app.library import Library
+
+from .app import MAX_CONTENT_LENGTH, create_app
+from .errors import CannotListen, PortInUse, code_for_status, error_response
+
+log = logging.getLogger(__name__)
+
+# From PERFORMANCE-FACTS.md: fewer than 8 threads collapsed under 32 connections; bigger
+# receive chunks and an 8 MiB in-memory body limit (larger bodies spill to a temp file)
+# nearly doubled upload throughput.
+THREADS: Final = 8
+RECV_BYTES: Final = 256 * 1024
+INBUF_OVERFLOW: Final = 8 * 1024 * 1024
+STOP_GRACE_SECONDS: Final = 30.0
+
+# "Task queue depth is N" on every request under load costs CPU and fills the log.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+class _JsonErrorTask(ErrorTask):
+    """Errors waitress answers itself (malformed request, body over the limit) in the
+    same JSON shape as every other error."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        status = int(error.code)
+        code = "too_large" if status == 413 else code_for_status(status)
+        message = (
+            "The request body is larger than this server accepts (10 MiB per image)."
+            if status == 413
+            else f"{error.reason}: {error.body}."
+        )
+        response = error_response(status, code, message)
+        body = response.get_data()
+        self.status = f"{status} {error.reason}"
+        self.response_headers.extend(
+            [("Content-Type", response.content_type or "application/json")]
+        )
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _JsonErrorTask
+
+
+class _Server(TcpWSGIServer):
+    channel_class = _Channel
+
+
+def _format_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class BackgroundServer:
+    """The API served by waitress on ``host:port`` (``port=0`` picks a free one)."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        token: str,
+        public_url: str | None = None,
+        threads: int = THREADS,
+    ) -> None:
+        self.library = library
+        self.host = host
+        self.requested_port = port
+        self.threads = threads
+        self.app = create_app(library, token=token, public_url=public_url)
+        self._map: dict[int, Any] = {}
+        self._servers: list[BaseWSGIServer] = []
+        self._dispatcher: ThreadedTaskDispatcher | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> BackgroundServer:
+        """Binds now (``PortInUse`` / ``CannotListen`` on failure), then serves in a
+        daemon thread."""
+        if self._thread is not None:
+            raise RuntimeError("The server is already started.")
+        try:
+            adj = Adjustments(
+                host=self.host,
+                port=str(self.requested_port),
+                threads=self.threads,
+                recv_bytes=RECV_BYTES,
+                inbuf_overflow=INBUF_OVERFLOW,
+                # Bodies beyond what one image may need are refused before being read.
+                max_request_body_size=MAX_CONTENT_LENGTH,
+                ident="imageshelf",
+            )
+        except (ValueError, OSError) as exc:
+            raise CannotListen(
+                f"Cannot listen on {self.host}:{self.requested_port}: {exc}."
+            ) from None
+        dispatcher = ThreadedTaskDispatcher()
+        try:
+            for sockinfo in adj.listen:
+                self._servers.append(
+                    _Server(self.app, self._map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo)
+                )
+        except OSError as exc:
+            wasyncore.close_all(self._map)
+            self._servers.clear()
+            raise self._listen_error(exc) from None
+        dispatcher.set_thread_count(self.threads)
+        self._dispatcher = dispatcher
+        self._thread = threading.Thread(
+            target=self._loop, name=f"imageshelf-http-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _listen_error(self, exc: OSError) -> CannotListen:
+        where = f"{_format_host(self.host)}:{self.requested_port}"
+        if exc.errno == errno.EADDRINUSE:
+            return PortInUse(
+                f"Port {self.requested_port} on {self.host} is already in use by another "
+                "program; stop it or choose another port with --port."
+            )
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return CannotListen(
+                f"Not allowed to listen on {where} (ports below 1024 need "
+                "special rights); choose another port with --port."
+            )
+        return CannotListen(f"Cannot listen on {where}: {exc.strerror or exc}.")
+
+    def _loop(self) -> None:
+        try:
+            wasyncore.loop(timeout=1.0, map=self._map, use_poll=True)
+        except Exception:
+            log.exception("The HTTP server loop stopped unexpectedly")
+        finally:
+            self._stopped.set()
+
+    def stop(self, timeout: float = STOP_GRACE_SECONDS) -> None:
+        """Stops accepting, lets requests in flight finish (up to ``timeout`` seconds),
+        then closes every connection and joins the threads. Safe to call twice."""
+        thread, dispatcher = self._thread, self._dispatcher
+        if (
+            thread is None
+            or dispatcher is None
+            or (self._stopped.is_set() and not thread.is_alive())
+        ):
+            self._thread = None
+            return
+        trigger = self._servers[0].trigger
+        closed_listeners = threading.Event()
+
+        def close_listeners() -> None:
+            for server in self._servers:
+                server.accepting = False
+                server.del_channel()
+                server.socket.close()
+            closed_listeners.set()
+
+        trigger.pull_trigger(close_listeners)
+        closed_listeners.wait(timeout=5)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._busy(dispatcher):
+            time.sleep(0.02)
+        dispatcher.shutdown(cancel_pending=True, timeout=max(1.0, deadline - time.monotonic()))
+        trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
+        thread.join(timeout=5)
+        self._thread = None
+
+    def _busy(self, dispatcher: ThreadedTaskDispatcher) -> bool:
+        """Whether any request is being received, run, or its response still sent."""
+        if dispatcher.queue:
+            return True
+        for channel in list(self._map.values()):
+            if not isinstance(channel, HTTPChannel):
+                continue
+            if channel.requests or channel.total_outbufs_len:
+                return True
+            if channel.request is not None and channel.request.header_bytes_received:
+                return True
+        return False
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- where it listens ----------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._stopped.is_set()
+
+    @property
+    def port(self) -> int:
+        """The actual port (the one picked by the system when 0 was asked)."""
+        if not self._servers:
+            return self.requested_port
+        return int(self._servers[0].effective_port)
+
+    @property
+    def base_url(self) -> str:
+        host = self._servers[0].effective_host if self._servers else self.host
+        return f"http://{_format_host(str(host))}:{self.port}"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Blocks until the server loop ends (after ``stop()``); True if it has."""
+        return self._stopped.wait(timeout)
