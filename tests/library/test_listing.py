@@ -1,0 +1,206 @@
+"""``list``: newest first and stable across pages, exact folder filter, literal
+case-insensitive search that agrees between the trigram index and the plain scan."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from app.library import InvalidInput, Library, Sort
+from app.library.records import ImageRecord
+from tests.conftest import image_bytes
+
+JPEG = image_bytes("JPEG")
+
+# (original filename, alt text, folder)
+GALLERY = [
+    ("100%.jpg", "full", None),
+    ("100x.jpg", None, None),
+    ("a_b.jpg", "", None),
+    ("axb.jpg", 'say "hi" it\'s me', "brand"),
+    ("Éclair.jpg", "pâtisserie", "brand"),
+    ("zeta.jpg", "ÉCLAIR au café", "brand/sub"),
+    ("Straße.jpg", None, "clients/acme"),
+    ("logo.jpg", "Logo on white", ""),
+]
+
+
+@pytest.fixture
+def gallery(library: Library, add) -> list[ImageRecord]:
+    """The images above, added in order (so the last is the newest)."""
+    return [add(JPEG, name, alt_text=alt, folder=folder) for name, alt, folder in GALLERY]
+
+
+def ids(records: list[ImageRecord]) -> list[str]:
+    return [r.id for r in records]
+
+
+def newest_first(records: list[ImageRecord]) -> list[str]:
+    return ids(sorted(records, key=lambda r: (r.created_at_us, r.id), reverse=True))
+
+
+def test_default_is_every_folder_newest_first(library, gallery) -> None:
+    page = library.list()
+    assert page.total == len(GALLERY) == library.count()
+    assert ids(page.items) == newest_first(gallery) == ids(gallery[::-1])
+    assert (page.page, page.page_size) == (1, 25)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 100])
+def test_pages_join_up_without_gaps_or_repeats(library, gallery, size) -> None:
+    seen: list[str] = []
+    page_no = 1
+    while True:
+        page = library.list(page=page_no, page_size=size)
+        assert page.total == len(GALLERY)
+        if not page.items:
+            break
+        assert len(page.items) <= size
+        seen += ids(page.items)
+        page_no += 1
+    assert seen == newest_first(gallery)
+
+
+def test_a_page_past_the_end_is_empty_with_the_right_total(library, gallery) -> None:
+    page = library.list(page=99, page_size=3)
+    assert (page.items, page.total, page.page, page.page_size) == ([], len(GALLERY), 99, 3)
+    assert library.list(page=2, folder="brand/sub", page_size=1).items == []
+
+
+def test_equal_times_are_ordered_by_id_descending(library, gallery) -> None:
+    with library.engine.begin() as conn:
+        conn.execute(text("UPDATE images SET created_at = 1700000000000000"))
+    pages = [library.list(page=p, page_size=3).items for p in (1, 2, 3)]
+    listed = [r.id for items in pages for r in items]
+    assert listed == sorted(ids(gallery), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("page", "page_size"),
+    [
+        (0, 25),
+        (-1, 25),
+        (1, 0),
+        (1, 101),
+        (1, -5),
+        ("2", 25),
+        (1, "25"),
+        (1.0, 25),
+        (True, 25),
+        (None, 25),
+        (1, None),
+    ],
+)
+def test_bad_paging_is_refused(library, page, page_size) -> None:
+    with pytest.raises(InvalidInput) as info:
+        library.list(page=page, page_size=page_size)
+    assert info.value.code == "invalid_input"
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        (None, ["100%.jpg", "100x.jpg", "a_b.jpg", "logo.jpg"]),
+        ("", ["100%.jpg", "100x.jpg", "a_b.jpg", "logo.jpg"]),
+        ("brand", ["axb.jpg", "Éclair.jpg"]),
+        (" /brand/ ", ["axb.jpg", "Éclair.jpg"]),
+        ("brand/sub", ["zeta.jpg"]),
+        ("clients", []),
+        ("nowhere", []),
+    ],
+)
+def test_folder_filter_is_exact(library, gallery, folder, expected) -> None:
+    page = library.list(folder=folder)
+    assert sorted(r.original_filename for r in page.items) == sorted(expected)
+    assert page.total == len(expected) == library.count(folder=folder)
+
+
+def matches(record: ImageRecord, term: str) -> bool:
+    fields = (record.filename, record.original_filename, record.alt_text or "")
+    return any(term.casefold() in f.casefold() for f in fields)
+
+
+SEARCH_TERMS = [
+    "%",
+    "0%",
+    "100%",
+    "_",
+    "a_b",
+    "x",
+    "'",
+    '"',
+    '"hi"',
+    "it's",
+    "É",
+    "é",
+    "éc",
+    "éclair",
+    "ÉCLAIR",
+    "ECLAIR",
+    "patisserie",
+    "pâtisserie",
+    "strasse",
+    "straße",
+    "STRASSE",
+    "ss",
+    ".jpg",
+    "jpg",
+    "logo on",
+    "LOGO ON WHITE",
+    "café",
+    "e",
+    "no such thing",
+    "ab",
+]
+
+
+@pytest.mark.parametrize("term", SEARCH_TERMS)
+def test_search_is_literal_case_insensitive_and_complete(library, gallery, term) -> None:
+    page = library.list(search=term, page_size=100)
+    expected = [r for r in gallery if matches(r, term)]
+    assert ids(page.items) == newest_first(expected)
+    assert page.total == len(expected)
+
+
+def test_search_examples(library, gallery) -> None:
+    def found(term: str) -> list[str]:
+        return sorted(r.original_filename for r in library.list(search=term).items)
+
+    assert found("%") == ["100%.jpg"]  # not every name, as an SQL wildcard would
+    assert found("_") == ["a_b.jpg"]
+    assert found('"hi"') == ["axb.jpg"]
+    assert found("éclair") == found("ÉCLAIR") == ["zeta.jpg", "Éclair.jpg"]
+    assert found("É") == ["zeta.jpg", "Éclair.jpg"]
+    assert found("straße") == ["Straße.jpg"]
+
+
+def test_short_and_long_terms_agree(library, gallery) -> None:
+    """1–2 characters scan; 3+ use the trigram index: one finds what the other finds."""
+    short = {r.id for r in library.list(search="ai", page_size=100).items}
+    long_ = {r.id for r in library.list(search="air", page_size=100).items}
+    assert long_ and long_ <= short
+
+
+def test_search_combines_with_folder_and_pages(library, gallery) -> None:
+    page = library.list(search="jpg", folder="brand", page_size=1, page=2)
+    assert page.total == 2 and len(page.items) == 1
+    assert library.list(search="éclair", folder=None).items == []
+
+
+def test_empty_search_means_no_filter_and_non_text_is_refused(library, gallery) -> None:
+    assert library.list(search="").total == len(GALLERY)
+    assert library.list(search=None).total == len(GALLERY)
+    with pytest.raises(InvalidInput):
+        library.list(search=42)  # type: ignore[arg-type]
+
+
+def test_undescribed_means_alt_text_none_only(library, gallery) -> None:
+    page = library.list(undescribed=True)
+    assert sorted(r.original_filename for r in page.items) == ["100x.jpg", "Straße.jpg"]
+    assert page.total == 2 == library.count(undescribed=True)
+
+
+def test_sort_by_name_and_oldest(library, gallery) -> None:
+    by_name = [r.filename for r in library.list(sort=Sort.NAME, page_size=100).items]
+    assert by_name == sorted(by_name, key=str.lower)
+    assert ids(library.list(sort="oldest").items) == ids(gallery)
