@@ -1,17 +1,114 @@
-"""``imageshelf serve`` and ``imageshelf token`` (filled in by the server work)."""
+"""``imageshelf serve`` and ``imageshelf token``: the headless faces of the server.
+
+``serve`` opens the library (refusing one another process holds), starts the watcher
+when the core has one, serves with waitress until SIGTERM/SIGINT, then stops cleanly:
+requests in flight finish, the watcher stops, the library closes, exit status 0."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
 
-from app.library import Library
+from app.library import Library, LibraryError
+
+from .runner import BackgroundServer
+
+TOKEN_ENV = "IMAGESHELF_API_TOKEN"
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"imageshelf {command}: {message}", file=sys.stderr, flush=True)
+    return 1
 
 
 def token_command(args: argparse.Namespace) -> int:
-    with Library.open(args.library, reconcile=False) as lib:
-        print(lib.regenerate_api_token() if args.regenerate else lib.api_token())
+    try:
+        with Library.open(args.library, reconcile=False) as lib:
+            print(lib.regenerate_api_token() if args.regenerate else lib.api_token())
+    except LibraryError as exc:
+        return _fail("token", exc.message)
     return 0
 
 
+def open_library(path: Path) -> Library:
+    """Opens the library with the watcher running before the start-up reconcile (so no
+    change falls between the two), when the core has a watcher."""
+    if not hasattr(Library, "start_watching"):
+        return Library.open(path)
+    library = Library.open(path, reconcile=False)
+    try:
+        library.start_watching()
+        library.reconcile()
+    except BaseException:
+        library.close()
+        raise
+    return library
+
+
+def _check_public_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise LibraryError(
+            f"--public-url must be an absolute http(s) URL such as "
+            f"http://192.168.1.5:8765, not {value!r}."
+        )
+    return value.rstrip("/")
+
+
 def serve_command(args: argparse.Namespace) -> int:
-    raise SystemExit("imageshelf serve: not built yet")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # From the start, so a Ctrl+C during a long start-up reconcile still ends cleanly.
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _serve(args, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
+    try:
+        public_url = _check_public_url(args.public_url)
+        library = open_library(args.library)
+    except LibraryError as exc:
+        return _fail("serve", exc.message)
+    try:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        token_source = f"from ${TOKEN_ENV}"
+        if not token:
+            token = library.api_token()
+            token_source = f"'imageshelf token --library {library.root}' prints it"
+        server = BackgroundServer(
+            library, host=args.host, port=args.port, token=token, public_url=public_url
+        )
+        server.start()
+    except LibraryError as exc:
+        library.close()
+        return _fail("serve", exc.message)
+
+    try:
+        print(f"Imageshelf serves {library.root}", flush=True)
+        print(f"Listening on {server.base_url}  (API: {server.base_url}/v3/images)", flush=True)
+        if public_url:
+            print(f"Image links use {public_url}", flush=True)
+        print(f"API token: {token_source}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+        while not stop.wait(0.5):
+            if not server.running:
+                return _fail("serve", "the HTTP server stopped unexpectedly; see the log.")
+        print("Stopping: letting requests in flight finish...", flush=True)
+    finally:
+        server.stop()
+        library.close()
+    print("Stopped.", flush=True)
+    return 0
