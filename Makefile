@@ -18,10 +18,10 @@ serve: $(STAMP)
 	$(VENV)/bin/imageshelf serve $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check app server tests benchmarks
+	$(VENV)/bin/ruff check $(wildcard app server tests benchmarks)
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check app server tests benchmarks
+	$(VENV)/bin/ruff check $(wildcard app server tests benchmarks)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
