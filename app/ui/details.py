@@ -1,0 +1,233 @@
+"""The right pane: what the selected image is, its folder, and its alt text."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.library import ImageRecord, Library, LibraryError
+
+from .alt_text_editor import AltTextEditor
+from .thumbnails import ThumbnailLoader
+
+PREVIEW_SIDE = 300
+TOP_LEVEL = "(top level)"
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"  # pragma: no cover
+
+
+def local_time(record_time: object) -> str:
+    return record_time.astimezone().strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+
+
+class DetailsPane(QScrollArea):
+    notice = Signal(str)  # a readable message for the status bar / a box
+    folder_change_requested = Signal(list, object)  # ids, folder (None = top level)
+
+    def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.loader = loader
+        self.record: ImageRecord | None = None
+        self.selection: list[str] = []
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(280)
+        self.setAccessibleName("Image details")
+
+        body = QWidget()
+        self.preview = QLabel(body)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(PREVIEW_SIDE * 2 // 3)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.preview.setAccessibleName("Preview")
+        self.heading = QLabel(body)
+        self.heading.setWordWrap(True)
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.heading.setStyleSheet("font-size: 13pt; font-weight: 600;")
+        self.heading.setAccessibleName("File name")
+
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key, label in (
+            ("original", "Original name"),
+            ("type", "Type"),
+            ("size", "Size"),
+            ("dimensions", "Dimensions"),
+            ("created", "Added"),
+            ("updated", "Changed"),
+        ):
+            value = QLabel(body)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAccessibleName(label)
+            self.fields[key] = value
+            form.addRow(label + ":", value)
+
+        self.folder = QComboBox(body)
+        self.folder.setEditable(True)
+        self.folder.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.folder.setAccessibleName("Folder")
+        self.folder.setToolTip("Pick a folder or type a new one (like clients/acme), then Enter")
+        self.folder.lineEdit().setPlaceholderText(TOP_LEVEL)
+        self.folder.activated.connect(self._on_folder_chosen)
+        self.folder.lineEdit().returnPressed.connect(self._on_folder_chosen)
+        folder_label = QLabel("&Folder:", body)
+        folder_label.setBuddy(self.folder)
+        form.addRow(folder_label, self.folder)
+
+        self.alt = AltTextEditor(body)
+        self.alt.save_requested.connect(self.save_alt_text)
+        alt_box = QGroupBox("Alt text", body)
+        alt_layout = QVBoxLayout(alt_box)
+        alt_layout.addWidget(self.alt)
+
+        self.empty = QLabel(body)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 24px;")
+
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.heading)
+        layout.addLayout(form)
+        layout.addWidget(alt_box, 1)
+        layout.addWidget(self.empty)
+        self._detail_widgets = [self.preview, self.heading, alt_box]
+        self._form = form
+        self.setWidget(body)
+        loader.ready.connect(self._on_thumbnail_ready)
+        self.show_selection([], None)
+
+    # --- what is shown -------------------------------------------------------------------
+
+    def show_selection(self, ids: list[str], record: ImageRecord | None) -> None:
+        """One image: its details. Several: a summary (moving applies to all). None: a hint."""
+        if (
+            self.record is not None
+            and self.alt.is_dirty()
+            and (record is None or record.id != self.record.id)
+        ):
+            self.save_alt_text()
+        self.selection = ids
+        self.record = record if len(ids) == 1 else None
+        single = self.record is not None
+        for w in self._detail_widgets:
+            w.setVisible(single)
+        for row in range(self._form.rowCount() - 1):  # the folder row stays for many
+            for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):
+                item = self._form.itemAt(row, role)
+                if item is not None and item.widget() is not None:
+                    item.widget().setVisible(single)
+        self.folder.setEnabled(bool(ids))
+        self.empty.setVisible(not single)
+        if not ids:
+            self.empty.setText("Select an image to see its details and write its alt text.")
+        elif not single:
+            self.empty.setText(
+                f"{len(ids)} images selected.\n\nChoose a folder above to move them all, "
+                "or press Delete to delete them."
+            )
+        self._fill_folders(self.record.folder if self.record else None)
+        if self.record is None:
+            self.alt.load(None)
+            self.alt.set_enabled_for_image(False)
+            return
+        self.alt.set_enabled_for_image(True)
+        self._fill(self.record)
+        self.alt.load(self.record.alt_text)
+
+    def _fill(self, r: ImageRecord) -> None:
+        self.heading.setText(r.filename)
+        self.fields["original"].setText(r.original_filename)
+        self.fields["type"].setText(r.content_type)
+        self.fields["size"].setText(human_size(r.size))
+        self.fields["dimensions"].setText(f"{r.width} × {r.height} pixels")
+        self.fields["created"].setText(local_time(r.created_at))
+        self.fields["updated"].setText(local_time(r.updated_at))
+        self._show_preview(r)
+
+    def _show_preview(self, r: ImageRecord) -> None:
+        pix = self.loader.pixmap(r, PREVIEW_SIDE)
+        if pix is None:
+            self.preview.setText("Loading preview…")
+        else:
+            self.preview.setPixmap(pix)
+        self.preview.setToolTip(r.alt_text or "")
+
+    def _on_thumbnail_ready(self, sha256: str) -> None:
+        if self.record is not None and self.record.sha256 == sha256:
+            self._show_preview(self.record)
+
+    def _fill_folders(self, current: str | None) -> None:
+        self.folder.blockSignals(True)
+        self.folder.clear()
+        self.folder.addItem(TOP_LEVEL, None)
+        for f in self.library.folders():
+            self.folder.addItem(f, f)
+        self.folder.setCurrentIndex(max(0, self.folder.findData(current)) if current else 0)
+        if len(self.selection) > 1:
+            self.folder.setEditText("")
+        self.folder.blockSignals(False)
+
+    # --- live updates --------------------------------------------------------------------
+
+    def record_changed(self, record: ImageRecord) -> None:
+        if self.record is None or record.id != self.record.id:
+            return
+        self.record = record
+        self._fill(record)
+        self.alt.saved_changed(record.alt_text)
+        if not self.folder.lineEdit().hasFocus():
+            self._fill_folders(record.folder)
+
+    def record_deleted(self, image_id: str) -> None:
+        if image_id in self.selection:
+            self.record = None
+            self.show_selection([i for i in self.selection if i != image_id], None)
+
+    # --- edits ---------------------------------------------------------------------------
+
+    def save_alt_text(self) -> None:
+        if self.record is None or not self.alt.is_dirty():
+            return
+        value = self.alt.value()
+        try:
+            updated = self.library.update(self.record.id, alt_text=value)
+        except LibraryError as exc:
+            self.notice.emit(f"The alt text was not saved: {exc.message}")
+            return
+        self.record = updated
+        self.alt.mark_saved(updated.alt_text)
+        self.notice.emit(
+            "Alt text saved."
+            if value
+            else "Marked as decorative."
+            if value == ""
+            else "Alt text cleared."
+        )
+
+    def _on_folder_chosen(self, *_args: object) -> None:
+        if not self.selection:
+            return
+        text = self.folder.currentText().strip()
+        folder = None if text in ("", TOP_LEVEL) else text
+        if self.record is not None and folder == self.record.folder:
+            return
+        self.folder_change_requested.emit(list(self.selection), folder)

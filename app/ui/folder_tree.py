@@ -1,0 +1,192 @@
+"""The left pane: "All images", "Needs alt text", then the library's folders, nested, each
+with its count. A drop target: files dropped on a folder are imported into it, images
+dragged from the grid are moved into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from app.library import FolderInfo
+
+from .mime import image_ids, local_paths
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class Place:
+    """A tree entry: ``kind`` is "all", "undescribed" or "folder" (with ``folder``)."""
+
+    kind: str
+    folder: str | None = None
+
+    @property
+    def drop_folder(self) -> str | None:
+        """Where images dropped here go: the folder, or the library's top level."""
+        return self.folder if self.kind == "folder" else None
+
+
+ALL = Place("all")
+UNDESCRIBED = Place("undescribed")
+
+
+class FolderTree(QTreeWidget):
+    place_selected = Signal(object)  # Place
+    files_dropped = Signal(list, object)  # list[Path], folder or None
+    images_dropped = Signal(list, object)  # list[str] ids, folder or None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(2)
+        self.setHeaderHidden(True)
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QTreeWidget.DragDropMode.DropOnly)
+        self.setDropIndicatorShown(True)
+        self.setAccessibleName("Folders")
+        self.setAccessibleDescription(
+            "All images, images that need alt text, and the library's folders. "
+            "Drop files here to import them, or images to move them."
+        )
+        self.pending: set[str] = set()  # folders made with "New folder", still empty
+        self._items: dict[Place, QTreeWidgetItem] = {}
+        self.currentItemChanged.connect(self._on_current_changed)
+
+    # --- contents ------------------------------------------------------------------------
+
+    def refresh(self, total: int, undescribed: int, folders: list[FolderInfo]) -> None:
+        """Shows the counts; rebuilds the folder items only when the set of folders changed,
+        so selection and expansion survive a burst of events."""
+        self.pending -= {f.path for f in folders}
+        counts = {f.path: f.count for f in folders}
+        for p in self.pending:
+            counts.setdefault(p, 0)
+        wanted = set(counts)
+        for path in list(counts):
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                wanted.add("/".join(parts[:i]))
+        have = {p.folder for p in self._items if p.kind == "folder"}
+        if not self._items or wanted != have:
+            self._rebuild(sorted(wanted, key=lambda p: p.casefold()))
+        self._set_count(ALL, total)
+        self._set_count(UNDESCRIBED, undescribed)
+        for path in wanted:
+            item = self._items[Place("folder", path)]
+            n = counts.get(path)
+            item.setText(1, str(n) if n else "")
+            empty = path in self.pending
+            font = item.font(0)
+            font.setItalic(empty)
+            item.setFont(0, font)
+            item.setToolTip(0, f"{path} (empty until images are moved here)" if empty else path)
+
+    def _set_count(self, place: Place, n: int) -> None:
+        self._items[place].setText(1, str(n))
+
+    def _rebuild(self, folders: list[str]) -> None:
+        current = self.current_place()
+        expanded = {p for p, it in self._items.items() if it.isExpanded()}
+        first_build = not self._items
+        self.blockSignals(True)
+        self.clear()
+        self._items = {}
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for place, label in ((ALL, "All images"), (UNDESCRIBED, "Needs alt text")):
+            item = QTreeWidgetItem([label, ""])
+            item.setData(0, KEY_ROLE, place)
+            item.setFont(0, bold)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            self.addTopLevelItem(item)
+            self._items[place] = item
+        for path in folders:
+            parent_path, _, name = path.rpartition("/")
+            item = QTreeWidgetItem([name, ""])
+            place = Place("folder", path)
+            item.setData(0, KEY_ROLE, place)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            parent = self._items.get(Place("folder", parent_path)) if parent_path else None
+            if parent is not None:
+                parent.addChild(item)
+            else:
+                self.addTopLevelItem(item)
+            self._items[place] = item
+        for place, item in self._items.items():
+            item.setExpanded(first_build or place in expanded)
+        self.setCurrentItem(self._items.get(current or ALL) or self._items[ALL])
+        self.blockSignals(False)
+        if current is not None and current not in self._items:
+            self.place_selected.emit(ALL)  # the folder shown was emptied away
+
+    # --- selection -----------------------------------------------------------------------
+
+    def current_place(self) -> Place | None:
+        item = self.currentItem()
+        return item.data(0, KEY_ROLE) if item is not None else None
+
+    def select(self, place: Place) -> None:
+        item = self._items.get(place)
+        if item is not None:
+            self.setCurrentItem(item)
+
+    def item_for(self, place: Place) -> QTreeWidgetItem | None:
+        return self._items.get(place)
+
+    def add_pending(self, folder: str) -> None:
+        self.pending.add(folder)
+
+    def _on_current_changed(self, current: QTreeWidgetItem | None, _prev: object) -> None:
+        if current is not None:
+            self.place_selected.emit(current.data(0, KEY_ROLE))
+
+    # --- drops ---------------------------------------------------------------------------
+
+    def _target(self, event: QDropEvent | QDragMoveEvent) -> Place | None:
+        item = self.itemAt(event.position().toPoint())
+        return item.data(0, KEY_ROLE) if item is not None else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()) or image_ids(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        target = self._target(event)
+        mime = event.mimeData()
+        ok = target is not None and target != UNDESCRIBED
+        if ok and image_ids(mime):
+            event.setDropAction(Qt.DropAction.MoveAction)
+            event.accept()
+        elif ok and local_paths(mime):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        target = self._target(event)
+        if target is None or target == UNDESCRIBED:
+            event.ignore()
+            return
+        mime = event.mimeData()
+        ids = image_ids(mime)
+        paths: list[Path] = local_paths(mime)
+        if ids:
+            self.images_dropped.emit(ids, target.drop_folder)
+            event.setDropAction(Qt.DropAction.MoveAction)
+        elif paths:
+            self.files_dropped.emit(paths, target.drop_folder)
+            event.setDropAction(Qt.DropAction.CopyAction)
+        else:
+            event.ignore()
+            return
+        event.accept()

@@ -1,0 +1,136 @@
+"""Long work off the GUI thread: a job is a ``QObject`` whose signals report progress and
+the result; it runs on a ``QThreadPool`` and its signals reach GUI-thread slots queued.
+
+Only the GUI thread touches widgets and models; a job only calls the core and emits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from app.library import ImageRecord, Library, LibraryError
+from app.library.importer import ImportReport, ImportSession, Rejection, collect
+
+log = logging.getLogger(__name__)
+
+
+class Job(QObject):
+    """Subclasses implement ``work()``; ``progress``/``finished``/``failed`` do the rest."""
+
+    progress = Signal(int, int)  # done, total
+    finished = Signal(object)  # whatever work() returned
+    failed = Signal(str)  # a message a person can read
+
+    def work(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        """Asks the job to stop soon; what was done stays consistent."""
+
+    def execute(self) -> None:
+        try:
+            result = self.work()
+        except LibraryError as exc:
+            self.failed.emit(exc.message)
+        except OSError as exc:
+            self.failed.emit(f"The disk refused: {exc.strerror or exc}.")
+        except Exception as exc:  # a bug: logged with its traceback, shown as a notice
+            log.exception("background job %s failed", type(self).__name__)
+            self.failed.emit(f"Something went wrong: {exc}")
+        else:
+            self.finished.emit(result)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+
+    def run(self) -> None:
+        self.job.execute()
+
+
+class JobRunner(QObject):
+    """Starts jobs and keeps them alive (a Python reference) until they end."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._running: set[Job] = set()
+
+    def start(self, job: Job) -> Job:
+        self._running.add(job)
+        job.finished.connect(lambda _result, j=job: self._running.discard(j))
+        job.failed.connect(lambda _msg, j=job: self._running.discard(j))
+        self.pool.start(_Runnable(job))
+        return job
+
+    @property
+    def running(self) -> set[Job]:
+        return set(self._running)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        for job in list(self._running):
+            job.cancel()
+        self.pool.waitForDone(timeout_ms)
+
+
+class ReconcileJob(Job):
+    """Brings the database in line with the folder after the window is already shown."""
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+
+    def work(self) -> None:
+        self.library.reconcile(lambda done, total: self.progress.emit(done, total))
+
+
+class ImportJob(Job):
+    """Imports dropped or chosen paths into ``folder`` through the core's session."""
+
+    item_done = Signal(object, object)  # ImageRecord | None, Rejection | None
+
+    def __init__(self, library: Library, paths: list[Path], folder: str | None) -> None:
+        super().__init__()
+        self.library = library
+        self.paths = paths
+        self.folder = folder
+        self._session: ImportSession | None = None
+        self._cancel_requested = False
+
+    def cancel(self) -> None:
+        self._cancel_requested = True
+        if self._session is not None:
+            self._session.cancel()
+
+    def work(self) -> ImportReport:
+        items = collect(self.paths, self.folder)
+        self._session = ImportSession(self.library, items)
+        if self._cancel_requested:
+            self._session.cancel()
+        self.progress.emit(0, len(items))
+
+        def report(
+            done: int, total: int, record: ImageRecord | None, rejection: Rejection | None
+        ) -> None:
+            self.progress.emit(done, total)
+            self.item_done.emit(record, rejection)
+
+        return self._session.run(report)
+
+
+class CallJob(Job):
+    """Any one core call (a move or delete of many images) off the GUI thread."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        super().__init__()
+        self.call = call
+
+    def work(self) -> Any:
+        return self.call()

@@ -1,0 +1,631 @@
+"""The main window: folder tree | thumbnail grid | details, with the actions that turn
+gestures into ``Library`` calls. Slow work runs as jobs; changes come back as events."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QWidget,
+)
+
+from app.library import Event, EventKind, Library, LibraryError, Sort, rules
+from app.library.importer import ImportReport
+
+from . import notices
+from .bridge import LibraryBridge
+from .details import DetailsPane
+from .folder_tree import ALL, UNDESCRIBED, FolderTree, Place
+from .grid_model import ImageGridModel, Query
+from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
+from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
+from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob
+from .server_control import ServerController
+from .server_dialog import ServerSettingsDialog
+from .thumbnails import ThumbnailLoader
+
+log = logging.getLogger(__name__)
+
+SEARCH_DEBOUNCE_MS = 250
+BACKGROUND_MOVE_OVER = 50  # moving more images than this runs as a job
+IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
+SORTS = ((Sort.NEWEST, "Newest first"), (Sort.OLDEST, "Oldest first"), (Sort.NAME, "Name"))
+
+
+class MainWindow(QMainWindow):
+    import_finished = Signal(object)  # ImportReport, after the summary is shown
+
+    def __init__(
+        self,
+        library: Library,
+        settings: QSettings,
+        server: ServerController | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.settings = settings
+        self.server = server or ServerController(library, parent=self)
+        self.setWindowTitle(f"Imageshelf — {library.root.name}")
+        self.setAccessibleName("Imageshelf")
+        self.jobs = JobRunner(self)
+        self.loader = ThumbnailLoader(library, parent=self)
+        self.bridge = LibraryBridge(library, self)
+        self.last_import: ImportReport | None = None
+        self.summary_dialog: ImportSummaryDialog | None = None
+        self.progress_dialogs: list[ImportProgressDialog] = []
+
+        self.tree = FolderTree(self)
+        self.model = ImageGridModel(library, self.loader, self)
+        self.grid = ImageGrid(self)
+        self.grid.setModel(self.model)
+        self.details = DetailsPane(library, self.loader, self)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 700, 340])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search names and alt text  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search")
+        self.search.setMinimumWidth(240)
+        self.sort = QComboBox(self)
+        self.sort.setAccessibleName("Sort order")
+        for value, label in SORTS:
+            self.sort.addItem(label, value)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self.apply_query)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self.apply_query)
+        self.sort.currentIndexChanged.connect(lambda _i: self.apply_query())
+
+        self._tree_timer = QTimer(self, singleShot=True, interval=60)
+        self._tree_timer.timeout.connect(self.refresh_tree)
+
+        self._build_status_bar()
+        self._build_actions()
+        self._connect()
+        self.refresh_tree()
+        self.tree.select(ALL)
+        self._update_actions()
+        self._restore_state()
+        self.server.state_changed.connect(self._show_server_state)
+        self._show_server_state()
+        self.setTabOrder(self.search, self.tree)
+        self.setTabOrder(self.tree, self.grid)
+        self.setTabOrder(self.grid, self.details.folder)
+        self.setTabOrder(self.details.folder, self.details.alt.edit)
+
+    # --- building ------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.reconcile_bar = QProgressBar(self)
+        self.reconcile_bar.setMaximumWidth(180)
+        self.reconcile_bar.setAccessibleName("Checking the library folder")
+        self.reconcile_bar.setFormat("Checking folder… %p%")
+        self.reconcile_bar.hide()
+        self.server_label = QLabel(self)
+        self.server_label.setAccessibleName("Server state")
+        self.count_label = QLabel(self)
+        self.count_label.setAccessibleName("Images shown")
+        bar.addPermanentWidget(self.reconcile_bar)
+        bar.addPermanentWidget(self.count_label)
+        bar.addPermanentWidget(self.server_label)
+
+    def _action(
+        self, name: str, text: str, slot, shortcut=None, tip: str = "", grid_only: bool = False
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(
+            f"{tip or text.replace('&', '').rstrip('…')}"
+            + (
+                f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                if shortcut is not None
+                else ""
+            )
+        )
+        action.setStatusTip(tip or text.replace("&", ""))
+        action.triggered.connect(lambda _checked=False: slot())
+        if grid_only:
+            # Delete and Enter mean "this image" only while the grid has the focus; in the
+            # alt-text editor they are just keys.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.grid.addAction(action)
+        else:
+            self.addAction(action)
+        self.actions_by_name[name] = action
+        return action
+
+    def _build_actions(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {}
+        a = self._action
+        a(
+            "add",
+            "&Add images…",
+            self.add_images_dialog,
+            QKeySequence.StandardKey.Open,
+            "Import image files into the folder shown",
+        )
+        a(
+            "add_folder",
+            "Add a f&older…",
+            self.add_folder_dialog,
+            "Ctrl+Shift+O",
+            "Import a folder of images, keeping its sub-folders",
+        )
+        a(
+            "new_folder",
+            "&New folder…",
+            self.new_folder,
+            "Ctrl+Shift+N",
+            "Make a folder (and move the selected images into it)",
+        )
+        a(
+            "move",
+            "&Move to folder…",
+            self.move_dialog,
+            "Ctrl+M",
+            "Move the selected images to another folder",
+        )
+        a(
+            "delete",
+            "&Delete",
+            self.delete_selected,
+            QKeySequence.StandardKey.Delete,
+            "Delete the selected images",
+            grid_only=True,
+        )
+        a(
+            "copy_link",
+            "Copy &link",
+            self.copy_link,
+            "Ctrl+L",
+            "Copy the web link of the selected images",
+        )
+        a(
+            "open",
+            "&Open original",
+            self.open_original,
+            "Ctrl+Return",
+            "Open the original in the system's image viewer",
+        )
+        a(
+            "reveal",
+            "Show in &file manager",
+            self.reveal,
+            "Ctrl+Shift+R",
+            "Open the folder holding the original",
+        )
+        a(
+            "edit_alt",
+            "Edit &alt text",
+            self.focus_alt_text,
+            "F2",
+            "Go to the alt-text editor of the selected image",
+        )
+        a(
+            "find",
+            "&Find",
+            self.focus_search,
+            QKeySequence.StandardKey.Find,
+            "Search file names and alt text",
+        )
+        a(
+            "needs_alt",
+            "Show images that &need alt text",
+            lambda: self.tree.select(UNDESCRIBED),
+            "Ctrl+Shift+A",
+        )
+        a("all", "Show a&ll images", lambda: self.tree.select(ALL), "Ctrl+Shift+L")
+        a(
+            "server",
+            "&Server settings…",
+            self.server_settings,
+            "Ctrl+,",
+            "Port, sharing on the local network, API token",
+        )
+        a("reload", "&Reload", self.model.reload, QKeySequence.StandardKey.Refresh)
+        a("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        act = self.actions_by_name
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for name in ("add", "add_folder", None, "server", None, "quit"):
+            file_menu.addSeparator() if name is None else file_menu.addAction(act[name])
+        edit_menu = menu.addMenu("&Edit")
+        for name in ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link", "find"):
+            edit_menu.addSeparator() if name is None else edit_menu.addAction(act[name])
+        view_menu = menu.addMenu("&View")
+        for name in ("all", "needs_alt", None, "open", "reveal", None, "reload"):
+            view_menu.addSeparator() if name is None else view_menu.addAction(act[name])
+        sort_menu = view_menu.addMenu("&Sort by")
+        for i, (_value, label) in enumerate(SORTS):
+            sort_action = QAction(label, self)
+            sort_action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            sort_action.triggered.connect(lambda _c=False, i=i: self.sort.setCurrentIndex(i))
+            sort_menu.addAction(sort_action)
+            self.addAction(sort_action)
+
+        tools = self.addToolBar("Main")
+        tools.setObjectName("main-toolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tools.setAccessibleName("Main toolbar")
+        for name in ("add", "new_folder", "move", "delete", "copy_link", "open"):
+            tools.addAction(act[name])
+        spacer = QWidget(self)
+        spacer.setSizePolicy(
+            spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred
+        )
+        tools.addWidget(spacer)
+        sort_label = QLabel(" Sort: ", self)
+        sort_label.setBuddy(self.sort)
+        tools.addWidget(sort_label)
+        tools.addWidget(self.sort)
+        tools.addWidget(QLabel("  ", self))
+        tools.addWidget(self.search)
+        tools.addAction(act["server"])
+
+    def _connect(self) -> None:
+        self.bridge.event.connect(self.on_library_event)
+        self.tree.place_selected.connect(lambda _p: self.apply_query())
+        self.tree.files_dropped.connect(self.import_paths)
+        self.tree.images_dropped.connect(self.move_images)
+        self.grid.files_dropped.connect(
+            lambda paths: self.import_paths(paths, self.target_folder())
+        )
+        self.grid.open_requested.connect(self.open_original)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.model.modelReset.connect(self._on_selection)
+        self.model.rowsInserted.connect(lambda *_: self._show_count())
+        self.model.rowsRemoved.connect(lambda *_: self._show_count())
+        self.details.notice.connect(self.notify)
+        self.details.folder_change_requested.connect(self.move_images)
+
+    # --- the view ------------------------------------------------------------------------
+
+    def place(self) -> Place:
+        return self.tree.current_place() or ALL
+
+    def target_folder(self) -> str | None:
+        """Where imports go: the folder shown, or the top level."""
+        return self.place().drop_folder
+
+    def apply_query(self) -> None:
+        self._search_timer.stop()
+        place = self.place()
+        query = Query(
+            folder=place.folder if place.kind == "folder" else Query().folder,
+            search=self.search.text().strip(),
+            undescribed=place.kind == "undescribed",
+            sort=self.sort.currentData() or Sort.NEWEST,
+        )
+        self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
+        if query.undescribed and not query.search:
+            self.grid.empty_text = "Every image has alt text. Well done."
+        self.model.set_query(query)
+        self._show_count()
+        self.grid.viewport().update()
+
+    def _show_count(self) -> None:
+        self.count_label.setText(
+            f"{self.model.total:,} image{'s' if self.model.total != 1 else ''}"
+        )
+        self.grid.viewport().update()
+
+    def refresh_tree(self) -> None:
+        try:
+            self.tree.refresh(
+                self.library.count(),
+                self.library.count(undescribed=True),
+                self.library.folder_counts(),
+            )
+        except LibraryError as exc:
+            self.notify(exc.message)
+
+    def selected_ids(self) -> list[str]:
+        return self.grid.selected_ids()
+
+    def _on_selection(self) -> None:
+        ids = self.selected_ids()
+        record = None
+        if len(ids) == 1:
+            row = self.model.row_of(ids[0])
+            record = self.model.record(row) if row is not None else None
+        self.details.show_selection(ids, record)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        n = len(self.selected_ids())
+        for name in ("move", "delete", "copy_link"):
+            self.actions_by_name[name].setEnabled(n > 0)
+        for name in ("open", "reveal", "edit_alt"):
+            self.actions_by_name[name].setEnabled(n == 1)
+
+    # --- events from the core ------------------------------------------------------------
+
+    def on_library_event(self, event: Event) -> None:
+        self.model.apply(event)
+        if event.kind is EventKind.UPDATED and event.image is not None:
+            self.details.record_changed(event.image)
+        elif event.kind is EventKind.DELETED and event.image_id:
+            self.details.record_deleted(event.image_id)
+        self._tree_timer.start()  # coalesces a burst (an import) into one count query
+        self._show_count()
+
+    # --- status --------------------------------------------------------------------------
+
+    def notify(self, message: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(message, timeout_ms)
+
+    def _show_server_state(self) -> None:
+        self.server_label.setText(self.server.status_text())
+        if self.server.error:
+            self.notify(self.server.error, 15000)
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    def start_reconcile(self) -> ReconcileJob:
+        job = ReconcileJob(self.library)
+        self.reconcile_bar.setRange(0, 0)
+        self.reconcile_bar.show()
+        job.progress.connect(self._on_reconcile_progress)
+        job.finished.connect(lambda _r: self._reconcile_done(None))
+        job.failed.connect(self._reconcile_done)
+        self.jobs.start(job)
+        return job
+
+    def _on_reconcile_progress(self, done: int, total: int) -> None:
+        self.reconcile_bar.setRange(0, max(total, 1))
+        self.reconcile_bar.setValue(done)
+
+    def _reconcile_done(self, error: str | None) -> None:
+        self.reconcile_bar.hide()
+        self.notify(error or "The library folder is up to date.", 5000)
+
+    # --- import --------------------------------------------------------------------------
+
+    def import_paths(self, paths: list[Path], folder: str | None) -> ImportJob | None:
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return None
+        job = ImportJob(self.library, paths, folder)
+        dialog = ImportProgressDialog(job, self)
+        self.progress_dialogs.append(dialog)
+        job.finished.connect(lambda report, d=dialog: self._import_done(report, d))
+        job.failed.connect(lambda message, d=dialog: self._import_failed(message, d))
+        dialog.show()
+        self.jobs.start(job)
+        return job
+
+    def _import_done(self, report: ImportReport, dialog: ImportProgressDialog) -> None:
+        self._forget_dialog(dialog)
+        self.last_import = report
+        self.notify(
+            summary_text(report).rstrip(":") + ("" if not report.rejected else " — see the list.")
+        )
+        if report.rejected:
+            self.summary_dialog = ImportSummaryDialog(report, self)
+            self.summary_dialog.show()
+        self.import_finished.emit(report)
+
+    def _import_failed(self, message: str, dialog: ImportProgressDialog) -> None:
+        self._forget_dialog(dialog)
+        notices.warn(self, "Import failed", message)
+
+    def _forget_dialog(self, dialog: ImportProgressDialog) -> None:
+        dialog.hide()
+        if dialog in self.progress_dialogs:
+            self.progress_dialogs.remove(dialog)
+        dialog.deleteLater()
+
+    def add_images_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add images", str(Path.home()), f"{IMAGE_FILTER};;All files (*)"
+        )
+        if files:
+            self.import_paths([Path(f) for f in files], self.target_folder())
+
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images", str(Path.home()))
+        if folder:
+            self.import_paths([Path(folder)], self.target_folder())
+
+    # --- moving, folders, deleting -------------------------------------------------------
+
+    def move_images(self, ids: list[str], folder: str | None) -> None:
+        try:
+            folder = rules.normalize_folder(folder)
+        except LibraryError as exc:
+            self.notify(exc.message)
+            notices.warn(self, "Cannot use that folder", exc.message)
+            return
+        where = folder or "the top level"
+        if len(ids) > BACKGROUND_MOVE_OVER:
+            job = CallJob(lambda: self.library.update_many(ids, folder=folder))
+            job.finished.connect(lambda _r: self.notify(f"Moved {len(ids):,} images to {where}."))
+            job.failed.connect(lambda m: notices.warn(self, "Not everything was moved", m))
+            self.jobs.start(job)
+            return
+        try:
+            self.library.update_many(ids, folder=folder)
+        except LibraryError as exc:
+            notices.warn(self, "Not everything was moved", exc.message)
+            return
+        self.notify(f"Moved {len(ids)} image{'s' if len(ids) != 1 else ''} to {where}.")
+
+    def move_dialog(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        folders = ["(top level)", *self.library.folders(), *sorted(self.tree.pending)]
+        name, ok = QInputDialog.getItem(
+            self, "Move to folder", "Folder (pick one or type a new one):", folders, 0, True
+        )
+        if ok:
+            self.move_images(ids, None if name in ("", "(top level)") else name)
+
+    def new_folder(self) -> None:
+        """A folder exists while it holds images. With images selected, the new folder is
+        made by moving them in; with none, it waits in the tree (in italics) until images
+        are dropped or moved there."""
+        ids = self.selected_ids()
+        base = self.place().folder if self.place().kind == "folder" else None
+        name, ok = QInputDialog.getText(
+            self,
+            "New folder",
+            "Folder name (use / for a folder inside another):",
+            QLineEdit.EchoMode.Normal,
+            f"{base}/" if base else "",
+        )
+        if not ok or not name.strip():
+            return
+        try:
+            folder = rules.normalize_folder(name)
+        except LibraryError as exc:
+            notices.warn(self, "Cannot use that name", exc.message)
+            return
+        if folder is None:
+            return
+        if ids:
+            self.move_images(ids, folder)
+        else:
+            self.tree.add_pending(folder)
+            self.refresh_tree()
+            self.tree.select(Place("folder", folder))
+            self.notify(f"Folder {folder} made: drop or move images into it to keep it.")
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        what = (
+            self.model.record(self.model.row_of(ids[0]) or 0).filename
+            if len(ids) == 1
+            else f"{len(ids)} images"
+        )
+        if not notices.confirm(
+            self,
+            "Delete images?",
+            f"Delete {what} from the library? The file{'s are' if len(ids) > 1 else ' is'} "
+            "removed from the library folder and links to them stop working.",
+        ):
+            return
+        failed: list[str] = []
+        for image_id in ids:
+            try:
+                self.library.delete(image_id)
+            except LibraryError as exc:
+                failed.append(exc.message)
+        if failed:
+            notices.warn(self, "Not everything was deleted", "\n".join(failed[:10]))
+        else:
+            self.notify(f"Deleted {len(ids)} image{'s' if len(ids) != 1 else ''}.")
+
+    # --- links and the system ------------------------------------------------------------
+
+    def copy_link(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        links = [self.server.link(i) for i in ids]
+        QApplication.clipboard().setText("\n".join(links))
+        self.notify(f"Copied {links[0]}" if len(links) == 1 else f"Copied {len(links)} links.")
+        if not self.server.running:
+            self.notify("Link copied, but the server is off: see Server settings.", 10000)
+
+    def _single_path(self) -> Path | None:
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            return None
+        try:
+            return self.library.original_path(ids[0])[1]
+        except LibraryError as exc:
+            self.notify(exc.message)
+            return None
+
+    def open_original(self) -> None:
+        path = self._single_path()
+        if path is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.notify("No program to show images was found on this system.")
+
+    def reveal(self) -> None:
+        path = self._single_path()
+        if path is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent))):
+            self.notify("No file manager was found on this system.")
+
+    def focus_alt_text(self) -> None:
+        if self.details.record is not None:
+            self.details.alt.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def server_settings(self) -> ServerSettingsDialog:
+        dialog = ServerSettingsDialog(self.server, self)
+        dialog.accepted.connect(self._save_server_settings)
+        dialog.open()
+        return dialog
+
+    def _save_server_settings(self) -> None:
+        self.settings.setValue("server/port", self.server.port)
+        self.settings.setValue("server/share", self.server.sharing)
+
+    # --- state between runs --------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        splitter = self.settings.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        sort = self.settings.value("view/sort")
+        index = self.sort.findData(Sort(sort)) if sort in set(Sort) else -1
+        if index >= 0:
+            self.sort.setCurrentIndex(index)
+
+    def save_state(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue("view/sort", str(self.sort.currentData()))
+        self.settings.setValue("library/last", str(self.library.root))
+        self.settings.sync()
+
+    def shutdown(self) -> None:
+        """Saves pending alt text, stops jobs, the thumbnail pool, the server and events."""
+        if self.details.alt.is_dirty():
+            self.details.save_alt_text()
+        self.jobs.shutdown()
+        self.loader.shutdown()
+        self.server.stop()
+        self.bridge.detach()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,128 @@
+"""The HTTP server inside the window's process: started on the window's ``Library``,
+restarted when the port, sharing or token change, and stopped with the window.
+
+"Share on the local network" listens on every interface (0.0.0.0); links copied then use
+the machine's LAN address instead of 127.0.0.1."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.library import Library, LibraryError
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+ALL_INTERFACES = "0.0.0.0"
+# A documentation-only address (RFC 5737): connect() on a UDP socket picks the outgoing
+# interface without sending a single packet, and nothing is there anyway.
+_NO_ROUTE_PROBE = ("192.0.2.1", 9)
+
+
+def lan_address() -> str | None:
+    """This machine's address on the local network, found without sending traffic."""
+    candidates: list[str] = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(_NO_ROUTE_PROBE)
+            candidates.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            candidates.append(str(info[4][0]))
+    except OSError:
+        pass
+    for address in candidates:
+        ip = ipaddress.ip_address(address)
+        if not ip.is_loopback and not ip.is_unspecified and not ip.is_link_local:
+            return address
+    return None
+
+
+class ServerController(QObject):
+    """Owns the ``BackgroundServer``. ``state_changed`` fires after every start/stop."""
+
+    state_changed = Signal()
+
+    def __init__(
+        self, library: Library, *, host: str = LOOPBACK, port: int = 8765, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.host = host
+        self.port = port
+        self.server: Any = None
+        self.error: str | None = None
+
+    @property
+    def sharing(self) -> bool:
+        return self.host in (ALL_INTERFACES, "::")
+
+    @property
+    def running(self) -> bool:
+        return self.server is not None
+
+    @property
+    def actual_port(self) -> int:
+        return int(self.server.port) if self.server is not None else self.port
+
+    def start(self) -> str | None:
+        """Starts listening; returns a readable reason when it could not (port taken)."""
+        self.stop()
+        try:
+            from server.runner import BackgroundServer
+        except ImportError as exc:  # the server package is optional for the window
+            self.error = f"The HTTP server is not available: {exc}."
+            self.state_changed.emit()
+            return self.error
+        try:
+            server = BackgroundServer(
+                self.library, host=self.host, port=self.port, token=self.library.api_token()
+            )
+            server.start()
+        except LibraryError as exc:
+            self.error = exc.message
+        except OSError as exc:
+            self.error = f"The HTTP server could not start: {exc.strerror or exc}."
+        else:
+            self.server = server
+            self.error = None
+        self.state_changed.emit()
+        return self.error
+
+    def stop(self) -> None:
+        if self.server is not None:
+            server, self.server = self.server, None
+            try:
+                server.stop(timeout=2.0)
+            except Exception:
+                log.exception("stopping the HTTP server failed")
+            self.state_changed.emit()
+
+    def reconfigure(self, *, port: int, sharing: bool) -> str | None:
+        self.port = port
+        self.host = ALL_INTERFACES if sharing else LOOPBACK
+        return self.start()
+
+    def base_url(self) -> str:
+        """Where other programs reach the server: the LAN address when sharing."""
+        port = self.actual_port
+        if self.sharing:
+            return f"http://{lan_address() or socket.gethostname()}:{port}"
+        host = self.host if self.host not in ("", "localhost") else LOOPBACK
+        return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+    def link(self, image_id: str) -> str:
+        return f"{self.base_url()}/i/{image_id}"
+
+    def status_text(self) -> str:
+        if self.server is None:
+            return f"API off — {self.error}" if self.error else "API off"
+        where = "shared on the network" if self.sharing else "this computer only"
+        return f"API on {self.base_url()} ({where})"

@@ -1,0 +1,131 @@
+"""Server settings: the port, "Share on the local network" with the LAN address to copy,
+and the API token — shown, copyable and regenerable (the server restarts with it)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import notices
+from .server_control import ServerController
+
+
+def _copy_row(edit: QLineEdit, name: str, parent: QWidget) -> tuple[QHBoxLayout, QPushButton]:
+    button = QPushButton("Copy", parent)
+    button.setAccessibleName(f"Copy {name}")
+    button.clicked.connect(lambda: QApplication.clipboard().setText(edit.text()))
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return row, button
+
+
+class ServerSettingsDialog(QDialog):
+    def __init__(self, controller: ServerController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle("Server settings")
+        self.setMinimumWidth(520)
+
+        self.port = QSpinBox(self)
+        self.port.setRange(1, 65535)
+        self.port.setValue(controller.port or 8765)
+        self.port.setAccessibleName("Port")
+        self.share = QCheckBox("Share on the local &network", self)
+        self.share.setChecked(controller.sharing)
+        self.share.setAccessibleName("Share on the local network")
+        self.share.setToolTip(
+            "Listen on every network interface, so other computers on this network can "
+            "use the API and the image links. Off: only this computer can."
+        )
+        self.url = QLineEdit(self)
+        self.url.setReadOnly(True)
+        self.url.setAccessibleName("Address of the server")
+        url_row, self.copy_url = _copy_row(self.url, "address", self)
+        self.token = QLineEdit(controller.library.api_token(), self)
+        self.token.setReadOnly(True)
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setAccessibleName("API token")
+        token_row, self.copy_token = _copy_row(self.token, "API token", self)
+        self.show_token = QCheckBox("Show", self)
+        self.show_token.setAccessibleName("Show API token")
+        self.show_token.toggled.connect(
+            lambda on: self.token.setEchoMode(
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
+        token_row.insertWidget(1, self.show_token)
+        self.regenerate = QPushButton("&Regenerate…", self)
+        self.regenerate.setAccessibleName("Regenerate API token")
+        self.regenerate.setToolTip("Make a new token; scripts using the old one stop working")
+        self.regenerate.clicked.connect(self.regenerate_token)
+        token_row.addWidget(self.regenerate)
+        self.state = QLabel(self)
+        self.state.setWordWrap(True)
+        self.state.setAccessibleName("Server state")
+
+        form = QFormLayout()
+        form.addRow("&Port:", self.port)
+        form.addRow("", self.share)
+        form.addRow("Address:", url_row)
+        form.addRow("API token:", token_row)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.apply_and_close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.state)
+        layout.addWidget(buttons)
+        self.share.toggled.connect(self._refresh)
+        self.port.valueChanged.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        from .server_control import lan_address
+
+        port = self.port.value()
+        if self.share.isChecked():
+            ip = lan_address()
+            self.url.setText(f"http://{ip}:{port}" if ip else f"http://<this computer>:{port}")
+        else:
+            self.url.setText(f"http://127.0.0.1:{port}")
+        self.state.setText(self.controller.status_text())
+
+    def apply(self) -> bool:
+        error = self.controller.reconfigure(port=self.port.value(), sharing=self.share.isChecked())
+        self._refresh()
+        if error:
+            notices.warn(self, "The server did not start", error)
+            return False
+        return True
+
+    def apply_and_close(self) -> None:
+        if self.apply():
+            self.accept()
+
+    def regenerate_token(self) -> None:
+        if not notices.confirm(
+            self,
+            "Regenerate the API token?",
+            "Scripts and tools that use the current token will stop working until they "
+            "are given the new one.",
+        ):
+            return
+        self.token.setText(self.controller.library.regenerate_api_token())
+        if self.controller.running:
+            self.controller.start()  # the server checks the token it was started with
+        self._refresh()

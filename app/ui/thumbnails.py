@@ -1,0 +1,141 @@
+"""Thumbnails for the grid and the preview, decoded off the GUI thread.
+
+A worker asks the core for the cached thumbnail file, decodes it to a ``QImage`` and
+scales it (``QImage`` is safe on any thread; ``QPixmap`` is not). The GUI thread turns it
+into a ``QPixmap`` once and keeps it in a bounded least-recently-used cache, so scrolling
+through 100,000 images neither blocks nor grows memory without end."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from app.library import ImageRecord, Library, LibraryError
+
+log = logging.getLogger(__name__)
+
+# (content hash, longest side): identical images share an entry; a moved one keeps it.
+Key = tuple[str, int]
+
+
+class _Signals(QObject):
+    loaded = Signal(object, QImage)  # Key, image
+    failed = Signal(object)  # Key
+
+
+class _Decode(QRunnable):
+    def __init__(self, library: Library, image_id: str, key: Key, signals: _Signals) -> None:
+        super().__init__()
+        self.library, self.image_id, self.key, self.signals = library, image_id, key, signals
+
+    def run(self) -> None:
+        try:
+            _record, thumb = self.library.thumbnail(self.image_id)
+            image = QImage(str(thumb.path))
+        except (LibraryError, OSError):
+            image = QImage()
+        except Exception:
+            log.exception("thumbnail of %s failed", self.image_id)
+            image = QImage()
+        if image.isNull():
+            self.signals.failed.emit(self.key)
+            return
+        side = self.key[1]
+        if image.width() > side or image.height() > side:
+            image = image.scaled(
+                side,
+                side,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        self.signals.loaded.emit(self.key, image)
+
+
+def placeholder(size: int, *, broken: bool = False) -> QPixmap:
+    """A quiet square shown while a thumbnail loads (or where it cannot be read)."""
+    pix = QPixmap(size, size)
+    pix.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#f3d6d6") if broken else QColor(128, 128, 128, 40))
+    inset = size // 10
+    painter.drawRoundedRect(inset, inset, size - 2 * inset, size - 2 * inset, 8, 8)
+    if broken:
+        painter.setPen(QColor("#a33"))
+        painter.drawText(pix.rect(), Qt.AlignmentFlag.AlignCenter, "?")
+    painter.end()
+    return pix
+
+
+class ThumbnailLoader(QObject):
+    """``pixmap(record, side)`` returns at once: the cached pixmap, or ``None`` after
+    queueing a load; ``ready(sha256)`` tells the views when to ask again."""
+
+    ready = Signal(str)  # sha256 whose thumbnail is now cached (or known broken)
+
+    def __init__(self, library: Library, capacity: int = 800, parent: QObject | None = None):
+        super().__init__(parent)
+        self.library = library
+        self.capacity = capacity
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._cache: OrderedDict[Key, QPixmap] = OrderedDict()
+        self._broken: set[Key] = set()
+        self._pending: set[Key] = set()
+        self._signals = _Signals(self)
+        self._signals.loaded.connect(self._on_loaded)
+        self._signals.failed.connect(self._on_failed)
+        # Most recent requests first: what the person scrolled to now matters more than
+        # what flew past a second ago.
+        self._priority = itertools.count()
+
+    def pixmap(self, record: ImageRecord, side: int) -> QPixmap | None:
+        key = (record.sha256, side)
+        pix = self._cache.get(key)
+        if pix is not None:
+            self._cache.move_to_end(key)
+            return pix
+        if key in self._broken:
+            return placeholder(side, broken=True)
+        if key not in self._pending:
+            self._pending.add(key)
+            priority = min(next(self._priority), 2**30)
+            self.pool.start(_Decode(self.library, record.id, key, self._signals), priority)
+        return None
+
+    def is_cached(self, record: ImageRecord, side: int) -> bool:
+        return (record.sha256, side) in self._cache
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def _on_loaded(self, key: Key, image: QImage) -> None:
+        self._pending.discard(key)
+        self._cache[key] = QPixmap.fromImage(image)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+        self.ready.emit(key[0])
+
+    def _on_failed(self, key: Key) -> None:
+        self._pending.discard(key)
+        self._broken.add(key)
+        self.ready.emit(key[0])
+
+    def forget(self, sha256: str) -> None:
+        for key in [k for k in self._cache if k[0] == sha256]:
+            del self._cache[key]
+        self._broken = {k for k in self._broken if k[0] != sha256}
+
+    def shutdown(self) -> None:
+        self.pool.clear()
+        self.pool.waitForDone(10_000)
+
+
+def icon_size(side: int) -> QSize:
+    return QSize(side, side)

@@ -1,0 +1,99 @@
+"""Fixtures for the window tests: a real library in a temp folder, real images on disk,
+settings in a temp file (never the real user's), and the real main window."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app.library import ImageRecord, Library
+from app.ui.main_window import MainWindow
+from app.ui.server_control import ServerController
+from tests.conftest import image_bytes
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Message boxes would block a test: record them instead. Confirmations say Yes."""
+    shown: list[tuple[str, str]] = []
+
+    def warning(_parent: object, title: str, text: str, *_a: object) -> object:
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    def question(_parent: object, title: str, text: str, *_a: object) -> object:
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    return shown
+
+
+@pytest.fixture
+def window(library: Library, settings: QSettings, qtbot) -> Iterator[MainWindow]:
+    server = ServerController(library, host="127.0.0.1", port=0)
+    win = MainWindow(library, settings, server)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def write_image(tmp_path: Path) -> Callable[..., Path]:
+    """``write_image("ñame.png", fmt="PNG", color=...)``: a real image file to import."""
+    outside = tmp_path / "outside"
+
+    def _write(name: str, fmt: str = "JPEG", **kwargs: object) -> Path:
+        outside.mkdir(exist_ok=True)
+        path = outside / name
+        path.write_bytes(image_bytes(fmt, **kwargs))  # type: ignore[arg-type]
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def add(library: Library) -> Callable[..., ImageRecord]:
+    counter = iter(range(1, 1_000_000))
+
+    def _add(name: str = "photo.jpg", alt_text: str | None = None, folder: str | None = None):
+        n = next(counter)
+        data = image_bytes("JPEG", size=(40 + n, 30), color=(n * 37 % 256, n * 11 % 256, 90))
+        return library.add(io.BytesIO(data), name, alt_text=alt_text, folder=folder)
+
+    return _add
+
+
+def drop(widget: QWidget, mime: QMimeData, pos: QPoint | None = None) -> QDropEvent:
+    """Delivers a real drop event to ``widget``'s drop handler, as a drag would end."""
+    point = QPointF(pos if pos is not None else widget.rect().center())
+    event = QDropEvent(
+        point,
+        Qt.DropAction.CopyAction | Qt.DropAction.MoveAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    widget.dropEvent(event)
+    return event
+
+
+def file_mime(paths: list[Path]) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
