@@ -233,9 +233,18 @@ class Library:
         try:
             return record, open(path, "rb")
         except FileNotFoundError:
-            raise NotFound(
-                f"The file of image {image_id} is missing from the library folder."
-            ) from None
+            pass
+        # A move or delete of this image may be in flight (they hold the write lock from
+        # the file's first step to the commit): look again once it is done, when the row
+        # names the new place or the id is a tombstone.
+        with self._write_lock:
+            record, path = self.original_path(image_id)
+            try:
+                return record, open(path, "rb")
+            except FileNotFoundError:
+                raise NotFound(
+                    f"The file of image {image_id} is missing from the library folder."
+                ) from None
 
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""

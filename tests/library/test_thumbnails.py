@@ -1,0 +1,127 @@
+"""Thumbnails: fit 512×512, never enlarged, cached by content hash, made once however many
+threads ask, and rebuilt when the cache is deleted."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from PIL import Image
+
+from app.library import Library
+from tests.conftest import image_bytes
+
+
+def thumb_size(library: Library, image_id: str) -> tuple[int, int]:
+    _, thumb = library.thumbnail(image_id)
+    with Image.open(thumb.path) as img:
+        return img.size
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "expected"),
+    [
+        ("JPEG", (2000, 1000), (512, 256)),
+        ("PNG", (300, 900), (171, 512)),
+        ("WEBP", (1024, 1024), (512, 512)),
+        ("GIF", (600, 100), (512, 85)),
+        ("JPEG", (100, 80), (100, 80)),  # small images are never enlarged
+        ("PNG", (1, 1), (1, 1)),
+        ("JPEG", (512, 512), (512, 512)),
+    ],
+)
+def test_thumbnails_fit_the_box_and_are_never_enlarged(library, add, fmt, size, expected) -> None:
+    rec = add(image_bytes(fmt, size=size), "t")
+    got = thumb_size(library, rec.id)
+    assert max(got) <= 512
+    assert abs(got[0] - expected[0]) <= 1 and abs(got[1] - expected[1]) <= 1
+
+
+def test_thumbnails_are_cached_by_content_hash(library, add) -> None:
+    data = image_bytes("PNG", size=(600, 600))
+    one, two = add(data, "one.png"), add(data, "two.png", folder="elsewhere")
+    _, first = library.thumbnail(one.id)
+    assert one.sha256 in first.path.name
+    assert first.path.is_relative_to(library.meta / "thumbs")
+    before = first.path.stat()
+    _, again = library.thumbnail(one.id)
+    _, shared = library.thumbnail(two.id)
+    assert again == first == shared
+    after = first.path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_the_etag_is_the_hash_of_the_thumbnail_bytes(library, add) -> None:
+    import hashlib
+
+    rec = add(image_bytes("JPEG", size=(800, 600)))
+    _, thumb = library.thumbnail(rec.id)
+    data = thumb.path.read_bytes()
+    assert thumb.etag == hashlib.sha256(data).hexdigest() != rec.sha256
+    assert thumb.size == len(data)
+
+
+def test_thumbnails_are_rebuilt_after_the_cache_is_deleted(library_path) -> None:
+    data = image_bytes("JPEG", size=(900, 300))
+    with Library.open(library_path) as lib:
+        image_id = lib.add(io.BytesIO(data), "a.jpg").id
+        lib.thumbnail(image_id)
+        shutil.rmtree(lib.meta / "thumbs")
+        _, rebuilt = lib.thumbnail(image_id)
+        assert rebuilt.path.exists()
+        with Image.open(rebuilt.path) as img:
+            assert img.size == (512, 171)
+    shutil.rmtree(library_path / ".imageshelf" / "thumbs")
+    with Library.open(library_path) as lib:
+        _, reopened = lib.thumbnail(image_id)
+        assert reopened.path.exists() and reopened.content_type == "image/jpeg"
+
+
+def test_sixteen_threads_asking_at_once_build_it_once(library, add, monkeypatch) -> None:
+    rec = add(image_bytes("JPEG", size=(1600, 1200)))
+    shutil.rmtree(library.meta / "thumbs")
+    cache = library.thumbnails
+    real_store = cache.store
+    builds: list[str] = []
+
+    def counting_store(sha256, data, content_type):
+        builds.append(sha256)
+        return real_store(sha256, data, content_type)
+
+    monkeypatch.setattr(cache, "store", counting_store)
+    start = threading.Barrier(16)
+
+    def ask(_: int):
+        start.wait()
+        return library.thumbnail(rec.id)[1]
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(ask, range(16)))
+    assert builds == [rec.sha256]
+    assert len(set(results)) == 1 and results[0].path.exists()
+
+
+def test_get_or_build_runs_one_build_for_many_callers(library) -> None:
+    cache = library.thumbnails
+    calls: list[int] = []
+    entered = threading.Event()
+    release = threading.Event()
+    png = image_bytes("PNG", size=(4, 4))
+
+    def build() -> tuple[bytes, str]:
+        calls.append(1)
+        entered.set()
+        release.wait(10)  # hold the build open until every caller is waiting
+        return png, "image/png"
+
+    with ThreadPoolExecutor(16) as pool:
+        futures = [pool.submit(cache.get_or_build, "ab" * 32, build) for _ in range(16)]
+        assert entered.wait(10)
+        release.set()
+        results = [f.result(timeout=10) for f in futures]
+    assert len(calls) == 1
+    assert {r.path for r in results} == {cache.directory / "ab" / ("ab" * 32 + ".png")}
+    assert results[0].path.read_bytes() == png
