@@ -65,13 +65,14 @@ FOLDERS: list[str | None] = [
     "travel/日本",
     "travel/España/Sevilla",
 ]
-WORDS = (
+PROSE = (
     "a red bicycle leaning on a stone wall at dusk with a dog asleep beside it "
     "portrait of a smiling woman in a yellow raincoat holding an umbrella "
     "café façade with blue shutters and crème brûlée sign naïve mural "
     "logo on a white background product shot of leather shoes on a wooden floor "
     "mountain lake reflection under clouds 富士山 夕焼け Sevilla catedral río"
-).split()
+)
+WORDS = PROSE.split()
 NAME_STEMS = ("IMG", "DSC", "photo", "café", "screenshot", "übersicht", "写真", "scan", "logo")
 
 
@@ -88,13 +89,15 @@ class Source:
     height: int
 
 
-def _picture(rng: random.Random, size: tuple[int, int], mode: str) -> Image.Image:
-    """Not flat colour: gradients, shapes and noise, so encoders produce realistic sizes."""
+def _picture(rng: random.Random, size: tuple[int, int], mode: str, grain: int = 4) -> Image.Image:
+    """Not flat colour: gradients, shapes and noise, so encoders produce realistic sizes.
+    ``grain`` 1 gives camera-like per-pixel noise (and camera-like JPEG sizes)."""
     w, h = size
     base = Image.linear_gradient("L").resize(size).rotate(rng.randrange(360))
     r = Image.radial_gradient("L").resize(size)
     # Noise made small and scaled up: grain an encoder has to spend bytes on, made cheaply.
-    noise = Image.effect_noise((w // 4 + 1, h // 4 + 1), rng.uniform(20, 60)).resize(size)
+    noise = Image.effect_noise((w // grain + 1, h // grain + 1), rng.uniform(20, 60))
+    noise = noise.resize(size)
     img = Image.merge("RGB", (base, r, noise))
     draw = ImageDraw.Draw(img)
     for _ in range(12):
@@ -246,11 +249,11 @@ def sample_image(kind: str, megapixels: float, seed: int = 1) -> bytes:
     cached under ``.data`` since a 12 MP PNG takes seconds to encode."""
     width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
     size = (width, width * 3 // 4)
-    path = DATA_DIR / f"sample-{kind.lower()}-{size[0]}x{size[1]}-{seed}.{kind.lower()}"
+    path = DATA_DIR / f"photo-{kind.lower()}-{size[0]}x{size[1]}-{seed}.{kind.lower()}"
     if path.exists():
         return path.read_bytes()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    img = _picture(random.Random(seed), size, "RGB")
+    img = _picture(random.Random(seed), size, "RGB", grain=1)
     out = io.BytesIO()
     if kind == "JPEG":
         img.save(out, "JPEG", quality=90)

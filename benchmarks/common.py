@@ -1,0 +1,146 @@
+"""What every benchmark shares: a result row, timing by medians, and the table.
+
+Every figure is compared with a baseline measured in the same run on the same machine:
+the machines are shared and noisy, so only ratios measured together mean anything. Where a
+target is an absolute bound (target 4: milliseconds), the baseline is the floor the
+figure is measured against (a raw SQLite query, a bare directory walk) and the bound on
+the figure decides whether it is met."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Result:
+    target: str  # "1a", "4 list", ...
+    name: str
+    figure: float | None  # None: could not be measured (the reason goes in ``note``)
+    unit: str
+    baseline: float | None
+    goal: str  # human text of the target, e.g. "≤ 1.25× baseline"
+    met: bool | None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.figure is None or not self.baseline:
+            return None
+        return self.figure / self.baseline
+
+
+def ratio_result(
+    target: str,
+    name: str,
+    figure: float,
+    baseline: float,
+    unit: str,
+    *,
+    at_most: float | None = None,
+    at_least: float | None = None,
+    note: str = "",
+) -> Result:
+    """A target stated as figure/baseline ≤ ``at_most`` or ≥ ``at_least``."""
+    ratio = figure / baseline if baseline else float("inf")
+    if at_most is not None:
+        return Result(
+            target, name, figure, unit, baseline, f"≤ {at_most:g}×", ratio <= at_most, note
+        )
+    assert at_least is not None
+    return Result(target, name, figure, unit, baseline, f"≥ {at_least:g}×", ratio >= at_least, note)
+
+
+def bound_result(
+    target: str,
+    name: str,
+    figure: float,
+    unit: str,
+    bound: float,
+    baseline: float | None = None,
+    note: str = "",
+) -> Result:
+    """A target stated as an absolute bound: figure ≤ ``bound``."""
+    return Result(
+        target, name, figure, unit, baseline, f"≤ {bound:g} {unit}", figure <= bound, note
+    )
+
+
+def missing(target: str, name: str, why: str) -> Result:
+    return Result(target, name, None, "", None, "", None, why)
+
+
+def time_median(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` in milliseconds (garbage collection paused)."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+    finally:
+        if gc_was:
+            gc.enable()
+    return statistics.median(samples)
+
+
+def time_pair(
+    figure: Callable[[], object], baseline: Callable[[], object], *, repeat: int = 9
+) -> tuple[float, float]:
+    """Medians (ms) of ``figure`` and ``baseline`` run alternately, so that a burst of
+    load from another process on this shared machine hits both sides alike."""
+    figure()
+    baseline()
+    a: list[float] = []
+    b: list[float] = []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            for fn, out in ((figure, a), (baseline, b)):
+                start = time.perf_counter()
+                fn()
+                out.append((time.perf_counter() - start) * 1000)
+    finally:
+        if gc_was:
+            gc.enable()
+    return statistics.median(a), statistics.median(b)
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}" if value else "0"
+    return f"{text} {unit}".strip()
+
+
+def table(results: list[Result]) -> str:
+    """A Markdown table, readable in a terminal and pasteable into the docs."""
+    head = ["target", "measure", "figure", "baseline", "ratio", "goal", "met"]
+    rows = []
+    for r in results:
+        met = "—" if r.met is None else ("yes" if r.met else "**NO**")
+        ratio = "—" if r.ratio is None else f"{r.ratio:.2f}×"
+        name = r.name + (f" ({r.note})" if r.note else "")
+        rows.append(
+            [r.target, name, _num(r.figure, r.unit), _num(r.baseline, r.unit), ratio, r.goal, met]
+        )
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    lines = [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    return "\n".join(lines)
+
+
+def report(results: list[Result]) -> None:
+    print(table(results), flush=True)
