@@ -16,18 +16,30 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from . import files, imaging, queries, rules
 from .db import make_engine, migrate
-from .errors import Duplicate, Gone, InvalidInput, LibraryError, MalformedImage, NotFound
+from .errors import (
+    Duplicate,
+    Gone,
+    InvalidInput,
+    LibraryError,
+    MalformedImage,
+    NotFound,
+    StorageError,
+)
 from .events import Event, EventBus, EventKind, Listener
 from .lock import ProcessLock
 from .queries import ALL_FOLDERS, Filter, Sort
 from .records import FolderInfo, ImageRecord, Page, folder_to_db, now_us
 from .thumbnails import Thumbnail, ThumbnailCache
+
+if TYPE_CHECKING:
+    from .watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,25 @@ META_DIR = ".imageshelf"
 TOKEN_FILE = "api-token"
 _UNSET: object = object()
 PENDING_SEP = "\x1f"
+
+
+@contextlib.contextmanager
+def _database_errors(doing: str) -> Iterator[None]:
+    """SQLite refusing to write (full disk, read-only file, I/O error) as a
+    ``StorageError``; the transaction was rolled back, so nothing was half-saved."""
+    try:
+        yield
+    except OperationalError as exc:
+        detail = str(exc.orig or exc).lower()
+        if "full" in detail:
+            why = "the disk is full"
+        elif "readonly" in detail or "read-only" in detail:
+            why = "the library is on a read-only disk or its database is read-only"
+        elif "locked" in detail or "busy" in detail:
+            raise  # a transient lock is not a storage fault
+        else:
+            why = f"the database reported: {exc.orig or exc}"
+        raise StorageError(f"Could not {doing}: {why}.") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +92,19 @@ class Library:
         self._lock = lock
         self._write_lock = threading.RLock()
         self._closed = False
+        self._watcher: LibraryWatcher | None = None
+        self._watch_guard = threading.Lock()
 
     # --- opening and closing -------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, reconcile: bool = True) -> Library:
+    def open(
+        cls, path: str | os.PathLike[str], *, reconcile: bool = True, watch: bool = False
+    ) -> Library:
         """Creates or opens the library folder at ``path``.
 
+        ``watch=True`` follows changes other programs make to the folder until
+        ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
         the folder cannot be created or written."""
         root = Path(path).expanduser().resolve()
@@ -76,16 +113,24 @@ class Library:
             for d in (root, meta, meta / "thumbs", meta / "tmp"):
                 d.mkdir(parents=True, exist_ok=True)
         lock = ProcessLock(meta / "lock")
-        lock.acquire()
+        with files.disk_errors(f"open the library at {root}"):
+            lock.acquire()
         engine = None
+        lib = None
         try:
             engine = make_engine(meta / "library.db")
-            migrate(engine)
+            with _database_errors(f"open the library at {root}"):
+                migrate(engine)
             lib = cls(root, engine, lock)
-            lib._clear_tmp()
+            with files.disk_errors(f"clean up the library at {root}"):
+                lib._clear_tmp()
+            if watch:
+                lib.start_watching()  # first, so nothing changed during reconcile is missed
             if reconcile:
                 lib.reconcile()
         except BaseException:
+            if lib is not None:
+                lib.stop_watching()
             if engine is not None:
                 engine.dispose()
             lock.release()
@@ -95,6 +140,7 @@ class Library:
     def close(self) -> None:
         if self._closed:
             return
+        self.stop_watching()  # outside the write lock: the watcher may be waiting for it
         with self._write_lock:
             self._closed = True
             self.engine.dispose()
@@ -110,6 +156,28 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def start_watching(self) -> None:
+        """Follows changes other programs make to the folder, until ``close()``."""
+        from .watcher import LibraryWatcher
+
+        with self._watch_guard:
+            if self._closed or self._watcher is not None:
+                return
+            watcher = LibraryWatcher(self)
+            with files.disk_errors(f"watch the library folder {self.root}"):
+                watcher.start()
+            self._watcher = watcher
+
+    def stop_watching(self) -> None:
+        with self._watch_guard:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    @property
+    def watching(self) -> bool:
+        return self._watcher is not None
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Calls ``listener(event)`` after every committed change, on the thread that made
         it. Returns a function that unsubscribes."""
@@ -122,7 +190,7 @@ class Library:
         with self._write_lock:
             if self._closed:
                 raise LibraryError("The library is closed.")
-            with self.engine.begin() as conn:
+            with _database_errors("save the change"), self.engine.begin() as conn:
                 yield conn
 
     @contextlib.contextmanager

@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from .library import Library
 
 log = logging.getLogger(__name__)
+
+# Beyond this many paths one pass over all rows is cheaper than a query per path.
+_SCOPED_QUERY_LIMIT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +63,25 @@ def split(relpath: str) -> tuple[str | None, str]:
     return None, relpath
 
 
-def _in_scope(relpath: str, scope: list[str] | None) -> bool:
+def ancestors(relpath: str) -> list[str]:
+    """``a/b/c.jpg`` → ``["a", "a/b"]``: the folders a path lies in."""
+    parts = relpath.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _in_scope(relpath: str, scope: list[str] | set[str] | frozenset[str] | None) -> bool:
+    """Whether ``relpath`` is one of ``scope``'s paths or lies in one of its folders.
+    A set lookup per ancestor, so a batch of thousands of paths stays cheap."""
     if scope is None:
         return True
-    return any(relpath == s or relpath.startswith(s + "/") or s == "" for s in scope)
+    wanted = scope if isinstance(scope, set | frozenset) else set(scope)
+    if "" in wanted or relpath in wanted:
+        return True
+    return any(a in wanted for a in ancestors(relpath))
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class Reconciler:
@@ -116,16 +134,38 @@ class Reconciler:
             found[rel] = DiskFile(rel, st.st_size, st.st_mtime_ns)
 
     def known_rows(self, scope: list[str] | None = None) -> dict[str, KnownRow]:
-        with self.lib.engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT id, folder, filename, size, mtime_ns, sha256 FROM images")
-            )
-            out: dict[str, KnownRow] = {}
+        wanted = None if scope is None else set(scope)
+        columns = "SELECT id, folder, filename, size, mtime_ns, sha256 FROM images"
+        out: dict[str, KnownRow] = {}
+
+        def keep(rows: Iterable[Any]) -> None:
             for r in rows:
                 rel = f"{r.folder}/{r.filename}" if r.folder else r.filename
-                if _in_scope(rel, scope):
+                if _in_scope(rel, wanted):
                     out[rel] = KnownRow(r.id, rel, r.size, r.mtime_ns, r.sha256)
-            return out
+
+        with self.lib.engine.connect() as conn:
+            if wanted is None or "" in wanted or len(wanted) > _SCOPED_QUERY_LIMIT:
+                keep(conn.execute(text(columns)))
+                return out
+            # A few paths (the watcher's usual batch): ask only for the rows they can hold.
+            for rel in wanted:
+                folder, name = split(rel)
+                keep(
+                    conn.execute(
+                        text(
+                            columns + " WHERE (folder = :pf AND filename = :pn) "
+                            "OR folder = :f OR folder LIKE :like ESCAPE '\\'"
+                        ),
+                        {
+                            "pf": folder_to_db(folder),
+                            "pn": name,
+                            "f": rel,
+                            "like": _like_escape(rel) + "/%",
+                        },
+                    )
+                )
+        return out
 
     def ignored(self) -> dict[str, tuple[int, int]]:
         with self.lib.engine.connect() as conn:
@@ -141,12 +181,19 @@ class Reconciler:
         progress: Callable[[int, int], None] | None = None,
         scope: list[str] | None = None,
         source: str = "disk",
+        skip: set[str] | None = None,
     ) -> int:
         """Reconciles everything (or ``scope``: relative paths of files or folders).
-        Returns how many images changed."""
-        self._finish_pending_moves()
+        ``skip``: files to leave alone this time (the watcher's files still being
+        written). Returns how many images changed."""
+        if scope is None:
+            # Only a whole run may finish moves: a scoped one could race the app's own.
+            self._finish_pending_moves()
         disk = self.scan_disk(scope)
         rows = self.known_rows(scope)
+        for rel in skip or ():
+            disk.pop(rel, None)
+            rows.pop(rel, None)
         ignored = self.ignored()
 
         missing = [row for rel, row in rows.items() if rel not in disk]
@@ -189,7 +236,11 @@ class Reconciler:
                     continue
                 candidates = missing_by_hash.get(sha)
                 if candidates:
-                    moved_row = candidates.pop(0)
+                    # Identical copies moved together (a renamed folder): keep each id
+                    # with the file of the same name where there is one.
+                    same_name = [c for c in candidates if split(c.relpath)[1] == f.filename]
+                    moved_row = (same_name or candidates)[0]
+                    candidates.remove(moved_row)
                     changes += self._follow_move(moved_row, f, source)
                     missing.remove(moved_row)
                 else:
@@ -280,21 +331,33 @@ class Reconciler:
         if sha == row.sha256:
             with self.lib._write() as conn:
                 conn.execute(
-                    text("UPDATE images SET size = :s, mtime_ns = :m WHERE id = :id"),
-                    {"s": f.size, "m": f.mtime_ns, "id": row.id},
+                    text(
+                        "UPDATE images SET size = :s, mtime_ns = :m "
+                        "WHERE id = :id AND sha256 = :sha"
+                    ),
+                    {"s": f.size, "m": f.mtime_ns, "id": row.id, "sha": sha},
                 )
             return 0
         try:
             info = imaging.inspect_path(path)
         except (LibraryError, OSError):
             # No longer an image we accept: the image is gone; the file is left alone.
-            changed = self._tombstone_missing(row, source)
+            changed = self._tombstone_missing(row, source, file_may_remain=True)
             self._ignore(f, "replaced_by_invalid_file")
             return changed
         with contextlib.suppress(OSError):
             self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.lib._write() as conn:
             before = self.lib._row(conn, row.id)
+            now_file = self._current(f)
+            if (
+                before is None
+                or before.relpath != row.relpath
+                or before.sha256 != row.sha256
+                or now_file is None
+                or now_file.size != size
+            ):
+                return 0  # changed again meanwhile; the next look will see it as it is
             conn.execute(
                 text(
                     "UPDATE images SET size = :s, mtime_ns = :m, sha256 = :sha, width = :w, "
@@ -302,7 +365,7 @@ class Reconciler:
                 ),
                 {
                     "s": size,
-                    "m": f.mtime_ns,
+                    "m": now_file.mtime_ns,
                     "sha": sha,
                     "w": info.width,
                     "h": info.height,
@@ -320,8 +383,17 @@ class Reconciler:
         folder, name = split(f.relpath)
         with self.lib._write() as conn:
             before = self.lib._row(conn, row.id)
-            if before is None:
-                return 0
+            if (
+                before is None
+                or before.relpath != row.relpath
+                or (self.lib.root / row.relpath).exists()
+                or self._current(f) is None
+                or conn.execute(
+                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
+                    {"f": folder_to_db(folder), "n": name},
+                ).first()
+            ):
+                return 0  # the app moved or wrote it meanwhile: not an outside move
             conn.execute(
                 text(
                     "UPDATE images SET folder = :f, filename = :n, mtime_ns = :m, size = :s, "
@@ -341,14 +413,18 @@ class Reconciler:
         self.lib.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
         return 1
 
-    def _tombstone_missing(self, row: KnownRow, source: str) -> int:
+    def _tombstone_missing(
+        self, row: KnownRow, source: str, *, file_may_remain: bool = False
+    ) -> int:
         with self.lib._write_lock:
             # Re-check under the lock: the app may have moved it meanwhile.
             with self.lib.engine.connect() as conn:
                 current = self.lib._row(conn, row.id)
             if current is None or current.relpath != row.relpath:
                 return 0
-            if (self.lib.root / row.relpath).exists():
+            if current.sha256 != row.sha256:
+                return 0
+            if not file_may_remain and (self.lib.root / row.relpath).exists():
                 return 0
             self.lib._tombstone(row.id)
         self.lib._forget_thumbnail_if_unused(row.sha256)
@@ -368,7 +444,8 @@ class Reconciler:
     def _forget_ignored_not_on_disk(
         self, disk: dict[str, DiskFile], scope: list[str] | None
     ) -> None:
-        stale = [p for p in self.ignored() if _in_scope(p, scope) and p not in disk]
+        wanted = None if scope is None else set(scope)
+        stale = [p for p in self.ignored() if _in_scope(p, wanted) and p not in disk]
         if stale:
             with self.lib._write() as conn:
                 for p in stale:
@@ -379,6 +456,10 @@ class Reconciler:
         there (the commit never happened), else complete it."""
         from .library import PENDING_SEP
 
+        with self.lib._write_lock:  # never while the app's own move is half-way
+            self._finish_pending_moves_locked(PENDING_SEP)
+
+    def _finish_pending_moves_locked(self, sep: str) -> None:
         with self.lib.engine.connect() as conn:
             pending = conn.execute(
                 text(
@@ -387,7 +468,7 @@ class Reconciler:
                 )
             ).all()
         for r in pending:
-            dest_folder, dest_name = r.pending_path.split(PENDING_SEP, 1)
+            dest_folder, dest_name = r.pending_path.split(sep, 1)
             src = self.lib.path_of(folder_from_db(r.folder), r.filename)
             dest = self.lib.path_of(folder_from_db(dest_folder), dest_name)
             with self.lib._write() as conn:

@@ -1,0 +1,280 @@
+"""Follows what other programs do to the library folder while the library is open.
+
+A person copies files in with a file manager, renames folders, edits an image in another
+program, deletes things, or a sync client does all of it at once. The watcher (watchdog:
+inotify on Linux, FSEvents on macOS, ReadDirectoryChanges on Windows) collects the paths
+those changes touch, waits until the folder has been quiet for a moment, and hands the
+batch to ``Reconciler`` — the same code that runs at start-up — limited to those paths.
+So the rules are the same whether a change happened while the app ran or while it was
+closed: moved files keep their id (by content hash), edited files get new facts and a new
+thumbnail, deleted files become tombstones, new images are adopted, and every change is
+announced through the library's events with ``source="disk"``.
+
+How to use it (the GUI and ``imageshelf serve`` do this)::
+
+    lib = Library.open(path, watch=True)      # watcher started before start-up reconcile
+    # or, to open the window first and reconcile in the background:
+    lib = Library.open(path, reconcile=False)
+    lib.start_watching()                       # changes from now on are queued
+    lib.reconcile(progress)                    # on a worker thread, with progress
+    ...
+    lib.close()                                # stops the watcher first
+
+Why batching: a move is often reported as a delete and a create (other platforms, other
+tools, moves between watched trees); only when both halves are reconciled together can the
+new file's hash be matched to the row whose file vanished. The quiet period (debounce)
+also lets a burst of a thousand copied files become one reconcile, not a thousand.
+
+Why files must settle: a file still being copied in has an inode and a name long before
+it has all its bytes. A file whose size or mtime still changes over a short interval is
+put back in the queue and tried again later, so it is adopted once, complete. A file that
+never becomes a valid image is remembered (``ignored_files``) with its size and mtime and
+is not looked at again until it changes.
+
+Why the app's own writes never echo: ``Library`` places a file and commits its row under
+its write lock, and every step of the reconciler re-checks the database under that same
+lock before it changes anything; a file the app has just written is found already known.
+
+Thread-safety: ``start``/``stop`` may be called from any thread; the watchdog thread only
+records paths; one worker thread reconciles. Nothing an event carries can crash it: every
+failure is logged and the watcher goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+
+from . import rules
+from .errors import LibraryError
+from .reconcile import Reconciler, ancestors
+
+if TYPE_CHECKING:
+    from .library import Library
+
+log = logging.getLogger(__name__)
+
+# Seconds the folder must be quiet before a batch is reconciled.
+DEBOUNCE_SECONDS = 0.4
+# Seconds between the two looks that decide whether a file is still being written.
+SETTLE_SECONDS = 0.25
+# Events worth waking up for; opens, attribute changes and "a directory's listing changed"
+# carry nothing the events of its children do not.
+_INTERESTING = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+    FileClosedEvent,
+    DirCreatedEvent,
+    DirMovedEvent,
+    DirDeletedEvent,
+]
+
+
+class _Handler(FileSystemEventHandler):
+    """Runs on watchdog's thread: only records which paths were touched."""
+
+    def __init__(self, watcher: LibraryWatcher) -> None:
+        self._watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            self._watcher.notice(event.src_path)
+            if event.dest_path:
+                self._watcher.notice(event.dest_path)
+        except Exception:  # an odd event must never stop the observer thread
+            log.exception("watcher could not record %r", event)
+
+
+class LibraryWatcher:
+    """Keeps ``library`` in step with changes made to its folder by other programs."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        debounce: float = DEBOUNCE_SECONDS,
+        settle: float = SETTLE_SECONDS,
+    ) -> None:
+        self._lib = library
+        self._root = str(library.root)
+        self._meta_name = library.meta.name
+        self._debounce = debounce
+        self._settle = settle
+        self._cond = threading.Condition()
+        self._pending: set[str] = set()
+        self._last_event = 0.0
+        self._busy = False  # a batch is being reconciled
+        self._stopping = threading.Event()
+        self._observer: Observer | None = None  # type: ignore[valid-type]
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()  # start/stop
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Starts watching; returns once the folder is being watched. Idempotent."""
+        with self._guard:
+            if self._thread is not None:
+                return
+            self._stopping.clear()
+            observer = Observer()
+            observer.schedule(_Handler(self), self._root, recursive=True, event_filter=_INTERESTING)
+            observer.daemon = True
+            observer.start()
+            thread = threading.Thread(target=self._work, name="imageshelf-watcher", daemon=True)
+            thread.start()
+            self._observer, self._thread = observer, thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops watching; changes not yet reconciled are left for the next start-up."""
+        with self._guard:
+            observer, thread = self._observer, self._thread
+            self._observer = self._thread = None
+        if thread is None:
+            return
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+        if observer is not None:
+            observer.stop()
+            if threading.current_thread() is not observer:
+                observer.join(timeout)
+        # A listener on the worker thread may close the library: never join oneself.
+        if threading.current_thread() is not thread:
+            thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Waits until every path noticed so far has been reconciled; False on timeout.
+        (Paths the platform has not delivered yet are not known here.)"""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    # --- recording -----------------------------------------------------------------------
+
+    def notice(self, path: bytes | str) -> None:
+        """Queues one path reported by the platform (absolute)."""
+        rel = self._relative(os.fsdecode(path))
+        if rel is None:
+            return
+        with self._cond:
+            self._pending.add(rel)
+            self._last_event = time.monotonic()
+            self._cond.notify_all()
+
+    def _relative(self, path: str) -> str | None:
+        """The library-relative path with ``/`` separators, or None for paths outside
+        the library or inside ``.imageshelf`` (our own database, thumbnails and tmp)."""
+        if path == self._root:
+            return ""
+        prefix = self._root.rstrip(os.sep) + os.sep
+        if not path.startswith(prefix):
+            return None
+        rel = path[len(prefix) :].replace(os.sep, "/").strip("/")
+        if not rel or rel.split("/", 1)[0] == self._meta_name:
+            return None
+        return rel
+
+    # --- the worker ----------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            batch = self._next_batch()
+            if not batch:
+                continue
+            try:
+                self._process(batch)
+            except LibraryError as exc:
+                if self._lib.closed:
+                    return
+                log.warning("could not follow changes in the library folder: %s", exc)
+            except Exception:  # keep watching whatever one batch did
+                log.exception("could not follow changes in the library folder")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _next_batch(self) -> set[str]:
+        """Waits for paths, then for the folder to be quiet; returns them (empty on stop)."""
+        with self._cond:
+            while not self._pending and not self._stopping.is_set():
+                self._cond.wait()
+            while not self._stopping.is_set():
+                quiet_for = time.monotonic() - self._last_event
+                if quiet_for >= self._debounce:
+                    break
+                self._cond.wait(self._debounce - quiet_for)
+            if self._stopping.is_set():
+                return set()
+            batch, self._pending = self._pending, set()
+            self._busy = True
+            return batch
+
+    def _process(self, batch: set[str]) -> None:
+        scope = _outermost(batch)
+        unsettled = self._unsettled(batch)
+        if unsettled:
+            # Still being written: try again once they have been quiet for a while.
+            with self._cond:
+                self._pending |= unsettled
+                self._last_event = time.monotonic()
+                self._cond.notify_all()
+        if self._stopping.is_set() or self._lib.closed:
+            return
+        Reconciler(self._lib).run(scope=scope, source="disk", skip=unsettled)
+
+    def _unsettled(self, batch: set[str]) -> set[str]:
+        """Image files in ``batch`` whose size or mtime changes over ``settle`` seconds."""
+        first: dict[str, tuple[int, int]] = {}
+        for rel in batch:
+            if not rules.is_adoptable_filename(rel.rsplit("/", 1)[-1]):
+                continue
+            seen = _stat(Path(self._root, rel))
+            if seen is not None:
+                first[rel] = seen
+        if not first:
+            return set()
+        if self._stopping.wait(self._settle):
+            return set()
+        return {rel for rel, seen in first.items() if _stat(Path(self._root, rel)) != seen}
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+
+def _outermost(paths: set[str]) -> list[str]:
+    """``paths`` without those already inside another one of them (a renamed folder's
+    files are reconciled through the folder)."""
+    if "" in paths:
+        return [""]
+    return sorted(p for p in paths if not any(a in paths for a in ancestors(p)))
