@@ -132,7 +132,10 @@ class FlaskApi(Api):
         elif data is not None:
             kw["data"] = data
         response = self.client.open(path, method=method, **kw)
-        return Reply(response.status_code, CaseInsensitiveDict(response.headers), response.data)
+        try:
+            return Reply(response.status_code, CaseInsensitiveDict(response.headers), response.data)
+        finally:
+            response.close()  # closes the served file, as a WSGI server does
 
 
 class HttpApi(Api):
