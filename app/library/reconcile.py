@@ -243,6 +243,7 @@ class Reconciler:
                     candidates.remove(moved_row)
                     changes += self._follow_move(moved_row, f, source)
                     missing.remove(moved_row)
+                    tick()  # the vanished file is accounted for by the one found
                 else:
                     changes += self._adopt(f, sha, source)
                 tick()
