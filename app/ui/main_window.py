@@ -207,8 +207,9 @@ class MainWindow(QMainWindow):
             "open",
             "&Open original",
             self.open_original,
-            "Ctrl+Return",
+            "Return",
             "Open the original in the system's image viewer",
+            grid_only=True,
         )
         a(
             "reveal",
@@ -351,8 +352,11 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         record = None
         if len(ids) == 1:
-            row = self.model.row_of(ids[0])
-            record = self.model.record(row) if row is not None else None
+            # From the library, not the model: an event for it may still be queued.
+            try:
+                record = self.library.get(ids[0])
+            except LibraryError:
+                record = None
         self.details.show_selection(ids, record)
         self._update_actions()
 

@@ -1,0 +1,134 @@
+"""The details pane: alt text saved on focus-out and Ctrl+Enter, the decorative state
+stored as "" and shown again, undo and revert, the character count, the folder combo."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.library import Library
+from app.library.rules import MAX_ALT_TEXT_CHARS
+from app.ui.folder_tree import ALL, UNDESCRIBED, Place
+
+
+def select(window, image_id: str, qtbot) -> None:
+    qtbot.waitUntil(lambda: window.model.row_of(image_id) is not None)
+    window.grid.setCurrentIndex(window.model.index(window.model.row_of(image_id)))
+    assert window.details.record is not None and window.details.record.id == image_id
+
+
+def test_alt_text_saved_with_ctrl_enter(window, library: Library, add, qtbot):
+    image = add("chart.png")
+    select(window, image.id, qtbot)
+    editor = window.details.alt.edit
+    editor.setFocus()
+    qtbot.keyClicks(editor, "Bar chart: sales rose 20% in 2025")
+    editor.insertPlainText(" — ñ")  # QTest types ASCII only
+    assert library.get(image.id).alt_text is None  # not saved while typing
+    assert window.details.alt.status.text() == "Not saved yet"
+    qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert library.get(image.id).alt_text == "Bar chart: sales rose 20% in 2025 — ñ"
+    assert "\n" not in editor.toPlainText()  # Ctrl+Enter saved; it did not add a line
+    qtbot.waitUntil(lambda: window.tree.item_for(UNDESCRIBED).text(1) == "0")
+    assert window.details.alt.status.text() == "Saved"
+
+
+def test_alt_text_saved_when_focus_leaves(window, library, add, qtbot):
+    image = add("photo.jpg")
+    select(window, image.id, qtbot)
+    window.activateWindow()
+    editor = window.details.alt.edit
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus)
+    qtbot.keyClicks(editor, "A red square")
+    window.grid.setFocus()
+    qtbot.waitUntil(lambda: library.get(image.id).alt_text == "A red square")
+
+
+def test_switching_images_saves_the_pending_text(window, library, add, qtbot):
+    first, second = add("one.jpg"), add("two.jpg")
+    select(window, first.id, qtbot)
+    window.details.alt.edit.setPlainText("First description")
+    select(window, second.id, qtbot)
+    assert library.get(first.id).alt_text == "First description"
+    assert window.details.alt.edit.toPlainText() == ""
+
+
+def test_decorative_round_trips(window, library, add, qtbot):
+    image, other = add("divider.png"), add("other.png")
+    select(window, image.id, qtbot)
+    alt = window.details.alt
+    alt.decorative.click()
+    assert library.get(image.id).alt_text == ""
+    assert not alt.edit.isEnabled()
+    select(window, other.id, qtbot)
+    assert not alt.decorative.isChecked() and alt.edit.isEnabled()
+    select(window, image.id, qtbot)
+    assert alt.decorative.isChecked() and not alt.edit.isEnabled()
+    assert alt.status.text() == "Decorative"
+    alt.decorative.click()  # no longer decorative, no text yet: back to "needs alt text"
+    assert library.get(image.id).alt_text is None
+    assert alt.edit.isEnabled()
+
+
+def test_undo_and_revert(window, library, add, qtbot):
+    image = add("cat.jpg", alt_text="A cat")
+    select(window, image.id, qtbot)
+    editor = window.details.alt.edit
+    editor.setFocus()
+    editor.moveCursor(editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(editor, " asleep")
+    assert editor.toPlainText() == "A cat asleep"
+    editor.undo()
+    assert editor.toPlainText() == "A cat"
+    qtbot.keyClicks(editor, " on a mat")
+    window.details.alt.revert_button.click()
+    assert editor.toPlainText() == "A cat"
+    assert library.get(image.id).alt_text == "A cat"
+    editor.undo()  # even a revert can be undone
+    assert editor.toPlainText() == "A cat on a mat"
+
+
+def test_character_count_and_the_limit(window, library, add, qtbot):
+    image = add("long.jpg")
+    select(window, image.id, qtbot)
+    alt = window.details.alt
+    alt.edit.setPlainText("x" * 12)
+    assert alt.count.text() == f"12 / {MAX_ALT_TEXT_CHARS:,} characters"
+    alt.edit.setPlainText("y" * (MAX_ALT_TEXT_CHARS + 1))
+    assert not alt.save_button.isEnabled()
+    assert alt.status.text() == "Too long to save"
+    window.details.save_alt_text()  # refused by the core: a notice, not a crash
+    assert library.get(image.id).alt_text is None
+    assert "not saved" in window.statusBar().currentMessage()
+
+
+def test_needs_alt_text_shows_exactly_the_undescribed(window, library, add, qtbot):
+    undescribed = {add("a.jpg").id, add("b.jpg", folder="x").id}
+    add("c.jpg", alt_text="described")
+    add("d.jpg", alt_text="")  # decorative counts as described
+    qtbot.waitUntil(lambda: window.tree.item_for(UNDESCRIBED).text(1) == "2")
+    window.tree.select(UNDESCRIBED)
+    assert set(window.model.ids()) == undescribed
+    # Describing one makes it leave this view at once.
+    library.update(next(iter(undescribed)), alt_text="now described")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    window.tree.select(ALL)
+    assert window.model.rowCount() == 4
+
+
+def test_external_alt_text_change_shows_in_the_editor(window, library, add, qtbot):
+    image = add("api.jpg")
+    select(window, image.id, qtbot)
+    library.update(image.id, alt_text="Written through the API")
+    qtbot.waitUntil(lambda: window.details.alt.edit.toPlainText() == "Written through the API")
+
+
+def test_folder_combo_moves_the_image(window, library, add, qtbot):
+    image = add("logo.png", folder="brand")
+    select(window, image.id, qtbot)
+    combo = window.details.folder
+    combo.setEditText("clients/acme")
+    combo.lineEdit().returnPressed.emit()
+    assert library.get(image.id).folder == "clients/acme"
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "clients/acme")) is not None)
+    assert window.tree.item_for(Place("folder", "brand")) is None  # emptied folders go
