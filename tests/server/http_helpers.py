@@ -13,6 +13,8 @@ from typing import Any
 import requests
 from flask.testing import FlaskClient
 from requests.structures import CaseInsensitiveDict
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 TOKEN = "test-token-7a1f0c9e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -126,9 +128,12 @@ class FlaskApi(Api):
         elif files is not None or form is not None:
             fields: dict[str, Any] = dict(form or {})
             for name, (filename, content) in (files or {}).items():
-                fields[name] = (io.BytesIO(content), filename)
-            kw["data"] = fields
-            kw["content_type"] = "multipart/form-data"
+                fields[name] = FileStorage(io.BytesIO(content), filename)
+            # Encoded in memory: the test client's own encoder spools large bodies to a
+            # temporary file that it never closes.
+            boundary, body = encode_multipart(fields)
+            kw["data"] = body
+            kw["content_type"] = f"multipart/form-data; boundary={boundary}"
         elif data is not None:
             kw["data"] = data
         response = self.client.open(path, method=method, **kw)
