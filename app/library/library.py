@@ -302,6 +302,8 @@ class Library:
             return record, open(path, "rb")
         except FileNotFoundError:
             pass
+        except OSError as exc:
+            raise files.storage_error(exc, f"read the file of image {image_id}") from exc
         # A move or delete of this image may be in flight (they hold the write lock from
         # the file's first step to the commit): look again once it is done, when the row
         # names the new place or the id is a tombstone.
@@ -313,6 +315,8 @@ class Library:
                 raise NotFound(
                     f"The file of image {image_id} is missing from the library folder."
                 ) from None
+            except OSError as exc:
+                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
 
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""
@@ -323,6 +327,8 @@ class Library:
                 info = imaging.inspect_path(path)
             except FileNotFoundError:
                 raise NotFound(f"The file of image {image_id} is missing.") from None
+            except OSError as exc:
+                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
             return info.thumbnail, info.thumbnail_type
 
         return record, self.thumbnails.get_or_build(record.sha256, build)
@@ -387,6 +393,11 @@ class Library:
                 alt_text,
                 folder,
             )
+        except BaseException:
+            # The thumbnail prepare stored belongs to nothing now (unless to a twin).
+            with contextlib.suppress(Exception):
+                self._forget_thumbnail_if_unused(prepared.sha256)
+            raise
         finally:
             prepared.tmp.unlink(missing_ok=True)
         self.events.emit(Event(EventKind.ADDED, record.id, record))
