@@ -107,7 +107,8 @@ def test_whenever_the_disk_fills_the_library_stays_consistent(tmp_path: Path) ->
         filler = disk / "filler"
         outcomes: list[str] = []
         added: list[ImageRecord] = []
-        for leave in (0, 4096, 16384, len(data) // 2, len(data), len(data) + 8192, 262144):
+        # Every 4 KiB of free space from none to the upload plus its thumbnail and rows.
+        for leave in range(0, len(data) + 96 * 1024, 4096):
             fill(filler, leave)
             try:
                 added.append(lib.add(io.BytesIO(data), "shot.png", alt_text=f"left {leave}"))
