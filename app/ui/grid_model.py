@@ -40,6 +40,9 @@ class Query:
     undescribed: bool = False
     sort: Sort = Sort.NEWEST
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sort", Sort(self.sort))
+
     def with_(self, **changes: object) -> Query:
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -57,9 +60,9 @@ class Query:
 
     def sort_key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
         """The order of ``library.list(sort=...)``, as an ascending key."""
-        if self.sort is Sort.NAME:
+        if self.sort == Sort.NAME:
             return lambda r: (_nocase(r.filename), r.id)
-        if self.sort is Sort.OLDEST:
+        if self.sort == Sort.OLDEST:
             return lambda r: (r.created_at_us, r.id)
         return lambda r: (-r.created_at_us, _Desc(r.id))
 

@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
             folder=place.folder if place.kind == "folder" else Query().folder,
             search=self.search.text().strip(),
             undescribed=place.kind == "undescribed",
-            sort=self.sort.currentData() or Sort.NEWEST,
+            sort=Sort(self.sort.currentData() or Sort.NEWEST),  # Qt hands back a plain str
         )
         self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
         if query.undescribed and not query.search:

@@ -1,0 +1,184 @@
+"""Moving (by action and by dragging onto a tree folder), new folders, deleting, search,
+copying links: through the window's real actions and drop handlers."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtWidgets import QApplication, QInputDialog
+
+from app.library import Gone, Library, Sort
+from app.ui.folder_tree import ALL, Place
+from app.ui.mime import ids_to_mime
+from tests.ui.conftest import drop
+
+
+def select_ids(window, ids: list[str], qtbot) -> None:
+    qtbot.waitUntil(lambda: all(window.model.row_of(i) is not None for i in ids))
+    selection = QItemSelection()
+    for image_id in ids:
+        index = window.model.index(window.model.row_of(image_id))
+        selection.select(index, index)
+    window.grid.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    assert sorted(window.selected_ids()) == sorted(ids)
+
+
+def test_move_by_action(window, library: Library, add, monkeypatch, qtbot):
+    a, b, c = add("a.jpg"), add("b.jpg"), add("c.jpg")
+    select_ids(window, [a.id, b.id], qtbot)
+    asked: list[list[str]] = []
+
+    def get_item(_parent, _title, _label, items, *_args):
+        asked.append(list(items))
+        return "clients/acme", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(get_item))
+    window.actions_by_name["move"].trigger()
+    assert library.get(a.id).folder == library.get(b.id).folder == "clients/acme"
+    assert library.get(c.id).folder is None
+    assert (library.root / "clients" / "acme" / "a.jpg").exists()
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "clients/acme")) is not None)
+    assert window.tree.item_for(Place("folder", "clients/acme")).text(1) == "2"
+    assert window.tree.item_for(Place("folder", "clients")) is not None  # nested parent
+
+
+def test_move_by_dragging_onto_a_tree_folder(window, library, add, qtbot):
+    target = add("t.jpg", folder="brand")
+    a, b = add("a.jpg"), add("b.jpg", folder="old")
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "brand")) is not None)
+    select_ids(window, [a.id, b.id], qtbot)
+    item = window.tree.item_for(Place("folder", "brand"))
+    event = drop(
+        window.tree, ids_to_mime(window.selected_ids()), window.tree.visualItemRect(item).center()
+    )
+    assert event.isAccepted()
+    assert {library.get(i).folder for i in (a.id, b.id, target.id)} == {"brand"}
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "brand")).text(1) == "3")
+    assert window.tree.item_for(Place("folder", "old")) is None
+
+
+def test_dragging_onto_needs_alt_text_does_nothing(window, library, add, qtbot):
+    from app.ui.folder_tree import UNDESCRIBED
+
+    a = add("a.jpg", folder="keep")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    item = window.tree.item_for(UNDESCRIBED)
+    event = drop(window.tree, ids_to_mime([a.id]), window.tree.visualItemRect(item).center())
+    assert not event.isAccepted()
+    assert library.get(a.id).folder == "keep"
+
+
+def test_grid_shows_only_the_selected_folder(window, library, add, qtbot):
+    add("in.jpg", folder="brand")
+    add("out.jpg")
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "brand")) is not None)
+    window.tree.select(Place("folder", "brand"))
+    assert [window.model.record(r).filename for r in range(window.model.rowCount())] == ["in.jpg"]
+    # An image moved into the folder shown appears; one moved out disappears.
+    other = library.list(folder=None).items[0]
+    library.update(other.id, folder="brand")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2)
+    library.update(other.id, folder=None)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+
+
+def test_new_folder_moves_the_selection(window, library, add, monkeypatch, qtbot):
+    a = add("a.jpg")
+    select_ids(window, [a.id], qtbot)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Trips/2026", True)))
+    window.actions_by_name["new_folder"].trigger()
+    assert library.get(a.id).folder == "Trips/2026"
+
+
+def test_new_empty_folder_waits_in_the_tree_until_images_land(
+    window, library, add, monkeypatch, qtbot
+):
+    a = add("a.jpg")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    window.grid.clearSelection()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("drafts", True)))
+    window.actions_by_name["new_folder"].trigger()
+    item = window.tree.item_for(Place("folder", "drafts"))
+    assert item is not None and item.font(0).italic()
+    assert window.tree.current_place() == Place("folder", "drafts")
+    assert library.folders() == []  # nothing on disk or in the library until images land
+    window.tree.select(ALL)
+    drop(window.tree, ids_to_mime([a.id]), window.tree.visualItemRect(item).center())
+    assert library.get(a.id).folder == "drafts"
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "drafts")).text(1) == "1")
+    assert not window.tree.item_for(Place("folder", "drafts")).font(0).italic()
+
+
+def test_bad_folder_name_is_a_notice(window, library, add, monkeypatch, no_blocking_boxes, qtbot):
+    a = add("a.jpg")
+    select_ids(window, [a.id], qtbot)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("../escape", True)))
+    window.actions_by_name["new_folder"].trigger()
+    assert library.get(a.id).folder is None
+    assert no_blocking_boxes and no_blocking_boxes[-1][0] == "Cannot use that name"
+
+
+def test_delete_asks_first(window, library, add, monkeypatch, no_blocking_boxes, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    a, b, keep = add("a.jpg"), add("b.jpg"), add("keep.jpg")
+    select_ids(window, [a.id, b.id], qtbot)
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    )
+    window.actions_by_name["delete"].trigger()
+    assert library.count() == 3  # declined: nothing deleted
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes)
+    )
+    window.actions_by_name["delete"].trigger()
+    assert library.count() == 1
+    for gone in (a.id, b.id):
+        try:
+            library.get(gone)
+        except Gone:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("still there")
+    qtbot.waitUntil(lambda: window.model.ids() == [keep.id])
+    qtbot.waitUntil(lambda: window.tree.item_for(ALL).text(1) == "1")
+    assert window.details.record is None
+
+
+def test_search_filters_as_you_type(window, library, add, qtbot):
+    add("sunset-beach.jpg")
+    add("logo.png", alt_text="Company logo in BLUE")
+    add("team.jpg", alt_text="The team at the beach")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+    qtbot.keyClicks(window.search, "beach")
+    assert window.model.rowCount() == 3  # debounced: not on every key
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2)
+    assert {window.model.record(r).filename for r in range(2)} == {"sunset-beach.jpg", "team.jpg"}
+    window.search.setText("blue")
+    qtbot.waitUntil(lambda: window.model.ids() and window.model.record(0).filename == "logo.jpg")
+    window.search.setText("nothing like this")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0)
+    assert "No image matches" in window.grid.empty_text
+    window.search.clear()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+
+
+def test_sort_by_name(window, library, add, qtbot):
+    for name in ("b.jpg", "C.jpg", "a.jpg"):
+        add(name)
+    window.sort.setCurrentIndex(window.sort.findData(Sort.NAME))
+    assert [window.model.record(r).filename for r in range(3)] == ["a.jpg", "b.jpg", "C.jpg"]
+    add("bb.jpg")  # a live insert lands in sorted place
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4)
+    assert [window.model.record(r).filename for r in range(4)] == [
+        "a.jpg",
+        "b.jpg",
+        "bb.jpg",
+        "C.jpg",
+    ]
+
+
+def test_copy_link_uses_the_i_url(window, library, add, qtbot):
+    a = add("a.jpg")
+    select_ids(window, [a.id], qtbot)
+    window.actions_by_name["copy_link"].trigger()
+    assert QApplication.clipboard().text() == f"http://127.0.0.1:0/i/{a.id}"

@@ -1,0 +1,130 @@
+"""The HTTP server inside the window's process: an upload through the real API appears in
+the grid at once; a taken port is a readable notice; the settings dialog regenerates the
+token and restarts the server with it. Every address used is loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from app.library import Library
+from app.ui.folder_tree import ALL, Place
+from app.ui.main_window import MainWindow
+from app.ui.server_control import ServerController
+from app.ui.server_dialog import ServerSettingsDialog
+from tests.conftest import image_bytes
+
+
+def post_image(base_url: str, token: str, data: bytes, name: str, **fields: str) -> dict:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        f"{base_url}/v3/images",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def served_window(library: Library, settings, qtbot):
+    server = ServerController(library, host="127.0.0.1", port=0)
+    win = MainWindow(library, settings, server)
+    qtbot.addWidget(win)
+    assert server.start() is None
+    win.show()
+    yield win
+    win.close()
+    assert not server.running
+
+
+def test_upload_through_the_api_appears_in_the_window(served_window, library, qtbot):
+    window = served_window
+    base = window.server.server.base_url
+    assert base.startswith("http://127.0.0.1:")
+    with qtbot.waitSignal(window.bridge.event, timeout=10_000):
+        created = post_image(
+            base,
+            library.api_token(),
+            image_bytes("PNG", color=(1, 99, 3)),
+            "from-api.png",
+            folder="uploads",
+        )
+    qtbot.waitUntil(lambda: window.model.row_of(created["id"]) is not None)
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "uploads")) is not None)
+    assert window.tree.item_for(ALL).text(1) == "1"
+    assert window.server.link(created["id"]) == created["url"]
+    assert "API on http://127.0.0.1:" in window.server_label.text()
+
+
+def test_a_taken_port_is_a_notice_not_a_crash(library, settings, qtbot):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = ServerController(library, host="127.0.0.1", port=port)
+        window = MainWindow(library, settings, server)
+        qtbot.addWidget(window)
+        error = server.start()
+        assert error and "already in use" in error
+        assert not server.running
+        assert "already in use" in window.server_label.text()
+        assert "already in use" in window.statusBar().currentMessage()
+        window.close()
+
+
+def test_regenerating_the_token_restarts_the_server_with_it(served_window, library, qtbot):
+    window = served_window
+    old = library.api_token()
+    dialog = window.server_settings()
+    assert isinstance(dialog, ServerSettingsDialog)
+    assert dialog.token.text() == old
+    dialog.regenerate.click()  # the confirmation is monkeypatched to Yes
+    new = dialog.token.text()
+    assert new != old and new == library.api_token()
+    base = window.server.server.base_url
+    data = image_bytes(color=(5, 5, 5))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post_image(base, old, data, "old-token.jpg")
+    assert refused.value.code == 401
+    refused.value.close()
+    assert post_image(base, new, data, "new-token.jpg")["original_filename"] == "new-token.jpg"
+    dialog.copy_token.click()
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.clipboard().text() == new
+    dialog.reject()
+
+
+def test_settings_dialog_changes_port_and_remembers_it(served_window, settings, qtbot):
+    window = served_window
+    with socket.socket() as probe:  # a port that was free a moment ago, on loopback
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    dialog = window.server_settings()
+    dialog.port.setValue(free)
+    assert dialog.url.text() == f"http://127.0.0.1:{free}"
+    dialog.apply_and_close()
+    assert window.server.running and window.server.actual_port == free
+    assert settings.value("server/port", type=int) == free
+    assert settings.value("server/share", type=bool) is False
