@@ -512,7 +512,10 @@ class Library:
 
     def _move(self, record: ImageRecord, folder: str | None) -> ImageRecord:
         """Moves the file, crash-safely: the destination is recorded as an intent first,
-        so a kill between the link and the commit is finished or undone at next open."""
+        so a kill between the link and the commit is finished or undone at next open:
+        undone while the old name still exists, finished once it is gone. The old name
+        therefore goes before the commit, never after (a kill after the commit would leave
+        two names for one image, and the next open would adopt the second as a copy)."""
         src = self.path_of(record.folder, record.filename)
         fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
         created_dirs: list[Path] = []
@@ -525,6 +528,7 @@ class Library:
             # Keep the name where it is free; suffix it where the folder has one already.
             stem_source = record.filename
             placed: Path | None = None
+            src_removed = False
             try:
                 for name in rules.candidate_filenames(stem_source, fmt):
                     candidate = dest_dir / name
@@ -541,6 +545,9 @@ class Library:
                     break
                 files.fsync_dir(dest_dir)
                 assert placed is not None
+                os.unlink(src)
+                src_removed = True
+                files.fsync_dir(src.parent)
                 with self._write() as conn:
                     conn.execute(
                         text(
@@ -560,7 +567,10 @@ class Library:
                     )
                     moved = self._row(conn, record.id)
             except BaseException:
-                if placed is not None:
+                if placed is not None and src_removed:
+                    with contextlib.suppress(OSError):
+                        os.replace(placed, src)  # back where its row says it is
+                elif placed is not None:
                     placed.unlink(missing_ok=True)
                 for d in reversed(created_dirs):
                     with contextlib.suppress(OSError):

@@ -1,0 +1,68 @@
+"""A process that writes to a library in a loop until it is killed (by test_crash_safety).
+
+Usage: ``python crash_worker.py LIBRARY add|move|delete SEED``. Each write is acknowledged
+on stdout, flushed, only after the call returned, so the test knows exactly which writes
+the library promised to keep:
+
+- ``add``: ``added <id> <sha256>``
+- ``move``: ``moving <id> <folder>`` before the call, ``moved <id> <folder>`` after
+- ``delete``: ``deleting <id>`` before, ``deleted <id>`` after
+
+``-`` stands for the root folder."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import sys
+
+from PIL import Image
+
+from app.library import Library
+
+FOLDERS = [None, "a", "b/c", "d"]
+
+
+def noise_png(rng: random.Random) -> bytes:
+    side = rng.randrange(120, 320)
+    img = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    out = io.BytesIO()
+    img.save(out, "PNG", compress_level=0)
+    return out.getvalue()
+
+
+def say(*words: object) -> None:
+    sys.stdout.write(" ".join(str(w) for w in words) + "\n")
+    sys.stdout.flush()
+
+
+def main(path: str, mode: str, seed: int) -> None:
+    rng = random.Random(seed)
+    lib = Library.open(path)
+    say("ready", os.getpid())
+    if mode == "add":
+        while True:
+            folder = rng.choice(FOLDERS)
+            rec = lib.add(io.BytesIO(noise_png(rng)), "shot.png", folder=folder)
+            say("added", rec.id, rec.sha256)
+    ids = [r.id for r in lib.list(page_size=100).items]
+    if mode == "move":
+        while True:
+            image_id = rng.choice(ids)
+            folder = rng.choice(FOLDERS)
+            say("moving", image_id, folder or "-")
+            lib.update(image_id, folder=folder)
+            say("moved", image_id, folder or "-")
+    if mode == "delete":
+        rng.shuffle(ids)
+        for image_id in ids:
+            say("deleting", image_id)
+            lib.delete(image_id)
+            say("deleted", image_id)
+        say("done")
+        sys.stdin.read()  # wait to be killed, holding the library like a running app
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
