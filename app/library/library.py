@@ -581,8 +581,6 @@ class Library:
                         {"id": record.id},
                     )
                 raise
-            src.unlink(missing_ok=True)
-            files.fsync_dir(src.parent)
             if record.folder:
                 files.remove_empty_folders(self.root, record.folder)
         assert moved is not None
