@@ -13,6 +13,7 @@ import io
 import os
 import random
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -217,9 +218,15 @@ def as_nobody(work: Callable[[Path], dict[str, object]]) -> dict[str, object]:
         pytest.skip("dropping privileges needs root")
     import json
     import shutil
-    import sqlite3  # noqa: F401 - the child may not read the interpreter's own folder
     import traceback
 
+    # The child cannot read the interpreter's own folder (root's home): import now what
+    # it will need later.
+    import app.library.reconcile
+    import app.library.watcher  # noqa: F401
+
+    Library.open(base_warmup := Path(tempfile.mkdtemp())).close()
+    shutil.rmtree(base_warmup)
     Image.init()
     base = Path("/tmp") / f"imageshelf-perm-{uuid.uuid4().hex}"
     base.mkdir(mode=0o755)
