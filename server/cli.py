@@ -7,6 +7,7 @@ requests in flight finish, the watcher stops, the library closes, exit status 0.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import signal
 import sys
@@ -36,18 +37,11 @@ def token_command(args: argparse.Namespace) -> int:
 
 
 def open_library(path: Path) -> Library:
-    """Opens the library with the watcher running before the start-up reconcile (so no
-    change falls between the two), when the core has a watcher."""
-    if not hasattr(Library, "start_watching"):
-        return Library.open(path)
-    library = Library.open(path, reconcile=False)
-    try:
-        library.start_watching()
-        library.reconcile()
-    except BaseException:
-        library.close()
-        raise
-    return library
+    """Opens the library following outside changes (the watcher, started before the
+    start-up reconcile so nothing falls between the two) where the core has a watcher."""
+    if "watch" in inspect.signature(Library.open).parameters:
+        return Library.open(path, watch=True)
+    return Library.open(path)
 
 
 def _check_public_url(value: str | None) -> str | None:
