@@ -42,13 +42,39 @@ class _All:
 ALL_FOLDERS: object = _All()
 
 
+# Rough costs in microseconds, measured at 100,000 images (benchmarks/bench_queries.py),
+# for choosing how to read a page of search results:
+#   "scan": walk the sort index, reading each row to test the term   → per row walked
+#   "member": walk the sort index, testing each pk against the set of matches from the
+#             trigram index                                          → per match + per row
+#   "sort": read every match through the trigram index, sort them    → per match
+_COST_SCAN_ROW = 0.6
+_COST_MEMBER_MATCH = 0.5
+_COST_MEMBER_ROW = 0.3
+_COST_SORT_MATCH = 2.5
+# Sorts that have a descending twin, for walking a deep page from the far end.
+_REVERSED = {Sort.NEWEST: Sort.OLDEST, Sort.OLDEST: Sort.NEWEST}
+
+
 @dataclass(frozen=True)
 class Filter:
     folder: object = ALL_FOLDERS  # ALL_FOLDERS, or a folder (None = the root only)
     search: str | None = None
     undescribed: bool = False
 
-    def where(self) -> tuple[str, dict[str, object]]:
+    @property
+    def indexed_term(self) -> str | None:
+        """The case-folded term when the trigram index can answer it (3+ characters)."""
+        if self.search:
+            term = self.search.casefold()
+            if len(term) >= 3:
+                return term
+        return None
+
+    def where(self, plan: str = "sort") -> tuple[str, dict[str, object]]:
+        """The WHERE clause. A term of 3+ characters is looked up in the trigram index
+        (exact: both sides are case-folded and the index does not fold again); ``plan``
+        says how (see ``_search_plan``)."""
         clauses: list[str] = []
         params: dict[str, object] = {}
         if self.folder is not ALL_FOLDERS:
@@ -59,11 +85,21 @@ class Filter:
         if self.search:
             term = self.search.casefold()
             params["term"] = term
-            if len(term) >= 3:
-                params["fts"] = '"' + term.replace('"', '""') + '"'
-                clauses.append("pk IN (SELECT rowid FROM images_fts WHERE images_fts MATCH :fts)")
-            clauses.append("instr(search_text, :term) > 0")
+            if self.indexed_term is not None and plan != "scan":
+                params["fts"] = _fts_phrase(term)
+                # "+pk" stops SQLite driving the query from the matches (rowid lookups,
+                # then a sort): it walks the sort index and tests membership instead.
+                column = "+pk" if plan == "member" else "pk"
+                clauses.append(
+                    f"{column} IN (SELECT rowid FROM images_fts WHERE images_fts MATCH :fts)"
+                )
+            else:
+                clauses.append("instr(search_text, :term) > 0")
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
 
 
 def count(conn: Connection, flt: Filter) -> int:
@@ -76,15 +112,66 @@ def count(conn: Connection, flt: Filter) -> int:
             text("SELECT COALESCE(SUM(count), 0) FROM folder_counts WHERE folder = :f"),
             {"f": folder_to_db(flt.folder)},  # type: ignore[arg-type]
         ).scalar_one()
+    term = flt.indexed_term
+    if term is not None and flt.folder is ALL_FOLDERS and not flt.undescribed:
+        # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
+        return conn.execute(
+            text("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
+            {"fts": _fts_phrase(term)},
+        ).scalar_one()
     where, params = flt.where()
     return conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one()
 
 
 def page(
-    conn: Connection, flt: Filter, offset: int, limit: int, sort: Sort = Sort.NEWEST
+    conn: Connection,
+    flt: Filter,
+    offset: int,
+    limit: int,
+    sort: Sort = Sort.NEWEST,
+    total: int | None = None,
 ) -> list[ImageRecord]:
-    where, params = flt.where()
-    params |= {"limit": limit, "offset": offset}
+    """Rows ``offset`` to ``offset + limit`` of the filter, in ``sort`` order. ``total``
+    (the filter's count, read in the same transaction) lets it choose the cheap way: a
+    page past the middle walks the index from the other end, and a search for a common
+    term walks the sort index instead of sorting every match."""
+    if total is None:
+        total = count(conn, flt)
+    if offset >= total:
+        return []
+    flipped = _REVERSED.get(sort)
+    plan = "sort"
+    if flt.indexed_term is not None:
+        in_scope = count(conn, Filter(folder=flt.folder, undescribed=flt.undescribed))
+        plan = _search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
+    where, params = flt.where(plan)
+    if flipped is not None and offset > total // 2:
+        # The far end is nearer: read the page backwards from there, then turn it round.
+        end = min(offset + limit, total)
+        rows = _rows(conn, where, params, total - end, end - offset, flipped)
+        rows.reverse()
+        return rows
+    return _rows(conn, where, params, offset, limit, sort)
+
+
+def _search_plan(offset: int, limit: int, matches: int, in_scope: int, *, reversible: bool) -> str:
+    """The cheapest way to a page of ``matches`` search results spread over ``in_scope``
+    rows: a common term's first page is found by walking a few hundred rows, a rare
+    term's by sorting its handful of matches."""
+    start = min(offset, max(matches - offset - limit, 0)) if reversible else offset
+    walked = min((start + limit) * in_scope / matches, in_scope)
+    costs = {
+        "scan": walked * _COST_SCAN_ROW,
+        "member": matches * _COST_MEMBER_MATCH + walked * _COST_MEMBER_ROW,
+        "sort": matches * _COST_SORT_MATCH,
+    }
+    return min(costs, key=costs.__getitem__)
+
+
+def _rows(
+    conn: Connection, where: str, params: dict[str, object], offset: int, limit: int, sort: Sort
+) -> list[ImageRecord]:
+    params = params | {"limit": limit, "offset": offset}
     # Page through the index on ids alone, then read the 25 rows: a deep OFFSET then walks
     # only the index, never the table.
     sql = (
