@@ -271,7 +271,7 @@ class Library:
         with self._read() as conn:
             total = queries.count(conn, flt)
             offset = (page - 1) * page_size
-            items = queries.page(conn, flt, offset, page_size, sort) if offset < total else []
+            items = queries.page(conn, flt, offset, page_size, sort, total=total)
         return Page(items=items, total=total, page=page, page_size=page_size)
 
     def count(self, *, folder: object = ALL_FOLDERS, undescribed: bool = False) -> int:
