@@ -69,7 +69,7 @@ def ancestors(relpath: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _in_scope(relpath: str, scope: list[str] | set[str] | frozenset[str] | None) -> bool:
+def in_scope(relpath: str, scope: list[str] | set[str] | frozenset[str] | None) -> bool:
     """Whether ``relpath`` is one of ``scope``'s paths or lies in one of its folders.
     A set lookup per ancestor, so a batch of thousands of paths stays cheap."""
     if scope is None:
@@ -80,13 +80,29 @@ def _in_scope(relpath: str, scope: list[str] | set[str] | frozenset[str] | None)
     return any(a in wanted for a in ancestors(relpath))
 
 
+def storable(name: str) -> bool:
+    """Names the platform could not decode (stray bytes on Linux) cannot be stored or
+    served; such files are left alone rather than breaking the whole reconciliation."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class Reconciler:
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, *, hold_invalid: bool = False) -> None:
+        """``hold_invalid``: a known image whose file is, for now, not a valid image is
+        left as it is and listed in ``held`` instead of being tombstoned, because the
+        watcher may be looking at it half-way through an in-place save; the watcher asks
+        again later and lets go only once the file stayed invalid."""
         self.lib = library
+        self.hold_invalid = hold_invalid
+        self.held: set[str] = set()
 
     # --- what is where -------------------------------------------------------------------
 
@@ -111,6 +127,8 @@ class Reconciler:
             return
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
+            if not storable(entry.name):
+                continue
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name != ".imageshelf":
@@ -127,21 +145,21 @@ class Reconciler:
         folder, name = split(rel)
         if folder is not None and not rules.is_valid_folder(folder):
             return
-        if not rules.is_adoptable_filename(name) or path.is_symlink():
+        if not storable(rel) or not rules.is_adoptable_filename(name) or path.is_symlink():
             return
         with contextlib.suppress(OSError):
             st = path.stat()
             found[rel] = DiskFile(rel, st.st_size, st.st_mtime_ns)
 
     def known_rows(self, scope: list[str] | None = None) -> dict[str, KnownRow]:
-        wanted = None if scope is None else set(scope)
+        wanted = None if scope is None else {p for p in scope if storable(p)}
         columns = "SELECT id, folder, filename, size, mtime_ns, sha256 FROM images"
         out: dict[str, KnownRow] = {}
 
         def keep(rows: Iterable[Any]) -> None:
             for r in rows:
                 rel = f"{r.folder}/{r.filename}" if r.folder else r.filename
-                if _in_scope(rel, wanted):
+                if in_scope(rel, wanted):
                     out[rel] = KnownRow(r.id, rel, r.size, r.mtime_ns, r.sha256)
 
         with self.lib.engine.connect() as conn:
@@ -221,7 +239,7 @@ class Reconciler:
             progress(0, total)
 
         for row, f in changed:
-            changes += self._refresh(row, f, source)
+            changes += self._step(self._refresh, row, f, source)
             tick()
 
         # Hash the new files in parallel (hashlib and Pillow release the GIL).
@@ -241,21 +259,32 @@ class Reconciler:
                     same_name = [c for c in candidates if split(c.relpath)[1] == f.filename]
                     moved_row = (same_name or candidates)[0]
                     candidates.remove(moved_row)
-                    changes += self._follow_move(moved_row, f, source)
+                    changes += self._step(self._follow_move, moved_row, f, source)
                     missing.remove(moved_row)
                     tick()  # the vanished file is accounted for by the one found
                 else:
-                    changes += self._adopt(f, sha, source)
+                    changes += self._step(self._adopt, f, sha, source)
                 tick()
 
         for row in missing:
-            changes += self._tombstone_missing(row, source)
+            changes += self._step(self._tombstone_missing, row, source)
             tick()
 
         self._forget_ignored_not_on_disk(disk, scope)
         return changes
 
     # --- the single steps ----------------------------------------------------------------
+
+    def _step(self, step: Callable[..., int], *args: Any) -> int:
+        """One file's step; a failure there (a disk error, an odd file) is logged and the
+        others go on. Each step commits alone, so a failed one changed nothing."""
+        try:
+            return step(*args)
+        except Exception as exc:
+            if self.lib.closed:
+                raise
+            log.warning("could not reconcile %s: %s", getattr(args[0], "relpath", args[0]), exc)
+            return 0
 
     def _hash(self, f: DiskFile) -> str | None:
         try:
@@ -342,6 +371,9 @@ class Reconciler:
         try:
             info = imaging.inspect_path(path)
         except (LibraryError, OSError):
+            if self.hold_invalid:
+                self.held.add(f.relpath)
+                return 0
             # No longer an image we accept: the image is gone; the file is left alone.
             changed = self._tombstone_missing(row, source, file_may_remain=True)
             self._ignore(f, "replaced_by_invalid_file")
@@ -446,7 +478,7 @@ class Reconciler:
         self, disk: dict[str, DiskFile], scope: list[str] | None
     ) -> None:
         wanted = None if scope is None else set(scope)
-        stale = [p for p in self.ignored() if _in_scope(p, wanted) and p not in disk]
+        stale = [p for p in self.ignored() if in_scope(p, wanted) and p not in disk]
         if stale:
             with self.lib._write() as conn:
                 for p in stale:

@@ -66,7 +66,7 @@ from watchdog.observers import Observer
 
 from . import rules
 from .errors import LibraryError
-from .reconcile import Reconciler, ancestors
+from .reconcile import Reconciler, ancestors, in_scope, storable
 
 if TYPE_CHECKING:
     from .library import Library
@@ -77,6 +77,9 @@ log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 0.4
 # Seconds between the two looks that decide whether a file is still being written.
 SETTLE_SECONDS = 0.25
+# Seconds before a known image whose file is not (yet) valid is looked at again; only a
+# file that stayed the same and invalid over this time costs the image its id.
+HOLD_SECONDS = 1.5
 # Events worth waking up for; opens, attribute changes and "a directory's listing changed"
 # carry nothing the events of its children do not.
 _INTERESTING = [
@@ -125,6 +128,8 @@ class LibraryWatcher:
         self._pending: set[str] = set()
         self._last_event = 0.0
         self._busy = False  # a batch is being reconciled
+        self._retry_at: dict[str, float] = {}  # held paths and when to look again
+        self._held: dict[str, tuple[int, int]] = {}  # held path -> its size and mtime then
         self._stopping = threading.Event()
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._thread: threading.Thread | None = None
@@ -169,10 +174,12 @@ class LibraryWatcher:
         return self._thread is not None
 
     def wait_idle(self, timeout: float) -> bool:
-        """Waits until every path noticed so far has been reconciled; False on timeout.
-        (Paths the platform has not delivered yet are not known here.)"""
+        """Waits until every path noticed so far has been reconciled (held ones decided);
+        False on timeout. (Paths the platform has not delivered yet are not known here.)"""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+            return self._cond.wait_for(
+                lambda: not self._pending and not self._busy and not self._retry_at, timeout
+            )
 
     # --- recording -----------------------------------------------------------------------
 
@@ -195,7 +202,7 @@ class LibraryWatcher:
         if not path.startswith(prefix):
             return None
         rel = path[len(prefix) :].replace(os.sep, "/").strip("/")
-        if not rel or rel.split("/", 1)[0] == self._meta_name:
+        if not rel or rel.split("/", 1)[0] == self._meta_name or not storable(rel):
             return None
         return rel
 
@@ -220,20 +227,27 @@ class LibraryWatcher:
                     self._cond.notify_all()
 
     def _next_batch(self) -> set[str]:
-        """Waits for paths, then for the folder to be quiet; returns them (empty on stop)."""
+        """Waits for paths (new ones, or held ones whose time has come), then for the
+        folder to be quiet; returns them (empty on stop)."""
         with self._cond:
-            while not self._pending and not self._stopping.is_set():
-                self._cond.wait()
             while not self._stopping.is_set():
-                quiet_for = time.monotonic() - self._last_event
-                if quiet_for >= self._debounce:
-                    break
-                self._cond.wait(self._debounce - quiet_for)
-            if self._stopping.is_set():
-                return set()
-            batch, self._pending = self._pending, set()
-            self._busy = True
-            return batch
+                now = time.monotonic()
+                for rel in [r for r, at in self._retry_at.items() if at <= now]:
+                    del self._retry_at[rel]
+                    self._pending.add(rel)
+                if self._pending:
+                    quiet_for = now - self._last_event
+                    if quiet_for >= self._debounce:
+                        batch, self._pending = self._pending, set()
+                        self._busy = True
+                        return batch
+                    timeout: float | None = self._debounce - quiet_for
+                elif self._retry_at:
+                    timeout = min(self._retry_at.values()) - now
+                else:
+                    timeout = None
+                self._cond.wait(timeout)
+            return set()
 
     def _process(self, batch: set[str]) -> None:
         scope = _outermost(batch)
@@ -246,7 +260,31 @@ class LibraryWatcher:
                 self._cond.notify_all()
         if self._stopping.is_set() or self._lib.closed:
             return
-        Reconciler(self._lib).run(scope=scope, source="disk", skip=unsettled)
+        reconciler = Reconciler(self._lib, hold_invalid=True)
+        reconciler.run(scope=scope, source="disk", skip=unsettled)
+        self._decide_held(reconciler.held, set(scope))
+
+    def _decide_held(self, held: set[str], looked_at: set[str]) -> None:
+        """Known images whose file is, for now, not a valid image: asked about again after
+        ``HOLD_SECONDS``; if the file has not changed since, it really was replaced by
+        something else, and the image is tombstoned (the file itself is left alone)."""
+        give_up: list[str] = []
+        with self._cond:
+            for rel in list(self._held):
+                if rel not in held and in_scope(rel, looked_at):
+                    del self._held[rel]  # valid again, or gone
+            for rel in held:
+                now_stat = _stat(Path(self._root, rel))
+                if now_stat is not None and self._held.get(rel) == now_stat:
+                    del self._held[rel]
+                    give_up.append(rel)
+                else:
+                    self._held[rel] = now_stat  # type: ignore[assignment]
+                    self._retry_at[rel] = time.monotonic() + HOLD_SECONDS
+            if self._retry_at:
+                self._cond.notify_all()
+        if give_up:
+            Reconciler(self._lib).run(scope=give_up, source="disk")
 
     def _unsettled(self, batch: set[str]) -> set[str]:
         """Image files in ``batch`` whose size or mtime changes over ``settle`` seconds."""
