@@ -92,6 +92,8 @@ class Library:
         self._lock = lock
         self._write_lock = threading.RLock()
         self._closed = False
+        # The one-row read of every /i request and grid thumbnail, off SQLAlchemy.
+        self._lookup = queries.RecordLookup(str(engine.url.database))
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
 
@@ -143,6 +145,7 @@ class Library:
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
         with self._write_lock:
             self._closed = True
+            self._lookup.close()
             self.engine.dispose()
             self._lock.release()
 
@@ -237,6 +240,10 @@ class Library:
 
     def get(self, image_id: str) -> ImageRecord:
         """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one."""
+        if isinstance(image_id, str) and rules.is_image_id(image_id):
+            record = self._lookup.image(image_id)
+            if record is not None:
+                return record
         with self._read() as conn:
             return self._require(conn, image_id)
 

@@ -77,6 +77,10 @@ _FORBIDDEN_CHARS: Final = frozenset('/\\:*?"<>|')
 
 
 def _has_control(text: str) -> bool:
+    # Fast path (C speed; reconciliation asks this of every file at open): a printable
+    # string holds none of these categories — checked for every code point.
+    if text.isprintable():
+        return False
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
 
 
