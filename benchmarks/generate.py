@@ -9,7 +9,7 @@ alt texts that are ``None``, ``""`` or prose (some of it non-ASCII), Unicode fil
 and its thumbnail already in the cache (made by the library's own ``imaging.inspect``).
 
 What is shortcut, because 100,000 uploads through ``Library.add`` take far longer than the
-10-minute budget: a few hundred *distinct* images are made and inspected once, and each
+10-minute budget: a thousand *distinct* images are made and inspected once, and each
 row's file is a hard link to one of them (same inode, so same size and mtime: the
 reconciliation at open trusts them without reading, exactly as it trusts an unchanged
 library). The rows are inserted directly with SQLAlchemy, a few thousand per
@@ -39,9 +39,12 @@ from ulid import ULID
 from app.library import Library, imaging, queries, rules
 
 DATA_DIR = Path(__file__).parent / ".data"
-GENERATOR_VERSION = "3"  # bump to rebuild cached libraries after changing this file
+GENERATOR_VERSION = "4"  # bump to rebuild cached libraries after changing this file
 MARKER = "benchmark-library"
 BATCH_ROWS = 5000
+# More distinct images than the window's thumbnail cache holds (800), so scrolling the
+# grid from top to bottom decodes thumbnails all the way, as in a real library.
+DISTINCT_IMAGES = 1000
 
 FOLDERS: list[str | None] = [
     None,
@@ -169,7 +172,7 @@ def _alt_text(rng: random.Random) -> str | None:
 
 def _build(root: Path, n: int, seed: int = 7) -> None:
     rng = random.Random(seed)
-    distinct = min(n, 300)
+    distinct = min(n, DISTINCT_IMAGES)
     started = time.perf_counter()
     with Library.open(root, reconcile=False) as lib:
         sources = _make_sources(lib, distinct, rng)

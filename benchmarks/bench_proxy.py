@@ -1,0 +1,100 @@
+"""Target 2: the public proxy ``/i/{id}`` under load (32 keep-alive connections).
+
+- Originals: requests/s of ``GET /i/{id}`` for a ~200 KB JPEG against a bare WSGI
+  callable serving the same file on the same waitress settings. Goal ≥ 0.9×.
+- ``304``: the same with a matching ``If-None-Match``, against the bare app's 304. ≥ 0.9×.
+- ``variant=thumbnail`` (cached) against our own originals: within 10% (≥ 0.9×).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tempfile
+from pathlib import Path
+
+from app.library import Library
+
+from .common import Result, missing, ratio_result, report
+from .generate import sample_image
+from .load import ChildServer, keepalive, load
+
+
+def _etag(port: int, path: str) -> str:
+    with keepalive(port) as conn:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"GET {path} answered {resp.status}")
+        return resp.headers["ETag"]
+
+
+def run(quick: bool = False) -> list[Result]:
+    seconds = 3 if quick else 5
+    image = sample_image("JPEG", 0.75)
+    size_kb = len(image) / 1024
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "lib"
+        with Library.open(root) as lib:
+            record = lib.add(io.BytesIO(image), "photo.jpg")
+            original = lib.path_of(record.folder, record.filename)
+        try:
+            app = ChildServer("app", root)
+        except Exception as exc:
+            return [missing("2", "proxy", f"server did not start: {exc!r}")]
+        with app, ChildServer("bare-file", original) as bare:
+            path = f"/i/{record.id}"
+            thumb = path + "?variant=thumbnail"
+            etag = _etag(app.port, path)
+            bare_etag = _etag(bare.port, "/")
+            thumb_etag = _etag(app.port, thumb)
+            # A short warm-up of each: first requests pay for imports and caches.
+            for url in (app.url(path), bare.url("/"), app.url(thumb)):
+                load(url, seconds=1)
+            ours = load(app.url(path), seconds=seconds)
+            base = load(bare.url("/"), seconds=seconds)
+            ours304 = load(app.url(path), seconds=seconds, headers={"If-None-Match": etag})
+            base304 = load(bare.url("/"), seconds=seconds, headers={"If-None-Match": bare_etag})
+            thumbs = load(app.url(thumb), seconds=seconds, headers={"Accept": "image/*"})
+            thumbs304 = load(app.url(thumb), seconds=seconds, headers={"If-None-Match": thumb_etag})
+        note = f"{ours.tool}, 32 conns"
+        results.append(
+            ratio_result(
+                "2a",
+                f"/i/{{id}} original {size_kb:.0f} KB vs bare WSGI file_wrapper",
+                ours.rps,
+                base.rps,
+                "req/s",
+                at_least=0.9,
+                note=note + (f", {ours.errors} errors" if ours.errors else ""),
+            )
+        )
+        results.append(
+            ratio_result(
+                "2b",
+                "/i/{id} 304 (If-None-Match) vs bare WSGI 304",
+                ours304.rps,
+                base304.rps,
+                "req/s",
+                at_least=0.9,
+                note=note,
+            )
+        )
+        results.append(
+            ratio_result(
+                "2c",
+                "/i/{id}?variant=thumbnail (cached) vs our originals",
+                thumbs.rps,
+                ours.rps,
+                "req/s",
+                at_least=0.9,
+                note=f"thumbnail 304s {thumbs304.rps:,.0f} req/s",
+            )
+        )
+    return results
+
+
+if __name__ == "__main__":
+    report(run("--quick" in sys.argv))

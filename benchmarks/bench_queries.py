@@ -1,0 +1,232 @@
+"""Target 4: reading a library of N images (100,000 for the target).
+
+- List pages in the core (``Library.list``): first, middle and last, with and without a
+  folder filter (the largest folder), plus the "needs alt text" filter. Goal ≤ 5 ms for
+  the slowest. Baseline: the same page as a raw keyset query on ``sqlite3`` (the floor).
+- The same pages end to end over HTTP (``GET /v3/images``, keep-alive, real waitress in
+  a child process). Goal ≤ 15 ms for the slowest.
+- Search, first page, for terms of 3+ characters (common and rare, ASCII and not). Goal
+  ≤ 5 ms for the slowest. Baseline: ``LIKE '%term%'`` over the table (what an index
+  saves). Shorter terms scan; reported, no goal.
+- ``folders()`` ≤ 5 ms.
+- Opening the library, reconciliation included, when nothing changed. Goal ≤ 2 s.
+  Baseline: a bare ``os.scandir`` walk stat-ing every file (the floor of noticing a
+  change made while the app was closed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+from app.library import Library
+
+from .common import Result, bound_result, missing, report, time_median
+from .generate import library
+from .load import ChildServer, keepalive
+from .servers import TOKEN
+
+SEARCH_TERMS = ("bicycle", "umbrella", "富士山", "crème", "_000123", "sevilla catedral")
+SHORT_TERMS = ("ca", "ñ")
+
+
+def _bare_walk(root: Path) -> int:
+    count = 0
+    stack = [str(root)]
+    while stack:
+        for entry in os.scandir(stack.pop()):
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != ".imageshelf":
+                    stack.append(entry.path)
+            else:
+                entry.stat(follow_symlinks=False)
+                count += 1
+    return count
+
+
+def _keyset_floor(db: Path) -> float:
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute(
+            "SELECT created_at, id FROM images ORDER BY created_at DESC, id DESC "
+            "LIMIT 1 OFFSET 50000"
+        ).fetchone()
+
+        def page() -> None:
+            conn.execute(
+                "SELECT * FROM images WHERE (created_at, id) < (?, ?) "
+                "ORDER BY created_at DESC, id DESC LIMIT 25",
+                tuple(row) if row else (0, ""),
+            ).fetchall()
+
+        return time_median(page, repeat=21)
+    finally:
+        conn.close()
+
+
+def _like_floor(db: Path, term: str) -> float:
+    conn = sqlite3.connect(db)
+    try:
+        return time_median(
+            lambda: conn.execute(
+                "SELECT * FROM images WHERE search_text LIKE ? LIMIT 25", (f"%{term}%",)
+            ).fetchall(),
+            repeat=5,
+        )
+    finally:
+        conn.close()
+
+
+def _pages(lib: Library) -> list[tuple[str, dict[str, object]]]:
+    total = lib.count()
+    biggest = max(lib.folder_counts(), key=lambda f: f.count)
+    last = max(1, (total + 24) // 25)
+    last_in = max(1, (biggest.count + 24) // 25)
+    undescribed = lib.count(undescribed=True)
+    return [
+        ("all, first", {"page": 1}),
+        ("all, middle", {"page": last // 2}),
+        ("all, last", {"page": last}),
+        ("folder, first", {"folder": biggest.path, "page": 1}),
+        ("folder, middle", {"folder": biggest.path, "page": max(1, last_in // 2)}),
+        ("folder, last", {"folder": biggest.path, "page": last_in}),
+        ("root only, middle", {"folder": None, "page": max(1, lib.count(folder=None) // 50)}),
+        ("undescribed, middle", {"undescribed": True, "page": max(1, undescribed // 50)}),
+    ]
+
+
+def _query_string(kw: dict[str, object]) -> str:
+    params: dict[str, object] = {}
+    for key, value in kw.items():
+        if key == "folder":
+            params["folder"] = value or ""
+        elif key == "undescribed":
+            continue  # not in the HTTP contract
+        else:
+            params[key] = value
+    return urllib.parse.urlencode(params)
+
+
+def _http_pages(root: Path, pages: list[tuple[str, dict[str, object]]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    with ChildServer("app", root) as server, keepalive(server.port) as conn:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        for label, kw in pages:
+            if "undescribed" in kw:
+                continue
+            path = "/v3/images?" + _query_string(kw)
+            samples = []
+            for i in range(16):
+                start = time.perf_counter()
+                conn.request("GET", path, headers=headers)
+                resp = conn.getresponse()
+                body = resp.read()
+                if i:  # the first one warms up
+                    samples.append((time.perf_counter() - start) * 1000)
+                if resp.status != 200:
+                    raise RuntimeError(f"GET {path}: {resp.status} {body[:200]!r}")
+            assert json.loads(body)["result"], path
+            out[label] = statistics.median(samples)
+    return out
+
+
+def run(n: int = 100_000, quick: bool = False) -> list[Result]:
+    root = library(n)
+    db = root / ".imageshelf" / "library.db"
+    results: list[Result] = []
+
+    walk = time_median(lambda: _bare_walk(root), repeat=3)
+    Library.open(root).close()  # runs any pending migration outside the timing
+    opened = time_median(lambda: Library.open(root).close(), repeat=3, warmup=0)
+    results.append(
+        bound_result(
+            "4 open",
+            f"open {n:,}-image library incl. reconciliation",
+            opened,
+            "ms",
+            2000,
+            baseline=walk,
+            note="baseline: bare scandir+stat walk",
+        )
+    )
+
+    with Library.open(root) as lib:
+        pages = _pages(lib)
+        timings = {
+            label: time_median(lambda kw=kw: lib.list(**kw), repeat=15) for label, kw in pages
+        }
+        worst = max(timings, key=timings.__getitem__)
+        floor = _keyset_floor(db)
+        results.append(
+            bound_result(
+                "4 list",
+                f"slowest list page in the core ({worst}) of {len(pages)}",
+                timings[worst],
+                "ms",
+                5,
+                baseline=floor,
+                note="baseline: raw keyset page",
+            )
+        )
+        search = {
+            term: time_median(lambda term=term: lib.list(search=term), repeat=15)
+            for term in SEARCH_TERMS
+        }
+        worst_term = max(search, key=search.__getitem__)
+        hits = lib.list(search=worst_term).total
+        results.append(
+            bound_result(
+                "4 search",
+                f"slowest search, first page, of {len(SEARCH_TERMS)} terms "
+                f"({worst_term!r}, {hits:,} hits)",
+                search[worst_term],
+                "ms",
+                5,
+                baseline=_like_floor(db, worst_term),
+                note="baseline: LIKE scan",
+            )
+        )
+        short = {t: time_median(lambda t=t: lib.list(search=t), repeat=5) for t in SHORT_TERMS}
+        worst_short = max(short, key=short.__getitem__)
+        results.append(
+            Result(
+                "4 search<3",
+                f"short term, first page ({worst_short!r}: scans, no goal)",
+                short[worst_short],
+                "ms",
+                None,
+                "—",
+                None,
+            )
+        )
+        results.append(
+            bound_result("4 folders", "folders()", time_median(lib.folders, repeat=21), "ms", 5)
+        )
+    try:
+        http = _http_pages(root, pages)
+        worst_http = max(http, key=http.__getitem__)
+        results.append(
+            bound_result(
+                "4 http",
+                f"slowest list page over HTTP ({worst_http}) of {len(http)}",
+                http[worst_http],
+                "ms",
+                15,
+                baseline=timings[worst_http],
+                note="baseline: same page in the core",
+            )
+        )
+    except Exception as exc:
+        results.append(missing("4 http", "list pages over HTTP", f"failed: {exc!r}"))
+    return results
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    report(run(1000 if quick else 100_000, quick))

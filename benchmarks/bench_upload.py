@@ -1,0 +1,129 @@
+"""Target 3: uploads over HTTP.
+
+- ``POST /v3/images`` of a 2 MP JPEG (multipart; validation, hashing, fsync, commit) with
+  4 concurrent clients, against a bare Flask multipart endpoint that only writes and
+  fsyncs the same file, on the same waitress settings. Goal ≥ 0.6×.
+- Server memory while 16 clients upload a 10 MiB image each at once: peak RSS of the
+  server process. Goal < 300 MB. Baseline: its RSS before.
+"""
+
+from __future__ import annotations
+
+import http.client
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from .bench_import import with_comment
+from .common import Result, bound_result, missing, ratio_result, report
+from .generate import sample_image
+from .load import HOST, ChildServer, load, multipart
+from .servers import TOKEN
+
+TEN_MIB = 10 * 1024 * 1024
+
+
+def _padded_jpeg(size: int) -> bytes:
+    """A valid 12 MP JPEG padded with comment segments to ``size`` bytes (just under
+    the 10 MiB limit): the largest upload the server accepts."""
+    data = sample_image("JPEG", 12)
+    while len(data) < size - 70_000:
+        data = with_comment(data, b"x" * 65_000)
+    return with_comment(data, b"x" * (size - len(data) - 4))
+
+
+def _parallel_uploads(port: int, body: bytes, ctype: str, clients: int) -> list[int]:
+    statuses: list[int] = []
+    barrier = threading.Barrier(clients)
+
+    def one() -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=120)
+        try:
+            barrier.wait()
+            conn.request(
+                "POST",
+                "/v3/images",
+                body=body,
+                headers={"Content-Type": ctype, "Authorization": f"Bearer {TOKEN}"},
+            )
+            resp = conn.getresponse()
+            resp.read()
+            statuses.append(resp.status)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+def run(quick: bool = False) -> list[Result]:
+    seconds = 3 if quick else 6
+    photo = sample_image("JPEG", 2)
+    body, ctype = multipart({"file": ("photo.jpg", photo, "image/jpeg")})
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        body_file = tmp_path / "body.bin"
+        body_file.write_bytes(body)
+        (tmp_path / "bare").mkdir()
+        try:
+            with (
+                ChildServer("app", tmp_path / "lib") as app,
+                ChildServer("bare-upload", tmp_path / "bare") as bare,
+            ):
+                auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": ctype}
+                load(app.url("/v3/images"), connections=4, seconds=1, headers=auth,
+                     body_file=body_file, method="POST")  # fmt: skip
+                load(bare.url("/upload"), connections=4, seconds=1, headers=auth,
+                     body_file=body_file, method="POST")  # fmt: skip
+                ours = load(app.url("/v3/images"), connections=4, seconds=seconds,
+                            headers=auth, body_file=body_file, method="POST")  # fmt: skip
+                base = load(bare.url("/upload"), connections=4, seconds=seconds,
+                            headers=auth, body_file=body_file, method="POST")  # fmt: skip
+            results.append(
+                ratio_result(
+                    "3a",
+                    f"POST /v3/images 2 MP JPEG ({len(photo) // 1024} KB) vs bare Flask "
+                    "write+fsync",
+                    ours.rps,
+                    base.rps,
+                    "req/s",
+                    at_least=0.6,
+                    note=f"{ours.tool}, 4 clients"
+                    + (f", {ours.errors} errors" if ours.errors else ""),
+                )
+            )
+        except Exception as exc:
+            results.append(missing("3a", "uploads", f"failed: {exc!r}"))
+    with tempfile.TemporaryDirectory() as tmp:
+        big = _padded_jpeg(TEN_MIB - 1024)
+        body, ctype = multipart({"file": ("big.jpg", big, "image/jpeg")})
+        try:
+            with ChildServer("app", Path(tmp) / "lib") as app:
+                before, _ = app.memory_mb()
+                statuses = _parallel_uploads(app.port, body, ctype, 16)
+                _, peak = app.memory_mb()
+            ok = sum(1 for s in statuses if s == 201)
+            results.append(
+                bound_result(
+                    "3b",
+                    "server peak RSS, 16 parallel 10 MiB uploads",
+                    peak,
+                    "MB",
+                    300,
+                    baseline=before,
+                    note=f"{ok}/16 stored; baseline: RSS before",
+                )
+            )
+        except Exception as exc:
+            results.append(missing("3b", "memory under uploads", f"failed: {exc!r}"))
+    return results
+
+
+if __name__ == "__main__":
+    report(run("--quick" in sys.argv))

@@ -1,0 +1,120 @@
+"""The servers the HTTP benchmarks load, each in a child process of its own (so the load
+generator and the server do not share a Python interpreter, and the server's RSS can be
+read from ``/proc``), always on 127.0.0.1.
+
+    python -m benchmarks.servers app LIBRARY_DIR
+    python -m benchmarks.servers bare-file FILE
+    python -m benchmarks.servers bare-upload DIR
+
+Each prints ``PORT <n>`` once it listens and serves until its stdin closes.
+
+The bare servers are the baselines of targets 2 and 3: the least a Python server can do
+for the same request, on the *same* waitress settings as Imageshelf's own runner (threads,
+receive buffer, in-memory body limit), so the ratio measures what our code adds."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import waitress
+from flask import Flask, jsonify, request
+
+TOKEN = "benchmark-token"
+ALL_INTERFACES_REFUSED = "127.0.0.1"  # loopback only, always
+
+
+def _waitress_settings() -> dict[str, Any]:
+    from server import runner
+
+    return {
+        "threads": runner.THREADS,
+        "recv_bytes": runner.RECV_BYTES,
+        "inbuf_overflow": runner.INBUF_OVERFLOW,
+    }
+
+
+def bare_file_app(path: Path) -> Any:
+    """A bare WSGI callable serving one file with ``wsgi.file_wrapper``, answering 304 to
+    a matching ``If-None-Match``: the floor for ``/i/{id}``."""
+    data = path.read_bytes()
+    etag = '"' + hashlib.sha256(data).hexdigest() + '"'
+    length = str(len(data))
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == etag:
+            start_response("304 Not Modified", [("ETag", etag)])
+            return []
+        start_response(
+            "200 OK",
+            [("Content-Type", "image/jpeg"), ("Content-Length", length), ("ETag", etag)],
+        )
+        return environ["wsgi.file_wrapper"](open(path, "rb"), 64 * 1024)
+
+    return app
+
+
+def bare_upload_app(directory: Path) -> Flask:
+    """A bare Flask multipart endpoint that only writes and fsyncs the file: the floor
+    for ``POST /v3/images``."""
+    app = Flask("bare-upload")
+
+    @app.post("/upload")
+    def upload() -> Any:
+        part = request.files["file"]
+        dest = directory / uuid.uuid4().hex
+        with open(dest, "wb") as out:
+            while chunk := part.stream.read(1024 * 1024):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        return jsonify({"name": dest.name}), 201
+
+    return app
+
+
+def _serve_bare(app: Any) -> None:
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = waitress.create_server(
+        app, host=ALL_INTERFACES_REFUSED, port=0, ident="bare", **_waitress_settings()
+    )
+    print(f"PORT {server.effective_port}", flush=True)  # type: ignore[union-attr]
+    threading.Thread(target=server.run, daemon=True).start()
+    sys.stdin.read()  # until the parent closes our stdin
+    os._exit(0)
+
+
+def _serve_app(library_dir: Path) -> None:
+    from app.library import Library
+    from server.runner import BackgroundServer
+
+    lib = Library.open(library_dir)
+    srv = BackgroundServer(lib, host=ALL_INTERFACES_REFUSED, port=0, token=TOKEN).start()
+    print(f"PORT {srv.port}", flush=True)
+    sys.stdin.read()
+    srv.stop(timeout=5)
+    lib.close()
+    os._exit(0)
+
+
+def main(argv: list[str]) -> None:
+    kind, arg = argv[0], Path(argv[1])
+    if kind == "app":
+        _serve_app(arg)
+    elif kind == "bare-file":
+        _serve_bare(bare_file_app(arg))
+    elif kind == "bare-upload":
+        _serve_bare(bare_upload_app(arg))
+    else:
+        raise SystemExit(f"unknown server kind {kind!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
