@@ -90,10 +90,6 @@ def storable(name: str) -> bool:
     return True
 
 
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 class Reconciler:
     def __init__(self, library: Library, *, hold_invalid: bool = False) -> None:
         """``hold_invalid``: a known image whose file is, for now, not a valid image is
@@ -157,30 +153,33 @@ class Reconciler:
         out: dict[str, KnownRow] = {}
 
         def keep(rows: Iterable[Any]) -> None:
-            for r in rows:
-                rel = f"{r.folder}/{r.filename}" if r.folder else r.filename
-                if in_scope(rel, wanted):
-                    out[rel] = KnownRow(r.id, rel, r.size, r.mtime_ns, r.sha256)
+            # Plain tuples: this runs once per image at every start-up.
+            for image_id, folder, filename, size, mtime_ns, sha in rows:
+                rel = f"{folder}/{filename}" if folder else filename
+                if wanted is None or in_scope(rel, wanted):
+                    out[rel] = KnownRow(image_id, rel, size, mtime_ns, sha)
 
         with self.lib.engine.connect() as conn:
             if wanted is None or "" in wanted or len(wanted) > _SCOPED_QUERY_LIMIT:
-                keep(conn.execute(text(columns)))
+                # The driver's own cursor: SQLAlchemy's row objects cost ~10x per row.
+                driver = conn.connection.driver_connection
+                keep(driver.execute(columns) if driver is not None else conn.execute(text(columns)))
                 return out
-            # A few paths (the watcher's usual batch): ask only for the rows they can hold.
+            # A few paths (the watcher's usual batch): ask only for the rows they can hold,
+            # each question answered by an index (the path's unique key, or a range of
+            # the folder index: "a/" <= folder < "a0" is everything inside "a/").
             for rel in wanted:
                 folder, name = split(rel)
                 keep(
                     conn.execute(
-                        text(
-                            columns + " WHERE (folder = :pf AND filename = :pn) "
-                            "OR folder = :f OR folder LIKE :like ESCAPE '\\'"
-                        ),
-                        {
-                            "pf": folder_to_db(folder),
-                            "pn": name,
-                            "f": rel,
-                            "like": _like_escape(rel) + "/%",
-                        },
+                        text(columns + " WHERE folder = :f AND filename = :n"),
+                        {"f": folder_to_db(folder), "n": name},
+                    )
+                )
+                keep(
+                    conn.execute(
+                        text(columns + " WHERE folder = :f OR (folder >= :lo AND folder < :hi)"),
+                        {"f": rel, "lo": rel + "/", "hi": rel + "0"},
                     )
                 )
         return out
