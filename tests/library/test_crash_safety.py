@@ -53,7 +53,13 @@ def run_until_killed(library_path: Path, mode: str, seed: int, acks: int) -> lis
         time.sleep(random.Random(seed).uniform(0, 0.03))
     finally:
         proc.send_signal(signal.SIGKILL)
-        rest, _ = proc.communicate(timeout=30)
+        # Read on through the same buffered stream (communicate() would read the raw pipe
+        # and lose lines already buffered here).
+        rest = proc.stdout.read() if proc.stdout else ""
+        proc.wait(timeout=30)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe:
+                pipe.close()
     assert proc.returncode == -signal.SIGKILL
     lines += [line.split() for line in rest.splitlines()]
     return lines
