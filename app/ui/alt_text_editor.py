@@ -68,6 +68,7 @@ class AltTextEditor(QWidget):
             "A decorative image is skipped by screen readers; it is stored with empty alt text."
         )
         self.status = QLabel(self)
+        self.status.setStyleSheet("color: palette(placeholder-text);")
         self.status.setAccessibleName("Alt text status")
         self.save_button = QPushButton("&Save", self)
         self.save_button.setToolTip("Save the alt text (Ctrl+Enter)")
@@ -81,7 +82,6 @@ class AltTextEditor(QWidget):
         row.addStretch(1)
         row.addWidget(self.status)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.decorative)
         buttons.addStretch(1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
@@ -89,6 +89,7 @@ class AltTextEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
         layout.addLayout(row)
+        layout.addWidget(self.decorative)
         layout.addLayout(buttons)
 
         self._saved: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -19,7 +20,8 @@ from app.library import ImageRecord, Library, LibraryError
 from .alt_text_editor import AltTextEditor
 from .thumbnails import ThumbnailLoader
 
-PREVIEW_SIDE = 300
+PREVIEW_SIDE = 360
+PREVIEW_MAX_HEIGHT = 240
 TOP_LEVEL = "(top level)"
 
 
@@ -47,13 +49,17 @@ class DetailsPane(QScrollArea):
         self.record: ImageRecord | None = None
         self.selection: list[str] = []
         self.setWidgetResizable(True)
-        self.setMinimumWidth(280)
+        self.setMinimumWidth(300)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._preview_source: QPixmap | None = None
         self.setAccessibleName("Image details")
 
         body = QWidget()
         self.preview = QLabel(body)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumHeight(PREVIEW_SIDE * 2 // 3)
+        self.preview.setMinimumHeight(PREVIEW_MAX_HEIGHT)
+        self.preview.setMinimumWidth(1)
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.preview.setAccessibleName("Preview")
         self.heading = QLabel(body)
@@ -90,6 +96,7 @@ class DetailsPane(QScrollArea):
         self.folder.lineEdit().returnPressed.connect(self._on_folder_chosen)
         folder_label = QLabel("&Folder:", body)
         folder_label.setBuddy(self.folder)
+        self._folder_label = folder_label
         form.addRow(folder_label, self.folder)
 
         self.alt = AltTextEditor(body)
@@ -135,7 +142,8 @@ class DetailsPane(QScrollArea):
                 item = self._form.itemAt(row, role)
                 if item is not None and item.widget() is not None:
                     item.widget().setVisible(single)
-        self.folder.setEnabled(bool(ids))
+        self.folder.setVisible(bool(ids))
+        self._folder_label.setVisible(bool(ids))
         self.empty.setVisible(not single)
         if not ids:
             self.empty.setText("Select an image to see its details and write its alt text.")
@@ -165,11 +173,31 @@ class DetailsPane(QScrollArea):
 
     def _show_preview(self, r: ImageRecord) -> None:
         pix = self.loader.pixmap(r, PREVIEW_SIDE)
+        self._preview_source = pix
         if pix is None:
             self.preview.setText("Loading preview…")
         else:
-            self.preview.setPixmap(pix)
+            self._fit_preview()
         self.preview.setToolTip(r.alt_text or "")
+
+    def _fit_preview(self) -> None:
+        pix = self._preview_source
+        if pix is None:
+            return
+        width = max(64, min(PREVIEW_SIDE, self.viewport().width() - 24))
+        height = PREVIEW_MAX_HEIGHT
+        if pix.width() > width or pix.height() > height:
+            pix = pix.scaled(
+                width,
+                height,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        self.preview.setPixmap(pix)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_preview()
 
     def _on_thumbnail_ready(self, sha256: str) -> None:
         if self.record is not None and self.record.sha256 == sha256:

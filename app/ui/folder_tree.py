@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QHeaderView, QStyle, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.library import FolderInfo
 
@@ -100,8 +100,15 @@ class FolderTree(QTreeWidget):
         self._items = {}
         bold = QFont(self.font())
         bold.setBold(True)
-        for place, label in ((ALL, "All images"), (UNDESCRIBED, "Needs alt text")):
+        style = self.style()
+        sp = QStyle.StandardPixmap
+        folder_icon = style.standardIcon(sp.SP_DirIcon)
+        for place, label, icon in (
+            (ALL, "All images", style.standardIcon(sp.SP_FileDialogContentsView)),
+            (UNDESCRIBED, "Needs alt text", style.standardIcon(sp.SP_MessageBoxWarning)),
+        ):
             item = QTreeWidgetItem([label, ""])
+            item.setIcon(0, icon)
             item.setData(0, KEY_ROLE, place)
             item.setFont(0, bold)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
@@ -110,6 +117,7 @@ class FolderTree(QTreeWidget):
         for path in folders:
             parent_path, _, name = path.rpartition("/")
             item = QTreeWidgetItem([name, ""])
+            item.setIcon(0, folder_icon)
             place = Place("folder", path)
             item.setData(0, KEY_ROLE, place)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)

@@ -7,6 +7,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from .grid_delegate import ThumbnailDelegate, cell_size
 from .grid_model import THUMB_SIDE, Role
 from .mime import ids_to_mime, image_ids, local_paths
 
@@ -25,8 +26,9 @@ class ImageGrid(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)  # lets the view lay out 100,000 rows without asking each
         self.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
-        self.setGridSize(QSize(THUMB_SIDE + 30, THUMB_SIDE + 44))
-        self.setSpacing(6)
+        self.setItemDelegate(ThumbnailDelegate(self))
+        self.setGridSize(cell_size(self.fontMetrics()) + QSize(8, 8))
+        self.setMouseTracking(True)  # hover highlight
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QSplitter,
+    QStyle,
     QWidget,
 )
 
@@ -32,6 +33,7 @@ from .grid_model import ImageGridModel, Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
 from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob
+from .resources import themed_icon
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
 from .thumbnails import ThumbnailLoader
@@ -41,6 +43,19 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 250
 BACKGROUND_MOVE_OVER = 50  # moving more images than this runs as a job
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
+SP = QStyle.StandardPixmap
+ICONS = {
+    "add": ("list-add", SP.SP_DialogOpenButton),
+    "add_folder": ("folder-open", SP.SP_DirOpenIcon),
+    "new_folder": ("folder-new", SP.SP_FileDialogNewFolder),
+    "move": ("go-next", SP.SP_ArrowForward),
+    "delete": ("edit-delete", SP.SP_TrashIcon),
+    "copy_link": ("insert-link", SP.SP_FileLinkIcon),
+    "open": ("document-open", SP.SP_FileIcon),
+    "reveal": ("system-file-manager", SP.SP_DirIcon),
+    "server": ("network-server", SP.SP_DriveNetIcon),
+    "reload": ("view-refresh", SP.SP_BrowserReload),
+}
 SORTS = ((Sort.NEWEST, "Newest first"), (Sort.OLDEST, "Oldest first"), (Sort.NAME, "Name"))
 
 
@@ -78,7 +93,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.grid)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([220, 700, 340])
+        self.splitter.setSizes([220, 760, 380])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
@@ -147,6 +162,8 @@ class MainWindow(QMainWindow):
         )
         action.setStatusTip(tip or text.replace("&", ""))
         action.triggered.connect(lambda _checked=False: slot())
+        if name in ICONS:
+            action.setIcon(themed_icon(*ICONS[name]))
         if grid_only:
             # Delete and Enter mean "this image" only while the grid has the focus; in the
             # alt-text editor they are just keys.

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QStyle
 
 
 def resources_dir() -> Path:
@@ -22,3 +23,9 @@ def app_icon() -> QIcon:
         if path.exists():
             icon.addFile(str(path))
     return icon
+
+
+def themed_icon(theme_name: str, fallback: QStyle.StandardPixmap) -> QIcon:
+    """The desktop theme's icon where there is one, else Qt's own built-in one."""
+    style = QApplication.style()
+    return QIcon.fromTheme(theme_name, style.standardIcon(fallback))

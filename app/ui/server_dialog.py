@@ -41,7 +41,7 @@ class ServerSettingsDialog(QDialog):
 
         self.port = QSpinBox(self)
         self.port.setRange(1, 65535)
-        self.port.setValue(controller.port or 8765)
+        self.port.setValue(controller.actual_port or 8765)
         self.port.setAccessibleName("Port")
         self.share = QCheckBox("Share on the local &network", self)
         self.share.setChecked(controller.sharing)
@@ -103,7 +103,10 @@ class ServerSettingsDialog(QDialog):
             self.url.setText(f"http://{ip}:{port}" if ip else f"http://<this computer>:{port}")
         else:
             self.url.setText(f"http://127.0.0.1:{port}")
-        self.state.setText(self.controller.status_text())
+        state = self.controller.status_text()
+        if port != self.controller.actual_port or self.share.isChecked() != self.controller.sharing:
+            state += "\nThe change takes effect when you press OK."
+        self.state.setText(state)
 
     def apply(self) -> bool:
         error = self.controller.reconfigure(port=self.port.value(), sharing=self.share.isChecked())
