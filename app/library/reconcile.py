@@ -291,6 +291,17 @@ class Reconciler:
         except OSError:
             return None
 
+    def _row_at(self, relpath: str) -> bool:
+        folder, name = split(relpath)
+        with self.lib.engine.connect() as conn:
+            return (
+                conn.execute(
+                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
+                    {"f": folder_to_db(folder), "n": name},
+                ).first()
+                is not None
+            )
+
     def _current(self, f: DiskFile) -> DiskFile | None:
         """The file as it is now (it may have changed since the scan)."""
         try:
@@ -301,6 +312,8 @@ class Reconciler:
 
     def _adopt(self, f: DiskFile, sha: str, source: str) -> int:
         path = self.lib.root / f.relpath
+        if self._row_at(f.relpath):
+            return 0  # the app's own file, committed since the scan: no need to decode it
         try:
             info = imaging.inspect_path(path)
         except LibraryError as exc:

@@ -77,6 +77,8 @@ log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 0.4
 # Seconds between the two looks that decide whether a file is still being written.
 SETTLE_SECONDS = 0.25
+# The longest a noticed path waits for the folder to become quiet.
+MAX_BATCH_DELAY_SECONDS = 2.0
 # Seconds before a known image whose file is not (yet) valid is looked at again; only a
 # file that stayed the same and invalid over this time costs the image its id.
 HOLD_SECONDS = 1.5
@@ -127,6 +129,7 @@ class LibraryWatcher:
         self._cond = threading.Condition()
         self._pending: set[str] = set()
         self._last_event = 0.0
+        self._first_event = 0.0  # when the oldest pending path was noticed
         self._busy = False  # a batch is being reconciled
         self._retry_at: dict[str, float] = {}  # held paths and when to look again
         self._held: dict[str, tuple[int, int]] = {}  # held path -> its size and mtime then
@@ -189,8 +192,11 @@ class LibraryWatcher:
         if rel is None:
             return
         with self._cond:
+            now = time.monotonic()
+            if not self._pending:
+                self._first_event = now
             self._pending.add(rel)
-            self._last_event = time.monotonic()
+            self._last_event = now
             self._cond.notify_all()
 
     def _relative(self, path: str) -> str | None:
@@ -237,11 +243,16 @@ class LibraryWatcher:
                     self._pending.add(rel)
                 if self._pending:
                     quiet_for = now - self._last_event
-                    if quiet_for >= self._debounce:
+                    waited = now - self._first_event
+                    # Quiet, or busy for too long (a stream of uploads must not starve
+                    # an outside change of its turn).
+                    if quiet_for >= self._debounce or waited >= MAX_BATCH_DELAY_SECONDS:
                         batch, self._pending = self._pending, set()
                         self._busy = True
                         return batch
-                    timeout: float | None = self._debounce - quiet_for
+                    timeout: float | None = min(
+                        self._debounce - quiet_for, MAX_BATCH_DELAY_SECONDS - waited
+                    )
                 elif self._retry_at:
                     timeout = min(self._retry_at.values()) - now
                 else:
@@ -255,6 +266,8 @@ class LibraryWatcher:
         if unsettled:
             # Still being written: try again once they have been quiet for a while.
             with self._cond:
+                if not self._pending:
+                    self._first_event = time.monotonic()
                 self._pending |= unsettled
                 self._last_event = time.monotonic()
                 self._cond.notify_all()

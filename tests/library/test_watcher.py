@@ -287,3 +287,34 @@ def test_the_apps_own_writes_do_not_echo(watched: Library, log: EventLog) -> Non
     assert disk_events[0].image.filename.startswith("barrier-")
     assert watched.get(record.id) == renamed_twice
     assert row_count(watched) == 2
+
+
+def test_an_outside_change_is_followed_while_the_app_keeps_writing(
+    watched: Library, log: EventLog
+) -> None:
+    """A stream of the app's own uploads keeps the folder busy; the outside file still
+    gets its turn within the bound, and none of the uploads echoes."""
+    import threading
+
+    stop = threading.Event()
+    added: list[str] = []
+
+    def keep_uploading() -> None:
+        while not stop.is_set() and len(added) < 5000:
+            added.append(add(watched, distinct_image(), "stream.jpg", folder="stream").id)
+
+    writer = threading.Thread(target=keep_uploading)
+    writer.start()
+    try:
+        log.wait_count(lambda e: e.source == "app", 5)
+        (watched.root / "outside.png").write_bytes(distinct_image("PNG"))
+        log.wait_for(added_at("outside.png"))
+    finally:
+        stop.set()
+        writer.join(60)
+    barrier(watched, log)
+
+    disk_added = {e.image.relpath for e in log.matching(from_disk(EventKind.ADDED)) if e.image}
+    assert {p for p in disk_added if not p.startswith("barrier-")} == {"outside.png"}
+    assert log.matching(lambda e: e.source == "disk" and e.kind != EventKind.ADDED) == []
+    assert row_count(watched) == len(added) + 2
