@@ -92,6 +92,7 @@ class DetailsPane(QScrollArea):
         self.folder.setAccessibleName("Folder")
         self.folder.setToolTip("Pick a folder or type a new one (like clients/acme), then Enter")
         self.folder.lineEdit().setPlaceholderText(TOP_LEVEL)
+        self.folder.lineEdit().setAccessibleName("Folder name")
         self.folder.activated.connect(self._on_folder_chosen)
         self.folder.lineEdit().returnPressed.connect(self._on_folder_chosen)
         folder_label = QLabel("&Folder:", body)

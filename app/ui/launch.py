@@ -8,6 +8,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
@@ -19,6 +20,9 @@ from app.library.locations import default_library_path
 from . import notices
 from .resources import app_icon
 from .server_control import ALL_INTERFACES, LOOPBACK, ServerController
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 DEFAULT_PORT = 8765
 ORGANIZATION = "Imageshelf"
@@ -49,6 +53,31 @@ def server_address(args: argparse.Namespace, settings: QSettings) -> tuple[str, 
     return host, port
 
 
+def open_window(
+    args: argparse.Namespace, settings: QSettings | None = None
+) -> tuple[MainWindow, Library] | None:
+    """Opens the library and shows the window with the server started; ``None`` (after a
+    readable message box) when the library cannot be opened, e.g. locked by another
+    Imageshelf."""
+    from .main_window import MainWindow
+
+    settings = settings if settings is not None else app_settings()
+    path = choose_library(args, settings)
+    try:
+        # No reconciliation here: a big library would keep the window from showing.
+        library = Library.open(path, reconcile=False, watch=True)
+    except LibraryError as exc:
+        QMessageBox.critical(None, "Imageshelf cannot open the library", exc.message)
+        return None
+    host, port = server_address(args, settings)
+    server = ServerController(library, host=host, port=port)
+    window = MainWindow(library, settings, server)
+    window.show()
+    server.start()  # a taken port is a notice in the status bar, not a failure
+    window.start_reconcile()
+    return window, library
+
+
 def gui_command(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -60,25 +89,13 @@ def gui_command(args: argparse.Namespace) -> int:
     app.setDesktopFileName("imageshelf")
     icon: QIcon = app_icon()
     app.setWindowIcon(icon)
-    settings = app_settings()
-    path = choose_library(args, settings)
-    try:
-        library = Library.open(path, reconcile=False)
-    except LibraryError as exc:
-        QMessageBox.critical(None, "Imageshelf cannot open the library", exc.message)
+    opened = open_window(args)
+    if opened is None:
         return 1
-
-    from .main_window import MainWindow
-
-    host, port = server_address(args, settings)
-    server = ServerController(library, host=host, port=port)
-    window = MainWindow(library, settings, server)
+    window, library = opened
     notices.install_excepthook(
         lambda text: QMessageBox.warning(window, "Something went wrong", text)
     )
-    window.show()
-    server.start()  # a taken port is a notice in the status bar, not a failure
-    window.start_reconcile()
     try:
         return app.exec()
     finally:
