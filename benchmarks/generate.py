@@ -29,6 +29,7 @@ import random
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,21 +144,30 @@ def _encode(rng: random.Random, index: int) -> tuple[bytes, rules.ImageFormat]:
     return out.getvalue(), rules.WEBP
 
 
-def _make_sources(lib: Library, count: int, rng: random.Random) -> list[Source]:
-    """The distinct images, kept in the library's hidden folder (never scanned) and
-    thumbnailed through the library's own pipeline."""
+def _make_source(pool: Path, index: int, seed: int) -> tuple[Source, bytes, str]:
+    """One distinct image written to ``pool`` and inspected by the library's own code
+    (in a worker process: this is the slow, CPU-bound part of generating)."""
+    data, fmt = _encode(random.Random(seed * 1_000_003 + index), index)
+    path = pool / f"source-{index:05d}{fmt.extension}"
+    path.write_bytes(data)
+    info = imaging.inspect_path(path)
+    sha = hashlib.sha256(data).hexdigest()
+    st = path.stat()
+    source = Source(path, fmt, st.st_size, st.st_mtime_ns, sha, info.width, info.height)
+    return source, info.thumbnail, info.thumbnail_type
+
+
+def _make_sources(lib: Library, count: int, seed: int) -> list[Source]:
+    """The distinct images, kept in the library's hidden folder (never scanned), made on
+    every core and thumbnailed through the library's own pipeline."""
     pool = lib.meta / "bench-sources"
     pool.mkdir(exist_ok=True)
     sources: list[Source] = []
-    for index in range(count):
-        data, fmt = _encode(rng, index)
-        path = pool / f"source-{index:05d}{fmt.extension}"
-        path.write_bytes(data)
-        info = imaging.inspect_path(path)
-        sha = hashlib.sha256(data).hexdigest()
-        lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
-        st = path.stat()
-        sources.append(Source(path, fmt, st.st_size, st.st_mtime_ns, sha, info.width, info.height))
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as workers:
+        made = workers.map(_make_source, [pool] * count, range(count), [seed] * count)
+        for source, thumb, thumb_type in made:
+            lib.thumbnails.store(source.sha256, thumb, thumb_type)
+            sources.append(source)
     return sources
 
 
@@ -175,7 +185,7 @@ def _build(root: Path, n: int, seed: int = 7) -> None:
     distinct = min(n, DISTINCT_IMAGES)
     started = time.perf_counter()
     with Library.open(root, reconcile=False) as lib:
-        sources = _make_sources(lib, distinct, rng)
+        sources = _make_sources(lib, distinct, seed)
         print(f"  {distinct} distinct images in {time.perf_counter() - started:.1f}s", flush=True)
         for folder in FOLDERS:
             if folder:
