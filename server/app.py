@@ -73,11 +73,13 @@ def create_app(
     def openapi() -> Response:
         return Response(openapi_document(), mimetype=JSON_MIMETYPE)
 
+    image_proxy = proxy.ImageProxy(library)
+    app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)
     if proxy_fast_path:
-        app.wsgi_app = proxy.ProxyFastPath(app.wsgi_app, library)  # type: ignore[method-assign]
+        app.wsgi_app = proxy.ProxyFastPath(app.wsgi_app, image_proxy)  # type: ignore[method-assign]
     return app
 
 

@@ -1,32 +1,43 @@
 """The public image proxy ``GET|HEAD /i/{id}[?variant=thumbnail]``.
 
-One lean function over werkzeug's Request/Response serves it. The Flask blueprint calls
-it, and ``ProxyFastPath`` — a thin WSGI middleware in front of Flask — calls it directly
-for ``GET``/``HEAD /i/...``, so the hot path of a LAN image server skips the Flask request
-cycle (≈ 300 µs a request) while both paths answer identically. Conditional and range
-requests are werkzeug's ``make_conditional`` over a ``wsgi.file_wrapper`` response."""
+``ImageProxy`` is a plain WSGI handler. The Flask blueprint calls it, and
+``ProxyFastPath`` — a thin WSGI middleware in front of Flask — calls it directly for
+``GET``/``HEAD /i/...``, so the hot path of a LAN image server skips the Flask request
+cycle (≈ 300 µs a request) while both paths answer identically.
+
+Two paths inside, both deciding conditions with werkzeug:
+- the common requests — a plain ``GET``/``HEAD``, or one with ``If-None-Match`` — are
+  decided by ``werkzeug.http.is_resource_modified`` and answered from a prebuilt header
+  list with the file handed to ``wsgi.file_wrapper``: a werkzeug ``Response`` costs
+  ≈ 150 µs, most of the server's own cost per request (``docs/performance.md``);
+- everything else (``Range``, ``If-Range``, ``If-Match``, ``If-Unmodified-Since``) goes
+  through ``Response.make_conditional`` over ``wrap_file``: 206, 416 and 412 exactly as
+  werkzeug does them.
+
+``ServedFiles`` remembers, per id and variant, which file to send with which type and
+ETag, so a request costs no database query; every change the library announces drops
+the entries it touches."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import is_resource_modified, quote_etag
 from werkzeug.wrappers import Response
-from werkzeug.wsgi import wrap_file
+from werkzeug.wsgi import FileWrapper, wrap_file
 
-from app.library import LibraryError, NotFound
+from app.library import Event, LibraryError, NotFound
 
-from .errors import (
-    error_response,
-    http_error_response,
-    internal_error_response,
-    library_error_response,
-)
+from .errors import error_response, http_error_response, internal_error_response
+from .errors import library_error_response as _library_error_response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -38,13 +49,89 @@ log = logging.getLogger(__name__)
 PREFIX: Final = "/i/"
 THUMBNAIL: Final = "thumbnail"
 FILE_BLOCK: Final = 64 * 1024
-# Content never changes under an id+variant (a new upload is a new id), so caches may
-# keep it for a year without asking again.
+# Content never changes under an id+variant (a new upload is a new id; an edit outside
+# the app changes the ETag), so caches may keep it for a year without asking again.
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
-_COMMON_HEADERS: Final = (
+PUBLIC_HEADERS: Final = (
     ("Access-Control-Allow-Origin", "*"),
     ("X-Content-Type-Options", "nosniff"),
 )
+# Requests whose answer may be a 206, 412 or 416: left to werkzeug's Response.
+_FULL_MACHINERY: Final = (
+    "HTTP_RANGE",
+    "HTTP_IF_RANGE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
+MAX_REMEMBERED: Final = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ServedFile:
+    path: str
+    content_type: str
+    etag: str  # quoted, strong
+    headers: tuple[tuple[str, str], ...]  # those of a 200 except Content-Length
+    not_modified_headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def make(cls, path: os.PathLike[str] | str, content_type: str, etag: str) -> ServedFile:
+        quoted = quote_etag(etag)
+        validators = (("ETag", quoted), ("Cache-Control", IMMUTABLE), *PUBLIC_HEADERS)
+        return cls(
+            os.fspath(path),
+            content_type,
+            quoted,
+            (("Content-Type", content_type), ("Accept-Ranges", "bytes"), *validators),
+            validators,
+        )
+
+
+class ServedFiles:
+    """``(id, thumbnail?)`` → ``ServedFile``, remembered until the library announces a
+    change to that id (any change at all for a reload). A lookup that raced with a change
+    is not remembered: the generation counter moved while it read."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._entries: dict[tuple[str, bool], ServedFile] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.unsubscribe: Callable[[], None] = library.subscribe(self._on_change)
+
+    def _on_change(self, event: Event) -> None:
+        with self._lock:
+            self._generation += 1
+            if event.image_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop((event.image_id, False), None)
+                self._entries.pop((event.image_id, True), None)
+
+    def forget(self, image_id: str, thumbnail: bool) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.pop((image_id, thumbnail), None)
+
+    def lookup(self, image_id: str, thumbnail: bool) -> ServedFile:
+        """Raises the library's ``NotFound``/``Gone`` for unknown or deleted ids."""
+        key = (image_id, thumbnail)
+        served = self._entries.get(key)
+        if served is not None:
+            return served
+        generation = self._generation
+        if thumbnail:
+            _, thumb = self.library.thumbnail(image_id)
+            served = ServedFile.make(thumb.path, thumb.content_type, thumb.etag)
+        else:
+            record, path = self.library.original_path(image_id)
+            served = ServedFile.make(path, record.content_type, record.etag)
+        with self._lock:
+            if generation == self._generation:
+                if len(self._entries) >= MAX_REMEMBERED:
+                    self._entries.clear()
+                self._entries[key] = served
+        return served
 
 
 def _variant(query_string: str) -> str | None:
@@ -58,61 +145,96 @@ def _variant(query_string: str) -> str | None:
     return None
 
 
-def _with_common_headers(response: Response) -> Response:
-    for key, value in _COMMON_HEADERS:
+class ImageProxy:
+    """The WSGI handler for one ``/i/{image_id}`` request (``GET`` or ``HEAD``)."""
+
+    def __init__(self, library: Library) -> None:
+        self.files = ServedFiles(library)
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse, image_id: str
+    ) -> Iterable[bytes]:
+        try:
+            variant = _variant(environ.get("QUERY_STRING", ""))
+            if variant is not None and variant != THUMBNAIL:
+                return _public(_invalid_variant(variant))(environ, start_response)
+            thumbnail = variant == THUMBNAIL
+            if any(name in environ for name in _FULL_MACHINERY):
+                return self._conditional(environ, image_id, thumbnail)(environ, start_response)
+            served = self.files.lookup(image_id, thumbnail)
+            if not is_resource_modified(environ, etag=served.etag):
+                start_response("304 Not Modified", list(served.not_modified_headers))
+                return []
+            f, served = self._open(image_id, thumbnail, served)
+        except LibraryError as exc:
+            return _public(_library_error_response(exc))(environ, start_response)
+        except Exception:
+            log.exception("Serving %s failed", image_id)
+            return _public(internal_error_response())(environ, start_response)
+        try:
+            size = os.fstat(f.fileno()).st_size
+            headers = [*served.headers, ("Content-Length", str(size))]
+            start_response("200 OK", headers)
+        except BaseException:
+            f.close()
+            raise
+        if environ["REQUEST_METHOD"] == "HEAD":
+            f.close()
+            return []
+        wrapper: Callable[..., Iterable[bytes]] = environ.get("wsgi.file_wrapper", FileWrapper)
+        return wrapper(f, FILE_BLOCK)
+
+    def _open(self, image_id: str, thumbnail: bool, served: ServedFile) -> tuple[Any, ServedFile]:
+        """Opens the file to send; a remembered path that has gone (moved, thumbnail cache
+        cleared) is looked up again once."""
+        try:
+            return open(served.path, "rb"), served
+        except FileNotFoundError:
+            self.files.forget(image_id, thumbnail)
+        served = self.files.lookup(image_id, thumbnail)
+        try:
+            return open(served.path, "rb"), served
+        except FileNotFoundError:
+            self.files.forget(image_id, thumbnail)
+            raise NotFound("The image's file is missing from the library folder.") from None
+
+    def _conditional(self, environ: WSGIEnvironment, image_id: str, thumbnail: bool) -> Response:
+        """Range and precondition requests through werkzeug's ``make_conditional``."""
+        served = self.files.lookup(image_id, thumbnail)
+        f, served = self._open(image_id, thumbnail, served)
+        try:
+            size = os.fstat(f.fileno()).st_size
+            response = Response(
+                wrap_file(environ, f, FILE_BLOCK),
+                direct_passthrough=True,
+                content_type=served.content_type,
+            )
+            response.content_length = size
+            response.set_etag(served.etag.strip('"'))
+            response.headers["Cache-Control"] = IMMUTABLE
+            response.make_conditional(environ, accept_ranges=True, complete_length=size)
+        except RequestedRangeNotSatisfiable as exc:
+            f.close()
+            return _public(http_error_response(exc))
+        except BaseException:
+            f.close()
+            raise
+        return _public(response)
+
+
+def _invalid_variant(variant: str) -> Response:
+    return error_response(
+        400,
+        "invalid_variant",
+        f"Unknown variant {variant!r}: leave it out for the original, or ask for "
+        "variant=thumbnail.",
+    )
+
+
+def _public(response: Response) -> Response:
+    for key, value in PUBLIC_HEADERS:
         response.headers[key] = value
     return response
-
-
-def _file_response(
-    environ: WSGIEnvironment, path: os.PathLike[str] | str, content_type: str, etag: str
-) -> Response:
-    """The file at ``path`` with a strong ``etag``, answering ``If-None-Match`` (304),
-    ``Range`` (206/416) and ``HEAD`` through werkzeug."""
-    try:
-        f = open(path, "rb")  # noqa: SIM115 -- closed by the response when it is sent
-    except FileNotFoundError:
-        raise NotFound("The image's file is missing from the library folder.") from None
-    try:
-        size = os.fstat(f.fileno()).st_size
-        response = Response(
-            wrap_file(environ, f, FILE_BLOCK), direct_passthrough=True, content_type=content_type
-        )
-        response.content_length = size
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = IMMUTABLE
-        response.make_conditional(environ, accept_ranges=True, complete_length=size)
-    except BaseException:
-        f.close()
-        raise
-    return response
-
-
-def image_response(library: Library, environ: WSGIEnvironment, image_id: str) -> Response:
-    """The response to ``GET``/``HEAD /i/{image_id}``, errors included (always JSON)."""
-    try:
-        variant = _variant(environ.get("QUERY_STRING", ""))
-        if variant is None:
-            record, path = library.original_path(image_id)
-            response = _file_response(environ, path, record.content_type, record.etag)
-        elif variant == THUMBNAIL:
-            _, thumb = library.thumbnail(image_id)
-            response = _file_response(environ, thumb.path, thumb.content_type, thumb.etag)
-        else:
-            response = error_response(
-                400,
-                "invalid_variant",
-                f"Unknown variant {variant!r}: leave it out for the original, or ask for "
-                "variant=thumbnail.",
-            )
-    except RequestedRangeNotSatisfiable as exc:
-        response = http_error_response(exc)
-    except LibraryError as exc:
-        response = library_error_response(exc)
-    except Exception:
-        log.exception("Serving %s failed", image_id)
-        response = internal_error_response()
-    return _with_common_headers(response)
 
 
 def _image_id_of(environ: WSGIEnvironment) -> str | None:
@@ -129,24 +251,26 @@ def _image_id_of(environ: WSGIEnvironment) -> str | None:
 
 
 class ProxyFastPath:
-    """WSGI middleware: ``GET|HEAD /i/{id}`` straight to ``image_response``; everything
+    """WSGI middleware: ``GET|HEAD /i/{id}`` straight to the ``ImageProxy``; everything
     else to the wrapped (Flask) application."""
 
-    def __init__(self, app: WSGIApplication, library: Library) -> None:
+    def __init__(self, app: WSGIApplication, proxy: ImageProxy) -> None:
         self.app = app
-        self.library = library
+        self.proxy = proxy
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         image_id = _image_id_of(environ)
         if image_id is None:
             return self.app(environ, start_response)
-        return image_response(self.library, environ, image_id)(environ, start_response)
+        return self.proxy(environ, start_response, image_id)
 
 
 bp = Blueprint("proxy", __name__, url_prefix="/i")
+EXTENSION_KEY: Final = "imageshelf.proxy"
 
 
 @bp.route("/<image_id>", methods=["GET", "HEAD"])
-def serve(image_id: str) -> Response:
+def serve(image_id: str) -> Any:
     """The same handler, reached through Flask when the fast path is not installed."""
-    return image_response(current_app.extensions["imageshelf"], request.environ, image_id)
+    proxy: ImageProxy = current_app.extensions[EXTENSION_KEY]
+    return lambda environ, start_response: proxy(environ, start_response, image_id)

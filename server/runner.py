@@ -12,6 +12,7 @@ import errno
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from waitress import wasyncore
@@ -24,6 +25,7 @@ from app.library import Library
 
 from .app import MAX_CONTENT_LENGTH, create_app
 from .errors import CannotListen, PortInUse, code_for_status, error_response
+from .proxy import EXTENSION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -173,17 +175,29 @@ class BackgroundServer:
             self._thread = None
             return
         trigger = self._servers[0].trigger
-        closed_listeners = threading.Event()
+
+        def in_loop(thunk: Callable[[], None]) -> None:
+            done = threading.Event()
+
+            def run() -> None:
+                try:
+                    thunk()
+                finally:
+                    done.set()
+
+            trigger.pull_trigger(run)
+            done.wait(timeout=5)
 
         def close_listeners() -> None:
             for server in self._servers:
                 server.accepting = False
                 server.del_channel()
                 server.socket.close()
-            closed_listeners.set()
 
-        trigger.pull_trigger(close_listeners)
-        closed_listeners.wait(timeout=5)
+        in_loop(close_listeners)
+        # One more full turn of the loop: bytes that had already arrived on open
+        # connections are taken in, so a request that has begun counts as in flight.
+        in_loop(lambda: None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._busy(dispatcher):
             time.sleep(0.02)
@@ -191,6 +205,9 @@ class BackgroundServer:
         trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
         thread.join(timeout=5)
         self._thread = None
+        proxy = self.app.extensions.get(EXTENSION_KEY)
+        if proxy is not None:
+            proxy.files.unsubscribe()  # the library may outlive this server
 
     def _busy(self, dispatcher: ThreadedTaskDispatcher) -> bool:
         """Whether any request is being received, run, or its response still sent."""

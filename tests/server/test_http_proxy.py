@@ -187,3 +187,30 @@ def test_proxy_needs_no_auth_and_refuses_other_methods(api: Api) -> None:
         assert (reply.status, reply.error_code) == (405, "method_not_allowed")
         assert "GET" in reply.headers["Allow"]
     assert api.get(f"/i/{made['id']}/extra").status == 404
+
+
+def test_served_files_follow_every_change(api: Api, library: Library) -> None:
+    """The proxy remembers which file to send; every change must still be seen."""
+    content = image_bytes("PNG", (70, 70), (5, 5, 5))
+    made = api.upload_ok(content, "move-me.png", folder="before")
+    url = f"/i/{made['id']}"
+    assert api.get(url).body == content  # remembered now
+    assert api.get(url, query={"variant": "thumbnail"}).status == 200
+    api.request("PATCH", f"/v3/images/{made['id']}", json_body={"folder": "after"})
+    assert not (library.root / "before").exists()
+    moved = api.get(url)
+    assert (moved.status, moved.body) == (200, content)
+    assert api.get(url, query={"variant": "thumbnail"}).status == 200
+
+    # Edited by another program, then found by reconciliation: new bytes, new ETag.
+    old_etag = moved.headers["ETag"]
+    edited = image_bytes("PNG", (70, 70), (250, 5, 5))
+    (library.root / "after" / "move-me.png").write_bytes(edited)
+    library.reconcile()
+    fresh = api.get(url)
+    assert (fresh.status, fresh.body) == (200, edited)
+    assert fresh.headers["ETag"] != old_etag
+
+    api.request("DELETE", f"/v3/images/{made['id']}")
+    for query in (None, {"variant": "thumbnail"}):
+        assert api.get(url, query=query).status == 410

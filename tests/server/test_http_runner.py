@@ -81,6 +81,8 @@ def test_stop_lets_an_upload_in_flight_finish(library: Library) -> None:
         + f"\r\n--{boundary}--\r\n".encode()
     )
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("GET", "/v3/images/folders", headers=AUTH)  # the connection is accepted
+    assert conn.getresponse().read()
     conn.putrequest("POST", "/v3/images")
     conn.putheader("Authorization", AUTH["Authorization"])
     conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")

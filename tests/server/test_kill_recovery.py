@@ -320,3 +320,61 @@ def test_a_full_disk_during_an_upload_is_a_clear_error_and_leaves_nothing(
             assert small.status_code == 201
         finally:
             assert proc.stop() == 0
+
+
+def wait_until(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    """Polls ``check()`` until it returns something truthy; fails after ``timeout``
+    (another process's watcher cannot be waited on by event)."""
+    done = threading.Event()
+    deadline = 0.0
+    while deadline < timeout:
+        result = check()
+        if result:
+            return result
+        done.wait(0.1)
+        deadline += 0.1
+    raise AssertionError(f"not within {timeout} s")
+
+
+def test_serve_follows_outside_changes_before_and_after_a_kill(
+    processes: list[ServeProcess], tmp_path: Path
+) -> None:
+    library = tmp_path / "lib"
+    proc = serve(processes, library)
+    base = proc.base_url
+
+    def listed_by_name() -> dict[str, dict]:
+        return {r["filename"]: r for r in all_listed(base)}
+
+    # While serving: a copied-in file appears, a rename keeps its id, a delete is 410.
+    (library / "dropped.png").write_bytes(image_bytes("PNG", (20, 10)))
+    dropped = wait_until(lambda: listed_by_name().get("dropped.png"))
+    assert (dropped["width"], dropped["height"], dropped["alt_text"]) == (20, 10, None)
+    (library / "renamed").mkdir()
+    os.rename(library / "dropped.png", library / "renamed" / "kept id.png")
+    moved = wait_until(lambda: listed_by_name().get("kept id.png"))
+    assert (moved["id"], moved["folder"]) == (dropped["id"], "renamed")
+    os.remove(library / "renamed" / "kept id.png")
+    wait_until(
+        lambda: requests.get(f"{base}/i/{dropped['id']}", timeout=TIMEOUT).status_code == 410
+    )
+
+    # Killed, then changed while down, then started again: the changes are found.
+    kept = requests.post(
+        f"{base}/v3/images",
+        headers=AUTH,
+        files={"file": ("kept.jpg", image_bytes())},
+        data={"alt_text": "described", "folder": "old"},
+        timeout=TIMEOUT,
+    ).json()
+    proc.kill()
+    os.rename(library / "old", library / "new")
+    (library / "while down.gif").write_bytes(image_bytes("GIF", (8, 8)))
+
+    again = serve(processes, library)
+    base = again.base_url
+    got = requests.get(f"{base}/v3/images/{kept['id']}", headers=AUTH, timeout=TIMEOUT).json()
+    assert (got["folder"], got["filename"], got["alt_text"]) == ("new", "kept.jpg", "described")
+    assert "while down.gif" in listed_by_name()
+    assert requests.get(f"{base}/i/{dropped['id']}", timeout=TIMEOUT).status_code == 410
+    assert again.stop() == 0
