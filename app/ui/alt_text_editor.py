@@ -25,12 +25,17 @@ from app.library.rules import MAX_ALT_TEXT_CHARS
 class _AltTextEdit(QPlainTextEdit):
     focus_lost = Signal()
     save_requested = Signal()
+    revert_requested = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
             event.modifiers() & Qt.KeyboardModifier.ControlModifier
         ):
             self.save_requested.emit()
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.revert_requested.emit()
             event.accept()
             return
         if event.key() == Qt.Key.Key_Tab and not event.modifiers():
@@ -56,7 +61,8 @@ class AltTextEditor(QWidget):
         self.edit.setPlaceholderText("Describe what this image shows for someone who can't see it")
         self.edit.setAccessibleName("Alt text")
         self.edit.setAccessibleDescription(
-            "Saved when you leave the field or press Ctrl+Enter. Ctrl+Z undoes."
+            "Saved when you leave the field or press Ctrl+Enter. Ctrl+Z undoes; "
+            "Escape goes back to the saved text."
         )
         self.edit.setTabChangesFocus(True)
         self.edit.setMinimumHeight(90)
@@ -98,6 +104,7 @@ class AltTextEditor(QWidget):
         self.edit.save_requested.connect(self._save_if_changed)
         self.save_button.clicked.connect(self._save_if_changed)
         self.revert_button.clicked.connect(self.revert)
+        self.edit.revert_requested.connect(self.revert)
         self.decorative.toggled.connect(self._on_decorative)
         self._refresh()
 

@@ -134,6 +134,7 @@ class DetailsPane(QScrollArea):
         ):
             self.save_alt_text()
         self.selection = ids
+        self._last_folder_request: tuple[tuple[str, ...], str | None] | None = None
         self.record = record if len(ids) == 1 else None
         single = self.record is not None
         for w in self._detail_widgets:
@@ -259,4 +260,8 @@ class DetailsPane(QScrollArea):
         folder = None if text in ("", TOP_LEVEL) else text
         if self.record is not None and folder == self.record.folder:
             return
+        request = (tuple(self.selection), folder)
+        if request == self._last_folder_request:
+            return  # Enter in the combo fires both "activated" and "returnPressed"
+        self._last_folder_request = request
         self.folder_change_requested.emit(list(self.selection), folder)

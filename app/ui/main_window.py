@@ -392,7 +392,9 @@ class MainWindow(QMainWindow):
             self.details.record_changed(event.image)
         elif event.kind is EventKind.DELETED and event.image_id:
             self.details.record_deleted(event.image_id)
-        self._tree_timer.start()  # coalesces a burst (an import) into one count query
+        if not self._tree_timer.isActive():
+            # Throttled, not debounced: during a long import the counts still move.
+            self._tree_timer.start()
         self._show_count()
 
     # --- status --------------------------------------------------------------------------

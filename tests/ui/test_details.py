@@ -132,3 +132,28 @@ def test_folder_combo_moves_the_image(window, library, add, qtbot):
     assert library.get(image.id).folder == "clients/acme"
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "clients/acme")) is not None)
     assert window.tree.item_for(Place("folder", "brand")) is None  # emptied folders go
+
+
+def test_escape_goes_back_to_the_saved_text(window, library, add, qtbot):
+    image = add("dog.jpg", alt_text="A dog")
+    select(window, image.id, qtbot)
+    editor = window.details.alt.edit
+    editor.setFocus()
+    qtbot.keyClicks(editor, "xyz")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert editor.toPlainText() == "A dog"
+    assert not window.details.alt.is_dirty()
+
+
+def test_many_selected_move_together_from_the_details_pane(window, library, add, qtbot):
+    from tests.ui.test_actions import select_ids
+
+    a, b = add("a.jpg"), add("b.jpg", folder="old")
+    select_ids(window, [a.id, b.id], qtbot)
+    assert window.details.record is None
+    assert "2 images selected" in window.details.empty.text()
+    assert not window.details.alt.edit.isEnabled()
+    combo = window.details.folder
+    combo.setEditText("together")
+    combo.lineEdit().returnPressed.emit()
+    assert library.get(a.id).folder == library.get(b.id).folder == "together"
