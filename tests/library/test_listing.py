@@ -3,6 +3,9 @@ case-insensitive search that agrees between the trigram index and the plain scan
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import text
 
@@ -25,10 +28,29 @@ GALLERY = [
 ]
 
 
-@pytest.fixture
-def gallery(library: Library, add) -> list[ImageRecord]:
+def fill(lib: Library) -> list[ImageRecord]:
     """The images above, added in order (so the last is the newest)."""
-    return [add(JPEG, name, alt_text=alt, folder=folder) for name, alt, folder in GALLERY]
+    return [
+        lib.add(io.BytesIO(JPEG), name, alt_text=alt, folder=folder)
+        for name, alt, folder in GALLERY
+    ]
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[tuple[Library, list[ImageRecord]]]:
+    """One gallery for the whole module: these tests only read it."""
+    with Library.open(tmp_path_factory.mktemp("listing") / "Library ñ") as lib:
+        yield lib, fill(lib)
+
+
+@pytest.fixture
+def library(shared) -> Library:
+    return shared[0]
+
+
+@pytest.fixture
+def gallery(shared) -> list[ImageRecord]:
+    return shared[1]
 
 
 def ids(records: list[ImageRecord]) -> list[str]:
@@ -67,10 +89,12 @@ def test_a_page_past_the_end_is_empty_with_the_right_total(library, gallery) -> 
     assert library.list(page=2, folder="brand/sub", page_size=1).items == []
 
 
-def test_equal_times_are_ordered_by_id_descending(library, gallery) -> None:
-    with library.engine.begin() as conn:
-        conn.execute(text("UPDATE images SET created_at = 1700000000000000"))
-    pages = [library.list(page=p, page_size=3).items for p in (1, 2, 3)]
+def test_equal_times_are_ordered_by_id_descending(library_path) -> None:
+    with Library.open(library_path) as lib:  # its own library: this test rewrites times
+        gallery = fill(lib)
+        with lib.engine.begin() as conn:
+            conn.execute(text("UPDATE images SET created_at = 1700000000000000"))
+        pages = [lib.list(page=p, page_size=3).items for p in (1, 2, 3)]
     listed = [r.id for items in pages for r in items]
     assert listed == sorted(ids(gallery), reverse=True)
 
