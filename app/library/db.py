@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -42,7 +41,29 @@ def make_engine(db_path: Path) -> Engine:
     return engine
 
 
+def head_revision() -> str:
+    """The newest migration: revisions are numbered like their files (``0002_...py``)
+    and form one line, so the highest number is the head."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError:
+        return False  # a new database: no version table yet
+    return current == head_revision()
+
+
 def migrate(engine: Engine) -> None:
+    # An up-to-date library (every open but the first after an upgrade) skips importing
+    # and running Alembic: a third of a second of every launch on a 2-core machine.
+    if _at_head(engine):
+        return
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
