@@ -188,13 +188,16 @@ class DetailsPane(QScrollArea):
             return
         width = max(64, min(PREVIEW_SIDE, self.viewport().width() - 24))
         height = PREVIEW_MAX_HEIGHT
-        if pix.width() > width or pix.height() > height:
+        logical = pix.deviceIndependentSize()
+        if logical.width() > width or logical.height() > height:
+            ratio = pix.devicePixelRatio()
             pix = pix.scaled(
-                width,
-                height,
+                round(width * ratio),
+                round(height * ratio),
                 Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation,
             )
+            pix.setDevicePixelRatio(ratio)
         self.preview.setPixmap(pix)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -57,15 +57,15 @@ class ThumbnailDelegate(QStyledItemDelegate):
         box = QRect(option.rect.x() + PAD, option.rect.y() + PAD, THUMB_SIDE, THUMB_SIDE)
         pix = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pix, QPixmap) and not pix.isNull():
-            w, h = pix.width(), pix.height()
-            if w > THUMB_SIDE or h > THUMB_SIDE:
-                pix = pix.scaled(
-                    THUMB_SIDE,
-                    THUMB_SIDE,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-                w, h = pix.width(), pix.height()
+            # Logical size: a HiDPI pixmap has more pixels than the points it covers.
+            size = (
+                pix.deviceIndependentSize()
+                .toSize()
+                .scaled(THUMB_SIDE, THUMB_SIDE, Qt.AspectRatioMode.KeepAspectRatio)
+            )
+            if size.width() > pix.deviceIndependentSize().width():
+                size = pix.deviceIndependentSize().toSize()  # never enlarged
+            w, h = size.width(), size.height()
             target = QRect(box.x() + (THUMB_SIDE - w) // 2, box.y() + (THUMB_SIDE - h) // 2, w, h)
             painter.drawPixmap(target, pix)
             image_rect = target

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
 
 from app.library import ImageRecord, Library, LibraryError
 
@@ -28,9 +29,12 @@ class _Signals(QObject):
 
 
 class _Decode(QRunnable):
-    def __init__(self, library: Library, image_id: str, key: Key, signals: _Signals) -> None:
+    def __init__(
+        self, library: Library, image_id: str, key: Key, pixels: int, signals: _Signals
+    ) -> None:
         super().__init__()
         self.library, self.image_id, self.key, self.signals = library, image_id, key, signals
+        self.pixels = pixels  # the longest side in device pixels (sharp on HiDPI screens)
 
     def run(self) -> None:
         try:
@@ -44,7 +48,7 @@ class _Decode(QRunnable):
         if image.isNull():
             self.signals.failed.emit(self.key)
             return
-        side = self.key[1]
+        side = self.pixels
         if image.width() > side or image.height() > side:
             image = image.scaled(
                 side,
@@ -78,9 +82,20 @@ class ThumbnailLoader(QObject):
 
     ready = Signal(str)  # sha256 whose thumbnail is now cached (or known broken)
 
-    def __init__(self, library: Library, capacity: int = 800, parent: QObject | None = None):
+    def __init__(
+        self,
+        library: Library,
+        capacity: int = 800,
+        parent: QObject | None = None,
+        *,
+        scale: float | None = None,
+    ):
         super().__init__(parent)
         self.library = library
+        if scale is None:
+            screen = QGuiApplication.primaryScreen()
+            scale = screen.devicePixelRatio() if screen is not None else 1.0
+        self.scale = max(1.0, scale)
         self.capacity = capacity
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
@@ -105,7 +120,8 @@ class ThumbnailLoader(QObject):
         if key not in self._pending:
             self._pending.add(key)
             priority = min(next(self._priority), 2**30)
-            self.pool.start(_Decode(self.library, record.id, key, self._signals), priority)
+            pixels = math.ceil(side * self.scale)
+            self.pool.start(_Decode(self.library, record.id, key, pixels, self._signals), priority)
         return None
 
     def is_cached(self, record: ImageRecord, side: int) -> bool:
@@ -116,7 +132,9 @@ class ThumbnailLoader(QObject):
 
     def _on_loaded(self, key: Key, image: QImage) -> None:
         self._pending.discard(key)
-        self._cache[key] = QPixmap.fromImage(image)
+        pix = QPixmap.fromImage(image)
+        pix.setDevicePixelRatio(self.scale)
+        self._cache[key] = pix
         self._cache.move_to_end(key)
         while len(self._cache) > self.capacity:
             self._cache.popitem(last=False)

@@ -120,3 +120,37 @@ def test_view_without_images_says_what_to_do(library, qtbot):
     qtbot.waitExposed(view)
     assert isinstance(view, QListView)
     loader.shutdown()
+
+
+def test_thumbnails_are_sharp_on_hidpi_screens(library, qtbot):
+    import io
+
+    from tests.conftest import image_bytes
+
+    record = library.add(io.BytesIO(image_bytes(size=(800, 400))), "wide.jpg")
+    loader = ThumbnailLoader(library, scale=2.0)
+    assert loader.pixmap(record, THUMB_SIDE) is None  # queued, decoded off the GUI thread
+    with qtbot.waitSignal(loader.ready, timeout=10_000):
+        pass
+    pix = loader.pixmap(record, THUMB_SIDE)
+    assert pix is not None and pix.devicePixelRatio() == 2.0
+    assert (pix.width(), pix.height()) == (2 * THUMB_SIDE, THUMB_SIDE)
+    assert pix.deviceIndependentSize().width() == THUMB_SIDE
+    loader.shutdown()
+
+
+def test_the_cache_is_bounded(library, add, qtbot):
+    records = [add(f"n{i}.jpg") for i in range(5)]
+    loader = ThumbnailLoader(library, capacity=3)
+    for r in records:
+        loader.pixmap(r, THUMB_SIDE)
+    qtbot.waitUntil(lambda: not loader._pending, timeout=10_000)
+    assert len(loader) == 3  # five loaded, the least recently used two dropped
+    kept = [r for r in records if loader.is_cached(r, THUMB_SIDE)]
+    assert len(kept) == 3
+    loader.pixmap(kept[0], THUMB_SIDE)  # used again: now the most recent
+    missing = next(r for r in records if not loader.is_cached(r, THUMB_SIDE))
+    loader.pixmap(missing, THUMB_SIDE)
+    qtbot.waitUntil(lambda: loader.is_cached(missing, THUMB_SIDE), timeout=10_000)
+    assert loader.is_cached(kept[0], THUMB_SIDE) and len(loader) == 3
+    loader.shutdown()
