@@ -144,6 +144,7 @@ def _thumbnail_and_validate(img: Image.Image) -> tuple[bytes, str, tuple[int, in
 def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
     """Fits ``img`` within the thumbnail box (never enlarged): PNG where it has
     transparency, JPEG where it is opaque. ``img`` may be changed."""
+    img = _shrink_indexed(img)
     may_have_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or ("transparency" in img.info)
     if may_have_alpha:
         work = img.convert("RGBA")
@@ -167,6 +168,19 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
         return out.getvalue(), "image/png"
     work.save(out, "JPEG", quality=THUMBNAIL_JPEG_QUALITY)
     return out.getvalue(), "image/jpeg"
+
+
+def _shrink_indexed(img: Image.Image) -> Image.Image:
+    """Palette and 1-bit images take a byte (or a bit) per pixel, but converted to RGBA
+    at full size a 100-megapixel GIF needs 400 MB. Shrink them first to a few times the
+    box with nearest neighbour, which is exact for palette indices and keeps the palette
+    and transparency; the smooth resampling then runs on the converted small image."""
+    limit_w, limit_h = rules.THUMBNAIL_BOX[0] * 4, rules.THUMBNAIL_BOX[1] * 4
+    if img.mode not in ("P", "1") or (img.width <= limit_w and img.height <= limit_h):
+        return img
+    scale = min(limit_w / img.width, limit_h / img.height)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.NEAREST)
 
 
 def inspect_path(path: Path) -> ImageInfo:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -125,3 +128,28 @@ def test_get_or_build_runs_one_build_for_many_callers(library) -> None:
     assert len(calls) == 1
     assert {r.path for r in results} == {cache.directory / "ab" / ("ab" * 32 + ".png")}
     assert results[0].path.read_bytes() == png
+
+
+def test_a_huge_one_bit_image_is_thumbnailed_without_converting_every_pixel(tmp_path) -> None:
+    """Pillow holds 100 one-bit megapixels in 100 MB; made RGB at full size they would
+    need 300 MB more. The thumbnail must come from a shrunk copy. Measured in a fresh
+    process (≈ 40 MB of interpreter and libraries)."""
+    source = tmp_path / "huge.png"
+    Image.new("1", (10_000, 10_000), 1).save(source)
+    script = f"""
+import resource
+from app.library import Library
+with Library.open({str(tmp_path / "lib")!r}) as lib, open({str(source)!r}, "rb") as fp:
+    rec = lib.add(fp, "huge.png")
+    assert (rec.width, rec.height) == (10_000, 10_000)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert int(out.stdout.split()[-1]) < 300 * 1024  # KiB
