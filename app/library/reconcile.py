@@ -91,13 +91,14 @@ def storable(name: str) -> bool:
 
 
 class Reconciler:
-    def __init__(self, library: Library, *, hold_invalid: bool = False) -> None:
-        """``hold_invalid``: a known image whose file is, for now, not a valid image is
-        left as it is and listed in ``held`` instead of being tombstoned, because the
-        watcher may be looking at it half-way through an in-place save; the watcher asks
-        again later and lets go only once the file stayed invalid."""
+    def __init__(self, library: Library, *, hold_doubtful: bool = False) -> None:
+        """``hold_doubtful``: a known image whose file is, for now, missing or not a valid
+        image is left as it is and listed in ``held`` instead of being tombstoned: the
+        watcher may be looking half-way through an in-place save, or at the first half
+        of a move the platform reports as a delete and, later, a create. The watcher
+        asks again later and lets go only once nothing changed meanwhile."""
         self.lib = library
-        self.hold_invalid = hold_invalid
+        self.hold_doubtful = hold_doubtful
         self.held: set[str] = set()
 
     # --- what is where -------------------------------------------------------------------
@@ -262,11 +263,18 @@ class Reconciler:
                     missing.remove(moved_row)
                     tick()  # the vanished file is accounted for by the one found
                 else:
-                    changes += self._step(self._adopt, f, sha, source)
+                    vanished = self._vanished_elsewhere(sha, f, rows)
+                    if vanished is not None:
+                        changes += self._step(self._follow_move, vanished, f, source)
+                    else:
+                        changes += self._step(self._adopt, f, sha, source)
                 tick()
 
         for row in missing:
-            changes += self._step(self._tombstone_missing, row, source)
+            if self.hold_doubtful:
+                self.held.add(row.relpath)
+            else:
+                changes += self._step(self._tombstone_missing, row, source)
             tick()
 
         self._forget_ignored_not_on_disk(disk, scope)
@@ -290,6 +298,29 @@ class Reconciler:
             return files.hash_file(self.lib.root / f.relpath)[1]
         except OSError:
             return None
+
+    def _vanished_elsewhere(
+        self, sha: str, f: DiskFile, considered: dict[str, KnownRow]
+    ) -> KnownRow | None:
+        """A row outside this run's scope with the same content whose file is gone: the
+        new file is that image moved, even though the platform has not (yet) told us
+        about the other half of the move."""
+        with self.lib.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, folder, filename, size, mtime_ns, sha256 FROM images "
+                    "WHERE sha256 = :h AND pending_path IS NULL"
+                ),
+                {"h": sha},
+            ).all()
+        gone = []
+        for image_id, folder, filename, size, mtime_ns, row_sha in rows:
+            rel = f"{folder}/{filename}" if folder else filename
+            if rel in considered or (self.lib.root / rel).exists():
+                continue
+            gone.append(KnownRow(image_id, rel, size, mtime_ns, row_sha))
+        same_name = [r for r in gone if split(r.relpath)[1] == f.filename]
+        return (same_name or gone or [None])[0]
 
     def _row_at(self, relpath: str) -> bool:
         folder, name = split(relpath)
@@ -383,7 +414,7 @@ class Reconciler:
         try:
             info = imaging.inspect_path(path)
         except (LibraryError, OSError):
-            if self.hold_invalid:
+            if self.hold_doubtful:
                 self.held.add(f.relpath)
                 return 0
             # No longer an image we accept: the image is gone; the file is left alone.

@@ -132,7 +132,8 @@ class LibraryWatcher:
         self._first_event = 0.0  # when the oldest pending path was noticed
         self._busy = False  # a batch is being reconciled
         self._retry_at: dict[str, float] = {}  # held paths and when to look again
-        self._held: dict[str, tuple[int, int]] = {}  # held path -> its size and mtime then
+        # held path -> its size and mtime when held (None: it was missing)
+        self._held: dict[str, tuple[int, int] | None] = {}
         self._stopping = threading.Event()
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._thread: threading.Thread | None = None
@@ -273,14 +274,15 @@ class LibraryWatcher:
                 self._cond.notify_all()
         if self._stopping.is_set() or self._lib.closed:
             return
-        reconciler = Reconciler(self._lib, hold_invalid=True)
+        reconciler = Reconciler(self._lib, hold_doubtful=True)
         reconciler.run(scope=scope, source="disk", skip=unsettled)
         self._decide_held(reconciler.held, set(scope))
 
     def _decide_held(self, held: set[str], looked_at: set[str]) -> None:
-        """Known images whose file is, for now, not a valid image: asked about again after
-        ``HOLD_SECONDS``; if the file has not changed since, it really was replaced by
-        something else, and the image is tombstoned (the file itself is left alone)."""
+        """Known images whose file is, for now, missing or not a valid image: asked about
+        again after ``HOLD_SECONDS``; if nothing changed since (still missing and no
+        file with its content appeared; or the same invalid file), the image is
+        tombstoned (a file that is not an image is itself left alone)."""
         give_up: list[str] = []
         with self._cond:
             for rel in list(self._held):
@@ -288,11 +290,11 @@ class LibraryWatcher:
                     del self._held[rel]  # valid again, or gone
             for rel in held:
                 now_stat = _stat(Path(self._root, rel))
-                if now_stat is not None and self._held.get(rel) == now_stat:
+                if rel in self._held and self._held[rel] == now_stat:
                     del self._held[rel]
                     give_up.append(rel)
                 else:
-                    self._held[rel] = now_stat  # type: ignore[assignment]
+                    self._held[rel] = now_stat
                     self._retry_at[rel] = time.monotonic() + HOLD_SECONDS
             if self._retry_at:
                 self._cond.notify_all()
