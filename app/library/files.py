@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import StorageError, TooLarge
+from .errors import InvalidFolder, StorageError, TooLarge
 
 CHUNK = 1024 * 1024
 TMP_PREFIX = "incoming-"
@@ -131,6 +131,11 @@ def make_folder(root: Path, folder: str) -> list[Path]:
     for part in folder.split("/"):
         current = current / part
         if not current.is_dir():
+            if current.exists() or current.is_symlink():
+                raise InvalidFolder(
+                    f"{current.relative_to(root).as_posix()!r} is a file in the library "
+                    "folder, not a folder; choose another folder name."
+                )
             current.mkdir()
             created.append(current)
     if created:

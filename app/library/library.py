@@ -207,6 +207,19 @@ class Library:
     def folder_path(self, folder: str | None) -> Path:
         return self.root / folder if folder else self.root
 
+    def _names_free_in_db(self, folder: str | None, names: Iterator[str]) -> Iterator[str]:
+        """Skips names a row already holds: its file may have vanished behind our back
+        (deleted outside, not yet reconciled), and reusing the name would break the
+        unique (folder, filename) of the rows. Called under the write lock."""
+        for name in names:
+            with self._read() as conn:  # not held across the yield: the caller writes
+                taken = conn.execute(
+                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
+                    {"f": folder_to_db(folder), "n": name},
+                ).first()
+            if taken is None:
+                yield name
+
     def _clear_tmp(self) -> None:
         for leftover in self.tmp_dir.iterdir():
             if leftover.is_dir():
@@ -433,7 +446,11 @@ class Library:
                         created_dirs = files.make_folder(self.root, folder)
                     dest_dir = self.folder_path(folder)
                     name = files.place(
-                        tmp, dest_dir, rules.candidate_filenames(original, info.format)
+                        tmp,
+                        dest_dir,
+                        self._names_free_in_db(
+                            folder, rules.candidate_filenames(original, info.format)
+                        ),
                     )
                     placed = dest_dir / name
                     mtime_ns = placed.stat().st_mtime_ns
@@ -537,7 +554,8 @@ class Library:
             placed: Path | None = None
             src_removed = False
             try:
-                for name in rules.candidate_filenames(stem_source, fmt):
+                names = rules.candidate_filenames(stem_source, fmt)
+                for name in self._names_free_in_db(folder, names):
                     candidate = dest_dir / name
                     with self._write() as conn:
                         conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -171,7 +172,7 @@ def safe_stem(original_filename: str | None) -> str:
     return stem or "image"
 
 
-def candidate_filenames(original_filename: str | None, fmt: ImageFormat):
+def candidate_filenames(original_filename: str | None, fmt: ImageFormat) -> Iterator[str]:
     """``logo.png``, ``logo-2.png``, ``logo-3.png``, ... for the first free one to be taken."""
     stem = safe_stem(original_filename)
     yield stem + fmt.extension

@@ -81,3 +81,14 @@ def test_bad_folders_are_refused_everywhere(library: Library, add, refused, sent
 @pytest.mark.parametrize("sent", [42, b"bytes", ["a"]])
 def test_a_folder_that_is_not_text_is_refused(refused, sent) -> None:
     assert refused(JPEG, "a.jpg", folder=sent).code == "invalid_folder"
+
+
+def test_a_folder_where_a_file_of_that_name_exists_is_refused(library, add, refused) -> None:
+    (library.root / "notes").write_text("mine")
+    err = refused(JPEG, "a.jpg", folder="notes/sub")
+    assert err.code == "invalid_folder" and "notes" in err.message
+    rec = add(JPEG, "a.jpg")
+    with pytest.raises(InvalidFolder):
+        library.update(rec.id, folder="notes")
+    assert library.get(rec.id) == rec and on_disk(library, rec).read_bytes() == JPEG
+    assert (library.root / "notes").read_text() == "mine"

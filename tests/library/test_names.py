@@ -83,3 +83,14 @@ def test_a_file_we_do_not_know_is_never_overwritten(library, add) -> None:
     rec = add(JPEG, "taken.jpg")
     assert rec.filename == "taken-2.jpg"
     assert theirs.read_bytes() == b"someone else's bytes"
+
+
+def test_a_name_whose_file_vanished_behind_our_back_is_not_reused(library, add) -> None:
+    first = add(JPEG, "logo.jpg")
+    on_disk(library, first).unlink()  # deleted outside; not reconciled yet
+    second = add(JPEG, "logo.jpg")
+    assert second.filename == "logo-2.jpg"
+    other = add(JPEG, "logo.jpg", folder="f")
+    moved = library.update(other.id, folder=None)
+    assert moved.filename == "logo-3.jpg"
+    assert on_disk(library, moved).read_bytes() == JPEG
