@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from . import files, imaging, queries, rules
-from .errors import LibraryError
+from .errors import LibraryError, StorageError
 from .events import Event, EventKind
 from .records import folder_from_db, folder_to_db, now_us
 
@@ -203,7 +203,16 @@ class Reconciler:
     ) -> int:
         """Reconciles everything (or ``scope``: relative paths of files or folders).
         ``skip``: files to leave alone this time (the watcher's files still being
-        written). Returns how many images changed."""
+        written). Returns how many images changed.
+
+        Raises ``StorageError`` when the library folder itself is gone (a drive
+        unplugged, the folder moved or deleted): an absent folder is not a folder of
+        deleted images, and nothing is tombstoned."""
+        if not (self.lib.root.is_dir() and self.lib.meta.is_dir()):
+            raise StorageError(
+                f"The library folder {self.lib.root} is no longer there (moved, deleted "
+                "or on a drive that was disconnected)."
+            )
         if scope is None:
             # Only a whole run may finish moves: a scoped one could race the app's own.
             self._finish_pending_moves()
@@ -508,6 +517,8 @@ class Reconciler:
         return 1
 
     def _ignore(self, f: DiskFile, reason: str) -> None:
+        # Said once: the file is not looked at again until its size or mtime changes.
+        log.info("left alone, not an image the library accepts: %s (%s)", f.relpath, reason)
         with self.lib._write() as conn:
             conn.execute(
                 text(

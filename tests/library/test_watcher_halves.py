@@ -8,7 +8,9 @@ import io
 import os
 from pathlib import Path
 
-from app.library import Event, EventKind, Library
+import pytest
+
+from app.library import Event, EventKind, Library, StorageError
 from app.library.reconcile import Reconciler
 from tests.conftest import image_bytes
 from tests.library.helpers import row_count
@@ -79,3 +81,23 @@ def test_held_then_still_missing_is_tombstoned_by_a_plain_run(library_path: Path
         Reconciler(lib).run(scope=["gone.jpg"])
         assert lib.count() == 0
         assert lib.find_by_hash(record.sha256) == []
+
+
+def test_a_library_folder_that_vanished_is_not_a_folder_of_deleted_images(
+    library: Library, tmp_path: Path
+) -> None:
+    record = library.add(io.BytesIO(image_bytes()), "a.jpg", folder="f")
+    away = tmp_path / "moved away"
+    os.rename(library.root, away)
+    try:
+        for reconciler in (Reconciler(library), Reconciler(library, hold_doubtful=True)):
+            with pytest.raises(StorageError) as info:
+                reconciler.run()
+            assert "no longer there" in str(info.value)
+            with pytest.raises(StorageError):
+                reconciler.run(scope=["f"])
+        assert library.get(record.id) == record  # the database moved along, untouched
+    finally:
+        os.rename(away, library.root)
+    Reconciler(library).run()
+    assert library.get(record.id) == record
