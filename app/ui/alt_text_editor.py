@@ -65,7 +65,7 @@ class AltTextEditor(QWidget):
             "Escape goes back to the saved text."
         )
         self.edit.setTabChangesFocus(True)
-        self.edit.setMinimumHeight(90)
+        self.edit.setMinimumHeight(80)
         self.count = QLabel(self)
         self.count.setAccessibleName("Alt text length")
         self.decorative = QCheckBox("&Decorative image (no alt text needed)", self)

@@ -21,7 +21,7 @@ from .alt_text_editor import AltTextEditor
 from .thumbnails import ThumbnailLoader
 
 PREVIEW_SIDE = 360
-PREVIEW_MAX_HEIGHT = 240
+PREVIEW_MAX_HEIGHT = 220
 TOP_LEVEL = "(top level)"
 
 
