@@ -121,16 +121,9 @@ class ImageGridModel(QAbstractListModel):
         self._row_of = {}
         self._by_sha = None
         self.pages_fetched = 0
-        self.total = self._count()
+        self.total = 1  # unknown until the first page says; lets fetchMore run once
         self.endResetModel()
-        if self.canFetchMore(QModelIndex()):
-            self.fetchMore(QModelIndex())
-
-    def _count(self) -> int:
-        q = self.query
-        return self.library.list(
-            folder=q.folder, search=q.search or None, undescribed=q.undescribed, page_size=1
-        ).total
+        self.fetchMore(QModelIndex())
 
     # --- paging --------------------------------------------------------------------------
 
@@ -155,7 +148,8 @@ class ImageGridModel(QAbstractListModel):
         known = self._index()
         fresh = [r for r in page.items[offset % PAGE_SIZE :] if r.id not in known]
         if not fresh:
-            # The library shrank under us: what we hold is all there is.
+            # Nothing new (an empty view, or the library shrank under us): what we hold
+            # is all there is.
             self.total = len(self._rows)
             return
         first = len(self._rows)

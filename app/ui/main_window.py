@@ -41,7 +41,7 @@ from .thumbnails import ThumbnailLoader
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 250
-BACKGROUND_MOVE_OVER = 50  # moving more images than this runs as a job
+BACKGROUND_OVER = 50  # moving or deleting more images than this runs as a job
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
 SP = QStyle.StandardPixmap
 ICONS = {
@@ -485,7 +485,7 @@ class MainWindow(QMainWindow):
             notices.warn(self, "Cannot use that folder", exc.message)
             return
         where = folder or "the top level"
-        if len(ids) > BACKGROUND_MOVE_OVER:
+        if len(ids) > BACKGROUND_OVER:
             job = CallJob(lambda: self.library.update_many(ids, folder=folder))
             job.finished.connect(lambda _r: self.notify(f"Moved {len(ids):,} images to {where}."))
             job.failed.connect(lambda m: notices.warn(self, "Not everything was moved", m))
@@ -555,16 +555,30 @@ class MainWindow(QMainWindow):
             "removed from the library folder and links to them stop working.",
         ):
             return
+        if len(ids) > BACKGROUND_OVER:
+            job = CallJob(lambda: self._delete(ids))
+            job.finished.connect(self._deleted)
+            job.failed.connect(lambda m: notices.warn(self, "Not everything was deleted", m))
+            self.jobs.start(job)
+        else:
+            self._deleted(self._delete(ids))
+
+    def _delete(self, ids: list[str]) -> tuple[int, list[str]]:
+        """Deletes each image; one that fails does not stop the others."""
         failed: list[str] = []
         for image_id in ids:
             try:
                 self.library.delete(image_id)
             except LibraryError as exc:
                 failed.append(exc.message)
+        return len(ids) - len(failed), failed
+
+    def _deleted(self, result: tuple[int, list[str]]) -> None:
+        done, failed = result
         if failed:
             notices.warn(self, "Not everything was deleted", "\n".join(failed[:10]))
         else:
-            self.notify(f"Deleted {len(ids)} image{'s' if len(ids) != 1 else ''}.")
+            self.notify(f"Deleted {done:,} image{'s' if done != 1 else ''}.")
 
     # --- links and the system ------------------------------------------------------------
 

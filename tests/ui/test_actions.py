@@ -182,3 +182,53 @@ def test_copy_link_uses_the_i_url(window, library, add, qtbot):
     select_ids(window, [a.id], qtbot)
     window.actions_by_name["copy_link"].trigger()
     assert QApplication.clipboard().text() == f"http://127.0.0.1:0/i/{a.id}"
+
+
+def test_many_moves_and_deletes_run_in_the_background(window, library, add, qtbot):
+    from app.ui.main_window import BACKGROUND_OVER
+
+    records = [add(f"bulk-{i:02}.jpg") for i in range(BACKGROUND_OVER + 5)]
+    ids = [r.id for r in records]
+    qtbot.waitUntil(lambda: window.model.rowCount() == len(ids))
+    select_ids(window, ids, qtbot)
+    window.move_images(ids, "bulk")
+    assert window.jobs.running  # a job, not a frozen window
+    qtbot.waitUntil(lambda: library.count(folder="bulk") == len(ids), timeout=30_000)
+    qtbot.waitUntil(lambda: not window.jobs.running)
+    select_ids(window, ids, qtbot)
+    window.actions_by_name["delete"].trigger()
+    qtbot.waitUntil(lambda: library.count() == 0, timeout=30_000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0)
+    qtbot.waitUntil(lambda: "Deleted" in window.statusBar().currentMessage())
+
+
+def test_open_original_and_show_in_file_manager(window, library, add, monkeypatch, qtbot):
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(
+        QDesktopServices,
+        "openUrl",
+        staticmethod(lambda url: opened.append(url.toLocalFile()) or True),
+    )
+    a = add("a.jpg", folder="brand")
+    select_ids(window, [a.id], qtbot)
+    window.actions_by_name["open"].trigger()
+    window.actions_by_name["reveal"].trigger()
+    path = library.original_path(a.id)[1]
+    assert opened == [str(path), str(path.parent)]
+
+
+def test_links_use_the_lan_address_when_sharing(library):
+    from app.ui.server_control import ServerController, lan_address
+
+    sharing = ServerController(library, host="0.0.0.0", port=8765)  # not started
+    assert sharing.sharing
+    address = lan_address()
+    link = sharing.link("img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B")
+    assert link.endswith(":8765/i/img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B")
+    if address is not None:
+        assert link.startswith(f"http://{address}:")
+        assert not address.startswith("127.")
+    local = ServerController(library, host="127.0.0.1", port=8765)
+    assert local.link("img_X") == "http://127.0.0.1:8765/i/img_X"
