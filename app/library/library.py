@@ -26,7 +26,6 @@ from .db import make_engine, migrate
 from .errors import (
     Duplicate,
     Gone,
-    InvalidInput,
     LibraryError,
     MalformedImage,
     NotFound,
@@ -284,9 +283,8 @@ class Library:
         rules.check_page(page, page_size)
         if folder is not ALL_FOLDERS:
             folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
-        if search is not None and not isinstance(search, str):
-            raise InvalidInput("search must be text.")
-        flt = Filter(folder=folder, search=search or None, undescribed=undescribed)
+        search = rules.normalize_search(search)
+        flt = Filter(folder=folder, search=search, undescribed=undescribed)
         sort = Sort(sort)
         with self._read() as conn:
             total = queries.count(conn, flt)

@@ -82,7 +82,13 @@ def _has_control(text: str) -> bool:
     # string holds none of these categories — checked for every code point.
     if text.isprintable():
         return False
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+    # "Cs": unpaired surrogates (JSON can carry "\ud800") are not text: they cannot be
+    # encoded as UTF-8, neither for the database nor for the filesystem.
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in text)
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def normalize_folder(value: str | None) -> str | None:
@@ -149,7 +155,23 @@ def normalize_alt_text(value: object) -> str | None:
         )
     if any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in text):
         raise InvalidAltText("Alt text cannot contain control characters.")
+    if _has_surrogate(text):
+        raise InvalidAltText("Alt text contains invalid characters (unpaired surrogates).")
     return text
+
+
+# --- search ------------------------------------------------------------------------------
+
+
+def normalize_search(value: object) -> str | None:
+    """The search term, ``None`` for no search; ``InvalidInput`` for what is not text."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("search must be text.")
+    if _has_surrogate(value):
+        raise InvalidInput("search contains invalid characters (unpaired surrogates).")
+    return value
 
 
 # --- filenames ---------------------------------------------------------------------------

@@ -65,3 +65,11 @@ def test_update_switches_between_undescribed_decorative_and_described(library, a
     assert library.update(rec.id, alt_text="now described").alt_text == "now described"
     assert library.update(rec.id, alt_text=None).alt_text is None
     assert library.get(rec.id).alt_text is None
+
+
+def test_unpaired_surrogates_are_refused_not_a_crash(library, add, refused) -> None:
+    """JSON can carry "\\ud800"; it is not text and cannot be stored as UTF-8."""
+    assert refused(JPEG, "a.jpg", alt_text="a\ud800b").code == "invalid_alt_text"
+    rec = add(JPEG)
+    with pytest.raises(InvalidAltText):
+        library.update(rec.id, alt_text="\udfff")

@@ -92,3 +92,7 @@ def test_a_folder_where_a_file_of_that_name_exists_is_refused(library, add, refu
         library.update(rec.id, folder="notes")
     assert library.get(rec.id) == rec and on_disk(library, rec).read_bytes() == JPEG
     assert (library.root / "notes").read_text() == "mine"
+
+
+def test_unpaired_surrogates_in_folders_are_refused(refused) -> None:
+    assert refused(JPEG, "a.jpg", folder="x\udc80y").code == "invalid_folder"

@@ -216,6 +216,8 @@ def test_empty_search_means_no_filter_and_non_text_is_refused(library, gallery) 
     assert library.list(search=None).total == len(GALLERY)
     with pytest.raises(InvalidInput):
         library.list(search=42)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        library.list(search="\ud800")  # unpaired surrogate: not text
 
 
 def test_undescribed_means_alt_text_none_only(library, gallery) -> None:

@@ -94,3 +94,9 @@ def test_a_name_whose_file_vanished_behind_our_back_is_not_reused(library, add) 
     moved = library.update(other.id, folder=None)
     assert moved.filename == "logo-3.jpg"
     assert on_disk(library, moved).read_bytes() == JPEG
+
+
+def test_unpaired_surrogates_are_dropped_from_names(library, add) -> None:
+    rec = add(JPEG, "n\ud800ame.jpg")
+    assert (rec.filename, rec.original_filename) == ("name.jpg", "name.jpg")
+    assert on_disk(library, rec).read_bytes() == JPEG
