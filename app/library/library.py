@@ -285,7 +285,7 @@ class Library:
             folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
         search = rules.normalize_search(search)
         flt = Filter(folder=folder, search=search, undescribed=undescribed)
-        sort = Sort(sort)
+        sort = Sort.parse(sort)
         with self._read() as conn:
             total = queries.count(conn, flt)
             offset = (page - 1) * page_size

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
+from .errors import InvalidInput
 from .records import ImageRecord, folder_from_db, folder_to_db
 
 SEARCH_FIELD_SEPARATOR = "\x1f"  # a control character: never inside any searched field
@@ -28,6 +29,16 @@ class Sort(StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"
     NAME = "name"
+
+    @classmethod
+    def parse(cls, value: object) -> Sort:
+        """The sort order named by ``value``; ``InvalidInput`` for anything else."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidInput(
+                f"sort must be one of {', '.join(s.value for s in cls)}; got {value!r}."
+            ) from None
 
 
 _ORDER = {

@@ -230,3 +230,5 @@ def test_sort_by_name_and_oldest(library, gallery) -> None:
     by_name = [r.filename for r in library.list(sort=Sort.NAME, page_size=100).items]
     assert by_name == sorted(by_name, key=str.lower)
     assert ids(library.list(sort="oldest").items) == ids(gallery)
+    with pytest.raises(InvalidInput):
+        library.list(sort="bogus")
