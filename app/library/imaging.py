@@ -144,7 +144,7 @@ def _thumbnail_and_validate(img: Image.Image) -> tuple[bytes, str, tuple[int, in
 def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
     """Fits ``img`` within the thumbnail box (never enlarged): PNG where it has
     transparency, JPEG where it is opaque. ``img`` may be changed."""
-    img = _shrink_indexed(img)
+    img = _to_eight_bits(_shrink_indexed(img))
     may_have_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or ("transparency" in img.info)
     if may_have_alpha:
         work = img.convert("RGBA")
@@ -176,11 +176,23 @@ def _shrink_indexed(img: Image.Image) -> Image.Image:
     box with nearest neighbour, which is exact for palette indices and keeps the palette
     and transparency; the smooth resampling then runs on the converted small image."""
     limit_w, limit_h = rules.THUMBNAIL_BOX[0] * 4, rules.THUMBNAIL_BOX[1] * 4
-    if img.mode not in ("P", "1") or (img.width <= limit_w and img.height <= limit_h):
+    if img.mode not in ("P", "1", *_WIDE_GREY) or (img.width <= limit_w and img.height <= limit_h):
         return img
     scale = min(limit_w / img.width, limit_h / img.height)
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
     return img.resize(size, Image.Resampling.NEAREST)
+
+
+# 16-bit (and 32-bit integer) greyscale: PNG allows it, scanners and microscopes make it.
+_WIDE_GREY: Final = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def _to_eight_bits(img: Image.Image) -> Image.Image:
+    """Pillow's own conversion of 16-bit greyscale to RGB clips at 255, so anything
+    brighter than 0.4 % grey came out white; scale the 16-bit range down instead."""
+    if img.mode not in _WIDE_GREY:
+        return img
+    return img.convert("I").point(lambda v: v * (1 / 256)).convert("L")
 
 
 def inspect_path(path: Path) -> ImageInfo:

@@ -142,3 +142,34 @@ def test_jpeg_with_trailing_html_is_stored_byte_for_byte(library, add) -> None:
     assert rec.content_type == "image/jpeg"
     assert rec.size == len(data)
     assert on_disk(library, rec).read_bytes() == data
+
+
+def save(img: Image.Image, fmt: str, **kw) -> bytes:
+    out = io.BytesIO()
+    img.save(out, fmt, **kw)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "size"),
+    [
+        ("cmyk.jpg", save(Image.new("CMYK", (90, 70), (0, 0, 0, 0)), "JPEG"), (90, 70)),
+        ("prog.jpg", save(Image.new("RGB", (90, 70), "white"), "JPEG", progressive=True), (90, 70)),
+        ("bits.png", save(Image.new("1", (90, 70), 1), "PNG"), (90, 70)),
+        ("wide.png", save(Image.new("RGB", (20000, 1), "white"), "PNG"), (20000, 1)),
+        ("tall.png", save(Image.new("RGB", (1, 5000), "white"), "PNG"), (1, 5000)),
+    ],
+)
+def test_uncommon_modes_and_shapes_are_accepted(library, add, name, data, size) -> None:
+    rec = add(data, name)
+    assert (rec.width, rec.height) == size
+    thumb = thumb_image(library, rec.id).convert("L")
+    assert max(thumb.size) <= 512 and min(thumb.size) >= 1
+    assert thumb.getextrema()[0] > 200  # white stays white
+
+
+def test_sixteen_bit_grey_keeps_its_tone_in_the_thumbnail(library, add) -> None:
+    # Mid-grey in 16 bits (32768 of 65535); clipping to 8 bits would make it white.
+    rec = add(save(Image.new("I;16", (900, 700), 32768), "PNG"), "scan.png")
+    value = thumb_image(library, rec.id).convert("L").getpixel((10, 10))
+    assert 110 <= value <= 145
