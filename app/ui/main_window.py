@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.last_import: ImportReport | None = None
         self.summary_dialog: ImportSummaryDialog | None = None
         self.progress_dialogs: list[ImportProgressDialog] = []
+        self._last_selection: list[str] = []
 
         self.tree = FolderTree(self)
         self.model = ImageGridModel(library, self.loader, self)
@@ -365,8 +366,23 @@ class MainWindow(QMainWindow):
     def selected_ids(self) -> list[str]:
         return self.grid.selected_ids()
 
+    def _select_next_after_removal(self, gone: str) -> None:
+        """When the one selected image leaves the view (described while "Needs alt text"
+        is shown, moved out of the folder shown, deleted), the next one is selected, so
+        describing a series is: type, Ctrl+Enter, type, Ctrl+Enter..."""
+        if self.model.row_of(gone) is not None or self.selected_ids():
+            return
+        current = self.grid.currentIndex()
+        if current.isValid():
+            self.grid.setCurrentIndex(current)
+
     def _on_selection(self) -> None:
         ids = self.selected_ids()
+        if not ids and len(self._last_selection) == 1:
+            # Maybe the selected row is being removed: look again once that is done.
+            gone = self._last_selection[0]
+            QTimer.singleShot(0, lambda: self._select_next_after_removal(gone))
+        self._last_selection = ids
         record = None
         if len(ids) == 1:
             # From the library, not the model: an event for it may still be queued.

@@ -157,3 +157,19 @@ def test_many_selected_move_together_from_the_details_pane(window, library, add,
     combo.setEditText("together")
     combo.lineEdit().returnPressed.emit()
     assert library.get(a.id).folder == library.get(b.id).folder == "together"
+
+
+def test_describing_in_needs_alt_text_moves_on_to_the_next_image(window, library, add, qtbot):
+    first, second = add("first.jpg"), add("second.jpg")
+    qtbot.waitUntil(lambda: window.tree.item_for(UNDESCRIBED).text(1) == "2")
+    window.tree.select(UNDESCRIBED)
+    select(window, second.id, qtbot)  # newest first: the top one
+    editor = window.details.alt.edit
+    editor.setFocus()
+    qtbot.keyClicks(editor, "The second one")
+    qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.model.ids() == [first.id])
+    qtbot.waitUntil(lambda: window.details.record is not None)
+    assert window.details.record.id == first.id
+    assert editor.toPlainText() == ""
+    assert library.get(second.id).alt_text == "The second one"
