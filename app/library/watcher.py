@@ -31,6 +31,14 @@ put back in the queue and tried again later, so it is adopted once, complete. A 
 never becomes a valid image is remembered (``ignored_files``) with its size and mtime and
 is not looked at again until it changes.
 
+Why a vanished file is not tombstoned at once: the platform may report a move's two
+halves far apart (inotify holds a move's first half while a new destination folder is
+still being watched), and an editor saving in place leaves a broken file for a moment. A
+known image whose file is missing or invalid is held and looked at again after
+``HOLD_SECONDS``; meanwhile a new file with its content found anywhere takes it over as a
+move. Only when nothing changed is it tombstoned. If the library folder itself vanishes
+(a drive unplugged), nothing is tombstoned at all.
+
 Why the app's own writes never echo: ``Library`` places a file and commits its row under
 its write lock, and every step of the reconciler re-checks the database under that same
 lock before it changes anything; a file the app has just written is found already known.
@@ -79,8 +87,8 @@ DEBOUNCE_SECONDS = 0.4
 SETTLE_SECONDS = 0.25
 # The longest a noticed path waits for the folder to become quiet.
 MAX_BATCH_DELAY_SECONDS = 2.0
-# Seconds before a known image whose file is not (yet) valid is looked at again; only a
-# file that stayed the same and invalid over this time costs the image its id.
+# Seconds before a known image whose file is missing or not (yet) valid is looked at
+# again; only a file that stayed gone, or the same and invalid, costs the image its id.
 HOLD_SECONDS = 1.5
 # Events worth waking up for; opens, attribute changes and "a directory's listing changed"
 # carry nothing the events of its children do not.
