@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -93,16 +93,18 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(self.grid)
         self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([220, 760, 380])
+        self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search names and alt text  (Ctrl+F)")
+        self.search.setPlaceholderText("Search names, alt text")
+        self.search.setToolTip("Search file names and alt text as you type (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search")
-        self.search.setMinimumWidth(240)
+        self.search.setMinimumWidth(200)
         self.sort = QComboBox(self)
         self.sort.setAccessibleName("Sort order")
         for value, label in SORTS:
@@ -291,7 +293,8 @@ class MainWindow(QMainWindow):
         tools.setMovable(False)
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tools.setAccessibleName("Main toolbar")
-        for name in ("add", "new_folder", "move", "delete", "copy_link", "open"):
+        # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
+        for name in ("add", "new_folder", "move", "delete", "copy_link"):
             tools.addAction(act[name])
         spacer = QWidget(self)
         spacer.setSizePolicy(
@@ -655,8 +658,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         splitter = self.settings.value("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        self._splitter_restored = splitter is not None and self.splitter.restoreState(splitter)
         sort = self.settings.value("view/sort")
         index = self.sort.findData(Sort(sort)) if sort in set(Sort) else -1
         if index >= 0:
@@ -677,6 +679,14 @@ class MainWindow(QMainWindow):
         self.loader.shutdown()
         self.server.stop()
         self.bridge.detach()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._splitter_restored:
+            # First run: the side panes get what they need, the grid gets the rest.
+            self._splitter_restored = True
+            side = [220, 360]
+            self.splitter.setSizes([side[0], max(300, self.width() - sum(side)), side[1]])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
