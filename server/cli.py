@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from app.library import Library, LibraryError
+from app.library.library import META_DIR, TOKEN_FILE
 
 from .runner import BackgroundServer
 
@@ -27,7 +28,22 @@ def _fail(command: str, message: str) -> int:
     return 1
 
 
+def stored_token(library_dir: Path) -> str | None:
+    """The token kept in the library, read without opening it — so ``imageshelf token``
+    works while ``imageshelf serve`` (which holds the library's lock) is running."""
+    path = Path(library_dir).expanduser() / META_DIR / TOKEN_FILE
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
 def token_command(args: argparse.Namespace) -> int:
+    if not args.regenerate:
+        token = stored_token(args.library)
+        if token:
+            print(token)
+            return 0
     try:
         with Library.open(args.library, reconcile=False) as lib:
             print(lib.regenerate_api_token() if args.regenerate else lib.api_token())

@@ -90,7 +90,9 @@ def error_response(
     message: str,
     headers: dict[str, str] | list[tuple[str, str]] | None = None,
 ) -> Response:
-    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+    body = json.dumps(
+        {"error": {"code": code, "message": message}}, ensure_ascii=False, separators=(",", ":")
+    )
     response = Response(body, status=status, mimetype=JSON_MIMETYPE, headers=headers)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -19,7 +19,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, TcpWSGIServer
-from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from app.library import Library
 
@@ -65,7 +65,32 @@ class _JsonErrorTask(ErrorTask):
         self.write(body)
 
 
+class _KeepAliveTask(WSGITask):
+    """waitress closes the connection after every response without a Content-Length —
+    needed to delimit a body, but a 304 or 204 has none (RFC 9110), and waitress drops
+    their Content-Length. Closing there would make every revalidation of a cached image
+    (``If-None-Match`` → 304) pay for a new connection, so bodiless HTTP/1.1 responses
+    keep the connection unless the client asked to close it."""
+
+    _bodiless_keep_alive = False
+
+    def build_response_header(self) -> bytes:
+        connection = self.request.headers.get("CONNECTION", "").lower()
+        if self.has_body or self.version != "1.1" or connection == "close":
+            return super().build_response_header()  # type: ignore[no-any-return]
+        self._bodiless_keep_alive = True
+        try:
+            return super().build_response_header()  # type: ignore[no-any-return]
+        finally:
+            self._bodiless_keep_alive = False
+
+    def set_close_on_finish(self) -> None:
+        if not self._bodiless_keep_alive:
+            super().set_close_on_finish()
+
+
 class _Channel(HTTPChannel):
+    task_class = _KeepAliveTask
     error_task_class = _JsonErrorTask
 
 

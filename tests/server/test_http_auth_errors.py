@@ -151,12 +151,17 @@ def test_unexpected_failure_is_a_json_500_without_a_traceback(library: Library) 
 
 
 def test_storage_errors_are_507(api: Api, library: Library) -> None:
-    made = api.upload_ok(image_bytes(), folder="brand")
-    # A plain file where the destination folder must be created: the disk refuses.
-    (library.root / "blocker").write_bytes(b"not a folder")
-    reply = api.request("PATCH", f"/v3/images/{made['id']}", json_body={"folder": "blocker/sub"})
-    assert (reply.status, reply.error_code) == (507, "storage_error")
-    assert library.get(made["id"]).folder == "brand"
-    upload = api.upload(image_bytes(), folder="blocker/sub")
-    assert (upload.status, upload.error_code) == (507, "storage_error")
+    made = api.upload_ok(image_bytes())
+    # The library's folder for uploads in flight replaced by a plain file: the disk
+    # refuses every new upload (as it would when full or read-only, which root ignores).
+    library.tmp_dir.rmdir()
+    library.tmp_dir.write_bytes(b"in the way")
+    try:
+        upload = api.upload(image_bytes(), folder="new")
+        assert (upload.status, upload.error_code) == (507, "storage_error")
+    finally:
+        library.tmp_dir.unlink()
+        library.tmp_dir.mkdir()
     assert library.count() == 1
+    assert not (library.root / "new").exists()
+    assert api.get(f"/i/{made['id']}").status == 200

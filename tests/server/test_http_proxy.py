@@ -214,3 +214,26 @@ def test_served_files_follow_every_change(api: Api, library: Library) -> None:
     api.request("DELETE", f"/v3/images/{made['id']}")
     for query in (None, {"variant": "thumbnail"}):
         assert api.get(url, query=query).status == 410
+
+
+def test_revalidation_keeps_the_connection_alive(
+    live_server: BackgroundServer, library: Library
+) -> None:
+    import http.client
+
+    record = library.add(io.BytesIO(image_bytes()), "a.jpg")
+    conn = http.client.HTTPConnection("127.0.0.1", live_server.port, timeout=30)
+    try:
+        for _ in range(3):
+            conn.request("GET", f"/i/{record.id}", headers={"If-None-Match": f'"{record.etag}"'})
+            reply = conn.getresponse()
+            assert reply.status == 304
+            assert reply.read() == b""
+            assert not reply.will_close
+        first_socket = conn.sock
+        conn.request("GET", f"/i/{record.id}")
+        reply = conn.getresponse()
+        assert (reply.status, len(reply.read())) == (200, record.size)
+        assert conn.sock is first_socket
+    finally:
+        conn.close()
