@@ -57,7 +57,8 @@ def stream_to_tmp(stream: BinaryIO, tmp_dir: Path, limit: int) -> tuple[Path, in
     """Copies ``stream`` into a new file in ``tmp_dir``, hashing as it goes, refusing more
     than ``limit`` bytes without reading further. Returns (path, size, sha256 hex); the file
     is fsynced. On any failure nothing is left behind."""
-    fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=tmp_dir)
+    with disk_errors("start saving the upload"):
+        fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=tmp_dir)
     path = Path(name)
     digest = hashlib.sha256()
     size = 0
