@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -91,14 +92,24 @@ def storable(name: str) -> bool:
 
 
 class Reconciler:
-    def __init__(self, library: Library, *, hold_doubtful: bool = False) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        hold_doubtful: bool = False,
+        stop: threading.Event | None = None,
+    ) -> None:
         """``hold_doubtful``: a known image whose file is, for now, missing or not a valid
         image is left as it is and listed in ``held`` instead of being tombstoned: the
         watcher may be looking half-way through an in-place save, or at the first half
         of a move the platform reports as a delete and, later, a create. The watcher
-        asks again later and lets go only once nothing changed meanwhile."""
+        asks again later and lets go only once nothing changed meanwhile.
+
+        ``stop``: once set (or once the library is closed) the run ends after the file at
+        hand, raising ``LibraryError``; every step done so far is complete."""
         self.lib = library
         self.hold_doubtful = hold_doubtful
+        self.stop = stop
         self.held: set[str] = set()
 
     # --- what is where -------------------------------------------------------------------
@@ -243,6 +254,8 @@ class Reconciler:
             done += 1
             if progress is not None:
                 progress(done, total)
+            if self.lib.closed or (self.stop is not None and self.stop.is_set()):
+                raise LibraryError("The reconciliation stopped: the library is closing.")
 
         if progress is not None:
             progress(0, total)
@@ -255,7 +268,8 @@ class Reconciler:
         missing_by_hash: dict[str, list[KnownRow]] = {}
         for row in missing:
             missing_by_hash.setdefault(row.sha256, []).append(row)
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2))
+        try:
             hashed = pool.map(self._hash, unknown)
             for f, sha in zip(unknown, hashed, strict=True):
                 if sha is None:
@@ -278,6 +292,9 @@ class Reconciler:
                     else:
                         changes += self._step(self._adopt, f, sha, source)
                 tick()
+        finally:
+            # A stop mid-way must not wait for every remaining file to be hashed.
+            pool.shutdown(wait=True, cancel_futures=True)
 
         for row in missing:
             if self.hold_doubtful:

@@ -231,7 +231,7 @@ class LibraryWatcher:
             try:
                 self._process(batch)
             except LibraryError as exc:
-                if self._lib.closed:
+                if self._lib.closed or self._stopping.is_set():
                     return
                 log.warning("could not follow changes in the library folder: %s", exc)
             except Exception:  # keep watching whatever one batch did
@@ -282,7 +282,7 @@ class LibraryWatcher:
                 self._cond.notify_all()
         if self._stopping.is_set() or self._lib.closed:
             return
-        reconciler = Reconciler(self._lib, hold_doubtful=True)
+        reconciler = Reconciler(self._lib, hold_doubtful=True, stop=self._stopping)
         reconciler.run(scope=scope, source="disk", skip=unsettled)
         self._decide_held(reconciler.held, set(scope))
 
@@ -307,7 +307,7 @@ class LibraryWatcher:
             if self._retry_at:
                 self._cond.notify_all()
         if give_up:
-            Reconciler(self._lib).run(scope=give_up, source="disk")
+            Reconciler(self._lib, stop=self._stopping).run(scope=give_up, source="disk")
 
     def _unsettled(self, batch: set[str]) -> set[str]:
         """Image files in ``batch`` whose size or mtime changes over ``settle`` seconds."""

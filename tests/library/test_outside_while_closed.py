@@ -8,12 +8,14 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from app.library import Event, EventKind, Gone, Library
+from app.library import Event, EventKind, Gone, Library, LibraryError
+from app.library.reconcile import Reconciler
 from app.library.records import ImageRecord
 from tests.conftest import image_bytes
 from tests.library.helpers import row_count, sha256, tmp_leftovers
@@ -257,3 +259,26 @@ def test_every_kind_of_change_at_once(library_path: Path, reopen) -> None:
         rows = conn.execute(text("SELECT folder, filename FROM images")).all()
     for folder, filename in rows:
         assert r.lib.path_of(folder or None, filename).is_file()
+
+
+def test_a_reconciliation_stopped_half_way_leaves_whole_steps_only(library_path: Path) -> None:
+    seed(library_path, [(colored(1), "first.jpg", None, None)])
+    for i in range(20):
+        (library_path / f"new{i}.jpg").write_bytes(colored(100 + i))
+    with Library.open(library_path, reconcile=False) as lib:
+        stop = threading.Event()
+
+        def progress(done: int, total: int) -> None:
+            if done >= 3:
+                stop.set()
+
+        with pytest.raises(LibraryError):
+            Reconciler(lib, stop=stop).run(progress)
+        partial = lib.count()
+        assert 1 < partial < 21
+        for record in lib.list(page_size=100).items:
+            assert sha256(lib.path_of(record.folder, record.filename).read_bytes()) == (
+                record.sha256
+            )
+        Reconciler(lib).run()
+        assert lib.count() == 21
