@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QSplitter,
-    QStyle,
     QWidget,
 )
 
@@ -28,12 +27,12 @@ from app.library.importer import ImportReport
 from . import notices
 from .bridge import LibraryBridge
 from .details import DetailsPane
-from .folder_tree import ALL, UNDESCRIBED, FolderTree, Place
+from .folder_tree import ALL, FolderTree, Place
 from .grid_model import ImageGridModel, Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
 from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob
-from .resources import themed_icon
+from .menus import SORTS, build_actions, build_menus, build_toolbar
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
 from .thumbnails import ThumbnailLoader
@@ -43,20 +42,6 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 250
 BACKGROUND_OVER = 50  # moving or deleting more images than this runs as a job
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
-SP = QStyle.StandardPixmap
-ICONS = {
-    "add": ("list-add", SP.SP_DialogOpenButton),
-    "add_folder": ("folder-open", SP.SP_DirOpenIcon),
-    "new_folder": ("folder-new", SP.SP_FileDialogNewFolder),
-    "move": ("go-next", SP.SP_ArrowForward),
-    "delete": ("edit-delete", SP.SP_TrashIcon),
-    "copy_link": ("insert-link", SP.SP_FileLinkIcon),
-    "open": ("document-open", SP.SP_FileIcon),
-    "reveal": ("system-file-manager", SP.SP_DirIcon),
-    "server": ("network-server", SP.SP_DriveNetIcon),
-    "reload": ("view-refresh", SP.SP_BrowserReload),
-}
-SORTS = ((Sort.NEWEST, "Newest first"), (Sort.OLDEST, "Oldest first"), (Sort.NAME, "Name"))
 
 
 class MainWindow(QMainWindow):
@@ -149,165 +134,10 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.count_label)
         bar.addPermanentWidget(self.server_label)
 
-    def _action(
-        self, name: str, text: str, slot, shortcut=None, tip: str = "", grid_only: bool = False
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(
-            f"{tip or text.replace('&', '').rstrip('…')}"
-            + (
-                f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                if shortcut is not None
-                else ""
-            )
-        )
-        action.setStatusTip(tip or text.replace("&", ""))
-        action.triggered.connect(lambda _checked=False: slot())
-        if name in ICONS:
-            action.setIcon(themed_icon(*ICONS[name]))
-        if grid_only:
-            # Delete and Enter mean "this image" only while the grid has the focus; in the
-            # alt-text editor they are just keys.
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.grid.addAction(action)
-        else:
-            self.addAction(action)
-        self.actions_by_name[name] = action
-        return action
-
     def _build_actions(self) -> None:
-        self.actions_by_name: dict[str, QAction] = {}
-        a = self._action
-        a(
-            "add",
-            "&Add images…",
-            self.add_images_dialog,
-            QKeySequence.StandardKey.Open,
-            "Import image files into the folder shown",
-        )
-        a(
-            "add_folder",
-            "Add a f&older…",
-            self.add_folder_dialog,
-            "Ctrl+Shift+O",
-            "Import a folder of images, keeping its sub-folders",
-        )
-        a(
-            "new_folder",
-            "&New folder…",
-            self.new_folder,
-            "Ctrl+Shift+N",
-            "Make a folder (and move the selected images into it)",
-        )
-        a(
-            "move",
-            "&Move to folder…",
-            self.move_dialog,
-            "Ctrl+M",
-            "Move the selected images to another folder",
-        )
-        a(
-            "delete",
-            "&Delete",
-            self.delete_selected,
-            QKeySequence.StandardKey.Delete,
-            "Delete the selected images",
-            grid_only=True,
-        )
-        a(
-            "copy_link",
-            "Copy &link",
-            self.copy_link,
-            "Ctrl+L",
-            "Copy the web link of the selected images",
-        )
-        a(
-            "open",
-            "&Open original",
-            self.open_original,
-            "Return",
-            "Open the original in the system's image viewer",
-            grid_only=True,
-        )
-        a(
-            "reveal",
-            "Show in &file manager",
-            self.reveal,
-            "Ctrl+Shift+R",
-            "Open the folder holding the original",
-        )
-        a(
-            "edit_alt",
-            "Edit &alt text",
-            self.focus_alt_text,
-            "F2",
-            "Go to the alt-text editor of the selected image",
-        )
-        a(
-            "find",
-            "&Find",
-            self.focus_search,
-            QKeySequence.StandardKey.Find,
-            "Search file names and alt text",
-        )
-        a(
-            "needs_alt",
-            "Show images that &need alt text",
-            lambda: self.tree.select(UNDESCRIBED),
-            "Ctrl+Shift+A",
-        )
-        a("all", "Show a&ll images", lambda: self.tree.select(ALL), "Ctrl+Shift+L")
-        a(
-            "server",
-            "&Server settings…",
-            self.server_settings,
-            "Ctrl+,",
-            "Port, sharing on the local network, API token",
-        )
-        a("reload", "&Reload", self.model.reload, QKeySequence.StandardKey.Refresh)
-        a("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        act = self.actions_by_name
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for name in ("add", "add_folder", None, "server", None, "quit"):
-            file_menu.addSeparator() if name is None else file_menu.addAction(act[name])
-        edit_menu = menu.addMenu("&Edit")
-        for name in ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link", "find"):
-            edit_menu.addSeparator() if name is None else edit_menu.addAction(act[name])
-        view_menu = menu.addMenu("&View")
-        for name in ("all", "needs_alt", None, "open", "reveal", None, "reload"):
-            view_menu.addSeparator() if name is None else view_menu.addAction(act[name])
-        sort_menu = view_menu.addMenu("&Sort by")
-        for i, (_value, label) in enumerate(SORTS):
-            sort_action = QAction(label, self)
-            sort_action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            sort_action.triggered.connect(lambda _c=False, i=i: self.sort.setCurrentIndex(i))
-            sort_menu.addAction(sort_action)
-            self.addAction(sort_action)
-
-        tools = self.addToolBar("Main")
-        tools.setObjectName("main-toolbar")
-        tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        tools.setAccessibleName("Main toolbar")
-        # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
-        for name in ("add", "new_folder", "move", "delete", "copy_link"):
-            tools.addAction(act[name])
-        spacer = QWidget(self)
-        spacer.setSizePolicy(
-            spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred
-        )
-        tools.addWidget(spacer)
-        sort_label = QLabel(" Sort: ", self)
-        sort_label.setBuddy(self.sort)
-        tools.addWidget(sort_label)
-        tools.addWidget(self.sort)
-        tools.addWidget(QLabel("  ", self))
-        tools.addWidget(self.search)
-        tools.addAction(act["server"])
+        self.actions_by_name = build_actions(self)
+        build_menus(self, self.actions_by_name)
+        build_toolbar(self, self.actions_by_name)
 
     def _connect(self) -> None:
         self.bridge.event.connect(self.on_library_event)

@@ -1,0 +1,141 @@
+"""Every command of the window, once: its text, shortcut, tip and icon, then where it
+appears (menus, toolbar). Each action calls one method of the window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStyle, QWidget
+
+from app.library import Sort
+
+from .folder_tree import ALL, UNDESCRIBED
+from .resources import themed_icon
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+SP = QStyle.StandardPixmap
+Key = QKeySequence.StandardKey
+SORTS = ((Sort.NEWEST, "Newest first"), (Sort.OLDEST, "Oldest first"), (Sort.NAME, "Name"))
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    text: str
+    run: Callable[[MainWindow], object]
+    shortcut: str | QKeySequence.StandardKey | None = None
+    tip: str = ""
+    icon: tuple[str, QStyle.StandardPixmap] | None = None  # theme name, built-in fallback
+    # Delete and Enter mean "this image" only while the grid has the focus; in the
+    # alt-text editor they are just keys.
+    grid_only: bool = False
+
+
+COMMANDS = (
+    Command("add", "&Add images…", lambda w: w.add_images_dialog(), Key.Open,
+            "Import image files into the folder shown", ("list-add", SP.SP_DialogOpenButton)),
+    Command("add_folder", "Add a f&older…", lambda w: w.add_folder_dialog(), "Ctrl+Shift+O",
+            "Import a folder of images, keeping its sub-folders",
+            ("folder-open", SP.SP_DirOpenIcon)),
+    Command("new_folder", "&New folder…", lambda w: w.new_folder(), "Ctrl+Shift+N",
+            "Make a folder (and move the selected images into it)",
+            ("folder-new", SP.SP_FileDialogNewFolder)),
+    Command("move", "&Move to folder…", lambda w: w.move_dialog(), "Ctrl+M",
+            "Move the selected images to another folder", ("go-next", SP.SP_ArrowForward)),
+    Command("delete", "&Delete", lambda w: w.delete_selected(), Key.Delete,
+            "Delete the selected images", ("edit-delete", SP.SP_TrashIcon), grid_only=True),
+    Command("copy_link", "Copy &link", lambda w: w.copy_link(), "Ctrl+L",
+            "Copy the web link of the selected images", ("insert-link", SP.SP_FileLinkIcon)),
+    Command("open", "&Open original", lambda w: w.open_original(), "Return",
+            "Open the original in the system's image viewer", ("document-open", SP.SP_FileIcon),
+            grid_only=True),
+    Command("reveal", "Show in &file manager", lambda w: w.reveal(), "Ctrl+Shift+R",
+            "Open the folder holding the original", ("system-file-manager", SP.SP_DirIcon)),
+    Command("edit_alt", "Edit &alt text", lambda w: w.focus_alt_text(), "F2",
+            "Go to the alt-text editor of the selected image"),
+    Command("find", "&Find", lambda w: w.focus_search(), Key.Find,
+            "Search file names and alt text"),
+    Command("needs_alt", "Show images that &need alt text",
+            lambda w: w.tree.select(UNDESCRIBED), "Ctrl+Shift+A"),
+    Command("all", "Show a&ll images", lambda w: w.tree.select(ALL), "Ctrl+Shift+L"),
+    Command("server", "&Server settings…", lambda w: w.server_settings(), "Ctrl+,",
+            "Port, sharing on the local network, API token",
+            ("network-server", SP.SP_DriveNetIcon)),
+    Command("reload", "&Reload", lambda w: w.model.reload(), Key.Refresh,
+            icon=("view-refresh", SP.SP_BrowserReload)),
+    Command("quit", "&Quit", lambda w: w.close(), Key.Quit),
+)  # fmt: skip
+
+MENUS = {
+    "&File": ("add", "add_folder", None, "server", None, "quit"),
+    "&Edit": ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link", "find"),
+    "&View": ("all", "needs_alt", None, "open", "reveal", None, "reload"),
+}
+# "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
+TOOLBAR = ("add", "new_folder", "move", "delete", "copy_link")
+
+
+def build_actions(window: MainWindow) -> dict[str, QAction]:
+    actions: dict[str, QAction] = {}
+    for c in COMMANDS:
+        action = QAction(c.text, window)
+        plain = c.text.replace("&", "")
+        tip = c.tip or plain.rstrip("…")
+        if c.shortcut is not None:
+            action.setShortcut(QKeySequence(c.shortcut))
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            tip += f" ({keys})"
+        action.setToolTip(tip)
+        action.setStatusTip(c.tip or plain)
+        if c.icon is not None:
+            action.setIcon(themed_icon(*c.icon))
+        action.triggered.connect(lambda _checked=False, c=c: c.run(window))
+        if c.grid_only:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            window.grid.addAction(action)
+        else:
+            window.addAction(action)
+        actions[c.name] = action
+    return actions
+
+
+def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
+    bar = window.menuBar()
+    menus = {}
+    for title, names in MENUS.items():
+        menu = menus[title] = bar.addMenu(title)
+        for name in names:
+            menu.addSeparator() if name is None else menu.addAction(actions[name])
+    sort_menu = menus["&View"].addMenu("&Sort by")
+    for i, (_value, label) in enumerate(SORTS):
+        sort_action = QAction(label, window)
+        sort_action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+        sort_action.triggered.connect(lambda _c=False, i=i: window.sort.setCurrentIndex(i))
+        sort_menu.addAction(sort_action)
+        window.addAction(sort_action)
+
+
+def build_toolbar(window: MainWindow, actions: dict[str, QAction]) -> None:
+    tools = window.addToolBar("Main")
+    tools.setObjectName("main-toolbar")
+    tools.setMovable(False)
+    tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    tools.setAccessibleName("Main toolbar")
+    for name in TOOLBAR:
+        tools.addAction(actions[name])
+    spacer = QWidget(window)
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    tools.addWidget(spacer)
+    sort_label = QLabel(" Sort: ", window)
+    sort_label.setBuddy(window.sort)
+    tools.addWidget(sort_label)
+    tools.addWidget(window.sort)
+    tools.addWidget(QLabel("  ", window))
+    tools.addWidget(window.search)
+    tools.addAction(actions["server"])
