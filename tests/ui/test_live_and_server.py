@@ -128,3 +128,24 @@ def test_settings_dialog_changes_port_and_remembers_it(served_window, settings, 
     assert window.server.running and window.server.actual_port == free
     assert settings.value("server/port", type=int) == free
     assert settings.value("server/share", type=bool) is False
+
+
+def test_files_changed_outside_the_app_appear_in_the_window(library_path, settings, qtbot):
+    # The window opens libraries with the watcher on; what another program does to the
+    # folder reaches the grid through the same events, with no polling in the window.
+    watched = Library.open(library_path, reconcile=False, watch=True)
+    window = MainWindow(watched, settings, ServerController(watched, port=0))
+    qtbot.addWidget(window)
+    try:
+        (library_path / "outside").mkdir()
+        (library_path / "outside" / "copied-in.png").write_bytes(image_bytes("PNG"))
+        qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=20_000)
+        assert window.model.record(0).filename == "copied-in.png"
+        qtbot.waitUntil(
+            lambda: window.tree.item_for(Place("folder", "outside")) is not None, timeout=5_000
+        )
+        (library_path / "outside" / "copied-in.png").unlink()
+        qtbot.waitUntil(lambda: window.model.rowCount() == 0, timeout=20_000)
+    finally:
+        window.close()
+        watched.close()
