@@ -421,9 +421,12 @@ class Library:
         self.events.emit(Event(EventKind.ADDED, record.id, record))
         return record
 
-    @staticmethod
-    def discard(prepared: Prepared) -> None:
+    def discard(self, prepared: Prepared) -> None:
+        """Drops a prepared upload that will not be committed, and its thumbnail unless
+        an image in the library has the same bytes."""
         prepared.tmp.unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            self._forget_thumbnail_if_unused(prepared.sha256)
 
     def _commit_new(
         self,

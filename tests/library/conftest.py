@@ -13,7 +13,7 @@ import pytest
 from app.library import Library, LibraryError
 from app.library.library import META_DIR
 from app.library.records import ImageRecord
-from tests.library.helpers import library_files, row_count, tmp_leftovers
+from tests.library.helpers import library_files, row_count, thumbnail_files, tmp_leftovers
 
 AddBytes = Callable[..., ImageRecord]
 
@@ -60,6 +60,7 @@ def refused(library: Library) -> Callable[..., LibraryError]:
         before_files = library_files(library.root)
         before_rows = row_count(library)
         before_folders = library.folders()
+        before_thumbs = thumbnail_files(library)
         stream = io.BytesIO(data) if isinstance(data, bytes) else data
         with pytest.raises(LibraryError) as info:
             library.add(stream, name, **kw)
@@ -67,6 +68,7 @@ def refused(library: Library) -> Callable[..., LibraryError]:
         assert library_files(library.root) == before_files
         assert tmp_leftovers(library) == []
         assert library.folders() == before_folders
+        assert thumbnail_files(library) == before_thumbs
         return info.value
 
     return _refused

@@ -40,3 +40,7 @@ def tmp_leftovers(lib: Library) -> list[str]:
 
 def on_disk(lib: Library, record: ImageRecord) -> Path:
     return lib.path_of(record.folder, record.filename)
+
+
+def thumbnail_files(lib: Library) -> list[str]:
+    return sorted(p.name for p in (lib.meta / "thumbs").rglob("*") if p.is_file())

@@ -11,7 +11,14 @@ import pytest
 from app.library import Library
 from app.library.importer import ImportSession, collect
 from tests.conftest import image_bytes
-from tests.library.helpers import library_files, on_disk, row_count, sha256, tmp_leftovers
+from tests.library.helpers import (
+    library_files,
+    on_disk,
+    row_count,
+    sha256,
+    thumbnail_files,
+    tmp_leftovers,
+)
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -122,3 +129,5 @@ def test_cancel_leaves_no_half_imported_file(library: Library, tmp_path: Path) -
     for rec in report.added:
         assert on_disk(library, rec).read_bytes() == (src / rec.original_filename).read_bytes()
     assert tmp_leftovers(library) == []
+    # Thumbnails made for images prepared but never committed are dropped with them.
+    assert len(thumbnail_files(library)) == len({r.sha256 for r in report.added})
