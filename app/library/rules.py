@@ -49,6 +49,8 @@ THUMBNAIL_BOX: Final = (512, 512)
 MAX_ALT_TEXT_CHARS: Final = 2000
 MAX_FOLDER_SEGMENT_CHARS: Final = 64
 MAX_FOLDER_DEPTH: Final = 8
+# Filesystems limit a name to 255 bytes: 64 emoji are 256.
+MAX_FOLDER_SEGMENT_BYTES: Final = 255
 MAX_FILENAME_STEM_CHARS: Final = 120
 # Filesystems count bytes, not characters (255 on ext4/APFS/NTFS-via-UTF-8): 120 emoji are
 # 480 bytes. This leaves room for a "-12345" suffix and the extension.
@@ -119,6 +121,11 @@ def check_folder_segment(seg: str) -> None:
     if len(seg) > MAX_FOLDER_SEGMENT_CHARS:
         raise InvalidFolder(
             f"Each folder name can be at most {MAX_FOLDER_SEGMENT_CHARS} characters long."
+        )
+    if len(seg.encode("utf-8", "surrogatepass")) > MAX_FOLDER_SEGMENT_BYTES:
+        raise InvalidFolder(
+            f"The folder name {seg[:16]!r}… is too long for the disk; use fewer or plainer "
+            "characters."
         )
     if seg.startswith("."):
         raise InvalidFolder(f"Folder names cannot start with a dot: {seg!r}.")
