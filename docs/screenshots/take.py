@@ -213,7 +213,7 @@ def main() -> None:
     @later(1500)
     def shot_import() -> None:
         if window.progress_dialogs:
-            window.progress_dialogs[0].grab().save(str(tmp / "import-dialog.png"))
+            window.progress_dialogs[0].grab().save(str(OUT / "import-progress.png"))
         screen = app.primaryScreen().grabWindow(0)
         screen.save(str(tmp / "import-progress.png"))
         print("import:", tmp / "import-progress.png")
@@ -222,7 +222,7 @@ def main() -> None:
     def wait_for_import() -> None:
         while window.progress_dialogs:
             app.processEvents()
-        window.summary_dialog.grab().save(str(tmp / "import-summary.png"))  # type: ignore[union-attr]
+        window.summary_dialog.grab().save(str(OUT / "import-summary.png"))  # type: ignore[union-attr]
         window.summary_dialog.close()  # type: ignore[union-attr]
         window.tree.select(Place("all"))
 
@@ -238,8 +238,7 @@ def main() -> None:
 
     @later(800)
     def shot_settings() -> None:
-        window._dialog.grab().save(str(tmp / "server-settings.png"))  # type: ignore[attr-defined]
-        print("settings:", tmp / "server-settings.png")
+        window._dialog.grab().save(str(OUT / "server-settings.png"))  # type: ignore[attr-defined]
         screen = app.primaryScreen().grabWindow(0)
         screen.save(str(tmp / "screen-end.png"))
         print("screen:", tmp / "screen-end.png")
