@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,8 +22,14 @@ from .records import ImageRecord, folder_from_db, folder_to_db
 SEARCH_FIELD_SEPARATOR = "\x1f"  # a control character: never inside any searched field
 
 
+def fold(text: str) -> str:
+    """What search compares: case-folded, in one Unicode form, so "é" typed (composed)
+    finds the "é" of a name sent from macOS (decomposed), and "É" finds both."""
+    return unicodedata.normalize("NFC", text.casefold())
+
+
 def search_text(filename: str, original_filename: str, alt_text: str | None) -> str:
-    return SEARCH_FIELD_SEPARATOR.join((filename, original_filename, alt_text or "")).casefold()
+    return fold(SEARCH_FIELD_SEPARATOR.join((filename, original_filename, alt_text or "")))
 
 
 class Sort(StrEnum):
@@ -80,7 +87,7 @@ class Filter:
     def indexed_term(self) -> str | None:
         """The case-folded term when the trigram index can answer it (3+ characters)."""
         if self.search:
-            term = self.search.casefold()
+            term = fold(self.search)
             if len(term) >= 3:
                 return term
         return None
@@ -97,7 +104,7 @@ class Filter:
         if self.undescribed:
             clauses.append("alt_text IS NULL")
         if self.search:
-            term = self.search.casefold()
+            term = fold(self.search)
             params["term"] = term
             if self.indexed_term is not None and plan != "scan":
                 params["fts"] = _fts_phrase(term)

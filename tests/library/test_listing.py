@@ -198,6 +198,14 @@ def test_search_examples(library, gallery) -> None:
     assert found("straße") == ["Straße.jpg"]
 
 
+def test_search_ignores_unicode_normalisation(library_path) -> None:
+    """macOS sends names decomposed (e + combining accent); people type them composed."""
+    with Library.open(library_path) as lib:
+        rec = lib.add(io.BytesIO(JPEG), "cafe\u0301.jpg", alt_text="Cre\u0300me bru\u0302le\u0301e")
+        for term in ("café", "CAFÉ", "cafe\u0301", "crème", "brûlée", "è", "É"):
+            assert lib.list(search=term).items == [rec], term
+
+
 def test_short_and_long_terms_agree(library, gallery) -> None:
     """1–2 characters scan; 3+ use the trigram index: one finds what the other finds."""
     short = {r.id for r in library.list(search="ai", page_size=100).items}
