@@ -94,9 +94,21 @@ def gui_command(args: argparse.Namespace) -> int:
     if opened is None:
         return 1
     window, library = opened
-    notices.install_excepthook(
-        lambda text: QMessageBox.warning(window, "Something went wrong", text)
-    )
+    showing: list[bool] = []
+
+    def show(text: str) -> None:
+        # One box at a time: an error that repeats (in a paint, say) must not bury the
+        # window under boxes; the others go to the status bar.
+        if showing:
+            window.notify(text, 15000)
+            return
+        showing.append(True)
+        try:
+            QMessageBox.warning(window, "Something went wrong", text)
+        finally:
+            showing.clear()
+
+    notices.install_excepthook(show)
     try:
         return app.exec()
     finally:
