@@ -6,8 +6,8 @@
 - The same pages end to end over HTTP (``GET /v3/images``, keep-alive, real waitress in
   a child process). Goal ≤ 15 ms for the slowest.
 - Search, first page, for terms of 3+ characters (common and rare, ASCII and not). Goal
-  ≤ 5 ms for the slowest. Baseline: ``LIKE '%term%'`` over the table (what an index
-  saves). Shorter terms scan; reported, no goal.
+  ≤ 5 ms for the slowest. Baseline: the same count and page by ``LIKE '%term%'`` (what
+  the index saves). Shorter terms scan; reported, no goal.
 - ``folders()`` ≤ 5 ms.
 - Opening the library, reconciliation included, when nothing changed. Goal ≤ 2 s.
   Baseline: a bare ``os.scandir`` walk stat-ing every file (the floor of noticing a
@@ -70,15 +70,22 @@ def _keyset_floor(db: Path) -> float:
         conn.close()
 
 
-def _like_floor(db: Path, term: str) -> float:
+def _like_baseline(db: Path, term: str) -> float:
+    """The same answer (a count and the first page, newest first) the naive way: a
+    ``LIKE`` scan of every row. What the trigram index and the plan choice save."""
     conn = sqlite3.connect(db)
+    like = f"%{term}%"
+
+    def naive() -> None:
+        conn.execute("SELECT COUNT(*) FROM images WHERE search_text LIKE ?", (like,)).fetchone()
+        conn.execute(
+            "SELECT * FROM images WHERE search_text LIKE ? "
+            "ORDER BY created_at DESC, id DESC LIMIT 25",
+            (like,),
+        ).fetchall()
+
     try:
-        return time_median(
-            lambda: conn.execute(
-                "SELECT * FROM images WHERE search_text LIKE ? LIMIT 25", (f"%{term}%",)
-            ).fetchall(),
-            repeat=5,
-        )
+        return time_median(naive, repeat=5)
     finally:
         conn.close()
 
@@ -188,8 +195,8 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
                 search[worst_term],
                 "ms",
                 5,
-                baseline=_like_floor(db, worst_term),
-                note="baseline: LIKE scan",
+                baseline=_like_baseline(db, worst_term),
+                note="baseline: LIKE scan, count + page",
             )
         )
         short = {t: time_median(lambda t=t: lib.list(search=t), repeat=5) for t in SHORT_TERMS}
