@@ -383,8 +383,9 @@ class Reconciler:
             self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.lib._write_lock:
             now_file = self._current(f)
-            if now_file is None:
-                return 0
+            if now_file != f:
+                return 0  # gone or changed since it was hashed: its next event tells
+            assert now_file is not None
             with self.lib._write() as conn:
                 exists = conn.execute(
                     text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
