@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.library import Library, LibraryError
 from app.library.locations import default_library_path
@@ -78,6 +79,17 @@ def open_window(
     return window, library
 
 
+def close_on_signals(window: QWidget) -> None:
+    """Ctrl+C in the terminal or a TERM from the system closes the window properly
+    (alt text saved, server stopped, settings kept) instead of killing it mid-write."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
+    # Python runs signal handlers only between bytecodes: wake it now and then.
+    waker = QTimer(window)
+    waker.timeout.connect(lambda: None)
+    waker.start(300)
+
+
 def gui_command(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -109,6 +121,7 @@ def gui_command(args: argparse.Namespace) -> int:
             showing.clear()
 
     notices.install_excepthook(show)
+    close_on_signals(window)
     try:
         return app.exec()
     finally:

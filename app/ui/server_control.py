@@ -87,7 +87,8 @@ class ServerController(QObject):
             )
             server.start()
         except LibraryError as exc:
-            self.error = exc.message
+            # The server speaks to command-line users; here the port is set in a dialog.
+            self.error = exc.message.replace("with --port", "in File → Server settings")
         except OSError as exc:
             self.error = f"The HTTP server could not start: {exc.strerror or exc}."
         else:
