@@ -158,17 +158,32 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start_watching(self) -> None:
-        """Follows changes other programs make to the folder, until ``close()``."""
+    def start_watching(self) -> bool:
+        """Follows changes other programs make to the folder, until ``close()``.
+
+        Returns False (and logs why) when the system refuses to watch, e.g. inotify's
+        watch limit reached: the library works on, and the next open reconciles."""
         from .watcher import LibraryWatcher
 
         with self._watch_guard:
-            if self._closed or self._watcher is not None:
-                return
+            if self._closed:
+                return False
+            if self._watcher is not None:
+                return True
             watcher = LibraryWatcher(self)
-            with files.disk_errors(f"watch the library folder {self.root}"):
+            try:
                 watcher.start()
+            except OSError as exc:
+                watcher.stop()
+                log.warning(
+                    "Changes made to %s by other programs will be found at the next start "
+                    "only: %s (on Linux, raising fs.inotify.max_user_watches helps).",
+                    self.root,
+                    files.storage_error(exc, "watch the library folder"),
+                )
+                return False
             self._watcher = watcher
+            return True
 
     def stop_watching(self) -> None:
         with self._watch_guard:
