@@ -50,6 +50,7 @@ failure is logged and the watcher goes on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -156,9 +157,17 @@ class LibraryWatcher:
                 return
             self._stopping.clear()
             observer = Observer()
-            observer.schedule(_Handler(self), self._root, recursive=True, event_filter=_INTERESTING)
             observer.daemon = True
-            observer.start()
+            try:
+                observer.schedule(
+                    _Handler(self), self._root, recursive=True, event_filter=_INTERESTING
+                )
+                observer.start()
+            except BaseException:
+                # e.g. the inotify limits: leave no half-started observer behind.
+                with contextlib.suppress(Exception):
+                    observer.stop()
+                raise
             thread = threading.Thread(target=self._work, name="imageshelf-watcher", daemon=True)
             thread.start()
             self._observer, self._thread = observer, thread
