@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QSplitter,
     QWidget,
@@ -32,7 +33,13 @@ from .grid_model import ImageGridModel, Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
 from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob
-from .menus import SORTS, build_actions, build_menus, build_toolbar
+from .menus import (
+    SORTS,
+    build_actions,
+    build_menus,
+    build_toolbar,
+    install_grid_context_menu,
+)
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
 from .thumbnails import ThumbnailLoader
@@ -67,6 +74,7 @@ class MainWindow(QMainWindow):
         self.summary_dialog: ImportSummaryDialog | None = None
         self.progress_dialogs: list[ImportProgressDialog] = []
         self._last_selection: list[str] = []
+        self.grid_menu: QMenu | None = None
 
         self.tree = FolderTree(self)
         self.model = ImageGridModel(library, self.loader, self)
@@ -138,6 +146,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = build_actions(self)
         build_menus(self, self.actions_by_name)
         build_toolbar(self, self.actions_by_name)
+        install_grid_context_menu(self)
 
     def _connect(self) -> None:
         self.bridge.event.connect(self.on_library_event)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStyle, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
@@ -77,6 +77,8 @@ MENUS = {
     "&Edit": ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link", "find"),
     "&View": ("all", "needs_alt", None, "open", "reveal", None, "reload"),
 }
+GRID_CONTEXT = ("open", "reveal", "copy_link", None, "edit_alt", None, "move", "new_folder",
+                None, "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
 TOOLBAR = ("add", "new_folder", "move", "delete", "copy_link")
 
@@ -139,3 +141,22 @@ def build_toolbar(window: MainWindow, actions: dict[str, QAction]) -> None:
     tools.addWidget(QLabel("  ", window))
     tools.addWidget(window.search)
     tools.addAction(actions["server"])
+
+
+def grid_context_menu(window: MainWindow) -> QMenu:
+    menu = QMenu(window.grid)
+    menu.setAccessibleName("Image actions")
+    for name in GRID_CONTEXT:
+        menu.addSeparator() if name is None else menu.addAction(window.actions_by_name[name])
+    return menu
+
+
+def install_grid_context_menu(window: MainWindow) -> None:
+    """Right-click (or the Menu key) on the thumbnails offers what applies to them."""
+    window.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def show(pos: QPoint) -> None:
+        window.grid_menu = grid_context_menu(window)  # kept alive while shown
+        window.grid_menu.popup(window.grid.viewport().mapToGlobal(pos))
+
+    window.grid.customContextMenuRequested.connect(show)

@@ -3,7 +3,7 @@ copying links: through the window's real actions and drop handlers."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from app.library import Gone, Library, Sort
@@ -232,3 +232,16 @@ def test_links_use_the_lan_address_when_sharing(library):
         assert not address.startswith("127.")
     local = ServerController(library, host="127.0.0.1", port=8765)
     assert local.link("img_X") == "http://127.0.0.1:8765/i/img_X"
+
+
+def test_right_click_offers_the_image_actions(window, add, qtbot):
+    a = add("a.jpg")
+    select_ids(window, [a.id], qtbot)
+    from app.ui.menus import grid_context_menu
+
+    assert window.grid.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    menu = grid_context_menu(window)  # what a right-click pops up
+    texts = [act.text().replace("&", "") for act in menu.actions() if not act.isSeparator()]
+    assert texts[:3] == ["Open original", "Show in file manager", "Copy link"]
+    assert "Delete" in texts and all(act.isEnabled() for act in menu.actions())
+    menu.deleteLater()
