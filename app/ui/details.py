@@ -181,6 +181,10 @@ class DetailsPane(QScrollArea):
         else:
             self._fit_preview()
         self.preview.setToolTip(r.alt_text or "")
+        # A screen reader on the preview hears the image's own alt text.
+        self.preview.setAccessibleDescription(
+            r.alt_text or ("Decorative image" if r.alt_text == "" else "No alt text yet")
+        )
 
     def _fit_preview(self) -> None:
         pix = self._preview_source
