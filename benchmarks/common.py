@@ -94,8 +94,10 @@ def time_median(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1) -
 def time_pair(
     figure: Callable[[], object], baseline: Callable[[], object], *, repeat: int = 9
 ) -> tuple[float, float]:
-    """Medians (ms) of ``figure`` and ``baseline`` run alternately, so that a burst of
-    load from another process on this shared machine hits both sides alike."""
+    """Fastest times (ms) of ``figure`` and ``baseline``, run alternately. Alternating
+    spreads bursts of load from other processes over both sides; the fastest run of each
+    is the one least disturbed (as ``timeit`` advises), which for CPU-bound work on a
+    shared machine is far steadier than a median."""
     figure()
     baseline()
     a: list[float] = []
@@ -111,7 +113,7 @@ def time_pair(
     finally:
         if gc_was:
             gc.enable()
-    return statistics.median(a), statistics.median(b)
+    return min(a), min(b)
 
 
 def _num(value: float | None, unit: str = "") -> str:

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import waitress
 from flask import Flask, jsonify, request
 
 TOKEN = "benchmark-token"
@@ -81,12 +80,27 @@ def bare_upload_app(directory: Path) -> Flask:
 
 
 def _serve_bare(app: Any) -> None:
+    """``app`` on waitress exactly as Imageshelf's runner serves: the same server class
+    (its connection handling, e.g. keep-alive after a 304), threads and buffers."""
+    from waitress import wasyncore
+    from waitress.adjustments import Adjustments
+    from waitress.server import TcpWSGIServer
+    from waitress.task import ThreadedTaskDispatcher
+
+    from server import runner
+
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = waitress.create_server(
-        app, host=ALL_INTERFACES_REFUSED, port=0, ident="bare", **_waitress_settings()
-    )
-    print(f"PORT {server.effective_port}", flush=True)  # type: ignore[union-attr]
-    threading.Thread(target=server.run, daemon=True).start()
+    settings = _waitress_settings()
+    adj = Adjustments(host=ALL_INTERFACES_REFUSED, port="0", ident="bare", **settings)
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(settings["threads"])
+    server_class = getattr(runner, "_Server", TcpWSGIServer)
+    socket_map: dict[int, Any] = {}
+    server = server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+    print(f"PORT {server.effective_port}", flush=True)
+    threading.Thread(
+        target=wasyncore.loop, kwargs={"map": socket_map, "use_poll": True}, daemon=True
+    ).start()
     sys.stdin.read()  # until the parent closes our stdin
     os._exit(0)
 
