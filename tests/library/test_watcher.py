@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from app.library import EventKind, Gone, Library
+from app.library.reconcile import Reconciler
 from tests.conftest import image_bytes
 from tests.library.helpers import on_disk, row_count, sha256
 from tests.library.test_watcher_support import TIMEOUT, EventLog, added_at, from_disk
@@ -93,19 +95,35 @@ def test_an_image_copied_into_a_new_folder_is_adopted_there(
 
 
 def test_files_that_are_not_images_are_left_alone_and_not_retried(
-    watched: Library, log: EventLog
+    watched: Library, log: EventLog, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    (watched.root / "notes.txt").write_text("not an image")
-    (watched.root / "fake.jpg").write_bytes(b"this is not a jpeg at all")
-    barrier(watched, log)
+    caplog.set_level(logging.INFO, logger="app.library")
 
-    assert (watched.root / "fake.jpg").read_bytes() == b"this is not a jpeg at all"
+    def said() -> int:
+        return len([r for r in caplog.records if "fake.jpg" in r.getMessage()])
+
+    (watched.root / "notes.txt").write_text("not an image")
+    staged = tmp_path / "fake.jpg"  # appears whole, in one step
+    staged.write_bytes(b"this is not a jpeg at all")
+    os.rename(staged, watched.root / "fake.jpg")
+    barrier(watched, log)
+    assert said() == 1
+
+    Reconciler(watched).run()  # looked at again, unchanged: not read, not re-reported
+    assert said() == 1
+    with open(watched.root / "fake.jpg", "ab") as fp:  # changed: looked at once more
+        fp.write(b", still not")
+    barrier(watched, log)
+    assert said() == 2
+
+    assert (watched.root / "fake.jpg").read_bytes() == b"this is not a jpeg at all, still not"
     assert (watched.root / "notes.txt").exists()
     with watched.engine.connect() as conn:
         ignored = {r.path for r in conn.execute(text("SELECT path FROM ignored_files"))}
     assert ignored == {"fake.jpg"}
     assert [e for e in log.events if e.kind != EventKind.ADDED] == []
-    assert row_count(watched) == 1  # the barrier image only
+    assert row_count(watched) == 2  # the barrier images only
+    assert all(r.levelno <= logging.INFO for r in caplog.records if r.name.startswith("app"))
 
 
 def test_an_image_renamed_outside_keeps_its_id_alt_text_and_date(
