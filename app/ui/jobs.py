@@ -60,7 +60,8 @@ class JobRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
+        # Reconciling, an import and a bulk move may all be under way at once.
+        self.pool.setMaxThreadCount(3)
         self._running: set[Job] = set()
 
     def start(self, job: Job) -> Job:
