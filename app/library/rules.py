@@ -178,6 +178,10 @@ def normalize_search(value: object) -> str | None:
         raise InvalidInput("search must be text.")
     if _has_surrogate(value):
         raise InvalidInput("search contains invalid characters (unpaired surrogates).")
+    # No searched field can hold a control character other than a newline or tab (alt
+    # text refuses them, names drop them); a NUL would also break the full-text query.
+    if any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in value):
+        raise InvalidInput("search cannot contain control characters.")
     return value
 
 

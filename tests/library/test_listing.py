@@ -226,6 +226,9 @@ def test_empty_search_means_no_filter_and_non_text_is_refused(library, gallery) 
         library.list(search=42)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
         library.list(search="\ud800")  # unpaired surrogate: not text
+    for term in ("a\x00b", "abc\x00", "\x00", "jpg\x1f100"):  # NUL; the field separator
+        with pytest.raises(InvalidInput):
+            library.list(search=term)
 
 
 def test_undescribed_means_alt_text_none_only(library, gallery) -> None:
