@@ -639,6 +639,10 @@ class Library:
             with files.disk_errors("delete the image"):
                 try:
                     os.replace(src, parked)
+                    # Durable before the tombstone is: after a power cut the file must
+                    # not reappear in the folder (to be adopted as a new image) while
+                    # the tombstone survives.
+                    files.fsync_dir(src.parent)
                 except FileNotFoundError:
                     parked = None  # type: ignore[assignment]
             try:
