@@ -4,11 +4,14 @@ outside while closed are covered in depth by test_outside_while_closed)."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from app.library import Gone, Library, imaging
+from app.library.library import PENDING_SEP
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, sha256
 
@@ -95,3 +98,39 @@ def test_a_file_moved_while_closed_keeps_its_id(library_path: Path) -> None:
         assert lib.list().total == 1
         assert lib.list(search="renamed").items == [rec]
         assert lib.folders() == ["to/deeper"]
+
+
+def leave_a_move_half_done(library_path: Path, *, old_name_removed: bool) -> str:
+    """The state a kill leaves inside ``update(folder=...)``: the intent recorded, the new
+    name linked, and (later in the move) the old name removed, but no commit."""
+    image_id = add_and_close(library_path, folder="from")
+    with Library.open(library_path) as lib, lib.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE images SET pending_path = :p WHERE id = :id"),
+            {"p": "to" + PENDING_SEP + "a.jpg", "id": image_id},
+        )
+    (library_path / "to").mkdir()
+    os.link(library_path / "from" / "a.jpg", library_path / "to" / "a.jpg")
+    if old_name_removed:
+        (library_path / "from" / "a.jpg").unlink()
+    return image_id
+
+
+def test_a_move_killed_before_dropping_the_old_name_is_undone(library_path: Path) -> None:
+    image_id = leave_a_move_half_done(library_path, old_name_removed=False)
+    with Library.open(library_path) as lib:
+        rec = lib.get(image_id)
+        assert rec.relpath == "from/a.jpg"
+        assert (library_path / "from" / "a.jpg").read_bytes() == JPEG
+        assert not (library_path / "to" / "a.jpg").exists()
+        assert lib.list().total == 1
+
+
+def test_a_move_killed_after_dropping_the_old_name_is_finished(library_path: Path) -> None:
+    image_id = leave_a_move_half_done(library_path, old_name_removed=True)
+    with Library.open(library_path) as lib:
+        rec = lib.get(image_id)
+        assert rec.relpath == "to/a.jpg"
+        assert (library_path / "to" / "a.jpg").read_bytes() == JPEG
+        assert lib.list().total == 1
+        assert lib.folders() == ["to"]
