@@ -220,12 +220,18 @@ class BackgroundServer:
                 server.socket.close()
 
         in_loop(close_listeners)
-        # One more full turn of the loop: bytes that had already arrived on open
-        # connections are taken in, so a request that has begun counts as in flight.
-        in_loop(lambda: None)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self._busy(dispatcher):
-            time.sleep(0.02)
+        while time.monotonic() < deadline:
+            if self._busy(dispatcher):
+                time.sleep(0.02)
+                continue
+            # Quiet — but a connection only becomes readable again once its previous
+            # request is done, so bytes that already arrived may not be taken in yet.
+            # Two more turns of the loop read them; quiet after that is really quiet.
+            in_loop(lambda: None)
+            in_loop(lambda: None)
+            if not self._busy(dispatcher):
+                break
         dispatcher.shutdown(cancel_pending=True, timeout=max(1.0, deadline - time.monotonic()))
         trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
         thread.join(timeout=5)

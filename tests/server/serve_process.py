@@ -14,6 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"Listening on (http://\S+)")
+READY = "Press Ctrl+C to stop."
 
 
 class ServeProcess:
@@ -48,6 +49,7 @@ class ServeProcess:
                 match = LISTENING.search(line)
                 if match:
                     self.base_url = match.group(1)
+                if READY in line:  # the last line serve prints on start
                     break
         return self
 

@@ -100,9 +100,13 @@ def test_token_from_the_library_when_no_environment(tmp_path: Path) -> None:
     try:
         assert value not in proc.text()  # says where the token is, never prints it
         assert "imageshelf token" in proc.text()
+        # ... and that command works while the server holds the library.
+        while_serving = run_cli("token", "--library", str(library))
+        assert (while_serving.returncode, while_serving.stdout.strip()) == (0, value)
         url = f"{proc.base_url}/v3/images"
-        assert requests.get(url, headers={"Authorization": f"Bearer {value}"}).status_code == 200
-        assert requests.get(url, headers=AUTH).status_code == 401
+        good = requests.get(url, headers={"Authorization": f"Bearer {value}"}, timeout=30)
+        assert good.status_code == 200, good.text
+        assert requests.get(url, headers=AUTH, timeout=30).status_code == 401
     finally:
         assert proc.stop() == 0
 
