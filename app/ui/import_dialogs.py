@@ -59,8 +59,8 @@ class ImportProgressDialog(QDialog):
     def on_progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
-        where = self.job.folder or "the top level"
-        self.label.setText(f"Imported {done:,} of {total:,} files into {where}…")
+        where = f" into {self.job.folder}" if self.job.folder else ""
+        self.label.setText(f"Imported {done:,} of {total:,} files{where}…")
 
     def cancel(self) -> None:
         self.job.cancel()
