@@ -585,13 +585,27 @@ class Reconciler:
                         {"id": r.id},
                     )
                 elif dest.exists():
+                    # Finish it exactly as the move itself would have: new name searchable,
+                    # the change dated, the folder it left removed if now empty.
+                    before = self.lib._row(conn, r.id)
+                    assert before is not None
                     conn.execute(
                         text(
-                            "UPDATE images SET folder = :f, filename = :n, pending_path = NULL "
-                            "WHERE id = :id"
+                            "UPDATE images SET folder = :f, filename = :n, pending_path = NULL, "
+                            "search_text = :search, updated_at = :now WHERE id = :id"
                         ),
-                        {"f": dest_folder, "n": dest_name, "id": r.id},
+                        {
+                            "f": dest_folder,
+                            "n": dest_name,
+                            "search": queries.search_text(
+                                dest_name, before.original_filename, before.alt_text
+                            ),
+                            "now": max(now_us(), before.updated_at_us + 1),
+                            "id": r.id,
+                        },
                     )
+                    if r.folder and r.folder != dest_folder:
+                        files.remove_empty_folders(self.lib.root, r.folder)
                 else:
                     conn.execute(
                         text("UPDATE images SET pending_path = NULL WHERE id = :id"),

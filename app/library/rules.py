@@ -74,9 +74,10 @@ def is_image_id(value: str) -> bool:
 
 # --- folders -----------------------------------------------------------------------------
 
-# Characters refused in folder segments and filenames on top of control characters:
-# both path separators, plus those Windows forbids so a library can move between systems.
-_FORBIDDEN_CHARS: Final = frozenset('/\\:*?"<>|')
+# Characters refused in folder segments on top of control characters: the two path
+# separators, exactly as the contract says. Names such as "Trip: Paris", which a person
+# can give a folder in any Linux or macOS file manager, stay part of the library.
+_FOLDER_FORBIDDEN_CHARS: Final = frozenset("/\\")
 
 
 def _has_control(text: str) -> bool:
@@ -131,10 +132,10 @@ def check_folder_segment(seg: str) -> None:
         raise InvalidFolder(f"Folder names cannot start with a dot: {seg!r}.")
     if seg != seg.strip():
         raise InvalidFolder(f"Folder names cannot start or end with spaces: {seg!r}.")
-    if "\x00" in seg or _has_control(seg) or any(ch in _FORBIDDEN_CHARS for ch in seg):
+    if "\x00" in seg or _has_control(seg) or any(ch in _FOLDER_FORBIDDEN_CHARS for ch in seg):
         raise InvalidFolder(
             f"The folder name {seg!r} contains a character that is not allowed "
-            '(control characters or any of / \\ : * ? " < > |).'
+            "(a control character or a backslash)."
         )
 
 

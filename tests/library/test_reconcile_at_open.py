@@ -129,8 +129,21 @@ def test_a_move_killed_before_dropping_the_old_name_is_undone(library_path: Path
 def test_a_move_killed_after_dropping_the_old_name_is_finished(library_path: Path) -> None:
     image_id = leave_a_move_half_done(library_path, old_name_removed=True)
     with Library.open(library_path) as lib:
+        before = lib.get(image_id)
+    (library_path / "to" / "a.jpg").rename(library_path / "to" / "renamed.jpg")
+    with Library.open(library_path, reconcile=False) as lib, lib.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE images SET pending_path = :p WHERE id = :id"),
+            {"p": "to" + PENDING_SEP + "renamed.jpg", "id": image_id},
+        )
+    with Library.open(library_path) as lib:
         rec = lib.get(image_id)
-        assert rec.relpath == "to/a.jpg"
-        assert (library_path / "to" / "a.jpg").read_bytes() == JPEG
+        assert rec.relpath == "to/renamed.jpg"
+        assert (library_path / "to" / "renamed.jpg").read_bytes() == JPEG
         assert lib.list().total == 1
         assert lib.folders() == ["to"]
+        # Finished as the move would have: searchable by its new name, dated, and the
+        # folder it left gone from disk.
+        assert lib.list(search="renamed").items == [rec]
+        assert rec.updated_at_us > before.updated_at_us
+        assert not (library_path / "from").exists()
