@@ -21,6 +21,7 @@ from . import images_api, proxy
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
+    error_response,
     http_error_response,
     internal_error_response,
     library_error_response,
@@ -71,7 +72,12 @@ def create_app(
 
     @app.get(OPENAPI_PATH)
     def openapi() -> Response:
-        return Response(openapi_document(), mimetype=JSON_MIMETYPE)
+        try:
+            return Response(openapi_document(), mimetype=JSON_MIMETYPE)
+        except OSError:  # an install that left resources/ out
+            return error_response(
+                404, "not_found", "The OpenAPI document is not installed with this copy."
+            )
 
     image_proxy = proxy.ImageProxy(library)
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
