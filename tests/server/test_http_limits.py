@@ -61,3 +61,49 @@ def test_sixteen_parallel_uploads_none_lost(
         assert served.status_code == 200
         assert hashlib.sha256(served.content).digest() == hashlib.sha256(contents[i]).digest()
         assert m["alt_text"] == f"image {i}"
+
+
+def _chunked_upload(server: BackgroundServer, content: bytes) -> tuple[int, bytes]:
+    """An upload with ``Transfer-Encoding: chunked`` (no Content-Length to refuse early)."""
+    import http.client
+
+    boundary = "chunked-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="c.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    pieces = (body[i : i + 1024 * 1024] for i in range(0, len(body), 1024 * 1024))
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.request(
+            "POST",
+            "/v3/images",
+            body=pieces,
+            headers={**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            encode_chunked=True,
+        )
+        reply = conn.getresponse()
+        return reply.status, reply.read()
+    except (BrokenPipeError, ConnectionResetError):
+        reply = conn.getresponse()
+        return reply.status, reply.read()
+    finally:
+        conn.close()
+
+
+def test_chunked_uploads_obey_the_same_limits(
+    live_server: BackgroundServer, library: Library
+) -> None:
+    status, body = _chunked_upload(live_server, padded_jpeg(2 * 1024 * 1024))
+    assert status == 201, body
+    status, body = _chunked_upload(live_server, padded_jpeg(rules.MAX_UPLOAD_BYTES + 1))
+    assert status == 413
+    assert b'"too_large"' in body
+    status, body = _chunked_upload(live_server, padded_jpeg(rules.MAX_UPLOAD_BYTES * 3))
+    assert status == 413
+    assert b'"too_large"' in body
+    assert library.count() == 1
