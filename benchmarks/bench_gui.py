@@ -55,7 +55,8 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
             "ms",
             1500,
             baseline=bare["first_paint_s"] * 1000,
-            note="baseline: empty QListView",
+            note=f"imports done {win['imported_s']:.2f} s, window built "
+            f"{win['window_built_s']:.2f} s; baseline: empty QListView",
         ),
         Result(
             "6 scroll",

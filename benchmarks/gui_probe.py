@@ -9,8 +9,9 @@ the first-paint time includes Python's start and every import, as a real launch 
 show the window, reconcile in the background), waits until every grid cell on screen has
 its thumbnail painted, then scrolls programmatically from the top to the very bottom (the
 model fetches pages as the view reaches its end) while a 5 ms heartbeat timer records the
-longest gap between its ticks. ``bare`` shows an empty ``QListView``: the floor of
-starting Python and Qt. Prints one JSON line of figures."""
+longest gap between its ticks (``BENCH_PAINT_ONLY=1`` stops after the first paint,
+``BENCH_NO_RECONCILE=1`` leaves reconciliation out: diagnostics). ``bare`` shows an
+empty ``QListView``: the floor of starting Python and Qt. Prints one JSON line of figures."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
     from app.ui.main_window import MainWindow
     from app.ui.server_control import ServerController
 
+    result: dict[str, float] = {"imported_s": time.time() - launched_at}
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings_dir = tempfile.mkdtemp()
     settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.Format.IniFormat)
@@ -84,7 +86,7 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
     win = MainWindow(library, settings, server)
     win.resize(1400, 900)
     grid, model, loader = win.grid, win.model, win.loader
-    result: dict[str, float] = {}
+    result["window_built_s"] = time.time() - launched_at
     beats: list[float] = []
 
     def visible_rows() -> list[int]:
@@ -111,7 +113,10 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
             # This paint (queued just now) drew them all.
             result["first_paint_s"] = time.time() - launched_at
             result["rows_on_screen"] = len(rows)
-            QTimer.singleShot(200, start_scrolling)
+            if os.environ.get("BENCH_PAINT_ONLY"):
+                QTimer.singleShot(0, app.quit)
+            else:
+                QTimer.singleShot(200, start_scrolling)
 
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
@@ -149,7 +154,8 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
     grid.viewport().installEventFilter(watch)
     win.show()
     server.start()
-    win.start_reconcile()
+    if not os.environ.get("BENCH_NO_RECONCILE"):  # diagnostics: what the reconcile costs
+        win.start_reconcile()
     app.exec()
     result["peak_rss_mb"] = peak_rss_mb()
     loader.shutdown()
