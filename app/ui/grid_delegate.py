@@ -54,7 +54,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(QPen(palette.highlight().color(), 1, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 7, 7)
 
-        box = QRect(option.rect.x() + PAD, option.rect.y() + PAD, THUMB_SIDE, THUMB_SIDE)
+        left = option.rect.x() + (option.rect.width() - THUMB_SIDE) // 2
+        box = QRect(left, option.rect.y() + PAD, THUMB_SIDE, THUMB_SIDE)
         pix = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pix, QPixmap) and not pix.isNull():
             # Logical size: a HiDPI pixmap has more pixels than the points it covers.

@@ -4,7 +4,15 @@ tree) and takes files dropped from the file manager (to import them)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPaintEvent
+from PySide6.QtGui import (
+    QDrag,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from .grid_delegate import ThumbnailDelegate, cell_size
@@ -27,7 +35,8 @@ class ImageGrid(QListView):
         self.setUniformItemSizes(True)  # lets the view lay out 100,000 rows without asking each
         self.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
         self.setItemDelegate(ThumbnailDelegate(self))
-        self.setGridSize(cell_size(self.fontMetrics()) + QSize(8, 8))
+        self._cell = cell_size(self.fontMetrics()) + QSize(8, 8)
+        self.setGridSize(self._cell)
         self.setMouseTracking(True)  # hover highlight
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -46,6 +55,16 @@ class ImageGrid(QListView):
             "Drop files here to import them."
         )
         self.empty_text = EMPTY_LIBRARY
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # Share the width left over by whole columns among them, so the grid fills the
+        # pane evenly instead of leaving a ragged gap on the right.
+        width = self.viewport().width() - 2
+        columns = max(1, width // self._cell.width())
+        wanted = QSize(max(self._cell.width(), width // columns), self._cell.height())
+        if wanted != self.gridSize():
+            self.setGridSize(wanted)
+        super().resizeEvent(event)
 
     def selected_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
