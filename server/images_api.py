@@ -30,7 +30,16 @@ def library() -> Library:
 def public_base() -> str:
     """``--public-url`` when given, else the scheme and host the request came in on."""
     configured: str | None = current_app.config.get("IMAGESHELF_PUBLIC_URL")
-    return configured or request.host_url.rstrip("/")
+    if configured:
+        return configured
+    host = request.host  # werkzeug leaves it empty when the Host header is not valid
+    if not host:
+        # Still an absolute URL: the address the server listens on.
+        name = request.environ.get("SERVER_NAME") or "localhost"
+        if ":" in name and not name.startswith("["):
+            name = f"[{name}]"
+        host = f"{name}:{request.environ.get('SERVER_PORT') or 80}"
+    return f"{request.scheme}://{host}"
 
 
 def _image_json(record: Any, status: int = 200) -> Response:

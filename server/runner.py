@@ -143,6 +143,8 @@ class BackgroundServer:
                 # Bodies beyond what one image may need are refused before being read.
                 max_request_body_size=MAX_CONTENT_LENGTH,
                 ident="imageshelf",
+                # SERVER_NAME: links fall back to it when a client sends no valid Host.
+                server_name=self.host,
             )
         except (ValueError, OSError) as exc:
             raise CannotListen(

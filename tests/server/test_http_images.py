@@ -259,3 +259,10 @@ def test_url_uses_public_url_when_configured(library: Library) -> None:
 def test_url_follows_the_host_the_request_came_in_on(api: Api) -> None:
     body = api.upload_ok(image_bytes(), headers={"Host": "shelf.lan:8765"})
     assert body["url"] == f"http://shelf.lan:8765/i/{body['id']}"
+
+
+@pytest.mark.parametrize("host", ["a b", "evil.example/<x>", "x:99999", "ünï.example"])
+def test_url_stays_absolute_when_the_host_header_is_invalid(api: Api, host: str) -> None:
+    body = api.upload_ok(image_bytes(), headers={"Host": host})
+    assert re.fullmatch(r"http://[^/\s<>]+/i/img_\w{26}", body["url"]), body["url"]
+    assert body["thumbnail_url"] == body["url"] + "?variant=thumbnail"
