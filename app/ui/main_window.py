@@ -47,7 +47,7 @@ from .thumbnails import ThumbnailLoader
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 250
-BACKGROUND_OVER = 50  # moving or deleting more images than this runs as a job
+BACKGROUND_OVER = 20  # moving or deleting more images than this runs as a job
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
 
 
