@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHeaderView, QStyle, QTreeWidget, QTreeWidgetItem,
 
 from app.library import FolderInfo
 
-from .mime import image_ids, local_paths
+from .mime import IMAGE_IDS_MIME, image_ids, local_paths
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -167,7 +167,12 @@ class FolderTree(QTreeWidget):
         else:
             event.ignore()
 
+    def mimeTypes(self) -> list[str]:
+        # What the view may show a drop indicator for (the drop itself is handled below).
+        return [IMAGE_IDS_MIME, "text/uri-list"]
+
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        super().dragMoveEvent(event)  # draws the outline around the folder under the mouse
         target = self._target(event)
         mime = event.mimeData()
         ok = target is not None and target != UNDESCRIBED

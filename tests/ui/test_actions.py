@@ -245,3 +245,30 @@ def test_right_click_offers_the_image_actions(window, add, qtbot):
     assert texts[:3] == ["Open original", "Show in file manager", "Copy link"]
     assert "Delete" in texts and all(act.isEnabled() for act in menu.actions())
     menu.deleteLater()
+
+
+def test_dragging_over_the_tree_accepts_folders_only(window, add, qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragMoveEvent
+
+    from app.ui.folder_tree import UNDESCRIBED
+
+    a = add("a.jpg", folder="brand")
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "brand")) is not None)
+
+    def drag_over(place: Place) -> bool:
+        rect = window.tree.visualItemRect(window.tree.item_for(place))
+        mime = ids_to_mime([a.id])  # the event does not own it: keep it alive
+        event = QDragMoveEvent(
+            QPointF(rect.center()).toPoint(),
+            Qt.DropAction.MoveAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        window.tree.dragMoveEvent(event)
+        return event.isAccepted()
+
+    assert drag_over(Place("folder", "brand"))
+    assert drag_over(ALL)  # the top level
+    assert not drag_over(UNDESCRIBED)
