@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QShowEvent
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.library import Event, EventKind, Library, LibraryError, Sort, rules
 from app.library.importer import ImportReport
 
-from . import notices
+from . import notices, system
 from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_tree import ALL, FolderTree, Place
@@ -462,12 +462,12 @@ class MainWindow(QMainWindow):
 
     def open_original(self) -> None:
         path = self._single_path()
-        if path is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        if path is not None and not system.open_file(path):
             self.notify("No program to show images was found on this system.")
 
     def reveal(self) -> None:
         path = self._single_path()
-        if path is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent))):
+        if path is not None and not system.reveal(path):
             self.notify("No file manager was found on this system.")
 
     def focus_alt_text(self) -> None:

@@ -205,7 +205,11 @@ def test_many_moves_and_deletes_run_in_the_background(window, library, add, qtbo
 def test_open_original_and_show_in_file_manager(window, library, add, monkeypatch, qtbot):
     from PySide6.QtGui import QDesktopServices
 
+    from app.ui import system
+
     opened: list[str] = []
+    # No file manager answers on D-Bus here; the fallback opens the folder.
+    monkeypatch.setattr(system, "_show_items_dbus", lambda _path: False)
     monkeypatch.setattr(
         QDesktopServices,
         "openUrl",
