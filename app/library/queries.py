@@ -124,13 +124,15 @@ def _fts_phrase(term: str) -> str:
 
 
 def count(conn: Connection, flt: Filter) -> int:
-    if flt.search is None and not flt.undescribed:
+    if flt.search is None:
+        # Kept by triggers per folder: all images, and those without alt text (0003).
+        column = "undescribed" if flt.undescribed else "count"
         if flt.folder is ALL_FOLDERS:
             return conn.execute(
-                text("SELECT COALESCE(SUM(count), 0) FROM folder_counts")
+                text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")
             ).scalar_one()
         return conn.execute(
-            text("SELECT COALESCE(SUM(count), 0) FROM folder_counts WHERE folder = :f"),
+            text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
             {"f": folder_to_db(flt.folder)},  # type: ignore[arg-type]
         ).scalar_one()
     term = flt.indexed_term

@@ -1,0 +1,105 @@
+"""The faster read paths of issue 7 answer exactly what the plain ones did: trigger-kept
+counts of images without alt text, every search plan, pages read from the far end."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable
+
+from sqlalchemy import text
+
+from app.library import Library, queries
+from app.library.queries import Filter, Sort
+
+FOLDERS = [None, "a", "a/b", "ç"]
+
+
+def _true_count(lib: Library, where: str, params: dict[str, object]) -> int:
+    with lib.engine.connect() as conn:
+        return conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one()
+
+
+def test_undescribed_counts_follow_adds_edits_moves_and_deletes(
+    library: Library, make_image: Callable[..., bytes]
+) -> None:
+    rng = random.Random(5)
+    ids: list[str] = []
+    for step in range(80):
+        roll = rng.random()
+        if roll < 0.4 or not ids:
+            record = library.add(
+                io.BytesIO(make_image(color=(rng.randrange(256), step % 256, 9))),
+                "x.jpg",
+                alt_text=rng.choice([None, "", "a dog"]),
+                folder=rng.choice(FOLDERS),
+            )
+            ids.append(record.id)
+        elif roll < 0.6:
+            library.update(rng.choice(ids), alt_text=rng.choice([None, "", "a cat"]))
+        elif roll < 0.75:
+            library.update(rng.choice(ids), folder=rng.choice(FOLDERS))
+        elif roll < 0.9:
+            library.update(
+                rng.choice(ids), folder=rng.choice(FOLDERS), alt_text=rng.choice([None, "x"])
+            )
+        else:
+            gone = rng.choice(ids)
+            library.delete(gone)
+            ids.remove(gone)
+        for folder in FOLDERS:
+            expected = _true_count(
+                library, " WHERE folder = :f AND alt_text IS NULL", {"f": folder or ""}
+            )
+            assert library.count(folder=folder, undescribed=True) == expected, (step, folder)
+        assert library.count(undescribed=True) == _true_count(
+            library, " WHERE alt_text IS NULL", {}
+        )
+
+
+def test_every_search_plan_and_direction_gives_the_same_pages(
+    library: Library, make_image: Callable[..., bytes]
+) -> None:
+    words = ["Café", "CAFÉ au lait", "naïve", "straße", "日本の写真", "cafe", "x%_y"]
+    for i in range(60):
+        library.add(
+            io.BytesIO(make_image(color=(i * 4 % 256, 50, 60))),
+            f"{words[i % len(words)]}-{i}.png",
+            alt_text=None if i % 3 == 0 else words[(i * 5) % len(words)],
+            folder=FOLDERS[i % len(FOLDERS)],
+        )
+    with library.engine.connect() as conn:
+        for term in ["café", "CAFÉ", "strasse", "ße", "日本", "x%_", "ive", "-1", "zzz"]:
+            for folder in [queries.ALL_FOLDERS, None, "a"]:
+                flt = Filter(folder=folder, search=term)
+                total = queries.count(conn, flt)
+                scan_where, scan_params = flt.where("scan")
+                assert (
+                    total
+                    == conn.execute(
+                        text(f"SELECT COUNT(*) FROM images{scan_where}"), scan_params
+                    ).scalar_one()
+                )
+                expected = [
+                    r.id for r in queries._rows(conn, scan_where, scan_params, 0, 1000, Sort.NEWEST)
+                ]
+                for plan in ("scan", "member", "sort"):
+                    where, params = flt.where(plan)
+                    got = [r.id for r in queries._rows(conn, where, params, 0, 1000, Sort.NEWEST)]
+                    assert got == expected, (term, folder, plan)
+                for offset in range(0, max(total, 1), 7):
+                    page = [r.id for r in queries.page(conn, flt, offset, 7, total=total)]
+                    assert page == expected[offset : offset + 7], (term, folder, offset)
+
+
+def test_deep_pages_read_backwards_match_forward_pages(
+    library: Library, make_image: Callable[..., bytes]
+) -> None:
+    for i in range(23):
+        library.add(io.BytesIO(make_image(color=(i * 9, 1, 2))), f"p{i}.png")
+    forward = [r.id for r in library.list(page_size=100).items]
+    for sort in (Sort.NEWEST, Sort.OLDEST):
+        ordered = forward if sort is Sort.NEWEST else forward[::-1]
+        for page in range(1, 6):
+            got = [r.id for r in library.list(page=page, page_size=5, sort=sort).items]
+            assert got == ordered[(page - 1) * 5 : page * 5], (sort, page)
