@@ -162,7 +162,10 @@ class ImageProxy:
             if any(name in environ for name in _FULL_MACHINERY):
                 return self._conditional(environ, image_id, thumbnail)(environ, start_response)
             served = self.files.lookup(image_id, thumbnail)
-            if not is_resource_modified(environ, etag=served.etag):
+            # No Last-Modified is sent, so only If-None-Match can make a 304.
+            if "HTTP_IF_NONE_MATCH" in environ and not is_resource_modified(
+                environ, etag=served.etag
+            ):
                 start_response("304 Not Modified", list(served.not_modified_headers))
                 return []
             f, served = self._open(image_id, thumbnail, served)
