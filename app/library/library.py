@@ -8,6 +8,7 @@ validate, fsync, place under a name that cannot clobber, commit, announce."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import secrets
@@ -224,14 +225,25 @@ class Library:
     def _names_free_in_db(self, folder: str | None, names: Iterator[str]) -> Iterator[str]:
         """Skips names a row already holds: its file may have vanished behind our back
         (deleted outside, not yet reconciled), and reusing the name would break the
-        unique (folder, filename) of the rows. Called under the write lock."""
-        for name in names:
-            with self._read() as conn:  # not held across the yield: the caller writes
-                taken = conn.execute(
-                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
-                    {"f": folder_to_db(folder), "n": name},
-                ).first()
-            if taken is None:
+        unique (folder, filename) of the rows. Called under the write lock.
+
+        Every candidate (``logo.png``, ``logo-2.png``, ...) starts with the first one's
+        stem, so one range query on the (folder, filename) index finds all taken ones:
+        the hundredth ``image.png`` pasted in costs one query, not a hundred."""
+        first = next(names)
+        stem = first.rsplit(".", 1)[0]
+        with self._read() as conn:
+            taken = set(
+                conn.execute(
+                    text(
+                        "SELECT filename FROM images WHERE folder = :f "
+                        "AND filename >= :lo AND filename < :hi"
+                    ),
+                    {"f": folder_to_db(folder), "lo": stem, "hi": stem + "\U0010ffff"},
+                ).scalars()
+            )
+        for name in itertools.chain((first,), names):
+            if name not in taken:
                 yield name
 
     def _clear_tmp(self) -> None:
