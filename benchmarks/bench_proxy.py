@@ -67,7 +67,8 @@ def run(quick: bool = False) -> list[Result]:
                     "thumbs304": lambda: load(
                         app.url(thumb), seconds=seconds, headers={"If-None-Match": thumb_etag}
                     ),
-                }
+                },
+                rounds=3,
             )
             ours, base, thumbs = best["ours"], best["base"], best["thumbs"]
             ours304, base304, thumbs304 = best["ours304"], best["base304"], best["thumbs304"]
