@@ -7,7 +7,7 @@ formatted as RFC 3339 only at the edge. The root folder is stored as ``""`` so t
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -20,7 +20,7 @@ class ImageRow(Base):
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(40), unique=True)
-    folder: Mapped[str] = mapped_column(Text, default="")
+    folder: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     filename: Mapped[str] = mapped_column(Text)
     original_filename: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(32))
@@ -42,6 +42,21 @@ class ImageRow(Base):
         Index("ix_images_order", "created_at", "id"),
         Index("ix_images_folder_order", "folder", "created_at", "id"),
         Index("ix_images_sha256", "sha256"),
+        # 0002: the "needs alt text" view walks partial indexes; the name sort its own.
+        Index(
+            "ix_images_undescribed_order",
+            "created_at",
+            "id",
+            sqlite_where=text("alt_text IS NULL"),
+        ),
+        Index(
+            "ix_images_folder_undescribed_order",
+            "folder",
+            "created_at",
+            "id",
+            sqlite_where=text("alt_text IS NULL"),
+        ),
+        Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
     )
 
 
@@ -61,6 +76,8 @@ class FolderCount(Base):
 
     folder: Mapped[str] = mapped_column(Text, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+    # 0003: images without alt text in the folder, for the "needs alt text" total.
+    undescribed: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class IgnoredFile(Base):
