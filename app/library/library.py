@@ -314,6 +314,7 @@ class Library:
         flt = Filter(folder=folder, search=search, undescribed=undescribed)
         sort = Sort.parse(sort)
         with self._read() as conn:
+            flt = queries.resolve(conn, flt)
             total = queries.count(conn, flt)
             offset = (page - 1) * page_size
             items = queries.page(conn, flt, offset, page_size, sort, total=total)

@@ -7,6 +7,7 @@ import io
 import random
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import text
 
 from app.library import Library, queries
@@ -105,3 +106,60 @@ def test_deep_pages_read_backwards_match_forward_pages(
         for page in range(1, 6):
             got = [r.id for r in library.list(page=page, page_size=5, sort=sort).items]
             assert got == ordered[(page - 1) * 5 : page * 5], (sort, page)
+
+
+def test_resolved_searches_count_and_page_exactly_as_the_plain_query(
+    library: Library, make_image: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A term resolved to its matches through the trigram cover answers what the scan
+    does — for phrases whose every trigram is common but which are rare together (the
+    cover's candidates include rows that are not matches), for terms found nowhere, at
+    every cap (over it the phrase answers, as before)."""
+    alts = [
+        "sevilla catedral",  # the phrase
+        "catedral de sevilla",  # both words, not the phrase: a candidate, not a match
+        "la catedral",
+        "Sevilla, Catedral",  # not the phrase (a comma)
+        None,
+        "sev ill a c ate dra ral",  # every trigram of the cover, no match
+    ]
+    for i in range(36):
+        library.add(
+            io.BytesIO(make_image(color=(i * 7 % 256, 20, 90))),
+            f"img-{i}.jpg",
+            alt_text=alts[i % len(alts)],
+            folder=FOLDERS[i % len(FOLDERS)],
+        )
+    terms = ["sevilla catedral", "SEVILLA CATEDRAL", "catedral", "sevilla", "a c", "img-1",
+             "ral", "nowhere at all", "dral de s", '"quoted"']  # fmt: skip
+    with library.engine.connect() as conn:
+        for cap in (0, 2, 5, 500):
+            monkeypatch.setattr(queries, "RESOLVE_CAP", cap)
+            for term in terms:
+                for folder in [queries.ALL_FOLDERS, None, "a"]:
+                    for undescribed in (False, True):
+                        flt = Filter(folder=folder, search=term, undescribed=undescribed)
+                        resolved = queries.resolve(conn, flt)
+                        where, params = flt.where("scan")
+                        expected = [
+                            r.id for r in queries._rows(conn, where, params, 0, 1000, Sort.NEWEST)
+                        ]
+                        where_all, params_all = Filter(search=term).where("scan")
+                        every_match = conn.execute(
+                            text(f"SELECT pk FROM images{where_all} ORDER BY pk"), params_all
+                        ).scalars()
+                        if resolved.matches is not None:
+                            assert list(resolved.matches) == list(every_match), (cap, term)
+                        total = queries.count(conn, resolved)
+                        assert total == len(expected), (cap, term, folder, undescribed)
+                        for plan in ("member", "sort"):
+                            where, params = resolved.where(plan)
+                            got = queries._rows(conn, where, params, 0, 1000, Sort.NEWEST)
+                            assert [r.id for r in got] == expected, (cap, term, folder, plan)
+                        for offset in range(0, max(total, 1), 4):
+                            page = queries.page(conn, resolved, offset, 4, total=total)
+                            assert [r.id for r in page] == expected[offset : offset + 4]
+        # The library's own list goes through the same resolution.
+        monkeypatch.setattr(queries, "RESOLVE_CAP", 500)
+    listed = library.list(search="Sevilla Catedral", page_size=100)
+    assert listed.total == 6 and {r.alt_text for r in listed.items} == {"sevilla catedral"}
