@@ -16,7 +16,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from .grid_delegate import ThumbnailDelegate, cell_size
-from .grid_model import THUMB_SIDE, Role
+from .grid_model import THUMB_SIDE, ImageGridModel, Role
 from .mime import ids_to_mime, image_ids, local_paths
 
 EMPTY_LIBRARY = "No images here yet.\n\nDrop images or folders here, or use “Add images…” (Ctrl+O)."
@@ -69,6 +69,10 @@ class ImageGrid(QListView):
     def selected_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
         model = self.model()
+        if isinstance(model, ImageGridModel):
+            # Rows not read yet (a Select All over 100,000) are read now: an action on
+            # the selection must act on every image in it.
+            return [model.record(r).id for r in rows]
         return [model.index(r, 0).data(Role.Id) for r in rows]
 
     # --- dragging images out -------------------------------------------------------------

@@ -1,6 +1,7 @@
 """``imageshelf [--library DIR] [--host H] [--port P]``: opens the library (without the
-slow reconciliation, so the window shows at once), starts the HTTP server in this process
-on the same ``Library``, shows the window, then reconciles in the background."""
+slow reconciliation, so the window shows at once), shows the window, then, once it has
+painted, starts the HTTP server in this process on the same ``Library`` and reconciles in
+the background."""
 
 from __future__ import annotations
 
@@ -74,9 +75,17 @@ def open_window(
     server = ServerController(library, host=host, port=port)
     window = MainWindow(library, settings, server)
     window.show()
-    server.start()  # a taken port is a notice in the status bar, not a failure
-    window.start_reconcile()
+    # Once the event loop runs, after the first paint: importing Flask and waitress and
+    # binding take a fifth of a second that the window need not wait for. A taken port is
+    # a notice in the status bar, not a failure.
+    QTimer.singleShot(0, window, lambda: start_services(window))
     return window, library
+
+
+def start_services(window: MainWindow) -> None:
+    """The HTTP server, then the background reconciliation of the library folder."""
+    window.server.start()
+    window.start_reconcile()
 
 
 def close_on_signals(window: QWidget) -> None:

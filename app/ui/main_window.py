@@ -159,6 +159,8 @@ class MainWindow(QMainWindow):
         self.grid.open_requested.connect(self.open_original)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.model.modelReset.connect(self._on_selection)
+        self.model.modelReset.connect(self._show_count)
+        self.model.query_failed.connect(self.notify)
         self.model.rowsInserted.connect(lambda *_: self._show_count())
         self.model.rowsRemoved.connect(lambda *_: self._show_count())
         self.details.notice.connect(self.notify)
@@ -515,6 +517,7 @@ class MainWindow(QMainWindow):
         if self.details.alt.is_dirty():
             self.details.save_alt_text()
         self.jobs.shutdown()
+        self.model.detach()
         self.loader.shutdown()
         self.server.stop()
         self.bridge.detach()

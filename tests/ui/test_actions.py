@@ -3,6 +3,8 @@ copying links: through the window's real actions and drop handlers."""
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
@@ -71,7 +73,8 @@ def test_grid_shows_only_the_selected_folder(window, library, add, qtbot):
     add("in.jpg", folder="brand")
     add("out.jpg")
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "brand")) is not None)
-    window.tree.select(Place("folder", "brand"))
+    with qtbot.waitSignal(window.model.query_applied):  # read off the GUI thread
+        window.tree.select(Place("folder", "brand"))
     assert [window.model.record(r).filename for r in range(window.model.rowCount())] == ["in.jpg"]
     # An image moved into the folder shown appears; one moved out disappears.
     other = library.list(folder=None).items[0]
@@ -162,10 +165,47 @@ def test_search_filters_as_you_type(window, library, add, qtbot):
     qtbot.waitUntil(lambda: window.model.rowCount() == 3)
 
 
+def test_search_runs_off_the_gui_thread_and_the_last_query_wins(
+    window, library, add, qtbot, monkeypatch
+):
+    for name in ("abacus.jpg", "abc-one.jpg", "abc-two.jpg", "other.jpg"):
+        add(name)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4)
+    gui_thread = threading.get_ident()
+    readers: list[tuple[str | None, int]] = []
+    real_list = library.list
+
+    def list_spy(**kwargs):  # the real read, noting which thread asked
+        readers.append((kwargs.get("search"), threading.get_ident()))
+        return real_list(**kwargs)
+
+    monkeypatch.setattr(library, "list", list_spy)
+    applied: list[str] = []
+    window.model.query_applied.connect(lambda: applied.append(window.model.query.search))
+    # "ab" then "abc" quickly, each applied at once (as Enter would): the "ab" answer
+    # comes back after "abc" was asked for and must not show.
+    window.search.setText("ab")
+    window.apply_query()
+    assert window.model.rowCount() == 4  # the old rows stay until the new ones arrive
+    window.search.setText("abc")
+    window.apply_query()
+    assert window.model.rowCount() == 4
+    qtbot.waitUntil(lambda: applied == ["abc"])
+    qtbot.wait(50)  # time for a stale answer to arrive, were it not dropped
+    assert applied == ["abc"]
+    searched = [thread for term, thread in readers if term in ("ab", "abc")]
+    assert searched and gui_thread not in searched
+    assert window.model.query.search == "abc"
+    expected = [r.id for r in real_list(search="abc").items]
+    assert window.model.ids() == expected and len(expected) == 2
+    assert "2 images" in window.count_label.text()
+
+
 def test_sort_by_name(window, library, add, qtbot):
     for name in ("b.jpg", "C.jpg", "a.jpg"):
         add(name)
-    window.sort.setCurrentIndex(window.sort.findData(Sort.NAME))
+    with qtbot.waitSignal(window.model.query_applied):
+        window.sort.setCurrentIndex(window.sort.findData(Sort.NAME))
     assert [window.model.record(r).filename for r in range(3)] == ["a.jpg", "b.jpg", "C.jpg"]
     add("bb.jpg")  # a live insert lands in sorted place
     qtbot.waitUntil(lambda: window.model.rowCount() == 4)

@@ -107,12 +107,14 @@ def test_needs_alt_text_shows_exactly_the_undescribed(window, library, add, qtbo
     add("c.jpg", alt_text="described")
     add("d.jpg", alt_text="")  # decorative counts as described
     qtbot.waitUntil(lambda: window.tree.item_for(UNDESCRIBED).text(1) == "2")
-    window.tree.select(UNDESCRIBED)
+    with qtbot.waitSignal(window.model.query_applied):
+        window.tree.select(UNDESCRIBED)
     assert set(window.model.ids()) == undescribed
     # Describing one makes it leave this view at once.
     library.update(next(iter(undescribed)), alt_text="now described")
     qtbot.waitUntil(lambda: window.model.rowCount() == 1)
-    window.tree.select(ALL)
+    with qtbot.waitSignal(window.model.query_applied):
+        window.tree.select(ALL)
     assert window.model.rowCount() == 4
 
 
@@ -162,7 +164,8 @@ def test_many_selected_move_together_from_the_details_pane(window, library, add,
 def test_describing_in_needs_alt_text_moves_on_to_the_next_image(window, library, add, qtbot):
     first, second = add("first.jpg"), add("second.jpg")
     qtbot.waitUntil(lambda: window.tree.item_for(UNDESCRIBED).text(1) == "2")
-    window.tree.select(UNDESCRIBED)
+    with qtbot.waitSignal(window.model.query_applied):
+        window.tree.select(UNDESCRIBED)
     select(window, second.id, qtbot)  # newest first: the top one
     editor = window.details.alt.edit
     editor.setFocus()

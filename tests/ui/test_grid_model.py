@@ -1,13 +1,16 @@
-"""The grid model on its own: lazy paging over a big library, named roles, targeted
-updates from events, thumbnails arriving asynchronously."""
+"""The grid model on its own: every row counted at once but only the pages shown read,
+bounded memory, named roles, targeted updates from events (also while scrolled deep into
+a big library), thumbnails arriving asynchronously."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QListView
+from PySide6.QtWidgets import QAbstractItemView, QListView
 from sqlalchemy import text
 
 from app.library import Event, EventKind, Library, rules
+from app.ui import grid_model
+from app.ui.bridge import LibraryBridge
 from app.ui.grid_model import PAGE_SIZE, THUMB_SIDE, ImageGridModel, Query, Role
 from app.ui.grid_view import ImageGrid
 from app.ui.thumbnails import ThumbnailLoader
@@ -34,34 +37,131 @@ def replicate_rows(library: Library, count: int) -> None:
         conn.execute(text(f"INSERT INTO images ({names}) VALUES ({params})"), rows)
 
 
-def test_a_big_library_is_fetched_lazily(library, add, qtbot):
+def big_model(library, add, qtbot) -> tuple[ImageGridModel, ImageGrid, ThumbnailLoader]:
     for name in ("a.jpg", "b.jpg", "c.jpg"):
         add(name)
     replicate_rows(library, BIG)
-    total = BIG + 3
     loader = ThumbnailLoader(library)
     model = ImageGridModel(library, loader)
-    assert model.total == total
-    assert model.rowCount() == PAGE_SIZE  # one page, not ten thousand rows
     view = ImageGrid()
     qtbot.addWidget(view)
     view.setModel(model)
     view.resize(800, 600)
     view.show()
     qtbot.waitExposed(view)
-    qtbot.wait(50)
-    shown = model.rowCount()
-    assert shown < 5 * PAGE_SIZE, "showing the window must not fetch the whole library"
-    for _ in range(3):
-        view.scrollToBottom()
-        qtbot.wait(20)
-    assert model.rowCount() > shown  # scrolling fetched more ...
-    assert model.rowCount() < total // 10  # ... a page at a time, far from everything
-    assert len(set(model.ids())) == model.rowCount()  # no row twice across pages
+    return model, view, loader
+
+
+def library_ids(library: Library, **query: object) -> list[str]:
+    """Every id of a view, in the core's order, page by page."""
+    ids: list[str] = []
+    page = 1
+    while True:
+        items = library.list(page=page, page_size=PAGE_SIZE, **query).items
+        ids += [r.id for r in items]
+        if len(items) < PAGE_SIZE:
+            return ids
+        page += 1
+
+
+def loaded_ids(model: ImageGridModel) -> dict[int, str]:
+    """What the model holds, by row, without reading anything more."""
+    return {r: model.index(r).data(Role.Id) for r in range(model.rowCount()) if model.is_loaded(r)}
+
+
+def scroll_to(view: ImageGrid, model: ImageGridModel, row: int, qtbot) -> None:
+    """Scrolls until ``row`` is on screen and its page has been read."""
+
+    def there() -> bool:
+        view.scrollTo(model.index(row), QAbstractItemView.ScrollHint.PositionAtTop)
+        return model.is_loaded(row)
+
+    qtbot.waitUntil(there, timeout=10_000)
+
+
+def test_a_big_library_counts_at_once_and_reads_only_what_is_shown(library, add, qtbot):
+    model, _view, loader = big_model(library, add, qtbot)
+    total = BIG + 3
+    assert model.total == model.rowCount() == total  # every row at once, no fetchMore
+    assert model.loaded_pages() == 1  # ... but only the first page read
+    qtbot.wait(100)  # the view paints what it shows
+    assert model.loaded_pages() <= 2, "showing the window must not read the whole library"
+    assert model.pages_fetched <= 2
     # Thumbnails of visible rows load off the GUI thread and land in the cache.
     first = model.record(0)
     qtbot.waitUntil(lambda: loader.is_cached(first, THUMB_SIDE), timeout=10_000)
     assert len(loader) <= loader.capacity
+    model.detach()
+    loader.shutdown()
+
+
+def test_scrolling_to_the_end_reads_the_last_page_in_order(library, add, qtbot):
+    model, view, loader = big_model(library, add, qtbot)
+    total = model.total
+    last = total - 1
+    scroll_to(view, model, last, qtbot)
+    ids = library_ids(library)
+    held = loaded_ids(model)
+    assert last in held and (last // PAGE_SIZE) * PAGE_SIZE in held  # the whole last page
+    assert all(ids[r] == i for r, i in held.items())  # the right records in the right rows
+    assert model.loaded_pages() <= 3  # the first, the last: nothing in between
+    assert model.index(last).data(Qt.ItemDataRole.DisplayRole) == library.get(ids[last]).filename
+    model.detach()
+    loader.shutdown()
+
+
+def test_pages_kept_are_bounded(library, add, qtbot, monkeypatch):
+    monkeypatch.setattr(grid_model, "MAX_PAGES", 3)
+    model, view, loader = big_model(library, add, qtbot)
+    ids = library_ids(library)
+    for row in range(0, model.total, model.total // 8):
+        scroll_to(view, model, row, qtbot)
+        assert model.loaded_pages() <= 3
+    assert model.pages_fetched >= 8
+    held = loaded_ids(model)
+    assert all(ids[r] == i for r, i in held.items())
+    assert len(held) <= 3 * PAGE_SIZE
+    model.detach()
+    loader.shutdown()
+
+
+def test_live_changes_while_scrolled_to_the_middle(library, add, qtbot):
+    model, view, loader = big_model(library, add, qtbot)
+    bridge = LibraryBridge(library)
+    bridge.event.connect(model.apply)
+    middle = model.total // 2
+    scroll_to(view, model, middle, qtbot)
+    visible = sorted(loaded_ids(model))
+
+    def consistent() -> bool:
+        ids = library_ids(library)
+        held = loaded_ids(model)
+        return len(ids) == model.total and all(ids[r] == i for r, i in held.items())
+
+    # A new image lands at the top: one row inserted, every row below moves down one and
+    # the rows on screen keep their records (no flash of placeholders).
+    total = model.total
+    new = add("new.jpg")
+    qtbot.waitUntil(lambda: model.total == total + 1)
+    assert model.row_of(new.id) == 0
+    # At most the row moving in at the front of a held page after an unread one is
+    # unknown (a placeholder until that page is read again).
+    assert sum(not model.is_loaded(r + 1) for r in visible if r >= PAGE_SIZE) <= 2
+    assert consistent()
+    # Deleting a row on screen, one far from anything read, and the top one.
+    on_screen = model.index(middle + 3).data(Role.Id)
+    unread_row = PAGE_SIZE * 20 + 7
+    assert not model.is_loaded(unread_row)
+    unread = library_ids(library)[unread_row]
+    for image_id in (on_screen, unread, new.id):
+        library.delete(image_id)
+    qtbot.waitUntil(lambda: model.total == total - 2)
+    assert model.row_of(on_screen) is None and model.row_of(new.id) is None
+    assert consistent()
+    scroll_to(view, model, middle - 1, qtbot)
+    assert consistent()
+    bridge.detach()
+    model.detach()
     loader.shutdown()
 
 
@@ -93,7 +193,8 @@ def test_events_make_targeted_changes(library, add, qtbot):
     assert changed == [model.row_of(first.id)] and not resets
     assert model.record(model.row_of(first.id)).alt_text == "described"
     # A view of undescribed images drops a row that got described.
-    model.set_query(Query(undescribed=True))
+    with qtbot.waitSignal(model.query_applied):  # read off the GUI thread
+        model.set_query(Query(undescribed=True))
     assert model.ids() == [second.id]
     described = library.update(second.id, alt_text="now")
     model.apply(Event(EventKind.UPDATED, second.id, described, second))
@@ -104,7 +205,8 @@ def test_events_make_targeted_changes(library, add, qtbot):
     library.delete(third.id)
     model.apply(Event(EventKind.DELETED, third.id, None, third))
     assert model.rowCount() == 0 and model.total == 0
-    assert not model.canFetchMore(QModelIndex())
+    assert not model.canFetchMore(QModelIndex())  # no paging by inserts: rows are counted
+    model.detach()
     loader.shutdown()
 
 

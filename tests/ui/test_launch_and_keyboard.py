@@ -5,6 +5,7 @@ names on every control."""
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from pathlib import Path
 
@@ -55,12 +56,38 @@ def test_open_window_serves_the_same_library_and_reconciles(library_path, settin
     qtbot.addWidget(window)
     try:
         assert window.isVisible()
+        # The server starts once the window has painted, not before.
+        qtbot.waitUntil(lambda: window.server.running)
         assert window.server.running and window.server.server.library is library
         qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=20_000)
         assert window.model.record(0).filename == "dropped-in.png"
     finally:
         window.close()
         library.close()
+
+
+def test_launch_on_a_taken_port_still_says_so(library_path, settings, qtbot):
+    # The server starts after the window is shown: its "port taken" notice must not be
+    # lost on the way.
+    Library.open(library_path).close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        opened = open_window(args(library=library_path, host="127.0.0.1", port=port), settings)
+        assert opened is not None
+        window, library = opened
+        qtbot.addWidget(window)
+        messages: list[str] = []
+        window.statusBar().messageChanged.connect(messages.append)
+        try:
+            assert window.isVisible()
+            qtbot.waitUntil(lambda: "already in use" in window.server_label.text())
+            assert any("already in use" in m for m in messages)
+            assert not window.server.running
+        finally:
+            window.close()
+            library.close()
 
 
 def test_settings_are_remembered(library, settings, qtbot, tmp_path):
