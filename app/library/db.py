@@ -6,6 +6,7 @@ killed process."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -41,6 +42,7 @@ def make_engine(db_path: Path) -> Engine:
     return engine
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest migration: revisions are numbered like their files (``0002_...py``)
     and form one line, so the highest number is the head."""
@@ -48,12 +50,13 @@ def head_revision() -> str:
 
 
 def _at_head(engine: Engine) -> bool:
+    head = head_revision()  # first, so the process knows it from its first open on
     try:
         with engine.connect() as conn:
             current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError:
         return False  # a new database: no version table yet
-    return current == head_revision()
+    return current == head
 
 
 def migrate(engine: Engine) -> None:

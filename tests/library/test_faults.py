@@ -230,6 +230,12 @@ def as_nobody(work: Callable[[Path], dict[str, object]]) -> dict[str, object]:
     Image.init()
     base = Path("/tmp") / f"imageshelf-perm-{uuid.uuid4().hex}"
     base.mkdir(mode=0o755)
+    # Made here, handed over: a new database would make the child read the migration
+    # scripts, which may sit in a home folder it cannot enter (a clone under /root).
+    Library.open(base / "lib").close()
+    for folder, dirs, names in os.walk(base):
+        for name in [*dirs, *names]:
+            os.chown(os.path.join(folder, name), 65534, 65534)
     os.chown(base, 65534, 65534)
     read_end, write_end = os.pipe()
     pid = os.fork()

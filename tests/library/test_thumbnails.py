@@ -152,4 +152,6 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         check=True,
         timeout=120,
     )
-    assert int(out.stdout.split()[-1]) < 300 * 1024  # KiB
+    # Typically 165-185 MB; converting every pixel first peaks at ≈ 530 MB. The bound
+    # sits between, with room for the allocator's moods (313 MB was seen once).
+    assert int(out.stdout.split()[-1]) < 400 * 1024  # KiB
