@@ -26,6 +26,7 @@ from .errors import (
     internal_error_response,
     library_error_response,
 )
+from .uploads import UploadRequest
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def create_app(
     if not token:
         raise ValueError("An API token is required.")
     app = Flask("imageshelf")
+    app.request_class = UploadRequest  # file parts stream into the library's tmp/
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         IMAGESHELF_PUBLIC_URL=public_url.rstrip("/") if public_url else None,

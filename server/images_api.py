@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from app.library import ALL_FOLDERS, InvalidInput, Library, TooLarge, rules
+from app.library.files import Incoming
 
 from .errors import error_response
 from .serialize import image_response
@@ -81,7 +82,8 @@ def list_images() -> Response:
 @bp.post("", strict_slashes=False)
 def upload_image() -> Response:
     """``multipart/form-data`` with ``file`` (required), ``alt_text`` and ``folder``.
-    werkzeug spools the file part to a temporary file; the core streams it from there."""
+    The file part was streamed into the library's ``tmp/`` while it was parsed (see
+    ``uploads.py``); the core takes it over from there."""
     upload = request.files.get("file")
     if upload is None:
         return error_response(
@@ -90,12 +92,15 @@ def upload_image() -> Response:
             "Send the image as multipart/form-data in a file field named 'file' "
             "(curl: -F file=@photo.jpg).",
         )
-    record = library().add(
-        upload.stream,
-        upload.filename,
-        alt_text=request.form.get("alt_text"),
-        folder=request.form.get("folder"),
-    )
+    lib = library()
+    folder = rules.normalize_folder(request.form.get("folder"))
+    alt_text = rules.normalize_alt_text(request.form.get("alt_text"))
+    if isinstance(upload.stream, Incoming):
+        tmp, size, sha256 = upload.stream.finish()
+        prepared = lib.prepare_file(tmp, size, sha256, upload.filename)
+        record = lib.commit(prepared, alt_text=alt_text, folder=folder)
+    else:  # an app built with another request class: the core streams it itself
+        record = lib.add(upload.stream, upload.filename, alt_text=alt_text, folder=folder)
     response = _image_json(record, 201)
     response.headers["Location"] = f"/v3/images/{record.id}"
     return response

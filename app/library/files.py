@@ -53,38 +53,81 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class Incoming:
+    """A new file in ``tmp_dir`` that bytes are written into as they arrive, hashed and
+    counted on the way, refusing the byte past ``limit`` before it is written: the sink
+    an upload is streamed into (by ``stream_to_tmp``, or by the server's multipart parser
+    directly, so the body is never spooled and copied a second time).
+
+    ``finish()`` fsyncs it and returns (path, size, sha256 hex); ``discard()`` removes it.
+    Either way the descriptor is closed; a failed ``write`` discards at once."""
+
+    def __init__(self, tmp_dir: Path, limit: int) -> None:
+        with disk_errors("start saving the upload"):
+            fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=tmp_dir)
+        self.path = Path(name)
+        self.limit = limit
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._out = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes) -> int:
+        size = self.size + len(data)
+        if size > self.limit:
+            self.discard()
+            raise TooLarge(
+                f"The file is larger than {self.limit // (1024 * 1024)} MiB "
+                f"({self.limit:,} bytes), the most one image may be."
+            )
+        try:
+            self._out.write(data)
+        except OSError as exc:
+            self.discard()
+            raise storage_error(exc, "save the image") from exc
+        self._digest.update(data)
+        self.size = size
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """werkzeug rewinds a finished part; nothing here reads it back."""
+        return offset
+
+    def finish(self) -> tuple[Path, int, str]:
+        try:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self._out.close()
+        except OSError as exc:
+            self.discard()
+            raise storage_error(exc, "save the image") from exc
+        return self.path, self.size, self._digest.hexdigest()
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._out.close()
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Closing without ``finish()`` keeps nothing (werkzeug closes what it made)."""
+        if not self._out.closed:
+            self.discard()
+
+
 def stream_to_tmp(stream: BinaryIO, tmp_dir: Path, limit: int) -> tuple[Path, int, str]:
     """Copies ``stream`` into a new file in ``tmp_dir``, hashing as it goes, refusing more
     than ``limit`` bytes without reading further. Returns (path, size, sha256 hex); the file
     is fsynced. On any failure nothing is left behind."""
-    with disk_errors("start saving the upload"):
-        fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=tmp_dir)
-    path = Path(name)
-    digest = hashlib.sha256()
-    size = 0
+    incoming = Incoming(tmp_dir, limit)
     try:
-        with os.fdopen(fd, "wb") as out:
-            while True:
-                chunk = stream.read(CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(
-                        f"The file is larger than {limit // (1024 * 1024)} MiB "
-                        f"({limit:,} bytes), the most one image may be."
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        while chunk := stream.read(CHUNK):
+            incoming.write(chunk)
     except OSError as exc:
-        path.unlink(missing_ok=True)
+        incoming.discard()
         raise storage_error(exc, "save the image") from exc
     except BaseException:
-        path.unlink(missing_ok=True)
+        incoming.discard()
         raise
-    return path, size, digest.hexdigest()
+    return incoming.finish()
 
 
 def hash_file(path: Path) -> tuple[int, str]:

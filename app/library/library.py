@@ -31,6 +31,7 @@ from .errors import (
     MalformedImage,
     NotFound,
     StorageError,
+    TooLarge,
 )
 from .events import Event, EventBus, EventKind, Listener
 from .lock import ProcessLock
@@ -222,7 +223,9 @@ class Library:
     def folder_path(self, folder: str | None) -> Path:
         return self.root / folder if folder else self.root
 
-    def _names_free_in_db(self, folder: str | None, names: Iterator[str]) -> Iterator[str]:
+    def _names_free_in_db(
+        self, folder: str | None, names: Iterator[str], conn: Connection | None = None
+    ) -> Iterator[str]:
         """Skips names a row already holds: its file may have vanished behind our back
         (deleted outside, not yet reconciled), and reusing the name would break the
         unique (folder, filename) of the rows. Called under the write lock.
@@ -232,7 +235,9 @@ class Library:
         the hundredth ``image.png`` pasted in costs one query, not a hundred."""
         first = next(names)
         stem = first.rsplit(".", 1)[0]
-        with self._read() as conn:
+        with contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self._read())
             taken = set(
                 conn.execute(
                     text(
@@ -405,11 +410,37 @@ class Library:
         Pass the result to ``commit`` or ``discard``."""
         original = rules.clean_original_filename(original_filename)
         tmp, size, sha = files.stream_to_tmp(stream, self.tmp_dir, rules.MAX_UPLOAD_BYTES)
+        return self.prepare_file(tmp, size, sha, original, allow_duplicate=allow_duplicate)
+
+    def receive(self) -> files.Incoming:
+        """A new file in ``tmp/`` to stream an upload into as it arrives (hashing,
+        counting, refusing the byte past the size limit); ``finish()`` it and hand the
+        result to ``prepare_file``. The server's multipart parser writes the file part
+        straight into it, so the body is not spooled and copied again."""
+        return files.Incoming(self.tmp_dir, rules.MAX_UPLOAD_BYTES)
+
+    def prepare_file(
+        self,
+        tmp: Path,
+        size: int,
+        sha256: str,
+        original_filename: str | None,
+        *,
+        allow_duplicate: bool = True,
+    ) -> Prepared:
+        """``prepare`` for a file already streamed into ``tmp/`` (see ``receive``) whose
+        size and hash were counted on the way in. Takes the file over: it is removed on
+        any failure here, and by ``commit``/``discard`` after."""
         try:
+            if tmp.parent != self.tmp_dir:
+                raise ValueError(f"{tmp} is not in the library's tmp/ folder.")
+            original = rules.clean_original_filename(original_filename)
             if size == 0:
                 raise MalformedImage("The file is empty.")
+            if size > rules.MAX_UPLOAD_BYTES:
+                raise TooLarge(f"The file is larger than {rules.MAX_UPLOAD_BYTES:,} bytes.")
             if not allow_duplicate:
-                existing = self.find_by_hash(sha)
+                existing = self.find_by_hash(sha256)
                 if existing:
                     raise Duplicate(
                         f"The same image is already in the library as {existing[0].relpath}.",
@@ -417,11 +448,12 @@ class Library:
                     )
             info = imaging.inspect_path(tmp)
             with files.disk_errors("save the thumbnail"):
-                self.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
+                self.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            if tmp.parent == self.tmp_dir:
+                tmp.unlink(missing_ok=True)
             raise
-        return Prepared(tmp, size, sha, info, original)
+        return Prepared(tmp, size, sha256, info, original)
 
     def commit(
         self, prepared: Prepared, *, alt_text: str | None = None, folder: str | None = None
@@ -470,48 +502,59 @@ class Library:
             created_dirs: list[Path] = []
             placed: Path | None = None
             try:
-                with files.disk_errors("save the image"):
-                    if folder:
-                        created_dirs = files.make_folder(self.root, folder)
-                    dest_dir = self.folder_path(folder)
-                    name = files.place(
-                        tmp,
-                        dest_dir,
-                        self._names_free_in_db(
-                            folder, rules.candidate_filenames(original, info.format)
-                        ),
-                    )
-                    placed = dest_dir / name
-                    mtime_ns = placed.stat().st_mtime_ns
-                now = now_us()
-                image_id = rules.new_image_id()
+                # One transaction from the look at the taken names to the commit: the
+                # write lock already keeps every other writer out, so the names read are
+                # still free when the row goes in (and it saves a connection checkout).
                 with self._write() as conn:
-                    conn.execute(
-                        text(
-                            "INSERT INTO images (id, folder, filename, original_filename, "
-                            "content_type, size, width, height, sha256, mtime_ns, alt_text, "
-                            "search_text, created_at, updated_at) VALUES (:id, :folder, "
-                            ":filename, :original, :ctype, :size, :w, :h, :sha, :mtime, :alt, "
-                            ":search, :now, :now)"
-                        ),
-                        {
-                            "id": image_id,
-                            "folder": folder_to_db(folder),
-                            "filename": name,
-                            "original": original,
-                            "ctype": info.format.content_type,
-                            "size": size,
-                            "w": info.width,
-                            "h": info.height,
-                            "sha": sha,
-                            "mtime": mtime_ns,
-                            "alt": alt_text,
-                            "search": queries.search_text(name, original, alt_text),
-                            "now": now,
-                        },
+                    with files.disk_errors("save the image"):
+                        if folder:
+                            created_dirs = files.make_folder(self.root, folder)
+                        dest_dir = self.folder_path(folder)
+                        candidates = rules.candidate_filenames(original, info.format)
+                        name = files.place(
+                            tmp, dest_dir, self._names_free_in_db(folder, candidates, conn)
+                        )
+                        placed = dest_dir / name
+                        mtime_ns = placed.stat().st_mtime_ns
+                    now = now_us()
+                    # Built from what is inserted, not read back: the row holds exactly
+                    # these values (no column has a default or trigger that changes them).
+                    record = ImageRecord(
+                        id=rules.new_image_id(),
+                        folder=folder,
+                        filename=name,
+                        original_filename=original,
+                        content_type=info.format.content_type,
+                        size=size,
+                        width=info.width,
+                        height=info.height,
+                        sha256=sha,
+                        alt_text=alt_text,
+                        created_at_us=now,
+                        updated_at_us=now,
                     )
-                    record = self._row(conn, image_id)
-                    assert record is not None
+                    conn.exec_driver_sql(
+                        "INSERT INTO images (id, folder, filename, original_filename, "
+                        "content_type, size, width, height, sha256, mtime_ns, alt_text, "
+                        "search_text, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            record.id,
+                            folder_to_db(folder),
+                            name,
+                            original,
+                            record.content_type,
+                            size,
+                            record.width,
+                            record.height,
+                            sha,
+                            mtime_ns,
+                            alt_text,
+                            queries.search_text(name, original, alt_text),
+                            now,
+                            now,
+                        ),
+                    )
                 return record
             except BaseException:
                 if placed is not None:
