@@ -155,6 +155,7 @@ class ImageGridModel(QAbstractListModel):
         self._generation = 0
         self._epoch = 0
         self._pending_query: Query | None = None
+        self._query_reading = 0  # the generation whose first page is being read
         self._wanted: set[int] = set()
         self._in_flight: set[int] = set()
         self._reader = PageReader(self)
@@ -196,8 +197,9 @@ class ImageGridModel(QAbstractListModel):
 
     def _read_query(self) -> None:
         query = self._pending_query
-        if query is None or not self._settled():
-            return  # _on_settled starts it
+        if query is None or not self._settled() or self._query_reading == self._generation:
+            return  # _on_settled starts it; or it is already under way
+        self._query_reading = self._generation
         token = ("query", self._generation, self._commits_seen)
         self._reader.read(lambda: self._read(query, 0), token)
 
@@ -252,6 +254,8 @@ class ImageGridModel(QAbstractListModel):
 
     def _on_query_read(self, token: tuple, result: object) -> None:
         _kind, generation, commits = token
+        if self._query_reading == generation:
+            self._query_reading = 0
         if generation != self._generation or self._pending_query is None:
             return  # a newer query was asked for: its answer is the one that counts
         query = self._pending_query
@@ -548,6 +552,7 @@ class ImageGridModel(QAbstractListModel):
         self.total += 1
         self._epoch += 1
         self._shift_down(row, record)
+        self._evict()
         self._reindex()
         self.endInsertRows()
 
@@ -556,6 +561,8 @@ class ImageGridModel(QAbstractListModel):
         ``row``. Each page's last row moves to the next page's front, where an unknown
         one becomes a ``None`` hole."""
         start, offset = divmod(row, PAGE_SIZE)
+        if record is not None and offset == 0 and start not in self._pages:
+            self._pages[start] = []  # a page's first row is a prefix of it on its own
         carry: dict[int, ImageRecord | None] = {}
         for p in sorted(k for k in self._pages if k >= start):
             items = self._pages[p]

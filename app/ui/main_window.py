@@ -32,7 +32,7 @@ from .folder_tree import ALL, FolderTree, Place
 from .grid_model import ImageGridModel, Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
-from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob
+from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob, favour_the_gui_thread
 from .menus import (
     SORTS,
     build_actions,
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        favour_the_gui_thread()
         self.library = library
         self.settings = settings
         self.server = server or ServerController(library, parent=self)

@@ -201,6 +201,7 @@ def test_events_make_targeted_changes(library, add, qtbot):
     assert model.rowCount() == 0 and model.total == 0
     third = add("three.jpg")
     model.apply(Event(EventKind.ADDED, third.id, third))
+    assert model.row_of(third.id) == 0  # known at once, not read again
     assert model.ids() == [third.id] and model.total == 1
     library.delete(third.id)
     model.apply(Event(EventKind.DELETED, third.id, None, third))

@@ -1,0 +1,40 @@
+"""What keeps the window's event loop free while workers run: the cycle collector waits
+while a reconciliation allocates, and the GUI thread gets the GIL back quickly."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from app.ui.jobs import cyclic_gc_paused, favour_the_gui_thread
+
+
+def test_gc_pauses_nest_and_end_with_the_last():
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer pause still runs
+    assert gc.isenabled()
+
+
+def test_gc_left_off_by_someone_else_stays_off():
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_window_shortens_gil_turns(monkeypatch):
+    monkeypatch.setattr(sys, "getswitchinterval", sys.getswitchinterval)
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        favour_the_gui_thread()
+        assert sys.getswitchinterval() <= 0.001
+    finally:
+        sys.setswitchinterval(before)
