@@ -46,6 +46,12 @@ class ImageGrid(QListView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # The grid wraps, so it never scrolls sideways; and a vertical bar that is always
+        # there keeps the width the columns are laid out for from changing when it comes
+        # or goes (100,000 rows are laid out before it first shows, which left a stray
+        # horizontal bar; a short view lost a column when it went away).
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verticalScrollBar().setSingleStep(24)
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(200)
