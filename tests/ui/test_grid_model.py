@@ -4,11 +4,13 @@ a big library), thumbnails arriving asynchronously."""
 
 from __future__ import annotations
 
+import random
+
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QListView
 from sqlalchemy import text
 
-from app.library import Event, EventKind, Library, rules
+from app.library import Event, EventKind, Library, Sort, rules
 from app.ui import grid_model
 from app.ui.bridge import LibraryBridge
 from app.ui.grid_model import PAGE_SIZE, THUMB_SIDE, ImageGridModel, Query, Role
@@ -256,4 +258,44 @@ def test_the_cache_is_bounded(library, add, qtbot):
     loader.pixmap(missing, THUMB_SIDE)
     qtbot.waitUntil(lambda: loader.is_cached(missing, THUMB_SIDE), timeout=10_000)
     assert loader.is_cached(kept[0], THUMB_SIDE) and len(loader) == 3
+    loader.shutdown()
+
+
+def test_random_live_changes_keep_every_held_row_right(library, add, qtbot, monkeypatch):
+    """Adds and deletes landing before, inside and after the pages held (sorted by name,
+    so they fall mid-list), with the view moving between them: after each, every row the
+    model holds is the one the core lists there."""
+    monkeypatch.setattr(grid_model, "MAX_PAGES", 4)
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        add(name)
+    replicate_rows(library, 1_500)
+    loader = ThumbnailLoader(library)
+    model = ImageGridModel(library, loader)
+    view = ImageGrid()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    with qtbot.waitSignal(model.query_applied):
+        model.set_query(Query(sort=Sort.NAME))
+    bridge = LibraryBridge(library)
+    bridge.event.connect(model.apply)
+    rng = random.Random(7)
+    for step in range(24):
+        if step % 3 == 0:
+            scroll_to(view, model, rng.randrange(model.total), qtbot)
+        ids = library_ids(library, sort=Sort.NAME)
+        if rng.random() < 0.5:
+            add(f"copy-{rng.randrange(1_500):05}-{step}.jpg")
+        else:
+            library.delete(rng.choice(ids))
+        qtbot.waitUntil(lambda: model.total == library.count())
+        ids = library_ids(library, sort=Sort.NAME)
+        held = loaded_ids(model)
+        assert held, "the rows on screen stay held"
+        wrong = {r: i for r, i in held.items() if ids[r] != i}
+        assert not wrong, f"step {step}: rows {sorted(wrong)[:5]} hold the wrong records"
+    bridge.detach()
+    model.detach()
     loader.shutdown()
