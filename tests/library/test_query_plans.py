@@ -122,8 +122,9 @@ def test_resolved_searches_count_and_page_exactly_as_the_plain_query(
         "Sevilla, Catedral",  # not the phrase (a comma)
         None,
         "sev ill a c ate dra ral",  # every trigram of the cover, no match
+        "Café au lait, 日本の写真",  # several bytes per character: trigrams of characters
     ]
-    for i in range(36):
+    for i in range(42):
         library.add(
             io.BytesIO(make_image(color=(i * 7 % 256, 20, 90))),
             f"img-{i}.jpg",
@@ -131,7 +132,8 @@ def test_resolved_searches_count_and_page_exactly_as_the_plain_query(
             folder=FOLDERS[i % len(FOLDERS)],
         )
     terms = ["sevilla catedral", "SEVILLA CATEDRAL", "catedral", "sevilla", "a c", "img-1",
-             "ral", "nowhere at all", "dral de s", '"quoted"']  # fmt: skip
+             "ral", "nowhere at all", "dral de s", '"quoted"', "CAFÉ AU", "日本の写真",
+             "本の写", "lait, 日"]  # fmt: skip
     with library.engine.connect() as conn:
         for cap in (0, 2, 5, 500):
             monkeypatch.setattr(queries, "RESOLVE_CAP", cap)
@@ -163,3 +165,4 @@ def test_resolved_searches_count_and_page_exactly_as_the_plain_query(
         monkeypatch.setattr(queries, "RESOLVE_CAP", 500)
     listed = library.list(search="Sevilla Catedral", page_size=100)
     assert listed.total == 6 and {r.alt_text for r in listed.items} == {"sevilla catedral"}
+    assert library.list(search="日本の写").total == 6
