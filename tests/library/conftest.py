@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from app.library import Library, LibraryError
 from app.library.library import META_DIR
 from app.library.records import ImageRecord
 from tests.library.helpers import library_files, row_count, thumbnail_files, tmp_leftovers
+from tests.library.test_watcher_support import EventLog
 
 AddBytes = Callable[..., ImageRecord]
 
@@ -72,3 +73,16 @@ def refused(library: Library) -> Callable[..., LibraryError]:
         return info.value
 
     return _refused
+
+
+@pytest.fixture
+def watched(library_path: Path) -> Iterator[Library]:
+    """A library with its watcher running, as the window and ``imageshelf serve`` open it."""
+    lib = Library.open(library_path, watch=True)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def log(watched: Library) -> EventLog:
+    return EventLog(watched)

@@ -25,6 +25,7 @@ from app.library import Library, StorageError
 from app.library.records import ImageRecord
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, row_count, sha256, tmp_leftovers
+from tests.mounts import tmpfs
 
 
 def noisy_png(size: tuple[int, int], seed: int = 0) -> bytes:
@@ -34,26 +35,6 @@ def noisy_png(size: tuple[int, int], seed: int = 0) -> bytes:
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
-
-
-@contextlib.contextmanager
-def tmpfs(where: Path, size: str) -> Iterator[Path]:
-    """A real, small filesystem at ``where`` (root and a working ``mount`` only)."""
-    where.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small filesystem needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def assert_consistent(lib: Library) -> None:

@@ -9,7 +9,6 @@ import itertools
 import logging
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,6 @@ def distinct_image(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes
     """A real image whose bytes differ from every other one this module makes."""
     n = next(_colors)
     return image_bytes(fmt, size, color=(n * 37 % 256, n * 91 % 256, n * 13 % 256))
-
-
-@pytest.fixture
-def watched(library_path: Path) -> Iterator[Library]:
-    lib = Library.open(library_path, watch=True)
-    yield lib
-    lib.close()
-
-
-@pytest.fixture
-def log(watched: Library) -> EventLog:
-    return EventLog(watched)
 
 
 def add(lib: Library, data: bytes, name: str, **kw: object):

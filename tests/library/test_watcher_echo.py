@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import random
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +16,6 @@ from tests.library.test_watcher import barrier, distinct_image
 from tests.library.test_watcher_support import EventLog
 
 FOLDERS = [None, "one", "two/deeper", "three"]
-
-
-@pytest.fixture
-def watched(library_path: Path) -> Iterator[Library]:
-    lib = Library.open(library_path, watch=True)
-    yield lib
-    lib.close()
 
 
 def test_concurrent_app_changes_never_echo(watched: Library) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,6 @@ from tests.conftest import image_bytes
 from tests.library.helpers import on_disk, row_count, sha256
 from tests.library.test_watcher import barrier, distinct_image
 from tests.library.test_watcher_support import EventLog, from_disk
-
-
-@pytest.fixture
-def watched(library_path: Path) -> Iterator[Library]:
-    lib = Library.open(library_path, watch=True)
-    yield lib
-    lib.close()
-
-
-@pytest.fixture
-def log(watched: Library) -> EventLog:
-    return EventLog(watched)
 
 
 def noise_png(size: tuple[int, int]) -> bytes:

@@ -6,7 +6,6 @@ refused."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
@@ -23,6 +22,7 @@ import requests
 from PIL import Image
 
 from tests.conftest import image_bytes
+from tests.mounts import tmpfs
 from tests.server.serve_process import REPO, ServeProcess
 
 TOKEN = "kill-recovery-token"
@@ -265,32 +265,13 @@ def test_a_second_server_on_the_same_library_is_refused(
     assert "Traceback" not in second.stderr + second.stdout
 
 
-@contextlib.contextmanager
-def small_tmpfs(where: Path, size: str) -> Iterator[Path]:
-    where.mkdir(parents=True)
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small filesystem needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 def test_a_full_disk_during_an_upload_is_a_clear_error_and_leaves_nothing(
     processes: list[ServeProcess], tmp_path: Path
 ) -> None:
     rng = random.Random(3)
     big = io.BytesIO()
     Image.frombytes("RGB", (900, 900), rng.randbytes(900 * 900 * 3)).save(big, "PNG")
-    with small_tmpfs(tmp_path / "small", "2m") as disk:
+    with tmpfs(tmp_path / "small", "2m") as disk:
         library = disk / "lib"
         proc = serve(processes, library)
         try:
