@@ -132,7 +132,13 @@ class ReconcileJob(Job):
 
     def work(self) -> None:
         with cyclic_gc_paused():
-            self.library.reconcile(lambda done, total: self.progress.emit(done, total))
+            try:
+                self.library.reconcile(lambda done, total: self.progress.emit(done, total))
+            except LibraryError:
+                # The window closed the library under us: stopping half-way is what was
+                # asked for (every finished step is whole), not a failure to report.
+                if not self.library.closed:
+                    raise
 
 
 class ImportJob(Job):
