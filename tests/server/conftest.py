@@ -11,6 +11,7 @@ from flask import Flask
 from app.library import Library
 from server import BackgroundServer, create_app
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi
+from tests.server.serve_process import ServeProcess
 
 
 @pytest.fixture
@@ -36,3 +37,13 @@ def api(request: pytest.FixtureRequest, library: Library) -> Iterator[Api]:
         yield HttpApi(server.base_url)
     finally:
         server.stop()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[ServeProcess]]:
+    """``imageshelf serve`` children a test starts; any still running are killed after."""
+    started: list[ServeProcess] = []
+    yield started
+    for proc in started:
+        if proc.proc is not None and proc.proc.poll() is None:
+            proc.kill()

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,6 @@ from tests.server.serve_process import REPO, ServeProcess
 
 ENV_TOKEN = "env-token-for-tests"
 AUTH = {"Authorization": f"Bearer {ENV_TOKEN}"}
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ServeProcess]]:
-    started: list[ServeProcess] = []
-    yield started
-    for proc in started:
-        if proc.proc is not None and proc.proc.poll() is None:
-            proc.kill()
 
 
 def serve(processes: list[ServeProcess], library: Path, *args: str, **kw: object) -> ServeProcess:

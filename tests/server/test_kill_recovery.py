@@ -13,11 +13,9 @@ import random
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 import requests
 from PIL import Image
 
@@ -29,15 +27,6 @@ TOKEN = "kill-recovery-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FOLDERS = [None, "alpha", "beta/gamma", "Déjà vu"]
 TIMEOUT = 30
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ServeProcess]]:
-    started: list[ServeProcess] = []
-    yield started
-    for proc in started:
-        if proc.proc is not None and proc.proc.poll() is None:
-            proc.kill()
 
 
 def serve(processes: list[ServeProcess], library: Path) -> ServeProcess:

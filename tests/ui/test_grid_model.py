@@ -39,10 +39,12 @@ def replicate_rows(library: Library, count: int) -> None:
         conn.execute(text(f"INSERT INTO images ({names}) VALUES ({params})"), rows)
 
 
-def big_model(library, add, qtbot) -> tuple[ImageGridModel, ImageGrid, ThumbnailLoader]:
+def big_model(
+    library, add, qtbot, rows: int = BIG
+) -> tuple[ImageGridModel, ImageGrid, ThumbnailLoader]:
     for name in ("a.jpg", "b.jpg", "c.jpg"):
         add(name)
-    replicate_rows(library, BIG)
+    replicate_rows(library, rows)
     loader = ThumbnailLoader(library)
     model = ImageGridModel(library, loader)
     view = ImageGrid()
@@ -266,17 +268,7 @@ def test_random_live_changes_keep_every_held_row_right(library, add, qtbot, monk
     so they fall mid-list), with the view moving between them: after each, every row the
     model holds is the one the core lists there."""
     monkeypatch.setattr(grid_model, "MAX_PAGES", 4)
-    for name in ("a.jpg", "b.jpg", "c.jpg"):
-        add(name)
-    replicate_rows(library, 1_500)
-    loader = ThumbnailLoader(library)
-    model = ImageGridModel(library, loader)
-    view = ImageGrid()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(800, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    model, view, loader = big_model(library, add, qtbot, rows=1_500)
     with qtbot.waitSignal(model.query_applied):
         model.set_query(Query(sort=Sort.NAME))
     bridge = LibraryBridge(library)
