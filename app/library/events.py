@@ -18,8 +18,6 @@ class EventKind(StrEnum):
     ADDED = "added"
     UPDATED = "updated"
     DELETED = "deleted"
-    # Several images changed at once (reconciliation); listeners should reload.
-    RELOADED = "reloaded"
 
 
 @dataclass(frozen=True, slots=True)

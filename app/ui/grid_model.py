@@ -467,9 +467,6 @@ class ImageGridModel(QAbstractListModel):
 
     def apply(self, event: Event) -> None:
         """Brings the model in line with one committed change."""
-        if event.kind is EventKind.RELOADED:
-            self.reload()
-            return
         if event.image_id is None:
             return
         q = self.query
