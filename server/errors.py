@@ -12,6 +12,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 from app.library import (
+    Busy,
     Duplicate,
     Gone,
     InvalidInput,
@@ -47,6 +48,7 @@ _STATUS_BY_ERROR: Final[tuple[tuple[type[LibraryError], int], ...]] = (
     (InvalidInput, 400),
     (StorageError, 507),
     (LibraryLocked, 503),
+    (Busy, 503),
 )
 FALLBACK_STATUS: Final = 503
 

@@ -4,6 +4,7 @@ It imports neither Qt nor Flask; the GUI and the server are both thin faces over
 ``Library``."""
 
 from .errors import (
+    Busy,
     Duplicate,
     Gone,
     InvalidAltText,
@@ -24,6 +25,7 @@ from .queries import ALL_FOLDERS, Sort
 from .records import FolderInfo, ImageRecord, Page, rfc3339
 
 __all__ = [
+    "Busy",
     "ALL_FOLDERS",
     "Duplicate",
     "Event",

@@ -79,3 +79,10 @@ class Duplicate(LibraryError):
     def __init__(self, message: str, existing_id: str) -> None:
         super().__init__(message)
         self.existing_id = existing_id
+
+
+class Busy(LibraryError):
+    """A bounded resource (decode budget, transform slots, event streams) is full right
+    now; the same request will work a little later."""
+
+    code = "busy"
