@@ -25,8 +25,8 @@ from .queries import ALL_FOLDERS, Sort
 from .records import FolderInfo, ImageRecord, Page, rfc3339
 
 __all__ = [
-    "Busy",
     "ALL_FOLDERS",
+    "Busy",
     "Duplicate",
     "Event",
     "EventKind",
