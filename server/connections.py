@@ -24,6 +24,7 @@ accept; the classes depend on waitress 3.0's channel internals (pinned in pyproj
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -152,10 +153,8 @@ class BudgetedChannel(HTTPChannel):
     def close_for(self, reason: str, *, answer_timeout: bool = False) -> None:
         log.info("Closing the connection from %s: %s.", self.addr[0] if self.addr else "?", reason)
         if answer_timeout and not self.requests and not self.total_outbufs_len:
-            try:
+            with contextlib.suppress(OSError):
                 self.socket.send(_TIMEOUT_RESPONSE)
-            except OSError:
-                pass
         self.handle_close()
 
 
