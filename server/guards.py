@@ -73,10 +73,10 @@ class HostCheck:
 class DecodeScope:
     """Runs each request inside a decode-budget scope of its own."""
 
-    def __init__(self, app: WSGIApplication, wait: float = DECODE_WAIT_SECONDS) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
-        self.wait = wait
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        with request_scope(wait=self.wait, cancelled=environ.get("waitress.client_disconnected")):
+        wait = DECODE_WAIT_SECONDS  # read each time: tests shorten it
+        with request_scope(wait=wait, cancelled=environ.get("waitress.client_disconnected")):
             return self.app(environ, start_response)
