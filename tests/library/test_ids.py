@@ -4,6 +4,7 @@ random values, not the previous one plus 1 (python-ulid's monotonic ULID())."""
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 from ulid import ULID
 
@@ -15,9 +16,7 @@ def test_ids_made_in_the_same_millisecond_are_independent() -> None:
     for _ in range(5000):
         ulid = ULID.from_str(rules.new_image_id()[len(rules.ID_PREFIX) :])
         by_millisecond[ulid.milliseconds].append(int(ulid) & ((1 << 80) - 1))
-    neighbours = [
-        (a, b) for randoms in by_millisecond.values() for a, b in zip(randoms, randoms[1:])
-    ]
+    neighbours = [(a, b) for randoms in by_millisecond.values() for a, b in pairwise(randoms)]
     assert len(neighbours) > 100, "5000 ids should share milliseconds"
     # Monotonic generation makes b - a == 1 every time; random parts differ by ~2**79.
     assert not [1 for a, b in neighbours if abs(b - a) < 1 << 40]
