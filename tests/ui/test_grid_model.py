@@ -61,7 +61,7 @@ def library_ids(library: Library, **query: object) -> list[str]:
     ids: list[str] = []
     page = 1
     while True:
-        items = library.list(page=page, page_size=PAGE_SIZE, **query).items
+        items = library.list_images(page=page, page_size=PAGE_SIZE, **query).items
         ids += [r.id for r in items]
         if len(items) < PAGE_SIZE:
             return ids
