@@ -3,11 +3,12 @@
 
 The SQL in ``sql/listing.py`` answers the same questions fast; these are the definitions,
 asked directly by whoever holds records already (the grid, keeping its rows current).
-Search is a literal, case-insensitive substring of filename, original filename or alt
-text, compared in one Unicode form."""
+Search is a literal substring of filename, original filename or alt text, insensitive to
+case, to accents and to the Unicode normal form (``fold``)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,10 +20,21 @@ from .records import ImageRecord
 SEARCH_FIELD_SEPARATOR = "\x1f"  # a control character: never inside any searched field
 
 
+# The combining diacritical marks (the blocks of accents that decorate Latin, Greek and
+# Cyrillic letters). Other combining marks carry meaning a reader would not call an
+# accent (kana voicing marks, Indic vowel signs) and are kept.
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
-    """What search compares: case-folded, in one Unicode form, so "é" typed (composed)
-    finds the "é" of a name sent from macOS (decomposed), and "É" finds both."""
-    return unicodedata.normalize("NFC", text.casefold())
+    """What search compares: case-folded, accents removed, in one Unicode form — so
+    ``cafe`` finds ``café`` and ``café`` finds ``cafe``, whether the "é" was typed
+    composed or came decomposed in a name from macOS, and ``É`` finds both.
+
+    Changing this rule changes the stored ``search_text``: add a migration that
+    recomputes it (as ``0004_accent_insensitive_search`` does)."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", decomposed))
 
 
 def search_text(filename: str, original_filename: str, alt_text: str | None) -> str:
