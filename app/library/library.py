@@ -13,10 +13,11 @@ commit, announce."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -258,7 +259,7 @@ class Library:
         first file step to the commit, so a reader that found an image's file missing
         looks again in here and sees the row and the file agree: the new place, or a
         tombstone (``Gone``)."""
-        with self._write_lock:
+        with self.core.write_lock:
             yield
 
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
