@@ -86,3 +86,9 @@ class Busy(LibraryError):
     now; the same request will work a little later."""
 
     code = "busy"
+
+
+class NotInTrash(LibraryError):
+    """Restore or purge asked of an image that is not in the trash (a live one)."""
+
+    code = "not_in_trash"

@@ -38,6 +38,7 @@ from .lock import ProcessLock
 from .queries import ALL_FOLDERS, Filter, Sort
 from .records import FolderInfo, ImageRecord, Page, folder_to_db, now_us
 from .thumbnails import Thumbnail, ThumbnailCache
+from .trash import Trash
 
 if TYPE_CHECKING:
     from .watcher import LibraryWatcher
@@ -97,6 +98,7 @@ class Library:
         self._lookup = queries.RecordLookup(str(engine.url.database))
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
+        self.trash = Trash(self)  # delete, restore, purge, retention: see trash.py
 
     # --- opening and closing -------------------------------------------------------------
 
@@ -127,12 +129,15 @@ class Library:
             lib = cls(root, engine, lock)
             with files.disk_errors(f"clean up the library at {root}"):
                 lib._clear_tmp()
+            lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
             if watch:
                 lib.start_watching()  # first, so nothing changed during reconcile is missed
             if reconcile:
                 lib.reconcile()
+            lib.trash.start_keeper()  # expired trash purged now and hourly
         except BaseException:
             if lib is not None:
+                lib.trash.stop_keeper()
                 lib.stop_watching()
             if engine is not None:
                 engine.dispose()
@@ -144,6 +149,7 @@ class Library:
         if self._closed:
             return
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
+        self.trash.stop_keeper()  # likewise
         with self._write_lock:
             self._closed = True
             self._lookup.close()
@@ -277,7 +283,7 @@ class Library:
         if record is not None:
             return record
         if self._is_tombstoned(conn, image_id):
-            raise Gone(f"The image {image_id} was deleted.")
+            raise Gone(f"The image {image_id} was deleted (it may be in the trash).")
         raise NotFound(f"There is no image with id {image_id}.")
 
     # --- reading -------------------------------------------------------------------------
@@ -684,36 +690,9 @@ class Library:
         return moved
 
     def delete(self, image_id: str) -> None:
-        """Removes the image's file from the library and keeps its id as a tombstone."""
-        with self._write_lock:
-            with self._read() as conn:
-                record = self._require(conn, image_id)
-            src = self.path_of(record.folder, record.filename)
-            # Out of the folder first: a kill before the commit leaves a row whose file is
-            # gone, which the next open tombstones — never a deleted image coming back.
-            parked = self.tmp_dir / f"deleting-{record.id}"
-            with files.disk_errors("delete the image"):
-                try:
-                    os.replace(src, parked)
-                    # Durable before the tombstone is: after a power cut the file must
-                    # not reappear in the folder (to be adopted as a new image) while
-                    # the tombstone survives.
-                    files.fsync_dir(src.parent)
-                except FileNotFoundError:
-                    parked = None  # type: ignore[assignment]
-            try:
-                self._tombstone(record.id)
-            except BaseException:
-                if parked is not None:
-                    with contextlib.suppress(OSError):
-                        os.replace(parked, src)
-                raise
-            if parked is not None:
-                parked.unlink(missing_ok=True)
-            if record.folder:
-                files.remove_empty_folders(self.root, record.folder)
-        self._forget_thumbnail_if_unused(record.sha256)
-        self.events.emit(Event(EventKind.DELETED, image_id, None, record))
+        """Moves the image to the trash (``trash.py``); its id answers 410 until it is
+        restored. An image whose file is already gone is tombstoned for good."""
+        self.trash.move_in(image_id)
 
     def _tombstone(self, image_id: str) -> None:
         with self._write() as conn:
