@@ -31,19 +31,17 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from . import files, imaging, queries, rules
+from . import files, imaging, rules
+from .core import Core
 from .errors import Gone, NotFound, NotInTrash
 from .events import Event, EventKind
-from .records import ImageRecord, folder_from_db, folder_to_db, now_us
-from .settings import LibrarySettings
+from .records import ImageRecord, folder_from_db, now_us
+from .sql import rows
+from .sql import trash_rows as sql
 from .thumbnails import Thumbnail
-
-if TYPE_CHECKING:
-    from .library import Library
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +51,6 @@ DAY_US = 86_400 * 1_000_000
 # Rows purged per transaction: each batch is whole on its own (resumable after a kill)
 # and holds the write lock briefly, so uploads and moves go on during a long purge.
 PURGE_BATCH = 500
-_SEP = "\x1f"
-TRASHING = "trashing"
-RESTORING = "restoring"
-# Columns of ``images`` that are not the image's data: its row number (a restored image
-# gets a new one; nothing outside the database refers to it) and a move's intent.
-_NOT_COPIED = frozenset({"pk", "pending_path"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,28 +70,30 @@ class TrashPage:
 
 class Trash:
     """``library.trash``: every trash operation of one library. Thread-safe like
-    ``Library``: writes hold the library's write lock, reads run alongside."""
+    ``Library``: writes hold the write lock, reads run alongside."""
 
-    def __init__(self, library: Library) -> None:
-        self.lib = library
-        self.dir = library.meta / TRASH_DIR
-        self.settings = LibrarySettings(library)
-        self._columns: tuple[str, ...] | None = None
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.dir = core.meta / TRASH_DIR
         self._keeper: _RetentionKeeper | None = None
 
-    # --- settings ------------------------------------------------------------------------
+    # --- the setting ---------------------------------------------------------------------
 
     def retention_days(self) -> int:
-        value = self.settings.get(RETENTION_KEY, rules.TRASH_RETENTION_DAYS)
+        """Days before a trashed image is purged; 0 keeps it until the trash is emptied."""
+        with self.core.read() as conn:
+            value = sql.setting(conn, RETENTION_KEY)
         try:
             return rules.check_retention_days(value)
         except Exception:
-            return rules.TRASH_RETENTION_DAYS
+            return rules.TRASH_RETENTION_DAYS  # unset, or broken by hand
 
     def set_retention_days(self, days: int) -> None:
-        """0 keeps trashed images until the trash is emptied. A shorter retention takes
-        effect at the next look (at once: the keeper is woken)."""
-        self.settings.set(RETENTION_KEY, rules.check_retention_days(days))
+        """Kept in the library's database. A shorter retention purges at once what is now
+        past it (the keeper is woken)."""
+        days = rules.check_retention_days(days)
+        with self.core.write() as conn:
+            sql.set_setting(conn, RETENTION_KEY, days)
         if self._keeper is not None:
             self._keeper.wake()
 
@@ -110,40 +104,28 @@ class Trash:
         so a person looking into the folder can still open it."""
         return self.dir / (image_id + Path(filename).suffix.lower())
 
-    def _item(self, row: Any, days: int) -> TrashItem:
-        deleted = row._mapping["deleted_at"]
-        return TrashItem(
-            ImageRecord.from_row(row), deleted, deleted + days * DAY_US if days else None
-        )
+    def _item(self, row: sql.TrashedRow, days: int) -> TrashItem:
+        purge_at = row.deleted_at_us + days * DAY_US if days else None
+        return TrashItem(row.image, row.deleted_at_us, purge_at)
 
     def list(self, page: int = 1, page_size: int = rules.DEFAULT_PAGE_SIZE) -> TrashPage:
         """Trashed images, most recently deleted first."""
         rules.check_page(page, page_size)
         days = self.retention_days()
-        with self.lib._read() as conn:
-            total = conn.execute(
-                text("SELECT COUNT(*) FROM trash WHERE intent IS NULL")
-            ).scalar_one()
-            rows = conn.execute(
-                text(
-                    "SELECT * FROM trash WHERE intent IS NULL "
-                    "ORDER BY deleted_at DESC, id DESC LIMIT :limit OFFSET :offset"
-                ),
-                {"limit": page_size, "offset": (page - 1) * page_size},
-            ).all()
-        return TrashPage([self._item(r, days) for r in rows], total, page, page_size)
+        with self.core.read() as conn:
+            total = sql.count(conn)
+            found = sql.page(conn, (page - 1) * page_size, page_size)
+        return TrashPage([self._item(r, days) for r in found], total, page, page_size)
 
     def count(self) -> int:
-        with self.lib._read() as conn:
-            return int(
-                conn.execute(text("SELECT COUNT(*) FROM trash WHERE intent IS NULL")).scalar_one()
-            )
+        with self.core.read() as conn:
+            return sql.count(conn)
 
     def get(self, image_id: str) -> TrashItem:
         """The trashed image; ``NotInTrash`` for a live one, ``Gone`` for one purged or
         deleted outside the app, ``NotFound`` for an id never seen."""
-        with self.lib._read() as conn:
-            row = self._trash_row(conn, image_id)
+        with self.core.read() as conn:
+            row = self._require(conn, image_id)
         return self._item(row, self.retention_days())
 
     def thumbnail(self, image_id: str) -> tuple[TrashItem, Thumbnail]:
@@ -161,32 +143,22 @@ class Trash:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
             return info.thumbnail, info.thumbnail_type
 
-        return item, self.lib.thumbnails.get_or_build(item.image.sha256, build)
+        return item, self.core.thumbnails.get_or_build(item.image.sha256, build)
 
-    def _trash_row(self, conn: Connection, image_id: str) -> Any:
+    def _require(self, conn: Connection, image_id: str) -> sql.TrashedRow:
         if not isinstance(image_id, str) or not rules.is_image_id(image_id):
             raise NotFound(f"There is no image with id {image_id!r}.")
-        row = conn.execute(
-            text("SELECT * FROM trash WHERE id = :id AND intent IS NULL"), {"id": image_id}
-        ).first()
+        row = sql.get(conn, image_id)
         if row is not None:
             return row
-        if self.lib._row(conn, image_id) is not None:
+        if rows.get(conn, image_id) is not None:
             raise NotInTrash(f"The image {image_id} is not in the trash: it is in the library.")
-        if self.lib._is_tombstoned(conn, image_id):
+        if rows.is_tombstoned(conn, image_id):
             raise Gone(
                 f"The image {image_id} is gone for good: it was purged from the trash, or "
                 "its file was deleted outside Imageshelf."
             )
         raise NotFound(f"There is no image with id {image_id}.")
-
-    def _image_columns(self, conn: Connection) -> tuple[str, ...]:
-        """The image's data columns, read from the schema: a column a later migration
-        adds to both tables is carried to the trash and back without a change here."""
-        if self._columns is None:
-            names = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(images)")]
-            self._columns = tuple(n for n in names if n not in _NOT_COPIED)
-        return self._columns
 
     # --- moving in -----------------------------------------------------------------------
 
@@ -194,21 +166,14 @@ class Trash:
         """Moves a live image to the trash (``Library.delete``). An image whose file is
         already gone (deleted outside, not yet noticed) is tombstoned as before: there is
         nothing to restore."""
-        lib = self.lib
-        with lib._write_lock:
-            with lib._read() as conn:
-                record = lib._require(conn, image_id)
-            src = lib.path_of(record.folder, record.filename)
+        core = self.core
+        with core.write_lock:
+            with core.read() as conn:
+                record = core.require(conn, image_id)
+            src = core.path_of(record.folder, record.filename)
             dest = self.path_of(record.id, record.filename)
-            with lib._write() as conn:  # 1. the intent
-                cols = ", ".join(self._image_columns(conn))
-                conn.execute(
-                    text(
-                        f"INSERT INTO trash ({cols}, deleted_at, intent) "
-                        f"SELECT {cols}, :now, :intent FROM images WHERE id = :id"
-                    ),
-                    {"now": now_us(), "intent": TRASHING, "id": record.id},
-                )
+            with core.write() as conn:  # 1. the intent
+                sql.copy_in(conn, record.id, now_us())
             moved = False
             try:
                 with files.disk_errors("move the image to the trash"):
@@ -223,45 +188,33 @@ class Trash:
                         # be back in the folder (adopted as new) while the row says trash.
                         files.fsync_dir(src.parent)
                         files.fsync_dir(self.dir)
-                with lib._write() as conn:  # 3. the commit
-                    conn.execute(text("DELETE FROM images WHERE id = :id"), {"id": record.id})
+                with core.write() as conn:  # 3. the commit
+                    rows.tombstone(conn, record.id, now_us())  # the images row goes
                     if moved:
-                        conn.execute(
-                            text("UPDATE trash SET intent = NULL WHERE id = :id"),
-                            {"id": record.id},
-                        )
+                        sql.settle(conn, record.id)
                     else:
-                        conn.execute(text("DELETE FROM trash WHERE id = :id"), {"id": record.id})
-                    _tombstone(conn, record.id)
+                        sql.drop(conn, record.id)
             except BaseException:
                 if moved:
                     with contextlib.suppress(OSError):
                         os.replace(dest, src)
-                with contextlib.suppress(Exception), lib._write() as conn:
-                    conn.execute(text("DELETE FROM trash WHERE id = :id"), {"id": record.id})
+                with contextlib.suppress(Exception), core.write() as conn:
+                    sql.drop(conn, record.id)
                 raise
             if record.folder:
-                files.remove_empty_folders(lib.root, record.folder)
+                files.remove_empty_folders(core.root, record.folder)
         if not moved:
-            lib._forget_thumbnail_if_unused(record.sha256)
-        lib.events.emit(Event(EventKind.DELETED, image_id, None, record))
+            core.forget_thumbnail_if_unused(record.sha256)
+        core.events.emit(Event(EventKind.DELETED, image_id, None, record))
 
     def move_folder_in(self, folder: str) -> list[str]:
         """Moves every image in ``folder`` and the folders below it to the trash (what
         deleting a folder does); returns their ids. One that fails stops the rest."""
-        folder = rules.normalize_folder(folder)  # type: ignore[assignment]
-        if folder is None:
+        normal = rules.normalize_folder(folder)
+        if normal is None:
             raise NotFound("The top level of the library is not a folder that can be deleted.")
-        with self.lib._read() as conn:
-            ids = list(
-                conn.execute(
-                    text(
-                        "SELECT id FROM images "
-                        "WHERE folder = :f OR (folder >= :lo AND folder < :hi)"
-                    ),
-                    {"f": folder, "lo": folder + "/", "hi": folder + "0"},
-                ).scalars()
-            )
+        with self.core.read() as conn:
+            ids = sql.ids_in_folder(conn, normal)
         for image_id in ids:
             with contextlib.suppress(Gone, NotFound):  # deleted meanwhile: nothing to do
                 self.move_in(image_id)
@@ -272,11 +225,10 @@ class Trash:
     def restore(self, image_id: str) -> ImageRecord:
         """Puts a trashed image back: same id, bytes, alt text and ``created_at``, in its
         folder (made again if it is gone), under its name or the next free one."""
-        lib = self.lib
-        with lib._write_lock:
-            with lib._read() as conn:
-                row = self._trash_row(conn, image_id)
-            trashed = ImageRecord.from_row(row)
+        core = self.core
+        with core.write_lock:
+            with core.read() as conn:
+                trashed = self._require(conn, image_id).image
             src = self.path_of(trashed.id, trashed.filename)
             if not src.exists():
                 # Removed from .imageshelf/trash by hand: nothing to restore.
@@ -290,25 +242,16 @@ class Trash:
             try:
                 with files.disk_errors("restore the image"):
                     if folder:
-                        created_dirs = files.make_folder(lib.root, folder)
-                    dest_dir = lib.folder_path(folder)
+                        created_dirs = files.make_folder(core.root, folder)
+                    dest_dir = core.folder_path(folder)
                     names = (
                         rules.candidate_filenames(trashed.filename, fmt)
                         if fmt is not None
                         else iter([trashed.filename])
                     )
-                    for name in lib._names_free_in_db(folder, names):
-                        with lib._write() as conn:  # 1. the intent
-                            conn.execute(
-                                text(
-                                    "UPDATE trash SET intent = :i, intent_path = :p WHERE id = :id"
-                                ),
-                                {
-                                    "i": RESTORING,
-                                    "p": folder_to_db(folder) + _SEP + name,
-                                    "id": trashed.id,
-                                },
-                            )
+                    for name in core.names_free(folder, names):
+                        with core.write() as conn:  # 1. the intent
+                            sql.mark_restoring(conn, trashed.id, folder, name)
                         try:
                             os.link(src, dest_dir / name)  # 2. the file: a link never clobbers
                         except FileExistsError:
@@ -321,9 +264,9 @@ class Trash:
                     src_removed = True
                     files.fsync_dir(self.dir)
                     mtime_ns = placed.stat().st_mtime_ns
-                with lib._write() as conn:  # 3. the commit
-                    self._reinsert(conn, trashed, placed.name, mtime_ns)
-                    restored = lib._row(conn, trashed.id)
+                with core.write() as conn:  # 3. the commit
+                    sql.restore(conn, trashed, placed.name, mtime_ns, now_us())
+                    restored = rows.get(conn, trashed.id)
             except BaseException:
                 if placed is not None and src_removed:
                     with contextlib.suppress(OSError):
@@ -333,54 +276,20 @@ class Trash:
                 for d in reversed(created_dirs):
                     with contextlib.suppress(OSError):
                         d.rmdir()
-                with contextlib.suppress(Exception), lib._write() as conn:
-                    conn.execute(
-                        text("UPDATE trash SET intent = NULL, intent_path = NULL WHERE id = :id"),
-                        {"id": trashed.id},
-                    )
+                with contextlib.suppress(Exception), core.write() as conn:
+                    sql.settle(conn, trashed.id)
                 raise
         assert restored is not None
-        lib.events.emit(Event(EventKind.RESTORED, image_id, restored))
+        core.events.emit(Event(EventKind.RESTORED, image_id, restored))
         return restored
-
-    def _reinsert(
-        self, conn: Connection, trashed: ImageRecord, filename: str, mtime_ns: int
-    ) -> None:
-        """The trash row back into ``images`` under ``filename``: every data column as it
-        was, but the name (and what depends on it) where a taken name forced a new one."""
-        renamed = filename != trashed.filename
-        override = {
-            "filename": ":filename",
-            "mtime_ns": ":mtime",
-            "search_text": ":search",
-            "updated_at": ":updated" if renamed else "updated_at",
-        }
-        cols = self._image_columns(conn)
-        values = ", ".join(override.get(c, c) for c in cols)
-        conn.execute(
-            text(
-                f"INSERT INTO images ({', '.join(cols)}) SELECT {values} FROM trash WHERE id = :id"
-            ),
-            {
-                "filename": filename,
-                "mtime": mtime_ns,
-                "search": queries.search_text(
-                    filename, trashed.original_filename, trashed.alt_text
-                ),
-                "updated": max(now_us(), trashed.updated_at_us + 1),
-                "id": trashed.id,
-            },
-        )
-        conn.execute(text("DELETE FROM trash WHERE id = :id"), {"id": trashed.id})
-        conn.execute(text("DELETE FROM tombstones WHERE id = :id"), {"id": trashed.id})
 
     # --- purging -------------------------------------------------------------------------
 
     def purge(self, image_id: str) -> None:
         """Removes a trashed image for good; its id answers 410 from then on."""
-        with self.lib._write_lock:
-            with self.lib._read() as conn:
-                self._trash_row(conn, image_id)
+        with self.core.write_lock:
+            with self.core.read() as conn:
+                self._require(conn, image_id)
             self._purge_ids([image_id])
 
     def empty(
@@ -389,7 +298,7 @@ class Trash:
         stop: threading.Event | None = None,
     ) -> int:
         """Purges everything in the trash, a batch at a time; returns how many."""
-        return self._purge_where("1 = 1", {}, progress, stop)
+        return self._purge_older(None, progress, stop)
 
     def purge_expired(self, now: int | None = None, stop: threading.Event | None = None) -> int:
         """Purges what has been in the trash longer than the retention (none when it is
@@ -398,33 +307,22 @@ class Trash:
         if days == 0:
             return 0
         cutoff = (now_us() if now is None else now) - days * DAY_US
-        return self._purge_where("deleted_at <= :cutoff", {"cutoff": cutoff}, None, stop)
+        return self._purge_older(cutoff, None, stop)
 
-    def _purge_where(
+    def _purge_older(
         self,
-        where: str,
-        params: dict[str, object],
+        cutoff: int | None,
         progress: Callable[[int, int], None] | None,
         stop: threading.Event | None,
     ) -> int:
-        with self.lib._read() as conn:
-            total = conn.execute(
-                text(f"SELECT COUNT(*) FROM trash WHERE intent IS NULL AND {where}"), params
-            ).scalar_one()
+        with self.core.read() as conn:
+            total = sql.count_older(conn, cutoff)
         done = 0
         if progress is not None:
             progress(0, total)
-        while not (self.lib.closed or (stop is not None and stop.is_set())):
-            with self.lib._read() as conn:
-                ids = list(
-                    conn.execute(
-                        text(
-                            f"SELECT id FROM trash WHERE intent IS NULL AND {where} "
-                            "ORDER BY deleted_at, id LIMIT :n"
-                        ),
-                        params | {"n": PURGE_BATCH},
-                    ).scalars()
-                )
+        while not (self.core.closed or (stop is not None and stop.is_set())):
+            with self.core.read() as conn:
+                ids = sql.ids_older(conn, cutoff, PURGE_BATCH)
             if not ids:
                 break
             done += self._purge_ids(ids)
@@ -435,46 +333,27 @@ class Trash:
     def _purge_ids(self, ids: Iterable[str]) -> int:
         """One batch: commit first (rows out; the tombstones stay), then the files. A kill
         between the two leaves files no row owns; ``recover()`` removes them."""
-        lib = self.lib
-        with lib._write_lock:
-            if lib.closed:
+        core = self.core
+        with core.write_lock:
+            if core.closed:
                 return 0
-            with lib._write() as conn:
-                rows = []
-                for image_id in ids:
-                    row = conn.execute(
-                        text(
-                            "SELECT id, filename, sha256 FROM trash "
-                            "WHERE id = :id AND intent IS NULL"
-                        ),
-                        {"id": image_id},
-                    ).first()
-                    if row is None:
-                        continue
-                    rows.append(row)
-                    conn.execute(text("DELETE FROM trash WHERE id = :id"), {"id": image_id})
-                    _tombstone(conn, image_id)
-            for row in rows:
+            with core.write() as conn:
+                gone = sql.purge(conn, list(ids), now_us())
+            for image_id, filename, _sha in gone:
                 with contextlib.suppress(OSError):
-                    self.path_of(row.id, row.filename).unlink(missing_ok=True)
-        for sha in {row.sha256 for row in rows}:
+                    self.path_of(image_id, filename).unlink(missing_ok=True)
+        for sha in {sha for _i, _f, sha in gone}:
             with contextlib.suppress(Exception):
                 self._forget_thumbnail_if_unused(sha)
-        for row in rows:
-            lib.events.emit(Event(EventKind.PURGED, row.id))
-        return len(rows)
+        for image_id, _f, _s in gone:
+            core.events.emit(Event(EventKind.PURGED, image_id))
+        return len(gone)
 
     def _forget_thumbnail_if_unused(self, sha256: str) -> None:
-        with self.lib._read() as conn:
-            used = conn.execute(
-                text(
-                    "SELECT 1 FROM images WHERE sha256 = :h "
-                    "UNION ALL SELECT 1 FROM trash WHERE sha256 = :h LIMIT 1"
-                ),
-                {"h": sha256},
-            ).first()
-        if used is None:
-            self.lib.thumbnails.discard(sha256)
+        with self.core.read() as conn:
+            used = sql.hash_in_use(conn, sha256)
+        if not used:
+            self.core.thumbnails.discard(sha256)
 
     # --- recovery at open ----------------------------------------------------------------
 
@@ -482,21 +361,18 @@ class Trash:
         """Finishes or undoes a trash or restore a kill interrupted, drops rows whose
         file left ``trash/`` by other hands, and removes files no row owns (a purge
         killed after its commit). Runs at open, before the watcher and reconciliation."""
-        lib = self.lib
-        with lib._write_lock, files.disk_errors("check the trash"):
+        core = self.core
+        with core.write_lock, files.disk_errors("check the trash"):
             self.dir.mkdir(exist_ok=True)
-            with lib._read() as conn:
-                pending = conn.execute(text("SELECT * FROM trash WHERE intent IS NOT NULL")).all()
-            for row in pending:
-                if row.intent == TRASHING:
-                    self._recover_trashing(row)
+            with core.read() as conn:
+                pending = sql.pending(conn)
+            for p in pending:
+                if p.intent == sql.TRASHING:
+                    self._recover_trashing(p)
                 else:
-                    self._recover_restoring(row)
-            with lib._read() as conn:
-                owned = {
-                    self.path_of(i, f).name: i
-                    for i, f in conn.execute(text("SELECT id, filename FROM trash")).all()
-                }
+                    self._recover_restoring(p)
+            with core.read() as conn:
+                owned = {self.path_of(i, f).name: i for i, f in sql.files(conn)}
             on_disk = {entry.name for entry in os.scandir(self.dir)}
             for name in on_disk - set(owned):
                 with contextlib.suppress(OSError):
@@ -506,40 +382,41 @@ class Trash:
                 log.warning("%d trashed images were removed from %s by hand", len(lost), self.dir)
                 self._purge_ids(lost)
 
-    def _recover_trashing(self, row: Any) -> None:
-        lib = self.lib
-        dest = self.path_of(row.id, row.filename)
-        with lib._write() as conn:
-            if dest.exists():  # the rename happened: finish the trash
-                conn.execute(text("DELETE FROM images WHERE id = :id"), {"id": row.id})
-                conn.execute(text("UPDATE trash SET intent = NULL WHERE id = :id"), {"id": row.id})
-                _tombstone(conn, row.id)
+    def _recover_trashing(self, p: sql.PendingRow) -> None:
+        image = p.image
+        in_trash = self.path_of(image.id, image.filename).exists()
+        with self.core.write() as conn:
+            if in_trash:  # the rename happened: finish the trash
+                rows.tombstone(conn, image.id, now_us())
+                sql.settle(conn, image.id)
             else:  # it did not: the image is still live (or its file gone; reconcile tells)
-                conn.execute(text("DELETE FROM trash WHERE id = :id"), {"id": row.id})
-        if dest.exists() and row.folder:
-            files.remove_empty_folders(lib.root, row.folder)
+                sql.drop(conn, image.id)
+        if in_trash and image.folder:
+            files.remove_empty_folders(self.core.root, image.folder)
 
-    def _recover_restoring(self, row: Any) -> None:
-        lib = self.lib
-        src = self.path_of(row.id, row.filename)
-        folder, name = (row.intent_path or _SEP).split(_SEP, 1)
-        dest = lib.path_of(folder_from_db(folder), name) if name else None
-        with lib._write() as conn:
+    def _recover_restoring(self, p: sql.PendingRow) -> None:
+        core = self.core
+        image = p.image
+        src = self.path_of(image.id, image.filename)
+        dest_folder = folder_from_db(p.dest_folder)
+        dest = core.path_of(dest_folder, p.dest_filename) if p.dest_filename else None
+        with core.write() as conn:
             if src.exists():
                 # Not unlinked from the trash yet: undo (drop the second name, if it is ours).
                 if dest is not None and dest.exists() and _same_file(src, dest):
                     dest.unlink()
-                conn.execute(
-                    text("UPDATE trash SET intent = NULL, intent_path = NULL WHERE id = :id"),
-                    {"id": row.id},
-                )
-            elif dest is not None and dest.exists() and not _row_at(conn, folder, name):
+                sql.settle(conn, image.id)
+            elif (
+                dest is not None
+                and dest.exists()
+                and not rows.exists_at(conn, dest_folder, p.dest_filename)
+            ):
                 # Unlinked from the trash, not committed: finish (a restore never changes
                 # the folder, only maybe the name).
-                self._reinsert(conn, ImageRecord.from_row(row), name, dest.stat().st_mtime_ns)
+                sql.restore(conn, image, p.dest_filename, dest.stat().st_mtime_ns, now_us())
             else:
                 # Neither name holds it: the file is lost; the id stays a tombstone.
-                conn.execute(text("DELETE FROM trash WHERE id = :id"), {"id": row.id})
+                sql.drop(conn, image.id)
 
     # --- the keeper: retention at open and hourly ----------------------------------------
 
@@ -583,28 +460,11 @@ class _RetentionKeeper:
                 if purged:
                     log.info("purged %d images kept in the trash past their time", purged)
             except Exception as exc:  # a full disk now must not end retention for good
-                if self.trash.lib.closed:
+                if self.trash.core.closed:
                     return
                 log.warning("could not purge the trash: %s", exc)
             self._wake.wait(self.interval_s)
             self._wake.clear()
-
-
-def _tombstone(conn: Connection, image_id: str) -> None:
-    conn.execute(
-        text("INSERT OR IGNORE INTO tombstones (id, deleted_at) VALUES (:id, :now)"),
-        {"id": image_id, "now": now_us()},
-    )
-
-
-def _row_at(conn: Connection, folder: str, name: str) -> bool:
-    return (
-        conn.execute(
-            text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
-            {"f": folder, "n": name},
-        ).first()
-        is not None
-    )
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -49,12 +49,12 @@ def test_delete_moves_the_original_to_the_trash_and_hides_it(library: Library) -
         with pytest.raises(Gone):
             call()
     # Listings, counts, folders and search leave it out.
-    assert [r.id for r in library.list().items] == [other.id]
+    assert [r.id for r in library.list_images().items] == [other.id]
     assert library.count() == 1
     assert library.count(folder="birds/raptors") == 0
     assert library.folders() == ["birds"]
-    assert library.list(search="kite").total == 0
-    assert library.list(search="red kite").items == []
+    assert library.list_images(search="kite").total == 0
+    assert library.list_images(search="red kite").items == []
     assert [e.kind for e in log.events] == [EventKind.DELETED]
 
     page = library.trash.list()
@@ -76,7 +76,7 @@ def test_restore_puts_it_back_exactly(library: Library) -> None:
     assert on_disk(library, rec).read_bytes() == data
     assert library.thumbnail(rec.id)[1] == thumb
     assert library.folders() == ["brand/old"]  # made again
-    assert library.list(search="acme").total == 1
+    assert library.list_images(search="acme").total == 1
     assert trash_files(library) == [] and library.trash.count() == 0
     assert [(e.kind, e.image) for e in log.events] == [(EventKind.RESTORED, rec)]
 
@@ -90,7 +90,7 @@ def test_restore_takes_the_next_free_name_when_it_was_taken(library: Library) ->
     assert (restored.id, restored.folder, restored.filename) == (first.id, "f", "logo-2.jpg")
     assert restored.created_at_us == first.created_at_us
     assert restored.updated_at_us > first.updated_at_us
-    assert library.list(search="logo-2").total == 1
+    assert library.list_images(search="logo-2").total == 1
     assert library.get(second.id).filename == "logo.jpg"
 
 

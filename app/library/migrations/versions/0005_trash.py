@@ -10,16 +10,16 @@
 - ``settings``: small library-wide settings (key → JSON value), e.g. the trash's
   retention in days; kept in the database so the window, the server and the CLI agree.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
