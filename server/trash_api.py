@@ -32,7 +32,7 @@ def list_trash() -> Response:
     """``page``, ``page_size`` as the image listing; most recently deleted first."""
     page = _whole_number("page", 1)
     page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
-    result = library().trash.list(page, page_size)
+    result = library().trash.items(page, page_size)
     base = public_base()
     return jsonify(
         {

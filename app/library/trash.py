@@ -108,7 +108,7 @@ class Trash:
         purge_at = row.deleted_at_us + days * DAY_US if days else None
         return TrashItem(row.image, row.deleted_at_us, purge_at)
 
-    def list(self, page: int = 1, page_size: int = rules.DEFAULT_PAGE_SIZE) -> TrashPage:
+    def items(self, page: int = 1, page_size: int = rules.DEFAULT_PAGE_SIZE) -> TrashPage:
         """Trashed images, most recently deleted first."""
         rules.check_page(page, page_size)
         days = self.retention_days()

@@ -113,7 +113,7 @@ class TrashModel(QAbstractTableModel):
     def _read_page(self, page: int, *, reset: bool) -> None:
         generation = self._generation
         self._fetching = True
-        job = CallJob(lambda: self.library.trash.list(page, PAGE))
+        job = CallJob(lambda: self.library.trash.items(page, PAGE))
         job.finished.connect(lambda result: self._arrived(generation, result, reset))
         job.failed.connect(lambda _m: self._arrived(generation, None, reset))
         self.jobs.start(job)

@@ -59,7 +59,7 @@ def main(path: str, mode: str, seed: int) -> None:
             lib.update(image_id, folder=folder)
             say("moved", image_id, folder or "-")
     if mode == "trash":
-        trashed = {i.image.id for i in lib.trash.list(page_size=100).items}
+        trashed = {i.image.id for i in lib.trash.items(page_size=100).items}
         ids += sorted(trashed)
         while True:
             image_id = rng.choice(ids)
@@ -77,7 +77,7 @@ def main(path: str, mode: str, seed: int) -> None:
         for image_id in ids:
             lib.delete(image_id)
         say("trashed")
-        ids = [i.image.id for i in lib.trash.list(page_size=100).items]
+        ids = [i.image.id for i in lib.trash.items(page_size=100).items]
         rng.shuffle(ids)
         for image_id in ids:
             say("purging", image_id)

@@ -57,7 +57,7 @@ def test_delete_moves_the_original_to_the_trash_and_hides_it(library: Library) -
     assert library.list_images(search="red kite").items == []
     assert [e.kind for e in log.events] == [EventKind.DELETED]
 
-    page = library.trash.list()
+    page = library.trash.items()
     assert page.total == library.trash.count() == 1
     item = page.items[0]
     assert item.image == rec
@@ -159,14 +159,14 @@ def test_retention_is_a_library_setting_and_purges_only_what_expired(library: Li
     assert library.trash.retention_days() == 30
     assert library.trash.purge_expired() == 0
     library.trash.set_retention_days(0)
-    assert [i.purge_at_us for i in library.trash.list().items] == [None, None]
+    assert [i.purge_at_us for i in library.trash.items().items] == [None, None]
     assert library.trash.purge_expired() == 0
     with pytest.raises(InvalidInput):
         library.trash.set_retention_days(-1)
     library.trash.set_retention_days(7)
     # The keeper is woken by the change and purges the old one.
     EventLog(library).wait_for(lambda e: e.kind is EventKind.PURGED and e.image_id == old.id)
-    assert [i.image.id for i in library.trash.list().items] == [new.id]
+    assert [i.image.id for i in library.trash.items().items] == [new.id]
     with pytest.raises(Gone):
         library.trash.restore(old.id)
 
@@ -185,7 +185,7 @@ def test_retention_runs_at_open_and_survives_a_restart(library_path: Path) -> No
     with Library.open(library_path) as lib:
         EventLog(lib).wait_for(lambda e: e.kind is EventKind.PURGED and e.image_id == expire.id)
         assert lib.trash.retention_days() == 2
-        assert [i.image.id for i in lib.trash.list().items] == [keep.id]
+        assert [i.image.id for i in lib.trash.items().items] == [keep.id]
         assert lib.trash.restore(keep.id) == keep
 
 
