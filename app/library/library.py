@@ -368,6 +368,11 @@ class Library:
         restored. An image whose file is already gone is tombstoned for good."""
         self.trash.move_in(image_id)
 
+    def trash_folder(self, folder: str) -> list[str]:
+        """Deleting a folder: every image in it and in the folders below goes to the trash
+        (each restorable on its own); returns their ids."""
+        return self.trash.move_folder_in(folder)
+
     # --- the API token -------------------------------------------------------------------
 
     def api_token(self) -> str:

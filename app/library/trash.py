@@ -36,7 +36,7 @@ from sqlalchemy import Connection
 
 from . import files, imaging, rules
 from .core import Core
-from .errors import Gone, NotFound, NotInTrash
+from .errors import Gone, InvalidFolder, NotFound, NotInTrash
 from .events import Event, EventKind
 from .records import ImageRecord, folder_from_db, now_us
 from .sql import rows
@@ -212,7 +212,7 @@ class Trash:
         deleting a folder does); returns their ids. One that fails stops the rest."""
         normal = rules.normalize_folder(folder)
         if normal is None:
-            raise NotFound("The top level of the library is not a folder that can be deleted.")
+            raise InvalidFolder("The top level of the library is not a folder that can be deleted.")
         with self.core.read() as conn:
             ids = sql.ids_in_folder(conn, normal)
         for image_id in ids:

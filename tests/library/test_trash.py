@@ -220,7 +220,7 @@ def test_trash_a_folder_with_everything_below_it(library: Library) -> None:
     a = add(library, distinct_image(), folder="trip")
     b = add(library, distinct_image(), folder="trip/day 1")
     c = add(library, distinct_image(), folder="trips")  # a sibling, not below
-    assert sorted(library.trash.move_folder_in("trip")) == sorted([a.id, b.id])
+    assert sorted(library.trash_folder("trip")) == sorted([a.id, b.id])
     assert library.folders() == ["trips"]
     assert library.get(c.id) == c
     assert not (library.root / "trip").exists()
@@ -372,3 +372,12 @@ def test_animated_and_other_formats_come_back_byte_identical(library: Library) -
         library.delete(rec.id)
         assert library.trash.restore(rec.id) == rec
         assert on_disk(library, rec).read_bytes() == data
+
+
+def test_trash_folder_refuses_the_top_level_and_bad_names(library: Library) -> None:
+    add(library, distinct_image())
+    for bad in ("", None, "../x", ".hidden"):
+        with pytest.raises(InvalidInput):
+            library.trash_folder(bad)  # type: ignore[arg-type]
+    assert library.count() == 1
+    assert library.trash_folder("no such folder") == []
