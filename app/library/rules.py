@@ -94,7 +94,7 @@ def _has_surrogate(text: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def normalize_folder(value: str | None) -> str | None:
+def normalize_folder(value: object) -> str | None:
     """Returns the canonical folder (``None`` for the root) or raises ``InvalidFolder``.
 
     Surrounding spaces and leading/trailing ``/`` are stripped; ``""`` means the root.
