@@ -5,6 +5,7 @@ It imports neither Qt nor Flask; the GUI and the server are both thin faces over
 
 from .errors import (
     Busy,
+    ClientGone,
     Duplicate,
     Gone,
     InvalidAltText,
@@ -17,6 +18,7 @@ from .errors import (
     NotInTrash,
     StorageError,
     TooLarge,
+    TooManyFrames,
     TooManyPixels,
     UnsupportedFormat,
 )
@@ -28,6 +30,7 @@ from .records import FolderInfo, ImageRecord, Page, rfc3339
 __all__ = [
     "ALL_FOLDERS",
     "Busy",
+    "ClientGone",
     "Duplicate",
     "Event",
     "EventKind",
@@ -47,6 +50,7 @@ __all__ = [
     "Sort",
     "StorageError",
     "TooLarge",
+    "TooManyFrames",
     "TooManyPixels",
     "UnsupportedFormat",
     "rfc3339",

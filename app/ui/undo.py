@@ -70,7 +70,9 @@ class SerialQueue(QObject):
         self.pool.waitForDone(timeout_ms)
 
 
-def _each(ids: list[str], call: Callable[[str], object], skip: tuple[type, ...]) -> list[str]:
+def _each(
+    ids: list[str], call: Callable[[str], object], skip: tuple[type[BaseException], ...]
+) -> list[str]:
     """Calls ``call`` for every id; one that fails does not stop the others. Returns the
     ids done; raises a ``LibraryError`` naming what failed (after doing the rest)."""
     done: list[str] = []
