@@ -25,7 +25,8 @@ _WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,9}")
 
 
 def library() -> Library:
-    return current_app.extensions["imageshelf"]
+    lib: Library = current_app.extensions["imageshelf"]
+    return lib
 
 
 def public_base() -> str:

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from .errors import InvalidFolder, StorageError, TooLarge
 
@@ -113,7 +113,7 @@ class Incoming:
             self.discard()
 
 
-def stream_to_tmp(stream: BinaryIO, tmp_dir: Path, limit: int) -> tuple[Path, int, str]:
+def stream_to_tmp(stream: IO[bytes], tmp_dir: Path, limit: int) -> tuple[Path, int, str]:
     """Copies ``stream`` into a new file in ``tmp_dir``, hashing as it goes, refusing more
     than ``limit`` bytes without reading further. Returns (path, size, sha256 hex); the file
     is fsynced. On any failure nothing is left behind."""

@@ -11,7 +11,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final, cast
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
@@ -30,8 +30,9 @@ Image.MAX_IMAGE_PIXELS = rules.MAX_PIXELS
 # a few freed blocks for reuse removes that; at most 4 blocks of Pillow's 16 MiB block
 # size (64 MiB) stay allocated, usually a few MB. ``PIL_BLOCKS_MAX`` still overrides.
 _REUSED_BLOCKS: Final = 4
-if "PIL_BLOCKS_MAX" not in os.environ and Image.core.get_blocks_max() < _REUSED_BLOCKS:
-    Image.core.set_blocks_max(_REUSED_BLOCKS)
+_PIL_CORE: Any = Image.core  # type: ignore[attr-defined]  # Pillow's C module: untyped
+if "PIL_BLOCKS_MAX" not in os.environ and _PIL_CORE.get_blocks_max() < _REUSED_BLOCKS:
+    _PIL_CORE.set_blocks_max(_REUSED_BLOCKS)
 
 
 def _return_large_frees_to_the_system() -> None:
@@ -253,7 +254,7 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
         work.thumbnail(rules.THUMBNAIL_BOX, resample, reducing_gap=1.0)
     # An alpha channel that is opaque everywhere is no transparency: checked on the small
     # image, where it costs nothing.
-    if work.mode == "RGBA" and work.getextrema()[3][0] == 255:
+    if work.mode == "RGBA" and cast(tuple[tuple[int, int], ...], work.getextrema())[3][0] == 255:
         work = work.convert("RGB")
     out = io.BytesIO()
     if work.mode == "RGBA":
