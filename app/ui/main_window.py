@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.model = ImageGridModel(library, self.loader, self)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
+        self._shown_query = self.model.query
         self.details = DetailsPane(library, self.loader, self)
         self._restore_drafts()
 
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         self.model.modelReset.connect(self._on_selection)
         self.model.modelReset.connect(self._show_count)
         self.model.query_failed.connect(self.notify)
+        self.model.query_applied.connect(self._on_query_applied)
         self.model.rowsInserted.connect(lambda *_: self._show_count())
         self.model.rowsRemoved.connect(lambda *_: self._show_count())
         self.details.notice.connect(self.notify)
@@ -196,6 +198,13 @@ class MainWindow(QMainWindow):
         self.model.set_query(query)
         self._show_count()
         self.grid.viewport().update()
+
+    def _on_query_applied(self) -> None:
+        """Another folder, search, filter or sort opens at its first images; a reload
+        of the same view stays where it was."""
+        if self.model.query != self._shown_query:
+            self._shown_query = self.model.query
+            self.grid.scrollToTop()
 
     def _show_count(self) -> None:
         self.count_label.setText(

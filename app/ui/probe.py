@@ -66,7 +66,14 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         index = model.index(row, 0)
         rect = grid.visualRect(index)
         if rect.intersects(grid.viewport().rect()):
-            cells.append({"row": row, "name": index.data(), "rect": _rect(grid.viewport(), rect)})
+            cells.append(
+                {
+                    "row": row,
+                    "name": index.data(),
+                    "id": index.data(Role.Id),
+                    "rect": _rect(grid.viewport(), rect),
+                }
+            )
             if len(cells) >= MAX_CELLS:
                 break
     app = QApplication.instance()
