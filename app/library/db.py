@@ -6,13 +6,13 @@ killed process."""
 
 from __future__ import annotations
 
-import functools
+from importlib.resources import as_file, files
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+from .migrations.versions import HEAD
 
 
 def make_engine(db_path: Path) -> Engine:
@@ -42,11 +42,9 @@ def make_engine(db_path: Path) -> Engine:
     return engine
 
 
-@functools.cache
 def head_revision() -> str:
-    """The newest migration: revisions are numbered like their files (``0002_...py``)
-    and form one line, so the highest number is the head."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    """The newest migration, as ``migrations/versions`` names it."""
+    return HEAD
 
 
 def _at_head(engine: Engine) -> bool:
@@ -67,8 +65,14 @@ def migrate(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    from .models import Base
+
+    # Alembic reads the revision scripts from a directory: the package's own (a bundle
+    # ships them as data files, see packaging/imageshelf.spec).
+    with as_file(files(__package__ or __name__).joinpath("migrations")) as scripts:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(scripts))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            cfg.attributes["target_metadata"] = Base.metadata
+            command.upgrade(cfg, "head")

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from app.library import Library, LibraryError
 from app.library.locations import default_library_path
 
+from ..resources import APP_ID
 from . import notices
 from .resources import app_icon
 from .server_control import ALL_INTERFACES, LOOPBACK, ServerController
@@ -108,7 +109,7 @@ def gui_command(args: argparse.Namespace) -> int:
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationDisplayName("Imageshelf")
-    app.setDesktopFileName("imageshelf")
+    app.setDesktopFileName(APP_ID)  # the desktop entry, so shells find its icon
     icon: QIcon = app_icon()
     app.setWindowIcon(icon)
     opened = open_window(args)
