@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from ..library import Library, LibraryError, LibraryLocked, rules
+from ..library import Library, LibraryError, LibraryLocked, api_token, layout, rules
 from ..library.errors import Gone, NotFound
-from ..library.library import META_DIR, TOKEN_FILE
 from .common import NOT_FOUND, UNREACHABLE, CommandError
 
 TOKEN_ENV = "IMAGESHELF_API_TOKEN"
@@ -39,7 +38,7 @@ class Target(Protocol):
 
 
 def library_exists(path: Path) -> bool:
-    return (path / META_DIR / "library.db").is_file()
+    return (path / layout.META_DIR / layout.DB_FILE).is_file()
 
 
 def open_target(path: Path, *, create: bool = False) -> Target:
@@ -58,14 +57,14 @@ def open_target(path: Path, *, create: bool = False) -> Target:
     except LibraryLocked as exc:
         from .http_target import HttpTarget, find_server
 
-        url = find_server(path / META_DIR)
+        url = find_server(path / layout.META_DIR)
         if url is None:
             raise CommandError(
                 f"{exc.message} Its HTTP API is not running, so this command cannot go "
                 "through it either; start the API (File → Server settings) or close it.",
                 UNREACHABLE,
             ) from None
-        return HttpTarget(url, api_token(path))
+        return HttpTarget(url, token_for(path))
     except LibraryError as exc:
         raise CommandError(exc.message) from None
     from server import address
@@ -74,14 +73,10 @@ def open_target(path: Path, *, create: bool = False) -> Target:
     return DirectTarget(library)
 
 
-def api_token(path: Path) -> str:
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if token:
-        return token
-    try:
-        return (path / META_DIR / TOKEN_FILE).read_text().strip()
-    except OSError:
-        return ""
+def token_for(path: Path) -> str:
+    """The token the serving process most likely uses: ``$IMAGESHELF_API_TOKEN`` (as
+    ``serve`` prefers it), else the one kept in the library."""
+    return os.environ.get(TOKEN_ENV, "").strip() or api_token.read(path) or ""
 
 
 class DirectTarget:
@@ -99,7 +94,7 @@ class DirectTarget:
 
         page = 1
         while True:
-            result = self.library.list(
+            result = self.library.list_images(
                 folder=ALL_FOLDERS if folder is None else folder,
                 search=search,
                 undescribed=undescribed,

@@ -2,17 +2,25 @@
 
 WAL lets readers (the grid, the HTTP proxy) run while one writer commits;
 ``synchronous=FULL`` makes every acknowledged commit survive a power cut, not just a
-killed process."""
+killed process.
+
+DIALECT: the pragmas are SQLite's; another engine gets its own ``make_engine``."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
-from .migrations.versions import HEAD
+from ..errors import StorageError
+from ..migrations.versions import HEAD
+
+# The package holding the migrations (its parent's name, whatever the package is called).
+_CORE_PACKAGE = (__package__ or __name__).rpartition(".")[0]
 
 
 def make_engine(db_path: Path) -> Engine:
@@ -43,7 +51,8 @@ def make_engine(db_path: Path) -> Engine:
 
 
 def head_revision() -> str:
-    """The newest migration, as ``migrations/versions`` names it."""
+    """The newest migration, as ``migrations/versions`` names it (not found by listing
+    files, which a PyInstaller bundle or a zip import does not have)."""
     return HEAD
 
 
@@ -62,17 +71,41 @@ def migrate(engine: Engine) -> None:
     # and running Alembic: a third of a second of every launch on a 2-core machine.
     if _at_head(engine):
         return
+    upgrade(engine, "head")
+
+
+def upgrade(engine: Engine, revision: str) -> None:
+    """Runs Alembic up to ``revision`` on ``engine``, in one transaction."""
     from alembic import command
     from alembic.config import Config
 
-    from .models import Base
+    from ..models import Base
 
     # Alembic reads the revision scripts from a directory: the package's own (a bundle
     # ships them as data files, see packaging/imageshelf.spec).
-    with as_file(files(__package__ or __name__).joinpath("migrations")) as scripts:
+    with as_file(files(_CORE_PACKAGE).joinpath("migrations")) as scripts:
         cfg = Config()
         cfg.set_main_option("script_location", str(scripts))
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            cfg.attributes["target_metadata"] = Base.metadata
-            command.upgrade(cfg, "head")
+            cfg.attributes["target_metadata"] = Base.metadata  # env.py imports nothing
+            command.upgrade(cfg, revision)
+
+
+@contextlib.contextmanager
+def database_errors(doing: str) -> Iterator[None]:
+    """SQLite refusing to write (full disk, read-only file, I/O error) as a
+    ``StorageError``; the transaction was rolled back, so nothing was half-saved."""
+    try:
+        yield
+    except OperationalError as exc:
+        detail = str(exc.orig or exc).lower()
+        if "full" in detail:
+            why = "the disk is full"
+        elif "readonly" in detail or "read-only" in detail:
+            why = "the library is on a read-only disk or its database is read-only"
+        elif "locked" in detail or "busy" in detail:
+            raise  # a transient lock is not a storage fault
+        else:
+            why = f"the database reported: {exc.orig or exc}"
+        raise StorageError(f"Could not {doing}: {why}.") from exc
