@@ -81,11 +81,13 @@ class Progress:
         self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}")
         self.stream.flush()
 
-    def say(self, line: str) -> None:
-        """A line above the bar."""
+    def say(self, line: str, out: TextIO | None = None) -> None:
+        """A line above the bar: on ``out`` (stdout for results a script reads) or on
+        the bar's own stream (stderr, for what went wrong)."""
         if self.enabled:
             self.stream.write("\r\x1b[K")
-        print(line, file=self.stream, flush=True)
+            self.stream.flush()
+        print(line, file=out or self.stream, flush=True)
         if self.enabled and self._shown >= 0:
             self._shown = -1
 

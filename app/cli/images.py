@@ -65,8 +65,8 @@ def import_command(args: argparse.Namespace) -> int:
                     refused += 1
                     bar.say(f"refused {item.path}: {exc.strerror or exc}")
                 else:
-                    if not args.quiet:
-                        bar.say(f"{image['id']}  {_where(image)}")
+                    if not args.quiet:  # stdout, like ls: `imageshelf import x | cut -f1`
+                        bar.say(f"{image['id']}\t{_where(image)}", sys.stdout)
                 bar.update(done)
         finally:
             bar.close()
@@ -106,14 +106,14 @@ def alt_command(args: argparse.Namespace) -> int:
         raise CommandError("Give the alt text, or --decorative (an empty alt text), not both.")
     with _target(args) as target:
         image = target.update(args.id, alt_text="" if args.decorative else args.text)
-    print(f"{image['id']}  {_where(image)}")
+    print(f"{image['id']}\t{_where(image)}")
     return OK
 
 
 def mv_command(args: argparse.Namespace) -> int:
     with _target(args) as target:
         image = target.update(args.id, folder=_folder_arg(args.folder))
-    print(f"{image['id']}  {_where(image)}")
+    print(f"{image['id']}\t{_where(image)}")
     return OK
 
 

@@ -43,6 +43,8 @@ def test_import_ls_alt_mv_rm(cli: Cli, mode: str, pictures: Path) -> None:
     assert "Imported 3 of 3" in run.err
     where = "running Imageshelf" if mode == "api" else "the library at"
     assert where in run.err
+    added = [line.split("\t") for line in run.out.splitlines()]  # what a script reads
+    assert len(added) == 3 and all(i.startswith("img_") and "/" in w for i, w in added)
     images = ls_json(cli)
     assert sorted(f"{i['folder']}/{i['filename']}" for i in images) == [
         "brand/pictures/blue.jpg",
