@@ -164,8 +164,11 @@ def _same_bytes(path: Path, image: dict[str, Any], target: Target) -> bool:
             theirs = hashlib.file_digest(there, "sha256").hexdigest()
     except OSError:
         return False
+    digest = hashlib.sha256()
     with target.original(image["id"]) as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest() == theirs
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest() == theirs
 
 
 def _write_new(out: Path, stream: Any) -> None:

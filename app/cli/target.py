@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from ..library import Library, LibraryError, LibraryLocked, api_token, layout, rules
+from ..library import (
+    ImageRecord,
+    Library,
+    LibraryError,
+    LibraryLocked,
+    api_token,
+    layout,
+    rules,
+)
 from ..library.errors import Gone, NotFound
 from .common import NOT_FOUND, UNREACHABLE, CommandError
 
@@ -81,11 +89,15 @@ def token_for(path: Path) -> str:
 
 class DirectTarget:
     def __init__(self, library: Library) -> None:
-        from server.serialize import image_response
-
         self.library = library
         self.where = f"the library at {library.root}"
-        self._json = lambda record: image_response(record, "")
+
+    @staticmethod
+    def _json(record: ImageRecord) -> dict[str, Any]:
+        """The API's image object; links are relative (``/i/ID``): no server runs."""
+        from server.serialize import image_response
+
+        return image_response(record, "")
 
     def images(
         self, *, folder: str | None = None, search: str | None = None, undescribed: bool = False
