@@ -17,8 +17,13 @@ from server.app import openapi_document
 
 DOC: dict[str, Any] = json.loads(openapi_document())
 SERVER_SOURCES = Path(server.__file__).parent
-# Start-up failures of `serve`: said on the terminal, never an HTTP answer.
-NOT_HTTP = {server_errors.CannotListen.code, server_errors.PortInUse.code}
+# Start-up failures of `serve` (said on the terminal), and work dropped because the
+# client disconnected (nobody is left to answer): never an HTTP answer.
+NOT_HTTP = {
+    server_errors.CannotListen.code,
+    server_errors.PortInUse.code,
+    core_errors.ClientGone.code,
+}
 
 
 def listed_codes() -> set[str]:
@@ -38,12 +43,13 @@ def emitted_codes() -> set[str]:
         text = source.read_text(encoding="utf-8")
         codes |= set(re.findall(r'error_response\(\s*\d{3},\s*"([a-z_]+)"', text))
         codes |= set(re.findall(r'code, message = \(\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'"code": "([a-z_]+)"', text))  # bodies written by hand
     return codes
 
 
 def test_every_emitted_error_code_is_listed() -> None:
     emitted = emitted_codes()
-    assert {"missing_file", "invalid_variant", "internal_error", "invalid_token"} <= emitted
+    assert {"missing_file", "internal_error", "invalid_token", "request_timeout"} <= emitted
     missing = emitted - listed_codes()
     assert not missing, f"add these to the Error schema's code examples: {sorted(missing)}"
 
@@ -54,7 +60,7 @@ def test_every_operation_documents_405_500_and_503() -> None:
             if method == "parameters":  # shared by the path's operations
                 continue
             statuses = set(operation["responses"])
-            assert {"405", "500"} <= statuses, (method, path)
+            assert {"405", "408", "421", "500"} <= statuses, (method, path)
             if path != "/v3/openapi.json":
                 assert "503" in statuses, (method, path)
 
