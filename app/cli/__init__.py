@@ -187,9 +187,18 @@ def _window(args: argparse.Namespace) -> int:
     try:
         from ..ui.launch import gui_command
     except ImportError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in ("PySide6", "shiboken6"):
+            # Installed, but Qt's own libraries did not load (libEGL, libxkbcommon, ...).
+            print(
+                f"imageshelf: Qt is installed but could not load: {exc}.\n"
+                "  On Debian/Ubuntu: sudo apt-get install libegl1 libgl1 libxkbcommon0 "
+                "libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0",
+                file=sys.stderr,
+            )
+            return common.ERROR
         print(
-            "imageshelf: the window needs PySide6 (Qt), which this install lacks "
-            f"({exc}).\n"
+            "imageshelf: the window needs PySide6 (Qt), which this install lacks.\n"
             "  Install it with the GUI:  pipx install 'imageshelf[gui]'\n"
             "                     or:  pip install 'imageshelf[gui]'\n"
             "  Without it, these work:  imageshelf serve, import, ls, alt, mv, rm, export "

@@ -28,7 +28,7 @@ import sys
 class _NoQt:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("PySide6", "shiboken6"):
-            raise ImportError(f"No module named {name!r} (blocked by the test)")
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
         return None
 sys.meta_path.insert(0, _NoQt())
 """
