@@ -41,6 +41,7 @@ def local_time(record_time: object) -> str:
 class DetailsPane(QScrollArea):
     notice = Signal(str)  # a readable message for the status bar / a box
     folder_change_requested = Signal(list, object)  # ids, folder (None = top level)
+    alt_text_saved = Signal(str, str, object, object)  # id, filename, before, after (undo)
 
     def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -250,8 +251,10 @@ class DetailsPane(QScrollArea):
         except LibraryError as exc:
             self.notice.emit(f"The alt text was not saved: {exc.message}")
             return
+        before = self.record.alt_text
         self.record = updated
         self.alt.mark_saved(updated.alt_text)
+        self.alt_text_saved.emit(updated.id, updated.filename, before, updated.alt_text)
         self.notice.emit(
             "Alt text saved."
             if value

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.library.migrations.versions import HEAD
 from tests.conftest import image_bytes
 from tests.packaging.conftest import run
 
@@ -38,8 +39,8 @@ def test_wheel_holds_the_resources_migrations_and_license(wheel: Path) -> None:
         one(rf"[a-z_]+/resources/io\.github\.imageshelf\.imageshelf{suffix}")
     one(r"[a-z_/]+/migrations/env\.py")
     one(r"[a-z_/]+/migrations/script\.py\.mako")
-    for revision in ("0001", "0002", "0003"):
-        one(rf"[a-z_/]+/migrations/versions/{revision}_[a-z_]+\.py")
+    for number in range(1, int(HEAD) + 1):  # every revision up to the head
+        one(rf"[a-z_/]+/migrations/versions/{number:04d}_[a-z0-9_]+\.py")
     one(r"imageshelf-[^/]+\.dist-info/licenses/LICENSE")
     assert not [n for n in inside if n.startswith(("tests/", "benchmarks/", "docs/"))]
 
