@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     mv.add_argument("id", metavar="ID")
     mv.add_argument("folder", metavar="FOLDER")
 
-    rm = command("rm", "rm", "delete images")
+    rm = command("rm", "rm", "delete images (to the trash: the window or the API restores them)")
     rm.add_argument("ids", nargs="+", metavar="ID")
 
     export = command("export", "export", "copy originals into a folder, keeping their folders")

@@ -121,7 +121,7 @@ def rm_command(args: argparse.Namespace) -> int:
     with _target(args) as target:
         for image_id in args.ids:
             target.delete(image_id)
-            print(f"deleted {image_id}")
+            print(f"{image_id}\ttrashed")
     return OK
 
 
