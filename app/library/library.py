@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from . import files, imaging, queries, rules
+from . import files, imaging, queries, rules, write_back, xmp_read
 from .db import make_engine, migrate
 from .errors import (
     Duplicate,
@@ -78,6 +78,8 @@ class Prepared:
     sha256: str
     info: imaging.ImageInfo
     original_filename: str
+    # What the file's XMP says (IPTC alt text and extended description), read at entry.
+    described: xmp_read.FileDescription = xmp_read.NOTHING
 
 
 class Library:
@@ -447,20 +449,34 @@ class Library:
                         existing[0].id,
                     )
             info = imaging.inspect_path(tmp)
+            described = xmp_read.describe_file(tmp, info.format.content_type)
             with files.disk_errors("save the thumbnail"):
                 self.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
         except BaseException:
             if tmp.parent == self.tmp_dir:
                 tmp.unlink(missing_ok=True)
             raise
-        return Prepared(tmp, size, sha256, info, original)
+        return Prepared(tmp, size, sha256, info, original, described)
 
     def commit(
-        self, prepared: Prepared, *, alt_text: str | None = None, folder: str | None = None
+        self,
+        prepared: Prepared,
+        *,
+        alt_text: str | None = None,
+        folder: str | None = None,
+        long_description: str | None = None,
     ) -> ImageRecord:
-        """The serial half of ``add``: place the prepared file and commit its row."""
+        """The serial half of ``add``: place the prepared file and commit its row.
+
+        Alt text and long description not given (``None``) are taken from the file's
+        IPTC accessibility fields where it has them; ``""`` (decorative) is given."""
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
+        long_description = rules.normalize_long_description(long_description)
+        if alt_text is None:
+            alt_text = prepared.described.alt_text
+        if long_description is None:
+            long_description = prepared.described.long_description
         try:
             record = self._commit_new(
                 prepared.tmp,
@@ -470,6 +486,7 @@ class Library:
                 prepared.original_filename,
                 alt_text,
                 folder,
+                long_description,
             )
         except BaseException:
             # The thumbnail prepare stored belongs to nothing now (unless to a twin).
@@ -497,6 +514,7 @@ class Library:
         original: str,
         alt_text: str | None,
         folder: str | None,
+        long_description: str | None = None,
     ) -> ImageRecord:
         with self._write_lock:
             created_dirs: list[Path] = []
@@ -532,12 +550,13 @@ class Library:
                         alt_text=alt_text,
                         created_at_us=now,
                         updated_at_us=now,
+                        long_description=long_description,
                     )
                     conn.exec_driver_sql(
                         "INSERT INTO images (id, folder, filename, original_filename, "
                         "content_type, size, width, height, sha256, mtime_ns, alt_text, "
-                        "search_text, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "search_text, created_at, updated_at, long_description) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             record.id,
                             folder_to_db(folder),
@@ -553,6 +572,7 @@ class Library:
                             queries.search_text(name, original, alt_text),
                             now,
                             now,
+                            long_description,
                         ),
                     )
                 return record
@@ -565,42 +585,53 @@ class Library:
                 raise
 
     def update(
-        self, image_id: str, *, alt_text: object = _UNSET, folder: object = _UNSET
+        self,
+        image_id: str,
+        *,
+        alt_text: object = _UNSET,
+        folder: object = _UNSET,
+        long_description: object = _UNSET,
     ) -> ImageRecord:
-        """Changes alt text and/or folder (a folder change moves the file on disk)."""
+        """Changes alt text, long description and/or folder (a folder change moves the
+        file on disk; with *Write alt text into image files* on, a text change rewrites
+        the file's XMP too, see ``write_back.py``)."""
+        return self.update_with_outcome(
+            image_id, alt_text=alt_text, folder=folder, long_description=long_description
+        )[0]
+
+    def update_with_outcome(
+        self,
+        image_id: str,
+        *,
+        alt_text: object = _UNSET,
+        folder: object = _UNSET,
+        long_description: object = _UNSET,
+    ) -> tuple[ImageRecord, write_back.FileWrite | None]:
+        """``update``, also saying what happened to the file when text changed (written,
+        the setting off, a format that cannot carry it); ``None`` when no text changed."""
         new_alt = _UNSET if alt_text is _UNSET else rules.normalize_alt_text(alt_text)
+        new_long = (
+            _UNSET
+            if long_description is _UNSET
+            else rules.normalize_long_description(long_description)
+        )
         new_folder = (
             _UNSET if folder is _UNSET else rules.normalize_folder(folder)  # type: ignore[arg-type]
         )
+        outcome: write_back.FileWrite | None = None
         with self._write_lock:
             with self._read() as conn:
                 before = self._require(conn, image_id)
             after = before
             if new_folder is not _UNSET and new_folder != before.folder:
                 after = self._move(before, new_folder)  # type: ignore[arg-type]
-            if new_alt is not _UNSET and new_alt != after.alt_text:
-                with self._write() as conn:
-                    conn.execute(
-                        text(
-                            "UPDATE images SET alt_text = :alt, search_text = :search, "
-                            "updated_at = :now WHERE id = :id"
-                        ),
-                        {
-                            "alt": new_alt,
-                            "search": queries.search_text(
-                                after.filename,
-                                after.original_filename,
-                                new_alt,  # type: ignore[arg-type]
-                            ),
-                            "now": max(now_us(), after.updated_at_us + 1),
-                            "id": image_id,
-                        },
-                    )
-                    after = self._row(conn, image_id)  # type: ignore[assignment]
-        assert after is not None
+            alt = after.alt_text if new_alt is _UNSET else new_alt
+            long = after.long_description if new_long is _UNSET else new_long
+            if (alt, long) != (after.alt_text, after.long_description):
+                after, outcome = write_back.save_text(self, after, alt, long)  # type: ignore[arg-type]
         if after != before:
             self.events.emit(Event(EventKind.UPDATED, image_id, after, before))
-        return after
+        return after, outcome
 
     def update_many(self, image_ids: list[str], *, folder: object) -> list[ImageRecord]:
         """Moves several images; stops at the first that fails, keeping those done."""

@@ -30,6 +30,8 @@ class ImageRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0004: IPTC Extended Description (Accessibility), for what alt text cannot hold.
+    long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Case-folded filename, original name and alt text, for literal substring search.
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
@@ -90,3 +92,14 @@ class IgnoredFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class Setting(Base):
+    """A library setting (0004): one text value per key, JSON where it is not a string.
+    Settings that travel with the library live here; the app's own (window size, recent
+    libraries) live in the platform's settings store."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -279,7 +279,8 @@ class RecordLookup:
 
     _SQL = (
         "SELECT id, folder, filename, original_filename, content_type, size, width, "
-        "height, sha256, alt_text, created_at, updated_at FROM images WHERE id = ?"
+        "height, sha256, alt_text, created_at, updated_at, long_description FROM images "
+        "WHERE id = ?"
     )
 
     def __init__(self, db_path: str) -> None:
@@ -333,6 +334,7 @@ class RecordLookup:
             alt_text=row[9],
             created_at_us=row[10],
             updated_at_us=row[11],
+            long_description=row[12],
         )
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from . import files, imaging, queries, rules
+from . import files, imaging, queries, rules, xmp_read
 from .errors import LibraryError, StorageError
 from .events import Event, EventKind
 from .records import folder_from_db, folder_to_db, now_us
@@ -379,6 +379,7 @@ class Reconciler:
         except OSError:
             return 0
         folder, name = split(f.relpath)
+        described = xmp_read.describe_file(path, info.format.content_type)
         with contextlib.suppress(OSError):
             self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.lib._write_lock:
@@ -399,8 +400,9 @@ class Reconciler:
                     text(
                         "INSERT INTO images (id, folder, filename, original_filename, "
                         "content_type, size, width, height, sha256, mtime_ns, alt_text, "
-                        "search_text, created_at, updated_at) VALUES (:id, :folder, :name, "
-                        ":name, :ctype, :size, :w, :h, :sha, :mtime, NULL, :search, :now, :now)"
+                        "long_description, search_text, created_at, updated_at) VALUES (:id, "
+                        ":folder, :name, :name, :ctype, :size, :w, :h, :sha, :mtime, :alt, "
+                        ":long, :search, :now, :now)"
                     ),
                     {
                         "id": image_id,
@@ -412,7 +414,9 @@ class Reconciler:
                         "h": info.height,
                         "sha": sha,
                         "mtime": now_file.mtime_ns,
-                        "search": queries.search_text(name, name, None),
+                        "alt": described.alt_text,
+                        "long": described.long_description,
+                        "search": queries.search_text(name, name, described.alt_text),
                         "now": now,
                     },
                 )
@@ -448,6 +452,7 @@ class Reconciler:
             changed = self._tombstone_missing(row, source, file_may_remain=True)
             self._ignore(f, "replaced_by_invalid_file")
             return changed
+        described = xmp_read.describe_file(path, info.format.content_type)
         with contextlib.suppress(OSError):
             self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.lib._write() as conn:
@@ -461,12 +466,22 @@ class Reconciler:
                 or now_file.size != size
             ):
                 return 0  # changed again meanwhile; the next look will see it as it is
+            # An image still undescribed takes the description the edited file carries
+            # (IPTC alt text written by another tool); a description given here stays.
+            alt, long = before.alt_text, before.long_description
+            if alt is None:
+                alt = described.alt_text
+                long = long if long is not None else described.long_description
             conn.execute(
                 text(
                     "UPDATE images SET size = :s, mtime_ns = :m, sha256 = :sha, width = :w, "
-                    "height = :h, content_type = :ct, updated_at = :now WHERE id = :id"
+                    "height = :h, content_type = :ct, alt_text = :alt, long_description = :long, "
+                    "search_text = :search, updated_at = :now WHERE id = :id"
                 ),
                 {
+                    "alt": alt,
+                    "long": long,
+                    "search": queries.search_text(before.filename, before.original_filename, alt),
                     "s": size,
                     "m": now_file.mtime_ns,
                     "sha": sha,
