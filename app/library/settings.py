@@ -1,22 +1,30 @@
 """Settings that belong to the library (they travel with its folder), kept in the
-``settings`` table: one text value per key, JSON-encoded. Unknown keys are refused so a
-typo cannot silently set nothing; each setting is declared once here with its default."""
+``settings`` table: one JSON-encoded value per key. Each setting is declared once here
+with its default; unknown keys and values of the wrong type are refused, so a typo
+cannot silently set nothing. Other settings (trash retention, transform cache size)
+join ``DEFAULTS`` rather than adding a table of their own."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import text
 
+from .core import Core
 from .errors import InvalidInput
 
-if TYPE_CHECKING:
-    from .library import Library
+
+class _HasCore(Protocol):
+    """``Library`` (not imported: the core's modules never import the facade)."""
+
+    @property
+    def core(self) -> Core: ...
+
 
 # When on, saving alt text or a long description also writes them into the image file's
-# XMP (JPEG, PNG, WebP). Off by default: the file is the person's, and changing it changes
-# its bytes (and so its ETag and hash).
+# XMP (JPEG, PNG, WebP). Off by default: the file is the person's, and changing it
+# changes its bytes (and so its hash and ETag).
 WRITE_ALT_TEXT_TO_FILES: Final = "write_alt_text_to_files"
 
 DEFAULTS: Final[dict[str, Any]] = {
@@ -24,15 +32,19 @@ DEFAULTS: Final[dict[str, Any]] = {
 }
 
 
+def _core(where: Core | _HasCore) -> Core:
+    return where if isinstance(where, Core) else where.core
+
+
 def _check(key: str) -> None:
     if key not in DEFAULTS:
         raise InvalidInput(f"There is no library setting {key!r}.")
 
 
-def get(library: Library, key: str) -> Any:
-    """The setting's value, its default when it was never set."""
+def read(where: Core | _HasCore, key: str) -> Any:
+    """The setting's value; its default when it was never set."""
     _check(key)
-    with library.engine.connect() as conn:
+    with _core(where).read() as conn:
         raw = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).scalar()
     if raw is None:
         return DEFAULTS[key]
@@ -42,12 +54,12 @@ def get(library: Library, key: str) -> Any:
         return DEFAULTS[key]
 
 
-def put(library: Library, key: str, value: Any) -> None:
+def put(where: Core | _HasCore, key: str, value: Any) -> None:
     _check(key)
     default = DEFAULTS[key]
     if type(value) is not type(default):
         raise InvalidInput(f"The setting {key!r} takes a {type(default).__name__}, not {value!r}.")
-    with library._write() as conn:
+    with _core(where).write() as conn:
         conn.execute(
             text(
                 "INSERT INTO settings (key, value) VALUES (:k, :v) "
@@ -57,5 +69,5 @@ def put(library: Library, key: str, value: Any) -> None:
         )
 
 
-def write_alt_text_to_files(library: Library) -> bool:
-    return bool(get(library, WRITE_ALT_TEXT_TO_FILES))
+def write_alt_text_to_files(where: Core | _HasCore) -> bool:
+    return bool(read(where, WRITE_ALT_TEXT_TO_FILES))

@@ -25,16 +25,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from sqlalchemy import text
-
-from . import files, queries, settings, xmp_read, xmp_write
+from . import files, settings, xmp_read, xmp_write
+from .core import Core
 from .errors import MetadataNotWritable
 from .records import ImageRecord, now_us
-
-if TYPE_CHECKING:
-    from .library import Library
+from .sql import rows
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +56,13 @@ class _NewFile:
     sha256: str
 
 
-def _prepare(lib: Library, record: ImageRecord, alt: str | None, long: str | None) -> _NewFile:
+def _prepare(core: Core, record: ImageRecord, alt: str | None, long: str | None) -> _NewFile:
     """The rewritten file in ``tmp/``, fsynced. Raises ``MetadataNotWritable`` or
     ``xmp_read.BadContainer``/``OSError``; leaves nothing behind when it raises."""
     xmp_write.check_writable(record.content_type)
-    src = lib.path_of(record.folder, record.filename)
+    src = core.path_of(record.folder, record.filename)
     data = xmp_write.embed_alt_text(src, alt, long, record.content_type)
-    fd, name = tempfile.mkstemp(prefix="describing-", dir=lib.tmp_dir)
+    fd, name = tempfile.mkstemp(prefix="describing-", dir=core.tmp_dir)
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -80,15 +77,15 @@ def _prepare(lib: Library, record: ImageRecord, alt: str | None, long: str | Non
 
 
 def save_text(
-    lib: Library, record: ImageRecord, alt: str | None, long: str | None
+    core: Core, record: ImageRecord, alt: str | None, long: str | None
 ) -> tuple[ImageRecord, FileWrite]:
     """Saves ``alt``/``long`` for ``record`` (the caller holds the write lock and has
     normalised both). Returns the new record and what happened to the file."""
     new: _NewFile | None = None
     outcome = FileWrite(OFF)
-    if settings.write_alt_text_to_files(lib):
+    if settings.read(core, settings.WRITE_ALT_TEXT_TO_FILES):
         try:
-            new = _prepare(lib, record, alt, long)
+            new = _prepare(core, record, alt, long)
             outcome = FileWrite(WRITTEN)
         except MetadataNotWritable as exc:
             outcome = FileWrite(NOT_WRITABLE, exc.message)
@@ -97,13 +94,13 @@ def save_text(
             outcome = FileWrite(
                 FAILED, f"The file could not be rewritten ({exc}); it is unchanged."
             )
-    path = lib.path_of(record.folder, record.filename)
+    path = core.path_of(record.folder, record.filename)
     backup: Path | None = None
     replaced = False
     try:
         if new is not None:
             with files.disk_errors("write the alt text into the file"):
-                backup = lib.tmp_dir / f"replaced-{record.id}"
+                backup = core.tmp_dir / f"replaced-{record.id}"
                 backup.unlink(missing_ok=True)
                 try:
                     os.link(path, backup)
@@ -113,26 +110,11 @@ def save_text(
                 replaced = True
                 files.fsync_dir(path.parent)
                 mtime_ns = path.stat().st_mtime_ns
-        with lib._write() as conn:
-            params = {
-                "alt": alt,
-                "long": long,
-                "search": queries.search_text(record.filename, record.original_filename, alt),
-                "now": max(now_us(), record.updated_at_us + 1),
-                "id": record.id,
-            }
-            file_columns = ""
-            if new is not None:
-                file_columns = ", sha256 = :sha, size = :size, mtime_ns = :mtime"
-                params |= {"sha": new.sha256, "size": new.size, "mtime": mtime_ns}
-            conn.execute(
-                text(
-                    "UPDATE images SET alt_text = :alt, long_description = :long, "
-                    f"search_text = :search, updated_at = :now{file_columns} WHERE id = :id"
-                ),
-                params,
-            )
-            after = lib._row(conn, record.id)
+        with core.write() as conn:
+            now = max(now_us(), record.updated_at_us + 1)
+            file = None if new is None else (new.sha256, new.size, mtime_ns)
+            rows.set_text(conn, record, alt, long, now, file=file)
+            after = rows.get(conn, record.id)
     except BaseException:
         if replaced and backup is not None:
             with contextlib.suppress(OSError):
@@ -146,19 +128,19 @@ def save_text(
             backup.unlink(missing_ok=True)
     assert after is not None
     if new is not None and new.sha256 != record.sha256:
-        _carry_thumbnail(lib, record.sha256, new.sha256)
+        _carry_thumbnail(core, record.sha256, new.sha256)
     return after, outcome
 
 
-def _carry_thumbnail(lib: Library, old: str, new: str) -> None:
+def _carry_thumbnail(core: Core, old: str, new: str) -> None:
     """The pixels did not change, so neither does the thumbnail: it is kept under the new
     hash instead of being decoded again; the old one goes unless a twin still uses it."""
-    thumb = lib.thumbnails.lookup(old)
+    thumb = core.thumbnails.lookup(old)
     if thumb is not None:
         with contextlib.suppress(OSError):
-            lib.thumbnails.store(new, thumb.path.read_bytes(), thumb.content_type)
+            core.thumbnails.store(new, thumb.path.read_bytes(), thumb.content_type)
     with contextlib.suppress(Exception):
-        lib._forget_thumbnail_if_unused(old)
+        core.forget_thumbnail_if_unused(old)
 
 
 def embed_alt_text(
@@ -169,10 +151,10 @@ def embed_alt_text(
     return xmp_write.embed_alt_text(src, alt_text, long_description)
 
 
-def embed_record(lib: Library, record: ImageRecord) -> bytes:
+def embed_record(core: Core, record: ImageRecord) -> bytes:
     """The image's bytes carrying its own alt text and long description."""
     return xmp_write.embed_alt_text(
-        lib.path_of(record.folder, record.filename),
+        core.path_of(record.folder, record.filename),
         record.alt_text,
         record.long_description,
         record.content_type,

@@ -13,7 +13,7 @@ from app.library import Library
 
 def main(path: str) -> None:
     lib = Library.open(path)
-    ids = [r.id for r in lib.list(page_size=100).items]
+    ids = [r.id for r in lib.list_images(page_size=100).items]
     print("ready", flush=True)
     n = 0
     while True:

@@ -29,7 +29,7 @@ def test_add_takes_alt_text_and_long_description_from_the_file(library: Library,
     assert record.alt_text == "A kite over the dunes"
     assert record.long_description == "A red kite, long tail."
     assert library.get(record.id) == record
-    assert library.list(search="dunes").total == 1  # searchable like typed alt text
+    assert library.list_images(search="dunes").total == 1  # searchable like typed alt text
 
 
 def test_a_caption_alone_is_not_alt_text(library: Library) -> None:
@@ -60,7 +60,7 @@ def test_adoption_at_open_fills_alt_text(library_path: Path) -> None:
     Library.open(library_path).close()
     (library_path / "dropped.png").write_bytes(make("png", DESCRIBED, seed=6))
     with Library.open(library_path) as lib:
-        [record] = lib.list().items
+        [record] = lib.list_images().items
         assert record.alt_text == "A kite over the dunes"
         assert record.long_description == "A red kite, long tail."
 
