@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import api_token, file_steps, files, imaging, intake, layout, rules, write_back
+from . import api_token, file_steps, files, imaging, intake, layout, rules, write_back, xmp_read
 from .core import Core
-from .errors import NotFound
+from .errors import LibraryError, NotFound
 from .events import Event, EventKind, Listener
 from .filters import ALL_FOLDERS, Filter, Sort
 from .intake import Prepared
@@ -251,6 +251,16 @@ class Library:
                 ) from None
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+
+    def caption_suggestion(self, image_id: str) -> str | None:
+        """A caption, headline or EXIF description the image's file carries, to offer as
+        a starting point for alt text ("Use the caption"); ``None`` when it has none or
+        the image is gone. Never stored as alt text by the library itself."""
+        try:
+            record, path = self.original_path(image_id)
+        except LibraryError:
+            return None
+        return xmp_read.caption_suggestion(path, record.content_type)
 
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""

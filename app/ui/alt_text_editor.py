@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.rules import MAX_ALT_TEXT_CHARS
+from app.library.rules import ALT_TEXT_GUIDANCE_CHARS, MAX_ALT_TEXT_CHARS
 
 
 class _AltTextEdit(QPlainTextEdit):
@@ -178,8 +178,26 @@ class AltTextEditor(QWidget):
     def _refresh(self) -> None:
         n = len(self.edit.toPlainText())
         over = n > MAX_ALT_TEXT_CHARS
-        self.count.setText(f"{n:,} / {MAX_ALT_TEXT_CHARS:,} characters")
-        self.count.setStyleSheet("color: #b00020; font-weight: bold;" if over else "")
+        # IPTC's guidance (about 250 characters) beside the hard limit: past it the text
+        # still saves, and the long description is the place for the rest.
+        long_winded = n > ALT_TEXT_GUIDANCE_CHARS
+        self.count.setText(
+            f"{n:,} / {MAX_ALT_TEXT_CHARS:,} characters · IPTC suggests about "
+            f"{ALT_TEXT_GUIDANCE_CHARS}"
+        )
+        self.count.setToolTip(
+            "Alt text is best kept to about 250 characters (IPTC Photo Metadata); put "
+            "more detail in the long description."
+            if long_winded
+            else ""
+        )
+        self.count.setStyleSheet(
+            "color: #b00020; font-weight: bold;"
+            if over
+            else "color: #8a5a00;"
+            if long_winded
+            else ""
+        )
         decorative = self.decorative.isChecked()
         if self.decorative.isEnabled():
             self.edit.setEnabled(not decorative)

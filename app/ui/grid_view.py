@@ -3,7 +3,9 @@ tree) and takes files dropped from the file manager (to import them)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import (
     QDrag,
     QDragEnterEvent,
@@ -15,6 +17,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from .alt_text_copy import Snippet, add_to_mime
 from .grid_delegate import ThumbnailDelegate, cell_size
 from .grid_model import THUMB_SIDE, ImageGridModel, Role
 from .mime import ids_to_mime, image_ids, local_paths
@@ -29,6 +32,8 @@ class ImageGrid(QListView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Set by the window: the HTML (with alt text) a drag of these ids also carries.
+        self.extra_mime: Callable[[list[str]], Snippet | None] | None = None
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -88,11 +93,20 @@ class ImageGrid(QListView):
         if not ids:
             return
         drag = QDrag(self)
-        drag.setMimeData(ids_to_mime(ids))
+        drag.setMimeData(self.drag_mime(ids))
         icon = self.currentIndex().data(Qt.ItemDataRole.DecorationRole)
         if icon is not None and not icon.isNull():
             drag.setPixmap(icon.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio))
         drag.exec(Qt.DropAction.MoveAction)
+
+    def drag_mime(self, ids: list[str]) -> QMimeData:
+        """The ids (for the folder tree) and, for a text editor or a browser, the images
+        as HTML with their alt text."""
+        mime = ids_to_mime(ids)
+        snip = self.extra_mime(ids) if self.extra_mime is not None else None
+        if snip is not None:
+            add_to_mime(mime, snip)
+        return mime
 
     # --- files dropped in ----------------------------------------------------------------
 
