@@ -34,13 +34,14 @@ class BulkAltText(QGroupBox):
         self.decorative_button = QPushButton("Mark all &decorative", self)
         self.decorative_button.setAccessibleName("Mark all selected images decorative")
         self.decorative_button.setToolTip("Screen readers skip decorative images (empty alt text)")
+        self.count.setWordWrap(True)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.count)
         buttons.addStretch(1)
         buttons.addWidget(self.decorative_button)
         buttons.addWidget(self.apply_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.edit, 1)
+        layout.addWidget(self.count)
         layout.addLayout(buttons)
         self._n = 0
         self.edit.textChanged.connect(self._refresh)
@@ -51,8 +52,11 @@ class BulkAltText(QGroupBox):
     def show_for(self, count: int) -> None:
         """``count`` images selected: the buttons say how many they change."""
         self._n = count
-        self.apply_button.setText(f"&Apply to all {count}")
-        self.decorative_button.setText(f"Mark all {count} &decorative")
+        self.apply_button.setText(f"&Apply to {count}")
+        self.decorative_button.setText("All &decorative")
+        self.decorative_button.setToolTip(
+            f"Mark the {count} selected images decorative: screen readers skip them"
+        )
         self._refresh()
 
     def _apply(self) -> None:

@@ -31,7 +31,7 @@ def test_one_alt_text_for_many_then_decorative(window, library: Library, add, qt
     ids = [r.id for r in images]
     select_all_of(window, ids, qtbot)
     bulk = window.details.bulk
-    assert bulk.isVisible() and "3" in bulk.apply_button.text()
+    assert bulk.isVisible() and bulk.apply_button.text() == "&Apply to 3"
     bulk.edit.setFocus()
     qtbot.keyClicks(bulk.edit, "Team photo at the offsite")
     qtbot.mouseClick(bulk.apply_button, Qt.MouseButton.LeftButton)
@@ -48,9 +48,11 @@ def test_guidance_beside_the_limit(window, add, qtbot):
     select(window, image.id, qtbot)
     alt = window.details.alt
     alt.edit.setPlainText("x" * 251)
-    assert "IPTC suggests about 250" in alt.count.text()
-    assert "8a5a00" in alt.count.styleSheet()  # past the guidance: amber, still savable
+    assert "IPTC's guidance of about 250" in alt.guidance.text()
+    assert "8a5a00" in alt.guidance.styleSheet()  # past the guidance: amber, still savable
     assert alt.save_button.isEnabled()
+    alt.edit.setPlainText("x" * 20)
+    assert alt.guidance.text() == "IPTC suggests about 250 characters."
 
 
 def test_copy_as_html_and_markdown(window, library: Library, add, qtbot):
