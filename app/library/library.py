@@ -36,6 +36,7 @@ from .records import FolderInfo, ImageRecord, Page
 from .sql import listing, rows
 from .sql.engine import database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
+from .trash import Trash
 from .watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Library:
         self._lock = lock
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
+        self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
 
     # --- the parts callers and tests look at --------------------------------------------
 
@@ -122,12 +124,15 @@ class Library:
                 migrate(engine)
             lib = cls(Core(root, engine), lock)
             file_steps.clear_tmp(lib.core)
+            lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
             if watch:
                 lib.start_watching()  # first, so nothing changed during reconcile is missed
             if reconcile:
                 lib.reconcile()
+            lib.trash.start_keeper()  # expired trash purged now and hourly
         except BaseException:
             if lib is not None:
+                lib.trash.stop_keeper()
                 lib.stop_watching()
             if engine is not None:
                 engine.dispose()
@@ -139,6 +144,7 @@ class Library:
         if self.core.closed:
             return
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
+        self.trash.stop_keeper()  # likewise
         with self.core.write_lock:
             self.core.close()
             self._lock.release()
@@ -446,14 +452,14 @@ class Library:
         return [self.update(i, folder=folder) for i in image_ids]
 
     def delete(self, image_id: str) -> None:
-        """Removes the image's file from the library and keeps its id as a tombstone."""
-        core = self.core
-        with core.write_lock:
-            with core.read() as conn:
-                record = core.require(conn, image_id)
-            file_steps.delete(core, record)
-        core.forget_thumbnail_if_unused(record.sha256)
-        core.events.emit(Event(EventKind.DELETED, image_id, None, record))
+        """Moves the image to the trash (``trash.py``); its id answers 410 until it is
+        restored. An image whose file is already gone is tombstoned for good."""
+        self.trash.move_in(image_id)
+
+    def trash_folder(self, folder: str) -> list[str]:
+        """Deleting a folder: every image in it and in the folders below goes to the trash
+        (each restorable on its own); returns their ids."""
+        return self.trash.move_folder_in(folder)
 
     # --- the API token -------------------------------------------------------------------
 

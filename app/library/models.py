@@ -30,7 +30,7 @@ class ImageRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # 0004: IPTC Extended Description (Accessibility), for what alt text cannot hold.
+    # 0006: IPTC Extended Description (Accessibility), for what alt text cannot hold.
     long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Case-folded filename, original name and alt text, for literal substring search.
     search_text: Mapped[str] = mapped_column(Text)
@@ -71,6 +71,48 @@ class Tombstone(Base):
     deleted_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class TrashRow(Base):
+    """An image in the trash: its ``images`` row as it was (every column but ``pk`` and
+    ``pending_path``), when it was deleted, and the intent of a trash or restore in
+    flight (``intent`` "trashing"/"restoring", ``intent_path`` "folder\x1ffilename")."""
+
+    __tablename__ = "trash"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    folder: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    filename: Mapped[str] = mapped_column(Text)
+    original_filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0006, as in ``images``.
+    long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    deleted_at: Mapped[int] = mapped_column(BigInteger)
+    intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    intent_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_trash_deleted", "deleted_at", "id"),
+        Index("ix_trash_sha256", "sha256"),
+    )
+
+
+class Setting(Base):
+    """A library-wide setting (JSON value), e.g. the trash's retention in days."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class FolderCount(Base):
     """Images per folder, kept by triggers so folders() never scans the images table."""
 
@@ -92,14 +134,3 @@ class IgnoredFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
-
-
-class Setting(Base):
-    """A library setting (0004): one text value per key, JSON where it is not a string.
-    Settings that travel with the library live here; the app's own (window size, recent
-    libraries) live in the platform's settings store."""
-
-    __tablename__ = "settings"
-
-    key: Mapped[str] = mapped_column(Text, primary_key=True)
-    value: Mapped[str] = mapped_column(Text)

@@ -1,18 +1,15 @@
-"""Settings that belong to the library (they travel with its folder), kept in the
-``settings`` table: one JSON-encoded value per key. Each setting is declared once here
-with its default; unknown keys and values of the wrong type are refused, so a typo
-cannot silently set nothing. Other settings (trash retention, transform cache size)
-join ``DEFAULTS`` rather than adding a table of their own."""
+"""Settings that belong to the library (they travel with its folder), in the ``settings``
+table the trash made (0005; one JSON value per key, its SQL in ``sql/trash_rows.py``).
+Each setting here is declared once with its default; unknown keys and values of the
+wrong type are refused, so a typo cannot silently set nothing."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final, Protocol
-
-from sqlalchemy import text
 
 from .core import Core
 from .errors import InvalidInput
+from .sql import trash_rows
 
 
 class _HasCore(Protocol):
@@ -42,16 +39,11 @@ def _check(key: str) -> None:
 
 
 def read(where: Core | _HasCore, key: str) -> Any:
-    """The setting's value; its default when it was never set."""
+    """The setting's value; its default when it was never set (or was written broken)."""
     _check(key)
     with _core(where).read() as conn:
-        raw = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).scalar()
-    if raw is None:
-        return DEFAULTS[key]
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return DEFAULTS[key]
+        value = trash_rows.setting(conn, key)
+    return DEFAULTS[key] if value is None else value
 
 
 def put(where: Core | _HasCore, key: str, value: Any) -> None:
@@ -60,13 +52,7 @@ def put(where: Core | _HasCore, key: str, value: Any) -> None:
     if type(value) is not type(default):
         raise InvalidInput(f"The setting {key!r} takes a {type(default).__name__}, not {value!r}.")
     with _core(where).write() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO settings (key, value) VALUES (:k, :v) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-            ),
-            {"k": key, "v": json.dumps(value)},
-        )
+        trash_rows.set_setting(conn, key, value)
 
 
 def write_alt_text_to_files(where: Core | _HasCore) -> bool:

@@ -49,6 +49,7 @@ class DetailsPane(QScrollArea):
     notice = Signal(str)  # a readable message for the status bar / a box
     folder_change_requested = Signal(list, object)  # ids, folder (None = top level)
     bulk_alt_text_requested = Signal(list, str)  # ids, alt text ("" = decorative)
+    alt_text_saved = Signal(str, str, object, object)  # id, filename, before, after (undo)
 
     def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -297,10 +298,12 @@ class DetailsPane(QScrollArea):
         except LibraryError as exc:
             self.notice.emit(f"The alt text was not saved: {exc.message}")
             return
+        before = self.record.alt_text
         self.record = updated
         self.alt.mark_saved(updated.alt_text)
         if updated.alt_text is not None:
             self.use_caption.hide()
+        self.alt_text_saved.emit(updated.id, updated.filename, before, updated.alt_text)
         self.notice.emit(
             (
                 "Alt text saved."
