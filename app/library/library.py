@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from . import api_token, file_steps, files, imaging, intake, layout, rules, write_back, xmp_read
 from .core import Core
-from .errors import LibraryError, NotFound
+from .errors import LibraryError, NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .intake import Prepared
@@ -34,7 +34,7 @@ from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page
 from .sql import listing, rows
-from .sql.engine import database_errors, make_engine, migrate
+from .sql.engine import at_head, database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
 from .trash import Trash
 from .watcher import LibraryWatcher
@@ -69,6 +69,8 @@ class Library:
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
+        # Opened on a full or read-only disk (see ``open``): nothing can be written.
+        self.read_only = False
 
     # --- the parts callers and tests look at --------------------------------------------
 
@@ -107,7 +109,44 @@ class Library:
         ``watch=True`` follows changes other programs make to the folder until
         ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
-        the folder cannot be created or written."""
+        the folder cannot be created or read.
+
+        An existing library on a disk that is full or read-only still opens, read-only
+        (``read_only``): browsing, listings and ``/i`` work, every write is a
+        ``StorageError`` (507); nothing is reconciled or watched until the next open."""
+        try:
+            return cls._open(path, reconcile=reconcile, watch=watch)
+        except StorageError as exc:
+            lib = cls._open_read_only(path, exc)
+            log.warning("%s The library is open read-only.", exc)
+            return lib
+
+    @classmethod
+    def _open_read_only(cls, path: str | os.PathLike[str], error: StorageError) -> Library:
+        root = Path(path).expanduser().resolve()
+        meta = root / layout.META_DIR
+        db_path = meta / layout.DB_FILE
+        if not db_path.is_file():
+            raise error  # nothing to show: a new library needs a writable disk
+        lock = ProcessLock(meta / layout.LOCK_FILE)
+        try:
+            lock.acquire()
+        except OSError:
+            raise error from None
+        engine = make_engine(db_path, read_only=True)
+        try:
+            if not at_head(engine):
+                raise error  # a migration would have to write
+        except BaseException:
+            engine.dispose()
+            lock.release()
+            raise
+        lib = cls(Core(root, engine), lock)
+        lib.read_only = True
+        return lib
+
+    @classmethod
+    def _open(cls, path: str | os.PathLike[str], *, reconcile: bool, watch: bool) -> Library:
         root = Path(path).expanduser().resolve()
         meta = root / layout.META_DIR
         with files.disk_errors(f"open the library at {root}"):
@@ -165,7 +204,7 @@ class Library:
         Returns False (and logs why) when the system refuses to watch, e.g. inotify's
         watch limit reached: the library works on, and the next open reconciles."""
         with self._watch_guard:
-            if self.core.closed:
+            if self.core.closed or self.read_only:
                 return False
             if self._watcher is not None:
                 return True
@@ -200,7 +239,10 @@ class Library:
         return self.core.events.subscribe(listener)
 
     def reconcile(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Brings the database in line with the folder (see ``reconcile.py``)."""
+        """Brings the database in line with the folder (see ``reconcile.py``); nothing
+        while read-only (the next writable open does it)."""
+        if self.read_only:
+            return
         Reconciler(self.core).run(progress)
 
     # --- reading -------------------------------------------------------------------------
@@ -323,7 +365,9 @@ class Library:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
             return info.thumbnail, info.thumbnail_type
 
-        return record, self.core.thumbnails.get_or_build(record.sha256, build)
+        # Storing a rebuilt thumbnail on a full disk: a 507 that says so, not a 500.
+        with files.disk_errors(f"save the thumbnail of image {image_id}"):
+            return record, self.core.thumbnails.get_or_build(record.sha256, build)
 
     # --- writing -------------------------------------------------------------------------
 

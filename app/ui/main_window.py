@@ -3,6 +3,7 @@ gestures into ``Library`` calls. Slow work runs as jobs; changes come back as ev
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -78,13 +79,16 @@ class MainWindow(QMainWindow):
         self.summary_dialog: ImportSummaryDialog | None = None
         self.progress_dialogs: list[ImportProgressDialog] = []
         self._last_selection: list[str] = []
+        self._refocus_alt = False  # the editor had the keys when its image left the view
         self.grid_menu: QMenu | None = None
 
         self.tree = FolderTree(self)
         self.model = ImageGridModel(library, self.loader, self)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
+        self._shown_query = self.model.query
         self.details = DetailsPane(library, self.loader, self)
+        self._restore_drafts()
         self.history = UndoHistory(library, self)  # Ctrl+Z / Ctrl+Shift+Z: see undo.py
         self.trash_view = TrashView(library, self.jobs, self.history, self)
         self.center = QStackedWidget(self)  # the grid, or the Trash view
@@ -180,6 +184,7 @@ class MainWindow(QMainWindow):
         self.model.modelReset.connect(self._on_selection)
         self.model.modelReset.connect(self._show_count)
         self.model.query_failed.connect(self.notify)
+        self.model.query_applied.connect(self._on_query_applied)
         self.model.rowsInserted.connect(lambda *_: self._show_count())
         self.model.rowsRemoved.connect(lambda *_: self._show_count())
         self.details.notice.connect(self.notify)
@@ -216,6 +221,13 @@ class MainWindow(QMainWindow):
         self._show_count()
         self.grid.viewport().update()
 
+    def _on_query_applied(self) -> None:
+        """Another folder, search, filter or sort opens at its first images; a reload
+        of the same view stays where it was."""
+        if self.model.query != self._shown_query:
+            self._shown_query = self.model.query
+            self.grid.scrollToTop()
+
     def _show_count(self) -> None:
         self.count_label.setText(
             f"{self.model.total:,} image{'s' if self.model.total != 1 else ''}"
@@ -240,17 +252,22 @@ class MainWindow(QMainWindow):
         """When the one selected image leaves the view (described while "Needs alt text"
         is shown, moved out of the folder shown, deleted), the next one is selected, so
         describing a series is: type, Ctrl+Enter, type, Ctrl+Enter..."""
+        refocus, self._refocus_alt = self._refocus_alt, False
         if self.model.row_of(gone) is not None or self.selected_ids():
             return
         current = self.grid.currentIndex()
         if current.isValid():
             self.grid.setCurrentIndex(current)
+            if refocus and self.details.record is not None:
+                # The keys were going to the editor: they still do, for the next image.
+                self.details.alt.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_selection(self) -> None:
         ids = self.selected_ids()
         if not ids and len(self._last_selection) == 1:
             # Maybe the selected row is being removed: look again once that is done.
             gone = self._last_selection[0]
+            self._refocus_alt = self.details.alt.edit.hasFocus()
             QTimer.singleShot(0, lambda: self._select_next_after_removal(gone))
         self._last_selection = ids
         record = None
@@ -523,7 +540,21 @@ class MainWindow(QMainWindow):
         if index >= 0:
             self.sort.setCurrentIndex(index)
 
+    def _restore_drafts(self) -> None:
+        """Alt text that could not be saved last time (too long), shown again."""
+        try:
+            drafts = json.loads(str(self.settings.value("alt/drafts", "{}")))
+        except ValueError:
+            drafts = {}
+        if isinstance(drafts, dict):
+            self.details.drafts.update({str(k): str(v) for k, v in drafts.items()})
+
     def save_state(self) -> None:
+        if self.details.alt.is_dirty() and self.details.record is not None:
+            self.details.save_alt_text()
+            if self.details.alt.is_dirty():
+                self.details.drafts[self.details.record.id] = self.details.alt.edit.toPlainText()
+        self.settings.setValue("alt/drafts", json.dumps(self.details.drafts))
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.setValue("view/sort", str(self.sort.currentData()))

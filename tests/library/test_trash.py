@@ -387,3 +387,20 @@ def test_trash_folder_refuses_the_top_level_and_bad_names(library: Library) -> N
             library.trash_folder(bad)  # type: ignore[arg-type]
     assert library.count() == 1
     assert library.trash_folder("no such folder") == []
+
+
+def test_a_restore_into_a_folder_that_became_a_link_is_refused(
+    library: Library, tmp_path: Path
+) -> None:
+    rec = add(library, distinct_image(), folder="real")
+    library.delete(rec.id)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (library.root / "real").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidInput) as info:
+        library.trash.restore(rec.id)
+    assert info.value.code == "invalid_folder"
+    assert list(outside.iterdir()) == []
+    assert library.trash.get(rec.id).image == rec  # still in the trash, whole
+    (library.root / "real").unlink()
+    assert library.trash.restore(rec.id) == rec
