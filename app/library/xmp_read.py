@@ -166,16 +166,82 @@ def packet_from_bytes(data: bytes, content_type: str) -> bytes | None:
 
 
 def read_packet(source: Path | BinaryIO, content_type: str) -> bytes | None:
-    """``packet_from_bytes`` for a file (at most the upload limit is read)."""
+    """The XMP packet of a file, reading only segment and chunk headers and the packet
+    itself (seeking past the image data): an upload is not read a second time."""
     if content_type not in rules.XMP_WRITABLE_TYPES:
         return None
     if isinstance(source, Path):
         with open(source, "rb") as fp:
-            data = fp.read(rules.MAX_UPLOAD_BYTES + 1)
-    else:
-        source.seek(0)
-        data = source.read(rules.MAX_UPLOAD_BYTES + 1)
-    return packet_from_bytes(data, content_type)
+            return _packet_from_file(fp, content_type)
+    source.seek(0)
+    return _packet_from_file(source, content_type)
+
+
+def _exact(fp: BinaryIO, n: int) -> bytes:
+    data = fp.read(n)
+    if len(data) != n:
+        raise BadContainer("the file ends inside a segment or chunk header")
+    return data
+
+
+def _packet_from_file(fp: BinaryIO, content_type: str) -> bytes | None:
+    limit = rules.MAX_XMP_PACKET_BYTES
+    if content_type == "image/jpeg":
+        if fp.read(2) != b"\xff\xd8":
+            raise BadContainer("not a JPEG (no SOI marker)")
+        while True:
+            head = fp.read(2)
+            if len(head) < 2 or head[0] != 0xFF:
+                return None  # the end, or entropy data where a marker should be
+            marker = head[1]
+            if marker == 0xFF:
+                fp.seek(-1, 1)  # a fill byte
+                continue
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                continue
+            if marker in (0xDA, 0xD9):  # image data (or the end): no metadata after
+                return None
+            (length,) = struct.unpack(">H", _exact(fp, 2))
+            if length < 2:
+                raise BadContainer("a JPEG segment shorter than its length field")
+            if marker == 0xE1 and length - 2 >= len(JPEG_XMP_HEADER):
+                start = fp.read(len(JPEG_XMP_HEADER))
+                rest = length - 2 - len(start)
+                if start == JPEG_XMP_HEADER:
+                    return fp.read(rest)
+                fp.seek(rest, 1)
+            else:
+                fp.seek(length - 2, 1)
+    if content_type == "image/png":
+        if fp.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+            raise BadContainer("not a PNG (no signature)")
+        while True:
+            head = fp.read(8)
+            if len(head) < 8:
+                return None
+            length, ctype = struct.unpack(">I4s", head)
+            if ctype == b"IEND":
+                return None
+            if ctype == b"iTXt" and length <= limit + 1024:
+                text = _png_itxt_text(fp.read(length))
+                if text is not None:
+                    return text
+                fp.seek(4, 1)  # the CRC
+            else:
+                fp.seek(length + 4, 1)
+    if content_type == "image/webp":
+        head = fp.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+            raise BadContainer("not a WebP (no RIFF/WEBP header)")
+        while True:
+            chunk = fp.read(8)
+            if len(chunk) < 8:
+                return None
+            fourcc, size = struct.unpack("<4sI", chunk)
+            if fourcc == b"XMP " and size <= limit:
+                return fp.read(size)
+            fp.seek(size + (size & 1), 1)
+    return None
 
 
 # --- reading the fields ------------------------------------------------------------------

@@ -172,3 +172,29 @@ def test_a_packet_with_entities_is_not_parsed() -> None:
 
 def test_icc_helper_is_real() -> None:
     assert len(icc_profile()) > 100
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "gif"])
+def test_reading_a_file_seeks_to_the_same_packet(kind: str, tmp_path: Path) -> None:
+    """The entry path reads headers and the packet only; it finds what a read of the whole
+    file finds, also where there is none, and a truncated file is no packet, not an error."""
+    ctype = "image/gif" if kind == "gif" else xmp_read_type(kind)
+    for data in (make(kind), embed_alt_text(make(kind), ALT) if kind != "gif" else make(kind)):
+        path = tmp_path / "f"
+        path.write_bytes(data)
+        expected = xmp_read.packet_from_bytes(data, ctype)
+        assert xmp_read.read_packet(path, ctype) == expected
+        path.write_bytes(data[: len(data) // 3])
+        assert xmp_read.describe_file(path, ctype).caption is None  # no exception
+
+
+def test_a_png_packet_after_the_image_data_is_found(tmp_path: Path) -> None:
+    data = embed_alt_text(make("png"), ALT)
+    chunks = list(xmp_read.png_chunks(data))
+    itxt = next((s, e) for c, s, e in chunks if c == b"iTXt")
+    iend = next(s for c, s, _e in chunks if c == b"IEND")
+    moved = data[: itxt[0]] + data[itxt[1] : iend] + data[itxt[0] : itxt[1]] + data[iend:]
+    path = tmp_path / "late.png"
+    path.write_bytes(moved)
+    assert pixels(moved) == pixels(data)
+    assert xmp_read.describe_file(path, "image/png").alt_text == ALT
