@@ -333,6 +333,19 @@ class Library:
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
 
+    def copy_with_alt_text(self, image_id: str) -> bytes:
+        """The image's bytes with its alt text and long description embedded in their
+        XMP, for a copy leaving the library (an export, a download), whatever the setting
+        *Write alt text into image files* says; the stored file is not changed. Raises
+        ``MetadataNotWritable`` for a GIF or a packet too large for a JPEG."""
+        record, path = self.original_path(image_id)
+        try:
+            return write_back.embed_alt_text(path, record.alt_text, record.long_description)
+        except xmp_read.BadContainer as exc:
+            raise LibraryError(f"The file of image {image_id} is damaged: {exc}.") from None
+        except OSError as exc:
+            raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+
     def caption_suggestion(self, image_id: str) -> str | None:
         """A caption, headline or EXIF description the image's file carries, to offer as
         a starting point for alt text ("Use the caption"); ``None`` when it has none or

@@ -168,3 +168,26 @@ def test_kill_during_write_back_leaves_old_or_new(library_path: Path, seed: int)
             file_alt = _file_alt(lib, image_id)
             assert file_alt is None or file_alt in possible
             assert record.alt_text is None or record.alt_text in possible
+
+
+def test_a_copy_for_export_carries_the_text_whatever_the_setting(library: Library) -> None:
+    data = make("webp-lossless", seed=21)
+    record = library.add(io.BytesIO(data), "out.webp", alt_text="Exported kite")
+    library.update(record.id, long_description="With its long description")
+    copy = library.copy_with_alt_text(record.id)
+    described = xmp_read.describe_packet(xmp_read.packet_from_bytes(copy, "image/webp"))
+    assert (described.alt_text, described.long_description) == (
+        "Exported kite",
+        "With its long description",
+    )
+    assert pixels(copy) == pixels(data)
+    assert library.path_of(None, record.filename).read_bytes() == data  # stored file as is
+
+
+def test_the_trash_keeps_the_long_description(library: Library) -> None:
+    record = library.add(io.BytesIO(make("png", seed=22)), "kept.png", alt_text="Kept")
+    library.update(record.id, long_description="Still here after a trip to the trash")
+    library.delete(record.id)
+    restored = library.trash.restore(record.id)
+    assert restored.long_description == "Still here after a trip to the trash"
+    assert library.get(record.id).long_description == "Still here after a trip to the trash"
