@@ -11,7 +11,7 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import ALL_FOLDERS, InvalidInput, Library, TooLarge, rules
+from app.library import ALL_FOLDERS, InvalidInput, Library, Sort, TooLarge, rules
 from app.library.files import Incoming
 
 from .errors import error_response
@@ -62,15 +62,29 @@ def _whole_number(name: str, default: int) -> int:
     return int(raw)
 
 
+def _flag(name: str) -> bool:
+    """``true`` or ``false`` (the contract's Part 2); anything else is refused."""
+    raw = request.args.get(name, "false")
+    if raw not in ("true", "false"):
+        raise InvalidInput(f"{name} must be true or false; got {raw!r}.")
+    return raw == "true"
+
+
 @bp.get("", strict_slashes=False)
 def list_images() -> Response:
-    """``?folder=`` (present and empty: the root only), ``search``, ``page``, ``page_size``."""
+    """``?folder=`` (present and empty: the root only), ``search``, ``undescribed``,
+    ``sort``, ``page``, ``page_size``."""
     page = _whole_number("page", 1)
     page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
     rules.check_page(page, page_size)
     folder: object = request.args.get("folder", ALL_FOLDERS)
     result = library().list_images(
-        folder=folder, search=request.args.get("search") or None, page=page, page_size=page_size
+        folder=folder,
+        search=request.args.get("search") or None,
+        undescribed=_flag("undescribed"),
+        sort=request.args.get("sort", Sort.NEWEST.value),
+        page=page,
+        page_size=page_size,
     )
     base = public_base()
     return jsonify(

@@ -11,6 +11,7 @@ import math
 import time
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -119,6 +120,8 @@ class TrashModel(QAbstractTableModel):
         self.jobs.start(job)
 
     def _arrived(self, generation: int, result: TrashPage | None, reset: bool) -> None:
+        if not shiboken6.isValid(self):
+            return  # the window closed while the page was read
         if generation != self._generation:
             return  # a reload started since: its answer counts, not this one
         self._fetching = False
@@ -268,6 +271,10 @@ class TrashView(QWidget):
     def reload(self) -> None:
         self.model.reload()
 
+    def _say(self, message: str) -> None:
+        if shiboken6.isValid(self):  # a purge may end after the window closed
+            self.notice.emit(message)
+
     def schedule_reload(self) -> None:
         """After a trash event: once the burst is over, not once per image."""
         if self.isVisible() and not self._reload_timer.isActive():
@@ -325,7 +332,7 @@ class TrashView(QWidget):
             return done
 
         job = self.history.run("Delete permanently", purge)
-        job.finished.connect(lambda n: self.notice.emit(f"Deleted {images_text(n)} for good."))
+        job.finished.connect(lambda n: self._say(f"Deleted {images_text(n)} for good."))
 
     def empty(self) -> CallJob | None:
         n = self.model.total
@@ -338,5 +345,5 @@ class TrashView(QWidget):
         ):
             return None
         job = self.history.run("Empty trash", self.library.trash.empty)
-        job.finished.connect(lambda n: self.notice.emit(f"Emptied the trash: {images_text(n)}."))
+        job.finished.connect(lambda n: self._say(f"Emptied the trash: {images_text(n)}."))
         return job
