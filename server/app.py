@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import bulk_api, images_api, proxy, trash_api
+from . import bulk_api, events_api, images_api, proxy, trash_api
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -75,6 +75,7 @@ def create_app(
     public_url: str | None = None,
     proxy_fast_path: bool = True,
     loopback_only: bool = False,
+    max_streams: int = events_api.MAX_STREAMS,
 ) -> Flask:
     """``proxy_fast_path`` puts ``ProxyFastPath`` in front of Flask (the default); tests
     turn it off to exercise the blueprint route to the same handler. ``loopback_only``
@@ -110,6 +111,8 @@ def create_app(
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(events_api.bp)
+    app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(max_streams)
     app.register_blueprint(trash_api.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)

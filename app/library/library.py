@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from . import (
     api_token,
     bulk,
+    changes,
     file_steps,
     files,
     imaging,
@@ -40,6 +41,7 @@ from .core import Core
 from .errors import LibraryError, NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
+from .housekeeping import Housekeeper
 from .intake import Prepared
 from .lock import ProcessLock
 from .reconcile import Reconciler
@@ -80,6 +82,8 @@ class Library:
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
+        self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
+        self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
 
@@ -180,8 +184,10 @@ class Library:
             if reconcile:
                 lib.reconcile()
             lib.trash.start_keeper()  # expired trash purged now and hourly
+            lib._start_housekeeping()
         except BaseException:
             if lib is not None:
+                lib._stop_housekeeping()
                 lib.trash.stop_keeper()
                 lib.stop_watching()
             if engine is not None:
@@ -195,6 +201,8 @@ class Library:
             return
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
         self.trash.stop_keeper()  # likewise
+        self._stop_housekeeping()
+        self.changes.close()  # wakes readers waiting for changes
         with self.core.write_lock:
             self.core.close()
             self._lock.release()
@@ -202,6 +210,17 @@ class Library:
     @property
     def closed(self) -> bool:
         return self.core.closed
+
+    def _start_housekeeping(self) -> None:
+        self._housekeeper = Housekeeper(
+            {"prune changes": self.changes.prune}, rules.HOUSEKEEPING_INTERVAL_S
+        )
+        self._housekeeper.start()
+
+    def _stop_housekeeping(self) -> None:
+        keeper, self._housekeeper = self._housekeeper, None
+        if keeper is not None:
+            keeper.stop()
 
     def __enter__(self) -> Library:
         return self

@@ -334,3 +334,17 @@ def check_bulk_ids(value: object, limit: int) -> list[str]:
                 f"image_ids holds {item!r}, which is not an image id (img_ and 26 characters)."
             )
     return list(dict.fromkeys(value))
+
+
+# --- live changes ------------------------------------------------------------------------
+
+# Changes are kept this long for clients resuming a stream (older → ``reset``).
+CHANGES_KEEP_DAYS: Final = 7
+# At most this many events in one long-poll answer or one read of a stream.
+MAX_EVENTS_PER_READ: Final = 500
+# A waiting reader looks at the database at least this often, for changes another
+# process on the library made (changes made in this process wake it at once).
+CHANGES_POLL_S: Final = 1.0
+MAX_EVENTS_WAIT_S: Final = 30
+# Seconds between two housekeeping runs (old changes pruned, idempotency keys expired).
+HOUSEKEEPING_INTERVAL_S: Final = 3600.0
