@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -103,7 +104,9 @@ class ImageGridModel(QAbstractListModel):
     query_applied = Signal()  # the rows of a new query (or a reload) are in
     query_failed = Signal(str)  # a readable message; the model shows nothing for it
 
-    def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
+    def __init__(
+        self, library: Library, loader: ThumbnailLoader, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.library = library
         self.loader = loader
@@ -210,13 +213,13 @@ class ImageGridModel(QAbstractListModel):
         token = ("pages", self._generation, self._epoch, self._commits_seen, tuple(pages))
         self._reader.read(lambda: [self._read(query, p) for p in pages], token)
 
-    def _on_read(self, token: tuple, result: object) -> None:
+    def _on_read(self, token: tuple[Any, ...], result: object) -> None:
         if token[0] == "query":
             self._on_query_read(token, result)
         else:
             self._on_pages_read(token, result)
 
-    def _on_query_read(self, token: tuple, result: object) -> None:
+    def _on_query_read(self, token: tuple[Any, ...], result: object) -> None:
         _kind, generation, commits = token
         if self._query_reading == generation:
             self._query_reading = 0
@@ -239,7 +242,7 @@ class ImageGridModel(QAbstractListModel):
         self._reset_to(query, result)
         self.query_applied.emit()
 
-    def _on_pages_read(self, token: tuple, result: object) -> None:
+    def _on_pages_read(self, token: tuple[Any, ...], result: object) -> None:
         _kind, generation, epoch, commits, pages = token
         self._in_flight.difference_update(pages)
         if generation != self._generation:
