@@ -68,7 +68,7 @@ class AltTextEditor(QWidget):
         self.edit.setMinimumHeight(80)
         self.count = QLabel(self)
         self.count.setAccessibleName("Alt text length")
-        self.decorative = QCheckBox("&Decorative image (no alt text needed)", self)
+        self.decorative = QCheckBox("&Decorative: needs no alt text", self)
         self.decorative.setAccessibleName("Decorative image")
         self.decorative.setToolTip(
             "A decorative image is skipped by screen readers; it is stored with empty alt text."

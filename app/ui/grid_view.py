@@ -90,6 +90,11 @@ class ImageGrid(QListView):
         if current.isValid() and self.selectionModel().isSelected(current):
             self.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
 
+    def columns_width(self, columns: int) -> int:
+        """The width this view needs to show ``columns`` columns of thumbnails."""
+        chrome = self.width() - self.viewport().width()  # frame and scroll bar
+        return columns * self._cell.width() + chrome + 2
+
     def selected_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
         model = self.model()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStyle, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
@@ -145,15 +145,11 @@ def build_toolbar(window: MainWindow, actions: dict[str, QAction]) -> None:
     tools.setAccessibleName("Main toolbar")
     for name in TOOLBAR:
         tools.addAction(actions[name])
+    # Search and sort sit above the grid (grid_pane.py), where an overflowing toolbar
+    # cannot hide them.
     spacer = QWidget(window)
     spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     tools.addWidget(spacer)
-    sort_label = QLabel(" Sort: ", window)
-    sort_label.setBuddy(window.sort)
-    tools.addWidget(sort_label)
-    tools.addWidget(window.sort)
-    tools.addWidget(QLabel("  ", window))
-    tools.addWidget(window.search)
     tools.addAction(actions["server"])
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRect, QTimer
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QWidget
 
 from .folder_tree import Place
 from .grid_model import Role
@@ -56,7 +56,12 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         "alt": window.details.alt.edit,
         "details": window.details,
     }
-    widgets.update(getattr(window, "probe_widgets", {}))
+    pane = getattr(window, "grid_pane", None)
+    if pane is not None:
+        widgets.update(scope=pane.scope, search_all=pane.everywhere)
+    toolbar = window.findChild(QToolBar, "main-toolbar")
+    if toolbar is not None:
+        widgets["toolbar"] = toolbar
     places: dict[str, list[int] | None] = {}
     for place, item in tree._items.items():
         places[_key(place)] = _rect(tree.viewport(), tree.visualItemRect(item))
