@@ -8,7 +8,7 @@ the field."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
+
+from .grid_model import THUMB_SIDE, THUMB_SIDES
 
 
 class GridPane(QWidget):
@@ -29,7 +32,7 @@ class GridPane(QWidget):
     ) -> None:
         super().__init__(parent)
         self.search = search
-        self.search.setMinimumWidth(120)
+        self.search.setMinimumWidth(80)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(search, 1)
@@ -37,6 +40,13 @@ class GridPane(QWidget):
         sort_label.setBuddy(sort)
         top.addWidget(sort_label)
         top.addWidget(sort)
+        self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.size_slider.setRange(*THUMB_SIDES)
+        self.size_slider.setValue(THUMB_SIDE)
+        self.size_slider.setFixedWidth(70)
+        self.size_slider.setAccessibleName("Thumbnail size")
+        self.size_slider.setToolTip("Thumbnail size (Ctrl+plus, Ctrl+minus)")
+        top.addWidget(self.size_slider)
         self.top = top
 
         self.scope = QFrame(self)

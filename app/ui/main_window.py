@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Event, EventKind, Library, LibraryError, Sort, rules
+from app.library import Event, EventKind, ImageRecord, Library, LibraryError, Sort, rules
 from app.library.importer import ImportReport
 
 from . import notices, system
@@ -48,6 +48,7 @@ from .server_dialog import ServerSettingsDialog
 from .thumbnails import ThumbnailLoader
 from .trash_view import TrashView
 from .undo import UndoHistory, UndoNotice, images_text
+from .viewer import ImageViewer
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self._last_selection: list[str] = []
         self._refocus_alt = False  # the editor had the keys when its image left the view
         self.grid_menu: QMenu | None = None
+        self.viewer: ImageViewer | None = None  # made when first asked for
 
         self.tree = FolderTree(self)
         self.model = ImageGridModel(library, self.loader, self)
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         self.sort.currentIndexChanged.connect(lambda _i: self.apply_query())
         self.grid_pane = GridPane(self.search, self.sort, self.center, self)
         self.grid_pane.search_everywhere.connect(lambda: self.tree.select(ALL))
+        self.grid_pane.size_slider.valueChanged.connect(self.set_thumbnail_side)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.tree)
@@ -189,6 +192,7 @@ class MainWindow(QMainWindow):
             lambda paths: self.import_paths(paths, self.target_folder())
         )
         self.grid.open_requested.connect(self.open_original)
+        self.grid.doubleClicked.connect(lambda _i: self.view_image())
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.model.modelReset.connect(self._on_selection)
         self.model.modelReset.connect(self._show_count)
@@ -240,6 +244,33 @@ class MainWindow(QMainWindow):
         self.model.set_query(query)
         self._show_count()
         self.grid.viewport().update()
+
+    def set_thumbnail_side(self, side: int) -> None:
+        self.grid.set_thumb_side(side)
+        self.settings.setValue("view/thumb_side", self.grid.thumb_side())
+
+    def step_thumbnails(self, direction: int) -> None:
+        """Ctrl+plus / Ctrl+minus: a quarter bigger or smaller, through the slider."""
+        side = self.grid.thumb_side()
+        new = round(side * 1.25) if direction > 0 else round(side / 1.25)
+        self.grid_pane.size_slider.setValue(new)
+
+    def view_image(self) -> None:
+        """Space or a double-click: the selected image in the viewer (viewer.py)."""
+        if self.details.record is None:
+            return
+        if self.viewer is None:
+            self.viewer = ImageViewer(self.library, self.step_selection, self)
+        self.viewer.show_record(self.details.record)
+
+    def step_selection(self, delta: int) -> ImageRecord | None:
+        """Selects the image ``delta`` rows on in the grid (for the viewer); its record."""
+        current = self.grid.currentIndex()
+        row = current.row() + delta if current.isValid() else 0
+        if not 0 <= row < self.model.rowCount():
+            return None
+        self.grid.setCurrentIndex(self.model.index(row))
+        return self.details.record
 
     def _on_query_applied(self) -> None:
         """Another folder, search, filter or sort opens at its first images; a reload
@@ -304,7 +335,7 @@ class MainWindow(QMainWindow):
         n = len(self.selected_ids())
         for name in ("move", "delete", "copy_link"):
             self.actions_by_name[name].setEnabled(n > 0)
-        for name in ("open", "reveal", "edit_alt"):
+        for name in ("open", "reveal", "edit_alt", "view"):
             self.actions_by_name[name].setEnabled(n == 1)
 
     # --- events from the core ------------------------------------------------------------
@@ -555,6 +586,9 @@ class MainWindow(QMainWindow):
             self.resize(first_size(self.screen().availableGeometry().size()))
         splitter = self.settings.value("window/splitter")
         self._splitter_restored = splitter is not None and self.splitter.restoreState(splitter)
+        side = self.settings.value("view/thumb_side")
+        if side is not None:
+            self.grid_pane.size_slider.setValue(int(side))  # type: ignore[call-overload]
         sort = self.settings.value("view/sort")
         index = self.sort.findData(Sort(sort)) if sort in set(Sort) else -1
         if index >= 0:
@@ -586,6 +620,8 @@ class MainWindow(QMainWindow):
         if self.details.alt.is_dirty():
             self.details.save_alt_text()
         self.history.shutdown()
+        if self.viewer is not None:
+            self.viewer.shutdown()
         self.jobs.shutdown()
         self.trash_view.model.shutdown()
         self.model.detach()

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QRect, QTimer
+from PySide6.QtCore import QRect, QSize, QTimer
 from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QWidget
 
 from .folder_tree import Place
@@ -92,7 +92,19 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         for w in QApplication.topLevelWidgets()
         if w.isVisible() and w is not window
     ]
+    viewer = getattr(window, "viewer", None)
     return {
+        "viewer": None
+        if viewer is None or not viewer.isVisible()
+        else {
+            "rect": _rect(viewer),
+            "title": viewer.windowTitle(),
+            "mode": viewer.mode,
+            "id": viewer.record.id if viewer.record else None,
+            "shown": list(getattr(viewer, "shown_size", QSize()).toTuple()),
+            "area": list(viewer.scroll.viewport().size().toTuple()),
+        },
+        "thumb_side": window.grid.thumb_side(),
         "pid": os.getpid(),
         "widgets": {k: _rect(w) for k, w in widgets.items() if w is not None},
         "focus": _name(focus),

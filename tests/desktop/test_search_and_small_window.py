@@ -1,6 +1,6 @@
-"""Search as a person meets it, in a window of 800×600 (and narrower): Ctrl+F always
-reaches the search field, a search inside a folder says so and offers "Search all
-images", and the window's parts all fit."""
+"""Search as a person meets it, in a window of 800×600 (and 680, where the toolbar
+overflows): Ctrl+F always reaches the search field, a search inside a folder says so and
+offers "Search all images", and the window's parts all fit."""
 
 from __future__ import annotations
 
@@ -44,11 +44,12 @@ def test_the_window_is_usable_at_800_by_600(xserver: XServer, app: AppProcess) -
     assert inside(state["widgets"]["alt"], window)
 
 
-@pytest.mark.parametrize("width", [800, 560])
+@pytest.mark.parametrize("width", [800, 680])  # at 680 the toolbar overflows
 def test_ctrl_f_reaches_the_search_field(xserver: XServer, app: AppProcess, width: int) -> None:
     xserver.xdotool("windowsize", "--sync", app.window_id, width, 600)
     app.wait_state(lambda s: s["widgets"]["window"][2] == width, f"{width} px wide")
-    xserver.click(*center(app.state()["cells"][0]["rect"]))
+    # Not the image clicked just before: two clicks there would be a double-click.
+    xserver.click(*center(app.state()["cells"][1 if width == 800 else 0]["rect"]))
     app.wait_state(lambda s: s["focus"] == "Images", "the grid focused")
     xserver.key("ctrl+f")
     state = app.wait_state(lambda s: s["focus"] == "Search", "the search field focused")
