@@ -9,15 +9,20 @@ are the caller's (``Library`` announces after the step returns)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from . import files, imaging, rules
 from .core import Core
-from .errors import NotFound
+from .errors import LibraryError, NotFound, StorageError
 from .records import ImageRecord, now_us
 from .sql import rows
+
+log = logging.getLogger(__name__)
 
 
 def place_new(
@@ -30,6 +35,7 @@ def place_new(
     original_filename: str,
     alt_text: str | None,
     folder: str | None,
+    long_description: str | None = None,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
@@ -63,6 +69,7 @@ def place_new(
                     alt_text=alt_text,
                     created_at_us=now,
                     updated_at_us=now,
+                    long_description=long_description,
                 )
                 rows.insert(conn, record, mtime_ns)
             return record
@@ -169,22 +176,36 @@ def finish_pending_moves(core: Core) -> None:
         with core.read() as conn:
             pending = rows.pending_moves(conn)
         for p in pending:
-            src = core.path_of(p.folder, p.filename)
-            dest = core.path_of(p.dest_folder, p.dest_filename)
-            with core.write() as conn:
-                if src.exists():
-                    if dest.exists() and _same_file(src, dest):
-                        dest.unlink()
+            try:
+                _finish_pending_move(core, p)
+            except StorageError:
+                raise  # the disk refuses writes: Library.open falls back to read-only
+            except (OSError, SQLAlchemyError, AssertionError, LibraryError) as exc:
+                # A move whose clean-up failed half-way can leave an intent that no
+                # longer fits (its destination taken since, a file in its way): give
+                # the intent up and let the reconcile that follows judge the files.
+                log.warning("Gave up an unfinished move of %s: %s", p.id, exc)
+                with contextlib.suppress(Exception), core.write() as conn:
                     rows.clear_pending(conn, p.id)
-                elif dest.exists():
-                    before = rows.get(conn, p.id)
-                    assert before is not None
-                    now = max(now_us(), before.updated_at_us + 1)
-                    rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
-                    if p.folder and p.folder != p.dest_folder:
-                        files.remove_empty_folders(core.root, p.folder)
-                else:
-                    rows.clear_pending(conn, p.id)
+
+
+def _finish_pending_move(core: Core, p: rows.PendingMove) -> None:
+    src = core.path_of(p.folder, p.filename)
+    dest = core.path_of(p.dest_folder, p.dest_filename)
+    with core.write() as conn:
+        if src.exists():
+            if dest.exists() and _same_file(src, dest):
+                dest.unlink()
+            rows.clear_pending(conn, p.id)
+        elif dest.exists():
+            before = rows.get(conn, p.id)
+            assert before is not None
+            now = max(now_us(), before.updated_at_us + 1)
+            rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
+            if p.folder and p.folder != p.dest_folder:
+                files.remove_empty_folders(core.root, p.folder)
+        else:
+            rows.clear_pending(conn, p.id)
 
 
 def clear_tmp(core: Core) -> None:

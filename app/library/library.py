@@ -24,17 +24,17 @@ from typing import IO, BinaryIO, Final
 
 from sqlalchemy import Engine
 
-from . import api_token, file_steps, files, imaging, intake, layout, rules
+from . import api_token, file_steps, files, imaging, intake, layout, rules, write_back, xmp_read
 from .core import Core
-from .errors import NotFound
+from .errors import LibraryError, NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .intake import Prepared
 from .lock import ProcessLock
 from .reconcile import Reconciler
-from .records import FolderInfo, ImageRecord, Page, now_us
+from .records import FolderInfo, ImageRecord, Page
 from .sql import listing, rows
-from .sql.engine import database_errors, make_engine, migrate
+from .sql.engine import at_head, database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
 from .trash import Trash
 from .watcher import LibraryWatcher
@@ -69,6 +69,8 @@ class Library:
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
+        # Opened on a full or read-only disk (see ``open``): nothing can be written.
+        self.read_only = False
 
     # --- the parts callers and tests look at --------------------------------------------
 
@@ -107,7 +109,44 @@ class Library:
         ``watch=True`` follows changes other programs make to the folder until
         ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
-        the folder cannot be created or written."""
+        the folder cannot be created or read.
+
+        An existing library on a disk that is full or read-only still opens, read-only
+        (``read_only``): browsing, listings and ``/i`` work, every write is a
+        ``StorageError`` (507); nothing is reconciled or watched until the next open."""
+        try:
+            return cls._open(path, reconcile=reconcile, watch=watch)
+        except StorageError as exc:
+            lib = cls._open_read_only(path, exc)
+            log.warning("%s The library is open read-only.", exc)
+            return lib
+
+    @classmethod
+    def _open_read_only(cls, path: str | os.PathLike[str], error: StorageError) -> Library:
+        root = Path(path).expanduser().resolve()
+        meta = root / layout.META_DIR
+        db_path = meta / layout.DB_FILE
+        if not db_path.is_file():
+            raise error  # nothing to show: a new library needs a writable disk
+        lock = ProcessLock(meta / layout.LOCK_FILE)
+        try:
+            lock.acquire()
+        except OSError:
+            raise error from None
+        engine = make_engine(db_path, read_only=True)
+        try:
+            if not at_head(engine):
+                raise error  # a migration would have to write
+        except BaseException:
+            engine.dispose()
+            lock.release()
+            raise
+        lib = cls(Core(root, engine), lock)
+        lib.read_only = True
+        return lib
+
+    @classmethod
+    def _open(cls, path: str | os.PathLike[str], *, reconcile: bool, watch: bool) -> Library:
         root = Path(path).expanduser().resolve()
         meta = root / layout.META_DIR
         with files.disk_errors(f"open the library at {root}"):
@@ -165,7 +204,7 @@ class Library:
         Returns False (and logs why) when the system refuses to watch, e.g. inotify's
         watch limit reached: the library works on, and the next open reconciles."""
         with self._watch_guard:
-            if self.core.closed:
+            if self.core.closed or self.read_only:
                 return False
             if self._watcher is not None:
                 return True
@@ -200,7 +239,10 @@ class Library:
         return self.core.events.subscribe(listener)
 
     def reconcile(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Brings the database in line with the folder (see ``reconcile.py``)."""
+        """Brings the database in line with the folder (see ``reconcile.py``); nothing
+        while read-only (the next writable open does it)."""
+        if self.read_only:
+            return
         Reconciler(self.core).run(progress)
 
     # --- reading -------------------------------------------------------------------------
@@ -291,6 +333,29 @@ class Library:
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
 
+    def copy_with_alt_text(self, image_id: str) -> bytes:
+        """The image's bytes with its alt text and long description embedded in their
+        XMP, for a copy leaving the library (an export, a download), whatever the setting
+        *Write alt text into image files* says; the stored file is not changed. Raises
+        ``MetadataNotWritable`` for a GIF or a packet too large for a JPEG."""
+        record, path = self.original_path(image_id)
+        try:
+            return write_back.embed_alt_text(path, record.alt_text, record.long_description)
+        except xmp_read.BadContainer as exc:
+            raise LibraryError(f"The file of image {image_id} is damaged: {exc}.") from None
+        except OSError as exc:
+            raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+
+    def caption_suggestion(self, image_id: str) -> str | None:
+        """A caption, headline or EXIF description the image's file carries, to offer as
+        a starting point for alt text ("Use the caption"); ``None`` when it has none or
+        the image is gone. Never stored as alt text by the library itself."""
+        try:
+            record, path = self.original_path(image_id)
+        except LibraryError:
+            return None
+        return xmp_read.caption_suggestion(path, record.content_type)
+
     @contextlib.contextmanager
     def settled(self) -> Iterator[None]:
         """Holds writes off for the body. Moves and deletes hold the write lock from their
@@ -313,7 +378,9 @@ class Library:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
             return info.thumbnail, info.thumbnail_type
 
-        return record, self.core.thumbnails.get_or_build(record.sha256, build)
+        # Storing a rebuilt thumbnail on a full disk: a 507 that says so, not a 500.
+        with files.disk_errors(f"save the thumbnail of image {image_id}"):
+            return record, self.core.thumbnails.get_or_build(record.sha256, build)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -365,10 +432,22 @@ class Library:
         )
 
     def commit(
-        self, prepared: Prepared, *, alt_text: str | None = None, folder: str | None = None
+        self,
+        prepared: Prepared,
+        *,
+        alt_text: str | None = None,
+        folder: str | None = None,
+        long_description: str | None = None,
     ) -> ImageRecord:
-        """The serial half of ``add``: place the prepared file and commit its row."""
-        return intake.commit(self.core, prepared, alt_text=alt_text, folder=folder)
+        """The serial half of ``add``: place the prepared file and commit its row. Alt
+        text and long description not given come from the file's IPTC fields, if any."""
+        return intake.commit(
+            self.core,
+            prepared,
+            alt_text=alt_text,
+            folder=folder,
+            long_description=long_description,
+        )
 
     def discard(self, prepared: Prepared) -> None:
         """Drops a prepared upload that will not be committed, and its thumbnail unless
@@ -376,12 +455,39 @@ class Library:
         intake.discard(self.core, prepared)
 
     def update(
-        self, image_id: str, *, alt_text: object = UNSET, folder: object = UNSET
+        self,
+        image_id: str,
+        *,
+        alt_text: object = UNSET,
+        folder: object = UNSET,
+        long_description: object = UNSET,
     ) -> ImageRecord:
-        """Changes alt text and/or folder (a folder change moves the file on disk)."""
+        """Changes alt text, long description and/or folder (a folder change moves the
+        file on disk; with *Write alt text into image files* on, a text change rewrites
+        the file's XMP too: ``write_back.py``)."""
+        return self.update_with_outcome(
+            image_id, alt_text=alt_text, folder=folder, long_description=long_description
+        )[0]
+
+    def update_with_outcome(
+        self,
+        image_id: str,
+        *,
+        alt_text: object = UNSET,
+        folder: object = UNSET,
+        long_description: object = UNSET,
+    ) -> tuple[ImageRecord, write_back.FileWrite | None]:
+        """``update``, also saying what happened to the file when text changed (written,
+        the setting off, a format that cannot carry it); ``None`` when no text changed."""
         new_alt = UNSET if alt_text is UNSET else rules.normalize_alt_text(alt_text)
+        new_long = (
+            UNSET
+            if long_description is UNSET
+            else rules.normalize_long_description(long_description)
+        )
         new_folder = UNSET if folder is UNSET else rules.normalize_folder(folder)
         core = self.core
+        outcome: write_back.FileWrite | None = None
         with core.write_lock:
             with core.read() as conn:
                 before = core.require(conn, image_id)
@@ -389,15 +495,14 @@ class Library:
             if new_folder is not UNSET and new_folder != before.folder:
                 after = file_steps.move(core, before, new_folder)
             assert after is not None
-            if new_alt is not UNSET and new_alt != after.alt_text:
-                with core.write() as conn:
-                    now = max(now_us(), after.updated_at_us + 1)
-                    rows.set_alt_text(conn, after, new_alt, now)
-                    after = rows.get(conn, image_id)
+            alt = after.alt_text if new_alt is UNSET else new_alt
+            long = after.long_description if new_long is UNSET else new_long
+            if (alt, long) != (after.alt_text, after.long_description):
+                after, outcome = write_back.save_text(core, after, alt, long)
         assert after is not None
         if after != before:
             core.events.emit(Event(EventKind.UPDATED, image_id, after, before))
-        return after
+        return after, outcome
 
     def update_many(self, image_ids: list[str], *, folder: object) -> list[ImageRecord]:
         """Moves several images; stops at the first that fails, keeping those done."""

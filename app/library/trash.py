@@ -170,6 +170,7 @@ class Trash:
         with core.write_lock:
             with core.read() as conn:
                 record = core.require(conn, image_id)
+            files.check_contained(core.root, record.folder)  # never move a file from outside
             src = core.path_of(record.folder, record.filename)
             dest = self.path_of(record.id, record.filename)
             with core.write() as conn:  # 1. the intent

@@ -282,7 +282,10 @@ def test_a_trash_killed_before_the_rename_leaves_the_image_live(library_path: Pa
     with Library.open(library_path) as lib, lib.engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO trash SELECT id, folder, filename, original_filename, content_type,"
+                "INSERT INTO trash (id, folder, filename, original_filename, content_type, size,"
+                " width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at,"
+                " deleted_at, intent, intent_path)"
+                " SELECT id, folder, filename, original_filename, content_type,"
                 " size, width, height, sha256, mtime_ns, alt_text, search_text, created_at,"
                 " updated_at, :now, 'trashing', NULL FROM images"
             ),
@@ -302,7 +305,10 @@ def test_a_trash_killed_after_the_rename_is_finished(library_path: Path) -> None
     with Library.open(library_path) as lib, lib.engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO trash SELECT id, folder, filename, original_filename, content_type,"
+                "INSERT INTO trash (id, folder, filename, original_filename, content_type, size,"
+                " width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at,"
+                " deleted_at, intent, intent_path)"
+                " SELECT id, folder, filename, original_filename, content_type,"
                 " size, width, height, sha256, mtime_ns, alt_text, search_text, created_at,"
                 " updated_at, :now, 'trashing', NULL FROM images"
             ),
@@ -381,3 +387,20 @@ def test_trash_folder_refuses_the_top_level_and_bad_names(library: Library) -> N
             library.trash_folder(bad)  # type: ignore[arg-type]
     assert library.count() == 1
     assert library.trash_folder("no such folder") == []
+
+
+def test_a_restore_into_a_folder_that_became_a_link_is_refused(
+    library: Library, tmp_path: Path
+) -> None:
+    rec = add(library, distinct_image(), folder="real")
+    library.delete(rec.id)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (library.root / "real").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidInput) as info:
+        library.trash.restore(rec.id)
+    assert info.value.code == "invalid_folder"
+    assert list(outside.iterdir()) == []
+    assert library.trash.get(rec.id).image == rec  # still in the trash, whole
+    (library.root / "real").unlink()
+    assert library.trash.restore(rec.id) == rec

@@ -9,21 +9,32 @@ DIALECT: the pragmas are SQLite's; another engine gets its own ``make_engine``."
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator
+from importlib.resources import as_file, files
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from ..errors import StorageError
+from ..migrations.versions import HEAD
 
-MIGRATIONS = Path(__file__).parent.parent / "migrations"
+# The package holding the migrations (its parent's name, whatever the package is called).
+_CORE_PACKAGE = (__package__ or __name__).rpartition(".")[0]
 
 
-def make_engine(db_path: Path) -> Engine:
+def make_engine(db_path: Path, *, read_only: bool = False) -> Engine:
+    """``read_only``: for a disk that is full or read-only (``Library.open``): SQLite
+    cannot make the WAL's shared-memory file there, so a database closed cleanly (no
+    ``-wal`` left) is opened ``immutable``; every write fails, as a ``StorageError``."""
+    url = f"sqlite:///{db_path}"
+    if read_only:
+        wal = db_path.with_name(db_path.name + "-wal")
+        flags = "mode=ro" if wal.exists() and wal.stat().st_size else "mode=ro&immutable=1"
+        url = f"sqlite:///file:{quote(str(db_path))}?{flags}&uri=true"
     engine = create_engine(
-        f"sqlite:///{db_path}",
+        url,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=8,
         max_overflow=24,
@@ -34,7 +45,8 @@ def make_engine(db_path: Path) -> Engine:
         # The driver's own transaction handling interferes with explicit BEGINs below.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
@@ -48,11 +60,10 @@ def make_engine(db_path: Path) -> Engine:
     return engine
 
 
-@functools.cache
 def head_revision() -> str:
-    """The newest migration: revisions are numbered like their files (``0002_...py``)
-    and form one line, so the highest number is the head."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    """The newest migration, as ``migrations/versions`` names it (not found by listing
+    files, which a PyInstaller bundle or a zip import does not have)."""
+    return HEAD
 
 
 def _at_head(engine: Engine) -> bool:
@@ -65,19 +76,35 @@ def _at_head(engine: Engine) -> bool:
     return current == head
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the database needs no migration (a read-only library cannot run one)."""
+    return _at_head(engine)
+
+
 def migrate(engine: Engine) -> None:
     # An up-to-date library (every open but the first after an upgrade) skips importing
     # and running Alembic: a third of a second of every launch on a 2-core machine.
     if _at_head(engine):
         return
+    upgrade(engine, "head")
+
+
+def upgrade(engine: Engine, revision: str) -> None:
+    """Runs Alembic up to ``revision`` on ``engine``, in one transaction."""
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    from ..models import Base
+
+    # Alembic reads the revision scripts from a directory: the package's own (a bundle
+    # ships them as data files, see packaging/imageshelf.spec).
+    with as_file(files(_CORE_PACKAGE).joinpath("migrations")) as scripts:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(scripts))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            cfg.attributes["target_metadata"] = Base.metadata  # env.py imports nothing
+            command.upgrade(cfg, revision)
 
 
 @contextlib.contextmanager
