@@ -10,8 +10,9 @@ qt_libs="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0"
 xcb_libs="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 libxcb-shape0 libxkbcommon-x11-0"
 # The real-input tests (tests/desktop): an X server of their own, input through it, a
-# screenshot when one fails.
-x_tools="xvfb xdotool x11-utils imagemagick"
+# screenshot when one fails. exiftool: the tests' independent reader of the XMP alt text
+# Imageshelf writes into files.
+x_tools="xvfb xdotool x11-utils imagemagick libimage-exiftool-perl"
 # The validators `make test` runs on the desktop entry and the AppStream metadata, and
 # binutils (objdump), which PyInstaller needs for `make bundle`.
 tools="desktop-file-utils appstream binutils"
