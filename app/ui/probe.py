@@ -102,7 +102,7 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
             "mode": viewer.mode,
             "id": viewer.record.id if viewer.record else None,
             "shown": list(getattr(viewer, "shown_size", QSize()).toTuple()),
-            "area": list(viewer.scroll.viewport().size().toTuple()),
+            "area": list(viewer.scroll_area.viewport().size().toTuple()),
         },
         "thumb_side": window.grid.thumb_side(),
         "pid": os.getpid(),

@@ -75,11 +75,11 @@ class ImageViewer(QDialog):
         self.image = QLabel(self)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setAccessibleName("Image")
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidget(self.image)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidget(self.image)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.caption = QLabel(self)
         self.caption.setWordWrap(True)
         self.caption.setAccessibleName("Alt text of the image")
@@ -102,7 +102,7 @@ class ImageViewer(QDialog):
         close.clicked.connect(self.close)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.caption)
         layout.addLayout(buttons)
 
@@ -141,8 +141,8 @@ class ImageViewer(QDialog):
         if pix is None:
             return
         if self.mode == FIT:
-            self.scroll.setWidgetResizable(True)
-            area = self.scroll.viewport().size()
+            self.scroll_area.setWidgetResizable(True)
+            area = self.scroll_area.viewport().size()
             if pix.width() > area.width() or pix.height() > area.height():
                 pix = pix.scaled(
                     area,
@@ -150,7 +150,7 @@ class ImageViewer(QDialog):
                     Qt.TransformationMode.SmoothTransformation,
                 )
         else:
-            self.scroll.setWidgetResizable(False)
+            self.scroll_area.setWidgetResizable(False)
             self.image.resize(pix.size())
         self.image.setPixmap(pix)
         self.shown_size = pix.size()

@@ -49,7 +49,7 @@ def test_the_viewer_fits_shows_100_and_steps(window, add, qtbot, make_image):
     viewer = window.viewer
     assert viewer is not None and viewer.isVisible()
     qtbot.waitUntil(lambda: viewer._pixmap is not None, timeout=10_000)
-    area = viewer.scroll.viewport().size()
+    area = viewer.scroll_area.viewport().size()
     assert viewer.shown_size.width() <= area.width() and viewer.shown_size.height() <= area.height()
     qtbot.keyClick(viewer, Qt.Key.Key_1)
     assert viewer.mode == "100%" and viewer.shown_size.width() == 1500
