@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import bulk_api, events_api, images_api, proxy, trash_api
+from . import bulk_api, events_api, idempotency, images_api, proxy, trash_api
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -88,6 +88,7 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         IMAGESHELF_PUBLIC_URL=public_url.rstrip("/") if public_url else None,
     )
+    app.config[idempotency.PRINCIPAL_CONFIG] = idempotency.principal_for(token)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the seed's field order
     app.extensions["imageshelf"] = library
 

@@ -30,6 +30,7 @@ from . import (
     changes,
     file_steps,
     files,
+    idempotency,
     imaging,
     intake,
     layout,
@@ -83,6 +84,7 @@ class Library:
         self._watch_guard = threading.Lock()
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
         self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
+        self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
         self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
@@ -179,6 +181,7 @@ class Library:
             lib = cls(Core(root, engine), lock)
             file_steps.clear_tmp(lib.core)
             lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
+            lib.idempotency.recover()  # claims of requests a kill interrupted
             if watch:
                 lib.start_watching()  # first, so nothing changed during reconcile is missed
             if reconcile:
@@ -213,7 +216,11 @@ class Library:
 
     def _start_housekeeping(self) -> None:
         self._housekeeper = Housekeeper(
-            {"prune changes": self.changes.prune}, rules.HOUSEKEEPING_INTERVAL_S
+            {
+                "prune changes": self.changes.prune,
+                "expire idempotency keys": self.idempotency.expire,
+            },
+            rules.HOUSEKEEPING_INTERVAL_S,
         )
         self._housekeeper.start()
 

@@ -348,3 +348,9 @@ CHANGES_POLL_S: Final = 1.0
 MAX_EVENTS_WAIT_S: Final = 30
 # Seconds between two housekeeping runs (old changes pruned, idempotency keys expired).
 HOUSEKEEPING_INTERVAL_S: Final = 3600.0
+
+# --- idempotency keys (seed 004) ---------------------------------------------------------
+
+MAX_IDEMPOTENCY_KEY_CHARS: Final = 255
+# A finished request's answer is replayed to retries for this long (the contract: ≥ 24 h).
+IDEMPOTENCY_KEEP_S: Final = 24 * 3600
