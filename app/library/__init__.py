@@ -21,6 +21,8 @@ from .errors import (
     TooManyFrames,
     TooManyPixels,
     UnsupportedFormat,
+    UpstreamError,
+    UpstreamTimeout,
 )
 from .events import Event, EventKind
 from .filters import ALL_FOLDERS, Sort
@@ -53,5 +55,7 @@ __all__ = [
     "TooManyFrames",
     "TooManyPixels",
     "UnsupportedFormat",
+    "UpstreamError",
+    "UpstreamTimeout",
     "rfc3339",
 ]

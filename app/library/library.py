@@ -35,11 +35,12 @@ from . import (
     intake,
     layout,
     rules,
+    url_fetch,
     write_back,
     xmp_read,
 )
 from .core import Core
-from .errors import LibraryError, NotFound, StorageError
+from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .housekeeping import Housekeeper
@@ -484,6 +485,39 @@ class Library:
             alt_text=alt_text,
             folder=folder,
             long_description=long_description,
+        )
+
+    def add_from_url(
+        self,
+        url: object,
+        *,
+        alt_text: str | None = None,
+        folder: str | None = None,
+        file_name: object = None,
+        long_description: str | None = None,
+        limits: url_fetch.FetchLimits | None = None,
+    ) -> ImageRecord:
+        """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
+        an upload. Its original name is ``file_name``, else the URL's last path segment,
+        else ``image``. Nothing is left behind when it raises."""
+        folder = rules.normalize_folder(folder)
+        alt_text = rules.normalize_alt_text(alt_text)
+        long_description = rules.normalize_long_description(long_description)
+        if file_name is not None and not isinstance(file_name, str):
+            raise InvalidInput("file_name must be a string.")
+        url_fetch.parse_url(url)  # a bad URL refused before anything is made
+        assert isinstance(url, str)
+        incoming = self.receive()
+        try:
+            url_fetch.fetch(url, incoming, limits)
+            tmp, size, sha256 = incoming.finish()
+        except BaseException:
+            incoming.discard()
+            raise
+        name = file_name or url_fetch.name_from_url(url) or "image"
+        prepared = self.prepare_file(tmp, size, sha256, name)
+        return self.commit(
+            prepared, alt_text=alt_text, folder=folder, long_description=long_description
         )
 
     def discard(self, prepared: Prepared) -> None:

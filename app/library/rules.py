@@ -354,3 +354,11 @@ HOUSEKEEPING_INTERVAL_S: Final = 3600.0
 MAX_IDEMPOTENCY_KEY_CHARS: Final = 255
 # A finished request's answer is replayed to retries for this long (the contract: ≥ 24 h).
 IDEMPOTENCY_KEEP_S: Final = 24 * 3600
+
+# --- upload from a URL (seed 004) --------------------------------------------------------
+
+MAX_URL_CHARS: Final = 2048
+MAX_FETCH_REDIRECTS: Final = 3
+FETCH_CONNECT_S: Final = 5.0
+FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
+FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
