@@ -35,7 +35,7 @@ from .records import FolderInfo, ImageRecord, Page, now_us
 from .sql import listing, rows
 from .sql.engine import database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
-from .watcher import LibraryWatcher
+from .watcher import LibraryWatcher, WatchTimings
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,18 @@ class Library:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, reconcile: bool = True, watch: bool = False
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        reconcile: bool = True,
+        watch: bool = False,
+        watch_timings: WatchTimings | None = None,
     ) -> Library:
         """Creates or opens the library folder at ``path``.
 
         ``watch=True`` follows changes other programs make to the folder until
-        ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
+        ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it;
+        ``watch_timings`` changes how long it waits (tests make it quick).
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
         the folder cannot be created or written."""
         root = Path(path).expanduser().resolve()
@@ -122,7 +128,8 @@ class Library:
             lib = cls(Core(root, engine), lock)
             file_steps.clear_tmp(lib.core)
             if watch:
-                lib.start_watching()  # first, so nothing changed during reconcile is missed
+                # First, so nothing changed during the reconcile is missed.
+                lib.start_watching(watch_timings)
             if reconcile:
                 lib.reconcile()
         except BaseException:
@@ -152,7 +159,7 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start_watching(self) -> bool:
+    def start_watching(self, timings: WatchTimings | None = None) -> bool:
         """Follows changes other programs make to the folder, until ``close()``.
 
         Returns False (and logs why) when the system refuses to watch, e.g. inotify's
@@ -162,7 +169,7 @@ class Library:
                 return False
             if self._watcher is not None:
                 return True
-            watcher = LibraryWatcher(self.core)
+            watcher = LibraryWatcher(self.core, timings)
             try:
                 watcher.start()
             except OSError as exc:
@@ -186,6 +193,12 @@ class Library:
     @property
     def watching(self) -> bool:
         return self._watcher is not None
+
+    def wait_watcher_idle(self, timeout: float) -> bool:
+        """Waits until every change the watcher has noticed so far is reconciled; False
+        on timeout (True at once when not watching)."""
+        watcher = self._watcher
+        return watcher is None or watcher.wait_idle(timeout)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Calls ``listener(event)`` after every committed change, on the thread that made
