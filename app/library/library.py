@@ -13,10 +13,11 @@ commit, announce."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import IO, BinaryIO, Final
@@ -296,6 +297,15 @@ class Library:
                 ) from None
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+
+    @contextlib.contextmanager
+    def settled(self) -> Iterator[None]:
+        """Holds writes off for the body. Moves and deletes hold the write lock from their
+        first file step to the commit, so a reader that found an image's file missing
+        looks again in here and sees the row and the file agree: the new place, or a
+        tombstone (``Gone``)."""
+        with self.core.write_lock:
+            yield
 
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""

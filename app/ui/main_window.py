@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         self.tree.place_selected.connect(lambda _p: self.apply_query())
         self.tree.files_dropped.connect(self.import_paths)
         self.tree.images_dropped.connect(self.move_images)
+        self.tree.notice.connect(self.notify)
         self.grid.files_dropped.connect(
             lambda paths: self.import_paths(paths, self.target_folder())
         )
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
             sort=Sort(self.sort.currentData() or Sort.NEWEST),  # Qt hands back a plain str
         )
         self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
+        self.grid.drop_text = f"Drop to import into {place.drop_folder or 'the top level'}"
         if query.undescribed and not query.search:
             self.grid.empty_text = "Every image has alt text. Well done."
         self.model.set_query(query)
