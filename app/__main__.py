@@ -11,10 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.library import rules
 from app.library.locations import default_library_path
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
+DEFAULT_HOST = rules.DEFAULT_HOST
+DEFAULT_PORT = rules.DEFAULT_PORT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--library", type=Path, default=default_library_path())
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--public-url", help="base URL for links, e.g. http://192.168.1.5:8765")
+    serve.add_argument(
+        "--public-url", help=f"base URL for links, e.g. http://192.168.1.5:{DEFAULT_PORT}"
+    )
 
     token = sub.add_parser("token", help="print the library's API token")
     token.add_argument("--library", type=Path, default=default_library_path())

@@ -34,7 +34,7 @@ from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
-from app.library import Event, LibraryError, NotFound
+from app.library import Event, LibraryError, NotFound, rules
 
 from .errors import error_response, http_error_response, internal_error_response
 from .errors import library_error_response as _library_error_response
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PREFIX: Final = "/i/"
-THUMBNAIL: Final = "thumbnail"
+PREFIX: Final = rules.IMAGE_LINK_PREFIX
+THUMBNAIL: Final = rules.THUMBNAIL_VARIANT
 FILE_BLOCK: Final = 64 * 1024
 # Content never changes under an id+variant (a new upload is a new id; an edit outside
 # the app changes the ETag), so caches may keep it for a year without asking again.

@@ -56,7 +56,7 @@ def prepare_file(
         if size == 0:
             raise MalformedImage("The file is empty.")
         if size > rules.MAX_UPLOAD_BYTES:
-            raise TooLarge(f"The file is larger than {rules.MAX_UPLOAD_BYTES:,} bytes.")
+            raise TooLarge(rules.TOO_LARGE_MESSAGE)
         if not allow_duplicate:
             with core.read() as conn:
                 existing = rows.by_hash(conn, sha256)
