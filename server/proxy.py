@@ -25,7 +25,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app
@@ -68,18 +68,18 @@ MAX_REMEMBERED: Final = 20_000
 
 @dataclass(frozen=True, slots=True)
 class ServedFile:
-    path: str
+    open: Callable[[], BinaryIO]  # the core's way to its bytes (storage or thumbnail cache)
     content_type: str
     etag: str  # quoted, strong
     headers: tuple[tuple[str, str], ...]  # those of a 200 except Content-Length
     not_modified_headers: tuple[tuple[str, str], ...]
 
     @classmethod
-    def make(cls, path: os.PathLike[str] | str, content_type: str, etag: str) -> ServedFile:
+    def make(cls, opener: Callable[[], BinaryIO], content_type: str, etag: str) -> ServedFile:
         quoted = quote_etag(etag)
         validators = (("ETag", quoted), ("Cache-Control", IMMUTABLE), *PUBLIC_HEADERS)
         return cls(
-            os.fspath(path),
+            opener,
             content_type,
             quoted,
             (("Content-Type", content_type), ("Accept-Ranges", "bytes"), *validators),
@@ -122,10 +122,10 @@ class ServedFiles:
         generation = self._generation
         if thumbnail:
             _, thumb = self.library.thumbnail(image_id)
-            served = ServedFile.make(thumb.path, thumb.content_type, thumb.etag)
+            served = ServedFile.make(thumb.open, thumb.content_type, thumb.etag)
         else:
-            record, path = self.library.original_path(image_id)
-            served = ServedFile.make(path, record.content_type, record.etag)
+            record, opener = self.library.original_source(image_id)
+            served = ServedFile.make(opener, record.content_type, record.etag)
         with self._lock:
             if generation == self._generation:
                 if len(self._entries) >= MAX_REMEMBERED:
@@ -205,19 +205,19 @@ class ImageProxy:
         between its file step and its commit: look once more after it (``settled``), when
         the row names the new place or the id is a tombstone (410, never a 404)."""
         try:
-            return open(served.path, "rb"), served
+            return served.open(), served
         except FileNotFoundError:
             self.files.forget(image_id, thumbnail)
         try:
             served = self.files.lookup(image_id, thumbnail)
-            return open(served.path, "rb"), served
+            return served.open(), served
         except (FileNotFoundError, NotFound):
             pass
         with self.files.library.settled():
             self.files.forget(image_id, thumbnail)
             served = self.files.lookup(image_id, thumbnail)
             try:
-                return open(served.path, "rb"), served
+                return served.open(), served
             except FileNotFoundError:
                 self.files.forget(image_id, thumbnail)
                 raise NotFound("The image's file is missing from the library folder.") from None

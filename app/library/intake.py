@@ -29,7 +29,7 @@ class Prepared:
 
 
 def receive(core: Core) -> files.Incoming:
-    return files.Incoming(core.tmp_dir, rules.MAX_UPLOAD_BYTES)
+    return core.storage.receive(rules.MAX_UPLOAD_BYTES)
 
 
 def prepare(

@@ -14,6 +14,7 @@ commit, announce."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -277,9 +278,10 @@ class Library:
         return record, self.path_of(record.folder, record.filename)
 
     def open_original(self, image_id: str) -> tuple[ImageRecord, BinaryIO]:
-        record, path = self.original_path(image_id)
+        """The record and its original's bytes (through the storage), for streaming."""
+        record, opener = self.original_source(image_id)
         try:
-            return record, open(path, "rb")
+            return record, opener()
         except FileNotFoundError:
             pass
         except OSError as exc:
@@ -287,16 +289,23 @@ class Library:
         # A move or delete of this image may be in flight (they hold the write lock from
         # the file's first step to the commit): look again once it is done, when the row
         # names the new place or the id is a tombstone.
-        with self.core.write_lock:
-            record, path = self.original_path(image_id)
+        with self.settled():
+            record, opener = self.original_source(image_id)
             try:
-                return record, open(path, "rb")
+                return record, opener()
             except FileNotFoundError:
                 raise NotFound(
                     f"The file of image {image_id} is missing from the library folder."
                 ) from None
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+
+    def original_source(self, image_id: str) -> tuple[ImageRecord, Callable[[], BinaryIO]]:
+        """The record and a way to open its original's bytes through the storage, for a
+        server that remembers it across requests: the opener raises ``FileNotFoundError``
+        once the image moved or went (ask again, after ``settled()``)."""
+        record = self.get(image_id)
+        return record, functools.partial(self.core.storage.open, record.relpath)
 
     @contextlib.contextmanager
     def settled(self) -> Iterator[None]:
