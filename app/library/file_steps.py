@@ -9,14 +9,19 @@ are the caller's (``Library`` announces after the step returns)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from . import files, imaging, rules
 from .core import Core
-from .errors import NotFound
+from .errors import LibraryError, NotFound, StorageError
 from .records import ImageRecord, now_us
 from .sql import rows
+
+log = logging.getLogger(__name__)
 
 
 def place_new(
@@ -152,27 +157,41 @@ def finish_pending_moves(core: Core) -> None:
     """A move killed between its link and its commit: undone if the original is still
     there (the commit never happened), else completed exactly as the move would have
     (new name searchable, the change dated, the folder it left removed if now empty)."""
-    store = core.storage
     with core.write_lock:  # never while the app's own move is half-way
         with core.read() as conn:
             pending = rows.pending_moves(conn)
         for p in pending:
-            src = _key(p.folder, p.filename)
-            dest = _key(p.dest_folder, p.dest_filename)
-            with core.write() as conn:
-                if store.exists(src):
-                    if store.exists(dest) and store.same_file(src, dest):
-                        store.remove(dest)
+            try:
+                _finish_pending_move(core, p)
+            except StorageError:
+                raise  # the disk refuses writes: Library.open falls back to read-only
+            except (OSError, SQLAlchemyError, AssertionError, LibraryError) as exc:
+                # A move whose clean-up failed half-way can leave an intent that no
+                # longer fits (its destination taken since, a file in its way): give
+                # the intent up and let the reconcile that follows judge the files.
+                log.warning("Gave up an unfinished move of %s: %s", p.id, exc)
+                with contextlib.suppress(Exception), core.write() as conn:
                     rows.clear_pending(conn, p.id)
-                elif store.exists(dest):
-                    before = rows.get(conn, p.id)
-                    assert before is not None
-                    now = max(now_us(), before.updated_at_us + 1)
-                    rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
-                    if p.folder and p.folder != p.dest_folder:
-                        store.remove_empty_folders(p.folder)
-                else:
-                    rows.clear_pending(conn, p.id)
+
+
+def _finish_pending_move(core: Core, p: rows.PendingMove) -> None:
+    store = core.storage
+    src = _key(p.folder, p.filename)
+    dest = _key(p.dest_folder, p.dest_filename)
+    with core.write() as conn:
+        if store.exists(src):
+            if store.exists(dest) and store.same_file(src, dest):
+                store.remove(dest)
+            rows.clear_pending(conn, p.id)
+        elif store.exists(dest):
+            before = rows.get(conn, p.id)
+            assert before is not None
+            now = max(now_us(), before.updated_at_us + 1)
+            rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
+            if p.folder and p.folder != p.dest_folder:
+                store.remove_empty_folders(p.folder)
+        else:
+            rows.clear_pending(conn, p.id)
 
 
 def clear_tmp(core: Core) -> None:

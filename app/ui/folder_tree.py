@@ -1,6 +1,6 @@
 """The left pane: "All images", "Needs alt text", then the library's folders, nested, each
-with its count. A drop target: files dropped on a folder are imported into it, images
-dragged from the grid are moved into it."""
+with its count, and the Trash. A drop target: files dropped on a folder are imported into
+it, images dragged from the grid are moved into it (or, dropped on the Trash, deleted)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 @dataclass(frozen=True)
 class Place:
-    """A tree entry: ``kind`` is "all", "undescribed" or "folder" (with ``folder``)."""
+    """A tree entry: ``kind`` is "all", "undescribed", "trash" or "folder" (with
+    ``folder``)."""
 
     kind: str
     folder: str | None = None
@@ -48,12 +49,14 @@ class Place:
 
 ALL = Place("all")
 UNDESCRIBED = Place("undescribed")
+TRASH = Place("trash")
 
 
 class FolderTree(QTreeWidget):
     place_selected = Signal(object)  # Place
     files_dropped = Signal(list, object)  # list[Path], folder or None
     images_dropped = Signal(list, object)  # list[str] ids, folder or None
+    trash_dropped = Signal(list)  # list[str] ids dropped on the Trash
     notice = Signal(str)  # why a drop is refused, for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -78,7 +81,9 @@ class FolderTree(QTreeWidget):
 
     # --- contents ------------------------------------------------------------------------
 
-    def refresh(self, total: int, undescribed: int, folders: list[FolderInfo]) -> None:
+    def refresh(
+        self, total: int, undescribed: int, folders: list[FolderInfo], trash: int = 0
+    ) -> None:
         """Shows the counts; rebuilds the folder items only when the set of folders changed,
         so selection and expansion survive a burst of events."""
         self.pending -= {f.path for f in folders}
@@ -95,6 +100,7 @@ class FolderTree(QTreeWidget):
             self._rebuild(sorted(wanted, key=lambda p: p.casefold()))
         self._set_count(ALL, total)
         self._set_count(UNDESCRIBED, undescribed)
+        self._items[TRASH].setText(1, str(trash) if trash else "")
         for path in wanted:
             item = self._items[Place("folder", path)]
             n = counts.get(path)
@@ -144,6 +150,13 @@ class FolderTree(QTreeWidget):
             else:
                 self.addTopLevelItem(item)
             self._items[place] = item
+        trash = QTreeWidgetItem(["Trash", ""])
+        trash.setIcon(0, style.standardIcon(sp.SP_TrashIcon))
+        trash.setData(0, KEY_ROLE, TRASH)
+        trash.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        trash.setToolTip(0, "Deleted images: restore them, or delete them for good")
+        self.addTopLevelItem(trash)
+        self._items[TRASH] = trash
         for place, item in self._items.items():
             item.setExpanded(first_build or place in expanded)
         self.setCurrentItem(self._items.get(current or ALL) or self._items[ALL])
@@ -194,6 +207,8 @@ class FolderTree(QTreeWidget):
         move them to the top level (Move to folder… does that on purpose)."""
         if target is None or target == UNDESCRIBED:
             return False
+        if target == TRASH:  # images dropped there are deleted; files are not taken
+            return bool(image_ids(mime))
         if image_ids(mime):
             return target.kind == "folder"
         return bool(local_paths(mime))
@@ -229,7 +244,9 @@ class FolderTree(QTreeWidget):
             event.ignore()
             return
         ids = image_ids(mime)
-        if ids:
+        if target == TRASH:
+            self.trash_dropped.emit(ids)
+        elif ids:
             self.images_dropped.emit(ids, target.drop_folder)
         else:
             self.files_dropped.emit(local_paths(mime), target.drop_folder)
