@@ -25,7 +25,7 @@ from typing import IO, BinaryIO, Final
 
 from sqlalchemy import Engine
 
-from . import api_token, file_steps, files, imaging, intake, layout, rules
+from . import api_token, file_steps, files, imaging, intake, opening, rules
 from .core import Core
 from .errors import NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
@@ -35,7 +35,6 @@ from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page, now_us
 from .sql import listing, rows
-from .sql.engine import at_head, database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
 from .trash import Trash
 from .watcher import LibraryWatcher, WatchTimings
@@ -122,61 +121,11 @@ class Library:
         (``read_only``): browsing, listings and ``/i`` work, every write is a
         ``StorageError`` (507); nothing is reconciled or watched until the next open."""
         try:
-            return cls._open(path, reconcile=reconcile, watch=watch, watch_timings=watch_timings)
+            core, lock = opening.open_core(path)
         except StorageError as exc:
-            lib = cls._open_read_only(path, exc)
-            log.warning("%s The library is open read-only.", exc)
-            return lib
-
-    @classmethod
-    def _open_read_only(cls, path: str | os.PathLike[str], error: StorageError) -> Library:
-        root = Path(path).expanduser().resolve()
-        meta = root / layout.META_DIR
-        db_path = meta / layout.DB_FILE
-        if not db_path.is_file():
-            raise error  # nothing to show: a new library needs a writable disk
-        lock = ProcessLock(meta / layout.LOCK_FILE)
+            return cls._read_only(*opening.open_core_read_only(path, exc), exc)
+        lib = cls(core, lock)
         try:
-            lock.acquire()
-        except OSError:
-            raise error from None
-        engine = make_engine(db_path, read_only=True)
-        try:
-            if not at_head(engine):
-                raise error  # a migration would have to write
-        except BaseException:
-            engine.dispose()
-            lock.release()
-            raise
-        lib = cls(Core(root, engine), lock)
-        lib.read_only = True
-        return lib
-
-    @classmethod
-    def _open(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        reconcile: bool,
-        watch: bool,
-        watch_timings: WatchTimings | None,
-    ) -> Library:
-        root = Path(path).expanduser().resolve()
-        meta = root / layout.META_DIR
-        with files.disk_errors(f"open the library at {root}"):
-            for d in (root, meta, meta / layout.THUMBS_DIR, meta / layout.TMP_DIR):
-                d.mkdir(parents=True, exist_ok=True)
-        lock = ProcessLock(meta / layout.LOCK_FILE)
-        with files.disk_errors(f"open the library at {root}"):
-            lock.acquire()
-        engine = None
-        lib = None
-        try:
-            engine = make_engine(meta / layout.DB_FILE)
-            with database_errors(f"open the library at {root}"):
-                migrate(engine)
-            lib = cls(Core(root, engine), lock)
-            file_steps.clear_tmp(lib.core)
             lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
             if watch:
                 # First, so nothing changed during the reconcile is missed.
@@ -184,14 +133,21 @@ class Library:
             if reconcile:
                 lib.reconcile()
             lib.trash.start_keeper()  # expired trash purged now and hourly
-        except BaseException:
-            if lib is not None:
-                lib.trash.stop_keeper()
-                lib.stop_watching()
-            if engine is not None:
-                engine.dispose()
+        except BaseException as exc:
+            lib.trash.stop_keeper()
+            lib.stop_watching()
+            core.engine.dispose()
             lock.release()
+            if isinstance(exc, StorageError):
+                return cls._read_only(*opening.open_core_read_only(path, exc), exc)
             raise
+        return lib
+
+    @classmethod
+    def _read_only(cls, core: Core, lock: ProcessLock, why: StorageError) -> Library:
+        log.warning("%s The library is open read-only.", why)
+        lib = cls(core, lock)
+        lib.read_only = True
         return lib
 
     def close(self) -> None:
