@@ -3,7 +3,9 @@ tree) and takes files dropped from the file manager (to import them)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDrag,
@@ -18,8 +20,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from .alt_text_copy import Snippet, add_to_mime
 from .grid_delegate import ThumbnailDelegate, cell_size
-from .grid_model import THUMB_SIDE, ImageGridModel, Role
+from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel, Role
 from .mime import ImagesMime, image_ids, local_paths
 
 EMPTY_LIBRARY = "No images here yet.\n\nDrop images or folders here, or use “Add images…” (Ctrl+O)."
@@ -32,12 +35,15 @@ class ImageGrid(QListView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Set by the window: the HTML (with alt text) a drag of these ids also carries.
+        self.extra_mime: Callable[[list[str]], Snippet | None] | None = None
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)  # lets the view lay out 100,000 rows without asking each
         self.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
-        self.setItemDelegate(ThumbnailDelegate(self))
+        self.delegate = ThumbnailDelegate(self)
+        self.setItemDelegate(self.delegate)
         self._cell = cell_size(self.fontMetrics()) + QSize(8, 8)
         self.setGridSize(self._cell)
         self.setMouseTracking(True)  # hover highlight
@@ -72,7 +78,26 @@ class ImageGrid(QListView):
         )
         self.empty_text = EMPTY_LIBRARY
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
+    def thumb_side(self) -> int:
+        return self.delegate.side
+
+    def set_thumb_side(self, side: int) -> None:
+        """The thumbnail size control: bigger or smaller cells, the selection kept in
+        sight."""
+        side = max(THUMB_SIDES[0], min(THUMB_SIDES[1], side))
+        if side == self.delegate.side:
+            return
+        self.delegate.side = side
+        model = self.model()
+        if isinstance(model, ImageGridModel):
+            model.set_side(side)
+        self.setIconSize(QSize(side, side))
+        self._cell = cell_size(self.fontMetrics(), side) + QSize(8, 8)
+        self._fit_grid()
+        self.scheduleDelayedItemsLayout()
+        QTimer.singleShot(0, self, self._keep_current_in_sight)
+
+    def _fit_grid(self) -> None:
         # Share the width left over by whole columns among them, so the grid fills the
         # pane evenly instead of leaving a ragged gap on the right.
         width = self.viewport().width() - 2
@@ -80,6 +105,9 @@ class ImageGrid(QListView):
         wanted = QSize(max(self._cell.width(), width // columns), self._cell.height())
         if wanted != self.gridSize():
             self.setGridSize(wanted)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_grid()
         super().resizeEvent(event)
         # The selected image stays in sight when the window is resized or maximised
         # (once the rows are laid out again for the new width).
@@ -89,6 +117,11 @@ class ImageGrid(QListView):
         current = self.currentIndex()
         if current.isValid() and self.selectionModel().isSelected(current):
             self.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def columns_width(self, columns: int) -> int:
+        """The width this view needs to show ``columns`` columns of thumbnails."""
+        chrome = self.width() - self.viewport().width()  # frame and scroll bar
+        return columns * self._cell.width() + chrome + 2
 
     def selected_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
@@ -106,7 +139,7 @@ class ImageGrid(QListView):
         if not ids:
             return
         drag = QDrag(self)
-        drag.setMimeData(self._mime(ids))
+        drag.setMimeData(self.drag_mime(ids))
         icon = self.currentIndex().data(Qt.ItemDataRole.DecorationRole)
         if icon is not None and not icon.isNull():
             drag.setPixmap(icon.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio))
@@ -130,6 +163,15 @@ class ImageGrid(QListView):
         paths = [library.path_of(r.folder, r.filename) for r in records]
         image = (records[0].content_type, paths[0]) if len(records) == 1 else None
         return ImagesMime(ids, paths, image)
+
+    def drag_mime(self, ids: list[str]) -> QMimeData:
+        """What a drag of these images carries (``_mime``) and, for a text editor or a
+        browser, the images as HTML with their alt text."""
+        mime = self._mime(ids)
+        snip = self.extra_mime(ids) if self.extra_mime is not None else None
+        if snip is not None:
+            add_to_mime(mime, snip)
+        return mime
 
     # --- files dropped in ----------------------------------------------------------------
 

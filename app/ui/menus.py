@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStyle, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
+from . import alt_text_actions
 from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
@@ -35,9 +36,17 @@ class Command:
     # Delete and Enter mean "this image" only while the grid has the focus; in the
     # alt-text editor they are just keys.
     grid_only: bool = False
+    also: tuple[str, ...] = ()  # more shortcuts (Ctrl+= for Ctrl++ without Shift)
 
 
 COMMANDS = (
+    Command("view", "&View image", lambda w: w.view_image(), "Space",
+            "Look at the selected image in the window (Space, or double-click)",
+            ("zoom-fit-best", SP.SP_FileDialogContentsView), grid_only=True),
+    Command("bigger", "&Larger thumbnails", lambda w: w.step_thumbnails(1), Key.ZoomIn,
+            "Show bigger thumbnails", also=("Ctrl+=",)),
+    Command("smaller", "S&maller thumbnails", lambda w: w.step_thumbnails(-1), Key.ZoomOut,
+            "Show smaller thumbnails"),
     Command("add", "&Add images…", lambda w: w.add_images_dialog(), Key.Open,
             "Import image files into the folder shown", ("list-add", SP.SP_DialogOpenButton)),
     Command("add_folder", "Add a f&older…", lambda w: w.add_folder_dialog(), "Ctrl+Shift+O",
@@ -53,6 +62,14 @@ COMMANDS = (
             grid_only=True),
     Command("copy_link", "Copy &link", lambda w: w.copy_link(), "Ctrl+L",
             "Copy the web link of the selected images", ("insert-link", SP.SP_FileLinkIcon)),
+    Command("copy_html", "Copy as &HTML", lambda w: alt_text_actions.copy_as(w, "html"),
+            "Ctrl+Shift+C", "Copy <img> tags with the alt text of the selected images"),
+    Command("copy_markdown", "Copy as Mar&kdown",
+            lambda w: alt_text_actions.copy_as(w, "markdown"), "Ctrl+Shift+M",
+            "Copy Markdown images with the alt text of the selected images"),
+    Command("write_alt_to_files", "&Write alt text into image files", lambda w: None,
+            tip="Also save alt text and long descriptions into the JPEG, PNG and WebP files "
+            "(IPTC), so they travel with copies; off: the library only"),
     Command("open", "&Open original", lambda w: w.open_original(), "Return",
             "Open the original in the system's image viewer", ("document-open", SP.SP_FileIcon),
             grid_only=True),
@@ -87,12 +104,29 @@ MENUS = {
         "delete",
         None,
         "copy_link",
+        "copy_html",
+        "copy_markdown",
         "find",
+        None,
+        "write_alt_to_files",
     ),
-    "&View": ("all", "needs_alt", "trash", None, "open", "reveal", None, "reload"),
+    "&View": (
+        "all",
+        "needs_alt",
+        "trash",
+        None,
+        "view",
+        "open",
+        "reveal",
+        None,
+        "bigger",
+        "smaller",
+        None,
+        "reload",
+    ),
 }
-GRID_CONTEXT = ("open", "reveal", "copy_link", None, "edit_alt", None, "move", "new_folder",
-                None, "delete")  # fmt: skip
+GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_html", "copy_markdown", None,
+                "edit_alt", None, "move", "new_folder", None, "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
 TOOLBAR = ("add", "new_folder", "move", "delete", "copy_link")
 
@@ -104,7 +138,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         plain = c.text.replace("&", "")
         tip = c.tip or plain.rstrip("…")
         if c.shortcut is not None:
-            action.setShortcut(QKeySequence(c.shortcut))
+            action.setShortcuts([QKeySequence(c.shortcut), *map(QKeySequence, c.also)])
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             tip += f" ({keys})"
         action.setToolTip(tip)
@@ -145,15 +179,11 @@ def build_toolbar(window: MainWindow, actions: dict[str, QAction]) -> None:
     tools.setAccessibleName("Main toolbar")
     for name in TOOLBAR:
         tools.addAction(actions[name])
+    # Search and sort sit above the grid (grid_pane.py), where an overflowing toolbar
+    # cannot hide them.
     spacer = QWidget(window)
     spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     tools.addWidget(spacer)
-    sort_label = QLabel(" Sort: ", window)
-    sort_label.setBuddy(window.sort)
-    tools.addWidget(sort_label)
-    tools.addWidget(window.sort)
-    tools.addWidget(QLabel("  ", window))
-    tools.addWidget(window.search)
     tools.addAction(actions["server"])
 
 
