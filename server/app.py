@@ -75,7 +75,7 @@ def create_app(
     public_url: str | None = None,
     proxy_fast_path: bool = True,
     loopback_only: bool = False,
-    max_streams: int = events_api.MAX_STREAMS,
+    max_streams: int | None = None,
 ) -> Flask:
     """``proxy_fast_path`` puts ``ProxyFastPath`` in front of Flask (the default); tests
     turn it off to exercise the blueprint route to the same handler. ``loopback_only``
@@ -114,7 +114,9 @@ def create_app(
     app.register_blueprint(bulk_api.bp)
     app.register_blueprint(url_api.bp)
     app.register_blueprint(events_api.bp)
-    app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(max_streams)
+    app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(
+        events_api.stream_limit(max_streams)
+    )
     app.register_blueprint(trash_api.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)

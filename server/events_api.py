@@ -10,6 +10,8 @@ stay free for everything else."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import threading
 import time
@@ -26,10 +28,14 @@ from .errors import error_response
 from .images_api import library, public_base
 from .serialize import image_response
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("events", __name__, url_prefix="/v3/events")
 
 EXTENSION_KEY: Final = "imageshelf_event_streams"
 MAX_STREAMS: Final = 4
+# The setting for ``imageshelf serve`` and the window: how many streams may run at once.
+MAX_STREAMS_ENV: Final = "IMAGESHELF_MAX_STREAMS"
 HEARTBEAT_S: Final = 15.0
 # How long one wait of a stream lasts at most: a stopping server is noticed this soon.
 STREAM_TICK_S: Final = 0.5
@@ -82,6 +88,21 @@ class _Slot:
             held, self._held = self._held, False
         if held:
             self.streams.give_back()
+
+
+def stream_limit(given: int | None) -> int:
+    """``given``, else ``IMAGESHELF_MAX_STREAMS`` (1 to 64), else 4. Keep it below the
+    server's threads (8): each stream holds one for as long as it lasts."""
+    if given is not None:
+        return given
+    raw = os.environ.get(MAX_STREAMS_ENV, "").strip()
+    if raw.isdigit() and 1 <= int(raw) <= 64:
+        return int(raw)
+    if raw:
+        log.warning(
+            "%s=%r is not a number from 1 to 64; using %d.", MAX_STREAMS_ENV, raw, MAX_STREAMS
+        )
+    return MAX_STREAMS
 
 
 def _streams() -> EventStreams:

@@ -292,3 +292,18 @@ def test_stopping_the_server_ends_open_streams(library: Library) -> None:
             client.block()
     assert done.wait(20), "stop() was held up by the stream"
     client.close()
+
+
+def test_the_stream_limit_is_a_setting(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMAGESHELF_MAX_STREAMS", "1")
+    srv = BackgroundServer(library, host="127.0.0.1", port=0, token=TOKEN).start()
+    try:
+        assert _streams(srv).limit == 1
+        first = SseClient(srv.base_url)
+        assert first.status == 200
+        second = SseClient(srv.base_url)
+        assert second.status == 503
+        second.close()
+        first.close()
+    finally:
+        srv.stop()
