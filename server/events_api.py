@@ -191,6 +191,8 @@ def events() -> Response:
         since = last_id if last_id is not None else since_arg
         if since is None:
             since = lib.changes.latest()
+        if request.method == "HEAD":  # the headers only: never a stream nobody reads
+            return Response(mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
         if not streams.take():
             return _busy(streams)
         slot = _Slot(streams)

@@ -307,3 +307,14 @@ def test_the_stream_limit_is_a_setting(library: Library, monkeypatch: pytest.Mon
         first.close()
     finally:
         srv.stop()
+
+
+def test_head_of_a_stream_answers_at_once_and_holds_no_slot(server: BackgroundServer) -> None:
+    reply = requests.head(
+        f"{server.base_url}/v3/events",
+        headers={**AUTH, "Accept": "text/event-stream"},
+        timeout=20,
+    )
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"].startswith("text/event-stream")
+    assert _streams(server).open == 0
