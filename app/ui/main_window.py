@@ -589,7 +589,7 @@ class MainWindow(QMainWindow):
         self._splitter_restored = splitter is not None and self.splitter.restoreState(splitter)
         side = self.settings.value("view/thumb_side")
         if side is not None:
-            self.grid_pane.size_slider.setValue(int(side))  # type: ignore[call-overload]
+            self.grid_pane.size_slider.setValue(int(side))
         sort = self.settings.value("view/sort")
         index = self.sort.findData(Sort(sort)) if sort in set(Sort) else -1
         if index >= 0:
