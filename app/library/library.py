@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from . import files, imaging, queries, rules
+from . import files, folder_ops, imaging, queries, rules
 from .db import make_engine, migrate
 from .errors import (
     Duplicate,
@@ -305,18 +305,19 @@ class Library:
         page: int = 1,
         page_size: int = rules.DEFAULT_PAGE_SIZE,
         sort: Sort | str = Sort.NEWEST,
+        recursive: bool = False,
     ) -> Page:
         """A page of images, newest first by default, stable across pages.
 
         ``folder``: ``ALL_FOLDERS`` (default), ``None``/``""`` for the root only, or a
         folder path. ``search``: literal, case-insensitive substring of filename,
         original filename or alt text. ``undescribed``: only images whose alt text is
-        ``None``."""
+        ``None``. ``recursive``: with a folder, the folders below it too."""
         rules.check_page(page, page_size)
         if folder is not ALL_FOLDERS:
             folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
         search = rules.normalize_search(search)
-        flt = Filter(folder=folder, search=search, undescribed=undescribed)
+        flt = Filter(folder=folder, search=search, undescribed=undescribed, recursive=recursive)
         sort = Sort.parse(sort)
         with self._read() as conn:
             flt = queries.resolve(conn, flt)
@@ -325,11 +326,14 @@ class Library:
             items = queries.page(conn, flt, offset, page_size, sort, total=total)
         return Page(items=items, total=total, page=page, page_size=page_size)
 
-    def count(self, *, folder: object = ALL_FOLDERS, undescribed: bool = False) -> int:
+    def count(
+        self, *, folder: object = ALL_FOLDERS, undescribed: bool = False, recursive: bool = False
+    ) -> int:
         if folder is not ALL_FOLDERS:
             folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
+        flt = Filter(folder=folder, undescribed=undescribed, recursive=recursive)
         with self._read() as conn:
-            return queries.count(conn, Filter(folder=folder, undescribed=undescribed))
+            return queries.count(conn, flt)
 
     def folders(self) -> list[str]:
         """Folders in use (holding at least one image), sorted; the root not included."""
@@ -341,6 +345,24 @@ class Library:
                 text("SELECT folder, count FROM folder_counts WHERE folder != '' ORDER BY folder")
             )
             return [FolderInfo(r.folder, r.count) for r in rows]
+
+    # --- folders a person handles (folder_ops.py) ------------------------------------------
+
+    def folder_tree(self) -> list[FolderInfo]:
+        """Folders to show: in use (with their own counts) and on disk (count 0)."""
+        return folder_ops.folder_tree(self)
+
+    def make_folder(self, folder: str) -> str:
+        return folder_ops.make_folder(self, folder)
+
+    def rename_folder(self, folder: str, new_name: str) -> str:
+        return folder_ops.rename_folder(self, folder, new_name)
+
+    def move_folder(self, folder: str, new_parent: str | None) -> str:
+        return folder_ops.move_folder(self, folder, new_parent)
+
+    def delete_folder(self, folder: str) -> None:
+        folder_ops.delete_folder(self, folder)
 
     def original_path(self, image_id: str) -> tuple[ImageRecord, Path]:
         """The record and the path of its original, for streaming."""

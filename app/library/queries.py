@@ -88,6 +88,8 @@ class Filter:
     folder: object = ALL_FOLDERS  # ALL_FOLDERS, or a folder (None = the root only)
     search: str | None = None
     undescribed: bool = False
+    # With a folder: that folder and every folder below it (the root: everything).
+    recursive: bool = False
     # The pks of every row (in any folder) whose search_text contains the term, when
     # ``resolve`` found them cheaply; ``None`` when not resolved (the trigram index is
     # asked instead). Only ever set by ``resolve``: it must be the exact set.
@@ -108,8 +110,13 @@ class Filter:
         says how (see ``_search_plan``)."""
         clauses: list[str] = []
         params: dict[str, object] = {}
-        if self.folder is not ALL_FOLDERS:
-            clauses.append("folder = :folder")
+        if self.folder is not ALL_FOLDERS and not (self.recursive and self.folder is None):
+            if self.recursive:
+                # "a/" <= folder < "a0": everything inside "a/", on the folder index.
+                clauses.append("(folder = :folder OR (folder >= :lo AND folder < :hi))")
+                params |= {"lo": f"{self.folder}/", "hi": f"{self.folder}0"}
+            else:
+                clauses.append("folder = :folder")
             params["folder"] = folder_to_db(self.folder)  # type: ignore[arg-type]
         if self.undescribed:
             clauses.append("alt_text IS NULL")
@@ -187,9 +194,17 @@ def count(conn: Connection, flt: Filter) -> int:
     if flt.search is None:
         # Kept by triggers per folder: all images, and those without alt text (0003).
         column = "undescribed" if flt.undescribed else "count"
-        if flt.folder is ALL_FOLDERS:
+        if flt.folder is ALL_FOLDERS or (flt.recursive and flt.folder is None):
             return conn.execute(
                 text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")
+            ).scalar_one()
+        if flt.recursive:
+            return conn.execute(
+                text(
+                    f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts "
+                    "WHERE folder = :f OR (folder >= :lo AND folder < :hi)"
+                ),
+                {"f": flt.folder, "lo": f"{flt.folder}/", "hi": f"{flt.folder}0"},
             ).scalar_one()
         return conn.execute(
             text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
@@ -228,7 +243,10 @@ def page(
     flipped = _REVERSED.get(sort)
     plan = "sort"
     if flt.indexed_term is not None:
-        in_scope = count(conn, Filter(folder=flt.folder, undescribed=flt.undescribed))
+        in_scope = count(
+            conn,
+            Filter(folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive),
+        )
         plan = _search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
     where, params = flt.where(plan)
     if flipped is not None and offset > total // 2:
