@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
@@ -48,6 +50,7 @@ class DetailsPane(QScrollArea):
         self.loader = loader
         self.record: ImageRecord | None = None
         self.selection: list[str] = []
+        self.known_folders: Callable[[], list[str]] = library.folders
         self.setWidgetResizable(True)
         self.setMinimumWidth(300)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -216,7 +219,7 @@ class DetailsPane(QScrollArea):
         self.folder.blockSignals(True)
         self.folder.clear()
         self.folder.addItem(TOP_LEVEL, None)
-        for f in self.library.folders():
+        for f in self.known_folders():
             self.folder.addItem(f, f)
         self.folder.setCurrentIndex(max(0, self.folder.findData(current)) if current else 0)
         if len(self.selection) > 1:

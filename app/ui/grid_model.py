@@ -73,6 +73,7 @@ class Query:
     search: str = ""
     undescribed: bool = False
     sort: Sort = Sort.NEWEST
+    recursive: bool = False  # with a folder: the folders inside it too
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sort", Sort(self.sort))
@@ -83,7 +84,13 @@ class Query:
     def matches(self, record: ImageRecord) -> bool:
         """The core's filter rule, applied to one record (for live events)."""
         if self.folder is not ALL_FOLDERS and record.folder != self.folder:
-            return False
+            inside = (
+                self.recursive
+                and isinstance(self.folder, str)
+                and (record.folder or "").startswith(self.folder + "/")
+            )
+            if not inside:
+                return False
         if self.undescribed and record.alt_text is not None:
             return False
         if self.search:
@@ -223,6 +230,7 @@ class ImageGridModel(QAbstractListModel):
             search=query.search or None,
             undescribed=query.undescribed,
             sort=query.sort,
+            recursive=query.recursive,
             page=page + 1,
             page_size=PAGE_SIZE,
         )

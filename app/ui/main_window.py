@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,6 +28,7 @@ from app.library.importer import ImportReport
 from . import notices, system
 from .bridge import LibraryBridge
 from .details import DetailsPane
+from .folder_actions import FolderActions
 from .folder_tree import ALL, FolderTree, Place
 from .grid_model import ImageGridModel, Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
@@ -82,6 +83,8 @@ class MainWindow(QMainWindow):
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
         self.details = DetailsPane(library, self.loader, self)
+        # Every folder shown in the tree, empty ones too, is a place to move images to.
+        self.details.known_folders = lambda: sorted(self.tree.totals, key=str.casefold)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.tree)
@@ -116,6 +119,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self.refresh_tree()
+        self.folder_actions.refresh_disk()
         self.tree.select(ALL)
         self._update_actions()
         self._restore_state()
@@ -145,6 +149,13 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.actions_by_name = build_actions(self)
+        self.folder_actions = FolderActions(self)
+        self.actions_by_name |= {
+            "include_sub": self.folder_actions.include_sub,
+            "rename_folder": self.folder_actions.rename,
+            "move_folder": self.folder_actions.move,
+            "delete_folder": self.folder_actions.delete,
+        }
         build_menus(self, self.actions_by_name)
         build_toolbar(self, self.actions_by_name)
         install_grid_context_menu(self)
@@ -184,6 +195,7 @@ class MainWindow(QMainWindow):
             search=self.search.text().strip(),
             undescribed=place.kind == "undescribed",
             sort=Sort(self.sort.currentData() or Sort.NEWEST),  # Qt hands back a plain str
+            recursive=place.kind == "folder" and self.folder_actions.include_sub.isChecked(),
         )
         self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
         if query.undescribed and not query.search:
@@ -286,6 +298,7 @@ class MainWindow(QMainWindow):
 
     def _reconcile_done(self, error: str | None) -> None:
         self.reconcile_bar.hide()
+        self.folder_actions.refresh_disk()
         self.notify(error or "The library folder is up to date.", 5000)
 
     # --- import --------------------------------------------------------------------------
@@ -363,7 +376,7 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         if not ids:
             return
-        folders = ["(top level)", *self.library.folders(), *sorted(self.tree.pending)]
+        folders = ["(top level)", *sorted(self.tree.totals, key=str.casefold)]
         name, ok = QInputDialog.getItem(
             self, "Move to folder", "Folder (pick one or type a new one):", folders, 0, True
         )
@@ -371,34 +384,10 @@ class MainWindow(QMainWindow):
             self.move_images(ids, None if name in ("", "(top level)") else name)
 
     def new_folder(self) -> None:
-        """A folder exists while it holds images. With images selected, the new folder is
-        made by moving them in; with none, it waits in the tree (in italics) until images
-        are dropped or moved there."""
-        ids = self.selected_ids()
+        """A real folder on disk, kept while empty, inside the folder shown; with images
+        selected, they are moved into it."""
         base = self.place().folder if self.place().kind == "folder" else None
-        name, ok = QInputDialog.getText(
-            self,
-            "New folder",
-            "Folder name (use / for a folder inside another):",
-            QLineEdit.EchoMode.Normal,
-            f"{base}/" if base else "",
-        )
-        if not ok or not name.strip():
-            return
-        try:
-            folder = rules.normalize_folder(name)
-        except LibraryError as exc:
-            notices.warn(self, "Cannot use that name", exc.message)
-            return
-        if folder is None:
-            return
-        if ids:
-            self.move_images(ids, folder)
-        else:
-            self.tree.add_pending(folder)
-            self.refresh_tree()
-            self.tree.select(Place("folder", folder))
-            self.notify(f"Folder {folder} made: drop or move images into it to keep it.")
+        self.folder_actions.new_folder(base, self.selected_ids())
 
     def delete_selected(self) -> None:
         ids = self.selected_ids()
@@ -530,6 +519,12 @@ class MainWindow(QMainWindow):
             self._splitter_restored = True
             side = [220, 360]
             self.splitter.setSizes([side[0], max(300, self.width() - sum(side)), side[1]])
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Back from the file manager: a folder made there is shown without a restart.
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.folder_actions.refresh_disk()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

@@ -74,8 +74,21 @@ COMMANDS = (
 
 MENUS = {
     "&File": ("add", "add_folder", None, "server", None, "quit"),
-    "&Edit": ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link", "find"),
-    "&View": ("all", "needs_alt", None, "open", "reveal", None, "reload"),
+    "&Edit": (
+        "edit_alt",
+        None,
+        "new_folder",
+        "move",
+        "delete",
+        None,
+        "rename_folder",
+        "move_folder",
+        "delete_folder",
+        None,
+        "copy_link",
+        "find",
+    ),
+    "&View": ("all", "needs_alt", "include_sub", None, "open", "reveal", None, "reload"),
 }
 GRID_CONTEXT = ("open", "reveal", "copy_link", None, "edit_alt", None, "move", "new_folder",
                 None, "delete")  # fmt: skip

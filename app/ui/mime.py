@@ -7,6 +7,19 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData
 
 IMAGE_IDS_MIME = "application/x-imageshelf-image-ids"
+FOLDER_MIME = "application/x-imageshelf-folder"
+
+
+def folder_to_mime(folder: str) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(FOLDER_MIME, folder.encode())
+    return mime
+
+
+def dragged_folder(mime: QMimeData) -> str | None:
+    if not mime.hasFormat(FOLDER_MIME):
+        return None
+    return bytes(mime.data(FOLDER_MIME).data()).decode() or None
 
 
 def ids_to_mime(ids: list[str]) -> QMimeData:
