@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.library import ImageRecord, Library, LibraryError
-from app.library.importer import ImportReport, ImportSession, Rejection, collect
+from app.library.importer import ImportReport, ImportSession, Rejection, collect_all
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,8 @@ class ImportJob(Job):
             self._session.cancel()
 
     def work(self) -> ImportReport:
-        items = collect(self.paths, self.folder)
-        self._session = ImportSession(self.library, items)
+        items, skipped = collect_all(self.paths, self.folder)
+        self._session = ImportSession(self.library, items, skipped=skipped)
         if self._cancel_requested:
             self._session.cancel()
         self.progress.emit(0, len(items))

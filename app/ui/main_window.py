@@ -337,16 +337,26 @@ class MainWindow(QMainWindow):
             self.progress_dialogs.remove(dialog)
         dialog.deleteLater()
 
+    def _last_dir(self) -> str:
+        """Where the file dialogs open: the folder last chosen from, else home."""
+        last = self.settings.value("dialogs/last_dir")
+        return str(last) if last and Path(str(last)).is_dir() else str(Path.home())
+
+    def _remember_dir(self, folder: Path) -> None:
+        self.settings.setValue("dialogs/last_dir", str(folder))
+
     def add_images_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Add images", str(Path.home()), f"{IMAGE_FILTER};;All files (*)"
+            self, "Add images", self._last_dir(), f"{IMAGE_FILTER};;All files (*)"
         )
         if files:
+            self._remember_dir(Path(files[0]).parent)
             self.import_paths([Path(f) for f in files], self.target_folder())
 
     def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images", str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images", self._last_dir())
         if folder:
+            self._remember_dir(Path(folder).parent)
             self.import_paths([Path(folder)], self.target_folder())
 
     # --- moving, folders, deleting -------------------------------------------------------
