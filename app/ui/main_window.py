@@ -3,6 +3,8 @@ gestures into ``Library`` calls. Slow work runs as jobs; changes come back as ev
 
 from __future__ import annotations
 
+import html
+import importlib.metadata
 import logging
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QSplitter,
     QWidget,
@@ -52,8 +55,24 @@ BACKGROUND_OVER = 20  # moving or deleting more images than this runs as a job
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
 
 
+def about_text(window: MainWindow) -> str:
+    try:
+        version = importlib.metadata.version("imageshelf")
+    except importlib.metadata.PackageNotFoundError:
+        version = "(not installed)"
+    server = window.server
+    address = server.base_url() if server.running else f"off ({server.error or 'not started'})"
+    return (
+        f"<h3>Imageshelf {html.escape(version)}</h3>"
+        "<p>A desktop image library with alt text.</p>"
+        f"<p><b>Library:</b> {html.escape(str(window.library.root))}<br>"
+        f"<b>Server:</b> {html.escape(address)}</p>"
+    )
+
+
 class MainWindow(QMainWindow):
     import_finished = Signal(object)  # ImportReport, after the summary is shown
+    open_library_requested = Signal(object)  # Path: the session switches to it
 
     def __init__(
         self,
@@ -67,7 +86,11 @@ class MainWindow(QMainWindow):
         self.library = library
         self.settings = settings
         self.server = server or ServerController(library, parent=self)
-        self.setWindowTitle(f"Imageshelf — {library.root.name}")
+        # The library, once: the desktop adds " — Imageshelf" (the display name) itself.
+        self.setWindowTitle(library.root.name or str(library.root))
+        self.session: object | None = None  # the LibrarySession that switches libraries
+        self.recent_menu: QMenu | None = None
+        self._shut_down = False
         self.setAccessibleName("Imageshelf")
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(library, parent=self)
@@ -490,6 +513,31 @@ class MainWindow(QMainWindow):
         self.settings.setValue("server/port", self.server.port)
         self.settings.setValue("server/share", self.server.sharing)
 
+    # --- libraries and about -------------------------------------------------------------
+
+    def open_library_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open library", str(self.library.root.parent)
+        )
+        if folder:
+            self.open_library_requested.emit(Path(folder))
+
+    def fill_recent_menu(self) -> None:
+        from .libraries import recent_libraries
+
+        menu = self.recent_menu
+        assert menu is not None
+        menu.clear()
+        others = [p for p in recent_libraries(self.settings) if p != self.library.root]
+        for path in others:
+            action = menu.addAction(f"{path.name}  —  {path}")
+            action.triggered.connect(lambda _c=False, p=path: self.open_library_requested.emit(p))
+        if not others:
+            menu.addAction("No other library opened yet").setEnabled(False)
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Imageshelf", about_text(self))
+
     # --- state between runs --------------------------------------------------------------
 
     def _restore_state(self) -> None:
@@ -514,6 +562,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Saves pending alt text, stops jobs, the thumbnail pool, the server and events."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         if self.details.alt.is_dirty():
             self.details.save_alt_text()
         self.jobs.shutdown()

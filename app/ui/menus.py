@@ -70,10 +70,15 @@ COMMANDS = (
     Command("reload", "&Reload", lambda w: w.model.reload(), Key.Refresh,
             icon=("view-refresh", SP.SP_BrowserReload)),
     Command("quit", "&Quit", lambda w: w.close(), Key.Quit),
+    Command("open_library", "Open &library…", lambda w: w.open_library_dialog(), None,
+            "Open another library folder (this one is closed)",
+            ("document-open-folder", SP.SP_DirOpenIcon)),
+    Command("about", "&About Imageshelf", lambda w: w.about(), None,
+            "Version, library folder and server address"),
 )  # fmt: skip
 
 MENUS = {
-    "&File": ("add", "add_folder", None, "server", None, "quit"),
+    "&File": ("add", "add_folder", None, "open_library", "recent", None, "server", None, "quit"),
     "&Edit": (
         "edit_alt",
         None,
@@ -89,6 +94,7 @@ MENUS = {
         "find",
     ),
     "&View": ("all", "needs_alt", "include_sub", None, "open", "reveal", None, "reload"),
+    "&Help": ("about",),
 }
 GRID_CONTEXT = ("open", "reveal", "copy_link", None, "edit_alt", None, "move", "new_folder",
                 None, "delete")  # fmt: skip
@@ -126,7 +132,13 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
     for title, names in MENUS.items():
         menu = menus[title] = bar.addMenu(title)
         for name in names:
-            menu.addSeparator() if name is None else menu.addAction(actions[name])
+            if name == "recent":
+                window.recent_menu = menu.addMenu("Open &recent")
+                window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
+            elif name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(actions[name])
     sort_menu = menus["&View"].addMenu("&Sort by")
     for i, (_value, label) in enumerate(SORTS):
         sort_action = QAction(label, window)
