@@ -25,6 +25,8 @@ from .thumbnails import ThumbnailLoader
 PREVIEW_SIDE = 360
 PREVIEW_MAX_HEIGHT = 220
 TOP_LEVEL = "(top level)"
+SUMMARY_READ_LIMIT = 2000  # one indexed read each (~20 µs): a select-all says less
+SUMMARY_NAMES = 8
 
 
 def human_size(n: int) -> str:
@@ -150,13 +152,14 @@ class DetailsPane(QScrollArea):
         self.folder.setVisible(bool(ids))
         self._folder_label.setVisible(bool(ids))
         self.empty.setVisible(not single)
+        self.heading.setVisible(single or len(ids) > 1)
         if not ids:
+            self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.empty.setText("Select an image to see its details and write its alt text.")
         elif not single:
-            self.empty.setText(
-                f"{len(ids)} images selected.\n\nChoose a folder above to move them all, "
-                "or press Delete to delete them."
-            )
+            self.heading.setText(f"{len(ids):,} images selected")
+            self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            self.empty.setText(self._summary(ids))
         self._fill_folders(self.record.folder if self.record else None)
         if self.record is None:
             self.alt.load(None)
@@ -165,6 +168,42 @@ class DetailsPane(QScrollArea):
         self.alt.set_enabled_for_image(True)
         self._fill(self.record)
         self.alt.load(self.record.alt_text)
+
+    def _summary(self, ids: list[str]) -> str:
+        """What several selected images are, together: sizes, folders, alt text."""
+        records = []
+        for image_id in ids[:SUMMARY_READ_LIMIT]:
+            try:
+                records.append(self.library.get(image_id))
+            except LibraryError:
+                continue
+        read = len(records)
+        lines: list[str] = []
+        if read:
+            of = "" if read == len(ids) else f" (of the first {read:,})"
+            folders = sorted({r.folder or TOP_LEVEL for r in records}, key=str.casefold)
+            shown = ", ".join(folders[:4]) + (
+                f" and {len(folders) - 4} more" if len(folders) > 4 else ""
+            )
+            undescribed = sum(1 for r in records if r.alt_text is None)
+            lines += [
+                f"Together: {human_size(sum(r.size for r in records))}{of}",
+                f"In {'folder' if len(folders) == 1 else 'folders'}: {shown}",
+                (
+                    f"Need alt text: {undescribed:,}{of}"
+                    if undescribed
+                    else f"All have alt text{of}."
+                ),
+                "",
+            ]
+            names = [r.filename for r in records[:SUMMARY_NAMES]]
+            more = len(ids) - len(names)
+            lines += names + ([f"… and {more:,} more"] if more > 0 else []) + [""]
+        lines.append(
+            "Choose a folder above to move them all, Copy link (Ctrl+L) to copy their links, "
+            "or press Delete to delete them. Select one image to write its alt text."
+        )
+        return "\n".join(lines)
 
     def _fill(self, r: ImageRecord) -> None:
         self.heading.setText(r.filename)

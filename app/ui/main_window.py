@@ -488,12 +488,26 @@ class MainWindow(QMainWindow):
     def open_original(self) -> None:
         path = self._single_path()
         if path is not None and not system.open_file(path):
-            self.notify("No program to show images was found on this system.")
+            self._could_not_hand_over(
+                "No program to show images was found",
+                "No program to show images was found on this system.",
+                path,
+            )
 
     def reveal(self) -> None:
         path = self._single_path()
         if path is not None and not system.reveal(path):
-            self.notify("No file manager was found on this system.")
+            self._could_not_hand_over(
+                "No file manager was found",
+                "No file manager was found on this system to show the file in.",
+                path,
+            )
+
+    def _could_not_hand_over(self, title: str, text: str, path: Path) -> None:
+        """Said in a box (a status-bar line is missed after a click that did nothing),
+        with where the file is, so the person can get there another way."""
+        self.notify(text)
+        notices.warn(self, title, f"{text}\n\nThe file is:\n{path}")
 
     def focus_alt_text(self) -> None:
         if self.details.record is not None:
