@@ -23,30 +23,21 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, text
-
-from . import files, rules
+from . import files, layout, rules
 from .errors import InvalidFolder, NotFound
 from .events import Event, EventKind
 from .records import FolderInfo, ImageRecord, now_us
+from .sql import folders as folder_rows
+from .sql import rows
 
 if TYPE_CHECKING:
-    from .library import Library
+    from .core import Core
 
 KEEP_MARKER = ".imageshelf-folder"
 _MARKER_TEXT = (
     b"Imageshelf: this folder was made in the app, so it stays when it has no images.\n"
     b"Delete this file to let the app remove the folder once its last image leaves.\n"
 )
-META_DIR = ".imageshelf"
-
-
-def _scope(folder: str) -> tuple[str, dict[str, object]]:
-    """The folder and everything below it: "a/" <= folder < "a0" is inside "a/"."""
-    return (
-        "(folder = :src OR (folder >= :lo AND folder < :hi))",
-        {"src": folder, "lo": folder + "/", "hi": folder + "0"},
-    )
 
 
 def _required(folder: object, doing: str) -> str:
@@ -85,7 +76,7 @@ def disk_folders(root: Path) -> list[str]:
         except OSError:
             return
         for entry in entries:
-            if entry.name == META_DIR and not rel:
+            if entry.name == layout.META_DIR and not rel:
                 continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
@@ -107,11 +98,12 @@ def disk_folders(root: Path) -> list[str]:
     return sorted(found)
 
 
-def folder_tree(library: Library) -> list[FolderInfo]:
+def folder_tree(core: Core) -> list[FolderInfo]:
     """Every folder to show: those in use with their own counts, and those on disk with
     no image (count 0). Parents of either are included."""
-    counts = {f.path: f.count for f in library.folder_counts()}
-    for path in disk_folders(library.root):
+    with core.read() as conn:
+        counts = {f.path: f.count for f in rows.folder_counts(conn)}
+    for path in disk_folders(core.root):
         counts.setdefault(path, 0)
     for path in list(counts):
         parts = path.split("/")
@@ -123,14 +115,14 @@ def folder_tree(library: Library) -> list[FolderInfo]:
 # --- making and deleting ----------------------------------------------------------------
 
 
-def make_folder(library: Library, folder: object) -> str:
+def make_folder(core: Core, folder: object) -> str:
     """Makes ``folder`` (and its parents) on disk, kept while empty. A folder that is
     already there is kept too. Returns the canonical path."""
     path_text = _required(folder, "made again")
-    with library._write_lock, files.disk_errors(f"make the folder {path_text}"):
-        created = files.make_folder(library.root, path_text)
+    with core.write_lock, files.disk_errors(f"make the folder {path_text}"):
+        created = files.make_folder(core.root, path_text)
         try:
-            mark_kept(library.folder_path(path_text))
+            mark_kept(core.folder_path(path_text))
         except BaseException:
             for d in reversed(created):
                 with contextlib.suppress(OSError):
@@ -139,24 +131,17 @@ def make_folder(library: Library, folder: object) -> str:
     return path_text
 
 
-def count_inside(conn: Connection, folder: str) -> int:
-    where, params = _scope(folder)
-    return int(
-        conn.execute(text(f"SELECT COUNT(*) FROM images WHERE {where}"), params).scalar_one()
-    )
-
-
-def delete_folder(library: Library, folder: object) -> None:
+def delete_folder(core: Core, folder: object) -> None:
     """Removes an empty folder and its empty sub-folders. A folder with images is refused
     (images are never deleted by deleting a folder while there is no trash to bring
     them back from), as is one holding files the library does not know."""
     path_text = _required(folder, "deleted")
-    with library._write_lock:
-        base = library.folder_path(path_text)
+    with core.write_lock:
+        base = core.folder_path(path_text)
         if not base.is_dir() or base.is_symlink():
             raise NotFound(f"There is no folder {path_text!r} in the library.")
-        with library._read() as conn:
-            n = count_inside(conn, path_text)
+        with core.read() as conn:
+            n = folder_rows.count_inside(conn, path_text)
         if n:
             raise InvalidFolder(
                 f"The folder {path_text!r} holds {n:,} image{'s' if n != 1 else ''} "
@@ -168,7 +153,7 @@ def delete_folder(library: Library, folder: object) -> None:
         with files.disk_errors(f"look into the folder {path_text}"):
             for current, subdirs, names in os.walk(base):
                 dirs.append(Path(current))
-                rel = Path(current).relative_to(library.root).as_posix()
+                rel = Path(current).relative_to(core.root).as_posix()
                 others += [f"{rel}/{n}" for n in names if n != KEEP_MARKER]
                 # A symlink to a folder is a thing in the folder, not a folder of ours.
                 others += [f"{rel}/{d}" for d in subdirs if Path(current, d).is_symlink()]
@@ -190,7 +175,7 @@ def delete_folder(library: Library, folder: object) -> None:
 # --- renaming and moving ----------------------------------------------------------------
 
 
-def rename_folder(library: Library, folder: object, new_name: str) -> str:
+def rename_folder(core: Core, folder: object, new_name: str) -> str:
     """Gives ``folder`` the last segment ``new_name``, in the same parent."""
     src = _required(folder, "renamed")
     if not isinstance(new_name, str) or "/" in new_name.strip().strip("/"):
@@ -198,88 +183,61 @@ def rename_folder(library: Library, folder: object, new_name: str) -> str:
     parent = src.rpartition("/")[0]
     name = new_name.strip()
     rules.check_folder_segment(name)
-    return relocate(library, src, f"{parent}/{name}" if parent else name)
+    return relocate(core, src, f"{parent}/{name}" if parent else name)
 
 
-def move_folder(library: Library, folder: object, new_parent: object) -> str:
+def move_folder(core: Core, folder: object, new_parent: object) -> str:
     """Moves ``folder`` (with everything in it) into ``new_parent`` (``None``: the top
     level), keeping its name."""
     src = _required(folder, "moved")
     parent = rules.normalize_folder(new_parent)  # type: ignore[arg-type]
     name = src.rpartition("/")[2]
-    return relocate(library, src, f"{parent}/{name}" if parent else name)
+    return relocate(core, src, f"{parent}/{name}" if parent else name)
 
 
-def relocate(library: Library, src: str, dst_text: str) -> str:
+def relocate(core: Core, src: str, dst_text: str) -> str:
     """Moves the folder ``src`` to ``dst`` crash-safely, keeping every image's id, alt
     text and dates (``updated_at`` moves on, as for any change of folder). Returns the
     new path. Events: one ``UPDATED`` per image, after the commit."""
-    from .library import PENDING_SEP
-
     dst = _required(dst_text, "a destination")
-    if not library.folder_path(src).is_dir():
+    if not core.folder_path(src).is_dir():
         raise NotFound(f"There is no folder {src!r} in the library.")
     if dst == src:
         return dst
     if dst.startswith(src + "/"):
         raise InvalidFolder(f"The folder {src!r} cannot be moved into itself.")
     changes: list[tuple[ImageRecord, ImageRecord]] = []
-    with library._write_lock:
-        src_path = library.folder_path(src)
-        dst_path = library.folder_path(dst)
+    with core.write_lock:
+        src_path = core.folder_path(src)
+        dst_path = core.folder_path(dst)
         if not src_path.is_dir() or src_path.is_symlink():
             raise NotFound(f"There is no folder {src!r} in the library.")
         if dst_path.exists() or dst_path.is_symlink():
             raise InvalidFolder(
                 f"There is already a folder or file named {dst!r}; choose another name."
             )
-        for sub in _sub_folders(library, src):
+        for sub in _sub_folders(core, src):
             rules.normalize_folder(dst + sub[len(src) :])  # too deep, too long: refused here
-        where, params = _scope(src)
-        params |= {"dst": dst, "n": len(src) + 1, "sep": PENDING_SEP}
-        with library._read() as conn:
-            before = [
-                ImageRecord.from_row(r)
-                for r in conn.execute(text(f"SELECT * FROM images WHERE {where}"), params)
-            ]
+        with core.read() as conn:
+            before = folder_rows.records_inside(conn, src)
         parent = dst.rpartition("/")[0]
         renamed = False
         created: list[Path] = []
         try:
             with files.disk_errors(f"move the folder {src}"):
                 if parent:
-                    created = files.make_folder(library.root, parent)
+                    created = files.make_folder(core.root, parent)
                 if before:
-                    # The intent, first: each image's place after the rename.
-                    with library._write() as conn:
-                        conn.execute(
-                            text(
-                                "UPDATE images SET pending_path = :dst || substr(folder, :n) "
-                                f"|| :sep || filename WHERE {where}"
-                            ),
-                            params,
-                        )
+                    with core.write() as conn:  # the intent, first
+                        folder_rows.set_pending_inside(conn, src, dst)
                 os.rename(src_path, dst_path)
                 renamed = True
                 files.fsync_dir(dst_path.parent)
                 files.fsync_dir(src_path.parent)
             if before:
-                with library._write() as conn:
-                    conn.execute(
-                        text(
-                            "UPDATE images SET folder = :dst || substr(folder, :n), "
-                            "pending_path = NULL, updated_at = MAX(:now, updated_at + 1) "
-                            f"WHERE {where}"
-                        ),
-                        params | {"now": now_us()},
-                    )
-                    after = {
-                        r.id: ImageRecord.from_row(r)
-                        for r in conn.execute(
-                            text(f"SELECT * FROM images WHERE {_scope(dst)[0]}"),
-                            _scope(dst)[1],
-                        )
-                    }
+                with core.write() as conn:
+                    folder_rows.move_inside(conn, src, dst, now_us())
+                    after = {r.id: r for r in folder_rows.records_inside(conn, dst)}
                 changes = [(after[b.id], b) for b in before if b.id in after]
         except BaseException:
             if renamed:
@@ -289,28 +247,21 @@ def relocate(library: Library, src: str, dst_text: str) -> str:
                 with contextlib.suppress(OSError):
                     d.rmdir()
             if before:
-                with contextlib.suppress(Exception), library._write() as conn:
-                    conn.execute(
-                        text(f"UPDATE images SET pending_path = NULL WHERE {where}"), params
-                    )
+                with contextlib.suppress(Exception), core.write() as conn:
+                    folder_rows.clear_pending_inside(conn, src)
             raise
         # A person renamed or moved it: it is theirs now, and stays when emptied.
         with contextlib.suppress(OSError):
             mark_kept(dst_path)
     for after_record, before_record in changes:
-        library.events.emit(Event(EventKind.UPDATED, after_record.id, after_record, before_record))
+        core.events.emit(Event(EventKind.UPDATED, after_record.id, after_record, before_record))
     return dst
 
 
-def _sub_folders(library: Library, folder: str) -> set[str]:
+def _sub_folders(core: Core, folder: str) -> set[str]:
     """``folder`` and every folder below it, on disk or in the database."""
-    where, params = _scope(folder)
-    with library._read() as conn:
-        found = set(
-            conn.execute(
-                text(f"SELECT DISTINCT folder FROM images WHERE {where}"), params
-            ).scalars()
-        )
+    with core.read() as conn:
+        found = folder_rows.folders_inside(conn, folder)
     found.add(folder)
-    found.update(f"{folder}/{sub}" for sub in disk_folders(library.folder_path(folder)))
+    found.update(f"{folder}/{sub}" for sub in disk_folders(core.folder_path(folder)))
     return found

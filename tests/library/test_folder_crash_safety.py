@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from app.library import Library
 from app.library.folder_ops import KEEP_MARKER
-from app.library.library import META_DIR
+from app.library.layout import META_DIR
 from tests.library.helpers import library_files, sha256, tmp_leftovers
 
 WORKER = Path(__file__).with_name("folder_crash_worker.py")

@@ -151,11 +151,11 @@ def test_recursive_listing_and_counts(library: Library, add: AddBytes, make_imag
     assert library.count(folder="a") == 1
     assert library.count(folder="a", recursive=True) == 3
     assert library.count(folder="a", recursive=True, undescribed=True) == 1
-    assert library.list(folder="a", recursive=True).total == 3
-    assert {r.folder for r in library.list(folder="a", recursive=True).items} == {
+    assert library.list_images(folder="a", recursive=True).total == 3
+    assert {r.folder for r in library.list_images(folder="a", recursive=True).items} == {
         "a",
         "a/b",
         "a/b/c",
     }
-    assert library.list(folder="a", recursive=True, search="r2").total == 1
+    assert library.list_images(folder="a", recursive=True, search="r2").total == 1
     assert library.count(folder=None, recursive=True) == 5
