@@ -253,6 +253,9 @@ def relocate(core: Core, src: str, dst_text: str) -> str:
         # A person renamed or moved it: it is theirs now, and stays when emptied.
         with contextlib.suppress(OSError):
             mark_kept(dst_path)
+        # As when an image leaves: a parent left empty goes, unless it is kept.
+        if "/" in src:
+            files.remove_empty_folders(core.root, src.rpartition("/")[0])
     for after_record, before_record in changes:
         core.events.emit(Event(EventKind.UPDATED, after_record.id, after_record, before_record))
     return dst

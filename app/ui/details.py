@@ -27,6 +27,7 @@ PREVIEW_MAX_HEIGHT = 220
 TOP_LEVEL = "(top level)"
 SUMMARY_READ_LIMIT = 2000  # one indexed read each (~20 µs): a select-all says less
 SUMMARY_NAMES = 8
+HINT_STYLE = "color: palette(placeholder-text); padding: 24px;"
 
 
 def human_size(n: int) -> str:
@@ -114,14 +115,14 @@ class DetailsPane(QScrollArea):
         self.empty = QLabel(body)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 24px;")
+        self.empty.setStyleSheet(HINT_STYLE)
 
         layout = QVBoxLayout(body)
         layout.addWidget(self.preview)
         layout.addWidget(self.heading)
         layout.addLayout(form)
         layout.addWidget(alt_box, 1)
-        layout.addWidget(self.empty)
+        layout.addWidget(self.empty, 1)  # takes the room the hidden editor leaves
         self._detail_widgets = [self.preview, self.heading, alt_box]
         self._form = form
         self.setWidget(body)
@@ -155,10 +156,12 @@ class DetailsPane(QScrollArea):
         self.heading.setVisible(single or len(ids) > 1)
         if not ids:
             self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.empty.setStyleSheet(HINT_STYLE)
             self.empty.setText("Select an image to see its details and write its alt text.")
         elif not single:
             self.heading.setText(f"{len(ids):,} images selected")
             self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            self.empty.setStyleSheet("padding: 8px 0px;")
             self.empty.setText(self._summary(ids))
         self._fill_folders(self.record.folder if self.record else None)
         if self.record is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPoint, Qt
+from PySide6.QtCore import QFileSystemWatcher, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 TOP_LEVEL = "(top level)"
+# Folders watched for a folder made or removed beside the app (one inotify watch each);
+# past this many, coming back to the window is when they are looked at again.
+WATCHED_FOLDERS_MAX = 2000
 
 
 class FolderActions(QObject):
@@ -57,6 +60,14 @@ class FolderActions(QObject):
         self.include_sub.toggled.connect(self._include_sub_toggled)
         window.addAction(self.include_sub)
 
+        # A folder made in a file manager beside the window shows up without a click: the
+        # folders are watched (only their lists of names; the core's watcher follows the
+        # images), and a burst of changes is read once.
+        self.disk_watch = QFileSystemWatcher(self)
+        self._disk_timer = QTimer(self, singleShot=True, interval=400)
+        self._disk_timer.timeout.connect(self.refresh_disk)
+        self.disk_watch.directoryChanged.connect(lambda _p: self._disk_timer.start())
+
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self.show_menu)
         self.tree.folder_dropped.connect(self.move_folder)
@@ -89,6 +100,15 @@ class FolderActions(QObject):
         return job
 
     def _disk_read(self, folders: set[str]) -> None:
+        if self.window.library.closed:
+            return
+        root = self.window.library.root
+        wanted = {str(root)} | {str(root / f) for f in sorted(folders)[:WATCHED_FOLDERS_MAX]}
+        watched = set(self.disk_watch.directories())
+        if watched - wanted:
+            self.disk_watch.removePaths(sorted(watched - wanted))
+        if wanted - watched:
+            self.disk_watch.addPaths(sorted(wanted - watched))
         if folders != self.tree.on_disk:
             self.tree.set_disk_folders(folders)
             self.window.refresh_tree()
@@ -195,12 +215,14 @@ class FolderActions(QObject):
         total = self.tree.totals.get(folder, 0)
         if total:
             # Said before anything is asked: images are never deleted with a folder.
+            below = " (in it and its sub-folders)" if total != self.tree.own.get(folder) else ""
+            them = "them" if total != 1 else "it"
             notices.warn(
                 self.window,
                 "The folder was not deleted",
-                f"{folder} holds {total:,} image{'s' if total != 1 else ''} (with its "
-                "sub-folders). Move or delete them first: a folder is deleted only when it "
-                "is empty, so no image is lost with it.",
+                f"{folder} holds {total:,} image{'s' if total != 1 else ''}{below}. Move or "
+                f"delete {them} first: a folder is deleted only when it is empty, so no image "
+                "is lost with it.",
             )
             return
         if not notices.confirm(

@@ -67,6 +67,7 @@ class FolderTree(QTreeWidget):
         )
         self.on_disk: set[str] = set()  # folders on disk, empty ones too (from a worker)
         self.totals: dict[str, int] = {}  # each folder's images, sub-folders included
+        self.own: dict[str, int] = {}  # each folder's own images
         self._items: dict[Place, QTreeWidgetItem] = {}
         self.currentItemChanged.connect(self._on_current_changed)
 
@@ -89,6 +90,7 @@ class FolderTree(QTreeWidget):
             for i in range(1, len(parts) + 1):
                 totals["/".join(parts[:i])] += n
         self.totals = totals
+        self.own = {p: counts.get(p, 0) for p in wanted}
         have = {p.folder for p in self._items if p.kind == "folder"}
         if not self._items or wanted != have:
             self._rebuild(sorted(wanted, key=lambda p: p.casefold()))

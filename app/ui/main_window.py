@@ -579,6 +579,9 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        watched = self.folder_actions.disk_watch.directories()
+        if watched:
+            self.folder_actions.disk_watch.removePaths(watched)
         if self.details.alt.is_dirty():
             self.details.save_alt_text()
         self.jobs.shutdown()

@@ -147,7 +147,8 @@ class ServerSettingsDialog(QDialog):
         self._refresh()
         if error:
             title = "The port could not be used" if self.controller.running else "The server is off"
-            notices.warn(self, title, error)
+            # Said inside the very dialog where the port is chosen.
+            notices.warn(self, title, error.replace(" in File → Server settings", ""))
             return False
         return True
 

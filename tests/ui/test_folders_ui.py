@@ -139,7 +139,15 @@ def test_parent_total_and_include_subfolders(window, library: Library, add, qtbo
 
 
 def test_a_folder_made_in_a_file_manager_appears(window, library: Library, qtbot):
-    (library.root / "made outside").mkdir()
-    window.folder_actions.refresh_disk()  # what coming back to the window does
+    qtbot.waitUntil(lambda: str(library.root) in window.folder_actions.disk_watch.directories())
+    (library.root / "made outside").mkdir()  # beside the window, nothing clicked
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "made outside")) is not None)
     assert window.tree.item_for(Place("folder", "made outside")).text(1) == "0"
+    # Inside a folder too, and gone again when removed there.
+    qtbot.waitUntil(
+        lambda: str(library.root / "made outside") in window.folder_actions.disk_watch.directories()
+    )
+    (library.root / "made outside" / "inner").mkdir()
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "made outside/inner")) is not None)
+    (library.root / "made outside" / "inner").rmdir()
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "made outside/inner")) is None)
