@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench serve clean setup
+.PHONY: run test lint typecheck bench serve clean setup
 
 setup: $(STAMP)
 
@@ -19,9 +19,17 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(wildcard app server tests benchmarks)
+	$(VENV)/bin/ruff format --check $(wildcard app server tests benchmarks)
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict app/library server
+	$(VENV)/bin/mypy app/ui app/__main__.py
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check $(wildcard app server tests benchmarks)
+	$(VENV)/bin/ruff format --check $(wildcard app server tests benchmarks)
+	$(VENV)/bin/mypy --strict app/library server
+	$(VENV)/bin/mypy app/ui app/__main__.py
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

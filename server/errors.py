@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from app.library import (
     Busy,
+    ClientGone,
     Duplicate,
     Gone,
     InvalidInput,
@@ -49,10 +50,14 @@ _STATUS_BY_ERROR: Final[tuple[tuple[type[LibraryError], int], ...]] = (
     (StorageError, 507),
     (LibraryLocked, 503),
     (Busy, 503),
+    (ClientGone, 503),  # nobody reads it: the client has gone
 )
 FALLBACK_STATUS: Final = 503
 
 JSON_MIMETYPE: Final = "application/json"
+# Every 503 says when to come back (RFC 9110 §10.2.3): a full decode budget or a library
+# being opened frees up within seconds.
+RETRY_AFTER_SECONDS: Final = 2
 
 
 def status_for(error: LibraryError) -> int:
@@ -97,6 +102,8 @@ def error_response(
     )
     response = Response(body, status=status, mimetype=JSON_MIMETYPE, headers=headers)
     response.headers["Cache-Control"] = "no-store"
+    if status == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

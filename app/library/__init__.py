@@ -5,6 +5,7 @@ It imports neither Qt nor Flask; the GUI and the server are both thin faces over
 
 from .errors import (
     Busy,
+    ClientGone,
     Duplicate,
     Gone,
     InvalidAltText,
@@ -16,6 +17,7 @@ from .errors import (
     NotFound,
     StorageError,
     TooLarge,
+    TooManyFrames,
     TooManyPixels,
     UnsupportedFormat,
 )
@@ -27,6 +29,7 @@ from .records import FolderInfo, ImageRecord, Page, rfc3339
 __all__ = [
     "ALL_FOLDERS",
     "Busy",
+    "ClientGone",
     "Duplicate",
     "Event",
     "EventKind",
@@ -45,6 +48,7 @@ __all__ = [
     "Sort",
     "StorageError",
     "TooLarge",
+    "TooManyFrames",
     "TooManyPixels",
     "UnsupportedFormat",
     "rfc3339",

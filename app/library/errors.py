@@ -39,6 +39,12 @@ class TooManyPixels(InvalidInput):
     code = "too_many_pixels"
 
 
+class TooManyFrames(InvalidInput):
+    """An animation with more frames than the library validates (see rules.MAX_FRAMES)."""
+
+    code = "too_many_frames"
+
+
 class InvalidFolder(InvalidInput):
     code = "invalid_folder"
 
@@ -86,3 +92,9 @@ class Busy(LibraryError):
     now; the same request will work a little later."""
 
     code = "busy"
+
+
+class ClientGone(LibraryError):
+    """The client that asked for this work has disconnected: the work was dropped."""
+
+    code = "client_gone"

@@ -83,6 +83,7 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
     src = core.path_of(record.folder, record.filename)
     fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
     created_dirs: list[Path] = []
+    files.check_contained(core.root, record.folder)  # unlinking through a link: outside
     with files.disk_errors("move the image"):
         if not src.exists():
             raise NotFound(f"The file of image {record.id} is missing from the library.")
@@ -134,6 +135,7 @@ def delete(core: Core, record: ImageRecord) -> None:
     Out of the folder first: a kill before the commit leaves a row whose file is gone,
     which the next open tombstones — never a deleted image coming back. Call under
     ``core.write_lock``."""
+    files.check_contained(core.root, record.folder)  # never remove a file outside
     src = core.path_of(record.folder, record.filename)
     parked: Path | None = core.tmp_dir / f"deleting-{record.id}"
     with files.disk_errors("delete the image"):

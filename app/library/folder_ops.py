@@ -41,7 +41,7 @@ _MARKER_TEXT = (
 
 
 def _required(folder: object, doing: str) -> str:
-    normalized = rules.normalize_folder(folder)  # type: ignore[arg-type]
+    normalized = rules.normalize_folder(folder)
     if normalized is None:
         raise InvalidFolder(f"The top level of the library cannot be {doing}.")
     return normalized
@@ -190,7 +190,7 @@ def move_folder(core: Core, folder: object, new_parent: object) -> str:
     """Moves ``folder`` (with everything in it) into ``new_parent`` (``None``: the top
     level), keeping its name."""
     src = _required(folder, "moved")
-    parent = rules.normalize_folder(new_parent)  # type: ignore[arg-type]
+    parent = rules.normalize_folder(new_parent)
     name = src.rpartition("/")[2]
     return relocate(core, src, f"{parent}/{name}" if parent else name)
 

@@ -9,11 +9,12 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final, cast
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from . import rules
+from . import animation, rules
+from .decode_budget import DECODE_BUDGET
 from .errors import MalformedImage, TooManyPixels, UnsupportedFormat
 
 # Never accept a partial image; our own pixel check runs before any decode, and Pillow's
@@ -27,8 +28,9 @@ Image.MAX_IMAGE_PIXELS = rules.MAX_PIXELS
 # a few freed blocks for reuse removes that; at most 4 blocks of Pillow's 16 MiB block
 # size (64 MiB) stay allocated, usually a few MB. ``PIL_BLOCKS_MAX`` still overrides.
 _REUSED_BLOCKS: Final = 4
-if "PIL_BLOCKS_MAX" not in os.environ and Image.core.get_blocks_max() < _REUSED_BLOCKS:
-    Image.core.set_blocks_max(_REUSED_BLOCKS)
+_PIL_CORE: Any = Image.core  # type: ignore[attr-defined]  # Pillow's C module: untyped
+if "PIL_BLOCKS_MAX" not in os.environ and _PIL_CORE.get_blocks_max() < _REUSED_BLOCKS:
+    _PIL_CORE.set_blocks_max(_REUSED_BLOCKS)
 
 THUMBNAIL_JPEG_QUALITY = 85
 
@@ -121,7 +123,7 @@ def inspect(fp: BinaryIO) -> ImageInfo:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                thumb, thumb_type, oriented = _thumbnail_and_validate(img)
+                thumb, thumb_type, oriented = _thumbnail_and_validate(img, fp)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TooManyPixels("The image has too many pixels to decode.") from None
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
@@ -131,24 +133,44 @@ def inspect(fp: BinaryIO) -> ImageInfo:
     return ImageInfo(fmt, oriented[0], oriented[1], thumb, thumb_type)
 
 
-def _thumbnail_and_validate(img: Image.Image) -> tuple[bytes, str, tuple[int, int]]:
+def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str, tuple[int, int]]:
     orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "MPO", "WEBP") else 1
     width, height = img.size  # before draft() changes it
+    frames = animation.plan(img, fp)  # headers only: refuses before any pixel is decoded
     if img.format in ("JPEG", "MPO"):
         # Decode at the smallest DCT scale that still covers the box: this decode reads
         # every byte of entropy data, so a truncated JPEG still fails here.
         img.draft(img.mode if img.mode in ("L", "RGB") else "RGB", rules.THUMBNAIL_BOX)
-    img.load()
-    n_frames = getattr(img, "n_frames", 1)
-    first = img.copy() if n_frames > 1 else img
-    # Animations: every frame must decode; the thumbnail is the first.
-    for index in range(1, n_frames):
-        img.seek(index)
+    # A multi-picture JPEG's later pictures decode at full size: hold for that.
+    with DECODE_BUDGET.hold(_held_units(img, frames, width * height)):
         img.load()
-    if orientation != 1:
-        first = ImageOps.exif_transpose(first)
-    shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
-    return (*render_thumbnail(first), shown)
+        # Other Pillow animations (WebP, APNG, MPO) decode into this same image as they
+        # seek: the thumbnail is made from a copy of the first frame.
+        first = img.copy() if frames.frames > 1 and frames.gif is None else img
+        animation.validate_frames(img, frames)  # every frame must decode
+        if orientation != 1:
+            first = ImageOps.exif_transpose(first)
+        shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
+        return (*render_thumbnail(first), shown)
+
+
+# Bytes Pillow keeps per pixel, by mode; everything else (RGB, RGBA, I, F, LA...) keeps 4.
+_BYTES_PER_PIXEL: Final = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+
+
+def _held_units(img: Image.Image, frames: animation.Plan, full_pixels: int) -> int:
+    """What this decode will have in memory at once, in the budget's units (4 bytes):
+    the decoded image, the converted copy the thumbnail needs, and for WebP the
+    decoder's own canvas; a GIF's frames at their own size are a rounding error."""
+    pixels = img.width * img.height if frames.frames == 1 else full_pixels
+    units = pixels * _BYTES_PER_PIXEL.get(img.mode, 4) // 4
+    if img.mode not in ("1", "L", "P", "RGB", "RGBA", *_WIDE_GREY):
+        units += pixels  # converted to RGB(A) at full size for the thumbnail
+    if img.format == "WEBP":
+        units += pixels  # libwebp decodes into a canvas of its own, then Pillow copies
+    if frames.frames > 1 and frames.gif is None:
+        units += pixels  # the first frame kept while the others decode
+    return max(units, 1)
 
 
 def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
@@ -157,7 +179,8 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
     img = _to_eight_bits(_shrink_indexed(img))
     may_have_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or ("transparency" in img.info)
     if may_have_alpha:
-        work = img.convert("RGBA")
+        # An RGBA image is used as it is: convert() would copy all of it first.
+        work = img if img.mode == "RGBA" else img.convert("RGBA")
     elif img.mode in ("RGB", "L"):
         work = img
     else:
@@ -175,7 +198,7 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
         work.thumbnail(rules.THUMBNAIL_BOX, resample, reducing_gap=1.0)
     # An alpha channel that is opaque everywhere is no transparency: checked on the small
     # image, where it costs nothing.
-    if work.mode == "RGBA" and work.getextrema()[3][0] == 255:
+    if work.mode == "RGBA" and cast(tuple[tuple[int, int], ...], work.getextrema())[3][0] == 255:
         work = work.convert("RGB")
     out = io.BytesIO()
     if work.mode == "RGBA":

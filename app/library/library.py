@@ -13,32 +13,50 @@ commit, announce."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, Final
+
+from sqlalchemy import Engine
 
 from . import api_token, file_steps, files, folder_ops, imaging, intake, layout, rules
 from .core import Core
 from .errors import NotFound
-from .events import Event, EventKind, Listener
-from .filters import ALL_FOLDERS, Filter, Sort
+from .events import Event, EventBus, EventKind, Listener
+from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .intake import Prepared
 from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page, now_us
 from .sql import listing, rows
 from .sql.engine import database_errors, make_engine, migrate
-from .thumbnails import Thumbnail
+from .thumbnails import Thumbnail, ThumbnailCache
 from .watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
 
-_UNSET: object = object()
+
+class _Unset(Enum):
+    """A keyword not given (``None`` is a value: no alt text, the root folder)."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = _Unset.UNSET
 
 __all__ = ["Library", "Prepared"]
+
+
+def _scope(folder: object) -> FolderScope:
+    """A listing's folder argument checked: ``ALL_FOLDERS``, or a valid folder."""
+    if folder is ALL_FOLDERS:
+        return ALL_FOLDERS
+    return rules.normalize_folder(folder)
 
 
 class Library:
@@ -50,13 +68,31 @@ class Library:
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
 
-    # The parts callers and tests look at.
-    root = property(lambda self: self.core.root)
-    meta = property(lambda self: self.core.meta)
-    tmp_dir = property(lambda self: self.core.tmp_dir)
-    engine = property(lambda self: self.core.engine)
-    thumbnails = property(lambda self: self.core.thumbnails)
-    events = property(lambda self: self.core.events)
+    # --- the parts callers and tests look at --------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        return self.core.root
+
+    @property
+    def meta(self) -> Path:
+        return self.core.meta
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.core.tmp_dir
+
+    @property
+    def engine(self) -> Engine:
+        return self.core.engine
+
+    @property
+    def thumbnails(self) -> ThumbnailCache:
+        return self.core.thumbnails
+
+    @property
+    def events(self) -> EventBus:
+        return self.core.events
 
     # --- opening and closing -------------------------------------------------------------
 
@@ -186,7 +222,7 @@ class Library:
         self,
         *,
         folder: object = ALL_FOLDERS,
-        search: str | None = None,
+        search: object = None,
         undescribed: bool = False,
         page: int = 1,
         page_size: int = rules.DEFAULT_PAGE_SIZE,
@@ -200,10 +236,12 @@ class Library:
         original filename or alt text. ``undescribed``: only images whose alt text is
         ``None``. ``recursive``: with a folder, the folders below it too."""
         rules.check_page(page, page_size)
-        if folder is not ALL_FOLDERS:
-            folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
-        search = rules.normalize_search(search)
-        flt = Filter(folder=folder, search=search, undescribed=undescribed, recursive=recursive)
+        flt = Filter(
+            folder=_scope(folder),
+            search=rules.normalize_search(search),
+            undescribed=undescribed,
+            recursive=recursive,
+        )
         order = Sort.parse(sort)
         with self.core.read() as conn:
             flt = listing.resolve(conn, flt)
@@ -215,9 +253,7 @@ class Library:
     def count(
         self, *, folder: object = ALL_FOLDERS, undescribed: bool = False, recursive: bool = False
     ) -> int:
-        if folder is not ALL_FOLDERS:
-            folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
-        flt = Filter(folder=folder, undescribed=undescribed, recursive=recursive)
+        flt = Filter(folder=_scope(folder), undescribed=undescribed, recursive=recursive)
         with self.core.read() as conn:
             return listing.count(conn, flt)
 
@@ -274,6 +310,15 @@ class Library:
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
 
+    @contextlib.contextmanager
+    def settled(self) -> Iterator[None]:
+        """Holds writes off for the body. Moves and deletes hold the write lock from their
+        first file step to the commit, so a reader that found an image's file missing
+        looks again in here and sees the row and the file agree: the new place, or a
+        tombstone (``Gone``)."""
+        with self.core.write_lock:
+            yield
+
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""
         record, path = self.original_path(image_id)
@@ -293,7 +338,7 @@ class Library:
 
     def add(
         self,
-        stream: BinaryIO,
+        stream: IO[bytes],
         original_filename: str | None,
         alt_text: str | None = None,
         folder: str | None = None,
@@ -308,7 +353,7 @@ class Library:
         return self.commit(prepared, alt_text=alt_text, folder=folder)
 
     def prepare(
-        self, stream: BinaryIO, original_filename: str | None, *, allow_duplicate: bool = True
+        self, stream: IO[bytes], original_filename: str | None, *, allow_duplicate: bool = True
     ) -> Prepared:
         """The slow, parallel-safe half of ``add``: stream into ``tmp/`` (hashing and
         enforcing the size limit), validate with one full decode, store the thumbnail.
@@ -350,25 +395,23 @@ class Library:
         intake.discard(self.core, prepared)
 
     def update(
-        self, image_id: str, *, alt_text: object = _UNSET, folder: object = _UNSET
+        self, image_id: str, *, alt_text: object = UNSET, folder: object = UNSET
     ) -> ImageRecord:
         """Changes alt text and/or folder (a folder change moves the file on disk)."""
-        new_alt = _UNSET if alt_text is _UNSET else rules.normalize_alt_text(alt_text)
-        new_folder = (
-            _UNSET if folder is _UNSET else rules.normalize_folder(folder)  # type: ignore[arg-type]
-        )
+        new_alt = UNSET if alt_text is UNSET else rules.normalize_alt_text(alt_text)
+        new_folder = UNSET if folder is UNSET else rules.normalize_folder(folder)
         core = self.core
         with core.write_lock:
             with core.read() as conn:
                 before = core.require(conn, image_id)
             after: ImageRecord | None = before
-            if new_folder is not _UNSET and new_folder != before.folder:
-                after = file_steps.move(core, before, new_folder)  # type: ignore[arg-type]
+            if new_folder is not UNSET and new_folder != before.folder:
+                after = file_steps.move(core, before, new_folder)
             assert after is not None
-            if new_alt is not _UNSET and new_alt != after.alt_text:
+            if new_alt is not UNSET and new_alt != after.alt_text:
                 with core.write() as conn:
                     now = max(now_us(), after.updated_at_us + 1)
-                    rows.set_alt_text(conn, after, new_alt, now)  # type: ignore[arg-type]
+                    rows.set_alt_text(conn, after, new_alt, now)
                     after = rows.get(conn, image_id)
         assert after is not None
         if after != before:

@@ -6,11 +6,27 @@ dragged onto another is moved into it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont
-from PySide6.QtWidgets import QHeaderView, QStyle, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QMimeData, QModelIndex, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDrag,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QPainter,
+    QPen,
+)
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QStyle,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from app.library import FolderInfo
 
@@ -48,6 +64,7 @@ class FolderTree(QTreeWidget):
     files_dropped = Signal(list, object)  # list[Path], folder or None
     images_dropped = Signal(list, object)  # list[str] ids, folder or None
     folder_dropped = Signal(str, object)  # the folder dragged, the folder it goes into
+    notice = Signal(str)  # why a drop is refused, for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +85,7 @@ class FolderTree(QTreeWidget):
         self.on_disk: set[str] = set()  # folders on disk, empty ones too (from a worker)
         self.totals: dict[str, int] = {}  # each folder's images, sub-folders included
         self.own: dict[str, int] = {}  # each folder's own images
+        self.drop_hover: Place | None = None  # the entry a drag would drop on, highlighted
         self._items: dict[Place, QTreeWidgetItem] = {}
         self.currentItemChanged.connect(self._on_current_changed)
 
@@ -183,7 +201,8 @@ class FolderTree(QTreeWidget):
         drag = QDrag(self)
         drag.setMimeData(folder_to_mime(place.folder))
         item = self.currentItem()
-        drag.setPixmap(item.icon(0).pixmap(24, 24))
+        if item is not None:
+            drag.setPixmap(item.icon(0).pixmap(24, 24))
         drag.exec(Qt.DropAction.MoveAction)
 
     # --- drops ---------------------------------------------------------------------------
@@ -212,28 +231,45 @@ class FolderTree(QTreeWidget):
         # What the view may show a drop indicator for (the drop itself is handled below).
         return [IMAGE_IDS_MIME, FOLDER_MIME, "text/uri-list"]
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        super().dragMoveEvent(event)  # draws the outline around the folder under the mouse
-        target = self._target(event)
-        mime = event.mimeData()
-        ok = target is not None and target != UNDESCRIBED
+    def _accepts(self, target: Place | None, mime: QMimeData) -> bool:
+        """Files import into a folder or, on "All images", the top level. Images move only
+        onto a folder: "All images" shows every folder, so a drop there must not quietly
+        move them to the top level (Move to folder… does that on purpose)."""
+        if target is None or target == UNDESCRIBED:
+            return False
         folder = dragged_folder(mime)
         if folder is not None:
-            if self._folder_fits(folder, target):
-                event.setDropAction(Qt.DropAction.MoveAction)
-                event.accept()
-            else:
-                event.ignore()
-        elif ok and image_ids(mime):
-            event.setDropAction(Qt.DropAction.MoveAction)
+            return self._folder_fits(folder, target)
+        if image_ids(mime):
+            return target.kind == "folder"
+        return bool(local_paths(mime))
+
+    def _set_drop_hover(self, place: Place | None) -> None:
+        if place != self.drop_hover:
+            self.drop_hover = place
+            self.viewport().update()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        super().dragMoveEvent(event)  # autoscroll and expanding a folder held over
+        target = self._target(event)
+        mime = event.mimeData()
+        if self._accepts(target, mime):
+            move = dragged_folder(mime) is not None  # a folder of ours moves; files copy
+            event.setDropAction(Qt.DropAction.MoveAction if move else Qt.DropAction.CopyAction)
             event.accept()
-        elif ok and local_paths(mime):
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-        else:
-            event.ignore()
+            self._set_drop_hover(target)
+            return
+        event.ignore()
+        if target != self.drop_hover and image_ids(mime) and target is not None:
+            self.notice.emit("Drop images on a folder to move them there.")
+        self._set_drop_hover(None)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._set_drop_hover(None)
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self._set_drop_hover(None)
         target = self._target(event)
         mime = event.mimeData()
         folder = dragged_folder(mime)
@@ -241,23 +277,31 @@ class FolderTree(QTreeWidget):
             if not self._folder_fits(folder, target):
                 event.ignore()
                 return
-            assert target is not None
+            assert target is not None and target.folder is not None
             event.setDropAction(Qt.DropAction.MoveAction)
             event.accept()
             self.folder_dropped.emit(folder, target.folder)
             return
-        if target is None or target == UNDESCRIBED:
+        if target is None or not self._accepts(target, mime):
             event.ignore()
             return
         ids = image_ids(mime)
-        paths: list[Path] = local_paths(mime)
         if ids:
             self.images_dropped.emit(ids, target.drop_folder)
-            event.setDropAction(Qt.DropAction.MoveAction)
-        elif paths:
-            self.files_dropped.emit(paths, target.drop_folder)
-            event.setDropAction(Qt.DropAction.CopyAction)
         else:
-            event.ignore()
-            return
+            self.files_dropped.emit(local_paths(mime), target.drop_folder)
+        event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
+
+    def drawRow(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        super().drawRow(painter, option, index)
+        item = self.itemFromIndex(index)
+        if self.drop_hover is not None and item is self._items.get(self.drop_hover):
+            # The entry a drop lands on: filled with the selection colour, framed.
+            color = self.palette().highlight().color()
+            tint = QColor(color)
+            tint.setAlpha(70)
+            rect = option.rect.adjusted(1, 0, -2, -1)
+            painter.fillRect(rect, tint)
+            painter.setPen(QPen(color, 2))
+            painter.drawRect(rect)

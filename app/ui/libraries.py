@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.library import Library, LibraryError
 
-from . import notices
+from . import notices, probe
 from .server_control import ServerController
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class LibrarySession(QObject):
         window = MainWindow(library, self.settings, server)
         window.open_library_requested.connect(self.switch)
         window.session = self
+        probe.install(window)  # only for the real-input tests, when they ask for it
         self.window, self.library = window, library
         remember(self.settings, library.root)
         window.show()

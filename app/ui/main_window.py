@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self.tree.place_selected.connect(lambda _p: self.apply_query())
         self.tree.files_dropped.connect(self.import_paths)
         self.tree.images_dropped.connect(self.move_images)
+        self.tree.notice.connect(self.notify)
         self.grid.files_dropped.connect(
             lambda paths: self.import_paths(paths, self.target_folder())
         )
@@ -221,6 +222,7 @@ class MainWindow(QMainWindow):
             recursive=place.kind == "folder" and self.folder_actions.include_sub.isChecked(),
         )
         self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
+        self.grid.drop_text = f"Drop to import into {place.drop_folder or 'the top level'}"
         if query.undescribed and not query.search:
             self.grid.empty_text = "Every image has alt text. Well done."
         self.model.set_query(query)

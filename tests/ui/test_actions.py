@@ -272,7 +272,7 @@ def test_right_click_offers_the_image_actions(window, add, qtbot):
     menu.deleteLater()
 
 
-def test_dragging_over_the_tree_accepts_folders_only(window, add, qtbot):
+def test_dragging_over_the_tree_accepts_folders_only(window, library, add, qtbot):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QDragMoveEvent
 
@@ -295,5 +295,10 @@ def test_dragging_over_the_tree_accepts_folders_only(window, add, qtbot):
         return event.isAccepted()
 
     assert drag_over(Place("folder", "brand"))
-    assert drag_over(ALL)  # the top level
+    # "All images" shows every folder: a drop there must not quietly move images to the
+    # top level (Move to folder… does that on purpose); the status bar says why.
+    with qtbot.waitSignal(window.tree.notice):
+        assert not drag_over(ALL)
+    assert "Drop images on a folder" in window.statusBar().currentMessage()
     assert not drag_over(UNDESCRIBED)
+    assert library.get(a.id).folder == "brand"
