@@ -91,6 +91,13 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         "scroll": grid.verticalScrollBar().value(),
         "status": window.statusBar().currentMessage(),
         "search_text": window.search.text(),
+        "details_heading": window.details.heading.text(),
+        "menus": {
+            a.text().replace("&", ""): _rect(window.menuBar(), window.menuBar().actionGeometry(a))
+            for a in window.menuBar().actions()
+        },
+        "server_running": window.server.running,
+        "library": str(window.library.root),
         "dragging": grid.dragging,
         "drop_hover": "grid"
         if grid.drop_hover
