@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench serve clean setup
+.PHONY: run test lint typecheck bench stress serve clean setup
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(ARGS)
+
+# Hostile load (issue 11); the 10-minute soak: make stress ARGS="--soak 600"
+stress: $(STAMP)
+	$(PY) -m benchmarks.stress $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

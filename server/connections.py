@@ -43,7 +43,8 @@ _TIMEOUT_BODY: Final = json.dumps(
             "code": "request_timeout",
             "message": "The request did not arrive in time; the connection is closed.",
         }
-    }
+    },
+    separators=(",", ":"),
 ).encode()
 _TIMEOUT_RESPONSE: Final = (
     b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"

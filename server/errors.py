@@ -20,6 +20,7 @@ from app.library import (
     LibraryError,
     LibraryLocked,
     NotFound,
+    NotInTrash,
     StorageError,
     TooLarge,
 )
@@ -46,6 +47,7 @@ _STATUS_BY_ERROR: Final[tuple[tuple[type[LibraryError], int], ...]] = (
     (NotFound, 404),
     (Gone, 410),
     (Duplicate, 409),
+    (NotInTrash, 409),
     (InvalidInput, 400),
     (StorageError, 507),
     (LibraryLocked, 503),

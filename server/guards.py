@@ -21,8 +21,9 @@ from .errors import error_response
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-# How long an upload or thumbnail waits for other decodes to finish before a 503.
-DECODE_WAIT_SECONDS: Final = 20.0
+# How long an upload or thumbnail waits for other decodes to finish before a 503: eight
+# 100-megapixel uploads at once, decoded one or two at a time, all finish within it.
+DECODE_WAIT_SECONDS = 60.0  # not Final: tests shorten it
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 

@@ -33,7 +33,8 @@ def _find_codec(name: str) -> codecs.CodecInfo | None:
     if name != _STRICT_UTF8:
         return None
     utf8 = codecs.lookup("utf-8")
-    return codecs.CodecInfo(utf8.encode, _strict_utf8_decode, name=_STRICT_UTF8)
+    # typeshed wants a decoder taking any buffer; the codec machinery hands bytes here.
+    return codecs.CodecInfo(utf8.encode, _strict_utf8_decode, name=_STRICT_UTF8)  # type: ignore[arg-type]
 
 
 codecs.register(_find_codec)

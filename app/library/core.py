@@ -70,7 +70,7 @@ class Core:
         if record is not None:
             return record
         if rows.is_tombstoned(conn, image_id):
-            raise Gone(f"The image {image_id} was deleted.")
+            raise Gone(f"The image {image_id} was deleted (it may be in the trash).")
         raise NotFound(f"There is no image with id {image_id}.")
 
     def names_free(

@@ -94,6 +94,12 @@ class Busy(LibraryError):
     code = "busy"
 
 
+class NotInTrash(LibraryError):
+    """Restore or purge asked of an image that is not in the trash (a live one)."""
+
+    code = "not_in_trash"
+
+
 class ClientGone(LibraryError):
     """The client that asked for this work has disconnected: the work was dropped."""
 

@@ -133,13 +133,11 @@ def make_folder(core: Core, folder: object) -> str:
 
 def delete_folder(core: Core, folder: object) -> None:
     """Removes an empty folder and its empty sub-folders. A folder with images is refused
-    (images are never deleted by deleting a folder while there is no trash to bring
-    them back from), as is one holding files the library does not know."""
+    here (``Library.delete_folder`` sends them to the trash first), as is one holding
+    files the library does not know."""
     path_text = _required(folder, "deleted")
     with core.write_lock:
-        base = core.folder_path(path_text)
-        if not base.is_dir() or base.is_symlink():
-            raise NotFound(f"There is no folder {path_text!r} in the library.")
+        base = _existing(core, path_text)
         with core.read() as conn:
             n = folder_rows.count_inside(conn, path_text)
         if n:
@@ -148,28 +146,51 @@ def delete_folder(core: Core, folder: object) -> None:
                 "(counting its sub-folders). Move or delete them first: a folder is only "
                 "deleted when it is empty, so no image is lost with it."
             )
-        others: list[str] = []
-        dirs: list[Path] = []
-        with files.disk_errors(f"look into the folder {path_text}"):
-            for current, subdirs, names in os.walk(base):
-                dirs.append(Path(current))
-                rel = Path(current).relative_to(core.root).as_posix()
-                others += [f"{rel}/{n}" for n in names if n != KEEP_MARKER]
-                # A symlink to a folder is a thing in the folder, not a folder of ours.
-                others += [f"{rel}/{d}" for d in subdirs if Path(current, d).is_symlink()]
-        if others:
-            listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-            raise InvalidFolder(
-                f"The folder {path_text!r} holds {len(others):,} file"
-                f"{'s' if len(others) != 1 else ''} that {'are' if len(others) != 1 else 'is'}"
-                f" not images of the library ({listed}). Remove them in the file manager "
-                "first, or move them elsewhere."
-            )
+        dirs = check_nothing_else(core, path_text, known=set())
         with files.disk_errors(f"delete the folder {path_text}"):
             for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
                 (d / KEEP_MARKER).unlink(missing_ok=True)
                 d.rmdir()
             files.fsync_dir(base.parent)
+
+
+def _existing(core: Core, path_text: str) -> Path:
+    base = core.folder_path(path_text)
+    if not base.is_dir() or base.is_symlink():
+        raise NotFound(f"There is no folder {path_text!r} in the library.")
+    return base
+
+
+def check_nothing_else(core: Core, folder: object, *, known: set[str] | None = None) -> list[Path]:
+    """The folder's directories, after making sure it holds nothing but markers and
+    (``known=None``) the library's own images: ``InvalidFolder`` naming the files that
+    deleting it would take along. Asked before any image goes to the trash, so a folder
+    that cannot be deleted is left whole."""
+    path_text = _required(folder, "deleted")
+    base = _existing(core, path_text)
+    if known is None:
+        with core.read() as conn:
+            known = {r.relpath for r in folder_rows.records_inside(conn, path_text)}
+    others: list[str] = []
+    dirs: list[Path] = []
+    with files.disk_errors(f"look into the folder {path_text}"):
+        for current, subdirs, names in os.walk(base):
+            dirs.append(Path(current))
+            rel = Path(current).relative_to(core.root).as_posix()
+            others += [
+                f"{rel}/{n}" for n in names if n != KEEP_MARKER and f"{rel}/{n}" not in known
+            ]
+            # A symlink to a folder is a thing in the folder, not a folder of ours.
+            others += [f"{rel}/{d}" for d in subdirs if Path(current, d).is_symlink()]
+    if others:
+        listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise InvalidFolder(
+            f"The folder {path_text!r} holds {len(others):,} file"
+            f"{'s' if len(others) != 1 else ''} that {'are' if len(others) != 1 else 'is'}"
+            f" not images of the library ({listed}). Remove them in the file manager "
+            "first, or move them elsewhere."
+        )
+    return dirs
 
 
 # --- renaming and moving ----------------------------------------------------------------

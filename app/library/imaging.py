@@ -4,8 +4,10 @@ format allows (a JPEG is validated while being decoded at reduced scale)."""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,25 @@ _REUSED_BLOCKS: Final = 4
 _PIL_CORE: Any = Image.core  # type: ignore[attr-defined]  # Pillow's C module: untyped
 if "PIL_BLOCKS_MAX" not in os.environ and _PIL_CORE.get_blocks_max() < _REUSED_BLOCKS:
     _PIL_CORE.set_blocks_max(_REUSED_BLOCKS)
+
+
+def _return_large_frees_to_the_system() -> None:
+    """glibc raises its mmap threshold each time a large block is freed (up to 32 MB), so
+    after the first large image Pillow's 16 MB blocks come from the heap of whichever
+    thread's arena decoded, and freed stay counted in RSS: eight 100-megapixel uploads
+    peaked 0.3 GB over what the decode budget allows. A fixed 1 MB threshold keeps large
+    blocks mapped and unmapped as they are freed (Linux with glibc; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
+_M_MMAP_THRESHOLD: Final = -3
+_return_large_frees_to_the_system()
 
 THUMBNAIL_JPEG_QUALITY = 85
 
@@ -143,6 +164,8 @@ def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str,
         img.draft(img.mode if img.mode in ("L", "RGB") else "RGB", rules.THUMBNAIL_BOX)
     # A multi-picture JPEG's later pictures decode at full size: hold for that.
     with DECODE_BUDGET.hold(_held_units(img, frames, width * height)):
+        if img.format == "WEBP" and frames.frames == 1 and width * height > _BIG_WEBP_PIXELS:
+            img = _decode_big_webp(img, fp)
         img.load()
         # Other Pillow animations (WebP, APNG, MPO) decode into this same image as they
         # seek: the thumbnail is made from a copy of the first frame.
@@ -152,6 +175,36 @@ def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str,
             first = ImageOps.exif_transpose(first)
         shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
         return (*render_thumbnail(first), shown)
+
+
+# Above this, a still WebP is decoded by ``_decode_big_webp``.
+_BIG_WEBP_PIXELS: Final = 16_000_000
+
+
+def _decode_big_webp(img: Image.Image, fp: BinaryIO) -> Image.Image:
+    """A large still WebP with a third of the memory. Pillow keeps libwebp's animation
+    decoder (two canvases) alive while it copies the decoded bytes into its own image: a
+    10000×10000 WebP peaked at 1.5 GB. Here the decoder goes as soon as it has given its
+    bytes, and the image is a view of those bytes, not a copy (peak: 1.2 GB, for a moment;
+    then 400 MB). Falls back to Pillow's way where its private ``_webp`` module differs."""
+    try:
+        from PIL import _webp
+
+        fp.seek(0)
+        decoder = _webp.WebPAnimDecoder(fp.read())
+        decoded = decoder.get_next()
+        del decoder
+    except (ImportError, AttributeError, TypeError):
+        return img
+    if decoded is None:
+        raise OSError("failed to decode the WebP image")
+    data = decoded[0]
+    if len(data) != img.width * img.height * 4 or img.mode not in ("RGB", "RGBA"):
+        return img
+    if img.mode == "RGBA":
+        return Image.frombuffer("RGBA", img.size, data, "raw", "RGBA", 0, 1)
+    # A view would be RGBX; the RGB copy is made once the decoder has gone.
+    return Image.frombytes("RGB", img.size, data, "raw", "RGBX")
 
 
 # Bytes Pillow keeps per pixel, by mode; everything else (RGB, RGBA, I, F, LA...) keeps 4.
@@ -164,10 +217,10 @@ def _held_units(img: Image.Image, frames: animation.Plan, full_pixels: int) -> i
     decoder's own canvas; a GIF's frames at their own size are a rounding error."""
     pixels = img.width * img.height if frames.frames == 1 else full_pixels
     units = pixels * _BYTES_PER_PIXEL.get(img.mode, 4) // 4
-    if img.mode not in ("1", "L", "P", "RGB", "RGBA", *_WIDE_GREY):
+    if img.mode not in ("1", "L", "P", "RGB", "RGBA", "LA", *_WIDE_GREY):
         units += pixels  # converted to RGB(A) at full size for the thumbnail
     if img.format == "WEBP":
-        units += pixels  # libwebp decodes into a canvas of its own, then Pillow copies
+        units += 2 * pixels  # libwebp's two canvases while it decodes
     if frames.frames > 1 and frames.gif is None:
         units += pixels  # the first frame kept while the others decode
     return max(units, 1)
@@ -193,6 +246,9 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
         # the cheapest; a small remainder (after PNG's reduce) wants bilinear. This step
         # is what keeps a thumbnail near its decode time (benchmarks/bench_thumbnail.py).
         factor = max(work.width / rules.THUMBNAIL_BOX[0], work.height / rules.THUMBNAIL_BOX[1])
+        if work.mode in ("RGBA", "LA") and int(factor) >= 2:
+            work = _reduce_in_strips(work, int(factor))
+            factor = factor / int(factor)
         rest = factor / max(int(factor), 1)
         resample = Image.Resampling.BOX if rest >= 1.5 else Image.Resampling.BILINEAR
         work.thumbnail(rules.THUMBNAIL_BOX, resample, reducing_gap=1.0)
@@ -206,6 +262,25 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
         return out.getvalue(), "image/png"
     work.save(out, "JPEG", quality=THUMBNAIL_JPEG_QUALITY)
     return out.getvalue(), "image/jpeg"
+
+
+# Pixels of one strip of ``_reduce_in_strips``: 4 MP, 16 MB of RGBA.
+_STRIP_PIXELS: Final = 4_000_000
+
+
+def _reduce_in_strips(img: Image.Image, factor: int) -> Image.Image:
+    """``img.reduce(factor)`` for RGBA/LA, a strip at a time. Pillow premultiplies alpha
+    into a full-size copy before any resize or reduce of these modes: 400 MB more for a
+    100-megapixel RGBA PNG. Strips are whole multiples of ``factor`` rows, so each
+    reduces to exactly its rows of the result (the last one rounds up as reduce does)."""
+    width, height = img.size
+    rows = max(1, _STRIP_PIXELS // (width * factor)) * factor
+    out = Image.new(img.mode, (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        strip = img.crop((0, top, width, min(height, top + rows)))
+        out.paste(strip.reduce(factor), (0, top // factor))
+    out.info = dict(img.info)
+    return out
 
 
 def _shrink_indexed(img: Image.Image) -> Image.Image:

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from . import api_token, file_steps, files, folder_ops, imaging, intake, layout, rules
 from .core import Core
-from .errors import NotFound
+from .errors import NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .intake import Prepared
@@ -34,8 +34,9 @@ from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page, now_us
 from .sql import listing, rows
-from .sql.engine import database_errors, make_engine, migrate
+from .sql.engine import at_head, database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
+from .trash import Trash
 from .watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ class Library:
         self._lock = lock
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
+        self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
+        # Opened on a full or read-only disk (see ``open``): nothing can be written.
+        self.read_only = False
 
     # --- the parts callers and tests look at --------------------------------------------
 
@@ -105,7 +109,44 @@ class Library:
         ``watch=True`` follows changes other programs make to the folder until
         ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
-        the folder cannot be created or written."""
+        the folder cannot be created or read.
+
+        An existing library on a disk that is full or read-only still opens, read-only
+        (``read_only``): browsing, listings and ``/i`` work, every write is a
+        ``StorageError`` (507); nothing is reconciled or watched until the next open."""
+        try:
+            return cls._open(path, reconcile=reconcile, watch=watch)
+        except StorageError as exc:
+            lib = cls._open_read_only(path, exc)
+            log.warning("%s The library is open read-only.", exc)
+            return lib
+
+    @classmethod
+    def _open_read_only(cls, path: str | os.PathLike[str], error: StorageError) -> Library:
+        root = Path(path).expanduser().resolve()
+        meta = root / layout.META_DIR
+        db_path = meta / layout.DB_FILE
+        if not db_path.is_file():
+            raise error  # nothing to show: a new library needs a writable disk
+        lock = ProcessLock(meta / layout.LOCK_FILE)
+        try:
+            lock.acquire()
+        except OSError:
+            raise error from None
+        engine = make_engine(db_path, read_only=True)
+        try:
+            if not at_head(engine):
+                raise error  # a migration would have to write
+        except BaseException:
+            engine.dispose()
+            lock.release()
+            raise
+        lib = cls(Core(root, engine), lock)
+        lib.read_only = True
+        return lib
+
+    @classmethod
+    def _open(cls, path: str | os.PathLike[str], *, reconcile: bool, watch: bool) -> Library:
         root = Path(path).expanduser().resolve()
         meta = root / layout.META_DIR
         with files.disk_errors(f"open the library at {root}"):
@@ -122,12 +163,15 @@ class Library:
                 migrate(engine)
             lib = cls(Core(root, engine), lock)
             file_steps.clear_tmp(lib.core)
+            lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
             if watch:
                 lib.start_watching()  # first, so nothing changed during reconcile is missed
             if reconcile:
                 lib.reconcile()
+            lib.trash.start_keeper()  # expired trash purged now and hourly
         except BaseException:
             if lib is not None:
+                lib.trash.stop_keeper()
                 lib.stop_watching()
             if engine is not None:
                 engine.dispose()
@@ -139,6 +183,7 @@ class Library:
         if self.core.closed:
             return
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
+        self.trash.stop_keeper()  # likewise
         with self.core.write_lock:
             self.core.close()
             self._lock.release()
@@ -159,7 +204,7 @@ class Library:
         Returns False (and logs why) when the system refuses to watch, e.g. inotify's
         watch limit reached: the library works on, and the next open reconciles."""
         with self._watch_guard:
-            if self.core.closed:
+            if self.core.closed or self.read_only:
                 return False
             if self._watcher is not None:
                 return True
@@ -194,7 +239,10 @@ class Library:
         return self.core.events.subscribe(listener)
 
     def reconcile(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Brings the database in line with the folder (see ``reconcile.py``)."""
+        """Brings the database in line with the folder (see ``reconcile.py``); nothing
+        while read-only (the next writable open does it)."""
+        if self.read_only:
+            return
         Reconciler(self.core).run(progress)
 
     # --- reading -------------------------------------------------------------------------
@@ -280,8 +328,18 @@ class Library:
     def move_folder(self, folder: str, new_parent: str | None) -> str:
         return folder_ops.move_folder(self.core, folder, new_parent)
 
-    def delete_folder(self, folder: str) -> None:
-        folder_ops.delete_folder(self.core, folder)
+    def delete_folder(self, folder: str) -> list[str]:
+        """Deletes a folder a person chose: its images (and those of the folders below)
+        go to the trash, each restorable, then the folder goes. Refused, with nothing
+        touched, while it holds files that are not images of the library. Returns the
+        ids trashed."""
+        with self.core.write_lock:  # nobody adds to it half-way
+            folder_ops.check_nothing_else(self.core, folder)
+            ids = self.trash_folder(folder)
+            # The last image out may have taken a folder without a marker with it.
+            with contextlib.suppress(NotFound):
+                folder_ops.delete_folder(self.core, folder)
+        return ids
 
     def original_path(self, image_id: str) -> tuple[ImageRecord, Path]:
         """The record and the path of its original, for streaming."""
@@ -332,7 +390,9 @@ class Library:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
             return info.thumbnail, info.thumbnail_type
 
-        return record, self.core.thumbnails.get_or_build(record.sha256, build)
+        # Storing a rebuilt thumbnail on a full disk: a 507 that says so, not a 500.
+        with files.disk_errors(f"save the thumbnail of image {image_id}"):
+            return record, self.core.thumbnails.get_or_build(record.sha256, build)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -423,14 +483,14 @@ class Library:
         return [self.update(i, folder=folder) for i in image_ids]
 
     def delete(self, image_id: str) -> None:
-        """Removes the image's file from the library and keeps its id as a tombstone."""
-        core = self.core
-        with core.write_lock:
-            with core.read() as conn:
-                record = core.require(conn, image_id)
-            file_steps.delete(core, record)
-        core.forget_thumbnail_if_unused(record.sha256)
-        core.events.emit(Event(EventKind.DELETED, image_id, None, record))
+        """Moves the image to the trash (``trash.py``); its id answers 410 until it is
+        restored. An image whose file is already gone is tombstoned for good."""
+        self.trash.move_in(image_id)
+
+    def trash_folder(self, folder: str) -> list[str]:
+        """Deleting a folder: every image in it and in the folders below goes to the trash
+        (each restorable on its own); returns their ids."""
+        return self.trash.move_folder_in(folder)
 
     # --- the API token -------------------------------------------------------------------
 

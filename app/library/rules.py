@@ -257,3 +257,27 @@ def check_page(page: object, page_size: object) -> tuple[int, int]:
     ):
         raise InvalidInput(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return page, page_size
+
+
+# --- trash -------------------------------------------------------------------------------
+
+# Days an image stays in the trash before it is purged for good: the library's setting
+# ("trash_retention_days") when one is saved, else this. 0 keeps images until emptied.
+TRASH_RETENTION_DAYS: Final = 30
+MAX_TRASH_RETENTION_DAYS: Final = 36_500
+# Seconds between two looks for expired trash while a library is open (also one at open).
+TRASH_PURGE_INTERVAL_S: Final = 3600.0
+
+
+def check_retention_days(value: object) -> int:
+    """The trash's retention in whole days (0 = until emptied); ``InvalidInput`` else."""
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 0 <= value <= MAX_TRASH_RETENTION_DAYS
+    ):
+        raise InvalidInput(
+            f"The trash keeps images for a whole number of days from 0 (until emptied) "
+            f"to {MAX_TRASH_RETENTION_DAYS:,}; got {value!r}."
+        )
+    return value

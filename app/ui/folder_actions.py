@@ -209,32 +209,38 @@ class FolderActions(QObject):
         )
 
     def delete_current(self) -> None:
+        """An empty folder goes at once (after a yes); a folder with images sends them to
+        the Trash first, said before it is done and undoable after."""
         folder = self.folder()
         if folder is None:
             return
         total = self.tree.totals.get(folder, 0)
-        if total:
-            # Said before anything is asked: images are never deleted with a folder.
-            below = " (in it and its sub-folders)" if total != self.tree.own.get(folder) else ""
-            them = "them" if total != 1 else "it"
-            notices.warn(
-                self.window,
-                "The folder was not deleted",
-                f"{folder} holds {total:,} image{'s' if total != 1 else ''}{below}. Move or "
-                f"delete {them} first: a folder is deleted only when it is empty, so no image "
-                "is lost with it.",
-            )
+        if not total:
+            if notices.confirm(self.window, "Delete folder?", f"Delete the empty folder {folder}?"):
+                self._run(
+                    lambda: self.window.library.delete_folder(folder),
+                    folder,
+                    f"Deleted the folder {folder}.",
+                    "The folder was not deleted",
+                )
             return
+        below = " (in it and its sub-folders)" if total != self.tree.own.get(folder) else ""
+        images = f"{total:,} image{'s' if total != 1 else ''}"
         if not notices.confirm(
-            self.window, "Delete folder?", f"Delete the empty folder {folder} from the library?"
+            self.window,
+            "Delete folder?",
+            f"Delete the folder {folder}? Its {images}{below} go to the Trash, where "
+            "they can be restored (with their links and alt text) for 30 days; Undo "
+            "(Ctrl+Z) brings them back at once.",
         ):
             return
-        self._run(
+        job = self._run(
             lambda: self.window.library.delete_folder(folder),
             folder,
-            f"Deleted the folder {folder}.",
+            f"Deleted the folder {folder}; its {images} are in the Trash.",
             "The folder was not deleted",
         )
+        job.finished.connect(lambda ids: self.window.history.trashed(list(ids), folder))
 
     def _run(self, call: Callable[[], Any], folder: str, said: str, failed: str) -> CallJob:
         """Runs a folder operation in a worker (a big folder's rows take a while)."""
@@ -246,7 +252,7 @@ class FolderActions(QObject):
             self.busy = False
             self._update()
             self._follow(folder, new if isinstance(new, str) else None)
-            self.window.notify(said.format(new=new))
+            self.window.notify(said.replace("{new}", str(new)))
 
         def fail(message: str) -> None:
             self.busy = False

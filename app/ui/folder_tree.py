@@ -1,13 +1,13 @@
 """The left pane: "All images", "Needs alt text", then the library's folders, nested, each
-with its count (a parent's includes its sub-folders). A drop target: files dropped on a
-folder are imported into it, images dragged from the grid are moved into it, and a folder
-dragged onto another is moved into it."""
+with its count (a parent's includes its sub-folders), and the Trash. A drop target: files
+dropped on a folder are imported into it, images dragged from the grid are moved into it
+(or, dropped on the Trash, deleted), and a folder dragged onto another is moved into it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QMimeData, QModelIndex, Qt, Signal
+from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDrag,
@@ -44,7 +44,8 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 @dataclass(frozen=True)
 class Place:
-    """A tree entry: ``kind`` is "all", "undescribed" or "folder" (with ``folder``)."""
+    """A tree entry: ``kind`` is "all", "undescribed", "trash" or "folder" (with
+    ``folder``)."""
 
     kind: str
     folder: str | None = None
@@ -57,6 +58,7 @@ class Place:
 
 ALL = Place("all")
 UNDESCRIBED = Place("undescribed")
+TRASH = Place("trash")
 
 
 class FolderTree(QTreeWidget):
@@ -64,6 +66,7 @@ class FolderTree(QTreeWidget):
     files_dropped = Signal(list, object)  # list[Path], folder or None
     images_dropped = Signal(list, object)  # list[str] ids, folder or None
     folder_dropped = Signal(str, object)  # the folder dragged, the folder it goes into
+    trash_dropped = Signal(list)  # list[str] ids dropped on the Trash
     notice = Signal(str)  # why a drop is refused, for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -91,7 +94,9 @@ class FolderTree(QTreeWidget):
 
     # --- contents ------------------------------------------------------------------------
 
-    def refresh(self, total: int, undescribed: int, folders: list[FolderInfo]) -> None:
+    def refresh(
+        self, total: int, undescribed: int, folders: list[FolderInfo], trash: int = 0
+    ) -> None:
         """Shows the counts; rebuilds the folder items only when the set of folders changed,
         so selection and expansion survive a burst of events."""
         counts = {f.path: f.count for f in folders}
@@ -114,6 +119,7 @@ class FolderTree(QTreeWidget):
             self._rebuild(sorted(wanted, key=lambda p: p.casefold()))
         self._set_count(ALL, total)
         self._set_count(UNDESCRIBED, undescribed)
+        self._items[TRASH].setText(1, str(trash) if trash else "")
         for path in wanted:
             item = self._items[Place("folder", path)]
             own, all_ = counts.get(path, 0), totals[path]
@@ -164,6 +170,13 @@ class FolderTree(QTreeWidget):
             else:
                 self.addTopLevelItem(item)
             self._items[place] = item
+        trash = QTreeWidgetItem(["Trash", ""])
+        trash.setIcon(0, style.standardIcon(sp.SP_TrashIcon))
+        trash.setData(0, KEY_ROLE, TRASH)
+        trash.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        trash.setToolTip(0, "Deleted images: restore them, or delete them for good")
+        self.addTopLevelItem(trash)
+        self._items[TRASH] = trash
         for place, item in self._items.items():
             item.setExpanded(first_build or place in expanded)
         self.setCurrentItem(self._items.get(current or ALL) or self._items[ALL])
@@ -240,6 +253,8 @@ class FolderTree(QTreeWidget):
         folder = dragged_folder(mime)
         if folder is not None:
             return self._folder_fits(folder, target)
+        if target == TRASH:  # images dropped there are deleted; files are not taken
+            return bool(image_ids(mime))
         if image_ids(mime):
             return target.kind == "folder"
         return bool(local_paths(mime))
@@ -286,14 +301,21 @@ class FolderTree(QTreeWidget):
             event.ignore()
             return
         ids = image_ids(mime)
-        if ids:
+        if target == TRASH:
+            self.trash_dropped.emit(ids)
+        elif ids:
             self.images_dropped.emit(ids, target.drop_folder)
         else:
             self.files_dropped.emit(local_paths(mime), target.drop_folder)
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
 
-    def drawRow(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def drawRow(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         super().drawRow(painter, option, index)
         item = self.itemFromIndex(index)
         if self.drop_hover is not None and item is self._items.get(self.drop_hover):

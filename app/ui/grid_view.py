@@ -3,7 +3,7 @@ tree) and takes files dropped from the file manager (to import them)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDrag,
@@ -81,6 +81,14 @@ class ImageGrid(QListView):
         if wanted != self.gridSize():
             self.setGridSize(wanted)
         super().resizeEvent(event)
+        # The selected image stays in sight when the window is resized or maximised
+        # (once the rows are laid out again for the new width).
+        QTimer.singleShot(0, self, self._keep_current_in_sight)
+
+    def _keep_current_in_sight(self) -> None:
+        current = self.currentIndex()
+        if current.isValid() and self.selectionModel().isSelected(current):
+            self.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
 
     def selected_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())

@@ -160,7 +160,10 @@ class ImportJob(Job):
             self._session.cancel()
 
     def work(self) -> ImportReport:
+        # Added last file first: the grid's newest-first view (its default) then shows an
+        # import in its own order (a folder's files by name), not upside down.
         items, skipped = collect_all(self.paths, self.folder)
+        items = items[::-1]
         self._session = ImportSession(self.library, items, skipped=skipped)
         if self._cancel_requested:
             self._session.cancel()

@@ -43,7 +43,7 @@ class ImagesMime(QMimeData):
     def hasFormat(self, mimetype: str) -> bool:
         return mimetype in self.formats()
 
-    def retrieveData(self, mimetype: str, preferred: QMetaType) -> Any:
+    def retrieveData(self, mimetype: str, preferred: QMetaType | QMetaType.Type) -> Any:
         if self._image is not None and mimetype == self._image[0]:
             try:
                 return QByteArray(self._image[1].read_bytes())

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRect, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from .folder_tree import Place
 from .grid_model import Role
@@ -66,13 +66,24 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         index = model.index(row, 0)
         rect = grid.visualRect(index)
         if rect.intersects(grid.viewport().rect()):
-            cells.append({"row": row, "name": index.data(), "rect": _rect(grid.viewport(), rect)})
+            cells.append(
+                {
+                    "row": row,
+                    "name": index.data(),
+                    "id": index.data(Role.Id),
+                    "rect": _rect(grid.viewport(), rect),
+                }
+            )
             if len(cells) >= MAX_CELLS:
                 break
     app = QApplication.instance()
     focus = QApplication.focusWidget()
     popups = [
-        {"title": w.windowTitle(), "class": type(w).__name__, "rect": _rect(w)}
+        {
+            "title": w.title() if isinstance(w, QMenu) else w.windowTitle(),
+            "class": type(w).__name__,
+            "rect": _rect(w),
+        }
         for w in QApplication.topLevelWidgets()
         if w.isVisible() and w is not window
     ]
@@ -80,6 +91,7 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         "pid": os.getpid(),
         "widgets": {k: _rect(w) for k, w in widgets.items() if w is not None},
         "focus": _name(focus),
+        "focus_class": type(focus).__name__ if focus is not None else None,
         "active": _name(QApplication.activeWindow()) if app else None,
         "windows": popups,
         "places": places,
@@ -98,6 +110,10 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         },
         "server_running": window.server.running,
         "library": str(window.library.root),
+        "alt_text": window.details.alt.edit.toPlainText()[:200],
+        "alt_chars": len(window.details.alt.edit.toPlainText()),
+        "alt_status": window.details.alt.status.text(),
+        "focus_rect": _rect(focus) if focus is not None else None,
         "dragging": grid.dragging,
         "drop_hover": "grid"
         if grid.drop_hover

@@ -4,6 +4,7 @@ under test-artifacts/desktop/ (its path is printed with the failure)."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -107,3 +108,25 @@ def files(desk_home: Path) -> Callable[..., list[Path]]:
         return made
 
     return _files
+
+
+@pytest.fixture(scope="module")
+def filled_library(desk_home: Path) -> Callable[..., Path]:
+    """``filled_library("name", [("a.jpg", None), ("b.jpg", "trip")], alt={...})``: a
+    library made through the core before the app starts, images added in the order given
+    (so newest first shows the last one first)."""
+    from app.library import Library
+
+    def _make(name: str, images: list[tuple[str, str | None]], size: int = 200) -> Path:
+        path = desk_home / name
+        library = Library.open(path)
+        try:
+            for n, (filename, folder) in enumerate(images):
+                color = (n * 53 % 256, n * 29 % 256, 180 - n * 7 % 120)
+                data = image_bytes("JPEG", size=(size + n % 7 * 10, size * 3 // 4), color=color)
+                library.add(io.BytesIO(data), filename, folder=folder)
+        finally:
+            library.close()
+        return path
+
+    return _make

@@ -91,14 +91,21 @@ def test_include_sub_folders_by_keys(xserver: XServer, app: AppProcess) -> None:
     app.wait_state(lambda s: s["total"] == 1, "dest alone again")
 
 
-def test_delete_key_on_a_folder_with_images_says_why(xserver: XServer, app: AppProcess) -> None:
+def test_delete_key_on_a_folder_asks_then_sends_its_images_to_the_trash(
+    xserver: XServer, app: AppProcess
+) -> None:
     xserver.click(*place(app, "full"))
     app.wait_state(lambda s: s["place"] == "folder:full", "full shown")
     xserver.key("Delete")
-    dialog(app, "The folder was not deleted")
-    xserver.key("Return")
-    closed(app, "The folder was not deleted")
+    dialog(app, "Delete folder?")
+    xserver.key("Return")  # the default answer is Cancel
+    closed(app, "Delete folder?")
     assert (app.library / "full" / "d.jpg").is_file()
+    xserver.key("Delete")
+    dialog(app, "Delete folder?")
+    xserver.key("y")  # &Yes
+    wait_for(lambda: not (app.library / "full").exists(), "the folder deleted")
+    assert app.rows("SELECT original_filename FROM trash") == [("d.jpg",)]
 
 
 def test_several_selected_show_a_summary(xserver: XServer, app: AppProcess) -> None:

@@ -242,13 +242,15 @@ class AppProcess:
 
         def check() -> bool:
             s = self.state()
-            if condition(s):
-                found.append(s)
-                return True
-            return False
+            found.append(s)
+            return bool(condition(s))
 
-        wait_for(check, what, timeout)
-        return found[0]
+        try:
+            wait_for(check, what, timeout)
+        except AssertionError as exc:
+            last = {k: v for k, v in (found[-1] if found else {}).items() if k != "places"}
+            raise AssertionError(f"{exc}\nthe app's last state: {last}") from None
+        return found[-1]
 
     def drag(
         self, start: tuple[int, int], end: tuple[int, int], over: Callable[[], object] | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.library import InvalidFolder, Library, NotFound
+from app.library import Gone, InvalidFolder, Library, NotFound
 from app.library.folder_ops import KEEP_MARKER, disk_folders
 from tests.library.conftest import AddBytes
 from tests.library.helpers import sha256
@@ -122,19 +122,33 @@ def test_rename_refuses_bad_names_and_too_deep(library: Library) -> None:
     assert (library.root / "x").is_dir()
 
 
-def test_delete_folder_refused_while_it_holds_images(library: Library, add: AddBytes, make_image):
-    add(_jpeg(make_image, 1), "x.jpg", folder="full/inner")
-    with pytest.raises(InvalidFolder, match="holds 1 image"):
-        library.delete_folder("full")
-    assert (library.root / "full" / "inner" / "x.jpg").is_file()
+def test_deleting_a_folder_sends_its_images_to_the_trash(
+    library: Library, add: AddBytes, make_image
+) -> None:
+    kept = add(_jpeg(make_image, 1), "x.jpg", alt_text="kept", folder="full/inner")
+    other = add(_jpeg(make_image, 2), "y.jpg", folder="fullness")  # not inside "full"
+    library.make_folder("full")
+    assert library.delete_folder("full") == [kept.id]
+    assert not (library.root / "full").exists()
+    with pytest.raises(Gone):
+        library.get(kept.id)
+    assert library.get(other.id).folder == "fullness"
+    # Restorable, back in its folder with its alt text.
+    back = library.trash.restore(kept.id)
+    assert (back.folder, back.alt_text) == ("full/inner", "kept")
+    assert (library.root / "full" / "inner" / back.filename).is_file()
 
 
-def test_delete_folder_refused_with_unknown_files(library: Library) -> None:
-    library.make_folder("notes")
+def test_delete_folder_refused_with_unknown_files(
+    library: Library, add: AddBytes, make_image
+) -> None:
+    rec = add(_jpeg(make_image, 3), "z.jpg", folder="notes")
     (library.root / "notes" / "todo.txt").write_text("keep me")
     with pytest.raises(InvalidFolder, match=r"todo\.txt"):
         library.delete_folder("notes")
     assert (library.root / "notes" / "todo.txt").read_text() == "keep me"
+    assert library.get(rec.id).folder == "notes"  # refused before anything was trashed
+    assert library.trash.count() == 0
 
 
 def test_delete_empty_folder_tree(library: Library) -> None:

@@ -94,16 +94,38 @@ def test_a_folder_dropped_on_itself_is_refused(window, library: Library, qtbot):
     assert (library.root / "a" / "b").is_dir()
 
 
-def test_delete_folder_with_images_is_refused_with_the_reason(
+def test_delete_folder_with_images_sends_them_to_the_trash_undoably(
     window, library: Library, add, no_blocking_boxes, qtbot
 ):
-    add("a.jpg", folder="full/inner")
+    a = add("a.jpg", folder="full/inner", alt_text="kept")
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "full")) is not None)
     window.tree.select(Place("folder", "full"))
     window.folder_actions.delete.trigger()
-    assert no_blocking_boxes[-1][0] == "The folder was not deleted"
-    assert "holds 1 image" in no_blocking_boxes[-1][1]
-    assert (library.root / "full" / "inner").is_dir()
+    title, text = no_blocking_boxes[-1]  # said before it is done (the fixture says Yes)
+    assert title == "Delete folder?" and "1 image (in it and its sub-folders)" in text
+    assert "Trash" in text
+    _wait_idle(window, qtbot)
+    assert not (library.root / "full").exists()
+    assert library.trash.count() == 1
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "full")) is None)
+    window.history.undo_action.trigger()  # Ctrl+Z
+    qtbot.waitUntil(lambda: library.count(folder="full/inner") == 1)
+    back = library.get(a.id)
+    assert (back.folder, back.alt_text) == ("full/inner", "kept")
+
+
+def test_delete_folder_with_other_files_is_refused_with_the_reason(
+    window, library: Library, add, no_blocking_boxes, qtbot
+):
+    a = add("a.jpg", folder="notes")
+    (library.root / "notes" / "todo.txt").write_text("mine")
+    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "notes")) is not None)
+    window.tree.select(Place("folder", "notes"))
+    window.folder_actions.delete.trigger()
+    _wait_idle(window, qtbot)
+    title, text = no_blocking_boxes[-1]
+    assert title == "The folder was not deleted" and "todo.txt" in text
+    assert library.get(a.id).folder == "notes" and library.trash.count() == 0
 
 
 def test_delete_empty_folder(window, library: Library, no_blocking_boxes, qtbot):

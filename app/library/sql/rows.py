@@ -199,7 +199,9 @@ def pending_moves(conn: Connection) -> list[PendingMove]:
     ).all()
     out = []
     for image_id, folder, filename, pending in rows:
-        dest_folder, dest_name = pending.split(PENDING_SEP, 1)
+        dest_folder, sep, dest_name = pending.partition(PENDING_SEP)
+        if not sep:
+            continue  # not an intent this code wrote: nothing to finish
         out.append(
             PendingMove(
                 image_id,
