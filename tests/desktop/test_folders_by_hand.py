@@ -83,6 +83,7 @@ def test_a_folder_dragged_onto_another_moves_into_it(xserver: XServer, app: AppP
 
 
 def test_include_sub_folders_by_keys(xserver: XServer, app: AppProcess) -> None:
+    app.focus()  # keys go to the active window; no window manager keeps it so
     xserver.click(*place(app, "dest"))
     app.wait_state(lambda s: s["place"] == "folder:dest" and s["total"] == 1, "dest alone")
     xserver.key("ctrl+shift+i")
@@ -94,6 +95,7 @@ def test_include_sub_folders_by_keys(xserver: XServer, app: AppProcess) -> None:
 def test_delete_key_on_a_folder_asks_then_sends_its_images_to_the_trash(
     xserver: XServer, app: AppProcess
 ) -> None:
+    app.focus()
     xserver.click(*place(app, "full"))
     app.wait_state(lambda s: s["place"] == "folder:full", "full shown")
     xserver.key("Delete")
@@ -101,6 +103,7 @@ def test_delete_key_on_a_folder_asks_then_sends_its_images_to_the_trash(
     xserver.key("Return")  # the default answer is Cancel
     closed(app, "Delete folder?")
     assert (app.library / "full" / "d.jpg").is_file()
+    app.focus()
     xserver.key("Delete")
     dialog(app, "Delete folder?")
     xserver.key("y")  # &Yes
@@ -109,6 +112,7 @@ def test_delete_key_on_a_folder_asks_then_sends_its_images_to_the_trash(
 
 
 def test_several_selected_show_a_summary(xserver: XServer, app: AppProcess) -> None:
+    app.focus()
     xserver.click(*place(app, "dest"))
     xserver.key("ctrl+shift+i")
     app.wait_state(lambda s: s["total"] == 3 and len(s["cells"]) == 3, "three shown")
