@@ -1,16 +1,19 @@
-"""Which library the window shows: File → Open library…, the recent libraries, and the
-switch itself. The new library is opened first (a locked or unreadable one is a message
-and the old one stays); then the old window saves its state and closes cleanly (alt text
-saved, jobs stopped, its server and watcher stopped), the old library is closed, and the
-new window takes its place with the server on the same address."""
+"""Which library the window shows: File → Open library…, the recent libraries, Help →
+About (which library, which server), and the switch itself. The new library is opened
+first (a locked or unreadable one is a message and the old one stays); then the old
+window saves its state and closes cleanly (alt text saved, jobs stopped, its server and
+watcher stopped), the old library is closed, and the new window takes its place with
+the server on the same address."""
 
 from __future__ import annotations
 
+import html
+import importlib.metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.library import Library, LibraryError
 
@@ -35,6 +38,47 @@ def remember(settings: QSettings, root: Path) -> None:
     paths = [root] + [p for p in recent_libraries(settings) if p != root]
     settings.setValue(RECENT_KEY, [str(p) for p in paths[:MAX_RECENT]])
     settings.setValue("library/last", str(root))
+
+
+def open_library_dialog(window: MainWindow) -> None:
+    """File → Open library…: a folder, then the session switches to it."""
+    folder = QFileDialog.getExistingDirectory(
+        window, "Open library", str(window.library.root.parent)
+    )
+    if folder:
+        window.open_library_requested.emit(Path(folder))
+
+
+def fill_recent_menu(window: MainWindow) -> None:
+    """File → Open recent, filled each time it opens: the other libraries still there."""
+    menu = window.recent_menu
+    assert menu is not None
+    menu.clear()
+    others = [p for p in recent_libraries(window.settings) if p != window.library.root]
+    for path in others:
+        action = menu.addAction(f"{path.name}  —  {path}")
+        action.triggered.connect(lambda _c=False, p=path: window.open_library_requested.emit(p))
+    if not others:
+        menu.addAction("No other library opened yet").setEnabled(False)
+
+
+def about_text(window: MainWindow) -> str:
+    try:
+        version = importlib.metadata.version("imageshelf")
+    except importlib.metadata.PackageNotFoundError:
+        version = "(not installed)"
+    server = window.server
+    address = server.base_url() if server.running else f"off ({server.error or 'not started'})"
+    return (
+        f"<h3>Imageshelf {html.escape(version)}</h3>"
+        "<p>A desktop image library with alt text.</p>"
+        f"<p><b>Library:</b> {html.escape(str(window.library.root))}<br>"
+        f"<b>Server:</b> {html.escape(address)}</p>"
+    )
+
+
+def show_about(window: MainWindow) -> None:
+    QMessageBox.about(window, "About Imageshelf", about_text(window))
 
 
 class LibrarySession(QObject):

@@ -3,8 +3,6 @@ gestures into ``Library`` calls. Slow work runs as jobs; changes come back as ev
 
 from __future__ import annotations
 
-import html
-import importlib.metadata
 import json
 import logging
 from pathlib import Path
@@ -20,7 +18,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QStackedWidget,
@@ -57,21 +54,6 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 250
 BACKGROUND_OVER = 20  # moving or deleting more images than this runs as a job
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
-
-
-def about_text(window: MainWindow) -> str:
-    try:
-        version = importlib.metadata.version("imageshelf")
-    except importlib.metadata.PackageNotFoundError:
-        version = "(not installed)"
-    server = window.server
-    address = server.base_url() if server.running else f"off ({server.error or 'not started'})"
-    return (
-        f"<h3>Imageshelf {html.escape(version)}</h3>"
-        "<p>A desktop image library with alt text.</p>"
-        f"<p><b>Library:</b> {html.escape(str(window.library.root))}<br>"
-        f"<b>Server:</b> {html.escape(address)}</p>"
-    )
 
 
 class MainWindow(QMainWindow):
@@ -559,31 +541,6 @@ class MainWindow(QMainWindow):
     def _save_server_settings(self) -> None:
         self.settings.setValue("server/port", self.server.port)
         self.settings.setValue("server/share", self.server.sharing)
-
-    # --- libraries and about -------------------------------------------------------------
-
-    def open_library_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Open library", str(self.library.root.parent)
-        )
-        if folder:
-            self.open_library_requested.emit(Path(folder))
-
-    def fill_recent_menu(self) -> None:
-        from .libraries import recent_libraries
-
-        menu = self.recent_menu
-        assert menu is not None
-        menu.clear()
-        others = [p for p in recent_libraries(self.settings) if p != self.library.root]
-        for path in others:
-            action = menu.addAction(f"{path.name}  —  {path}")
-            action.triggered.connect(lambda _c=False, p=path: self.open_library_requested.emit(p))
-        if not others:
-            menu.addAction("No other library opened yet").setEnabled(False)
-
-    def about(self) -> None:
-        QMessageBox.about(self, "About Imageshelf", about_text(self))
 
     # --- state between runs --------------------------------------------------------------
 

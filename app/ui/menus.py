@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
+from . import libraries
 from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
@@ -72,10 +73,10 @@ COMMANDS = (
     Command("reload", "&Reload", lambda w: w.model.reload(), Key.Refresh,
             icon=("view-refresh", SP.SP_BrowserReload)),
     Command("quit", "&Quit", lambda w: w.close(), Key.Quit),
-    Command("open_library", "Open &library…", lambda w: w.open_library_dialog(), None,
+    Command("open_library", "Open &library…", lambda w: libraries.open_library_dialog(w), None,
             "Open another library folder (this one is closed)",
             ("document-open-folder", SP.SP_DirOpenIcon)),
-    Command("about", "&About Imageshelf", lambda w: w.about(), None,
+    Command("about", "&About Imageshelf", lambda w: libraries.show_about(w), None,
             "Version, library folder and server address"),
 )  # fmt: skip
 
@@ -139,7 +140,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
         for name in names:
             if name == "recent":
                 window.recent_menu = menu.addMenu("Open &recent")
-                window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
+                window.recent_menu.aboutToShow.connect(lambda: libraries.fill_recent_menu(window))
             elif name is None:
                 menu.addSeparator()
             else:

@@ -11,6 +11,7 @@ import math
 import time
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -119,6 +120,8 @@ class TrashModel(QAbstractTableModel):
         self.jobs.start(job)
 
     def _arrived(self, generation: int, result: TrashPage | None, reset: bool) -> None:
+        if not shiboken6.isValid(self):
+            return  # the window closed while the page was read: the answer is queued still
         if generation != self._generation:
             return  # a reload started since: its answer counts, not this one
         self._fetching = False

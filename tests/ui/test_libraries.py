@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.library import Library
 from app.ui.launch import open_window
-from app.ui.libraries import recent_libraries
+from app.ui.libraries import fill_recent_menu, recent_libraries
 
 
 def _args(library: Path) -> argparse.Namespace:
@@ -55,7 +55,7 @@ def test_open_library_switches_cleanly(tmp_path, settings, monkeypatch, qtbot):
     Library.open(first, reconcile=False).close()
     assert new.windowTitle() == "Second library"
     assert recent_libraries(settings)[:2] == [second.resolve(), first.resolve()]
-    new.fill_recent_menu()
+    fill_recent_menu(new)
     labels = [a.text() for a in new.recent_menu.actions()]
     assert len(labels) == 1 and "Første" in labels[0]
     # Back through the recent menu.
