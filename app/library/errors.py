@@ -53,6 +53,18 @@ class InvalidAltText(InvalidInput):
     code = "invalid_alt_text"
 
 
+class InvalidLongDescription(InvalidInput):
+    code = "invalid_long_description"
+
+
+class MetadataNotWritable(InvalidInput):
+    """The file's format cannot carry the metadata asked for (GIF and alt text), or the
+    metadata does not fit (an XMP packet over a JPEG segment's 64 KiB). Nothing was
+    written."""
+
+    code = "metadata_not_writable"
+
+
 class TooLarge(LibraryError):
     code = "too_large"
 
