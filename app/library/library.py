@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from . import (
     api_token,
+    bulk,
     file_steps,
     files,
     folder_ops,
@@ -558,6 +559,11 @@ class Library:
         """Moves the image to the trash (``trash.py``); its id answers 410 until it is
         restored. An image whose file is already gone is tombstoned for good."""
         self.trash.move_in(image_id)
+
+    def delete_many(self, image_ids: object) -> bulk.BulkDeleteResult:
+        """Moves up to 1,000 images to the trash at once (``bulk.py``): which were
+        deleted, which were already, which are unknown."""
+        return bulk.delete_many(self.trash, image_ids)
 
     def trash_folder(self, folder: str) -> list[str]:
         """Deleting a folder: every image in it and in the folders below goes to the trash
