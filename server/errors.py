@@ -24,6 +24,7 @@ from app.library import (
     StorageError,
     TooLarge,
 )
+from app.library.rules import UPLOAD_LIMIT_TEXT
 
 
 class CannotListen(LibraryError):
@@ -88,7 +89,7 @@ _HTTP_MESSAGES: Final = {
     404: "There is nothing at this address. The API lives under /v3/images and the "
     "image links under /i/{{id}}.",
     405: "This address does not accept the {method} method.",
-    413: "The request body is larger than this server accepts (10 MiB per image).",
+    413: f"The request body is larger than this server accepts ({UPLOAD_LIMIT_TEXT} per image).",
     416: "The requested byte range is outside the file.",
 }
 

@@ -11,8 +11,7 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import ALL_FOLDERS, InvalidInput, Library, Sort, TooLarge, rules
-from app.library.files import Incoming
+from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, TooLarge, rules
 
 from .errors import error_response
 from .serialize import image_response

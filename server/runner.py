@@ -21,7 +21,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
-from app.library import Library
+from app.library import Library, rules
+from app.library.rules import UPLOAD_LIMIT_TEXT
 
 from . import address
 from .app import MAX_CONTENT_LENGTH, create_app
@@ -53,7 +54,7 @@ class _JsonErrorTask(ErrorTask):
         status = int(error.code)
         code = "too_large" if status == 413 else code_for_status(status)
         message = (
-            "The request body is larger than this server accepts (10 MiB per image)."
+            f"The request body is larger than this server accepts ({UPLOAD_LIMIT_TEXT} per image)."
             if status == 413
             else f"{error.reason}: {error.body}."
         )
@@ -130,7 +131,7 @@ class BackgroundServer:
         library: Library,
         *,
         host: str = "127.0.0.1",
-        port: int = 8765,
+        port: int = rules.DEFAULT_PORT,
         token: str,
         public_url: str | None = None,
         threads: int = THREADS,

@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = command("serve", "serve", "run the HTTP API headless, in the foreground")
     serve.add_argument(
-        "--public-url", metavar="URL", help="base URL for links, e.g. http://192.168.1.5:8765"
+        "--public-url",
+        metavar="URL",
+        help=f"base URL for links, e.g. http://192.168.1.5:{DEFAULT_PORT}",
     )
     serve.add_argument(
         "--access-log",

@@ -23,7 +23,8 @@ from .errors import (
     UnsupportedFormat,
 )
 from .events import Event, EventKind
-from .filters import ALL_FOLDERS, Sort
+from .files import Incoming
+from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .library import Library
 from .records import FolderInfo, ImageRecord, Page, rfc3339
 
@@ -34,9 +35,12 @@ __all__ = [
     "Duplicate",
     "Event",
     "EventKind",
+    "Filter",
     "FolderInfo",
+    "FolderScope",
     "Gone",
     "ImageRecord",
+    "Incoming",
     "InvalidAltText",
     "InvalidFolder",
     "InvalidInput",

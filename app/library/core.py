@@ -1,5 +1,5 @@
-"""``Core``: what every step of a write shares — the folder, the database, the one write
-lock, the thumbnails and the events — handed to the file steps, the reconciler and the
+"""``Core``: what every step of a write shares — the storage (the folder), the database,
+the one write lock, the thumbnails and the events — handed to the file steps, the reconciler and the
 watcher so that none of them needs ``Library`` (and ``Library`` needs none of its own
 privates shared).
 
@@ -24,6 +24,7 @@ from .records import ImageRecord
 from .sql import rows
 from .sql.engine import database_errors
 from .sql.lookup import RecordLookup
+from .storage import FolderStorage, Storage
 from .thumbnails import ThumbnailCache
 
 
@@ -33,6 +34,8 @@ class Core:
         self.meta = root / layout.META_DIR
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
+        # Originals and uploads (the storage seam); derived files in the thumbnail cache.
+        self.storage: Storage = FolderStorage(root, self.tmp_dir)
         self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
         self.events = EventBus()
         self.write_lock = threading.RLock()

@@ -14,6 +14,7 @@ commit, announce."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -32,7 +33,7 @@ from . import (
     folder_ops,
     imaging,
     intake,
-    layout,
+    opening,
     rules,
     write_back,
     xmp_read,
@@ -46,10 +47,9 @@ from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page
 from .sql import listing, rows
-from .sql.engine import at_head, database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
 from .trash import Trash
-from .watcher import LibraryWatcher
+from .watcher import LibraryWatcher, WatchTimings
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +114,18 @@ class Library:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, reconcile: bool = True, watch: bool = False
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        reconcile: bool = True,
+        watch: bool = False,
+        watch_timings: WatchTimings | None = None,
     ) -> Library:
         """Creates or opens the library folder at ``path``.
 
         ``watch=True`` follows changes other programs make to the folder until
-        ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
+        ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it;
+        ``watch_timings`` changes how long it waits (tests make it quick).
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
         the folder cannot be created or read.
 
@@ -127,68 +133,33 @@ class Library:
         (``read_only``): browsing, listings and ``/i`` work, every write is a
         ``StorageError`` (507); nothing is reconciled or watched until the next open."""
         try:
-            return cls._open(path, reconcile=reconcile, watch=watch)
+            core, lock = opening.open_core(path)
         except StorageError as exc:
-            lib = cls._open_read_only(path, exc)
-            log.warning("%s The library is open read-only.", exc)
-            return lib
-
-    @classmethod
-    def _open_read_only(cls, path: str | os.PathLike[str], error: StorageError) -> Library:
-        root = Path(path).expanduser().resolve()
-        meta = root / layout.META_DIR
-        db_path = meta / layout.DB_FILE
-        if not db_path.is_file():
-            raise error  # nothing to show: a new library needs a writable disk
-        lock = ProcessLock(meta / layout.LOCK_FILE)
+            return cls._read_only(*opening.open_core_read_only(path, exc), exc)
+        lib = cls(core, lock)
         try:
-            lock.acquire()
-        except OSError:
-            raise error from None
-        engine = make_engine(db_path, read_only=True)
-        try:
-            if not at_head(engine):
-                raise error  # a migration would have to write
-        except BaseException:
-            engine.dispose()
-            lock.release()
-            raise
-        lib = cls(Core(root, engine), lock)
-        lib.read_only = True
-        return lib
-
-    @classmethod
-    def _open(cls, path: str | os.PathLike[str], *, reconcile: bool, watch: bool) -> Library:
-        root = Path(path).expanduser().resolve()
-        meta = root / layout.META_DIR
-        with files.disk_errors(f"open the library at {root}"):
-            for d in (root, meta, meta / layout.THUMBS_DIR, meta / layout.TMP_DIR):
-                d.mkdir(parents=True, exist_ok=True)
-        lock = ProcessLock(meta / layout.LOCK_FILE)
-        with files.disk_errors(f"open the library at {root}"):
-            lock.acquire()
-        engine = None
-        lib = None
-        try:
-            engine = make_engine(meta / layout.DB_FILE)
-            with database_errors(f"open the library at {root}"):
-                migrate(engine)
-            lib = cls(Core(root, engine), lock)
-            file_steps.clear_tmp(lib.core)
             lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
             if watch:
-                lib.start_watching()  # first, so nothing changed during reconcile is missed
+                # First, so nothing changed during the reconcile is missed.
+                lib.start_watching(watch_timings)
             if reconcile:
                 lib.reconcile()
             lib.trash.start_keeper()  # expired trash purged now and hourly
-        except BaseException:
-            if lib is not None:
-                lib.trash.stop_keeper()
-                lib.stop_watching()
-            if engine is not None:
-                engine.dispose()
+        except BaseException as exc:
+            lib.trash.stop_keeper()
+            lib.stop_watching()
+            core.engine.dispose()
             lock.release()
+            if isinstance(exc, StorageError):
+                return cls._read_only(*opening.open_core_read_only(path, exc), exc)
             raise
+        return lib
+
+    @classmethod
+    def _read_only(cls, core: Core, lock: ProcessLock, why: StorageError) -> Library:
+        log.warning("%s The library is open read-only.", why)
+        lib = cls(core, lock)
+        lib.read_only = True
         return lib
 
     def close(self) -> None:
@@ -210,7 +181,7 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start_watching(self) -> bool:
+    def start_watching(self, timings: WatchTimings | None = None) -> bool:
         """Follows changes other programs make to the folder, until ``close()``.
 
         Returns False (and logs why) when the system refuses to watch, e.g. inotify's
@@ -220,7 +191,7 @@ class Library:
                 return False
             if self._watcher is not None:
                 return True
-            watcher = LibraryWatcher(self.core)
+            watcher = LibraryWatcher(self.core, timings)
             try:
                 watcher.start()
             except OSError as exc:
@@ -244,6 +215,12 @@ class Library:
     @property
     def watching(self) -> bool:
         return self._watcher is not None
+
+    def wait_watcher_idle(self, timeout: float) -> bool:
+        """Waits until every change the watcher has noticed so far is reconciled; False
+        on timeout (True at once when not watching)."""
+        watcher = self._watcher
+        return watcher is None or watcher.wait_idle(timeout)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Calls ``listener(event)`` after every committed change, on the thread that made
@@ -359,9 +336,10 @@ class Library:
         return record, self.path_of(record.folder, record.filename)
 
     def open_original(self, image_id: str) -> tuple[ImageRecord, BinaryIO]:
-        record, path = self.original_path(image_id)
+        """The record and its original's bytes (through the storage), for streaming."""
+        record, opener = self.original_source(image_id)
         try:
-            return record, open(path, "rb")
+            return record, opener()
         except FileNotFoundError:
             pass
         except OSError as exc:
@@ -369,16 +347,23 @@ class Library:
         # A move or delete of this image may be in flight (they hold the write lock from
         # the file's first step to the commit): look again once it is done, when the row
         # names the new place or the id is a tombstone.
-        with self.core.write_lock:
-            record, path = self.original_path(image_id)
+        with self.settled():
+            record, opener = self.original_source(image_id)
             try:
-                return record, open(path, "rb")
+                return record, opener()
             except FileNotFoundError:
                 raise NotFound(
                     f"The file of image {image_id} is missing from the library folder."
                 ) from None
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+
+    def original_source(self, image_id: str) -> tuple[ImageRecord, Callable[[], BinaryIO]]:
+        """The record and a way to open its original's bytes through the storage, for a
+        server that remembers it across requests: the opener raises ``FileNotFoundError``
+        once the image moved or went (ask again, after ``settled()``)."""
+        record = self.get(image_id)
+        return record, functools.partial(self.core.storage.open, record.relpath)
 
     def copy_with_alt_text(self, image_id: str) -> bytes:
         """The image's bytes with its alt text and long description embedded in their

@@ -43,9 +43,29 @@ IMAGE_EXTENSIONS: Final = frozenset(ext for f in FORMATS for ext in f.extensions
 PILLOW_FORMATS: Final = tuple(f.pillow_name for f in FORMATS)
 HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF or WebP"
 
+# --- serving -----------------------------------------------------------------------------
+
+DEFAULT_HOST: Final = "127.0.0.1"  # loopback: sharing on the LAN is asked for, never assumed
+DEFAULT_PORT: Final = 8765
+IMAGE_LINK_PREFIX: Final = "/i/"
+THUMBNAIL_VARIANT: Final = "thumbnail"
+
+
+def image_link(base_url: str, image_id: str, *, thumbnail: bool = False) -> str:
+    """The public link of an image (``base_url`` without a trailing slash): the one
+    format the API's ``url``/``thumbnail_url`` and the window's "Copy link" use."""
+    link = f"{base_url}{IMAGE_LINK_PREFIX}{image_id}"
+    return f"{link}?variant={THUMBNAIL_VARIANT}" if thumbnail else link
+
+
 # --- limits ------------------------------------------------------------------------------
 
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
+# The limit as messages say it: "10 MiB (10,485,760 bytes)".
+UPLOAD_LIMIT_TEXT: Final = f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MiB ({MAX_UPLOAD_BYTES:,} bytes)"
+TOO_LARGE_MESSAGE: Final = (
+    f"The file is larger than {UPLOAD_LIMIT_TEXT}, the most one image may be."
+)
 MAX_PIXELS: Final = 100_000_000
 # Animations: validating one decodes every frame. A GIF's frames are decoded at their own
 # size (their sum counts); WebP and APNG frames are composited onto the whole screen

@@ -56,7 +56,9 @@ def test_ctrl_f_reaches_the_search_field(xserver: XServer, app: AppProcess, widt
     assert inside(state["widgets"]["search"], state["widgets"]["window"])
     xserver.type("caf")
     app.wait_state(lambda s: s["search_text"] == "caf" and s["total"] == 12, "searched")
-    xserver.key("ctrl+a", "BackSpace", "Escape")
+    xserver.key("ctrl+a")
+    xserver.key("BackSpace")
+    app.wait_state(lambda s: s["search_text"] == "" and s["total"] == 12, "the search cleared")
     xserver.xdotool("windowsize", "--sync", app.window_id, 800, 600)
     app.wait_state(lambda s: s["widgets"]["window"][2] == 800 and s["total"] == 12, "back")
 
