@@ -65,6 +65,16 @@ class Core:
         with self.engine.connect() as conn:
             yield conn
 
+    def get(self, image_id: str) -> ImageRecord:
+        """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one. The
+        fast path first (one indexed read off SQLAlchemy), then the full answer."""
+        if isinstance(image_id, str) and rules.is_image_id(image_id):
+            record = self.lookup.image(image_id)
+            if record is not None:
+                return record
+        with self.read() as conn:
+            return self.require(conn, image_id)
+
     def require(self, conn: Connection, image_id: str) -> ImageRecord:
         """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one."""
         if not isinstance(image_id, str) or not rules.is_image_id(image_id):

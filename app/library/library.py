@@ -14,33 +14,32 @@ commit, announce."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from enum import Enum
 from pathlib import Path
-from typing import IO, BinaryIO, Final
+from typing import IO, BinaryIO
 
 from sqlalchemy import Engine
 
 from . import (
     api_token,
     bulk,
-    file_steps,
+    edits,
     files,
     folder_ops,
-    imaging,
     intake,
     opening,
+    originals,
     rules,
     write_back,
     xmp_read,
 )
 from .core import Core
+from .edits import UNSET
 from .errors import LibraryError, NotFound, StorageError
-from .events import Event, EventBus, EventKind, Listener
+from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .intake import Prepared
 from .lock import ProcessLock
@@ -54,15 +53,7 @@ from .watcher import LibraryWatcher, WatchTimings
 log = logging.getLogger(__name__)
 
 
-class _Unset(Enum):
-    """A keyword not given (``None`` is a value: no alt text, the root folder)."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = _Unset.UNSET
-
-__all__ = ["Library", "Prepared"]
+__all__ = ["UNSET", "Library", "Prepared"]
 
 
 def _scope(folder: object) -> FolderScope:
@@ -244,12 +235,7 @@ class Library:
 
     def get(self, image_id: str) -> ImageRecord:
         """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one."""
-        if isinstance(image_id, str) and rules.is_image_id(image_id):
-            record = self.core.lookup.image(image_id)
-            if record is not None:
-                return record
-        with self.core.read() as conn:
-            return self.core.require(conn, image_id)
+        return self.core.get(image_id)
 
     def find_by_hash(self, sha256: str) -> list[ImageRecord]:
         with self.core.read() as conn:
@@ -337,33 +323,13 @@ class Library:
 
     def open_original(self, image_id: str) -> tuple[ImageRecord, BinaryIO]:
         """The record and its original's bytes (through the storage), for streaming."""
-        record, opener = self.original_source(image_id)
-        try:
-            return record, opener()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise files.storage_error(exc, f"read the file of image {image_id}") from exc
-        # A move or delete of this image may be in flight (they hold the write lock from
-        # the file's first step to the commit): look again once it is done, when the row
-        # names the new place or the id is a tombstone.
-        with self.settled():
-            record, opener = self.original_source(image_id)
-            try:
-                return record, opener()
-            except FileNotFoundError:
-                raise NotFound(
-                    f"The file of image {image_id} is missing from the library folder."
-                ) from None
-            except OSError as exc:
-                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+        return originals.open_original(self.core, image_id)
 
     def original_source(self, image_id: str) -> tuple[ImageRecord, Callable[[], BinaryIO]]:
         """The record and a way to open its original's bytes through the storage, for a
         server that remembers it across requests: the opener raises ``FileNotFoundError``
         once the image moved or went (ask again, after ``settled()``)."""
-        record = self.get(image_id)
-        return record, functools.partial(self.core.storage.open, record.relpath)
+        return originals.source(self.core, image_id)
 
     def copy_with_alt_text(self, image_id: str) -> bytes:
         """The image's bytes with its alt text and long description embedded in their
@@ -399,20 +365,7 @@ class Library:
 
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""
-        record, path = self.original_path(image_id)
-
-        def build() -> tuple[bytes, str]:
-            try:
-                info = imaging.inspect_path(path)
-            except FileNotFoundError:
-                raise NotFound(f"The file of image {image_id} is missing.") from None
-            except OSError as exc:
-                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
-            return info.thumbnail, info.thumbnail_type
-
-        # Storing a rebuilt thumbnail on a full disk: a 507 that says so, not a 500.
-        with files.disk_errors(f"save the thumbnail of image {image_id}"):
-            return record, self.core.thumbnails.get_or_build(record.sha256, build)
+        return originals.thumbnail(self.core, image_id)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -511,30 +464,9 @@ class Library:
     ) -> tuple[ImageRecord, write_back.FileWrite | None]:
         """``update``, also saying what happened to the file when text changed (written,
         the setting off, a format that cannot carry it); ``None`` when no text changed."""
-        new_alt = UNSET if alt_text is UNSET else rules.normalize_alt_text(alt_text)
-        new_long = (
-            UNSET
-            if long_description is UNSET
-            else rules.normalize_long_description(long_description)
+        return edits.update(
+            self.core, image_id, alt_text=alt_text, folder=folder, long_description=long_description
         )
-        new_folder = UNSET if folder is UNSET else rules.normalize_folder(folder)
-        core = self.core
-        outcome: write_back.FileWrite | None = None
-        with core.write_lock:
-            with core.read() as conn:
-                before = core.require(conn, image_id)
-            after: ImageRecord | None = before
-            if new_folder is not UNSET and new_folder != before.folder:
-                after = file_steps.move(core, before, new_folder)
-            assert after is not None
-            alt = after.alt_text if new_alt is UNSET else new_alt
-            long = after.long_description if new_long is UNSET else new_long
-            if (alt, long) != (after.alt_text, after.long_description):
-                after, outcome = write_back.save_text(core, after, alt, long)
-        assert after is not None
-        if after != before:
-            core.events.emit(Event(EventKind.UPDATED, image_id, after, before))
-        return after, outcome
 
     def update_many(self, image_ids: list[str], *, folder: object) -> list[ImageRecord]:
         """Moves several images; stops at the first that fails, keeping those done."""

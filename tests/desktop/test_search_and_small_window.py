@@ -71,10 +71,13 @@ def test_a_search_in_a_folder_says_so_and_offers_all_images(
     assert app.state()["widgets"]["scope"] is None  # no search: nothing to say
     xserver.key("ctrl+f")
     app.wait_state(lambda s: s["focus"] == "Search", "the search field focused")
-    xserver.type("café")
+    # Typed without the accent: the search ignores accents (cafe finds café), and xdotool
+    # types plain ASCII reliably (a keysym outside the keymap is remapped on the fly, which
+    # an app can miss under load).
+    xserver.type("cafe")
     state = app.wait_state(
         lambda s: s["total"] == 6 and s["widgets"]["scope"] is not None, "the scope said"
     )
     xserver.click(*center(state["widgets"]["search_all"]))
     state = app.wait_state(lambda s: s["place"] == "all" and s["total"] == 12, "all searched")
-    assert state["search_text"] == "café" and state["widgets"]["scope"] is None
+    assert state["search_text"] == "cafe" and state["widgets"]["scope"] is None
