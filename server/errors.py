@@ -23,6 +23,8 @@ from app.library import (
     NotInTrash,
     StorageError,
     TooLarge,
+    UpstreamError,
+    UpstreamTimeout,
 )
 from app.library.rules import UPLOAD_LIMIT_TEXT
 
@@ -53,7 +55,9 @@ _STATUS_BY_ERROR: Final[tuple[tuple[type[LibraryError], int], ...]] = (
     (StorageError, 507),
     (LibraryLocked, 503),
     (Busy, 503),
-    (ClientGone, 503),  # nobody reads it: the client has gone
+    (ClientGone, 503),
+    (UpstreamError, 502),
+    (UpstreamTimeout, 504),  # nobody reads it: the client has gone
 )
 FALLBACK_STATUS: Final = 503
 

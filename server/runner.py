@@ -28,6 +28,7 @@ from . import address
 from .app import MAX_CONTENT_LENGTH, create_app
 from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits
 from .errors import CannotListen, PortInUse, code_for_status, error_response
+from .events_api import EXTENSION_KEY as EVENT_STREAMS_KEY
 from .guards import is_loopback_host
 from .proxy import EXTENSION_KEY
 
@@ -243,6 +244,9 @@ class BackgroundServer:
             self._thread = None
             return
         address.withdraw(self.library.meta, self._address_nonce)
+        streams = self.app.extensions.get(EVENT_STREAMS_KEY)
+        if streams is not None:
+            streams.stop()  # open event streams end now rather than hold the stop up
         trigger = self._servers[0].trigger
 
         def in_loop(thunk: Callable[[], None]) -> None:

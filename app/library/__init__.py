@@ -21,6 +21,8 @@ from .errors import (
     TooManyFrames,
     TooManyPixels,
     UnsupportedFormat,
+    UpstreamError,
+    UpstreamTimeout,
 )
 from .events import Event, EventKind
 from .files import Incoming
@@ -57,5 +59,7 @@ __all__ = [
     "TooManyFrames",
     "TooManyPixels",
     "UnsupportedFormat",
+    "UpstreamError",
+    "UpstreamTimeout",
     "rfc3339",
 ]

@@ -26,21 +26,25 @@ from sqlalchemy import Engine
 from . import (
     api_token,
     bulk,
+    changes,
     edits,
     files,
     folder_ops,
+    idempotency,
     intake,
     opening,
     originals,
     rules,
+    url_fetch,
     write_back,
     xmp_read,
 )
 from .core import Core
 from .edits import UNSET
-from .errors import LibraryError, NotFound, StorageError
+from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
+from .housekeeping import Housekeeper
 from .intake import Prepared
 from .lock import ProcessLock
 from .reconcile import Reconciler
@@ -72,6 +76,9 @@ class Library:
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
+        self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
+        self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
+        self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
 
@@ -130,13 +137,16 @@ class Library:
         lib = cls(core, lock)
         try:
             lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
+            lib.idempotency.recover()  # claims of requests a kill interrupted
             if watch:
                 # First, so nothing changed during the reconcile is missed.
                 lib.start_watching(watch_timings)
             if reconcile:
                 lib.reconcile()
             lib.trash.start_keeper()  # expired trash purged now and hourly
+            lib._start_housekeeping()
         except BaseException as exc:
+            lib._stop_housekeeping()
             lib.trash.stop_keeper()
             lib.stop_watching()
             core.engine.dispose()
@@ -158,6 +168,8 @@ class Library:
             return
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
         self.trash.stop_keeper()  # likewise
+        self._stop_housekeeping()
+        self.changes.close()  # wakes readers waiting for changes
         with self.core.write_lock:
             self.core.close()
             self._lock.release()
@@ -165,6 +177,21 @@ class Library:
     @property
     def closed(self) -> bool:
         return self.core.closed
+
+    def _start_housekeeping(self) -> None:
+        self._housekeeper = Housekeeper(
+            {
+                "prune changes": self.changes.prune,
+                "expire idempotency keys": self.idempotency.expire,
+            },
+            rules.HOUSEKEEPING_INTERVAL_S,
+        )
+        self._housekeeper.start()
+
+    def _stop_housekeeping(self) -> None:
+        keeper, self._housekeeper = self._housekeeper, None
+        if keeper is not None:
+            keeper.stop()
 
     def __enter__(self) -> Library:
         return self
@@ -432,6 +459,39 @@ class Library:
             alt_text=alt_text,
             folder=folder,
             long_description=long_description,
+        )
+
+    def add_from_url(
+        self,
+        url: object,
+        *,
+        alt_text: str | None = None,
+        folder: str | None = None,
+        file_name: object = None,
+        long_description: str | None = None,
+        limits: url_fetch.FetchLimits | None = None,
+    ) -> ImageRecord:
+        """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
+        an upload. Its original name is ``file_name``, else the URL's last path segment,
+        else ``image``. Nothing is left behind when it raises."""
+        folder = rules.normalize_folder(folder)
+        alt_text = rules.normalize_alt_text(alt_text)
+        long_description = rules.normalize_long_description(long_description)
+        if file_name is not None and not isinstance(file_name, str):
+            raise InvalidInput("file_name must be a string.")
+        url_fetch.parse_url(url)  # a bad URL refused before anything is made
+        assert isinstance(url, str)
+        incoming = self.receive()
+        try:
+            url_fetch.fetch(url, incoming, limits)
+            tmp, size, sha256 = incoming.finish()
+        except BaseException:
+            incoming.discard()
+            raise
+        name = file_name or url_fetch.name_from_url(url) or "image"
+        prepared = self.prepare_file(tmp, size, sha256, name)
+        return self.commit(
+            prepared, alt_text=alt_text, folder=folder, long_description=long_description
         )
 
     def discard(self, prepared: Prepared) -> None:

@@ -354,3 +354,31 @@ def check_bulk_ids(value: object, limit: int) -> list[str]:
                 f"image_ids holds {item!r}, which is not an image id (img_ and 26 characters)."
             )
     return list(dict.fromkeys(value))
+
+
+# --- live changes ------------------------------------------------------------------------
+
+# Changes are kept this long for clients resuming a stream (older → ``reset``).
+CHANGES_KEEP_DAYS: Final = 7
+# At most this many events in one long-poll answer or one read of a stream.
+MAX_EVENTS_PER_READ: Final = 500
+# A waiting reader looks at the database at least this often, for changes another
+# process on the library made (changes made in this process wake it at once).
+CHANGES_POLL_S: Final = 1.0
+MAX_EVENTS_WAIT_S: Final = 30
+# Seconds between two housekeeping runs (old changes pruned, idempotency keys expired).
+HOUSEKEEPING_INTERVAL_S: Final = 3600.0
+
+# --- idempotency keys (seed 004) ---------------------------------------------------------
+
+MAX_IDEMPOTENCY_KEY_CHARS: Final = 255
+# A finished request's answer is replayed to retries for this long (the contract: ≥ 24 h).
+IDEMPOTENCY_KEEP_S: Final = 24 * 3600
+
+# --- upload from a URL (seed 004) --------------------------------------------------------
+
+MAX_URL_CHARS: Final = 2048
+MAX_FETCH_REDIRECTS: Final = 3
+FETCH_CONNECT_S: Final = 5.0
+FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
+FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
