@@ -22,7 +22,7 @@ from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
 from .records import ImageRecord
 from .sql import rows
-from .sql.engine import database_errors
+from .sql.engine import database_errors, write_transaction
 from .sql.lookup import RecordLookup
 from .storage import FolderStorage, Storage
 from .thumbnails import ThumbnailCache
@@ -57,7 +57,7 @@ class Core:
         with self.write_lock:
             if self.closed:
                 raise LibraryError("The library is closed.")
-            with database_errors("save the change"), self.engine.begin() as conn:
+            with database_errors("save the change"), write_transaction(self.engine) as conn:
                 yield conn
 
     @contextlib.contextmanager

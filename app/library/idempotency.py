@@ -18,7 +18,7 @@ from sqlalchemy import text
 from . import rules
 from .core import Core
 from .records import now_us
-from .sql.engine import database_errors
+from .sql.engine import database_errors, write_transaction
 
 
 class Outcome(enum.Enum):
@@ -51,7 +51,10 @@ class IdempotencyStore:
         now = now_us()
         cutoff = now - rules.IDEMPOTENCY_KEEP_S * 1_000_000
         args = {"p": principal, "k": key, "e": endpoint, "f": fingerprint, "now": now}
-        with database_errors("remember the idempotency key"), self.core.engine.begin() as conn:
+        with (
+            database_errors("remember the idempotency key"),
+            write_transaction(self.core.engine) as conn,
+        ):
             conn.execute(
                 text(
                     "DELETE FROM idempotency_keys WHERE principal = :p AND key = :k "
@@ -85,7 +88,7 @@ class IdempotencyStore:
         )
 
     def finish(self, principal: str, key: str, answer: StoredAnswer) -> None:
-        with database_errors("remember the answer"), self.core.engine.begin() as conn:
+        with database_errors("remember the answer"), write_transaction(self.core.engine) as conn:
             conn.execute(
                 text(
                     "UPDATE idempotency_keys SET status = :s, headers = :h, body = :b "
@@ -102,7 +105,10 @@ class IdempotencyStore:
 
     def release(self, principal: str, key: str) -> None:
         """Forgets a claim whose answer is not kept (a 400, a 5xx...): a retry runs again."""
-        with database_errors("forget the idempotency key"), self.core.engine.begin() as conn:
+        with (
+            database_errors("forget the idempotency key"),
+            write_transaction(self.core.engine) as conn,
+        ):
             conn.execute(
                 text("DELETE FROM idempotency_keys WHERE principal = :p AND key = :k"),
                 {"p": principal, "k": key},

@@ -14,7 +14,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from ..errors import StorageError
@@ -55,9 +55,27 @@ def make_engine(db_path: Path, *, read_only: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        if conn.get_execution_options().get(_IMMEDIATE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+_IMMEDIATE = "imageshelf_immediate"
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that takes SQLite's write lock when it begins (``BEGIN IMMEDIATE``).
+
+    A deferred transaction that reads first and writes later fails at once with
+    "database is locked" (no busy wait) when another connection committed in between:
+    its snapshot is stale. Every writer begins this way, so writers queue on the busy
+    timeout instead, whatever connection or process the other one is on."""
+    with engine.connect().execution_options(**{_IMMEDIATE: True}) as conn, conn.begin():
+        yield conn
 
 
 def head_revision() -> str:
