@@ -101,7 +101,8 @@ def error_response(
 
 
 def library_error_response(error: LibraryError) -> Response:
-    return error_response(status_for(error), error.code, error.message)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Busy) else None
+    return error_response(status_for(error), error.code, error.message, headers)
 
 
 def http_error_response(error: HTTPException, method: str = "GET") -> Response:

@@ -47,6 +47,13 @@ class InvalidAltText(InvalidInput):
     code = "invalid_alt_text"
 
 
+class InvalidTransform(InvalidInput):
+    """A transform link (``/i/{id}.{ext}?w=&h=&crop=&fit=&q=``) asks for what the
+    contract does not offer."""
+
+    code = "invalid_transform"
+
+
 class TooLarge(LibraryError):
     code = "too_large"
 
@@ -86,3 +93,4 @@ class Busy(LibraryError):
     now; the same request will work a little later."""
 
     code = "busy"
+    retry_after = 2  # seconds, sent as Retry-After

@@ -37,7 +37,9 @@ from .events import Event, EventBus, EventKind, Listener
 from .lock import ProcessLock
 from .queries import ALL_FOLDERS, Filter, Sort
 from .records import FolderInfo, ImageRecord, Page, folder_to_db, now_us
+from .settings import LibrarySettings
 from .thumbnails import Thumbnail, ThumbnailCache
+from .transforms import Transforms
 
 if TYPE_CHECKING:
     from .watcher import LibraryWatcher
@@ -89,6 +91,10 @@ class Library:
         self.tmp_dir = self.meta / "tmp"
         self.engine = engine
         self.thumbnails = ThumbnailCache(self.meta / "thumbs")
+        self.settings = LibrarySettings(self.meta / "settings.json")
+        self.transforms = Transforms(
+            self.meta / "transforms", lambda: self.settings.transform_cache_bytes
+        )
         self.events = EventBus()
         self._lock = lock
         self._write_lock = threading.RLock()
@@ -726,6 +732,7 @@ class Library:
     def _forget_thumbnail_if_unused(self, sha256: str) -> None:
         if not self.find_by_hash(sha256):
             self.thumbnails.discard(sha256)
+            self.transforms.discard(sha256)  # derived results go with their last original
 
     # --- the API token -------------------------------------------------------------------
 

@@ -1,0 +1,182 @@
+"""``Transforms``: the library's service for transformed images (``/i/{id}.{ext}?w=…``).
+
+A result comes from the cache when it is there; otherwise it is computed once however many
+identical requests arrive at the same moment (the others wait for that one computation),
+in one of a few slots — as many as the machine has cores — with a short queue in front.
+Past the queue, or after waiting ``rules.TRANSFORM_MAX_WAIT_S`` for a slot, the decode
+budget or an identical request's result, the answer is ``Busy`` (503 with Retry-After)."""
+
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from . import rules
+from .errors import Busy, LibraryError
+from .files import storage_error
+from .transform_cache import TransformCache
+from .transform_render import render
+from .transform_spec import TransformSpec
+
+log = logging.getLogger(__name__)
+
+
+def default_slots() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class SlotGate:
+    """At most ``slots`` transforms at once and ``queue`` more waiting; the rest are told
+    at once that the server is busy."""
+
+    def __init__(self, slots: int | None = None, queue: int | None = None) -> None:
+        self.slots = slots if slots is not None else default_slots()
+        self.queue = queue if queue is not None else 2 * self.slots
+        self.running = 0
+        self.waiting = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def slot(self, deadline: float) -> Iterator[None]:
+        with self._changed:
+            if self.running >= self.slots:
+                if self.waiting >= self.queue:
+                    raise Busy("The server is busy making other images; try again shortly.")
+                self.waiting += 1
+                self._changed.notify_all()
+                try:
+                    free = self._changed.wait_for(
+                        lambda: self.running < self.slots,
+                        timeout=max(0.0, deadline - time.monotonic()),
+                    )
+                finally:
+                    self.waiting -= 1
+                if not free:
+                    raise Busy("The server is busy making other images; try again shortly.")
+            self.running += 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.running -= 1
+                self._changed.notify_all()
+
+    def wait_until(self, predicate: Callable[[int, int], bool], timeout: float) -> bool:
+        """Waits until ``predicate(running, waiting)`` holds (for observers and tests)."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: predicate(self.running, self.waiting), timeout=timeout
+            )
+
+
+@dataclass
+class _Flight:
+    """One computation that identical requests share."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    data: bytes | None = None
+    error: BaseException | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransformResult:
+    file: BinaryIO  # the caller closes it
+    content_type: str
+    etag: str  # strong, unquoted
+
+
+class Transforms:
+    def __init__(self, directory: Path, cache_limit: Callable[[], int]) -> None:
+        self.cache = TransformCache(directory, cache_limit)
+        self.gate = SlotGate()
+        self.computations = 0  # results computed (not served from the cache) since start
+        self._guard = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
+
+    def set_limits(self, *, slots: int, queue: int) -> None:
+        """Replaces the concurrency limits (transforms already running keep theirs)."""
+        self.gate = SlotGate(slots, queue)
+
+    def result(self, sha256: str, source: Path, spec: TransformSpec) -> TransformResult:
+        """The result of ``spec`` for the original at ``source`` with hash ``sha256``."""
+        etag = spec.etag(sha256)
+        ctype = spec.output.content_type
+        path = self.cache.path_for(sha256, spec.name)
+        cached = self._open_cached(path)
+        if cached is not None:
+            return TransformResult(cached, ctype, etag)
+        deadline = time.monotonic() + rules.TRANSFORM_MAX_WAIT_S
+        key = os.fspath(path)
+        with self._guard:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            return TransformResult(self._follow(flight, path, deadline), ctype, etag)
+        try:
+            # A flight that finished between our look and our registering stored it.
+            cached = self._open_cached(path)
+            if cached is not None:
+                return TransformResult(cached, ctype, etag)
+            with self.gate.slot(deadline):
+                data = render(source, spec, deadline=deadline)
+                with self._guard:
+                    self.computations += 1
+            flight.data = data
+            try:
+                self.cache.store(sha256, spec.name, data)
+            except OSError as exc:  # full or read-only disk: served, just not kept
+                log.warning("%s", storage_error(exc, "keep a transformed image"))
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._guard:
+                self._flights.pop(key, None)
+            flight.done.set()
+        return TransformResult(self._open_or_memory(path, data), ctype, etag)
+
+    def _follow(self, flight: _Flight, path: Path, deadline: float) -> BinaryIO:
+        if not flight.done.wait(timeout=max(0.0, deadline - time.monotonic())):
+            raise Busy("The server is busy making this image; try again shortly.")
+        if flight.error is not None:
+            error = flight.error
+            if isinstance(error, LibraryError):
+                raise copy.copy(error)  # each request raises its own instance
+            raise LibraryError("The image could not be transformed.")
+        assert flight.data is not None
+        return self._open_or_memory(path, flight.data)
+
+    def _open_cached(self, path: Path) -> BinaryIO | None:
+        try:
+            f = open(path, "rb")  # noqa: SIM115 -- handed to the caller
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise storage_error(exc, "read the transformed image") from exc
+        self.cache.touch(path)
+        return f
+
+    @staticmethod
+    def _open_or_memory(path: Path, data: bytes) -> BinaryIO:
+        """The stored file, or the bytes themselves where the file was evicted at once
+        (a cache limit smaller than this one result) or could not be written."""
+        try:
+            return open(path, "rb")
+        except OSError:
+            return io.BytesIO(data)
+
+    def discard(self, sha256: str) -> None:
+        """Removes the results of an original that left the library."""
+        self.cache.discard(sha256)

@@ -1,0 +1,137 @@
+"""Transforms on the public proxy: ``GET|HEAD /i/{id}.{ext}`` and ``/i/{id}?w=&h=&crop=
+&fit=&q=`` (the contract's "Transforms on the proxy").
+
+``ImageProxy`` hands a request here when its path has an extension or its query has any
+parameter but ``variant``. The core checks the parameters (``transform_spec``) and makes
+or finds the result (``Library.transforms``); this module only speaks HTTP, with the
+headers of originals: type, length, immutable caching, CORS, a strong ETag (derived from
+the original's hash and the canonical parameters, so a 304 needs no transform), Range
+and HEAD. A request that resolves to the original itself (its own extension, nothing
+else) is handed back to the proxy: same bytes, same ETag."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import is_resource_modified, quote_etag
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import FileWrapper, wrap_file
+
+from app.library import LibraryError, rules
+from app.library.transform_spec import parse_request, resolve
+
+from . import proxy as _proxy
+from .errors import http_error_response, internal_error_response, library_error_response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from app.library import Library
+
+log = logging.getLogger(__name__)
+
+
+class TransformProxy:
+    def __init__(self, library: Library, image_proxy: _proxy.ImageProxy) -> None:
+        self.library = library
+        self.image_proxy = image_proxy
+
+    @staticmethod
+    def wants(name: str, query_string: str) -> bool:
+        """Whether ``/i/{name}?{query_string}`` is for this handler: an extension, or
+        any parameter but ``variant`` (unknown ones are refused here)."""
+        if "." in name:
+            return True
+        if not query_string:
+            return False
+        return any(key != "variant" for key, _ in parse_qsl(query_string, True))
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse, name: str
+    ) -> Iterable[bytes]:
+        image_id, dot, ext = name.partition(".")
+        try:
+            query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            request = parse_request(ext if dot else None, query)
+            served = self.image_proxy.files.lookup(image_id, False)
+            sha256 = served.etag.strip('"')
+            spec = resolve(request, rules.FORMAT_BY_CONTENT_TYPE[served.content_type])
+            if spec is None:  # exactly the original
+                original = {**environ, "QUERY_STRING": "", "PATH_INFO": _proxy.PREFIX + image_id}
+                return self.image_proxy(original, start_response, image_id)
+            etag = quote_etag(spec.etag(sha256))
+            full = any(h in environ for h in _proxy._FULL_MACHINERY)
+            if (
+                not full
+                and "HTTP_IF_NONE_MATCH" in environ
+                and not is_resource_modified(environ, etag=etag)
+            ):
+                start_response("304 Not Modified", _validators(etag))
+                return []
+            # The record's path, not the remembered one: a move may have happened.
+            _, source = self.library.original_path(image_id)
+            result = self.library.transforms.result(sha256, Path(source), spec)
+        except LibraryError as exc:
+            return _proxy._public(library_error_response(exc))(environ, start_response)
+        except Exception:
+            log.exception("Transforming %s failed", name)
+            return _proxy._public(internal_error_response())(environ, start_response)
+        f = result.file
+        if full:
+            return self._conditional(environ, f, result.content_type, etag)(environ, start_response)
+        try:
+            size = _size(f)
+            headers = [
+                ("Content-Type", result.content_type),
+                ("Content-Length", str(size)),
+                ("Accept-Ranges", "bytes"),
+                *_validators(etag),
+            ]
+            start_response("200 OK", headers)
+        except BaseException:
+            f.close()
+            raise
+        if environ["REQUEST_METHOD"] == "HEAD":
+            f.close()
+            return []
+        wrapper: Callable[..., Iterable[bytes]] = environ.get("wsgi.file_wrapper", FileWrapper)
+        return wrapper(f, _proxy.FILE_BLOCK)
+
+    @staticmethod
+    def _conditional(environ: WSGIEnvironment, f: Any, content_type: str, etag: str) -> Response:
+        """Range and preconditions through werkzeug, as for originals."""
+        try:
+            size = _size(f)
+            response = Response(
+                wrap_file(environ, f, _proxy.FILE_BLOCK),
+                direct_passthrough=True,
+                content_type=content_type,
+            )
+            response.content_length = size
+            response.set_etag(etag.strip('"'))
+            response.headers["Cache-Control"] = _proxy.IMMUTABLE
+            response.make_conditional(environ, accept_ranges=True, complete_length=size)
+        except RequestedRangeNotSatisfiable as exc:
+            f.close()
+            return _proxy._public(http_error_response(exc))
+        except BaseException:
+            f.close()
+            raise
+        return _proxy._public(response)
+
+
+def _validators(etag: str) -> list[tuple[str, str]]:
+    return [("ETag", etag), ("Cache-Control", _proxy.IMMUTABLE), *_proxy.PUBLIC_HEADERS]
+
+
+def _size(f: Any) -> int:
+    try:
+        return os.fstat(f.fileno()).st_size
+    except (AttributeError, OSError):  # an in-memory result
+        return len(f.getbuffer())
