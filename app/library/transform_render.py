@@ -81,9 +81,7 @@ def _render_open(img: Image.Image, spec: TransformSpec, deadline: float) -> byte
         box = (left * fx, top * fy, right * fx, bottom * fy)
         work, icc = _resamplable(work, icc)
         if work.size != geometry.size or box != (0.0, 0.0, *map(float, work.size)):
-            work = work.resize(
-                geometry.size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0
-            )
+            work = work.resize(geometry.size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
         return _encode(work, spec, icc)
 
 

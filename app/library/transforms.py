@@ -100,7 +100,8 @@ class Transforms:
         self.cache = TransformCache(directory, cache_limit)
         self.gate = SlotGate()
         self.computations = 0  # results computed (not served from the cache) since start
-        self._guard = threading.Lock()
+        self.followers = 0  # requests now waiting for an identical request's computation
+        self._guard = threading.Condition()
         self._flights: dict[str, _Flight] = {}
 
     def set_limits(self, *, slots: int, queue: int) -> None:
@@ -123,7 +124,14 @@ class Transforms:
             if flight is None:
                 flight = self._flights[key] = _Flight()
         if not leader:
-            return TransformResult(self._follow(flight, path, deadline), ctype, etag)
+            with self._guard:
+                self.followers += 1
+                self._guard.notify_all()
+            try:
+                return TransformResult(self._follow(flight, path, deadline), ctype, etag)
+            finally:
+                with self._guard:
+                    self.followers -= 1
         try:
             # A flight that finished between our look and our registering stored it.
             cached = self._open_cached(path)
@@ -133,6 +141,7 @@ class Transforms:
                 data = render(source, spec, deadline=deadline)
                 with self._guard:
                     self.computations += 1
+                    self._guard.notify_all()
             flight.data = data
             try:
                 self.cache.store(sha256, spec.name, data)
@@ -146,6 +155,14 @@ class Transforms:
                 self._flights.pop(key, None)
             flight.done.set()
         return TransformResult(self._open_or_memory(path, data), ctype, etag)
+
+    def wait_until(self, predicate: Callable[[int, int], bool], timeout: float) -> bool:
+        """Waits until ``predicate(computations, followers)`` holds (for observers and
+        tests: how many requests share a computation)."""
+        with self._guard:
+            return self._guard.wait_for(
+                lambda: predicate(self.computations, self.followers), timeout=timeout
+            )
 
     def _follow(self, flight: _Flight, path: Path, deadline: float) -> BinaryIO:
         if not flight.done.wait(timeout=max(0.0, deadline - time.monotonic())):
