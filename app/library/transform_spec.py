@@ -189,3 +189,15 @@ def plan(source: tuple[int, int], spec: TransformSpec) -> Plan:
     if spec.height is not None:
         size = (size[0], min(size[1], spec.height))
     return Plan(whole, size)
+
+
+def sized_link(base: str, *, box: int | None = None, ext: str | None = None) -> str:
+    """The link ``base`` (``…/i/{id}``) to the image at most ``box`` pixels on its longest
+    side (never enlarged) and in the output format ``ext``; ``None`` keeps the original's
+    size or format. Both ``None``: ``base`` itself, the original."""
+    if ext is not None and ext not in rules.OUTPUT_FORMATS:
+        raise ValueError(f"{ext!r} is not an output format")
+    if box is not None and not 1 <= box <= rules.TRANSFORM_MAX_SIDE:
+        raise ValueError(f"{box} is not a size from 1 to {rules.TRANSFORM_MAX_SIDE}")
+    link = f"{base}.{ext}" if ext else base
+    return f"{link}?w={box}&h={box}" if box else link

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
@@ -48,6 +50,8 @@ class DetailsPane(QScrollArea):
         self.loader = loader
         self.record: ImageRecord | None = None
         self.selection: list[str] = []
+        # id → the link *Copy link* gives for it (set by the window, which knows the server)
+        self.link_for: Callable[[str], str] | None = None
         self.setWidgetResizable(True)
         self.setMinimumWidth(300)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -78,6 +82,7 @@ class DetailsPane(QScrollArea):
             ("dimensions", "Dimensions"),
             ("created", "Added"),
             ("updated", "Changed"),
+            ("link", "Link"),
         ):
             value = QLabel(body)
             value.setWordWrap(True)
@@ -171,7 +176,13 @@ class DetailsPane(QScrollArea):
         self.fields["dimensions"].setText(f"{r.width} × {r.height} pixels")
         self.fields["created"].setText(local_time(r.created_at))
         self.fields["updated"].setText(local_time(r.updated_at))
+        self.refresh_link()
         self._show_preview(r)
+
+    def refresh_link(self) -> None:
+        """Shows the link *Copy link* copies for the image shown (size, format, address)."""
+        if self.record is not None and self.link_for is not None:
+            self.fields["link"].setText(self.link_for(self.record.id))
 
     def _show_preview(self, r: ImageRecord) -> None:
         pix = self.loader.pixmap(r, PREVIEW_SIDE)

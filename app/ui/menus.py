@@ -51,7 +51,10 @@ COMMANDS = (
     Command("delete", "&Delete", lambda w: w.delete_selected(), Key.Delete,
             "Delete the selected images", ("edit-delete", SP.SP_TrashIcon), grid_only=True),
     Command("copy_link", "Copy &link", lambda w: w.copy_link(), "Ctrl+L",
-            "Copy the web link of the selected images", ("insert-link", SP.SP_FileLinkIcon)),
+            "Copy the web link of the selected images (at the size chosen in Copy sized link)",
+            ("insert-link", SP.SP_FileLinkIcon)),
+    Command("copy_sized_link", "Copy si&zed link…", lambda w: w.copy_sized_link(),
+            "Ctrl+Alt+L", "Choose the size and format of copied links, then copy"),
     Command("open", "&Open original", lambda w: w.open_original(), "Return",
             "Open the original in the system's image viewer", ("document-open", SP.SP_FileIcon),
             grid_only=True),
@@ -74,11 +77,12 @@ COMMANDS = (
 
 MENUS = {
     "&File": ("add", "add_folder", None, "server", None, "quit"),
-    "&Edit": ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link", "find"),
+    "&Edit": ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link",
+              "copy_sized_link", "find"),
     "&View": ("all", "needs_alt", None, "open", "reveal", None, "reload"),
-}
-GRID_CONTEXT = ("open", "reveal", "copy_link", None, "edit_alt", None, "move", "new_folder",
-                None, "delete")  # fmt: skip
+}  # fmt: skip
+GRID_CONTEXT = ("open", "reveal", "copy_link", "copy_sized_link", None, "edit_alt", None,
+                "move", "new_folder", None, "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
 TOOLBAR = ("add", "new_folder", "move", "delete", "copy_link")
 
