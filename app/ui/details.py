@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QResizeEvent
+from PySide6.QtGui import QPixmap, QResizeEvent, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QLabel,
+    QPlainTextEdit,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -82,7 +84,6 @@ class DetailsPane(QScrollArea):
             ("dimensions", "Dimensions"),
             ("created", "Added"),
             ("updated", "Changed"),
-            ("link", "Link"),
         ):
             value = QLabel(body)
             value.setWordWrap(True)
@@ -90,6 +91,21 @@ class DetailsPane(QScrollArea):
             value.setAccessibleName(label)
             self.fields[key] = value
             form.addRow(label + ":", value)
+
+        # The link *Copy link* copies. Wrapped anywhere, so a long link shows whole in a
+        # narrow pane, and selecting it copies it exactly (soft wraps are no characters).
+        self.link = QPlainTextEdit(body)
+        self.link.setReadOnly(True)
+        self.link.setFrameShape(QFrame.Shape.NoFrame)
+        self.link.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        self.link.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.link.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.link.setStyleSheet("QPlainTextEdit { background: transparent; }")
+        self.link.setFixedHeight(self.link.fontMetrics().lineSpacing() * 3 + 10)
+        self.link.setAccessibleName("Link")
+        self.link.setToolTip("The link Copy link copies (its size: Edit → Copy sized link…)")
+        self.link.setTabChangesFocus(True)
+        form.addRow("Link:", self.link)
 
         self.folder = QComboBox(body)
         self.folder.setEditable(True)
@@ -182,7 +198,7 @@ class DetailsPane(QScrollArea):
     def refresh_link(self) -> None:
         """Shows the link *Copy link* copies for the image shown (size, format, address)."""
         if self.record is not None and self.link_for is not None:
-            self.fields["link"].setText(self.link_for(self.record.id))
+            self.link.setPlainText(self.link_for(self.record.id))
 
     def _show_preview(self, r: ImageRecord) -> None:
         pix = self.loader.pixmap(r, PREVIEW_SIDE)

@@ -79,7 +79,7 @@ class SizedLinkDialog(QDialog):
         super().__init__(parent)
         self.base = base
         self.setWindowTitle("Copy sized link")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(660)
         self.sizes = QButtonGroup(self)
         self.formats = QButtonGroup(self)
         size_box = self._choices("Size (longest side, never enlarged)", SIZES, self.sizes)
