@@ -166,7 +166,8 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
     with Library.open(root) as lib:
         pages = _pages(lib)
         timings = {
-            label: time_median(lambda kw=kw: lib.list(**kw), repeat=15) for label, kw in pages
+            label: time_median(lambda kw=kw: lib.list_images(**kw), repeat=15)
+            for label, kw in pages
         }
         worst = max(timings, key=timings.__getitem__)
         floor = _keyset_floor(db)
@@ -182,11 +183,11 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
             )
         )
         search = {
-            term: time_median(lambda term=term: lib.list(search=term), repeat=15)
+            term: time_median(lambda term=term: lib.list_images(search=term), repeat=15)
             for term in SEARCH_TERMS
         }
         worst_term = max(search, key=search.__getitem__)
-        hits = lib.list(search=worst_term).total
+        hits = lib.list_images(search=worst_term).total
         results.append(
             bound_result(
                 "4 search",
@@ -199,7 +200,9 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
                 note="baseline: LIKE scan, count + page",
             )
         )
-        short = {t: time_median(lambda t=t: lib.list(search=t), repeat=5) for t in SHORT_TERMS}
+        short = {
+            t: time_median(lambda t=t: lib.list_images(search=t), repeat=5) for t in SHORT_TERMS
+        }
         worst_short = max(short, key=short.__getitem__)
         results.append(
             Result(

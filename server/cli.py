@@ -15,8 +15,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from app.library import Library, LibraryError
-from app.library.library import META_DIR, TOKEN_FILE
+from app.library import Library, LibraryError, api_token
 
 from .runner import BackgroundServer
 
@@ -31,11 +30,7 @@ def _fail(command: str, message: str) -> int:
 def stored_token(library_dir: Path) -> str | None:
     """The token kept in the library, read without opening it — so ``imageshelf token``
     works while ``imageshelf serve`` (which holds the library's lock) is running."""
-    path = Path(library_dir).expanduser() / META_DIR / TOKEN_FILE
-    try:
-        return path.read_text().strip() or None
-    except OSError:
-        return None
+    return api_token.read(library_dir)
 
 
 def token_command(args: argparse.Namespace) -> int:

@@ -65,7 +65,7 @@ def list_images() -> Response:
     page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
     rules.check_page(page, page_size)
     folder: object = request.args.get("folder", ALL_FOLDERS)
-    result = library().list(
+    result = library().list_images(
         folder=folder, search=request.args.get("search") or None, page=page, page_size=page_size
     )
     base = public_base()

@@ -21,8 +21,8 @@ from .errors import (
     UnsupportedFormat,
 )
 from .events import Event, EventKind
+from .filters import ALL_FOLDERS, Sort
 from .library import Library
-from .queries import ALL_FOLDERS, Sort
 from .records import FolderInfo, ImageRecord, Page, rfc3339
 
 __all__ = [

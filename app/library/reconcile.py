@@ -3,7 +3,10 @@ while the library was closed, and (for a few paths at a time) by the watcher.
 
 Cheap first: a file whose size and mtime match its row is trusted without reading it.
 Only files that are new or changed are hashed, and a new file whose hash matches a row
-whose file went missing is that image moved, so it keeps its id and alt text."""
+whose file went missing is that image moved, so it keeps its id and alt text.
+
+Every step re-checks under the write lock before it changes anything, so the app's own
+writes (placed and committed under that lock) are found already known, never echoed."""
 
 from __future__ import annotations
 
@@ -11,41 +14,23 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import text
-
-from . import files, imaging, queries, rules
+from . import disk_scan, file_steps, files, imaging, rules
+from .core import Core
+from .disk_scan import DiskFile, in_scope, split, storable
 from .errors import LibraryError, StorageError
 from .events import Event, EventKind
-from .records import folder_from_db, folder_to_db, now_us
-
-if TYPE_CHECKING:
-    from .library import Library
+from .records import ImageRecord, now_us
+from .sql import rows
 
 log = logging.getLogger(__name__)
 
 # Beyond this many paths one pass over all rows is cheaper than a query per path.
 _SCOPED_QUERY_LIMIT = 64
-
-
-@dataclass(frozen=True, slots=True)
-class DiskFile:
-    relpath: str
-    size: int
-    mtime_ns: int
-
-    @property
-    def folder(self) -> str | None:
-        return self.relpath.rsplit("/", 1)[0] if "/" in self.relpath else None
-
-    @property
-    def filename(self) -> str:
-        return self.relpath.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,44 +42,10 @@ class KnownRow:
     sha256: str
 
 
-def split(relpath: str) -> tuple[str | None, str]:
-    if "/" in relpath:
-        folder, name = relpath.rsplit("/", 1)
-        return folder, name
-    return None, relpath
-
-
-def ancestors(relpath: str) -> list[str]:
-    """``a/b/c.jpg`` → ``["a", "a/b"]``: the folders a path lies in."""
-    parts = relpath.split("/")[:-1]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def in_scope(relpath: str, scope: list[str] | set[str] | frozenset[str] | None) -> bool:
-    """Whether ``relpath`` is one of ``scope``'s paths or lies in one of its folders.
-    A set lookup per ancestor, so a batch of thousands of paths stays cheap."""
-    if scope is None:
-        return True
-    wanted = scope if isinstance(scope, set | frozenset) else set(scope)
-    if "" in wanted or relpath in wanted:
-        return True
-    return any(a in wanted for a in ancestors(relpath))
-
-
-def storable(name: str) -> bool:
-    """Names the platform could not decode (stray bytes on Linux) cannot be stored or
-    served; such files are left alone rather than breaking the whole reconciliation."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 class Reconciler:
     def __init__(
         self,
-        library: Library,
+        core: Core,
         *,
         hold_doubtful: bool = False,
         stop: threading.Event | None = None,
@@ -107,101 +58,30 @@ class Reconciler:
 
         ``stop``: once set (or once the library is closed) the run ends after the file at
         hand, raising ``LibraryError``; every step done so far is complete."""
-        self.lib = library
+        self.core = core
         self.hold_doubtful = hold_doubtful
         self.stop = stop
         self.held: set[str] = set()
 
     # --- what is where -------------------------------------------------------------------
 
-    def scan_disk(self, scope: list[str] | None = None) -> dict[str, DiskFile]:
-        """Every candidate image file under the library (or under ``scope``)."""
-        found: dict[str, DiskFile] = {}
-        starts = [""] if scope is None else scope
-        for start in starts:
-            base = self.lib.root / start if start else self.lib.root
-            if base.is_file():
-                self._consider_file(start, base, found)
-            elif base.is_dir():
-                self._walk(start, base, found)
-        return found
-
-    def _walk(self, rel: str, path: Path, found: dict[str, DiskFile]) -> None:
-        if rel and not rules.is_valid_folder(rel):
-            return  # hidden, too deep or badly named folders are not part of the library
-        try:
-            entries = list(os.scandir(path))
-        except OSError:
-            return
-        for entry in entries:
-            child = f"{rel}/{entry.name}" if rel else entry.name
-            if not storable(entry.name):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name != ".imageshelf":
-                        self._walk(child, Path(entry.path), found)
-                elif entry.is_file(follow_symlinks=False) and rules.is_adoptable_filename(
-                    entry.name
-                ):
-                    st = entry.stat(follow_symlinks=False)
-                    found[child] = DiskFile(child, st.st_size, st.st_mtime_ns)
-            except OSError:
-                continue
-
-    def _consider_file(self, rel: str, path: Path, found: dict[str, DiskFile]) -> None:
-        folder, name = split(rel)
-        if folder is not None and not rules.is_valid_folder(folder):
-            return
-        if not storable(rel) or not rules.is_adoptable_filename(name) or path.is_symlink():
-            return
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            found[rel] = DiskFile(rel, st.st_size, st.st_mtime_ns)
-
     def known_rows(self, scope: list[str] | None = None) -> dict[str, KnownRow]:
         wanted = None if scope is None else {p for p in scope if storable(p)}
-        columns = "SELECT id, folder, filename, size, mtime_ns, sha256 FROM images"
         out: dict[str, KnownRow] = {}
-
-        def keep(rows: Iterable[Any]) -> None:
-            # Plain tuples: this runs once per image at every start-up.
-            for image_id, folder, filename, size, mtime_ns, sha in rows:
-                rel = f"{folder}/{filename}" if folder else filename
+        with self.core.read() as conn:
+            if wanted is None or "" in wanted or len(wanted) > _SCOPED_QUERY_LIMIT:
+                found = rows.all_known(conn)
+            else:
+                # A few paths (the watcher's usual batch): only the rows they can hold.
+                found = (t for rel in wanted for t in rows.known_under(conn, rel))
+            for image_id, rel, size, mtime_ns, sha in found:
                 if wanted is None or in_scope(rel, wanted):
                     out[rel] = KnownRow(image_id, rel, size, mtime_ns, sha)
-
-        with self.lib.engine.connect() as conn:
-            if wanted is None or "" in wanted or len(wanted) > _SCOPED_QUERY_LIMIT:
-                # The driver's own cursor: SQLAlchemy's row objects cost ~10x per row.
-                driver = conn.connection.driver_connection
-                keep(driver.execute(columns) if driver is not None else conn.execute(text(columns)))
-                return out
-            # A few paths (the watcher's usual batch): ask only for the rows they can hold,
-            # each question answered by an index (the path's unique key, or a range of
-            # the folder index: "a/" <= folder < "a0" is everything inside "a/").
-            for rel in wanted:
-                folder, name = split(rel)
-                keep(
-                    conn.execute(
-                        text(columns + " WHERE folder = :f AND filename = :n"),
-                        {"f": folder_to_db(folder), "n": name},
-                    )
-                )
-                keep(
-                    conn.execute(
-                        text(columns + " WHERE folder = :f OR (folder >= :lo AND folder < :hi)"),
-                        {"f": rel, "lo": rel + "/", "hi": rel + "0"},
-                    )
-                )
         return out
 
     def ignored(self) -> dict[str, tuple[int, int]]:
-        with self.lib.engine.connect() as conn:
-            return {
-                r.path: (r.size, r.mtime_ns)
-                for r in conn.execute(text("SELECT path, size, mtime_ns FROM ignored_files"))
-            }
+        with self.core.read() as conn:
+            return rows.ignored(conn)
 
     # --- the run -------------------------------------------------------------------------
 
@@ -219,15 +99,15 @@ class Reconciler:
         Raises ``StorageError`` when the library folder itself is gone (a drive
         unplugged, the folder moved or deleted): an absent folder is not a folder of
         deleted images, and nothing is tombstoned."""
-        if not (self.lib.root.is_dir() and self.lib.meta.is_dir()):
+        if not (self.core.root.is_dir() and self.core.meta.is_dir()):
             raise StorageError(
-                f"The library folder {self.lib.root} is no longer there (moved, deleted "
+                f"The library folder {self.core.root} is no longer there (moved, deleted "
                 "or on a drive that was disconnected)."
             )
         if scope is None:
             # Only a whole run may finish moves: a scoped one could race the app's own.
-            self._finish_pending_moves()
-        disk = self.scan_disk(scope)
+            file_steps.finish_pending_moves(self.core)
+        disk = disk_scan.scan(self.core.root, scope)
         rows = self.known_rows(scope)
         for rel in skip or ():
             disk.pop(rel, None)
@@ -254,7 +134,7 @@ class Reconciler:
             done += 1
             if progress is not None:
                 progress(done, total)
-            if self.lib.closed or (self.stop is not None and self.stop.is_set()):
+            if self.core.closed or (self.stop is not None and self.stop.is_set()):
                 raise LibraryError("The reconciliation stopped: the library is closing.")
 
         if progress is not None:
@@ -314,14 +194,14 @@ class Reconciler:
         try:
             return step(*args)
         except Exception as exc:
-            if self.lib.closed:
+            if self.core.closed:
                 raise
             log.warning("could not reconcile %s: %s", getattr(args[0], "relpath", args[0]), exc)
             return 0
 
     def _hash(self, f: DiskFile) -> str | None:
         try:
-            return files.hash_file(self.lib.root / f.relpath)[1]
+            return files.hash_file(self.core.root / f.relpath)[1]
         except OSError:
             return None
 
@@ -331,46 +211,30 @@ class Reconciler:
         """A row outside this run's scope with the same content whose file is gone: the
         new file is that image moved, even though the platform has not (yet) told us
         about the other half of the move."""
-        with self.lib.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT id, folder, filename, size, mtime_ns, sha256 FROM images "
-                    "WHERE sha256 = :h AND pending_path IS NULL"
-                ),
-                {"h": sha},
-            ).all()
-        gone = []
-        for image_id, folder, filename, size, mtime_ns, row_sha in rows:
-            rel = f"{folder}/{filename}" if folder else filename
-            if rel in considered or (self.lib.root / rel).exists():
-                continue
-            gone.append(KnownRow(image_id, rel, size, mtime_ns, row_sha))
+        with self.core.read() as conn:
+            same = list(rows.settled_with_hash(conn, sha))
+        gone = [
+            KnownRow(*t)
+            for t in same
+            if t[1] not in considered and not (self.core.root / t[1]).exists()
+        ]
         same_name = [r for r in gone if split(r.relpath)[1] == f.filename]
         return (same_name or gone or [None])[0]
-
-    def _row_at(self, relpath: str) -> bool:
-        folder, name = split(relpath)
-        with self.lib.engine.connect() as conn:
-            return (
-                conn.execute(
-                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
-                    {"f": folder_to_db(folder), "n": name},
-                ).first()
-                is not None
-            )
 
     def _current(self, f: DiskFile) -> DiskFile | None:
         """The file as it is now (it may have changed since the scan)."""
         try:
-            st = (self.lib.root / f.relpath).stat()
+            st = (self.core.root / f.relpath).stat()
         except OSError:
             return None
         return DiskFile(f.relpath, st.st_size, st.st_mtime_ns)
 
     def _adopt(self, f: DiskFile, sha: str, source: str) -> int:
-        path = self.lib.root / f.relpath
-        if self._row_at(f.relpath):
-            return 0  # the app's own file, committed since the scan: no need to decode it
+        path = self.core.root / f.relpath
+        folder, name = split(f.relpath)
+        with self.core.read() as conn:
+            if rows.exists_at(conn, folder, name):
+                return 0  # the app's own file, committed since the scan: no need to decode
         try:
             info = imaging.inspect_path(path)
         except LibraryError as exc:
@@ -378,65 +242,46 @@ class Reconciler:
             return 0
         except OSError:
             return 0
-        folder, name = split(f.relpath)
         with contextlib.suppress(OSError):
-            self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
-        with self.lib._write_lock:
+            self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
+        with self.core.write_lock:
             now_file = self._current(f)
             if now_file != f:
                 return 0  # gone or changed since it was hashed: its next event tells
             assert now_file is not None
-            with self.lib._write() as conn:
-                exists = conn.execute(
-                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
-                    {"f": folder_to_db(folder), "n": name},
-                ).first()
-                if exists:
+            with self.core.write() as conn:
+                if rows.exists_at(conn, folder, name):
                     return 0  # the app itself wrote it, a moment before we looked
                 now = now_us()
-                image_id = rules.new_image_id()
-                conn.execute(
-                    text(
-                        "INSERT INTO images (id, folder, filename, original_filename, "
-                        "content_type, size, width, height, sha256, mtime_ns, alt_text, "
-                        "search_text, created_at, updated_at) VALUES (:id, :folder, :name, "
-                        ":name, :ctype, :size, :w, :h, :sha, :mtime, NULL, :search, :now, :now)"
-                    ),
-                    {
-                        "id": image_id,
-                        "folder": folder_to_db(folder),
-                        "name": name,
-                        "ctype": info.format.content_type,
-                        "size": now_file.size,
-                        "w": info.width,
-                        "h": info.height,
-                        "sha": sha,
-                        "mtime": now_file.mtime_ns,
-                        "search": queries.search_text(name, name, None),
-                        "now": now,
-                    },
+                record = ImageRecord(
+                    id=rules.new_image_id(),
+                    folder=folder,
+                    filename=name,
+                    original_filename=name,
+                    content_type=info.format.content_type,
+                    size=now_file.size,
+                    width=info.width,
+                    height=info.height,
+                    sha256=sha,
+                    alt_text=None,
+                    created_at_us=now,
+                    updated_at_us=now,
                 )
-                conn.execute(text("DELETE FROM ignored_files WHERE path = :p"), {"p": f.relpath})
-                record = self.lib._row(conn, image_id)
-        self.lib.events.emit(Event(EventKind.ADDED, image_id, record, source=source))
+                rows.insert(conn, record, now_file.mtime_ns)
+                rows.unignore(conn, [f.relpath])
+        self.core.events.emit(Event(EventKind.ADDED, record.id, record, source=source))
         return 1
 
     def _refresh(self, row: KnownRow, f: DiskFile, source: str) -> int:
         """A known file whose size or mtime changed: edited outside, or only touched."""
-        path = self.lib.root / f.relpath
+        path = self.core.root / f.relpath
         try:
             size, sha = files.hash_file(path)
         except OSError:
             return 0
         if sha == row.sha256:
-            with self.lib._write() as conn:
-                conn.execute(
-                    text(
-                        "UPDATE images SET size = :s, mtime_ns = :m "
-                        "WHERE id = :id AND sha256 = :sha"
-                    ),
-                    {"s": f.size, "m": f.mtime_ns, "id": row.id, "sha": sha},
-                )
+            with self.core.write() as conn:
+                rows.set_stat(conn, row.id, sha, f.size, f.mtime_ns)
             return 0
         try:
             info = imaging.inspect_path(path)
@@ -449,9 +294,9 @@ class Reconciler:
             self._ignore(f, "replaced_by_invalid_file")
             return changed
         with contextlib.suppress(OSError):
-            self.lib.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
-        with self.lib._write() as conn:
-            before = self.lib._row(conn, row.id)
+            self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
+        with self.core.write() as conn:
+            before = rows.get(conn, row.id)
             now_file = self._current(f)
             if (
                 before is None
@@ -461,90 +306,64 @@ class Reconciler:
                 or now_file.size != size
             ):
                 return 0  # changed again meanwhile; the next look will see it as it is
-            conn.execute(
-                text(
-                    "UPDATE images SET size = :s, mtime_ns = :m, sha256 = :sha, width = :w, "
-                    "height = :h, content_type = :ct, updated_at = :now WHERE id = :id"
-                ),
-                {
-                    "s": size,
-                    "m": now_file.mtime_ns,
-                    "sha": sha,
-                    "w": info.width,
-                    "h": info.height,
-                    "ct": info.format.content_type,
-                    "now": now_us(),
-                    "id": row.id,
-                },
+            rows.set_content(
+                conn,
+                row.id,
+                size=size,
+                mtime_ns=now_file.mtime_ns,
+                sha256=sha,
+                width=info.width,
+                height=info.height,
+                content_type=info.format.content_type,
+                now=now_us(),
             )
-            after = self.lib._row(conn, row.id)
-        self.lib._forget_thumbnail_if_unused(row.sha256)
-        self.lib.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
+            after = rows.get(conn, row.id)
+        self.core.forget_thumbnail_if_unused(row.sha256)
+        self.core.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
         return 1
 
     def _follow_move(self, row: KnownRow, f: DiskFile, source: str) -> int:
         folder, name = split(f.relpath)
-        with self.lib._write() as conn:
-            before = self.lib._row(conn, row.id)
+        with self.core.write() as conn:
+            before = rows.get(conn, row.id)
             if (
                 before is None
                 or before.relpath != row.relpath
-                or (self.lib.root / row.relpath).exists()
+                or (self.core.root / row.relpath).exists()
                 or self._current(f) is None
-                or conn.execute(
-                    text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
-                    {"f": folder_to_db(folder), "n": name},
-                ).first()
+                or rows.exists_at(conn, folder, name)
             ):
                 return 0  # the app moved or wrote it meanwhile: not an outside move
-            conn.execute(
-                text(
-                    "UPDATE images SET folder = :f, filename = :n, mtime_ns = :m, size = :s, "
-                    "search_text = :search, updated_at = :now WHERE id = :id"
-                ),
-                {
-                    "f": folder_to_db(folder),
-                    "n": name,
-                    "m": f.mtime_ns,
-                    "s": f.size,
-                    "search": queries.search_text(name, before.original_filename, before.alt_text),
-                    "now": max(now_us(), before.updated_at_us + 1),
-                    "id": row.id,
-                },
-            )
-            after = self.lib._row(conn, row.id)
-        self.lib.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
+            now = max(now_us(), before.updated_at_us + 1)
+            rows.set_place(conn, before, folder, name, now, stat=(f.size, f.mtime_ns))
+            after = rows.get(conn, row.id)
+        self.core.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
         return 1
 
     def _tombstone_missing(
         self, row: KnownRow, source: str, *, file_may_remain: bool = False
     ) -> int:
-        with self.lib._write_lock:
+        with self.core.write_lock:
             # Re-check under the lock: the app may have moved it meanwhile.
-            with self.lib.engine.connect() as conn:
-                current = self.lib._row(conn, row.id)
+            with self.core.read() as conn:
+                current = rows.get(conn, row.id)
             if current is None or current.relpath != row.relpath:
                 return 0
             if current.sha256 != row.sha256:
                 return 0
-            if not file_may_remain and (self.lib.root / row.relpath).exists():
+            if not file_may_remain and (self.core.root / row.relpath).exists():
                 return 0
-            self.lib._tombstone(row.id)
-        self.lib._forget_thumbnail_if_unused(row.sha256)
-        self.lib.events.emit(Event(EventKind.DELETED, row.id, None, current, source=source))
+            with self.core.write() as conn:
+                rows.tombstone(conn, row.id, now_us())
+        self.core.forget_thumbnail_if_unused(row.sha256)
+        self.core.events.emit(Event(EventKind.DELETED, row.id, None, current, source=source))
         return 1
 
     def _ignore(self, f: DiskFile, reason: str) -> None:
         # Said once: the file is not looked at again until its size or mtime changes.
         log.info("left alone, not an image the library accepts: %s (%s)", f.relpath, reason)
-        with self.lib._write() as conn:
-            conn.execute(
-                text(
-                    "INSERT OR REPLACE INTO ignored_files (path, size, mtime_ns, reason) "
-                    "VALUES (:p, :s, :m, :r)"
-                ),
-                {"p": f.relpath, "s": f.size, "m": f.mtime_ns, "r": reason},
-            )
+        with self.core.write() as conn:
+            rows.ignore(conn, f.relpath, f.size, f.mtime_ns, reason)
 
     def _forget_ignored_not_on_disk(
         self, disk: dict[str, DiskFile], scope: list[str] | None
@@ -552,69 +371,5 @@ class Reconciler:
         wanted = None if scope is None else set(scope)
         stale = [p for p in self.ignored() if in_scope(p, wanted) and p not in disk]
         if stale:
-            with self.lib._write() as conn:
-                for p in stale:
-                    conn.execute(text("DELETE FROM ignored_files WHERE path = :p"), {"p": p})
-
-    def _finish_pending_moves(self) -> None:
-        """A move killed between its link and its commit: undo it if the original is still
-        there (the commit never happened), else complete it."""
-        from .library import PENDING_SEP
-
-        with self.lib._write_lock:  # never while the app's own move is half-way
-            self._finish_pending_moves_locked(PENDING_SEP)
-
-    def _finish_pending_moves_locked(self, sep: str) -> None:
-        with self.lib.engine.connect() as conn:
-            pending = conn.execute(
-                text(
-                    "SELECT id, folder, filename, pending_path FROM images "
-                    "WHERE pending_path IS NOT NULL"
-                )
-            ).all()
-        for r in pending:
-            dest_folder, dest_name = r.pending_path.split(sep, 1)
-            src = self.lib.path_of(folder_from_db(r.folder), r.filename)
-            dest = self.lib.path_of(folder_from_db(dest_folder), dest_name)
-            with self.lib._write() as conn:
-                if src.exists():
-                    if dest.exists() and _same_file(src, dest):
-                        dest.unlink()
-                    conn.execute(
-                        text("UPDATE images SET pending_path = NULL WHERE id = :id"),
-                        {"id": r.id},
-                    )
-                elif dest.exists():
-                    # Finish it exactly as the move itself would have: new name searchable,
-                    # the change dated, the folder it left removed if now empty.
-                    before = self.lib._row(conn, r.id)
-                    assert before is not None
-                    conn.execute(
-                        text(
-                            "UPDATE images SET folder = :f, filename = :n, pending_path = NULL, "
-                            "search_text = :search, updated_at = :now WHERE id = :id"
-                        ),
-                        {
-                            "f": dest_folder,
-                            "n": dest_name,
-                            "search": queries.search_text(
-                                dest_name, before.original_filename, before.alt_text
-                            ),
-                            "now": max(now_us(), before.updated_at_us + 1),
-                            "id": r.id,
-                        },
-                    )
-                    if r.folder and r.folder != dest_folder:
-                        files.remove_empty_folders(self.lib.root, r.folder)
-                else:
-                    conn.execute(
-                        text("UPDATE images SET pending_path = NULL WHERE id = :id"),
-                        {"id": r.id},
-                    )
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+            with self.core.write() as conn:
+                rows.unignore(conn, stale)

@@ -57,7 +57,6 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -74,11 +73,10 @@ from watchdog.events import (
 from watchdog.observers import Observer
 
 from . import rules
+from .core import Core
+from .disk_scan import ancestors, in_scope, storable
 from .errors import LibraryError
-from .reconcile import Reconciler, ancestors, in_scope, storable
-
-if TYPE_CHECKING:
-    from .library import Library
+from .reconcile import Reconciler
 
 log = logging.getLogger(__name__)
 
@@ -121,18 +119,18 @@ class _Handler(FileSystemEventHandler):
 
 
 class LibraryWatcher:
-    """Keeps ``library`` in step with changes made to its folder by other programs."""
+    """Keeps the library in step with changes made to its folder by other programs."""
 
     def __init__(
         self,
-        library: Library,
+        core: Core,
         *,
         debounce: float = DEBOUNCE_SECONDS,
         settle: float = SETTLE_SECONDS,
     ) -> None:
-        self._lib = library
-        self._root = str(library.root)
-        self._meta_name = library.meta.name
+        self._core = core
+        self._root = str(core.root)
+        self._meta_name = core.meta.name
         self._debounce = debounce
         self._settle = settle
         self._cond = threading.Condition()
@@ -240,7 +238,7 @@ class LibraryWatcher:
             try:
                 self._process(batch)
             except LibraryError as exc:
-                if self._lib.closed or self._stopping.is_set():
+                if self._core.closed or self._stopping.is_set():
                     return
                 log.warning("could not follow changes in the library folder: %s", exc)
             except Exception:  # keep watching whatever one batch did
@@ -289,9 +287,9 @@ class LibraryWatcher:
                 self._pending |= unsettled
                 self._last_event = time.monotonic()
                 self._cond.notify_all()
-        if self._stopping.is_set() or self._lib.closed:
+        if self._stopping.is_set() or self._core.closed:
             return
-        reconciler = Reconciler(self._lib, hold_doubtful=True, stop=self._stopping)
+        reconciler = Reconciler(self._core, hold_doubtful=True, stop=self._stopping)
         reconciler.run(scope=scope, source="disk", skip=unsettled)
         self._decide_held(reconciler.held, set(scope))
 
@@ -316,7 +314,7 @@ class LibraryWatcher:
             if self._retry_at:
                 self._cond.notify_all()
         if give_up:
-            Reconciler(self._lib, stop=self._stopping).run(scope=give_up, source="disk")
+            Reconciler(self._core, stop=self._stopping).run(scope=give_up, source="disk")
 
     def _unsettled(self, batch: set[str]) -> set[str]:
         """Image files in ``batch`` whose size or mtime changes over ``settle`` seconds."""

@@ -42,7 +42,7 @@ from app.library import (
     Page,
     Sort,
 )
-from app.library.queries import search_text
+from app.library.filters import Filter
 
 from .page_reader import PageReader
 from .thumbnails import ThumbnailLoader, placeholder
@@ -82,48 +82,12 @@ class Query:
 
     def matches(self, record: ImageRecord) -> bool:
         """The core's filter rule, applied to one record (for live events)."""
-        if self.folder is not ALL_FOLDERS and record.folder != self.folder:
-            return False
-        if self.undescribed and record.alt_text is not None:
-            return False
-        if self.search:
-            haystack = search_text(record.filename, record.original_filename, record.alt_text)
-            if self.search.casefold() not in haystack:
-                return False
-        return True
+        flt = Filter(folder=self.folder, search=self.search or None, undescribed=self.undescribed)
+        return flt.matches(record)
 
     def sort_key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
-        """The order of ``library.list(sort=...)``, as an ascending key."""
-        if self.sort == Sort.NAME:
-            return lambda r: (_nocase(r.filename), r.id)
-        if self.sort == Sort.OLDEST:
-            return lambda r: (r.created_at_us, r.id)
-        return lambda r: (-r.created_at_us, _Desc(r.id))
-
-
-def _nocase(name: str) -> str:
-    # SQLite's NOCASE folds ASCII letters only; match it so inserts land where pages do.
-    return name.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-class _Desc:
-    """Reverses the order of a string inside a sort key."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Desc) -> bool:
-        return self.value > other.value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and self.value == other.value
-
-    __hash__ = None  # type: ignore[assignment]
+        """The order of ``library.list_images(sort=...)``, as an ascending key."""
+        return self.sort.key()
 
 
 class _CommitSignals(QObject):
@@ -218,7 +182,7 @@ class ImageGridModel(QAbstractListModel):
 
     def _read(self, query: Query, page: int) -> Page:
         """One page of ``query`` from the core (any thread)."""
-        return self.library.list(
+        return self.library.list_images(
             folder=query.folder,
             search=query.search or None,
             undescribed=query.undescribed,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.library import Library, LibraryError
-from app.library.library import META_DIR
+from app.library.layout import META_DIR
 from app.library.records import ImageRecord
 from tests.library.helpers import library_files, row_count, thumbnail_files, tmp_leftovers
 from tests.library.test_watcher_support import EventLog

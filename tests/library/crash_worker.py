@@ -46,7 +46,7 @@ def main(path: str, mode: str, seed: int) -> None:
             folder = rng.choice(FOLDERS)
             rec = lib.add(io.BytesIO(noise_png(rng)), "shot.png", folder=folder)
             say("added", rec.id, rec.sha256)
-    ids = [r.id for r in lib.list(page_size=100).items]
+    ids = [r.id for r in lib.list_images(page_size=100).items]
     if mode == "move":
         while True:
             image_id = rng.choice(ids)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.library import Library
-from app.library.library import META_DIR
+from app.library.layout import META_DIR
 from app.library.records import ImageRecord
 
 

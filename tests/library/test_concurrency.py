@@ -33,7 +33,7 @@ def test_sixteen_threads_adding_at_once_lose_nothing(library: Library) -> None:
         added = [rec for batch in pool.map(worker, range(THREADS)) for rec in batch]
 
     assert len(added) == len({r.id for r in added}) == THREADS * 2
-    assert row_count(library) == library.list().total == THREADS * 2
+    assert row_count(library) == library.list_images().total == THREADS * 2
     names = {r.filename for r in added}
     assert len(names) == THREADS * 2 and "same.png" in names
     on_disk_names = [p for p in library_files(library.root) if p != "race"]
@@ -54,7 +54,7 @@ def test_readers_during_writes_see_only_whole_images(library: Library) -> None:
     def read() -> None:
         try:
             while not stop.is_set():
-                page = library.list(page_size=100)
+                page = library.list_images(page_size=100)
                 assert page.total >= len(page.items)
                 totals.append(page.total)
                 for rec in page.items:
@@ -87,4 +87,4 @@ def test_readers_during_writes_see_only_whole_images(library: Library) -> None:
             r.join(30)
     assert problems == []
     assert totals  # the readers really ran
-    assert library.list().total == len(images) - len(range(0, len(images), 6))
+    assert library.list_images().total == len(images) - len(range(0, len(images), 6))

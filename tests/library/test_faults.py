@@ -39,7 +39,7 @@ def noisy_png(size: tuple[int, int], seed: int = 0) -> bytes:
 
 def assert_consistent(lib: Library) -> None:
     """Every row's file is there with its bytes; every image file has a row; tmp/ empty."""
-    rows = lib.list(page_size=100).items
+    rows = lib.list_images(page_size=100).items
     assert len(rows) == row_count(lib)
     for record in rows:
         path = lib.path_of(record.folder, record.filename)
@@ -164,7 +164,7 @@ def test_a_read_only_folder_refuses_writes_and_still_reads(library: Library) -> 
                 attempt()
             assert "read-only" in str(info.value) or "Could not" in str(info.value)
         assert library.get(record.id) == record
-        assert library.list().total == 1
+        assert library.list_images().total == 1
         assert library.thumbnail(record.id)[1].size > 0
         _, fp = library.open_original(record.id)
         with fp:

@@ -78,7 +78,7 @@ def test_bad_folders_are_refused_everywhere(library: Library, add, refused, sent
     assert library.get(rec.id) == rec
     assert on_disk(library, rec).read_bytes() == JPEG
     with pytest.raises(InvalidFolder):
-        library.list(folder=sent)
+        library.list_images(folder=sent)
     assert library_files(library.root) == ["ok", "ok/a.jpg"]
 
 

@@ -1,9 +1,10 @@
-"""``list``: newest first and stable across pages, exact folder filter, literal
-case-insensitive search that agrees between the trigram index and the plain scan."""
+"""``list_images``: newest first and stable across pages, exact folder filter, literal
+case- and accent-insensitive search that agrees between the trigram index and the plain scan."""
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterator
 
 import pytest
@@ -62,7 +63,7 @@ def newest_first(records: list[ImageRecord]) -> list[str]:
 
 
 def test_default_is_every_folder_newest_first(library, gallery) -> None:
-    page = library.list()
+    page = library.list_images()
     assert page.total == len(GALLERY) == library.count()
     assert ids(page.items) == newest_first(gallery) == ids(gallery[::-1])
     assert (page.page, page.page_size) == (1, 25)
@@ -73,7 +74,7 @@ def test_pages_join_up_without_gaps_or_repeats(library, gallery, size) -> None:
     seen: list[str] = []
     page_no = 1
     while True:
-        page = library.list(page=page_no, page_size=size)
+        page = library.list_images(page=page_no, page_size=size)
         assert page.total == len(GALLERY)
         if not page.items:
             break
@@ -84,9 +85,9 @@ def test_pages_join_up_without_gaps_or_repeats(library, gallery, size) -> None:
 
 
 def test_a_page_past_the_end_is_empty_with_the_right_total(library, gallery) -> None:
-    page = library.list(page=99, page_size=3)
+    page = library.list_images(page=99, page_size=3)
     assert (page.items, page.total, page.page, page.page_size) == ([], len(GALLERY), 99, 3)
-    assert library.list(page=2, folder="brand/sub", page_size=1).items == []
+    assert library.list_images(page=2, folder="brand/sub", page_size=1).items == []
 
 
 def test_equal_times_are_ordered_by_id_descending(library_path) -> None:
@@ -94,7 +95,7 @@ def test_equal_times_are_ordered_by_id_descending(library_path) -> None:
         gallery = fill(lib)
         with lib.engine.begin() as conn:
             conn.execute(text("UPDATE images SET created_at = 1700000000000000"))
-        pages = [lib.list(page=p, page_size=3).items for p in (1, 2, 3)]
+        pages = [lib.list_images(page=p, page_size=3).items for p in (1, 2, 3)]
     listed = [r.id for items in pages for r in items]
     assert listed == sorted(ids(gallery), reverse=True)
 
@@ -117,7 +118,7 @@ def test_equal_times_are_ordered_by_id_descending(library_path) -> None:
 )
 def test_bad_paging_is_refused(library, page, page_size) -> None:
     with pytest.raises(InvalidInput) as info:
-        library.list(page=page, page_size=page_size)
+        library.list_images(page=page, page_size=page_size)
     assert info.value.code == "invalid_input"
 
 
@@ -134,14 +135,20 @@ def test_bad_paging_is_refused(library, page, page_size) -> None:
     ],
 )
 def test_folder_filter_is_exact(library, gallery, folder, expected) -> None:
-    page = library.list(folder=folder)
+    page = library.list_images(folder=folder)
     assert sorted(r.original_filename for r in page.items) == sorted(expected)
     assert page.total == len(expected) == library.count(folder=folder)
 
 
+def _plain(text: str) -> str:
+    """The test's own reading of the rule: no case, no accents (Latin), one form."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def matches(record: ImageRecord, term: str) -> bool:
     fields = (record.filename, record.original_filename, record.alt_text or "")
-    return any(term.casefold() in f.casefold() for f in fields)
+    return any(_plain(term) in _plain(f) for f in fields)
 
 
 SEARCH_TERMS = [
@@ -180,7 +187,7 @@ SEARCH_TERMS = [
 
 @pytest.mark.parametrize("term", SEARCH_TERMS)
 def test_search_is_literal_case_insensitive_and_complete(library, gallery, term) -> None:
-    page = library.list(search=term, page_size=100)
+    page = library.list_images(search=term, page_size=100)
     expected = [r for r in gallery if matches(r, term)]
     assert ids(page.items) == newest_first(expected)
     assert page.total == len(expected)
@@ -188,13 +195,15 @@ def test_search_is_literal_case_insensitive_and_complete(library, gallery, term)
 
 def test_search_examples(library, gallery) -> None:
     def found(term: str) -> list[str]:
-        return sorted(r.original_filename for r in library.list(search=term).items)
+        return sorted(r.original_filename for r in library.list_images(search=term).items)
 
     assert found("%") == ["100%.jpg"]  # not every name, as an SQL wildcard would
     assert found("_") == ["a_b.jpg"]
     assert found('"hi"') == ["axb.jpg"]
     assert found("éclair") == found("ÉCLAIR") == ["zeta.jpg", "Éclair.jpg"]
-    assert found("É") == ["zeta.jpg", "Éclair.jpg"]
+    assert found("eclair") == found("Éclair") == ["zeta.jpg", "Éclair.jpg"]
+    assert found("patisserie") == found("pâtisserie") == ["Éclair.jpg"]
+    assert found("É") == found("e")
     assert found("straße") == ["Straße.jpg"]
 
 
@@ -203,43 +212,77 @@ def test_search_ignores_unicode_normalisation(library_path) -> None:
     with Library.open(library_path) as lib:
         rec = lib.add(io.BytesIO(JPEG), "cafe\u0301.jpg", alt_text="Cre\u0300me bru\u0302le\u0301e")
         for term in ("café", "CAFÉ", "cafe\u0301", "crème", "brûlée", "è", "É"):
-            assert lib.list(search=term).items == [rec], term
+            assert lib.list_images(search=term).items == [rec], term
+
+
+@pytest.mark.parametrize(
+    ("stored", "term"),
+    [
+        ("café", "cafe"),  # the accent typed in the name, not in the search
+        ("cafe", "café"),  # ... and the other way round
+        ("cafe\u0301", "cafe"),  # decomposed (macOS) name, plain term
+        ("cafe", "cafe\u0301"),  # plain name, decomposed term
+        ("café", "cafe\u0301"),  # composed name, decomposed term
+        ("CAFÉ", "café"),
+        ("Ångström", "angstrom"),
+        ("naïve", "NAIVE"),
+        ("ǰ", "j"),  # a letter with no composed capital: its caron survives casefold
+        ("j", "ǰ"),
+        ("İstanbul", "istanbul"),
+    ],
+)
+def test_search_ignores_accents_both_ways(library_path, stored: str, term: str) -> None:
+    with Library.open(library_path) as lib:
+        rec = lib.add(io.BytesIO(JPEG), "x.jpg", alt_text=f"at the {stored} corner")
+        lib.add(io.BytesIO(JPEG), "y.jpg", alt_text="something else")
+        # Through the trigram index (3+ characters) and through the scan (fewer).
+        assert lib.list_images(search=f"the {term} c").items == [rec], (stored, term)
+        assert rec in lib.list_images(search=term).items, (stored, term)
+
+
+def test_accents_that_are_not_accents_are_kept(library_path) -> None:
+    """Kana voicing marks change the word (か ka, が ga): not folded away."""
+    with Library.open(library_path) as lib:
+        ga = lib.add(io.BytesIO(JPEG), "が.jpg")
+        ka = lib.add(io.BytesIO(JPEG), "か.jpg")
+        assert lib.list_images(search="が").items == [ga]
+        assert lib.list_images(search="か").items == [ka]
 
 
 def test_short_and_long_terms_agree(library, gallery) -> None:
     """1–2 characters scan; 3+ use the trigram index: one finds what the other finds."""
-    short = {r.id for r in library.list(search="ai", page_size=100).items}
-    long_ = {r.id for r in library.list(search="air", page_size=100).items}
+    short = {r.id for r in library.list_images(search="ai", page_size=100).items}
+    long_ = {r.id for r in library.list_images(search="air", page_size=100).items}
     assert long_ and long_ <= short
 
 
 def test_search_combines_with_folder_and_pages(library, gallery) -> None:
-    page = library.list(search="jpg", folder="brand", page_size=1, page=2)
+    page = library.list_images(search="jpg", folder="brand", page_size=1, page=2)
     assert page.total == 2 and len(page.items) == 1
-    assert library.list(search="éclair", folder=None).items == []
+    assert library.list_images(search="éclair", folder=None).items == []
 
 
 def test_empty_search_means_no_filter_and_non_text_is_refused(library, gallery) -> None:
-    assert library.list(search="").total == len(GALLERY)
-    assert library.list(search=None).total == len(GALLERY)
+    assert library.list_images(search="").total == len(GALLERY)
+    assert library.list_images(search=None).total == len(GALLERY)
     with pytest.raises(InvalidInput):
-        library.list(search=42)  # type: ignore[arg-type]
+        library.list_images(search=42)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        library.list(search="\ud800")  # unpaired surrogate: not text
+        library.list_images(search="\ud800")  # unpaired surrogate: not text
     for term in ("a\x00b", "abc\x00", "\x00", "jpg\x1f100"):  # NUL; the field separator
         with pytest.raises(InvalidInput):
-            library.list(search=term)
+            library.list_images(search=term)
 
 
 def test_undescribed_means_alt_text_none_only(library, gallery) -> None:
-    page = library.list(undescribed=True)
+    page = library.list_images(undescribed=True)
     assert sorted(r.original_filename for r in page.items) == ["100x.jpg", "Straße.jpg"]
     assert page.total == 2 == library.count(undescribed=True)
 
 
 def test_sort_by_name_and_oldest(library, gallery) -> None:
-    by_name = [r.filename for r in library.list(sort=Sort.NAME, page_size=100).items]
+    by_name = [r.filename for r in library.list_images(sort=Sort.NAME, page_size=100).items]
     assert by_name == sorted(by_name, key=str.lower)
-    assert ids(library.list(sort="oldest").items) == ids(gallery)
+    assert ids(library.list_images(sort="oldest").items) == ids(gallery)
     with pytest.raises(InvalidInput):
-        library.list(sort="bogus")
+        library.list_images(sort="bogus")

@@ -21,7 +21,7 @@ with tempfile.TemporaryDirectory() as tmp, Library.open(tmp) as lib:
     Image.new("RGB", (8, 8)).save(out, "PNG")
     rec = lib.add(io.BytesIO(out.getvalue()), "a.png")
     lib.thumbnail(rec.id)
-    lib.list(search="abc")
+    lib.list_images(search="abc")
 forbidden = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "flask", "werkzeug", "waitress")
 print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in forbidden)))
 """

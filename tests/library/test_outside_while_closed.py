@@ -273,12 +273,12 @@ def test_a_reconciliation_stopped_half_way_leaves_whole_steps_only(library_path:
                 stop.set()
 
         with pytest.raises(LibraryError):
-            Reconciler(lib, stop=stop).run(progress)
+            Reconciler(lib.core, stop=stop).run(progress)
         partial = lib.count()
         assert 1 < partial < 21
-        for record in lib.list(page_size=100).items:
+        for record in lib.list_images(page_size=100).items:
             assert sha256(lib.path_of(record.folder, record.filename).read_bytes()) == (
                 record.sha256
             )
-        Reconciler(lib).run()
+        Reconciler(lib.core).run()
         assert lib.count() == 21

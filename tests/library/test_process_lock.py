@@ -56,7 +56,7 @@ def test_a_second_process_is_refused_with_a_clear_message(library: Library) -> N
 def test_a_second_open_in_the_same_process_is_refused_too(library: Library) -> None:
     with pytest.raises(LibraryLocked):
         Library.open(library.root)
-    assert library.list().total == 0  # the first one is unharmed
+    assert library.list_images().total == 0  # the first one is unharmed
 
 
 def test_closing_releases_the_lock(library_path: Path) -> None:

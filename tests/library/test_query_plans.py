@@ -10,8 +10,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import text
 
-from app.library import Library, queries
-from app.library.queries import Filter, Sort
+from app.library import ALL_FOLDERS, Library
+from app.library.filters import Filter, Sort
+from app.library.sql import listing
 
 FOLDERS = [None, "a", "a/b", "ç"]
 
@@ -73,10 +74,10 @@ def test_every_search_plan_and_direction_gives_the_same_pages(
         # Long terms too: many trigrams, one phrase.
         long_terms = ["café au lait", "STRASSE-1", "日本の写真-1", "zzzzzzzzz"]
         for term in ["café", "CAFÉ", "strasse", "ße", "日本", "x%_", "ive", "-1", *long_terms]:
-            for folder in [queries.ALL_FOLDERS, None, "a"]:
+            for folder in [ALL_FOLDERS, None, "a"]:
                 flt = Filter(folder=folder, search=term)
-                total = queries.count(conn, flt)
-                scan_where, scan_params = flt.where("scan")
+                total = listing.count(conn, flt)
+                scan_where, scan_params = listing.where_clause(flt, "scan")
                 assert (
                     total
                     == conn.execute(
@@ -84,14 +85,14 @@ def test_every_search_plan_and_direction_gives_the_same_pages(
                     ).scalar_one()
                 )
                 expected = [
-                    r.id for r in queries._rows(conn, scan_where, scan_params, 0, 1000, Sort.NEWEST)
+                    r.id for r in listing._rows(conn, scan_where, scan_params, 0, 1000, Sort.NEWEST)
                 ]
                 for plan in ("scan", "member", "sort"):
-                    where, params = flt.where(plan)
-                    got = [r.id for r in queries._rows(conn, where, params, 0, 1000, Sort.NEWEST)]
+                    where, params = listing.where_clause(flt, plan)
+                    got = [r.id for r in listing._rows(conn, where, params, 0, 1000, Sort.NEWEST)]
                     assert got == expected, (term, folder, plan)
                 for offset in range(0, max(total, 1), 7):
-                    page = [r.id for r in queries.page(conn, flt, offset, 7, total=total)]
+                    page = [r.id for r in listing.page(conn, flt, offset, 7, total=total)]
                     assert page == expected[offset : offset + 7], (term, folder, offset)
 
 
@@ -100,11 +101,11 @@ def test_deep_pages_read_backwards_match_forward_pages(
 ) -> None:
     for i in range(23):
         library.add(io.BytesIO(make_image(color=(i * 9, 1, 2))), f"p{i}.png")
-    forward = [r.id for r in library.list(page_size=100).items]
+    forward = [r.id for r in library.list_images(page_size=100).items]
     for sort in (Sort.NEWEST, Sort.OLDEST):
         ordered = forward if sort is Sort.NEWEST else forward[::-1]
         for page in range(1, 6):
-            got = [r.id for r in library.list(page=page, page_size=5, sort=sort).items]
+            got = [r.id for r in library.list_images(page=page, page_size=5, sort=sort).items]
             assert got == ordered[(page - 1) * 5 : page * 5], (sort, page)
 
 
@@ -136,33 +137,33 @@ def test_resolved_searches_count_and_page_exactly_as_the_plain_query(
              "本の写", "lait, 日"]  # fmt: skip
     with library.engine.connect() as conn:
         for cap in (0, 2, 5, 500):
-            monkeypatch.setattr(queries, "RESOLVE_CAP", cap)
+            monkeypatch.setattr(listing, "RESOLVE_CAP", cap)
             for term in terms:
-                for folder in [queries.ALL_FOLDERS, None, "a"]:
+                for folder in [ALL_FOLDERS, None, "a"]:
                     for undescribed in (False, True):
                         flt = Filter(folder=folder, search=term, undescribed=undescribed)
-                        resolved = queries.resolve(conn, flt)
-                        where, params = flt.where("scan")
+                        resolved = listing.resolve(conn, flt)
+                        where, params = listing.where_clause(flt, "scan")
                         expected = [
-                            r.id for r in queries._rows(conn, where, params, 0, 1000, Sort.NEWEST)
+                            r.id for r in listing._rows(conn, where, params, 0, 1000, Sort.NEWEST)
                         ]
-                        where_all, params_all = Filter(search=term).where("scan")
+                        where_all, params_all = listing.where_clause(Filter(search=term), "scan")
                         every_match = conn.execute(
                             text(f"SELECT pk FROM images{where_all} ORDER BY pk"), params_all
                         ).scalars()
-                        if resolved.matches is not None:
-                            assert list(resolved.matches) == list(every_match), (cap, term)
-                        total = queries.count(conn, resolved)
+                        if resolved.matches_pks is not None:
+                            assert list(resolved.matches_pks) == list(every_match), (cap, term)
+                        total = listing.count(conn, resolved)
                         assert total == len(expected), (cap, term, folder, undescribed)
                         for plan in ("member", "sort"):
-                            where, params = resolved.where(plan)
-                            got = queries._rows(conn, where, params, 0, 1000, Sort.NEWEST)
+                            where, params = listing.where_clause(resolved, plan)
+                            got = listing._rows(conn, where, params, 0, 1000, Sort.NEWEST)
                             assert [r.id for r in got] == expected, (cap, term, folder, plan)
                         for offset in range(0, max(total, 1), 4):
-                            page = queries.page(conn, resolved, offset, 4, total=total)
+                            page = listing.page(conn, resolved, offset, 4, total=total)
                             assert [r.id for r in page] == expected[offset : offset + 4]
         # The library's own list goes through the same resolution.
-        monkeypatch.setattr(queries, "RESOLVE_CAP", 500)
-    listed = library.list(search="Sevilla Catedral", page_size=100)
+        monkeypatch.setattr(listing, "RESOLVE_CAP", 500)
+    listed = library.list_images(search="Sevilla Catedral", page_size=100)
     assert listed.total == 6 and {r.alt_text for r in listed.items} == {"sevilla catedral"}
-    assert library.list(search="日本の写").total == 6
+    assert library.list_images(search="日本の写").total == 6

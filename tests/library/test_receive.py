@@ -32,7 +32,7 @@ def test_received_upload_is_committed_as_read_back(
     record = library.commit(prepared, alt_text="A kite", folder="a/b")
     # The record is built from the values inserted; it must be the row as stored.
     assert library.get(record.id) == record
-    assert library.list(search="kite").items == [record]
+    assert library.list_images(search="kite").items == [record]
     assert (library.root / "a" / "b" / record.filename).read_bytes() == data
     assert (record.width, record.height) == (900, 700)
     assert library.thumbnails.lookup(sha) is not None

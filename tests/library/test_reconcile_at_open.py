@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from app.library import Gone, Library, imaging
-from app.library.library import PENDING_SEP
+from app.library.sql.rows import PENDING_SEP
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, sha256
 
@@ -32,7 +32,7 @@ def test_leftovers_in_tmp_are_removed(library_path: Path) -> None:
     (tmp / "a-dir" / "inside").write_bytes(b"x")
     with Library.open(library_path) as lib:
         assert list(lib.tmp_dir.iterdir()) == []
-        assert lib.list().total == 1
+        assert lib.list_images().total == 1
 
 
 def test_a_row_whose_file_vanished_is_tombstoned(library_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_a_row_whose_file_vanished_is_tombstoned(library_path: Path) -> None:
     with Library.open(library_path) as lib:
         with pytest.raises(Gone):
             lib.get(image_id)
-        assert lib.list().total == 0
+        assert lib.list_images().total == 0
         assert lib.folders() == []
 
 
@@ -51,7 +51,7 @@ def test_an_unknown_image_file_is_adopted_undescribed(library_path: Path) -> Non
     (library_path / "sub").mkdir()
     (library_path / "sub" / "new.png").write_bytes(png)
     with Library.open(library_path) as lib:
-        page = lib.list(folder="sub")
+        page = lib.list_images(folder="sub")
         assert page.total == 1
         rec = page.items[0]
         assert (rec.filename, rec.original_filename, rec.alt_text) == ("new.png", "new.png", None)
@@ -77,14 +77,14 @@ def test_a_file_that_is_not_an_image_is_left_alone_and_not_reread(
     monkeypatch.setattr(imaging, "inspect_path", counting_inspect)
     for _ in range(2):
         with Library.open(library_path) as lib:
-            assert lib.list().total == 1
+            assert lib.list_images().total == 1
     assert reads == [fake]  # read on the first open only
     assert fake.read_text() == "not a picture"
     assert library_files(library_path) == ["a.jpg", "fake.jpg", "notes.txt"]
     # Once it changes, it is looked at again (and adopted, now that it is an image).
     fake.write_bytes(JPEG)
     with Library.open(library_path) as lib:
-        assert lib.list().total == 2
+        assert lib.list_images().total == 2
     assert reads[1:] == [fake]
 
 
@@ -95,8 +95,8 @@ def test_a_file_moved_while_closed_keeps_its_id(library_path: Path) -> None:
     with Library.open(library_path) as lib:
         rec = lib.get(image_id)
         assert (rec.folder, rec.filename, rec.alt_text) == ("to/deeper", "renamed.jpg", "still me")
-        assert lib.list().total == 1
-        assert lib.list(search="renamed").items == [rec]
+        assert lib.list_images().total == 1
+        assert lib.list_images(search="renamed").items == [rec]
         assert lib.folders() == ["to/deeper"]
 
 
@@ -123,7 +123,7 @@ def test_a_move_killed_before_dropping_the_old_name_is_undone(library_path: Path
         assert rec.relpath == "from/a.jpg"
         assert (library_path / "from" / "a.jpg").read_bytes() == JPEG
         assert not (library_path / "to" / "a.jpg").exists()
-        assert lib.list().total == 1
+        assert lib.list_images().total == 1
 
 
 def test_a_move_killed_after_dropping_the_old_name_is_finished(library_path: Path) -> None:
@@ -140,10 +140,10 @@ def test_a_move_killed_after_dropping_the_old_name_is_finished(library_path: Pat
         rec = lib.get(image_id)
         assert rec.relpath == "to/renamed.jpg"
         assert (library_path / "to" / "renamed.jpg").read_bytes() == JPEG
-        assert lib.list().total == 1
+        assert lib.list_images().total == 1
         assert lib.folders() == ["to"]
         # Finished as the move would have: searchable by its new name, dated, and the
         # folder it left gone from disk.
-        assert lib.list(search="renamed").items == [rec]
+        assert lib.list_images(search="renamed").items == [rec]
         assert rec.updated_at_us > before.updated_at_us
         assert not (library_path / "from").exists()

@@ -36,7 +36,7 @@ def test_a_name_taken_in_the_target_gets_a_suffix(library: Library, add) -> None
     assert on_disk(library, moved).read_bytes() == JPEG
     assert on_disk(library, theirs).read_bytes() == JPEG
     assert on_disk(library, there).read_bytes() == PNG
-    assert library.list(search="logo-2").items == [moved]  # the search follows the name
+    assert library.list_images(search="logo-2").items == [moved]  # the search follows the name
 
 
 def test_alt_text_change_bumps_updated_at_never_created_at(library: Library, add) -> None:
@@ -71,7 +71,7 @@ def test_delete_removes_the_file_and_keeps_a_tombstone(library_path) -> None:
         assert not on_disk(lib, rec).exists()
         assert not thumb.path.exists()
         assert library_files(lib.root) == []
-        assert lib.list().total == 0
+        assert lib.list_images().total == 0
         for call in (
             lambda: lib.get(rec.id),
             lambda: lib.delete(rec.id),
@@ -123,4 +123,4 @@ def test_unknown_or_badly_shaped_ids_are_not_found(library: Library, add, bad_id
         with pytest.raises(NotFound) as info:
             call()
         assert info.value.code == "not_found"
-    assert library.list().items == [rec]
+    assert library.list_images().items == [rec]

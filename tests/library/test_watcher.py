@@ -96,7 +96,7 @@ def test_files_that_are_not_images_are_left_alone_and_not_retried(
     barrier(watched, log)
     assert said() == 1
 
-    Reconciler(watched).run()  # looked at again, unchanged: not read, not re-reported
+    Reconciler(watched.core).run()  # looked at again, unchanged: not read, not re-reported
     assert said() == 1
     with open(watched.root / "fake.jpg", "ab") as fp:  # changed: looked at once more
         fp.write(b", still not")

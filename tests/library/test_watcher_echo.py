@@ -58,7 +58,7 @@ def test_concurrent_app_changes_never_echo(watched: Library) -> None:
     for image_id in deleted:
         with pytest.raises(Gone):
             watched.get(image_id)
-    records = watched.list(page_size=100).items
+    records = watched.list_images(page_size=100).items
     assert len(records) == row_count(watched)
     on_disk = {p for p in library_files(watched.root) if (watched.root / p).is_file()}
     assert on_disk == {r.relpath for r in records}

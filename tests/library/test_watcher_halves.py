@@ -26,13 +26,13 @@ def test_the_new_name_reported_before_the_old_one_vanished_keeps_the_id(
     library.subscribe(events.append)
 
     # Only the create half in this batch ("from/a.jpg" is not in scope).
-    Reconciler(library, hold_doubtful=True).run(scope=["to", "to/a.jpg"])
+    Reconciler(library.core, hold_doubtful=True).run(scope=["to", "to/a.jpg"])
 
     got = library.get(record.id)
     assert (got.folder, got.filename, got.alt_text) == ("to", "a.jpg", "kept")
     assert [(e.kind, e.image_id) for e in events] == [(EventKind.UPDATED, record.id)]
     # The delete half, later: nothing left to do.
-    Reconciler(library, hold_doubtful=True).run(scope=["from", "from/a.jpg"])
+    Reconciler(library.core, hold_doubtful=True).run(scope=["from", "from/a.jpg"])
     assert len(events) == 1
     assert row_count(library) == 1
 
@@ -44,7 +44,7 @@ def test_the_old_name_vanishing_first_is_held_not_tombstoned(library: Library) -
     events: list[Event] = []
     library.subscribe(events.append)
 
-    first = Reconciler(library, hold_doubtful=True)
+    first = Reconciler(library.core, hold_doubtful=True)
     first.run(scope=["b.png"])
     assert first.held == {"b.png"}
     assert library.get(record.id) == record  # not tombstoned yet
@@ -52,7 +52,7 @@ def test_the_old_name_vanishing_first_is_held_not_tombstoned(library: Library) -
 
     (library.root / "later").mkdir()
     os.rename(outside_for_a_moment, library.root / "later" / "b.png")
-    Reconciler(library, hold_doubtful=True).run(scope=["later"])
+    Reconciler(library.core, hold_doubtful=True).run(scope=["later"])
 
     got = library.get(record.id)
     assert (got.folder, got.filename, got.alt_text) == ("later", "b.png", "kept")
@@ -64,21 +64,21 @@ def test_a_copy_whose_original_still_exists_is_a_new_image(library: Library) -> 
     record = library.add(io.BytesIO(data), "orig.jpg")
     (library.root / "copy.jpg").write_bytes(data)
 
-    Reconciler(library, hold_doubtful=True).run(scope=["copy.jpg"])
+    Reconciler(library.core, hold_doubtful=True).run(scope=["copy.jpg"])
 
     assert library.get(record.id) == record
-    assert sorted(r.filename for r in library.list().items) == ["copy.jpg", "orig.jpg"]
-    assert len({r.id for r in library.list().items}) == 2
+    assert sorted(r.filename for r in library.list_images().items) == ["copy.jpg", "orig.jpg"]
+    assert len({r.id for r in library.list_images().items}) == 2
 
 
 def test_held_then_still_missing_is_tombstoned_by_a_plain_run(library_path: Path) -> None:
     with Library.open(library_path) as lib:
         record = lib.add(io.BytesIO(image_bytes()), "gone.jpg")
         os.remove(lib.root / "gone.jpg")
-        held = Reconciler(lib, hold_doubtful=True)
+        held = Reconciler(lib.core, hold_doubtful=True)
         held.run(scope=["gone.jpg"])
         assert held.held == {"gone.jpg"}
-        Reconciler(lib).run(scope=["gone.jpg"])
+        Reconciler(lib.core).run(scope=["gone.jpg"])
         assert lib.count() == 0
         assert lib.find_by_hash(record.sha256) == []
 
@@ -90,7 +90,7 @@ def test_a_library_folder_that_vanished_is_not_a_folder_of_deleted_images(
     away = tmp_path / "moved away"
     os.rename(library.root, away)
     try:
-        for reconciler in (Reconciler(library), Reconciler(library, hold_doubtful=True)):
+        for reconciler in (Reconciler(library.core), Reconciler(library.core, hold_doubtful=True)):
             with pytest.raises(StorageError) as info:
                 reconciler.run()
             assert "no longer there" in str(info.value)
@@ -99,5 +99,5 @@ def test_a_library_folder_that_vanished_is_not_a_folder_of_deleted_images(
         assert library.get(record.id) == record  # the database moved along, untouched
     finally:
         os.rename(away, library.root)
-    Reconciler(library).run()
+    Reconciler(library.core).run()
     assert library.get(record.id) == record

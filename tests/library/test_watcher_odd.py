@@ -88,7 +88,7 @@ def test_odd_files_are_left_alone_and_the_watcher_goes_on(
 
     barrier(watched, log)
 
-    names = sorted(r.relpath for r in watched.list(page_size=100).items)
+    names = sorted(r.relpath for r in watched.list_images(page_size=100).items)
     assert [n for n in names if not n.startswith("barrier-")] == ["fine.jpg"]
     assert log.matching(lambda e: e.kind != EventKind.ADDED) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 import pytest
@@ -137,6 +138,25 @@ def test_list_filters_paging_and_order(api: Api) -> None:
     assert pages == [newest_first[:3], newest_first[3:]]
     past = api.get("/v3/images", query={"page": "9", "page_size": "2"}).json()
     assert (past["result"], past["total"], past["page"], past["page_size"]) == ([], 4, 9, 2)
+
+
+def test_search_ignores_accents_both_ways(api: Api) -> None:
+    """The API's search is the core's: ``cafe`` finds ``café``, ``café`` finds ``cafe``,
+    whichever Unicode form the name or the query came in (decomposed from macOS)."""
+    accented = api.upload_ok(image_bytes(), "Café Noir.jpg", alt_text="crème brûlée")
+    plain = api.upload_ok(image_bytes("PNG"), "cafe-au-lait.png")
+    decomposed = unicodedata.normalize("NFD", "café")
+
+    def ids(term: str) -> set[str]:
+        reply = api.get("/v3/images", query={"search": term})
+        assert reply.status == 200, reply.body
+        return {r["id"] for r in reply.json()["result"]}
+
+    both = {accented["id"], plain["id"]}
+    assert ids("cafe") == ids("café") == ids("CAFÉ") == ids(decomposed) == both
+    assert ids("cafe noir") == ids("CAFÉ NOÏR") == {accented["id"]}
+    assert ids("creme brulee") == {accented["id"]}
+    assert ids("café-au") == {plain["id"]}
 
 
 @pytest.mark.parametrize(

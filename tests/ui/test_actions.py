@@ -77,7 +77,7 @@ def test_grid_shows_only_the_selected_folder(window, library, add, qtbot):
         window.tree.select(Place("folder", "brand"))
     assert [window.model.record(r).filename for r in range(window.model.rowCount())] == ["in.jpg"]
     # An image moved into the folder shown appears; one moved out disappears.
-    other = library.list(folder=None).items[0]
+    other = library.list_images(folder=None).items[0]
     library.update(other.id, folder="brand")
     qtbot.waitUntil(lambda: window.model.rowCount() == 2)
     library.update(other.id, folder=None)
@@ -173,13 +173,13 @@ def test_search_runs_off_the_gui_thread_and_the_last_query_wins(
     qtbot.waitUntil(lambda: window.model.rowCount() == 4)
     gui_thread = threading.get_ident()
     readers: list[tuple[str | None, int]] = []
-    real_list = library.list
+    real_list = library.list_images
 
     def list_spy(**kwargs):  # the real read, noting which thread asked
         readers.append((kwargs.get("search"), threading.get_ident()))
         return real_list(**kwargs)
 
-    monkeypatch.setattr(library, "list", list_spy)
+    monkeypatch.setattr(library, "list_images", list_spy)
     applied: list[str] = []
     window.model.query_applied.connect(lambda: applied.append(window.model.query.search))
     # "ab" then "abc" quickly, each applied at once (as Enter would): the "ab" answer

@@ -45,7 +45,7 @@ def test_files_dropped_on_a_tree_folder_go_into_it(window, library, add, write_i
     (folder / "two.png").write_bytes(image_bytes("PNG", color=(4, 5, 6)))
     with qtbot.waitSignal(window.import_finished, timeout=30_000):
         drop(window.tree, file_mime([folder]), pos)
-    assert sorted(i.relpath for i in library.list(folder="brand/shoot").items) == [
+    assert sorted(i.relpath for i in library.list_images(folder="brand/shoot").items) == [
         "brand/shoot/one.jpg",
         "brand/shoot/two.png",
     ]
@@ -132,5 +132,5 @@ def test_add_images_dialog_imports_chosen_files(window, library, write_image, mo
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: (chosen, "")))
     with qtbot.waitSignal(window.import_finished, timeout=30_000):
         window.actions_by_name["add"].trigger()
-    assert [r.original_filename for r in library.list().items] == ["picked.webp"]
+    assert [r.original_filename for r in library.list_images().items] == ["picked.webp"]
     assert Path(chosen[0]).exists()  # imported as a copy; the original stays

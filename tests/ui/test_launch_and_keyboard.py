@@ -147,7 +147,7 @@ def test_delete_key_works_in_the_grid_but_not_in_the_editor(window, library, add
     qtbot.waitUntil(window.grid.hasFocus)
     qtbot.keyClick(window.grid, Qt.Key.Key_Delete)  # confirmation monkeypatched to Yes
     assert library.count() == 1
-    assert library.list().items[0].id == b.id
+    assert library.list_images().items[0].id == b.id
 
 
 def test_tab_reaches_search_tree_grid_and_editor(window, add, qtbot):

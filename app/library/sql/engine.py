@@ -2,17 +2,23 @@
 
 WAL lets readers (the grid, the HTTP proxy) run while one writer commits;
 ``synchronous=FULL`` makes every acknowledged commit survive a power cut, not just a
-killed process."""
+killed process.
+
+DIALECT: the pragmas are SQLite's; another engine gets its own ``make_engine``."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+from ..errors import StorageError
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
 def make_engine(db_path: Path) -> Engine:
@@ -72,3 +78,22 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@contextlib.contextmanager
+def database_errors(doing: str) -> Iterator[None]:
+    """SQLite refusing to write (full disk, read-only file, I/O error) as a
+    ``StorageError``; the transaction was rolled back, so nothing was half-saved."""
+    try:
+        yield
+    except OperationalError as exc:
+        detail = str(exc.orig or exc).lower()
+        if "full" in detail:
+            why = "the disk is full"
+        elif "readonly" in detail or "read-only" in detail:
+            why = "the library is on a read-only disk or its database is read-only"
+        elif "locked" in detail or "busy" in detail:
+            raise  # a transient lock is not a storage fault
+        else:
+            why = f"the database reported: {exc.orig or exc}"
+        raise StorageError(f"Could not {doing}: {why}.") from exc

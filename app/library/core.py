@@ -1,0 +1,115 @@
+"""``Core``: what every step of a write shares — the folder, the database, the one write
+lock, the thumbnails and the events — handed to the file steps, the reconciler and the
+watcher so that none of them needs ``Library`` (and ``Library`` needs none of its own
+privates shared).
+
+The write lock is held from a write's first file step to its commit, so that a file on
+disk and its row are committed together before anyone else (the watcher included)
+looks; reads do not take it (SQLite WAL)."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+
+from . import layout, rules
+from .errors import Gone, LibraryError, NotFound
+from .events import EventBus
+from .records import ImageRecord
+from .settings import LibrarySettings
+from .sql import rows
+from .sql.engine import database_errors
+from .sql.lookup import RecordLookup
+from .thumbnails import ThumbnailCache
+from .transforms import Transforms
+
+
+class Core:
+    def __init__(self, root: Path, engine: Engine) -> None:
+        self.root = root
+        self.meta = root / layout.META_DIR
+        self.tmp_dir = self.meta / layout.TMP_DIR
+        self.engine = engine
+        self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
+        self.settings = LibrarySettings(self.meta / layout.SETTINGS_FILE)
+        self.transforms = Transforms(
+            self.meta / layout.TRANSFORMS_DIR, lambda: self.settings.transform_cache_bytes
+        )
+        self.events = EventBus()
+        self.write_lock = threading.RLock()
+        self.closed = False
+        # The one-row read of every /i request and grid thumbnail, off SQLAlchemy.
+        self.lookup = RecordLookup(str(engine.url.database))
+
+    def close(self) -> None:
+        with self.write_lock:
+            self.closed = True
+            self.lookup.close()
+            self.engine.dispose()
+
+    # --- the database --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction under the write lock; refused once the library is closed."""
+        with self.write_lock:
+            if self.closed:
+                raise LibraryError("The library is closed.")
+            with database_errors("save the change"), self.engine.begin() as conn:
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def require(self, conn: Connection, image_id: str) -> ImageRecord:
+        """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one."""
+        if not isinstance(image_id, str) or not rules.is_image_id(image_id):
+            raise NotFound(f"There is no image with id {image_id!r}.")
+        record = rows.get(conn, image_id)
+        if record is not None:
+            return record
+        if rows.is_tombstoned(conn, image_id):
+            raise Gone(f"The image {image_id} was deleted.")
+        raise NotFound(f"There is no image with id {image_id}.")
+
+    def names_free(
+        self, folder: str | None, names: Iterator[str], conn: Connection | None = None
+    ) -> Iterator[str]:
+        """Skips names a row already holds: its file may have vanished behind our back
+        (deleted outside, not yet reconciled), and reusing the name would break the
+        unique (folder, filename) of the rows. Called under the write lock.
+
+        Every candidate (``logo.png``, ``logo-2.png``, ...) starts with the first one's
+        stem, so one range query finds all taken ones: the hundredth ``image.png``
+        pasted in costs one query, not a hundred."""
+        first = next(names)
+        stem = first.rsplit(".", 1)[0]
+        with contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self.read())
+            taken = rows.taken_names(conn, folder, stem)
+        for name in itertools.chain((first,), names):
+            if name not in taken:
+                yield name
+
+    # --- the folder ----------------------------------------------------------------------
+
+    def path_of(self, folder: str | None, filename: str) -> Path:
+        return self.root / folder / filename if folder else self.root / filename
+
+    def folder_path(self, folder: str | None) -> Path:
+        return self.root / folder if folder else self.root
+
+    def forget_thumbnail_if_unused(self, sha256: str) -> None:
+        with self.read() as conn:
+            used = rows.by_hash(conn, sha256)
+        if not used:
+            self.thumbnails.discard(sha256)
+            self.transforms.discard(sha256)  # derived results go with their last original

@@ -1,0 +1,210 @@
+"""The crash-safe steps that change files in the library folder, each with its row:
+place a new file, move one (with its intent recorded first), park one for delete, and at
+open finish or undo what a crash left half-way. A kill at any instant leaves either the
+state before or the state after, once the next open has run ``finish_pending_moves``.
+
+Each step holds ``Core.write_lock`` from its first file operation to its commit; events
+are the caller's (``Library`` announces after the step returns)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+from . import files, imaging, rules
+from .core import Core
+from .errors import NotFound
+from .records import ImageRecord, now_us
+from .sql import rows
+
+
+def place_new(
+    core: Core,
+    tmp: Path,
+    *,
+    size: int,
+    sha256: str,
+    info: imaging.ImageInfo,
+    original_filename: str,
+    alt_text: str | None,
+    folder: str | None,
+) -> ImageRecord:
+    """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
+    commits its row. A failure removes the placed file and any folder made for it."""
+    with core.write_lock:
+        created_dirs: list[Path] = []
+        placed: Path | None = None
+        try:
+            # One transaction from the look at the taken names to the commit: the
+            # write lock already keeps every other writer out, so the names read are
+            # still free when the row goes in (and it saves a connection checkout).
+            with core.write() as conn:
+                with files.disk_errors("save the image"):
+                    if folder:
+                        created_dirs = files.make_folder(core.root, folder)
+                    dest_dir = core.folder_path(folder)
+                    candidates = rules.candidate_filenames(original_filename, info.format)
+                    name = files.place(tmp, dest_dir, core.names_free(folder, candidates, conn))
+                    placed = dest_dir / name
+                    mtime_ns = placed.stat().st_mtime_ns
+                now = now_us()
+                record = ImageRecord(
+                    id=rules.new_image_id(),
+                    folder=folder,
+                    filename=name,
+                    original_filename=original_filename,
+                    content_type=info.format.content_type,
+                    size=size,
+                    width=info.width,
+                    height=info.height,
+                    sha256=sha256,
+                    alt_text=alt_text,
+                    created_at_us=now,
+                    updated_at_us=now,
+                )
+                rows.insert(conn, record, mtime_ns)
+            return record
+        except BaseException:
+            if placed is not None:
+                placed.unlink(missing_ok=True)
+            _remove_made(created_dirs)
+            raise
+
+
+def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
+    """Moves the file, crash-safely: the destination is recorded as an intent first,
+    so a kill between the link and the commit is finished or undone at next open:
+    undone while the old name still exists, finished once it is gone. The old name
+    therefore goes before the commit, never after (a kill after the commit would leave
+    two names for one image, and the next open would adopt the second as a copy).
+    Call under ``core.write_lock``."""
+    src = core.path_of(record.folder, record.filename)
+    fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
+    created_dirs: list[Path] = []
+    with files.disk_errors("move the image"):
+        if not src.exists():
+            raise NotFound(f"The file of image {record.id} is missing from the library.")
+        if folder:
+            created_dirs = files.make_folder(core.root, folder)
+        dest_dir = core.folder_path(folder)
+        placed: Path | None = None
+        src_removed = False
+        try:
+            # Keep the name where it is free; suffix it where the folder has one already.
+            names = rules.candidate_filenames(record.filename, fmt)
+            for name in core.names_free(folder, names):
+                candidate = dest_dir / name
+                with core.write() as conn:
+                    rows.set_pending(conn, record.id, folder, name)
+                try:
+                    os.link(src, candidate)
+                except FileExistsError:
+                    continue
+                placed = candidate
+                break
+            files.fsync_dir(dest_dir)
+            assert placed is not None
+            os.unlink(src)
+            src_removed = True
+            files.fsync_dir(src.parent)
+            with core.write() as conn:
+                now = max(now_us(), record.updated_at_us + 1)
+                rows.set_place(conn, record, folder, placed.name, now)
+                moved = rows.get(conn, record.id)
+        except BaseException:
+            if placed is not None and src_removed:
+                with contextlib.suppress(OSError):
+                    os.replace(placed, src)  # back where its row says it is
+            elif placed is not None:
+                placed.unlink(missing_ok=True)
+            _remove_made(created_dirs)
+            with contextlib.suppress(Exception), core.write() as conn:
+                rows.clear_pending(conn, record.id)
+            raise
+        if record.folder:
+            files.remove_empty_folders(core.root, record.folder)
+    assert moved is not None
+    return moved
+
+
+def delete(core: Core, record: ImageRecord) -> None:
+    """Parks the file in ``tmp/``, tombstones the row, then removes the parked file.
+    Out of the folder first: a kill before the commit leaves a row whose file is gone,
+    which the next open tombstones — never a deleted image coming back. Call under
+    ``core.write_lock``."""
+    src = core.path_of(record.folder, record.filename)
+    parked: Path | None = core.tmp_dir / f"deleting-{record.id}"
+    with files.disk_errors("delete the image"):
+        try:
+            os.replace(src, parked)  # type: ignore[arg-type]
+            # Durable before the tombstone is: after a power cut the file must not
+            # reappear in the folder (to be adopted as a new image) while the
+            # tombstone survives.
+            files.fsync_dir(src.parent)
+        except FileNotFoundError:
+            parked = None
+    try:
+        with core.write() as conn:
+            rows.tombstone(conn, record.id, now_us())
+    except BaseException:
+        if parked is not None:
+            with contextlib.suppress(OSError):
+                os.replace(parked, src)
+        raise
+    if parked is not None:
+        parked.unlink(missing_ok=True)
+    if record.folder:
+        files.remove_empty_folders(core.root, record.folder)
+
+
+def finish_pending_moves(core: Core) -> None:
+    """A move killed between its link and its commit: undone if the original is still
+    there (the commit never happened), else completed exactly as the move would have
+    (new name searchable, the change dated, the folder it left removed if now empty)."""
+    with core.write_lock:  # never while the app's own move is half-way
+        with core.read() as conn:
+            pending = rows.pending_moves(conn)
+        for p in pending:
+            src = core.path_of(p.folder, p.filename)
+            dest = core.path_of(p.dest_folder, p.dest_filename)
+            with core.write() as conn:
+                if src.exists():
+                    if dest.exists() and _same_file(src, dest):
+                        dest.unlink()
+                    rows.clear_pending(conn, p.id)
+                elif dest.exists():
+                    before = rows.get(conn, p.id)
+                    assert before is not None
+                    now = max(now_us(), before.updated_at_us + 1)
+                    rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
+                    if p.folder and p.folder != p.dest_folder:
+                        files.remove_empty_folders(core.root, p.folder)
+                else:
+                    rows.clear_pending(conn, p.id)
+
+
+def clear_tmp(core: Core) -> None:
+    """Removes what a crash left in ``tmp/``: unfinished uploads, files parked for a
+    delete whose row is already a tombstone (or, killed before the commit, whose row
+    the reconcile that follows tombstones: its file is no longer in the folder)."""
+    with files.disk_errors(f"clean up the library at {core.root}"):
+        for leftover in core.tmp_dir.iterdir():
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+
+
+def _remove_made(created_dirs: list[Path]) -> None:
+    for d in reversed(created_dirs):
+        with contextlib.suppress(OSError):
+            d.rmdir()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

@@ -1,0 +1,124 @@
+"""What a listing asks for and the rules it stands for: which images a ``Filter`` keeps
+(``Filter.matches``) and in which order a ``Sort`` puts them (``Sort.key``).
+
+The SQL in ``sql/listing.py`` answers the same questions fast; these are the definitions,
+asked directly by whoever holds records already (the grid, keeping its rows current).
+Search is a literal substring of filename, original filename or alt text, insensitive to
+case, to accents and to the Unicode normal form (``fold``)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import InvalidInput
+from .records import ImageRecord
+
+SEARCH_FIELD_SEPARATOR = "\x1f"  # a control character: never inside any searched field
+
+
+# The combining diacritical marks (the blocks of accents that decorate Latin, Greek and
+# Cyrillic letters). Other combining marks carry meaning a reader would not call an
+# accent (kana voicing marks, Indic vowel signs) and are kept.
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def fold(text: str) -> str:
+    """What search compares: case-folded, accents removed, in one Unicode form — so
+    ``cafe`` finds ``café`` and ``café`` finds ``cafe``, whether the "é" was typed
+    composed or came decomposed in a name from macOS, and ``É`` finds both.
+
+    Changing this rule changes the stored ``search_text``: add a migration that
+    recomputes it (as ``0004_accent_insensitive_search`` does)."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", decomposed))
+
+
+def search_text(filename: str, original_filename: str, alt_text: str | None) -> str:
+    """The text a search term is looked for in: the one computation, stored with every
+    row (``sql/rows.py`` writes it) and compared by ``Filter.matches``."""
+    return fold(SEARCH_FIELD_SEPARATOR.join((filename, original_filename, alt_text or "")))
+
+
+class Sort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    NAME = "name"
+
+    @classmethod
+    def parse(cls, value: object) -> Sort:
+        """The sort order named by ``value``; ``InvalidInput`` for anything else."""
+        try:
+            return cls(value)  # type: ignore[arg-type]
+        except ValueError:
+            raise InvalidInput(
+                f"sort must be one of {', '.join(s.value for s in cls)}; got {value!r}."
+            ) from None
+
+    def key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
+        """This order as an ascending key on records: what ``sql/listing.py``'s ORDER BY
+        gives, so a record placed with it lands where the next page read has it."""
+        if self is Sort.NAME:
+            return lambda r: (_nocase(r.filename), r.id)
+        if self is Sort.OLDEST:
+            return lambda r: (r.created_at_us, r.id)
+        return lambda r: (-r.created_at_us, _Desc(r.id))
+
+
+def _nocase(name: str) -> str:
+    # SQLite's NOCASE folds ASCII letters only; match it so inserts land where pages do.
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class _Desc:
+    """Reverses the order of a string inside a sort key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _All:
+    def __repr__(self) -> str:
+        return "ALL_FOLDERS"
+
+
+ALL_FOLDERS: object = _All()
+
+
+@dataclass(frozen=True)
+class Filter:
+    folder: object = ALL_FOLDERS  # ALL_FOLDERS, or a folder (None = the root only)
+    search: str | None = None
+    undescribed: bool = False
+    # The pks of every row (in any folder) whose search_text contains the term, when
+    # ``sql.listing.resolve`` found them cheaply; ``None`` when not resolved (the trigram
+    # index is asked instead). Only ever set by ``resolve``: it must be the exact set.
+    matches_pks: tuple[int, ...] | None = None
+
+    def matches(self, record: ImageRecord) -> bool:
+        """Whether ``record`` is one of this filter's images: the rule the SQL answers."""
+        if self.folder is not ALL_FOLDERS and record.folder != self.folder:
+            return False
+        if self.undescribed and record.alt_text is not None:
+            return False
+        if self.search:
+            haystack = search_text(record.filename, record.original_filename, record.alt_text)
+            if fold(self.search) not in haystack:
+                return False
+        return True

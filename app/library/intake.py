@@ -1,0 +1,108 @@
+"""New images coming in (uploads, imports): the slow half that runs in parallel
+(``prepare``: stream into ``tmp/`` hashing and counting, validate with one full decode,
+store the thumbnail) and the serial half (``commit``: ``file_steps.place_new``)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from . import file_steps, files, imaging, rules
+from .core import Core
+from .errors import Duplicate, MalformedImage, TooLarge
+from .events import Event, EventKind
+from .records import ImageRecord
+from .sql import rows
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An upload streamed, hashed and validated in ``tmp/``, not yet in the library."""
+
+    tmp: Path
+    size: int
+    sha256: str
+    info: imaging.ImageInfo
+    original_filename: str
+
+
+def receive(core: Core) -> files.Incoming:
+    return files.Incoming(core.tmp_dir, rules.MAX_UPLOAD_BYTES)
+
+
+def prepare(
+    core: Core, stream: BinaryIO, original_filename: str | None, *, allow_duplicate: bool
+) -> Prepared:
+    original = rules.clean_original_filename(original_filename)
+    tmp, size, sha = files.stream_to_tmp(stream, core.tmp_dir, rules.MAX_UPLOAD_BYTES)
+    return prepare_file(core, tmp, size, sha, original, allow_duplicate=allow_duplicate)
+
+
+def prepare_file(
+    core: Core,
+    tmp: Path,
+    size: int,
+    sha256: str,
+    original_filename: str | None,
+    *,
+    allow_duplicate: bool,
+) -> Prepared:
+    try:
+        if tmp.parent != core.tmp_dir:
+            raise ValueError(f"{tmp} is not in the library's tmp/ folder.")
+        original = rules.clean_original_filename(original_filename)
+        if size == 0:
+            raise MalformedImage("The file is empty.")
+        if size > rules.MAX_UPLOAD_BYTES:
+            raise TooLarge(f"The file is larger than {rules.MAX_UPLOAD_BYTES:,} bytes.")
+        if not allow_duplicate:
+            with core.read() as conn:
+                existing = rows.by_hash(conn, sha256)
+            if existing:
+                raise Duplicate(
+                    f"The same image is already in the library as {existing[0].relpath}.",
+                    existing[0].id,
+                )
+        info = imaging.inspect_path(tmp)
+        with files.disk_errors("save the thumbnail"):
+            core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
+    except BaseException:
+        if tmp.parent == core.tmp_dir:
+            tmp.unlink(missing_ok=True)
+        raise
+    return Prepared(tmp, size, sha256, info, original)
+
+
+def commit(
+    core: Core, prepared: Prepared, *, alt_text: str | None, folder: str | None
+) -> ImageRecord:
+    folder = rules.normalize_folder(folder)
+    alt_text = rules.normalize_alt_text(alt_text)
+    try:
+        record = file_steps.place_new(
+            core,
+            prepared.tmp,
+            size=prepared.size,
+            sha256=prepared.sha256,
+            info=prepared.info,
+            original_filename=prepared.original_filename,
+            alt_text=alt_text,
+            folder=folder,
+        )
+    except BaseException:
+        # The thumbnail prepare stored belongs to nothing now (unless to a twin).
+        with contextlib.suppress(Exception):
+            core.forget_thumbnail_if_unused(prepared.sha256)
+        raise
+    finally:
+        prepared.tmp.unlink(missing_ok=True)
+    core.events.emit(Event(EventKind.ADDED, record.id, record))
+    return record
+
+
+def discard(core: Core, prepared: Prepared) -> None:
+    prepared.tmp.unlink(missing_ok=True)
+    with contextlib.suppress(Exception):
+        core.forget_thumbnail_if_unused(prepared.sha256)

@@ -1,0 +1,329 @@
+"""Every statement on one image's row, on the tombstones and on the ignored files, and the
+one way a row becomes an ``ImageRecord`` (``record``, also used by the listing and by the
+``/i`` fast lookup in ``lookup.py``).
+
+Writers call these inside ``Core.write()`` (one transaction, under the write lock); the
+search text is computed here, from ``filters.search_text``, by the three statements that
+change a searched field (``insert``, ``set_alt_text``, ``set_place``) and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from ..filters import search_text
+from ..records import FolderInfo, ImageRecord, folder_from_db, folder_to_db
+
+# The columns of an ``ImageRecord``, in the order ``record`` reads them.
+RECORD_COLUMNS = (
+    "id, folder, filename, original_filename, content_type, size, width, height, sha256, "
+    "alt_text, created_at, updated_at"
+)
+# Between the destination folder and name of a move in flight (``pending_path``).
+PENDING_SEP = "\x1f"
+
+
+def record(row: Sequence[Any]) -> ImageRecord:
+    """A row of ``RECORD_COLUMNS`` (a SQLAlchemy row or a plain ``sqlite3`` tuple)."""
+    return ImageRecord(
+        id=row[0],
+        folder=folder_from_db(row[1]),
+        filename=row[2],
+        original_filename=row[3],
+        content_type=row[4],
+        size=row[5],
+        width=row[6],
+        height=row[7],
+        sha256=row[8],
+        alt_text=row[9],
+        created_at_us=row[10],
+        updated_at_us=row[11],
+    )
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def get(conn: Connection, image_id: str) -> ImageRecord | None:
+    row = conn.execute(
+        text(f"SELECT {RECORD_COLUMNS} FROM images WHERE id = :id"), {"id": image_id}
+    ).first()
+    return record(row) if row else None
+
+
+def is_tombstoned(conn: Connection, image_id: str) -> bool:
+    found = conn.execute(text("SELECT 1 FROM tombstones WHERE id = :id"), {"id": image_id})
+    return found.first() is not None
+
+
+def by_hash(conn: Connection, sha256: str) -> list[ImageRecord]:
+    rows = conn.execute(
+        text(f"SELECT {RECORD_COLUMNS} FROM images WHERE sha256 = :h"), {"h": sha256}
+    )
+    return [record(r) for r in rows]
+
+
+def exists_at(conn: Connection, folder: str | None, filename: str) -> bool:
+    found = conn.execute(
+        text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
+        {"f": folder_to_db(folder), "n": filename},
+    )
+    return found.first() is not None
+
+
+def taken_names(conn: Connection, folder: str | None, stem: str) -> set[str]:
+    """Names in ``folder`` that start with ``stem``: one range query on the
+    (folder, filename) index finds every candidate ``rules.candidate_filenames`` makes."""
+    return set(
+        conn.execute(
+            text(
+                "SELECT filename FROM images WHERE folder = :f "
+                "AND filename >= :lo AND filename < :hi"
+            ),
+            {"f": folder_to_db(folder), "lo": stem, "hi": stem + "\U0010ffff"},
+        ).scalars()
+    )
+
+
+def folder_counts(conn: Connection) -> list[FolderInfo]:
+    rows = conn.execute(
+        text("SELECT folder, count FROM folder_counts WHERE folder != '' ORDER BY folder")
+    )
+    return [FolderInfo(r.folder, r.count) for r in rows]
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
+    """The one insert of an image row (an upload, an import, a file adopted from disk).
+    The row holds exactly ``rec``'s values: no column default or trigger changes them,
+    so callers hand ``rec`` on without reading it back."""
+    conn.exec_driver_sql(
+        "INSERT INTO images (id, folder, filename, original_filename, content_type, size, "
+        "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            rec.id,
+            folder_to_db(rec.folder),
+            rec.filename,
+            rec.original_filename,
+            rec.content_type,
+            rec.size,
+            rec.width,
+            rec.height,
+            rec.sha256,
+            mtime_ns,
+            rec.alt_text,
+            search_text(rec.filename, rec.original_filename, rec.alt_text),
+            rec.created_at_us,
+            rec.updated_at_us,
+        ),
+    )
+
+
+def set_alt_text(conn: Connection, rec: ImageRecord, alt_text: str | None, now: int) -> None:
+    conn.execute(
+        text(
+            "UPDATE images SET alt_text = :alt, search_text = :search, updated_at = :now "
+            "WHERE id = :id"
+        ),
+        {
+            "alt": alt_text,
+            "search": search_text(rec.filename, rec.original_filename, alt_text),
+            "now": now,
+            "id": rec.id,
+        },
+    )
+
+
+def set_place(
+    conn: Connection,
+    rec: ImageRecord,
+    folder: str | None,
+    filename: str,
+    now: int,
+    *,
+    stat: tuple[int, int] | None = None,
+) -> None:
+    """The image now lives at ``folder/filename`` (a move finished, by the app or found
+    on disk); clears any move in flight. ``stat``: the file's (size, mtime_ns) when the
+    move was found on disk."""
+    params: dict[str, object] = {
+        "f": folder_to_db(folder),
+        "n": filename,
+        "search": search_text(filename, rec.original_filename, rec.alt_text),
+        "now": now,
+        "id": rec.id,
+    }
+    extra = ""
+    if stat is not None:
+        extra = ", size = :s, mtime_ns = :m"
+        params["s"], params["m"] = stat
+    conn.execute(
+        text(
+            "UPDATE images SET folder = :f, filename = :n, search_text = :search, "
+            f"pending_path = NULL, updated_at = :now{extra} WHERE id = :id"
+        ),
+        params,
+    )
+
+
+def set_pending(conn: Connection, image_id: str, folder: str | None, filename: str) -> None:
+    """Records where a move is about to put the file (its intent), before the link."""
+    conn.execute(
+        text("UPDATE images SET pending_path = :p WHERE id = :id"),
+        {"p": folder_to_db(folder) + PENDING_SEP + filename, "id": image_id},
+    )
+
+
+def clear_pending(conn: Connection, image_id: str) -> None:
+    conn.execute(text("UPDATE images SET pending_path = NULL WHERE id = :id"), {"id": image_id})
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMove:
+    id: str
+    folder: str | None
+    filename: str
+    dest_folder: str | None
+    dest_filename: str
+
+
+def pending_moves(conn: Connection) -> list[PendingMove]:
+    rows = conn.execute(
+        text("SELECT id, folder, filename, pending_path FROM images WHERE pending_path IS NOT NULL")
+    ).all()
+    out = []
+    for image_id, folder, filename, pending in rows:
+        dest_folder, dest_name = pending.split(PENDING_SEP, 1)
+        out.append(
+            PendingMove(
+                image_id,
+                folder_from_db(folder),
+                filename,
+                folder_from_db(dest_folder),
+                dest_name,
+            )
+        )
+    return out
+
+
+def set_stat(conn: Connection, image_id: str, sha256: str, size: int, mtime_ns: int) -> None:
+    """The file was touched, not changed: new size/mtime, only if the content is the same."""
+    conn.execute(
+        text("UPDATE images SET size = :s, mtime_ns = :m WHERE id = :id AND sha256 = :sha"),
+        {"s": size, "m": mtime_ns, "id": image_id, "sha": sha256},
+    )
+
+
+def set_content(
+    conn: Connection,
+    image_id: str,
+    *,
+    size: int,
+    mtime_ns: int,
+    sha256: str,
+    width: int,
+    height: int,
+    content_type: str,
+    now: int,
+) -> None:
+    """The file was edited in place: its new facts."""
+    conn.execute(
+        text(
+            "UPDATE images SET size = :s, mtime_ns = :m, sha256 = :sha, width = :w, "
+            "height = :h, content_type = :ct, updated_at = :now WHERE id = :id"
+        ),
+        {
+            "s": size,
+            "m": mtime_ns,
+            "sha": sha256,
+            "w": width,
+            "h": height,
+            "ct": content_type,
+            "now": now,
+            "id": image_id,
+        },
+    )
+
+
+def tombstone(conn: Connection, image_id: str, now: int) -> None:
+    """The row goes; its id stays known as deleted (``Gone``, never reused)."""
+    conn.execute(text("DELETE FROM images WHERE id = :id"), {"id": image_id})
+    conn.execute(
+        text("INSERT OR REPLACE INTO tombstones (id, deleted_at) VALUES (:id, :now)"),
+        {"id": image_id, "now": now},
+    )
+
+
+# --- what reconciliation compares with the folder --------------------------------------
+
+_KNOWN = "SELECT id, folder, filename, size, mtime_ns, sha256 FROM images"
+# (id, relpath, size, mtime_ns, sha256)
+KnownTuple = tuple[str, str, int, int, str]
+
+
+def _known(rows: Iterable[Any]) -> Iterator[KnownTuple]:
+    for image_id, folder, filename, size, mtime_ns, sha in rows:
+        yield image_id, (f"{folder}/{filename}" if folder else filename), size, mtime_ns, sha
+
+
+def all_known(conn: Connection) -> Iterator[KnownTuple]:
+    """Every row's place and facts. Plain tuples off the driver's own cursor: this runs
+    once per image at every start-up, and SQLAlchemy's row objects cost ~10x per row."""
+    driver = conn.connection.driver_connection
+    rows = driver.execute(_KNOWN) if driver is not None else conn.execute(text(_KNOWN))
+    return _known(rows)
+
+
+def known_under(conn: Connection, relpath: str) -> Iterator[KnownTuple]:
+    """The rows a path can hold: the file at ``relpath``, and everything inside it as a
+    folder; each answered by an index (the path's unique key, or a range of the folder
+    index: "a/" <= folder < "a0" is everything inside "a/")."""
+    folder, name = relpath.rsplit("/", 1) if "/" in relpath else ("", relpath)
+    yield from _known(
+        conn.execute(
+            text(_KNOWN + " WHERE folder = :f AND filename = :n"), {"f": folder, "n": name}
+        )
+    )
+    yield from _known(
+        conn.execute(
+            text(_KNOWN + " WHERE folder = :f OR (folder >= :lo AND folder < :hi)"),
+            {"f": relpath, "lo": relpath + "/", "hi": relpath + "0"},
+        )
+    )
+
+
+def settled_with_hash(conn: Connection, sha256: str) -> Iterator[KnownTuple]:
+    """Rows with this content that no move of the app's own is under way for."""
+    return _known(
+        conn.execute(
+            text(_KNOWN + " WHERE sha256 = :h AND pending_path IS NULL"), {"h": sha256}
+        ).all()
+    )
+
+
+def ignored(conn: Connection) -> dict[str, tuple[int, int]]:
+    return {
+        r.path: (r.size, r.mtime_ns)
+        for r in conn.execute(text("SELECT path, size, mtime_ns FROM ignored_files"))
+    }
+
+
+def ignore(conn: Connection, relpath: str, size: int, mtime_ns: int, reason: str) -> None:
+    conn.execute(
+        text(
+            "INSERT OR REPLACE INTO ignored_files (path, size, mtime_ns, reason) "
+            "VALUES (:p, :s, :m, :r)"
+        ),
+        {"p": relpath, "s": size, "m": mtime_ns, "r": reason},
+    )
+
+
+def unignore(conn: Connection, relpaths: Iterable[str]) -> None:
+    for p in relpaths:
+        conn.execute(text("DELETE FROM ignored_files WHERE path = :p"), {"p": p})
