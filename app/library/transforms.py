@@ -3,8 +3,14 @@
 A result comes from the cache when it is there; otherwise it is computed once however many
 identical requests arrive at the same moment (the others wait for that one computation),
 in one of a few slots — as many as the machine has cores — with a short queue in front.
-Past the queue, or after waiting ``rules.TRANSFORM_MAX_WAIT_S`` for a slot, the decode
-budget or an identical request's result, the answer is ``Busy`` (503 with Retry-After)."""
+The queue is as long as the slots can drain within ``rules.TRANSFORM_MAX_WAIT_S`` at the
+recent pace of transforms (within fixed bounds), so a request that would wait past that
+bound is told at once. Past the queue, or after waiting that long for a slot, the decode
+budget or an identical request's result, the answer is ``Busy`` (503 with Retry-After).
+
+The work itself runs on the slots' own threads at a lower CPU priority (Linux, where a
+thread's nice value is its own): on a busy machine, originals, thumbnails and the API,
+served at normal priority, go first while transforms use what is left."""
 
 from __future__ import annotations
 
@@ -12,13 +18,15 @@ import copy
 import io
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from . import rules
 from .errors import Busy, LibraryError
@@ -30,20 +38,59 @@ from .transform_spec import TransformSpec
 log = logging.getLogger(__name__)
 
 
+# Queue length per slot, whatever the pace: at least 2 (a short burst always queues), at
+# most 16 (a transform of ~0.1 s, 8 s of waiting would allow 80).
+_QUEUE_PER_SLOT: Final = (2, 16)
+_FIRST_PACE_S: Final = 0.25  # assumed seconds per transform until some were timed
+_WORKER_NICENESS: Final = 10
+
+
 def default_slots() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def _lower_priority() -> None:
+    """Runs in each worker thread as it starts: only this thread gets the nice value."""
+    if sys.platform.startswith("linux"):
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _WORKER_NICENESS)
+
+
 class SlotGate:
-    """At most ``slots`` transforms at once and ``queue`` more waiting; the rest are told
-    at once that the server is busy."""
+    """At most ``slots`` transforms at once and a queue of waiting ones; the rest are told
+    at once that the server is busy. ``queue`` fixes the queue's length; by default it
+    follows the pace of recent transforms (see the module's docstring)."""
 
     def __init__(self, slots: int | None = None, queue: int | None = None) -> None:
         self.slots = slots if slots is not None else default_slots()
-        self.queue = queue if queue is not None else 2 * self.slots
+        self.fixed_queue = queue
+        self.pace = _FIRST_PACE_S  # moving average of seconds per transform
         self.running = 0
         self.waiting = 0
         self._changed = threading.Condition()
+        self.workers = ThreadPoolExecutor(
+            self.slots, thread_name_prefix="imageshelf-transform", initializer=_lower_priority
+        )
+
+    @property
+    def queue(self) -> int:
+        if self.fixed_queue is not None:
+            return self.fixed_queue
+        low, high = _QUEUE_PER_SLOT
+        drained = int(rules.TRANSFORM_MAX_WAIT_S / max(self.pace, 0.001))
+        return self.slots * max(low, min(high, drained))
+
+    def run(self, deadline: float, work: Callable[[], bytes]) -> bytes:
+        """``work()`` in a slot, on a worker thread; ``Busy`` when none is free in time."""
+        with self.slot(deadline):
+            started = time.monotonic()
+            result = self.workers.submit(work).result()
+            with self._changed:
+                self.pace = 0.8 * self.pace + 0.2 * (time.monotonic() - started)
+            return result
+
+    def close(self) -> None:
+        self.workers.shutdown(wait=False)
 
     @contextmanager
     def slot(self, deadline: float) -> Iterator[None]:
@@ -104,9 +151,13 @@ class Transforms:
         self._guard = threading.Condition()
         self._flights: dict[str, _Flight] = {}
 
-    def set_limits(self, *, slots: int, queue: int) -> None:
+    def set_limits(self, *, slots: int, queue: int | None = None) -> None:
         """Replaces the concurrency limits (transforms already running keep theirs)."""
-        self.gate = SlotGate(slots, queue)
+        old, self.gate = self.gate, SlotGate(slots, queue)
+        old.close()
+
+    def close(self) -> None:
+        self.gate.close()
 
     def result(self, sha256: str, source: Path, spec: TransformSpec) -> TransformResult:
         """The result of ``spec`` for the original at ``source`` with hash ``sha256``."""
@@ -137,11 +188,10 @@ class Transforms:
             cached = self._open_cached(path)
             if cached is not None:
                 return TransformResult(cached, ctype, etag)
-            with self.gate.slot(deadline):
-                data = render(source, spec, deadline=deadline)
-                with self._guard:
-                    self.computations += 1
-                    self._guard.notify_all()
+            data = self.gate.run(deadline, lambda: render(source, spec, deadline=deadline))
+            with self._guard:
+                self.computations += 1
+                self._guard.notify_all()
             flight.data = data
             try:
                 self.cache.store(sha256, spec.name, data)
