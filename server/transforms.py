@@ -74,9 +74,7 @@ class TransformProxy:
             ):
                 start_response("304 Not Modified", _validators(etag))
                 return []
-            # The record's path, not the remembered one: a move may have happened.
-            _, source = self.library.original_path(image_id)
-            result = self.library.transforms.result(sha256, Path(source), spec)
+            result = self.library.transforms.result(sha256, lambda: self._source(image_id), spec)
         except LibraryError as exc:
             return _proxy._public(library_error_response(exc))(environ, start_response)
         except Exception:
@@ -102,6 +100,10 @@ class TransformProxy:
             return []
         wrapper: Callable[..., Iterable[bytes]] = environ.get("wsgi.file_wrapper", FileWrapper)
         return wrapper(f, _proxy.FILE_BLOCK)
+
+    def _source(self, image_id: str) -> Path:
+        """The record's path, not the remembered one: a move may have happened."""
+        return Path(self.library.original_path(image_id)[1])
 
     @staticmethod
     def _conditional(environ: WSGIEnvironment, f: Any, content_type: str, etag: str) -> Response:

@@ -49,7 +49,6 @@ class Core:
     def close(self) -> None:
         with self.write_lock:
             self.closed = True
-            self.transforms.close()
             self.lookup.close()
             self.engine.dispose()
 

@@ -1,25 +1,27 @@
 """The transform pipeline: one decode of the original (at reduced DCT scale for JPEG, as
 the thumbnail path does), orientation applied, the region of the plan scaled to its
 size, transparency flattened onto white for JPEG, encoded with ICC kept and no other
-metadata. The decoded pixels hold their share of the process-wide decode budget."""
+metadata. ``render`` runs in a worker process (``transform_workers``); the server's
+process holds the decode budget for it, sized by ``decoded_pixels`` from the header."""
 
 from __future__ import annotations
 
 import io
 import math
-import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from PIL import Image, ImageCms, ImageOps
 
 from . import rules
-from .decode_budget import DECODE_BUDGET
 from .errors import MalformedImage, NotFound, TooManyPixels
 from .files import storage_error
 from .imaging import _to_eight_bits
-from .transform_spec import TransformSpec, plan
+from .transform_spec import Plan, TransformSpec, plan
 
 # Orientation is read where the library reads it when measuring (imaging.inspect), so a
 # transform's geometry agrees with the record's width and height.
@@ -29,18 +31,16 @@ _OPEN_FORMATS: Final = (*rules.PILLOW_FORMATS, "MPO")
 _WHITE: Final = (255, 255, 255)
 
 
-def render(path: Path, spec: TransformSpec, *, deadline: float) -> bytes:
-    """The encoded result of ``spec`` applied to the original at ``path``.
-
-    Waits for the decode budget until ``deadline`` (``time.monotonic()``), then raises
-    ``Busy``; ``NotFound`` when the file is gone, ``MalformedImage`` when it no longer
-    decodes."""
+@contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The original opened (header read, nothing decoded), with every failure of it or of
+    its decode as the library's error: ``NotFound`` when the file is gone,
+    ``MalformedImage`` when it no longer decodes, ``StorageError`` when the disk refuses."""
     try:
         with open(path, "rb") as fp, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(fp, formats=_OPEN_FORMATS)
-            with img:
-                return _render_open(img, spec, deadline)
+            with Image.open(fp, formats=_OPEN_FORMATS) as img:
+                yield img
     except FileNotFoundError:
         raise NotFound("The image's file is missing from the library folder.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -53,35 +53,58 @@ def render(path: Path, spec: TransformSpec, *, deadline: float) -> bytes:
         raise MalformedImage(f"The library's file of this image no longer decodes: {exc}.") from exc
 
 
-def _render_open(img: Image.Image, spec: TransformSpec, deadline: float) -> bytes:
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    orientation: int
+    oriented: tuple[int, int]  # the full-size picture as shown
+    geometry: Plan
+
+
+def _set_up(img: Image.Image, spec: TransformSpec) -> _Setup:
+    """Plans the result and sets a JPEG to decode at the smallest DCT scale that still
+    has every output pixel's worth (``img.size`` is then the decoded size)."""
     orientation = img.getexif().get(0x0112, 1) if img.format in _ORIENTED_FORMATS else 1
     raw_w, raw_h = img.size
-    swapped = orientation in _SWAPS_AXES
-    oriented = (raw_h, raw_w) if swapped else (raw_w, raw_h)
+    oriented = (raw_h, raw_w) if orientation in _SWAPS_AXES else (raw_w, raw_h)
     geometry = plan(oriented, spec)
     box_w = geometry.box[2] - geometry.box[0]
     box_h = geometry.box[3] - geometry.box[1]
     scale = max(geometry.size[0] / box_w, geometry.size[1] / box_h)
     if img.format in ("JPEG", "MPO") and scale < 1.0:
-        # The smallest DCT scale whose picture still has every output pixel's worth.
         want = (max(1, math.ceil(raw_w * scale)), max(1, math.ceil(raw_h * scale)))
         img.draft(img.mode if img.mode in ("L", "RGB") else "RGB", want)
-    decoded_w, decoded_h = img.size
-    remaining = max(0.0, deadline - time.monotonic())
-    with DECODE_BUDGET.hold(decoded_w * decoded_h, timeout=remaining):
+    return _Setup(orientation, oriented, geometry)
+
+
+def decoded_pixels(path: Path, spec: TransformSpec) -> int:
+    """How many pixels ``render(path, spec)`` will decode: its share of the decode budget,
+    known from the header alone."""
+    with _opened(path) as img:
+        _set_up(img, spec)
+        return img.size[0] * img.size[1]
+
+
+def render(path: Path, spec: TransformSpec) -> bytes:
+    """The encoded result of ``spec`` applied to the original at ``path``. The caller
+    holds ``decoded_pixels(path, spec)`` of the decode budget meanwhile."""
+    with _opened(path) as img:
+        setup = _set_up(img, spec)
+        decoded_w, decoded_h = img.size
         img.load()
         icc = img.info.get("icc_profile")
         work: Image.Image = img
-        if orientation != 1:
+        if setup.orientation != 1:
             work = ImageOps.exif_transpose(work)
         # The plan is in full-size pixels; a reduced decode is smaller by these factors.
-        fx = (decoded_h if swapped else decoded_w) / oriented[0]
-        fy = (decoded_w if swapped else decoded_h) / oriented[1]
-        left, top, right, bottom = geometry.box
+        swapped = setup.orientation in _SWAPS_AXES
+        fx = (decoded_h if swapped else decoded_w) / setup.oriented[0]
+        fy = (decoded_w if swapped else decoded_h) / setup.oriented[1]
+        left, top, right, bottom = setup.geometry.box
         box = (left * fx, top * fy, right * fx, bottom * fy)
+        size = setup.geometry.size
         work, icc = _resamplable(work, icc)
-        if work.size != geometry.size or box != (0.0, 0.0, *map(float, work.size)):
-            work = work.resize(geometry.size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+        if work.size != size or box != (0.0, 0.0, *map(float, work.size)):
+            work = work.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
         return _encode(work, spec, icc)
 
 

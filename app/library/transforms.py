@@ -8,9 +8,9 @@ recent pace of transforms (within fixed bounds), so a request that would wait pa
 bound is told at once. Past the queue, or after waiting that long for a slot, the decode
 budget or an identical request's result, the answer is ``Busy`` (503 with Retry-After).
 
-The work itself runs on the slots' own threads at a lower CPU priority (Linux, where a
-thread's nice value is its own): on a busy machine, originals, thumbnails and the API,
-served at normal priority, go first while transforms use what is left."""
+The work itself runs in worker processes at a lower CPU priority (``transform_workers``):
+on a busy machine, originals, thumbnails and the API go first while transforms use what
+is left; the decoded pixels hold their share of the decode budget here meanwhile."""
 
 from __future__ import annotations
 
@@ -18,42 +18,41 @@ import copy
 import io
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from . import rules
+from . import rules, transform_workers
+from .decode_budget import DECODE_BUDGET
 from .errors import Busy, LibraryError
 from .files import storage_error
 from .transform_cache import TransformCache
-from .transform_render import render
+from .transform_render import decoded_pixels
 from .transform_spec import TransformSpec
 
 log = logging.getLogger(__name__)
 
 
 # Queue length per slot, whatever the pace: at least 2 (a short burst always queues), at
-# most 16 (a transform of ~0.1 s, 8 s of waiting would allow 80).
+# most 16 (a transform of ~0.1 s, 8 s of waiting would allow 80); and 32 in all, so the
+# server threads waiting requests hold stay bounded (see ``max_waiting_requests``).
 _QUEUE_PER_SLOT: Final = (2, 16)
+_QUEUE_MAX: Final = 32
 _FIRST_PACE_S: Final = 0.25  # assumed seconds per transform until some were timed
-_WORKER_NICENESS: Final = 10
 
 
 def default_slots() -> int:
-    return max(1, os.cpu_count() or 1)
+    return transform_workers.workers()
 
 
-def _lower_priority() -> None:
-    """Runs in each worker thread as it starts: only this thread gets the nice value."""
-    if sys.platform.startswith("linux"):
-        with suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _WORKER_NICENESS)
+def max_waiting_requests() -> int:
+    """How many requests the default gate holds at most, running or queued: a server
+    needs that many threads more than it does for everything else."""
+    return default_slots() + _QUEUE_MAX
 
 
 class SlotGate:
@@ -68,9 +67,6 @@ class SlotGate:
         self.running = 0
         self.waiting = 0
         self._changed = threading.Condition()
-        self.workers = ThreadPoolExecutor(
-            self.slots, thread_name_prefix="imageshelf-transform", initializer=_lower_priority
-        )
 
     @property
     def queue(self) -> int:
@@ -78,19 +74,16 @@ class SlotGate:
             return self.fixed_queue
         low, high = _QUEUE_PER_SLOT
         drained = int(rules.TRANSFORM_MAX_WAIT_S / max(self.pace, 0.001))
-        return self.slots * max(low, min(high, drained))
+        return min(_QUEUE_MAX, self.slots * max(low, min(high, drained)))
 
-    def run(self, deadline: float, work: Callable[[], bytes]) -> bytes:
-        """``work()`` in a slot, on a worker thread; ``Busy`` when none is free in time."""
+    def run(self, deadline: float, work: Callable[[], tuple[bytes, float]]) -> bytes:
+        """``work()`` in a slot; ``Busy`` when none is free in time. ``work`` returns
+        the result and the seconds of work it took (the pace the queue follows)."""
         with self.slot(deadline):
-            started = time.monotonic()
-            result = self.workers.submit(work).result()
+            result, seconds = work()
             with self._changed:
-                self.pace = 0.8 * self.pace + 0.2 * (time.monotonic() - started)
+                self.pace = 0.8 * self.pace + 0.2 * seconds
             return result
-
-    def close(self) -> None:
-        self.workers.shutdown(wait=False)
 
     @contextmanager
     def slot(self, deadline: float) -> Iterator[None]:
@@ -153,14 +146,13 @@ class Transforms:
 
     def set_limits(self, *, slots: int, queue: int | None = None) -> None:
         """Replaces the concurrency limits (transforms already running keep theirs)."""
-        old, self.gate = self.gate, SlotGate(slots, queue)
-        old.close()
+        self.gate = SlotGate(slots, queue)
 
-    def close(self) -> None:
-        self.gate.close()
-
-    def result(self, sha256: str, source: Path, spec: TransformSpec) -> TransformResult:
-        """The result of ``spec`` for the original at ``source`` with hash ``sha256``."""
+    def result(
+        self, sha256: str, source: Callable[[], Path], spec: TransformSpec
+    ) -> TransformResult:
+        """The result of ``spec`` for the original with hash ``sha256`` whose file
+        ``source()`` names (asked only when the result has to be made)."""
         etag = spec.etag(sha256)
         ctype = spec.output.content_type
         path = self.cache.path_for(sha256, spec.name)
@@ -188,7 +180,15 @@ class Transforms:
             cached = self._open_cached(path)
             if cached is not None:
                 return TransformResult(cached, ctype, etag)
-            data = self.gate.run(deadline, lambda: render(source, spec, deadline=deadline))
+            path_now = source()
+            pixels = decoded_pixels(path_now, spec)  # from the header: no decode yet
+
+            def work() -> tuple[bytes, float]:
+                remaining = max(0.0, deadline - time.monotonic())
+                with DECODE_BUDGET.hold(pixels, timeout=remaining):
+                    return transform_workers.run(path_now, spec)
+
+            data = self.gate.run(deadline, work)
             with self._guard:
                 self.computations += 1
                 self._guard.notify_all()
