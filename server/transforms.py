@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
@@ -24,7 +25,7 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
 from app.library import LibraryError, rules
-from app.library.transform_spec import parse_request, resolve
+from app.library.transform_spec import TransformSpec, parse_request, resolve
 
 from . import proxy as _proxy
 from .errors import http_error_response, internal_error_response, library_error_response
@@ -37,10 +38,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """What a request for one original resolved to: ``spec`` is ``None`` for the original
+    itself; else the result's ETag (quoted), cache file and prebuilt headers."""
+
+    spec: TransformSpec | None
+    etag: str = ""
+    cache_file: str = ""
+    headers: tuple[tuple[str, str], ...] = ()  # those of a 200 but Content-Length
+    validators: tuple[tuple[str, str], ...] = ()
+
+
+_ORIGINAL: Final = _Resolved(None)
+MAX_REMEMBERED: Final = 20_000
+
+
 class TransformProxy:
     def __init__(self, library: Library, image_proxy: _proxy.ImageProxy) -> None:
         self.library = library
         self.image_proxy = image_proxy
+        # (original's quoted hash, ext, query string) → _Resolved: a request for a result
+        # already made costs dictionary lookups, not parsing and hashing again.
+        self._resolved: dict[tuple[str, str | None, str], _Resolved] = {}
 
     @staticmethod
     def wants(name: str, query_string: str) -> bool:
@@ -52,46 +72,69 @@ class TransformProxy:
             return False
         return any(key != "variant" for key, _ in parse_qsl(query_string, True))
 
+    def _resolve(self, ext: str | None, query: str, served: _proxy.ServedFile) -> _Resolved:
+        key = (served.etag, ext, query)
+        found = self._resolved.get(key)
+        if found is not None:
+            return found
+        request = parse_request(ext, parse_qsl(query, keep_blank_values=True))
+        spec = resolve(request, rules.FORMAT_BY_CONTENT_TYPE[served.content_type])
+        if spec is None:
+            found = _ORIGINAL
+        else:
+            sha256 = served.etag.strip('"')
+            etag = quote_etag(spec.etag(sha256))
+            validators = _validators(etag)
+            found = _Resolved(
+                spec,
+                etag,
+                self.library.transforms.cache_file(sha256, spec),
+                (
+                    ("Content-Type", spec.output.content_type),
+                    ("Accept-Ranges", "bytes"),
+                    *validators,
+                ),
+                validators,
+            )
+        if len(self._resolved) >= MAX_REMEMBERED:
+            self._resolved.clear()
+        self._resolved[key] = found
+        return found
+
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse, name: str
     ) -> Iterable[bytes]:
         image_id, dot, ext = name.partition(".")
         try:
-            query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-            request = parse_request(ext if dot else None, query)
-            served = self.image_proxy.files.lookup(image_id, False)
-            sha256 = served.etag.strip('"')
-            spec = resolve(request, rules.FORMAT_BY_CONTENT_TYPE[served.content_type])
-            if spec is None:  # exactly the original
+            served = self.image_proxy.files.lookup(image_id, False)  # 404, 410
+            resolved = self._resolve(ext if dot else None, environ.get("QUERY_STRING", ""), served)
+            if resolved.spec is None:  # exactly the original
                 original = {**environ, "QUERY_STRING": "", "PATH_INFO": _proxy.PREFIX + image_id}
                 return self.image_proxy(original, start_response, image_id)
-            etag = quote_etag(spec.etag(sha256))
             full = any(h in environ for h in _proxy._FULL_MACHINERY)
             if (
                 not full
                 and "HTTP_IF_NONE_MATCH" in environ
-                and not is_resource_modified(environ, etag=etag)
+                and not is_resource_modified(environ, etag=resolved.etag)
             ):
-                start_response("304 Not Modified", _validators(etag))
+                start_response("304 Not Modified", list(resolved.validators))
                 return []
-            result = self.library.transforms.result(sha256, lambda: self._source(image_id), spec)
+            f = self.library.transforms.open_cached(resolved.cache_file)
+            if f is None:
+                sha256 = served.etag.strip('"')
+                f = self.library.transforms.result(
+                    sha256, lambda: self._source(image_id), resolved.spec
+                ).file
         except LibraryError as exc:
             return _proxy._public(library_error_response(exc))(environ, start_response)
         except Exception:
             log.exception("Transforming %s failed", name)
             return _proxy._public(internal_error_response())(environ, start_response)
-        f = result.file
         if full:
-            return self._conditional(environ, f, result.content_type, etag)(environ, start_response)
+            ctype = resolved.spec.output.content_type
+            return self._conditional(environ, f, ctype, resolved.etag)(environ, start_response)
         try:
-            size = _size(f)
-            headers = [
-                ("Content-Type", result.content_type),
-                ("Content-Length", str(size)),
-                ("Accept-Ranges", "bytes"),
-                *_validators(etag),
-            ]
-            start_response("200 OK", headers)
+            start_response("200 OK", [*resolved.headers, ("Content-Length", str(_size(f)))])
         except BaseException:
             f.close()
             raise
@@ -128,8 +171,8 @@ class TransformProxy:
         return _proxy._public(response)
 
 
-def _validators(etag: str) -> list[tuple[str, str]]:
-    return [("ETag", etag), ("Cache-Control", _proxy.IMMUTABLE), *_proxy.PUBLIC_HEADERS]
+def _validators(etag: str) -> tuple[tuple[str, str], ...]:
+    return (("ETag", etag), ("Cache-Control", _proxy.IMMUTABLE), *_proxy.PUBLIC_HEADERS)
 
 
 def _size(f: Any) -> int:

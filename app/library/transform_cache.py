@@ -74,7 +74,7 @@ class TransformCache:
         self._total = sum(size for _, _, size in found)
         return self._index
 
-    def touch(self, path: Path) -> None:
+    def touch(self, path: str | Path) -> None:
         """Marks ``path`` as just used."""
         key = os.fspath(path)
         now = time.time()

@@ -156,7 +156,7 @@ class Transforms:
         etag = spec.etag(sha256)
         ctype = spec.output.content_type
         path = self.cache.path_for(sha256, spec.name)
-        cached = self._open_cached(path)
+        cached = self.open_cached(path)
         if cached is not None:
             return TransformResult(cached, ctype, etag)
         deadline = time.monotonic() + rules.TRANSFORM_MAX_WAIT_S
@@ -177,7 +177,7 @@ class Transforms:
                     self.followers -= 1
         try:
             # A flight that finished between our look and our registering stored it.
-            cached = self._open_cached(path)
+            cached = self.open_cached(path)
             if cached is not None:
                 return TransformResult(cached, ctype, etag)
             path_now = source()
@@ -225,7 +225,12 @@ class Transforms:
         assert flight.data is not None
         return self._open_or_memory(path, flight.data)
 
-    def _open_cached(self, path: Path) -> BinaryIO | None:
+    def cache_file(self, sha256: str, spec: TransformSpec) -> str:
+        """Where the result of ``spec`` for this original is kept (may not exist)."""
+        return os.fspath(self.cache.path_for(sha256, spec.name))
+
+    def open_cached(self, path: str | Path) -> BinaryIO | None:
+        """The kept result at ``path`` (from ``cache_file``), marked as used, or ``None``."""
         try:
             f = open(path, "rb")  # noqa: SIM115 -- handed to the caller
         except FileNotFoundError:
