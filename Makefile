@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench serve clean setup
+.PHONY: run test lint typecheck bench stress serve clean setup
 
 setup: $(STAMP)
 
@@ -19,13 +19,25 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(wildcard app server tests benchmarks)
+	$(VENV)/bin/ruff format --check $(wildcard app server tests benchmarks)
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict app/library server
+	$(VENV)/bin/mypy app/ui app/__main__.py
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check $(wildcard app server tests benchmarks)
+	$(VENV)/bin/ruff format --check $(wildcard app server tests benchmarks)
+	$(VENV)/bin/mypy --strict app/library server
+	$(VENV)/bin/mypy app/ui app/__main__.py
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(ARGS)
+
+# Hostile load (issue 11); the 10-minute soak: make stress ARGS="--soak 600"
+stress: $(STAMP)
+	$(PY) -m benchmarks.stress $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -8,21 +8,24 @@ venv=${1:-.venv}
 qt_libs="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0"
 xcb_libs="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 libxcb-shape0 libxkbcommon-x11-0"
+# The real-input tests (tests/desktop): an X server of their own, input through it, a
+# screenshot when one fails.
+x_tools="xvfb xdotool x11-utils imagemagick"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
-  for pkg in $qt_libs $xcb_libs; do
+  for pkg in $qt_libs $xcb_libs $x_tools; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
   done
 fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing system libraries for Qt:$missing"
+    echo "Installing system packages for Qt and its tests:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
-    echo "Qt needs these system packages; install them with your package manager:$missing" >&2
+    echo "Qt and the tests need these system packages; install them with your package manager:$missing" >&2
   fi
 fi
 

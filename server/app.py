@@ -9,15 +9,17 @@ from __future__ import annotations
 import logging
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import images_api, proxy
+from . import images_api, proxy, trash_api
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -26,6 +28,7 @@ from .errors import (
     internal_error_response,
     library_error_response,
 )
+from .guards import DecodeScope, HostCheck
 from .uploads import UploadRequest
 
 log = logging.getLogger(__name__)
@@ -45,18 +48,38 @@ def openapi_document() -> bytes:
     return _OPENAPI_FILE.read_bytes()
 
 
+class _Flask(Flask):
+    """Flask whose routing redirects (``/v3//images`` → ``/v3/images``) are JSON like
+    every other answer and point at a path, never at the request's ``Host``: an absolute
+    URL built from a forged Host is an open redirect a cache could keep."""
+
+    def handle_http_exception(self, e: HTTPException) -> Any:
+        if isinstance(e, RequestRedirect):
+            target = urlsplit(e.new_url)
+            location = target.path + (f"?{target.query}" if target.query else "")
+            return error_response(
+                e.code,
+                "moved",
+                f"This address is spelled {location}; ask there.",
+                {"Location": location},
+            )
+        return super().handle_http_exception(e)
+
+
 def create_app(
     library: Library,
     *,
     token: str,
     public_url: str | None = None,
     proxy_fast_path: bool = True,
+    loopback_only: bool = False,
 ) -> Flask:
     """``proxy_fast_path`` puts ``ProxyFastPath`` in front of Flask (the default); tests
-    turn it off to exercise the blueprint route to the same handler."""
+    turn it off to exercise the blueprint route to the same handler. ``loopback_only``
+    (the server listens on this computer only) refuses requests for other hosts (421)."""
     if not token:
         raise ValueError("An API token is required.")
-    app = Flask("imageshelf")
+    app = _Flask("imageshelf")
     app.request_class = UploadRequest  # file parts stream into the library's tmp/
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
@@ -84,10 +107,14 @@ def create_app(
     image_proxy = proxy.ImageProxy(library)
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
+    app.register_blueprint(trash_api.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)
     if proxy_fast_path:
         app.wsgi_app = proxy.ProxyFastPath(app.wsgi_app, image_proxy)  # type: ignore[method-assign]
+    app.wsgi_app = DecodeScope(app.wsgi_app)  # type: ignore[method-assign]
+    if loopback_only:
+        app.wsgi_app = HostCheck(app.wsgi_app, public_url)  # type: ignore[method-assign]
     return app
 
 

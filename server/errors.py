@@ -13,12 +13,14 @@ from werkzeug.wrappers import Response
 
 from app.library import (
     Busy,
+    ClientGone,
     Duplicate,
     Gone,
     InvalidInput,
     LibraryError,
     LibraryLocked,
     NotFound,
+    NotInTrash,
     StorageError,
     TooLarge,
 )
@@ -45,14 +47,19 @@ _STATUS_BY_ERROR: Final[tuple[tuple[type[LibraryError], int], ...]] = (
     (NotFound, 404),
     (Gone, 410),
     (Duplicate, 409),
+    (NotInTrash, 409),
     (InvalidInput, 400),
     (StorageError, 507),
     (LibraryLocked, 503),
     (Busy, 503),
+    (ClientGone, 503),  # nobody reads it: the client has gone
 )
 FALLBACK_STATUS: Final = 503
 
 JSON_MIMETYPE: Final = "application/json"
+# Every 503 says when to come back (RFC 9110 §10.2.3): a full decode budget or a library
+# being opened frees up within seconds.
+RETRY_AFTER_SECONDS: Final = 2
 
 
 def status_for(error: LibraryError) -> int:
@@ -97,12 +104,13 @@ def error_response(
     )
     response = Response(body, status=status, mimetype=JSON_MIMETYPE, headers=headers)
     response.headers["Cache-Control"] = "no-store"
+    if status == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
 def library_error_response(error: LibraryError) -> Response:
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Busy) else None
-    return error_response(status_for(error), error.code, error.message, headers)
+    return error_response(status_for(error), error.code, error.message)
 
 
 def http_error_response(error: HTTPException, method: str = "GET") -> Response:

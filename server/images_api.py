@@ -25,7 +25,8 @@ _WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,9}")
 
 
 def library() -> Library:
-    return current_app.extensions["imageshelf"]
+    lib: Library = current_app.extensions["imageshelf"]
+    return lib
 
 
 def public_base() -> str:
@@ -84,7 +85,13 @@ def upload_image() -> Response:
     """``multipart/form-data`` with ``file`` (required), ``alt_text`` and ``folder``.
     The file part was streamed into the library's ``tmp/`` while it was parsed (see
     ``uploads.py``); the core takes it over from there."""
-    upload = request.files.get("file")
+    uploads = request.files.getlist("file")
+    if len(uploads) > 1:
+        # Which one was meant is a guess: keep none (every sink is removed at close).
+        return error_response(
+            400, "multiple_files", "Send one image per request: the form has two 'file' parts."
+        )
+    upload = uploads[0] if uploads else None
     if upload is None:
         return error_response(
             400,
@@ -125,7 +132,7 @@ def _patch_body() -> dict[str, Any]:
         raise too_long
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not a patch
         raise InvalidInput(
             'The body must be a JSON object such as {"alt_text": "A red kite"}.'
         ) from None

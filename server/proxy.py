@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from werkzeug.http import is_resource_modified, quote_etag
+from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
@@ -166,7 +166,7 @@ class ImageProxy:
             thumbnail = variant == THUMBNAIL
             if any(name in environ for name in _FULL_MACHINERY):
                 return self._conditional(environ, image_id, thumbnail)(environ, start_response)
-            served = self.files.lookup(image_id, thumbnail)
+            served = self._lookup(image_id, thumbnail)
             # No Last-Modified is sent, so only If-None-Match can make a 304.
             if "HTTP_IF_NONE_MATCH" in environ and not is_resource_modified(
                 environ, etag=served.etag
@@ -192,23 +192,66 @@ class ImageProxy:
         wrapper: Callable[..., Iterable[bytes]] = environ.get("wsgi.file_wrapper", FileWrapper)
         return wrapper(f, FILE_BLOCK)
 
+    def _lookup(self, image_id: str, thumbnail: bool) -> ServedFile:
+        """A thumbnail built while its image is being deleted finds the original gone:
+        once the delete is done the answer is the tombstone's 410."""
+        try:
+            return self.files.lookup(image_id, thumbnail)
+        except NotFound:
+            if not thumbnail:
+                raise
+            self.files.library.get(image_id)  # an unknown id stays a plain 404, lock-free
+        with self.files.library.settled():
+            return self.files.lookup(image_id, thumbnail)
+
     def _open(self, image_id: str, thumbnail: bool, served: ServedFile) -> tuple[Any, ServedFile]:
-        """Opens the file to send; a remembered path that has gone (moved, thumbnail cache
-        cleared) is looked up again once."""
+        """Opens the file to send. A remembered path that has gone (moved, thumbnail cache
+        cleared) is looked up again; still missing, a move, rename or delete is in flight
+        between its file step and its commit: look once more after it (``settled``), when
+        the row names the new place or the id is a tombstone (410, never a 404)."""
         try:
             return open(served.path, "rb"), served
         except FileNotFoundError:
             self.files.forget(image_id, thumbnail)
-        served = self.files.lookup(image_id, thumbnail)
         try:
+            served = self.files.lookup(image_id, thumbnail)
             return open(served.path, "rb"), served
-        except FileNotFoundError:
+        except (FileNotFoundError, NotFound):
+            pass
+        with self.files.library.settled():
             self.files.forget(image_id, thumbnail)
-            raise NotFound("The image's file is missing from the library folder.") from None
+            served = self.files.lookup(image_id, thumbnail)
+            try:
+                return open(served.path, "rb"), served
+            except FileNotFoundError:
+                self.files.forget(image_id, thumbnail)
+                raise NotFound("The image's file is missing from the library folder.") from None
 
     def _conditional(self, environ: WSGIEnvironment, image_id: str, thumbnail: bool) -> Response:
-        """Range and precondition requests through werkzeug's ``make_conditional``."""
-        served = self.files.lookup(image_id, thumbnail)
+        """Range and precondition requests through werkzeug's ``make_conditional``, the
+        preconditions decided here first (RFC 9110 §13.2.2): ``If-Match`` — ``*`` matches
+        any current image, else one of its strong ETags must — fails with a JSON 412;
+        ``If-Unmodified-Since`` is ignored, as no ``Last-Modified`` is ever sent. werkzeug
+        sent the image with a 412 status, and took ``*`` for a mismatch."""
+        served = self._lookup(image_id, thumbnail)
+        if_match = environ.get("HTTP_IF_MATCH")
+        if if_match is not None:
+            etags = parse_etags(if_match)
+            if not (etags.star_tag or etags.contains(served.etag.strip('"'))):
+                return _public(
+                    error_response(
+                        412,
+                        "precondition_failed",
+                        "If-Match names none of this image's ETags: it has changed "
+                        "or is another image.",
+                        {"ETag": served.etag},
+                    )
+                )
+        environ = {
+            k: v
+            for k, v in environ.items()
+            if k not in ("HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+        }
         f, served = self._open(image_id, thumbnail, served)
         try:
             size = os.fstat(f.fileno()).st_size

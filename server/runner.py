@@ -18,14 +18,16 @@ from typing import Any, Final
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, TcpWSGIServer
+from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from app.library import Library
 from app.library.transforms import max_waiting_requests
 
 from .app import MAX_CONTENT_LENGTH, create_app
+from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits
 from .errors import CannotListen, PortInUse, code_for_status, error_response
+from .guards import is_loopback_host
 from .proxy import EXTENSION_KEY
 
 log = logging.getLogger(__name__)
@@ -92,13 +94,30 @@ class _KeepAliveTask(WSGITask):
             super().set_close_on_finish()
 
 
-class _Channel(HTTPChannel):
+class _Channel(BudgetedChannel):
     task_class = _KeepAliveTask
     error_task_class = _JsonErrorTask
 
 
-class _Server(TcpWSGIServer):
+class _Server(BudgetedServer):
     channel_class = _Channel
+
+
+# Room for the connections the budget allows, where the system's soft limit is lower
+# (1,024 on a fresh Debian): the server process only, up to the hard limit.
+_WANTED_OPEN_FILES: Final = 4096
+
+
+def _raise_open_files_limit() -> None:
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = _WANTED_OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, 4096)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def _format_host(host: str) -> str:
@@ -117,12 +136,16 @@ class BackgroundServer:
         token: str,
         public_url: str | None = None,
         threads: int = THREADS,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.library = library
         self.host = host
         self.requested_port = port
         self.threads = threads
-        self.app = create_app(library, token=token, public_url=public_url)
+        self.limits = limits or ConnectionLimits()
+        self.app = create_app(
+            library, token=token, public_url=public_url, loopback_only=is_loopback_host(host)
+        )
         self._map: dict[int, Any] = {}
         self._servers: list[BaseWSGIServer] = []
         self._dispatcher: ThreadedTaskDispatcher | None = None
@@ -148,17 +171,28 @@ class BackgroundServer:
                 ident="imageshelf",
                 # SERVER_NAME: links fall back to it when a client sends no valid Host.
                 server_name=self.host,
+                # The connection budget (connections.py) makes room before waitress's
+                # own limit, which would stop accepting anyone, is ever reached.
+                connection_limit=self.limits.total + 16,
+                channel_timeout=int(self.limits.idle_seconds),
+                cleanup_interval=1,
+                # Read on while a request runs, so a client that has gone is noticed
+                # (waitress.client_disconnected) and its upload stops decoding.
+                channel_request_lookahead=1,
             )
         except (ValueError, OSError) as exc:
             raise CannotListen(
                 f"Cannot listen on {self.host}:{self.requested_port}: {exc}."
             ) from None
+        _raise_open_files_limit()
         dispatcher = ThreadedTaskDispatcher()
         try:
             for sockinfo in adj.listen:
-                self._servers.append(
-                    _Server(self.app, self._map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo)
+                server = _Server(
+                    self.app, self._map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo
                 )
+                server.limits = self.limits
+                self._servers.append(server)
         except OSError as exc:
             wasyncore.close_all(self._map)
             self._servers.clear()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from werkzeug.http import is_resource_modified, quote_etag
+from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
@@ -28,7 +28,12 @@ from app.library import LibraryError, rules
 from app.library.transform_spec import TransformSpec, parse_request, resolve
 
 from . import proxy as _proxy
-from .errors import http_error_response, internal_error_response, library_error_response
+from .errors import (
+    error_response,
+    http_error_response,
+    internal_error_response,
+    library_error_response,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -112,6 +117,10 @@ class TransformProxy:
                 original = {**environ, "QUERY_STRING": "", "PATH_INFO": _proxy.PREFIX + image_id}
                 return self.image_proxy(original, start_response, image_id)
             full = any(h in environ for h in _proxy._FULL_MACHINERY)
+            if full:
+                refused = _precondition_failed(environ, resolved.etag)
+                if refused is not None:
+                    return _proxy._public(refused)(environ, start_response)
             if (
                 not full
                 and "HTTP_IF_NONE_MATCH" in environ
@@ -169,6 +178,26 @@ class TransformProxy:
             f.close()
             raise
         return _proxy._public(response)
+
+
+def _precondition_failed(environ: WSGIEnvironment, etag: str) -> Response | None:
+    """``If-Match`` decided as for originals (RFC 9110 §13.2.2): ``*`` or the result's
+    ETag passes, anything else is a JSON 412; the header is then taken out of ``environ``
+    (with ``If-Unmodified-Since``, ignored: no ``Last-Modified`` is sent), so werkzeug's
+    ``make_conditional`` only sees what it gets right."""
+    if_match = environ.pop("HTTP_IF_MATCH", None)
+    environ.pop("HTTP_IF_UNMODIFIED_SINCE", None)
+    if if_match is None:
+        return None
+    etags = parse_etags(if_match)
+    if etags.star_tag or etags.contains(etag.strip('"')):
+        return None
+    return error_response(
+        412,
+        "precondition_failed",
+        "If-Match names none of this image's ETags: it has changed or is another image.",
+        {"ETag": etag},
+    )
 
 
 def _validators(etag: str) -> tuple[tuple[str, str], ...]:

@@ -5,6 +5,7 @@ It imports neither Qt nor Flask; the GUI and the server are both thin faces over
 
 from .errors import (
     Busy,
+    ClientGone,
     Duplicate,
     Gone,
     InvalidAltText,
@@ -15,8 +16,10 @@ from .errors import (
     LibraryLocked,
     MalformedImage,
     NotFound,
+    NotInTrash,
     StorageError,
     TooLarge,
+    TooManyFrames,
     TooManyPixels,
     UnsupportedFormat,
 )
@@ -28,6 +31,7 @@ from .records import FolderInfo, ImageRecord, Page, rfc3339
 __all__ = [
     "ALL_FOLDERS",
     "Busy",
+    "ClientGone",
     "Duplicate",
     "Event",
     "EventKind",
@@ -43,10 +47,12 @@ __all__ = [
     "LibraryLocked",
     "MalformedImage",
     "NotFound",
+    "NotInTrash",
     "Page",
     "Sort",
     "StorageError",
     "TooLarge",
+    "TooManyFrames",
     "TooManyPixels",
     "UnsupportedFormat",
     "rfc3339",

@@ -36,7 +36,7 @@ class Core:
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
         self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
-        self.settings = LibrarySettings(self.meta / layout.SETTINGS_FILE)
+        self.settings = LibrarySettings(self)
         self.transforms = Transforms(
             self.meta / layout.TRANSFORMS_DIR, lambda: self.settings.transform_cache_bytes
         )
@@ -76,7 +76,7 @@ class Core:
         if record is not None:
             return record
         if rows.is_tombstoned(conn, image_id):
-            raise Gone(f"The image {image_id} was deleted.")
+            raise Gone(f"The image {image_id} was deleted (it may be in the trash).")
         raise NotFound(f"There is no image with id {image_id}.")
 
     def names_free(

@@ -4,19 +4,60 @@ One 100-megapixel image is allowed; eight at once are not eight times allowed. E
 decode of image data (uploads, imports, adoption, thumbnail builds, transforms) holds a
 share of this budget for as long as its pixels are in memory, so parallel large images
 queue instead of multiplying memory. A decode larger than the whole budget runs alone.
+
+A unit of the budget is one RGBA pixel in memory (4 bytes): ``imaging`` holds what a
+decode really allocates (a WebP holds its decoder's canvas and Pillow's copy, a JPEG
+decoded at reduced scale only the reduced pixels).
+
+Who waits how long is the caller's, not the decoder's: the server wraps each request in
+``request_scope(wait=..., cancelled=...)`` so an upload queues for a bounded time (then
+``Busy``, 503) and stops queueing or decoding once its client has gone (``ClientGone``);
+the GUI, the importer and adoption run outside any scope and wait their turn.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Final
 
-from .errors import Busy
+from .errors import Busy, ClientGone
 
-# 200 MP of RGBA is about 800 MB in flight: two maximal images at once, or many small ones.
+# 200 M units of RGBA is about 800 MB in flight: two maximal images at once, or many
+# small ones.
 DEFAULT_MEGAPIXELS: Final = 200
+# How often a waiting or decoding request looks whether its client is still there.
+_CANCEL_POLL_SECONDS: Final = 0.2
+
+_NO_TIMEOUT: Final = object()
+_wait_limit: ContextVar[float | None] = ContextVar("decode_wait_limit", default=None)
+_cancelled: ContextVar[Callable[[], bool] | None] = ContextVar("decode_cancelled", default=None)
+
+
+@contextmanager
+def request_scope(
+    *, wait: float | None, cancelled: Callable[[], bool] | None = None
+) -> Iterator[None]:
+    """Decodes in the body wait at most ``wait`` seconds for the budget and stop when
+    ``cancelled()`` turns true (the client disconnected)."""
+    wait_token = _wait_limit.set(wait)
+    cancel_token = _cancelled.set(cancelled)
+    try:
+        yield
+    finally:
+        _cancelled.reset(cancel_token)
+        _wait_limit.reset(wait_token)
+
+
+def check_cancelled() -> None:
+    """Raises ``ClientGone`` when the work's client has gone; decoders call it between
+    frames."""
+    cancelled = _cancelled.get()
+    if cancelled is not None and cancelled():
+        raise ClientGone("The client disconnected; the work it asked for was dropped.")
 
 
 class DecodeBudget:
@@ -33,16 +74,22 @@ class DecodeBudget:
             return self._in_flight
 
     @contextmanager
-    def hold(self, pixels: int, *, timeout: float | None = None) -> Iterator[None]:
-        """Hold ``pixels`` of the budget for the body; raise ``Busy`` after ``timeout`` s."""
+    def hold(self, pixels: int, *, timeout: float | object | None = _NO_TIMEOUT) -> Iterator[None]:
+        """Hold ``pixels`` of the budget for the body; raise ``Busy`` after ``timeout`` s
+        (default: the request scope's wait, else no limit) and ``ClientGone`` as soon as
+        the scope's client has gone."""
+        wait: float | None = _wait_limit.get() if timeout is _NO_TIMEOUT else timeout  # type: ignore[assignment]
         want = max(0, min(int(pixels), self.limit))
+        deadline = None if wait is None else time.monotonic() + wait
         with self._changed:
-            fits = self._changed.wait_for(
-                lambda: self._in_flight == 0 or self._in_flight + want <= self.limit,
-                timeout=timeout,
-            )
-            if not fits:
-                raise Busy("Too many large images are being processed; try again shortly.")
+            while not (self._in_flight == 0 or self._in_flight + want <= self.limit):
+                check_cancelled()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise Busy("Too many large images are being processed; try again shortly.")
+                slice_ = _CANCEL_POLL_SECONDS if _cancelled.get() is not None else None
+                self._changed.wait(timeout=min(x for x in (left, slice_, 3600.0) if x is not None))
+            check_cancelled()
             self._in_flight += want
         try:
             yield

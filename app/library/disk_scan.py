@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import rules
+from . import files, rules
 from .layout import META_DIR
 
 
@@ -68,6 +68,8 @@ def scan(root: Path, scope: list[str] | None = None) -> dict[str, DiskFile]:
     starts = [""] if scope is None else scope
     for start in starts:
         base = root / start if start else root
+        if start and files.through_link(root, start) is not None:
+            continue  # reached through a link: outside the library, never adopted
         if base.is_file():
             _consider_file(start, base, found)
         elif base.is_dir():

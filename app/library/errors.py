@@ -39,6 +39,12 @@ class TooManyPixels(InvalidInput):
     code = "too_many_pixels"
 
 
+class TooManyFrames(InvalidInput):
+    """An animation with more frames than the library validates (see rules.MAX_FRAMES)."""
+
+    code = "too_many_frames"
+
+
 class InvalidFolder(InvalidInput):
     code = "invalid_folder"
 
@@ -93,4 +99,15 @@ class Busy(LibraryError):
     now; the same request will work a little later."""
 
     code = "busy"
-    retry_after = 2  # seconds, sent as Retry-After
+
+
+class NotInTrash(LibraryError):
+    """Restore or purge asked of an image that is not in the trash (a live one)."""
+
+    code = "not_in_trash"
+
+
+class ClientGone(LibraryError):
+    """The client that asked for this work has disconnected: the work was dropped."""
+
+    code = "client_gone"

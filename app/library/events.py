@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 class EventKind(StrEnum):
     ADDED = "added"
     UPDATED = "updated"
-    DELETED = "deleted"
+    DELETED = "deleted"  # gone from the library: moved to the trash, or deleted outside
+    RESTORED = "restored"  # back from the trash (``image`` is the restored image)
+    PURGED = "purged"  # removed from the trash for good (no ``image``, no ``previous``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,20 @@ are the caller's (``Library`` announces after the step returns)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from . import files, imaging, rules
 from .core import Core
-from .errors import NotFound
+from .errors import LibraryError, NotFound, StorageError
 from .records import ImageRecord, now_us
 from .sql import rows
+
+log = logging.getLogger(__name__)
 
 
 def place_new(
@@ -83,6 +88,7 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
     src = core.path_of(record.folder, record.filename)
     fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
     created_dirs: list[Path] = []
+    files.check_contained(core.root, record.folder)  # unlinking through a link: outside
     with files.disk_errors("move the image"):
         if not src.exists():
             raise NotFound(f"The file of image {record.id} is missing from the library.")
@@ -134,6 +140,7 @@ def delete(core: Core, record: ImageRecord) -> None:
     Out of the folder first: a kill before the commit leaves a row whose file is gone,
     which the next open tombstones — never a deleted image coming back. Call under
     ``core.write_lock``."""
+    files.check_contained(core.root, record.folder)  # never remove a file outside
     src = core.path_of(record.folder, record.filename)
     parked: Path | None = core.tmp_dir / f"deleting-{record.id}"
     with files.disk_errors("delete the image"):
@@ -167,22 +174,36 @@ def finish_pending_moves(core: Core) -> None:
         with core.read() as conn:
             pending = rows.pending_moves(conn)
         for p in pending:
-            src = core.path_of(p.folder, p.filename)
-            dest = core.path_of(p.dest_folder, p.dest_filename)
-            with core.write() as conn:
-                if src.exists():
-                    if dest.exists() and _same_file(src, dest):
-                        dest.unlink()
+            try:
+                _finish_pending_move(core, p)
+            except StorageError:
+                raise  # the disk refuses writes: Library.open falls back to read-only
+            except (OSError, SQLAlchemyError, AssertionError, LibraryError) as exc:
+                # A move whose clean-up failed half-way can leave an intent that no
+                # longer fits (its destination taken since, a file in its way): give
+                # the intent up and let the reconcile that follows judge the files.
+                log.warning("Gave up an unfinished move of %s: %s", p.id, exc)
+                with contextlib.suppress(Exception), core.write() as conn:
                     rows.clear_pending(conn, p.id)
-                elif dest.exists():
-                    before = rows.get(conn, p.id)
-                    assert before is not None
-                    now = max(now_us(), before.updated_at_us + 1)
-                    rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
-                    if p.folder and p.folder != p.dest_folder:
-                        files.remove_empty_folders(core.root, p.folder)
-                else:
-                    rows.clear_pending(conn, p.id)
+
+
+def _finish_pending_move(core: Core, p: rows.PendingMove) -> None:
+    src = core.path_of(p.folder, p.filename)
+    dest = core.path_of(p.dest_folder, p.dest_filename)
+    with core.write() as conn:
+        if src.exists():
+            if dest.exists() and _same_file(src, dest):
+                dest.unlink()
+            rows.clear_pending(conn, p.id)
+        elif dest.exists():
+            before = rows.get(conn, p.id)
+            assert before is not None
+            now = max(now_us(), before.updated_at_us + 1)
+            rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
+            if p.folder and p.folder != p.dest_folder:
+                files.remove_empty_folders(core.root, p.folder)
+        else:
+            rows.clear_pending(conn, p.id)
 
 
 def clear_tmp(core: Core) -> None:

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from .errors import InvalidFolder, StorageError, TooLarge
 
@@ -113,7 +113,7 @@ class Incoming:
             self.discard()
 
 
-def stream_to_tmp(stream: BinaryIO, tmp_dir: Path, limit: int) -> tuple[Path, int, str]:
+def stream_to_tmp(stream: IO[bytes], tmp_dir: Path, limit: int) -> tuple[Path, int, str]:
     """Copies ``stream`` into a new file in ``tmp_dir``, hashing as it goes, refusing more
     than ``limit`` bytes without reading further. Returns (path, size, sha256 hex); the file
     is fsynced. On any failure nothing is left behind."""
@@ -167,9 +167,37 @@ def place(src: Path, dest_dir: Path, names: Iterable[str]) -> str:
     raise AssertionError("names ran out")  # the generator is infinite
 
 
+def through_link(root: Path, relpath: str | None) -> str | None:
+    """The first part of ``relpath`` (outermost first) that is a symbolic link, else
+    ``None``. A link can point anywhere: writing through one would change files outside
+    the library, so every write checks its folders with this (``check_contained``)."""
+    current = root
+    done: list[str] = []
+    for part in (relpath or "").split("/"):
+        if not part:
+            continue
+        current = current / part
+        done.append(part)
+        if current.is_symlink():
+            return "/".join(done)
+    return None
+
+
+def check_contained(root: Path, folder: str | None) -> None:
+    """Refuses a folder reached through a symbolic link (see ``through_link``)."""
+    link = through_link(root, folder)
+    if link is not None:
+        raise InvalidFolder(
+            f"{link!r} in the library folder is a link to another place; the library "
+            "does not change files through links. Choose another folder."
+        )
+
+
 def make_folder(root: Path, folder: str) -> list[Path]:
     """Creates ``root/folder`` and returns the directories it had to create, outermost
-    first, so a failed write can remove exactly those."""
+    first, so a failed write can remove exactly those. A part that is a symbolic link
+    is refused (``InvalidFolder``): the write would land outside the library."""
+    check_contained(root, folder)
     created: list[Path] = []
     current = root
     for part in folder.split("/"):

@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final, Literal
 
 from .errors import InvalidInput
 from .records import ImageRecord
@@ -93,17 +94,23 @@ class _Desc:
     __hash__ = None  # type: ignore[assignment]
 
 
-class _All:
+class AllFolders(Enum):
+    """The one value meaning "every folder" (``None`` already means the root)."""
+
+    ALL_FOLDERS = "all folders"
+
     def __repr__(self) -> str:
         return "ALL_FOLDERS"
 
 
-ALL_FOLDERS: object = _All()
+ALL_FOLDERS: Final = AllFolders.ALL_FOLDERS
+# What a listing may be limited to: every folder, the root (``None``) or one folder.
+FolderScope = str | None | Literal[AllFolders.ALL_FOLDERS]
 
 
 @dataclass(frozen=True)
 class Filter:
-    folder: object = ALL_FOLDERS  # ALL_FOLDERS, or a folder (None = the root only)
+    folder: FolderScope = ALL_FOLDERS  # or a folder (None = the root only)
     search: str | None = None
     undescribed: bool = False
     # The pks of every row (in any folder) whose search_text contains the term, when

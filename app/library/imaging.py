@@ -4,16 +4,19 @@ format allows (a JPEG is validated while being decoded at reduced scale)."""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final, cast
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from . import rules
+from . import animation, rules
+from .decode_budget import DECODE_BUDGET
 from .errors import MalformedImage, TooManyPixels, UnsupportedFormat
 
 # Never accept a partial image; our own pixel check runs before any decode, and Pillow's
@@ -27,8 +30,28 @@ Image.MAX_IMAGE_PIXELS = rules.MAX_PIXELS
 # a few freed blocks for reuse removes that; at most 4 blocks of Pillow's 16 MiB block
 # size (64 MiB) stay allocated, usually a few MB. ``PIL_BLOCKS_MAX`` still overrides.
 _REUSED_BLOCKS: Final = 4
-if "PIL_BLOCKS_MAX" not in os.environ and Image.core.get_blocks_max() < _REUSED_BLOCKS:
-    Image.core.set_blocks_max(_REUSED_BLOCKS)
+_PIL_CORE: Any = Image.core  # type: ignore[attr-defined]  # Pillow's C module: untyped
+if "PIL_BLOCKS_MAX" not in os.environ and _PIL_CORE.get_blocks_max() < _REUSED_BLOCKS:
+    _PIL_CORE.set_blocks_max(_REUSED_BLOCKS)
+
+
+def _return_large_frees_to_the_system() -> None:
+    """glibc raises its mmap threshold each time a large block is freed (up to 32 MB), so
+    after the first large image Pillow's 16 MB blocks come from the heap of whichever
+    thread's arena decoded, and freed stay counted in RSS: eight 100-megapixel uploads
+    peaked 0.3 GB over what the decode budget allows. A fixed 1 MB threshold keeps large
+    blocks mapped and unmapped as they are freed (Linux with glibc; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
+_M_MMAP_THRESHOLD: Final = -3
+_return_large_frees_to_the_system()
 
 THUMBNAIL_JPEG_QUALITY = 85
 
@@ -121,7 +144,7 @@ def inspect(fp: BinaryIO) -> ImageInfo:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                thumb, thumb_type, oriented = _thumbnail_and_validate(img)
+                thumb, thumb_type, oriented = _thumbnail_and_validate(img, fp)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TooManyPixels("The image has too many pixels to decode.") from None
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
@@ -131,24 +154,76 @@ def inspect(fp: BinaryIO) -> ImageInfo:
     return ImageInfo(fmt, oriented[0], oriented[1], thumb, thumb_type)
 
 
-def _thumbnail_and_validate(img: Image.Image) -> tuple[bytes, str, tuple[int, int]]:
+def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str, tuple[int, int]]:
     orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "MPO", "WEBP") else 1
     width, height = img.size  # before draft() changes it
+    frames = animation.plan(img, fp)  # headers only: refuses before any pixel is decoded
     if img.format in ("JPEG", "MPO"):
         # Decode at the smallest DCT scale that still covers the box: this decode reads
         # every byte of entropy data, so a truncated JPEG still fails here.
         img.draft(img.mode if img.mode in ("L", "RGB") else "RGB", rules.THUMBNAIL_BOX)
-    img.load()
-    n_frames = getattr(img, "n_frames", 1)
-    first = img.copy() if n_frames > 1 else img
-    # Animations: every frame must decode; the thumbnail is the first.
-    for index in range(1, n_frames):
-        img.seek(index)
+    # A multi-picture JPEG's later pictures decode at full size: hold for that.
+    with DECODE_BUDGET.hold(_held_units(img, frames, width * height)):
+        if img.format == "WEBP" and frames.frames == 1 and width * height > _BIG_WEBP_PIXELS:
+            img = _decode_big_webp(img, fp)
         img.load()
-    if orientation != 1:
-        first = ImageOps.exif_transpose(first)
-    shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
-    return (*render_thumbnail(first), shown)
+        # Other Pillow animations (WebP, APNG, MPO) decode into this same image as they
+        # seek: the thumbnail is made from a copy of the first frame.
+        first = img.copy() if frames.frames > 1 and frames.gif is None else img
+        animation.validate_frames(img, frames)  # every frame must decode
+        if orientation != 1:
+            first = ImageOps.exif_transpose(first)
+        shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
+        return (*render_thumbnail(first), shown)
+
+
+# Above this, a still WebP is decoded by ``_decode_big_webp``.
+_BIG_WEBP_PIXELS: Final = 16_000_000
+
+
+def _decode_big_webp(img: Image.Image, fp: BinaryIO) -> Image.Image:
+    """A large still WebP with a third of the memory. Pillow keeps libwebp's animation
+    decoder (two canvases) alive while it copies the decoded bytes into its own image: a
+    10000×10000 WebP peaked at 1.5 GB. Here the decoder goes as soon as it has given its
+    bytes, and the image is a view of those bytes, not a copy (peak: 1.2 GB, for a moment;
+    then 400 MB). Falls back to Pillow's way where its private ``_webp`` module differs."""
+    try:
+        from PIL import _webp
+
+        fp.seek(0)
+        decoder = _webp.WebPAnimDecoder(fp.read())
+        decoded = decoder.get_next()
+        del decoder
+    except (ImportError, AttributeError, TypeError):
+        return img
+    if decoded is None:
+        raise OSError("failed to decode the WebP image")
+    data = decoded[0]
+    if len(data) != img.width * img.height * 4 or img.mode not in ("RGB", "RGBA"):
+        return img
+    if img.mode == "RGBA":
+        return Image.frombuffer("RGBA", img.size, data, "raw", "RGBA", 0, 1)
+    # A view would be RGBX; the RGB copy is made once the decoder has gone.
+    return Image.frombytes("RGB", img.size, data, "raw", "RGBX")
+
+
+# Bytes Pillow keeps per pixel, by mode; everything else (RGB, RGBA, I, F, LA...) keeps 4.
+_BYTES_PER_PIXEL: Final = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+
+
+def _held_units(img: Image.Image, frames: animation.Plan, full_pixels: int) -> int:
+    """What this decode will have in memory at once, in the budget's units (4 bytes):
+    the decoded image, the converted copy the thumbnail needs, and for WebP the
+    decoder's own canvas; a GIF's frames at their own size are a rounding error."""
+    pixels = img.width * img.height if frames.frames == 1 else full_pixels
+    units = pixels * _BYTES_PER_PIXEL.get(img.mode, 4) // 4
+    if img.mode not in ("1", "L", "P", "RGB", "RGBA", "LA", *_WIDE_GREY):
+        units += pixels  # converted to RGB(A) at full size for the thumbnail
+    if img.format == "WEBP":
+        units += 2 * pixels  # libwebp's two canvases while it decodes
+    if frames.frames > 1 and frames.gif is None:
+        units += pixels  # the first frame kept while the others decode
+    return max(units, 1)
 
 
 def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
@@ -157,7 +232,8 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
     img = _to_eight_bits(_shrink_indexed(img))
     may_have_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or ("transparency" in img.info)
     if may_have_alpha:
-        work = img.convert("RGBA")
+        # An RGBA image is used as it is: convert() would copy all of it first.
+        work = img if img.mode == "RGBA" else img.convert("RGBA")
     elif img.mode in ("RGB", "L"):
         work = img
     else:
@@ -170,12 +246,15 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
         # the cheapest; a small remainder (after PNG's reduce) wants bilinear. This step
         # is what keeps a thumbnail near its decode time (benchmarks/bench_thumbnail.py).
         factor = max(work.width / rules.THUMBNAIL_BOX[0], work.height / rules.THUMBNAIL_BOX[1])
+        if work.mode in ("RGBA", "LA") and int(factor) >= 2:
+            work = _reduce_in_strips(work, int(factor))
+            factor = factor / int(factor)
         rest = factor / max(int(factor), 1)
         resample = Image.Resampling.BOX if rest >= 1.5 else Image.Resampling.BILINEAR
         work.thumbnail(rules.THUMBNAIL_BOX, resample, reducing_gap=1.0)
     # An alpha channel that is opaque everywhere is no transparency: checked on the small
     # image, where it costs nothing.
-    if work.mode == "RGBA" and work.getextrema()[3][0] == 255:
+    if work.mode == "RGBA" and cast(tuple[tuple[int, int], ...], work.getextrema())[3][0] == 255:
         work = work.convert("RGB")
     out = io.BytesIO()
     if work.mode == "RGBA":
@@ -183,6 +262,25 @@ def render_thumbnail(img: Image.Image) -> tuple[bytes, str]:
         return out.getvalue(), "image/png"
     work.save(out, "JPEG", quality=THUMBNAIL_JPEG_QUALITY)
     return out.getvalue(), "image/jpeg"
+
+
+# Pixels of one strip of ``_reduce_in_strips``: 4 MP, 16 MB of RGBA.
+_STRIP_PIXELS: Final = 4_000_000
+
+
+def _reduce_in_strips(img: Image.Image, factor: int) -> Image.Image:
+    """``img.reduce(factor)`` for RGBA/LA, a strip at a time. Pillow premultiplies alpha
+    into a full-size copy before any resize or reduce of these modes: 400 MB more for a
+    100-megapixel RGBA PNG. Strips are whole multiples of ``factor`` rows, so each
+    reduces to exactly its rows of the result (the last one rounds up as reduce does)."""
+    width, height = img.size
+    rows = max(1, _STRIP_PIXELS // (width * factor)) * factor
+    out = Image.new(img.mode, (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        strip = img.crop((0, top, width, min(height, top + rows)))
+        out.paste(strip.reduce(factor), (0, top // factor))
+    out.info = dict(img.info)
+    return out
 
 
 def _shrink_indexed(img: Image.Image) -> Image.Image:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -115,6 +115,41 @@ class ImportSession:
         with open(item.path, "rb") as fp:
             return self.library.prepare(fp, item.path.name, allow_duplicate=self.allow_duplicates)
 
+    def _commit(
+        self,
+        fut: Future[Prepared],
+        item: ImportItem,
+        seen_hashes: set[str],
+        finish: Callable[[ImageRecord | None, Rejection | None], None],
+    ) -> None:
+        try:
+            prepared = fut.result()
+        except LibraryError as exc:
+            finish(None, Rejection(item.path, exc.code, exc.message))
+            return
+        except OSError as exc:
+            finish(None, Rejection(item.path, "unreadable", f"Could not read the file: {exc}."))
+            return
+        if self._cancel.is_set():
+            self.library.discard(prepared)
+            return
+        if not self.allow_duplicates and prepared.sha256 in seen_hashes:
+            self.library.discard(prepared)
+            err = Duplicate("The same image is already in this import.", "")
+            finish(None, Rejection(item.path, err.code, err.message))
+            return
+        try:
+            record = self.library.commit(prepared, folder=item.folder)
+        except StorageError as exc:
+            finish(None, Rejection(item.path, exc.code, exc.message))
+            self._cancel.set()  # a full or read-only disk fails every next one
+            return
+        except LibraryError as exc:
+            finish(None, Rejection(item.path, exc.code, exc.message))
+            return
+        seen_hashes.add(prepared.sha256)
+        finish(record, None)
+
     def run(self, progress: Progress | None = None) -> ImportReport:
         report = ImportReport(total=len(self.items))
         seen_hashes: set[str] = set()
@@ -144,39 +179,11 @@ class ImportSession:
 
             refill()
             while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    item = pending.pop(fut)
-                    try:
-                        prepared = fut.result()
-                    except LibraryError as exc:
-                        finish(None, Rejection(item.path, exc.code, exc.message))
-                        continue
-                    except OSError as exc:
-                        finish(
-                            None,
-                            Rejection(item.path, "unreadable", f"Could not read the file: {exc}."),
-                        )
-                        continue
-                    if self._cancel.is_set():
-                        self.library.discard(prepared)
-                        continue
-                    if not self.allow_duplicates and prepared.sha256 in seen_hashes:
-                        self.library.discard(prepared)
-                        err = Duplicate("The same image is already in this import.", "")
-                        finish(None, Rejection(item.path, err.code, err.message))
-                        continue
-                    try:
-                        record = self.library.commit(prepared, folder=item.folder)
-                    except StorageError as exc:
-                        finish(None, Rejection(item.path, exc.code, exc.message))
-                        self._cancel.set()  # a full or read-only disk fails every next one
-                        continue
-                    except LibraryError as exc:
-                        finish(None, Rejection(item.path, exc.code, exc.message))
-                        continue
-                    seen_hashes.add(prepared.sha256)
-                    finish(record, None)
+                # Committed in the order given (prepared in parallel, up to the window
+                # ahead): an import lands in the library in its own order.
+                fut = next(iter(pending))
+                item = pending.pop(fut)
+                self._commit(fut, item, seen_hashes, finish)
                 refill()
         report.cancelled = self._cancel.is_set()
         return report

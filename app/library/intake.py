@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from . import file_steps, files, imaging, rules
 from .core import Core
@@ -33,7 +33,7 @@ def receive(core: Core) -> files.Incoming:
 
 
 def prepare(
-    core: Core, stream: BinaryIO, original_filename: str | None, *, allow_duplicate: bool
+    core: Core, stream: IO[bytes], original_filename: str | None, *, allow_duplicate: bool
 ) -> Prepared:
     original = rules.clean_original_filename(original_filename)
     tmp, size, sha = files.stream_to_tmp(stream, core.tmp_dir, rules.MAX_UPLOAD_BYTES)

@@ -10,7 +10,6 @@ THUMBS_DIR = "thumbs"
 TMP_DIR = "tmp"
 LOCK_FILE = "lock"
 TOKEN_FILE = "api-token"
-SETTINGS_FILE = "settings.json"  # the library's own settings (settings.py)
 TRANSFORMS_DIR = "transforms"  # results of /i transforms: safe to delete, rebuilt on demand
 
 

@@ -13,32 +13,53 @@ commit, announce."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, Final
+
+from sqlalchemy import Engine
 
 from . import api_token, file_steps, files, imaging, intake, layout, rules
 from .core import Core
-from .errors import NotFound
-from .events import Event, EventKind, Listener
-from .filters import ALL_FOLDERS, Filter, Sort
+from .errors import NotFound, StorageError
+from .events import Event, EventBus, EventKind, Listener
+from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .intake import Prepared
 from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page, now_us
+from .settings import LibrarySettings
 from .sql import listing, rows
-from .sql.engine import database_errors, make_engine, migrate
-from .thumbnails import Thumbnail
+from .sql.engine import at_head, database_errors, make_engine, migrate
+from .thumbnails import Thumbnail, ThumbnailCache
+from .transforms import Transforms
+from .trash import Trash
 from .watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
 
-_UNSET: object = object()
+
+class _Unset(Enum):
+    """A keyword not given (``None`` is a value: no alt text, the root folder)."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = _Unset.UNSET
 
 __all__ = ["Library", "Prepared"]
+
+
+def _scope(folder: object) -> FolderScope:
+    """A listing's folder argument checked: ``ALL_FOLDERS``, or a valid folder."""
+    if folder is ALL_FOLDERS:
+        return ALL_FOLDERS
+    return rules.normalize_folder(folder)
 
 
 class Library:
@@ -49,16 +70,43 @@ class Library:
         self._lock = lock
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
+        self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
+        # Opened on a full or read-only disk (see ``open``): nothing can be written.
+        self.read_only = False
 
-    # The parts callers and tests look at.
-    root = property(lambda self: self.core.root)
-    meta = property(lambda self: self.core.meta)
-    tmp_dir = property(lambda self: self.core.tmp_dir)
-    engine = property(lambda self: self.core.engine)
-    thumbnails = property(lambda self: self.core.thumbnails)
-    settings = property(lambda self: self.core.settings)
-    transforms = property(lambda self: self.core.transforms)
-    events = property(lambda self: self.core.events)
+    # --- the parts callers and tests look at --------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        return self.core.root
+
+    @property
+    def meta(self) -> Path:
+        return self.core.meta
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.core.tmp_dir
+
+    @property
+    def engine(self) -> Engine:
+        return self.core.engine
+
+    @property
+    def thumbnails(self) -> ThumbnailCache:
+        return self.core.thumbnails
+
+    @property
+    def events(self) -> EventBus:
+        return self.core.events
+
+    @property
+    def settings(self) -> LibrarySettings:
+        return self.core.settings
+
+    @property
+    def transforms(self) -> Transforms:
+        return self.core.transforms
 
     # --- opening and closing -------------------------------------------------------------
 
@@ -71,7 +119,44 @@ class Library:
         ``watch=True`` follows changes other programs make to the folder until
         ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
-        the folder cannot be created or written."""
+        the folder cannot be created or read.
+
+        An existing library on a disk that is full or read-only still opens, read-only
+        (``read_only``): browsing, listings and ``/i`` work, every write is a
+        ``StorageError`` (507); nothing is reconciled or watched until the next open."""
+        try:
+            return cls._open(path, reconcile=reconcile, watch=watch)
+        except StorageError as exc:
+            lib = cls._open_read_only(path, exc)
+            log.warning("%s The library is open read-only.", exc)
+            return lib
+
+    @classmethod
+    def _open_read_only(cls, path: str | os.PathLike[str], error: StorageError) -> Library:
+        root = Path(path).expanduser().resolve()
+        meta = root / layout.META_DIR
+        db_path = meta / layout.DB_FILE
+        if not db_path.is_file():
+            raise error  # nothing to show: a new library needs a writable disk
+        lock = ProcessLock(meta / layout.LOCK_FILE)
+        try:
+            lock.acquire()
+        except OSError:
+            raise error from None
+        engine = make_engine(db_path, read_only=True)
+        try:
+            if not at_head(engine):
+                raise error  # a migration would have to write
+        except BaseException:
+            engine.dispose()
+            lock.release()
+            raise
+        lib = cls(Core(root, engine), lock)
+        lib.read_only = True
+        return lib
+
+    @classmethod
+    def _open(cls, path: str | os.PathLike[str], *, reconcile: bool, watch: bool) -> Library:
         root = Path(path).expanduser().resolve()
         meta = root / layout.META_DIR
         with files.disk_errors(f"open the library at {root}"):
@@ -88,12 +173,15 @@ class Library:
                 migrate(engine)
             lib = cls(Core(root, engine), lock)
             file_steps.clear_tmp(lib.core)
+            lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
             if watch:
                 lib.start_watching()  # first, so nothing changed during reconcile is missed
             if reconcile:
                 lib.reconcile()
+            lib.trash.start_keeper()  # expired trash purged now and hourly
         except BaseException:
             if lib is not None:
+                lib.trash.stop_keeper()
                 lib.stop_watching()
             if engine is not None:
                 engine.dispose()
@@ -105,6 +193,7 @@ class Library:
         if self.core.closed:
             return
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
+        self.trash.stop_keeper()  # likewise
         with self.core.write_lock:
             self.core.close()
             self._lock.release()
@@ -125,7 +214,7 @@ class Library:
         Returns False (and logs why) when the system refuses to watch, e.g. inotify's
         watch limit reached: the library works on, and the next open reconciles."""
         with self._watch_guard:
-            if self.core.closed:
+            if self.core.closed or self.read_only:
                 return False
             if self._watcher is not None:
                 return True
@@ -160,7 +249,10 @@ class Library:
         return self.core.events.subscribe(listener)
 
     def reconcile(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Brings the database in line with the folder (see ``reconcile.py``)."""
+        """Brings the database in line with the folder (see ``reconcile.py``); nothing
+        while read-only (the next writable open does it)."""
+        if self.read_only:
+            return
         Reconciler(self.core).run(progress)
 
     # --- reading -------------------------------------------------------------------------
@@ -188,7 +280,7 @@ class Library:
         self,
         *,
         folder: object = ALL_FOLDERS,
-        search: str | None = None,
+        search: object = None,
         undescribed: bool = False,
         page: int = 1,
         page_size: int = rules.DEFAULT_PAGE_SIZE,
@@ -201,10 +293,9 @@ class Library:
         original filename or alt text. ``undescribed``: only images whose alt text is
         ``None``."""
         rules.check_page(page, page_size)
-        if folder is not ALL_FOLDERS:
-            folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
-        search = rules.normalize_search(search)
-        flt = Filter(folder=folder, search=search, undescribed=undescribed)
+        flt = Filter(
+            folder=_scope(folder), search=rules.normalize_search(search), undescribed=undescribed
+        )
         order = Sort.parse(sort)
         with self.core.read() as conn:
             flt = listing.resolve(conn, flt)
@@ -214,10 +305,8 @@ class Library:
         return Page(items=items, total=total, page=page, page_size=page_size)
 
     def count(self, *, folder: object = ALL_FOLDERS, undescribed: bool = False) -> int:
-        if folder is not ALL_FOLDERS:
-            folder = rules.normalize_folder(folder)  # type: ignore[arg-type]
         with self.core.read() as conn:
-            return listing.count(conn, Filter(folder=folder, undescribed=undescribed))
+            return listing.count(conn, Filter(folder=_scope(folder), undescribed=undescribed))
 
     def folders(self) -> list[str]:
         """Folders in use (holding at least one image), sorted; the root not included."""
@@ -254,6 +343,15 @@ class Library:
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
 
+    @contextlib.contextmanager
+    def settled(self) -> Iterator[None]:
+        """Holds writes off for the body. Moves and deletes hold the write lock from their
+        first file step to the commit, so a reader that found an image's file missing
+        looks again in here and sees the row and the file agree: the new place, or a
+        tombstone (``Gone``)."""
+        with self.core.write_lock:
+            yield
+
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""
         record, path = self.original_path(image_id)
@@ -267,13 +365,15 @@ class Library:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
             return info.thumbnail, info.thumbnail_type
 
-        return record, self.core.thumbnails.get_or_build(record.sha256, build)
+        # Storing a rebuilt thumbnail on a full disk: a 507 that says so, not a 500.
+        with files.disk_errors(f"save the thumbnail of image {image_id}"):
+            return record, self.core.thumbnails.get_or_build(record.sha256, build)
 
     # --- writing -------------------------------------------------------------------------
 
     def add(
         self,
-        stream: BinaryIO,
+        stream: IO[bytes],
         original_filename: str | None,
         alt_text: str | None = None,
         folder: str | None = None,
@@ -288,7 +388,7 @@ class Library:
         return self.commit(prepared, alt_text=alt_text, folder=folder)
 
     def prepare(
-        self, stream: BinaryIO, original_filename: str | None, *, allow_duplicate: bool = True
+        self, stream: IO[bytes], original_filename: str | None, *, allow_duplicate: bool = True
     ) -> Prepared:
         """The slow, parallel-safe half of ``add``: stream into ``tmp/`` (hashing and
         enforcing the size limit), validate with one full decode, store the thumbnail.
@@ -330,25 +430,23 @@ class Library:
         intake.discard(self.core, prepared)
 
     def update(
-        self, image_id: str, *, alt_text: object = _UNSET, folder: object = _UNSET
+        self, image_id: str, *, alt_text: object = UNSET, folder: object = UNSET
     ) -> ImageRecord:
         """Changes alt text and/or folder (a folder change moves the file on disk)."""
-        new_alt = _UNSET if alt_text is _UNSET else rules.normalize_alt_text(alt_text)
-        new_folder = (
-            _UNSET if folder is _UNSET else rules.normalize_folder(folder)  # type: ignore[arg-type]
-        )
+        new_alt = UNSET if alt_text is UNSET else rules.normalize_alt_text(alt_text)
+        new_folder = UNSET if folder is UNSET else rules.normalize_folder(folder)
         core = self.core
         with core.write_lock:
             with core.read() as conn:
                 before = core.require(conn, image_id)
             after: ImageRecord | None = before
-            if new_folder is not _UNSET and new_folder != before.folder:
-                after = file_steps.move(core, before, new_folder)  # type: ignore[arg-type]
+            if new_folder is not UNSET and new_folder != before.folder:
+                after = file_steps.move(core, before, new_folder)
             assert after is not None
-            if new_alt is not _UNSET and new_alt != after.alt_text:
+            if new_alt is not UNSET and new_alt != after.alt_text:
                 with core.write() as conn:
                     now = max(now_us(), after.updated_at_us + 1)
-                    rows.set_alt_text(conn, after, new_alt, now)  # type: ignore[arg-type]
+                    rows.set_alt_text(conn, after, new_alt, now)
                     after = rows.get(conn, image_id)
         assert after is not None
         if after != before:
@@ -360,14 +458,14 @@ class Library:
         return [self.update(i, folder=folder) for i in image_ids]
 
     def delete(self, image_id: str) -> None:
-        """Removes the image's file from the library and keeps its id as a tombstone."""
-        core = self.core
-        with core.write_lock:
-            with core.read() as conn:
-                record = core.require(conn, image_id)
-            file_steps.delete(core, record)
-        core.forget_thumbnail_if_unused(record.sha256)
-        core.events.emit(Event(EventKind.DELETED, image_id, None, record))
+        """Moves the image to the trash (``trash.py``); its id answers 410 until it is
+        restored. An image whose file is already gone is tombstoned for good."""
+        self.trash.move_in(image_id)
+
+    def trash_folder(self, folder: str) -> list[str]:
+        """Deleting a folder: every image in it and in the folders below goes to the trash
+        (each restorable on its own); returns their ids."""
+        return self.trash.move_folder_in(folder)
 
     # --- the API token -------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ simply taken over; the pid written inside only makes the refusal message useful.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -23,7 +24,14 @@ class ProcessLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            # A read-only disk: an existing lock file can still be locked, read-only
+            # (the library then opens read-only, see Library.open).
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            fd = os.open(self.path, os.O_RDONLY)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -36,8 +44,11 @@ class ProcessLock:
                 f"The library at {self.path.parent.parent} is already open in another "
                 f"Imageshelf process (pid {holder}). Close that one first."
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:  # who holds it, for the message above; a full disk may refuse it
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError:
+            pass
         self._fd = fd
 
     def release(self) -> None:

@@ -69,6 +69,46 @@ class Tombstone(Base):
     deleted_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class TrashRow(Base):
+    """An image in the trash: its ``images`` row as it was (every column but ``pk`` and
+    ``pending_path``), when it was deleted, and the intent of a trash or restore in
+    flight (``intent`` "trashing"/"restoring", ``intent_path`` "folder\x1ffilename")."""
+
+    __tablename__ = "trash"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    folder: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    filename: Mapped[str] = mapped_column(Text)
+    original_filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    deleted_at: Mapped[int] = mapped_column(BigInteger)
+    intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    intent_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_trash_deleted", "deleted_at", "id"),
+        Index("ix_trash_sha256", "sha256"),
+    )
+
+
+class Setting(Base):
+    """A library-wide setting (JSON value), e.g. the trash's retention in days."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class FolderCount(Base):
     """Images per folder, kept by triggers so folders() never scans the images table."""
 

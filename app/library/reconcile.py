@@ -219,7 +219,7 @@ class Reconciler:
             if t[1] not in considered and not (self.core.root / t[1]).exists()
         ]
         same_name = [r for r in gone if split(r.relpath)[1] == f.filename]
-        return (same_name or gone or [None])[0]
+        return (same_name or gone)[0] if gone else None
 
     def _current(self, f: DiskFile) -> DiskFile | None:
         """The file as it is now (it may have changed since the scan)."""

@@ -4,6 +4,8 @@ filenames. The GUI, the server and the tests import these rather than restating 
 from __future__ import annotations
 
 import re
+import secrets
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +47,11 @@ HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF or WebP"
 
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
 MAX_PIXELS: Final = 100_000_000
+# Animations: validating one decodes every frame. A GIF's frames are decoded at their own
+# size (their sum counts); WebP and APNG frames are composited onto the whole screen
+# (frames × screen counts). 1,000 megapixels is a few seconds of decoding at most.
+MAX_FRAMES: Final = 2_000
+MAX_DECODED_PIXELS: Final = 1_000_000_000
 THUMBNAIL_BOX: Final = (512, 512)
 MAX_ALT_TEXT_CHARS: Final = 2000
 MAX_FOLDER_SEGMENT_CHARS: Final = 64
@@ -65,7 +72,13 @@ _ID_RE: Final = re.compile(r"img_[0-9A-HJKMNP-TV-Z]{26}")
 
 
 def new_image_id() -> str:
-    return ID_PREFIX + str(ULID())
+    """A ULID: 48 bits of milliseconds, then 80 fresh random bits every time.
+
+    python-ulid's ``ULID()`` is monotonic: within one millisecond it adds 1 to the last
+    random part, so an id made just after a neighbour's (a share link, an /i link) could
+    be guessed from it. Ids here stay sortable by time, never by sequence."""
+    millis = time.time_ns() // 1_000_000
+    return ID_PREFIX + str(ULID.from_bytes(millis.to_bytes(6, "big") + secrets.token_bytes(10)))
 
 
 def is_image_id(value: str) -> bool:
@@ -94,7 +107,7 @@ def _has_surrogate(text: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def normalize_folder(value: str | None) -> str | None:
+def normalize_folder(value: object) -> str | None:
     """Returns the canonical folder (``None`` for the root) or raises ``InvalidFolder``.
 
     Surrounding spaces and leading/trailing ``/`` are stripped; ``""`` means the root.
@@ -279,3 +292,27 @@ TRANSFORM_CACHE_DEFAULT_BYTES: Final = 1024**3
 # identical request's result (8 s, so that with the work itself the answer comes within
 # 10 s): past it the answer is 503 busy with Retry-After.
 TRANSFORM_MAX_WAIT_S: Final = 8.0
+
+
+# --- trash -------------------------------------------------------------------------------
+
+# Days an image stays in the trash before it is purged for good: the library's setting
+# ("trash_retention_days") when one is saved, else this. 0 keeps images until emptied.
+TRASH_RETENTION_DAYS: Final = 30
+MAX_TRASH_RETENTION_DAYS: Final = 36_500
+# Seconds between two looks for expired trash while a library is open (also one at open).
+TRASH_PURGE_INTERVAL_S: Final = 3600.0
+
+
+def check_retention_days(value: object) -> int:
+    """The trash's retention in whole days (0 = until emptied); ``InvalidInput`` else."""
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 0 <= value <= MAX_TRASH_RETENTION_DAYS
+    ):
+        raise InvalidInput(
+            f"The trash keeps images for a whole number of days from 0 (until emptied) "
+            f"to {MAX_TRASH_RETENTION_DAYS:,}; got {value!r}."
+        )
+    return value

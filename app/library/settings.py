@@ -1,21 +1,21 @@
-"""Settings that belong to a library rather than to a person's desktop: they travel with
-the folder (``.imageshelf/settings.json``) and hold for every face that opens it, the
-window and ``imageshelf serve`` alike. Each has its default here; a file written by a
-newer version keeps the keys this one does not know."""
+"""Settings that belong to a library rather than to a person's desktop: kept in the
+library's database (the ``settings`` table the trash's retention uses too), so they travel
+with the folder and hold for every face that opens it, the window and ``imageshelf
+serve`` alike. Each has its default here."""
 
 from __future__ import annotations
 
-import json
-import threading
-from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from . import rules
 from .errors import InvalidInput
-from .files import disk_errors, write_atomic
+from .sql import trash_rows as sql
 
-# name → default. A value read from the file that is not of the default's type is ignored
-# (the default holds), so a hand-edited file cannot break the library.
+if TYPE_CHECKING:
+    from .core import Core
+
+# name → default. A stored value not of the default's type (written by hand, or by a
+# newer version) is ignored: the default holds, so a bad value cannot break the library.
 DEFAULTS: Final[dict[str, Any]] = {
     # Bytes the transform cache (.imageshelf/transforms) may hold; 0 keeps nothing.
     "transform_cache_bytes": rules.TRANSFORM_CACHE_DEFAULT_BYTES,
@@ -23,38 +23,32 @@ DEFAULTS: Final[dict[str, Any]] = {
 
 
 class LibrarySettings:
-    """Read once, written through atomically; safe to use from any thread."""
+    """Read from the database once per setting, then from memory; written through."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
+    def __init__(self, core: Core) -> None:
+        self.core = core
         self._values: dict[str, Any] = {}
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            loaded = {}
-        if isinstance(loaded, dict):
-            self._values = loaded
 
     def get(self, name: str) -> Any:
         default = DEFAULTS[name]
-        value = self._values.get(name, default)
-        if type(value) is not type(default):
+        if name not in self._values:
+            with self.core.read() as conn:
+                self._values[name] = sql.setting(conn, name)
+        value = self._values[name]
+        if type(value) is not type(default) or (isinstance(value, int) and value < 0):
             return default
         return value
 
     def set(self, name: str, value: Any) -> None:
-        """Saves ``value``; ``InvalidInput`` for an unknown name or a wrong type."""
+        """Saves ``value``; ``InvalidInput`` for an unknown name or a wrong value."""
         if name not in DEFAULTS:
             raise InvalidInput(f"There is no library setting {name!r}.")
         default = DEFAULTS[name]
         if type(value) is not type(default) or (isinstance(value, int) and value < 0):
             raise InvalidInput(f"The setting {name} takes a {type(default).__name__} ≥ 0.")
-        with self._lock:
-            values = {**self._values, name: value}
-            with disk_errors("save the library's settings"):
-                write_atomic(self.path, json.dumps(values, indent=2).encode())
-            self._values = values
+        with self.core.write() as conn:
+            sql.set_setting(conn, name, value)
+        self._values[name] = value
 
     @property
     def transform_cache_bytes(self) -> int:

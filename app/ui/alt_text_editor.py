@@ -99,6 +99,7 @@ class AltTextEditor(QWidget):
         layout.addLayout(buttons)
 
         self._saved: str | None = None
+        self._draft = False  # the text shown is a draft kept from before
         self.edit.textChanged.connect(self._refresh)
         self.edit.focus_lost.connect(self._save_if_changed)
         self.edit.save_requested.connect(self._save_if_changed)
@@ -113,11 +114,19 @@ class AltTextEditor(QWidget):
     def load(self, saved: str | None) -> None:
         """Shows the stored value of a newly selected image (resets undo)."""
         self._saved = saved
+        self._draft = False
         self.decorative.blockSignals(True)
         self.decorative.setChecked(saved == "")
         self.decorative.blockSignals(False)
         self.edit.setPlainText(saved or "")
         self.edit.document().setModified(False)
+        self._refresh()
+
+    def restore_draft(self, text: str) -> None:
+        """Shows text that could not be saved before, unsaved, said to be a draft."""
+        self.edit.setPlainText(text)
+        self.edit.document().setModified(True)
+        self._draft = True
         self._refresh()
 
     def saved_changed(self, saved: str | None) -> None:
@@ -142,6 +151,7 @@ class AltTextEditor(QWidget):
 
     def mark_saved(self, saved: str | None) -> None:
         self._saved = saved
+        self._draft = False
         self.edit.document().setModified(False)
         self._refresh()
 
@@ -187,9 +197,9 @@ class AltTextEditor(QWidget):
         self.save_button.setEnabled(self.decorative.isEnabled() and dirty and not over)
         self.revert_button.setEnabled(self.decorative.isEnabled() and dirty)
         if over:
-            self.status.setText("Too long to save")
+            self.status.setText("Too long to save: kept as a draft")
         elif dirty:
-            self.status.setText("Not saved yet")
+            self.status.setText("Unsaved draft" if self._draft else "Not saved yet")
         elif self._saved is None:
             self.status.setText("Needs alt text")
         elif self._saved == "":

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.library import ImageRecord, Library, LibraryError
+from app.library.rules import MAX_ALT_TEXT_CHARS
 
 from .alt_text_editor import AltTextEditor
 from .thumbnails import ThumbnailLoader
@@ -45,12 +46,16 @@ def local_time(record_time: object) -> str:
 class DetailsPane(QScrollArea):
     notice = Signal(str)  # a readable message for the status bar / a box
     folder_change_requested = Signal(list, object)  # ids, folder (None = top level)
+    alt_text_saved = Signal(str, str, object, object)  # id, filename, before, after (undo)
 
     def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
         self.library = library
         self.loader = loader
         self.record: ImageRecord | None = None
+        # Alt text that could not be saved (too long, refused), by image id: shown again
+        # when the image is, kept across restarts by the window.
+        self.drafts: dict[str, str] = {}
         self.selection: list[str] = []
         # id → the link *Copy link* gives for it (set by the window, which knows the server)
         self.link_for: Callable[[str], str] | None = None
@@ -58,6 +63,9 @@ class DetailsPane(QScrollArea):
         self.setMinimumWidth(300)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Not a Tab stop of its own (nothing would show it has the focus): the controls
+        # inside are, and the pane scrolls to the one that has it.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._preview_source: QPixmap | None = None
         self.setAccessibleName("Image details")
 
@@ -116,7 +124,7 @@ class DetailsPane(QScrollArea):
         self.folder.lineEdit().setAccessibleName("Folder name")
         self.folder.activated.connect(self._on_folder_chosen)
         self.folder.lineEdit().returnPressed.connect(self._on_folder_chosen)
-        folder_label = QLabel("&Folder:", body)
+        folder_label = QLabel("Fo&lder:", body)  # Alt+F is the File menu
         folder_label.setBuddy(self.folder)
         self._folder_label = folder_label
         form.addRow(folder_label, self.folder)
@@ -154,6 +162,13 @@ class DetailsPane(QScrollArea):
             and (record is None or record.id != self.record.id)
         ):
             self.save_alt_text()
+            if self.alt.is_dirty():  # could not be saved: never thrown away
+                self.drafts[self.record.id] = self.alt.edit.toPlainText()
+                self.notice.emit(
+                    f"The alt text of {self.record.filename} was not saved "
+                    f"({self._unsaved_reason()}): it is kept as a draft; select the image "
+                    "again to finish it."
+                )
         self.selection = ids
         self._last_folder_request: tuple[tuple[str, ...], str | None] | None = None
         self.record = record if len(ids) == 1 else None
@@ -183,6 +198,9 @@ class DetailsPane(QScrollArea):
         self.alt.set_enabled_for_image(True)
         self._fill(self.record)
         self.alt.load(self.record.alt_text)
+        draft = self.drafts.get(self.record.id)
+        if draft is not None:
+            self.alt.restore_draft(draft)
 
     def _fill(self, r: ImageRecord) -> None:
         self.heading.setText(r.filename)
@@ -268,8 +286,19 @@ class DetailsPane(QScrollArea):
 
     # --- edits ---------------------------------------------------------------------------
 
+    def _unsaved_reason(self) -> str:
+        if self.alt.too_long():
+            return f"longer than {MAX_ALT_TEXT_CHARS:,} characters"
+        return "the library refused it"
+
     def save_alt_text(self) -> None:
         if self.record is None or not self.alt.is_dirty():
+            return
+        if self.alt.too_long():
+            self.notice.emit(
+                f"The alt text was not saved: it is {self._unsaved_reason()}. "
+                "It is kept as a draft."
+            )
             return
         value = self.alt.value()
         try:
@@ -277,8 +306,11 @@ class DetailsPane(QScrollArea):
         except LibraryError as exc:
             self.notice.emit(f"The alt text was not saved: {exc.message}")
             return
+        before = self.record.alt_text
         self.record = updated
+        self.drafts.pop(updated.id, None)
         self.alt.mark_saved(updated.alt_text)
+        self.alt_text_saved.emit(updated.id, updated.filename, before, updated.alt_text)
         self.notice.emit(
             "Alt text saved."
             if value

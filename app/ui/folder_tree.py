@@ -1,15 +1,30 @@
 """The left pane: "All images", "Needs alt text", then the library's folders, nested, each
-with its count. A drop target: files dropped on a folder are imported into it, images
-dragged from the grid are moved into it."""
+with its count, and the Trash. A drop target: files dropped on a folder are imported into
+it, images dragged from the grid are moved into it (or, dropped on the Trash, deleted)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont
-from PySide6.QtWidgets import QHeaderView, QStyle, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QPainter,
+    QPen,
+)
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QStyle,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from app.library import FolderInfo
 
@@ -20,7 +35,8 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 @dataclass(frozen=True)
 class Place:
-    """A tree entry: ``kind`` is "all", "undescribed" or "folder" (with ``folder``)."""
+    """A tree entry: ``kind`` is "all", "undescribed", "trash" or "folder" (with
+    ``folder``)."""
 
     kind: str
     folder: str | None = None
@@ -33,12 +49,15 @@ class Place:
 
 ALL = Place("all")
 UNDESCRIBED = Place("undescribed")
+TRASH = Place("trash")
 
 
 class FolderTree(QTreeWidget):
     place_selected = Signal(object)  # Place
     files_dropped = Signal(list, object)  # list[Path], folder or None
     images_dropped = Signal(list, object)  # list[str] ids, folder or None
+    trash_dropped = Signal(list)  # list[str] ids dropped on the Trash
+    notice = Signal(str)  # why a drop is refused, for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,12 +75,15 @@ class FolderTree(QTreeWidget):
             "Drop files here to import them, or images to move them."
         )
         self.pending: set[str] = set()  # folders made with "New folder", still empty
+        self.drop_hover: Place | None = None  # the entry a drag would drop on, highlighted
         self._items: dict[Place, QTreeWidgetItem] = {}
         self.currentItemChanged.connect(self._on_current_changed)
 
     # --- contents ------------------------------------------------------------------------
 
-    def refresh(self, total: int, undescribed: int, folders: list[FolderInfo]) -> None:
+    def refresh(
+        self, total: int, undescribed: int, folders: list[FolderInfo], trash: int = 0
+    ) -> None:
         """Shows the counts; rebuilds the folder items only when the set of folders changed,
         so selection and expansion survive a burst of events."""
         self.pending -= {f.path for f in folders}
@@ -78,6 +100,7 @@ class FolderTree(QTreeWidget):
             self._rebuild(sorted(wanted, key=lambda p: p.casefold()))
         self._set_count(ALL, total)
         self._set_count(UNDESCRIBED, undescribed)
+        self._items[TRASH].setText(1, str(trash) if trash else "")
         for path in wanted:
             item = self._items[Place("folder", path)]
             n = counts.get(path)
@@ -127,6 +150,13 @@ class FolderTree(QTreeWidget):
             else:
                 self.addTopLevelItem(item)
             self._items[place] = item
+        trash = QTreeWidgetItem(["Trash", ""])
+        trash.setIcon(0, style.standardIcon(sp.SP_TrashIcon))
+        trash.setData(0, KEY_ROLE, TRASH)
+        trash.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        trash.setToolTip(0, "Deleted images: restore them, or delete them for good")
+        self.addTopLevelItem(trash)
+        self._items[TRASH] = trash
         for place, item in self._items.items():
             item.setExpanded(first_build or place in expanded)
         self.setCurrentItem(self._items.get(current or ALL) or self._items[ALL])
@@ -171,35 +201,72 @@ class FolderTree(QTreeWidget):
         # What the view may show a drop indicator for (the drop itself is handled below).
         return [IMAGE_IDS_MIME, "text/uri-list"]
 
+    def _accepts(self, target: Place | None, mime: QMimeData) -> bool:
+        """Files import into a folder or, on "All images", the top level. Images move only
+        onto a folder: "All images" shows every folder, so a drop there must not quietly
+        move them to the top level (Move to folder… does that on purpose)."""
+        if target is None or target == UNDESCRIBED:
+            return False
+        if target == TRASH:  # images dropped there are deleted; files are not taken
+            return bool(image_ids(mime))
+        if image_ids(mime):
+            return target.kind == "folder"
+        return bool(local_paths(mime))
+
+    def _set_drop_hover(self, place: Place | None) -> None:
+        if place != self.drop_hover:
+            self.drop_hover = place
+            self.viewport().update()
+
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        super().dragMoveEvent(event)  # draws the outline around the folder under the mouse
+        super().dragMoveEvent(event)  # autoscroll and expanding a folder held over
         target = self._target(event)
         mime = event.mimeData()
-        ok = target is not None and target != UNDESCRIBED
-        if ok and image_ids(mime):
-            event.setDropAction(Qt.DropAction.MoveAction)
-            event.accept()
-        elif ok and local_paths(mime):
+        if self._accepts(target, mime):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
-        else:
-            event.ignore()
+            self._set_drop_hover(target)
+            return
+        event.ignore()
+        if target != self.drop_hover and image_ids(mime) and target is not None:
+            self.notice.emit("Drop images on a folder to move them there.")
+        self._set_drop_hover(None)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._set_drop_hover(None)
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self._set_drop_hover(None)
         target = self._target(event)
-        if target is None or target == UNDESCRIBED:
-            event.ignore()
-            return
         mime = event.mimeData()
-        ids = image_ids(mime)
-        paths: list[Path] = local_paths(mime)
-        if ids:
-            self.images_dropped.emit(ids, target.drop_folder)
-            event.setDropAction(Qt.DropAction.MoveAction)
-        elif paths:
-            self.files_dropped.emit(paths, target.drop_folder)
-            event.setDropAction(Qt.DropAction.CopyAction)
-        else:
+        if target is None or not self._accepts(target, mime):
             event.ignore()
             return
+        ids = image_ids(mime)
+        if target == TRASH:
+            self.trash_dropped.emit(ids)
+        elif ids:
+            self.images_dropped.emit(ids, target.drop_folder)
+        else:
+            self.files_dropped.emit(local_paths(mime), target.drop_folder)
+        event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
+
+    def drawRow(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().drawRow(painter, option, index)
+        item = self.itemFromIndex(index)
+        if self.drop_hover is not None and item is self._items.get(self.drop_hover):
+            # The entry a drop lands on: filled with the selection colour, framed.
+            color = self.palette().highlight().color()
+            tint = QColor(color)
+            tint.setAlpha(70)
+            rect = option.rect.adjusted(1, 0, -2, -1)
+            painter.fillRect(rect, tint)
+            painter.setPen(QPen(color, 2))
+            painter.drawRect(rect)

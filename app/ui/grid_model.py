@@ -42,7 +42,7 @@ from app.library import (
     Page,
     Sort,
 )
-from app.library.filters import Filter
+from app.library.filters import Filter, FolderScope
 
 from .page_reader import PageReader
 from .thumbnails import ThumbnailLoader, placeholder
@@ -69,7 +69,7 @@ class Role(IntEnum):
 class Query:
     """What the grid shows. ``folder`` is ``ALL_FOLDERS``, ``None`` (root) or a path."""
 
-    folder: object = ALL_FOLDERS
+    folder: FolderScope = ALL_FOLDERS
     search: str = ""
     undescribed: bool = False
     sort: Sort = Sort.NEWEST
@@ -267,13 +267,13 @@ class ImageGridModel(QAbstractListModel):
         old = self._pages.pop(p, None)
         if old:
             self._untrack(p, old)
-        items = list(items)
-        if not items:
+        held: list[ImageRecord | None] = list(items)
+        if not held:
             return
-        self._pages[p] = items
-        self._track(p, items)
+        self._pages[p] = held
+        self._track(p, held)
         first = p * PAGE_SIZE
-        self.dataChanged.emit(self.index(first), self.index(first + len(items) - 1))
+        self.dataChanged.emit(self.index(first), self.index(first + len(held) - 1))
 
     def _evict(self, keep: Iterable[int] = ()) -> None:
         keep = set(keep)
@@ -442,7 +442,13 @@ class ImageGridModel(QAbstractListModel):
         was_in = row is not None or (
             event.kind is not EventKind.ADDED and before is not None and q.matches(before)
         )
-        if was_in and now_in and before is not None and key(before) == key(image):
+        if (
+            was_in
+            and image is not None
+            and now_in
+            and before is not None
+            and key(before) == key(image)
+        ):
             if row is not None:
                 self._replace(row, image)  # same place: a targeted change, not a move
             return  # not loaded: its page is read fresh when shown

@@ -3,21 +3,24 @@ tree) and takes files dropped from the file manager (to import them)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QColor,
     QDrag,
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QPainter,
     QPaintEvent,
+    QPen,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from .grid_delegate import ThumbnailDelegate, cell_size
 from .grid_model import THUMB_SIDE, ImageGridModel, Role
-from .mime import ids_to_mime, image_ids, local_paths
+from .mime import ImagesMime, image_ids, local_paths
 
 EMPTY_LIBRARY = "No images here yet.\n\nDrop images or folders here, or use “Add images…” (Ctrl+O)."
 EMPTY_SEARCH = "No image matches this search."
@@ -44,7 +47,14 @@ class ImageGrid(QListView):
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        # Static movement switched the *viewport* to refuse drops (QListView does that, and
+        # the viewport is what a drag from another program arrives at): files dropped
+        # anywhere on the grid must import.
+        self.viewport().setAcceptDrops(True)
+        self.dragging = False  # thumbnails are being dragged from here
+        self.drop_hover = False  # files are being dragged over the grid: it is highlighted
+        self.drop_text = "Drop to import into the top level"
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         # The grid wraps, so it never scrolls sideways; and a vertical bar that is always
         # there keeps the width the columns are laid out for from changing when it comes
@@ -71,6 +81,14 @@ class ImageGrid(QListView):
         if wanted != self.gridSize():
             self.setGridSize(wanted)
         super().resizeEvent(event)
+        # The selected image stays in sight when the window is resized or maximised
+        # (once the rows are laid out again for the new width).
+        QTimer.singleShot(0, self, self._keep_current_in_sight)
+
+    def _keep_current_in_sight(self) -> None:
+        current = self.currentIndex()
+        if current.isValid() and self.selectionModel().isSelected(current):
+            self.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
 
     def selected_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
@@ -88,36 +106,71 @@ class ImageGrid(QListView):
         if not ids:
             return
         drag = QDrag(self)
-        drag.setMimeData(ids_to_mime(ids))
+        drag.setMimeData(self._mime(ids))
         icon = self.currentIndex().data(Qt.ItemDataRole.DecorationRole)
         if icon is not None and not icon.isNull():
             drag.setPixmap(icon.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio))
-        drag.exec(Qt.DropAction.MoveAction)
+        # Copy (or link), never move: a file manager that "moved" the file would take it
+        # out of the library. Our own folder tree moves the images on a copy drop.
+        self.dragging = True
+        try:
+            drag.exec(Qt.DropAction.CopyAction | Qt.DropAction.LinkAction, Qt.DropAction.CopyAction)
+        finally:
+            self.dragging = False
+
+    def _mime(self, ids: list[str]) -> ImagesMime:
+        model = self.model()
+        if not isinstance(model, ImageGridModel):
+            return ImagesMime(ids, [], None)
+        library = model.library
+        records = [
+            model.record(r)
+            for r in sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        ]
+        paths = [library.path_of(r.folder, r.filename) for r in records]
+        image = (records[0].content_type, paths[0]) if len(records) == 1 else None
+        return ImagesMime(ids, paths, image)
 
     # --- files dropped in ----------------------------------------------------------------
 
+    @staticmethod
+    def _importable(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> bool:
+        # Images dragged within the grid carry URLs too (for other programs): not an import.
+        mime = event.mimeData()
+        return bool(local_paths(mime)) and not image_ids(mime)
+
+    def _set_drop_hover(self, on: bool) -> None:
+        if on != self.drop_hover:
+            self.drop_hover = on
+            self.viewport().update()
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()):
+        if self._importable(event):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
+            self._set_drop_hover(True)
         else:
-            event.ignore()  # images dragged within the grid: nothing to do here
+            event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if local_paths(event.mimeData()) and not image_ids(event.mimeData()):
+        if self._importable(event):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
         else:
             event.ignore()
 
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._set_drop_hover(False)
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths or image_ids(event.mimeData()):
+        self._set_drop_hover(False)
+        if not self._importable(event):
             event.ignore()
             return
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
-        self.files_dropped.emit(paths)
+        self.files_dropped.emit(local_paths(event.mimeData()))
 
     # --- keyboard and the empty state ----------------------------------------------------
 
@@ -130,11 +183,36 @@ class ImageGrid(QListView):
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         model = self.model()
-        if model is not None and model.rowCount() == 0:
-            painter = QPainter(self.viewport())
+        empty = model is not None and model.rowCount() == 0
+        if not empty and not self.drop_hover:
+            return
+        painter = QPainter(self.viewport())
+        if empty:
             painter.setPen(self.palette().placeholderText().color())
             rect = self.viewport().rect().adjusted(24, 24, -24, -24)
             painter.drawText(
                 rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text
             )
-            painter.end()
+        if self.drop_hover:
+            self._paint_drop_hover(painter)
+        painter.end()
+
+    def _paint_drop_hover(self, painter: QPainter) -> None:
+        """The whole grid is the target: a tinted frame and, at the top, where files go."""
+        color = self.palette().highlight().color()
+        tint = QColor(color)
+        tint.setAlpha(28)
+        area = self.viewport().rect().adjusted(2, 2, -3, -3)
+        painter.fillRect(area, tint)
+        painter.setPen(QPen(color, 3, Qt.PenStyle.DashLine))
+        painter.drawRoundedRect(area, 8, 8)
+        metrics = self.fontMetrics()
+        label = metrics.elidedText(self.drop_text, Qt.TextElideMode.ElideMiddle, area.width() - 40)
+        box = metrics.boundingRect(label).adjusted(-12, -6, 12, 6)
+        box.moveCenter(area.center())
+        box.moveTop(area.top() + 16)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
+        painter.setPen(self.palette().highlightedText().color())
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)

@@ -160,7 +160,9 @@ class ImportJob(Job):
             self._session.cancel()
 
     def work(self) -> ImportReport:
-        items = collect(self.paths, self.folder)
+        # Added last file first: the grid's newest-first view (its default) then shows an
+        # import in its own order (a folder's files by name), not upside down.
+        items = collect(self.paths, self.folder)[::-1]
         self._session = ImportSession(self.library, items)
         if self._cancel_requested:
             self._session.cancel()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from app.library import Library, LibraryError
 from app.library.locations import default_library_path
 
-from . import notices
+from . import notices, probe
 from .resources import app_icon
 from .server_control import ALL_INTERFACES, LOOPBACK, ServerController
 
@@ -74,6 +74,7 @@ def open_window(
     host, port = server_address(args, settings)
     server = ServerController(library, host=host, port=port)
     window = MainWindow(library, settings, server)
+    probe.install(window)  # only for the real-input tests, when they ask for it
     window.show()
     # Once the event loop runs, after the first paint: importing Flask and waitress and
     # binding take a fifth of a second that the window need not wait for. A taken port is

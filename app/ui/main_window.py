@@ -3,6 +3,7 @@ gestures into ``Library`` calls. Slow work runs as jobs; changes come back as ev
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QSplitter,
+    QStackedWidget,
     QWidget,
 )
 
@@ -28,7 +30,7 @@ from app.library.importer import ImportReport
 from . import notices, system
 from .bridge import LibraryBridge
 from .details import DetailsPane
-from .folder_tree import ALL, FolderTree, Place
+from .folder_tree import ALL, TRASH, FolderTree, Place
 from .grid_model import ImageGridModel, Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
@@ -45,6 +47,8 @@ from .server_dialog import ServerSettingsDialog
 from .sized_link import LinkPreset
 from .sized_link import ask as ask_link_preset
 from .thumbnails import ThumbnailLoader
+from .trash_view import TrashView
+from .undo import UndoHistory, UndoNotice, images_text
 
 log = logging.getLogger(__name__)
 
@@ -77,18 +81,26 @@ class MainWindow(QMainWindow):
         self.summary_dialog: ImportSummaryDialog | None = None
         self.progress_dialogs: list[ImportProgressDialog] = []
         self._last_selection: list[str] = []
+        self._refocus_alt = False  # the editor had the keys when its image left the view
         self.grid_menu: QMenu | None = None
 
         self.tree = FolderTree(self)
         self.model = ImageGridModel(library, self.loader, self)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
+        self._shown_query = self.model.query
         self.details = DetailsPane(library, self.loader, self)
         self.details.link_for = lambda image_id: self.link_preset().link(self.server.link(image_id))
+        self._restore_drafts()
+        self.history = UndoHistory(library, self)  # Ctrl+Z / Ctrl+Shift+Z: see undo.py
+        self.trash_view = TrashView(library, self.jobs, self.history, self)
+        self.center = QStackedWidget(self)  # the grid, or the Trash view
+        self.center.addWidget(self.grid)
+        self.center.addWidget(self.trash_view)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(self.center)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -142,12 +154,16 @@ class MainWindow(QMainWindow):
         self.server_label.setAccessibleName("Server state")
         self.count_label = QLabel(self)
         self.count_label.setAccessibleName("Images shown")
+        self.undo_notice = UndoNotice(self.history, self)
+        bar.addPermanentWidget(self.undo_notice)
         bar.addPermanentWidget(self.reconcile_bar)
         bar.addPermanentWidget(self.count_label)
         bar.addPermanentWidget(self.server_label)
 
     def _build_actions(self) -> None:
         self.actions_by_name = build_actions(self)
+        self.actions_by_name["undo"] = self.history.undo_action
+        self.actions_by_name["redo"] = self.history.redo_action
         build_menus(self, self.actions_by_name)
         build_toolbar(self, self.actions_by_name)
         install_grid_context_menu(self)
@@ -157,6 +173,11 @@ class MainWindow(QMainWindow):
         self.tree.place_selected.connect(lambda _p: self.apply_query())
         self.tree.files_dropped.connect(self.import_paths)
         self.tree.images_dropped.connect(self.move_images)
+        self.tree.trash_dropped.connect(self.delete_ids)
+        self.history.notice.connect(self.notify)
+        self.trash_view.notice.connect(self.notify)
+        self.details.alt_text_saved.connect(self.history.alt_text_saved)
+        self.tree.notice.connect(self.notify)
         self.grid.files_dropped.connect(
             lambda paths: self.import_paths(paths, self.target_folder())
         )
@@ -165,6 +186,7 @@ class MainWindow(QMainWindow):
         self.model.modelReset.connect(self._on_selection)
         self.model.modelReset.connect(self._show_count)
         self.model.query_failed.connect(self.notify)
+        self.model.query_applied.connect(self._on_query_applied)
         self.model.rowsInserted.connect(lambda *_: self._show_count())
         self.model.rowsRemoved.connect(lambda *_: self._show_count())
         self.details.notice.connect(self.notify)
@@ -182,6 +204,11 @@ class MainWindow(QMainWindow):
     def apply_query(self) -> None:
         self._search_timer.stop()
         place = self.place()
+        if place == TRASH:
+            self.center.setCurrentWidget(self.trash_view)
+            self.trash_view.reload()
+            return
+        self.center.setCurrentWidget(self.grid)
         query = Query(
             folder=place.folder if place.kind == "folder" else Query().folder,
             search=self.search.text().strip(),
@@ -189,11 +216,19 @@ class MainWindow(QMainWindow):
             sort=Sort(self.sort.currentData() or Sort.NEWEST),  # Qt hands back a plain str
         )
         self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
+        self.grid.drop_text = f"Drop to import into {place.drop_folder or 'the top level'}"
         if query.undescribed and not query.search:
             self.grid.empty_text = "Every image has alt text. Well done."
         self.model.set_query(query)
         self._show_count()
         self.grid.viewport().update()
+
+    def _on_query_applied(self) -> None:
+        """Another folder, search, filter or sort opens at its first images; a reload
+        of the same view stays where it was."""
+        if self.model.query != self._shown_query:
+            self._shown_query = self.model.query
+            self.grid.scrollToTop()
 
     def _show_count(self) -> None:
         self.count_label.setText(
@@ -207,6 +242,7 @@ class MainWindow(QMainWindow):
                 self.library.count(),
                 self.library.count(undescribed=True),
                 self.library.folder_counts(),
+                self.library.trash.count(),
             )
         except LibraryError as exc:
             self.notify(exc.message)
@@ -218,17 +254,22 @@ class MainWindow(QMainWindow):
         """When the one selected image leaves the view (described while "Needs alt text"
         is shown, moved out of the folder shown, deleted), the next one is selected, so
         describing a series is: type, Ctrl+Enter, type, Ctrl+Enter..."""
+        refocus, self._refocus_alt = self._refocus_alt, False
         if self.model.row_of(gone) is not None or self.selected_ids():
             return
         current = self.grid.currentIndex()
         if current.isValid():
             self.grid.setCurrentIndex(current)
+            if refocus and self.details.record is not None:
+                # The keys were going to the editor: they still do, for the next image.
+                self.details.alt.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_selection(self) -> None:
         ids = self.selected_ids()
         if not ids and len(self._last_selection) == 1:
             # Maybe the selected row is being removed: look again once that is done.
             gone = self._last_selection[0]
+            self._refocus_alt = self.details.alt.edit.hasFocus()
             QTimer.singleShot(0, lambda: self._select_next_after_removal(gone))
         self._last_selection = ids
         record = None
@@ -251,6 +292,12 @@ class MainWindow(QMainWindow):
     # --- events from the core ------------------------------------------------------------
 
     def on_library_event(self, event: Event) -> None:
+        if event.kind in (EventKind.DELETED, EventKind.RESTORED, EventKind.PURGED):
+            self.trash_view.schedule_reload()
+        if event.kind is EventKind.PURGED:  # nothing the grid shows: only the tree's count
+            if not self._tree_timer.isActive():
+                self._tree_timer.start()
+            return
         self.model.apply(event)
         if event.kind is EventKind.UPDATED and event.image is not None:
             self.details.record_changed(event.image)
@@ -350,18 +397,31 @@ class MainWindow(QMainWindow):
             notices.warn(self, "Cannot use that folder", exc.message)
             return
         where = folder or "the top level"
+        name = self._one_name(ids)
         if len(ids) > BACKGROUND_OVER:
-            job = CallJob(lambda: self.library.update_many(ids, folder=folder))
+            job = CallJob(lambda: self._move(ids, folder))
+            job.finished.connect(lambda previous: self.history.moved(previous, folder, name))
             job.finished.connect(lambda _r: self.notify(f"Moved {len(ids):,} images to {where}."))
             job.failed.connect(lambda m: notices.warn(self, "Not everything was moved", m))
             self.jobs.start(job)
             return
         try:
-            self.library.update_many(ids, folder=folder)
+            previous = self._move(ids, folder)
         except LibraryError as exc:
             notices.warn(self, "Not everything was moved", exc.message)
             return
+        self.history.moved(previous, folder, name)
         self.notify(f"Moved {len(ids)} image{'s' if len(ids) != 1 else ''} to {where}.")
+
+    def _move(self, ids: list[str], folder: str | None) -> dict[str, str | None]:
+        """Moves the images; returns where each was, for Undo."""
+        previous = {i: self.library.get(i).folder for i in ids}
+        self.library.update_many(ids, folder=folder)
+        return previous
+
+    def _one_name(self, ids: list[str]) -> str | None:
+        row = self.model.row_of(ids[0]) if len(ids) == 1 else None
+        return self.model.record(row).filename if row is not None else None
 
     def move_dialog(self) -> None:
         ids = self.selected_ids()
@@ -405,45 +465,18 @@ class MainWindow(QMainWindow):
             self.notify(f"Folder {folder} made: drop or move images into it to keep it.")
 
     def delete_selected(self) -> None:
+        """No "are you sure?": the images go to the trash, and Undo brings them back."""
         ids = self.selected_ids()
-        if not ids:
-            return
-        what = (
-            self.model.record(self.model.row_of(ids[0]) or 0).filename
-            if len(ids) == 1
-            else f"{len(ids)} images"
-        )
-        if not notices.confirm(
-            self,
-            "Delete images?",
-            f"Delete {what} from the library? The file{'s are' if len(ids) > 1 else ' is'} "
-            "removed from the library folder and links to them stop working.",
-        ):
-            return
-        if len(ids) > BACKGROUND_OVER:
-            job = CallJob(lambda: self._delete(ids))
-            job.finished.connect(self._deleted)
-            job.failed.connect(lambda m: notices.warn(self, "Not everything was deleted", m))
-            self.jobs.start(job)
-        else:
-            self._deleted(self._delete(ids))
+        if ids:
+            self.delete_ids(ids)
 
-    def _delete(self, ids: list[str]) -> tuple[int, list[str]]:
-        """Deletes each image; one that fails does not stop the others."""
-        failed: list[str] = []
-        for image_id in ids:
-            try:
-                self.library.delete(image_id)
-            except LibraryError as exc:
-                failed.append(exc.message)
-        return len(ids) - len(failed), failed
-
-    def _deleted(self, result: tuple[int, list[str]]) -> None:
-        done, failed = result
-        if failed:
-            notices.warn(self, "Not everything was deleted", "\n".join(failed[:10]))
-        else:
-            self.notify(f"Deleted {done:,} image{'s' if done != 1 else ''}.")
+    def delete_ids(self, ids: list[str]) -> None:
+        what = images_text(len(ids), self._one_name(ids))
+        command = self.history.delete(ids, self._one_name(ids))
+        if command.job is not None:
+            command.job.finished.connect(
+                lambda _done: self.undo_notice.offer(f"Moved {what} to the trash", command)
+            )
 
     # --- links and the system ------------------------------------------------------------
 
@@ -521,7 +554,21 @@ class MainWindow(QMainWindow):
         if index >= 0:
             self.sort.setCurrentIndex(index)
 
+    def _restore_drafts(self) -> None:
+        """Alt text that could not be saved last time (too long), shown again."""
+        try:
+            drafts = json.loads(str(self.settings.value("alt/drafts", "{}")))
+        except ValueError:
+            drafts = {}
+        if isinstance(drafts, dict):
+            self.details.drafts.update({str(k): str(v) for k, v in drafts.items()})
+
     def save_state(self) -> None:
+        if self.details.alt.is_dirty() and self.details.record is not None:
+            self.details.save_alt_text()
+            if self.details.alt.is_dirty():
+                self.details.drafts[self.details.record.id] = self.details.alt.edit.toPlainText()
+        self.settings.setValue("alt/drafts", json.dumps(self.details.drafts))
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.setValue("view/sort", str(self.sort.currentData()))
@@ -532,7 +579,9 @@ class MainWindow(QMainWindow):
         """Saves pending alt text, stops jobs, the thumbnail pool, the server and events."""
         if self.details.alt.is_dirty():
             self.details.save_alt_text()
+        self.history.shutdown()
         self.jobs.shutdown()
+        self.trash_view.model.shutdown()
         self.model.detach()
         self.loader.shutdown()
         self.server.stop()

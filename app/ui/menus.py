@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
-from .folder_tree import ALL, UNDESCRIBED
+from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ COMMANDS = (
     Command("move", "&Move to folder…", lambda w: w.move_dialog(), "Ctrl+M",
             "Move the selected images to another folder", ("go-next", SP.SP_ArrowForward)),
     Command("delete", "&Delete", lambda w: w.delete_selected(), Key.Delete,
-            "Delete the selected images", ("edit-delete", SP.SP_TrashIcon), grid_only=True),
+            "Move the selected images to the trash", ("edit-delete", SP.SP_TrashIcon),
+            grid_only=True),
     Command("copy_link", "Copy &link", lambda w: w.copy_link(), "Ctrl+L",
             "Copy the web link of the selected images (at the size chosen in Copy sized link)",
             ("insert-link", SP.SP_FileLinkIcon)),
@@ -67,6 +68,7 @@ COMMANDS = (
     Command("needs_alt", "Show images that &need alt text",
             lambda w: w.tree.select(UNDESCRIBED), "Ctrl+Shift+A"),
     Command("all", "Show a&ll images", lambda w: w.tree.select(ALL), "Ctrl+Shift+L"),
+    Command("trash", "Show the &trash", lambda w: w.tree.select(TRASH), "Ctrl+Shift+T"),
     Command("server", "&Server settings…", lambda w: w.server_settings(), "Ctrl+,",
             "Port, sharing on the local network, API token",
             ("network-server", SP.SP_DriveNetIcon)),
@@ -77,10 +79,22 @@ COMMANDS = (
 
 MENUS = {
     "&File": ("add", "add_folder", None, "server", None, "quit"),
-    "&Edit": ("edit_alt", None, "new_folder", "move", "delete", None, "copy_link",
-              "copy_sized_link", "find"),
-    "&View": ("all", "needs_alt", None, "open", "reveal", None, "reload"),
-}  # fmt: skip
+    "&Edit": (
+        "undo",
+        "redo",
+        None,
+        "edit_alt",
+        None,
+        "new_folder",
+        "move",
+        "delete",
+        None,
+        "copy_link",
+        "copy_sized_link",
+        "find",
+    ),
+    "&View": ("all", "needs_alt", "trash", None, "open", "reveal", None, "reload"),
+}
 GRID_CONTEXT = ("open", "reveal", "copy_link", "copy_sized_link", None, "edit_alt", None,
                 "move", "new_folder", None, "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.

@@ -6,7 +6,11 @@ the library promised to keep:
 
 - ``add``: ``added <id> <sha256>``
 - ``move``: ``moving <id> <folder>`` before the call, ``moved <id> <folder>`` after
-- ``delete``: ``deleting <id>`` before, ``deleted <id>`` after
+- ``delete``: ``deleting <id>`` before, ``deleted <id>`` after (to the trash)
+- ``trash``: deletes and restores at random: ``deleting``/``deleted`` as above,
+  ``restoring <id>`` before and ``restored <id>`` after a restore
+- ``purge``: trashes every image, says ``trashed``, then purges them one by one:
+  ``purging <id>`` before, ``purged <id>`` after
 
 ``-`` stands for the root folder."""
 
@@ -54,6 +58,33 @@ def main(path: str, mode: str, seed: int) -> None:
             say("moving", image_id, folder or "-")
             lib.update(image_id, folder=folder)
             say("moved", image_id, folder or "-")
+    if mode == "trash":
+        trashed = {i.image.id for i in lib.trash.items(page_size=100).items}
+        ids += sorted(trashed)
+        while True:
+            image_id = rng.choice(ids)
+            if image_id in trashed:
+                say("restoring", image_id)
+                lib.trash.restore(image_id)
+                trashed.discard(image_id)
+                say("restored", image_id)
+            else:
+                say("deleting", image_id)
+                lib.delete(image_id)
+                trashed.add(image_id)
+                say("deleted", image_id)
+    if mode == "purge":
+        for image_id in ids:
+            lib.delete(image_id)
+        say("trashed")
+        ids = [i.image.id for i in lib.trash.items(page_size=100).items]
+        rng.shuffle(ids)
+        for image_id in ids:
+            say("purging", image_id)
+            lib.trash.purge(image_id)
+            say("purged", image_id)
+        say("done")
+        sys.stdin.read()
     if mode == "delete":
         rng.shuffle(ids)
         for image_id in ids:

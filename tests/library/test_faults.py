@@ -175,14 +175,22 @@ def test_a_read_only_folder_refuses_writes_and_still_reads(library: Library) -> 
     assert library.get(record.id) == moved
 
 
-def test_opening_a_library_on_a_read_only_disk_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_library_on_a_read_only_disk_opens_read_only(tmp_path: Path) -> None:
+    """Issue 11: browsing still works; every write is a clear error; a new library on
+    such a disk cannot be made."""
     with tmpfs(tmp_path / "ro", "2m") as disk:
-        Library.open(disk / "lib").close()
+        with Library.open(disk / "lib") as lib:
+            image = lib.add(io.BytesIO(image_bytes()), "kept.jpg")
         remount(disk, "ro")
         try:
-            with pytest.raises(StorageError) as info:
-                Library.open(disk / "lib")
-            assert "read-only" in str(info.value)
+            with Library.open(disk / "lib") as lib:
+                assert lib.read_only
+                assert lib.get(image.id) == image
+                with pytest.raises(StorageError) as info:
+                    lib.add(io.BytesIO(image_bytes("PNG")), "new.png")
+                assert "read-only" in str(info.value)
+                with pytest.raises(StorageError):
+                    lib.update(image.id, alt_text="no")
             with pytest.raises(StorageError):
                 Library.open(disk / "new library")
         finally:

@@ -64,12 +64,14 @@ def test_alt_text_and_folder_together(library: Library, add) -> None:
 
 
 def test_delete_removes_the_file_and_keeps_a_tombstone(library_path) -> None:
+    """Deleting trashes (tests/library/test_trash.py): the file leaves the library folder
+    and the id answers 410; the thumbnail stays for the Trash view until the purge."""
     with Library.open(library_path) as lib:
         rec = lib.add(io.BytesIO(JPEG), "gone.jpg", folder="f")
         _, thumb = lib.thumbnail(rec.id)
         lib.delete(rec.id)
         assert not on_disk(lib, rec).exists()
-        assert not thumb.path.exists()
+        assert thumb.path.exists()
         assert library_files(lib.root) == []
         assert lib.list_images().total == 0
         for call in (
@@ -82,8 +84,13 @@ def test_delete_removes_the_file_and_keeps_a_tombstone(library_path) -> None:
             with pytest.raises(Gone) as info:
                 call()
             assert info.value.code == "gone"
-    with Library.open(library_path) as lib, pytest.raises(Gone):
-        lib.get(rec.id)
+    with Library.open(library_path) as lib:
+        with pytest.raises(Gone):
+            lib.get(rec.id)
+        lib.trash.purge(rec.id)
+        assert not thumb.path.exists()
+        with pytest.raises(Gone):
+            lib.get(rec.id)
 
 
 def test_deleting_one_of_two_identical_images_keeps_the_shared_thumbnail(

@@ -9,7 +9,6 @@ may go on, and waits for the states it needs on the service's own conditions."""
 from __future__ import annotations
 
 import io
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -195,4 +194,3 @@ def test_cache_setting_is_kept_in_the_library(library_path: Path) -> None:
         lib.settings.set("transform_cache_bytes", 5_000_000)
     with Library.open(library_path) as lib:
         assert lib.settings.transform_cache_bytes == 5_000_000
-    assert os.path.exists(library_path / ".imageshelf" / "settings.json")

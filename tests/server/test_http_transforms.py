@@ -256,6 +256,11 @@ def test_headers_304_range_and_head(api: Api) -> None:
     beyond = api.get(url, query=query, headers={"Range": f"bytes={len(full.body) + 5}-"})
     assert (beyond.status, beyond.error_code) == (416, "range_not_satisfiable")
 
+    for if_match, status in (('"x"', 412), ("*", 200), (etag, 200), (f'"x", {etag}', 200)):
+        reply = api.get(url, query=query, headers={"If-Match": if_match})
+        assert reply.status == status, (if_match, reply.body[:100])
+    assert api.get(url, query=query, headers={"If-Match": '"x"'}).error_code == "precondition_failed"
+
     head = api.request("HEAD", url, query=query, auth=False)
     assert (head.status, head.body) == (200, b"")
     for name in ("Content-Type", "Content-Length", "ETag", "Cache-Control", "Accept-Ranges"):

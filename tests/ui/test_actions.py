@@ -120,21 +120,12 @@ def test_bad_folder_name_is_a_notice(window, library, add, monkeypatch, no_block
     assert no_blocking_boxes and no_blocking_boxes[-1][0] == "Cannot use that name"
 
 
-def test_delete_asks_first(window, library, add, monkeypatch, no_blocking_boxes, qtbot):
-    from PySide6.QtWidgets import QMessageBox
-
+def test_delete_moves_to_the_trash_without_asking(window, library, add, no_blocking_boxes, qtbot):
     a, b, keep = add("a.jpg"), add("b.jpg"), add("keep.jpg")
     select_ids(window, [a.id, b.id], qtbot)
-    monkeypatch.setattr(
-        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Cancel)
-    )
     window.actions_by_name["delete"].trigger()
-    assert library.count() == 3  # declined: nothing deleted
-    monkeypatch.setattr(
-        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes)
-    )
-    window.actions_by_name["delete"].trigger()
-    assert library.count() == 1
+    qtbot.waitUntil(lambda: library.count() == 1)
+    assert no_blocking_boxes == []  # no "are you sure?"
     for gone in (a.id, b.id):
         try:
             library.get(gone)
@@ -142,8 +133,11 @@ def test_delete_asks_first(window, library, add, monkeypatch, no_blocking_boxes,
             pass
         else:  # pragma: no cover
             raise AssertionError("still there")
+    assert library.trash.count() == 2
     qtbot.waitUntil(lambda: window.model.ids() == [keep.id])
     qtbot.waitUntil(lambda: window.tree.item_for(ALL).text(1) == "1")
+    qtbot.waitUntil(lambda: window.undo_notice.isVisible())
+    assert window.undo_notice.label.text() == "Moved 2 images to the trash"
     assert window.details.record is None
 
 
@@ -239,7 +233,8 @@ def test_many_moves_and_deletes_run_in_the_background(window, library, add, qtbo
     window.actions_by_name["delete"].trigger()
     qtbot.waitUntil(lambda: library.count() == 0, timeout=30_000)
     qtbot.waitUntil(lambda: window.model.rowCount() == 0)
-    qtbot.waitUntil(lambda: "Deleted" in window.statusBar().currentMessage())
+    qtbot.waitUntil(lambda: window.undo_notice.isVisible())
+    assert window.undo_notice.label.text() == f"Moved {len(ids)} images to the trash"
 
 
 def test_open_original_and_show_in_file_manager(window, library, add, monkeypatch, qtbot):
@@ -291,7 +286,7 @@ def test_right_click_offers_the_image_actions(window, add, qtbot):
     menu.deleteLater()
 
 
-def test_dragging_over_the_tree_accepts_folders_only(window, add, qtbot):
+def test_dragging_over_the_tree_accepts_folders_only(window, library, add, qtbot):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QDragMoveEvent
 
@@ -314,5 +309,10 @@ def test_dragging_over_the_tree_accepts_folders_only(window, add, qtbot):
         return event.isAccepted()
 
     assert drag_over(Place("folder", "brand"))
-    assert drag_over(ALL)  # the top level
+    # "All images" shows every folder: a drop there must not quietly move images to the
+    # top level (Move to folder… does that on purpose); the status bar says why.
+    with qtbot.waitSignal(window.tree.notice):
+        assert not drag_over(ALL)
+    assert "Drop images on a folder" in window.statusBar().currentMessage()
     assert not drag_over(UNDESCRIBED)
+    assert library.get(a.id).folder == "brand"

@@ -12,6 +12,7 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
@@ -21,9 +22,17 @@ from ..errors import StorageError
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
-def make_engine(db_path: Path) -> Engine:
+def make_engine(db_path: Path, *, read_only: bool = False) -> Engine:
+    """``read_only``: for a disk that is full or read-only (``Library.open``): SQLite
+    cannot make the WAL's shared-memory file there, so a database closed cleanly (no
+    ``-wal`` left) is opened ``immutable``; every write fails, as a ``StorageError``."""
+    url = f"sqlite:///{db_path}"
+    if read_only:
+        wal = db_path.with_name(db_path.name + "-wal")
+        flags = "mode=ro" if wal.exists() and wal.stat().st_size else "mode=ro&immutable=1"
+        url = f"sqlite:///file:{quote(str(db_path))}?{flags}&uri=true"
     engine = create_engine(
-        f"sqlite:///{db_path}",
+        url,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=8,
         max_overflow=24,
@@ -34,7 +43,8 @@ def make_engine(db_path: Path) -> Engine:
         # The driver's own transaction handling interferes with explicit BEGINs below.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
@@ -63,6 +73,11 @@ def _at_head(engine: Engine) -> bool:
     except OperationalError:
         return False  # a new database: no version table yet
     return current == head
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database needs no migration (a read-only library cannot run one)."""
+    return _at_head(engine)
 
 
 def migrate(engine: Engine) -> None:

@@ -59,7 +59,7 @@ def where_clause(flt: Filter, plan: str = "sort") -> tuple[str, dict[str, object
     params: dict[str, object] = {}
     if flt.folder is not ALL_FOLDERS:
         clauses.append("folder = :folder")
-        params["folder"] = folder_to_db(flt.folder)  # type: ignore[arg-type]
+        params["folder"] = folder_to_db(flt.folder)
     if flt.undescribed:
         clauses.append("alt_text IS NULL")
     if flt.search:
@@ -139,25 +139,31 @@ def count(conn: Connection, flt: Filter) -> int:
         # Kept by triggers per folder: all images, and those without alt text (0003).
         column = "undescribed" if flt.undescribed else "count"
         if flt.folder is ALL_FOLDERS:
-            return conn.execute(
-                text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")
+            return _int(
+                conn.execute(
+                    text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")
+                ).scalar_one()
+            )
+        return _int(
+            conn.execute(
+                text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
+                {"f": folder_to_db(flt.folder)},
             ).scalar_one()
-        return conn.execute(
-            text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
-            {"f": folder_to_db(flt.folder)},  # type: ignore[arg-type]
-        ).scalar_one()
+        )
     unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed
     if flt.matches_pks is not None and unscoped:
         return len(flt.matches_pks)
     term = indexed_term(flt)
     if term is not None and unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
-        return conn.execute(
-            text("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
-            {"fts": _fts_phrase(term)},
-        ).scalar_one()
+        return _int(
+            conn.execute(
+                text("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
+                {"fts": _fts_phrase(term)},
+            ).scalar_one()
+        )
     where, params = where_clause(flt)
-    return conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one()
+    return _int(conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
 
 
 def page(
@@ -216,3 +222,8 @@ def _rows(
         f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset) ORDER BY {_ORDER[sort]}"
     )
     return [record(r) for r in conn.execute(text(sql), params)]
+
+
+def _int(value: object) -> int:
+    assert isinstance(value, int)
+    return value

@@ -92,7 +92,7 @@ def folder_counts(conn: Connection) -> list[FolderInfo]:
     rows = conn.execute(
         text("SELECT folder, count FROM folder_counts WHERE folder != '' ORDER BY folder")
     )
-    return [FolderInfo(r.folder, r.count) for r in rows]
+    return [FolderInfo(folder, count) for folder, count in rows]
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -199,7 +199,9 @@ def pending_moves(conn: Connection) -> list[PendingMove]:
     ).all()
     out = []
     for image_id, folder, filename, pending in rows:
-        dest_folder, dest_name = pending.split(PENDING_SEP, 1)
+        dest_folder, sep, dest_name = pending.partition(PENDING_SEP)
+        if not sep:
+            continue  # not an intent this code wrote: nothing to finish
         out.append(
             PendingMove(
                 image_id,
@@ -275,9 +277,10 @@ def _known(rows: Iterable[Any]) -> Iterator[KnownTuple]:
 def all_known(conn: Connection) -> Iterator[KnownTuple]:
     """Every row's place and facts. Plain tuples off the driver's own cursor: this runs
     once per image at every start-up, and SQLAlchemy's row objects cost ~10x per row."""
-    driver = conn.connection.driver_connection
-    rows = driver.execute(_KNOWN) if driver is not None else conn.execute(text(_KNOWN))
-    return _known(rows)
+    driver: Any = conn.connection.driver_connection
+    if driver is None:
+        return _known(conn.execute(text(_KNOWN)))
+    return _known(driver.execute(_KNOWN))
 
 
 def known_under(conn: Connection, relpath: str) -> Iterator[KnownTuple]:

@@ -1,0 +1,475 @@
+"""The trash: a deleted image's original waits in ``.imageshelf/trash/`` (same filesystem:
+a rename, never a copy) with its row kept in the ``trash`` table, until it is restored,
+purged, or its retention runs out.
+
+While trashed the id is also a tombstone, so every existing read (``get``, ``/i``,
+``update``, ``delete``) answers 410 without knowing about the trash; listings, folder
+counts, search and the free-name check read only ``images`` and so never see it. Files
+in ``.imageshelf/`` are invisible to the watcher and to adoption.
+
+Every step is crash-safe in the order the core's move uses — intent, file, commit — and
+``recover()`` (run at open, before anything else looks) finishes or undoes what a kill
+interrupted:
+
+- trash: intent (a ``trash`` row, ``intent='trashing'``) → rename into ``trash/`` →
+  commit (``images`` row out, tombstone in, intent cleared). At open: the file in
+  ``trash/`` means finish; else the intent is dropped (the image stays live).
+- restore: intent (``'restoring'`` + the destination) → hard link there (never
+  clobbers) → unlink from ``trash/`` → commit (row back in ``images``, trash row and
+  tombstone out). At open: both names → undo; only the destination → finish.
+- purge: commit (trash row out; the tombstone stays) → unlink. A kill in between leaves
+  a file no row owns, which ``recover()`` removes; a purge of many is done in batches,
+  each whole, so an interrupted "empty" or retention run just goes on at the next open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from . import files, imaging, rules
+from .core import Core
+from .errors import Gone, InvalidFolder, NotFound, NotInTrash
+from .events import Event, EventKind
+from .records import ImageRecord, folder_from_db, now_us
+from .sql import rows
+from .sql import trash_rows as sql
+from .thumbnails import Thumbnail
+
+log = logging.getLogger(__name__)
+
+TRASH_DIR = "trash"
+RETENTION_KEY = "trash_retention_days"
+DAY_US = 86_400 * 1_000_000
+# Rows purged per transaction: each batch is whole on its own (resumable after a kill)
+# and holds the write lock briefly, so uploads and moves go on during a long purge.
+PURGE_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TrashItem:
+    image: ImageRecord  # as it was when deleted (its folder is where a restore puts it)
+    deleted_at_us: int
+    purge_at_us: int | None  # None: kept until the trash is emptied (retention 0)
+
+
+@dataclass(frozen=True, slots=True)
+class TrashPage:
+    items: list[TrashItem]
+    total: int
+    page: int
+    page_size: int
+
+
+class Trash:
+    """``library.trash``: every trash operation of one library. Thread-safe like
+    ``Library``: writes hold the write lock, reads run alongside."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.dir = core.meta / TRASH_DIR
+        self._keeper: _RetentionKeeper | None = None
+
+    # --- the setting ---------------------------------------------------------------------
+
+    def retention_days(self) -> int:
+        """Days before a trashed image is purged; 0 keeps it until the trash is emptied."""
+        with self.core.read() as conn:
+            value = sql.setting(conn, RETENTION_KEY)
+        try:
+            return rules.check_retention_days(value)
+        except Exception:
+            return rules.TRASH_RETENTION_DAYS  # unset, or broken by hand
+
+    def set_retention_days(self, days: int) -> None:
+        """Kept in the library's database. A shorter retention purges at once what is now
+        past it (the keeper is woken)."""
+        days = rules.check_retention_days(days)
+        with self.core.write() as conn:
+            sql.set_setting(conn, RETENTION_KEY, days)
+        if self._keeper is not None:
+            self._keeper.wake()
+
+    # --- reading -------------------------------------------------------------------------
+
+    def path_of(self, image_id: str, filename: str) -> Path:
+        """Where a trashed original waits: its id (unique for ever) and its extension,
+        so a person looking into the folder can still open it."""
+        return self.dir / (image_id + Path(filename).suffix.lower())
+
+    def _item(self, row: sql.TrashedRow, days: int) -> TrashItem:
+        purge_at = row.deleted_at_us + days * DAY_US if days else None
+        return TrashItem(row.image, row.deleted_at_us, purge_at)
+
+    def items(self, page: int = 1, page_size: int = rules.DEFAULT_PAGE_SIZE) -> TrashPage:
+        """Trashed images, most recently deleted first."""
+        rules.check_page(page, page_size)
+        days = self.retention_days()
+        with self.core.read() as conn:
+            total = sql.count(conn)
+            found = sql.page(conn, (page - 1) * page_size, page_size)
+        return TrashPage([self._item(r, days) for r in found], total, page, page_size)
+
+    def count(self) -> int:
+        with self.core.read() as conn:
+            return sql.count(conn)
+
+    def get(self, image_id: str) -> TrashItem:
+        """The trashed image; ``NotInTrash`` for a live one, ``Gone`` for one purged or
+        deleted outside the app, ``NotFound`` for an id never seen."""
+        with self.core.read() as conn:
+            row = self._require(conn, image_id)
+        return self._item(row, self.retention_days())
+
+    def thumbnail(self, image_id: str) -> tuple[TrashItem, Thumbnail]:
+        """The thumbnail of a trashed image (the Trash view shows them), built from the
+        original in ``trash/`` when the cache lost it."""
+        item = self.get(image_id)
+        path = self.path_of(image_id, item.image.filename)
+
+        def build() -> tuple[bytes, str]:
+            try:
+                info = imaging.inspect_path(path)
+            except FileNotFoundError:
+                raise NotFound(f"The file of image {image_id} is missing from the trash.") from None
+            except OSError as exc:
+                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+            return info.thumbnail, info.thumbnail_type
+
+        return item, self.core.thumbnails.get_or_build(item.image.sha256, build)
+
+    def _require(self, conn: Connection, image_id: str) -> sql.TrashedRow:
+        if not isinstance(image_id, str) or not rules.is_image_id(image_id):
+            raise NotFound(f"There is no image with id {image_id!r}.")
+        row = sql.get(conn, image_id)
+        if row is not None:
+            return row
+        if rows.get(conn, image_id) is not None:
+            raise NotInTrash(f"The image {image_id} is not in the trash: it is in the library.")
+        if rows.is_tombstoned(conn, image_id):
+            raise Gone(
+                f"The image {image_id} is gone for good: it was purged from the trash, or "
+                "its file was deleted outside Imageshelf."
+            )
+        raise NotFound(f"There is no image with id {image_id}.")
+
+    # --- moving in -----------------------------------------------------------------------
+
+    def move_in(self, image_id: str) -> None:
+        """Moves a live image to the trash (``Library.delete``). An image whose file is
+        already gone (deleted outside, not yet noticed) is tombstoned as before: there is
+        nothing to restore."""
+        core = self.core
+        with core.write_lock:
+            with core.read() as conn:
+                record = core.require(conn, image_id)
+            files.check_contained(core.root, record.folder)  # never move a file from outside
+            src = core.path_of(record.folder, record.filename)
+            dest = self.path_of(record.id, record.filename)
+            with core.write() as conn:  # 1. the intent
+                sql.copy_in(conn, record.id, now_us())
+            moved = False
+            try:
+                with files.disk_errors("move the image to the trash"):
+                    self.dir.mkdir(exist_ok=True)
+                    try:
+                        os.replace(src, dest)  # 2. the file (one rename, same filesystem)
+                        moved = True
+                    except FileNotFoundError:
+                        pass
+                    if moved:
+                        # Durable before the commit: after a power cut the file must not
+                        # be back in the folder (adopted as new) while the row says trash.
+                        files.fsync_dir(src.parent)
+                        files.fsync_dir(self.dir)
+                with core.write() as conn:  # 3. the commit
+                    rows.tombstone(conn, record.id, now_us())  # the images row goes
+                    if moved:
+                        sql.settle(conn, record.id)
+                    else:
+                        sql.drop(conn, record.id)
+            except BaseException:
+                if moved:
+                    with contextlib.suppress(OSError):
+                        os.replace(dest, src)
+                with contextlib.suppress(Exception), core.write() as conn:
+                    sql.drop(conn, record.id)
+                raise
+            if record.folder:
+                files.remove_empty_folders(core.root, record.folder)
+        if not moved:
+            core.forget_thumbnail_if_unused(record.sha256)
+        core.events.emit(Event(EventKind.DELETED, image_id, None, record))
+
+    def move_folder_in(self, folder: str) -> list[str]:
+        """Moves every image in ``folder`` and the folders below it to the trash (what
+        deleting a folder does); returns their ids. One that fails stops the rest."""
+        normal = rules.normalize_folder(folder)
+        if normal is None:
+            raise InvalidFolder("The top level of the library is not a folder that can be deleted.")
+        with self.core.read() as conn:
+            ids = sql.ids_in_folder(conn, normal)
+        for image_id in ids:
+            with contextlib.suppress(Gone, NotFound):  # deleted meanwhile: nothing to do
+                self.move_in(image_id)
+        return ids
+
+    # --- restoring -----------------------------------------------------------------------
+
+    def restore(self, image_id: str) -> ImageRecord:
+        """Puts a trashed image back: same id, bytes, alt text and ``created_at``, in its
+        folder (made again if it is gone), under its name or the next free one."""
+        core = self.core
+        with core.write_lock:
+            with core.read() as conn:
+                trashed = self._require(conn, image_id).image
+            src = self.path_of(trashed.id, trashed.filename)
+            if not src.exists():
+                # Removed from .imageshelf/trash by hand: nothing to restore.
+                self._purge_ids([trashed.id])
+                raise Gone(f"The file of image {image_id} is no longer in the trash.")
+            folder = trashed.folder
+            fmt = rules.FORMAT_BY_CONTENT_TYPE.get(trashed.content_type)
+            created_dirs: list[Path] = []
+            placed: Path | None = None
+            src_removed = False
+            try:
+                with files.disk_errors("restore the image"):
+                    if folder:
+                        created_dirs = files.make_folder(core.root, folder)
+                    dest_dir = core.folder_path(folder)
+                    names = (
+                        rules.candidate_filenames(trashed.filename, fmt)
+                        if fmt is not None
+                        else iter([trashed.filename])
+                    )
+                    for name in core.names_free(folder, names):
+                        with core.write() as conn:  # 1. the intent
+                            sql.mark_restoring(conn, trashed.id, folder, name)
+                        try:
+                            os.link(src, dest_dir / name)  # 2. the file: a link never clobbers
+                        except FileExistsError:
+                            continue  # a file no row knows yet (the watcher will adopt it)
+                        placed = dest_dir / name
+                        break
+                    assert placed is not None
+                    files.fsync_dir(dest_dir)
+                    os.unlink(src)
+                    src_removed = True
+                    files.fsync_dir(self.dir)
+                    mtime_ns = placed.stat().st_mtime_ns
+                with core.write() as conn:  # 3. the commit
+                    sql.restore(conn, trashed, placed.name, mtime_ns, now_us())
+                    restored = rows.get(conn, trashed.id)
+            except BaseException:
+                if placed is not None and src_removed:
+                    with contextlib.suppress(OSError):
+                        os.replace(placed, src)
+                elif placed is not None:
+                    placed.unlink(missing_ok=True)
+                for d in reversed(created_dirs):
+                    with contextlib.suppress(OSError):
+                        d.rmdir()
+                with contextlib.suppress(Exception), core.write() as conn:
+                    sql.settle(conn, trashed.id)
+                raise
+        assert restored is not None
+        core.events.emit(Event(EventKind.RESTORED, image_id, restored))
+        return restored
+
+    # --- purging -------------------------------------------------------------------------
+
+    def purge(self, image_id: str) -> None:
+        """Removes a trashed image for good; its id answers 410 from then on."""
+        with self.core.write_lock:
+            with self.core.read() as conn:
+                self._require(conn, image_id)
+            self._purge_ids([image_id])
+
+    def empty(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Purges everything in the trash, a batch at a time; returns how many."""
+        return self._purge_older(None, progress, stop)
+
+    def purge_expired(self, now: int | None = None, stop: threading.Event | None = None) -> int:
+        """Purges what has been in the trash longer than the retention (none when it is
+        0); returns how many. Run at open and hourly by the keeper."""
+        days = self.retention_days()
+        if days == 0:
+            return 0
+        cutoff = (now_us() if now is None else now) - days * DAY_US
+        return self._purge_older(cutoff, None, stop)
+
+    def _purge_older(
+        self,
+        cutoff: int | None,
+        progress: Callable[[int, int], None] | None,
+        stop: threading.Event | None,
+    ) -> int:
+        with self.core.read() as conn:
+            total = sql.count_older(conn, cutoff)
+        done = 0
+        if progress is not None:
+            progress(0, total)
+        while not (self.core.closed or (stop is not None and stop.is_set())):
+            with self.core.read() as conn:
+                ids = sql.ids_older(conn, cutoff, PURGE_BATCH)
+            if not ids:
+                break
+            done += self._purge_ids(ids)
+            if progress is not None:
+                progress(done, max(total, done))
+        return done
+
+    def _purge_ids(self, ids: Iterable[str]) -> int:
+        """One batch: commit first (rows out; the tombstones stay), then the files. A kill
+        between the two leaves files no row owns; ``recover()`` removes them."""
+        core = self.core
+        with core.write_lock:
+            if core.closed:
+                return 0
+            with core.write() as conn:
+                gone = sql.purge(conn, list(ids), now_us())
+            for image_id, filename, _sha in gone:
+                with contextlib.suppress(OSError):
+                    self.path_of(image_id, filename).unlink(missing_ok=True)
+        for sha in {sha for _i, _f, sha in gone}:
+            with contextlib.suppress(Exception):
+                self._forget_thumbnail_if_unused(sha)
+        for image_id, _f, _s in gone:
+            core.events.emit(Event(EventKind.PURGED, image_id))
+        return len(gone)
+
+    def _forget_thumbnail_if_unused(self, sha256: str) -> None:
+        with self.core.read() as conn:
+            used = sql.hash_in_use(conn, sha256)
+        if not used:
+            self.core.thumbnails.discard(sha256)
+
+    # --- recovery at open ----------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Finishes or undoes a trash or restore a kill interrupted, drops rows whose
+        file left ``trash/`` by other hands, and removes files no row owns (a purge
+        killed after its commit). Runs at open, before the watcher and reconciliation."""
+        core = self.core
+        with core.write_lock, files.disk_errors("check the trash"):
+            self.dir.mkdir(exist_ok=True)
+            with core.read() as conn:
+                pending = sql.pending(conn)
+            for p in pending:
+                if p.intent == sql.TRASHING:
+                    self._recover_trashing(p)
+                else:
+                    self._recover_restoring(p)
+            with core.read() as conn:
+                owned = {self.path_of(i, f).name: i for i, f in sql.files(conn)}
+            on_disk = {entry.name for entry in os.scandir(self.dir)}
+            for name in on_disk - set(owned):
+                with contextlib.suppress(OSError):
+                    (self.dir / name).unlink()
+            lost = [owned[name] for name in set(owned) - on_disk]
+            if lost:
+                log.warning("%d trashed images were removed from %s by hand", len(lost), self.dir)
+                self._purge_ids(lost)
+
+    def _recover_trashing(self, p: sql.PendingRow) -> None:
+        image = p.image
+        in_trash = self.path_of(image.id, image.filename).exists()
+        with self.core.write() as conn:
+            if in_trash:  # the rename happened: finish the trash
+                rows.tombstone(conn, image.id, now_us())
+                sql.settle(conn, image.id)
+            else:  # it did not: the image is still live (or its file gone; reconcile tells)
+                sql.drop(conn, image.id)
+        if in_trash and image.folder:
+            files.remove_empty_folders(self.core.root, image.folder)
+
+    def _recover_restoring(self, p: sql.PendingRow) -> None:
+        core = self.core
+        image = p.image
+        src = self.path_of(image.id, image.filename)
+        dest_folder = folder_from_db(p.dest_folder)
+        dest = core.path_of(dest_folder, p.dest_filename) if p.dest_filename else None
+        with core.write() as conn:
+            if src.exists():
+                # Not unlinked from the trash yet: undo (drop the second name, if it is ours).
+                if dest is not None and dest.exists() and _same_file(src, dest):
+                    dest.unlink()
+                sql.settle(conn, image.id)
+            elif (
+                dest is not None
+                and dest.exists()
+                and not rows.exists_at(conn, dest_folder, p.dest_filename)
+            ):
+                # Unlinked from the trash, not committed: finish (a restore never changes
+                # the folder, only maybe the name).
+                sql.restore(conn, image, p.dest_filename, dest.stat().st_mtime_ns, now_us())
+            else:
+                # Neither name holds it: the file is lost; the id stays a tombstone.
+                sql.drop(conn, image.id)
+
+    # --- the keeper: retention at open and hourly ----------------------------------------
+
+    def start_keeper(self, interval_s: float = rules.TRASH_PURGE_INTERVAL_S) -> None:
+        """Purges expired trash now (on its own thread) and every ``interval_s`` until
+        ``stop_keeper()``."""
+        if self._keeper is None:
+            self._keeper = _RetentionKeeper(self, interval_s)
+            self._keeper.start()
+
+    def stop_keeper(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.stop()
+
+
+class _RetentionKeeper:
+    def __init__(self, trash: Trash, interval_s: float) -> None:
+        self.trash = trash
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="imageshelf-trash", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                purged = self.trash.purge_expired(stop=self._stop)
+                if purged:
+                    log.info("purged %d images kept in the trash past their time", purged)
+            except Exception as exc:  # a full disk now must not end retention for good
+                if self.trash.core.closed:
+                    return
+                log.warning("could not purge the trash: %s", exc)
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

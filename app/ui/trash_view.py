@@ -1,0 +1,342 @@
+"""The Trash view, shown in place of the grid when "Trash" is chosen in the folder tree:
+what was deleted, where it came from, how many days it has left, with Restore, Delete
+permanently and Empty trash.
+
+Pages are read from the core on workers (``fetchMore`` asks for the next one as the list
+scrolls) and so are thumbnails; the GUI thread only turns results into rows and icons."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QIcon, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.library import Library, LibraryError
+from app.library.trash import DAY_US, TrashItem, TrashPage
+
+from . import notices
+from .jobs import CallJob, JobRunner
+from .undo import UndoHistory, images_text
+
+_Index = QModelIndex | QPersistentModelIndex
+PAGE = 100
+ICON = 48
+COLUMNS = ("Name", "From folder", "Deleted", "Purged in")
+RELOAD_MS = 150  # a burst of events (an "Empty trash" of thousands) reloads once
+
+
+def days_left(item: TrashItem, now_us: int) -> str:
+    if item.purge_at_us is None:
+        return "kept until emptied"
+    days = max(0, math.ceil((item.purge_at_us - now_us) / DAY_US))
+    return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''}"
+
+
+class _ThumbSignals(QObject):
+    loaded = Signal(str, QImage)  # id, image
+
+
+class _Thumb(QRunnable):
+    def __init__(self, library: Library, image_id: str, signals: _ThumbSignals) -> None:
+        super().__init__()
+        self.library, self.image_id, self.signals = library, image_id, signals
+
+    def run(self) -> None:
+        try:
+            _item, thumb = self.library.trash.thumbnail(self.image_id)
+            image = QImage(str(thumb.path))
+        except (LibraryError, OSError):
+            return
+        if not image.isNull():
+            image = image.scaled(
+                ICON,
+                ICON,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )
+            self.signals.loaded.emit(self.image_id, image)
+
+
+class TrashModel(QAbstractTableModel):
+    """The trash, most recently deleted first, read a page at a time on a worker."""
+
+    loaded = Signal()  # a page arrived (tests wait on it)
+
+    def __init__(self, library: Library, jobs: JobRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.jobs = jobs
+        self.items: list[TrashItem] = []
+        self.total = 0
+        self._generation = 0
+        self._fetching = False
+        self._icons: dict[str, QIcon] = {}
+        self._asked: set[str] = set()
+        self._thumbs = QThreadPool(self)
+        self._thumbs.setMaxThreadCount(2)
+        self._thumb_signals = _ThumbSignals(self)
+        self._thumb_signals.loaded.connect(self._on_thumb)
+        self.now_us = time.time_ns() // 1000
+
+    # --- reading -------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._generation += 1
+        self._fetching = False
+        self._read_page(1, reset=True)
+
+    def _read_page(self, page: int, *, reset: bool) -> None:
+        generation = self._generation
+        self._fetching = True
+        job = CallJob(lambda: self.library.trash.items(page, PAGE))
+        job.finished.connect(lambda result: self._arrived(generation, result, reset))
+        job.failed.connect(lambda _m: self._arrived(generation, None, reset))
+        self.jobs.start(job)
+
+    def _arrived(self, generation: int, result: TrashPage | None, reset: bool) -> None:
+        if generation != self._generation:
+            return  # a reload started since: its answer counts, not this one
+        self._fetching = False
+        if result is None:
+            return
+        self.now_us = time.time_ns() // 1000
+        if reset:
+            self.beginResetModel()
+            self.items = list(result.items)
+            self.total = result.total
+            self.endResetModel()
+        else:
+            known = {i.image.id for i in self.items}
+            fresh = [i for i in result.items if i.image.id not in known]
+            if fresh:
+                first = len(self.items)
+                self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+                self.items.extend(fresh)
+                self.endInsertRows()
+            self.total = result.total
+        self.loaded.emit()
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._fetching and len(self.items) < self.total
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._read_page(len(self.items) // PAGE + 1, reset=False)
+
+    # --- the table -----------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        item = self.items[index.row()]
+        image = item.image
+        if role == Qt.ItemDataRole.DisplayRole:
+            col = index.column()
+            if col == 0:
+                return image.filename
+            if col == 1:
+                return image.folder or "(top level)"
+            if col == 2:
+                return time.strftime("%Y-%m-%d %H:%M", time.localtime(item.deleted_at_us / 1e6))
+            return days_left(item, self.now_us)
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
+            icon = self._icons.get(image.id)
+            if icon is None and image.id not in self._asked:
+                self._asked.add(image.id)
+                self._thumbs.start(_Thumb(self.library, image.id, self._thumb_signals))
+            return icon
+        if role == Qt.ItemDataRole.ToolTipRole:
+            alt = image.alt_text or "(no alt text)"
+            return f"{image.relpath}\n{alt}"
+        if role == Qt.ItemDataRole.UserRole:
+            return image.id
+        return None
+
+    def _on_thumb(self, image_id: str, image: QImage) -> None:
+        self._icons[image_id] = QIcon(QPixmap.fromImage(image))
+        for row, item in enumerate(self.items):
+            if item.image.id == image_id:
+                i = self.index(row, 0)
+                self.dataChanged.emit(i, i, [Qt.ItemDataRole.DecorationRole])
+                break
+
+    def ids(self) -> list[str]:
+        return [i.image.id for i in self.items]
+
+    def shutdown(self) -> None:
+        self._thumbs.clear()
+        self._thumbs.waitForDone(10_000)
+
+
+class TrashView(QWidget):
+    notice = Signal(str)
+
+    def __init__(
+        self, library: Library, jobs: JobRunner, history: UndoHistory, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.history = history
+        self.model = TrashModel(library, jobs, self)
+        self.summary = QLabel(self)
+        self.summary.setAccessibleName("Trash summary")
+        self.summary.setWordWrap(True)  # never what sets the window's smallest width
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.restore_button = QPushButton("&Restore", self)
+        self.restore_button.setToolTip("Put the selected images back where they were")
+        self.purge_button = QPushButton("Delete &permanently…", self)
+        self.purge_button.setToolTip("Remove the selected images for good (cannot be undone)")
+        self.empty_button = QPushButton("&Empty trash…", self)
+        self.empty_button.setToolTip("Remove everything in the trash for good")
+        bar = QHBoxLayout()
+        bar.addWidget(self.summary, 1)
+        for b in (self.restore_button, self.purge_button, self.empty_button):
+            bar.addWidget(b)
+
+        self.list = QTreeView(self)
+        self.list.setAccessibleName("Images in the trash")
+        self.list.setRootIsDecorated(False)
+        self.list.setUniformRowHeights(True)
+        self.list.setIconSize(QSize(ICON, ICON))
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setModel(self.model)
+        header = self.list.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+
+        # As narrow as the grid may be: the window's smallest width is not set by three
+        # buttons that only matter while the Trash is shown (they squeeze when narrow).
+        self.setMinimumWidth(160)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(bar)
+        layout.addWidget(self.list)
+
+        self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_MS)
+        self._reload_timer.timeout.connect(self.model.reload)
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.purge_button.clicked.connect(self.purge_selected)
+        self.empty_button.clicked.connect(self.empty)
+        self.list.doubleClicked.connect(lambda _i: self.restore_selected())
+        for keys, slot in ((QKeySequence.StandardKey.Delete, self.purge_selected),):
+            shortcut = QShortcut(QKeySequence(keys), self.list)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.list.selectionModel().selectionChanged.connect(lambda *_: self._update())
+        self.model.modelReset.connect(self._update)
+        self.model.loaded.connect(self._update)
+        self._update()
+
+    def reload(self) -> None:
+        self.model.reload()
+
+    def schedule_reload(self) -> None:
+        """After a trash event: once the burst is over, not once per image."""
+        if self.isVisible() and not self._reload_timer.isActive():
+            self._reload_timer.start()
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.list.selectionModel().selectedRows()})
+        return [self.model.items[r].image.id for r in rows if r < len(self.model.items)]
+
+    def _name(self, ids: list[str]) -> str | None:
+        for item in self.model.items:
+            if len(ids) == 1 and item.image.id == ids[0]:
+                return item.image.filename
+        return None
+
+    def _update(self) -> None:
+        n = self.model.total
+        days = self.library.trash.retention_days()
+        kept = f"purged after {days} days" if days else "kept until the trash is emptied"
+        self.summary.setText(
+            f"{images_text(n)} in the trash ({kept})" if n else "The trash is empty."
+        )
+        chosen = bool(self.list.selectionModel().selectedRows())
+        self.restore_button.setEnabled(chosen)
+        self.purge_button.setEnabled(chosen)
+        self.empty_button.setEnabled(n > 0)
+
+    def restore_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.history.restore(ids, self._name(ids))
+            self.notice.emit(f"Restoring {images_text(len(ids), self._name(ids))}…")
+
+    def purge_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        what = images_text(len(ids), self._name(ids))
+        if not notices.confirm(
+            self,
+            "Delete permanently?",
+            f"Delete {what} permanently? This cannot be undone; links to "
+            f"{'it' if len(ids) == 1 else 'them'} stay broken.",
+        ):
+            return
+
+        def purge() -> int:
+            done = 0
+            for image_id in ids:
+                try:
+                    self.library.trash.purge(image_id)
+                    done += 1
+                except LibraryError:
+                    continue  # restored or purged meanwhile
+            return done
+
+        job = self.history.run("Delete permanently", purge)
+        job.finished.connect(lambda n: self.notice.emit(f"Deleted {images_text(n)} for good."))
+
+    def empty(self) -> CallJob | None:
+        n = self.model.total
+        if n == 0:
+            return None
+        if not notices.confirm(
+            self,
+            "Empty the trash?",
+            f"Delete all {images_text(n)} in the trash permanently? This cannot be undone.",
+        ):
+            return None
+        job = self.history.run("Empty trash", self.library.trash.empty)
+        job.finished.connect(lambda n: self.notice.emit(f"Emptied the trash: {images_text(n)}."))
+        return job

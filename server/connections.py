@@ -1,0 +1,206 @@
+"""The connection budget: what one client may cost the waitress server.
+
+waitress on its own has no deadline for a request head (``channel_timeout`` counts only
+idle time, and a byte a second is not idle), counts every open socket against
+``connection_limit`` (98 trickling connections locked every client out) and blocks a
+worker thread while a client does not read its answers (8 such clients stopped all 8
+workers). Here:
+
+- a request's head must arrive within ``head_seconds`` of its first byte, its body
+  within ``body_seconds`` plus its length at ``body_min_rate``; past that the connection
+  gets a JSON ``408`` (best effort) and is closed;
+- output a client leaves unread for ``output_stall_seconds`` closes its connection;
+- no worker ever waits for a client to read: the next pipelined request of a connection
+  whose unsent output is above waitress's high-water mark is not started until the
+  loop thread has sent it down (the worker is free for others meanwhile);
+- one address holds at most ``per_address`` connections, the server ``total``: a new
+  connection past either makes room by closing the stalest connection that is not
+  running a request (the longest-unfinished request head, else the longest idle), or,
+  when every one is busy, is itself closed. A normal client, whose heads arrive at
+  once, keeps being served while hundreds of slow connections come and go.
+
+The checks run on waitress's loop thread, in ``maintenance`` (every second) and on
+accept; the classes depend on waitress 3.0's channel internals (pinned in pyproject)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import TcpWSGIServer
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT_BODY: Final = json.dumps(
+    {
+        "error": {
+            "code": "request_timeout",
+            "message": "The request did not arrive in time; the connection is closed.",
+        }
+    },
+    separators=(",", ":"),
+).encode()
+_TIMEOUT_RESPONSE: Final = (
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+    b"Cache-Control: no-store\r\nConnection: close\r\n"
+    b"Content-Length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\n\r\n" + _TIMEOUT_BODY
+)
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    head_seconds: float = 10.0
+    body_seconds: float = 30.0
+    body_min_rate: int = 32 * 1024  # bytes a second a body may take on top
+    output_stall_seconds: float = 20.0
+    idle_seconds: float = 60.0
+    per_address: int = 64
+    total: int = 1000
+
+
+class _TimedParser(HTTPRequestParser):
+    """A request being received, with the moment its first byte arrived."""
+
+    def __init__(self, adj: Any) -> None:
+        super().__init__(adj)
+        self.started = time.monotonic()
+
+
+class BudgetedChannel(HTTPChannel):
+    parser_class = _TimedParser
+    server: BudgetedServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.idle_since = self.output_progress = time.monotonic()
+        # A next request not started because the client has not read the last answers.
+        self.deferred = False
+
+    # --- never wait for the client -------------------------------------------------------
+
+    def _flush_outbufs_below_high_watermark(self) -> None:
+        """waitress waits here (in a worker) until the client has read enough; the worker
+        goes on instead: the next request waits in ``deferred`` (see ``service_later``)
+        and a single answer is at most an image, kept in a file buffer, not memory."""
+
+    def write_soon(self, data: Any) -> int:
+        if not self.total_outbufs_len:
+            self.output_progress = time.monotonic()
+        return super().write_soon(data)  # type: ignore[no-any-return]
+
+    def _flush_some(self, do_close: bool = True) -> bool:
+        sent = super()._flush_some(do_close=do_close)
+        if sent:
+            self.output_progress = time.monotonic()
+        return sent  # type: ignore[no-any-return]
+
+    def service_later(self) -> bool:
+        """Whether to hold the next request until the output drains (caller: add_task)."""
+        with self.outbuf_lock:
+            if self.total_outbufs_len > self.adj.outbuf_high_watermark:
+                self.deferred = True
+                return True
+        return False
+
+    def handle_write(self) -> None:
+        super().handle_write()
+        with self.outbuf_lock:
+            resume = (
+                self.deferred
+                and self.connected
+                and self.total_outbufs_len <= self.adj.outbuf_high_watermark
+            )
+            if resume:
+                self.deferred = False
+        if resume:
+            self.server.add_task(self)
+
+    def service(self) -> None:
+        super().service()
+        self.idle_since = time.monotonic()
+
+    # --- deadlines -----------------------------------------------------------------------
+
+    def overdue(self, now: float, limits: ConnectionLimits) -> str | None:
+        """Why this connection is to be closed now, if it is."""
+        if self.total_outbufs_len and now - self.output_progress > limits.output_stall_seconds:
+            return "its answers went unread"
+        request = self.request
+        if request is None or request.completed or self.requests:
+            return None
+        started: float = getattr(request, "started", now)
+        if not request.headers_finished:
+            if now - started > limits.head_seconds:
+                return "its request head was too slow"
+        elif now - started > limits.body_seconds + request.content_length / limits.body_min_rate:
+            return "its request body was too slow"
+        return None
+
+    def stale_since(self) -> float | None:
+        """When this connection last did something useful; ``None`` while it is running
+        a request or sending an answer (never closed to make room)."""
+        if self.requests or self.total_outbufs_len or self.deferred:
+            return None
+        if self.request is not None:
+            return float(getattr(self.request, "started", self.idle_since))
+        return self.idle_since
+
+    def close_for(self, reason: str, *, answer_timeout: bool = False) -> None:
+        log.info("Closing the connection from %s: %s.", self.addr[0] if self.addr else "?", reason)
+        if answer_timeout and not self.requests and not self.total_outbufs_len:
+            with contextlib.suppress(OSError):
+                self.socket.send(_TIMEOUT_RESPONSE)
+        self.handle_close()
+
+
+class BudgetedServer(TcpWSGIServer):
+    channel_class = BudgetedChannel
+    limits = ConnectionLimits()
+
+    def add_task(self, task: Any) -> None:
+        if isinstance(task, BudgetedChannel) and task.service_later():
+            return
+        super().add_task(task)
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)  # idle connections (waitress's channel_timeout)
+        mono = time.monotonic()
+        for channel in list(self.active_channels.values()):
+            if not isinstance(channel, BudgetedChannel):
+                continue
+            reason = channel.overdue(mono, self.limits)
+            if reason is not None:
+                channel.close_for(reason, answer_timeout="request" in reason)
+
+    def handle_accept(self) -> None:
+        before = set(self.active_channels)
+        super().handle_accept()
+        for fd in set(self.active_channels) - before:
+            channel = self.active_channels[fd]
+            if isinstance(channel, BudgetedChannel):
+                self._make_room(channel)
+
+    def _make_room(self, new: BudgetedChannel) -> None:
+        channels = [c for c in self.active_channels.values() if isinstance(c, BudgetedChannel)]
+        address = new.addr[0] if new.addr else None
+        same = [c for c in channels if c.addr and c.addr[0] == address]
+        if len(same) > self.limits.per_address:
+            self._evict(same, new, f"more than {self.limits.per_address} connections from it")
+        elif len(channels) > self.limits.total:
+            self._evict(channels, new, f"more than {self.limits.total} connections in all")
+
+    @staticmethod
+    def _evict(channels: list[BudgetedChannel], new: BudgetedChannel, why: str) -> None:
+        stale = [(c.stale_since(), c) for c in channels if c is not new]
+        candidates = [(since, c) for since, c in stale if since is not None]
+        if not candidates:
+            new.close_for(why + ", all busy")
+            return
+        _, victim = min(candidates, key=lambda item: item[0])
+        victim.close_for(why + "; this one was the stalest")

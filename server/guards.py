@@ -1,0 +1,83 @@
+"""WSGI layers in front of the whole application (the ``/i`` fast path included).
+
+- ``HostCheck``: while the server listens on loopback only, a request naming another
+  ``Host`` is a browser tricked by DNS rebinding into talking to this machine:
+  ``421 misdirected_request`` (contract, Part 2, "Share links").
+- ``DecodeScope``: every decode a request starts waits a bounded time for the process's
+  decode budget (then ``503`` with ``Retry-After``) and stops as soon as the client has
+  disconnected (waitress tells: ``waitress.client_disconnected``)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+from app.library.decode_budget import request_scope
+
+from .errors import error_response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+# How long an upload or thumbnail waits for other decodes to finish before a 503: eight
+# 100-megapixel uploads at once, decoded one or two at a time, all finish within it.
+DECODE_WAIT_SECONDS = 60.0  # not Final: tests shorten it
+LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding to ``host`` listens on loopback only."""
+    name = host.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(value: str) -> str:
+    """``Host`` without its port, lower case: ``[::1]:8765`` → ``[::1]``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[: end + 1] if end > 0 else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class HostCheck:
+    """Refuses requests whose ``Host`` is not a loopback name (or the public URL's)."""
+
+    def __init__(self, app: WSGIApplication, public_url: str | None = None) -> None:
+        self.app = app
+        self.allowed = set(LOOPBACK_NAMES)
+        if public_url:
+            public = urlsplit(public_url).netloc
+            if public:
+                self.allowed.add(_host_name(public))
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        host = environ.get("HTTP_HOST")
+        if host is None or _host_name(host) in self.allowed:
+            return self.app(environ, start_response)
+        response = error_response(
+            421,
+            "misdirected_request",
+            "This server only answers requests addressed to localhost, 127.0.0.1 or [::1] "
+            "while it listens on this computer only.",
+        )
+        return response(environ, start_response)
+
+
+class DecodeScope:
+    """Runs each request inside a decode-budget scope of its own."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        wait = DECODE_WAIT_SECONDS  # read each time: tests shorten it
+        with request_scope(wait=wait, cancelled=environ.get("waitress.client_disconnected")):
+            return self.app(environ, start_response)
