@@ -99,6 +99,9 @@ def test_the_index_survives_a_restart(library_path: Path) -> None:
 
 
 def test_results_leave_with_their_original(live_server: BackgroundServer, library: Library) -> None:
+    """A delete moves the image to the trash, from where it can come back with the same
+    links: its results stay until it is purged, and go then unless another image has the
+    same bytes."""
     content = image_bytes("JPEG", (400, 300))
     first = library.add(io.BytesIO(content), "one.jpg")
     twin = library.add(io.BytesIO(content), "two.jpg", folder="copies")
@@ -107,13 +110,16 @@ def test_results_leave_with_their_original(live_server: BackgroundServer, librar
         assert requests.get(f"{live_server.base_url}/i/{record.id}.webp?w=99", timeout=30).ok
     own = library.meta / "transforms" / first.sha256[:2] / first.sha256
     assert any(own.iterdir())
-    auth = {"Authorization": "Bearer " + "test-token-7a1f0c9e"}
-    delete = requests.delete(
-        f"{live_server.base_url}/v3/images/{first.id}", headers=auth, timeout=30
-    )
-    assert delete.status_code == 204
-    assert any(own.iterdir())  # the twin has the same bytes and still uses them
-    library.delete(twin.id)
+    api = live_server.base_url
+    auth = {"Authorization": "Bearer test-token-7a1f0c9e"}
+    for record in (first, twin):
+        reply = requests.delete(f"{api}/v3/images/{record.id}", headers=auth, timeout=30)
+        assert reply.status_code == 204
+    assert any(own.iterdir())  # in the trash: restorable, results kept
+    purge = requests.delete(f"{api}/v3/trash/{first.id}", headers=auth, timeout=30)
+    assert purge.status_code == 204
+    assert any(own.iterdir())  # the twin (in the trash) has the same bytes
+    assert requests.delete(f"{api}/v3/trash/{twin.id}", headers=auth, timeout=30).ok
     assert not own.exists()
     assert [p.parent.name for p in _cache_files(library)] == [other.sha256]
     assert library.transforms.cache.total_bytes == _cache_files(library)[0].stat().st_size
