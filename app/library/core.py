@@ -36,7 +36,7 @@ class Core:
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
         self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
-        self.settings = LibrarySettings(self)
+        self.settings = LibrarySettings(self.read, self.write)
         self.transforms = Transforms(
             self.meta / layout.TRANSFORMS_DIR, lambda: self.settings.transform_cache_bytes
         )

@@ -5,14 +5,17 @@ serve`` alike. Each has its default here."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Final
+
+from sqlalchemy import Connection
 
 from . import rules
 from .errors import InvalidInput
 from .sql import trash_rows as sql
 
-if TYPE_CHECKING:
-    from .core import Core
+Transaction = Callable[[], AbstractContextManager[Connection]]
 
 # name → default. A stored value not of the default's type (written by hand, or by a
 # newer version) is ignored: the default holds, so a bad value cannot break the library.
@@ -23,16 +26,18 @@ DEFAULTS: Final[dict[str, Any]] = {
 
 
 class LibrarySettings:
-    """Read from the database once per setting, then from memory; written through."""
+    """Read from the database once per setting, then from memory; written through.
+    ``read`` and ``write`` open a connection and a transaction (``Core.read``/``write``)."""
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def __init__(self, read: Transaction, write: Transaction) -> None:
+        self._read = read
+        self._write = write
         self._values: dict[str, Any] = {}
 
     def get(self, name: str) -> Any:
         default = DEFAULTS[name]
         if name not in self._values:
-            with self.core.read() as conn:
+            with self._read() as conn:
                 self._values[name] = sql.setting(conn, name)
         value = self._values[name]
         if type(value) is not type(default) or (isinstance(value, int) and value < 0):
@@ -46,7 +51,7 @@ class LibrarySettings:
         default = DEFAULTS[name]
         if type(value) is not type(default) or (isinstance(value, int) and value < 0):
             raise InvalidInput(f"The setting {name} takes a {type(default).__name__} ≥ 0.")
-        with self.core.write() as conn:
+        with self._write() as conn:
             sql.set_setting(conn, name, value)
         self._values[name] = value
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from . import rules
 from .errors import MalformedImage, NotFound, TooManyPixels
@@ -45,7 +45,7 @@ def _opened(path: Path) -> Iterator[Image.Image]:
         raise NotFound("The image's file is missing from the library folder.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise TooManyPixels("The image has too many pixels to transform.") from None
-    except (SyntaxError, ValueError, EOFError, Image.UnidentifiedImageError) as exc:
+    except (SyntaxError, ValueError, EOFError, UnidentifiedImageError) as exc:
         raise MalformedImage(f"The library's file of this image no longer decodes: {exc}.") from exc
     except OSError as exc:
         if isinstance(exc.errno, int):
@@ -134,7 +134,7 @@ def _resamplable(img: Image.Image, icc: bytes | None) -> tuple[Image.Image, byte
 
 def _encode(img: Image.Image, spec: TransformSpec, icc: bytes | None) -> bytes:
     fmt = spec.output.pillow_name
-    if img.mode in ("RGBA", "LA") and img.getextrema()[-1][0] == 255:
+    if img.mode in ("RGBA", "LA") and img.getchannel(img.mode[-1]).getextrema()[0] == 255:
         img = img.convert("RGB" if img.mode == "RGBA" else "L")  # alpha opaque everywhere
     if fmt == "JPEG" and img.mode in ("RGBA", "LA"):
         flat = Image.new("RGB", img.size, _WHITE)
