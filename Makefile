@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench stress serve clean setup
+.PHONY: run test lint typecheck bench stress serve clean setup bundle bundle-test wheel
 
 setup: $(STAMP)
 
@@ -22,15 +22,30 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(wildcard app server tests benchmarks)
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict app/library server
+	$(VENV)/bin/mypy --strict app/library server app/cli app/logs.py app/resources
 	$(VENV)/bin/mypy app/ui app/__main__.py
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check $(wildcard app server tests benchmarks)
 	$(VENV)/bin/ruff format --check $(wildcard app server tests benchmarks)
-	$(VENV)/bin/mypy --strict app/library server
+	$(VENV)/bin/mypy --strict app/library server app/cli app/logs.py app/resources
 	$(VENV)/bin/mypy app/ui app/__main__.py
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# The wheel (and sdist) a user installs: dist/imageshelf-*.whl
+wheel: $(STAMP)
+	$(PY) -m build --outdir dist .
+
+# A one-folder PyInstaller bundle, dist/imageshelf/ (about a minute; not part of `make test`).
+bundle: $(STAMP)
+	$(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['bundle'], sep='\n')" \
+		| xargs -d '\n' $(PY) -m pip install -q
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller packaging/imageshelf.spec
+
+# Starts the bundle's window (offscreen) and `serve`, and talks to both (a few seconds).
+bundle-test: bundle
+	$(PY) packaging/smoke_test.py dist/imageshelf/imageshelf
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(ARGS)
@@ -40,4 +55,4 @@ stress: $(STAMP)
 	$(PY) -m benchmarks.stress $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything `make run` and `make test` need on a fresh Debian/Ubuntu machine:
-# the system libraries Qt loads (offscreen and xcb), then a virtualenv with the project.
+# the system libraries Qt loads (offscreen and xcb), the desktop-metadata validators, then a
+# virtualenv with the project, the window (the "gui" extra) and the test tools.
 set -euo pipefail
 venv=${1:-.venv}
 
@@ -9,23 +10,27 @@ qt_libs="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0"
 xcb_libs="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 libxcb-shape0 libxkbcommon-x11-0"
 # The real-input tests (tests/desktop): an X server of their own, input through it, a
-# screenshot when one fails.
-x_tools="xvfb xdotool x11-utils imagemagick"
+# screenshot when one fails. exiftool: the tests' independent reader of the XMP alt text
+# Imageshelf writes into files.
+x_tools="xvfb xdotool x11-utils imagemagick libimage-exiftool-perl"
+# The validators `make test` runs on the desktop entry and the AppStream metadata, and
+# binutils (objdump), which PyInstaller needs for `make bundle`.
+tools="desktop-file-utils appstream binutils"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
-  for pkg in $qt_libs $xcb_libs $x_tools; do
+  for pkg in $qt_libs $xcb_libs $x_tools $tools; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
   done
 fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing system packages for Qt and its tests:$missing"
+    echo "Installing system packages for Qt, its tests and packaging:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
-    echo "Qt and the tests need these system packages; install them with your package manager:$missing" >&2
+    echo "Qt, the tests and packaging need these system packages; install them with your package manager:$missing" >&2
   fi
 fi
 
@@ -33,4 +38,4 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -e ".[test]"
+"$venv/bin/python" -m pip install -q -e ".[gui,test]"

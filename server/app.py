@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -40,12 +40,14 @@ MULTIPART_ALLOWANCE: Final = 64 * 1024
 MAX_CONTENT_LENGTH: Final = rules.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
 
 OPENAPI_PATH: Final = "/v3/openapi.json"
-_OPENAPI_FILE: Final = Path(__file__).resolve().parent.parent / "resources" / "openapi.json"
+# Package data, read through importlib.resources so it is found in a wheel, a zip or a
+# PyInstaller bundle alike (and whatever the package is called).
+OPENAPI_RESOURCE: Final = ("resources", "openapi.json")
 
 
 @cache
 def openapi_document() -> bytes:
-    return _OPENAPI_FILE.read_bytes()
+    return files(__package__ or __name__).joinpath(*OPENAPI_RESOURCE).read_bytes()
 
 
 class _Flask(Flask):
@@ -99,7 +101,7 @@ def create_app(
     def openapi() -> Response:
         try:
             return Response(openapi_document(), mimetype=JSON_MIMETYPE)
-        except OSError:  # an install that left resources/ out
+        except OSError:  # an install that left the package data out
             return error_response(
                 404, "not_found", "The OpenAPI document is not installed with this copy."
             )

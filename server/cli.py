@@ -1,4 +1,5 @@
 """``imageshelf serve`` and ``imageshelf token``: the headless faces of the server.
+Nothing here imports Qt: both run on an install without the ``gui`` extra.
 
 ``serve`` opens the library (refusing one another process holds), starts the watcher
 when the core has one, serves with waitress until SIGTERM/SIGINT, then stops cleanly:
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import logging
 import os
 import signal
 import sys
@@ -16,8 +18,12 @@ from pathlib import Path
 from types import FrameType
 
 from app.library import Library, LibraryError, api_token
+from app.logs import see_the_log, setup_logging
 
+from .access_log import AccessLog
 from .runner import BackgroundServer
+
+log = logging.getLogger(__name__)
 
 TOKEN_ENV = "IMAGESHELF_API_TOKEN"
 
@@ -67,6 +73,13 @@ def _check_public_url(value: str | None) -> str | None:
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    setup_logging()
+    if getattr(args, "access_log", False):
+        # Request lines go to the terminal as well as the log file.
+        access = logging.getLogger("imageshelf.access")
+        to_terminal = logging.StreamHandler(sys.stdout)
+        to_terminal.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        access.addHandler(to_terminal)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -96,12 +109,15 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
         server = BackgroundServer(
             library, host=args.host, port=args.port, token=token, public_url=public_url
         )
+        if getattr(args, "access_log", False):
+            server.app.wsgi_app = AccessLog(server.app.wsgi_app)  # type: ignore[method-assign]
         server.start()
     except LibraryError as exc:
         library.close()
         return _fail("serve", exc.message)
 
     try:
+        log.info("serving %s on %s", library.root, server.base_url)
         print(f"Imageshelf serves {library.root}", flush=True)
         print(f"Listening on {server.base_url}  (API: {server.base_url}/v3/images)", flush=True)
         if public_url:
@@ -110,7 +126,7 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
         print("Press Ctrl+C to stop.", flush=True)
         while not stop.wait(0.5):
             if not server.running:
-                return _fail("serve", "the HTTP server stopped unexpectedly; see the log.")
+                return _fail("serve", f"the HTTP server stopped unexpectedly. {see_the_log()}")
         print("Stopping: letting requests in flight finish...", flush=True)
     finally:
         server.stop()

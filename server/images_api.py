@@ -11,7 +11,7 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import ALL_FOLDERS, InvalidInput, Library, TooLarge, rules
+from app.library import ALL_FOLDERS, InvalidInput, Library, Sort, TooLarge, rules
 from app.library.files import Incoming
 
 from .errors import error_response
@@ -19,7 +19,10 @@ from .serialize import image_response
 
 bp = Blueprint("images", __name__, url_prefix="/v3/images")
 
-PATCH_FIELDS: Final = frozenset({"alt_text", "folder"})
+PATCH_FIELDS: Final = frozenset({"alt_text", "folder", "long_description"})
+# Says what saving text did to the image file (see write_back.py): written, off (the
+# library setting is off), not_writable (GIF; a packet too large), failed.
+FILE_METADATA_HEADER: Final = "Imageshelf-File-Metadata"
 MAX_PATCH_BYTES: Final = 64 * 1024
 _WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,9}")
 
@@ -59,15 +62,29 @@ def _whole_number(name: str, default: int) -> int:
     return int(raw)
 
 
+def _flag(name: str) -> bool:
+    """``true`` or ``false`` (the contract's Part 2); anything else is refused."""
+    raw = request.args.get(name, "false")
+    if raw not in ("true", "false"):
+        raise InvalidInput(f"{name} must be true or false; got {raw!r}.")
+    return raw == "true"
+
+
 @bp.get("", strict_slashes=False)
 def list_images() -> Response:
-    """``?folder=`` (present and empty: the root only), ``search``, ``page``, ``page_size``."""
+    """``?folder=`` (present and empty: the root only), ``search``, ``undescribed``,
+    ``sort``, ``page``, ``page_size``."""
     page = _whole_number("page", 1)
     page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
     rules.check_page(page, page_size)
     folder: object = request.args.get("folder", ALL_FOLDERS)
     result = library().list_images(
-        folder=folder, search=request.args.get("search") or None, page=page, page_size=page_size
+        folder=folder,
+        search=request.args.get("search") or None,
+        undescribed=_flag("undescribed"),
+        sort=request.args.get("sort", Sort.NEWEST.value),
+        page=page,
+        page_size=page_size,
     )
     base = public_base()
     return jsonify(
@@ -82,7 +99,8 @@ def list_images() -> Response:
 
 @bp.post("", strict_slashes=False)
 def upload_image() -> Response:
-    """``multipart/form-data`` with ``file`` (required), ``alt_text`` and ``folder``.
+    """``multipart/form-data`` with ``file`` (required), ``alt_text``, ``long_description``
+    and ``folder``.
     The file part was streamed into the library's ``tmp/`` while it was parsed (see
     ``uploads.py``); the core takes it over from there."""
     uploads = request.files.getlist("file")
@@ -102,12 +120,15 @@ def upload_image() -> Response:
     lib = library()
     folder = rules.normalize_folder(request.form.get("folder"))
     alt_text = rules.normalize_alt_text(request.form.get("alt_text"))
+    long_description = rules.normalize_long_description(request.form.get("long_description"))
     if isinstance(upload.stream, Incoming):
         tmp, size, sha256 = upload.stream.finish()
         prepared = lib.prepare_file(tmp, size, sha256, upload.filename)
-        record = lib.commit(prepared, alt_text=alt_text, folder=folder)
     else:  # an app built with another request class: the core streams it itself
-        record = lib.add(upload.stream, upload.filename, alt_text=alt_text, folder=folder)
+        prepared = lib.prepare(upload.stream, upload.filename)
+    record = lib.commit(
+        prepared, alt_text=alt_text, folder=folder, long_description=long_description
+    )
     response = _image_json(record, 201)
     response.headers["Location"] = f"/v3/images/{record.id}"
     return response
@@ -141,8 +162,8 @@ def _patch_body() -> dict[str, Any]:
     unknown = sorted(set(body) - PATCH_FIELDS)
     if unknown:
         raise InvalidInput(
-            f"Unknown field(s) {', '.join(map(repr, unknown))}; only 'alt_text' and "
-            "'folder' can be changed."
+            f"Unknown field(s) {', '.join(map(repr, unknown))}; only 'alt_text', "
+            "'long_description' and 'folder' can be changed."
         )
     for key, value in body.items():
         if value is not None and not isinstance(value, str):
@@ -154,7 +175,11 @@ def _patch_body() -> dict[str, Any]:
 def update_image(image_id: str) -> Response:
     """Keys left out are left as they are; ``null`` clears alt text / moves to the root."""
     changes = _patch_body()
-    return _image_json(library().update(image_id, **changes))
+    record, outcome = library().update_with_outcome(image_id, **changes)
+    response = _image_json(record)
+    if outcome is not None:
+        response.headers[FILE_METADATA_HEADER] = outcome.status
+    return response
 
 
 @bp.delete("/<image_id>")

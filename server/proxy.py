@@ -49,9 +49,13 @@ log = logging.getLogger(__name__)
 PREFIX: Final = "/i/"
 THUMBNAIL: Final = "thumbnail"
 FILE_BLOCK: Final = 64 * 1024
-# Content never changes under an id+variant (a new upload is a new id; an edit outside
-# the app changes the ETag), so caches may keep it for a year without asking again.
+# The bytes behind an id can change (an edit outside the app, alt text written into the
+# file), so the bare link is revalidated on every use (a 304 when unchanged); only a link
+# pinned to the bytes with ``?v=`` (the first VERSION_CHARS of the ETag) is immutable.
+# docs/http-api.md, "Decisions: caching".
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
+REVALIDATE: Final = "public, no-cache"
+VERSION_CHARS: Final = 16
 PUBLIC_HEADERS: Final = (
     ("Access-Control-Allow-Origin", "*"),
     ("X-Content-Type-Options", "nosniff"),
@@ -73,18 +77,36 @@ class ServedFile:
     etag: str  # quoted, strong
     headers: tuple[tuple[str, str], ...]  # those of a 200 except Content-Length
     not_modified_headers: tuple[tuple[str, str], ...]
+    version: str  # what ?v= must be for the immutable answer
+    pinned_headers: tuple[tuple[str, str], ...]  # the same, immutable
+    pinned_not_modified_headers: tuple[tuple[str, str], ...]
 
     @classmethod
-    def make(cls, path: os.PathLike[str] | str, content_type: str, etag: str) -> ServedFile:
+    def make(
+        cls, path: os.PathLike[str] | str, content_type: str, etag: str, version: str
+    ) -> ServedFile:
+        """``version``: the original's, for its thumbnail too (one ``v`` pins both)."""
         quoted = quote_etag(etag)
-        validators = (("ETag", quoted), ("Cache-Control", IMMUTABLE), *PUBLIC_HEADERS)
+
+        def headers(cache: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+            validators = (("ETag", quoted), ("Cache-Control", cache), *PUBLIC_HEADERS)
+            return (
+                (("Content-Type", content_type), ("Accept-Ranges", "bytes"), *validators),
+                validators,
+            )
+
         return cls(
             os.fspath(path),
             content_type,
             quoted,
-            (("Content-Type", content_type), ("Accept-Ranges", "bytes"), *validators),
-            validators,
+            *headers(REVALIDATE),
+            version[:VERSION_CHARS],
+            *headers(IMMUTABLE),
         )
+
+    def pinned(self, version: str | None) -> bool:
+        """Whether ``?v=`` names exactly these bytes (then the answer is immutable)."""
+        return version is not None and version == self.version
 
 
 class ServedFiles:
@@ -121,11 +143,11 @@ class ServedFiles:
             return served
         generation = self._generation
         if thumbnail:
-            _, thumb = self.library.thumbnail(image_id)
-            served = ServedFile.make(thumb.path, thumb.content_type, thumb.etag)
+            record, thumb = self.library.thumbnail(image_id)
+            served = ServedFile.make(thumb.path, thumb.content_type, thumb.etag, record.etag)
         else:
             record, path = self.library.original_path(image_id)
-            served = ServedFile.make(path, record.content_type, record.etag)
+            served = ServedFile.make(path, record.content_type, record.etag, record.etag)
         with self._lock:
             if generation == self._generation:
                 if len(self._entries) >= MAX_REMEMBERED:
@@ -134,13 +156,13 @@ class ServedFiles:
         return served
 
 
-def _variant(query_string: str) -> str | None:
-    """The ``variant`` asked for (``None`` for the original); other parameters, such as
-    a cache-buster, are ignored."""
-    if "variant" not in query_string:
+def _variant(query_string: str, name: str = "variant") -> str | None:
+    """The ``variant`` (or ``v``) asked for (``None`` when absent); other parameters, such
+    as a cache-buster, are ignored."""
+    if name not in query_string:
         return None
     for key, value in parse_qsl(query_string, keep_blank_values=True):
-        if key == "variant":
+        if key == name:
             return value
     return None
 
@@ -164,14 +186,22 @@ class ImageProxy:
             if variant is not None and variant != THUMBNAIL:
                 return _public(_invalid_variant(variant))(environ, start_response)
             thumbnail = variant == THUMBNAIL
+            version = _variant(environ.get("QUERY_STRING", ""), "v")
             if any(name in environ for name in _FULL_MACHINERY):
-                return self._conditional(environ, image_id, thumbnail)(environ, start_response)
+                return self._conditional(environ, image_id, thumbnail, version)(
+                    environ, start_response
+                )
             served = self._lookup(image_id, thumbnail)
             # No Last-Modified is sent, so only If-None-Match can make a 304.
             if "HTTP_IF_NONE_MATCH" in environ and not is_resource_modified(
                 environ, etag=served.etag
             ):
-                start_response("304 Not Modified", list(served.not_modified_headers))
+                not_modified = (
+                    served.pinned_not_modified_headers
+                    if served.pinned(version)
+                    else served.not_modified_headers
+                )
+                start_response("304 Not Modified", list(not_modified))
                 return []
             f, served = self._open(image_id, thumbnail, served)
         except LibraryError as exc:
@@ -181,8 +211,8 @@ class ImageProxy:
             return _public(internal_error_response())(environ, start_response)
         try:
             size = os.fstat(f.fileno()).st_size
-            headers = [*served.headers, ("Content-Length", str(size))]
-            start_response("200 OK", headers)
+            ok = served.pinned_headers if served.pinned(version) else served.headers
+            start_response("200 OK", [*ok, ("Content-Length", str(size))])
         except BaseException:
             f.close()
             raise
@@ -227,7 +257,9 @@ class ImageProxy:
                 self.files.forget(image_id, thumbnail)
                 raise NotFound("The image's file is missing from the library folder.") from None
 
-    def _conditional(self, environ: WSGIEnvironment, image_id: str, thumbnail: bool) -> Response:
+    def _conditional(
+        self, environ: WSGIEnvironment, image_id: str, thumbnail: bool, version: str | None
+    ) -> Response:
         """Range and precondition requests through werkzeug's ``make_conditional``, the
         preconditions decided here first (RFC 9110 §13.2.2): ``If-Match`` — ``*`` matches
         any current image, else one of its strong ETags must — fails with a JSON 412;
@@ -262,7 +294,7 @@ class ImageProxy:
             )
             response.content_length = size
             response.set_etag(served.etag.strip('"'))
-            response.headers["Cache-Control"] = IMMUTABLE
+            response.headers["Cache-Control"] = IMMUTABLE if served.pinned(version) else REVALIDATE
             response.make_conditional(environ, accept_ranges=True, complete_length=size)
         except RequestedRangeNotSatisfiable as exc:
             f.close()

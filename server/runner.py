@@ -24,6 +24,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from app.library import Library
 from app.library.transforms import max_waiting_requests
 
+from . import address
 from .app import MAX_CONTENT_LENGTH, create_app
 from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits
 from .errors import CannotListen, PortInUse, code_for_status, error_response
@@ -151,6 +152,7 @@ class BackgroundServer:
         self._dispatcher: ThreadedTaskDispatcher | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._address_nonce: str | None = None
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -203,6 +205,10 @@ class BackgroundServer:
             target=self._loop, name=f"imageshelf-http-{self.port}", daemon=True
         )
         self._thread.start()
+        # Where the command line finds this process's API while it holds the library.
+        self._address_nonce = address.publish(
+            self.library.meta, address.connectable_url(self.host, self.port)
+        )
         return self
 
     def _listen_error(self, exc: OSError) -> CannotListen:
@@ -238,6 +244,7 @@ class BackgroundServer:
         ):
             self._thread = None
             return
+        address.withdraw(self.library.meta, self._address_nonce)
         trigger = self._servers[0].trigger
 
         def in_loop(thunk: Callable[[], None]) -> None:

@@ -1,4 +1,5 @@
-"""``ImageResponse``: exactly the seed's thirteen fields, in the seed's order."""
+"""``ImageResponse``: the seed's thirteen fields in the seed's order, with Part 2's
+``long_description`` after ``alt_text``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ IMAGE_FIELDS = (
     "url",
     "thumbnail_url",
     "alt_text",
+    "long_description",
     "folder",
     "created_at",
     "updated_at",
@@ -41,6 +43,7 @@ def image_response(record: ImageRecord, base: str) -> dict[str, Any]:
         "url": url,
         "thumbnail_url": url + "?variant=thumbnail",
         "alt_text": record.alt_text,
+        "long_description": record.long_description,
         "folder": record.folder,
         "created_at": rfc3339(record.created_at_us),
         "updated_at": rfc3339(record.updated_at_us),

@@ -35,6 +35,19 @@ def image_bytes(
     return out.getvalue()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests and their child processes log here, never into the user's log."""
+    path = tmp_path_factory.mktemp("log")
+    before = os.environ.get("IMAGESHELF_LOG_DIR")
+    os.environ["IMAGESHELF_LOG_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("IMAGESHELF_LOG_DIR", None)
+    else:
+        os.environ["IMAGESHELF_LOG_DIR"] = before
+
+
 @pytest.fixture
 def make_image() -> Callable[..., bytes]:
     return image_bytes

@@ -17,11 +17,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
-from . import layout, rules
+from . import layout, rules, settings
 from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
 from .records import ImageRecord
-from .settings import LibrarySettings
 from .sql import rows
 from .sql.engine import database_errors
 from .sql.lookup import RecordLookup
@@ -36,9 +35,8 @@ class Core:
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
         self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
-        self.settings = LibrarySettings(self.read, self.write)
         self.transforms = Transforms(
-            self.meta / layout.TRANSFORMS_DIR, lambda: self.settings.transform_cache_bytes
+            self.meta / layout.TRANSFORMS_DIR, lambda: settings.transform_cache_bytes(self)
         )
         self.events = EventBus()
         self.write_lock = threading.RLock()

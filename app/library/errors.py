@@ -60,6 +60,18 @@ class InvalidTransform(InvalidInput):
     code = "invalid_transform"
 
 
+class InvalidLongDescription(InvalidInput):
+    code = "invalid_long_description"
+
+
+class MetadataNotWritable(InvalidInput):
+    """The file's format cannot carry the metadata asked for (GIF and alt text), or the
+    metadata does not fit (an XMP packet over a JPEG segment's 64 KiB). Nothing was
+    written."""
+
+    code = "metadata_not_writable"
+
+
 class TooLarge(LibraryError):
     code = "too_large"
 

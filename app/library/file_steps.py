@@ -35,6 +35,7 @@ def place_new(
     original_filename: str,
     alt_text: str | None,
     folder: str | None,
+    long_description: str | None = None,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
@@ -68,6 +69,7 @@ def place_new(
                     alt_text=alt_text,
                     created_at_us=now,
                     updated_at_us=now,
+                    long_description=long_description,
                 )
                 rows.insert(conn, record, mtime_ns)
             return record

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import file_steps, files, imaging, rules
+from . import file_steps, files, imaging, rules, xmp_read
 from .core import Core
 from .errors import Duplicate, MalformedImage, TooLarge
 from .events import Event, EventKind
@@ -26,6 +26,8 @@ class Prepared:
     sha256: str
     info: imaging.ImageInfo
     original_filename: str
+    # What the file's XMP says (IPTC alt text and extended description), read at entry.
+    described: xmp_read.FileDescription = xmp_read.NOTHING
 
 
 def receive(core: Core) -> files.Incoming:
@@ -66,20 +68,33 @@ def prepare_file(
                     existing[0].id,
                 )
         info = imaging.inspect_path(tmp)
+        described = xmp_read.describe_file(tmp, info.format.content_type)
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
     except BaseException:
         if tmp.parent == core.tmp_dir:
             tmp.unlink(missing_ok=True)
         raise
-    return Prepared(tmp, size, sha256, info, original)
+    return Prepared(tmp, size, sha256, info, original, described)
 
 
 def commit(
-    core: Core, prepared: Prepared, *, alt_text: str | None, folder: str | None
+    core: Core,
+    prepared: Prepared,
+    *,
+    alt_text: str | None,
+    folder: str | None,
+    long_description: str | None = None,
 ) -> ImageRecord:
+    """Alt text and long description not given (``None``) are taken from the file's IPTC
+    accessibility fields where it has them; ``""`` (decorative) counts as given."""
     folder = rules.normalize_folder(folder)
     alt_text = rules.normalize_alt_text(alt_text)
+    long_description = rules.normalize_long_description(long_description)
+    if alt_text is None:
+        alt_text = prepared.described.alt_text
+    if long_description is None:
+        long_description = prepared.described.long_description
     try:
         record = file_steps.place_new(
             core,
@@ -90,6 +105,7 @@ def commit(
             original_filename=prepared.original_filename,
             alt_text=alt_text,
             folder=folder,
+            long_description=long_description,
         )
     except BaseException:
         # The thumbnail prepare stored belongs to nothing now (unless to a twin).

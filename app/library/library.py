@@ -24,16 +24,15 @@ from typing import IO, BinaryIO, Final
 
 from sqlalchemy import Engine
 
-from . import api_token, file_steps, files, imaging, intake, layout, rules
+from . import api_token, file_steps, files, imaging, intake, layout, rules, write_back, xmp_read
 from .core import Core
-from .errors import NotFound, StorageError
+from .errors import LibraryError, NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .intake import Prepared
 from .lock import ProcessLock
 from .reconcile import Reconciler
-from .records import FolderInfo, ImageRecord, Page, now_us
-from .settings import LibrarySettings
+from .records import FolderInfo, ImageRecord, Page
 from .sql import listing, rows
 from .sql.engine import at_head, database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
@@ -99,10 +98,6 @@ class Library:
     @property
     def events(self) -> EventBus:
         return self.core.events
-
-    @property
-    def settings(self) -> LibrarySettings:
-        return self.core.settings
 
     @property
     def transforms(self) -> Transforms:
@@ -343,6 +338,29 @@ class Library:
             except OSError as exc:
                 raise files.storage_error(exc, f"read the file of image {image_id}") from exc
 
+    def copy_with_alt_text(self, image_id: str) -> bytes:
+        """The image's bytes with its alt text and long description embedded in their
+        XMP, for a copy leaving the library (an export, a download), whatever the setting
+        *Write alt text into image files* says; the stored file is not changed. Raises
+        ``MetadataNotWritable`` for a GIF or a packet too large for a JPEG."""
+        record, path = self.original_path(image_id)
+        try:
+            return write_back.embed_alt_text(path, record.alt_text, record.long_description)
+        except xmp_read.BadContainer as exc:
+            raise LibraryError(f"The file of image {image_id} is damaged: {exc}.") from None
+        except OSError as exc:
+            raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+
+    def caption_suggestion(self, image_id: str) -> str | None:
+        """A caption, headline or EXIF description the image's file carries, to offer as
+        a starting point for alt text ("Use the caption"); ``None`` when it has none or
+        the image is gone. Never stored as alt text by the library itself."""
+        try:
+            record, path = self.original_path(image_id)
+        except LibraryError:
+            return None
+        return xmp_read.caption_suggestion(path, record.content_type)
+
     @contextlib.contextmanager
     def settled(self) -> Iterator[None]:
         """Holds writes off for the body. Moves and deletes hold the write lock from their
@@ -419,10 +437,22 @@ class Library:
         )
 
     def commit(
-        self, prepared: Prepared, *, alt_text: str | None = None, folder: str | None = None
+        self,
+        prepared: Prepared,
+        *,
+        alt_text: str | None = None,
+        folder: str | None = None,
+        long_description: str | None = None,
     ) -> ImageRecord:
-        """The serial half of ``add``: place the prepared file and commit its row."""
-        return intake.commit(self.core, prepared, alt_text=alt_text, folder=folder)
+        """The serial half of ``add``: place the prepared file and commit its row. Alt
+        text and long description not given come from the file's IPTC fields, if any."""
+        return intake.commit(
+            self.core,
+            prepared,
+            alt_text=alt_text,
+            folder=folder,
+            long_description=long_description,
+        )
 
     def discard(self, prepared: Prepared) -> None:
         """Drops a prepared upload that will not be committed, and its thumbnail unless
@@ -430,12 +460,39 @@ class Library:
         intake.discard(self.core, prepared)
 
     def update(
-        self, image_id: str, *, alt_text: object = UNSET, folder: object = UNSET
+        self,
+        image_id: str,
+        *,
+        alt_text: object = UNSET,
+        folder: object = UNSET,
+        long_description: object = UNSET,
     ) -> ImageRecord:
-        """Changes alt text and/or folder (a folder change moves the file on disk)."""
+        """Changes alt text, long description and/or folder (a folder change moves the
+        file on disk; with *Write alt text into image files* on, a text change rewrites
+        the file's XMP too: ``write_back.py``)."""
+        return self.update_with_outcome(
+            image_id, alt_text=alt_text, folder=folder, long_description=long_description
+        )[0]
+
+    def update_with_outcome(
+        self,
+        image_id: str,
+        *,
+        alt_text: object = UNSET,
+        folder: object = UNSET,
+        long_description: object = UNSET,
+    ) -> tuple[ImageRecord, write_back.FileWrite | None]:
+        """``update``, also saying what happened to the file when text changed (written,
+        the setting off, a format that cannot carry it); ``None`` when no text changed."""
         new_alt = UNSET if alt_text is UNSET else rules.normalize_alt_text(alt_text)
+        new_long = (
+            UNSET
+            if long_description is UNSET
+            else rules.normalize_long_description(long_description)
+        )
         new_folder = UNSET if folder is UNSET else rules.normalize_folder(folder)
         core = self.core
+        outcome: write_back.FileWrite | None = None
         with core.write_lock:
             with core.read() as conn:
                 before = core.require(conn, image_id)
@@ -443,15 +500,14 @@ class Library:
             if new_folder is not UNSET and new_folder != before.folder:
                 after = file_steps.move(core, before, new_folder)
             assert after is not None
-            if new_alt is not UNSET and new_alt != after.alt_text:
-                with core.write() as conn:
-                    now = max(now_us(), after.updated_at_us + 1)
-                    rows.set_alt_text(conn, after, new_alt, now)
-                    after = rows.get(conn, image_id)
+            alt = after.alt_text if new_alt is UNSET else new_alt
+            long = after.long_description if new_long is UNSET else new_long
+            if (alt, long) != (after.alt_text, after.long_description):
+                after, outcome = write_back.save_text(core, after, alt, long)
         assert after is not None
         if after != before:
             core.events.emit(Event(EventKind.UPDATED, image_id, after, before))
-        return after
+        return after, outcome
 
     def update_many(self, image_ids: list[str], *, folder: object) -> list[ImageRecord]:
         """Moves several images; stops at the first that fails, keeping those done."""

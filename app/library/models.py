@@ -30,6 +30,8 @@ class ImageRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0006: IPTC Extended Description (Accessibility), for what alt text cannot hold.
+    long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Case-folded filename, original name and alt text, for literal substring search.
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
@@ -87,6 +89,8 @@ class TrashRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0006, as in ``images``.
+    long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import disk_scan, file_steps, files, imaging, rules
+from . import disk_scan, file_steps, files, imaging, rules, xmp_read
 from .core import Core
 from .disk_scan import DiskFile, in_scope, split, storable
 from .errors import LibraryError, StorageError
@@ -242,6 +242,7 @@ class Reconciler:
             return 0
         except OSError:
             return 0
+        described = xmp_read.describe_file(path, info.format.content_type)
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write_lock:
@@ -263,9 +264,10 @@ class Reconciler:
                     width=info.width,
                     height=info.height,
                     sha256=sha,
-                    alt_text=None,
+                    alt_text=described.alt_text,
                     created_at_us=now,
                     updated_at_us=now,
+                    long_description=described.long_description,
                 )
                 rows.insert(conn, record, now_file.mtime_ns)
                 rows.unignore(conn, [f.relpath])
@@ -293,6 +295,7 @@ class Reconciler:
             changed = self._tombstone_missing(row, source, file_may_remain=True)
             self._ignore(f, "replaced_by_invalid_file")
             return changed
+        described = xmp_read.describe_file(path, info.format.content_type)
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write() as conn:
@@ -306,6 +309,12 @@ class Reconciler:
                 or now_file.size != size
             ):
                 return 0  # changed again meanwhile; the next look will see it as it is
+            # An image still undescribed takes the description the edited file carries
+            # (IPTC alt text written by another tool); a description given here stays.
+            text_from_file = None
+            if before.alt_text is None and described.alt_text is not None:
+                long = before.long_description or described.long_description
+                text_from_file = (before, described.alt_text, long)
             rows.set_content(
                 conn,
                 row.id,
@@ -316,6 +325,7 @@ class Reconciler:
                 height=info.height,
                 content_type=info.format.content_type,
                 now=now_us(),
+                described=text_from_file,
             )
             after = rows.get(conn, row.id)
         self.core.forget_thumbnail_if_unused(row.sha256)

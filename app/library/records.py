@@ -47,6 +47,9 @@ class ImageRecord:
     alt_text: str | None
     created_at_us: int
     updated_at_us: int
+    # IPTC Extended Description (Accessibility); last, with a default, so records built
+    # before it existed (tests, other modules) still build.
+    long_description: str | None = None
 
     @property
     def relpath(self) -> str:
@@ -85,6 +88,7 @@ class ImageRecord:
             alt_text=m["alt_text"],
             created_at_us=m["created_at"],
             updated_at_us=m["updated_at"],
+            long_description=m["long_description"],
         )
 
 

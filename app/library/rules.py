@@ -13,7 +13,7 @@ from typing import Final
 
 from ulid import ULID
 
-from .errors import InvalidAltText, InvalidFolder, InvalidInput
+from .errors import InvalidAltText, InvalidFolder, InvalidInput, InvalidLongDescription
 
 # --- formats -----------------------------------------------------------------------------
 
@@ -54,6 +54,20 @@ MAX_FRAMES: Final = 2_000
 MAX_DECODED_PIXELS: Final = 1_000_000_000
 THUMBNAIL_BOX: Final = (512, 512)
 MAX_ALT_TEXT_CHARS: Final = 2000
+# IPTC Photo Metadata 2021.1 advises alt text of about 250 characters (a guide the editor
+# shows, not a limit: the limit is MAX_ALT_TEXT_CHARS).
+ALT_TEXT_GUIDANCE_CHARS: Final = 250
+# IPTC's Extended Description (Accessibility), for what alt text cannot hold.
+MAX_LONG_DESCRIPTION_CHARS: Final = 10_000
+# XMP read from a file is bounded before it is parsed (an XML bomb is refused anyway).
+MAX_XMP_PACKET_BYTES: Final = 1024 * 1024
+# An XMP packet in a JPEG lives in one APP1 segment: 65,535 bytes less the length field
+# and the namespace header, and XMP Part 3 caps the packet at 65,502 bytes.
+MAX_JPEG_XMP_PACKET_BYTES: Final = 65_502
+# Formats whose files can carry an XMP packet that Imageshelf writes (alt text written
+# back, exports embedding it). GIF can hold XMP only in an application extension that
+# few readers look for; it is refused rather than half-supported.
+XMP_WRITABLE_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/webp"})
 MAX_FOLDER_SEGMENT_CHARS: Final = 64
 MAX_FOLDER_DEPTH: Final = 8
 # Filesystems limit a name to 255 bytes: 64 emoji are 256.
@@ -178,6 +192,27 @@ def normalize_alt_text(value: object) -> str | None:
         raise InvalidAltText("Alt text cannot contain control characters.")
     if _has_surrogate(text):
         raise InvalidAltText("Alt text contains invalid characters (unpaired surrogates).")
+    return text
+
+
+def normalize_long_description(value: object) -> str | None:
+    """``None`` = none; otherwise text of at most ``MAX_LONG_DESCRIPTION_CHARS``."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidLongDescription("The long description must be text, or null for none.")
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_LONG_DESCRIPTION_CHARS:
+        raise InvalidLongDescription(
+            f"The long description can be at most {MAX_LONG_DESCRIPTION_CHARS:,} characters; "
+            f"this has {len(text):,}."
+        )
+    if any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in text):
+        raise InvalidLongDescription("The long description cannot contain control characters.")
+    if _has_surrogate(text):
+        raise InvalidLongDescription(
+            "The long description contains invalid characters (unpaired surrogates)."
+        )
     return text
 
 

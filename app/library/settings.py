@@ -1,60 +1,83 @@
-"""Settings that belong to a library rather than to a person's desktop: kept in the
-library's database (the ``settings`` table the trash's retention uses too), so they travel
-with the folder and hold for every face that opens it, the window and ``imageshelf
-serve`` alike. Each has its default here."""
+"""Settings that belong to the library (they travel with its folder), in the ``settings``
+table the trash made (0005; one JSON value per key, its SQL in ``sql/trash_rows.py``).
+Each setting here is declared once with its default; unknown keys and values of the
+wrong type are refused, so a typo cannot silently set nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Final
+from typing import Any, Final, Protocol, cast
 
 from sqlalchemy import Connection
 
 from . import rules
 from .errors import InvalidInput
-from .sql import trash_rows as sql
+from .sql import trash_rows
 
-Transaction = Callable[[], AbstractContextManager[Connection]]
 
-# name → default. A stored value not of the default's type (written by hand, or by a
-# newer version) is ignored: the default holds, so a bad value cannot break the library.
+class _Transactions(Protocol):
+    """``Core`` (not imported: ``Core`` reads settings, so this module must not need it)."""
+
+    def read(self) -> AbstractContextManager[Connection]: ...
+
+    def write(self) -> AbstractContextManager[Connection]: ...
+
+
+class _HasCore(Protocol):
+    """``Library`` (not imported: the core's modules never import the facade)."""
+
+    @property
+    def core(self) -> _Transactions: ...
+
+
+# When on, saving alt text or a long description also writes them into the image file's
+# XMP (JPEG, PNG, WebP). Off by default: the file is the person's, and changing it
+# changes its bytes (and so its hash and ETag).
+WRITE_ALT_TEXT_TO_FILES: Final = "write_alt_text_to_files"
+
+# Bytes the transform cache (.imageshelf/transforms) may hold; 0 keeps nothing.
+TRANSFORM_CACHE_BYTES: Final = "transform_cache_bytes"
+
 DEFAULTS: Final[dict[str, Any]] = {
-    # Bytes the transform cache (.imageshelf/transforms) may hold; 0 keeps nothing.
-    "transform_cache_bytes": rules.TRANSFORM_CACHE_DEFAULT_BYTES,
+    WRITE_ALT_TEXT_TO_FILES: False,
+    TRANSFORM_CACHE_BYTES: rules.TRANSFORM_CACHE_DEFAULT_BYTES,
 }
 
 
-class LibrarySettings:
-    """Read from the database once per setting, then from memory; written through.
-    ``read`` and ``write`` open a connection and a transaction (``Core.read``/``write``)."""
+def _core(where: _Transactions | _HasCore) -> _Transactions:
+    return cast("_Transactions", getattr(where, "core", where))
 
-    def __init__(self, read: Transaction, write: Transaction) -> None:
-        self._read = read
-        self._write = write
-        self._values: dict[str, Any] = {}
 
-    def get(self, name: str) -> Any:
-        default = DEFAULTS[name]
-        if name not in self._values:
-            with self._read() as conn:
-                self._values[name] = sql.setting(conn, name)
-        value = self._values[name]
-        if type(value) is not type(default) or (isinstance(value, int) and value < 0):
-            return default
-        return value
+def _check(key: str) -> None:
+    if key not in DEFAULTS:
+        raise InvalidInput(f"There is no library setting {key!r}.")
 
-    def set(self, name: str, value: Any) -> None:
-        """Saves ``value``; ``InvalidInput`` for an unknown name or a wrong value."""
-        if name not in DEFAULTS:
-            raise InvalidInput(f"There is no library setting {name!r}.")
-        default = DEFAULTS[name]
-        if type(value) is not type(default) or (isinstance(value, int) and value < 0):
-            raise InvalidInput(f"The setting {name} takes a {type(default).__name__} ≥ 0.")
-        with self._write() as conn:
-            sql.set_setting(conn, name, value)
-        self._values[name] = value
 
-    @property
-    def transform_cache_bytes(self) -> int:
-        return int(self.get("transform_cache_bytes"))
+def read(where: _Transactions | _HasCore, key: str) -> Any:
+    """The setting's value; its default when it was never set (or was written broken)."""
+    _check(key)
+    with _core(where).read() as conn:
+        value = trash_rows.setting(conn, key)
+    return DEFAULTS[key] if value is None else value
+
+
+def put(where: _Transactions | _HasCore, key: str, value: Any) -> None:
+    _check(key)
+    default = DEFAULTS[key]
+    if type(value) is not type(default):
+        raise InvalidInput(f"The setting {key!r} takes a {type(default).__name__}, not {value!r}.")
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise InvalidInput(f"The setting {key!r} cannot be negative; got {value}.")
+    with _core(where).write() as conn:
+        trash_rows.set_setting(conn, key, value)
+
+
+def write_alt_text_to_files(where: _Transactions | _HasCore) -> bool:
+    return bool(read(where, WRITE_ALT_TEXT_TO_FILES))
+
+
+def transform_cache_bytes(where: _Transactions | _HasCore) -> int:
+    value = read(where, TRANSFORM_CACHE_BYTES)
+    if type(value) is not int or value < 0:  # written by hand: the default stands
+        return int(DEFAULTS[TRANSFORM_CACHE_BYTES])
+    return value

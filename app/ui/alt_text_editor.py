@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.rules import MAX_ALT_TEXT_CHARS
+from app.library.rules import ALT_TEXT_GUIDANCE_CHARS, MAX_ALT_TEXT_CHARS
 
 
 class _AltTextEdit(QPlainTextEdit):
@@ -68,6 +68,10 @@ class AltTextEditor(QWidget):
         self.edit.setMinimumHeight(80)
         self.count = QLabel(self)
         self.count.setAccessibleName("Alt text length")
+        # IPTC's guidance beside the hard limit, on a line of its own (the pane is narrow).
+        self.guidance = QLabel(f"IPTC suggests about {ALT_TEXT_GUIDANCE_CHARS} characters", self)
+        self.guidance.setAccessibleName("Alt text guidance")
+        self.guidance.setWordWrap(True)
         self.decorative = QCheckBox("&Decorative image (no alt text needed)", self)
         self.decorative.setAccessibleName("Decorative image")
         self.decorative.setToolTip(
@@ -95,6 +99,7 @@ class AltTextEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
         layout.addLayout(row)
+        layout.addWidget(self.guidance)
         layout.addWidget(self.decorative)
         layout.addLayout(buttons)
 
@@ -188,8 +193,20 @@ class AltTextEditor(QWidget):
     def _refresh(self) -> None:
         n = len(self.edit.toPlainText())
         over = n > MAX_ALT_TEXT_CHARS
+        # IPTC's guidance (about 250 characters) beside the hard limit: past it the text
+        # still saves, and the long description is the place for the rest.
+        long_winded = n > ALT_TEXT_GUIDANCE_CHARS
         self.count.setText(f"{n:,} / {MAX_ALT_TEXT_CHARS:,} characters")
         self.count.setStyleSheet("color: #b00020; font-weight: bold;" if over else "")
+        self.guidance.setText(
+            f"Longer than IPTC's guidance of about {ALT_TEXT_GUIDANCE_CHARS} characters: "
+            "consider the long description for the rest."
+            if long_winded and not over
+            else f"IPTC suggests about {ALT_TEXT_GUIDANCE_CHARS} characters."
+        )
+        self.guidance.setStyleSheet(
+            "color: #8a5a00;" if long_winded and not over else "color: palette(placeholder-text);"
+        )
         decorative = self.decorative.isChecked()
         if self.decorative.isEnabled():
             self.edit.setEnabled(not decorative)

@@ -1,4 +1,6 @@
-"""The right pane: what the selected image is, its folder, and its alt text."""
+"""The right pane: what the selected image is, its folder, its alt text and long
+description (with "Use the caption" where the file has one); for several images, one alt
+text or "decorative" for all of them."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -21,8 +24,12 @@ from PySide6.QtWidgets import (
 
 from app.library import ImageRecord, Library, LibraryError
 from app.library.rules import MAX_ALT_TEXT_CHARS
+from app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
 
 from .alt_text_editor import AltTextEditor
+from .bulk_alt_text import BulkAltText
+from .caption_suggestion import CaptionFinder
+from .long_description import LongDescriptionEditor
 from .thumbnails import ThumbnailLoader
 
 PREVIEW_SIDE = 360
@@ -46,6 +53,7 @@ def local_time(record_time: object) -> str:
 class DetailsPane(QScrollArea):
     notice = Signal(str)  # a readable message for the status bar / a box
     folder_change_requested = Signal(list, object)  # ids, folder (None = top level)
+    bulk_alt_text_requested = Signal(list, str)  # ids, alt text ("" = decorative)
     alt_text_saved = Signal(str, str, object, object)  # id, filename, before, after (undo)
 
     def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
@@ -134,6 +142,27 @@ class DetailsPane(QScrollArea):
         alt_box = QGroupBox("Alt text", body)
         alt_layout = QVBoxLayout(alt_box)
         alt_layout.addWidget(self.alt)
+        self.use_caption = QPushButton("Use the &caption", alt_box)
+        self.use_caption.setAccessibleName("Use the caption as alt text")
+        self.use_caption.hide()
+        self.use_caption.clicked.connect(self._use_caption)
+        alt_layout.addWidget(self.use_caption)
+        self._caption = ""
+        self.captions = CaptionFinder(library, self)
+        self.captions.found.connect(self._on_caption)
+
+        self.long = LongDescriptionEditor(body)
+        self.long.save_requested.connect(self.save_long_description)
+        long_box = QGroupBox("Long description", body)
+        long_box.setToolTip(
+            "IPTC Extended Description (Accessibility): for what alt text cannot hold."
+        )
+        QVBoxLayout(long_box).addWidget(self.long)
+
+        self.bulk = BulkAltText(body)
+        self.bulk.apply_requested.connect(
+            lambda value: self.bulk_alt_text_requested.emit(list(self.selection), value)
+        )
 
         self.empty = QLabel(body)
         self.empty.setWordWrap(True)
@@ -145,8 +174,10 @@ class DetailsPane(QScrollArea):
         layout.addWidget(self.heading)
         layout.addLayout(form)
         layout.addWidget(alt_box, 1)
+        layout.addWidget(long_box)
         layout.addWidget(self.empty)
-        self._detail_widgets = [self.preview, self.heading, alt_box]
+        layout.addWidget(self.bulk)
+        self._detail_widgets = [self.preview, self.heading, alt_box, long_box]
         self._form = form
         self.setWidget(body)
         loader.ready.connect(self._on_thumbnail_ready)
@@ -169,6 +200,12 @@ class DetailsPane(QScrollArea):
                     f"({self._unsaved_reason()}): it is kept as a draft; select the image "
                     "again to finish it."
                 )
+        if (
+            self.record is not None
+            and self.long.is_dirty()
+            and (record is None or record.id != self.record.id)
+        ):
+            self.save_long_description()
         self.selection = ids
         self._last_folder_request: tuple[tuple[str, ...], str | None] | None = None
         self.record = record if len(ids) == 1 else None
@@ -183,17 +220,21 @@ class DetailsPane(QScrollArea):
         self.folder.setVisible(bool(ids))
         self._folder_label.setVisible(bool(ids))
         self.empty.setVisible(not single)
+        self.bulk.setVisible(len(ids) > 1)
+        self.bulk.show_for(len(ids))
+        self.use_caption.hide()
         if not ids:
             self.empty.setText("Select an image to see its details and write its alt text.")
         elif not single:
             self.empty.setText(
                 f"{len(ids)} images selected.\n\nChoose a folder above to move them all, "
-                "or press Delete to delete them."
+                "give them one alt text below, or press Delete to delete them."
             )
         self._fill_folders(self.record.folder if self.record else None)
         if self.record is None:
             self.alt.load(None)
             self.alt.set_enabled_for_image(False)
+            self.long.load(None)
             return
         self.alt.set_enabled_for_image(True)
         self._fill(self.record)
@@ -201,6 +242,9 @@ class DetailsPane(QScrollArea):
         draft = self.drafts.get(self.record.id)
         if draft is not None:
             self.alt.restore_draft(draft)
+        self.long.load(self.record.long_description)
+        if self.record.alt_text is None:
+            self.captions.ask(self.record)
 
     def _fill(self, r: ImageRecord) -> None:
         self.heading.setText(r.filename)
@@ -276,6 +320,9 @@ class DetailsPane(QScrollArea):
         self.record = record
         self._fill(record)
         self.alt.saved_changed(record.alt_text)
+        self.long.saved_changed(record.long_description)
+        if record.alt_text is not None:
+            self.use_caption.hide()
         if not self.folder.lineEdit().hasFocus():
             self._fill_folders(record.folder)
 
@@ -302,7 +349,7 @@ class DetailsPane(QScrollArea):
             return
         value = self.alt.value()
         try:
-            updated = self.library.update(self.record.id, alt_text=value)
+            updated, outcome = self.library.update_with_outcome(self.record.id, alt_text=value)
         except LibraryError as exc:
             self.notice.emit(f"The alt text was not saved: {exc.message}")
             return
@@ -310,14 +357,54 @@ class DetailsPane(QScrollArea):
         self.record = updated
         self.drafts.pop(updated.id, None)
         self.alt.mark_saved(updated.alt_text)
+        if updated.alt_text is not None:
+            self.use_caption.hide()
         self.alt_text_saved.emit(updated.id, updated.filename, before, updated.alt_text)
         self.notice.emit(
-            "Alt text saved."
-            if value
-            else "Marked as decorative."
-            if value == ""
-            else "Alt text cleared."
+            (
+                "Alt text saved."
+                if value
+                else "Marked as decorative."
+                if value == ""
+                else "Alt text cleared."
+            )
+            + file_note(outcome)
         )
+
+    def save_long_description(self) -> None:
+        if self.record is None or not self.long.is_dirty():
+            return
+        try:
+            updated, outcome = self.library.update_with_outcome(
+                self.record.id, long_description=self.long.value()
+            )
+        except LibraryError as exc:
+            self.notice.emit(f"The long description was not saved: {exc.message}")
+            return
+        self.record = updated
+        self.long.mark_saved(updated.long_description)
+        self.notice.emit("Long description saved." + file_note(outcome))
+
+    # --- "Use the caption" ---------------------------------------------------------------
+
+    def _on_caption(self, image_id: str, caption: str) -> None:
+        if self.record is None or self.record.id != image_id or self.record.alt_text is not None:
+            return
+        self._caption = caption
+        self.use_caption.setVisible(bool(caption))
+        self.use_caption.setToolTip(
+            f"The file's caption: “{caption}”. A caption is written for another purpose: "
+            "check that it describes what the image shows before you save it."
+        )
+
+    def _use_caption(self) -> None:
+        if not self._caption:
+            return
+        cursor = self.alt.edit.textCursor()  # through the undo stack: Ctrl+Z takes it back
+        cursor.select(cursor.SelectionType.Document)
+        cursor.insertText(self._caption)
+        self.alt.edit.setFocus()
+        self.notice.emit("The caption is in the editor: check it describes the image, then save.")
 
     def _on_folder_chosen(self, *_args: object) -> None:
         if not self.selection:
@@ -331,3 +418,11 @@ class DetailsPane(QScrollArea):
             return  # Enter in the combo fires both "activated" and "returnPressed"
         self._last_folder_request = request
         self.folder_change_requested.emit(list(self.selection), folder)
+
+
+def file_note(outcome: FileWrite | None) -> str:
+    """What a save did to the image file, when it is worth saying (the setting is on and
+    the file could not carry the text)."""
+    if outcome is None or outcome.status not in (NOT_WRITABLE, FAILED):
+        return ""
+    return f" Not written into the file: {outcome.message}"

@@ -3,7 +3,9 @@ tree) and takes files dropped from the file manager (to import them)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDrag,
@@ -18,6 +20,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from .alt_text_copy import Snippet, add_to_mime
 from .grid_delegate import ThumbnailDelegate, cell_size
 from .grid_model import THUMB_SIDE, ImageGridModel, Role
 from .mime import ImagesMime, image_ids, local_paths
@@ -32,6 +35,8 @@ class ImageGrid(QListView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Set by the window: the HTML (with alt text) a drag of these ids also carries.
+        self.extra_mime: Callable[[list[str]], Snippet | None] | None = None
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -106,7 +111,7 @@ class ImageGrid(QListView):
         if not ids:
             return
         drag = QDrag(self)
-        drag.setMimeData(self._mime(ids))
+        drag.setMimeData(self.drag_mime(ids))
         icon = self.currentIndex().data(Qt.ItemDataRole.DecorationRole)
         if icon is not None and not icon.isNull():
             drag.setPixmap(icon.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio))
@@ -130,6 +135,15 @@ class ImageGrid(QListView):
         paths = [library.path_of(r.folder, r.filename) for r in records]
         image = (records[0].content_type, paths[0]) if len(records) == 1 else None
         return ImagesMime(ids, paths, image)
+
+    def drag_mime(self, ids: list[str]) -> QMimeData:
+        """What a drag of these images carries (``_mime``) and, for a text editor or a
+        browser, the images as HTML with their alt text."""
+        mime = self._mime(ids)
+        snip = self.extra_mime(ids) if self.extra_mime is not None else None
+        if snip is not None:
+            add_to_mime(mime, snip)
+        return mime
 
     # --- files dropped in ----------------------------------------------------------------
 

@@ -6,7 +6,6 @@ the background."""
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -19,6 +18,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from app.library import Library, LibraryError
 from app.library.locations import default_library_path
 
+from ..logs import setup_logging
+from ..resources import APP_ID
 from . import notices, probe
 from .resources import app_icon
 from .server_control import ALL_INTERFACES, LOOPBACK, ServerController
@@ -101,15 +102,12 @@ def close_on_signals(window: QWidget) -> None:
 
 
 def gui_command(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema chatter on every start
+    setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationDisplayName("Imageshelf")
-    app.setDesktopFileName("imageshelf")
+    app.setDesktopFileName(APP_ID)  # the desktop entry, so shells find its icon
     icon: QIcon = app_icon()
     app.setWindowIcon(icon)
     opened = open_window(args)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.library import Event, EventKind, Library, LibraryError, Sort, rules
 from app.library.importer import ImportReport
 
-from . import notices, system
+from . import alt_text_actions, notices, system
 from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_tree import ALL, TRASH, FolderTree, Place
@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._connect()
+        alt_text_actions.install(self)
         self.refresh_tree()
         self.tree.select(ALL)
         self._update_actions()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
+from . import alt_text_actions
 from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
@@ -56,6 +57,14 @@ COMMANDS = (
             ("insert-link", SP.SP_FileLinkIcon)),
     Command("copy_sized_link", "Copy si&zed link…", lambda w: w.copy_sized_link(),
             "Ctrl+Alt+L", "Choose the size and format of copied links, then copy"),
+    Command("copy_html", "Copy as &HTML", lambda w: alt_text_actions.copy_as(w, "html"),
+            "Ctrl+Shift+C", "Copy <img> tags with the alt text of the selected images"),
+    Command("copy_markdown", "Copy as Mar&kdown",
+            lambda w: alt_text_actions.copy_as(w, "markdown"), "Ctrl+Shift+M",
+            "Copy Markdown images with the alt text of the selected images"),
+    Command("write_alt_to_files", "&Write alt text into image files", lambda w: None,
+            tip="Also save alt text and long descriptions into the JPEG, PNG and WebP files "
+            "(IPTC), so they travel with copies; off: the library only"),
     Command("open", "&Open original", lambda w: w.open_original(), "Return",
             "Open the original in the system's image viewer", ("document-open", SP.SP_FileIcon),
             grid_only=True),
@@ -91,12 +100,16 @@ MENUS = {
         None,
         "copy_link",
         "copy_sized_link",
+        "copy_html",
+        "copy_markdown",
         "find",
+        None,
+        "write_alt_to_files",
     ),
     "&View": ("all", "needs_alt", "trash", None, "open", "reveal", None, "reload"),
 }
-GRID_CONTEXT = ("open", "reveal", "copy_link", "copy_sized_link", None, "edit_alt", None,
-                "move", "new_folder", None, "delete")  # fmt: skip
+GRID_CONTEXT = ("open", "reveal", "copy_link", "copy_sized_link", "copy_html", "copy_markdown",
+                None, "edit_alt", None, "move", "new_folder", None, "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
 TOOLBAR = ("add", "new_folder", "move", "delete", "copy_link")
 

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.library import LibraryError
 
+from ..logs import see_the_log
+
 log = logging.getLogger("imageshelf.ui")
 
 
@@ -37,7 +39,7 @@ def readable(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, OSError):
         return f"The disk or the system refused: {exc.strerror or exc}."
-    return f"Something went wrong ({type(exc).__name__}: {exc}). The details are in the log."
+    return f"Something went wrong ({type(exc).__name__}: {exc}). {see_the_log()}"
 
 
 def install_excepthook(show: Callable[[str], None]) -> None:

@@ -1,27 +1,23 @@
-"""Icons and the style sheet, found next to the package or inside a bundle."""
+"""Icons for the window, read from the package data (see ``app/resources``)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
-
-def resources_dir() -> Path:
-    bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller unpacks data here
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent.parent / "resources"
+from ..resources import ICON_PNG, ICON_SVG, resource
 
 
 def app_icon() -> QIcon:
+    """The application icon: the SVG for every size where it is a plain file (an
+    installed wheel, a bundle), and the 256 px PNG from its bytes in any case."""
     icon = QIcon()
-    for name in ("imageshelf.svg", "imageshelf.png"):
-        path = resources_dir() / name
-        if path.exists():
-            icon.addFile(str(path))
+    svg = resource(ICON_SVG)
+    if svg.is_file() and hasattr(svg, "__fspath__"):
+        icon.addFile(svg.__fspath__())
+    pixmap = QPixmap()
+    if pixmap.loadFromData(resource(ICON_PNG).read_bytes(), "PNG"):
+        icon.addPixmap(pixmap)
     return icon
 
 

@@ -11,6 +11,7 @@ import math
 import time
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -30,13 +31,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSizePolicy,
+    QSpinBox,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from app.library import Library, LibraryError
+from app.library import Library, LibraryError, rules
 from app.library.trash import DAY_US, TrashItem, TrashPage
 
 from . import notices
@@ -119,6 +120,8 @@ class TrashModel(QAbstractTableModel):
         self.jobs.start(job)
 
     def _arrived(self, generation: int, result: TrashPage | None, reset: bool) -> None:
+        if not shiboken6.isValid(self):
+            return  # the window closed while the page was read
         if generation != self._generation:
             return  # a reload started since: its answer counts, not this one
         self._fetching = False
@@ -217,15 +220,28 @@ class TrashView(QWidget):
         self.summary = QLabel(self)
         self.summary.setAccessibleName("Trash summary")
         self.summary.setWordWrap(True)  # never what sets the window's smallest width
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.restore_button = QPushButton("&Restore", self)
         self.restore_button.setToolTip("Put the selected images back where they were")
         self.purge_button = QPushButton("Delete &permanently…", self)
         self.purge_button.setToolTip("Remove the selected images for good (cannot be undone)")
         self.empty_button = QPushButton("&Empty trash…", self)
         self.empty_button.setToolTip("Remove everything in the trash for good")
+        self.keep_days = QSpinBox(self)
+        self.keep_days.setRange(0, rules.MAX_TRASH_RETENTION_DAYS)
+        self.keep_days.setSuffix(" days")
+        self.keep_days.setSpecialValueText("until emptied")
+        self.keep_days.setAccessibleName("Keep deleted images for")
+        self.keep_days.setToolTip(
+            "How long deleted images wait in the trash before they are removed for good "
+            "(kept in the library; 0: until you empty the trash)"
+        )
+        self.keep_days.setKeyboardTracking(False)  # one change when typing is done
+        keep_label = QLabel("&Keep for:", self)
+        keep_label.setBuddy(self.keep_days)
         bar = QHBoxLayout()
-        bar.addWidget(self.summary, 1)
+        bar.addWidget(keep_label)
+        bar.addWidget(self.keep_days)
+        bar.addStretch(1)
         for b in (self.restore_button, self.purge_button, self.empty_button):
             bar.addWidget(b)
 
@@ -247,6 +263,7 @@ class TrashView(QWidget):
         self.setMinimumWidth(160)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.summary)
         layout.addLayout(bar)
         layout.addWidget(self.list)
 
@@ -263,10 +280,35 @@ class TrashView(QWidget):
         self.list.selectionModel().selectionChanged.connect(lambda *_: self._update())
         self.model.modelReset.connect(self._update)
         self.model.loaded.connect(self._update)
+        self.keep_days.valueChanged.connect(self.set_retention)
         self._update()
 
     def reload(self) -> None:
         self.model.reload()
+        days = self.library.trash.retention_days()
+        self.keep_days.blockSignals(True)
+        self.keep_days.setValue(days)
+        self.keep_days.blockSignals(False)
+
+    def set_retention(self, days: int) -> CallJob:
+        """Saved in the library on the worker; a shorter time purges what is now past it."""
+        job = self.history.run(
+            "Change how long the trash keeps images",
+            lambda: self.library.trash.set_retention_days(days),
+        )
+        job.finished.connect(lambda _r: self._retention_saved(days))
+        return job
+
+    def _retention_saved(self, days: int) -> None:
+        if not shiboken6.isValid(self):
+            return
+        kept = f"for {days} days" if days else "until the trash is emptied"
+        self.notice.emit(f"Deleted images are now kept {kept}.")
+        self.model.reload()
+
+    def _say(self, message: str) -> None:
+        if shiboken6.isValid(self):  # a purge may end after the window closed
+            self.notice.emit(message)
 
     def schedule_reload(self) -> None:
         """After a trash event: once the burst is over, not once per image."""
@@ -325,7 +367,7 @@ class TrashView(QWidget):
             return done
 
         job = self.history.run("Delete permanently", purge)
-        job.finished.connect(lambda n: self.notice.emit(f"Deleted {images_text(n)} for good."))
+        job.finished.connect(lambda n: self._say(f"Deleted {images_text(n)} for good."))
 
     def empty(self) -> CallJob | None:
         n = self.model.total
@@ -338,5 +380,5 @@ class TrashView(QWidget):
         ):
             return None
         job = self.history.run("Empty trash", self.library.trash.empty)
-        job.finished.connect(lambda n: self.notice.emit(f"Emptied the trash: {images_text(n)}."))
+        job.finished.connect(lambda n: self._say(f"Emptied the trash: {images_text(n)}."))
         return job

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
@@ -54,6 +55,8 @@ class SerialQueue(QObject):
         return job
 
     def _end(self, job: Job, how: str, what: str, payload: object) -> None:
+        if not shiboken6.isValid(self):
+            return  # the window closed while the step ran (it waited for it to end)
         self._running.discard(job)
         if how == "done":
             self.done.emit(what, payload)
@@ -277,6 +280,8 @@ class UndoNotice(QWidget):
 
     def offer(self, text: str, command: QUndoCommand) -> None:
         """Shows ``text`` with an Undo button while ``command`` is the step Undo undoes."""
+        if not shiboken6.isValid(self):
+            return
         stack = self.history.stack
         if stack.index() == 0 or stack.command(stack.index() - 1) is not command:
             return  # undone or followed by another step already

@@ -39,6 +39,9 @@ class Target(QLabel):
             "formats": mime.formats(),
             "urls": [u.toString() for u in mime.urls()],
             "action": event.proposedAction().name,
+            # What a text editor or a browser would insert (issue 18: <img … alt="…">).
+            "html": mime.html() if mime.hasHtml() else None,
+            "text": mime.text() if mime.hasText() else None,
         }
         for fmt in mime.formats():
             if fmt.startswith("image/"):

@@ -11,6 +11,8 @@ the library promised to keep:
   ``restoring <id>`` before and ``restored <id>`` after a restore
 - ``purge``: trashes every image, says ``trashed``, then purges them one by one:
   ``purging <id>`` before, ``purged <id>`` after
+- ``empty``: trashes every image, then empties the trash in batches of 3, saying
+  ``emptied <done> <total>`` after each batch
 
 ``-`` stands for the root folder."""
 
@@ -83,6 +85,17 @@ def main(path: str, mode: str, seed: int) -> None:
             say("purging", image_id)
             lib.trash.purge(image_id)
             say("purged", image_id)
+        say("done")
+        sys.stdin.read()
+    if mode == "empty":
+        # Small batches, so the kill lands between two of them as well as inside one.
+        import app.library.trash as trash_module
+
+        trash_module.PURGE_BATCH = 3
+        for image_id in ids:
+            lib.delete(image_id)
+        say("trashed", lib.trash.count())
+        lib.trash.empty(progress=lambda done, total: say("emptied", done, total))
         say("done")
         sys.stdin.read()
     if mode == "delete":

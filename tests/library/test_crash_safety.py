@@ -45,7 +45,7 @@ def run_until_killed(library_path: Path, mode: str, seed: int, acks: int) -> lis
                 break
             words = line.split()
             lines.append(words)
-            if words[0] in ("added", "moved", "deleted", "restored", "purged"):
+            if words[0] in ("added", "moved", "deleted", "restored", "purged", "emptied"):
                 acknowledged += 1
             if words[0] == "done":
                 break

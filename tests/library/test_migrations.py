@@ -7,24 +7,18 @@ import io
 import unicodedata
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
 from app.library import Library
 from app.library.layout import DB_FILE, META_DIR
-from app.library.sql.engine import MIGRATIONS, head_revision, make_engine
+from app.library.sql.engine import head_revision, make_engine, upgrade
 from tests.conftest import image_bytes
 
 
 def _library_at(root: Path, revision: str) -> None:
     (root / META_DIR).mkdir(parents=True)
     engine = make_engine(root / META_DIR / DB_FILE)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    upgrade(engine, revision)
     engine.dispose()
 
 

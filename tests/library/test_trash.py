@@ -282,7 +282,10 @@ def test_a_trash_killed_before_the_rename_leaves_the_image_live(library_path: Pa
     with Library.open(library_path) as lib, lib.engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO trash SELECT id, folder, filename, original_filename, content_type,"
+                "INSERT INTO trash (id, folder, filename, original_filename, content_type, size,"
+                " width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at,"
+                " deleted_at, intent, intent_path)"
+                " SELECT id, folder, filename, original_filename, content_type,"
                 " size, width, height, sha256, mtime_ns, alt_text, search_text, created_at,"
                 " updated_at, :now, 'trashing', NULL FROM images"
             ),
@@ -302,7 +305,10 @@ def test_a_trash_killed_after_the_rename_is_finished(library_path: Path) -> None
     with Library.open(library_path) as lib, lib.engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO trash SELECT id, folder, filename, original_filename, content_type,"
+                "INSERT INTO trash (id, folder, filename, original_filename, content_type, size,"
+                " width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at,"
+                " deleted_at, intent, intent_path)"
+                " SELECT id, folder, filename, original_filename, content_type,"
                 " size, width, height, sha256, mtime_ns, alt_text, search_text, created_at,"
                 " updated_at, :now, 'trashing', NULL FROM images"
             ),

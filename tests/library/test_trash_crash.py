@@ -83,3 +83,21 @@ def test_killed_while_purging(library_path: Path) -> None:
                 with pytest.raises(Gone):
                     lib.trash.restore(image_id)
     assert purged
+
+
+def test_killed_while_emptying_the_trash_goes_on_at_the_next_empty(library_path: Path) -> None:
+    images = populate(library_path, 14)
+    lines = run_until_killed(library_path, "empty", seed=500, acks=2)
+    emptied = max(int(w[1]) for w in lines if w[0] == "emptied")
+    assert emptied >= 3  # killed after at least one whole batch
+    with Library.open(library_path) as lib:
+        assert assert_consistent(lib) == {}
+        trashed = assert_trash_consistent(lib)
+        # Each batch is whole: what is left is intact; nothing else is anywhere.
+        assert trashed == {i: images[i] for i in trashed}
+        assert len(trashed) <= len(images) - emptied
+        for image_id in set(images) - set(trashed):
+            with pytest.raises(Gone):
+                lib.trash.restore(image_id)
+        assert lib.trash.empty() == len(trashed)  # it simply goes on
+        assert assert_trash_consistent(lib) == {}

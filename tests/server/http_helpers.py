@@ -30,6 +30,7 @@ IMAGE_FIELDS = [
     "url",
     "thumbnail_url",
     "alt_text",
+    "long_description",
     "folder",
     "created_at",
     "updated_at",

@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from app.library import Library
 from server import BackgroundServer
 from server.connections import ConnectionLimits
 from tests.server.http_helpers import AUTH, TOKEN
+from tests.server.serve_process import ServeProcess
 
 SHORT = ConnectionLimits(
     head_seconds=1.0,
@@ -179,4 +181,43 @@ def test_a_normal_client_is_served_among_hundreds_of_slow_connections(
         normal_client_ok(short_server.base_url, big_image, rounds=20)
     finally:
         for sock in slow + stalled:
+            sock.close()
+
+
+def _unread_by_server(port: int) -> int:
+    """Bytes waiting in the receive queues of the server's sockets on ``port``."""
+    total = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, queues = fields[1], fields[4]
+        if int(local.split(":")[1], 16) == port:
+            total += int(queues.split(":")[1], 16)
+    return total
+
+
+def test_bodies_in_memory_are_bounded_across_connections(
+    processes: list[ServeProcess], tmp_path: Path
+) -> None:
+    """waitress keeps each body in memory up to 8 MiB: 48 connections sending 8 MiB
+    and never finishing held 384 MB. Past 128 MiB in all, bodies go to temporary files."""
+    proc = ServeProcess(tmp_path / "lib", "--port", "0", env={"IMAGESHELF_API_TOKEN": TOKEN})
+    processes.append(proc)
+    proc.start()
+    port = int(proc.base_url.rsplit(":", 1)[1])
+    head = (
+        b"POST /v3/images HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 10000000\r\n\r\n"
+    )
+    chunk = b"\0" * (8 * 1024 * 1024 - 100_000)  # just under where waitress spills
+    socks = []
+    try:
+        for _ in range(48):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            sock.sendall(head + chunk)
+            socks.append(sock)
+        assert wait_for(lambda: _unread_by_server(port) == 0, timeout=60)
+        peak = proc.peak_rss_bytes()
+        assert peak is not None and peak < 330 * 1024 * 1024, f"{peak / 2**20:.0f} MB"
+    finally:
+        for sock in socks:
             sock.close()

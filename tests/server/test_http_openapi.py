@@ -1,4 +1,4 @@
-"""resources/openapi.json is kept true: it is a valid OpenAPI 3.1 document, it is what
+"""server/resources/openapi.json is kept true: it is a valid OpenAPI 3.1 document, it is what
 the server serves, real responses match it, and a bounded property-based run over it
 (schemathesis, against a real waitress server) finds no 5xx and nothing outside it."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,11 +26,11 @@ from schemathesis.checks import (
 
 from app.library import Library
 from server import BackgroundServer
+from server.app import openapi_document
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, TOKEN, Api, Reply
 
-DOC_PATH = Path(__file__).resolve().parents[2] / "resources" / "openapi.json"
-DOC: dict[str, Any] = json.loads(DOC_PATH.read_text())
+DOC: dict[str, Any] = json.loads(openapi_document())
 _REGISTRY = Registry().with_resource("urn:openapi", Resource(DOC, specification=DRAFT202012))
 
 

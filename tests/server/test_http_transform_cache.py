@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.library import Busy, Library
+from app.library import Busy, InvalidInput, Library, settings
 from app.library.decode_budget import DECODE_BUDGET
 from app.library.transforms import SlotGate
 from server import BackgroundServer
@@ -64,17 +64,17 @@ def test_eviction_by_size_least_recently_used_first(
     sizes = {w: len(requests.get(f"{base}?w={w}", timeout=30).content) for w in (100, 101, 102)}
     assert library.transforms.cache.total_bytes == sum(sizes.values())
     # Room for about three results: one more evicts the least recently used.
-    library.settings.set("transform_cache_bytes", sum(sizes.values()) + sizes[100] // 2)
+    settings.put(library, settings.TRANSFORM_CACHE_BYTES, sum(sizes.values()) + sizes[100] // 2)
     requests.get(f"{base}?w=100", timeout=30)  # used again: 101 is now the oldest
     requests.get(f"{base}?w=103", timeout=30)
     names = {p.name for p in _cache_files(library)}
     assert "101x-inside.png" not in names
     assert {"100x-inside.png", "103x-inside.png"} <= names
     total = sum(p.stat().st_size for p in _cache_files(library))
-    assert total <= library.settings.transform_cache_bytes
+    assert total <= settings.transform_cache_bytes(library)
     assert total == library.transforms.cache.total_bytes
     # A lower limit, applied at once; 0 keeps nothing, yet every request is answered.
-    library.settings.set("transform_cache_bytes", 0)
+    settings.put(library, settings.TRANSFORM_CACHE_BYTES, 0)
     library.transforms.cache.evict()
     assert _cache_files(library) == []
     reply = requests.get(f"{base}?w=104", timeout=30)
@@ -196,7 +196,9 @@ def test_a_slot_wait_ends_at_its_deadline() -> None:
 
 def test_cache_setting_is_kept_in_the_library(library_path: Path) -> None:
     with Library.open(library_path) as lib:
-        assert lib.settings.transform_cache_bytes == 1024**3
-        lib.settings.set("transform_cache_bytes", 5_000_000)
+        assert settings.transform_cache_bytes(lib) == 1024**3
+        settings.put(lib, settings.TRANSFORM_CACHE_BYTES, 5_000_000)
     with Library.open(library_path) as lib:
-        assert lib.settings.transform_cache_bytes == 5_000_000
+        assert settings.transform_cache_bytes(lib) == 5_000_000
+        with pytest.raises(InvalidInput):
+            settings.put(lib, settings.TRANSFORM_CACHE_BYTES, -1)

@@ -149,3 +149,32 @@ def test_files_changed_outside_the_app_appear_in_the_window(library_path, settin
     finally:
         window.close()
         watched.close()
+
+
+def test_the_windows_server_has_the_same_connection_budget(library, qtbot) -> None:
+    """Issue 11: 120 connections trickling request heads (98 silenced waitress) lock
+    nobody out of the window's embedded server, and a foreign Host is refused."""
+    import socket
+
+    import requests
+
+    server = ServerController(library, host="127.0.0.1", port=0)
+    assert server.start() is None
+    try:
+        port = server.actual_port
+        slow = []
+        for _ in range(120):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /v3/images HTTP/1.1\r\nHo")
+            slow.append(sock)
+        headers = {"Authorization": f"Bearer {library.api_token()}"}
+        reply = requests.get(f"http://127.0.0.1:{port}/v3/images", headers=headers, timeout=10)
+        assert reply.status_code == 200
+        foreign = requests.get(
+            f"http://127.0.0.1:{port}/v3/images", headers={**headers, "Host": "evil.example"}
+        )
+        assert foreign.status_code == 421
+    finally:
+        for sock in slow:
+            sock.close()
+        server.stop()

@@ -256,3 +256,26 @@ def test_emptying_10000_images_runs_on_a_worker_and_the_window_keeps_turning(
     assert library.trash.count() == 0
     assert list(library.trash.dir.iterdir()) == []
     qtbot.waitUntil(lambda: window.trash_view.model.rowCount() == 0, timeout=10_000)
+
+
+def test_how_long_the_trash_keeps_images_is_set_in_the_view(window, library: Library, add, qtbot):
+    a = add("a.jpg")
+    library.delete(a.id)
+    show_trash(window, qtbot, 1)
+    assert window.trash_view.keep_days.value() == 30
+    window.trash_view.keep_days.setValue(0)
+    idle(window, qtbot)
+    assert library.trash.retention_days() == 0
+    qtbot.waitUntil(
+        lambda: (
+            window.trash_view.model.data(window.trash_view.model.index(0, 3))
+            == "kept until emptied"
+        )
+    )
+    assert window.trash_view.keep_days.text() == "until emptied"
+    window.trash_view.keep_days.setValue(7)
+    idle(window, qtbot)
+    assert library.trash.retention_days() == 7
+    qtbot.waitUntil(
+        lambda: window.trash_view.model.data(window.trash_view.model.index(0, 3)) == "7 days"
+    )

@@ -2,9 +2,9 @@
 
 from alembic import context
 
-from app.library.models import Base
-
+# Both handed over by db.migrate(), so this script imports nothing of the package by name.
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+metadata = context.config.attributes.get("target_metadata")
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
 with context.begin_transaction():
     context.run_migrations()

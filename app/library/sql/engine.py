@@ -9,8 +9,8 @@ DIALECT: the pragmas are SQLite's; another engine gets its own ``make_engine``."
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator
+from importlib.resources import as_file, files
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,8 +18,10 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from ..errors import StorageError
+from ..migrations.versions import HEAD
 
-MIGRATIONS = Path(__file__).parent.parent / "migrations"
+# The package holding the migrations (its parent's name, whatever the package is called).
+_CORE_PACKAGE = (__package__ or __name__).rpartition(".")[0]
 
 
 def make_engine(db_path: Path, *, read_only: bool = False) -> Engine:
@@ -58,11 +60,10 @@ def make_engine(db_path: Path, *, read_only: bool = False) -> Engine:
     return engine
 
 
-@functools.cache
 def head_revision() -> str:
-    """The newest migration: revisions are numbered like their files (``0002_...py``)
-    and form one line, so the highest number is the head."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    """The newest migration, as ``migrations/versions`` names it (not found by listing
+    files, which a PyInstaller bundle or a zip import does not have)."""
+    return HEAD
 
 
 def _at_head(engine: Engine) -> bool:
@@ -85,14 +86,25 @@ def migrate(engine: Engine) -> None:
     # and running Alembic: a third of a second of every launch on a 2-core machine.
     if _at_head(engine):
         return
+    upgrade(engine, "head")
+
+
+def upgrade(engine: Engine, revision: str) -> None:
+    """Runs Alembic up to ``revision`` on ``engine``, in one transaction."""
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    from ..models import Base
+
+    # Alembic reads the revision scripts from a directory: the package's own (a bundle
+    # ships them as data files, see packaging/imageshelf.spec).
+    with as_file(files(_CORE_PACKAGE).joinpath("migrations")) as scripts:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(scripts))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            cfg.attributes["target_metadata"] = Base.metadata  # env.py imports nothing
+            command.upgrade(cfg, revision)
 
 
 @contextlib.contextmanager

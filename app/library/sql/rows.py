@@ -20,7 +20,7 @@ from ..records import FolderInfo, ImageRecord, folder_from_db, folder_to_db
 # The columns of an ``ImageRecord``, in the order ``record`` reads them.
 RECORD_COLUMNS = (
     "id, folder, filename, original_filename, content_type, size, width, height, sha256, "
-    "alt_text, created_at, updated_at"
+    "alt_text, created_at, updated_at, long_description"
 )
 # Between the destination folder and name of a move in flight (``pending_path``).
 PENDING_SEP = "\x1f"
@@ -41,6 +41,7 @@ def record(row: Sequence[Any]) -> ImageRecord:
         alt_text=row[9],
         created_at_us=row[10],
         updated_at_us=row[11],
+        long_description=row[12],
     )
 
 
@@ -104,8 +105,8 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
     so callers hand ``rec`` on without reading it back."""
     conn.exec_driver_sql(
         "INSERT INTO images (id, folder, filename, original_filename, content_type, size, "
-        "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at, "
+        "long_description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             rec.id,
             folder_to_db(rec.folder),
@@ -121,6 +122,7 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
             search_text(rec.filename, rec.original_filename, rec.alt_text),
             rec.created_at_us,
             rec.updated_at_us,
+            rec.long_description,
         ),
     )
 
@@ -137,6 +139,37 @@ def set_alt_text(conn: Connection, rec: ImageRecord, alt_text: str | None, now: 
             "now": now,
             "id": rec.id,
         },
+    )
+
+
+def set_text(
+    conn: Connection,
+    rec: ImageRecord,
+    alt_text: str | None,
+    long_description: str | None,
+    now: int,
+    *,
+    file: tuple[str, int, int] | None = None,
+) -> None:
+    """Alt text and long description saved; ``file``: the (sha256, size, mtime_ns) of the
+    file when it was rewritten to carry them (``write_back.py``), in the same commit."""
+    params: dict[str, object] = {
+        "alt": alt_text,
+        "long": long_description,
+        "search": search_text(rec.filename, rec.original_filename, alt_text),
+        "now": now,
+        "id": rec.id,
+    }
+    extra = ""
+    if file is not None:
+        extra = ", sha256 = :sha, size = :s, mtime_ns = :m"
+        params["sha"], params["s"], params["m"] = file
+    conn.execute(
+        text(
+            "UPDATE images SET alt_text = :alt, long_description = :long, "
+            f"search_text = :search, updated_at = :now{extra} WHERE id = :id"
+        ),
+        params,
     )
 
 
@@ -233,14 +266,26 @@ def set_content(
     height: int,
     content_type: str,
     now: int,
+    described: tuple[ImageRecord, str | None, str | None] | None = None,
 ) -> None:
-    """The file was edited in place: its new facts."""
+    """The file was edited in place: its new facts. ``described``: (the row before, alt
+    text, long description) when the edited file brought a description with it."""
+    extra = ""
+    if described is not None:
+        before, alt, long = described
+        extra = ", alt_text = :alt, long_description = :long, search_text = :search"
+        fields = {
+            "alt": alt,
+            "long": long,
+            "search": search_text(before.filename, before.original_filename, alt),
+        }
     conn.execute(
         text(
             "UPDATE images SET size = :s, mtime_ns = :m, sha256 = :sha, width = :w, "
-            "height = :h, content_type = :ct, updated_at = :now WHERE id = :id"
+            f"height = :h, content_type = :ct, updated_at = :now{extra} WHERE id = :id"
         ),
-        {
+        (fields if described is not None else {})
+        | {
             "s": size,
             "m": mtime_ns,
             "sha": sha256,
