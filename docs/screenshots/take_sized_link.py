@@ -34,7 +34,7 @@ def main() -> None:
     server.start()
 
     def select() -> None:
-        row = window.model.row_of(library.list(search="glow").items[0].id)
+        row = window.model.row_of(library.list_images(search="glow").items[0].id)
         window.grid.setCurrentIndex(window.model.index(row))
         QTimer.singleShot(800, open_dialog)
 
