@@ -37,7 +37,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy import text
 from ulid import ULID
 
-from app.library import Library, filters, imaging, rules
+from app.library import Library, imaging, rules
+from app.library.filters import search_text
 
 DATA_DIR = Path(__file__).parent / ".data"
 GENERATOR_VERSION = "4"  # bump to rebuild cached libraries after changing this file
@@ -217,7 +218,7 @@ def _build(root: Path, n: int, seed: int = 7) -> None:
                     "sha": src.sha256,
                     "mtime": src.mtime_ns,
                     "alt": alt,
-                    "search": filters.search_text(name, original, alt),
+                    "search": search_text(name, original, alt),
                     "created": created,
                 }
             )

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import images_api, proxy, trash_api
+from . import bulk_api, images_api, proxy, trash_api
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -109,6 +109,7 @@ def create_app(
     image_proxy = proxy.ImageProxy(library)
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
+    app.register_blueprint(bulk_api.bp)
     app.register_blueprint(trash_api.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)

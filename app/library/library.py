@@ -24,7 +24,18 @@ from typing import IO, BinaryIO, Final
 
 from sqlalchemy import Engine
 
-from . import api_token, file_steps, files, imaging, intake, layout, rules, write_back, xmp_read
+from . import (
+    api_token,
+    bulk,
+    file_steps,
+    files,
+    imaging,
+    intake,
+    layout,
+    rules,
+    write_back,
+    xmp_read,
+)
 from .core import Core
 from .errors import LibraryError, NotFound, StorageError
 from .events import Event, EventBus, EventKind, Listener
@@ -517,6 +528,11 @@ class Library:
         """Moves the image to the trash (``trash.py``); its id answers 410 until it is
         restored. An image whose file is already gone is tombstoned for good."""
         self.trash.move_in(image_id)
+
+    def delete_many(self, image_ids: object) -> bulk.BulkDeleteResult:
+        """Moves up to 1,000 images to the trash at once (``bulk.py``): which were
+        deleted, which were already, which are unknown."""
+        return bulk.delete_many(self.trash, image_ids)
 
     def trash_folder(self, folder: str) -> list[str]:
         """Deleting a folder: every image in it and in the folders below goes to the trash

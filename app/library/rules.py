@@ -351,3 +351,21 @@ def check_retention_days(value: object) -> int:
             f"to {MAX_TRASH_RETENTION_DAYS:,}; got {value!r}."
         )
     return value
+
+
+# --- bulk operations (seed 004) ----------------------------------------------------------
+
+MAX_BULK_DELETE_IDS: Final = 1_000
+
+
+def check_bulk_ids(value: object, limit: int) -> list[str]:
+    """A JSON list of 1..``limit`` well-formed image ids, duplicates dropped (first kept);
+    ``InvalidInput`` else. Well-formed, not necessarily known: unknown ones are answered."""
+    if not isinstance(value, list) or not 1 <= len(value) <= limit:
+        raise InvalidInput(f"image_ids must be a list of 1 to {limit:,} image ids.")
+    for item in value:
+        if not isinstance(item, str) or not is_image_id(item):
+            raise InvalidInput(
+                f"image_ids holds {item!r}, which is not an image id (img_ and 26 characters)."
+            )
+    return list(dict.fromkeys(value))

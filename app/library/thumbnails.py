@@ -38,8 +38,16 @@ class ThumbnailCache:
 
     def store(self, sha256: str, data: bytes, content_type: str) -> Thumbnail:
         path = self.directory / sha256[:2] / (sha256 + _EXT[content_type])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data)
+        for attempt in (1, 2):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                write_atomic(path, data)
+                break
+            except FileNotFoundError:
+                # The cache is safe to delete at any time, also while this writes: its
+                # folder went between the mkdir and the write; make it again, once.
+                if attempt == 2:
+                    raise
         thumb = Thumbnail(path, content_type, len(data), hashlib.sha256(data).hexdigest())
         with self._guard:
             self._known[sha256] = thumb

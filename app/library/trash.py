@@ -36,7 +36,7 @@ from sqlalchemy import Connection
 
 from . import files, imaging, rules
 from .core import Core
-from .errors import Gone, InvalidFolder, NotFound, NotInTrash
+from .errors import Gone, InvalidFolder, LibraryError, NotFound, NotInTrash
 from .events import Event, EventKind
 from .records import ImageRecord, folder_from_db, now_us
 from .sql import rows
@@ -51,6 +51,8 @@ DAY_US = 86_400 * 1_000_000
 # Rows purged per transaction: each batch is whole on its own (resumable after a kill)
 # and holds the write lock briefly, so uploads and moves go on during a long purge.
 PURGE_BATCH = 500
+# Images moved to the trash per batch by ``move_many`` (a multi-selection, a folder).
+MOVE_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,55 +173,121 @@ class Trash:
             with core.read() as conn:
                 record = core.require(conn, image_id)
             files.check_contained(core.root, record.folder)  # never move a file from outside
-            src = core.path_of(record.folder, record.filename)
-            dest = self.path_of(record.id, record.filename)
-            with core.write() as conn:  # 1. the intent
-                sql.copy_in(conn, record.id, now_us())
-            moved = False
-            try:
-                with files.disk_errors("move the image to the trash"):
-                    self.dir.mkdir(exist_ok=True)
+            done, failed = self._move_batch([record])
+        for _record, error in failed:
+            raise error
+        self._announce_moved(done)
+
+    def move_many(self, image_ids: list[str]) -> list[str]:
+        """Moves images to the trash a batch at a time (one intent commit, the renames,
+        one commit per batch: a few times faster than one by one). Ids already deleted
+        are skipped; one that fails does not stop the others, and a ``LibraryError``
+        naming what failed is raised once the rest is done. Returns the ids moved."""
+        core = self.core
+        moved_ids: list[str] = []
+        errors: list[str] = []
+        for start in range(0, len(image_ids), MOVE_BATCH):
+            records: list[ImageRecord] = []
+            with core.write_lock:
+                with core.read() as conn:
+                    for image_id in image_ids[start : start + MOVE_BATCH]:
+                        try:
+                            record = core.require(conn, image_id)
+                            files.check_contained(core.root, record.folder)
+                        except Gone:
+                            continue  # deleted already: as asked
+                        except LibraryError as exc:
+                            errors.append(exc.message)
+                            continue
+                        records.append(record)
+                if not records:
+                    continue
+                done, failed = self._move_batch(records)
+            errors += [error.message for _r, error in failed]
+            moved_ids += [record.id for record, _moved in done]
+            self._announce_moved(done)
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise LibraryError(errors[0] + more)
+        return moved_ids
+
+    def _move_batch(
+        self, records: list[ImageRecord]
+    ) -> tuple[list[tuple[ImageRecord, bool]], list[tuple[ImageRecord, LibraryError]]]:
+        """The trash protocol for a batch, under the write lock: 1. the intents (one
+        commit), 2. each file renamed into ``trash/`` (same filesystem) and the folders
+        fsynced, 3. one commit (rows out, tombstones in, intents cleared). Returns
+        (record, whether its file was there) for those done, and the failures: a file
+        that cannot be renamed stays live, its intent dropped."""
+        core = self.core
+        with core.write() as conn:  # 1. the intents
+            now = now_us()
+            for record in records:
+                sql.copy_in(conn, record.id, now)
+        moved: list[ImageRecord] = []
+        missing: list[ImageRecord] = []
+        failed: list[tuple[ImageRecord, LibraryError]] = []
+
+        def src(r: ImageRecord) -> Path:
+            return core.path_of(r.folder, r.filename)
+
+        def dest(r: ImageRecord) -> Path:
+            return self.path_of(r.id, r.filename)
+
+        try:
+            with files.disk_errors("move the images to the trash"):
+                self.dir.mkdir(exist_ok=True)
+                for record in records:  # 2. the files
                     try:
-                        os.replace(src, dest)  # 2. the file (one rename, same filesystem)
-                        moved = True
+                        os.replace(src(record), dest(record))
                     except FileNotFoundError:
-                        pass
-                    if moved:
-                        # Durable before the commit: after a power cut the file must not
-                        # be back in the folder (adopted as new) while the row says trash.
-                        files.fsync_dir(src.parent)
-                        files.fsync_dir(self.dir)
-                with core.write() as conn:  # 3. the commit
-                    rows.tombstone(conn, record.id, now_us())  # the images row goes
-                    if moved:
-                        sql.settle(conn, record.id)
+                        missing.append(record)  # deleted outside: nothing to keep
+                    except OSError as exc:
+                        failed.append((record, files.storage_error(exc, "move the image")))
                     else:
-                        sql.drop(conn, record.id)
-            except BaseException:
+                        moved.append(record)
+                # Durable before the commit: after a power cut no file may be back in the
+                # folder (adopted as new) while its row says trash.
+                for folder in {src(r).parent for r in moved}:
+                    files.fsync_dir(folder)
                 if moved:
-                    with contextlib.suppress(OSError):
-                        os.replace(dest, src)
-                with contextlib.suppress(Exception), core.write() as conn:
+                    files.fsync_dir(self.dir)
+            with core.write() as conn:  # 3. the commit
+                now = now_us()
+                for record in moved + missing:
+                    rows.tombstone(conn, record.id, now)  # the images row goes
+                for record in moved:
+                    sql.settle(conn, record.id)
+                for record in missing + [r for r, _e in failed]:
                     sql.drop(conn, record.id)
-                raise
-            if record.folder:
-                files.remove_empty_folders(core.root, record.folder)
-        if not moved:
-            core.forget_thumbnail_if_unused(record.sha256)
-        core.events.emit(Event(EventKind.DELETED, image_id, None, record))
+        except BaseException:
+            for record in moved:
+                with contextlib.suppress(OSError):
+                    os.replace(dest(record), src(record))
+            with contextlib.suppress(Exception), core.write() as conn:
+                for record in records:
+                    sql.drop(conn, record.id)
+            raise
+        for folder_name in sorted({r.folder for r in moved + missing if r.folder}, reverse=True):
+            files.remove_empty_folders(core.root, folder_name)
+        done = [(r, True) for r in moved] + [(r, False) for r in missing]
+        return done, failed
+
+    def _announce_moved(self, done: list[tuple[ImageRecord, bool]]) -> None:
+        for record, was_there in done:
+            if not was_there:
+                self.core.forget_thumbnail_if_unused(record.sha256)
+            self.core.events.emit(Event(EventKind.DELETED, record.id, None, record))
 
     def move_folder_in(self, folder: str) -> list[str]:
         """Moves every image in ``folder`` and the folders below it to the trash (what
-        deleting a folder does); returns their ids. One that fails stops the rest."""
+        deleting a folder does); returns their ids."""
         normal = rules.normalize_folder(folder)
         if normal is None:
             raise InvalidFolder("The top level of the library is not a folder that can be deleted.")
         with self.core.read() as conn:
             ids = sql.ids_in_folder(conn, normal)
-        for image_id in ids:
-            with contextlib.suppress(Gone, NotFound):  # deleted meanwhile: nothing to do
-                self.move_in(image_id)
-        return ids
+        return self.move_many(ids)
 
     # --- restoring -----------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ class AltTextEditor(QWidget):
         self.guidance = QLabel(f"IPTC suggests about {ALT_TEXT_GUIDANCE_CHARS} characters", self)
         self.guidance.setAccessibleName("Alt text guidance")
         self.guidance.setWordWrap(True)
-        self.decorative = QCheckBox("&Decorative image (no alt text needed)", self)
+        self.decorative = QCheckBox("&Decorative: needs no alt text", self)
         self.decorative.setAccessibleName("Decorative image")
         self.decorative.setToolTip(
             "A decorative image is skipped by screen readers; it is stored with empty alt text."

@@ -68,7 +68,7 @@ class DetailsPane(QScrollArea):
         # id → the link *Copy link* gives for it (set by the window, which knows the server)
         self.link_for: Callable[[str], str] | None = None
         self.setWidgetResizable(True)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(270)  # the window stays usable at 800 px
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         # Not a Tab stop of its own (nothing would show it has the focus): the controls
@@ -280,7 +280,7 @@ class DetailsPane(QScrollArea):
         if pix is None:
             return
         width = max(64, min(PREVIEW_SIDE, self.viewport().width() - 24))
-        height = PREVIEW_MAX_HEIGHT
+        height = self._preview_height()
         logical = pix.deviceIndependentSize()
         if logical.width() > width or logical.height() > height:
             ratio = pix.devicePixelRatio()
@@ -295,7 +295,13 @@ class DetailsPane(QScrollArea):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        # A short window (600 px) gives the preview less, so the alt-text editor still
+        # shows without scrolling.
+        self.preview.setMinimumHeight(self._preview_height())
         self._fit_preview()
+
+    def _preview_height(self) -> int:
+        return max(80, min(PREVIEW_MAX_HEIGHT, self.viewport().height() // 4))
 
     def _on_thumbnail_ready(self, sha256: str) -> None:
         if self.record is not None and self.record.sha256 == sha256:

@@ -15,15 +15,22 @@ TEXT_GAP = 6
 NEEDS_ALT_COLOR = QColor("#b3261e")
 
 
-def cell_size(metrics: QFontMetrics) -> QSize:
-    return QSize(THUMB_SIDE + 2 * PAD, THUMB_SIDE + 2 * PAD + TEXT_GAP + metrics.height())
+def cell_size(metrics: QFontMetrics, side: int = THUMB_SIDE) -> QSize:
+    return QSize(side + 2 * PAD, side + 2 * PAD + TEXT_GAP + metrics.height())
+
+
+def badge_points(base: float, scale: float) -> float:
+    """The "No alt text" badge's font: with the thumbnails, never below a readable 6 pt."""
+    return max(6.0, base * 0.8 * min(scale, 1.8))
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
+    side = THUMB_SIDE  # set by the grid's size control
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        return cell_size(option.fontMetrics)
+        return cell_size(option.fontMetrics, self.side)
 
     def paint(
         self,
@@ -54,27 +61,28 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(QPen(palette.highlight().color(), 1, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 7, 7)
 
-        left = option.rect.x() + (option.rect.width() - THUMB_SIDE) // 2
-        box = QRect(left, option.rect.y() + PAD, THUMB_SIDE, THUMB_SIDE)
+        side = self.side
+        left = option.rect.x() + (option.rect.width() - side) // 2
+        box = QRect(left, option.rect.y() + PAD, side, side)
         pix = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pix, QPixmap) and not pix.isNull():
             # Logical size: a HiDPI pixmap has more pixels than the points it covers.
             size = (
                 pix.deviceIndependentSize()
                 .toSize()
-                .scaled(THUMB_SIDE, THUMB_SIDE, Qt.AspectRatioMode.KeepAspectRatio)
+                .scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
             )
             if size.width() > pix.deviceIndependentSize().width():
                 size = pix.deviceIndependentSize().toSize()  # never enlarged
             w, h = size.width(), size.height()
-            target = QRect(box.x() + (THUMB_SIDE - w) // 2, box.y() + (THUMB_SIDE - h) // 2, w, h)
+            target = QRect(box.x() + (side - w) // 2, box.y() + (side - h) // 2, w, h)
             painter.drawPixmap(target, pix)
             image_rect = target
         else:
             image_rect = box
 
         if index.data(Role.NeedsAltText):
-            self._tag(painter, option, image_rect, "No alt text")
+            self._tag(painter, option, image_rect, "No alt text", side / THUMB_SIDE)
 
         text_rect = QRect(
             option.rect.x() + PAD // 2,
@@ -94,9 +102,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _tag(painter: QPainter, option: QStyleOptionViewItem, image: QRect, label: str) -> None:
+    def _tag(
+        painter: QPainter, option: QStyleOptionViewItem, image: QRect, label: str, scale: float
+    ) -> None:
+        """The badge grows and shrinks with the thumbnails (never below a readable 6 pt)."""
         font = painter.font()
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.8))
+        font.setPointSizeF(badge_points(font.pointSizeF(), scale))
         font.setBold(True)
         painter.setFont(font)
         metrics = QFontMetrics(font)

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -52,7 +53,8 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100  # the core's largest page
 MAX_PAGES = 30  # pages kept: a few screens either way of the one shown, 3,000 records
 READS_PER_BATCH = 8  # pages read in one trip to the worker
-THUMB_SIDE = 150
+THUMB_SIDE = 150  # the thumbnails' side at first; the person picks between these two:
+THUMB_SIDES = (80, 320)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -103,7 +105,9 @@ class ImageGridModel(QAbstractListModel):
     query_applied = Signal()  # the rows of a new query (or a reload) are in
     query_failed = Signal(str)  # a readable message; the model shows nothing for it
 
-    def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
+    def __init__(
+        self, library: Library, loader: ThumbnailLoader, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.library = library
         self.loader = loader
@@ -112,6 +116,7 @@ class ImageGridModel(QAbstractListModel):
         self._pages: OrderedDict[int, list[ImageRecord | None]] = OrderedDict()
         self._row_of: dict[str, int] = {}
         self._by_sha: dict[str, set[str]] = {}  # ids of the loaded rows showing each thumbnail
+        self.side = THUMB_SIDE  # the thumbnails' side in the grid (the size control)
         self._placeholder = placeholder(THUMB_SIDE)
         self.pages_fetched = 0  # pages read, for tests and the benchmark
         # Reads: the query generation (a new query or reload), the layout epoch (rows
@@ -140,6 +145,17 @@ class ImageGridModel(QAbstractListModel):
         # The first page of the default view is read here, at once: it is what the window
         # paints first, and reading it costs a few milliseconds.
         self._reset_to(self.query, self._read(self.query, 0))
+
+    def set_side(self, side: int) -> None:
+        """Thumbnails of ``side`` pixels from now on (decoded anew, off the GUI thread)."""
+        if side == self.side:
+            return
+        self.side = side
+        self._placeholder = placeholder(side)
+        if self.total:
+            self.dataChanged.emit(
+                self.index(0), self.index(self.total - 1), [Qt.ItemDataRole.DecorationRole]
+            )
 
     # --- the query -----------------------------------------------------------------------
 
@@ -210,13 +226,13 @@ class ImageGridModel(QAbstractListModel):
         token = ("pages", self._generation, self._epoch, self._commits_seen, tuple(pages))
         self._reader.read(lambda: [self._read(query, p) for p in pages], token)
 
-    def _on_read(self, token: tuple, result: object) -> None:
+    def _on_read(self, token: tuple[Any, ...], result: object) -> None:
         if token[0] == "query":
             self._on_query_read(token, result)
         else:
             self._on_pages_read(token, result)
 
-    def _on_query_read(self, token: tuple, result: object) -> None:
+    def _on_query_read(self, token: tuple[Any, ...], result: object) -> None:
         _kind, generation, commits = token
         if self._query_reading == generation:
             self._query_reading = 0
@@ -239,7 +255,7 @@ class ImageGridModel(QAbstractListModel):
         self._reset_to(query, result)
         self.query_applied.emit()
 
-    def _on_pages_read(self, token: tuple, result: object) -> None:
+    def _on_pages_read(self, token: tuple[Any, ...], result: object) -> None:
         _kind, generation, epoch, commits, pages = token
         self._in_flight.difference_update(pages)
         if generation != self._generation:
@@ -382,7 +398,7 @@ class ImageGridModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return r.filename
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.loader.pixmap(r, THUMB_SIDE) or self._placeholder
+            return self.loader.pixmap(r, self.side) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             alt = "Needs alt text" if r.alt_text is None else (r.alt_text or "Decorative image")
             return f"{r.relpath}\n{r.width}×{r.height}\n{alt}"

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from .alt_text_copy import Snippet, add_to_mime
 from .grid_delegate import ThumbnailDelegate, cell_size
-from .grid_model import THUMB_SIDE, ImageGridModel, Role
+from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel, Role
 from .mime import ImagesMime, image_ids, local_paths
 
 EMPTY_LIBRARY = "No images here yet.\n\nDrop images or folders here, or use “Add images…” (Ctrl+O)."
@@ -42,7 +42,8 @@ class ImageGrid(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)  # lets the view lay out 100,000 rows without asking each
         self.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
-        self.setItemDelegate(ThumbnailDelegate(self))
+        self.delegate = ThumbnailDelegate(self)
+        self.setItemDelegate(self.delegate)
         self._cell = cell_size(self.fontMetrics()) + QSize(8, 8)
         self.setGridSize(self._cell)
         self.setMouseTracking(True)  # hover highlight
@@ -77,7 +78,26 @@ class ImageGrid(QListView):
         )
         self.empty_text = EMPTY_LIBRARY
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
+    def thumb_side(self) -> int:
+        return self.delegate.side
+
+    def set_thumb_side(self, side: int) -> None:
+        """The thumbnail size control: bigger or smaller cells, the selection kept in
+        sight."""
+        side = max(THUMB_SIDES[0], min(THUMB_SIDES[1], side))
+        if side == self.delegate.side:
+            return
+        self.delegate.side = side
+        model = self.model()
+        if isinstance(model, ImageGridModel):
+            model.set_side(side)
+        self.setIconSize(QSize(side, side))
+        self._cell = cell_size(self.fontMetrics(), side) + QSize(8, 8)
+        self._fit_grid()
+        self.scheduleDelayedItemsLayout()
+        QTimer.singleShot(0, self, self._keep_current_in_sight)
+
+    def _fit_grid(self) -> None:
         # Share the width left over by whole columns among them, so the grid fills the
         # pane evenly instead of leaving a ragged gap on the right.
         width = self.viewport().width() - 2
@@ -85,6 +105,9 @@ class ImageGrid(QListView):
         wanted = QSize(max(self._cell.width(), width // columns), self._cell.height())
         if wanted != self.gridSize():
             self.setGridSize(wanted)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_grid()
         super().resizeEvent(event)
         # The selected image stays in sight when the window is resized or maximised
         # (once the rows are laid out again for the new width).
@@ -94,6 +117,11 @@ class ImageGrid(QListView):
         current = self.currentIndex()
         if current.isValid() and self.selectionModel().isSelected(current):
             self.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def columns_width(self, columns: int) -> int:
+        """The width this view needs to show ``columns`` columns of thumbnails."""
+        chrome = self.width() - self.viewport().width()  # frame and scroll bar
+        return columns * self._cell.width() + chrome + 2
 
     def selected_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())

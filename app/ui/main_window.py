@@ -7,8 +7,8 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Event, EventKind, Library, LibraryError, Sort, rules
+from app.library import Event, EventKind, ImageRecord, Library, LibraryError, Sort, rules
 from app.library.importer import ImportReport
 
 from . import alt_text_actions, notices, system
@@ -32,6 +32,7 @@ from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_tree import ALL, TRASH, FolderTree, Place
 from .grid_model import ImageGridModel, Query
+from .grid_pane import GridPane
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
 from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob, favour_the_gui_thread
@@ -49,12 +50,19 @@ from .sized_link import ask as ask_link_preset
 from .thumbnails import ThumbnailLoader
 from .trash_view import TrashView
 from .undo import UndoHistory, UndoNotice, images_text
+from .viewer import ImageViewer
 
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 250
+TREE_MIN_WIDTH = 150
 BACKGROUND_OVER = 20  # moving or deleting more images than this runs as a job
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
+
+
+def first_size(available: QSize) -> QSize:
+    """The window's size on a first run: 1280×800, or nine tenths of a smaller screen."""
+    return QSize(min(1280, available.width() * 9 // 10), min(800, available.height() * 9 // 10))
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +91,7 @@ class MainWindow(QMainWindow):
         self._last_selection: list[str] = []
         self._refocus_alt = False  # the editor had the keys when its image left the view
         self.grid_menu: QMenu | None = None
+        self.viewer: ImageViewer | None = None  # made when first asked for
 
         self.tree = FolderTree(self)
         self.model = ImageGridModel(library, self.loader, self)
@@ -98,22 +107,11 @@ class MainWindow(QMainWindow):
         self.center.addWidget(self.grid)
         self.center.addWidget(self.trash_view)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(self.center)
-        self.splitter.addWidget(self.details)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 0)
-        self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
-
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search names, alt text")
+        self.search.setPlaceholderText("Search all images")
         self.search.setToolTip("Search file names and alt text as you type (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search")
-        self.search.setMinimumWidth(200)
         self.sort = QComboBox(self)
         self.sort.setAccessibleName("Sort order")
         for value, label in SORTS:
@@ -123,6 +121,21 @@ class MainWindow(QMainWindow):
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self.apply_query)
         self.sort.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self.grid_pane = GridPane(self.search, self.sort, self.center, self)
+        self.grid_pane.search_everywhere.connect(lambda: self.tree.select(ALL))
+        self.grid_pane.size_slider.valueChanged.connect(self.set_thumbnail_side)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.grid_pane)
+        self.splitter.addWidget(self.details)
+        # A narrower window takes from the details too, not only the grid (at 800 px the
+        # grid keeps two columns); the tree keeps its width.
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
 
         self._tree_timer = QTimer(self, singleShot=True, interval=60)
         self._tree_timer.timeout.connect(self.refresh_tree)
@@ -183,6 +196,7 @@ class MainWindow(QMainWindow):
             lambda paths: self.import_paths(paths, self.target_folder())
         )
         self.grid.open_requested.connect(self.open_original)
+        self.grid.doubleClicked.connect(lambda _i: self.view_image())
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.model.modelReset.connect(self._on_selection)
         self.model.modelReset.connect(self._show_count)
@@ -217,12 +231,50 @@ class MainWindow(QMainWindow):
             sort=Sort(self.sort.currentData() or Sort.NEWEST),  # Qt hands back a plain str
         )
         self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
+        where = (
+            f"in the folder “{place.folder}”"
+            if place.kind == "folder"
+            else "among the images that need alt text"
+            if place.kind == "undescribed"
+            else None
+        )
+        self.grid_pane.show_scope(where if query.search else None)
+        self.search.setPlaceholderText(f"Search {where}" if where else "Search all images")
+        if query.search and where:
+            self.grid.empty_text = f"No image {where} matches this search."
         self.grid.drop_text = f"Drop to import into {place.drop_folder or 'the top level'}"
         if query.undescribed and not query.search:
             self.grid.empty_text = "Every image has alt text. Well done."
         self.model.set_query(query)
         self._show_count()
         self.grid.viewport().update()
+
+    def set_thumbnail_side(self, side: int) -> None:
+        self.grid.set_thumb_side(side)
+        self.settings.setValue("view/thumb_side", self.grid.thumb_side())
+
+    def step_thumbnails(self, direction: int) -> None:
+        """Ctrl+plus / Ctrl+minus: a quarter bigger or smaller, through the slider."""
+        side = self.grid.thumb_side()
+        new = round(side * 1.25) if direction > 0 else round(side / 1.25)
+        self.grid_pane.size_slider.setValue(new)
+
+    def view_image(self) -> None:
+        """Space or a double-click: the selected image in the viewer (viewer.py)."""
+        if self.details.record is None:
+            return
+        if self.viewer is None:
+            self.viewer = ImageViewer(self.library, self.step_selection, self)
+        self.viewer.show_record(self.details.record)
+
+    def step_selection(self, delta: int) -> ImageRecord | None:
+        """Selects the image ``delta`` rows on in the grid (for the viewer); its record."""
+        current = self.grid.currentIndex()
+        row = current.row() + delta if current.isValid() else 0
+        if not 0 <= row < self.model.rowCount():
+            return None
+        self.grid.setCurrentIndex(self.model.index(row))
+        return self.details.record
 
     def _on_query_applied(self) -> None:
         """Another folder, search, filter or sort opens at its first images; a reload
@@ -287,7 +339,7 @@ class MainWindow(QMainWindow):
         n = len(self.selected_ids())
         for name in ("move", "delete", "copy_link", "copy_sized_link"):
             self.actions_by_name[name].setEnabled(n > 0)
-        for name in ("open", "reveal", "edit_alt"):
+        for name in ("open", "reveal", "edit_alt", "view"):
             self.actions_by_name[name].setEnabled(n == 1)
 
     # --- events from the core ------------------------------------------------------------
@@ -547,9 +599,12 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 800)
+            self.resize(first_size(self.screen().availableGeometry().size()))
         splitter = self.settings.value("window/splitter")
         self._splitter_restored = splitter is not None and self.splitter.restoreState(splitter)
+        side = self.settings.value("view/thumb_side")
+        if side is not None:
+            self.grid_pane.size_slider.setValue(int(side))
         sort = self.settings.value("view/sort")
         index = self.sort.findData(Sort(sort)) if sort in set(Sort) else -1
         if index >= 0:
@@ -581,6 +636,8 @@ class MainWindow(QMainWindow):
         if self.details.alt.is_dirty():
             self.details.save_alt_text()
         self.history.shutdown()
+        if self.viewer is not None:
+            self.viewer.shutdown()
         self.jobs.shutdown()
         self.trash_view.model.shutdown()
         self.model.detach()
@@ -588,13 +645,36 @@ class MainWindow(QMainWindow):
         self.server.stop()
         self.bridge.detach()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self, self._fit_panes)
+
+    def _fit_panes(self) -> None:
+        """A narrow window (800 px) keeps two columns of thumbnails: the tree, then the
+        details give up width down to their minimum."""
+        sizes = self.splitter.sizes()
+        if len(sizes) != 3:
+            return
+        need = self.grid.columns_width(2) + self.grid_pane.width() - self.grid.width()
+        lack = need - sizes[1]
+        if lack <= 0:
+            return
+        for pane, floor in ((0, TREE_MIN_WIDTH), (2, self.details.minimumWidth())):
+            give = max(0, min(lack, sizes[pane] - floor))
+            sizes[pane] -= give
+            sizes[1] += give
+            lack -= give
+        self.splitter.setSizes(sizes)
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._splitter_restored:
             # First run: the side panes get what they need, the grid gets the rest.
             self._splitter_restored = True
-            side = [220, 360]
-            self.splitter.setSizes([side[0], max(300, self.width() - sum(side)), side[1]])
+            # At 800 px the grid still shows two columns.
+            width = self.width()
+            side = [min(220, width // 5), min(360, max(260, width * 3 // 10))]
+            self.splitter.setSizes([side[0], max(300, width - sum(side)), side[1]])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStyle, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
@@ -36,9 +36,17 @@ class Command:
     # Delete and Enter mean "this image" only while the grid has the focus; in the
     # alt-text editor they are just keys.
     grid_only: bool = False
+    also: tuple[str, ...] = ()  # more shortcuts (Ctrl+= for Ctrl++ without Shift)
 
 
 COMMANDS = (
+    Command("view", "&View image", lambda w: w.view_image(), "Space",
+            "Look at the selected image in the window (Space, or double-click)",
+            ("zoom-fit-best", SP.SP_FileDialogContentsView), grid_only=True),
+    Command("bigger", "&Larger thumbnails", lambda w: w.step_thumbnails(1), Key.ZoomIn,
+            "Show bigger thumbnails", also=("Ctrl+=",)),
+    Command("smaller", "S&maller thumbnails", lambda w: w.step_thumbnails(-1), Key.ZoomOut,
+            "Show smaller thumbnails"),
     Command("add", "&Add images…", lambda w: w.add_images_dialog(), Key.Open,
             "Import image files into the folder shown", ("list-add", SP.SP_DialogOpenButton)),
     Command("add_folder", "Add a f&older…", lambda w: w.add_folder_dialog(), "Ctrl+Shift+O",
@@ -106,10 +114,24 @@ MENUS = {
         None,
         "write_alt_to_files",
     ),
-    "&View": ("all", "needs_alt", "trash", None, "open", "reveal", None, "reload"),
+    "&View": (
+        "all",
+        "needs_alt",
+        "trash",
+        None,
+        "view",
+        "open",
+        "reveal",
+        None,
+        "bigger",
+        "smaller",
+        None,
+        "reload",
+    ),
 }
-GRID_CONTEXT = ("open", "reveal", "copy_link", "copy_sized_link", "copy_html", "copy_markdown",
-                None, "edit_alt", None, "move", "new_folder", None, "delete")  # fmt: skip
+GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_sized_link", "copy_html",
+                "copy_markdown", None, "edit_alt", None, "move", "new_folder", None,
+                "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
 TOOLBAR = ("add", "new_folder", "move", "delete", "copy_link")
 
@@ -121,7 +143,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         plain = c.text.replace("&", "")
         tip = c.tip or plain.rstrip("…")
         if c.shortcut is not None:
-            action.setShortcut(QKeySequence(c.shortcut))
+            action.setShortcuts([QKeySequence(c.shortcut), *map(QKeySequence, c.also)])
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             tip += f" ({keys})"
         action.setToolTip(tip)
@@ -162,15 +184,11 @@ def build_toolbar(window: MainWindow, actions: dict[str, QAction]) -> None:
     tools.setAccessibleName("Main toolbar")
     for name in TOOLBAR:
         tools.addAction(actions[name])
+    # Search and sort sit above the grid (grid_pane.py), where an overflowing toolbar
+    # cannot hide them.
     spacer = QWidget(window)
     spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     tools.addWidget(spacer)
-    sort_label = QLabel(" Sort: ", window)
-    sort_label.setBuddy(window.sort)
-    tools.addWidget(sort_label)
-    tools.addWidget(window.sort)
-    tools.addWidget(QLabel("  ", window))
-    tools.addWidget(window.search)
     tools.addAction(actions["server"])
 
 

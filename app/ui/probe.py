@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QRect, QTimer
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtCore import QRect, QSize, QTimer
+from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QWidget
 
 from .folder_tree import Place
 from .grid_model import Role
@@ -56,7 +56,12 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         "alt": window.details.alt.edit,
         "details": window.details,
     }
-    widgets.update(getattr(window, "probe_widgets", {}))
+    pane = getattr(window, "grid_pane", None)
+    if pane is not None:
+        widgets.update(scope=pane.scope, search_all=pane.everywhere)
+    toolbar = window.findChild(QToolBar, "main-toolbar")
+    if toolbar is not None:
+        widgets["toolbar"] = toolbar
     places: dict[str, list[int] | None] = {}
     for place, item in tree._items.items():
         places[_key(place)] = _rect(tree.viewport(), tree.visualItemRect(item))
@@ -87,7 +92,19 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         for w in QApplication.topLevelWidgets()
         if w.isVisible() and w is not window
     ]
+    viewer = getattr(window, "viewer", None)
     return {
+        "viewer": None
+        if viewer is None or not viewer.isVisible()
+        else {
+            "rect": _rect(viewer),
+            "title": viewer.windowTitle(),
+            "mode": viewer.mode,
+            "id": viewer.record.id if viewer.record else None,
+            "shown": list(getattr(viewer, "shown_size", QSize()).toTuple()),
+            "area": list(viewer.scroll_area.viewport().size().toTuple()),
+        },
+        "thumb_side": window.grid.thumb_side(),
         "pid": os.getpid(),
         "widgets": {k: _rect(w) for k, w in widgets.items() if w is not None},
         "focus": _name(focus),

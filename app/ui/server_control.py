@@ -51,7 +51,12 @@ class ServerController(QObject):
     state_changed = Signal()
 
     def __init__(
-        self, library: Library, *, host: str = LOOPBACK, port: int = 8765, parent=None
+        self,
+        library: Library,
+        *,
+        host: str = LOOPBACK,
+        port: int = 8765,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.library = library

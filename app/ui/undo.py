@@ -133,7 +133,7 @@ class TrashCommand(LibraryCommand):
         self.ids = ids
 
     def forward(self) -> list[str]:
-        return _each(self.ids, self.history.library.delete, (Gone,))
+        return self.history.library.trash.move_many(self.ids)  # in batches: faster
 
     def backward(self) -> list[str]:
         return _each(self.ids, self.history.library.trash.restore, (NotInTrash,))
@@ -150,7 +150,7 @@ class RestoreCommand(TrashCommand):
         return super().backward()
 
     def backward(self) -> list[str]:
-        return super().forward()
+        return _each(self.ids, self.history.library.delete, (Gone,))
 
 
 class MoveCommand(LibraryCommand):

@@ -61,9 +61,12 @@ def launch(xserver: XServer, desk_home: Path) -> Iterator[Callable[..., AppProce
     where the tests can share it); closed at the end of the module."""
     started: list[AppProcess] = []
 
-    def _launch(size: tuple[int, int] = (1280, 800), library: Path | None = None) -> AppProcess:
+    def _launch(
+        size: tuple[int, int] = (1280, 800), library: Path | None = None, home: Path | None = None
+    ) -> AppProcess:
+        """``home``: an earlier launch's, to start again with its settings."""
         n = len(started)
-        home = desk_home / f"home{n}"
+        home = home or desk_home / f"home{n}"
         app = AppProcess(xserver, library or desk_home / f"Library {n} ñ", home, size)
         started.append(app)
         return app

@@ -7,7 +7,8 @@ the library promised to keep:
 - ``add``: ``added <id> <sha256>``
 - ``move``: ``moving <id> <folder>`` before the call, ``moved <id> <folder>`` after
 - ``delete``: ``deleting <id>`` before, ``deleted <id>`` after (to the trash)
-- ``trash``: deletes and restores at random: ``deleting``/``deleted`` as above,
+- ``trash``: deletes (one, or a batch of three with ``move_many``) and restores at
+  random: ``deleting``/``deleted`` as above (for each of a batch),
   ``restoring <id>`` before and ``restored <id>`` after a restore
 - ``purge``: trashes every image, says ``trashed``, then purges them one by one:
   ``purging <id>`` before, ``purged <id>`` after
@@ -70,6 +71,15 @@ def main(path: str, mode: str, seed: int) -> None:
                 lib.trash.restore(image_id)
                 trashed.discard(image_id)
                 say("restored", image_id)
+            elif rng.random() < 0.3:  # a multi-selection: one batch
+                batch = [image_id, *rng.sample(sorted(set(ids) - trashed), 2)]
+                batch = list(dict.fromkeys(batch))
+                for i in batch:
+                    say("deleting", i)
+                lib.trash.move_many(batch)
+                trashed.update(batch)
+                for i in batch:
+                    say("deleted", i)
             else:
                 say("deleting", image_id)
                 lib.delete(image_id)

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from app.library import EventKind, Gone, InvalidInput, Library, NotFound, NotInTrash
+from app.library import (
+    EventKind,
+    Gone,
+    InvalidInput,
+    Library,
+    LibraryError,
+    NotFound,
+    NotInTrash,
+)
 from app.library.records import now_us
 from app.library.trash import DAY_US
 from tests.conftest import image_bytes
@@ -404,3 +413,41 @@ def test_a_restore_into_a_folder_that_became_a_link_is_refused(
     assert library.trash.get(rec.id).image == rec  # still in the trash, whole
     (library.root / "real").unlink()
     assert library.trash.restore(rec.id) == rec
+
+
+def test_move_many_trashes_in_batches_and_goes_on_past_a_failure(
+    library: Library, tmp_path: Path
+) -> None:
+    import app.library.trash as trash_module
+
+    records = [add(library, distinct_image(), f"m{i}.jpg", folder="many") for i in range(7)]
+    gone = add(library, distinct_image())
+    library.delete(gone.id)
+    missing = add(library, distinct_image(), "missing.jpg")
+    on_disk(library, missing).unlink()
+    linked = add(library, distinct_image(), "l.jpg", folder="real")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.move(library.root / "real" / "l.jpg", outside / "l.jpg")
+    (library.root / "real").rmdir()
+    (library.root / "real").symlink_to(outside, target_is_directory=True)
+    log = EventLog(library)
+    old = trash_module.MOVE_BATCH
+    trash_module.MOVE_BATCH = 3  # several batches
+    try:
+        ids = [r.id for r in records] + [gone.id, missing.id, linked.id]
+        with pytest.raises(LibraryError) as info:
+            library.trash.move_many(ids)
+    finally:
+        trash_module.MOVE_BATCH = old
+    assert "link" in info.value.message
+    assert library.trash.count() == 1 + 7  # gone, and the seven
+    assert not (library.root / "many").exists()
+    assert library.get(linked.id) == linked  # refused: left as it was
+    assert (outside / "l.jpg").exists()
+    with pytest.raises(Gone):
+        library.trash.restore(missing.id)  # its file was already gone: tombstoned
+    deleted = [e.image_id for e in log.events if e.kind is EventKind.DELETED]
+    assert sorted(deleted) == sorted([r.id for r in records] + [missing.id])
+    for r in records:
+        assert library.trash.restore(r.id) == r

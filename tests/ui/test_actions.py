@@ -281,7 +281,7 @@ def test_right_click_offers_the_image_actions(window, add, qtbot):
     assert window.grid.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
     menu = grid_context_menu(window)  # what a right-click pops up
     texts = [act.text().replace("&", "") for act in menu.actions() if not act.isSeparator()]
-    assert texts[:3] == ["Open original", "Show in file manager", "Copy link"]
+    assert texts[:4] == ["View image", "Open original", "Show in file manager", "Copy link"]
     assert "Delete" in texts and all(act.isEnabled() for act in menu.actions())
     menu.deleteLater()
 

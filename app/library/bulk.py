@@ -1,0 +1,39 @@
+"""Operations on many images at once (seed 004): one answer for the whole list, each id
+sorted into what happened to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import rules
+from .errors import Gone, NotFound
+from .trash import Trash
+
+
+@dataclass(slots=True)
+class BulkDeleteResult:
+    deleted: list[str] = field(default_factory=list)  # moved to the trash now
+    already_deleted: list[str] = field(default_factory=list)  # in the trash, or gone
+    not_found: list[str] = field(default_factory=list)  # never an image here
+
+
+def delete_many(trash: Trash, image_ids: object) -> BulkDeleteResult:
+    """Moves every listed image to the trash while holding the write lock, so no other
+    write interleaves and the three lists describe one moment. Each image is its own
+    crash-safe trash step (intent, rename, commit: ``trash.py``); should one fail (a full
+    disk), those before it stay trashed and the error is raised: a retry answers them as
+    ``already_deleted``. Raises ``InvalidInput`` for a malformed list before touching
+    anything."""
+    ids = rules.check_bulk_ids(image_ids, rules.MAX_BULK_DELETE_IDS)
+    result = BulkDeleteResult()
+    with trash.core.write_lock:
+        for image_id in ids:
+            try:
+                trash.move_in(image_id)
+            except Gone:
+                result.already_deleted.append(image_id)
+            except NotFound:
+                result.not_found.append(image_id)
+            else:
+                result.deleted.append(image_id)
+    return result

@@ -1,0 +1,63 @@
+"""The thumbnail size (slider, Ctrl+plus/minus, remembered; the badge with it) and the
+viewer (fit / 100 %, next / previous from the keyboard, decoded off the GUI thread)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.ui.grid_delegate import badge_points
+from app.ui.grid_model import THUMB_SIDE, THUMB_SIDES
+from app.ui.main_window import MainWindow
+from app.ui.server_control import ServerController
+
+
+def test_thumbnail_size_steps_within_its_range_and_is_remembered(
+    window, library, add, settings, qtbot
+):
+    add("a.jpg")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    cell = window.grid.gridSize().height()
+    window.actions_by_name["bigger"].trigger()
+    assert window.grid.thumb_side() == round(THUMB_SIDE * 1.25)
+    assert window.model.side == window.grid.thumb_side()
+    assert window.grid.gridSize().height() > cell
+    for _ in range(20):
+        window.actions_by_name["smaller"].trigger()
+    assert window.grid.thumb_side() == THUMB_SIDES[0]
+    assert window.grid_pane.size_slider.value() == THUMB_SIDES[0]
+    window.close()
+    again = MainWindow(library, settings, ServerController(library, port=0))
+    qtbot.addWidget(again)
+    assert again.grid.thumb_side() == THUMB_SIDES[0]
+    again.close()
+
+
+def test_the_badge_grows_and_shrinks_with_the_thumbnails():
+    assert badge_points(10, 2.0) > badge_points(10, 1.0) > badge_points(10, 0.7)
+    assert badge_points(10, 0.1) == 6.0  # still readable
+
+
+def test_the_viewer_fits_shows_100_and_steps(window, add, qtbot, make_image):
+    import io
+
+    for n in range(3):
+        window.library.add(io.BytesIO(make_image(size=(1500, 1100))), f"big-{n}.jpg")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+    window.grid.setCurrentIndex(window.model.index(0))
+    first = window.details.record
+    window.actions_by_name["view"].trigger()
+    viewer = window.viewer
+    assert viewer is not None and viewer.isVisible()
+    qtbot.waitUntil(lambda: viewer._pixmap is not None, timeout=10_000)
+    area = viewer.scroll_area.viewport().size()
+    assert viewer.shown_size.width() <= area.width() and viewer.shown_size.height() <= area.height()
+    qtbot.keyClick(viewer, Qt.Key.Key_1)
+    assert viewer.mode == "100%" and viewer.shown_size.width() == 1500
+    qtbot.keyClick(viewer, Qt.Key.Key_F)
+    assert viewer.mode == "fit"
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.record.id != first.id and window.selected_ids() == [viewer.record.id]
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    assert viewer.record.id == first.id
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    assert not viewer.isVisible()
