@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QResizeEvent, QTextOption
+from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QLabel,
-    QPlainTextEdit,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -35,6 +34,7 @@ from .thumbnails import ThumbnailLoader
 PREVIEW_SIDE = 360
 PREVIEW_MAX_HEIGHT = 220
 TOP_LEVEL = "(top level)"
+LINK_ROW = 28  # pixels: the details' link row, taken from the preview in a short window
 
 
 def human_size(n: int) -> str:
@@ -108,19 +108,14 @@ class DetailsPane(QScrollArea):
             self.fields[key] = value
             form.addRow(label + ":", value)
 
-        # The link *Copy link* copies. Wrapped anywhere, so a long link shows whole in a
-        # narrow pane, and selecting it copies it exactly (soft wraps are no characters).
-        self.link = QPlainTextEdit(body)
+        # The link *Copy link* copies: one line (the pane must fit an 800×600 window with
+        # the alt-text editor in sight) that shows its end — the size and format — and
+        # copies exactly when selected; the whole link is its tooltip too.
+        self.link = QLineEdit(body)
         self.link.setReadOnly(True)
-        self.link.setFrameShape(QFrame.Shape.NoFrame)
-        self.link.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
-        self.link.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.link.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.link.setStyleSheet("QPlainTextEdit { background: transparent; }")
-        self.link.setFixedHeight(self.link.fontMetrics().lineSpacing() * 3 + 10)
+        self.link.setFrame(False)
+        self.link.setStyleSheet("QLineEdit { background: transparent; }")
         self.link.setAccessibleName("Link")
-        self.link.setToolTip("The link Copy link copies (its size: Edit → Copy sized link…)")
-        self.link.setTabChangesFocus(True)
         form.addRow("Link:", self.link)
 
         self.folder = QComboBox(body)
@@ -260,7 +255,10 @@ class DetailsPane(QScrollArea):
     def refresh_link(self) -> None:
         """Shows the link *Copy link* copies for the image shown (size, format, address)."""
         if self.record is not None and self.link_for is not None:
-            self.link.setPlainText(self.link_for(self.record.id))
+            link = self.link_for(self.record.id)
+            self.link.setText(link)
+            self.link.setCursorPosition(len(link))  # the end: size and format
+            self.link.setToolTip(f"{link}\n\nEdit → Copy sized link… sets its size.")
 
     def _show_preview(self, r: ImageRecord) -> None:
         pix = self.loader.pixmap(r, PREVIEW_SIDE)
@@ -301,7 +299,8 @@ class DetailsPane(QScrollArea):
         self._fit_preview()
 
     def _preview_height(self) -> int:
-        return max(80, min(PREVIEW_MAX_HEIGHT, self.viewport().height() // 4))
+        # Less the link's row, so an 800×600 window still shows the alt-text editor.
+        return max(80, min(PREVIEW_MAX_HEIGHT, self.viewport().height() // 4 - LINK_ROW))
 
     def _on_thumbnail_ready(self, sha256: str) -> None:
         if self.record is not None and self.record.sha256 == sha256:
