@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import is_resource_modified, parse_etags, quote_etag
@@ -75,7 +75,7 @@ class TransformProxy:
             return True
         if not query_string:
             return False
-        return any(key != "variant" for key, _ in parse_qsl(query_string, True))
+        return any(key not in rules.LINK_PARAMETERS for key, _ in parse_qsl(query_string, True))
 
     def _resolve(self, ext: str | None, query: str, served: _proxy.ServedFile) -> _Resolved:
         key = (served.etag, ext, query)
@@ -89,7 +89,10 @@ class TransformProxy:
         else:
             sha256 = served.etag.strip('"')
             etag = quote_etag(spec.etag(sha256))
-            validators = _validators(etag)
+            # As for originals: immutable only under the original's own version (``v``),
+            # since the bytes behind an id can change (alt text written into the file).
+            pinned = served.pinned(request.version)
+            validators = _validators(etag, _proxy.IMMUTABLE if pinned else _proxy.REVALIDATE)
             found = _Resolved(
                 spec,
                 etag,
@@ -114,7 +117,13 @@ class TransformProxy:
             served = self.image_proxy.files.lookup(image_id, False)  # 404, 410
             resolved = self._resolve(ext if dot else None, environ.get("QUERY_STRING", ""), served)
             if resolved.spec is None:  # exactly the original
-                original = {**environ, "QUERY_STRING": "", "PATH_INFO": _proxy.PREFIX + image_id}
+                # Only ``v`` carries over (it pins the original as it pins a transform).
+                kept = [(k, v) for k, v in parse_qsl(environ.get("QUERY_STRING", "")) if k == "v"]
+                original = {
+                    **environ,
+                    "QUERY_STRING": urlencode(kept),
+                    "PATH_INFO": _proxy.PREFIX + image_id,
+                }
                 return self.image_proxy(original, start_response, image_id)
             full = any(h in environ for h in _proxy._FULL_MACHINERY)
             if full:
@@ -141,7 +150,10 @@ class TransformProxy:
             return _proxy._public(internal_error_response())(environ, start_response)
         if full:
             ctype = resolved.spec.output.content_type
-            return self._conditional(environ, f, ctype, resolved.etag)(environ, start_response)
+            cache = dict(resolved.validators)["Cache-Control"]
+            return self._conditional(environ, f, ctype, resolved.etag, cache)(
+                environ, start_response
+            )
         try:
             start_response("200 OK", [*resolved.headers, ("Content-Length", str(_size(f)))])
         except BaseException:
@@ -158,7 +170,9 @@ class TransformProxy:
         return Path(self.library.original_path(image_id)[1])
 
     @staticmethod
-    def _conditional(environ: WSGIEnvironment, f: Any, content_type: str, etag: str) -> Response:
+    def _conditional(
+        environ: WSGIEnvironment, f: Any, content_type: str, etag: str, cache: str
+    ) -> Response:
         """Range and preconditions through werkzeug, as for originals."""
         try:
             size = _size(f)
@@ -169,7 +183,7 @@ class TransformProxy:
             )
             response.content_length = size
             response.set_etag(etag.strip('"'))
-            response.headers["Cache-Control"] = _proxy.IMMUTABLE
+            response.headers["Cache-Control"] = cache
             response.make_conditional(environ, accept_ranges=True, complete_length=size)
         except RequestedRangeNotSatisfiable as exc:
             f.close()
@@ -200,8 +214,8 @@ def _precondition_failed(environ: WSGIEnvironment, etag: str) -> Response | None
     )
 
 
-def _validators(etag: str) -> tuple[tuple[str, str], ...]:
-    return (("ETag", etag), ("Cache-Control", _proxy.IMMUTABLE), *_proxy.PUBLIC_HEADERS)
+def _validators(etag: str, cache: str) -> tuple[tuple[str, str], ...]:
+    return (("ETag", etag), ("Cache-Control", cache), *_proxy.PUBLIC_HEADERS)
 
 
 def _size(f: Any) -> int:

@@ -320,6 +320,9 @@ OUTPUT_FORMATS: Final = {
 FALLBACK_OUTPUT: Final = "png"
 TRANSFORM_MAX_SIDE: Final = 4096
 TRANSFORM_PARAMETERS: Final = ("w", "h", "crop", "fit", "q")
+# Parameters of every /i link that are not transform parameters: ``variant`` (thumbnail)
+# and ``v`` (the version that makes a link immutable; see docs/http-api.md, caching).
+LINK_PARAMETERS: Final = ("variant", "v")
 FIT_INSIDE: Final = "inside"
 FIT_COVER: Final = "cover"
 TRANSFORM_CACHE_DEFAULT_BYTES: Final = 1024**3

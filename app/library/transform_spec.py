@@ -34,6 +34,7 @@ class TransformRequest:
     fit: str | None  # None: not given
     quality: int | None
     variant: str | None
+    version: str | None = None  # ``v``: pins the answer (immutable); not part of the spec
 
     @property
     def has_parameters(self) -> bool:
@@ -84,9 +85,9 @@ def parse_request(ext: str | None, pairs: list[tuple[str, str]]) -> TransformReq
     Raises ``InvalidTransform``."""
     seen: dict[str, str] = {}
     for key, value in pairs:
-        if key not in rules.TRANSFORM_PARAMETERS and key != "variant":
-            known = ", ".join(rules.TRANSFORM_PARAMETERS)
-            raise _bad(f"Unknown parameter {key!r}: an image link takes {known} (or variant).")
+        if key not in rules.TRANSFORM_PARAMETERS and key not in rules.LINK_PARAMETERS:
+            known = ", ".join(rules.TRANSFORM_PARAMETERS + rules.LINK_PARAMETERS)
+            raise _bad(f"Unknown parameter {key!r}: an image link takes {known}.")
         if key in seen:
             raise _bad(f"The parameter {key!r} is given twice.")
         seen[key] = value
@@ -95,7 +96,7 @@ def parse_request(ext: str | None, pairs: list[tuple[str, str]]) -> TransformReq
         if not ext or not re.fullmatch(r"[a-z0-9]{1,8}", ext):
             raise _bad(f"{ext!r} is not a format: ask for one of {_ext_list()}.")
     variant = seen.get("variant")
-    if variant is not None and (ext is not None or len(seen) > 1):
+    if variant is not None and (ext is not None or len(set(seen) - {"variant", "v"}) > 0):
         raise _bad("variant=thumbnail cannot be combined with a size, format or quality.")
     top = rules.TRANSFORM_MAX_SIDE
     width = _number("w", seen["w"], 1, top) if "w" in seen else None
@@ -114,7 +115,7 @@ def parse_request(ext: str | None, pairs: list[tuple[str, str]]) -> TransformReq
             fit = rules.FIT_COVER
     if fit == rules.FIT_COVER and (width is None or height is None):
         raise _bad("Cropping to cover (fit=cover or crop=true) needs both w and h.")
-    return TransformRequest(ext, width, height, fit, quality, variant)
+    return TransformRequest(ext, width, height, fit, quality, variant, seen.get("v"))
 
 
 def _ext_list() -> str:

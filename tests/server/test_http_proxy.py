@@ -156,7 +156,7 @@ def test_other_variants_are_400(api: Api, variant: str) -> None:
 def test_other_query_parameters_are_refused(api: Api) -> None:
     # Part 2 ("Transforms on the proxy"): an unknown parameter is 400 invalid_transform.
     made = api.upload_ok(image_bytes())
-    for query in ({"v": "2"}, {"variant": "thumbnail", "v": "2"}):
+    for query in ({"utm": "2"}, {"variant": "thumbnail", "utm": "2"}):
         reply = api.get(f"/i/{made['id']}", query=query)
         assert (reply.status, reply.error_code) == (400, "invalid_transform")
         _public_headers_ok(reply.headers)

@@ -16,6 +16,7 @@ from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, no-cache"
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"
 
 
@@ -237,7 +238,16 @@ def test_headers_304_range_and_head(api: Api) -> None:
     assert full.status == 200
     assert full.headers["Content-Type"] == "image/webp"
     assert full.headers["Content-Length"] == str(len(full.body))
-    assert full.headers["Cache-Control"] == IMMUTABLE
+    # The Cache-Control of originals: revalidated on the bare link (the bytes behind an id
+    # can change), immutable under the original's version ``v``.
+    original = api.get(f"/i/{made['id']}", auth=False)
+    assert full.headers["Cache-Control"] == original.headers["Cache-Control"] == REVALIDATE
+    version = original.headers["ETag"].strip('"')[:16]
+    pinned = api.get(url, query={**query, "v": version}, auth=False)
+    assert (pinned.body, pinned.headers["ETag"]) == (full.body, full.headers["ETag"])
+    assert pinned.headers["Cache-Control"] == IMMUTABLE
+    stale = api.get(url, query={**query, "v": "0" * 16}, auth=False)
+    assert stale.headers["Cache-Control"] == REVALIDATE and stale.body == full.body
     assert full.headers["Accept-Ranges"] == "bytes"
     etag = full.headers["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
@@ -245,7 +255,7 @@ def test_headers_304_range_and_head(api: Api) -> None:
 
     again = api.get(url, query=query, headers={"If-None-Match": etag})
     assert (again.status, again.body, again.headers["ETag"]) == (304, b"", etag)
-    assert again.headers["Cache-Control"] == IMMUTABLE
+    assert again.headers["Cache-Control"] == REVALIDATE
     assert api.get(url, query=query, headers={"If-None-Match": '"x"'}).status == 200
 
     part = api.get(url, query=query, headers={"Range": "bytes=4-19"})
