@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import bulk_api, images_api, proxy, trash_api
+from . import bulk_api, events_api, idempotency, images_api, proxy, trash_api, url_api
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -75,6 +75,7 @@ def create_app(
     public_url: str | None = None,
     proxy_fast_path: bool = True,
     loopback_only: bool = False,
+    max_streams: int | None = None,
 ) -> Flask:
     """``proxy_fast_path`` puts ``ProxyFastPath`` in front of Flask (the default); tests
     turn it off to exercise the blueprint route to the same handler. ``loopback_only``
@@ -87,6 +88,7 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         IMAGESHELF_PUBLIC_URL=public_url.rstrip("/") if public_url else None,
     )
+    app.config[idempotency.PRINCIPAL_CONFIG] = idempotency.principal_for(token)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the seed's field order
     app.extensions["imageshelf"] = library
 
@@ -110,6 +112,11 @@ def create_app(
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(url_api.bp)
+    app.register_blueprint(events_api.bp)
+    app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(
+        events_api.stream_limit(max_streams)
+    )
     app.register_blueprint(trash_api.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from app.library import Library, LibraryError, api_token
+from app.library import Library, LibraryError, api_token, rules
 from app.logs import see_the_log, setup_logging
 
 from .access_log import AccessLog
@@ -67,7 +67,7 @@ def _check_public_url(value: str | None) -> str | None:
     if not value.startswith(("http://", "https://")) or len(value) < 10:
         raise LibraryError(
             f"--public-url must be an absolute http(s) URL such as "
-            f"http://192.168.1.5:8765, not {value!r}."
+            f"http://192.168.1.5:{rules.DEFAULT_PORT}, not {value!r}."
         )
     return value.rstrip("/")
 

@@ -23,7 +23,10 @@ from app.library import (
     NotInTrash,
     StorageError,
     TooLarge,
+    UpstreamError,
+    UpstreamTimeout,
 )
+from app.library.rules import UPLOAD_LIMIT_TEXT
 
 
 class CannotListen(LibraryError):
@@ -52,7 +55,9 @@ _STATUS_BY_ERROR: Final[tuple[tuple[type[LibraryError], int], ...]] = (
     (StorageError, 507),
     (LibraryLocked, 503),
     (Busy, 503),
-    (ClientGone, 503),  # nobody reads it: the client has gone
+    (ClientGone, 503),
+    (UpstreamError, 502),
+    (UpstreamTimeout, 504),  # nobody reads it: the client has gone
 )
 FALLBACK_STATUS: Final = 503
 
@@ -88,7 +93,7 @@ _HTTP_MESSAGES: Final = {
     404: "There is nothing at this address. The API lives under /v3/images and the "
     "image links under /i/{{id}}.",
     405: "This address does not accept the {method} method.",
-    413: "The request body is larger than this server accepts (10 MiB per image).",
+    413: f"The request body is larger than this server accepts ({UPLOAD_LIMIT_TEXT} per image).",
     416: "The requested byte range is outside the file.",
 }
 

@@ -11,9 +11,10 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import ALL_FOLDERS, InvalidInput, Library, Sort, TooLarge, rules
-from app.library.files import Incoming
+from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, TooLarge, rules
+from app.library.intake import Prepared
 
+from . import idempotency
 from .errors import error_response
 from .serialize import image_response
 
@@ -118,20 +119,48 @@ def upload_image() -> Response:
             "(curl: -F file=@photo.jpg).",
         )
     lib = library()
+    key = idempotency.requested_key(request.form.get(idempotency.FIELD))
     folder = rules.normalize_folder(request.form.get("folder"))
     alt_text = rules.normalize_alt_text(request.form.get("alt_text"))
     long_description = rules.normalize_long_description(request.form.get("long_description"))
+    # The content a retry must match: the parsed fields (the file's name too) and the
+    # file's hash, never the raw multipart bytes (boundaries differ between retries).
+    fields = {
+        "file_name": upload.filename,
+        "folder": request.form.get("folder"),
+        "alt_text": request.form.get("alt_text"),
+        "long_description": request.form.get("long_description"),
+    }
     if isinstance(upload.stream, Incoming):
         tmp, size, sha256 = upload.stream.finish()
-        prepared = lib.prepare_file(tmp, size, sha256, upload.filename)
+
+        def prepare() -> Prepared:
+            return lib.prepare_file(tmp, size, sha256, upload.filename)
+
+        def drop() -> None:
+            tmp.unlink(missing_ok=True)
+
     else:  # an app built with another request class: the core streams it itself
-        prepared = lib.prepare(upload.stream, upload.filename)
-    record = lib.commit(
-        prepared, alt_text=alt_text, folder=folder, long_description=long_description
+        prepared_first = lib.prepare(upload.stream, upload.filename)
+        sha256 = prepared_first.sha256
+
+        def prepare() -> Prepared:
+            return prepared_first
+
+        def drop() -> None:
+            lib.discard(prepared_first)
+
+    def store() -> Response:
+        record = lib.commit(
+            prepare(), alt_text=alt_text, folder=folder, long_description=long_description
+        )
+        response = _image_json(record, 201)
+        response.headers["Location"] = f"/v3/images/{record.id}"
+        return response
+
+    return idempotency.run_once(
+        key, "POST /v3/images", {**fields, "file_sha256": sha256}, store, cleanup=drop
     )
-    response = _image_json(record, 201)
-    response.headers["Location"] = f"/v3/images/{record.id}"
-    return response
 
 
 @bp.get("/folders")

@@ -25,7 +25,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app
@@ -34,7 +34,7 @@ from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
-from app.library import Event, LibraryError, NotFound
+from app.library import Event, LibraryError, NotFound, rules
 
 from .errors import error_response, http_error_response, internal_error_response
 from .errors import library_error_response as _library_error_response
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PREFIX: Final = "/i/"
-THUMBNAIL: Final = "thumbnail"
+PREFIX: Final = rules.IMAGE_LINK_PREFIX
+THUMBNAIL: Final = rules.THUMBNAIL_VARIANT
 FILE_BLOCK: Final = 64 * 1024
 # The bytes behind an id can change (an edit outside the app, alt text written into the
 # file), so the bare link is revalidated on every use (a 304 when unchanged); only a link
@@ -72,7 +72,7 @@ MAX_REMEMBERED: Final = 20_000
 
 @dataclass(frozen=True, slots=True)
 class ServedFile:
-    path: str
+    open: Callable[[], BinaryIO]  # the core's way to its bytes (storage or thumbnail cache)
     content_type: str
     etag: str  # quoted, strong
     headers: tuple[tuple[str, str], ...]  # those of a 200 except Content-Length
@@ -83,7 +83,7 @@ class ServedFile:
 
     @classmethod
     def make(
-        cls, path: os.PathLike[str] | str, content_type: str, etag: str, version: str
+        cls, opener: Callable[[], BinaryIO], content_type: str, etag: str, version: str
     ) -> ServedFile:
         """``version``: the original's, for its thumbnail too (one ``v`` pins both)."""
         quoted = quote_etag(etag)
@@ -96,7 +96,7 @@ class ServedFile:
             )
 
         return cls(
-            os.fspath(path),
+            opener,
             content_type,
             quoted,
             *headers(REVALIDATE),
@@ -144,10 +144,10 @@ class ServedFiles:
         generation = self._generation
         if thumbnail:
             record, thumb = self.library.thumbnail(image_id)
-            served = ServedFile.make(thumb.path, thumb.content_type, thumb.etag, record.etag)
+            served = ServedFile.make(thumb.open, thumb.content_type, thumb.etag, record.etag)
         else:
-            record, path = self.library.original_path(image_id)
-            served = ServedFile.make(path, record.content_type, record.etag, record.etag)
+            record, opener = self.library.original_source(image_id)
+            served = ServedFile.make(opener, record.content_type, record.etag, record.etag)
         with self._lock:
             if generation == self._generation:
                 if len(self._entries) >= MAX_REMEMBERED:
@@ -240,19 +240,19 @@ class ImageProxy:
         between its file step and its commit: look once more after it (``settled``), when
         the row names the new place or the id is a tombstone (410, never a 404)."""
         try:
-            return open(served.path, "rb"), served
+            return served.open(), served
         except FileNotFoundError:
             self.files.forget(image_id, thumbnail)
         try:
             served = self.files.lookup(image_id, thumbnail)
-            return open(served.path, "rb"), served
+            return served.open(), served
         except (FileNotFoundError, NotFound):
             pass
         with self.files.library.settled():
             self.files.forget(image_id, thumbnail)
             served = self.files.lookup(image_id, thumbnail)
             try:
-                return open(served.path, "rb"), served
+                return served.open(), served
             except FileNotFoundError:
                 self.files.forget(image_id, thumbnail)
                 raise NotFound("The image's file is missing from the library folder.") from None

@@ -21,13 +21,15 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
-from app.library import Library
+from app.library import Library, rules
+from app.library.rules import UPLOAD_LIMIT_TEXT
 from app.library.transforms import max_waiting_requests
 
 from . import address
 from .app import MAX_CONTENT_LENGTH, create_app
 from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits
 from .errors import CannotListen, PortInUse, code_for_status, error_response
+from .events_api import EXTENSION_KEY as EVENT_STREAMS_KEY
 from .guards import is_loopback_host
 from .proxy import EXTENSION_KEY
 
@@ -56,7 +58,7 @@ class _JsonErrorTask(ErrorTask):
         status = int(error.code)
         code = "too_large" if status == 413 else code_for_status(status)
         message = (
-            "The request body is larger than this server accepts (10 MiB per image)."
+            f"The request body is larger than this server accepts ({UPLOAD_LIMIT_TEXT} per image)."
             if status == 413
             else f"{error.reason}: {error.body}."
         )
@@ -133,7 +135,7 @@ class BackgroundServer:
         library: Library,
         *,
         host: str = "127.0.0.1",
-        port: int = 8765,
+        port: int = rules.DEFAULT_PORT,
         token: str,
         public_url: str | None = None,
         threads: int = THREADS,
@@ -245,6 +247,9 @@ class BackgroundServer:
             self._thread = None
             return
         address.withdraw(self.library.meta, self._address_nonce)
+        streams = self.app.extensions.get(EVENT_STREAMS_KEY)
+        if streams is not None:
+            streams.stop()  # open event streams end now rather than hold the stop up
         trigger = self._servers[0].trigger
 
         def in_loop(thunk: Callable[[], None]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.library import ImageRecord, rfc3339
+from app.library import ImageRecord, rfc3339, rules
 
 IMAGE_FIELDS = (
     "id",
@@ -26,7 +26,7 @@ IMAGE_FIELDS = (
 
 
 def image_url(base: str, image_id: str) -> str:
-    return f"{base}/i/{image_id}"
+    return rules.image_link(base, image_id)
 
 
 def image_response(record: ImageRecord, base: str) -> dict[str, Any]:

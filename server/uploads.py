@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import codecs
 from email.message import Message
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from flask import Request, current_app
 from werkzeug.datastructures import Headers
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
-from app.library import InvalidAltText, InvalidFolder, InvalidInput, Library
-from app.library.files import Incoming
+from app.library import Incoming, InvalidAltText, InvalidFolder, InvalidInput, Library
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 # werkzeug decodes form fields with errors="replace": a folder sent in Latin-1 became a
 # folder named with U+FFFD. This codec ignores the error handler it is given.
 _STRICT_UTF8: Final = "imageshelf_strict_utf_8"
 
 
-def _strict_utf8_decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+def _strict_utf8_decode(data: Buffer, errors: str = "strict", /) -> tuple[str, int]:
     try:
         return codecs.utf_8_decode(data, "strict", True)
     except UnicodeDecodeError as exc:  # named so a field's error is told from a header's
@@ -33,8 +35,7 @@ def _find_codec(name: str) -> codecs.CodecInfo | None:
     if name != _STRICT_UTF8:
         return None
     utf8 = codecs.lookup("utf-8")
-    # typeshed wants a decoder taking any buffer; the codec machinery hands bytes here.
-    return codecs.CodecInfo(utf8.encode, _strict_utf8_decode, name=_STRICT_UTF8)  # type: ignore[arg-type]
+    return codecs.CodecInfo(utf8.encode, _strict_utf8_decode, name=_STRICT_UTF8)
 
 
 codecs.register(_find_codec)

@@ -5,7 +5,8 @@ imageshelf serve [--public-url URL] [--access-log]      the HTTP API, headless
 imageshelf token [--regenerate]
 imageshelf import PATH... [--folder F] [--alt TEXT]
 imageshelf ls [--folder F] [--search S] [--undescribed] [--json]
-imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID... · export DIR [--folder F]
+imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID...
+imageshelf export DIR [--folder F] [--embed-alt-text]
 imageshelf install-desktop [--uninstall]
 
 The global options (--library, --host, --port) may stand before or after the
@@ -82,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = command("serve", "serve", "run the HTTP API headless, in the foreground")
     serve.add_argument(
-        "--public-url", metavar="URL", help="base URL for links, e.g. http://192.168.1.5:8765"
+        "--public-url",
+        metavar="URL",
+        help=f"base URL for links, e.g. http://192.168.1.5:{DEFAULT_PORT}",
     )
     serve.add_argument(
         "--access-log",
@@ -124,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "export", "copy originals into a folder, keeping their folders")
     export.add_argument("dir", metavar="DIR")
     export.add_argument("--folder", metavar="F", help="only this folder ('/' for the top level)")
+    export.add_argument(
+        "--embed-alt-text",
+        action="store_true",
+        help="write each image's alt text and long description into the copy's XMP "
+        "(IPTC accessibility fields; the library's files are not changed)",
+    )
 
     desktop = command(
         "install-desktop", "install-desktop", "add Imageshelf to this user's application menu"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Final, TextIO
 
+from ..library import rules
 from ..library.locations import default_library_path
 
 # Exit codes a script can tell apart (also listed at the end of --help).
@@ -25,8 +26,8 @@ EXIT_CODES_HELP: Final = (
     "5 some files were refused (each is listed)"
 )
 
-DEFAULT_HOST: Final = "127.0.0.1"
-DEFAULT_PORT: Final = 8765
+DEFAULT_HOST: Final = rules.DEFAULT_HOST
+DEFAULT_PORT: Final = rules.DEFAULT_PORT
 
 
 class CommandError(Exception):

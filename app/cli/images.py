@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import io
 import json
 import os
 import sys
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..library import importer, rules
+from ..library.errors import MetadataNotWritable
+from ..library.xmp_write import embed_alt_text
 from .common import OK, PARTIAL, CommandError, Progress, library_path
 from .target import Target, open_target
 
@@ -131,39 +134,71 @@ def rm_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     """Copies originals into DIR, keeping their folders. Never overwrites: a file already
     there with the same bytes counts as exported (a second run is a no-op), one with other
-    bytes is left alone and reported."""
+    bytes is left alone and reported. ``--embed-alt-text`` writes each image's alt text and
+    long description into the copy's XMP (IPTC accessibility fields; pixels untouched); a
+    format that cannot carry them (GIF) is copied as it is and reported."""
     dest = Path(args.dir).expanduser()
     folder = None if args.folder is None else ("" if args.folder == "/" else args.folder)
-    clashes = 0
+    clashes = not_embedded = 0
     with _target(args) as target:
         images = list(target.images(folder=folder))
         bar = Progress("Exporting", len(images))
         try:
             for done, image in enumerate(images, 1):
                 out = dest / _where(image)
+                data: bytes | None = None
+                if args.embed_alt_text:
+                    data = _with_alt_text(image, target)
+                    if data is None:
+                        not_embedded += 1
+                        bar.say(f"{out.name}: this format cannot carry alt text; copied as is")
                 if out.exists():
-                    if not _same_bytes(out, image, target):
+                    if not _same_bytes(out, image, target, data):
                         clashes += 1
                         bar.say(f"kept {out}: a different file is already there")
                 else:
                     out.parent.mkdir(parents=True, exist_ok=True)
-                    with target.original(image["id"]) as stream:
-                        _write_new(out, stream)
+                    if data is not None:
+                        _write_new(out, io.BytesIO(data))
+                    else:
+                        with target.original(image["id"]) as stream:
+                            _write_new(out, stream)
                 bar.update(done)
         finally:
             bar.close()
     print(f"Exported {len(images) - clashes} of {len(images)} image(s) to {dest}.", file=sys.stderr)
-    return PARTIAL if clashes else OK
+    if not_embedded:
+        print(f"{not_embedded} of them could not carry alt text.", file=sys.stderr)
+    return PARTIAL if clashes or not_embedded else OK
 
 
-def _same_bytes(path: Path, image: dict[str, Any], target: Target) -> bool:
+def _with_alt_text(image: dict[str, Any], target: Target) -> bytes | None:
+    """The original's bytes with its accessibility fields embedded; ``None`` where the
+    format cannot carry them (or the packet would not fit)."""
+    with target.original(image["id"]) as stream:
+        original = stream.read()
     try:
-        if path.stat().st_size != image["size"]:
+        return embed_alt_text(
+            original, image.get("alt_text"), image.get("long_description"), image["content_type"]
+        )
+    except MetadataNotWritable:
+        return None
+
+
+def _same_bytes(
+    path: Path, image: dict[str, Any], target: Target, data: bytes | None = None
+) -> bool:
+    """Whether the file at ``path`` holds what the export writes: ``data`` when given
+    (a copy with alt text embedded), else the original's bytes."""
+    try:
+        if path.stat().st_size != (image["size"] if data is None else len(data)):
             return False
         with open(path, "rb") as there:
             theirs = hashlib.file_digest(there, "sha256").hexdigest()
     except OSError:
         return False
+    if data is not None:
+        return hashlib.sha256(data).hexdigest() == theirs
     digest = hashlib.sha256()
     with target.original(image["id"]) as stream:
         while chunk := stream.read(1024 * 1024):

@@ -22,9 +22,12 @@ from .errors import (
     TooManyFrames,
     TooManyPixels,
     UnsupportedFormat,
+    UpstreamError,
+    UpstreamTimeout,
 )
 from .events import Event, EventKind
-from .filters import ALL_FOLDERS, Sort
+from .files import Incoming
+from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .library import Library
 from .records import FolderInfo, ImageRecord, Page, rfc3339
 
@@ -35,9 +38,12 @@ __all__ = [
     "Duplicate",
     "Event",
     "EventKind",
+    "Filter",
     "FolderInfo",
+    "FolderScope",
     "Gone",
     "ImageRecord",
+    "Incoming",
     "InvalidAltText",
     "InvalidFolder",
     "InvalidInput",
@@ -55,5 +61,7 @@ __all__ = [
     "TooManyFrames",
     "TooManyPixels",
     "UnsupportedFormat",
+    "UpstreamError",
+    "UpstreamTimeout",
     "rfc3339",
 ]

@@ -19,21 +19,24 @@ class BulkDeleteResult:
 
 def delete_many(trash: Trash, image_ids: object) -> BulkDeleteResult:
     """Moves every listed image to the trash while holding the write lock, so no other
-    write interleaves and the three lists describe one moment. Each image is its own
-    crash-safe trash step (intent, rename, commit: ``trash.py``); should one fail (a full
-    disk), those before it stay trashed and the error is raised: a retry answers them as
-    ``already_deleted``. Raises ``InvalidInput`` for a malformed list before touching
-    anything."""
+    write interleaves and the three lists describe one moment. The live ones go in
+    batches (``Trash.move_many``: each batch one crash-safe trash step — intent, renames,
+    commit); should one fail (a full disk), the others are still trashed and the error
+    is raised: a retry answers them as ``already_deleted``. Raises ``InvalidInput`` for a
+    malformed list before touching anything."""
     ids = rules.check_bulk_ids(image_ids, rules.MAX_BULK_DELETE_IDS)
     result = BulkDeleteResult()
+    live: list[str] = []
     with trash.core.write_lock:
-        for image_id in ids:
-            try:
-                trash.move_in(image_id)
-            except Gone:
-                result.already_deleted.append(image_id)
-            except NotFound:
-                result.not_found.append(image_id)
-            else:
-                result.deleted.append(image_id)
+        with trash.core.read() as conn:
+            for image_id in ids:
+                try:
+                    trash.core.require(conn, image_id)
+                except Gone:
+                    result.already_deleted.append(image_id)
+                except NotFound:
+                    result.not_found.append(image_id)
+                else:
+                    live.append(image_id)
+        result.deleted = trash.move_many(live)
     return result

@@ -1,5 +1,5 @@
-"""``Core``: what every step of a write shares — the folder, the database, the one write
-lock, the thumbnails and the events — handed to the file steps, the reconciler and the
+"""``Core``: what every step of a write shares — the storage (the folder), the database,
+the one write lock, the thumbnails and the events — handed to the file steps, the reconciler and the
 watcher so that none of them needs ``Library`` (and ``Library`` needs none of its own
 privates shared).
 
@@ -24,6 +24,7 @@ from .records import ImageRecord
 from .sql import rows
 from .sql.engine import database_errors
 from .sql.lookup import RecordLookup
+from .storage import FolderStorage, Storage
 from .thumbnails import ThumbnailCache
 from .transforms import Transforms
 
@@ -34,6 +35,8 @@ class Core:
         self.meta = root / layout.META_DIR
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
+        # Originals and uploads (the storage seam); derived files in the thumbnail cache.
+        self.storage: Storage = FolderStorage(root, self.tmp_dir)
         self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
         self.transforms = Transforms(
             self.meta / layout.TRANSFORMS_DIR, lambda: settings.transform_cache_bytes(self)
@@ -65,6 +68,16 @@ class Core:
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             yield conn
+
+    def get(self, image_id: str) -> ImageRecord:
+        """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one. The
+        fast path first (one indexed read off SQLAlchemy), then the full answer."""
+        if isinstance(image_id, str) and rules.is_image_id(image_id):
+            record = self.lookup.image(image_id)
+            if record is not None:
+                return record
+        with self.read() as conn:
+            return self.require(conn, image_id)
 
     def require(self, conn: Connection, image_id: str) -> ImageRecord:
         """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one."""

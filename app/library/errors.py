@@ -123,3 +123,27 @@ class ClientGone(LibraryError):
     """The client that asked for this work has disconnected: the work was dropped."""
 
     code = "client_gone"
+
+
+class InvalidUrl(InvalidInput):
+    """A URL to fetch that is not an http(s) URL the library can use."""
+
+    code = "invalid_url"
+
+
+class UrlNotAllowed(InvalidInput):
+    """A URL whose host is (or resolves to) a non-public address (SSRF protection)."""
+
+    code = "url_not_allowed"
+
+
+class UpstreamError(LibraryError):
+    """The server a URL points at failed: refused, an error status, too many redirects."""
+
+    code = "upstream_error"
+
+
+class UpstreamTimeout(LibraryError):
+    """The server a URL points at was too slow to connect or to send the whole file."""
+
+    code = "upstream_timeout"

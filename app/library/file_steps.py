@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -39,22 +38,21 @@ def place_new(
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
+    store = core.storage
     with core.write_lock:
-        created_dirs: list[Path] = []
-        placed: Path | None = None
+        made: list[str] = []
+        placed: str | None = None
         try:
             # One transaction from the look at the taken names to the commit: the
             # write lock already keeps every other writer out, so the names read are
             # still free when the row goes in (and it saves a connection checkout).
             with core.write() as conn:
                 with files.disk_errors("save the image"):
-                    if folder:
-                        created_dirs = files.make_folder(core.root, folder)
-                    dest_dir = core.folder_path(folder)
                     candidates = rules.candidate_filenames(original_filename, info.format)
-                    name = files.place(tmp, dest_dir, core.names_free(folder, candidates, conn))
-                    placed = dest_dir / name
-                    mtime_ns = placed.stat().st_mtime_ns
+                    free = core.names_free(folder, candidates, conn)
+                    name, made = store.place(tmp, folder, free)
+                    placed = _key(folder, name)
+                    mtime_ns = store.stat(placed)[1]
                 now = now_us()
                 record = ImageRecord(
                     id=rules.new_image_id(),
@@ -74,9 +72,10 @@ def place_new(
                 rows.insert(conn, record, mtime_ns)
             return record
         except BaseException:
-            if placed is not None:
-                placed.unlink(missing_ok=True)
-            _remove_made(created_dirs)
+            with contextlib.suppress(OSError):
+                if placed is not None:
+                    store.remove(placed)
+                store.remove_folders(made)
             raise
 
 
@@ -87,52 +86,46 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
     therefore goes before the commit, never after (a kill after the commit would leave
     two names for one image, and the next open would adopt the second as a copy).
     Call under ``core.write_lock``."""
-    src = core.path_of(record.folder, record.filename)
+    store = core.storage
+    src = record.relpath
     fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
-    created_dirs: list[Path] = []
-    files.check_contained(core.root, record.folder)  # unlinking through a link: outside
+    made: list[str] = []
+    store.check_writable(record.folder)  # unlinking through a link: outside
     with files.disk_errors("move the image"):
-        if not src.exists():
+        if not store.exists(src):
             raise NotFound(f"The file of image {record.id} is missing from the library.")
         if folder:
-            created_dirs = files.make_folder(core.root, folder)
-        dest_dir = core.folder_path(folder)
-        placed: Path | None = None
+            made = store.make_folder(folder)
+        placed: str | None = None
         src_removed = False
         try:
             # Keep the name where it is free; suffix it where the folder has one already.
             names = rules.candidate_filenames(record.filename, fmt)
             for name in core.names_free(folder, names):
-                candidate = dest_dir / name
                 with core.write() as conn:
                     rows.set_pending(conn, record.id, folder, name)
-                try:
-                    os.link(src, candidate)
-                except FileExistsError:
-                    continue
-                placed = candidate
-                break
-            files.fsync_dir(dest_dir)
+                if store.link(src, _key(folder, name)):
+                    placed = name
+                    break
             assert placed is not None
-            os.unlink(src)
+            store.remove(src)
             src_removed = True
-            files.fsync_dir(src.parent)
             with core.write() as conn:
                 now = max(now_us(), record.updated_at_us + 1)
-                rows.set_place(conn, record, folder, placed.name, now)
+                rows.set_place(conn, record, folder, placed, now)
                 moved = rows.get(conn, record.id)
         except BaseException:
-            if placed is not None and src_removed:
-                with contextlib.suppress(OSError):
-                    os.replace(placed, src)  # back where its row says it is
-            elif placed is not None:
-                placed.unlink(missing_ok=True)
-            _remove_made(created_dirs)
+            with contextlib.suppress(OSError):
+                if placed is not None and src_removed:
+                    store.move(_key(folder, placed), src)  # back where its row says it is
+                elif placed is not None:
+                    store.remove(_key(folder, placed))
+                store.remove_folders(made)
             with contextlib.suppress(Exception), core.write() as conn:
                 rows.clear_pending(conn, record.id)
             raise
         if record.folder:
-            files.remove_empty_folders(core.root, record.folder)
+            store.remove_empty_folders(record.folder)
     assert moved is not None
     return moved
 
@@ -142,30 +135,24 @@ def delete(core: Core, record: ImageRecord) -> None:
     Out of the folder first: a kill before the commit leaves a row whose file is gone,
     which the next open tombstones — never a deleted image coming back. Call under
     ``core.write_lock``."""
-    files.check_contained(core.root, record.folder)  # never remove a file outside
-    src = core.path_of(record.folder, record.filename)
-    parked: Path | None = core.tmp_dir / f"deleting-{record.id}"
+    store = core.storage
+    store.check_writable(record.folder)  # never remove a file outside
     with files.disk_errors("delete the image"):
-        try:
-            os.replace(src, parked)  # type: ignore[arg-type]
-            # Durable before the tombstone is: after a power cut the file must not
-            # reappear in the folder (to be adopted as a new image) while the
-            # tombstone survives.
-            files.fsync_dir(src.parent)
-        except FileNotFoundError:
-            parked = None
+        # Durable before the tombstone is (the storage fsyncs it): after a power cut
+        # the file must not reappear in the folder while the tombstone survives.
+        parked = store.park(record.relpath, f"deleting-{record.id}")
     try:
         with core.write() as conn:
             rows.tombstone(conn, record.id, now_us())
     except BaseException:
         if parked is not None:
             with contextlib.suppress(OSError):
-                os.replace(parked, src)
+                store.unpark(parked, record.relpath)
         raise
     if parked is not None:
-        parked.unlink(missing_ok=True)
+        store.discard_parked(parked)
     if record.folder:
-        files.remove_empty_folders(core.root, record.folder)
+        store.remove_empty_folders(record.folder)
 
 
 def finish_pending_moves(core: Core) -> None:
@@ -190,20 +177,21 @@ def finish_pending_moves(core: Core) -> None:
 
 
 def _finish_pending_move(core: Core, p: rows.PendingMove) -> None:
-    src = core.path_of(p.folder, p.filename)
-    dest = core.path_of(p.dest_folder, p.dest_filename)
+    store = core.storage
+    src = _key(p.folder, p.filename)
+    dest = _key(p.dest_folder, p.dest_filename)
     with core.write() as conn:
-        if src.exists():
-            if dest.exists() and _same_file(src, dest):
-                dest.unlink()
+        if store.exists(src):
+            if store.exists(dest) and store.same_file(src, dest):
+                store.remove(dest)
             rows.clear_pending(conn, p.id)
-        elif dest.exists():
+        elif store.exists(dest):
             before = rows.get(conn, p.id)
             assert before is not None
             now = max(now_us(), before.updated_at_us + 1)
             rows.set_place(conn, before, p.dest_folder, p.dest_filename, now)
             if p.folder and p.folder != p.dest_folder:
-                files.remove_empty_folders(core.root, p.folder)
+                store.remove_empty_folders(p.folder)
         else:
             rows.clear_pending(conn, p.id)
 
@@ -220,14 +208,5 @@ def clear_tmp(core: Core) -> None:
                 leftover.unlink(missing_ok=True)
 
 
-def _remove_made(created_dirs: list[Path]) -> None:
-    for d in reversed(created_dirs):
-        with contextlib.suppress(OSError):
-            d.rmdir()
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+def _key(folder: str | None, filename: str) -> str:
+    return f"{folder}/{filename}" if folder else filename

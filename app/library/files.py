@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from .errors import InvalidFolder, StorageError, TooLarge
+from .rules import MAX_UPLOAD_BYTES, TOO_LARGE_MESSAGE
 
 CHUNK = 1024 * 1024
 TMP_PREFIX = "incoming-"
@@ -76,8 +77,9 @@ class Incoming:
         if size > self.limit:
             self.discard()
             raise TooLarge(
-                f"The file is larger than {self.limit // (1024 * 1024)} MiB "
-                f"({self.limit:,} bytes), the most one image may be."
+                TOO_LARGE_MESSAGE
+                if self.limit == MAX_UPLOAD_BYTES
+                else f"The file is larger than {self.limit:,} bytes, the most accepted here."
             )
         try:
             self._out.write(data)

@@ -31,7 +31,7 @@ class Prepared:
 
 
 def receive(core: Core) -> files.Incoming:
-    return files.Incoming(core.tmp_dir, rules.MAX_UPLOAD_BYTES)
+    return core.storage.receive(rules.MAX_UPLOAD_BYTES)
 
 
 def prepare(
@@ -58,7 +58,7 @@ def prepare_file(
         if size == 0:
             raise MalformedImage("The file is empty.")
         if size > rules.MAX_UPLOAD_BYTES:
-            raise TooLarge(f"The file is larger than {rules.MAX_UPLOAD_BYTES:,} bytes.")
+            raise TooLarge(rules.TOO_LARGE_MESSAGE)
         if not allow_duplicate:
             with core.read() as conn:
                 existing = rows.by_hash(conn, sha256)

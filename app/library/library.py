@@ -18,51 +18,46 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from enum import Enum
 from pathlib import Path
-from typing import IO, BinaryIO, Final
+from typing import IO, BinaryIO
 
 from sqlalchemy import Engine
 
 from . import (
     api_token,
     bulk,
-    file_steps,
+    changes,
+    edits,
     files,
-    imaging,
+    idempotency,
     intake,
-    layout,
+    opening,
+    originals,
     rules,
+    url_fetch,
     write_back,
     xmp_read,
 )
 from .core import Core
-from .errors import LibraryError, NotFound, StorageError
-from .events import Event, EventBus, EventKind, Listener
+from .edits import UNSET
+from .errors import InvalidInput, LibraryError, StorageError
+from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
+from .housekeeping import Housekeeper
 from .intake import Prepared
 from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page
 from .sql import listing, rows
-from .sql.engine import at_head, database_errors, make_engine, migrate
 from .thumbnails import Thumbnail, ThumbnailCache
 from .transforms import Transforms
 from .trash import Trash
-from .watcher import LibraryWatcher
+from .watcher import LibraryWatcher, WatchTimings
 
 log = logging.getLogger(__name__)
 
 
-class _Unset(Enum):
-    """A keyword not given (``None`` is a value: no alt text, the root folder)."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = _Unset.UNSET
-
-__all__ = ["Library", "Prepared"]
+__all__ = ["UNSET", "Library", "Prepared"]
 
 
 def _scope(folder: object) -> FolderScope:
@@ -81,6 +76,9 @@ class Library:
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
+        self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
+        self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
+        self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
 
@@ -118,12 +116,18 @@ class Library:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, reconcile: bool = True, watch: bool = False
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        reconcile: bool = True,
+        watch: bool = False,
+        watch_timings: WatchTimings | None = None,
     ) -> Library:
         """Creates or opens the library folder at ``path``.
 
         ``watch=True`` follows changes other programs make to the folder until
-        ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it.
+        ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it;
+        ``watch_timings`` changes how long it waits (tests make it quick).
         Raises ``LibraryLocked`` when another process has it open, ``StorageError`` when
         the folder cannot be created or read.
 
@@ -131,68 +135,36 @@ class Library:
         (``read_only``): browsing, listings and ``/i`` work, every write is a
         ``StorageError`` (507); nothing is reconciled or watched until the next open."""
         try:
-            return cls._open(path, reconcile=reconcile, watch=watch)
+            core, lock = opening.open_core(path)
         except StorageError as exc:
-            lib = cls._open_read_only(path, exc)
-            log.warning("%s The library is open read-only.", exc)
-            return lib
-
-    @classmethod
-    def _open_read_only(cls, path: str | os.PathLike[str], error: StorageError) -> Library:
-        root = Path(path).expanduser().resolve()
-        meta = root / layout.META_DIR
-        db_path = meta / layout.DB_FILE
-        if not db_path.is_file():
-            raise error  # nothing to show: a new library needs a writable disk
-        lock = ProcessLock(meta / layout.LOCK_FILE)
+            return cls._read_only(*opening.open_core_read_only(path, exc), exc)
+        lib = cls(core, lock)
         try:
-            lock.acquire()
-        except OSError:
-            raise error from None
-        engine = make_engine(db_path, read_only=True)
-        try:
-            if not at_head(engine):
-                raise error  # a migration would have to write
-        except BaseException:
-            engine.dispose()
-            lock.release()
-            raise
-        lib = cls(Core(root, engine), lock)
-        lib.read_only = True
-        return lib
-
-    @classmethod
-    def _open(cls, path: str | os.PathLike[str], *, reconcile: bool, watch: bool) -> Library:
-        root = Path(path).expanduser().resolve()
-        meta = root / layout.META_DIR
-        with files.disk_errors(f"open the library at {root}"):
-            for d in (root, meta, meta / layout.THUMBS_DIR, meta / layout.TMP_DIR):
-                d.mkdir(parents=True, exist_ok=True)
-        lock = ProcessLock(meta / layout.LOCK_FILE)
-        with files.disk_errors(f"open the library at {root}"):
-            lock.acquire()
-        engine = None
-        lib = None
-        try:
-            engine = make_engine(meta / layout.DB_FILE)
-            with database_errors(f"open the library at {root}"):
-                migrate(engine)
-            lib = cls(Core(root, engine), lock)
-            file_steps.clear_tmp(lib.core)
             lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
+            lib.idempotency.recover()  # claims of requests a kill interrupted
             if watch:
-                lib.start_watching()  # first, so nothing changed during reconcile is missed
+                # First, so nothing changed during the reconcile is missed.
+                lib.start_watching(watch_timings)
             if reconcile:
                 lib.reconcile()
             lib.trash.start_keeper()  # expired trash purged now and hourly
-        except BaseException:
-            if lib is not None:
-                lib.trash.stop_keeper()
-                lib.stop_watching()
-            if engine is not None:
-                engine.dispose()
+            lib._start_housekeeping()
+        except BaseException as exc:
+            lib._stop_housekeeping()
+            lib.trash.stop_keeper()
+            lib.stop_watching()
+            core.engine.dispose()
             lock.release()
+            if isinstance(exc, StorageError):
+                return cls._read_only(*opening.open_core_read_only(path, exc), exc)
             raise
+        return lib
+
+    @classmethod
+    def _read_only(cls, core: Core, lock: ProcessLock, why: StorageError) -> Library:
+        log.warning("%s The library is open read-only.", why)
+        lib = cls(core, lock)
+        lib.read_only = True
         return lib
 
     def close(self) -> None:
@@ -200,6 +172,8 @@ class Library:
             return
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
         self.trash.stop_keeper()  # likewise
+        self._stop_housekeeping()
+        self.changes.close()  # wakes readers waiting for changes
         with self.core.write_lock:
             self.core.close()
             self._lock.release()
@@ -208,13 +182,28 @@ class Library:
     def closed(self) -> bool:
         return self.core.closed
 
+    def _start_housekeeping(self) -> None:
+        self._housekeeper = Housekeeper(
+            {
+                "prune changes": self.changes.prune,
+                "expire idempotency keys": self.idempotency.expire,
+            },
+            rules.HOUSEKEEPING_INTERVAL_S,
+        )
+        self._housekeeper.start()
+
+    def _stop_housekeeping(self) -> None:
+        keeper, self._housekeeper = self._housekeeper, None
+        if keeper is not None:
+            keeper.stop()
+
     def __enter__(self) -> Library:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start_watching(self) -> bool:
+    def start_watching(self, timings: WatchTimings | None = None) -> bool:
         """Follows changes other programs make to the folder, until ``close()``.
 
         Returns False (and logs why) when the system refuses to watch, e.g. inotify's
@@ -224,7 +213,7 @@ class Library:
                 return False
             if self._watcher is not None:
                 return True
-            watcher = LibraryWatcher(self.core)
+            watcher = LibraryWatcher(self.core, timings)
             try:
                 watcher.start()
             except OSError as exc:
@@ -249,6 +238,12 @@ class Library:
     def watching(self) -> bool:
         return self._watcher is not None
 
+    def wait_watcher_idle(self, timeout: float) -> bool:
+        """Waits until every change the watcher has noticed so far is reconciled; False
+        on timeout (True at once when not watching)."""
+        watcher = self._watcher
+        return watcher is None or watcher.wait_idle(timeout)
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Calls ``listener(event)`` after every committed change, on the thread that made
         it. Returns a function that unsubscribes."""
@@ -271,12 +266,7 @@ class Library:
 
     def get(self, image_id: str) -> ImageRecord:
         """The image; ``NotFound`` for an unknown id, ``Gone`` for a deleted one."""
-        if isinstance(image_id, str) and rules.is_image_id(image_id):
-            record = self.core.lookup.image(image_id)
-            if record is not None:
-                return record
-        with self.core.read() as conn:
-            return self.core.require(conn, image_id)
+        return self.core.get(image_id)
 
     def find_by_hash(self, sha256: str) -> list[ImageRecord]:
         with self.core.read() as conn:
@@ -328,26 +318,14 @@ class Library:
         return record, self.path_of(record.folder, record.filename)
 
     def open_original(self, image_id: str) -> tuple[ImageRecord, BinaryIO]:
-        record, path = self.original_path(image_id)
-        try:
-            return record, open(path, "rb")
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise files.storage_error(exc, f"read the file of image {image_id}") from exc
-        # A move or delete of this image may be in flight (they hold the write lock from
-        # the file's first step to the commit): look again once it is done, when the row
-        # names the new place or the id is a tombstone.
-        with self.core.write_lock:
-            record, path = self.original_path(image_id)
-            try:
-                return record, open(path, "rb")
-            except FileNotFoundError:
-                raise NotFound(
-                    f"The file of image {image_id} is missing from the library folder."
-                ) from None
-            except OSError as exc:
-                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+        """The record and its original's bytes (through the storage), for streaming."""
+        return originals.open_original(self.core, image_id)
+
+    def original_source(self, image_id: str) -> tuple[ImageRecord, Callable[[], BinaryIO]]:
+        """The record and a way to open its original's bytes through the storage, for a
+        server that remembers it across requests: the opener raises ``FileNotFoundError``
+        once the image moved or went (ask again, after ``settled()``)."""
+        return originals.source(self.core, image_id)
 
     def copy_with_alt_text(self, image_id: str) -> bytes:
         """The image's bytes with its alt text and long description embedded in their
@@ -383,20 +361,7 @@ class Library:
 
     def thumbnail(self, image_id: str) -> tuple[ImageRecord, Thumbnail]:
         """The image's thumbnail (fits 512×512, never enlarged), made once and cached."""
-        record, path = self.original_path(image_id)
-
-        def build() -> tuple[bytes, str]:
-            try:
-                info = imaging.inspect_path(path)
-            except FileNotFoundError:
-                raise NotFound(f"The file of image {image_id} is missing.") from None
-            except OSError as exc:
-                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
-            return info.thumbnail, info.thumbnail_type
-
-        # Storing a rebuilt thumbnail on a full disk: a 507 that says so, not a 500.
-        with files.disk_errors(f"save the thumbnail of image {image_id}"):
-            return record, self.core.thumbnails.get_or_build(record.sha256, build)
+        return originals.thumbnail(self.core, image_id)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -465,6 +430,39 @@ class Library:
             long_description=long_description,
         )
 
+    def add_from_url(
+        self,
+        url: object,
+        *,
+        alt_text: str | None = None,
+        folder: str | None = None,
+        file_name: object = None,
+        long_description: str | None = None,
+        limits: url_fetch.FetchLimits | None = None,
+    ) -> ImageRecord:
+        """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
+        an upload. Its original name is ``file_name``, else the URL's last path segment,
+        else ``image``. Nothing is left behind when it raises."""
+        folder = rules.normalize_folder(folder)
+        alt_text = rules.normalize_alt_text(alt_text)
+        long_description = rules.normalize_long_description(long_description)
+        if file_name is not None and not isinstance(file_name, str):
+            raise InvalidInput("file_name must be a string.")
+        url_fetch.parse_url(url)  # a bad URL refused before anything is made
+        assert isinstance(url, str)
+        incoming = self.receive()
+        try:
+            url_fetch.fetch(url, incoming, limits)
+            tmp, size, sha256 = incoming.finish()
+        except BaseException:
+            incoming.discard()
+            raise
+        name = file_name or url_fetch.name_from_url(url) or "image"
+        prepared = self.prepare_file(tmp, size, sha256, name)
+        return self.commit(
+            prepared, alt_text=alt_text, folder=folder, long_description=long_description
+        )
+
     def discard(self, prepared: Prepared) -> None:
         """Drops a prepared upload that will not be committed, and its thumbnail unless
         an image in the library has the same bytes."""
@@ -495,30 +493,9 @@ class Library:
     ) -> tuple[ImageRecord, write_back.FileWrite | None]:
         """``update``, also saying what happened to the file when text changed (written,
         the setting off, a format that cannot carry it); ``None`` when no text changed."""
-        new_alt = UNSET if alt_text is UNSET else rules.normalize_alt_text(alt_text)
-        new_long = (
-            UNSET
-            if long_description is UNSET
-            else rules.normalize_long_description(long_description)
+        return edits.update(
+            self.core, image_id, alt_text=alt_text, folder=folder, long_description=long_description
         )
-        new_folder = UNSET if folder is UNSET else rules.normalize_folder(folder)
-        core = self.core
-        outcome: write_back.FileWrite | None = None
-        with core.write_lock:
-            with core.read() as conn:
-                before = core.require(conn, image_id)
-            after: ImageRecord | None = before
-            if new_folder is not UNSET and new_folder != before.folder:
-                after = file_steps.move(core, before, new_folder)
-            assert after is not None
-            alt = after.alt_text if new_alt is UNSET else new_alt
-            long = after.long_description if new_long is UNSET else new_long
-            if (alt, long) != (after.alt_text, after.long_description):
-                after, outcome = write_back.save_text(core, after, alt, long)
-        assert after is not None
-        if after != before:
-            core.events.emit(Event(EventKind.UPDATED, image_id, after, before))
-        return after, outcome
 
     def update_many(self, image_ids: list[str], *, folder: object) -> list[ImageRecord]:
         """Moves several images; stops at the first that fails, keeping those done."""

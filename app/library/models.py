@@ -7,7 +7,16 @@ formatted as RFC 3339 only at the edge. The root folder is stored as ``""`` so t
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -134,3 +143,34 @@ class IgnoredFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class Change(Base):
+    """0007: one committed change to an image, numbered in its own transaction by
+    triggers (see the migration); read by ``changes.py`` for ``GET /v3/events``."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_at", "at"), {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(32))
+    image_id: Mapped[str] = mapped_column(String(40))
+
+
+class IdempotencyKey(Base):
+    """0007: a request made with an ``Idempotency-Key``, per API key (``principal``, a
+    hash of the bearer token): its fingerprint, and once finished the answer replayed to
+    a retry (``status`` NULL while the first is still running)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)
+
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    headers: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import disk_scan, file_steps, files, imaging, rules, xmp_read
+from . import file_steps, files, imaging, rules, xmp_read
 from .core import Core
 from .disk_scan import DiskFile, in_scope, split, storable
 from .errors import LibraryError, StorageError
@@ -107,7 +107,7 @@ class Reconciler:
         if scope is None:
             # Only a whole run may finish moves: a scoped one could race the app's own.
             file_steps.finish_pending_moves(self.core)
-        disk = disk_scan.scan(self.core.root, scope)
+        disk = self.core.storage.list_files(scope)
         rows = self.known_rows(scope)
         for rel in skip or ():
             disk.pop(rel, None)

@@ -43,9 +43,29 @@ IMAGE_EXTENSIONS: Final = frozenset(ext for f in FORMATS for ext in f.extensions
 PILLOW_FORMATS: Final = tuple(f.pillow_name for f in FORMATS)
 HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF or WebP"
 
+# --- serving -----------------------------------------------------------------------------
+
+DEFAULT_HOST: Final = "127.0.0.1"  # loopback: sharing on the LAN is asked for, never assumed
+DEFAULT_PORT: Final = 8765
+IMAGE_LINK_PREFIX: Final = "/i/"
+THUMBNAIL_VARIANT: Final = "thumbnail"
+
+
+def image_link(base_url: str, image_id: str, *, thumbnail: bool = False) -> str:
+    """The public link of an image (``base_url`` without a trailing slash): the one
+    format the API's ``url``/``thumbnail_url`` and the window's "Copy link" use."""
+    link = f"{base_url}{IMAGE_LINK_PREFIX}{image_id}"
+    return f"{link}?variant={THUMBNAIL_VARIANT}" if thumbnail else link
+
+
 # --- limits ------------------------------------------------------------------------------
 
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
+# The limit as messages say it: "10 MiB (10,485,760 bytes)".
+UPLOAD_LIMIT_TEXT: Final = f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MiB ({MAX_UPLOAD_BYTES:,} bytes)"
+TOO_LARGE_MESSAGE: Final = (
+    f"The file is larger than {UPLOAD_LIMIT_TEXT}, the most one image may be."
+)
 MAX_PIXELS: Final = 100_000_000
 # Animations: validating one decodes every frame. A GIF's frames are decoded at their own
 # size (their sum counts); WebP and APNG frames are composited onto the whole screen
@@ -372,3 +392,31 @@ def check_bulk_ids(value: object, limit: int) -> list[str]:
                 f"image_ids holds {item!r}, which is not an image id (img_ and 26 characters)."
             )
     return list(dict.fromkeys(value))
+
+
+# --- live changes ------------------------------------------------------------------------
+
+# Changes are kept this long for clients resuming a stream (older → ``reset``).
+CHANGES_KEEP_DAYS: Final = 7
+# At most this many events in one long-poll answer or one read of a stream.
+MAX_EVENTS_PER_READ: Final = 500
+# A waiting reader looks at the database at least this often, for changes another
+# process on the library made (changes made in this process wake it at once).
+CHANGES_POLL_S: Final = 1.0
+MAX_EVENTS_WAIT_S: Final = 30
+# Seconds between two housekeeping runs (old changes pruned, idempotency keys expired).
+HOUSEKEEPING_INTERVAL_S: Final = 3600.0
+
+# --- idempotency keys (seed 004) ---------------------------------------------------------
+
+MAX_IDEMPOTENCY_KEY_CHARS: Final = 255
+# A finished request's answer is replayed to retries for this long (the contract: ≥ 24 h).
+IDEMPOTENCY_KEEP_S: Final = 24 * 3600
+
+# --- upload from a URL (seed 004) --------------------------------------------------------
+
+MAX_URL_CHARS: Final = 2048
+MAX_FETCH_REDIRECTS: Final = 3
+FETCH_CONNECT_S: Final = 5.0
+FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
+FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"

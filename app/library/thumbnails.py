@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .files import write_atomic
 
@@ -23,6 +24,10 @@ class Thumbnail:
     content_type: str
     size: int
     etag: str  # strong hash of the thumbnail's own bytes (unquoted)
+
+    def open(self) -> BinaryIO:
+        """Its bytes; ``FileNotFoundError`` once the cache was cleared (ask again)."""
+        return open(self.path, "rb")
 
 
 class ThumbnailCache:

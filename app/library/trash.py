@@ -204,7 +204,8 @@ class Trash:
                     continue
                 done, failed = self._move_batch(records)
             errors += [error.message for _r, error in failed]
-            moved_ids += [record.id for record, _moved in done]
+            done_ids = {record.id for record, _moved in done}
+            moved_ids += [r.id for r in records if r.id in done_ids]  # in the order asked
             self._announce_moved(done)
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

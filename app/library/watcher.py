@@ -35,7 +35,7 @@ Why a vanished file is not tombstoned at once: the platform may report a move's 
 halves far apart (inotify holds a move's first half while a new destination folder is
 still being watched), and an editor saving in place leaves a broken file for a moment. A
 known image whose file is missing or invalid is held and looked at again after
-``HOLD_SECONDS``; meanwhile a new file with its content found anywhere takes it over as a
+``WatchTimings.hold``; meanwhile a new file with its content found anywhere takes it over as a
 move. Only when nothing changed is it tombstoned. If the library folder itself vanishes
 (a drive unplugged), nothing is tombstoned at all.
 
@@ -56,6 +56,7 @@ import os
 import stat
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import (
@@ -80,15 +81,23 @@ from .reconcile import Reconciler
 
 log = logging.getLogger(__name__)
 
-# Seconds the folder must be quiet before a batch is reconciled.
-DEBOUNCE_SECONDS = 0.4
-# Seconds between the two looks that decide whether a file is still being written.
-SETTLE_SECONDS = 0.25
-# The longest a noticed path waits for the folder to become quiet.
-MAX_BATCH_DELAY_SECONDS = 2.0
-# Seconds before a known image whose file is missing or not (yet) valid is looked at
-# again; only a file that stayed gone, or the same and invalid, costs the image its id.
-HOLD_SECONDS = 1.5
+
+@dataclass(frozen=True, slots=True)
+class WatchTimings:
+    """How long the watcher waits, in seconds; tests pass shorter ones (they wait on
+    ``wait_idle``, never on a sleep)."""
+
+    # The folder must be quiet this long before a batch is reconciled.
+    debounce: float = 0.4
+    # Between the two looks that decide whether a file is still being written.
+    settle: float = 0.25
+    # The longest a noticed path waits for the folder to become quiet.
+    max_batch_delay: float = 2.0
+    # Before a known image whose file is missing or not (yet) valid is looked at again;
+    # only a file that stayed gone, or the same and invalid, costs the image its id.
+    hold: float = 1.5
+
+
 # Events worth waking up for; opens, attribute changes and "a directory's listing changed"
 # carry nothing the events of its children do not.
 _INTERESTING = [
@@ -124,15 +133,12 @@ class LibraryWatcher:
     def __init__(
         self,
         core: Core,
-        *,
-        debounce: float = DEBOUNCE_SECONDS,
-        settle: float = SETTLE_SECONDS,
+        timings: WatchTimings | None = None,
     ) -> None:
         self._core = core
         self._root = str(core.root)
         self._meta_name = core.meta.name
-        self._debounce = debounce
-        self._settle = settle
+        self._timings = timings or WatchTimings()
         self._cond = threading.Condition()
         self._pending: set[str] = set()
         self._last_event = 0.0
@@ -262,13 +268,12 @@ class LibraryWatcher:
                     waited = now - self._first_event
                     # Quiet, or busy for too long (a stream of uploads must not starve
                     # an outside change of its turn).
-                    if quiet_for >= self._debounce or waited >= MAX_BATCH_DELAY_SECONDS:
+                    t = self._timings
+                    if quiet_for >= t.debounce or waited >= t.max_batch_delay:
                         batch, self._pending = self._pending, set()
                         self._busy = True
                         return batch
-                    timeout: float | None = min(
-                        self._debounce - quiet_for, MAX_BATCH_DELAY_SECONDS - waited
-                    )
+                    timeout: float | None = min(t.debounce - quiet_for, t.max_batch_delay - waited)
                 elif self._retry_at:
                     timeout = min(self._retry_at.values()) - now
                 else:
@@ -295,7 +300,7 @@ class LibraryWatcher:
 
     def _decide_held(self, held: set[str], looked_at: set[str]) -> None:
         """Known images whose file is, for now, missing or not a valid image: asked about
-        again after ``HOLD_SECONDS``; if nothing changed since (still missing and no
+        again after ``WatchTimings.hold``; if nothing changed since (still missing and no
         file with its content appeared; or the same invalid file), the image is
         tombstoned (a file that is not an image is itself left alone)."""
         give_up: list[str] = []
@@ -310,7 +315,7 @@ class LibraryWatcher:
                     give_up.append(rel)
                 else:
                     self._held[rel] = now_stat
-                    self._retry_at[rel] = time.monotonic() + HOLD_SECONDS
+                    self._retry_at[rel] = time.monotonic() + self._timings.hold
             if self._retry_at:
                 self._cond.notify_all()
         if give_up:
@@ -327,7 +332,7 @@ class LibraryWatcher:
                 first[rel] = seen
         if not first:
             return set()
-        if self._stopping.wait(self._settle):
+        if self._stopping.wait(self._timings.settle):
             return set()
         return {rel for rel, seen in first.items() if _stat(Path(self._root, rel)) != seen}
 

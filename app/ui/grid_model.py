@@ -37,13 +37,14 @@ from app.library import (
     ALL_FOLDERS,
     Event,
     EventKind,
+    Filter,
+    FolderScope,
     ImageRecord,
     Library,
     LibraryError,
     Page,
     Sort,
 )
-from app.library.filters import Filter, FolderScope
 
 from .page_reader import PageReader
 from .thumbnails import ThumbnailLoader, placeholder

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from app.library import Library, LibraryError
+from app.library import Library, LibraryError, rules
 from app.library.locations import default_library_path
 
 from ..logs import setup_logging
@@ -27,7 +27,7 @@ from .server_control import ALL_INTERFACES, LOOPBACK, ServerController
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-DEFAULT_PORT = 8765
+DEFAULT_PORT = rules.DEFAULT_PORT
 ORGANIZATION = "Imageshelf"
 APPLICATION = "Imageshelf"
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.library import Library, LibraryError
+from app.library import Library, LibraryError, rules
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = "127.0.0.1"
+LOOPBACK = rules.DEFAULT_HOST
 ALL_INTERFACES = "0.0.0.0"
 # A documentation-only address (RFC 5737): connect() on a UDP socket picks the outgoing
 # interface without sending a single packet, and nothing is there anyway.
@@ -55,7 +55,7 @@ class ServerController(QObject):
         library: Library,
         *,
         host: str = LOOPBACK,
-        port: int = 8765,
+        port: int = rules.DEFAULT_PORT,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -125,7 +125,7 @@ class ServerController(QObject):
         return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
 
     def link(self, image_id: str) -> str:
-        return f"{self.base_url()}/i/{image_id}"
+        return rules.image_link(self.base_url(), image_id)
 
     def status_text(self) -> str:
         if self.server is None:

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.library import rules
+
 from . import notices
 from .server_control import ServerController
 
@@ -41,7 +43,7 @@ class ServerSettingsDialog(QDialog):
 
         self.port = QSpinBox(self)
         self.port.setRange(1, 65535)
-        self.port.setValue(controller.actual_port or 8765)
+        self.port.setValue(controller.actual_port or rules.DEFAULT_PORT)
         self.port.setAccessibleName("Port")
         self.share = QCheckBox("Share on the local &network", self)
         self.share.setChecked(controller.sharing)

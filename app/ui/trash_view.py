@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.library import Library, LibraryError, rules
 from app.library.trash import DAY_US, TrashItem, TrashPage
@@ -115,9 +116,15 @@ class TrashModel(QAbstractTableModel):
         generation = self._generation
         self._fetching = True
         job = CallJob(lambda: self.library.trash.items(page, PAGE))
-        job.finished.connect(lambda result: self._arrived(generation, result, reset))
-        job.failed.connect(lambda _m: self._arrived(generation, None, reset))
+        # The job may finish after the view (and this model) is gone: a lambda is not
+        # disconnected when its object is deleted, so the answer asks first.
+        job.finished.connect(lambda result: self._arrived_if_alive(generation, result, reset))
+        job.failed.connect(lambda _m: self._arrived_if_alive(generation, None, reset))
         self.jobs.start(job)
+
+    def _arrived_if_alive(self, generation: int, result: TrashPage | None, reset: bool) -> None:
+        if isValid(self):
+            self._arrived(generation, result, reset)
 
     def _arrived(self, generation: int, result: TrashPage | None, reset: bool) -> None:
         if not shiboken6.isValid(self):

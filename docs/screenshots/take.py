@@ -184,7 +184,7 @@ def main() -> None:
 
     @later(1500)
     def select_one() -> None:
-        row = window.model.row_of(library.list(search="glow").items[0].id)
+        row = window.model.row_of(library.list_images(search="glow").items[0].id)
         window.grid.setCurrentIndex(window.model.index(row))
 
     @later(1500)

@@ -16,6 +16,7 @@ from app.library import Library
 from server import BackgroundServer
 from tests.cli.conftest import Cli
 from tests.conftest import image_bytes
+from tests.library.xmp_samples import exiftool, pixels
 
 
 @pytest.fixture(params=["direct", "through the API"])
@@ -103,6 +104,30 @@ def test_export_copies_originals_and_never_overwrites(
     assert clash.code == PARTIAL and "blue.jpg" in clash.err
     assert (out / "pictures" / "blue.jpg").read_bytes() == b"mine"
     assert not [p for p in out.rglob(".imageshelf-export-*")]
+
+
+def test_export_can_embed_alt_text_in_the_copies(
+    cli: Cli, mode: str, pictures: Path, tmp_path: Path
+) -> None:
+    (pictures / "anim.gif").write_bytes(image_bytes("GIF"))
+    assert cli("import", str(pictures / "blue.jpg"), "--alt", "Blue sky «over» the sea").code == OK
+    assert cli("import", str(pictures / "red.png"), "--alt", "").code == OK  # decorative
+    assert cli("import", str(pictures / "anim.gif"), "--alt", "A GIF").code == OK
+    out = tmp_path / "export"
+    run = cli("export", str(out), "--embed-alt-text")
+    # The GIF cannot carry alt text: copied as it is, and said.
+    assert run.code == PARTIAL and "anim.gif" in run.err and "cannot carry" in run.err
+    assert (out / "anim.gif").read_bytes() == (pictures / "anim.gif").read_bytes()
+    seen = exiftool(str(out / "blue.jpg"), "-XMP-iptcCore:AltTextAccessibility")
+    assert seen["AltTextAccessibility"] == "Blue sky «over» the sea"
+    # Pixels untouched; the library's own files unchanged.
+    assert pixels((out / "blue.jpg").read_bytes()) == pixels((pictures / "blue.jpg").read_bytes())
+    assert pixels((out / "red.png").read_bytes()) == pixels((pictures / "red.png").read_bytes())
+    listed = {i["filename"]: i for i in ls_json(cli)}
+    assert listed["blue.jpg"]["size"] == (pictures / "blue.jpg").stat().st_size
+    # Again: what is there is what the export writes, so nothing to do but the GIF's note.
+    again = cli("export", str(out), "--embed-alt-text")
+    assert again.code == PARTIAL and "different file" not in again.err
 
 
 def test_unknown_id_and_missing_library(

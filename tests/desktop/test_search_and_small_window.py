@@ -56,7 +56,9 @@ def test_ctrl_f_reaches_the_search_field(xserver: XServer, app: AppProcess, widt
     assert inside(state["widgets"]["search"], state["widgets"]["window"])
     xserver.type("caf")
     app.wait_state(lambda s: s["search_text"] == "caf" and s["total"] == 12, "searched")
-    xserver.key("ctrl+a", "BackSpace", "Escape")
+    xserver.key("ctrl+a")
+    xserver.key("BackSpace")
+    app.wait_state(lambda s: s["search_text"] == "" and s["total"] == 12, "the search cleared")
     xserver.xdotool("windowsize", "--sync", app.window_id, 800, 600)
     app.wait_state(lambda s: s["widgets"]["window"][2] == 800 and s["total"] == 12, "back")
 
@@ -69,10 +71,13 @@ def test_a_search_in_a_folder_says_so_and_offers_all_images(
     assert app.state()["widgets"]["scope"] is None  # no search: nothing to say
     xserver.key("ctrl+f")
     app.wait_state(lambda s: s["focus"] == "Search", "the search field focused")
-    xserver.type("café")
+    # Typed without the accent: the search ignores accents (cafe finds café), and xdotool
+    # types plain ASCII reliably (a keysym outside the keymap is remapped on the fly, which
+    # an app can miss under load).
+    xserver.type("cafe")
     state = app.wait_state(
         lambda s: s["total"] == 6 and s["widgets"]["scope"] is not None, "the scope said"
     )
     xserver.click(*center(state["widgets"]["search_all"]))
     state = app.wait_state(lambda s: s["place"] == "all" and s["total"] == 12, "all searched")
-    assert state["search_text"] == "café" and state["widgets"]["scope"] is None
+    assert state["search_text"] == "cafe" and state["widgets"]["scope"] is None

@@ -13,6 +13,7 @@ import pytest
 from app.library import Library, LibraryError
 from app.library.layout import META_DIR
 from app.library.records import ImageRecord
+from app.library.watcher import WatchTimings
 from tests.library.helpers import library_files, row_count, thumbnail_files, tmp_leftovers
 from tests.library.test_watcher_support import EventLog
 
@@ -75,10 +76,16 @@ def refused(library: Library) -> Callable[..., LibraryError]:
     return _refused
 
 
+# The watcher's waits shortened: the tests wait on its events and ``wait_watcher_idle``,
+# so shorter waits only make them quicker. Settling stays long enough for a file written
+# in two steps by a test to be seen as still being written.
+QUICK = WatchTimings(debounce=0.1, settle=0.1, max_batch_delay=1.0, hold=1.0)
+
+
 @pytest.fixture
 def watched(library_path: Path) -> Iterator[Library]:
     """A library with its watcher running, as the window and ``imageshelf serve`` open it."""
-    lib = Library.open(library_path, watch=True)
+    lib = Library.open(library_path, watch=True, watch_timings=QUICK)
     yield lib
     lib.close()
 

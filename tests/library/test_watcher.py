@@ -41,8 +41,8 @@ def barrier(lib: Library, log: EventLog) -> None:
     name = f"barrier-{next(_colors)}.png"
     (lib.root / name).write_bytes(distinct_image("PNG"))
     log.wait_for(added_at(name))
-    assert lib._watcher is not None
-    assert lib._watcher.wait_idle(TIMEOUT)
+    assert lib.watching
+    assert lib.wait_watcher_idle(TIMEOUT)
 
 
 def test_the_watcher_runs_while_open_and_stops_on_close(library_path: Path) -> None:

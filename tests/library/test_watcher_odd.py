@@ -15,6 +15,7 @@ from PIL import Image
 
 from app.library import EventKind, Gone, Library
 from tests.conftest import image_bytes
+from tests.library.conftest import QUICK
 from tests.library.helpers import on_disk, row_count, sha256
 from tests.library.test_watcher import barrier, distinct_image
 from tests.library.test_watcher_support import EventLog, from_disk
@@ -38,7 +39,9 @@ def test_an_image_saved_in_place_slowly_keeps_its_id(watched: Library, log: Even
         fp.truncate(0)
         fp.write(new[: len(new) // 2])
         fp.flush()
-        pause(1.0)  # longer than the watcher's quiet period: it sees a broken image
+        # Longer than the watcher's quiet period and settling (it sees a broken image),
+        # shorter than its hold (it must not give the image up).
+        pause(QUICK.debounce + QUICK.settle + 0.3)
         fp.write(new[len(new) // 2 :])
 
     event = log.wait_for(from_disk(EventKind.UPDATED, record.id))

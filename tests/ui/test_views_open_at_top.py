@@ -40,7 +40,7 @@ def test_each_new_view_opens_at_the_top(window, add, qtbot):
         scrolled(window, qtbot)
         with qtbot.waitSignal(window.model.query_applied):
             change()
-        assert bar.value() == 0
+        qtbot.waitUntil(lambda: bar.value() == 0, timeout=2000)
 
 
 def test_a_reload_of_the_same_view_keeps_the_place(window, add, qtbot):

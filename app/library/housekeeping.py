@@ -1,0 +1,45 @@
+"""A background thread that runs the library's small periodic chores — old changes
+pruned, expired idempotency keys dropped — at open and then every interval, until the
+library closes. A chore that fails (a full disk) is logged and tried again next time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+Chore = Callable[[], object]
+
+
+class Housekeeper:
+    def __init__(self, chores: dict[str, Chore], interval_s: float) -> None:
+        self.chores = chores
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="imageshelf-housekeeping", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def run_once(self) -> None:
+        for name, chore in self.chores.items():
+            if self._stop.is_set():
+                return
+            try:
+                chore()
+            except Exception as exc:
+                log.warning("housekeeping (%s) failed, to be tried again: %s", name, exc)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._stop.wait(self.interval_s)

@@ -1,0 +1,198 @@
+"""The storage seam: where the library's bytes live, behind a small interface.
+
+``Storage`` is what the core asks of a place that keeps originals and temporary uploads:
+stream in with a hash, open (from an offset, for ranges), place under a free name, link
+to a second name (the first half of a move), remove, park for a delete, list. Keys are
+library-relative paths with ``/`` (``"brand/logo.png"``; a root image has no folder).
+
+``FolderStorage`` implements it with the library folder on a local disk — the only
+implementation today, with the durability the crash-safe steps in ``file_steps.py``
+rely on: a link never overwrites, every rename or link is fsynced with its directory.
+Another implementation (a team library on object storage) would give the same answers;
+``file_steps`` records a move's intent in the database before ``link``, so a store
+without atomic rename still has a move finished or undone at the next open.
+
+Derived files (thumbnails) live in ``thumbnails.ThumbnailCache``, which is keyed by
+content hash and may be deleted at any time; it writes through ``files.write_atomic``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from . import disk_scan, files
+from .disk_scan import DiskFile
+
+
+class Storage(Protocol):
+    def receive(self, limit: int) -> files.Incoming:
+        """A sink to stream new bytes into, hashed and counted, refusing past ``limit``."""
+        ...
+
+    def open(self, key: str, offset: int = 0) -> BinaryIO:
+        """The bytes of ``key`` from ``offset``; ``FileNotFoundError`` when absent."""
+        ...
+
+    def place(self, tmp: Path, folder: str | None, names: Iterable[str]) -> tuple[str, list[str]]:
+        """Gives the received file ``tmp`` the first free name of ``names`` in ``folder``
+        (never overwriting); returns that name and the folders it had to create."""
+        ...
+
+    def link(self, key: str, new_key: str) -> bool:
+        """A second name for ``key``'s bytes; False when ``new_key`` is taken."""
+        ...
+
+    def remove(self, key: str) -> None:
+        """Removes ``key`` (durably); nothing when it is already gone."""
+        ...
+
+    def move(self, key: str, new_key: str) -> None:
+        """Renames ``key`` to ``new_key`` (replacing it): a failed move put back."""
+        ...
+
+    def stat(self, key: str) -> tuple[int, int]:
+        """``(size, mtime_ns)`` of ``key``, what reconciliation compares."""
+        ...
+
+    def make_folder(self, folder: str) -> list[str]:
+        """Creates ``folder``; returns the folders it had to create, outermost first."""
+        ...
+
+    def check_writable(self, folder: str | None) -> None:
+        """Refuses (``InvalidFolder``) a folder the library must not change files in."""
+        ...
+
+    def same_file(self, a: str, b: str) -> bool: ...
+
+    def park(self, key: str, token: str) -> str | None:
+        """Moves ``key`` out of the library under ``token`` (durably); returns the
+        parked name, ``None`` when ``key`` was already gone."""
+        ...
+
+    def unpark(self, parked: str, key: str) -> None:
+        """Puts a parked file back at ``key``."""
+        ...
+
+    def discard_parked(self, parked: str) -> None: ...
+
+    def remove_folders(self, created: list[str]) -> None:
+        """Removes the folders ``place`` made (innermost first) if they are empty."""
+        ...
+
+    def remove_empty_folders(self, folder: str) -> list[str]:
+        """Removes ``folder`` and its parents while they are empty."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list_files(self, scope: list[str] | None = None) -> dict[str, DiskFile]:
+        """Every image file (or those under ``scope``) with its size and mtime."""
+        ...
+
+
+class FolderStorage:
+    """``Storage`` on the library folder itself (``root``), uploads in ``tmp_dir``."""
+
+    def __init__(self, root: Path, tmp_dir: Path) -> None:
+        self.root = root
+        self.tmp_dir = tmp_dir
+
+    def path(self, key: str) -> Path:
+        """The file of ``key`` on disk: for code that runs only on this storage (the
+        window's "Show in file manager", the watcher)."""
+        return self.root / key
+
+    def receive(self, limit: int) -> files.Incoming:
+        return files.Incoming(self.tmp_dir, limit)
+
+    def open(self, key: str, offset: int = 0) -> BinaryIO:
+        fp = open(self.root / key, "rb")  # noqa: SIM115 - the caller closes it
+        if offset:
+            fp.seek(offset)
+        return fp
+
+    def place(self, tmp: Path, folder: str | None, names: Iterable[str]) -> tuple[str, list[str]]:
+        made = files.make_folder(self.root, folder) if folder else []
+        try:
+            dest_dir = self.root / folder if folder else self.root
+            name = files.place(tmp, dest_dir, names)
+        except BaseException:
+            self._rmdirs(made)
+            raise
+        return name, [p.relative_to(self.root).as_posix() for p in made]
+
+    def make_folder(self, folder: str) -> list[str]:
+        made = files.make_folder(self.root, folder)
+        return [p.relative_to(self.root).as_posix() for p in made]
+
+    def link(self, key: str, new_key: str) -> bool:
+        try:
+            os.link(self.root / key, self.root / new_key)
+        except FileExistsError:
+            return False
+        files.fsync_dir((self.root / new_key).parent)
+        return True
+
+    def remove(self, key: str) -> None:
+        path = self.root / key
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        files.fsync_dir(path.parent)
+
+    def move(self, key: str, new_key: str) -> None:
+        os.replace(self.root / key, self.root / new_key)
+        files.fsync_dir((self.root / new_key).parent)
+
+    def stat(self, key: str) -> tuple[int, int]:
+        st = (self.root / key).stat()
+        return st.st_size, st.st_mtime_ns
+
+    def check_writable(self, folder: str | None) -> None:
+        files.check_contained(self.root, folder)
+
+    def park(self, key: str, token: str) -> str | None:
+        path = self.root / key
+        parked = self.tmp_dir / token
+        try:
+            os.replace(path, parked)
+        except FileNotFoundError:
+            return None
+        # Durable before the caller commits: after a power cut the file must not
+        # reappear in the folder (to be adopted as a new image) while its row is gone.
+        files.fsync_dir(path.parent)
+        return token
+
+    def unpark(self, parked: str, key: str) -> None:
+        os.replace(self.tmp_dir / parked, self.root / key)
+
+    def discard_parked(self, parked: str) -> None:
+        (self.tmp_dir / parked).unlink(missing_ok=True)
+
+    def remove_folders(self, created: list[str]) -> None:
+        self._rmdirs([self.root / c for c in created])
+
+    def remove_empty_folders(self, folder: str) -> list[str]:
+        return files.remove_empty_folders(self.root, folder)
+
+    def exists(self, key: str) -> bool:
+        return (self.root / key).exists()
+
+    def same_file(self, a: str, b: str) -> bool:
+        try:
+            return os.path.samefile(self.root / a, self.root / b)
+        except OSError:
+            return False
+
+    def list_files(self, scope: list[str] | None = None) -> dict[str, DiskFile]:
+        return disk_scan.scan(self.root, scope)
+
+    @staticmethod
+    def _rmdirs(made: list[Path]) -> None:
+        for d in reversed(made):
+            with contextlib.suppress(OSError):
+                d.rmdir()
