@@ -4,10 +4,28 @@ constant time; anything else is ``401`` with ``WWW-Authenticate: Bearer``."""
 from __future__ import annotations
 
 import hmac
+import os
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
 from .errors import error_response
+
+if TYPE_CHECKING:
+    from app.library import Library
+
+TOKEN_ENV = "IMAGESHELF_API_TOKEN"
+
+
+def configured_token(library: Library) -> tuple[str, bool]:
+    """The token ``/v3`` asks for, the one rule for ``imageshelf serve`` and the window's
+    server alike (the contract: the environment sets the token): ``$IMAGESHELF_API_TOKEN``
+    when set and not blank, else the one kept in the library. Second: from the
+    environment."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token:
+        return token, True
+    return library.api_token(), False
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import logging
-import os
 import signal
 import sys
 import threading
@@ -21,11 +20,10 @@ from app.library import Library, LibraryError, api_token, rules
 from app.logs import see_the_log, setup_logging
 
 from .access_log import AccessLog
+from .auth import TOKEN_ENV, configured_token
 from .runner import BackgroundServer
 
 log = logging.getLogger(__name__)
-
-TOKEN_ENV = "IMAGESHELF_API_TOKEN"
 
 
 def _fail(command: str, message: str) -> int:
@@ -101,11 +99,12 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
     except LibraryError as exc:
         return _fail("serve", exc.message)
     try:
-        token = os.environ.get(TOKEN_ENV, "").strip()
-        token_source = f"from ${TOKEN_ENV}"
-        if not token:
-            token = library.api_token()
-            token_source = f"'imageshelf token --library {library.root}' prints it"
+        token, from_env = configured_token(library)
+        token_source = (
+            f"from ${TOKEN_ENV}"
+            if from_env
+            else f"'imageshelf token --library {library.root}' prints it"
+        )
         server = BackgroundServer(
             library, host=args.host, port=args.port, token=token, public_url=public_url
         )

@@ -113,15 +113,24 @@ class Filter:
     folder: FolderScope = ALL_FOLDERS  # or a folder (None = the root only)
     search: str | None = None
     undescribed: bool = False
+    # With a folder: that folder and every folder below it.
+    recursive: bool = False
     # The pks of every row (in any folder) whose search_text contains the term, when
     # ``sql.listing.resolve`` found them cheaply; ``None`` when not resolved (the trigram
     # index is asked instead). Only ever set by ``resolve``: it must be the exact set.
     matches_pks: tuple[int, ...] | None = None
 
+    def __post_init__(self) -> None:
+        if self.recursive and self.folder is None:  # the top level and below: everything
+            object.__setattr__(self, "folder", ALL_FOLDERS)
+            object.__setattr__(self, "recursive", False)
+
     def matches(self, record: ImageRecord) -> bool:
         """Whether ``record`` is one of this filter's images: the rule the SQL answers."""
         if self.folder is not ALL_FOLDERS and record.folder != self.folder:
-            return False
+            inside = self.recursive and (record.folder or "").startswith(f"{self.folder}/")
+            if not inside:
+                return False
         if self.undescribed and record.alt_text is not None:
             return False
         if self.search:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,17 +52,29 @@ Progress = Callable[[int, int, ImageRecord | None, Rejection | None], None]
 
 
 def collect(paths: Iterable[Path], folder: str | None = None) -> list[ImportItem]:
-    """What dropping ``paths`` onto ``folder`` imports. A dropped file is always tried (so
-    a PDF is reported, not silently skipped); a dropped folder brings its image files,
-    keeping its own name and its sub-folders as library folders."""
+    """What dropping ``paths`` onto ``folder`` imports (see ``collect_all``)."""
+    return collect_all(paths, folder)[0]
+
+
+def collect_all(
+    paths: Iterable[Path], folder: str | None = None
+) -> tuple[list[ImportItem], list[Rejection]]:
+    """What dropping ``paths`` onto ``folder`` imports, and the files of dropped folders
+    that are left out, each with its reason (hidden, not an image by its name), so a
+    person is told about every file. A dropped file is always tried (so a PDF is
+    reported as one); a dropped folder brings its image files, keeping its own name and
+    its sub-folders as library folders."""
     items: list[ImportItem] = []
+    skipped: list[Rejection] = []
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            items.extend(_walk_folder(path, _join(folder, path.name)))
+            _walk_folder(path, _join(folder, path.name), items, skipped)
         elif path.exists():
             items.append(ImportItem(path, folder))
-    return items
+        else:
+            skipped.append(Rejection(path, "unreadable", "The file is no longer there."))
+    return items, skipped
 
 
 def _join(folder: str | None, name: str) -> str | None:
@@ -73,18 +85,39 @@ def _join(folder: str | None, name: str) -> str | None:
         return folder  # a folder name the library can't hold: its images go to the target
 
 
-def _walk_folder(path: Path, folder: str | None) -> Iterator[ImportItem]:
+HIDDEN = "hidden"  # a Rejection code of its own: skipped on purpose, not refused
+
+
+def _walk_folder(
+    path: Path, folder: str | None, items: list[ImportItem], skipped: list[Rejection]
+) -> None:
     try:
         entries = sorted(os.scandir(path), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        skipped.append(Rejection(path, "unreadable", f"The folder could not be read: {exc}."))
         return
     for entry in entries:
+        entry_path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            is_file = entry.is_file()
+        except OSError:
+            is_dir = is_file = False
         if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk_folder(Path(entry.path), _join(folder, entry.name))
-        elif entry.is_file() and rules.is_adoptable_filename(entry.name):
-            yield ImportItem(Path(entry.path), folder)
+            what = "folder (and everything in it)" if is_dir else "file"
+            skipped.append(Rejection(entry_path, HIDDEN, f"Hidden {what}, skipped on purpose."))
+        elif is_dir:
+            _walk_folder(entry_path, _join(folder, entry.name), items, skipped)
+        elif is_file and rules.is_adoptable_filename(entry.name):
+            items.append(ImportItem(entry_path, folder))
+        elif is_file:
+            skipped.append(
+                Rejection(
+                    entry_path,
+                    "unsupported_format",
+                    f"Not a {rules.HUMAN_FORMAT_LIST} image, by its name.",
+                )
+            )
 
 
 class ImportSession:
@@ -97,9 +130,12 @@ class ImportSession:
         *,
         allow_duplicates: bool = False,
         workers: int | None = None,
+        skipped: Iterable[Rejection] = (),
     ) -> None:
+        """``skipped``: files left out while collecting, reported first."""
         self.library = library
         self.items = items
+        self.skipped = list(skipped)
         self.allow_duplicates = allow_duplicates
         self.workers = workers or max(2, os.cpu_count() or 2)
         self._cancel = threading.Event()
@@ -151,7 +187,7 @@ class ImportSession:
         finish(record, None)
 
     def run(self, progress: Progress | None = None) -> ImportReport:
-        report = ImportReport(total=len(self.items))
+        report = ImportReport(total=len(self.items), rejected=list(self.skipped))
         seen_hashes: set[str] = set()
         pending: dict[Future[Prepared], ImportItem] = {}
         queue = iter(self.items)

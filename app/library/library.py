@@ -29,6 +29,7 @@ from . import (
     changes,
     edits,
     files,
+    folder_ops,
     idempotency,
     intake,
     opening,
@@ -40,7 +41,7 @@ from . import (
 )
 from .core import Core
 from .edits import UNSET
-from .errors import InvalidInput, LibraryError, StorageError
+from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .housekeeping import Housekeeper
@@ -281,16 +282,20 @@ class Library:
         page: int = 1,
         page_size: int = rules.DEFAULT_PAGE_SIZE,
         sort: Sort | str = Sort.NEWEST,
+        recursive: bool = False,
     ) -> Page:
         """A page of images, newest first by default, stable across pages.
 
         ``folder``: ``ALL_FOLDERS`` (default), ``None``/``""`` for the root only, or a
         folder path. ``search``: literal, case-insensitive substring of filename,
         original filename or alt text. ``undescribed``: only images whose alt text is
-        ``None``."""
+        ``None``. ``recursive``: with a folder, the folders below it too."""
         rules.check_page(page, page_size)
         flt = Filter(
-            folder=_scope(folder), search=rules.normalize_search(search), undescribed=undescribed
+            folder=_scope(folder),
+            search=rules.normalize_search(search),
+            undescribed=undescribed,
+            recursive=recursive,
         )
         order = Sort.parse(sort)
         with self.core.read() as conn:
@@ -300,9 +305,12 @@ class Library:
             items = listing.page(conn, flt, offset, page_size, order, total=total)
         return Page(items=items, total=total, page=page, page_size=page_size)
 
-    def count(self, *, folder: object = ALL_FOLDERS, undescribed: bool = False) -> int:
+    def count(
+        self, *, folder: object = ALL_FOLDERS, undescribed: bool = False, recursive: bool = False
+    ) -> int:
+        flt = Filter(folder=_scope(folder), undescribed=undescribed, recursive=recursive)
         with self.core.read() as conn:
-            return listing.count(conn, Filter(folder=_scope(folder), undescribed=undescribed))
+            return listing.count(conn, flt)
 
     def folders(self) -> list[str]:
         """Folders in use (holding at least one image), sorted; the root not included."""
@@ -311,6 +319,34 @@ class Library:
     def folder_counts(self) -> list[FolderInfo]:
         with self.core.read() as conn:
             return rows.folder_counts(conn)
+
+    # --- folders a person handles (folder_ops.py) ------------------------------------------
+
+    def folder_tree(self) -> list[FolderInfo]:
+        """Folders to show: in use (with their own counts) and on disk (count 0)."""
+        return folder_ops.folder_tree(self.core)
+
+    def make_folder(self, folder: str) -> str:
+        return folder_ops.make_folder(self.core, folder)
+
+    def rename_folder(self, folder: str, new_name: str) -> str:
+        return folder_ops.rename_folder(self.core, folder, new_name)
+
+    def move_folder(self, folder: str, new_parent: str | None) -> str:
+        return folder_ops.move_folder(self.core, folder, new_parent)
+
+    def delete_folder(self, folder: str) -> list[str]:
+        """Deletes a folder a person chose: its images (and those of the folders below)
+        go to the trash, each restorable, then the folder goes. Refused, with nothing
+        touched, while it holds files that are not images of the library. Returns the
+        ids trashed."""
+        with self.core.write_lock:  # nobody adds to it half-way
+            folder_ops.check_nothing_else(self.core, folder)
+            ids = self.trash_folder(folder)
+            # The last image out may have taken a folder without a marker with it.
+            with contextlib.suppress(NotFound):
+                folder_ops.delete_folder(self.core, folder)
+        return ids
 
     def original_path(self, image_id: str) -> tuple[ImageRecord, Path]:
         """The record and the path of its original, for streaming."""

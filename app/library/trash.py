@@ -498,6 +498,12 @@ class Trash:
             self._keeper = _RetentionKeeper(self, interval_s)
             self._keeper.start()
 
+    def wait_for_retention(self, timeout: float) -> bool:
+        """Waits until the keeper has finished a look at the trash (the one at open, or
+        a later one); ``False`` when none did within ``timeout`` or no keeper runs."""
+        keeper = self._keeper
+        return keeper is not None and keeper.wait_for_a_round(timeout)
+
     def stop_keeper(self) -> None:
         keeper, self._keeper = self._keeper, None
         if keeper is not None:
@@ -510,6 +516,8 @@ class _RetentionKeeper:
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._rounds = 0  # looks at the trash finished, for wait_for_a_round
+        self._round_done = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="imageshelf-trash", daemon=True)
 
     def start(self) -> None:
@@ -517,6 +525,10 @@ class _RetentionKeeper:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wait_for_a_round(self, timeout: float) -> bool:
+        with self._round_done:
+            return self._round_done.wait_for(lambda: self._rounds > 0, timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -534,6 +546,9 @@ class _RetentionKeeper:
                 if self.trash.core.closed:
                     return
                 log.warning("could not purge the trash: %s", exc)
+            with self._round_done:
+                self._rounds += 1
+                self._round_done.notify_all()
             self._wake.wait(self.interval_s)
             self._wake.clear()
 

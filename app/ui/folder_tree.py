@@ -1,6 +1,7 @@
 """The left pane: "All images", "Needs alt text", then the library's folders, nested, each
-with its count, and the Trash. A drop target: files dropped on a folder are imported into
-it, images dragged from the grid are moved into it (or, dropped on the Trash, deleted)."""
+with its count (a parent's includes its sub-folders), and the Trash. A drop target: files
+dropped on a folder are imported into it, images dragged from the grid are moved into it
+(or, dropped on the Trash, deleted), and a folder dragged onto another is moved into it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDrag,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
@@ -28,7 +30,14 @@ from PySide6.QtWidgets import (
 
 from app.library import FolderInfo
 
-from .mime import IMAGE_IDS_MIME, image_ids, local_paths
+from .mime import (
+    FOLDER_MIME,
+    IMAGE_IDS_MIME,
+    dragged_folder,
+    folder_to_mime,
+    image_ids,
+    local_paths,
+)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -56,6 +65,7 @@ class FolderTree(QTreeWidget):
     place_selected = Signal(object)  # Place
     files_dropped = Signal(list, object)  # list[Path], folder or None
     images_dropped = Signal(list, object)  # list[str] ids, folder or None
+    folder_dropped = Signal(str, object)  # the folder dragged, the folder it goes into
     trash_dropped = Signal(list)  # list[str] ids dropped on the Trash
     notice = Signal(str)  # why a drop is refused, for the status bar
 
@@ -67,14 +77,17 @@ class FolderTree(QTreeWidget):
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.setAcceptDrops(True)
-        self.setDragDropMode(QTreeWidget.DragDropMode.DropOnly)
+        self.setDragEnabled(True)  # a folder can be dragged onto another
+        self.setDragDropMode(QTreeWidget.DragDropMode.DragDrop)
         self.setDropIndicatorShown(True)
         self.setAccessibleName("Folders")
         self.setAccessibleDescription(
             "All images, images that need alt text, and the library's folders. "
             "Drop files here to import them, or images to move them."
         )
-        self.pending: set[str] = set()  # folders made with "New folder", still empty
+        self.on_disk: set[str] = set()  # folders on disk, empty ones too (from a worker)
+        self.totals: dict[str, int] = {}  # each folder's images, sub-folders included
+        self.own: dict[str, int] = {}  # each folder's own images
         self.drop_hover: Place | None = None  # the entry a drag would drop on, highlighted
         self._items: dict[Place, QTreeWidgetItem] = {}
         self.currentItemChanged.connect(self._on_current_changed)
@@ -86,15 +99,21 @@ class FolderTree(QTreeWidget):
     ) -> None:
         """Shows the counts; rebuilds the folder items only when the set of folders changed,
         so selection and expansion survive a burst of events."""
-        self.pending -= {f.path for f in folders}
         counts = {f.path: f.count for f in folders}
-        for p in self.pending:
+        for p in self.on_disk:
             counts.setdefault(p, 0)
         wanted = set(counts)
         for path in list(counts):
             parts = path.split("/")
             for i in range(1, len(parts)):
                 wanted.add("/".join(parts[:i]))
+        totals = dict.fromkeys(wanted, 0)
+        for path, n in counts.items():
+            parts = path.split("/")
+            for i in range(1, len(parts) + 1):
+                totals["/".join(parts[:i])] += n
+        self.totals = totals
+        self.own = {p: counts.get(p, 0) for p in wanted}
         have = {p.folder for p in self._items if p.kind == "folder"}
         if not self._items or wanted != have:
             self._rebuild(sorted(wanted, key=lambda p: p.casefold()))
@@ -103,13 +122,14 @@ class FolderTree(QTreeWidget):
         self._items[TRASH].setText(1, str(trash) if trash else "")
         for path in wanted:
             item = self._items[Place("folder", path)]
-            n = counts.get(path)
-            item.setText(1, str(n) if n else "")
-            empty = path in self.pending
-            font = item.font(0)
-            font.setItalic(empty)
-            item.setFont(0, font)
-            item.setToolTip(0, f"{path} (empty until images are moved here)" if empty else path)
+            own, all_ = counts.get(path, 0), totals[path]
+            item.setText(1, str(all_))
+            if all_ != own:
+                tip = f"{path}: {own:,} here, {all_:,} with its sub-folders"
+            else:
+                tip = f"{path}: {own:,} image{'s' if own != 1 else ''}"
+            item.setToolTip(0, tip)
+            item.setToolTip(1, tip)
 
     def _set_count(self, place: Place, n: int) -> None:
         self._items[place].setText(1, str(n))
@@ -178,12 +198,25 @@ class FolderTree(QTreeWidget):
     def item_for(self, place: Place) -> QTreeWidgetItem | None:
         return self._items.get(place)
 
-    def add_pending(self, folder: str) -> None:
-        self.pending.add(folder)
+    def set_disk_folders(self, folders: set[str]) -> None:
+        self.on_disk = set(folders)
 
     def _on_current_changed(self, current: QTreeWidgetItem | None, _prev: object) -> None:
         if current is not None:
             self.place_selected.emit(current.data(0, KEY_ROLE))
+
+    # --- dragging a folder -----------------------------------------------------------------
+
+    def startDrag(self, actions: Qt.DropAction) -> None:
+        place = self.current_place()
+        if place is None or place.kind != "folder" or not place.folder:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(folder_to_mime(place.folder))
+        item = self.currentItem()
+        if item is not None:
+            drag.setPixmap(item.icon(0).pixmap(24, 24))
+        drag.exec(Qt.DropAction.MoveAction)
 
     # --- drops ---------------------------------------------------------------------------
 
@@ -191,15 +224,25 @@ class FolderTree(QTreeWidget):
         item = self.itemAt(event.position().toPoint())
         return item.data(0, KEY_ROLE) if item is not None else None
 
+    @staticmethod
+    def _folder_fits(folder: str, target: Place | None) -> bool:
+        """A folder goes onto another folder, not onto itself, its parent or inside it."""
+        if target is None or target.kind != "folder" or not target.folder:
+            return False
+        dest = target.folder
+        parent = folder.rpartition("/")[0]
+        return dest != folder and dest != parent and not dest.startswith(folder + "/")
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()) or image_ids(event.mimeData()):
+        mime = event.mimeData()
+        if local_paths(mime) or image_ids(mime) or dragged_folder(mime):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def mimeTypes(self) -> list[str]:
         # What the view may show a drop indicator for (the drop itself is handled below).
-        return [IMAGE_IDS_MIME, "text/uri-list"]
+        return [IMAGE_IDS_MIME, FOLDER_MIME, "text/uri-list"]
 
     def _accepts(self, target: Place | None, mime: QMimeData) -> bool:
         """Files import into a folder or, on "All images", the top level. Images move only
@@ -207,6 +250,9 @@ class FolderTree(QTreeWidget):
         move them to the top level (Move to folder… does that on purpose)."""
         if target is None or target == UNDESCRIBED:
             return False
+        folder = dragged_folder(mime)
+        if folder is not None:
+            return self._folder_fits(folder, target)
         if target == TRASH:  # images dropped there are deleted; files are not taken
             return bool(image_ids(mime))
         if image_ids(mime):
@@ -223,7 +269,8 @@ class FolderTree(QTreeWidget):
         target = self._target(event)
         mime = event.mimeData()
         if self._accepts(target, mime):
-            event.setDropAction(Qt.DropAction.CopyAction)
+            move = dragged_folder(mime) is not None  # a folder of ours moves; files copy
+            event.setDropAction(Qt.DropAction.MoveAction if move else Qt.DropAction.CopyAction)
             event.accept()
             self._set_drop_hover(target)
             return
@@ -240,6 +287,16 @@ class FolderTree(QTreeWidget):
         self._set_drop_hover(None)
         target = self._target(event)
         mime = event.mimeData()
+        folder = dragged_folder(mime)
+        if folder is not None:
+            if not self._folder_fits(folder, target):
+                event.ignore()
+                return
+            assert target is not None and target.folder is not None
+            event.setDropAction(Qt.DropAction.MoveAction)
+            event.accept()
+            self.folder_dropped.emit(folder, target.folder)
+            return
         if target is None or not self._accepts(target, mime):
             event.ignore()
             return

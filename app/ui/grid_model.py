@@ -76,6 +76,7 @@ class Query:
     search: str = ""
     undescribed: bool = False
     sort: Sort = Sort.NEWEST
+    recursive: bool = False  # with a folder: the folders inside it too
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sort", Sort(self.sort))
@@ -85,7 +86,12 @@ class Query:
 
     def matches(self, record: ImageRecord) -> bool:
         """The core's filter rule, applied to one record (for live events)."""
-        flt = Filter(folder=self.folder, search=self.search or None, undescribed=self.undescribed)
+        flt = Filter(
+            folder=self.folder,
+            search=self.search or None,
+            undescribed=self.undescribed,
+            recursive=self.recursive,
+        )
         return flt.matches(record)
 
     def sort_key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
@@ -204,6 +210,7 @@ class ImageGridModel(QAbstractListModel):
             search=query.search or None,
             undescribed=query.undescribed,
             sort=query.sort,
+            recursive=query.recursive,
             page=page + 1,
             page_size=PAGE_SIZE,
         )

@@ -15,19 +15,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.importer import ImportReport
+from app.library import rules
+from app.library.importer import ImportReport, Rejection
 
 from .jobs import ImportJob
 
+MIB = 1024 * 1024
+# Each reason in a desktop's words (the core's messages are also the API's).
 REASONS = {
-    "unsupported_format": "Not an image this library keeps (JPEG, PNG, GIF or WebP)",
-    "malformed_image": "Not a readable image",
-    "too_large": "Too large",
-    "too_many_pixels": "Too many pixels",
+    "unsupported_format": f"Not an image the library keeps ({rules.HUMAN_FORMAT_LIST})",
+    "hidden": "Hidden file, skipped on purpose",
+    "malformed_image": "Damaged: it could not be read as an image",
+    "too_large": f"Too large: more than {rules.MAX_UPLOAD_BYTES // MIB} MB",
+    "too_many_pixels": f"Too many pixels: more than {rules.MAX_PIXELS // 1_000_000} megapixels",
     "duplicate": "Already in the library",
-    "storage_error": "The disk refused",
+    "storage_error": "The disk refused to save it",
     "unreadable": "Could not be read",
 }
+# Where the core's own words say more than the heading (which copy, what the disk said).
+_DETAIL_KEPT = ("duplicate", "storage_error", "unreadable", "hidden")
+
+
+def reason_in_words(rejection: Rejection) -> str:
+    if rejection.code == "duplicate" and "already in the library as" in rejection.message:
+        return "Already in the library as " + rejection.message.split(" as ", 1)[1].rstrip(".")
+    if rejection.code == "duplicate":
+        return "Also earlier in this import"
+    if rejection.code == "hidden":
+        return rejection.message.rstrip(".")
+    if rejection.code in _DETAIL_KEPT:
+        return f"{REASONS[rejection.code]}: {rejection.message.rstrip('.')}"
+    return REASONS.get(rejection.code, rejection.message.rstrip("."))
 
 
 class ImportProgressDialog(QDialog):
@@ -78,12 +96,17 @@ def summary_text(report: ImportReport) -> str:
         parts.append("The import was cancelled; nothing was half-imported.")
     if report.rejected:
         n = len(report.rejected)
-        parts.append(f"{n:,} file{'s were' if n != 1 else ' was'} not imported:")
+        hidden = sum(1 for r in report.rejected if r.code == "hidden")
+        said = f"{n:,} file{'s were' if n != 1 else ' was'} not imported"
+        if hidden:
+            said += f" ({hidden:,} of them hidden, skipped on purpose)"
+        parts.append(said + ":")
     return " ".join(parts)
 
 
 class ImportSummaryDialog(QDialog):
-    """Lists each rejected file with the reason, in words."""
+    """Lists every file that was not imported, with the reason in words: the name, the
+    reason wrapped below it where it is long (nothing cut off), the full path on hover."""
 
     def __init__(self, report: ImportReport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,13 +116,18 @@ class ImportSummaryDialog(QDialog):
         label.setWordWrap(True)
         self.table = QTreeWidget(self)
         self.table.setAccessibleName("Files not imported")
-        self.table.setHeaderLabels(["File", "Why"])
+        self.table.setHeaderLabels(["File", "Why it was not imported"])
         self.table.setRootIsDecorated(False)
-        self.table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(True)
+        self.table.setUniformRowHeights(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         for rejection in report.rejected:
-            item = QTreeWidgetItem([rejection.path.name, rejection.message])
+            item = QTreeWidgetItem([rejection.path.name, reason_in_words(rejection)])
             item.setToolTip(0, str(rejection.path))
-            item.setToolTip(1, REASONS.get(rejection.code, rejection.code))
+            item.setToolTip(1, reason_in_words(rejection))
             self.table.addTopLevelItem(item)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.accept)
@@ -108,7 +136,10 @@ class ImportSummaryDialog(QDialog):
         layout.addWidget(label)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(640, 320)
+        self.resize(760, 380)
+        # The names get what they need up to a third; the reasons the rest, wrapped.
+        self.table.resizeColumnToContents(0)
+        header.resizeSection(0, min(header.sectionSize(0) + 16, 250))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
 
     def rows(self) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.library import ImageRecord, Library, LibraryError
-from app.library.importer import ImportReport, ImportSession, Rejection, collect
+from app.library.importer import ImportReport, ImportSession, Rejection, collect_all
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +162,9 @@ class ImportJob(Job):
     def work(self) -> ImportReport:
         # Added last file first: the grid's newest-first view (its default) then shows an
         # import in its own order (a folder's files by name), not upside down.
-        items = collect(self.paths, self.folder)[::-1]
-        self._session = ImportSession(self.library, items)
+        items, skipped = collect_all(self.paths, self.folder)
+        items = items[::-1]
+        self._session = ImportSession(self.library, items, skipped=skipped)
         if self._cancel_requested:
             self._session.cancel()
         self.progress.emit(0, len(items))

@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.library import Library, LibraryError, rules
+from app.library import Library, rules
 from app.library.locations import default_library_path
 
 from ..logs import setup_logging
 from ..resources import APP_ID
-from . import notices, probe
+from . import notices
+from .libraries import LibrarySession
 from .resources import app_icon
-from .server_control import ALL_INTERFACES, LOOPBACK, ServerController
+from .server_control import ALL_INTERFACES, LOOPBACK
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -61,27 +62,14 @@ def open_window(
 ) -> tuple[MainWindow, Library] | None:
     """Opens the library and shows the window with the server started; ``None`` (after a
     readable message box) when the library cannot be opened, e.g. locked by another
-    Imageshelf."""
-    from .main_window import MainWindow
-
+    Imageshelf. The window's File → Open library… switches through the same session."""
     settings = settings if settings is not None else app_settings()
-    path = choose_library(args, settings)
-    try:
-        # No reconciliation here: a big library would keep the window from showing.
-        library = Library.open(path, reconcile=False, watch=True)
-    except LibraryError as exc:
-        QMessageBox.critical(None, "Imageshelf cannot open the library", exc.message)
-        return None
     host, port = server_address(args, settings)
-    server = ServerController(library, host=host, port=port)
-    window = MainWindow(library, settings, server)
-    probe.install(window)  # only for the real-input tests, when they ask for it
-    window.show()
-    # Once the event loop runs, after the first paint: importing Flask and waitress and
-    # binding take a fifth of a second that the window need not wait for. A taken port is
-    # a notice in the status bar, not a failure.
-    QTimer.singleShot(0, window, lambda: start_services(window))
-    return window, library
+    session = LibrarySession(settings, host, port)
+    window = session.open(choose_library(args, settings))
+    if window is None or session.library is None:
+        return None
+    return window, session.library
 
 
 def start_services(window: MainWindow) -> None:
@@ -90,13 +78,13 @@ def start_services(window: MainWindow) -> None:
     window.start_reconcile()
 
 
-def close_on_signals(window: QWidget) -> None:
+def close_on_signals(session: LibrarySession) -> None:
     """Ctrl+C in the terminal or a TERM from the system closes the window properly
     (alt text saved, server stopped, settings kept) instead of killing it mid-write."""
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: window.close())
+        signal.signal(sig, lambda *_: session.window.close() if session.window else None)
     # Python runs signal handlers only between bytecodes: wake it now and then.
-    waker = QTimer(window)
+    waker = QTimer(session)
     waker.timeout.connect(lambda: None)
     waker.start(300)
 
@@ -113,13 +101,14 @@ def gui_command(args: argparse.Namespace) -> int:
     opened = open_window(args)
     if opened is None:
         return 1
-    window, library = opened
+    session: LibrarySession = opened[0].session
     showing: list[bool] = []
 
     def show(text: str) -> None:
         # One box at a time: an error that repeats (in a paint, say) must not bury the
         # window under boxes; the others go to the status bar.
-        if showing:
+        window = session.window
+        if showing and window is not None:
             window.notify(text, 15000)
             return
         showing.append(True)
@@ -129,8 +118,8 @@ def gui_command(args: argparse.Namespace) -> int:
             showing.clear()
 
     notices.install_excepthook(show)
-    close_on_signals(window)
+    close_on_signals(session)
     try:
         return app.exec()
     finally:
-        library.close()
+        session.close()

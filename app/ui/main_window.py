@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +30,7 @@ from app.library.importer import ImportReport
 from . import alt_text_actions, notices, system
 from .bridge import LibraryBridge
 from .details import DetailsPane
+from .folder_actions import FolderActions
 from .folder_tree import ALL, TRASH, FolderTree, Place
 from .grid_model import ImageGridModel, Query
 from .grid_pane import GridPane
@@ -67,6 +68,7 @@ def first_size(available: QSize) -> QSize:
 
 class MainWindow(QMainWindow):
     import_finished = Signal(object)  # ImportReport, after the summary is shown
+    open_library_requested = Signal(object)  # Path: the session switches to it
 
     def __init__(
         self,
@@ -80,7 +82,11 @@ class MainWindow(QMainWindow):
         self.library = library
         self.settings = settings
         self.server = server or ServerController(library, parent=self)
-        self.setWindowTitle(f"Imageshelf — {library.root.name}")
+        # The library, once: the desktop adds " — Imageshelf" (the display name) itself.
+        self.setWindowTitle(library.root.name or str(library.root))
+        self.session: object | None = None  # the LibrarySession that switches libraries
+        self.recent_menu: QMenu | None = None
+        self._shut_down = False
         self.setAccessibleName("Imageshelf")
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(library, parent=self)
@@ -100,6 +106,8 @@ class MainWindow(QMainWindow):
         self._shown_query = self.model.query
         self.details = DetailsPane(library, self.loader, self)
         self.details.link_for = lambda image_id: self.link_preset().link(self.server.link(image_id))
+        # Every folder shown in the tree, empty ones too, is a place to move images to.
+        self.details.known_folders = lambda: sorted(self.tree.totals, key=str.casefold)
         self._restore_drafts()
         self.history = UndoHistory(library, self)  # Ctrl+Z / Ctrl+Shift+Z: see undo.py
         self.trash_view = TrashView(library, self.jobs, self.history, self)
@@ -145,6 +153,7 @@ class MainWindow(QMainWindow):
         self._connect()
         alt_text_actions.install(self)
         self.refresh_tree()
+        self.folder_actions.refresh_disk()
         self.tree.select(ALL)
         self._update_actions()
         self._restore_state()
@@ -176,6 +185,13 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.actions_by_name = build_actions(self)
+        self.folder_actions = FolderActions(self)
+        self.actions_by_name |= {
+            "include_sub": self.folder_actions.include_sub,
+            "rename_folder": self.folder_actions.rename,
+            "move_folder": self.folder_actions.move,
+            "delete_folder": self.folder_actions.delete,
+        }
         self.actions_by_name["undo"] = self.history.undo_action
         self.actions_by_name["redo"] = self.history.redo_action
         build_menus(self, self.actions_by_name)
@@ -229,6 +245,7 @@ class MainWindow(QMainWindow):
             search=self.search.text().strip(),
             undescribed=place.kind == "undescribed",
             sort=Sort(self.sort.currentData() or Sort.NEWEST),  # Qt hands back a plain str
+            recursive=place.kind == "folder" and self.folder_actions.include_sub.isChecked(),
         )
         self.grid.empty_text = EMPTY_SEARCH if query.search else EMPTY_LIBRARY
         where = (
@@ -390,6 +407,7 @@ class MainWindow(QMainWindow):
 
     def _reconcile_done(self, error: str | None) -> None:
         self.reconcile_bar.hide()
+        self.folder_actions.refresh_disk()
         self.notify(error or "The library folder is up to date.", 5000)
 
     # --- import --------------------------------------------------------------------------
@@ -428,16 +446,26 @@ class MainWindow(QMainWindow):
             self.progress_dialogs.remove(dialog)
         dialog.deleteLater()
 
+    def _last_dir(self) -> str:
+        """Where the file dialogs open: the folder last chosen from, else home."""
+        last = self.settings.value("dialogs/last_dir")
+        return str(last) if last and Path(str(last)).is_dir() else str(Path.home())
+
+    def _remember_dir(self, folder: Path) -> None:
+        self.settings.setValue("dialogs/last_dir", str(folder))
+
     def add_images_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Add images", str(Path.home()), f"{IMAGE_FILTER};;All files (*)"
+            self, "Add images", self._last_dir(), f"{IMAGE_FILTER};;All files (*)"
         )
         if files:
+            self._remember_dir(Path(files[0]).parent)
             self.import_paths([Path(f) for f in files], self.target_folder())
 
     def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images", str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images", self._last_dir())
         if folder:
+            self._remember_dir(Path(folder).parent)
             self.import_paths([Path(folder)], self.target_folder())
 
     # --- moving, folders, deleting -------------------------------------------------------
@@ -480,7 +508,7 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         if not ids:
             return
-        folders = ["(top level)", *self.library.folders(), *sorted(self.tree.pending)]
+        folders = ["(top level)", *sorted(self.tree.totals, key=str.casefold)]
         name, ok = QInputDialog.getItem(
             self, "Move to folder", "Folder (pick one or type a new one):", folders, 0, True
         )
@@ -488,34 +516,10 @@ class MainWindow(QMainWindow):
             self.move_images(ids, None if name in ("", "(top level)") else name)
 
     def new_folder(self) -> None:
-        """A folder exists while it holds images. With images selected, the new folder is
-        made by moving them in; with none, it waits in the tree (in italics) until images
-        are dropped or moved there."""
-        ids = self.selected_ids()
+        """A real folder on disk, kept while empty, inside the folder shown; with images
+        selected, they are moved into it."""
         base = self.place().folder if self.place().kind == "folder" else None
-        name, ok = QInputDialog.getText(
-            self,
-            "New folder",
-            "Folder name (use / for a folder inside another):",
-            QLineEdit.EchoMode.Normal,
-            f"{base}/" if base else "",
-        )
-        if not ok or not name.strip():
-            return
-        try:
-            folder = rules.normalize_folder(name)
-        except LibraryError as exc:
-            notices.warn(self, "Cannot use that name", exc.message)
-            return
-        if folder is None:
-            return
-        if ids:
-            self.move_images(ids, folder)
-        else:
-            self.tree.add_pending(folder)
-            self.refresh_tree()
-            self.tree.select(Place("folder", folder))
-            self.notify(f"Folder {folder} made: drop or move images into it to keep it.")
+        self.folder_actions.new_folder(base, self.selected_ids())
 
     def delete_selected(self) -> None:
         """No "are you sure?": the images go to the trash, and Undo brings them back."""
@@ -567,12 +571,26 @@ class MainWindow(QMainWindow):
     def open_original(self) -> None:
         path = self._single_path()
         if path is not None and not system.open_file(path):
-            self.notify("No program to show images was found on this system.")
+            self._could_not_hand_over(
+                "No program to show images was found",
+                "No program to show images was found on this system.",
+                path,
+            )
 
     def reveal(self) -> None:
         path = self._single_path()
         if path is not None and not system.reveal(path):
-            self.notify("No file manager was found on this system.")
+            self._could_not_hand_over(
+                "No file manager was found",
+                "No file manager was found on this system to show the file in.",
+                path,
+            )
+
+    def _could_not_hand_over(self, title: str, text: str, path: Path) -> None:
+        """Said in a box (a status-bar line is missed after a click that did nothing),
+        with where the file is, so the person can get there another way."""
+        self.notify(text)
+        notices.warn(self, title, f"{text}\n\nThe file is:\n{path}")
 
     def focus_alt_text(self) -> None:
         if self.details.record is not None:
@@ -633,6 +651,12 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Saves pending alt text, stops jobs, the thumbnail pool, the server and events."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        watched = self.folder_actions.disk_watch.directories()
+        if watched:
+            self.folder_actions.disk_watch.removePaths(watched)
         if self.details.alt.is_dirty():
             self.details.save_alt_text()
         self.history.shutdown()
@@ -675,6 +699,12 @@ class MainWindow(QMainWindow):
             width = self.width()
             side = [min(220, width // 5), min(360, max(260, width * 3 // 10))]
             self.splitter.setSizes([side[0], max(300, width - sum(side)), side[1]])
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Back from the file manager: a folder made there is shown without a restart.
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.folder_actions.refresh_disk()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
-from . import alt_text_actions
+from . import alt_text_actions, libraries
 from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
@@ -92,10 +92,15 @@ COMMANDS = (
     Command("reload", "&Reload", lambda w: w.model.reload(), Key.Refresh,
             icon=("view-refresh", SP.SP_BrowserReload)),
     Command("quit", "&Quit", lambda w: w.close(), Key.Quit),
+    Command("open_library", "Open &library…", lambda w: libraries.open_library_dialog(w), None,
+            "Open another library folder (this one is closed)",
+            ("document-open-folder", SP.SP_DirOpenIcon)),
+    Command("about", "&About Imageshelf", lambda w: libraries.show_about(w), None,
+            "Version, library folder and server address"),
 )  # fmt: skip
 
 MENUS = {
-    "&File": ("add", "add_folder", None, "server", None, "quit"),
+    "&File": ("add", "add_folder", None, "open_library", "recent", None, "server", None, "quit"),
     "&Edit": (
         "undo",
         "redo",
@@ -105,6 +110,10 @@ MENUS = {
         "new_folder",
         "move",
         "delete",
+        None,
+        "rename_folder",
+        "move_folder",
+        "delete_folder",
         None,
         "copy_link",
         "copy_sized_link",
@@ -117,6 +126,7 @@ MENUS = {
     "&View": (
         "all",
         "needs_alt",
+        "include_sub",
         "trash",
         None,
         "view",
@@ -128,6 +138,7 @@ MENUS = {
         None,
         "reload",
     ),
+    "&Help": ("about",),
 }
 GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_sized_link", "copy_html",
                 "copy_markdown", None, "edit_alt", None, "move", "new_folder", None,
@@ -166,7 +177,13 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
     for title, names in MENUS.items():
         menu = menus[title] = bar.addMenu(title)
         for name in names:
-            menu.addSeparator() if name is None else menu.addAction(actions[name])
+            if name == "recent":
+                window.recent_menu = menu.addMenu("Open &recent")
+                window.recent_menu.aboutToShow.connect(lambda: libraries.fill_recent_menu(window))
+            elif name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(actions[name])
     sort_menu = menus["&View"].addMenu("&Sort by")
     for i, (_value, label) in enumerate(SORTS):
         sort_action = QAction(label, window)

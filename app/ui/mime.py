@@ -9,6 +9,19 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QMetaType, QMimeData, QUrl
 
 IMAGE_IDS_MIME = "application/x-imageshelf-image-ids"
+FOLDER_MIME = "application/x-imageshelf-folder"
+
+
+def folder_to_mime(folder: str) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(FOLDER_MIME, folder.encode())
+    return mime
+
+
+def dragged_folder(mime: QMimeData) -> str | None:
+    if not mime.hasFormat(FOLDER_MIME):
+        return None
+    return bytes(mime.data(FOLDER_MIME).data()).decode() or None
 
 
 class ImagesMime(QMimeData):

@@ -120,6 +120,13 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         "scroll": grid.verticalScrollBar().value(),
         "status": window.statusBar().currentMessage(),
         "search_text": window.search.text(),
+        "details_heading": window.details.heading.text(),
+        "menus": {
+            a.text().replace("&", ""): _rect(window.menuBar(), window.menuBar().actionGeometry(a))
+            for a in window.menuBar().actions()
+        },
+        "server_running": window.server.running,
+        "library": str(window.library.root),
         "alt_text": window.details.alt.edit.toPlainText()[:200],
         "alt_chars": len(window.details.alt.edit.toPlainText()),
         "alt_status": window.details.alt.status.text(),

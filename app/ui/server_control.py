@@ -64,6 +64,8 @@ class ServerController(QObject):
         self.port = port
         self.server: Any = None
         self.error: str | None = None
+        self.token: str | None = None  # the token the running server checks
+        self.token_from_env = False
 
     @property
     def sharing(self) -> bool:
@@ -77,28 +79,29 @@ class ServerController(QObject):
     def actual_port(self) -> int:
         return int(self.server.port) if self.server is not None else self.port
 
-    def start(self) -> str | None:
-        """Starts listening; returns a readable reason when it could not (port taken)."""
-        self.stop()
+    def _launch(self, host: str, port: int) -> tuple[Any, str | None]:
+        """A new server on ``host:port``, listening, or the reason it is not."""
         try:
+            from server.auth import configured_token
             from server.runner import BackgroundServer
         except ImportError as exc:  # the server package is optional for the window
-            self.error = f"The HTTP server is not available: {exc}."
-            self.state_changed.emit()
-            return self.error
+            return None, f"The HTTP server is not available: {exc}."
         try:
-            server = BackgroundServer(
-                self.library, host=self.host, port=self.port, token=self.library.api_token()
-            )
+            # $IMAGESHELF_API_TOKEN, when set, exactly as `imageshelf serve` honours it.
+            self.token, self.token_from_env = configured_token(self.library)
+            server = BackgroundServer(self.library, host=host, port=port, token=self.token)
             server.start()
         except LibraryError as exc:
             # The server speaks to command-line users; here the port is set in a dialog.
-            self.error = exc.message.replace("with --port", "in File → Server settings")
+            return None, exc.message.replace("with --port", "in File → Server settings")
         except OSError as exc:
-            self.error = f"The HTTP server could not start: {exc.strerror or exc}."
-        else:
-            self.server = server
-            self.error = None
+            return None, f"The HTTP server could not start: {exc.strerror or exc}."
+        return server, None
+
+    def start(self) -> str | None:
+        """(Re)starts listening; returns a readable reason when it could not (port taken)."""
+        self.stop()
+        self.server, self.error = self._launch(self.host, self.port)
         self.state_changed.emit()
         return self.error
 
@@ -112,9 +115,33 @@ class ServerController(QObject):
             self.state_changed.emit()
 
     def reconfigure(self, *, port: int, sharing: bool) -> str | None:
-        self.port = port
-        self.host = ALL_INTERFACES if sharing else LOOPBACK
-        return self.start()
+        """Moves the server to ``port`` / sharing. The new address is opened before the
+        old one is closed, so a port that cannot be used leaves the server where it was
+        (the message says so); only a change of sharing on the same port has to close
+        first, and then reopens the old address if the new one fails."""
+        host = ALL_INTERFACES if sharing else LOOPBACK
+        if self.server is None:
+            self.host, self.port = host, port
+            return self.start()
+        old_host, old_port, old_server = self.host, self.actual_port, self.server
+        server, error = self._launch(host, port)
+        if server is None and port == old_port:
+            self.stop()  # the old socket holds that port: free it, then try
+            server, error = self._launch(host, port)
+            if server is None:
+                old_server, _again = self._launch(old_host, old_port)
+        if server is not None:
+            if self.server is not None:
+                self.stop()
+            self.server, self.host, self.port, self.error = server, host, port, None
+            self.state_changed.emit()
+            return None
+        self.server = old_server
+        self.error = None if old_server is not None else error
+        self.state_changed.emit()
+        if old_server is not None:
+            return f"{error}\n\nThe server stays on {self.base_url()}, as before."
+        return error
 
     def base_url(self) -> str:
         """Where other programs reach the server: the LAN address when sharing."""

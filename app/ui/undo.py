@@ -227,6 +227,11 @@ class UndoHistory(QObject):
         self.stack.push(command)
         return command
 
+    def trashed(self, ids: list[str], name: str | None = None) -> None:
+        """Records images the window already sent to the trash (a folder deleted)."""
+        if ids:
+            self.stack.push(TrashCommand(self, ids, name, done=True))
+
     def restore(self, ids: list[str], name: str | None = None) -> RestoreCommand:
         command = RestoreCommand(self, ids, name, done=False)
         self.stack.push(command)

@@ -162,6 +162,15 @@ class XServer:
         except subprocess.CalledProcessError:
             return []  # xdotool exits 1 when nothing matches
 
+    def windows_of(self, pid: int) -> list[str]:
+        """The visible windows of a process (by _NET_WM_PID). Searching by name finds
+        WM_NAME, which holds the window's own title only (the library's name); the
+        "— Imageshelf" the desktop shows is in _NET_WM_NAME."""
+        try:
+            return self.xdotool("search", "--onlyvisible", "--pid", pid).split()
+        except subprocess.CalledProcessError:
+            return []
+
     def geometry(self, window_id: str) -> tuple[int, int, int, int]:
         values = dict(
             line.split("=", 1)
@@ -209,7 +218,7 @@ class AppProcess:
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_for(lambda: self.state().get("widgets", {}).get("window"), "the window", 60)
-        window = wait_for(lambda: self.x.window_ids("Imageshelf"), "its X window")[0]
+        window = wait_for(lambda: self.x.windows_of(self.proc.pid), "its X window")[0]
         self.window_id = window
         self.x.xdotool("windowsize", "--sync", window, *size)
         self.x.xdotool("windowmove", "--sync", window, 0, 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.library import Library
-from app.library.importer import ImportSession, collect
+from app.library.importer import ImportSession, collect, collect_all
 from tests.conftest import image_bytes
 from tests.library.helpers import (
     library_files,
@@ -51,6 +51,19 @@ def test_collect_keeps_the_folder_and_its_sub_folders(drop: Path) -> None:
         ("b.jpg", "trips/Holiday/beach"),
         ("c.webp", "trips/Holiday/beach/deep"),
     ]
+
+
+def test_collect_all_says_what_it_leaves_out_and_why(drop: Path) -> None:
+    items, skipped = collect_all([drop, drop.parent / "vanished.png"], folder="trips")
+    assert len(items) == 3
+    assert sorted((s.path.name, s.code) for s in skipped) == [
+        (".e.png", "hidden"),
+        (".hidden", "hidden"),
+        ("notes.txt", "unsupported_format"),
+        ("vanished.png", "unreadable"),
+    ]
+    report = ImportSession(Library.__new__(Library), [], skipped=skipped).run()
+    assert report.rejected == skipped and report.added == []
 
 
 def test_a_folder_import_lands_with_its_structure(library: Library, drop: Path) -> None:

@@ -92,25 +92,6 @@ def test_new_folder_moves_the_selection(window, library, add, monkeypatch, qtbot
     assert library.get(a.id).folder == "Trips/2026"
 
 
-def test_new_empty_folder_waits_in_the_tree_until_images_land(
-    window, library, add, monkeypatch, qtbot
-):
-    a = add("a.jpg")
-    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
-    window.grid.clearSelection()
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("drafts", True)))
-    window.actions_by_name["new_folder"].trigger()
-    item = window.tree.item_for(Place("folder", "drafts"))
-    assert item is not None and item.font(0).italic()
-    assert window.tree.current_place() == Place("folder", "drafts")
-    assert library.folders() == []  # nothing on disk or in the library until images land
-    window.tree.select(ALL)
-    drop(window.tree, ids_to_mime([a.id]), window.tree.visualItemRect(item).center())
-    assert library.get(a.id).folder == "drafts"
-    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "drafts")).text(1) == "1")
-    assert not window.tree.item_for(Place("folder", "drafts")).font(0).italic()
-
-
 def test_bad_folder_name_is_a_notice(window, library, add, monkeypatch, no_blocking_boxes, qtbot):
     a = add("a.jpg")
     select_ids(window, [a.id], qtbot)

@@ -3,6 +3,7 @@ stored as "" and shown again, undo and revert, the character count, the folder c
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.library import Library
@@ -153,7 +154,7 @@ def test_many_selected_move_together_from_the_details_pane(window, library, add,
     a, b = add("a.jpg"), add("b.jpg", folder="old")
     select_ids(window, [a.id, b.id], qtbot)
     assert window.details.record is None
-    assert "2 images selected" in window.details.empty.text()
+    assert window.details.heading.text() == "2 images selected"
     assert not window.details.alt.edit.isEnabled()
     combo = window.details.folder
     combo.setEditText("together")
@@ -176,3 +177,36 @@ def test_describing_in_needs_alt_text_moves_on_to_the_next_image(window, library
     assert window.details.record.id == first.id
     assert editor.toPlainText() == ""
     assert library.get(second.id).alt_text == "The second one"
+
+
+def test_many_selected_show_a_summary(window, library, add, qtbot):
+    from tests.ui.test_actions import select_ids
+
+    a = add("first.jpg", folder="brand", alt_text="Logo")
+    b = add("second.jpg")
+    c = add("third.jpg", folder="brand")
+    select_ids(window, [a.id, b.id, c.id], qtbot)
+    details = window.details
+    assert details.heading.isVisible() and details.heading.text() == "3 images selected"
+    text = details.empty.text()
+    assert "In folders: (top level), brand" in text
+    assert "Need alt text: 2" in text
+    assert all(name in text for name in ("first.jpg", "second.jpg", "third.jpg"))
+    total = sum(r.size for r in (a, b, c))
+    from app.ui.details import human_size
+
+    assert f"Together: {human_size(total)}" in text
+    assert not details.preview.isVisible() and details.folder.isVisible()
+
+
+@pytest.mark.qt_log_ignore("does not support QPlatformServices")
+def test_show_in_file_manager_without_one_says_so(window, library, add, no_blocking_boxes, qtbot):
+    # Under the offscreen platform there is no file manager to hand the file to.
+    image = add("here.jpg", folder="brand")
+    select(window, image.id, qtbot)
+    window.actions_by_name["reveal"].trigger()
+    title, text = no_blocking_boxes[-1]
+    assert title == "No file manager was found"
+    assert str(library.root / "brand" / "here.jpg") in text
+    window.actions_by_name["open"].trigger()
+    assert no_blocking_boxes[-1][0] == "No program to show images was found"

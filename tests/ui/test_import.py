@@ -4,9 +4,11 @@ responding while a big import runs."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel
 
 from app.library import Library
 from app.ui.folder_tree import ALL, UNDESCRIBED, Place
@@ -134,3 +136,68 @@ def test_add_images_dialog_imports_chosen_files(window, library, write_image, mo
         window.actions_by_name["add"].trigger()
     assert [r.original_filename for r in library.list_images().items] == ["picked.webp"]
     assert Path(chosen[0]).exists()  # imported as a copy; the original stays
+
+
+def test_every_file_left_out_of_a_folder_is_listed_in_words(
+    window, library, tmp_path, qtbot
+) -> None:
+    from app.library import rules
+
+    source = tmp_path / "shoot"
+    (source / ".cache").mkdir(parents=True)
+    (source / "good.jpg").write_bytes(image_bytes(color=(1, 200, 3)))
+    (source / "twin.jpg").write_bytes(image_bytes(color=(90, 20, 3)))
+    library.add(io.BytesIO(image_bytes(color=(90, 20, 3))), "first copy.jpg", folder="kept")
+    (source / ".secret.jpg").write_bytes(image_bytes(color=(9, 9, 9)))
+    (source / ".cache" / "x.jpg").write_bytes(image_bytes(color=(8, 8, 8)))
+    (source / "notes.txt").write_text("not an image")
+    (source / "damaged.png").write_bytes(image_bytes("PNG")[:50])
+    (source / "huge.jpg").write_bytes(b"\xff\xd8" + b"0" * rules.MAX_UPLOAD_BYTES)
+    with qtbot.waitSignal(window.import_finished, timeout=30_000) as blocker:
+        window.import_paths([source], None)
+    report = blocker.args[0]
+    assert [r.original_filename for r in report.added] == ["good.jpg"]
+    rows = dict(window.summary_dialog.rows())
+    assert set(rows) == {
+        "twin.jpg",
+        ".secret.jpg",
+        ".cache",
+        "notes.txt",
+        "damaged.png",
+        "huge.jpg",
+    }
+    assert rows[".secret.jpg"] == "Hidden file, skipped on purpose"
+    assert rows[".cache"].startswith("Hidden folder")
+    assert rows["notes.txt"].startswith("Not an image the library keeps")
+    assert rows["damaged.png"].startswith("Damaged")
+    assert rows["huge.jpg"].startswith("Too large")
+    assert rows["twin.jpg"] == "Already in the library as kept/first copy.jpg"
+    # A desktop's words: nothing about uploads, requests or fields.
+    assert not any(w in " ".join(rows.values()).lower() for w in ("upload", "request", "field"))
+    text = window.summary_dialog.findChild(QLabel).text()
+    assert "6 files were not imported (2 of them hidden, skipped on purpose)" in text
+    # Nothing cut off: the reason column gets the room left after the names.
+    header = window.summary_dialog.table.header()
+    assert header.sectionSize(1) > header.sectionSize(0)
+
+
+def test_file_dialogs_open_where_the_last_one_was(window, write_image, monkeypatch, qtbot):
+    from PySide6.QtWidgets import QFileDialog
+
+    picked = write_image("first.jpg")
+    starts: list[str] = []
+
+    def choose(_parent, _title, start, *a, **k):
+        starts.append(start)
+        return [str(picked)], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(choose))
+    with qtbot.waitSignal(window.import_finished, timeout=30_000):
+        window.actions_by_name["add"].trigger()
+    monkeypatch.setattr(
+        QFileDialog,
+        "getExistingDirectory",
+        staticmethod(lambda _p, _t, start: starts.append(start)),
+    )
+    window.actions_by_name["add_folder"].trigger()
+    assert starts == [str(Path.home()), str(picked.parent)]

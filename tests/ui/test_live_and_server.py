@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from app.library import Library
 from app.ui.folder_tree import ALL, Place
@@ -149,6 +150,72 @@ def test_files_changed_outside_the_app_appear_in_the_window(library_path, settin
     finally:
         window.close()
         watched.close()
+
+
+def test_a_port_that_cannot_be_used_leaves_the_server_where_it_was(
+    served_window, no_blocking_boxes, qtbot
+):
+    window = served_window
+    old_port = window.server.actual_port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        dialog = window.server_settings()
+        dialog.port.setValue(busy)
+        dialog.apply_and_close()
+        assert dialog.isVisible()  # not closed: the person reads why and chooses again
+    title, text = no_blocking_boxes[-1]
+    assert title == "The port could not be used"
+    assert "already in use" in text and f"stays on http://127.0.0.1:{old_port}" in text
+    assert window.server.running and window.server.actual_port == old_port
+    assert dialog.port.value() == old_port  # the dialog shows what runs
+    with urllib.request.urlopen(f"http://127.0.0.1:{old_port}/v3/openapi.json", timeout=10):
+        pass
+    dialog.reject()
+
+
+def test_the_dialog_keeps_its_size_while_the_port_is_typed(served_window, qtbot):
+    dialog = served_window.server_settings()
+    qtbot.waitExposed(dialog)
+    before = dialog.size()
+    for digits in ("1", "12", "123", "1234", "12345", str(served_window.server.actual_port)):
+        dialog.port.lineEdit().setText(digits)
+        QApplication.processEvents()
+        assert dialog.size() == before
+        assert dialog.sizeHint().height() <= before.height()
+    dialog.reject()
+
+
+def test_the_token_field_shows_the_whole_token(served_window, library, qtbot):
+    dialog = served_window.server_settings()
+    qtbot.waitExposed(dialog)
+    field = dialog.token
+    assert field.echoMode() == field.EchoMode.Normal
+    needed = field.fontMetrics().horizontalAdvance(library.api_token())
+    assert field.width() > needed
+    dialog.reject()
+
+
+def test_the_window_server_honours_the_environment_token(library, settings, monkeypatch, qtbot):
+    monkeypatch.setenv("IMAGESHELF_API_TOKEN", "  from-the-environment-ñ  ".strip())
+    server = ServerController(library, host="127.0.0.1", port=0)
+    window = MainWindow(library, settings, server)
+    qtbot.addWidget(window)
+    assert server.start() is None
+    base = server.server.base_url
+    data = image_bytes(color=(7, 7, 7))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post_image(base, library.api_token(), data, "stored-token.jpg")
+    assert refused.value.code == 401
+    refused.value.close()
+    assert post_image(base, "from-the-environment-ñ", data, "env.jpg")["id"]
+    dialog = window.server_settings()
+    assert dialog.token.text() == "from-the-environment-ñ"
+    assert not dialog.regenerate.isEnabled()
+    assert "IMAGESHELF_API_TOKEN" in dialog.token_note.text()
+    dialog.reject()
+    window.close()
 
 
 def test_the_windows_server_has_the_same_connection_budget(library, qtbot) -> None:

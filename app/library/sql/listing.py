@@ -58,7 +58,12 @@ def where_clause(flt: Filter, plan: str = "sort") -> tuple[str, dict[str, object
     clauses: list[str] = []
     params: dict[str, object] = {}
     if flt.folder is not ALL_FOLDERS:
-        clauses.append("folder = :folder")
+        if flt.recursive:
+            # "a/" <= folder < "a0": everything inside "a/", on the folder index.
+            clauses.append("(folder = :folder OR (folder >= :lo AND folder < :hi))")
+            params |= {"lo": f"{flt.folder}/", "hi": f"{flt.folder}0"}
+        else:
+            clauses.append("folder = :folder")
         params["folder"] = folder_to_db(flt.folder)
     if flt.undescribed:
         clauses.append("alt_text IS NULL")
@@ -144,6 +149,17 @@ def count(conn: Connection, flt: Filter) -> int:
                     text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")
                 ).scalar_one()
             )
+        if flt.recursive:
+            # The folder and every folder below it: "a/" <= folder < "a0".
+            return _int(
+                conn.execute(
+                    text(
+                        f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts "
+                        "WHERE folder = :f OR (folder >= :lo AND folder < :hi)"
+                    ),
+                    {"f": flt.folder, "lo": f"{flt.folder}/", "hi": f"{flt.folder}0"},
+                ).scalar_one()
+            )
         return _int(
             conn.execute(
                 text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
@@ -185,7 +201,8 @@ def page(
     flipped = _REVERSED.get(sort)
     plan = "sort"
     if indexed_term(flt) is not None:
-        in_scope = count(conn, Filter(folder=flt.folder, undescribed=flt.undescribed))
+        scope = Filter(folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive)
+        in_scope = count(conn, scope)
         plan = _search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
     where, params = where_clause(flt, plan)
     if flipped is not None and offset > total // 2:
