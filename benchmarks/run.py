@@ -25,7 +25,15 @@ from pathlib import Path
 
 import PIL
 
-from . import bench_gui, bench_import, bench_proxy, bench_queries, bench_thumbnail, bench_upload
+from . import (
+    bench_gui,
+    bench_import,
+    bench_proxy,
+    bench_queries,
+    bench_thumbnail,
+    bench_transforms,
+    bench_upload,
+)
 from .common import Result, missing, table
 from .generate import DATA_DIR
 from .load import have_wrk
@@ -70,7 +78,7 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Imageshelf benchmarks (issue 7)")
     parser.add_argument("--quick", action="store_true", help="1,000 images, short loads")
-    parser.add_argument("--only", nargs="*", default=None, help="targets to run: 1 .. 6")
+    parser.add_argument("--only", nargs="*", default=None, help="targets to run: 1 .. 7")
     parser.add_argument("--n", type=int, default=None, help="library size (default 100000)")
     args = parser.parse_args(argv)
     n = args.n or (1000 if args.quick else 100_000)
@@ -86,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         ("2", "proxy", lambda: bench_proxy.run(quick)),
         ("3", "uploads", lambda: bench_upload.run(quick)),
         ("5", "import", lambda: bench_import.run(quick)),
+        ("7", "transforms", lambda: bench_transforms.run(quick)),
     ]
     results: list[Result] = []
     for target, name, fn in suites:

@@ -171,11 +171,16 @@ class ImageProxy:
     """The WSGI handler for one ``/i/{image_id}`` request (``GET`` or ``HEAD``)."""
 
     def __init__(self, library: Library) -> None:
+        from .transforms import TransformProxy  # it builds on this module
+
         self.files = ServedFiles(library)
+        self.transforms = TransformProxy(library, self)
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse, image_id: str
     ) -> Iterable[bytes]:
+        if self.transforms.wants(image_id, environ.get("QUERY_STRING", "")):
+            return self.transforms(environ, start_response, image_id)
         try:
             variant = _variant(environ.get("QUERY_STRING", ""))
             if variant is not None and variant != THUMBNAIL:

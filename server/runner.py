@@ -23,6 +23,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from app.library import Library, rules
 from app.library.rules import UPLOAD_LIMIT_TEXT
+from app.library.transforms import max_waiting_requests
 
 from . import address
 from .app import MAX_CONTENT_LENGTH, create_app
@@ -36,8 +37,10 @@ log = logging.getLogger(__name__)
 
 # From PERFORMANCE-FACTS.md: fewer than 8 threads collapsed under 32 connections; bigger
 # receive chunks and an 8 MiB in-memory body limit (larger bodies spill to a temp file)
-# nearly doubled upload throughput.
-THREADS: Final = 8
+# nearly doubled upload throughput. Transform requests hold a thread while they wait for
+# a slot (up to 8 s): they get threads of their own on top, or originals and the API
+# would queue behind them (benchmarks/bench_transforms.py, 7c).
+THREADS: Final = 16 + max_waiting_requests()
 RECV_BYTES: Final = 256 * 1024
 INBUF_OVERFLOW: Final = 8 * 1024 * 1024
 STOP_GRACE_SECONDS: Final = 30.0

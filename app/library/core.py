@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
-from . import layout, rules
+from . import layout, rules, settings
 from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
 from .records import ImageRecord
@@ -26,6 +26,7 @@ from .sql.engine import database_errors, write_transaction
 from .sql.lookup import RecordLookup
 from .storage import FolderStorage, Storage
 from .thumbnails import ThumbnailCache
+from .transforms import Transforms
 
 
 class Core:
@@ -37,6 +38,9 @@ class Core:
         # Originals and uploads (the storage seam); derived files in the thumbnail cache.
         self.storage: Storage = FolderStorage(root, self.tmp_dir)
         self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
+        self.transforms = Transforms(
+            self.meta / layout.TRANSFORMS_DIR, lambda: settings.transform_cache_bytes(self)
+        )
         self.events = EventBus()
         self.write_lock = threading.RLock()
         self.closed = False
@@ -119,3 +123,4 @@ class Core:
             used = rows.by_hash(conn, sha256)
         if not used:
             self.thumbnails.discard(sha256)
+            self.transforms.discard(sha256)  # derived results go with their last original

@@ -53,6 +53,13 @@ class InvalidAltText(InvalidInput):
     code = "invalid_alt_text"
 
 
+class InvalidTransform(InvalidInput):
+    """A transform link (``/i/{id}.{ext}?w=&h=&crop=&fit=&q=``) asks for what the
+    contract does not offer."""
+
+    code = "invalid_transform"
+
+
 class InvalidLongDescription(InvalidInput):
     code = "invalid_long_description"
 

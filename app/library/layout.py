@@ -10,6 +10,7 @@ THUMBS_DIR = "thumbs"
 TMP_DIR = "tmp"
 LOCK_FILE = "lock"
 TOKEN_FILE = "api-token"
+TRANSFORMS_DIR = "transforms"  # results of /i transforms: safe to delete, rebuilt on demand
 
 
 def meta_dir(root: Path) -> Path:

@@ -51,6 +51,7 @@ from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page
 from .sql import listing, rows
 from .thumbnails import Thumbnail, ThumbnailCache
+from .transforms import Transforms
 from .trash import Trash
 from .watcher import LibraryWatcher, WatchTimings
 
@@ -107,6 +108,10 @@ class Library:
     @property
     def events(self) -> EventBus:
         return self.core.events
+
+    @property
+    def transforms(self) -> Transforms:
+        return self.core.transforms
 
     # --- opening and closing -------------------------------------------------------------
 

@@ -314,6 +314,44 @@ def check_page(page: object, page_size: object) -> tuple[int, int]:
     return page, page_size
 
 
+# --- transforms on the proxy (contract Part 2, "Transforms on the proxy") -----------------
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """A format a transform may produce: ``/i/{id}.{ext}`` asks for it."""
+
+    pillow_name: str
+    content_type: str
+    extension: str  # of cache files, without the dot
+    default_quality: int | None  # None: lossless, ``q`` is refused
+
+
+OUTPUT_FORMATS: Final = {
+    "jpg": OutputFormat("JPEG", "image/jpeg", "jpg", 85),
+    "jpeg": OutputFormat("JPEG", "image/jpeg", "jpg", 85),
+    "png": OutputFormat("PNG", "image/png", "png", None),
+    "webp": OutputFormat("WEBP", "image/webp", "webp", 80),
+    "gif": OutputFormat("GIF", "image/gif", "gif", None),
+    "avif": OutputFormat("AVIF", "image/avif", "avif", 60),
+}
+# The output of a transform of an original whose own format is not one of the above
+# (none yet: TIFF, BMP, ICO, HEIC once accepted) when no extension asks for one.
+FALLBACK_OUTPUT: Final = "png"
+TRANSFORM_MAX_SIDE: Final = 4096
+TRANSFORM_PARAMETERS: Final = ("w", "h", "crop", "fit", "q")
+# Parameters of every /i link that are not transform parameters: ``variant`` (thumbnail)
+# and ``v`` (the version that makes a link immutable; see docs/http-api.md, caching).
+LINK_PARAMETERS: Final = ("variant", "v")
+FIT_INSIDE: Final = "inside"
+FIT_COVER: Final = "cover"
+TRANSFORM_CACHE_DEFAULT_BYTES: Final = 1024**3
+# A request waits at most this long for a transform slot, the decode budget or an
+# identical request's result (8 s, so that with the work itself the answer comes within
+# 10 s): past it the answer is 503 busy with Retry-After.
+TRANSFORM_MAX_WAIT_S: Final = 8.0
+
+
 # --- trash -------------------------------------------------------------------------------
 
 # Days an image stays in the trash before it is purged for good: the library's setting

@@ -5,18 +5,29 @@ wrong type are refused, so a typo cannot silently set nothing."""
 
 from __future__ import annotations
 
-from typing import Any, Final, Protocol
+from contextlib import AbstractContextManager
+from typing import Any, Final, Protocol, cast
 
-from .core import Core
+from sqlalchemy import Connection
+
+from . import rules
 from .errors import InvalidInput
 from .sql import trash_rows
+
+
+class _Transactions(Protocol):
+    """``Core`` (not imported: ``Core`` reads settings, so this module must not need it)."""
+
+    def read(self) -> AbstractContextManager[Connection]: ...
+
+    def write(self) -> AbstractContextManager[Connection]: ...
 
 
 class _HasCore(Protocol):
     """``Library`` (not imported: the core's modules never import the facade)."""
 
     @property
-    def core(self) -> Core: ...
+    def core(self) -> _Transactions: ...
 
 
 # When on, saving alt text or a long description also writes them into the image file's
@@ -24,13 +35,17 @@ class _HasCore(Protocol):
 # changes its bytes (and so its hash and ETag).
 WRITE_ALT_TEXT_TO_FILES: Final = "write_alt_text_to_files"
 
+# Bytes the transform cache (.imageshelf/transforms) may hold; 0 keeps nothing.
+TRANSFORM_CACHE_BYTES: Final = "transform_cache_bytes"
+
 DEFAULTS: Final[dict[str, Any]] = {
     WRITE_ALT_TEXT_TO_FILES: False,
+    TRANSFORM_CACHE_BYTES: rules.TRANSFORM_CACHE_DEFAULT_BYTES,
 }
 
 
-def _core(where: Core | _HasCore) -> Core:
-    return where if isinstance(where, Core) else where.core
+def _core(where: _Transactions | _HasCore) -> _Transactions:
+    return cast("_Transactions", getattr(where, "core", where))
 
 
 def _check(key: str) -> None:
@@ -38,7 +53,7 @@ def _check(key: str) -> None:
         raise InvalidInput(f"There is no library setting {key!r}.")
 
 
-def read(where: Core | _HasCore, key: str) -> Any:
+def read(where: _Transactions | _HasCore, key: str) -> Any:
     """The setting's value; its default when it was never set (or was written broken)."""
     _check(key)
     with _core(where).read() as conn:
@@ -46,14 +61,23 @@ def read(where: Core | _HasCore, key: str) -> Any:
     return DEFAULTS[key] if value is None else value
 
 
-def put(where: Core | _HasCore, key: str, value: Any) -> None:
+def put(where: _Transactions | _HasCore, key: str, value: Any) -> None:
     _check(key)
     default = DEFAULTS[key]
     if type(value) is not type(default):
         raise InvalidInput(f"The setting {key!r} takes a {type(default).__name__}, not {value!r}.")
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise InvalidInput(f"The setting {key!r} cannot be negative; got {value}.")
     with _core(where).write() as conn:
         trash_rows.set_setting(conn, key, value)
 
 
-def write_alt_text_to_files(where: Core | _HasCore) -> bool:
+def write_alt_text_to_files(where: _Transactions | _HasCore) -> bool:
     return bool(read(where, WRITE_ALT_TEXT_TO_FILES))
+
+
+def transform_cache_bytes(where: _Transactions | _HasCore) -> int:
+    value = read(where, TRANSFORM_CACHE_BYTES)
+    if type(value) is not int or value < 0:  # written by hand: the default stands
+        return int(DEFAULTS[TRANSFORM_CACHE_BYTES])
+    return value

@@ -424,6 +424,7 @@ class Trash:
             used = sql.hash_in_use(conn, sha256)
         if not used:
             self.core.thumbnails.discard(sha256)
+            self.core.transforms.discard(sha256)  # derived results go with the last one
 
     # --- recovery at open ----------------------------------------------------------------
 

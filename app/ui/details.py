@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -33,6 +34,7 @@ from .thumbnails import ThumbnailLoader
 PREVIEW_SIDE = 360
 PREVIEW_MAX_HEIGHT = 220
 TOP_LEVEL = "(top level)"
+LINK_ROW = 28  # pixels: the details' link row, taken from the preview in a short window
 SUMMARY_READ_LIMIT = 2000  # one indexed read each (~20 µs): a select-all says less
 SUMMARY_NAMES = 8
 HINT_STYLE = "color: palette(placeholder-text); padding: 24px;"
@@ -66,6 +68,8 @@ class DetailsPane(QScrollArea):
         # when the image is, kept across restarts by the window.
         self.drafts: dict[str, str] = {}
         self.selection: list[str] = []
+        # id → the link *Copy link* gives for it (set by the window, which knows the server)
+        self.link_for: Callable[[str], str] | None = None
         self.known_folders: Callable[[], list[str]] = library.folders
         self.setWidgetResizable(True)
         self.setMinimumWidth(270)  # the window stays usable at 800 px
@@ -107,6 +111,16 @@ class DetailsPane(QScrollArea):
             value.setAccessibleName(label)
             self.fields[key] = value
             form.addRow(label + ":", value)
+
+        # The link *Copy link* copies: one line (the pane must fit an 800×600 window with
+        # the alt-text editor in sight) that shows its end — the size and format — and
+        # copies exactly when selected; the whole link is its tooltip too.
+        self.link = QLineEdit(body)
+        self.link.setReadOnly(True)
+        self.link.setFrame(False)
+        self.link.setStyleSheet("QLineEdit { background: transparent; }")
+        self.link.setAccessibleName("Link")
+        form.addRow("Link:", self.link)
 
         self.folder = QComboBox(body)
         self.folder.setEditable(True)
@@ -278,7 +292,16 @@ class DetailsPane(QScrollArea):
         self.fields["dimensions"].setText(f"{r.width} × {r.height} pixels")
         self.fields["created"].setText(local_time(r.created_at))
         self.fields["updated"].setText(local_time(r.updated_at))
+        self.refresh_link()
         self._show_preview(r)
+
+    def refresh_link(self) -> None:
+        """Shows the link *Copy link* copies for the image shown (size, format, address)."""
+        if self.record is not None and self.link_for is not None:
+            link = self.link_for(self.record.id)
+            self.link.setText(link)
+            self.link.setCursorPosition(len(link))  # the end: size and format
+            self.link.setToolTip(f"{link}\n\nEdit → Copy sized link… sets its size.")
 
     def _show_preview(self, r: ImageRecord) -> None:
         pix = self.loader.pixmap(r, PREVIEW_SIDE)
@@ -319,7 +342,8 @@ class DetailsPane(QScrollArea):
         self._fit_preview()
 
     def _preview_height(self) -> int:
-        return max(80, min(PREVIEW_MAX_HEIGHT, self.viewport().height() // 4))
+        # Less the link's row, so an 800×600 window still shows the alt-text editor.
+        return max(80, min(PREVIEW_MAX_HEIGHT, self.viewport().height() // 4 - LINK_ROW))
 
     def _on_thumbnail_ready(self, sha256: str) -> None:
         if self.record is not None and self.record.sha256 == sha256:

@@ -46,6 +46,8 @@ from .menus import (
 )
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
+from .sized_link import LinkPreset
+from .sized_link import ask as ask_link_preset
 from .thumbnails import ThumbnailLoader
 from .trash_view import TrashView
 from .undo import UndoHistory, UndoNotice, images_text
@@ -103,6 +105,7 @@ class MainWindow(QMainWindow):
         self.grid.setModel(self.model)
         self._shown_query = self.model.query
         self.details = DetailsPane(library, self.loader, self)
+        self.details.link_for = lambda image_id: self.link_preset().link(self.server.link(image_id))
         # Every folder shown in the tree, empty ones too, is a place to move images to.
         self.details.known_folders = lambda: sorted(self.tree.totals, key=str.casefold)
         self._restore_drafts()
@@ -351,7 +354,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         n = len(self.selected_ids())
-        for name in ("move", "delete", "copy_link"):
+        for name in ("move", "delete", "copy_link", "copy_sized_link"):
             self.actions_by_name[name].setEnabled(n > 0)
         for name in ("open", "reveal", "edit_alt", "view"):
             self.actions_by_name[name].setEnabled(n == 1)
@@ -382,6 +385,7 @@ class MainWindow(QMainWindow):
 
     def _show_server_state(self) -> None:
         self.server_label.setText(self.server.status_text())
+        self.details.refresh_link()  # the address may have changed
         if self.server.error:
             self.notify(self.server.error, 15000)
 
@@ -533,11 +537,22 @@ class MainWindow(QMainWindow):
 
     # --- links and the system ------------------------------------------------------------
 
+    def link_preset(self) -> LinkPreset:
+        return LinkPreset.load(self.settings)
+
+    def copy_sized_link(self) -> None:
+        """Asks for a size and format (remembered), then copies as *Copy link* does."""
+        ids = self.selected_ids()
+        if ids and ask_link_preset(self.settings, self.server.link(ids[0]), len(ids), self):
+            self.details.refresh_link()
+            self.copy_link()
+
     def copy_link(self) -> None:
         ids = self.selected_ids()
         if not ids:
             return
-        links = [self.server.link(i) for i in ids]
+        preset = self.link_preset()
+        links = [preset.link(self.server.link(i)) for i in ids]
         QApplication.clipboard().setText("\n".join(links))
         self.notify(f"Copied {links[0]}" if len(links) == 1 else f"Copied {len(links)} links.")
         if not self.server.running:

@@ -61,7 +61,10 @@ COMMANDS = (
             "Move the selected images to the trash", ("edit-delete", SP.SP_TrashIcon),
             grid_only=True),
     Command("copy_link", "Copy &link", lambda w: w.copy_link(), "Ctrl+L",
-            "Copy the web link of the selected images", ("insert-link", SP.SP_FileLinkIcon)),
+            "Copy the web link of the selected images (at the size chosen in Copy sized link)",
+            ("insert-link", SP.SP_FileLinkIcon)),
+    Command("copy_sized_link", "Copy si&zed link…", lambda w: w.copy_sized_link(),
+            "Ctrl+Alt+L", "Choose the size and format of copied links, then copy"),
     Command("copy_html", "Copy as &HTML", lambda w: alt_text_actions.copy_as(w, "html"),
             "Ctrl+Shift+C", "Copy <img> tags with the alt text of the selected images"),
     Command("copy_markdown", "Copy as Mar&kdown",
@@ -113,6 +116,7 @@ MENUS = {
         "delete_folder",
         None,
         "copy_link",
+        "copy_sized_link",
         "copy_html",
         "copy_markdown",
         "find",
@@ -136,8 +140,9 @@ MENUS = {
     ),
     "&Help": ("about",),
 }
-GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_html", "copy_markdown", None,
-                "edit_alt", None, "move", "new_folder", None, "delete")  # fmt: skip
+GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_sized_link", "copy_html",
+                "copy_markdown", None, "edit_alt", None, "move", "new_folder", None,
+                "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
 TOOLBAR = ("add", "new_folder", "move", "delete", "copy_link")
 

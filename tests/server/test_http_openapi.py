@@ -92,9 +92,19 @@ def test_real_responses_match_the_document(api: Api) -> None:
     conforms(api.get(f"/i/{image_id}"), proxy, "get")
     conforms(api.get(f"/i/{image_id}", query={"variant": "nope"}), proxy, "get")
     conforms(api.get(f"/i/{image_id}", headers={"Range": "bytes=999999-"}), proxy, "get")
+    sized = "/i/{image_id}.{ext}"
+    conforms(api.get(f"/i/{image_id}", query={"w": "10"}), proxy, "get")
+    conforms(api.get(f"/i/{image_id}", query={"w": "0"}), proxy, "get")
+    conforms(
+        api.get(f"/i/{image_id}.webp", query={"w": "10", "h": "5", "crop": "true"}), sized, "get"
+    )
+    conforms(api.get(f"/i/{image_id}.avif"), sized, "get")
+    conforms(api.get(f"/i/{image_id}.png", query={"q": "5"}), sized, "get")
+    conforms(api.request("HEAD", f"/i/{image_id}.gif", query={"h": "4"}), sized, "head")
     conforms(api.request("DELETE", f"/v3/images/{image_id}"), item, "delete")
     conforms(api.request("DELETE", f"/v3/images/{image_id}"), item, "delete")
     conforms(api.get(f"/i/{image_id}"), proxy, "get")
+    conforms(api.get(f"/i/{image_id}.jpg", query={"w": "3"}), "/i/{image_id}.{ext}", "get")
     conforms(api.get(f"/v3/images/{image_id}"), item, "get")
 
 

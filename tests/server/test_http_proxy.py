@@ -153,10 +153,13 @@ def test_other_variants_are_400(api: Api, variant: str) -> None:
     _public_headers_ok(reply.headers)
 
 
-def test_other_query_parameters_are_ignored(api: Api) -> None:
-    content = image_bytes()
-    made = api.upload_ok(content)
-    assert api.get(f"/i/{made['id']}", query={"v": "2"}).body == content
+def test_other_query_parameters_are_refused(api: Api) -> None:
+    # Part 2 ("Transforms on the proxy"): an unknown parameter is 400 invalid_transform.
+    made = api.upload_ok(image_bytes())
+    for query in ({"utm": "2"}, {"variant": "thumbnail", "utm": "2"}):
+        reply = api.get(f"/i/{made['id']}", query=query)
+        assert (reply.status, reply.error_code) == (400, "invalid_transform")
+        _public_headers_ok(reply.headers)
 
 
 def test_unknown_and_deleted(api: Api) -> None:
