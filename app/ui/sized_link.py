@@ -114,7 +114,9 @@ class SizedLinkDialog(QDialog):
         self.formats.buttonToggled.connect(lambda *_: self._update())
         self._update()
 
-    def _choices(self, title: str, values: tuple[tuple[object, str], ...], group: QButtonGroup):
+    def _choices(
+        self, title: str, values: tuple[tuple[object, str], ...], group: QButtonGroup
+    ) -> QGroupBox:
         box = QGroupBox(title, self)
         grid = QGridLayout(box)
         for row, (value, text) in enumerate(values):
