@@ -172,12 +172,13 @@ class FolderActions(QObject):
             self.window, "Rename folder", f"New name for {folder}:", QLineEdit.EchoMode.Normal, old
         )
         if ok and name.strip() and name.strip() != old:
-            self._run(
+            job = self._run(
                 lambda: self.window.library.rename_folder(folder, name),
                 folder,
                 f"Renamed {folder} to {{new}}.",
                 "The folder was not renamed",
             )
+            job.finished.connect(lambda new: self.window.history.folder_moved(folder, str(new)))
 
     def move_dialog(self) -> None:
         folder = self.folder()
@@ -201,12 +202,14 @@ class FolderActions(QObject):
 
     def move_folder(self, folder: str, into: str | None) -> CallJob:
         where = into or "the top level"
-        return self._run(
+        job = self._run(
             lambda: self.window.library.move_folder(folder, into),
             folder,
             f"Moved {folder} into {where}.",
             "The folder was not moved",
         )
+        job.finished.connect(lambda new: self.window.history.folder_moved(folder, str(new)))
+        return job
 
     def delete_current(self) -> None:
         """An empty folder goes at once (after a yes); a folder with images sends them to

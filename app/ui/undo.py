@@ -200,6 +200,30 @@ class AltTextCommand(LibraryCommand):
         return self.history.library.update(self.image_id, alt_text=self.before)
 
 
+class FolderCommand(LibraryCommand):
+    """A folder renamed or moved (``before`` → ``after``, whole paths); undone by taking
+    it back. One core call each way: a rename keeps the parent, a move keeps the name."""
+
+    def __init__(self, history: UndoHistory, before: str, after: str, **kw: Any) -> None:
+        same_parent = before.rpartition("/")[0] == after.rpartition("/")[0]
+        what = "Rename" if same_parent else "Move"
+        super().__init__(history, f"{what} folder {before}", **kw)
+        self.before, self.after = before, after
+
+    def _take(self, src: str, dest: str) -> str:
+        lib = self.history.library
+        parent, _, name = dest.rpartition("/")
+        if src.rpartition("/")[0] == parent:
+            return lib.rename_folder(src, name)
+        return lib.move_folder(src, parent or None)
+
+    def forward(self) -> str:
+        return self._take(self.before, self.after)
+
+    def backward(self) -> str:
+        return self._take(self.after, self.before)
+
+
 class UndoHistory(QObject):
     """The window's undo stack, its serial queue and its two actions."""
 
@@ -244,6 +268,11 @@ class UndoHistory(QObject):
         moved = {i: f for i, f in previous.items() if f != folder}
         if moved:
             self.stack.push(MoveCommand(self, moved, folder, name, done=True))
+
+    def folder_moved(self, before: str, after: str) -> None:
+        """Records a folder rename or move the window already made."""
+        if before != after:
+            self.stack.push(FolderCommand(self, before, after, done=True))
 
     def alt_text_saved(
         self, image_id: str, name: str, before: str | None, after: str | None

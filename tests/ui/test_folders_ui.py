@@ -67,6 +67,13 @@ def test_rename_from_the_tree_moves_the_files_keeping_ids(
     assert (library.root / "Névé" / "inner" / after.filename).is_file()
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "old")) is None)
     assert window.tree.current_place() == Place("folder", "Névé")
+    # Undone and redone, as any other step (Ctrl+Z / Ctrl+Shift+Z, named in the menu).
+    assert window.history.undo_action.text() == "&Undo Rename folder old"
+    window.history.undo_action.trigger()
+    qtbot.waitUntil(lambda: library.get(a.id).folder == "old/inner")
+    assert (library.root / "old" / "inner" / after.filename).is_file()
+    window.history.redo_action.trigger()
+    qtbot.waitUntil(lambda: library.get(a.id).folder == "Névé/inner")
 
 
 def test_a_folder_dragged_onto_another_moves_into_it(window, library: Library, add, qtbot):
@@ -81,6 +88,8 @@ def test_a_folder_dragged_onto_another_moves_into_it(window, library: Library, a
     assert library.get(a.id).folder == "dest/src"
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "dest/src")) is not None)
     assert window.tree.item_for(Place("folder", "dest")).text(1) == "1"
+    window.history.undo_action.trigger()  # the move, taken back
+    qtbot.waitUntil(lambda: library.get(a.id).folder == "src")
 
 
 def test_a_folder_dropped_on_itself_is_refused(window, library: Library, qtbot):
