@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
 from . import files, imaging
@@ -44,16 +45,23 @@ def open_original(core: Core, image_id: str) -> tuple[ImageRecord, BinaryIO]:
 def thumbnail(core: Core, image_id: str) -> tuple[ImageRecord, Thumbnail]:
     record = core.get(image_id)
     path = core.path_of(record.folder, record.filename)
+    return record, thumbnail_of(core, record, path, "missing")
+
+
+def thumbnail_of(core: Core, record: ImageRecord, path: Path, where: str) -> Thumbnail:
+    """The cached thumbnail of ``record``'s bytes, built from the file at ``path`` when
+    the cache lost it (live images and trashed ones alike); ``where`` ends the message
+    of a file that is gone ("missing", "missing from the trash")."""
 
     def build() -> tuple[bytes, str]:
         try:
             info = imaging.inspect_path(path)
         except FileNotFoundError:
-            raise NotFound(f"The file of image {image_id} is missing.") from None
+            raise NotFound(f"The file of image {record.id} is {where}.") from None
         except OSError as exc:
-            raise files.storage_error(exc, f"read the file of image {image_id}") from exc
+            raise files.storage_error(exc, f"read the file of image {record.id}") from exc
         return info.thumbnail, info.thumbnail_type
 
     # Storing a rebuilt thumbnail on a full disk: a 507 that says so, not a 500.
-    with files.disk_errors(f"save the thumbnail of image {image_id}"):
-        return record, core.thumbnails.get_or_build(record.sha256, build)
+    with files.disk_errors(f"save the thumbnail of image {record.id}"):
+        return core.thumbnails.get_or_build(record.sha256, build)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from . import files, imaging, rules
+from . import files, originals, rules
 from .core import Core
 from .errors import Gone, InvalidFolder, LibraryError, NotFound, NotInTrash
 from .events import Event, EventKind
@@ -135,17 +135,7 @@ class Trash:
         original in ``trash/`` when the cache lost it."""
         item = self.get(image_id)
         path = self.path_of(image_id, item.image.filename)
-
-        def build() -> tuple[bytes, str]:
-            try:
-                info = imaging.inspect_path(path)
-            except FileNotFoundError:
-                raise NotFound(f"The file of image {image_id} is missing from the trash.") from None
-            except OSError as exc:
-                raise files.storage_error(exc, f"read the file of image {image_id}") from exc
-            return info.thumbnail, info.thumbnail_type
-
-        return item, self.core.thumbnails.get_or_build(item.image.sha256, build)
+        return item, originals.thumbnail_of(self.core, item.image, path, "missing from the trash")
 
     def _require(self, conn: Connection, image_id: str) -> sql.TrashedRow:
         if not isinstance(image_id, str) or not rules.is_image_id(image_id):
