@@ -209,18 +209,8 @@ class ImageProxy:
         except Exception:
             log.exception("Serving %s failed", image_id)
             return _public(internal_error_response())(environ, start_response)
-        try:
-            size = os.fstat(f.fileno()).st_size
-            ok = served.pinned_headers if served.pinned(version) else served.headers
-            start_response("200 OK", [*ok, ("Content-Length", str(size))])
-        except BaseException:
-            f.close()
-            raise
-        if environ["REQUEST_METHOD"] == "HEAD":
-            f.close()
-            return []
-        wrapper: Callable[..., Iterable[bytes]] = environ.get("wsgi.file_wrapper", FileWrapper)
-        return wrapper(f, FILE_BLOCK)
+        ok = served.pinned_headers if served.pinned(version) else served.headers
+        return send_open_file(environ, start_response, f, ok)
 
     def _lookup(self, image_id: str, thumbnail: bool) -> ServedFile:
         """A thumbnail built while its image is being deleted finds the original gone:
@@ -357,3 +347,27 @@ def serve(image_id: str) -> Any:
     """The same handler, reached through Flask when the fast path is not installed."""
     proxy: ImageProxy = current_app.extensions[EXTENSION_KEY]
     return lambda environ, start_response: proxy(environ, start_response, image_id)
+
+
+def send_open_file(
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+    f: Any,
+    headers: Iterable[tuple[str, str]],
+) -> Iterable[bytes]:
+    """A 200 of an open file (closed here on HEAD or failure), streamed by the server's
+    ``wsgi.file_wrapper``; ``Content-Length`` from the file itself."""
+    try:
+        try:
+            size = os.fstat(f.fileno()).st_size
+        except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
+            size = len(f.getbuffer())
+        start_response("200 OK", [*headers, ("Content-Length", str(size))])
+    except BaseException:
+        f.close()
+        raise
+    if environ["REQUEST_METHOD"] == "HEAD":
+        f.close()
+        return []
+    wrapper: Callable[..., Iterable[bytes]] = environ.get("wsgi.file_wrapper", FileWrapper)
+    return wrapper(f, FILE_BLOCK)

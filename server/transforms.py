@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
-from werkzeug.wsgi import FileWrapper, wrap_file
+from werkzeug.wsgi import wrap_file
 
 from app.library import LibraryError, rules
 from app.library.transform_spec import TransformSpec, parse_request, resolve
@@ -154,16 +154,7 @@ class TransformProxy:
             return self._conditional(environ, f, ctype, resolved.etag, cache)(
                 environ, start_response
             )
-        try:
-            start_response("200 OK", [*resolved.headers, ("Content-Length", str(_size(f)))])
-        except BaseException:
-            f.close()
-            raise
-        if environ["REQUEST_METHOD"] == "HEAD":
-            f.close()
-            return []
-        wrapper: Callable[..., Iterable[bytes]] = environ.get("wsgi.file_wrapper", FileWrapper)
-        return wrapper(f, _proxy.FILE_BLOCK)
+        return _proxy.send_open_file(environ, start_response, f, resolved.headers)
 
     def _source(self, image_id: str) -> Path:
         """The record's path, not the remembered one: a move may have happened."""

@@ -233,6 +233,19 @@ def remove_empty_folders(root: Path, folder: str) -> list[str]:
     return removed
 
 
+def write_into_cache(path: Path, data: bytes) -> None:
+    """``write_atomic`` into a cache folder (thumbnails, transform results) that may be
+    deleted at any time, also while this writes: the folder is made again, once."""
+    for attempt in (1, 2):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write_atomic(path, data)
+            return
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Writes a whole file so that readers see either nothing or all of it."""
     fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .files import write_atomic
+from .files import write_into_cache
 
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png"}
 
@@ -43,16 +43,7 @@ class ThumbnailCache:
 
     def store(self, sha256: str, data: bytes, content_type: str) -> Thumbnail:
         path = self.directory / sha256[:2] / (sha256 + _EXT[content_type])
-        for attempt in (1, 2):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                write_atomic(path, data)
-                break
-            except FileNotFoundError:
-                # The cache is safe to delete at any time, also while this writes: its
-                # folder went between the mkdir and the write; make it again, once.
-                if attempt == 2:
-                    raise
+        write_into_cache(path, data)
         thumb = Thumbnail(path, content_type, len(data), hashlib.sha256(data).hexdigest())
         with self._guard:
             self._known[sha256] = thumb

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from .files import write_atomic
+from .files import write_into_cache
 
 TOUCH_EVERY_S: Final = 60.0
 _TMP_PREFIX: Final = ".tmp-"
@@ -93,14 +93,7 @@ class TransformCache:
         """Writes a result (whole or not at all), then evicts the least recently used
         results past the limit — possibly this one, when it alone is over the limit."""
         path = self.path_for(sha256, name)
-        for attempt in (1, 2):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                write_atomic(path, data)
-                break
-            except FileNotFoundError:
-                if attempt == 2:  # an eviction removed the directory in between, twice
-                    raise
+        write_into_cache(path, data)  # an eviction may remove the folder meanwhile
         key = os.fspath(path)
         with self._lock:
             index = self._load()
