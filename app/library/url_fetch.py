@@ -137,15 +137,21 @@ def parse_url(url: object) -> Target:
 def resolve(target: Target, allow: Allow) -> list[IPAddress]:
     """Every address of the host, each checked; ``UrlNotAllowed`` when one is not
     public (and not allowed)."""
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise UpstreamError(f"The host {target.host!r} could not be found.") from None
     addrs: list[IPAddress] = []
-    for info in infos:
-        addr = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if addr not in addrs:
-            addrs.append(addr)
+    name = target.host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        # RFC 6761 6.3: these names are this computer, whatever a resolver (or a missing
+        # /etc/hosts) would say; never asked of DNS.
+        addrs = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+    else:
+        try:
+            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            raise UpstreamError(f"The host {target.host!r} could not be found.") from None
+        for info in infos:
+            addr = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+            if addr not in addrs:
+                addrs.append(addr)
     name_allowed = target.host.rstrip(".") in allow.names
     for addr in addrs:
         if not (name_allowed or allow.address(addr) or _public(addr)):
