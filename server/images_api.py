@@ -4,18 +4,18 @@ by the app's error handler (``errors.py``)."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Final
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, TooLarge, rules
+from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, rules
 from app.library.intake import Prepared
 
 from . import idempotency
 from .errors import error_response
+from .json_body import json_object, only_fields
 from .serialize import image_response
 
 bp = Blueprint("images", __name__, url_prefix="/v3/images")
@@ -174,26 +174,8 @@ def get_image(image_id: str) -> Response:
 
 
 def _patch_body() -> dict[str, Any]:
-    too_long = TooLarge(f"A metadata change is at most {MAX_PATCH_BYTES // 1024} KiB of JSON.")
-    if (request.content_length or 0) > MAX_PATCH_BYTES:
-        raise too_long
-    raw = request.stream.read(MAX_PATCH_BYTES + 1)
-    if len(raw) > MAX_PATCH_BYTES:
-        raise too_long
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not a patch
-        raise InvalidInput(
-            'The body must be a JSON object such as {"alt_text": "A red kite"}.'
-        ) from None
-    if not isinstance(body, dict):
-        raise InvalidInput('The body must be a JSON object such as {"alt_text": "A red kite"}.')
-    unknown = sorted(set(body) - PATCH_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            f"Unknown field(s) {', '.join(map(repr, unknown))}; only 'alt_text', "
-            "'long_description' and 'folder' can be changed."
-        )
+    body = json_object('{"alt_text": "A red kite"}', limit=MAX_PATCH_BYTES)
+    only_fields(body, PATCH_FIELDS)
     for key, value in body.items():
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{key} must be a string or null.")
