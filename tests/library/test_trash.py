@@ -21,6 +21,7 @@ from app.library import (
     NotInTrash,
 )
 from app.library.records import now_us
+from app.library.sql import trash_rows
 from app.library.trash import DAY_US
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk, sha256
@@ -292,18 +293,8 @@ def _interrupt(library_path: Path, data: bytes) -> tuple[str, Path, Path]:
 def test_a_trash_killed_before_the_rename_leaves_the_image_live(library_path: Path) -> None:
     data = distinct_image()
     image_id, live, _ = _interrupt(library_path, data)
-    with Library.open(library_path) as lib, lib.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO trash (id, folder, filename, original_filename, content_type, size,"
-                " width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at,"
-                " deleted_at, intent, intent_path)"
-                " SELECT id, folder, filename, original_filename, content_type,"
-                " size, width, height, sha256, mtime_ns, alt_text, search_text, created_at,"
-                " updated_at, :now, 'trashing', NULL FROM images"
-            ),
-            {"now": now_us()},
-        )
+    with Library.open(library_path) as lib, lib.core.write() as conn:
+        trash_rows.copy_in(conn, image_id, now_us())  # step 1 of a trash, then the kill
     with Library.open(library_path) as lib:
         assert lib.get(image_id).relpath == "f/x.jpg"
         assert live.read_bytes() == data
@@ -315,18 +306,8 @@ def test_a_trash_killed_before_the_rename_leaves_the_image_live(library_path: Pa
 def test_a_trash_killed_after_the_rename_is_finished(library_path: Path) -> None:
     data = distinct_image()
     image_id, live, trashed = _interrupt(library_path, data)
-    with Library.open(library_path) as lib, lib.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO trash (id, folder, filename, original_filename, content_type, size,"
-                " width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at,"
-                " deleted_at, intent, intent_path)"
-                " SELECT id, folder, filename, original_filename, content_type,"
-                " size, width, height, sha256, mtime_ns, alt_text, search_text, created_at,"
-                " updated_at, :now, 'trashing', NULL FROM images"
-            ),
-            {"now": now_us()},
-        )
+    with Library.open(library_path) as lib, lib.core.write() as conn:
+        trash_rows.copy_in(conn, image_id, now_us())  # step 1 of a trash, then the kill
     os.replace(live, trashed)
     with Library.open(library_path) as lib:
         with pytest.raises(Gone):
