@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import files, imaging, rules
 from .core import Core
 from .errors import LibraryError, NotFound, StorageError
+from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord, now_us
 from .sql import rows
 
@@ -36,6 +37,7 @@ def place_new(
     alt_text: str | None,
     folder: str | None,
     long_description: str | None = None,
+    exif: ExifFacts = NO_EXIF,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
@@ -69,6 +71,7 @@ def place_new(
                     created_at_us=now,
                     updated_at_us=now,
                     long_description=long_description,
+                    exif=exif,
                 )
                 rows.insert(conn, record, mtime_ns)
             return record

@@ -48,6 +48,8 @@ class Sort(StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"
     NAME = "name"
+    # The EXIF date taken, newest first; images without one last, newest added first.
+    TAKEN = "taken"
 
     @classmethod
     def parse(cls, value: object) -> Sort:
@@ -66,6 +68,14 @@ class Sort(StrEnum):
             return lambda r: (_nocase(r.filename), r.id)
         if self is Sort.OLDEST:
             return lambda r: (r.created_at_us, r.id)
+        if self is Sort.TAKEN:
+            # Wall clock as written, offsets ignored (the contract); then as NEWEST.
+            return lambda r: (
+                r.exif.taken_at_us is None,
+                -(r.exif.taken_at_us or 0),
+                -r.created_at_us,
+                _Desc(r.id),
+            )
         return lambda r: (-r.created_at_us, _Desc(r.id))
 
 

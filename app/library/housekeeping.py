@@ -22,6 +22,10 @@ class Housekeeper:
             target=self._run, name="imageshelf-housekeeping", daemon=True
         )
 
+    def stopping(self) -> bool:
+        """Whether ``stop()`` was called: a long chore asks between its steps."""
+        return self._stop.is_set()
+
     def start(self) -> None:
         self._thread.start()
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import file_steps, files, imaging, rules, xmp_read
+from . import exif_read, file_steps, files, imaging, rules, xmp_read
 from .core import Core
 from .errors import Duplicate, MalformedImage, TooLarge
 from .events import Event, EventKind
+from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord
 from .sql import rows
 
@@ -28,6 +29,8 @@ class Prepared:
     original_filename: str
     # What the file's XMP says (IPTC alt text and extended description), read at entry.
     described: xmp_read.FileDescription = xmp_read.NOTHING
+    # What its EXIF (or, for GPS, its XMP) says, read once here.
+    exif: ExifFacts = NO_EXIF
 
 
 def receive(core: Core) -> files.Incoming:
@@ -69,13 +72,14 @@ def prepare_file(
                 )
         info = imaging.inspect_path(tmp)
         described = xmp_read.describe_file(tmp, info.format.content_type)
+        exif = exif_read.read_file(tmp, info.format.content_type)
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
     except BaseException:
         if tmp.parent == core.tmp_dir:
             tmp.unlink(missing_ok=True)
         raise
-    return Prepared(tmp, size, sha256, info, original, described)
+    return Prepared(tmp, size, sha256, info, original, described, exif)
 
 
 def commit(
@@ -106,6 +110,7 @@ def commit(
             alt_text=alt_text,
             folder=folder,
             long_description=long_description,
+            exif=prepared.exif,
         )
     except BaseException:
         # The thumbnail prepare stored belongs to nothing now (unless to a twin).

@@ -28,6 +28,7 @@ from . import (
     bulk,
     changes,
     edits,
+    exif_fill,
     files,
     folder_ops,
     idempotency,
@@ -184,14 +185,19 @@ class Library:
         return self.core.closed
 
     def _start_housekeeping(self) -> None:
-        self._housekeeper = Housekeeper(
+        keeper = Housekeeper(
             {
                 "prune changes": self.changes.prune,
                 "expire idempotency keys": self.idempotency.expire,
             },
             rules.HOUSEKEEPING_INTERVAL_S,
         )
-        self._housekeeper.start()
+        # Older images' EXIF (exif_fill.py); stops between files when the library closes.
+        keeper.chores["read EXIF of older images"] = lambda: exif_fill.fill(
+            self.core, keeper.stopping
+        )
+        self._housekeeper = keeper
+        keeper.start()
 
     def _stop_housekeeping(self) -> None:
         keeper, self._housekeeper = self._housekeeper, None

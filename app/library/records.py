@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .exif_facts import COLUMNS as EXIF_COLUMNS
+from .exif_facts import NO_EXIF, ExifFacts, from_columns
+
 
 def now_us() -> int:
     return time.time_ns() // 1000
@@ -50,6 +53,8 @@ class ImageRecord:
     # IPTC Extended Description (Accessibility); last, with a default, so records built
     # before it existed (tests, other modules) still build.
     long_description: str | None = None
+    # What the file's EXIF says, read when it came in (``exif_read.py``).
+    exif: ExifFacts = NO_EXIF
 
     @property
     def relpath(self) -> str:
@@ -89,6 +94,7 @@ class ImageRecord:
             created_at_us=m["created_at"],
             updated_at_us=m["updated_at"],
             long_description=m["long_description"],
+            exif=from_columns([m[c] for c in EXIF_COLUMNS]),
         )
 
 
