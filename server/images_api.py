@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, rules
 from app.library.intake import Prepared
 
-from . import idempotency
+from . import idempotency, include
 from .errors import error_response
 from .json_body import json_object, only_fields
 from .serialize import image_response
@@ -79,6 +79,7 @@ def list_images() -> Response:
     page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
     rules.check_page(page, page_size)
     folder: object = request.args.get("folder", ALL_FOLDERS)
+    parts = include.read(request.args)
     result = library().list_images(
         folder=folder,
         search=request.args.get("search") or None,
@@ -90,7 +91,7 @@ def list_images() -> Response:
     base = public_base()
     return jsonify(
         {
-            "result": [image_response(r, base) for r in result.items],
+            "result": [image_response(r, base, parts) for r in result.items],
             "total": result.total,
             "page": result.page,
             "page_size": result.page_size,
@@ -170,7 +171,9 @@ def list_folders() -> Response:
 
 @bp.get("/<image_id>")
 def get_image(image_id: str) -> Response:
-    return _image_json(library().get(image_id))
+    """``include=exif`` or ``include=exif,location`` adds the file's EXIF facts."""
+    parts = include.read(request.args)
+    return jsonify(image_response(library().get(image_id), public_base(), parts))
 
 
 def _patch_body() -> dict[str, Any]:

@@ -17,12 +17,12 @@ import io
 import math
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from . import rules, xmp_read
 from .exif_facts import NO_EXIF, ExifFacts, wall_clock_us
@@ -382,6 +382,39 @@ def location_from_xmp(packet: bytes | None) -> tuple[float, float, float | None]
     if altitude is not None:
         altitude = round(-altitude if (get("GPSAltitudeRef") or "").strip() == "1" else altitude, 2)
     return latitude, longitude, altitude
+
+
+# --- orientation for decoders ------------------------------------------------------------
+
+
+def orientation_of(info: Mapping[Any, Any]) -> int:
+    """The EXIF orientation (1-8; 1 where there is none or it cannot be read) of an image
+    Pillow opened, from the raw block its header read left in ``info["exif"]``: read
+    here rather than by ``Image.getexif()``, which warns on a damaged block."""
+    block = info.get("exif")
+    if not isinstance(block, bytes) or len(block) > rules.MAX_EXIF_BYTES:
+        return 1
+    if block.startswith(b"Exif\x00\x00"):
+        block = block[6:]
+    try:
+        found = _Block(io.BytesIO(block), 0, len(block))
+        value = _whole(found.directory(found.ifd0, {0x0112}).get(0x0112))
+    except (ValueError, struct.error):
+        return 1
+    return value if value is not None and 1 <= value <= 8 else 1
+
+
+# What turns each orientation upright (as ``ImageOps.exif_transpose`` does, without its
+# second read of the EXIF).
+UPRIGHT: Final = {
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
+}
 
 
 # --- the entry point ---------------------------------------------------------------------

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
-from . import animation, rules
+from . import animation, exif_read, rules
 from .decode_budget import DECODE_BUDGET
 from .errors import MalformedImage, TooManyPixels, UnsupportedFormat
 
@@ -103,6 +103,13 @@ def _sniff(fp: BinaryIO) -> str:
     return "not an image this library accepts"
 
 
+def _quiet_exif_warnings() -> None:
+    """Pillow reads a JPEG's EXIF while opening it (for its DPI) and warns about a damaged
+    block ("Possibly corrupt EXIF data", "Truncated File Read"); the library reads EXIF
+    itself (``exif_read.py``) and a damaged block is no reason to refuse the pixels."""
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
+
+
 def inspect(fp: BinaryIO) -> ImageInfo:
     """Validates the image in ``fp`` completely and returns its facts and thumbnail.
 
@@ -112,6 +119,7 @@ def inspect(fp: BinaryIO) -> ImageInfo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            _quiet_exif_warnings()
             img = Image.open(fp, formats=rules.PILLOW_FORMATS)
     except UnidentifiedImageError:
         damaged = _damaged_format(fp)
@@ -144,6 +152,7 @@ def inspect(fp: BinaryIO) -> ImageInfo:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
+                _quiet_exif_warnings()
                 thumb, thumb_type, oriented = _thumbnail_and_validate(img, fp)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TooManyPixels("The image has too many pixels to decode.") from None
@@ -155,7 +164,7 @@ def inspect(fp: BinaryIO) -> ImageInfo:
 
 
 def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str, tuple[int, int]]:
-    orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "MPO", "WEBP") else 1
+    orientation = exif_read.orientation_of(img.info) if img.format in ("JPEG", "MPO", "WEBP") else 1
     width, height = img.size  # before draft() changes it
     frames = animation.plan(img, fp)  # headers only: refuses before any pixel is decoded
     if img.format in ("JPEG", "MPO"):
@@ -172,7 +181,7 @@ def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str,
         first = img.copy() if frames.frames > 1 and frames.gif is None else img
         animation.validate_frames(img, frames)  # every frame must decode
         if orientation != 1:
-            first = ImageOps.exif_transpose(first)
+            first = first.transpose(Image.Transpose[exif_read.UPRIGHT[orientation]])
         shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
         return (*render_thumbnail(first), shown)
 

@@ -199,6 +199,15 @@ class Library:
         self._housekeeper = keeper
         keeper.start()
 
+    def wait_housekeeping(self, timeout: float) -> bool:
+        """Runs the periodic chores (old changes pruned, older images' EXIF read) now and
+        waits until they have run; False on timeout or when there is no housekeeper
+        (read-only)."""
+        keeper = self._housekeeper
+        if keeper is None:
+            return False
+        return keeper.run_now(timeout)
+
     def _stop_housekeeping(self) -> None:
         keeper, self._housekeeper = self._housekeeper, None
         if keeper is not None:
