@@ -61,11 +61,16 @@ class ExifFacts:
         text = taken.strftime("%Y-%m-%dT%H:%M:%S")
         if taken.microsecond:
             text += f".{taken.microsecond:06d}".rstrip("0")
-        if self.taken_offset_min is not None:
-            sign = "-" if self.taken_offset_min < 0 else "+"
-            hours, minutes = divmod(abs(self.taken_offset_min), 60)
-            text += f"{sign}{hours:02d}:{minutes:02d}"
-        return text
+        return text + (self.offset_text or "")
+
+    @property
+    def offset_text(self) -> str | None:
+        """The file's offset from UTC as RFC 3339 writes it (``+02:00``), if it has one."""
+        if self.taken_offset_min is None:
+            return None
+        sign = "-" if self.taken_offset_min < 0 else "+"
+        hours, minutes = divmod(abs(self.taken_offset_min), 60)
+        return f"{sign}{hours:02d}:{minutes:02d}"
 
     @property
     def camera(self) -> str | None:
