@@ -26,8 +26,9 @@ from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_actions import FolderActions
 from .folder_tree import ALL, TRASH, FolderTree, Place
-from .grid_model import ImageGridModel, Query
+from .grid_model import ImageGridModel
 from .grid_pane import GridPane
+from .grid_query import Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .image_gestures import ImageGestures
 from .import_gestures import ImportGestures

@@ -27,14 +27,14 @@ def restore(window: MainWindow) -> bool:
     settings = window.settings
     geometry = settings.value("window/geometry")
     if geometry is not None:
-        window.restoreGeometry(geometry)  # type: ignore[arg-type]  # a QByteArray
+        window.restoreGeometry(geometry)
     else:
         window.resize(first_size(window.screen().availableGeometry().size()))
     splitter = settings.value("window/splitter")
-    restored = splitter is not None and window.splitter.restoreState(splitter)  # type: ignore[arg-type]
+    restored = splitter is not None and window.splitter.restoreState(splitter)
     side = settings.value("view/thumb_side")
     if side is not None:
-        window.grid_pane.size_slider.setValue(int(side))  # type: ignore[call-overload]
+        window.grid_pane.size_slider.setValue(int(side))
     sort = settings.value("view/sort")
     index = window.sort.findData(Sort(sort)) if sort in set(Sort) else -1
     if index >= 0:

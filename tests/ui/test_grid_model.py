@@ -13,7 +13,9 @@ from sqlalchemy import text
 from app.library import Event, EventKind, Library, Sort, rules
 from app.ui import grid_pages
 from app.ui.bridge import LibraryBridge
-from app.ui.grid_model import PAGE_SIZE, THUMB_SIDE, ImageGridModel, Query, Role
+from app.ui.grid_model import THUMB_SIDE, ImageGridModel
+from app.ui.grid_pages import PAGE_SIZE
+from app.ui.grid_query import Query, Role
 from app.ui.grid_view import ImageGrid
 from app.ui.thumbnails import ThumbnailLoader
 
