@@ -329,7 +329,7 @@ def _altitude(geo: dict[int, Value]) -> float | None:
     if ratio is None or abs(ratio) > 100_000:
         return None
     below = geo.get(5)
-    sign = -1 if isinstance(below, tuple) and below[:1] == (1,) else 1
+    sign = -1 if below is not None and below[:1] in ((1,), b"\x01") else 1  # BYTE or UNDEFINED
     return round(sign * float(ratio), 2)
 
 
