@@ -13,7 +13,13 @@ from typing import Final
 
 from ulid import ULID
 
-from .errors import InvalidAltText, InvalidFolder, InvalidInput, InvalidLongDescription
+from .errors import (
+    InvalidAltText,
+    InvalidFolder,
+    InvalidInput,
+    InvalidLongDescription,
+    InvalidParameter,
+)
 
 # --- formats -----------------------------------------------------------------------------
 
@@ -98,6 +104,18 @@ MAX_FILENAME_STEM_CHARS: Final = 120
 MAX_FILENAME_STEM_BYTES: Final = 200
 DEFAULT_PAGE_SIZE: Final = 25
 MAX_PAGE_SIZE: Final = 100
+# Listing filters (contract Part 2): ``ids`` and ``meta.KEY=VALUE`` per request.
+MAX_IDS_FILTER: Final = 100
+MAX_META_FILTERS: Final = 5
+
+# --- custom_metadata (contract Part 2; checked by custom_metadata.py) ---------------------
+
+MAX_METADATA_KEYS: Final = 50
+# 1-40 of A-Z a-z 0-9 _ . -, not starting with "." or "-".
+METADATA_KEY_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,39}")
+MAX_METADATA_STRING_CHARS: Final = 500
+# The whole object as compact JSON (UTF-8 bytes).
+MAX_METADATA_BYTES: Final = 8 * 1024
 
 # --- ids ---------------------------------------------------------------------------------
 
@@ -312,6 +330,34 @@ def check_page(page: object, page_size: object) -> tuple[int, int]:
     ):
         raise InvalidInput(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return page, page_size
+
+
+def check_limit(limit: object) -> int:
+    """A cursor page's ``limit``; ``InvalidParameter`` out of 1-100."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidParameter(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return limit
+
+
+def parse_ids(values: list[str]) -> tuple[str, ...]:
+    """The ``ids`` filter from its query values (comma-separated, or repeated): each an
+    image id, at most ``MAX_IDS_FILTER`` different ones; ``InvalidParameter`` else."""
+    found: dict[str, None] = {}
+    for value in values:
+        for part in value.split(","):
+            item = part.strip()
+            if not is_image_id(item):
+                shown = item if len(item) <= 40 else item[:40] + "..."
+                raise InvalidParameter(
+                    f"ids must be image ids (img_ and 26 characters) separated by commas; "
+                    f"{shown!r} is not one."
+                )
+            found[item] = None
+    if len(found) > MAX_IDS_FILTER:
+        raise InvalidParameter(
+            f"ids names {len(found)} images; at most {MAX_IDS_FILTER} are allowed."
+        )
+    return tuple(found)
 
 
 # --- transforms on the proxy (contract Part 2, "Transforms on the proxy") -----------------

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy import Connection, text
 
+from ..custom_metadata import MetaFilter
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
 from .rows import RECORD_COLUMNS, record
@@ -54,7 +55,7 @@ def indexed_term(flt: Filter) -> str | None:
 def where_clause(flt: Filter, plan: str = "sort") -> tuple[str, dict[str, object]]:
     """The WHERE clause. A term of 3+ characters is looked up in the trigram index
     (exact: both sides are folded and the index does not fold again); ``plan`` says how
-    (see ``_search_plan``)."""
+    (see ``search_plan``)."""
     clauses: list[str] = []
     params: dict[str, object] = {}
     if flt.folder is not ALL_FOLDERS:
@@ -67,6 +68,12 @@ def where_clause(flt: Filter, plan: str = "sort") -> tuple[str, dict[str, object
         params["folder"] = folder_to_db(flt.folder)
     if flt.undescribed:
         clauses.append("alt_text IS NULL")
+    if flt.ids is not None:
+        # At most 100 ids, each found through the unique index on id.
+        clauses.append("id IN (SELECT value FROM json_each(:ids))")
+        params["ids"] = json.dumps(flt.ids)
+    for n, meta in enumerate(flt.meta):
+        clauses.append(_meta_clause(meta, n, params))
     if flt.search:
         term = fold(flt.search)
         params["term"] = term
@@ -86,6 +93,24 @@ def where_clause(flt: Filter, plan: str = "sort") -> tuple[str, dict[str, object
         else:
             clauses.append("instr(search_text, :term) > 0")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _meta_clause(meta: MetaFilter, n: int, params: dict[str, object]) -> str:
+    """``meta.KEY=VALUE`` as a lookup in ``image_metadata`` (migration 0008): each
+    reading of ``VALUE`` (the string; the number or boolean it reads as) is one range of
+    the ``(key, kind, value)`` index. ``custom_metadata.MetaFilter.matches`` is the rule."""
+    params[f"mk{n}"] = meta.key
+    params[f"mt{n}"] = meta.text
+    kinds = [f"(kind = 'text' AND value = :mt{n})"]
+    if meta.number is not None:
+        params[f"mn{n}"] = meta.number
+        kinds.append(f"(kind = 'number' AND value = :mn{n})")
+    if meta.boolean is not None:
+        params[f"mb{n}"] = int(meta.boolean)
+        kinds.append(f"(kind = 'boolean' AND value = :mb{n})")
+    return (
+        f"pk IN (SELECT image_pk FROM image_metadata WHERE key = :mk{n} AND ({' OR '.join(kinds)}))"
+    )
 
 
 def _fts_phrase(term: str) -> str:
@@ -140,6 +165,9 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
 
 
 def count(conn: Connection, flt: Filter) -> int:
+    if flt.ids is not None or flt.meta:
+        where, params = where_clause(flt)
+        return _int(conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
     if flt.search is None:
         # Kept by triggers per folder: all images, and those without alt text (0003).
         column = "undescribed" if flt.undescribed else "count"
@@ -203,7 +231,7 @@ def page(
     if indexed_term(flt) is not None:
         scope = Filter(folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive)
         in_scope = count(conn, scope)
-        plan = _search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
+        plan = search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
     where, params = where_clause(flt, plan)
     if flipped is not None and offset > total // 2:
         # The far end is nearer: read the page backwards from there, then turn it round.
@@ -214,7 +242,7 @@ def page(
     return _rows(conn, where, params, offset, limit, sort)
 
 
-def _search_plan(offset: int, limit: int, matches: int, in_scope: int, *, reversible: bool) -> str:
+def search_plan(offset: int, limit: int, matches: int, in_scope: int, *, reversible: bool) -> str:
     """The cheapest way to a page of ``matches`` search results spread over ``in_scope``
     rows: a common term's first page is found by walking a few hundred rows, a rare
     term's by sorting its handful of matches."""
