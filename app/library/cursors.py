@@ -79,7 +79,9 @@ def decode(cursor: object, flt: Filter, sort: Sort) -> keyset.Position:
     values = tuple(payload[3:])
     for key, value in zip(keys, values, strict=True):
         expected = int if key.attr.endswith("_us") else str
-        if type(value) is not expected or (key.attr == "id" and not rules.is_image_id(value)):
+        if type(value) is not expected or (
+            key.attr == "id" and not (isinstance(value, str) and rules.is_image_id(value))
+        ):
             raise InvalidCursor(
                 "The cursor is not one this server made; start from the first page."
             )

@@ -95,7 +95,13 @@ def parse_field(text: str | None) -> Metadata:
         raise InvalidMetadata(
             'custom_metadata must be a JSON object, e.g. {"sku": "A-12"}; it could not be read.'
         ) from None
-    if isinstance(value, dict):
+    return check_new(value)
+
+
+def check_new(value: object) -> Metadata:
+    """``check`` for an image's first metadata (an upload): a ``null`` value, which
+    only means "remove" in a merge, is refused."""
+    if isinstance(value, Mapping):
         for key, item in value.items():
             if item is None:
                 raise _fault(str(key), "null is not a value in an upload (leave the key out).")

@@ -92,7 +92,7 @@ def commit(
     """Alt text and long description not given (``None``) are taken from the file's IPTC
     accessibility fields where it has them; ``""`` (decorative) counts as given.
     ``custom_metadata``: checked against the contract's limits (``custom_metadata.check``)."""
-    metadata = custom_metadata_rules.check(custom_metadata or {})
+    metadata = custom_metadata_rules.check_new(custom_metadata or {})
     folder = rules.normalize_folder(folder)
     alt_text = rules.normalize_alt_text(alt_text)
     long_description = rules.normalize_long_description(long_description)

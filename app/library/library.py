@@ -40,6 +40,7 @@ from . import (
     write_back,
     xmp_read,
 )
+from . import custom_metadata as metadata_rules
 from .core import Core
 from .custom_metadata import MetaFilter
 from .edits import UNSET
@@ -520,6 +521,7 @@ class Library:
         file_name: object = None,
         long_description: str | None = None,
         limits: url_fetch.FetchLimits | None = None,
+        custom_metadata: object = None,
     ) -> ImageRecord:
         """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
         an upload. Its original name is ``file_name``, else the URL's last path segment,
@@ -527,6 +529,7 @@ class Library:
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
         long_description = rules.normalize_long_description(long_description)
+        metadata = metadata_rules.check_new({} if custom_metadata is None else custom_metadata)
         if file_name is not None and not isinstance(file_name, str):
             raise InvalidInput("file_name must be a string.")
         url_fetch.parse_url(url)  # a bad URL refused before anything is made
@@ -541,7 +544,11 @@ class Library:
         name = file_name or url_fetch.name_from_url(url) or "image"
         prepared = self.prepare_file(tmp, size, sha256, name)
         return self.commit(
-            prepared, alt_text=alt_text, folder=folder, long_description=long_description
+            prepared,
+            alt_text=alt_text,
+            folder=folder,
+            long_description=long_description,
+            custom_metadata=metadata,
         )
 
     def discard(self, prepared: Prepared) -> None:

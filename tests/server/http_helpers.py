@@ -31,6 +31,7 @@ IMAGE_FIELDS = [
     "thumbnail_url",
     "alt_text",
     "long_description",
+    "custom_metadata",
     "folder",
     "created_at",
     "updated_at",
