@@ -88,6 +88,7 @@ class Api:
         *,
         alt_text: str | None = None,
         folder: str | None = None,
+        custom_metadata: str | None = None,
         **kw: Any,
     ) -> Reply:
         form = {}
@@ -95,6 +96,8 @@ class Api:
             form["alt_text"] = alt_text
         if folder is not None:
             form["folder"] = folder
+        if custom_metadata is not None:
+            form["custom_metadata"] = custom_metadata
         return self.request(
             "POST", "/v3/images", files={"file": (filename, content)}, form=form, **kw
         )
