@@ -35,7 +35,19 @@ def images(library: Library) -> list[ImageRecord]:
     return made
 
 
-TEXTS = ["12", "12.0", "1.5", "15e-1", "true", "false", "", "Café", "cafe", "-3", "1152921504606846976"]
+TEXTS = [
+    "12",
+    "12.0",
+    "1.5",
+    "15e-1",
+    "true",
+    "false",
+    "",
+    "Café",
+    "cafe",
+    "-3",
+    "1152921504606846976",
+]
 
 
 def test_matches_and_sql_keep_the_same_images(library: Library, images: list[ImageRecord]) -> None:
