@@ -71,7 +71,7 @@ def _scope(folder: object) -> FolderScope:
     return rules.normalize_folder(folder)
 
 
-def _filter(
+def listing_filter(
     folder: object,
     search: object,
     undescribed: bool,
@@ -320,7 +320,7 @@ class Library:
         these (at most 100). ``meta``: ``{KEY: VALUE}``, custom_metadata matching each
         (at most 5; ``custom_metadata.MetaFilter``)."""
         rules.check_page(page, page_size)
-        flt = _filter(folder, search, undescribed, recursive, ids, meta)
+        flt = listing_filter(folder, search, undescribed, recursive, ids, meta)
         order = Sort.parse(sort)
         with self.core.read() as conn:
             flt = listing.resolve(conn, flt)
@@ -345,7 +345,7 @@ class Library:
     ) -> cursors.CursorPage:
         """``limit`` images after the cursor ``after``, before ``before``, or from the
         start: the filters of ``list_images``, walked by keyset (``cursors.py``)."""
-        flt = _filter(folder, search, undescribed, recursive, ids, meta)
+        flt = listing_filter(folder, search, undescribed, recursive, ids, meta)
         order = Sort.parse(sort)
         return cursors.page(self.core, flt, order, limit, after=after, before=before)
 

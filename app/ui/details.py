@@ -29,6 +29,7 @@ from .alt_text_editor import AltTextEditor
 from .bulk_alt_text import BulkAltText
 from .caption_suggestion import CaptionFinder
 from .long_description import LongDescriptionEditor
+from .metadata_panel import MetadataPanel
 from .thumbnails import ThumbnailLoader
 
 PREVIEW_SIDE = 360
@@ -157,6 +158,8 @@ class DetailsPane(QScrollArea):
             "IPTC Extended Description (Accessibility): for what alt text cannot hold."
         )
         QVBoxLayout(long_box).addWidget(self.long)
+        self.meta = MetadataPanel(library, body)  # custom_metadata; saves on a worker
+        self.meta.notice.connect(self.notice)
 
         self.bulk = BulkAltText(body)
         self.bulk.apply_requested.connect(
@@ -174,9 +177,10 @@ class DetailsPane(QScrollArea):
         layout.addLayout(form)
         layout.addWidget(alt_box, 1)
         layout.addWidget(long_box)
+        layout.addWidget(self.meta)
         layout.addWidget(self.bulk)  # one alt text for several, above their summary
         layout.addWidget(self.empty, 1)  # takes the room the hidden editor leaves
-        self._detail_widgets = [self.preview, self.heading, alt_box, long_box]
+        self._detail_widgets = [self.preview, self.heading, alt_box, long_box, self.meta]
         self._form = form
         self.setWidget(body)
         loader.ready.connect(self._on_thumbnail_ready)
@@ -233,6 +237,7 @@ class DetailsPane(QScrollArea):
             self.empty.setStyleSheet("padding: 8px 0px;")
             self.empty.setText(self._summary(ids))
         self._fill_folders(self.record.folder if self.record else None)
+        self.meta.load(self.record)
         if self.record is None:
             self.alt.load(None)
             self.alt.set_enabled_for_image(False)
@@ -369,6 +374,7 @@ class DetailsPane(QScrollArea):
         self._fill(record)
         self.alt.saved_changed(record.alt_text)
         self.long.saved_changed(record.long_description)
+        self.meta.record_changed(record)
         if record.alt_text is not None:
             self.use_caption.hide()
         if not self.folder.lineEdit().hasFocus():
