@@ -81,7 +81,8 @@ def test_bad_metadata_at_upload_is_refused_and_leaves_nothing(
 
 
 @pytest.mark.parametrize(
-    "field", ["not json", '{"a": NaN}', '{"a": Infinity}', '{"a": null}', "[", '{"a": 1'],
+    "field",
+    ["not json", '{"a": NaN}', '{"a": Infinity}', '{"a": null}', "[", '{"a": 1'],
 )
 def test_unreadable_or_null_upload_metadata_is_invalid_metadata(
     api: Api, library: Library, field: str
@@ -102,8 +103,7 @@ def test_the_limits_hold_at_the_boundary(api: Api) -> None:
     assert api.upload(image_bytes(), custom_metadata=json.dumps(fifty)).status == 201
     long_key = {"k" * 40: "x" * 500}
     assert (
-        api.upload(image_bytes(color=(9, 9, 9)), custom_metadata=json.dumps(long_key)).status
-        == 201
+        api.upload(image_bytes(color=(9, 9, 9)), custom_metadata=json.dumps(long_key)).status == 201
     )
 
 
