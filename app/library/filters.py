@@ -124,6 +124,9 @@ class Filter:
     # ``sql.listing.resolve`` found them cheaply; ``None`` when not resolved (the trigram
     # index is asked instead). Only ever set by ``resolve``: it must be the exact set.
     matches_pks: tuple[int, ...] | None = None
+    # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
+    # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
+    meta_pks: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.recursive and self.folder is None:  # the top level and below: everything
@@ -137,7 +140,7 @@ class Filter:
 
     def fingerprint(self) -> str:
         """What the filter keeps, as text: equal for two filters keeping the same images
-        by the same rule (a cursor is bound to it). Not ``matches_pks``, a cache."""
+        by the same rule (a cursor is bound to it). Not ``matches_pks``/``meta_pks``, caches."""
         return repr(
             (
                 "v1",

@@ -70,6 +70,8 @@ class ImageRow(Base):
             sqlite_where=text("alt_text IS NULL"),
         ),
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
+        # 0008: a folder by name, as ix_images_folder_order is a folder by date.
+        Index("ix_images_folder_name", "folder", text("filename COLLATE NOCASE"), "id"),
     )
 
 
@@ -86,7 +88,10 @@ class ImageMetadata(Base):
     kind: Mapped[str] = mapped_column(String(8))
     value: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),)
+    __table_args__ = (
+        Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class Tombstone(Base):

@@ -50,7 +50,13 @@ TEXTS = [
 ]
 
 
-def test_matches_and_sql_keep_the_same_images(library: Library, images: list[ImageRecord]) -> None:
+@pytest.mark.parametrize("cap", [0, listing.META_RESOLVE_CAP])
+def test_matches_and_sql_keep_the_same_images(
+    library: Library, images: list[ImageRecord], cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cap 0: every meta filter is tested row by row (as a common value is at 100,000
+    # images); the default: resolved to the list of its few images first.
+    monkeypatch.setattr(listing, "META_RESOLVE_CAP", cap)
     some_ids = tuple(r.id for r in images[::3])
     filters = [Filter(meta=(MetaFilter.parse("v", t),)) for t in TEXTS]
     filters += [Filter(meta=(MetaFilter.parse("v", t), MetaFilter.parse("n", "1"))) for t in TEXTS]

@@ -53,17 +53,20 @@ def _beyond(keys: tuple[Key, ...], backwards: bool, inclusive: bool = False) -> 
         forward = "<" if key.descending != backwards else ">"
         return forward if strict else forward + "="
 
+    # The first key's bound alone, which SQLite reads as a range of the sort's index
+    # (it does not for a row value whose first column has a COLLATE), then the exact test.
+    lead = f"{keys[0].sql} {op(keys[0], False)} :k0"
     if len({k.descending for k in keys}) == 1:
         columns = ", ".join(k.sql for k in keys)
         values = ", ".join(f":k{i}" for i in range(len(keys)))
-        return f"({columns}) {op(keys[0], not inclusive)} ({values})"
+        return f"{lead} AND ({columns}) {op(keys[0], not inclusive)} ({values})"
     ors = []
     for i, key in enumerate(keys):
         last = i == len(keys) - 1
         equal = [f"{k.sql} = :k{j}" for j, k in enumerate(keys[:i])]
         equal.append(f"{key.sql} {op(key, not (last and inclusive))} :k{i}")
         ors.append("(" + " AND ".join(equal) + ")")
-    return "(" + " OR ".join(ors) + ")"
+    return f"{lead} AND (" + " OR ".join(ors) + ")"
 
 
 def rows_from(
@@ -79,7 +82,8 @@ def rows_from(
     """Up to ``limit`` rows past ``at`` (from the start when ``None``), walking
     backwards (towards the first row) or forwards; returned in ``sort`` order."""
     keys = KEYS[sort]
-    where, params = listing.where_clause(flt, _plan(conn, flt, limit, total))
+    walk = listing.walks_subtree(conn, flt)
+    where, params = listing.where_clause(flt, _plan(conn, flt, limit, total), walk=walk)
     if at is not None:
         where = (where + " AND " if where else " WHERE ") + _beyond(keys, backwards)
         params = params | {f"k{i}": v for i, v in enumerate(at)}
@@ -98,7 +102,8 @@ def any_from(
 ) -> bool:
     """Whether a row of the filter stands at ``at`` or past it, in that direction."""
     keys = KEYS[sort]
-    where, params = listing.where_clause(flt, _plan(conn, flt, 1, total))
+    walk = listing.walks_subtree(conn, flt)
+    where, params = listing.where_clause(flt, _plan(conn, flt, 1, total), walk=walk)
     where = (where + " AND " if where else " WHERE ") + _beyond(keys, backwards, inclusive=True)
     params = params | {f"k{i}": v for i, v in enumerate(at)}
     sql = f"SELECT 1 FROM images{where} ORDER BY {_order(keys, backwards)} LIMIT 1"

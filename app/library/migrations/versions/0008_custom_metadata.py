@@ -7,7 +7,10 @@
   rather than a JSON parse of 100,000 rows. ``kind`` is ``text``, ``number`` or
   ``boolean``; ``value`` is what ``json_each`` reads (booleans 1/0). Its column has no
   type affinity (declared BLOB), so the text ``'12'`` and the number ``12`` stay
-  different values, as the filter's rule needs.
+  different values, as the filter's rule needs. WITHOUT ROWID: the filter's test of
+  one image (``image_pk``, ``key``) reads kind and value in the same probe.
+- ``ix_images_folder_name``: a folder's images by name (``sort=name`` with ``folder``)
+  walk an index, page after page and cursor after cursor, instead of sorting the folder.
 
 Revision ID: 0008
 Revises: 0007
@@ -52,15 +55,18 @@ def upgrade() -> None:
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("value", sa.LargeBinary, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_image_metadata_lookup", "image_metadata", ["key", "kind", "value", "image_pk"]
     )
     for stmt in _TRIGGERS:
         op.execute(stmt)
+    op.execute("CREATE INDEX ix_images_folder_name ON images (folder, filename COLLATE NOCASE, id)")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_images_folder_name", table_name="images")
     for name in ("images_metadata_ins", "images_metadata_upd", "images_metadata_del"):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("image_metadata")
