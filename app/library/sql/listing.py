@@ -145,14 +145,15 @@ def _meta_ranges(meta: MetaFilter, n: int, params: dict[str, object]) -> list[st
     ]
 
 
-def _meta_joins(flt: Filter, params: dict[str, object]) -> str:
-    """The meta filters as joins for a count driven from ``images`` (CROSS JOIN keeps
-    ``images`` outside: one primary-key probe of ``image_metadata`` per row, cheaper than
-    a correlated subquery)."""
+def _meta_joins(flt: Filter, params: dict[str, object], first: int = 0) -> str:
+    """The meta filters from ``first`` on as joins for a count (CROSS JOIN keeps the
+    table before it outside: one primary-key probe of ``image_metadata`` per row,
+    cheaper than a correlated subquery)."""
     return "".join(
         f" CROSS JOIN image_metadata j{n} ON j{n}.image_pk = images.pk "
         f"AND {_meta_condition(meta, n, params, f'j{n}')}"
         for n, meta in enumerate(flt.meta)
+        if n >= first
     )
 
 
@@ -265,9 +266,20 @@ def count(conn: Connection, flt: Filter) -> int:
         return _int(conn.execute(text(f"SELECT {sql}"), params).scalar_one())
     if flt.meta and flt.meta_pks is None:
         where, params = where_clause(flt, meta_joined=True)
-        joins = _meta_joins(flt, params)
+        if flt.folder is not ALL_FOLDERS:  # driven from the folder's rows
+            source = f"images{_meta_joins(flt, params)}"
+        else:  # driven from the first filter's entries in the (key, kind, value) index
+            first = " UNION ALL ".join(
+                f"SELECT image_pk FROM image_metadata WHERE {r}"
+                for r in _meta_ranges(flt.meta[0], 0, params)
+            )
+            joins = _meta_joins(flt, params, first=1)
+            if where:
+                source = f"({first}) AS d CROSS JOIN images ON images.pk = d.image_pk{joins}"
+            else:  # only meta filters: the images rows need not be read at all
+                source = f"({first}) AS d{joins.replace('images.pk', 'd.image_pk')}"
         return _int(
-            conn.execute(text(f"SELECT COUNT(*) FROM images{joins}{where}"), params).scalar_one()
+            conn.execute(text(f"SELECT COUNT(*) FROM {source}{where}"), params).scalar_one()
         )
     if flt.ids is not None or flt.meta:
         where, params = where_clause(flt)
