@@ -13,16 +13,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -77,19 +77,32 @@ def read_value(text: str, kind: str) -> Value:
     return text
 
 
-class MetadataPanel(QGroupBox):
+class MetadataPanel(QWidget):
+    """Folded to one line until opened (the header says how many keys the image has),
+    so that in a small window the alt text editor above keeps its room; open or folded
+    stays as the person left it from image to image."""
+
     notice = Signal(str)
     saved = Signal(object)  # the ImageRecord after a save
 
     def __init__(self, library: Library, parent: QWidget | None = None) -> None:
-        super().__init__("Custom metadata", parent)
-        self.setToolTip("Your own key/value pairs, also readable and searchable over the API.")
+        super().__init__(parent)
+        self.header = QToolButton(self)
+        self.header.setCheckable(True)
+        self.header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.header.setArrowType(Qt.ArrowType.RightArrow)
+        self.header.setAutoRaise(True)
+        self.header.setToolTip(
+            "Your own key/value pairs, also readable and searchable over the API."
+        )
+        self.header.toggled.connect(self.expand)
+        self.body = QWidget(self)
         self.library = library
         self.runner = JobRunner(self)
         self.record: ImageRecord | None = None
         self._loading = False
         self._dirty = False
-        self.table = QTableWidget(0, 3, self)
+        self.table = QTableWidget(0, 3, self.body)
         self.table.setHorizontalHeaderLabels(["Key", "Value", "Type"])
         self.table.setAccessibleName("Custom metadata")
         self.table.verticalHeader().hide()
@@ -99,15 +112,15 @@ class MetadataPanel(QGroupBox):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(90)
         self.table.itemChanged.connect(self._changed)
-        self.error = QLabel(self)
+        self.error = QLabel(self.body)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.hide()
-        self.add_button = QPushButton("&Add", self)
+        self.add_button = QPushButton("&Add", self.body)
         self.add_button.setAccessibleName("Add a custom metadata key")
-        self.remove_button = QPushButton("Remove", self)
+        self.remove_button = QPushButton("Remove", self.body)
         self.remove_button.setAccessibleName("Remove the selected custom metadata key")
-        self.save_button = QPushButton("Save", self)
+        self.save_button = QPushButton("Save", self.body)
         self.save_button.setAccessibleName("Save custom metadata")
         self.add_button.clicked.connect(self.add_row)
         self.remove_button.clicked.connect(self._remove_selected)
@@ -117,11 +130,26 @@ class MetadataPanel(QGroupBox):
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.table)
+        body.addWidget(self.error)
+        body.addLayout(buttons)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.body)
+        self.expand(False)
         self._refresh()
+
+    def expand(self, opened: bool) -> None:
+        """Opens (or folds) the table; the header button follows."""
+        self.header.blockSignals(True)
+        self.header.setChecked(opened)
+        self.header.blockSignals(False)
+        arrow = Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow
+        self.header.setArrowType(arrow)
+        self.body.setVisible(opened)
 
     # --- what is shown -------------------------------------------------------------------
 
@@ -249,6 +277,8 @@ class MetadataPanel(QGroupBox):
 
     def _refresh(self) -> None:
         has_image = self.record is not None
+        keys = len(self.record.custom_metadata) if self.record is not None else 0
+        self.header.setText(f"Custom metadata ({keys})" if keys else "Custom metadata")
         self.table.setEnabled(has_image)
         self.add_button.setEnabled(has_image)
         self.remove_button.setEnabled(has_image and self.table.rowCount() > 0)

@@ -36,7 +36,10 @@ def test_shows_edits_and_saves_on_a_worker(window, library: Library, add, qtbot)
     image = _with_meta(library, add, "kite.png", {"sku": "A-12", "count": 3, "print": True})
     select(window, image.id, qtbot)
     panel = window.details.meta
-    assert panel.isVisible()
+    assert panel.isVisible() and not panel.table.isVisible()  # folded to its header
+    assert panel.header.text() == "Custom metadata (3)"
+    qtbot.mouseClick(panel.header, Qt.MouseButton.LeftButton)
+    assert panel.table.isVisible()
     assert _cells(panel) == [
         ("sku", "A-12", "Text"),
         ("count", "3", NUMBER),
@@ -75,6 +78,7 @@ def test_what_cannot_be_saved_stays_with_its_reason(window, library: Library, ad
     image = _with_meta(library, add, "a.png", {"sku": "A"})
     select(window, image.id, qtbot)
     panel = window.details.meta
+    panel.expand(True)
     panel.table.item(0, 1).setText("many")
     panel.table.cellWidget(0, 2).setCurrentText(NUMBER)
     qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
