@@ -157,3 +157,19 @@ def _encode(img: Image.Image, spec: TransformSpec, icc: bytes | None) -> bytes:
     out = io.BytesIO()
     img.save(out, fmt, **options)
     return out.getvalue()
+
+
+def upright(path: Path) -> Image.Image:
+    """The whole picture of the original at ``path``, upright, as 8-bit RGB or RGBA: what
+    the window's viewer shows for the formats Qt cannot read (HEIC/HEIF, AVIF) and for
+    icons (Qt's reader takes an icon's first image, the library its largest). The
+    caller holds the decode budget for the image's pixels meanwhile."""
+    with _opened(path) as img:
+        orientation = img.getexif().get(0x0112, 1) if img.format in _ORIENTED_FORMATS else 1
+        img.load()
+        work: Image.Image = ImageOps.exif_transpose(img) if orientation != 1 else img
+        work, _icc = _resamplable(work, None)
+        if work.mode not in ("RGB", "RGBA"):
+            work = work.convert("RGBA" if work.mode == "LA" else "RGB")
+        # Closing the file closes ``img``: what is returned must be a copy of it.
+        return work.copy() if work is img else work
