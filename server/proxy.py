@@ -119,6 +119,7 @@ class ServedFiles:
         self._entries: dict[tuple[str, bool], ServedFile] = {}
         self._generation = 0
         self._lock = threading.Lock()
+        self._settings_version = library.core.settings_version
         self.unsubscribe: Callable[[], None] = library.subscribe(self._on_change)
 
     def _on_change(self, event: Event) -> None:
@@ -130,6 +131,12 @@ class ServedFiles:
                 self._entries.pop((event.image_id, False), None)
                 self._entries.pop((event.image_id, True), None)
 
+    def _settings_changed(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+            self._settings_version = self.library.core.settings_version
+
     def forget(self, image_id: str, thumbnail: bool) -> None:
         with self._lock:
             self._generation += 1
@@ -138,6 +145,8 @@ class ServedFiles:
     def lookup(self, image_id: str, thumbnail: bool) -> ServedFile:
         """Raises the library's ``NotFound``/``Gone`` for unknown or deleted ids."""
         key = (image_id, thumbnail)
+        if self._settings_version != self.library.core.settings_version:
+            self._settings_changed()  # *Share location in links* may have turned
         served = self._entries.get(key)
         if served is not None:
             return served
@@ -146,8 +155,11 @@ class ServedFiles:
             record, thumb = self.library.thumbnail(image_id)
             served = ServedFile.make(thumb.open, thumb.content_type, thumb.etag, record.etag)
         else:
-            record, opener = self.library.original_source(image_id)
-            served = ServedFile.make(opener, record.content_type, record.etag, record.etag)
+            # The stored bytes, or the same without GPS while *Share location in links*
+            # is off (decided once per content hash by the core, then remembered here).
+            original = self.library.served_original(image_id)
+            record = original.record
+            served = ServedFile.make(original.open, record.content_type, original.etag, record.etag)
         with self._lock:
             if generation == self._generation:
                 if len(self._entries) >= MAX_REMEMBERED:

@@ -356,3 +356,19 @@ def _to_eight_bits(img: Image.Image) -> Image.Image:
 def inspect_path(path: Path) -> ImageInfo:
     with open(path, "rb") as fp:
         return inspect(fp)
+
+
+def embedded_metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
+    """The EXIF and XMP of a HEIF or AVIF file as its decoder reads them (headers only,
+    no pixel decoded); ``(None, None)`` when it cannot be opened."""
+    try:
+        with pillow_warnings(), Image.open(io.BytesIO(data), formats=("HEIF", "AVIF")) as img:
+            exif, xmp = img.info.get("exif"), img.info.get("xmp")
+    except (OSError, SyntaxError, ValueError, EOFError, UnidentifiedImageError):
+        return None, None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None, None
+    return (
+        exif if isinstance(exif, bytes) else None,
+        xmp.encode() if isinstance(xmp, str) else xmp if isinstance(xmp, bytes) else None,
+    )
