@@ -91,6 +91,11 @@ class LocationPrivacy:
             return plain
         if settings.share_location_in_links(self.core):
             return plain
+        # The column read when the image entered the library (issue 16's EXIF work), where
+        # the record has it: False means neither its EXIF nor its XMP has GPS. Until then
+        # (and for rows read before it), the decision made here once per content hash.
+        if getattr(record, "has_location", None) is False:
+            return plain
         if self._has_location.get(record.sha256) is False:
             return plain
         extension = rules.FORMAT_BY_CONTENT_TYPE[record.content_type].extension

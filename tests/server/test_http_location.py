@@ -224,3 +224,17 @@ def test_exif_that_cannot_be_walked_is_removed_whole_never_a_500(api: Api) -> No
     assert len(reply.body) == len(data)
     assert pixels(reply.body) == pixels(bytes(data))
     assert not any(k.startswith(("IFD0:", "GPS:", "ExifIFD:")) for k in exiftool(reply.body))
+
+
+def test_gps_only_in_xmp_or_only_in_exif_is_removed_too(api: Api) -> None:
+    """Either place alone is a location (a has-location shortcut must look at both)."""
+    img = Image.effect_noise((64, 48), 60).convert("RGB")
+    only_xmp, only_exif = io.BytesIO(), io.BytesIO()
+    img.save(only_xmp, "JPEG", xmp=XMP)
+    img.save(only_exif, "JPEG", exif=exif_with_gps())
+    for data in (only_xmp.getvalue(), only_exif.getvalue()):
+        assert gps_tags(exiftool(data))
+        body = api.upload_ok(data, "one-place.jpg")
+        served = api.get(f"/i/{body['id']}").body
+        assert gps_tags(exiftool(served)) == {}
+        assert pixels(served) == pixels(data)
