@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import os
+import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, Protocol
+from typing import BinaryIO, Final, Protocol, cast
 
 from sqlalchemy import Connection
 
@@ -71,6 +71,15 @@ def stripped_etag(sha256: str) -> str:
     of the stripping's version, the same in every process."""
     key = f"{sha256}/{STRIPPED_NAME}/{STRIP_VERSION}"
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _unnamed_file(data: bytes) -> BinaryIO:
+    """``data`` in a temporary file already unlinked: a real file (the proxy sends it with
+    the server's file wrapper and measures it with ``fstat``) that nothing keeps."""
+    fp = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    fp.write(data)
+    fp.seek(0)
+    return cast(BinaryIO, fp)
 
 
 class LocationPrivacy:
@@ -136,7 +145,10 @@ class LocationPrivacy:
                     raise NotFound("The image's file is missing from the library.") from None
                 with files.disk_errors(f"save the location-free copy of image {record.id}"):
                     cache.store(record.sha256, name, data)
-                return io.BytesIO(data)
+                try:
+                    return open(path, "rb")
+                except FileNotFoundError:
+                    return _unnamed_file(data)
             cache.touch(path)
             return fp
 

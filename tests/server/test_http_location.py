@@ -238,3 +238,16 @@ def test_gps_only_in_xmp_or_only_in_exif_is_removed_too(api: Api) -> None:
         served = api.get(f"/i/{body['id']}").body
         assert gps_tags(exiftool(served)) == {}
         assert pixels(served) == pixels(data)
+
+
+def test_with_a_transform_cache_that_keeps_nothing_the_copy_is_still_served(
+    api: Api, library: Library
+) -> None:
+    settings.put(library, settings.TRANSFORM_CACHE_BYTES, 0)
+    data = located("JPEG")
+    body = api.upload_ok(data, "tower.jpg")
+    whole = api.get(f"/i/{body['id']}")
+    assert whole.status == 200 and gps_tags(exiftool(whole.body)) == {}
+    part = api.get(f"/i/{body['id']}", headers={"Range": "bytes=0-99"})
+    assert part.status == 206 and part.body == whole.body[:100]
+    assert library.core.transforms.cache.total_bytes == 0
