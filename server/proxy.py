@@ -80,12 +80,18 @@ class ServedFile:
     version: str  # what ?v= must be for the immutable answer
     pinned_headers: tuple[tuple[str, str], ...]  # the same, immutable
     pinned_not_modified_headers: tuple[tuple[str, str], ...]
+    # The stored original's content hash: what transforms of it are keyed by. The ETag
+    # differs from it where the bytes sent are not the stored ones (location removed).
+    source_sha256: str
+    served_version: str  # ?v= may also name the bytes sent: their ETag's start
 
     @classmethod
     def make(
         cls, opener: Callable[[], BinaryIO], content_type: str, etag: str, version: str
     ) -> ServedFile:
-        """``version``: the original's, for its thumbnail too (one ``v`` pins both)."""
+        """``version``: the original's content hash, for its thumbnail too (one ``v`` pins
+        both; the start of the ETag of an original sent without its location pins it
+        too)."""
         quoted = quote_etag(etag)
 
         def headers(cache: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
@@ -102,11 +108,13 @@ class ServedFile:
             *headers(REVALIDATE),
             version[:VERSION_CHARS],
             *headers(IMMUTABLE),
+            version,
+            etag[:VERSION_CHARS],
         )
 
     def pinned(self, version: str | None) -> bool:
         """Whether ``?v=`` names exactly these bytes (then the answer is immutable)."""
-        return version is not None and version == self.version
+        return version is not None and version in (self.version, self.served_version)
 
 
 class ServedFiles:

@@ -251,3 +251,25 @@ def test_with_a_transform_cache_that_keeps_nothing_the_copy_is_still_served(
     part = api.get(f"/i/{body['id']}", headers={"Range": "bytes=0-99"})
     assert part.status == 206 and part.body == whole.body[:100]
     assert library.core.transforms.cache.total_bytes == 0
+
+
+def test_links_pinned_and_transforms_of_an_original_sent_without_its_location(
+    api: Api, library: Library
+) -> None:
+    """``?v=`` pins the link by the stored file's hash (what the window and docs use) or by
+    the ETag of the bytes sent; transforms stay keyed by the stored file's hash, so they
+    leave with it."""
+    body = api.upload_ok(located("JPEG"), "tower.jpg")
+    sha256 = library.get(body["id"]).sha256
+    etag = api.get(f"/i/{body['id']}").headers["ETag"].strip('"')
+    assert etag != sha256
+    for version in (sha256[:16], etag[:16]):
+        pinned = api.get(f"/i/{body['id']}", query={"v": version})
+        assert pinned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    other = api.get(f"/i/{body['id']}", query={"v": "0" * 16})
+    assert other.headers["Cache-Control"] == "public, no-cache"
+    resized = api.get(f"/i/{body['id']}.png", query={"w": "20", "v": sha256[:16]})
+    assert resized.status == 200
+    assert resized.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    folder = library.core.transforms.cache.path_for(sha256, "x").parent
+    assert sorted(p.suffix for p in folder.iterdir()) == [".jpg", ".png"]  # copy, resize
