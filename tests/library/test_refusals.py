@@ -1,4 +1,4 @@
-"""Everything that is not a complete JPEG, PNG, GIF or WebP within the limits is refused
+"""Everything that is not a complete image of an accepted format within the limits is refused
 with the right code, and a refusal leaves nothing behind (checked by ``refused``)."""
 
 from __future__ import annotations
