@@ -272,13 +272,19 @@ def _png(data: bytes) -> bytes | None:
         if new is None:
             out.append(data[pos:end])
         else:
-            out.append(_png_chunk(kind, new))
+            if new is not _DROP:
+                out.append(_png_chunk(kind, new))
             found = True
         pos = end
         if kind == b"IEND":
             break
     out.append(data[pos:])
     return b"".join(out) if found else None
+
+
+# A compressed XMP packet is inflated up to this size; one larger is left out whole.
+_MAX_PNG_XMP_BYTES: Final = 16 * 1024 * 1024
+_DROP: Final = b"<drop>"  # compared by identity: the chunk is left out of the copy
 
 
 def _png_xmp(body: bytes) -> bytes | None:
@@ -290,10 +296,13 @@ def _png_xmp(body: bytes) -> bytes | None:
         return None
     prefix, text = body[: keyword_end + 1], body[keyword_end + 1 :]
     if compressed:
+        inflate = zlib.decompressobj()
         try:
-            text = zlib.decompressobj().decompress(text, 64 * 1024 * 1024)
+            text = inflate.decompress(text, _MAX_PNG_XMP_BYTES)
         except zlib.error:
-            return None
+            return None  # no reader gets any XMP out of it either
+        if inflate.unconsumed_tail or not inflate.eof:
+            return _DROP  # a bomb, or cut short: its location cannot be looked for
     stripped = strip_xmp(text)
     if stripped is None:
         return None

@@ -122,3 +122,15 @@ def test_damaged_exif_never_raises_and_never_keeps_a_gps_pointer() -> None:
         result = out if out is not None else bytes(broken)
         assert len(result) == len(data)
         assert gps_read_by_pillow(result[start:end]) == {}
+
+
+def test_a_compressed_png_xmp_too_large_to_look_into_is_left_out() -> None:
+    packet = GPS_XMP + b" " * (20 * 1024 * 1024)  # 20 MB of XMP in a few KB of zlib
+    body = b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + zlib.compress(packet, 9)
+    chunk = struct.pack(">I", len(body)) + b"iTXt" + body
+    chunk += struct.pack(">I", zlib.crc32(b"iTXt" + body))
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    data = png.getvalue()[:33] + chunk + png.getvalue()[33:]
+    out = location_strip.strip_location(data, "image/png")
+    assert out == png.getvalue()  # every other chunk as it was
