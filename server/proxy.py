@@ -296,7 +296,7 @@ class ImageProxy:
         }
         f, served = self._open(image_id, thumbnail, served)
         try:
-            size = os.fstat(f.fileno()).st_size
+            size = _size_of(f)
             response = Response(
                 wrap_file(environ, f, FILE_BLOCK),
                 direct_passthrough=True,
@@ -369,6 +369,13 @@ def serve(image_id: str) -> Any:
     return lambda environ, start_response: proxy(environ, start_response, image_id)
 
 
+def _size_of(f: Any) -> int:
+    try:
+        return os.fstat(f.fileno()).st_size
+    except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
+        return len(f.getbuffer())
+
+
 def send_open_file(
     environ: dict[str, Any],
     start_response: Callable[..., Any],
@@ -378,10 +385,7 @@ def send_open_file(
     """A 200 of an open file (closed here on HEAD or failure), streamed by the server's
     ``wsgi.file_wrapper``; ``Content-Length`` from the file itself."""
     try:
-        try:
-            size = os.fstat(f.fileno()).st_size
-        except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
-            size = len(f.getbuffer())
+        size = _size_of(f)
         start_response("200 OK", [*headers, ("Content-Length", str(size))])
     except BaseException:
         f.close()

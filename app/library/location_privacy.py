@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import tempfile
 import threading
@@ -76,9 +77,12 @@ def stripped_etag(sha256: str) -> str:
 def _unnamed_file(data: bytes) -> BinaryIO:
     """``data`` in a temporary file already unlinked: a real file (the proxy sends it with
     the server's file wrapper and measures it with ``fstat``) that nothing keeps."""
-    fp = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
-    fp.write(data)
-    fp.seek(0)
+    try:
+        fp = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+        fp.write(data)
+        fp.seek(0)
+    except OSError:  # no room for it either: from memory
+        return io.BytesIO(data)
     return cast(BinaryIO, fp)
 
 
@@ -126,10 +130,22 @@ class LocationPrivacy:
             self._remember(record.sha256, False)
             return plain
         self._remember(record.sha256, True)
-        with files.disk_errors(f"save the location-free copy of image {record.id}"):
-            self.core.transforms.cache.store(record.sha256, name, stripped)
         self.builds += 1
+        if not self._keep(record, name, stripped):
+            # A full or read-only disk: sent all the same, from memory, without keeping it.
+            return Served(record, functools.partial(io.BytesIO, stripped), self._etag(record), True)
         return self._stripped(record, path, name)
+
+    def _keep(self, record: ImageRecord, name: str, data: bytes) -> bool:
+        try:
+            self.core.transforms.cache.store(record.sha256, name, data)
+        except OSError:
+            return False
+        return True
+
+    @staticmethod
+    def _etag(record: ImageRecord) -> str:
+        return stripped_etag(record.sha256)
 
     def _stripped(self, record: ImageRecord, path: Path, name: str) -> Served:
         cache = self.core.transforms.cache
@@ -143,16 +159,16 @@ class LocationPrivacy:
                 data = self._strip(record)
                 if data is None:
                     raise NotFound("The image's file is missing from the library.") from None
-                with files.disk_errors(f"save the location-free copy of image {record.id}"):
-                    cache.store(record.sha256, name, data)
-                try:
-                    return open(path, "rb")
-                except FileNotFoundError:
-                    return _unnamed_file(data)
+                if self._keep(record, name, data):
+                    try:
+                        return open(path, "rb")
+                    except FileNotFoundError:
+                        pass  # the cache keeps nothing (its limit is 0)
+                return _unnamed_file(data)
             cache.touch(path)
             return fp
 
-        return Served(record, opener, stripped_etag(record.sha256), True)
+        return Served(record, opener, self._etag(record), True)
 
     def _strip(self, record: ImageRecord) -> bytes | None:
         """The original's bytes without GPS, ``None`` when it has none. Reads the whole

@@ -273,3 +273,17 @@ def test_links_pinned_and_transforms_of_an_original_sent_without_its_location(
     assert resized.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     folder = library.core.transforms.cache.path_for(sha256, "x").parent
     assert sorted(p.suffix for p in folder.iterdir()) == [".jpg", ".png"]  # copy, resize
+
+
+def test_a_cache_that_cannot_be_written_still_sends_the_copy(api: Api, library: Library) -> None:
+    """A full or read-only disk: the location-free bytes are sent, not kept, never a 5xx."""
+    cache_dir = library.core.transforms.cache.directory
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    cache_dir.write_bytes(b"")  # where the cache's folders would go, a file: no write works
+    data = located("JPEG")
+    body = api.upload_ok(data, "tower.jpg")
+    whole = api.get(f"/i/{body['id']}")
+    assert whole.status == 200 and gps_tags(exiftool(whole.body)) == {}
+    assert len(whole.body) == len(data)
+    part = api.get(f"/i/{body['id']}", headers={"Range": "bytes=5-54"})
+    assert part.status == 206 and part.body == whole.body[5:55]
