@@ -104,11 +104,10 @@ class LocationPrivacy:
             return plain
         if settings.share_location_in_links(self.core):
             return plain
-        # The column read when the image entered the library (issue 16's EXIF work), where
-        # the record has it: False means neither its EXIF nor its XMP has GPS. Until then
-        # (and for rows read before it), the decision made here once per content hash.
-        if getattr(record, "has_location", None) is False:
-            return plain
+        # Not the EXIF columns' has_location: that says whether a usable position was
+        # read, not whether any GPS data is there (a latitude alone, a damaged GPS
+        # directory, GPS in a HEIC's XMP all read as no location). This check finds every
+        # GPS directory and property, once per content hash in this process.
         if self._has_location.get(record.sha256) is False:
             return plain
         extension = rules.FORMAT_BY_CONTENT_TYPE[record.content_type].extension
