@@ -134,3 +134,17 @@ def test_a_compressed_png_xmp_too_large_to_look_into_is_left_out() -> None:
     data = png.getvalue()[:33] + chunk + png.getvalue()[33:]
     out = location_strip.strip_location(data, "image/png")
     assert out == png.getvalue()  # every other chunk as it was
+
+
+def test_a_gps_directory_without_a_usable_position_is_removed_too() -> None:
+    """A latitude alone (no longitude) is no position a reader can show, but it is still
+    where the picture was taken, roughly: it goes like any GPS."""
+    exif = Image.Exif()
+    exif[0x0110] = "Camera"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (48.0, 51.0, 30.0)
+    data = jpeg(exif)
+    out = location_strip.strip_location(data, "image/jpeg")
+    assert out is not None
+    at = out.find(b"Exif\x00\x00") + 6
+    assert gps_read_by_pillow(out[at:]) == {}
