@@ -49,6 +49,7 @@ from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .housekeeping import Housekeeper
 from .intake import Prepared
+from .location_privacy import Served
 from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page
@@ -406,6 +407,12 @@ class Library:
         server that remembers it across requests: the opener raises ``FileNotFoundError``
         once the image moved or went (ask again, after ``settled()``)."""
         return originals.source(self.core, image_id)
+
+    def served_original(self, image_id: str) -> Served:
+        """What ``/i/{id}`` sends of the original: the stored bytes, or (while *Share
+        location in links* is off) the same bytes without GPS, and their ETag; the opener
+        raises ``FileNotFoundError`` as ``original_source``'s does."""
+        return self.core.location.served(image_id)
 
     def copy_with_alt_text(self, image_id: str) -> bytes:
         """The image's bytes with its alt text and long description embedded in their

@@ -40,14 +40,53 @@ JPEG: Final = ImageFormat("JPEG", "image/jpeg", ".jpg", (".jpeg", ".jpe", ".jfif
 PNG: Final = ImageFormat("PNG", "image/png", ".png")
 GIF: Final = ImageFormat("GIF", "image/gif", ".gif")
 WEBP: Final = ImageFormat("WEBP", "image/webp", ".webp")
+# Contract Part 2, "More formats". AVIF is Pillow's own (libavif); HEIF comes from
+# pillow-heif (libheif with libde265), registered by ``codecs``. One Pillow format, HEIF,
+# is two content types: HEVC-coded (almost every phone picture) is image/heic, anything
+# else in the HEIF container image/heif (``heif_format`` decides from the file's brands).
+AVIF: Final = ImageFormat("AVIF", "image/avif", ".avif")
+HEIC: Final = ImageFormat("HEIF", "image/heic", ".heic", (".hif",))
+HEIF: Final = ImageFormat("HEIF", "image/heif", ".heif")
+TIFF: Final = ImageFormat("TIFF", "image/tiff", ".tiff", (".tif",))
+BMP: Final = ImageFormat("BMP", "image/bmp", ".bmp", (".dib",))
+ICO: Final = ImageFormat("ICO", "image/vnd.microsoft.icon", ".ico")
 
-FORMATS: Final[tuple[ImageFormat, ...]] = (JPEG, PNG, GIF, WEBP)
+FORMATS: Final[tuple[ImageFormat, ...]] = (JPEG, PNG, GIF, WEBP, AVIF, HEIC, HEIF, TIFF, BMP, ICO)
 # Pillow reports multi-picture JPEGs (many phone cameras) as MPO; the bytes are JPEG.
-FORMAT_BY_PILLOW_NAME: Final = {f.pillow_name: f for f in FORMATS} | {"MPO": JPEG}
+# HEIF is decided by ``heif_format`` (HEIC unless the file says otherwise).
+FORMAT_BY_PILLOW_NAME: Final = {f.pillow_name: f for f in FORMATS if f is not HEIF} | {"MPO": JPEG}
 FORMAT_BY_CONTENT_TYPE: Final = {f.content_type: f for f in FORMATS}
 IMAGE_EXTENSIONS: Final = frozenset(ext for f in FORMATS for ext in f.extensions)
-PILLOW_FORMATS: Final = tuple(f.pillow_name for f in FORMATS)
-HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF or WebP"
+PILLOW_FORMATS: Final = tuple(dict.fromkeys(f.pillow_name for f in FORMATS))
+HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF, WebP, AVIF, HEIC/HEIF, TIFF, BMP or ICO"
+# Formats whose EXIF orientation the library applies itself. Pillow turns TIFF pages and
+# pillow-heif turns HEIF images upright as they load (their size is the upright one);
+# JPEG, WebP and AVIF come as stored, with the orientation to apply in their EXIF.
+ORIENTED_PILLOW_FORMATS: Final = ("JPEG", "MPO", "WEBP", "AVIF")
+# Formats of which only the first page (TIFF) or primary image (HEIF) is the image: it is
+# the one measured, validated and thumbnailed; the rest of the file is kept as it is.
+FIRST_PAGE_PILLOW_FORMATS: Final = ("TIFF", "HEIF")
+# ISO BMFF brands of HEVC-coded HEIF (ISO/IEC 23008-12 Annex B).
+_HEVC_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm"})
+
+
+def heif_format(head: bytes) -> ImageFormat:
+    """HEIC or HEIF, from the ``ftyp`` box at the start of a HEIF file (its major and
+    compatible brands): HEVC-coded is ``image/heic``, anything else ``image/heif``."""
+    if head[4:8] != b"ftyp" or len(head) < 16:
+        return HEIF
+    size = min(int.from_bytes(head[:4], "big"), len(head))
+    brands = {head[8:12], *(head[i : i + 4] for i in range(16, size - 3, 4))}
+    return HEIC if brands & _HEVC_BRANDS else HEIF
+
+
+def format_of(pillow_name: str | None, head: bytes) -> ImageFormat | None:
+    """The accepted format Pillow found (``None`` for any other), ``head`` being the
+    file's first bytes (at least 64: a HEIF ``ftyp`` box with its brands)."""
+    if pillow_name == "HEIF":
+        return heif_format(head)
+    return FORMAT_BY_PILLOW_NAME.get(pillow_name or "")
+
 
 # --- serving -----------------------------------------------------------------------------
 
@@ -382,7 +421,8 @@ OUTPUT_FORMATS: Final = {
     "avif": OutputFormat("AVIF", "image/avif", "avif", 60),
 }
 # The output of a transform of an original whose own format is not one of the above
-# (none yet: TIFF, BMP, ICO, HEIC once accepted) when no extension asks for one.
+# (HEIC/HEIF, TIFF, BMP, ICO) when no extension asks for one: lossless, and it keeps
+# transparency (docs/http-api.md, "Decisions: more formats").
 FALLBACK_OUTPUT: Final = "png"
 TRANSFORM_MAX_SIDE: Final = 4096
 TRANSFORM_PARAMETERS: Final = ("w", "h", "crop", "fit", "q")
