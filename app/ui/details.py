@@ -23,12 +23,11 @@ from PySide6.QtWidgets import (
 
 from app.library import ImageRecord, Library
 from app.library.rules import MAX_ALT_TEXT_CHARS
-from app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
 
 from .alt_text_editor import AltTextEditor
 from .bulk_alt_text import BulkAltText
-from .caption_suggestion import CaptionFinder
-from .details_saves import DetailSaves
+from .caption_suggestion import CaptionOffer
+from .details_saves import DetailSaves, file_note
 from .details_summary import TOP_LEVEL, human_size, local_time, summary_text
 from .long_description import LongDescriptionEditor
 from .thumbnails import ThumbnailLoader
@@ -142,12 +141,9 @@ class DetailsPane(QScrollArea):
         alt_layout.addWidget(self.alt)
         self.use_caption = QPushButton("Use the &caption", alt_box)
         self.use_caption.setAccessibleName("Use the caption as alt text")
-        self.use_caption.hide()
-        self.use_caption.clicked.connect(self._use_caption)
         alt_layout.addWidget(self.use_caption)
-        self._caption = ""
-        self.captions = CaptionFinder(library, self)
-        self.captions.found.connect(self._on_caption)
+        self.captions = CaptionOffer(library, self.use_caption, self.alt.edit, lambda: self.record)
+        self.captions.notice.connect(self.notice)
 
         self.long = LongDescriptionEditor(body)
         self.long.save_requested.connect(self.save_long_description)
@@ -429,27 +425,6 @@ class DetailsPane(QScrollArea):
             self.long.mark_saved(self.record.long_description)  # shown unsaved again
         self.notice.emit(f"The long description was not saved: {message}")
 
-    # --- "Use the caption" ---------------------------------------------------------------
-
-    def _on_caption(self, image_id: str, caption: str) -> None:
-        if self.record is None or self.record.id != image_id or self.record.alt_text is not None:
-            return
-        self._caption = caption
-        self.use_caption.setVisible(bool(caption))
-        self.use_caption.setToolTip(
-            f"The file's caption: “{caption}”. A caption is written for another purpose: "
-            "check that it describes what the image shows before you save it."
-        )
-
-    def _use_caption(self) -> None:
-        if not self._caption:
-            return
-        cursor = self.alt.edit.textCursor()  # through the undo stack: Ctrl+Z takes it back
-        cursor.select(cursor.SelectionType.Document)
-        cursor.insertText(self._caption)
-        self.alt.edit.setFocus()
-        self.notice.emit("The caption is in the editor: check it describes the image, then save.")
-
     def _on_folder_chosen(self, *_args: object) -> None:
         if not self.selection:
             return
@@ -462,11 +437,3 @@ class DetailsPane(QScrollArea):
             return  # Enter in the combo fires both "activated" and "returnPressed"
         self._last_folder_request = request
         self.folder_change_requested.emit(list(self.selection), folder)
-
-
-def file_note(outcome: FileWrite | None) -> str:
-    """What a save did to the image file, when it is worth saying (the setting is on and
-    the file could not carry the text)."""
-    if outcome is None or outcome.status not in (NOT_WRITABLE, FAILED):
-        return ""
-    return f" Not written into the file: {outcome.message}"

@@ -15,6 +15,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.library import ImageRecord, Library
+from app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
 
 from .undo import AltTextCommand, UndoHistory
 
@@ -74,3 +75,11 @@ class DetailSaves(QObject):
     def wait(self, timeout_ms: int = 30_000) -> None:
         """Until every save asked for has run (the window closing)."""
         self.history.queue.pool.waitForDone(timeout_ms)
+
+
+def file_note(outcome: FileWrite | None) -> str:
+    """What a save did to the image file, when it is worth saying (the setting is on and
+    the file could not carry the text)."""
+    if outcome is None or outcome.status not in (NOT_WRITABLE, FAILED):
+        return ""
+    return f" Not written into the file: {outcome.message}"
