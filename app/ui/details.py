@@ -5,6 +5,7 @@ text or "decorative" for all of them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
@@ -27,7 +28,7 @@ from app.library.rules import MAX_ALT_TEXT_CHARS
 from .alt_text_editor import AltTextEditor
 from .bulk_alt_text import BulkAltText
 from .caption_suggestion import CaptionOffer
-from .details_saves import DetailSaves, file_note
+from .details_saves import DetailSaves, Saved, file_note
 from .details_summary import TOP_LEVEL, human_size, local_time, summary_text
 from .long_description import LongDescriptionEditor
 from .thumbnails import ThumbnailLoader
@@ -125,10 +126,13 @@ class DetailsPane(QScrollArea):
         self.folder.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.folder.setAccessibleName("Folder")
         self.folder.setToolTip("Pick a folder or type a new one (like clients/acme), then Enter")
-        self.folder.lineEdit().setPlaceholderText(TOP_LEVEL)
-        self.folder.lineEdit().setAccessibleName("Folder name")
+        edit = self.folder.lineEdit()
+        assert edit is not None  # an editable combo has one
+        self.folder_edit: QLineEdit = edit
+        edit.setPlaceholderText(TOP_LEVEL)
+        edit.setAccessibleName("Folder name")
         self.folder.activated.connect(self._on_folder_chosen)
-        self.folder.lineEdit().returnPressed.connect(self._on_folder_chosen)
+        edit.returnPressed.connect(self._on_folder_chosen)
         folder_label = QLabel("Fo&lder:", body)  # Alt+F is the File menu
         folder_label.setBuddy(self.folder)
         self._folder_label = folder_label
@@ -216,8 +220,9 @@ class DetailsPane(QScrollArea):
         for row in range(self._form.rowCount() - 1):  # the folder row stays for many
             for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):
                 item = self._form.itemAt(row, role)
-                if item is not None and item.widget() is not None:
-                    item.widget().setVisible(single)
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.setVisible(single)
         self.folder.setVisible(bool(count))
         self._folder_label.setVisible(bool(count))
         self.empty.setVisible(not single)
@@ -358,7 +363,7 @@ class DetailsPane(QScrollArea):
         self.long.saved_changed(record.long_description)
         if record.alt_text is not None:
             self.use_caption.hide()
-        if not self.folder.lineEdit().hasFocus():
+        if not self.folder_edit.hasFocus():
             self._fill_folders(record.folder)
 
     def record_deleted(self, image_id: str) -> None:
@@ -392,7 +397,7 @@ class DetailsPane(QScrollArea):
         self.saves.alt_text(self.record, value)
 
     def _alt_text_saved(self, image_id: str, value: str | None, result: object) -> None:
-        updated, outcome = result  # type: ignore[misc]
+        updated, outcome = cast(Saved, result)
         if self.record is not None and self.record.id == image_id:
             self.record = updated
             self.alt.saved_changed(updated.alt_text)
@@ -414,7 +419,7 @@ class DetailsPane(QScrollArea):
         self.saves.long_description(self.record, value)
 
     def _long_saved(self, image_id: str, result: object) -> None:
-        updated, outcome = result  # type: ignore[misc]
+        updated, outcome = cast(Saved, result)
         if self.record is not None and self.record.id == image_id:
             self.record = updated
             self.long.saved_changed(updated.long_description)

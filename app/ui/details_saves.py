@@ -19,6 +19,8 @@ from app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
 
 from .undo import AltTextCommand, UndoHistory
 
+Saved = tuple[ImageRecord, FileWrite | None]  # what ``update_with_outcome`` answers
+
 
 class DetailSaves(QObject):
     alt_saved = Signal(str, object, object)  # id, value asked, (record, outcome)

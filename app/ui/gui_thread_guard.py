@@ -86,7 +86,7 @@ class _Guarded:
         setattr(self._target, name, value)
 
     def __eq__(self, other: object) -> bool:
-        return self._target == (other._target if isinstance(other, _Guarded) else other)
+        return bool(self._target == (other._target if isinstance(other, _Guarded) else other))
 
     def __hash__(self) -> int:
         return hash(self._target)

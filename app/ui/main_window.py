@@ -79,13 +79,15 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(library, parent=self)
         self.bridge = LibraryBridge(library, self)
-        self.imports = ImportGestures(self)  # Add images…, drops: import_gestures.py
-        self.images = ImageGestures(self)  # move, delete, links: image_gestures.py
+        self.imports: ImportGestures = ImportGestures(
+            self
+        )  # Add images…, drops: import_gestures.py
+        self.images: ImageGestures = ImageGestures(self)  # move, delete, links, open
         self.grid_menu: QMenu | None = None
         self.viewer: ImageViewer | None = None  # made when first asked for
 
-        self.tree = FolderTree(self)
-        self.model = ImageGridModel(library, self.loader, self)
+        self.tree: FolderTree = FolderTree(self)
+        self.model: ImageGridModel = ImageGridModel(library, self.loader, self)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
         self._shown_query = self.model.query
@@ -188,7 +190,7 @@ class MainWindow(QMainWindow):
         install_grid_context_menu(self)
 
     def _connect(self) -> None:
-        self.bridge.event.connect(self.on_library_event)
+        self.bridge.library_event.connect(self.on_library_event)
         self.tree.place_selected.connect(lambda _p: self.apply_query())
         self.tree.files_dropped.connect(self.imports.import_paths)
         self.tree.images_dropped.connect(self.images.move_images)

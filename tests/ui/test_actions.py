@@ -38,8 +38,8 @@ def test_move_by_action(window, library: Library, add, monkeypatch, qtbot):
     qtbot.waitUntil(lambda: library.get(a.id).folder == library.get(b.id).folder == "clients/acme")
     assert library.get(c.id).folder is None
     assert (library.root / "clients" / "acme" / "a.jpg").exists()
-    qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "clients/acme")) is not None)
-    assert window.tree.item_for(Place("folder", "clients/acme")).text(1) == "2"
+    acme = Place("folder", "clients/acme")
+    qtbot.waitUntil(lambda: (it := window.tree.item_for(acme)) is not None and it.text(1) == "2")
     assert window.tree.item_for(Place("folder", "clients")) is not None  # nested parent
 
 

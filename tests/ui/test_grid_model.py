@@ -134,7 +134,7 @@ def test_pages_kept_are_bounded(library, add, qtbot, monkeypatch):
 def test_live_changes_while_scrolled_to_the_middle(library, add, qtbot):
     model, view, loader = big_model(library, add, qtbot)
     bridge = LibraryBridge(library)
-    bridge.event.connect(model.apply)
+    bridge.library_event.connect(model.apply)
     middle = model.total // 2
     scroll_to(view, model, middle, qtbot)
     visible = sorted(loaded_ids(model))
@@ -294,7 +294,7 @@ def test_random_live_changes_keep_every_held_row_right(library, add, qtbot, monk
     with qtbot.waitSignal(model.query_applied):
         model.set_query(Query(sort=Sort.NAME))
     bridge = LibraryBridge(library)
-    bridge.event.connect(model.apply)
+    bridge.library_event.connect(model.apply)
     rng = random.Random(7)
     for step in range(24):
         if step % 3 == 0:
