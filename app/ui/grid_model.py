@@ -74,6 +74,7 @@ class ImageGridModel(QAbstractListModel):
         self.side = THUMB_SIDE  # the thumbnails' side in the grid (the size control)
         self._placeholder = placeholder(THUMB_SIDE)
         self.pages_fetched = 0  # pages read, for tests and the benchmark
+        self.answers = 0  # reads answered, stale ones included (tests wait on it)
         # Reads: the query generation (a new query or reload), the layout epoch (rows
         # inserted or removed) and the commits seen tell a current answer from a stale one.
         self._generation = 0
@@ -181,6 +182,7 @@ class ImageGridModel(QAbstractListModel):
         self._reader.read(lambda: [self._read(query, p) for p in pages], token)
 
     def _on_read(self, token: tuple[Any, ...], result: object) -> None:
+        self.answers += 1
         if token[0] == "query":
             self._on_query_read(token, result)
         else:
@@ -238,6 +240,11 @@ class ImageGridModel(QAbstractListModel):
         if held:
             first = p * PAGE_SIZE
             self.dataChanged.emit(self.index(first), self.index(first + held - 1))
+
+    def reading(self) -> bool:
+        """Whether a read is asked for or under way (tests wait until it is not)."""
+        pending = self._pending_query is not None or self._fetch_timer.isActive()
+        return pending or bool(self._wanted or self._in_flight)
 
     def loaded_pages(self) -> int:
         return len(self._store.pages)

@@ -160,6 +160,7 @@ def test_search_runs_off_the_gui_thread_and_the_last_query_wins(
     window.model.query_applied.connect(lambda: applied.append(window.model.query.search))
     # "ab" then "abc" quickly, each applied at once (as Enter would): the "ab" answer
     # comes back after "abc" was asked for and must not show.
+    answers = window.model.answers
     window.search.setText("ab")
     window.apply_query()
     assert window.model.rowCount() == 4  # the old rows stay until the new ones arrive
@@ -167,7 +168,9 @@ def test_search_runs_off_the_gui_thread_and_the_last_query_wins(
     window.apply_query()
     assert window.model.rowCount() == 4
     qtbot.waitUntil(lambda: applied == ["abc"])
-    qtbot.wait(50)  # time for a stale answer to arrive, were it not dropped
+    # Both answers are in (one reader answers in order: "ab" came first) and only the
+    # one asked last was applied: the stale one arrived and was dropped.
+    qtbot.waitUntil(lambda: window.model.answers >= answers + 2)
     assert applied == ["abc"]
     searched = [thread for term, thread in readers if term in ("ab", "abc")]
     assert searched and gui_thread not in searched
