@@ -1,5 +1,4 @@
-"""A check that the window keeps library I/O off the GUI thread, for tests (and for a
-person chasing a stall: ``IMAGESHELF_GUARD_GUI_THREAD=1``).
+"""A check, for tests, that the window keeps library I/O off the GUI thread.
 
 ``GuiThreadGuard(library).library`` stands in for the ``Library`` the window is given.
 Every method called on it (or on what hangs off it: ``trash``, ``core``...) from the GUI
