@@ -63,7 +63,7 @@ def test_upload_through_the_api_appears_in_the_window(served_window, library, qt
     window = served_window
     base = window.server.server.base_url
     assert base.startswith("http://127.0.0.1:")
-    with qtbot.waitSignal(window.bridge.event, timeout=10_000):
+    with qtbot.waitSignal(window.bridge.library_event, timeout=10_000):
         created = post_image(
             base,
             library.api_token(),
