@@ -1,5 +1,5 @@
 """The background fill: EXIF read for images that came in before the library read it
-(rows older than migration 0008, or read by an older ``exif_read``), a batch at a time, as
+(rows older than migration 0009, or read by an older ``exif_read``), a batch at a time, as
 a housekeeping chore (at open, then hourly) — never in the migration, so that opening a
 library neither waits on nor fails over its files.
 

@@ -37,6 +37,7 @@ def place_new(
     alt_text: str | None,
     folder: str | None,
     long_description: str | None = None,
+    metadata_json: str | None = None,
     exif: ExifFacts = NO_EXIF,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
@@ -71,6 +72,7 @@ def place_new(
                     created_at_us=now,
                     updated_at_us=now,
                     long_description=long_description,
+                    metadata_json=metadata_json,
                     exif=exif,
                 )
                 rows.insert(conn, record, mtime_ns)

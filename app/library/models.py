@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .exif_facts import TAKEN_SORT_SQL
+
 
 class Base(DeclarativeBase):
     pass
@@ -42,15 +44,17 @@ class ImageRow(Base):
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     # 0006: IPTC Extended Description (Accessibility), for what alt text cannot hold.
     long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0008: contract Part 2's custom_metadata, compact JSON text; NULL for none.
+    custom_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Case-folded filename, original name and alt text, for literal substring search.
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
     # Write-ahead intent of a move in flight: "folder\x1ffilename" of the destination.
     pending_path: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # 0008: what the file's EXIF says (``exif_facts.py``), read once when the image came
+    # 0009: what the file's EXIF says (``exif_facts.py``), read once when the image came
     # in; ``exif_read`` is the reader's version that filled them, NULL until read (rows
-    # older than 0008: the background fill, ``exif_fill.py``, reads them).
+    # older than 0009: the background fill, ``exif_fill.py``, reads them).
     make: Mapped[str | None] = mapped_column(Text, nullable=True)
     model: Mapped[str | None] = mapped_column(Text, nullable=True)
     lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -87,9 +91,30 @@ class ImageRow(Base):
             sqlite_where=text("alt_text IS NULL"),
         ),
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
-        # 0008: sort=taken (taken_at DESC puts NULL last in SQLite), whole and per folder.
-        Index("ix_images_taken_order", "taken_at", "created_at", "id"),
-        Index("ix_images_folder_taken_order", "folder", "taken_at", "created_at", "id"),
+        # 0008: a folder by name, as ix_images_folder_order is a folder by date.
+        Index("ix_images_folder_name", "folder", text("filename COLLATE NOCASE"), "id"),
+        # 0009: sort=taken (undated last: exif_facts.TAKEN_SORT_SQL), whole and per folder.
+        Index("ix_images_taken_order", text(TAKEN_SORT_SQL), "created_at", "id"),
+        Index("ix_images_folder_taken_order", "folder", text(TAKEN_SORT_SQL), "created_at", "id"),
+    )
+
+
+class ImageMetadata(Base):
+    """0008: one row per key of an image's custom_metadata, kept by triggers from
+    ``images.custom_metadata``, so ``meta.KEY=VALUE`` is an index lookup. ``kind``:
+    text, number, boolean; ``value`` as ``json_each`` reads it (booleans 1/0), in a
+    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart."""
+
+    __tablename__ = "image_metadata"
+
+    image_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),
+        {"sqlite_with_rowid": False},
     )
 
 
@@ -122,10 +147,11 @@ class TrashRow(Base):
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     # 0006, as in ``images``.
     long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    custom_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)  # 0008
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
-    # 0008, as in ``images``: the EXIF facts travel to the trash and back.
+    # 0009, as in ``images``: the EXIF facts travel to the trash and back.
     make: Mapped[str | None] = mapped_column(Text, nullable=True)
     model: Mapped[str | None] = mapped_column(Text, nullable=True)
     lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -3,13 +3,14 @@ between threads, with the root folder as ``None``."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .exif_facts import COLUMNS as EXIF_COLUMNS
-from .exif_facts import NO_EXIF, ExifFacts, from_columns
+from .exif_facts import NO_EXIF, UNDATED_SORT_US, ExifFacts, from_columns
 
 
 def now_us() -> int:
@@ -53,6 +54,9 @@ class ImageRecord:
     # IPTC Extended Description (Accessibility); last, with a default, so records built
     # before it existed (tests, other modules) still build.
     long_description: str | None = None
+    # Contract Part 2's custom_metadata as its stored JSON text (``None``: none), so the
+    # record stays immutable and hashable; ``custom_metadata`` reads it.
+    metadata_json: str | None = None
     # What the file's EXIF says, read when it came in (``exif_read.py``).
     exif: ExifFacts = NO_EXIF
 
@@ -72,6 +76,21 @@ class ImageRecord:
     @property
     def updated_at(self) -> datetime:
         return us_to_datetime(self.updated_at_us)
+
+    @property
+    def custom_metadata(self) -> dict[str, str | int | float | bool]:
+        """A fresh dict each time: ``{}`` when the image has none."""
+        if not self.metadata_json:
+            return {}
+        value = json.loads(self.metadata_json)
+        assert isinstance(value, dict)
+        return value
+
+    @property
+    def taken_sort_us(self) -> int:
+        """The ``sort=taken`` key: the date taken (wall clock), undated far below."""
+        taken = self.exif.taken_at_us
+        return UNDATED_SORT_US if taken is None else taken
 
     @property
     def needs_alt_text(self) -> bool:
@@ -94,6 +113,7 @@ class ImageRecord:
             created_at_us=m["created_at"],
             updated_at_us=m["updated_at"],
             long_description=m["long_description"],
+            metadata_json=m["custom_metadata"],
             exif=from_columns([m[c] for c in EXIF_COLUMNS]),
         )
 

@@ -156,7 +156,7 @@ def test_an_outside_edit_is_read_again(library: Library, add: AddBytes) -> None:
 
 
 def _forget_exif(library: Library) -> None:
-    """The rows as migration 0008 leaves older ones: nothing read yet."""
+    """The rows as migration 0009 leaves older ones: nothing read yet."""
     columns = ", ".join(f"{c} = NULL" for c in (*exif_facts.COLUMNS, "exif_read"))
     with library.engine.begin() as conn:
         conn.execute(text(f"UPDATE images SET {columns}"))
@@ -229,13 +229,13 @@ def test_sort_taken_newest_first_ties_and_missing_last(library: Library, add: Ad
     assert [r.id for r in in_folder] == expected
 
 
-def test_a_library_from_before_0008_is_read_in_the_background(tmp_path: Path) -> None:
-    """Made at 0007 with a camera photo in it: opening migrates without reading the file
+def test_a_library_from_before_0009_is_read_in_the_background(tmp_path: Path) -> None:
+    """Made at 0008 with a camera photo in it: opening migrates without reading the file
     (the row has no facts yet), then the housekeeping fill reads it."""
     root = tmp_path / "old"
     (root / META_DIR).mkdir(parents=True)
     engine = make_engine(root / META_DIR / DB_FILE)
-    upgrade(engine, "0007")
+    upgrade(engine, "0008")
     data = camera_jpeg(gps=(1.25, 2.5, None))
     (root / "old.jpg").write_bytes(data)
     stat = (root / "old.jpg").stat()

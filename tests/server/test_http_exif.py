@@ -140,3 +140,59 @@ def test_exif_responses_match_the_document(api: Api) -> None:
         conforms(api.get(f"/v3/images/{located['id']}", query={"include": include}), item, "get")
         conforms(api.get(coll, query={"include": include, "sort": "taken"}), coll, "get")
     conforms(api.get(coll, query={"include": "gps"}), coll, "get")
+
+
+def _walk(api: Api, limit: int, direction: str = "after", **query: str) -> list[str]:
+    """Every id, page by page with cursors: forwards from the first page (``after``), or
+    backwards from the last one found that way (``before``)."""
+    body = api.get("/v3/images", query={"limit": str(limit), **query}).json()
+    pages = [body]
+    while body["page_info"]["has_next_page"]:
+        cursor = body["page_info"]["end_cursor"]
+        body = api.get("/v3/images", query={"limit": str(limit), "after": cursor, **query}).json()
+        pages.append(body)
+        assert len(pages) < 100
+    if direction == "after":
+        return [i["id"] for p in pages for i in p["result"]]
+    back = [pages[-1]]
+    while back[-1]["page_info"]["has_previous_page"]:
+        cursor = back[-1]["page_info"]["start_cursor"]
+        back.append(
+            api.get("/v3/images", query={"limit": str(limit), "before": cursor, **query}).json()
+        )
+        assert len(back) < 100
+    return [i["id"] for p in reversed(back) for i in p["result"]]
+
+
+def test_cursors_walk_sort_taken_across_ties_and_into_the_undated(api: Api) -> None:
+    made = []
+    dates = ["2024:05:01 12:00:00", None, "2020:01:01 00:00:00", "2024:05:01 12:00:00", None]
+    for n, taken in enumerate(dates * 2):
+        data = camera_jpeg(seed=n, taken=taken) if taken else plain_jpeg(seed=n)
+        made.append(api.upload_ok(data, f"p{n}.jpg"))
+    paged = [i["id"] for i in api.get("/v3/images", query={"sort": "taken"}).json()["result"]]
+    for limit in (1, 3, 4):
+        assert _walk(api, limit, sort="taken") == paged, limit
+        assert _walk(api, limit, "before", sort="taken") == paged, limit
+    assert len(paged) == len(made)
+
+
+def test_a_taken_walk_while_images_land_has_no_duplicate_and_no_gap(api: Api) -> None:
+    for n in range(6):
+        data = camera_jpeg(seed=n, taken=f"202{n}:01:01 10:00:00") if n % 2 else plain_jpeg(n)
+        api.upload_ok(data, f"before{n}.jpg")
+    before = [i["id"] for i in api.get("/v3/images", query={"sort": "taken"}).json()["result"]]
+    first = api.get("/v3/images", query={"sort": "taken", "limit": "2"}).json()
+    seen = [i["id"] for i in first["result"]]
+    body = first
+    n = 100
+    while body["page_info"]["has_next_page"]:
+        # New images land everywhere in the order: dated between, undated newest.
+        n += 1
+        data = camera_jpeg(seed=n, taken="2022:06:01 10:00:00") if n % 2 else plain_jpeg(n)
+        api.upload_ok(data, f"during{n}.jpg")
+        cursor = body["page_info"]["end_cursor"]
+        body = api.get("/v3/images", query={"sort": "taken", "limit": "2", "after": cursor}).json()
+        seen += [i["id"] for i in body["result"]]
+    assert len(seen) == len(set(seen))
+    assert [i for i in seen if i in before] == before

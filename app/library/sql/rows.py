@@ -22,9 +22,10 @@ from ..records import FolderInfo, ImageRecord, folder_from_db, folder_to_db
 # The columns of an ``ImageRecord``, in the order ``record`` reads them.
 RECORD_COLUMNS = (
     "id, folder, filename, original_filename, content_type, size, width, height, sha256, "
-    "alt_text, created_at, updated_at, long_description, " + ", ".join(exif_facts.COLUMNS)
+    "alt_text, created_at, updated_at, long_description, custom_metadata, "
+    + ", ".join(exif_facts.COLUMNS)
 )
-_EXIF_AT = 13  # where the EXIF columns start in a record's row
+_EXIF_AT = 14  # where the EXIF columns start in a record's row
 _EXIF_END = _EXIF_AT + len(exif_facts.COLUMNS)
 # "make = :make, ..." for the statements that write the facts.
 _SET_EXIF = ", ".join(f"{c} = :{c}" for c in exif_facts.COLUMNS) + ", exif_read = :exif_read"
@@ -48,6 +49,7 @@ def record(row: Sequence[Any]) -> ImageRecord:
         created_at_us=row[10],
         updated_at_us=row[11],
         long_description=row[12],
+        metadata_json=row[13],
         exif=exif_facts.from_columns(tuple(row[_EXIF_AT:_EXIF_END])),
     )
 
@@ -119,8 +121,8 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
     conn.exec_driver_sql(
         "INSERT INTO images (id, folder, filename, original_filename, content_type, size, "
         "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at, "
-        f"long_description, {', '.join(exif_facts.COLUMNS)}, exif_read) "
-        f"VALUES ({', '.join('?' * (16 + len(exif_facts.COLUMNS)))})",
+        f"long_description, custom_metadata, {', '.join(exif_facts.COLUMNS)}, exif_read) "
+        f"VALUES ({', '.join('?' * (17 + len(exif_facts.COLUMNS)))})",
         (
             rec.id,
             folder_to_db(rec.folder),
@@ -137,9 +139,21 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
             rec.created_at_us,
             rec.updated_at_us,
             rec.long_description,
+            rec.metadata_json,
             *exif_facts.to_columns(rec.exif),
             READER_VERSION,
         ),
+    )
+
+
+def set_custom_metadata(
+    conn: Connection, image_id: str, metadata_json: str | None, now: int
+) -> None:
+    """The image's custom_metadata replaced (``PATCH`` merged it already); the
+    ``image_metadata`` rows the filter reads follow by trigger (migration 0008)."""
+    conn.execute(
+        text("UPDATE images SET custom_metadata = :m, updated_at = :now WHERE id = :id"),
+        {"m": metadata_json, "now": now, "id": image_id},
     )
 
 

@@ -4,19 +4,20 @@ Added to ``images`` and ``trash`` (a trashed image keeps every column of its row
 nullable; ``exif_read`` NULL marks a row whose file has not been read yet. The migration
 reads no file: opening a library must not wait on (or fail over) 100,000 images' bytes.
 Rows that existed before it are read by the background fill (``exif_fill.py``), a
-housekeeping chore that starts at open. Indexes serve ``sort=taken``: ``taken_at DESC``
-puts NULL last in SQLite, so one index walk gives "newest taken first, undated last".
+housekeeping chore that starts at open. Indexes serve ``sort=taken``: on
+``coalesce(taken_at, -2**62)``, never NULL, so one index walk (and a keyset cursor's one
+range) gives "newest taken first, undated last".
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -42,9 +43,14 @@ def upgrade() -> None:
     for table in ("images", "trash"):
         for name, kind in _COLUMNS:
             op.add_column(table, sa.Column(name, kind(), nullable=True))
-    op.create_index("ix_images_taken_order", "images", ["taken_at", "created_at", "id"])
-    op.create_index(
-        "ix_images_folder_taken_order", "images", ["folder", "taken_at", "created_at", "id"]
+    # The key exif_facts.TAKEN_SORT_SQL names (written out: a migration never changes).
+    op.execute(
+        "CREATE INDEX ix_images_taken_order ON images "
+        "(coalesce(taken_at, -4611686018427387904), created_at, id)"
+    )
+    op.execute(
+        "CREATE INDEX ix_images_folder_taken_order ON images "
+        "(folder, coalesce(taken_at, -4611686018427387904), created_at, id)"
     )
 
 
