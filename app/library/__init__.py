@@ -26,6 +26,7 @@ from .errors import (
     UpstreamTimeout,
 )
 from .events import Event, EventKind
+from .exif_facts import ExifFacts
 from .files import Incoming
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .library import Library
@@ -38,6 +39,7 @@ __all__ = [
     "Duplicate",
     "Event",
     "EventKind",
+    "ExifFacts",
     "Filter",
     "FolderInfo",
     "FolderScope",
