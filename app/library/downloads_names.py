@@ -20,8 +20,13 @@ from .records import ImageRecord
 
 
 def entry_name(record: ImageRecord) -> str:
-    filename = record.filename.replace("\\", "_")
-    return f"{record.folder}/{filename}" if record.folder else filename
+    return name_in_archive(record.folder, record.filename)
+
+
+def name_in_archive(folder: str | None, filename: str) -> str:
+    """``entry_name`` from the two parts (``None`` or ``""`` for the root)."""
+    filename = filename.replace("\\", "_")
+    return f"{folder}/{filename}" if folder else filename
 
 
 def _key(name: str) -> str:
