@@ -93,10 +93,16 @@ class Archive:
     def size(self) -> int:
         return self.layout.size
 
+    def _locate(self, image_id: str) -> str | None:
+        try:
+            return self.core.get(image_id).relpath
+        except LibraryError:
+            return None
+
     def stream(self, start: int = 0, end: int | None = None) -> ArchiveStream:
         """The bytes ``start`` .. ``end`` (exclusive; the whole archive by default), read
         as they are asked for. Not thread-safe: one stream per response."""
-        source = OriginalsSource(self.core.storage, self.files, self.job.id)
+        source = OriginalsSource(self.core.storage, self.files, self.job.id, self._locate)
         return ArchiveStream(self.layout, source, start, end)
 
 

@@ -14,7 +14,8 @@ never a short or wrong zip.
 A failed check raises ``ArchiveChanged`` (an ``OSError``): the server closes the
 connection, and the client — told the exact ``Content-Length`` — sees the download cut
 short, not complete. A file replaced by a rename while it is being read is still read
-from the open file: those are the bytes the headers promise."""
+from the open file: those are the bytes the headers promise. An image moved in the
+library since (a folder renamed) is read where it is now, if it is the same file."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import contextlib
 import logging
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, NoReturn
 
@@ -47,8 +48,15 @@ class OriginalsSource:
     """A ``downloads_zip.DataSource`` over the originals; one per response (not shared
     between threads). ``close()`` closes the file it holds open."""
 
-    def __init__(self, storage: Storage, files: Sequence[FrozenFile], job_id: str) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        files: Sequence[FrozenFile],
+        job_id: str,
+        locate: Callable[[str], str | None],
+    ) -> None:
         self.storage = storage
+        self.locate = locate
         self.files = files
         self.job_id = job_id
         self._index = -1
@@ -78,7 +86,15 @@ class OriginalsSource:
         self.close()
         frozen = self.files[index]
         try:
-            fp = self.storage.open(frozen.relpath)
+            try:
+                fp = self.storage.open(frozen.relpath)
+            except FileNotFoundError:
+                # Moved or renamed in the library since (same file, same mtime): read it
+                # where its row says it is now; gone for good stops the stream.
+                where = self.locate(frozen.image_id)
+                if where is None or where == frozen.relpath:
+                    raise
+                fp = self.storage.open(where)
         except FileNotFoundError:
             self._fail(f"{frozen.relpath} is gone from the library folder")
         except OSError as exc:
