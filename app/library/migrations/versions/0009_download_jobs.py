@@ -9,16 +9,16 @@
   read (``relpath``) with the size, mtime and hash it had when the list was made, the
   name inside the archive, and the CRC-32 computed when the job was prepared.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
