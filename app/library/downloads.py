@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import enum
-import hashlib
 import logging
 import os
 import queue
@@ -287,7 +286,7 @@ class DownloadJobs:
             download_rows.finish(conn, job_id, prepared, dropped, missing, layout.size)
 
     def _read_entry(self, entry: EntryRow) -> EntryRow | None:
-        """The entry as its file is now (size, mtime, SHA-256, CRC-32); ``None`` when the
+        """The entry as its file is now (size, mtime, CRC-32); ``None`` when the
         image or its file is gone. A file moved since the list was frozen is looked for
         where its row says it is now."""
         relpath = entry.relpath
@@ -316,12 +315,11 @@ class DownloadJobs:
             raise StorageError(f"{relpath} cannot be read: {exc.strerror or exc}.") from exc
         with fp:
             before = os.fstat(fp.fileno())
-            crc, sha, size = 0, hashlib.sha256(), 0
+            crc, size = 0, 0
             while block := fp.read(_READ_BLOCK):
                 if self._stop.is_set():
                     raise _Stopped
                 crc = zlib.crc32(block, crc)
-                sha.update(block)
                 size += len(block)
             after = os.fstat(fp.fileno())
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
@@ -335,7 +333,7 @@ class DownloadJobs:
             entry.name,
             size,
             after.st_mtime_ns,
-            sha.hexdigest(),
+            entry.sha256,  # the library's hash when the list was frozen (not re-hashed)
             crc,
         )
 

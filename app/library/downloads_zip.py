@@ -29,6 +29,9 @@ from typing import Final, Protocol
 
 U16_MAX: Final = 0xFFFF
 U32_MAX: Final = 0xFFFFFFFF
+# The most one read of an ``ArchiveStream`` returns: what waitress asks for is the
+# socket's whole send buffer, of which it may send a small part.
+MAX_READ: Final = 1024 * 1024
 
 _LOCAL: Final = struct.Struct("<IHHHHHIIIHH")  # 30 bytes
 _CENTRAL: Final = struct.Struct("<IHHHHHHIIIHHHHHII")  # 46 bytes
@@ -204,15 +207,15 @@ class ArchiveLayout:
 
     def read(self, source: DataSource, pos: int, size: int) -> bytes:
         """Up to ``size`` bytes of the archive from ``pos`` (fewer only at its end)."""
-        out = bytearray()
+        pieces: list[bytes] = []
         end = min(pos + size, self.size)
         while pos < end:
             piece = self._piece(source, pos, end - pos)
             if not piece:  # a source that broke its promise: stop, never spin
                 raise ArchiveChanged(f"The archive's byte {pos:,} could not be read.")
-            out += piece
+            pieces.append(piece)
             pos += len(piece)
-        return bytes(out)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def _piece(self, source: DataSource, pos: int, want: int) -> bytes:
         if pos < self.central_start:
@@ -234,7 +237,8 @@ class ArchiveLayout:
 class ArchiveStream(io.RawIOBase):
     """The archive as a read-only, seekable file between ``start`` and ``end`` (the end
     as far as ``seek(0, SEEK_END)`` and ``read`` go): what a WSGI server's
-    ``wsgi.file_wrapper`` streams, waitress from its I/O thread at the client's pace."""
+    ``wsgi.file_wrapper`` streams, waitress from its I/O thread at the client's pace.
+    A read returns at most ``MAX_READ`` bytes (a short read, as files may give)."""
 
     def __init__(
         self, layout: ArchiveLayout, source: DataSource, start: int = 0, end: int | None = None
@@ -244,6 +248,8 @@ class ArchiveStream(io.RawIOBase):
         self.source = source
         self.end = layout.size if end is None else min(end, layout.size)
         self.pos = start
+        self._last = b""  # the last chunk read, from ``_last_pos``
+        self._last_pos = 0
 
     def readable(self) -> bool:
         return True
@@ -264,10 +270,19 @@ class ArchiveStream(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         if self.closed:
             raise ValueError("read of a closed archive stream")
-        want = self.end - self.pos if size is None or size < 0 else min(size, self.end - self.pos)
+        if size is None or size < 0:  # everything to the end, as a file's read() does
+            return b"".join(iter(lambda: self.read(MAX_READ), b""))
+        want = min(size, self.end - self.pos)
         if want <= 0:
             return b""
-        data = self.layout.read(self.source, self.pos, want)
+        cached, at = self._last, self.pos - self._last_pos
+        if 0 <= at < len(cached):
+            # waitress reads a chunk, sends what the socket takes, seeks back and reads
+            # again from there: the rest of the last chunk, never the files twice.
+            data = cached[at : at + want]
+        else:
+            data = self.layout.read(self.source, self.pos, min(want, MAX_READ))
+            self._last, self._last_pos = data, self.pos
         self.pos += len(data)
         return data
 
