@@ -31,6 +31,7 @@ from .caption_suggestion import CaptionOffer
 from .details_saves import DetailSaves, Saved, file_note
 from .details_summary import TOP_LEVEL, human_size, local_time, summary_text
 from .long_description import LongDescriptionEditor
+from .metadata_panel import MetadataPanel
 from .thumbnails import ThumbnailLoader
 from .undo import UndoHistory
 
@@ -156,6 +157,8 @@ class DetailsPane(QScrollArea):
             "IPTC Extended Description (Accessibility): for what alt text cannot hold."
         )
         QVBoxLayout(long_box).addWidget(self.long)
+        self.meta = MetadataPanel(library, body)  # custom_metadata; saves on a worker
+        self.meta.notice.connect(self.notice)
 
         self.bulk = BulkAltText(body)
         self.bulk.apply_requested.connect(
@@ -173,9 +176,10 @@ class DetailsPane(QScrollArea):
         layout.addLayout(form)
         layout.addWidget(alt_box, 1)
         layout.addWidget(long_box)
+        layout.addWidget(self.meta)
         layout.addWidget(self.bulk)  # one alt text for several, above their summary
         layout.addWidget(self.empty, 1)  # takes the room the hidden editor leaves
-        self._detail_widgets = [self.preview, self.heading, alt_box, long_box]
+        self._detail_widgets = [self.preview, self.heading, alt_box, long_box, self.meta]
         self._form = form
         self.setWidget(body)
         loader.ready.connect(self._on_thumbnail_ready)
@@ -243,6 +247,7 @@ class DetailsPane(QScrollArea):
         elif not single:  # one row whose page is not read yet: shown once it is
             self.empty.setText("Loading…")
         self._fill_folders(self.record.folder if self.record else None)
+        self.meta.load(self.record)
         if self.record is None:
             self.alt.load(None)
             self.alt.set_enabled_for_image(False)
@@ -361,6 +366,7 @@ class DetailsPane(QScrollArea):
         self._fill(record)
         self.alt.saved_changed(record.alt_text)
         self.long.saved_changed(record.long_description)
+        self.meta.record_changed(record)
         if record.alt_text is not None:
             self.use_caption.hide()
         if not self.folder_edit.hasFocus():
