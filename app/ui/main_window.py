@@ -418,6 +418,7 @@ class MainWindow(QMainWindow):
             self.viewer.shutdown()
         self.jobs.shutdown()
         self.trash_view.model.shutdown()
+        self.selection.resolver.shutdown()
         self.model.detach()
         self.loader.shutdown()
         self.server.stop()
