@@ -19,7 +19,16 @@ from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import bulk_api, events_api, idempotency, images_api, proxy, trash_api, url_api
+from . import (
+    bulk_api,
+    downloads_api,
+    events_api,
+    idempotency,
+    images_api,
+    proxy,
+    trash_api,
+    url_api,
+)
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -112,6 +121,7 @@ def create_app(
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(downloads_api.bp)
     app.register_blueprint(url_api.bp)
     app.register_blueprint(events_api.bp)
     app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(

@@ -28,6 +28,7 @@ from . import (
     bulk,
     changes,
     cursors,
+    downloads,
     edits,
     exif_fill,
     files,
@@ -106,6 +107,7 @@ class Library:
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
         self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
         self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
+        self.downloads = downloads.DownloadJobs(core)  # download jobs: downloads.py
         self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
@@ -177,7 +179,9 @@ class Library:
                 lib.reconcile()
             lib.trash.start_keeper()  # expired trash purged now and hourly
             lib._start_housekeeping()
+            lib.downloads.resume()  # jobs a stop or kill left unprepared
         except BaseException as exc:
+            lib.downloads.close()
             lib._stop_housekeeping()
             lib.trash.stop_keeper()
             lib.stop_watching()
@@ -201,6 +205,7 @@ class Library:
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
         self.trash.stop_keeper()  # likewise
         self._stop_housekeeping()
+        self.downloads.close()  # its thread reads files: stopped before the core closes
         self.changes.close()  # wakes readers waiting for changes
         with self.core.write_lock:
             self.core.close()
@@ -215,6 +220,7 @@ class Library:
             {
                 "prune changes": self.changes.prune,
                 "expire idempotency keys": self.idempotency.expire,
+                "expire download jobs": self.downloads.expire,
             },
             rules.HOUSEKEEPING_INTERVAL_S,
         )

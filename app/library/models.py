@@ -238,3 +238,35 @@ class IdempotencyKey(Base):
     headers: Mapped[str | None] = mapped_column(Text, nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class DownloadJob(Base):
+    """0009: a download job (``POST /v3/images/downloads``); see ``downloads.py``."""
+
+    __tablename__ = "download_jobs"
+    __table_args__ = (Index("ix_download_jobs_expires", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    count: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    missing: Mapped[str] = mapped_column(Text)  # a JSON list of image ids
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class DownloadEntry(Base):
+    """0009: one file of a download job's frozen list, in archive order."""
+
+    __tablename__ = "download_entries"
+
+    job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[str] = mapped_column(String(40))
+    relpath: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    crc32: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

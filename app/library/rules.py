@@ -509,3 +509,26 @@ MAX_FETCH_REDIRECTS: Final = 3
 FETCH_CONNECT_S: Final = 5.0
 FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
 FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
+
+# --- download jobs (seed 004) ------------------------------------------------------------
+
+MAX_DOWNLOAD_IDS: Final = 10_000
+# A folder download holds at most this many images: the archive's layout (≈ 300 bytes an
+# entry) is kept in memory while it is served.
+MAX_DOWNLOAD_ENTRIES: Final = 200_000
+DOWNLOAD_ID_PREFIX: Final = "dl_"
+_DOWNLOAD_ID_RE: Final = re.compile(r"dl_[0-9A-HJKMNP-TV-Z]{26}")
+# A job and its archive are there this long after it was made (then 410).
+DOWNLOAD_KEEP_S: Final = 24 * 3600
+# An expired job's row (without its entries) is kept this much longer, so its id answers
+# 410 rather than 404; then it goes too.
+DOWNLOAD_TOMBSTONE_S: Final = 30 * 24 * 3600
+
+
+def new_download_id() -> str:
+    """``dl_`` + a ULID with fresh random bits (see ``new_image_id``)."""
+    return DOWNLOAD_ID_PREFIX + new_image_id()[len(ID_PREFIX) :]
+
+
+def is_download_id(value: str) -> bool:
+    return bool(_DOWNLOAD_ID_RE.fullmatch(value))
