@@ -19,7 +19,17 @@ from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import bulk_api, events_api, idempotency, images_api, proxy, trash_api, url_api
+from . import (
+    bulk_api,
+    events_api,
+    idempotency,
+    images_api,
+    proxy,
+    share_page,
+    shares_api,
+    trash_api,
+    url_api,
+)
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -118,6 +128,8 @@ def create_app(
         events_api.stream_limit(max_streams)
     )
     app.register_blueprint(trash_api.bp)
+    app.register_blueprint(shares_api.bp)
+    app.register_blueprint(share_page.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)
     if proxy_fast_path:

@@ -155,7 +155,7 @@ class ShareStore:
                 )
         return NewShare(share, token)
 
-    def list(self) -> list[Share]:
+    def active(self) -> list[Share]:
         """Shares not revoked (expired ones too: they say so), newest first."""
         with self.core.read() as conn:
             found = conn.execute(
