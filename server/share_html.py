@@ -14,6 +14,7 @@ from html import escape
 from typing import Final
 
 from app.library import ImageRecord, rfc3339, rules
+from app.library.records import us_to_datetime
 
 _STYLE: Final = """
 *{box-sizing:border-box}
@@ -98,7 +99,7 @@ def share_page(
     count = f"{total} image" + ("" if total == 1 else "s")
     expiry = (
         f'; this link expires <time datetime="{rfc3339(expires_at_us)}">'
-        f"{rfc3339(expires_at_us).replace('T', ' ').replace('Z', ' UTC')}</time>"
+        f"{us_to_datetime(expires_at_us).strftime('%Y-%m-%d %H:%M UTC')}</time>"
         if expires_at_us is not None
         else ""
     )
