@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.library import rules
 
 from . import notices
+from .qr_code import QrLabel
 from .server_control import ServerController
 
 
@@ -97,6 +98,9 @@ class ServerSettingsDialog(QDialog):
         form.addRow("&Port:", self.port)
         form.addRow("", self.share)
         form.addRow("Address:", url_row)
+        # The LAN address as a QR code, for a phone's camera (only while shared).
+        self.url_qr = QrLabel(self, side=160)
+        form.addRow("", self.url_qr)
         form.addRow("API token:", token_row)
         form.addRow("", self.token_note)
         buttons = QDialogButtonBox(
@@ -122,6 +126,9 @@ class ServerSettingsDialog(QDialog):
             self.url.setText(f"http://{ip}:{port}" if ip else f"http://<this computer>:{port}")
         else:
             self.url.setText(f"http://127.0.0.1:{port}")
+        lan = self.share.isChecked() and "<" not in self.url.text()
+        self.url_qr.show_code(self.url.text() if lan else "", "QR code of the LAN address")
+        self.url_qr.setVisible(lan)
         self.state.setText(self.controller.status_text())
         changed = (
             port != self.controller.actual_port or self.share.isChecked() != self.controller.sharing
