@@ -167,9 +167,11 @@ def password(token: str) -> Response:
         return _library_error(exc)
     if (request.content_length or 0) > MAX_FORM_BYTES:
         return _error(413, "too_large", "The form is larger than a password needs.")
-    if share.has_password and not library().shares.check_password(
-        share, request.form.get("password")
-    ):
+    try:
+        right = library().shares.check_password(share, request.form.get("password"))
+    except LibraryError as exc:  # too many checks at once: 503
+        return _library_error(exc)
+    if not right:
         return _password_needed(token, wrong=True)
     response = Response(status=303, headers={"Location": _prefix(token)})
     response.headers["Cache-Control"] = "no-store"

@@ -432,6 +432,10 @@ SHARE_LINK_PREFIX: Final = "/s/"
 MAX_SHARE_IMAGES: Final = 1_000
 MAX_SHARE_EXPIRES_IN_S: Final = 10 * 365 * 24 * 3600
 MAX_SHARE_PASSWORD_CHARS: Final = 1024
+# Share passwords checked at once (each scrypt check holds 16 MiB), and how long one more
+# waits for its turn before a 503: guessing cannot exhaust the server's memory.
+SHARE_PASSWORD_CHECKS: Final = 2
+SHARE_PASSWORD_WAIT_S: Final = 5.0
 # The window's expiry choices (seconds; None: never).
 SHARE_EXPIRY_PRESETS: Final[tuple[tuple[str, int | None], ...]] = (
     ("1 hour", 3600),

@@ -10,6 +10,7 @@ is one short transaction under the library's write lock."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,10 +18,13 @@ from sqlalchemy import Connection, text
 
 from . import rules, shares_secrets
 from .core import Core
-from .errors import Gone, InvalidInput, NotFound
+from .errors import Busy, Gone, InvalidInput, NotFound
 from .filters import Filter, Sort
 from .records import ImageRecord, Page, now_us
 from .sql import listing, rows
+
+# Password checks running at once, process-wide (each holds scrypt's 16 MiB).
+_PASSWORD_CHECKS = threading.BoundedSemaphore(rules.SHARE_PASSWORD_CHECKS)
 
 _COLUMNS = (
     "id, folder, recursive, expires_at, password_hash, session_secret, created_at, revoked_at"
@@ -213,11 +217,18 @@ class ShareStore:
 
     @staticmethod
     def check_password(share: Share, password: object) -> bool:
+        """Whether ``password`` is the share's. Each check costs scrypt's memory (16 MiB)
+        and time, so only a few run at once: past a short wait, ``Busy`` (503)."""
         if share.password_hash is None:
             return True
         if not isinstance(password, str) or len(password) > rules.MAX_SHARE_PASSWORD_CHARS:
             return False
-        return shares_secrets.check_password(password, share.password_hash)
+        if not _PASSWORD_CHECKS.acquire(timeout=rules.SHARE_PASSWORD_WAIT_S):
+            raise Busy("Too many passwords are being checked right now; try again shortly.")
+        try:
+            return shares_secrets.check_password(password, share.password_hash)
+        finally:
+            _PASSWORD_CHECKS.release()
 
     @staticmethod
     def session_value(share: Share) -> str:

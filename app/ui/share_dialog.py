@@ -176,6 +176,7 @@ class ShareDialog(QDialog):
     def _made(self, made: NewShare) -> None:
         self.link = share_link(self.server, made.token)
         self.url.setText(self.link)
+        self.url.setCursorPosition(0)  # the start (the address) is what a person checks
         self.copy.setEnabled(True)
         QApplication.clipboard().setText(self.link)
         self.qr.show_code(self.link, "QR code of the share link")

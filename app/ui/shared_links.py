@@ -114,6 +114,8 @@ class SharedLinksDialog(QDialog):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(n, column, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.status.setText(
             f"{len(rows)} link" + ("" if len(rows) == 1 else "s") + " working or expired."
             if rows

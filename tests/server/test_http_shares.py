@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.library import Library
+from app.library import Library, rules
 from server import BackgroundServer
 from server.share_page import qr_svg
 from tests.conftest import image_bytes
@@ -328,3 +328,22 @@ def test_host_check_covers_share_paths(library: Library) -> None:
                 assert b"misdirected_request" in body
     finally:
         server.stop()
+
+
+def test_password_checks_are_bounded_503_when_too_many(
+    api: Api, photos: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each check holds scrypt's memory: past the few allowed at once, a clear 503."""
+    from app.library import shares
+
+    made = share(api, image_ids=[photos[0]["id"]], password="pw")
+    monkeypatch.setattr(rules, "SHARE_PASSWORD_WAIT_S", 0.05)
+    held = [shares._PASSWORD_CHECKS.acquire(timeout=5) for _ in range(rules.SHARE_PASSWORD_CHECKS)]
+    try:
+        assert all(held)
+        busy = _post_password(api, path_of(made), "pw")
+        assert busy.status == 503 and busy.error_code == "busy" and busy.headers["Retry-After"]
+    finally:
+        for _ in held:
+            shares._PASSWORD_CHECKS.release()
+    assert _post_password(api, path_of(made), "pw").status == 303
