@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 import segno
 from flask import Blueprint, current_app, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 from app.library import Gone, LibraryError, NotFound, rules
@@ -52,15 +55,27 @@ _PAGE_CSP: Final = (
 )
 
 
-def _prefers_html() -> bool:
-    accept = request.accept_mimetypes
+def prefers_html(accept_header: str | None) -> bool:
+    """Whether an ``Accept`` header ranks ``text/html`` above JSON (a browser does;
+    curl's ``*/*`` and a script's ``application/json`` do not)."""
+    accept = parse_accept_header(accept_header, MIMEAccept)
     return accept.quality("text/html") > accept.quality("application/json")
+
+
+def _prefers_html() -> bool:
+    return prefers_html(request.headers.get("Accept"))
+
+
+def html_error(status: int, message: str) -> Response:
+    """The small page an error under ``/s/`` is for a browser."""
+    response = Response(share_html.error_page(status, message), status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _error(status: int, code: str, message: str) -> Response:
     if _prefers_html():
-        response = Response(share_html.error_page(status, message), status, mimetype="text/html")
-        response.headers["Cache-Control"] = "no-store"
+        response = html_error(status, message)
     else:
         response = error_response(status, code, message)
     response.headers["Vary"] = "Accept"
@@ -222,6 +237,8 @@ def image(token: str, name: str) -> Any:
     proxy: ImageProxy = current_app.extensions[EXTENSION_KEY]
     cache = cache_control(share)
 
+    html = _prefers_html()
+
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         # ``v`` would make the proxy's answer immutable: a share's never is.
         query = urlencode(
@@ -232,19 +249,50 @@ def image(token: str, name: str) -> Any:
             "PATH_INFO": rules.IMAGE_LINK_PREFIX + name,
             "QUERY_STRING": query,
         }
+        captured: dict[str, str] = {}
 
-        def share_headers(
-            status: str, headers: list[tuple[str, str]], *exc: Any
-        ) -> Callable[..., Any]:
+        def share_headers(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            failed = status.startswith(("4", "5"))
+            if failed and html:  # held back: answered as a page (_as_html_on_error)
+                captured["status"] = status
+                captured.update({k.lower(): v for k, v in headers if k.lower() == "retry-after"})
+                return lambda _data: None
             kept = [(k, v) for k, v in headers if k.lower() not in _DROPPED]
-            if not status.startswith(("4", "5")):
-                kept.append(("Cache-Control", cache))
-            else:
-                kept.append(("Cache-Control", "no-store"))
+            kept.append(("Cache-Control", "no-store" if failed else cache))
             kept.extend(_SECURITY)
             kept.append(("Vary", "Cookie"))
             return start_response(status, kept, *exc)
 
-        return proxy(inner, share_headers, name)
+        body = proxy(inner, share_headers, name)
+        return _as_html_on_error(body, captured, environ, start_response)
 
     return app
+
+
+def _as_html_on_error(
+    body: Iterable[bytes],
+    captured: dict[str, str],
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    """The proxy's JSON error (a bad transform, 503 busy) as the small page a browser
+    asked for, with the same status; any other answer passes through."""
+    if "status" not in captured:
+        return body
+    try:
+        raw = b"".join(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    try:
+        message = str(json.loads(raw)["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        message = captured["status"]
+    page = html_error(int(captured["status"][:3]), message)
+    if "retry-after" in captured:
+        page.headers["Retry-After"] = captured["retry-after"]
+    page.headers["Vary"] = "Accept, Cookie"
+    for key, value in _SECURITY:
+        page.headers[key] = value
+    return page(environ, start_response)

@@ -146,6 +146,10 @@ def test_share_images_are_the_proxys_with_private_caching(
     assert again.status == 304 and max_age(again) <= 300
     bad = api.get(f"{base}/i/{described['id']}", auth=False, query={"w": "0"})
     assert bad.status == 400 and bad.error_code == "invalid_transform"
+    # The proxy's own errors too are a small page for a browser, with the same status.
+    page = api.get(f"{base}/i/{described['id']}", auth=False, query={"w": "0"}, headers=HTML)
+    assert page.status == 400 and page.headers["Content-Type"].startswith("text/html")
+    assert b"<h1>400</h1>" in page.body and page.headers["Cache-Control"] == "no-store"
     # An image of the library that is not in the share is not reachable through it.
     assert api.get(f"{base}/i/{other['id']}", auth=False).error_code == "not_found"
     assert api.get(f"{base}/i/nonsense", auth=False).status == 404
@@ -326,6 +330,14 @@ def test_host_check_covers_share_paths(library: Library) -> None:
             assert reply.status == status, (host, body)
             if status == 421:
                 assert b"misdirected_request" in body
+        # Under /s/, a browser gets the 421 as a small page; elsewhere it stays JSON.
+        for where, kind in ((path, "text/html"), ("/v3/images", "application/json")):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            conn.request("GET", where, headers={"Host": "evil.example", **HTML})
+            reply = conn.getresponse()
+            reply.read()
+            conn.close()
+            assert reply.status == 421 and reply.getheader("Content-Type", "").startswith(kind)
     finally:
         server.stop()
 
