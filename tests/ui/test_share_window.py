@@ -104,3 +104,41 @@ def test_server_settings_show_the_lan_address_as_a_qr_code(library: Library, qtb
         assert dialog.url.text().startswith("http://") and not is_local_only(dialog.url.text())
     dialog.share.setChecked(False)
     assert dialog.url_qr.isHidden() and dialog.url_qr.text_shown == ""
+
+
+def test_share_and_revoke_do_no_library_io_on_the_gui_thread(
+    library: Library, settings, add, qtbot
+):
+    """The window on a guarded library: making a link, listing and revoking it run in
+    workers (the scrypt hash of a password takes a moment)."""
+    from app.ui.gui_thread_guard import GuiThreadGuard
+    from app.ui.main_window import MainWindow
+
+    a = add("a.jpg", alt_text="A")
+    guard = GuiThreadGuard(library)
+    server = ServerController(library, host="127.0.0.1", port=0)
+    win = MainWindow(guard.library, settings, server)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.model.rowCount() == 1)
+    select_ids(win, [a.id], qtbot)
+    try:
+        with guard.arming():
+            win.actions_by_name["share"].trigger()
+            dialog = win.findChild(ShareDialog)
+            dialog.password.setText("pw")
+            _make(dialog, qtbot)
+            dialog.close()
+            win.actions_by_name["shared_links"].trigger()
+            links = win.findChild(SharedLinksDialog)
+            qtbot.waitUntil(lambda: links.table.rowCount() == 1)
+            links.revoke([links.rows[0].share.id])
+            qtbot.waitUntil(
+                lambda: links.table.rowCount() == 0 and "No shared" in links.status.text()
+            )
+            links.close()
+        assert guard.calls == [], guard.names()
+        assert library.shares.active() == []
+    finally:
+        win.close()
