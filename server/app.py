@@ -21,6 +21,7 @@ from app.library import Library, LibraryError, rules
 
 from . import (
     bulk_api,
+    downloads_api,
     events_api,
     idempotency,
     images_api,
@@ -122,6 +123,7 @@ def create_app(
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(downloads_api.bp)
     app.register_blueprint(url_api.bp)
     app.register_blueprint(events_api.bp)
     app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(

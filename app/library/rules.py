@@ -129,6 +129,9 @@ MAX_XMP_PACKET_BYTES: Final = 1024 * 1024
 # An XMP packet in a JPEG lives in one APP1 segment: 65,535 bytes less the length field
 # and the namespace header, and XMP Part 3 caps the packet at 65,502 bytes.
 MAX_JPEG_XMP_PACKET_BYTES: Final = 65_502
+# An EXIF block outside JPEG (PNG eXIf, WebP EXIF, HEIF) larger than this is not read
+# (JPEG's APP1 holds at most 64 KiB; a camera's block is a few tens of kilobytes).
+MAX_EXIF_BYTES: Final = 1024 * 1024
 # Formats whose files can carry an XMP packet that Imageshelf writes (alt text written
 # back, exports embedding it). GIF can hold XMP only in an application extension that
 # few readers look for; it is refused rather than half-supported.
@@ -575,3 +578,27 @@ def check_share_password(value: object) -> str | None:
             "for a link without one."
         )
     return value
+
+
+# --- download jobs (seed 004) ------------------------------------------------------------
+
+MAX_DOWNLOAD_IDS: Final = 10_000
+# A folder download holds at most this many images: the archive's layout (≈ 300 bytes an
+# entry) is kept in memory while it is served.
+MAX_DOWNLOAD_ENTRIES: Final = 200_000
+DOWNLOAD_ID_PREFIX: Final = "dl_"
+_DOWNLOAD_ID_RE: Final = re.compile(r"dl_[0-9A-HJKMNP-TV-Z]{26}")
+# A job and its archive are there this long after it was made (then 410).
+DOWNLOAD_KEEP_S: Final = 24 * 3600
+# An expired job's row (without its entries) is kept this much longer, so its id answers
+# 410 rather than 404; then it goes too.
+DOWNLOAD_TOMBSTONE_S: Final = 30 * 24 * 3600
+
+
+def new_download_id() -> str:
+    """``dl_`` + a ULID with fresh random bits (see ``new_image_id``)."""
+    return DOWNLOAD_ID_PREFIX + new_image_id()[len(ID_PREFIX) :]
+
+
+def is_download_id(value: str) -> bool:
+    return bool(_DOWNLOAD_ID_RE.fullmatch(value))

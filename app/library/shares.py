@@ -1,5 +1,5 @@
 """Share links (contract Part 2, "Share links"), kept in the library's database (``shares``
-and ``share_images``, migration 0009): ``library.shares``.
+and ``share_images``, migration 0011): ``library.shares``.
 
 A share is either a list of images (in the order given) or a live folder (with or without
 the folders below it: images added later are shared too). It opens by its token (only the

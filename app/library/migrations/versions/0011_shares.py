@@ -8,16 +8,16 @@
   revocation (the row stays: a revoked token is told apart from nothing only in logs).
 - ``share_images``: the images of an image-list share, in the order given.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
