@@ -26,6 +26,8 @@ from . import (
     idempotency,
     images_api,
     proxy,
+    share_page,
+    shares_api,
     trash_api,
     url_api,
 )
@@ -128,6 +130,8 @@ def create_app(
         events_api.stream_limit(max_streams)
     )
     app.register_blueprint(trash_api.bp)
+    app.register_blueprint(shares_api.bp)
+    app.register_blueprint(share_page.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)
     if proxy_fast_path:

@@ -24,7 +24,7 @@ READER_VERSION: Final = 1
 # unique, so the sort key is one index column a keyset cursor seeks to directly (a
 # constant would make every undated image a tie the cursor walks through).
 UNDATED_SORT_OFFSET_US: Final = -(2**62)
-# The sort key in SQL, exactly as the indexes of migration 0011 declare it (an index on an
+# The sort key in SQL, exactly as the indexes of migration 0012 declare it (an index on an
 # expression serves only that expression, character for character).
 TAKEN_SORT_SQL: Final = f"coalesce(taken_at, created_at + {UNDATED_SORT_OFFSET_US})"
 

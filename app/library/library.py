@@ -38,6 +38,7 @@ from . import (
     opening,
     originals,
     rules,
+    shares,
     url_fetch,
     write_back,
     xmp_read,
@@ -107,6 +108,7 @@ class Library:
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
         self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
         self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
+        self.shares = shares.ShareStore(core)  # share links: shares.py
         self.downloads = downloads.DownloadJobs(core)  # download jobs: downloads.py
         self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.

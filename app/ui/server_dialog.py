@@ -26,6 +26,7 @@ from app.library import rules, settings
 
 from . import notices
 from .jobs import CallJob, JobRunner
+from .qr_code import QrLabel
 from .server_control import ServerController
 
 
@@ -115,6 +116,9 @@ class ServerSettingsDialog(QDialog):
         form.addRow("", self.share)
         form.addRow("", self.share_location)
         form.addRow("Address:", url_row)
+        # The LAN address as a QR code, for a phone's camera (only while shared).
+        self.url_qr = QrLabel(self, side=160)
+        form.addRow("", self.url_qr)
         form.addRow("API token:", token_row)
         form.addRow("", self.token_note)
         buttons = QDialogButtonBox(
@@ -152,6 +156,9 @@ class ServerSettingsDialog(QDialog):
             self.url.setText(f"http://{ip}:{port}" if ip else f"http://<this computer>:{port}")
         else:
             self.url.setText(f"http://127.0.0.1:{port}")
+        lan = self.share.isChecked() and "<" not in self.url.text()
+        self.url_qr.show_code(self.url.text() if lan else "", "QR code of the LAN address")
+        self.url_qr.setVisible(lan)
         self.state.setText(self.controller.status_text())
         changed = (
             port != self.controller.actual_port
