@@ -62,7 +62,9 @@ def location_text(facts: ExifFacts) -> str | None:
 
 
 class ExifPanel(QGroupBox):
-    """``show_facts(facts)`` fills it; rows the file has nothing for are hidden."""
+    """``show_facts(facts)`` fills it; rows the file has nothing for are hidden, and the
+    whole box when the file records nothing (a screenshot, a drawing) — ``none`` then
+    says so for whoever shows the box anyway."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Camera", parent)
@@ -99,6 +101,7 @@ class ExifPanel(QGroupBox):
             "The file records where it was taken (GPS)." if texts["location"] else ""
         )
         self.none.setVisible(not any(texts.values()))
+        self.setVisible(any(texts.values()))
 
     def text_of(self, key: str) -> str:
         """What a row shows (``""`` when hidden): for tests and screen readers."""
