@@ -94,9 +94,18 @@ class ImageRow(Base):
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.
         Index("ix_images_folder_name", "folder", text("filename COLLATE NOCASE"), "id"),
-        # 0009: sort=taken (undated last: exif_facts.TAKEN_SORT_SQL), whole and per folder.
-        Index("ix_images_taken_order", text(TAKEN_SORT_SQL), "created_at", "id"),
-        Index("ix_images_folder_taken_order", "folder", text(TAKEN_SORT_SQL), "created_at", "id"),
+        # 0009/0012: sort=taken (undated last: exif_facts.TAKEN_SORT_SQL), whole and per
+        # folder; taken_at last so the index covers the query (SQLite reads the ORDER BY
+        # expression from the row otherwise).
+        Index("ix_images_taken_order", text(TAKEN_SORT_SQL), "created_at", "id", "taken_at"),
+        Index(
+            "ix_images_folder_taken_order",
+            "folder",
+            text(TAKEN_SORT_SQL),
+            "created_at",
+            "id",
+            "taken_at",
+        ),
     )
 
 

@@ -97,6 +97,8 @@ class MetadataPanel(QWidget):
             "Your own key/value pairs, also readable and searchable over the API."
         )
         self.header.toggled.connect(self.expand)
+        # A Tab stop: screen readers (and tests/desktop/test_describing.py) need its name.
+        self.header.setAccessibleName("Show custom metadata")
         self.body = QWidget(self)
         self.library = library
         self.runner = JobRunner(self)

@@ -22,7 +22,7 @@ _ORDER = {
     Sort.NEWEST: "created_at DESC, id DESC",
     Sort.OLDEST: "created_at ASC, id ASC",
     Sort.NAME: "filename COLLATE NOCASE ASC, id ASC",
-    # Undated images have the lowest key (exif_facts.UNDATED_SORT_US): last, newest first.
+    # Undated images have the lowest keys (exif_facts.TAKEN_SORT_SQL): last, newest first.
     Sort.TAKEN: f"{TAKEN_SORT_SQL} DESC, created_at DESC, id DESC",
 }
 
