@@ -30,6 +30,7 @@ from .caption_suggestion import CaptionOffer
 from .details_preview import Preview
 from .details_saves import DetailSaves, Saved, file_note
 from .details_summary import TOP_LEVEL, human_size, local_time, summary_text
+from .exif_panel import ExifPanel
 from .long_description import LongDescriptionEditor
 from .metadata_panel import MetadataPanel
 from .thumbnails import ThumbnailLoader
@@ -165,12 +166,15 @@ class DetailsPane(QScrollArea):
         layout.addWidget(self.preview)
         layout.addWidget(self.heading)
         layout.addLayout(form)
+        self.exif = ExifPanel(body)  # camera, lens, exposure, date taken, location
+        layout.addWidget(self.exif)
         layout.addWidget(alt_box, 1)
         layout.addWidget(long_box)
         layout.addWidget(self.meta)
         layout.addWidget(self.bulk)  # one alt text for several, above their summary
         layout.addWidget(self.empty, 1)  # takes the room the hidden editor leaves
-        self._detail_widgets = [self.preview, self.heading, alt_box, long_box, self.meta]
+        self._detail_widgets = [self.preview, self.heading, self.exif, alt_box, long_box]
+        self._detail_widgets.append(self.meta)
         self._form = form
         self.setWidget(body)
         self.show_selection([], None)
@@ -279,6 +283,7 @@ class DetailsPane(QScrollArea):
         self.fields["dimensions"].setText(f"{r.width} × {r.height} pixels")
         self.fields["created"].setText(local_time(r.created_at))
         self.fields["updated"].setText(local_time(r.updated_at))
+        self.exif.show_facts(r.exif)
         self.refresh_link()
         self.preview.show_record(r)
 
