@@ -16,6 +16,7 @@ from enum import Enum, StrEnum
 from typing import Final, Literal
 
 from .errors import InvalidInput
+from .folder_limit import FolderLimit
 from .records import ImageRecord
 
 SEARCH_FIELD_SEPARATOR = "\x1f"  # a control character: never inside any searched field
@@ -119,6 +120,8 @@ class Filter:
     # ``sql.listing.resolve`` found them cheaply; ``None`` when not resolved (the trigram
     # index is asked instead). Only ever set by ``resolve``: it must be the exact set.
     matches_pks: tuple[int, ...] | None = None
+    # An API key's folders (``folder_limit.py``): only images inside them, whatever else.
+    limit: FolderLimit | None = None
 
     def __post_init__(self) -> None:
         if self.recursive and self.folder is None:  # the top level and below: everything
@@ -132,6 +135,8 @@ class Filter:
             if not inside:
                 return False
         if self.undescribed and record.alt_text is not None:
+            return False
+        if self.limit is not None and not self.limit.allows(record.folder):
             return False
         if self.search:
             haystack = search_text(record.filename, record.original_filename, record.alt_text)

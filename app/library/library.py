@@ -32,6 +32,7 @@ from . import (
     folder_ops,
     idempotency,
     intake,
+    keys,
     opening,
     originals,
     rules,
@@ -44,6 +45,7 @@ from .edits import UNSET
 from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
+from .folder_limit import FolderLimit
 from .housekeeping import Housekeeper
 from .intake import Prepared
 from .lock import ProcessLock
@@ -79,6 +81,7 @@ class Library:
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
         self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
         self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
+        self.keys = keys.KeyStore(core.engine, core.write_lock)  # API keys: keys.py
         self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
@@ -283,19 +286,22 @@ class Library:
         page_size: int = rules.DEFAULT_PAGE_SIZE,
         sort: Sort | str = Sort.NEWEST,
         recursive: bool = False,
+        within: FolderLimit | None = None,
     ) -> Page:
         """A page of images, newest first by default, stable across pages.
 
         ``folder``: ``ALL_FOLDERS`` (default), ``None``/``""`` for the root only, or a
         folder path. ``search``: literal, case-insensitive substring of filename,
         original filename or alt text. ``undescribed``: only images whose alt text is
-        ``None``. ``recursive``: with a folder, the folders below it too."""
+        ``None``. ``recursive``: with a folder, the folders below it too. ``within``: an
+        API key's folders, nothing outside them."""
         rules.check_page(page, page_size)
         flt = Filter(
             folder=_scope(folder),
             search=rules.normalize_search(search),
             undescribed=undescribed,
             recursive=recursive,
+            limit=within,
         )
         order = Sort.parse(sort)
         with self.core.read() as conn:
@@ -312,9 +318,10 @@ class Library:
         with self.core.read() as conn:
             return listing.count(conn, flt)
 
-    def folders(self) -> list[str]:
-        """Folders in use (holding at least one image), sorted; the root not included."""
-        return [f.path for f in self.folder_counts()]
+    def folders(self, within: FolderLimit | None = None) -> list[str]:
+        """Folders in use (holding at least one image), sorted; the root not included;
+        ``within``: only those inside an API key's folders."""
+        return [f.path for f in self.folder_counts() if within is None or within.allows(f.path)]
 
     def folder_counts(self) -> list[FolderInfo]:
         with self.core.read() as conn:
@@ -542,10 +549,12 @@ class Library:
         restored. An image whose file is already gone is tombstoned for good."""
         self.trash.move_in(image_id)
 
-    def delete_many(self, image_ids: object) -> bulk.BulkDeleteResult:
+    def delete_many(
+        self, image_ids: object, within: FolderLimit | None = None
+    ) -> bulk.BulkDeleteResult:
         """Moves up to 1,000 images to the trash at once (``bulk.py``): which were
-        deleted, which were already, which are unknown."""
-        return bulk.delete_many(self.trash, image_ids)
+        deleted, which were already, which are unknown (or outside ``within``)."""
+        return bulk.delete_many(self.trash, image_ids, within)
 
     def trash_folder(self, folder: str) -> list[str]:
         """Deleting a folder: every image in it and in the folders below goes to the trash

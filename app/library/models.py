@@ -174,3 +174,19 @@ class IdempotencyKey(Base):
     headers: Mapped[str | None] = mapped_column(Text, nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiKey(Base):
+    """0008: an API key (``keys.py``): scope, folder limits (JSON list, NULL: all),
+    expiry, and the SHA-256 of its secret — never the secret."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_secret_hash", "secret_hash", unique=True),)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    folders: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
