@@ -14,6 +14,7 @@ from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, rule
 from app.library.intake import Prepared
 
 from . import idempotency
+from .auth import current_limit, require_folder
 from .errors import error_response
 from .json_body import json_object, only_fields
 from .serialize import image_response
@@ -86,6 +87,7 @@ def list_images() -> Response:
         sort=request.args.get("sort", Sort.NEWEST.value),
         page=page,
         page_size=page_size,
+        within=current_limit(),
     )
     base = public_base()
     return jsonify(
@@ -121,6 +123,7 @@ def upload_image() -> Response:
     lib = library()
     key = idempotency.requested_key(request.form.get(idempotency.FIELD))
     folder = rules.normalize_folder(request.form.get("folder"))
+    require_folder(folder)
     alt_text = rules.normalize_alt_text(request.form.get("alt_text"))
     long_description = rules.normalize_long_description(request.form.get("long_description"))
     # The content a retry must match: the parsed fields (the file's name too) and the
@@ -165,7 +168,7 @@ def upload_image() -> Response:
 
 @bp.get("/folders")
 def list_folders() -> Response:
-    return jsonify({"folders": library().folders()})
+    return jsonify({"folders": library().folders(within=current_limit())})
 
 
 @bp.get("/<image_id>")
@@ -186,6 +189,8 @@ def _patch_body() -> dict[str, Any]:
 def update_image(image_id: str) -> Response:
     """Keys left out are left as they are; ``null`` clears alt text / moves to the root."""
     changes = _patch_body()
+    if "folder" in changes:
+        require_folder(rules.normalize_folder(changes["folder"]))
     record, outcome = library().update_with_outcome(image_id, **changes)
     response = _image_json(record)
     if outcome is not None:
