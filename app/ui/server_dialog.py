@@ -1,5 +1,6 @@
 """Server settings: the port, "Share on the local network" with the LAN address to copy,
-and the API token — shown, copyable and regenerable (the server restarts with it)."""
+and the API token — shown, copyable and regenerable (the server restarts with it); on a
+second page, the library's API keys (``api_keys_page.py``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.library import rules
 
 from . import notices
+from .api_keys_page import ApiKeysPage
 from .server_control import ServerController
 
 
@@ -104,10 +107,18 @@ class ServerSettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.apply_and_close)
         buttons.rejected.connect(self.reject)
+        server_page = QWidget(self)
+        page_layout = QVBoxLayout(server_page)
+        page_layout.addLayout(form)
+        page_layout.addWidget(self.state)
+        page_layout.addWidget(self.note)
+        page_layout.addStretch(1)
+        self.keys_page = ApiKeysPage(controller.library, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(server_page, "&Server")
+        self.tabs.addTab(self.keys_page, "API &keys")
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.state)
-        layout.addWidget(self.note)
+        layout.addWidget(self.tabs)
         layout.addWidget(buttons)
         self.share.toggled.connect(self._refresh)
         self.port.valueChanged.connect(self._refresh)
@@ -153,6 +164,10 @@ class ServerSettingsDialog(QDialog):
             notices.warn(self, title, error.replace(" in File → Server settings", ""))
             return False
         return True
+
+    def done(self, result: int) -> None:
+        self.keys_page.shutdown()  # its database calls end before the dialog goes
+        super().done(result)
 
     def apply_and_close(self) -> None:
         if self.apply():
