@@ -156,7 +156,7 @@ class FolderActions(QObject):
         self.tree.on_disk.add(folder)
         self.window.refresh_tree()
         if move_ids:
-            self.window.move_images(move_ids, folder)
+            self.window.images.move_images(move_ids, folder)
         self.tree.select(Place("folder", folder))
         self.window.notify(f"Folder {folder} made.")
         return folder

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from .alt_text_copy import Snippet, add_to_mime
 from .grid_delegate import ThumbnailDelegate, cell_size
-from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel, Role
+from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel
+from .grid_query import Role
 from .mime import ImagesMime, image_ids, local_paths
 
 EMPTY_LIBRARY = "No images here yet.\n\nDrop images or folders here, or use “Add images…” (Ctrl+O)."

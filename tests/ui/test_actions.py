@@ -200,13 +200,13 @@ def test_copy_link_uses_the_i_url(window, library, add, qtbot):
 
 
 def test_many_moves_and_deletes_run_in_the_background(window, library, add, qtbot):
-    from app.ui.main_window import BACKGROUND_OVER
+    from app.ui.image_gestures import BACKGROUND_OVER
 
     records = [add(f"bulk-{i:02}.jpg") for i in range(BACKGROUND_OVER + 5)]
     ids = [r.id for r in records]
     qtbot.waitUntil(lambda: window.model.rowCount() == len(ids))
     select_ids(window, ids, qtbot)
-    window.move_images(ids, "bulk")
+    window.images.move_images(ids, "bulk")
     assert window.jobs.running  # a job, not a frozen window
     qtbot.waitUntil(lambda: library.count(folder="bulk") == len(ids), timeout=30_000)
     qtbot.waitUntil(lambda: not window.jobs.running)

@@ -11,9 +11,11 @@ from PySide6.QtWidgets import QAbstractItemView, QListView
 from sqlalchemy import text
 
 from app.library import Event, EventKind, Library, Sort, rules
-from app.ui import grid_model
+from app.ui import grid_pages
 from app.ui.bridge import LibraryBridge
-from app.ui.grid_model import PAGE_SIZE, THUMB_SIDE, ImageGridModel, Query, Role
+from app.ui.grid_model import THUMB_SIDE, ImageGridModel
+from app.ui.grid_pages import PAGE_SIZE
+from app.ui.grid_query import Query, Role
 from app.ui.grid_view import ImageGrid
 from app.ui.thumbnails import ThumbnailLoader
 
@@ -115,7 +117,7 @@ def test_scrolling_to_the_end_reads_the_last_page_in_order(library, add, qtbot):
 
 
 def test_pages_kept_are_bounded(library, add, qtbot, monkeypatch):
-    monkeypatch.setattr(grid_model, "MAX_PAGES", 3)
+    monkeypatch.setattr(grid_pages, "MAX_PAGES", 3)
     model, view, loader = big_model(library, add, qtbot)
     ids = library_ids(library)
     for row in range(0, model.total, model.total // 8):
@@ -287,7 +289,7 @@ def test_random_live_changes_keep_every_held_row_right(library, add, qtbot, monk
     """Adds and deletes landing before, inside and after the pages held (sorted by name,
     so they fall mid-list), with the view moving between them: after each, every row the
     model holds is the one the core lists there."""
-    monkeypatch.setattr(grid_model, "MAX_PAGES", 4)
+    monkeypatch.setattr(grid_pages, "MAX_PAGES", 4)
     model, view, loader = big_model(library, add, qtbot, rows=1_500)
     with qtbot.waitSignal(model.query_applied):
         model.set_query(Query(sort=Sort.NAME))

@@ -134,7 +134,7 @@ def test_undo_of_a_restore_and_of_a_move_whose_folder_was_removed(
 ):
     a = add("a.jpg", folder="trip/day 1")
     select_ids(window, [a.id], qtbot)
-    window.move_images([a.id], "archive")
+    window.images.move_images([a.id], "archive")
     # "trip/day 1" held only a: it is gone from disk and from the tree.
     assert not (library.root / "trip").exists()
     assert window.history.undo_action.text() == "&Undo Move a.jpg to archive"
