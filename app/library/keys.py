@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,7 @@ from .errors import InvalidInput, KeyExists, NotFound
 from .folder_limit import FolderLimit
 from .records import now_us
 from .sql.engine import database_errors, write_transaction
+from .sql.lookup import RecordLookup
 
 DAY_US = 86_400 * 1_000_000
 
@@ -144,9 +146,17 @@ class KeyStore:
     it is open in this process; ``imageshelf keys`` on a library another process holds
     passes its own (SQLite's lock then orders the two processes' writes)."""
 
-    def __init__(self, engine: Engine, write_lock: threading.RLock | threading.Lock) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        write_lock: threading.RLock | threading.Lock,
+        lookup: RecordLookup | None = None,
+    ) -> None:
         self.engine = engine
         self.write_lock = write_lock
+        # The library's plain-sqlite3 reader, for the per-request reads (SQLAlchemy's
+        # connection checkout alone costs more than the whole indexed read).
+        self.lookup = lookup
         self._used_written: dict[str, float] = {}  # name → monotonic time of the last write
         self._used_guard = threading.Lock()
 
@@ -223,11 +233,9 @@ class KeyStore:
         ``None``. Notes the use (at most once a minute per key)."""
         if not secret.startswith(rules.KEY_SECRET_PREFIX):
             return None
-        with self._read() as conn:
-            row = conn.execute(
-                text(f"SELECT {_COLUMNS} FROM api_keys WHERE secret_hash = :h"),
-                {"h": hash_secret(secret)},
-            ).first()
+        row = self._first(
+            f"SELECT {_COLUMNS} FROM api_keys WHERE secret_hash = :h", {"h": hash_secret(secret)}
+        )
         if row is None:
             return None
         key = _key(row)
@@ -240,17 +248,22 @@ class KeyStore:
         the library has no folder for (unknown, purged): the route answers that as usual."""
         if limit is None:
             return True
-        with self._read() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT folder FROM images WHERE id = :id "
-                    "UNION ALL SELECT folder FROM trash WHERE id = :id LIMIT 1"
-                ),
-                {"id": image_id},
-            ).first()
-        return row is None or limit.allows(row[0])
+        row = self._first(
+            "SELECT folder FROM images WHERE id = :id "
+            "UNION ALL SELECT folder FROM trash WHERE id = :id LIMIT 1",
+            {"id": image_id},
+        )
+        return row is None or limit.allows(str(row[0]))
 
     # --- internals -------------------------------------------------------------------------
+
+    def _first(self, sql: str, params: dict[str, object]) -> Sequence[Any] | None:
+        """One row of a hot read: the fast reader when there is one, else SQLAlchemy."""
+        if self.lookup is not None:
+            with contextlib.suppress(sqlite3.Error):
+                return self.lookup.first(sql, params)
+        with self._read() as conn:
+            return conn.execute(text(sql), params).first()
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:

@@ -81,7 +81,7 @@ class Library:
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
         self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
         self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
-        self.keys = keys.KeyStore(core.engine, core.write_lock)  # API keys: keys.py
+        self.keys = keys.KeyStore(core.engine, core.write_lock, core.lookup)  # API keys: keys.py
         self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
