@@ -74,6 +74,7 @@ class ImageGridModel(QAbstractListModel):
         self.side = THUMB_SIDE  # the thumbnails' side in the grid (the size control)
         self._placeholder = placeholder(THUMB_SIDE)
         self.pages_fetched = 0  # pages read, for tests and the benchmark
+        self.answers = 0  # reads answered, stale ones included (tests wait on it)
         # Reads: the query generation (a new query or reload), the layout epoch (rows
         # inserted or removed) and the commits seen tell a current answer from a stale one.
         self._generation = 0
@@ -181,6 +182,7 @@ class ImageGridModel(QAbstractListModel):
         self._reader.read(lambda: [self._read(query, p) for p in pages], token)
 
     def _on_read(self, token: tuple[Any, ...], result: object) -> None:
+        self.answers += 1
         if token[0] == "query":
             self._on_query_read(token, result)
         else:
@@ -238,6 +240,11 @@ class ImageGridModel(QAbstractListModel):
         if held:
             first = p * PAGE_SIZE
             self.dataChanged.emit(self.index(first), self.index(first + held - 1))
+
+    def reading(self) -> bool:
+        """Whether a read is asked for or under way (tests wait until it is not)."""
+        pending = self._pending_query is not None or self._fetch_timer.isActive()
+        return pending or bool(self._wanted or self._in_flight)
 
     def loaded_pages(self) -> int:
         return len(self._store.pages)
@@ -322,30 +329,34 @@ class ImageGridModel(QAbstractListModel):
         return None
 
     def record(self, row: int) -> ImageRecord:
-        """The record at ``row``, read now (on this thread) if its page is not loaded:
-        for actions on a selection, which must not wait for a paint."""
+        """The record at ``row`` if its page is loaded (never read here: an action on rows
+        not loaded asks ``selection_records.RecordResolver``, which reads on a worker)."""
         if not 0 <= row < self.total:
             raise IndexError(row)
         found = self._store.loaded(row)
-        if found is not None:
-            return found
-        p, offset = divmod(row, PAGE_SIZE)
-        page = self._read(self.query, p)
-        if self._settled() and page.total == self.total:
-            self.pages_fetched += 1
-            self._keep(p, page.items)
-            self._store.evict(keep=[p])
-        if offset >= len(page.items):
-            raise IndexError(row)
-        return page.items[offset]
+        if found is None:
+            raise LookupError(f"row {row} is not loaded")
+        return found
+
+    def loaded_record(self, row: int) -> ImageRecord | None:
+        return self._store.loaded(row) if 0 <= row < self.total else None
 
     def row_of(self, image_id: str) -> int | None:
         """The row of ``image_id`` if its page is loaded (a selected row always is)."""
         return self._store.row_of.get(image_id)
 
     def ids(self) -> list[str]:
-        """Every id of the view, in order, reading what is not loaded: for small views."""
-        return [self.record(r).id for r in range(self.total)]
+        """The ids of the loaded rows, in order: every id of a small view."""
+        return [r.id for r in map(self.loaded_record, range(self.total)) if r is not None]
+
+    def version(self) -> tuple[int, int, int, bool]:
+        """Query generation, layout epoch, commits seen, and whether every commit has
+        settled: a read made under one version holds for the rows while it stays."""
+        return self._generation, self._epoch, self._commits_seen, self._settled()
+
+    def read_page(self, query: Query, page: int) -> Page:
+        """One page of ``query`` from the core, for a worker."""
+        return self._read(query, page)
 
     # --- live updates --------------------------------------------------------------------
 

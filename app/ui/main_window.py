@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Event, EventKind, ImageRecord, Library, LibraryError, Sort
+from app.library import Event, EventKind, ImageRecord, Library, Sort
 
 from . import alt_text_actions, window_state
 from .bridge import LibraryBridge
@@ -32,7 +32,7 @@ from .grid_query import Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .image_gestures import ImageGestures
 from .import_gestures import ImportGestures
-from .jobs import JobRunner, ReconcileJob, favour_the_gui_thread
+from .jobs import CallJob, JobRunner, ReconcileJob, favour_the_gui_thread
 from .menus import (
     SORTS,
     build_actions,
@@ -56,6 +56,7 @@ SEARCH_DEBOUNCE_MS = 250
 class MainWindow(QMainWindow):
     import_finished = Signal(object)  # ImportReport, after the summary is shown
     open_library_requested = Signal(object)  # Path: the session switches to it
+    tree_refreshed = Signal()  # the tree shows counts read after the last refresh_tree()
 
     def __init__(
         self,
@@ -78,22 +79,24 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(library, parent=self)
         self.bridge = LibraryBridge(library, self)
-        self.imports = ImportGestures(self)  # Add images…, drops: import_gestures.py
-        self.images = ImageGestures(self)  # move, delete, links: image_gestures.py
+        self.imports: ImportGestures = ImportGestures(
+            self
+        )  # Add images…, drops: import_gestures.py
+        self.images: ImageGestures = ImageGestures(self)  # move, delete, links, open
         self.grid_menu: QMenu | None = None
         self.viewer: ImageViewer | None = None  # made when first asked for
 
-        self.tree = FolderTree(self)
-        self.model = ImageGridModel(library, self.loader, self)
+        self.tree: FolderTree = FolderTree(self)
+        self.model: ImageGridModel = ImageGridModel(library, self.loader, self)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
         self._shown_query = self.model.query
-        self.details = DetailsPane(library, self.loader, self)
+        self.history = UndoHistory(library, self)  # Ctrl+Z / Ctrl+Shift+Z: see undo.py
+        self.details = DetailsPane(library, self.loader, self.history, self)
         self.details.link_for = lambda i: self.images.link_preset().link(self.server.link(i))
         # Every folder shown in the tree, empty ones too, is a place to move images to.
         self.details.known_folders = lambda: sorted(self.tree.totals, key=str.casefold)
         window_state.restore_drafts(self)
-        self.history = UndoHistory(library, self)  # Ctrl+Z / Ctrl+Shift+Z: see undo.py
         self.trash_view = TrashView(library, self.jobs, self.history, self)
         self.center = QStackedWidget(self)  # the grid, or the Trash view
         self.center.addWidget(self.grid)
@@ -130,6 +133,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self._tree_timer = QTimer(self, singleShot=True, interval=60)
+        self._tree_job: CallJob | None = None
+        self._tree_again = False
         self._tree_timer.timeout.connect(self.refresh_tree)
         self.selection = SelectionFollower(self)  # the details and actions follow it
 
@@ -137,6 +142,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         alt_text_actions.install(self)
+        self.tree.refresh(0, 0, [], 0)  # the fixed places at once; the counts follow
         self.refresh_tree()
         self.folder_actions.refresh_disk()
         self.tree.select(ALL)
@@ -184,14 +190,13 @@ class MainWindow(QMainWindow):
         install_grid_context_menu(self)
 
     def _connect(self) -> None:
-        self.bridge.event.connect(self.on_library_event)
+        self.bridge.library_event.connect(self.on_library_event)
         self.tree.place_selected.connect(lambda _p: self.apply_query())
         self.tree.files_dropped.connect(self.imports.import_paths)
         self.tree.images_dropped.connect(self.images.move_images)
         self.tree.trash_dropped.connect(self.images.delete_ids)
         self.history.notice.connect(self.notify)
         self.trash_view.notice.connect(self.notify)
-        self.details.alt_text_saved.connect(self.history.alt_text_saved)
         self.tree.notice.connect(self.notify)
         self.grid.files_dropped.connect(
             lambda paths: self.imports.import_paths(paths, self.target_folder())
@@ -291,16 +296,39 @@ class MainWindow(QMainWindow):
         )
         self.grid.viewport().update()
 
-    def refresh_tree(self) -> None:
-        try:
-            self.tree.refresh(
-                self.library.count(),
-                self.library.count(undescribed=True),
-                self.library.folder_counts(),
-                self.library.trash.count(),
+    def refresh_tree(self) -> CallJob | None:
+        """The tree's counts, read on a worker; asked again while a read runs, one more
+        read follows it (so the last change is always counted)."""
+        if self._tree_job is not None:
+            self._tree_again = True
+            return None
+        library = self.library
+        job = CallJob(
+            lambda: (
+                library.count(),
+                library.count(undescribed=True),
+                library.folder_counts(),
+                library.trash.count(),
             )
-        except LibraryError as exc:
-            self.notify(exc.message)
+        )
+        self._tree_job = job
+        job.finished.connect(self._tree_read)
+        job.failed.connect(self._tree_read)  # a message
+        self.jobs.start(job)
+        return job
+
+    def _tree_read(self, counts: object) -> None:
+        self._tree_job = None
+        if self._shut_down:
+            return
+        if isinstance(counts, str):
+            self.notify(counts)
+        else:
+            self.tree.refresh(*counts)  # type: ignore[misc]
+            self.tree_refreshed.emit()
+        if self._tree_again:
+            self._tree_again = False
+            self.refresh_tree()
 
     def selected_ids(self) -> list[str]:
         return self.grid.selected_ids()

@@ -58,7 +58,9 @@ def save(window: MainWindow) -> None:
         details.save_alt_text()
         if details.alt.is_dirty():
             details.drafts[details.record.id] = details.alt.edit.toPlainText()
-    settings.setValue("alt/drafts", json.dumps(details.drafts))
+    # Saves still on their way are kept as drafts too: one that fails while the window
+    # closes is not lost (one that lands is dropped when its image is shown again).
+    settings.setValue("alt/drafts", json.dumps(details.saves.drafts_to_keep() | details.drafts))
     settings.setValue("window/geometry", window.saveGeometry())
     settings.setValue("window/splitter", window.splitter.saveState())
     settings.setValue("view/sort", str(window.sort.currentData()))

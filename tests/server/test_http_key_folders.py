@@ -61,6 +61,15 @@ def test_listings_show_only_the_keys_folders(
         assert got <= expected, query
         if "page" not in query:
             assert got == expected and reply.json()["total"] == len(expected), query
+    # Cursors and ids (list16's filters) keep to the folders too.
+    first = _as(api, secret, "GET", "/v3/images", query={"limit": "1"}).json()
+    assert first["total"] == 2 and {r["id"] for r in first["result"]} <= inside
+    after = first["page_info"]["end_cursor"]
+    second = _as(api, secret, "GET", "/v3/images", query={"limit": "5", "after": after}).json()
+    assert {r["id"] for r in first["result"] + second["result"]} == inside
+    assert not second["page_info"]["has_next_page"]
+    by_id = _as(api, secret, "GET", f"/v3/images?ids={placed['cat']}&ids={placed['owl']}")
+    assert _ids(by_id) == {placed["owl"]}
     folders = _as(api, secret, "GET", "/v3/images/folders").json()["folders"]
     assert folders == ["birds", "birds/owls"]
     for outside in ("song", "root", "cat"):

@@ -90,7 +90,10 @@ def test_a_big_library_counts_at_once_and_reads_only_what_is_shown(library, add,
     total = BIG + 3
     assert model.total == model.rowCount() == total  # every row at once, no fetchMore
     assert model.loaded_pages() == 1  # ... but only the first page read
-    qtbot.wait(100)  # the view paints what it shows
+    # The view paints what it shows now; every page that asked for is read; then only
+    # those pages are held (no timed wait: the model says when it has read them all).
+    _view.viewport().repaint()
+    qtbot.waitUntil(lambda: not model.reading())
     assert model.loaded_pages() <= 2, "showing the window must not read the whole library"
     assert model.pages_fetched <= 2
     # Thumbnails of visible rows load off the GUI thread and land in the cache.
@@ -134,7 +137,7 @@ def test_pages_kept_are_bounded(library, add, qtbot, monkeypatch):
 def test_live_changes_while_scrolled_to_the_middle(library, add, qtbot):
     model, view, loader = big_model(library, add, qtbot)
     bridge = LibraryBridge(library)
-    bridge.event.connect(model.apply)
+    bridge.library_event.connect(model.apply)
     middle = model.total // 2
     scroll_to(view, model, middle, qtbot)
     visible = sorted(loaded_ids(model))
@@ -294,7 +297,7 @@ def test_random_live_changes_keep_every_held_row_right(library, add, qtbot, monk
     with qtbot.waitSignal(model.query_applied):
         model.set_query(Query(sort=Sort.NAME))
     bridge = LibraryBridge(library)
-    bridge.event.connect(model.apply)
+    bridge.library_event.connect(model.apply)
     rng = random.Random(7)
     for step in range(24):
         if step % 3 == 0:

@@ -201,3 +201,35 @@ def test_file_dialogs_open_where_the_last_one_was(window, write_image, monkeypat
     )
     window.actions_by_name["add_folder"].trigger()
     assert starts == [str(Path.home()), str(picked.parent)]
+
+
+def test_phone_scanner_and_icon_files_dropped_on_the_grid_are_imported(
+    window, library: Library, write_image, qtbot
+):
+    """The formats of "More formats" come in by a drop like the others, named by their
+    bytes; the file dialogs offer their extensions."""
+    from app.library import codecs
+    from app.ui.main_window import IMAGE_FILTER
+
+    assert codecs  # HEIF registered for writing the test's file
+    files = [
+        write_image("IMG_0042.HEIC", fmt="HEIF", color=(200, 30, 30)),
+        write_image("scan.tif", fmt="TIFF", color=(30, 200, 30)),
+        write_image("picture.bmp", fmt="BMP", color=(30, 30, 200)),
+        write_image("app.ico", fmt="ICO", color=(90, 90, 90)),
+        write_image("photo.avif", fmt="AVIF", color=(90, 30, 90)),
+    ]
+    with qtbot.waitSignal(window.import_finished, timeout=30_000) as blocker:
+        drop(window.grid, file_mime(files))
+    report = blocker.args[0]
+    assert not report.rejected and len(report.added) == 5
+    assert {r.content_type for r in report.added} == {
+        "image/heic",
+        "image/tiff",
+        "image/bmp",
+        "image/vnd.microsoft.icon",
+        "image/avif",
+    }
+    qtbot.waitUntil(lambda: window.model.rowCount() == 5)
+    for ext in ("*.heic", "*.heif", "*.avif", "*.tif", "*.tiff", "*.bmp", "*.ico"):
+        assert ext in IMAGE_FILTER.split("(")[1]
