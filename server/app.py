@@ -23,11 +23,14 @@ from app.library import Library, LibraryError, rules
 from . import (
     auth,
     bulk_api,
+    downloads_api,
     events_api,
     idempotency,
     images_api,
     keys_api,
     proxy,
+    share_page,
+    shares_api,
     trash_api,
     url_api,
 )
@@ -115,6 +118,7 @@ def create_app(
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(downloads_api.bp)
     app.register_blueprint(url_api.bp)
     app.register_blueprint(events_api.bp)
     app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(
@@ -122,6 +126,8 @@ def create_app(
     )
     app.register_blueprint(trash_api.bp)
     app.register_blueprint(keys_api.bp)
+    app.register_blueprint(shares_api.bp)
+    app.register_blueprint(share_page.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)
     # Last, once every route is there: each /v3 rule's scope, from the document.

@@ -18,6 +18,7 @@ from .errors import (
     MalformedImage,
     NotFound,
     NotInTrash,
+    NotReady,
     OutsideKeyFolders,
     StorageError,
     TooLarge,
@@ -28,6 +29,7 @@ from .errors import (
     UpstreamTimeout,
 )
 from .events import Event, EventKind
+from .exif_facts import ExifFacts
 from .files import Incoming
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .library import Library
@@ -40,6 +42,7 @@ __all__ = [
     "Duplicate",
     "Event",
     "EventKind",
+    "ExifFacts",
     "Filter",
     "FolderInfo",
     "FolderScope",
@@ -57,6 +60,7 @@ __all__ = [
     "MalformedImage",
     "NotFound",
     "NotInTrash",
+    "NotReady",
     "OutsideKeyFolders",
     "Page",
     "Sort",

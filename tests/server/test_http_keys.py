@@ -41,6 +41,11 @@ CONTRACT_SCOPES = {
     ("POST", "/v3/keys"): "admin",
     ("DELETE", "/v3/keys/{name}"): "admin",
     ("GET", "/v3/keys/me"): None,  # any key
+    ("POST", "/v3/images/downloads"): "edit",
+    ("GET", "/v3/images/downloads/{job_id}"): "read",
+    ("GET", "/v3/images/downloads/{job_id}/archive"): "read",
+    ("POST", "/v3/shares"): "edit",
+    ("DELETE", "/v3/shares/{share_id}"): "edit",
 }
 HOLDS = {
     "read": {"read"},
@@ -124,7 +129,15 @@ def test_an_undocumented_route_needs_admin(library: Library) -> None:
 
 
 def _filled(path: str, image_id: str) -> str:
-    return path.replace("{image_id}", image_id).replace("{name}", "nobody")
+    for name, value in (
+        ("{image_id}", image_id),
+        ("{name}", "nobody"),
+        ("{job_id}", "dl_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"),
+        ("{share_id}", "shr_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"),
+    ):
+        path = path.replace(name, value)
+    assert "{" not in path, path  # a new parameter: give it a value here
+    return path
 
 
 def test_scope_matrix_from_the_document(api: Api, library: Library) -> None:
