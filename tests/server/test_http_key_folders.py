@@ -155,3 +155,31 @@ def test_uploads_and_moves_outside_are_403(
     )
     assert (url.status, url.error_code) == (403, "outside_key_folders")
     assert sum(1 for _ in library.list_images(folder="cats").items) == 1
+
+
+def test_downloads_and_shares_within_the_folders(
+    api: Api, library: Library, placed: dict[str, str]
+) -> None:
+    _key, secret = library.keys.create("birder", "edit", ["birds"])
+    job = _as(
+        api,
+        secret,
+        "POST",
+        "/v3/images/downloads",
+        json_body={"image_ids": [placed["b"], placed["cat"]]},
+    )
+    assert job.status == 202, job.body
+    assert job.json()["missing"] == [placed["cat"]] and job.json()["count"] == 1
+    folder_job = _as(api, secret, "POST", "/v3/images/downloads", json_body={"folder": "cats"})
+    assert folder_job.status == 404
+
+    for body in ({"folder": "cats"}, {"folder": ""}, {"image_ids": [placed["cat"]]}):
+        assert _as(api, secret, "POST", "/v3/shares", json_body=body).status == 404, body
+    mine = _as(api, secret, "POST", "/v3/shares", json_body={"folder": "birds", "recursive": True})
+    assert mine.status == 201, mine.body
+    theirs = api.request("POST", "/v3/shares", json_body={"folder": "cats"}).json()
+    listed = _as(api, secret, "GET", "/v3/shares").json()
+    assert [s["id"] for s in listed["result"]] == [mine.json()["id"]]
+    assert len(api.get("/v3/shares").json()["result"]) == 2
+    assert _as(api, secret, "DELETE", f"/v3/shares/{theirs['id']}").status == 404
+    assert _as(api, secret, "DELETE", f"/v3/shares/{mine.json()['id']}").status == 204
