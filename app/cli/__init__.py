@@ -7,6 +7,8 @@ imageshelf import PATH... [--folder F] [--alt TEXT]
 imageshelf ls [--folder F] [--search S] [--undescribed] [--json]
 imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID...
 imageshelf export DIR [--folder F] [--embed-alt-text]
+imageshelf keys create --name N --scope S [--folder F]... [--expires-days N]
+imageshelf keys list [--json] · keys revoke NAME
 imageshelf install-desktop [--uninstall]
 imageshelf discover [--seconds S] [--json]             servers on the LAN (mDNS)
 
@@ -135,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(IPTC accessibility fields; the library's files are not changed)",
     )
 
+    from .keys import add_parser as add_keys_parser
+
+    add_keys_parser(command, lambda p: _global_options(p, top=False))
+
     desktop = command(
         "install-desktop", "install-desktop", "add Imageshelf to this user's application menu"
     )
@@ -162,6 +168,10 @@ def _handler(name: str) -> Handler:
         from .desktop import install_desktop_command
 
         return install_desktop_command
+    if name == "keys":
+        from .keys import keys_command
+
+        return keys_command
     from . import images
 
     return {
