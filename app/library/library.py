@@ -475,10 +475,13 @@ class Library:
         file_name: object = None,
         long_description: str | None = None,
         limits: url_fetch.FetchLimits | None = None,
+        cancel: url_fetch.Cancel | None = None,
+        progress: url_fetch.FetchProgress | None = None,
     ) -> ImageRecord:
         """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
         an upload. Its original name is ``file_name``, else the URL's last path segment,
-        else ``image``. Nothing is left behind when it raises."""
+        else ``image``. Nothing is left behind when it raises. ``cancel`` and
+        ``progress`` are the window's: a Cancel button, bytes received."""
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
         long_description = rules.normalize_long_description(long_description)
@@ -488,7 +491,7 @@ class Library:
         assert isinstance(url, str)
         incoming = self.receive()
         try:
-            url_fetch.fetch(url, incoming, limits)
+            url_fetch.fetch(url, incoming, limits, cancel=cancel, progress=progress)
             tmp, size, sha256 = incoming.finish()
         except BaseException:
             incoming.discard()
