@@ -477,11 +477,13 @@ class Library:
         limits: url_fetch.FetchLimits | None = None,
         cancel: url_fetch.Cancel | None = None,
         progress: url_fetch.FetchProgress | None = None,
+        allow_duplicate: bool = True,
     ) -> ImageRecord:
         """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
         an upload. Its original name is ``file_name``, else the URL's last path segment,
         else ``image``. Nothing is left behind when it raises. ``cancel`` and
-        ``progress`` are the window's: a Cancel button, bytes received."""
+        ``progress`` are the window's: a Cancel button, bytes received (and like its
+        imports it refuses a duplicate: ``allow_duplicate=False``)."""
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
         long_description = rules.normalize_long_description(long_description)
@@ -497,7 +499,7 @@ class Library:
             incoming.discard()
             raise
         name = file_name or url_fetch.name_from_url(url) or "image"
-        prepared = self.prepare_file(tmp, size, sha256, name)
+        prepared = self.prepare_file(tmp, size, sha256, name, allow_duplicate=allow_duplicate)
         return self.commit(
             prepared, alt_text=alt_text, folder=folder, long_description=long_description
         )
