@@ -36,6 +36,19 @@ def disk_error(exc: OSError, dest: Path) -> StorageError:
     return StorageError(f"Could not write the export to {dest}: {why}. Nothing was left there.")
 
 
+def _usual_mode(kind: int) -> int:
+    """What a file (0o666) or folder (0o777) made the ordinary way would get under this
+    process's umask: the temporary ones are made private (0o600/0o700), the export should
+    not be. The umask is read, not set (setting it is process-wide: not thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return kind & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return kind & ~0o022
+
+
 class ZipOut:
     """Stored entries (images are compressed already), ZIP64 when needed, UTF-8 names."""
 
@@ -45,6 +58,7 @@ class ZipOut:
         self.dest, self.replace = dest, replace
         fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".zip", dir=dest.parent)
         self.tmp = Path(tmp)
+        os.fchmod(fd, _usual_mode(0o666))
         self.file = os.fdopen(fd, "wb")
         self.zip = zipfile.ZipFile(self.file, "w", zipfile.ZIP_STORED, allowZip64=True)
         self.when = time.localtime()[:6]
@@ -98,6 +112,8 @@ class FolderOut:
         self.merging = dest.is_dir() and any(dest.iterdir())
         where = dest if self.merging else dest.parent
         self.stage = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=where))
+        if not self.merging:
+            self.stage.chmod(_usual_mode(0o777))  # it becomes the export's folder
         self.staged: list[str] = []
         self.clashes: list[str] = []
 

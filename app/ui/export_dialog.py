@@ -116,6 +116,7 @@ class ExportDialog(QDialog):
         self.pages.addWidget(self._progress_page())
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
+        self.setMinimumWidth(640)  # room for a path
 
     # --- the options -----------------------------------------------------------------------
 

@@ -78,6 +78,12 @@ def test_a_zip_holds_each_original_under_folder_and_name_with_the_csv(
     tested = subprocess.run(["unzip", "-t", str(dest)], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stdout
     assert _leftovers(dest.parent) == []
+    assert dest.stat().st_mode & 0o777 == 0o666 & ~_umask()  # not the temporary file's 0o600
+
+
+def _umask() -> int:
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if "Umask" in x)
+    return int(line.split()[1], 8)
 
 
 def test_a_new_folder_gets_the_tree_and_an_existing_one_is_added_to_never_overwritten(
@@ -90,6 +96,7 @@ def test_a_new_folder_gets_the_tree_and_an_existing_one_is_added_to_never_overwr
         assert (dest / name).read_bytes() == data
     assert (dest / "alt-text.csv").read_bytes().startswith(b"path\r\n")
     assert report.csv and not report.kept
+    assert dest.stat().st_mode & 0o777 == 0o777 & ~_umask()
     # Again: everything is there already, nothing written twice.
     (dest / "sea.png").write_bytes(b"someone else's file")
     again = _export(filled, dest, ex.Kind.FOLDER)
