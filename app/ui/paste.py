@@ -70,7 +70,7 @@ def read(mime: QMimeData) -> Pasted:
 def _png(image: QImage) -> bytes:
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stub says bytes; PySide wants str
     return bytes(QByteArray(buffer.data()).data())
 
 

@@ -160,6 +160,7 @@ class AddFromUrlDialog(QDialog):
     the address can be corrected. Closing it while fetching cancels."""
 
     added = Signal(object)  # ImageRecord
+    settled = Signal()  # every address asked for has its result
 
     def __init__(self, window: MainWindow, folder: str | None) -> None:
         super().__init__(window)
@@ -326,6 +327,7 @@ class AddFromUrlDialog(QDialog):
         if self.pending:
             self._start()
             return
+        self.settled.emit()
         if self.failed:
             said = [self._why(self.list.topLevelItem(i))
                     for i in range(self.list.topLevelItemCount())]  # fmt: skip
@@ -352,6 +354,7 @@ class AddFromUrlDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.bar.hide()
         self.say(message, error=True)
+        self.settled.emit()
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
@@ -364,11 +367,12 @@ def open_dialog(window: MainWindow, urls: list[str] | None = None) -> AddFromUrl
     dialog = window.findChild(AddFromUrlDialog)
     if dialog is None:
         dialog = AddFromUrlDialog(window, window.target_folder())
-    elif not dialog.isVisible():
+    elif dialog.isVisible():
+        dialog.raise_()  # behind the window: brought forward
+        dialog.activateWindow()
+    else:
         dialog.reset(window.target_folder())
     dialog.show()
-    dialog.raise_()
-    dialog.activateWindow()
     if urls:
         dialog.fetch(urls)
         return dialog
