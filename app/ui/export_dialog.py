@@ -102,6 +102,8 @@ class ExportDialog(QDialog):
     """Options on the first page, progress on the second."""
 
     exported = Signal(object)  # ex.Report
+    error_shown = Signal(str)
+    starting = Signal(object)  # the ExportJob, just before it is handed to a worker
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -252,6 +254,7 @@ class ExportDialog(QDialog):
         self.error.setText(message)
         self.error.show()
         self.export_button.setEnabled(True)
+        self.error_shown.emit(message)
 
     # --- running ---------------------------------------------------------------------------
 
@@ -296,6 +299,7 @@ class ExportDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.pages.setCurrentIndex(1)
         self.started = time.monotonic()
+        self.starting.emit(job)
         self.window_.jobs.start(job)
         return job
 
