@@ -34,7 +34,7 @@ from .records import ImageRecord
 from .rules import MAX_PAGE_SIZE
 
 CSV_NAME: Final = "alt-text.csv"
-# Every column the CSV can have, in the order they are written, and what each holds.
+# Every column the CSV can have and what each holds (written in the order asked for).
 CSV_COLUMNS: Final = {
     "path": "where the image is in the export: folder/filename",
     "id": "the image's id in the library (img_…)",
@@ -178,7 +178,8 @@ def csv_bytes(rows: Sequence[tuple[str, Item]], columns: Sequence[str]) -> bytes
         )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c for c in CSV_COLUMNS if c in columns])
+    columns = list(dict.fromkeys(columns))  # in the order asked for, each once
+    writer.writerow(columns)
     for name, item in rows:
         status = "missing" if item.alt_text is None else "decorative" if not item.alt_text else ""
         values = {
@@ -192,7 +193,7 @@ def csv_bytes(rows: Sequence[tuple[str, Item]], columns: Sequence[str]) -> bytes
             "width": str(item.width),
             "height": str(item.height),
         }
-        writer.writerow([values[c] for c in CSV_COLUMNS if c in columns])
+        writer.writerow([values[c] for c in columns])
     return out.getvalue().encode("utf-8")
 
 
