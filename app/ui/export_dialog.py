@@ -389,4 +389,6 @@ def open_dialog(window: MainWindow) -> ExportDialog:
     dialog = ExportDialog(window)
     dialog.finished.connect(dialog.deleteLater)
     dialog.show()
+    dialog.path.setFocus()  # the keys go to where the export goes; Enter exports
+    dialog.path.selectAll()
     return dialog

@@ -44,7 +44,8 @@ def read(mime: QMimeData) -> Pasted:
         if url.isLocalFile():
             pasted.paths.append(Path(url.toLocalFile()))
         elif url.scheme() in ("http", "https"):
-            pasted.urls.append(url.toString())
+            # Encoded as it came: toString() would turn %20 back into a space.
+            pasted.urls.append(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))
     if not pasted.paths and not pasted.urls and mime.hasText():
         for line in mime.text().splitlines():
             line = line.strip()

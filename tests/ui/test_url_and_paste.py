@@ -117,14 +117,15 @@ def _clipboard(mime: QMimeData) -> None:
 
 def test_pasting_addresses_fetches_them(window, library: Library, upstream, qtbot) -> None:
     mime = QMimeData()
-    mime.setUrls([QUrl(upstream.url("/img/a.png")), QUrl(upstream.url("/jpeg/b.jpg"))])
+    mime.setUrls([QUrl(upstream.url("/img/a%20b.png")), QUrl(upstream.url("/jpeg/b.jpg"))])
     _clipboard(mime)
     window.grid.setFocus()
     assert paste.paste(window) == "urls"
     dialog = window.findChild(AddFromUrlDialog)
     with qtbot.waitSignal(dialog.settled, timeout=20_000):
         pass
-    assert sorted(r.original_filename for r in library.list_images().items) == ["a.png", "b.jpg"]
+    names = sorted(r.original_filename for r in library.list_images().items)
+    assert names == ["a b.png", "b.jpg"]
 
 
 def test_pasted_text_with_addresses_among_words(window, library, upstream, qtbot) -> None:
