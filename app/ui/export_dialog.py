@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -119,6 +120,7 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
         self.setMinimumWidth(640)  # room for a path
+        self._show_page(0)
 
     # --- the options -----------------------------------------------------------------------
 
@@ -249,8 +251,18 @@ class ExportDialog(QDialog):
         if chosen:
             self.path.setText(chosen)
 
+    def _show_page(self, index: int) -> None:
+        """The dialog as tall as the page shown (a stack is as tall as its tallest)."""
+        for i in range(self.pages.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            page = self.pages.widget(i)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
+        self.pages.setCurrentIndex(index)
+        self.adjustSize()
+
     def show_error(self, message: str) -> None:
-        self.pages.setCurrentIndex(0)
+        self._show_page(0)
         self.error.setText(message)
         self.error.show()
         self.export_button.setEnabled(True)
@@ -297,7 +309,7 @@ class ExportDialog(QDialog):
         self.status.setText("Looking up the images…")
         self.bar.setRange(0, 0)
         self.cancel_button.setEnabled(True)
-        self.pages.setCurrentIndex(1)
+        self._show_page(1)
         self.started = time.monotonic()
         self.starting.emit(job)
         self.window_.jobs.start(job)
