@@ -28,10 +28,11 @@ from typing import IO, Any, BinaryIO, Final, Protocol
 
 from .errors import Cancelled, Gone, InvalidInput, MetadataNotWritable, NotFound, StorageError
 from .export_out import FolderOut, ZipOut, disk_error, same_file
-from .filters import ALL_FOLDERS, Sort
+from .filters import ALL_FOLDERS, Filter, Sort
 from .library import Library
 from .records import ImageRecord
-from .rules import MAX_PAGE_SIZE
+from .rules import normalize_folder
+from .sql import listing
 
 CSV_NAME: Final = "alt-text.csv"
 # Every column the CSV can have and what each holds (written in the order asked for).
@@ -129,15 +130,15 @@ def plan(
             with contextlib.suppress(NotFound, Gone):
                 items.append(Item.from_record(library.get(image_id)))
         return items
-    items, page = [], 1
-    while True:
-        got = library.list_images(
-            folder=folder, recursive=recursive, sort=Sort.NAME, page=page, page_size=MAX_PAGE_SIZE
-        )
-        items.extend(Item.from_record(r) for r in got.items)
-        if not got.items or page * MAX_PAGE_SIZE >= got.total:
-            return items
-        page += 1
+    flt = Filter(folder=ALL_FOLDERS if folder is ALL_FOLDERS else normalize_folder(folder),
+                 recursive=recursive)  # fmt: skip
+    # One read, one snapshot: pages read one after another could miss or repeat images
+    # that move meanwhile, and each later page costs more (its offset).
+    with library.core.read() as conn:
+        flt = listing.resolve(conn, flt)
+        total = listing.count(conn, flt)
+        records = listing.page(conn, flt, 0, total, Sort.NAME, total=total) if total else []
+    return [Item.from_record(r) for r in records]
 
 
 # (images done, images in all, bytes done, bytes in all)

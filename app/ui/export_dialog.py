@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ALL_FOLDERS, Library
+from app.library import ALL_FOLDERS, InvalidInput, Library
 from app.library import export as ex
 
 from .jobs import Job
@@ -91,6 +91,8 @@ class ExportJob(Job):
 
     def work(self) -> ex.Report:
         items = ex.plan(self.library, ids=self.ids, folder=self.folder, recursive=self.recursive)
+        if not items:
+            raise InvalidInput("There are no images to export here.")
         return ex.export(
             items, ex.LibrarySource(self.library), self.dest, self.kind,
             library_root=self.library.root, csv_columns=self.columns,

@@ -217,3 +217,17 @@ def test_unknown_csv_columns_are_refused_before_anything_is_written(
     with pytest.raises(InvalidInput, match="CSV columns"):
         _export(filled, exports / "o.zip", ex.Kind.ZIP, csv_columns=("path", "secret"))
     assert list(exports.iterdir()) == []
+
+
+def test_plan_takes_a_folder_with_or_without_what_is_below_it(filled: Library) -> None:
+    def names(**scope: object) -> list[str]:
+        return [ex.entry_name(i.folder, i.filename) for i in ex.plan(filled, **scope)]
+
+    assert names(folder="Trip ñ") == ["Trip ñ/kite.jpg"]
+    assert names(folder="Trip ñ", recursive=True) == ["Trip ñ/b/dune.jpg", "Trip ñ/kite.jpg"]
+    assert names(folder=None) == ["sea.png"]  # the top level only
+    assert len(names()) == 3
+    some = [i.id for i in ex.plan(filled)][:2]
+    assert [i.id for i in ex.plan(filled, ids=[*some, "img_01ARZ3NDEKTSV4RRFFQ69G5FAV"])] == some
+    with pytest.raises(InvalidInput):
+        ex.plan(filled, folder="../outside")

@@ -133,3 +133,13 @@ def test_time_left_in_words() -> None:
     assert time_left(60, 10, 100) == "about 9 min left"
     assert time_left(600, 10, 100) == "about 1.5 h left"
     assert time_left(10, 100, 100) == ""
+
+
+def test_nothing_to_export_is_said_and_nothing_is_written(window, tmp_path: Path, qtbot) -> None:
+    dialog = open_dialog(window)
+    assert dialog.pick_all.isChecked() and not dialog.pick_selected.isEnabled()
+    dialog.path.setText(str(tmp_path / "empty.zip"))
+    with qtbot.waitSignal(dialog.error_shown, timeout=20_000):
+        dialog.export_button.click()
+    assert "no images to export" in dialog.error.text()
+    assert not (tmp_path / "empty.zip").exists()
