@@ -207,6 +207,10 @@ def test_names_that_clash_without_case_get_a_number() -> None:
         ]
     )
     assert names == ["a/Kite.jpg", "A/kite-2.JPG", "A/kite-3.jpg", "ALT-TEXT-2.csv", "noext"]
+    # Unicode spelled two ways (macOS writes NFD) is one name too; a backslash is no folder.
+    assert ex.entry_names([item(None, "caf\u00e9.jpg"), item(None, "cafe\u0301.jpg"),
+                           item("x", "a\\b.jpg")]) == [
+        "caf\u00e9.jpg", "cafe\u0301-2.jpg", "x/a_b.jpg"]  # fmt: skip
 
 
 def test_unknown_csv_columns_are_refused_before_anything_is_written(
