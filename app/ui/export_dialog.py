@@ -113,6 +113,7 @@ class ExportDialog(QDialog):
         self.window_ = window
         self.settings: QSettings = window.settings
         self.job: ExportJob | None = None
+        self.confirmed = ""  # a zip file the file dialog already asked to replace
         self.started = 0.0
         self.setWindowTitle("Export images")
         self.setAccessibleName("Export images")
@@ -245,6 +246,7 @@ class ExportDialog(QDialog):
             )
             if chosen and not chosen.lower().endswith(".zip"):
                 chosen += ".zip"
+            self.confirmed = chosen  # the file dialog asked before choosing one that exists
         else:
             parent = QFileDialog.getExistingDirectory(
                 self, "Export into a new folder inside…", str(Path(current).parent)
@@ -283,7 +285,10 @@ class ExportDialog(QDialog):
             self.show_error(f"Tick at least one column for {ex.CSV_NAME}, or leave it out.")
             return None
         replace = False
-        if self.kind() is ex.Kind.ZIP and dest.is_file():  # one stat of a path just typed
+        # One stat of a path just typed; the file dialog asked already for one it chose.
+        if self.kind() is ex.Kind.ZIP and dest.is_file() and text == self.confirmed:
+            replace = True
+        elif self.kind() is ex.Kind.ZIP and dest.is_file():
             answer = QMessageBox.question(
                 self, "Replace the zip file?", f"{dest} already exists. Replace it?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,

@@ -143,3 +143,17 @@ def test_nothing_to_export_is_said_and_nothing_is_written(window, tmp_path: Path
         dialog.export_button.click()
     assert "no images to export" in dialog.error.text()
     assert not (tmp_path / "empty.zip").exists()
+
+
+def test_a_zip_already_there_is_replaced_after_asking(
+    window, add, tmp_path: Path, qtbot, no_blocking_boxes
+) -> None:
+    add("a.jpg")
+    dest = tmp_path / "old.zip"
+    dest.write_bytes(b"not a zip")
+    dialog = open_dialog(window)
+    dialog.path.setText(str(dest))
+    with qtbot.waitSignal(dialog.exported, timeout=20_000):
+        dialog.export_button.click()
+    assert no_blocking_boxes == [("Replace the zip file?", f"{dest} already exists. Replace it?")]
+    assert zipfile.ZipFile(dest).namelist()[0] == "a.jpg"
