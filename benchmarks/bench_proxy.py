@@ -4,6 +4,9 @@
   callable serving the same file on the same waitress settings. Goal ≥ 0.9×.
 - ``304``: the same with a matching ``If-None-Match``, against the bare app's 304. ≥ 0.9×.
 - ``variant=thumbnail`` (cached) against our own originals: within 10% (≥ 0.9×).
+- An original with GPS (served without it, from the location-free copy made once) against
+  one without: within 10% (≥ 0.9×); the image without GPS is the 2a figure, so 2a also
+  says what the location rule costs an image that has none.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def run(quick: bool = False) -> list[Result]:
         with Library.open(root) as lib:
             record = lib.add(io.BytesIO(image), "photo.jpg")
             original = lib.path_of(record.folder, record.filename)
+            located = lib.add(io.BytesIO(_with_gps(image)), "located.jpg")
         try:
             app = ChildServer("app", root)
         except Exception as exc:
@@ -50,14 +54,17 @@ def run(quick: bool = False) -> list[Result]:
             etag = _etag(app.port, path)
             bare_etag = _etag(bare.port, "/")
             thumb_etag = _etag(app.port, thumb)
+            gps_path = f"/i/{located.id}"
+            _etag(app.port, gps_path)  # the location-free copy is made here, once
             # A short warm-up of each: first requests pay for imports and caches.
-            for url in (app.url(path), bare.url("/"), app.url(thumb)):
+            for url in (app.url(path), bare.url("/"), app.url(thumb), app.url(gps_path)):
                 load(url, seconds=1)
             best = best_of_alternated(
                 {
                     "ours": lambda: load(app.url(path), seconds=seconds),
                     "base": lambda: load(bare.url("/"), seconds=seconds),
                     "thumbs": lambda: load(app.url(thumb), seconds=seconds),
+                    "located": lambda: load(app.url(gps_path), seconds=seconds),
                     "ours304": lambda: load(
                         app.url(path), seconds=seconds, headers={"If-None-Match": etag}
                     ),
@@ -106,7 +113,32 @@ def run(quick: bool = False) -> list[Result]:
                 note=f"thumbnail 304s {thumbs304.rps:,.0f} req/s",
             )
         )
+        results.append(
+            ratio_result(
+                "2d",
+                "/i/{id} original with GPS (location-free copy) vs without",
+                best["located"].rps,
+                ours.rps,
+                "req/s",
+                at_least=0.9,
+                note=note,
+            )
+        )
     return results
+
+
+def _with_gps(jpeg: bytes) -> bytes:
+    """The same picture with a GPS position in its EXIF (re-encoded: a bench image)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as img:
+        exif = img.getexif()
+        gps = exif.get_ifd(0x8825)
+        gps[1], gps[2] = "N", (48.0, 51.0, 30.0)
+        gps[3], gps[4] = "E", (2.0, 17.0, 40.0)
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=90, exif=exif)
+        return out.getvalue()
 
 
 if __name__ == "__main__":

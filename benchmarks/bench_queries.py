@@ -9,6 +9,9 @@
   ≤ 5 ms for the slowest. Baseline: the same count and page by ``LIKE '%term%'`` (what
   the index saves). Shorter terms scan; reported, no goal.
 - ``folders()`` ≤ 5 ms.
+- Issue 16 (``listing_cases.py``): cursor pages (first, middle, near the end, before)
+  in every sort and with the new filters, ``ids`` and ``meta.KEY`` pages: the same goals
+  (≤ 5 ms core, ≤ 15 ms HTTP) for the slowest. ``BENCH_VERBOSE=1`` prints every case.
 - Opening the library, reconciliation included, when nothing changed. Goal ≤ 2 s.
   Baseline: a bare ``os.scandir`` walk stat-ing every file (the floor of noticing a
   change made while the app was closed).
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from app.library import Library
 
+from . import listing_cases
 from .common import Result, bound_result, missing, report, time_median
 from .generate import library
 from .load import ChildServer, keepalive
@@ -114,20 +118,19 @@ def _query_string(kw: dict[str, object]) -> str:
         if key == "folder":
             params["folder"] = value or ""
         elif key == "undescribed":
-            continue  # not in the HTTP contract
+            params[key] = "true" if value else "false"
         else:
             params[key] = value
     return urllib.parse.urlencode(params)
 
 
-def _http_pages(root: Path, pages: list[tuple[str, dict[str, object]]]) -> dict[str, float]:
+def _http_pages(root: Path, pages: list[tuple[str, str]]) -> dict[str, float]:
+    """Median time of each ``(label, query string)`` over one keep-alive connection."""
     out: dict[str, float] = {}
     with ChildServer("app", root) as server, keepalive(server.port) as conn:
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        for label, kw in pages:
-            if "undescribed" in kw:
-                continue
-            path = "/v3/images?" + _query_string(kw)
+        for label, query in pages:
+            path = "/v3/images?" + query
             samples = []
             for i in range(16):
                 start = time.perf_counter()
@@ -165,6 +168,7 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
 
     with Library.open(root) as lib:
         pages = _pages(lib)
+        part2 = listing_cases.cases(lib)
         timings = {
             label: time_median(lambda kw=kw: lib.list_images(**kw), repeat=15)
             for label, kw in pages
@@ -218,8 +222,45 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
         results.append(
             bound_result("4 folders", "folders()", time_median(lib.folders, repeat=21), "ms", 5)
         )
+        # Issue 16: cursors at any depth, ids, meta.KEY, recursive (listing_cases.py).
+        timings2 = {case.label: time_median(case.call, repeat=15) for case in part2}
+        worst2 = max(timings2, key=timings2.__getitem__)
+        results.append(
+            bound_result(
+                "4 list2",
+                f"slowest cursor/ids/meta page in the core ({worst2}) of {len(part2)}",
+                timings2[worst2],
+                "ms",
+                5,
+                baseline=floor,
+                note="baseline: raw keyset page",
+            )
+        )
+        if os.environ.get("BENCH_VERBOSE"):
+            for label, ms in sorted(timings2.items(), key=lambda kv: -kv[1]):
+                print(f"    core {ms:7.2f} ms  {label}", flush=True)
     try:
-        http = _http_pages(root, pages)
+        queries = [(label, _query_string(kw)) for label, kw in pages]
+        queries += [(case.label, case.query) for case in part2]
+        http_all = _http_pages(root, queries)
+        if os.environ.get("BENCH_VERBOSE"):
+            for label, ms in sorted(http_all.items(), key=lambda kv: -kv[1]):
+                print(f"    http {ms:7.2f} ms  {label}", flush=True)
+        second = {case.label for case in part2}
+        http = {k: v for k, v in http_all.items() if k not in second}
+        http2 = {k: v for k, v in http_all.items() if k in second}
+        worst_http2 = max(http2, key=http2.__getitem__)
+        results.append(
+            bound_result(
+                "4 http2",
+                f"slowest cursor/ids/meta page over HTTP ({worst_http2}) of {len(http2)}",
+                http2[worst_http2],
+                "ms",
+                15,
+                baseline=timings2[worst_http2],
+                note="baseline: same page in the core",
+            )
+        )
         worst_http = max(http, key=http.__getitem__)
         results.append(
             bound_result(

@@ -6,7 +6,8 @@ path of a ready library under ``benchmarks/.data/lib-N``; a later call reuses it
 What is real: every row has a real image file of its format (JPEG, PNG with and without
 alpha, GIF, WebP) at sizes from 320 px to 2 MP, in folders up to three levels deep, with
 alt texts that are ``None``, ``""`` or prose (some of it non-ASCII), Unicode file names,
-and its thumbnail already in the cache (made by the library's own ``imaging.inspect``).
+custom_metadata (``_custom_metadata``), and its thumbnail already in the cache (made by
+the library's own ``imaging.inspect``).
 
 What is shortcut, because 100,000 uploads through ``Library.add`` take far longer than the
 10-minute budget: a thousand *distinct* images are made and inspected once, and each
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import json
 import os
 import random
 import shutil
@@ -41,7 +43,7 @@ from app.library import Library, imaging, rules
 from app.library.filters import search_text
 
 DATA_DIR = Path(__file__).parent / ".data"
-GENERATOR_VERSION = "4"  # bump to rebuild cached libraries after changing this file
+GENERATOR_VERSION = "5"  # bump to rebuild cached libraries after changing this file
 MARKER = "benchmark-library"
 BATCH_ROWS = 5000
 # More distinct images than the window's thumbnail cache holds (800), so scrolling the
@@ -220,6 +222,7 @@ def _build(root: Path, n: int, seed: int = 7) -> None:
                     "alt": alt,
                     "search": search_text(name, original, alt),
                     "created": created,
+                    "meta": _custom_metadata(i),
                 }
             )
             if len(rows) == BATCH_ROWS or i == n - 1:
@@ -231,14 +234,26 @@ def _build(root: Path, n: int, seed: int = 7) -> None:
     (root / ".imageshelf" / MARKER).write_text(f"{GENERATOR_VERSION} {n}\n")
 
 
+def _custom_metadata(i: int) -> str | None:
+    """custom_metadata as a script might set it: most images carry a SKU (1,000 values:
+    each in 0.1% of rows), a batch number (10 values: 10% each) and a print flag (half
+    true); every tenth has none; one in a thousand carries a rare "recall" key."""
+    if i % 10 == 9:
+        return None
+    meta: dict[str, object] = {"sku": f"SKU-{i % 1000:04d}", "batch": i % 10, "print": i % 2 == 0}
+    if i % 1000 == 0:
+        meta["recall"] = "2026-Q4"
+    return json.dumps(meta, separators=(",", ":"))
+
+
 def _insert(lib: Library, rows: list[dict[str, object]]) -> None:
     with lib.engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO images (id, folder, filename, original_filename, content_type, "
                 "size, width, height, sha256, mtime_ns, alt_text, search_text, created_at, "
-                "updated_at) VALUES (:id, :folder, :filename, :original, :ctype, :size, :w, "
-                ":h, :sha, :mtime, :alt, :search, :created, :created)"
+                "updated_at, custom_metadata) VALUES (:id, :folder, :filename, :original, :ctype, "
+                ":size, :w, :h, :sha, :mtime, :alt, :search, :created, :created, :meta)"
             ),
             rows,
         )

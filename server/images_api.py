@@ -10,17 +10,18 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, rules
+from app.library import Incoming, InvalidInput, Library, rules
+from app.library import custom_metadata as metadata_rules
 from app.library.intake import Prepared
 
-from . import idempotency
+from . import idempotency, listing_args
 from .errors import error_response
 from .json_body import json_object, only_fields
 from .serialize import image_response
 
 bp = Blueprint("images", __name__, url_prefix="/v3/images")
 
-PATCH_FIELDS: Final = frozenset({"alt_text", "folder", "long_description"})
+PATCH_FIELDS: Final = frozenset({"alt_text", "folder", "long_description", "custom_metadata"})
 # Says what saving text did to the image file (see write_back.py): written, off (the
 # library setting is off), not_writable (GIF; a packet too large), failed.
 FILE_METADATA_HEADER: Final = "Imageshelf-File-Metadata"
@@ -63,31 +64,31 @@ def _whole_number(name: str, default: int) -> int:
     return int(raw)
 
 
-def _flag(name: str) -> bool:
-    """``true`` or ``false`` (the contract's Part 2); anything else is refused."""
-    raw = request.args.get(name, "false")
-    if raw not in ("true", "false"):
-        raise InvalidInput(f"{name} must be true or false; got {raw!r}.")
-    return raw == "true"
-
-
 @bp.get("", strict_slashes=False)
 def list_images() -> Response:
-    """``?folder=`` (present and empty: the root only), ``search``, ``undescribed``,
-    ``sort``, ``page``, ``page_size``."""
-    page = _whole_number("page", 1)
-    page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
-    rules.check_page(page, page_size)
-    folder: object = request.args.get("folder", ALL_FOLDERS)
-    result = library().list_images(
-        folder=folder,
-        search=request.args.get("search") or None,
-        undescribed=_flag("undescribed"),
-        sort=request.args.get("sort", Sort.NEWEST.value),
-        page=page,
-        page_size=page_size,
-    )
+    """Filters ``folder`` (present and empty: the root only), ``recursive``, ``search``,
+    ``undescribed``, ``ids``, ``meta.KEY``; ``sort``; then ``page``/``page_size``, or
+    ``limit`` with ``after``/``before`` (cursors). See ``listing_args.py``."""
+    args = listing_args.read(request.args)
+    lib = library()
     base = public_base()
+    if args.cursor_mode:
+        found = lib.list_by_cursor(
+            **args.filters, limit=args.limit, after=args.after, before=args.before
+        )
+        return jsonify(
+            {
+                "result": [image_response(r, base) for r in found.items],
+                "total": found.total,
+                "page_info": {
+                    "has_next_page": found.has_next_page,
+                    "has_previous_page": found.has_previous_page,
+                    "start_cursor": found.start_cursor,
+                    "end_cursor": found.end_cursor,
+                },
+            }
+        )
+    result = lib.list_images(**args.filters, page=args.page, page_size=args.page_size)
     return jsonify(
         {
             "result": [image_response(r, base) for r in result.items],
@@ -100,8 +101,8 @@ def list_images() -> Response:
 
 @bp.post("", strict_slashes=False)
 def upload_image() -> Response:
-    """``multipart/form-data`` with ``file`` (required), ``alt_text``, ``long_description``
-    and ``folder``.
+    """``multipart/form-data`` with ``file`` (required), ``alt_text``, ``long_description``,
+    ``folder`` and ``custom_metadata`` (a JSON object).
     The file part was streamed into the library's ``tmp/`` while it was parsed (see
     ``uploads.py``); the core takes it over from there."""
     uploads = request.files.getlist("file")
@@ -123,6 +124,7 @@ def upload_image() -> Response:
     folder = rules.normalize_folder(request.form.get("folder"))
     alt_text = rules.normalize_alt_text(request.form.get("alt_text"))
     long_description = rules.normalize_long_description(request.form.get("long_description"))
+    custom_metadata = metadata_rules.parse_field(request.form.get("custom_metadata"))
     # The content a retry must match: the parsed fields (the file's name too) and the
     # file's hash, never the raw multipart bytes (boundaries differ between retries).
     fields = {
@@ -130,6 +132,7 @@ def upload_image() -> Response:
         "folder": request.form.get("folder"),
         "alt_text": request.form.get("alt_text"),
         "long_description": request.form.get("long_description"),
+        "custom_metadata": request.form.get("custom_metadata"),
     }
     if isinstance(upload.stream, Incoming):
         tmp, size, sha256 = upload.stream.finish()
@@ -152,7 +155,11 @@ def upload_image() -> Response:
 
     def store() -> Response:
         record = lib.commit(
-            prepare(), alt_text=alt_text, folder=folder, long_description=long_description
+            prepare(),
+            alt_text=alt_text,
+            folder=folder,
+            long_description=long_description,
+            custom_metadata=custom_metadata,
         )
         response = _image_json(record, 201)
         response.headers["Location"] = f"/v3/images/{record.id}"
@@ -177,6 +184,8 @@ def _patch_body() -> dict[str, Any]:
     body = json_object('{"alt_text": "A red kite"}', limit=MAX_PATCH_BYTES)
     only_fields(body, PATCH_FIELDS)
     for key, value in body.items():
+        if key == "custom_metadata":
+            continue  # an object, merged and checked by the core (custom_metadata.merge)
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{key} must be a string or null.")
     return body

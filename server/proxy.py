@@ -80,12 +80,18 @@ class ServedFile:
     version: str  # what ?v= must be for the immutable answer
     pinned_headers: tuple[tuple[str, str], ...]  # the same, immutable
     pinned_not_modified_headers: tuple[tuple[str, str], ...]
+    # The stored original's content hash: what transforms of it are keyed by. The ETag
+    # differs from it where the bytes sent are not the stored ones (location removed).
+    source_sha256: str
+    served_version: str  # ?v= may also name the bytes sent: their ETag's start
 
     @classmethod
     def make(
         cls, opener: Callable[[], BinaryIO], content_type: str, etag: str, version: str
     ) -> ServedFile:
-        """``version``: the original's, for its thumbnail too (one ``v`` pins both)."""
+        """``version``: the original's content hash, for its thumbnail too (one ``v`` pins
+        both; the start of the ETag of an original sent without its location pins it
+        too)."""
         quoted = quote_etag(etag)
 
         def headers(cache: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
@@ -102,11 +108,13 @@ class ServedFile:
             *headers(REVALIDATE),
             version[:VERSION_CHARS],
             *headers(IMMUTABLE),
+            version,
+            etag[:VERSION_CHARS],
         )
 
     def pinned(self, version: str | None) -> bool:
         """Whether ``?v=`` names exactly these bytes (then the answer is immutable)."""
-        return version is not None and version == self.version
+        return version is not None and version in (self.version, self.served_version)
 
 
 class ServedFiles:
@@ -119,6 +127,7 @@ class ServedFiles:
         self._entries: dict[tuple[str, bool], ServedFile] = {}
         self._generation = 0
         self._lock = threading.Lock()
+        self._settings_version = library.core.settings_version
         self.unsubscribe: Callable[[], None] = library.subscribe(self._on_change)
 
     def _on_change(self, event: Event) -> None:
@@ -130,6 +139,12 @@ class ServedFiles:
                 self._entries.pop((event.image_id, False), None)
                 self._entries.pop((event.image_id, True), None)
 
+    def _settings_changed(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+            self._settings_version = self.library.core.settings_version
+
     def forget(self, image_id: str, thumbnail: bool) -> None:
         with self._lock:
             self._generation += 1
@@ -138,6 +153,8 @@ class ServedFiles:
     def lookup(self, image_id: str, thumbnail: bool) -> ServedFile:
         """Raises the library's ``NotFound``/``Gone`` for unknown or deleted ids."""
         key = (image_id, thumbnail)
+        if self._settings_version != self.library.core.settings_version:
+            self._settings_changed()  # *Share location in links* may have turned
         served = self._entries.get(key)
         if served is not None:
             return served
@@ -146,8 +163,11 @@ class ServedFiles:
             record, thumb = self.library.thumbnail(image_id)
             served = ServedFile.make(thumb.open, thumb.content_type, thumb.etag, record.etag)
         else:
-            record, opener = self.library.original_source(image_id)
-            served = ServedFile.make(opener, record.content_type, record.etag, record.etag)
+            # The stored bytes, or the same without GPS while *Share location in links*
+            # is off (decided once per content hash by the core, then remembered here).
+            original = self.library.served_original(image_id)
+            record = original.record
+            served = ServedFile.make(original.open, record.content_type, original.etag, record.etag)
         with self._lock:
             if generation == self._generation:
                 if len(self._entries) >= MAX_REMEMBERED:
@@ -276,7 +296,7 @@ class ImageProxy:
         }
         f, served = self._open(image_id, thumbnail, served)
         try:
-            size = os.fstat(f.fileno()).st_size
+            size = _size_of(f)
             response = Response(
                 wrap_file(environ, f, FILE_BLOCK),
                 direct_passthrough=True,
@@ -349,6 +369,13 @@ def serve(image_id: str) -> Any:
     return lambda environ, start_response: proxy(environ, start_response, image_id)
 
 
+def _size_of(f: Any) -> int:
+    try:
+        return os.fstat(f.fileno()).st_size
+    except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
+        return len(f.getbuffer())
+
+
 def send_open_file(
     environ: dict[str, Any],
     start_response: Callable[..., Any],
@@ -358,10 +385,7 @@ def send_open_file(
     """A 200 of an open file (closed here on HEAD or failure), streamed by the server's
     ``wsgi.file_wrapper``; ``Content-Length`` from the file itself."""
     try:
-        try:
-            size = os.fstat(f.fileno()).st_size
-        except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
-            size = len(f.getbuffer())
+        size = _size_of(f)
         start_response("200 OK", [*headers, ("Content-Length", str(size))])
     except BaseException:
         f.close()

@@ -1,5 +1,5 @@
 """``ImageResponse``: the seed's thirteen fields in the seed's order, with Part 2's
-``long_description`` after ``alt_text``."""
+``long_description`` after ``alt_text`` and ``custom_metadata`` (``{}`` when none) after it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ IMAGE_FIELDS = (
     "thumbnail_url",
     "alt_text",
     "long_description",
+    "custom_metadata",
     "folder",
     "created_at",
     "updated_at",
@@ -44,6 +45,7 @@ def image_response(record: ImageRecord, base: str) -> dict[str, Any]:
         "thumbnail_url": url + "?variant=thumbnail",
         "alt_text": record.alt_text,
         "long_description": record.long_description,
+        "custom_metadata": record.custom_metadata,
         "folder": record.folder,
         "created_at": rfc3339(record.created_at_us),
         "updated_at": rfc3339(record.updated_at_us),

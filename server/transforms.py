@@ -78,7 +78,7 @@ class TransformProxy:
         return any(key not in rules.LINK_PARAMETERS for key, _ in parse_qsl(query_string, True))
 
     def _resolve(self, ext: str | None, query: str, served: _proxy.ServedFile) -> _Resolved:
-        key = (served.etag, ext, query)
+        key = (served.source_sha256, ext, query)
         found = self._resolved.get(key)
         if found is not None:
             return found
@@ -87,7 +87,7 @@ class TransformProxy:
         if spec is None:
             found = _ORIGINAL
         else:
-            sha256 = served.etag.strip('"')
+            sha256 = served.source_sha256
             etag = quote_etag(spec.etag(sha256))
             # As for originals: immutable only under the original's own version (``v``),
             # since the bytes behind an id can change (alt text written into the file).
@@ -139,7 +139,7 @@ class TransformProxy:
                 return []
             f = self.library.transforms.open_cached(resolved.cache_file)
             if f is None:
-                sha256 = served.etag.strip('"')
+                sha256 = served.source_sha256
                 f = self.library.transforms.result(
                     sha256, lambda: self._source(image_id), resolved.spec
                 ).file

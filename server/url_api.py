@@ -18,7 +18,15 @@ from .json_body import json_object, only_fields
 bp = Blueprint("url_upload", __name__, url_prefix="/v3/images")
 
 FIELDS: Final = frozenset(
-    {"url", "alt_text", "folder", "file_name", "long_description", idempotency.FIELD}
+    {
+        "url",
+        "alt_text",
+        "folder",
+        "file_name",
+        "long_description",
+        "custom_metadata",
+        idempotency.FIELD,
+    }
 )
 # Tests shorten the limits (``app.config[LIMITS_CONFIG] = FetchLimits(total_s=2)``).
 LIMITS_CONFIG: Final = "IMAGESHELF_FETCH_LIMITS"
@@ -38,6 +46,7 @@ def upload_via_url() -> Response:
             folder=body.get("folder"),
             file_name=body.get("file_name"),
             long_description=body.get("long_description"),
+            custom_metadata=body.get("custom_metadata"),
             limits=limits,
         )
         response = _image_json(record, 201)

@@ -65,6 +65,8 @@ def plan(img: Image.Image, fp: BinaryIO) -> Plan:
         data = fp.read()
         frames = gif_frames(data)
         return Plan(len(frames), (data, frames))
+    if img.format in rules.FIRST_PAGE_PILLOW_FORMATS:
+        return Plan(1)  # only the first page (TIFF) or primary image (HEIF) is the image
     count = int(getattr(img, "n_frames", 1) or 1)
     if count > rules.MAX_FRAMES:
         raise _refuse_frames(count)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from . import layout, rules, settings
 from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
+from .location_privacy import LocationPrivacy
 from .records import ImageRecord
 from .sql import rows
 from .sql.engine import database_errors, write_transaction
@@ -42,6 +43,8 @@ class Core:
             self.meta / layout.TRANSFORMS_DIR, lambda: settings.transform_cache_bytes(self)
         )
         self.events = EventBus()
+        self.settings_version = 0  # bumped by settings.put
+        self.location = LocationPrivacy(self)
         self.write_lock = threading.RLock()
         self.closed = False
         # The one-row read of every /i request and grid thumbnail, off SQLAlchemy.

@@ -64,6 +64,32 @@ class InvalidLongDescription(InvalidInput):
     code = "invalid_long_description"
 
 
+class InvalidParameter(InvalidInput):
+    """A listing's query parameter breaks a rule (``sort``, ``ids``, ``meta.*``,
+    ``limit``, a flag that is not ``true``/``false``)."""
+
+    code = "invalid_parameter"
+
+
+class InvalidCursor(InvalidInput):
+    """A listing cursor that is malformed, or was made for other filters or another
+    sort than the request it came with."""
+
+    code = "invalid_cursor"
+
+
+class ConflictingPagination(InvalidInput):
+    """Cursor paging (``after``/``before``) mixed with page numbers, or both cursors."""
+
+    code = "conflicting_pagination"
+
+
+class InvalidMetadata(InvalidInput):
+    """``custom_metadata`` that breaks the contract's limits (keys, values, size)."""
+
+    code = "invalid_metadata"
+
+
 class MetadataNotWritable(InvalidInput):
     """The file's format cannot carry the metadata asked for (GIF and alt text), or the
     metadata does not fit (an XMP packet over a JPEG segment's 64 KiB). Nothing was

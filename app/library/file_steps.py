@@ -36,6 +36,7 @@ def place_new(
     alt_text: str | None,
     folder: str | None,
     long_description: str | None = None,
+    metadata_json: str | None = None,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
@@ -69,6 +70,7 @@ def place_new(
                     created_at_us=now,
                     updated_at_us=now,
                     long_description=long_description,
+                    metadata_json=metadata_json,
                 )
                 rows.insert(conn, record, mtime_ns)
             return record

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Final, Literal
 
-from .errors import InvalidInput
+from .custom_metadata import MetaFilter
+from .errors import InvalidParameter
 from .records import ImageRecord
 
 SEARCH_FIELD_SEPARATOR = "\x1f"  # a control character: never inside any searched field
@@ -55,7 +56,7 @@ class Sort(StrEnum):
         try:
             return cls(value)  # type: ignore[arg-type]
         except ValueError:
-            raise InvalidInput(
+            raise InvalidParameter(
                 f"sort must be one of {', '.join(s.value for s in cls)}; got {value!r}."
             ) from None
 
@@ -115,15 +116,42 @@ class Filter:
     undescribed: bool = False
     # With a folder: that folder and every folder below it.
     recursive: bool = False
+    # Only these ids (``ids=``), ``None`` for any; sorted, each once.
+    ids: tuple[str, ...] | None = None
+    # ``meta.KEY=VALUE`` filters, all of which must match (sorted, each once).
+    meta: tuple[MetaFilter, ...] = ()
     # The pks of every row (in any folder) whose search_text contains the term, when
     # ``sql.listing.resolve`` found them cheaply; ``None`` when not resolved (the trigram
     # index is asked instead). Only ever set by ``resolve``: it must be the exact set.
     matches_pks: tuple[int, ...] | None = None
+    # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
+    # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
+    meta_pks: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.recursive and self.folder is None:  # the top level and below: everything
             object.__setattr__(self, "folder", ALL_FOLDERS)
             object.__setattr__(self, "recursive", False)
+        if not self.recursive or self.folder is ALL_FOLDERS:
+            object.__setattr__(self, "recursive", False)  # it changes nothing: one filter
+        if self.ids is not None:
+            object.__setattr__(self, "ids", tuple(sorted(set(self.ids))))
+        object.__setattr__(self, "meta", tuple(sorted(set(self.meta), key=_meta_order)))
+
+    def fingerprint(self) -> str:
+        """What the filter keeps, as text: equal for two filters keeping the same images
+        by the same rule (a cursor is bound to it). Not ``matches_pks``/``meta_pks``, caches."""
+        return repr(
+            (
+                "v1",
+                repr(self.folder),
+                fold(self.search) if self.search else None,
+                self.undescribed,
+                self.recursive,
+                self.ids,
+                tuple((m.key, m.text) for m in self.meta),
+            )
+        )
 
     def matches(self, record: ImageRecord) -> bool:
         """Whether ``record`` is one of this filter's images: the rule the SQL answers."""
@@ -137,4 +165,14 @@ class Filter:
             haystack = search_text(record.filename, record.original_filename, record.alt_text)
             if fold(self.search) not in haystack:
                 return False
+        if self.ids is not None and record.id not in self.ids:
+            return False
+        if self.meta:
+            metadata = record.custom_metadata
+            if not all(m.matches(metadata) for m in self.meta):
+                return False
         return True
+
+
+def _meta_order(m: MetaFilter) -> tuple[str, str]:
+    return (m.key, m.text)

@@ -9,15 +9,19 @@ import io
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from . import animation, rules
+from . import animation, codecs, format_heads, rules
 from .decode_budget import DECODE_BUDGET
 from .errors import MalformedImage, TooManyPixels, UnsupportedFormat
+
+assert codecs  # imported for its registrations (HEIF)
 
 # Never accept a partial image; our own pixel check runs before any decode, and Pillow's
 # bomb guard stays on (at twice our limit it raises) as a second line of defence.
@@ -72,7 +76,13 @@ _SIGNATURES: Final = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
     (b"GIF87a", "GIF"),
     (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (format_heads.ICO_SIGNATURE, "ICO"),
 )
+_AVIF_BRANDS: Final = (b"avif", b"avis")
+_HEIF_BRANDS: Final = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 
 
 def _damaged_format(fp: BinaryIO) -> str | None:
@@ -80,6 +90,11 @@ def _damaged_format(fp: BinaryIO) -> str | None:
     head = fp.read(16)
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WebP"
+    if head[4:8] == b"ftyp":
+        if head[8:12] in _AVIF_BRANDS:
+            return "AVIF"
+        if head[8:12] in _HEIF_BRANDS:
+            return "HEIC/HEIF"
     return next((name for sig, name in _SIGNATURES if head.startswith(sig)), None)
 
 
@@ -91,16 +106,44 @@ def _sniff(fp: BinaryIO) -> str:
         return "an empty file"
     if head.startswith(b"%PDF"):
         return "a PDF document"
-    if head.startswith(b"BM"):
-        return "a BMP image"
+    if head.startswith(b"8BPS"):
+        return "a Photoshop document (PSD)"
+    if head[:1] == b"P" and head[1:2] in b"1234567" and head[2:3] in b" \t\r\n":
+        return "a PPM/PGM/PBM image"
+    if head.startswith(b"\xff\x0a") or head[4:8] == b"JXL ":
+        return "a JPEG XL image"
     stripped = head.lstrip()
     if stripped.startswith((b"<?xml", b"<svg", b"<!DOCTYPE svg")):
         return "an SVG drawing"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "a TIFF image"
-    if head[4:12] in (b"ftypheic", b"ftypavif", b"ftypmif1", b"ftypheix"):
-        return "a HEIC/AVIF image"
     return "not an image this library accepts"
+
+
+def _open_held(fp: BinaryIO) -> Image.Image:
+    """``Image.open`` limited to the accepted formats. An ICO is decoded inside it (its
+    plugin loads the largest image as it opens), so its real size is checked from the
+    headers first and the decode budget held for it meanwhile."""
+    fp.seek(0)
+    head = fp.read(4)
+    fp.seek(0)
+    if head != format_heads.ICO_SIGNATURE:
+        return Image.open(fp, formats=rules.PILLOW_FORMATS)
+    pixels = format_heads.ico_largest_pixels(fp.read(rules.MAX_UPLOAD_BYTES + 1))
+    fp.seek(0)
+    with DECODE_BUDGET.hold(max(1, 2 * pixels)):  # the image and its RGBA conversion
+        img = Image.open(fp, formats=rules.PILLOW_FORMATS)
+    return img
+
+
+@contextmanager
+def pillow_warnings() -> Iterator[None]:
+    """Around Pillow's open and decode: its bomb warning is an error (refused); the
+    warnings its plugins give about a damaged file ("Tag data larger than file", "Image
+    was not the expected size") are not — what follows from the damage is decided by
+    the decode itself, and a hostile file should not fill the log."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
 
 
 def inspect(fp: BinaryIO) -> ImageInfo:
@@ -110,14 +153,14 @@ def inspect(fp: BinaryIO) -> ImageInfo:
     """
     fp.seek(0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(fp, formats=rules.PILLOW_FORMATS)
+        with pillow_warnings():
+            img = _open_held(fp)
     except UnidentifiedImageError:
         damaged = _damaged_format(fp)
         if damaged is not None:
+            article = "an" if damaged[0] in "AEIOU" else "a"
             raise MalformedImage(
-                f"The file starts like a {damaged} image but is damaged or incomplete."
+                f"The file starts like {article} {damaged} image but is damaged or incomplete."
             ) from None
         what = _sniff(fp)
         raise UnsupportedFormat(
@@ -130,7 +173,8 @@ def inspect(fp: BinaryIO) -> ImageInfo:
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise MalformedImage(f"The image could not be read: {exc}.") from None
     with img:
-        fmt = rules.FORMAT_BY_PILLOW_NAME.get(img.format or "")
+        fp.seek(0)
+        fmt = rules.format_of(img.format, fp.read(64))
         if fmt is None:
             raise UnsupportedFormat(f"Upload a {rules.HUMAN_FORMAT_LIST} image.")
         width, height = img.size
@@ -142,8 +186,7 @@ def inspect(fp: BinaryIO) -> ImageInfo:
                 f"at most {rules.MAX_PIXELS // 1_000_000} megapixels are accepted."
             )
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with pillow_warnings():
                 thumb, thumb_type, oriented = _thumbnail_and_validate(img, fp)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TooManyPixels("The image has too many pixels to decode.") from None
@@ -155,7 +198,7 @@ def inspect(fp: BinaryIO) -> ImageInfo:
 
 
 def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str, tuple[int, int]]:
-    orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "MPO", "WEBP") else 1
+    orientation = img.getexif().get(0x0112, 1) if img.format in rules.ORIENTED_PILLOW_FORMATS else 1
     width, height = img.size  # before draft() changes it
     frames = animation.plan(img, fp)  # headers only: refuses before any pixel is decoded
     if img.format in ("JPEG", "MPO"):
@@ -221,6 +264,8 @@ def _held_units(img: Image.Image, frames: animation.Plan, full_pixels: int) -> i
         units += pixels  # converted to RGB(A) at full size for the thumbnail
     if img.format == "WEBP":
         units += 2 * pixels  # libwebp's two canvases while it decodes
+    elif img.format in ("AVIF", "HEIF"):
+        units += pixels  # the decoder's own planes (YUV, up to 16 bits) before conversion
     if frames.frames > 1 and frames.gif is None:
         units += pixels  # the first frame kept while the others decode
     return max(units, 1)
@@ -311,3 +356,19 @@ def _to_eight_bits(img: Image.Image) -> Image.Image:
 def inspect_path(path: Path) -> ImageInfo:
     with open(path, "rb") as fp:
         return inspect(fp)
+
+
+def embedded_metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
+    """The EXIF and XMP of a HEIF or AVIF file as its decoder reads them (headers only,
+    no pixel decoded); ``(None, None)`` when it cannot be opened."""
+    try:
+        with pillow_warnings(), Image.open(io.BytesIO(data), formats=("HEIF", "AVIF")) as img:
+            exif, xmp = img.info.get("exif"), img.info.get("xmp")
+    except (OSError, SyntaxError, ValueError, EOFError, UnidentifiedImageError):
+        return None, None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None, None
+    return (
+        exif if isinstance(exif, bytes) else None,
+        xmp.encode() if isinstance(xmp, str) else xmp if isinstance(xmp, bytes) else None,
+    )

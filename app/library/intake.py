@@ -5,10 +5,12 @@ store the thumbnail) and the serial half (``commit``: ``file_steps.place_new``).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from . import custom_metadata as custom_metadata_rules
 from . import file_steps, files, imaging, rules, xmp_read
 from .core import Core
 from .errors import Duplicate, MalformedImage, TooLarge
@@ -85,9 +87,12 @@ def commit(
     alt_text: str | None,
     folder: str | None,
     long_description: str | None = None,
+    custom_metadata: Mapping[str, object] | None = None,
 ) -> ImageRecord:
     """Alt text and long description not given (``None``) are taken from the file's IPTC
-    accessibility fields where it has them; ``""`` (decorative) counts as given."""
+    accessibility fields where it has them; ``""`` (decorative) counts as given.
+    ``custom_metadata``: checked against the contract's limits (``custom_metadata.check``)."""
+    metadata = custom_metadata_rules.check_new(custom_metadata or {})
     folder = rules.normalize_folder(folder)
     alt_text = rules.normalize_alt_text(alt_text)
     long_description = rules.normalize_long_description(long_description)
@@ -106,6 +111,7 @@ def commit(
             alt_text=alt_text,
             folder=folder,
             long_description=long_description,
+            metadata_json=custom_metadata_rules.to_db(metadata),
         )
     except BaseException:
         # The thumbnail prepare stored belongs to nothing now (unless to a twin).

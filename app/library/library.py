@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -27,6 +27,7 @@ from . import (
     api_token,
     bulk,
     changes,
+    cursors,
     edits,
     files,
     folder_ops,
@@ -39,13 +40,16 @@ from . import (
     write_back,
     xmp_read,
 )
+from . import custom_metadata as metadata_rules
 from .core import Core
+from .custom_metadata import MetaFilter
 from .edits import UNSET
-from .errors import InvalidInput, LibraryError, NotFound, StorageError
+from .errors import InvalidInput, InvalidParameter, LibraryError, NotFound, StorageError
 from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .housekeeping import Housekeeper
 from .intake import Prepared
+from .location_privacy import Served
 from .lock import ProcessLock
 from .reconcile import Reconciler
 from .records import FolderInfo, ImageRecord, Page
@@ -66,6 +70,28 @@ def _scope(folder: object) -> FolderScope:
     if folder is ALL_FOLDERS:
         return ALL_FOLDERS
     return rules.normalize_folder(folder)
+
+
+def listing_filter(
+    folder: object,
+    search: object,
+    undescribed: bool,
+    recursive: bool,
+    ids: Iterable[str] | None,
+    meta: Mapping[str, str] | None,
+) -> Filter:
+    """A listing's arguments checked into a ``Filter``."""
+    meta = meta or {}
+    if len(meta) > rules.MAX_META_FILTERS:
+        raise InvalidParameter(f"At most {rules.MAX_META_FILTERS} meta.* filters are allowed.")
+    return Filter(
+        folder=_scope(folder),
+        search=rules.normalize_search(search),
+        undescribed=undescribed,
+        recursive=recursive,
+        ids=None if ids is None else rules.parse_ids(list(ids)),
+        meta=tuple(MetaFilter.parse(k, v) for k, v in meta.items()),
+    )
 
 
 class Library:
@@ -283,20 +309,19 @@ class Library:
         page_size: int = rules.DEFAULT_PAGE_SIZE,
         sort: Sort | str = Sort.NEWEST,
         recursive: bool = False,
+        ids: Iterable[str] | None = None,
+        meta: Mapping[str, str] | None = None,
     ) -> Page:
         """A page of images, newest first by default, stable across pages.
 
         ``folder``: ``ALL_FOLDERS`` (default), ``None``/``""`` for the root only, or a
         folder path. ``search``: literal, case-insensitive substring of filename,
         original filename or alt text. ``undescribed``: only images whose alt text is
-        ``None``. ``recursive``: with a folder, the folders below it too."""
+        ``None``. ``recursive``: with a folder, the folders below it too. ``ids``: only
+        these (at most 100). ``meta``: ``{KEY: VALUE}``, custom_metadata matching each
+        (at most 5; ``custom_metadata.MetaFilter``)."""
         rules.check_page(page, page_size)
-        flt = Filter(
-            folder=_scope(folder),
-            search=rules.normalize_search(search),
-            undescribed=undescribed,
-            recursive=recursive,
-        )
+        flt = listing_filter(folder, search, undescribed, recursive, ids, meta)
         order = Sort.parse(sort)
         with self.core.read() as conn:
             flt = listing.resolve(conn, flt)
@@ -304,6 +329,26 @@ class Library:
             offset = (page - 1) * page_size
             items = listing.page(conn, flt, offset, page_size, order, total=total)
         return Page(items=items, total=total, page=page, page_size=page_size)
+
+    def list_by_cursor(
+        self,
+        *,
+        folder: object = ALL_FOLDERS,
+        search: object = None,
+        undescribed: bool = False,
+        sort: Sort | str = Sort.NEWEST,
+        recursive: bool = False,
+        ids: Iterable[str] | None = None,
+        meta: Mapping[str, str] | None = None,
+        limit: int = rules.DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> cursors.CursorPage:
+        """``limit`` images after the cursor ``after``, before ``before``, or from the
+        start: the filters of ``list_images``, walked by keyset (``cursors.py``)."""
+        flt = listing_filter(folder, search, undescribed, recursive, ids, meta)
+        order = Sort.parse(sort)
+        return cursors.page(self.core, flt, order, limit, after=after, before=before)
 
     def count(
         self, *, folder: object = ALL_FOLDERS, undescribed: bool = False, recursive: bool = False
@@ -362,6 +407,12 @@ class Library:
         server that remembers it across requests: the opener raises ``FileNotFoundError``
         once the image moved or went (ask again, after ``settled()``)."""
         return originals.source(self.core, image_id)
+
+    def served_original(self, image_id: str) -> Served:
+        """What ``/i/{id}`` sends of the original: the stored bytes, or (while *Share
+        location in links* is off) the same bytes without GPS, and their ETag; the opener
+        raises ``FileNotFoundError`` as ``original_source``'s does."""
+        return self.core.location.served(image_id)
 
     def copy_with_alt_text(self, image_id: str) -> bytes:
         """The image's bytes with its alt text and long description embedded in their
@@ -455,6 +506,7 @@ class Library:
         alt_text: str | None = None,
         folder: str | None = None,
         long_description: str | None = None,
+        custom_metadata: Mapping[str, object] | None = None,
     ) -> ImageRecord:
         """The serial half of ``add``: place the prepared file and commit its row. Alt
         text and long description not given come from the file's IPTC fields, if any."""
@@ -464,6 +516,7 @@ class Library:
             alt_text=alt_text,
             folder=folder,
             long_description=long_description,
+            custom_metadata=custom_metadata,
         )
 
     def add_from_url(
@@ -475,6 +528,7 @@ class Library:
         file_name: object = None,
         long_description: str | None = None,
         limits: url_fetch.FetchLimits | None = None,
+        custom_metadata: object = None,
         cancel: url_fetch.Cancel | None = None,
         progress: url_fetch.FetchProgress | None = None,
         allow_duplicate: bool = True,
@@ -487,6 +541,7 @@ class Library:
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
         long_description = rules.normalize_long_description(long_description)
+        metadata = metadata_rules.check_new({} if custom_metadata is None else custom_metadata)
         if file_name is not None and not isinstance(file_name, str):
             raise InvalidInput("file_name must be a string.")
         url_fetch.parse_url(url)  # a bad URL refused before anything is made
@@ -501,7 +556,11 @@ class Library:
         name = file_name or url_fetch.name_from_url(url) or "image"
         prepared = self.prepare_file(tmp, size, sha256, name, allow_duplicate=allow_duplicate)
         return self.commit(
-            prepared, alt_text=alt_text, folder=folder, long_description=long_description
+            prepared,
+            alt_text=alt_text,
+            folder=folder,
+            long_description=long_description,
+            custom_metadata=metadata,
         )
 
     def discard(self, prepared: Prepared) -> None:
@@ -516,12 +575,17 @@ class Library:
         alt_text: object = UNSET,
         folder: object = UNSET,
         long_description: object = UNSET,
+        custom_metadata: object = UNSET,
     ) -> ImageRecord:
-        """Changes alt text, long description and/or folder (a folder change moves the
-        file on disk; with *Write alt text into image files* on, a text change rewrites
-        the file's XMP too: ``write_back.py``)."""
+        """Changes alt text, long description, custom metadata (merged, RFC 7396) and/or
+        folder (a folder change moves the file on disk; with *Write alt text into image
+        files* on, a text change rewrites the file's XMP too: ``write_back.py``)."""
         return self.update_with_outcome(
-            image_id, alt_text=alt_text, folder=folder, long_description=long_description
+            image_id,
+            alt_text=alt_text,
+            folder=folder,
+            long_description=long_description,
+            custom_metadata=custom_metadata,
         )[0]
 
     def update_with_outcome(
@@ -531,11 +595,17 @@ class Library:
         alt_text: object = UNSET,
         folder: object = UNSET,
         long_description: object = UNSET,
+        custom_metadata: object = UNSET,
     ) -> tuple[ImageRecord, write_back.FileWrite | None]:
         """``update``, also saying what happened to the file when text changed (written,
         the setting off, a format that cannot carry it); ``None`` when no text changed."""
         return edits.update(
-            self.core, image_id, alt_text=alt_text, folder=folder, long_description=long_description
+            self.core,
+            image_id,
+            alt_text=alt_text,
+            folder=folder,
+            long_description=long_description,
+            custom_metadata=custom_metadata,
         )
 
     def update_many(self, image_ids: list[str], *, folder: object) -> list[ImageRecord]:

@@ -41,6 +41,8 @@ class ImageRow(Base):
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     # 0006: IPTC Extended Description (Accessibility), for what alt text cannot hold.
     long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0008: contract Part 2's custom_metadata, compact JSON text; NULL for none.
+    custom_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Case-folded filename, original name and alt text, for literal substring search.
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
@@ -68,6 +70,27 @@ class ImageRow(Base):
             sqlite_where=text("alt_text IS NULL"),
         ),
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
+        # 0008: a folder by name, as ix_images_folder_order is a folder by date.
+        Index("ix_images_folder_name", "folder", text("filename COLLATE NOCASE"), "id"),
+    )
+
+
+class ImageMetadata(Base):
+    """0008: one row per key of an image's custom_metadata, kept by triggers from
+    ``images.custom_metadata``, so ``meta.KEY=VALUE`` is an index lookup. ``kind``:
+    text, number, boolean; ``value`` as ``json_each`` reads it (booleans 1/0), in a
+    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart."""
+
+    __tablename__ = "image_metadata"
+
+    image_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),
+        {"sqlite_with_rowid": False},
     )
 
 
@@ -100,6 +123,7 @@ class TrashRow(Base):
     alt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     # 0006, as in ``images``.
     long_description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    custom_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)  # 0008
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)

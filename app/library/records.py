@@ -3,6 +3,7 @@ between threads, with the root folder as ``None``."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,9 @@ class ImageRecord:
     # IPTC Extended Description (Accessibility); last, with a default, so records built
     # before it existed (tests, other modules) still build.
     long_description: str | None = None
+    # Contract Part 2's custom_metadata as its stored JSON text (``None``: none), so the
+    # record stays immutable and hashable; ``custom_metadata`` reads it.
+    metadata_json: str | None = None
 
     @property
     def relpath(self) -> str:
@@ -67,6 +71,15 @@ class ImageRecord:
     @property
     def updated_at(self) -> datetime:
         return us_to_datetime(self.updated_at_us)
+
+    @property
+    def custom_metadata(self) -> dict[str, str | int | float | bool]:
+        """A fresh dict each time: ``{}`` when the image has none."""
+        if not self.metadata_json:
+            return {}
+        value = json.loads(self.metadata_json)
+        assert isinstance(value, dict)
+        return value
 
     @property
     def needs_alt_text(self) -> bool:
@@ -89,6 +102,7 @@ class ImageRecord:
             created_at_us=m["created_at"],
             updated_at_us=m["updated_at"],
             long_description=m["long_description"],
+            metadata_json=m["custom_metadata"],
         )
 
 

@@ -13,7 +13,13 @@ from typing import Final
 
 from ulid import ULID
 
-from .errors import InvalidAltText, InvalidFolder, InvalidInput, InvalidLongDescription
+from .errors import (
+    InvalidAltText,
+    InvalidFolder,
+    InvalidInput,
+    InvalidLongDescription,
+    InvalidParameter,
+)
 
 # --- formats -----------------------------------------------------------------------------
 
@@ -34,14 +40,53 @@ JPEG: Final = ImageFormat("JPEG", "image/jpeg", ".jpg", (".jpeg", ".jpe", ".jfif
 PNG: Final = ImageFormat("PNG", "image/png", ".png")
 GIF: Final = ImageFormat("GIF", "image/gif", ".gif")
 WEBP: Final = ImageFormat("WEBP", "image/webp", ".webp")
+# Contract Part 2, "More formats". AVIF is Pillow's own (libavif); HEIF comes from
+# pillow-heif (libheif with libde265), registered by ``codecs``. One Pillow format, HEIF,
+# is two content types: HEVC-coded (almost every phone picture) is image/heic, anything
+# else in the HEIF container image/heif (``heif_format`` decides from the file's brands).
+AVIF: Final = ImageFormat("AVIF", "image/avif", ".avif")
+HEIC: Final = ImageFormat("HEIF", "image/heic", ".heic", (".hif",))
+HEIF: Final = ImageFormat("HEIF", "image/heif", ".heif")
+TIFF: Final = ImageFormat("TIFF", "image/tiff", ".tiff", (".tif",))
+BMP: Final = ImageFormat("BMP", "image/bmp", ".bmp", (".dib",))
+ICO: Final = ImageFormat("ICO", "image/vnd.microsoft.icon", ".ico")
 
-FORMATS: Final[tuple[ImageFormat, ...]] = (JPEG, PNG, GIF, WEBP)
+FORMATS: Final[tuple[ImageFormat, ...]] = (JPEG, PNG, GIF, WEBP, AVIF, HEIC, HEIF, TIFF, BMP, ICO)
 # Pillow reports multi-picture JPEGs (many phone cameras) as MPO; the bytes are JPEG.
-FORMAT_BY_PILLOW_NAME: Final = {f.pillow_name: f for f in FORMATS} | {"MPO": JPEG}
+# HEIF is decided by ``heif_format`` (HEIC unless the file says otherwise).
+FORMAT_BY_PILLOW_NAME: Final = {f.pillow_name: f for f in FORMATS if f is not HEIF} | {"MPO": JPEG}
 FORMAT_BY_CONTENT_TYPE: Final = {f.content_type: f for f in FORMATS}
 IMAGE_EXTENSIONS: Final = frozenset(ext for f in FORMATS for ext in f.extensions)
-PILLOW_FORMATS: Final = tuple(f.pillow_name for f in FORMATS)
-HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF or WebP"
+PILLOW_FORMATS: Final = tuple(dict.fromkeys(f.pillow_name for f in FORMATS))
+HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF, WebP, AVIF, HEIC/HEIF, TIFF, BMP or ICO"
+# Formats whose EXIF orientation the library applies itself. Pillow turns TIFF pages and
+# pillow-heif turns HEIF images upright as they load (their size is the upright one);
+# JPEG, WebP and AVIF come as stored, with the orientation to apply in their EXIF.
+ORIENTED_PILLOW_FORMATS: Final = ("JPEG", "MPO", "WEBP", "AVIF")
+# Formats of which only the first page (TIFF) or primary image (HEIF) is the image: it is
+# the one measured, validated and thumbnailed; the rest of the file is kept as it is.
+FIRST_PAGE_PILLOW_FORMATS: Final = ("TIFF", "HEIF")
+# ISO BMFF brands of HEVC-coded HEIF (ISO/IEC 23008-12 Annex B).
+_HEVC_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm"})
+
+
+def heif_format(head: bytes) -> ImageFormat:
+    """HEIC or HEIF, from the ``ftyp`` box at the start of a HEIF file (its major and
+    compatible brands): HEVC-coded is ``image/heic``, anything else ``image/heif``."""
+    if head[4:8] != b"ftyp" or len(head) < 16:
+        return HEIF
+    size = min(int.from_bytes(head[:4], "big"), len(head))
+    brands = {head[8:12], *(head[i : i + 4] for i in range(16, size - 3, 4))}
+    return HEIC if brands & _HEVC_BRANDS else HEIF
+
+
+def format_of(pillow_name: str | None, head: bytes) -> ImageFormat | None:
+    """The accepted format Pillow found (``None`` for any other), ``head`` being the
+    file's first bytes (at least 64: a HEIF ``ftyp`` box with its brands)."""
+    if pillow_name == "HEIF":
+        return heif_format(head)
+    return FORMAT_BY_PILLOW_NAME.get(pillow_name or "")
+
 
 # --- serving -----------------------------------------------------------------------------
 
@@ -98,6 +143,18 @@ MAX_FILENAME_STEM_CHARS: Final = 120
 MAX_FILENAME_STEM_BYTES: Final = 200
 DEFAULT_PAGE_SIZE: Final = 25
 MAX_PAGE_SIZE: Final = 100
+# Listing filters (contract Part 2): ``ids`` and ``meta.KEY=VALUE`` per request.
+MAX_IDS_FILTER: Final = 100
+MAX_META_FILTERS: Final = 5
+
+# --- custom_metadata (contract Part 2; checked by custom_metadata.py) ---------------------
+
+MAX_METADATA_KEYS: Final = 50
+# 1-40 of A-Z a-z 0-9 _ . -, not starting with "." or "-".
+METADATA_KEY_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,39}")
+MAX_METADATA_STRING_CHARS: Final = 500
+# The whole object as compact JSON (UTF-8 bytes).
+MAX_METADATA_BYTES: Final = 8 * 1024
 
 # --- ids ---------------------------------------------------------------------------------
 
@@ -314,6 +371,34 @@ def check_page(page: object, page_size: object) -> tuple[int, int]:
     return page, page_size
 
 
+def check_limit(limit: object) -> int:
+    """A cursor page's ``limit``; ``InvalidParameter`` out of 1-100."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidParameter(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return limit
+
+
+def parse_ids(values: list[str]) -> tuple[str, ...]:
+    """The ``ids`` filter from its query values (comma-separated, or repeated): each an
+    image id, at most ``MAX_IDS_FILTER`` different ones; ``InvalidParameter`` else."""
+    found: dict[str, None] = {}
+    for value in values:
+        for part in value.split(","):
+            item = part.strip()
+            if not is_image_id(item):
+                shown = item if len(item) <= 40 else item[:40] + "..."
+                raise InvalidParameter(
+                    f"ids must be image ids (img_ and 26 characters) separated by commas; "
+                    f"{shown!r} is not one."
+                )
+            found[item] = None
+    if len(found) > MAX_IDS_FILTER:
+        raise InvalidParameter(
+            f"ids names {len(found)} images; at most {MAX_IDS_FILTER} are allowed."
+        )
+    return tuple(found)
+
+
 # --- transforms on the proxy (contract Part 2, "Transforms on the proxy") -----------------
 
 
@@ -336,7 +421,8 @@ OUTPUT_FORMATS: Final = {
     "avif": OutputFormat("AVIF", "image/avif", "avif", 60),
 }
 # The output of a transform of an original whose own format is not one of the above
-# (none yet: TIFF, BMP, ICO, HEIC once accepted) when no extension asks for one.
+# (HEIC/HEIF, TIFF, BMP, ICO) when no extension asks for one: lossless, and it keeps
+# transparency (docs/http-api.md, "Decisions: more formats").
 FALLBACK_OUTPUT: Final = "png"
 TRANSFORM_MAX_SIDE: Final = 4096
 TRANSFORM_PARAMETERS: Final = ("w", "h", "crop", "fit", "q")

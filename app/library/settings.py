@@ -22,6 +22,10 @@ class _Transactions(Protocol):
 
     def write(self) -> AbstractContextManager[Connection]: ...
 
+    # Bumped by every ``put``: what remembers an answer that depends on a setting (the
+    # proxy's served files) starts again when it moved.
+    settings_version: int
+
 
 class _HasCore(Protocol):
     """``Library`` (not imported: the core's modules never import the facade)."""
@@ -38,8 +42,14 @@ WRITE_ALT_TEXT_TO_FILES: Final = "write_alt_text_to_files"
 # Bytes the transform cache (.imageshelf/transforms) may hold; 0 keeps nothing.
 TRANSFORM_CACHE_BYTES: Final = "transform_cache_bytes"
 
+# When on, /i/{id} serves originals with their GPS location as stored. Off by default: a
+# link shared is not meant to tell where the picture was taken (contract Part 2, "EXIF
+# and location"; app/library/location_privacy.py).
+SHARE_LOCATION_IN_LINKS: Final = "share_location_in_links"
+
 DEFAULTS: Final[dict[str, Any]] = {
     WRITE_ALT_TEXT_TO_FILES: False,
+    SHARE_LOCATION_IN_LINKS: False,
     TRANSFORM_CACHE_BYTES: rules.TRANSFORM_CACHE_DEFAULT_BYTES,
 }
 
@@ -68,12 +78,18 @@ def put(where: _Transactions | _HasCore, key: str, value: Any) -> None:
         raise InvalidInput(f"The setting {key!r} takes a {type(default).__name__}, not {value!r}.")
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
         raise InvalidInput(f"The setting {key!r} cannot be negative; got {value}.")
-    with _core(where).write() as conn:
+    core = _core(where)
+    with core.write() as conn:
         trash_rows.set_setting(conn, key, value)
+    core.settings_version += 1
 
 
 def write_alt_text_to_files(where: _Transactions | _HasCore) -> bool:
     return bool(read(where, WRITE_ALT_TEXT_TO_FILES))
+
+
+def share_location_in_links(where: _Transactions | _HasCore) -> bool:
+    return read(where, SHARE_LOCATION_IN_LINKS) is True
 
 
 def transform_cache_bytes(where: _Transactions | _HasCore) -> int:

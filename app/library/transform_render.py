@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,12 +19,12 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from . import rules
 from .errors import MalformedImage, NotFound, TooManyPixels
 from .files import storage_error
-from .imaging import _to_eight_bits
+from .imaging import _to_eight_bits, pillow_warnings
 from .transform_spec import Plan, TransformSpec, plan
 
 # Orientation is read where the library reads it when measuring (imaging.inspect), so a
 # transform's geometry agrees with the record's width and height.
-_ORIENTED_FORMATS: Final = ("JPEG", "MPO", "WEBP")
+_ORIENTED_FORMATS: Final = rules.ORIENTED_PILLOW_FORMATS
 _SWAPS_AXES: Final = (5, 6, 7, 8)
 _OPEN_FORMATS: Final = (*rules.PILLOW_FORMATS, "MPO")
 _WHITE: Final = (255, 255, 255)
@@ -37,10 +36,12 @@ def _opened(path: Path) -> Iterator[Image.Image]:
     its decode as the library's error: ``NotFound`` when the file is gone,
     ``MalformedImage`` when it no longer decodes, ``StorageError`` when the disk refuses."""
     try:
-        with open(path, "rb") as fp, warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(fp, formats=_OPEN_FORMATS) as img:
-                yield img
+        with (
+            open(path, "rb") as fp,
+            pillow_warnings(),
+            Image.open(fp, formats=_OPEN_FORMATS) as img,
+        ):
+            yield img
     except FileNotFoundError:
         raise NotFound("The image's file is missing from the library folder.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -156,3 +157,19 @@ def _encode(img: Image.Image, spec: TransformSpec, icc: bytes | None) -> bytes:
     out = io.BytesIO()
     img.save(out, fmt, **options)
     return out.getvalue()
+
+
+def upright(path: Path) -> Image.Image:
+    """The whole picture of the original at ``path``, upright, as 8-bit RGB or RGBA: what
+    the window's viewer shows for the formats Qt cannot read (HEIC/HEIF, AVIF) and for
+    icons (Qt's reader takes an icon's first image, the library its largest). The
+    caller holds the decode budget for the image's pixels meanwhile."""
+    with _opened(path) as img:
+        orientation = img.getexif().get(0x0112, 1) if img.format in _ORIENTED_FORMATS else 1
+        img.load()
+        work: Image.Image = ImageOps.exif_transpose(img) if orientation != 1 else img
+        work, _icc = _resamplable(work, None)
+        if work.mode not in ("RGB", "RGBA"):
+            work = work.convert("RGBA" if work.mode == "LA" else "RGB")
+        # Closing the file closes ``img``: what is returned must be a copy of it.
+        return work.copy() if work is img else work

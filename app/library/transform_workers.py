@@ -4,8 +4,12 @@ Why processes: Pillow's decoders and encoders give the interpreter lock back onl
 the time (a JPEG encode hardly at all), so transforms on threads held up every other
 request of the server by 5-70 ms — originals, thumbnails, the API (the quiet client of
 benchmarks/bench_transforms.py, 7c). In processes they share nothing with the server but
-the cores, and they run at a lower priority (nice 10), so on a busy machine the server's
-own requests go first. A crash on a hostile file kills a worker, not the server.
+the cores, and they run as background work (Linux's ``SCHED_IDLE``, else nice 10): a
+request of the server — an original, a thumbnail, the API — takes a core from a worker at
+once, where nice 10 alone let a worker finish its time slice first (the quiet client's
+p99 was 17x its idle figure with nice 10). The cost: on a machine kept fully busy by
+other programs, transforms wait for a free moment (and past ``WORK_TIMEOUT_S`` are
+answered 503). A crash on a hostile file kills a worker, not the server.
 
 The decode budget stays in the server's process: the caller holds the pixels a decode
 will need (``transform_render.decoded_pixels``) while a worker makes the result."""
@@ -39,10 +43,13 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def _start_worker() -> None:
-    """Runs in each worker as it starts: lower priority, and an exit as soon as the server
-    process is gone (killed too), so no worker outlives it."""
+    """Runs in each worker as it starts: background priority, and an exit as soon as the
+    server process is gone (killed too), so no worker outlives it."""
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(NICENESS)
+        os.nice(NICENESS)  # where SCHED_IDLE is missing (and harmless under it)
+    with contextlib.suppress(OSError, AttributeError):
+        # Lowering one's own policy needs no privilege; the threads started below inherit it.
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     parent = multiprocessing.parent_process()
     if parent is not None:
 

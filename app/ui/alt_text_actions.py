@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication
 
-from app.library import LibraryError, settings, write_back
+from app.library import settings, write_back
 
 from .alt_text_copy import Snippet, add_to_mime, snippet, undescribed_notice
 from .jobs import CallJob
@@ -26,7 +26,10 @@ def install(window: MainWindow) -> None:
     window.grid.extra_mime = lambda ids: drag_mime(window, ids)
     action = window.actions_by_name["write_alt_to_files"]
     action.setCheckable(True)
-    action.setChecked(settings.write_alt_text_to_files(window.library))
+    # The setting is in the database: read on a worker, shown when known.
+    job = CallJob(lambda: settings.write_alt_text_to_files(window.library))
+    job.finished.connect(lambda on: _show_setting(window, bool(on)))
+    window.jobs.start(job)
     # toggled, not triggered: the command's own run() is a no-op so both don't fire.
     action.toggled.connect(lambda on: set_write_to_files(window, on))
     selection = window.grid.selectionModel()
@@ -34,30 +37,37 @@ def install(window: MainWindow) -> None:
     update_actions(window)
 
 
+def _show_setting(window: MainWindow, on: bool) -> None:
+    action = window.actions_by_name["write_alt_to_files"]
+    action.blockSignals(True)  # showing the setting is not changing it
+    action.setChecked(on)
+    action.blockSignals(False)
+
+
 def update_actions(window: MainWindow) -> None:
-    has = bool(window.selected_ids())
+    has = window.grid.selectionModel().hasSelection()
     for name in ("copy_html", "copy_markdown"):
         window.actions_by_name[name].setEnabled(has)
 
 
-def _snippet(window: MainWindow, ids: list[str]) -> Snippet | None:
-    try:
-        records = [window.library.get(i) for i in ids]
-    except LibraryError as exc:
-        window.notify(exc.message)
-        return None
-    return snippet(records, window.server.link)
-
-
 def copy_as(window: MainWindow, kind: str) -> None:
     """``kind``: ``html`` or ``markdown``. HTML goes on the clipboard as rich text too,
-    so pasting into a rich editor shows the images; Markdown as plain text."""
-    ids = window.selected_ids()
+    so pasting into a rich editor shows the images; Markdown as plain text. The records
+    are read on a worker (from the library: the grid's may be an event behind)."""
+    window.selection.with_ids(lambda ids: _copy_ids(window, kind, ids))
+
+
+def _copy_ids(window: MainWindow, kind: str, ids: list[str]) -> None:
     if not ids:
         return
-    snip = _snippet(window, ids)
-    if snip is None:
-        return
+    library, link = window.library, window.server.link
+    job = CallJob(lambda: snippet([library.get(i) for i in ids], link))
+    job.finished.connect(lambda snip: _copied(window, kind, len(ids), snip))
+    job.failed.connect(window.notify)
+    window.jobs.start(job)
+
+
+def _copied(window: MainWindow, kind: str, n: int, snip: Snippet) -> None:
     mime = QMimeData()
     if kind == "html":
         add_to_mime(mime, snip)
@@ -65,7 +75,7 @@ def copy_as(window: MainWindow, kind: str) -> None:
         mime.setText(snip.markdown)
     QApplication.clipboard().setMimeData(mime)
     what = "HTML" if kind == "html" else "Markdown"
-    count = "1 image" if len(ids) == 1 else f"{len(ids)} images"
+    count = "1 image" if n == 1 else f"{n} images"
     message = f"Copied {count} as {what}." + undescribed_notice(snip.undescribed)
     if not window.server.running:
         message += " The server is off: the links work once it runs (Server settings)."
@@ -73,8 +83,12 @@ def copy_as(window: MainWindow, kind: str) -> None:
 
 
 def drag_mime(window: MainWindow, ids: list[str]) -> Snippet | None:
-    """What a drag of these thumbnails carries besides the ids: the HTML."""
-    return _snippet(window, ids)
+    """What a drag of these thumbnails carries besides the ids: the HTML, from the grid's
+    records (a drag needs its data now; the grid only drags rows it has loaded)."""
+    model = window.model
+    rows = (model.row_of(i) for i in ids)
+    records = [r for r in (model.loaded_record(row) for row in rows if row is not None) if r]
+    return snippet(records, window.server.link) if records else None
 
 
 def apply_to_many(window: MainWindow, ids: list[str], value: str) -> None:
@@ -109,11 +123,19 @@ def apply_to_many(window: MainWindow, ids: list[str], value: str) -> None:
 
 
 def set_write_to_files(window: MainWindow, on: bool) -> None:
-    try:
-        settings.put(window.library, settings.WRITE_ALT_TEXT_TO_FILES, on)
-    except LibraryError as exc:
-        window.notify(exc.message)
-        return
+    library = window.library
+    job = CallJob(lambda: settings.put(library, settings.WRITE_ALT_TEXT_TO_FILES, on))
+    job.finished.connect(lambda _r: _setting_saved(window, on))
+    job.failed.connect(lambda message: _setting_refused(window, not on, message))
+    window.jobs.start(job)
+
+
+def _setting_refused(window: MainWindow, was: bool, message: str) -> None:
+    _show_setting(window, was)
+    window.notify(message)
+
+
+def _setting_saved(window: MainWindow, on: bool) -> None:
     window.notify(
         "Alt text you save from now on is also written into JPEG, PNG and WebP files."
         if on

@@ -2,7 +2,7 @@
 
 The core calls its listeners on whichever thread made the change (an import worker, a
 waitress thread, the watcher). Emitting a signal from there onto a ``QObject`` that lives
-in the GUI thread queues the delivery, so every slot connected to ``event`` runs on the
+in the GUI thread queues the delivery, so every slot connected to ``library_event`` runs on the
 GUI thread, where the models may be changed."""
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from app.library import Event, Library
 
 
 class LibraryBridge(QObject):
-    event = Signal(object)  # app.library.Event, delivered on the GUI thread
+    # app.library.Event, delivered on the GUI thread (not named ``event``: that is the
+    # QObject method Qt dispatches every event through)
+    library_event = Signal(object)
     _raw = Signal(object)
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
         # Queued explicitly: even an event raised on the GUI thread itself is delivered
         # after the call that caused it returns, so slots never re-enter a model update.
-        self._raw.connect(self.event.emit, Qt.ConnectionType.QueuedConnection)
+        self._raw.connect(self.library_event.emit, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = library.subscribe(self._on_core_event)
 
     def _on_core_event(self, event: Event) -> None:

@@ -6,8 +6,10 @@ text by itself: the person puts it in the editor, reads it, and saves."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QPlainTextEdit, QPushButton
 
 from app.library import ImageRecord, Library
 
@@ -38,3 +40,50 @@ class _Find(QRunnable):
         caption = self.finder.library.caption_suggestion(self.record.id) or ""
         with contextlib.suppress(RuntimeError):  # the window closed meanwhile
             self.finder.found.emit(self.record.id, caption)
+
+
+class CaptionOffer(QObject):
+    """The details pane's "Use the caption" button: shown for the image shown when it has
+    no alt text and its file a caption; a click puts the caption in the editor (through
+    its undo stack: Ctrl+Z takes it back), never saves it."""
+
+    notice = Signal(str)
+
+    def __init__(
+        self,
+        library: Library,
+        button: QPushButton,
+        editor: QPlainTextEdit,
+        shown: Callable[[], ImageRecord | None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.button, self.editor, self.shown = button, editor, shown
+        self.caption = ""
+        self.finder = CaptionFinder(library, self)
+        self.finder.found.connect(self._on_caption)
+        button.hide()
+        button.clicked.connect(self._use)
+
+    def ask(self, record: ImageRecord) -> None:
+        self.finder.ask(record)
+
+    def _on_caption(self, image_id: str, caption: str) -> None:
+        record = self.shown()
+        if record is None or record.id != image_id or record.alt_text is not None:
+            return
+        self.caption = caption
+        self.button.setVisible(bool(caption))
+        self.button.setToolTip(
+            f"The file's caption: “{caption}”. A caption is written for another purpose: "
+            "check that it describes what the image shows before you save it."
+        )
+
+    def _use(self) -> None:
+        if not self.caption:
+            return
+        cursor = self.editor.textCursor()
+        cursor.select(cursor.SelectionType.Document)
+        cursor.insertText(self.caption)
+        self.editor.setFocus()
+        self.notice.emit("The caption is in the editor: check it describes the image, then save.")

@@ -5,6 +5,7 @@ text or "decorative" for all of them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
@@ -21,53 +22,52 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ImageRecord, Library, LibraryError
+from app.library import ImageRecord, Library
 from app.library.rules import MAX_ALT_TEXT_CHARS
-from app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
 
 from .alt_text_editor import AltTextEditor
 from .bulk_alt_text import BulkAltText
-from .caption_suggestion import CaptionFinder
+from .caption_suggestion import CaptionOffer
+from .details_saves import DetailSaves, Saved, file_note
+from .details_summary import TOP_LEVEL, human_size, local_time, summary_text
 from .long_description import LongDescriptionEditor
+from .metadata_panel import MetadataPanel
 from .thumbnails import ThumbnailLoader
+from .undo import UndoHistory
 
 PREVIEW_SIDE = 360
 PREVIEW_MAX_HEIGHT = 220
-TOP_LEVEL = "(top level)"
 LINK_ROW = 28  # pixels: the details' link row, taken from the preview in a short window
-SUMMARY_READ_LIMIT = 2000  # one indexed read each (~20 µs): a select-all says less
-SUMMARY_NAMES = 8
 HINT_STYLE = "color: palette(placeholder-text); padding: 24px;"
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"  # pragma: no cover
-
-
-def local_time(record_time: object) -> str:
-    return record_time.astimezone().strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
 
 
 class DetailsPane(QScrollArea):
     notice = Signal(str)  # a readable message for the status bar / a box
     folder_change_requested = Signal(list, object)  # ids, folder (None = top level)
     bulk_alt_text_requested = Signal(list, str)  # ids, alt text ("" = decorative)
-    alt_text_saved = Signal(str, str, object, object)  # id, filename, before, after (undo)
 
-    def __init__(self, library: Library, loader: ThumbnailLoader, parent=None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        loader: ThumbnailLoader,
+        history: UndoHistory,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.library = library
         self.loader = loader
+        # Saves run on the undo history's worker, in order with Ctrl+Z (details_saves.py).
+        self.saves = DetailSaves(library, history, self)
+        self.saves.alt_saved.connect(self._alt_text_saved)
+        self.saves.alt_failed.connect(self._alt_text_refused)
+        self.saves.long_saved.connect(self._long_saved)
+        self.saves.long_failed.connect(self._long_refused)
         self.record: ImageRecord | None = None
         # Alt text that could not be saved (too long, refused), by image id: shown again
         # when the image is, kept across restarts by the window.
         self.drafts: dict[str, str] = {}
         self.selection: list[str] = []
+        self.count = 0  # images selected; more than ``selection`` while they are read
         # id → the link *Copy link* gives for it (set by the window, which knows the server)
         self.link_for: Callable[[str], str] | None = None
         self.known_folders: Callable[[], list[str]] = library.folders
@@ -127,10 +127,13 @@ class DetailsPane(QScrollArea):
         self.folder.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.folder.setAccessibleName("Folder")
         self.folder.setToolTip("Pick a folder or type a new one (like clients/acme), then Enter")
-        self.folder.lineEdit().setPlaceholderText(TOP_LEVEL)
-        self.folder.lineEdit().setAccessibleName("Folder name")
+        edit = self.folder.lineEdit()
+        assert edit is not None  # an editable combo has one
+        self.folder_edit: QLineEdit = edit
+        edit.setPlaceholderText(TOP_LEVEL)
+        edit.setAccessibleName("Folder name")
         self.folder.activated.connect(self._on_folder_chosen)
-        self.folder.lineEdit().returnPressed.connect(self._on_folder_chosen)
+        edit.returnPressed.connect(self._on_folder_chosen)
         folder_label = QLabel("Fo&lder:", body)  # Alt+F is the File menu
         folder_label.setBuddy(self.folder)
         self._folder_label = folder_label
@@ -143,12 +146,9 @@ class DetailsPane(QScrollArea):
         alt_layout.addWidget(self.alt)
         self.use_caption = QPushButton("Use the &caption", alt_box)
         self.use_caption.setAccessibleName("Use the caption as alt text")
-        self.use_caption.hide()
-        self.use_caption.clicked.connect(self._use_caption)
         alt_layout.addWidget(self.use_caption)
-        self._caption = ""
-        self.captions = CaptionFinder(library, self)
-        self.captions.found.connect(self._on_caption)
+        self.captions = CaptionOffer(library, self.use_caption, self.alt.edit, lambda: self.record)
+        self.captions.notice.connect(self.notice)
 
         self.long = LongDescriptionEditor(body)
         self.long.save_requested.connect(self.save_long_description)
@@ -157,6 +157,8 @@ class DetailsPane(QScrollArea):
             "IPTC Extended Description (Accessibility): for what alt text cannot hold."
         )
         QVBoxLayout(long_box).addWidget(self.long)
+        self.meta = MetadataPanel(library, body)  # custom_metadata; saves on a worker
+        self.meta.notice.connect(self.notice)
 
         self.bulk = BulkAltText(body)
         self.bulk.apply_requested.connect(
@@ -174,9 +176,10 @@ class DetailsPane(QScrollArea):
         layout.addLayout(form)
         layout.addWidget(alt_box, 1)
         layout.addWidget(long_box)
+        layout.addWidget(self.meta)
         layout.addWidget(self.bulk)  # one alt text for several, above their summary
         layout.addWidget(self.empty, 1)  # takes the room the hidden editor leaves
-        self._detail_widgets = [self.preview, self.heading, alt_box, long_box]
+        self._detail_widgets = [self.preview, self.heading, alt_box, long_box, self.meta]
         self._form = form
         self.setWidget(body)
         loader.ready.connect(self._on_thumbnail_ready)
@@ -184,8 +187,14 @@ class DetailsPane(QScrollArea):
 
     # --- what is shown -------------------------------------------------------------------
 
-    def show_selection(self, ids: list[str], record: ImageRecord | None) -> None:
-        """One image: its details. Several: a summary (moving applies to all). None: a hint."""
+    def show_selection(
+        self, ids: list[str], record: ImageRecord | None, count: int | None = None
+    ) -> None:
+        """One image: its details. Several: a summary (moving applies to all). None: a hint.
+        ``count``: how many are selected when ``ids`` is not all of them yet (rows not
+        read): the folder and the bulk editor wait for ``selection_read``; the summary
+        comes with ``show_summary``."""
+        count = len(ids) if count is None else count
         if (
             self.record is not None
             and self.alt.is_dirty()
@@ -206,33 +215,39 @@ class DetailsPane(QScrollArea):
         ):
             self.save_long_description()
         self.selection = ids
+        self.count = count
         self._last_folder_request: tuple[tuple[str, ...], str | None] | None = None
-        self.record = record if len(ids) == 1 else None
+        self.record = record if count == 1 else None
         single = self.record is not None
         for w in self._detail_widgets:
             w.setVisible(single)
         for row in range(self._form.rowCount() - 1):  # the folder row stays for many
             for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):
                 item = self._form.itemAt(row, role)
-                if item is not None and item.widget() is not None:
-                    item.widget().setVisible(single)
-        self.folder.setVisible(bool(ids))
-        self._folder_label.setVisible(bool(ids))
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.setVisible(single)
+        self.folder.setVisible(bool(count))
+        self._folder_label.setVisible(bool(count))
         self.empty.setVisible(not single)
-        self.heading.setVisible(single or len(ids) > 1)
-        self.bulk.setVisible(len(ids) > 1)
-        self.bulk.show_for(len(ids))
+        self.heading.setVisible(single or count > 1)
+        self.bulk.setVisible(count > 1)
+        self.bulk.show_for(count)
         self.use_caption.hide()
-        if not ids:
+        self._enable_for_all(len(ids) == count)
+        if not count:
             self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.empty.setStyleSheet(HINT_STYLE)
             self.empty.setText("Select an image to see its details and write its alt text.")
-        elif not single:
-            self.heading.setText(f"{len(ids):,} images selected")
+        elif count > 1:
+            self.heading.setText(f"{count:,} images selected")
             self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             self.empty.setStyleSheet("padding: 8px 0px;")
-            self.empty.setText(self._summary(ids))
+            self.empty.setText(summary_text(None, count))  # read on a worker: show_summary
+        elif not single:  # one row whose page is not read yet: shown once it is
+            self.empty.setText("Loading…")
         self._fill_folders(self.record.folder if self.record else None)
+        self.meta.load(self.record)
         if self.record is None:
             self.alt.load(None)
             self.alt.set_enabled_for_image(False)
@@ -242,47 +257,29 @@ class DetailsPane(QScrollArea):
         self._fill(self.record)
         self.alt.load(self.record.alt_text)
         draft = self.drafts.get(self.record.id)
-        if draft is not None:
+        if draft is not None and draft == self.record.alt_text:
+            del self.drafts[self.record.id]  # a save that landed after the draft was kept
+        elif draft is not None:
             self.alt.restore_draft(draft)
         self.long.load(self.record.long_description)
         if self.record.alt_text is None:
             self.captions.ask(self.record)
 
-    def _summary(self, ids: list[str]) -> str:
-        """What several selected images are, together: sizes, folders, alt text."""
-        records = []
-        for image_id in ids[:SUMMARY_READ_LIMIT]:
-            try:
-                records.append(self.library.get(image_id))
-            except LibraryError:
-                continue
-        read = len(records)
-        lines: list[str] = []
-        if read:
-            of = "" if read == len(ids) else f" (of the first {read:,})"
-            folders = sorted({r.folder or TOP_LEVEL for r in records}, key=str.casefold)
-            shown = ", ".join(folders[:4]) + (
-                f" and {len(folders) - 4} more" if len(folders) > 4 else ""
-            )
-            undescribed = sum(1 for r in records if r.alt_text is None)
-            lines += [
-                f"Together: {human_size(sum(r.size for r in records))}{of}",
-                f"In {'folder' if len(folders) == 1 else 'folders'}: {shown}",
-                (
-                    f"Need alt text: {undescribed:,}{of}"
-                    if undescribed
-                    else f"All have alt text{of}."
-                ),
-                "",
-            ]
-            names = [r.filename for r in records[:SUMMARY_NAMES]]
-            more = len(ids) - len(names)
-            lines += names + ([f"… and {more:,} more"] if more > 0 else []) + [""]
-        lines.append(
-            "Choose a folder above to move them all, give them one alt text above, Copy "
-            "link (Ctrl+L) to copy their links, or press Delete to delete them."
-        )
-        return "\n".join(lines)
+    def show_summary(self, records: list[ImageRecord], count: int) -> None:
+        """The summary of a multi-selection, from the first ``records`` (read on a worker)."""
+        if count == self.count and count > 1:
+            self.empty.setText(summary_text(records, count))
+
+    def selection_read(self, ids: list[str]) -> None:
+        """Every id of the selection shown, read on a worker: folder and bulk work now."""
+        if len(ids) == self.count:
+            self.selection = ids
+            self._enable_for_all(True)
+
+    def _enable_for_all(self, known: bool) -> None:
+        """Moving or describing all of them waits until all of them are known."""
+        self.folder.setEnabled(known)
+        self.bulk.setEnabled(known)
 
     def _fill(self, r: ImageRecord) -> None:
         self.heading.setText(r.filename)
@@ -369,9 +366,10 @@ class DetailsPane(QScrollArea):
         self._fill(record)
         self.alt.saved_changed(record.alt_text)
         self.long.saved_changed(record.long_description)
+        self.meta.record_changed(record)
         if record.alt_text is not None:
             self.use_caption.hide()
-        if not self.folder.lineEdit().hasFocus():
+        if not self.folder_edit.hasFocus():
             self._fill_folders(record.folder)
 
     def record_deleted(self, image_id: str) -> None:
@@ -387,6 +385,8 @@ class DetailsPane(QScrollArea):
         return "the library refused it"
 
     def save_alt_text(self) -> None:
+        """Saves on the worker (details_saves.py); the editor shows it saved at once, and
+        shows it unsaved again, kept as a draft, if the library refuses it."""
         if self.record is None or not self.alt.is_dirty():
             return
         if self.alt.too_long():
@@ -396,63 +396,45 @@ class DetailsPane(QScrollArea):
             )
             return
         value = self.alt.value()
-        try:
-            updated, outcome = self.library.update_with_outcome(self.record.id, alt_text=value)
-        except LibraryError as exc:
-            self.notice.emit(f"The alt text was not saved: {exc.message}")
-            return
-        before = self.record.alt_text
-        self.record = updated
-        self.drafts.pop(updated.id, None)
-        self.alt.mark_saved(updated.alt_text)
-        if updated.alt_text is not None:
+        self.drafts.pop(self.record.id, None)
+        self.alt.mark_saved(value)
+        if value is not None:
             self.use_caption.hide()
-        self.alt_text_saved.emit(updated.id, updated.filename, before, updated.alt_text)
-        self.notice.emit(
-            (
-                "Alt text saved."
-                if value
-                else "Marked as decorative."
-                if value == ""
-                else "Alt text cleared."
-            )
-            + file_note(outcome)
-        )
+        self.saves.alt_text(self.record, value)
+
+    def _alt_text_saved(self, image_id: str, value: str | None, result: object) -> None:
+        updated, outcome = cast(Saved, result)
+        if self.record is not None and self.record.id == image_id:
+            self.record = updated
+            self.alt.saved_changed(updated.alt_text)
+        said = "Alt text saved." if value else "Marked as decorative." if value == "" else None
+        self.notice.emit((said or "Alt text cleared.") + file_note(outcome))
+
+    def _alt_text_refused(self, image_id: str, value: str | None, message: str) -> None:
+        if value is not None:
+            self.drafts[image_id] = value  # never thrown away
+        if self.record is not None and self.record.id == image_id:
+            self.alt.mark_saved(self.record.alt_text)  # what is shown is not saved
+        self.notice.emit(f"The alt text was not saved: {message} It is kept as a draft.")
 
     def save_long_description(self) -> None:
         if self.record is None or not self.long.is_dirty():
             return
-        try:
-            updated, outcome = self.library.update_with_outcome(
-                self.record.id, long_description=self.long.value()
-            )
-        except LibraryError as exc:
-            self.notice.emit(f"The long description was not saved: {exc.message}")
-            return
-        self.record = updated
-        self.long.mark_saved(updated.long_description)
+        value = self.long.value()
+        self.long.mark_saved(value)
+        self.saves.long_description(self.record, value)
+
+    def _long_saved(self, image_id: str, result: object) -> None:
+        updated, outcome = cast(Saved, result)
+        if self.record is not None and self.record.id == image_id:
+            self.record = updated
+            self.long.saved_changed(updated.long_description)
         self.notice.emit("Long description saved." + file_note(outcome))
 
-    # --- "Use the caption" ---------------------------------------------------------------
-
-    def _on_caption(self, image_id: str, caption: str) -> None:
-        if self.record is None or self.record.id != image_id or self.record.alt_text is not None:
-            return
-        self._caption = caption
-        self.use_caption.setVisible(bool(caption))
-        self.use_caption.setToolTip(
-            f"The file's caption: “{caption}”. A caption is written for another purpose: "
-            "check that it describes what the image shows before you save it."
-        )
-
-    def _use_caption(self) -> None:
-        if not self._caption:
-            return
-        cursor = self.alt.edit.textCursor()  # through the undo stack: Ctrl+Z takes it back
-        cursor.select(cursor.SelectionType.Document)
-        cursor.insertText(self._caption)
-        self.alt.edit.setFocus()
-        self.notice.emit("The caption is in the editor: check it describes the image, then save.")
+    def _long_refused(self, image_id: str, message: str) -> None:
+        if self.record is not None and self.record.id == image_id:
+            self.long.mark_saved(self.record.long_description)  # shown unsaved again
+        self.notice.emit(f"The long description was not saved: {message}")
 
     def _on_folder_chosen(self, *_args: object) -> None:
         if not self.selection:
@@ -466,11 +448,3 @@ class DetailsPane(QScrollArea):
             return  # Enter in the combo fires both "activated" and "returnPressed"
         self._last_folder_request = request
         self.folder_change_requested.emit(list(self.selection), folder)
-
-
-def file_note(outcome: FileWrite | None) -> str:
-    """What a save did to the image file, when it is worth saying (the setting is on and
-    the file could not carry the text)."""
-    if outcome is None or outcome.status not in (NOT_WRITABLE, FAILED):
-        return ""
-    return f" Not written into the file: {outcome.message}"

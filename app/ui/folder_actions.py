@@ -12,7 +12,6 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu
 
-from app.library import LibraryError
 from app.library.folder_ops import disk_folders
 
 from . import notices
@@ -132,9 +131,9 @@ class FolderActions(QObject):
 
     # --- making --------------------------------------------------------------------------
 
-    def new_folder(self, parent: str | None, move_ids: list[str] | None = None) -> str | None:
+    def new_folder(self, parent: str | None, move_ids: list[str] | None = None) -> CallJob | None:
         """Asks for a name (the parent is said, never prefilled to be typed over) and
-        makes the folder on disk; moves ``move_ids`` into it when given."""
+        makes the folder on disk (on a worker); moves ``move_ids`` into it when given."""
         where = f"inside {parent}" if parent else "at the top level"
         hint = " (start with / for the top level)" if parent else ""
         name, ok = QInputDialog.getText(
@@ -148,18 +147,20 @@ class FolderActions(QObject):
             return None
         typed = name.strip()
         path_text = f"{parent}/{typed}" if parent and not typed.startswith("/") else typed
-        try:
-            folder = self.window.library.make_folder(path_text)
-        except LibraryError as exc:
-            notices.warn(self.window, "Cannot use that name", exc.message)
-            return None
+        library = self.window.library
+        job = CallJob(lambda: library.make_folder(path_text))
+        job.finished.connect(lambda folder: self._made(str(folder), move_ids))
+        job.failed.connect(lambda m: notices.warn(self.window, "Cannot use that name", m))
+        self.window.jobs.start(job)
+        return job
+
+    def _made(self, folder: str, move_ids: list[str] | None) -> None:
         self.tree.on_disk.add(folder)
         self.window.refresh_tree()
         if move_ids:
-            self.window.move_images(move_ids, folder)
+            self.window.images.move_images(move_ids, folder)
         self.tree.select(Place("folder", folder))
         self.window.notify(f"Folder {folder} made.")
-        return folder
 
     # --- renaming, moving, deleting ------------------------------------------------------
 

@@ -90,6 +90,7 @@ class FolderTree(QTreeWidget):
         self.own: dict[str, int] = {}  # each folder's own images
         self.drop_hover: Place | None = None  # the entry a drag would drop on, highlighted
         self._items: dict[Place, QTreeWidgetItem] = {}
+        self._to_select: Place | None = None
         self.currentItemChanged.connect(self._on_current_changed)
 
     # --- contents ------------------------------------------------------------------------
@@ -117,6 +118,8 @@ class FolderTree(QTreeWidget):
         have = {p.folder for p in self._items if p.kind == "folder"}
         if not self._items or wanted != have:
             self._rebuild(sorted(wanted, key=lambda p: p.casefold()))
+        if self._to_select is not None and self._to_select in self._items:
+            self.select(self._to_select)
         self._set_count(ALL, total)
         self._set_count(UNDESCRIBED, undescribed)
         self._items[TRASH].setText(1, str(trash) if trash else "")
@@ -191,7 +194,10 @@ class FolderTree(QTreeWidget):
         return item.data(0, KEY_ROLE) if item is not None else None
 
     def select(self, place: Place) -> None:
+        """Selects ``place``; a folder not in the tree yet (its counts are still being
+        read) is selected when the refresh that brings it lands."""
         item = self._items.get(place)
+        self._to_select = None if item is not None else place
         if item is not None:
             self.setCurrentItem(item)
 

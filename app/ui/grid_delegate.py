@@ -8,7 +8,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from .grid_model import THUMB_SIDE, Role
+from .grid_model import THUMB_SIDE
+from .grid_query import Role
 
 PAD = 8
 TEXT_GAP = 6

@@ -13,13 +13,9 @@ first page is read in the background while the old rows stay on screen."""
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,25 +30,21 @@ from PySide6.QtCore import (
 )
 
 from app.library import (
-    ALL_FOLDERS,
     Event,
     EventKind,
-    Filter,
-    FolderScope,
     ImageRecord,
     Library,
     LibraryError,
     Page,
-    Sort,
 )
 
+from .grid_pages import PAGE_SIZE, PageStore
+from .grid_query import Query, Role
 from .page_reader import PageReader
 from .thumbnails import ThumbnailLoader, placeholder
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 100  # the core's largest page
-MAX_PAGES = 30  # pages kept: a few screens either way of the one shown, 3,000 records
 READS_PER_BATCH = 8  # pages read in one trip to the worker
 THUMB_SIDE = 150  # the thumbnails' side at first; the person picks between these two:
 THUMB_SIDES = (80, 320)
@@ -60,54 +52,12 @@ THUMB_SIDES = (80, 320)
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class Role(IntEnum):
-    Id = Qt.ItemDataRole.UserRole + 1
-    Record = Qt.ItemDataRole.UserRole + 2
-    AltText = Qt.ItemDataRole.UserRole + 3
-    NeedsAltText = Qt.ItemDataRole.UserRole + 4
-    Folder = Qt.ItemDataRole.UserRole + 5
-
-
-@dataclass(frozen=True)
-class Query:
-    """What the grid shows. ``folder`` is ``ALL_FOLDERS``, ``None`` (root) or a path."""
-
-    folder: FolderScope = ALL_FOLDERS
-    search: str = ""
-    undescribed: bool = False
-    sort: Sort = Sort.NEWEST
-    recursive: bool = False  # with a folder: the folders inside it too
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sort", Sort(self.sort))
-
-    def with_(self, **changes: object) -> Query:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-    def matches(self, record: ImageRecord) -> bool:
-        """The core's filter rule, applied to one record (for live events)."""
-        flt = Filter(
-            folder=self.folder,
-            search=self.search or None,
-            undescribed=self.undescribed,
-            recursive=self.recursive,
-        )
-        return flt.matches(record)
-
-    def sort_key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
-        """The order of ``library.list_images(sort=...)``, as an ascending key."""
-        return self.sort.key()
-
-
 class _CommitSignals(QObject):
     settled = Signal()
 
 
 class ImageGridModel(QAbstractListModel):
-    """Rows are ``total`` long; ``_pages[p]`` holds what is known of rows
-    ``p * PAGE_SIZE ...``. After a live change shifted the rows, a page may be shorter
-    than its rows or hold ``None`` where the record that moved in is not known: that row
-    shows a placeholder and its page is read again, while the others keep showing."""
+    """Rows are ``total`` long; ``_store`` (grid_pages.py) holds what is known of them."""
 
     query_applied = Signal()  # the rows of a new query (or a reload) are in
     query_failed = Signal(str)  # a readable message; the model shows nothing for it
@@ -120,12 +70,11 @@ class ImageGridModel(QAbstractListModel):
         self.loader = loader
         self.query = Query()
         self.total = 0
-        self._pages: OrderedDict[int, list[ImageRecord | None]] = OrderedDict()
-        self._row_of: dict[str, int] = {}
-        self._by_sha: dict[str, set[str]] = {}  # ids of the loaded rows showing each thumbnail
+        self._store = PageStore()
         self.side = THUMB_SIDE  # the thumbnails' side in the grid (the size control)
         self._placeholder = placeholder(THUMB_SIDE)
         self.pages_fetched = 0  # pages read, for tests and the benchmark
+        self.answers = 0  # reads answered, stale ones included (tests wait on it)
         # Reads: the query generation (a new query or reload), the layout epoch (rows
         # inserted or removed) and the commits seen tell a current answer from a stale one.
         self._generation = 0
@@ -194,13 +143,11 @@ class ImageGridModel(QAbstractListModel):
         self.beginResetModel()
         self.query = query
         self.total = page.total
-        self._pages.clear()
+        self._store.clear()
         self._wanted.clear()
         self._in_flight.clear()
         self._epoch += 1
-        if page.items:
-            self._pages[0] = list(page.items)
-        self._reindex()
+        self._store.put(0, page.items)
         self.endResetModel()
 
     def _read(self, query: Query, page: int) -> Page:
@@ -235,6 +182,7 @@ class ImageGridModel(QAbstractListModel):
         self._reader.read(lambda: [self._read(query, p) for p in pages], token)
 
     def _on_read(self, token: tuple[Any, ...], result: object) -> None:
+        self.answers += 1
         if token[0] == "query":
             self._on_query_read(token, result)
         else:
@@ -284,70 +232,25 @@ class ImageGridModel(QAbstractListModel):
                 self.reload()
                 return
             self.pages_fetched += 1
-            self._store(p, page.items)
-        self._evict(keep=pages)
+            self._keep(p, page.items)
+        self._store.evict(keep=pages)
 
-    def _store(self, p: int, items: Iterable[ImageRecord]) -> None:
-        old = self._pages.pop(p, None)
-        if old:
-            self._untrack(p, old)
-        held: list[ImageRecord | None] = list(items)
-        if not held:
-            return
-        self._pages[p] = held
-        self._track(p, held)
-        first = p * PAGE_SIZE
-        self.dataChanged.emit(self.index(first), self.index(first + len(held) - 1))
+    def _keep(self, p: int, items: Iterable[ImageRecord]) -> None:
+        held = self._store.put(p, items)
+        if held:
+            first = p * PAGE_SIZE
+            self.dataChanged.emit(self.index(first), self.index(first + held - 1))
 
-    def _evict(self, keep: Iterable[int] = ()) -> None:
-        keep = set(keep)
-        for p in list(self._pages):
-            if len(self._pages) <= MAX_PAGES:
-                break
-            if p not in keep:
-                self._untrack(p, self._pages.pop(p))
-
-    def _track(self, p: int, items: list[ImageRecord | None]) -> None:
-        for i, r in enumerate(items, p * PAGE_SIZE):
-            if r is None:
-                continue
-            self._row_of[r.id] = i
-            self._by_sha.setdefault(r.sha256, set()).add(r.id)
-
-    def _untrack(self, p: int, items: list[ImageRecord | None]) -> None:
-        first = p * PAGE_SIZE
-        for i, r in enumerate(items, first):
-            if r is not None and self._row_of.get(r.id) == i:
-                del self._row_of[r.id]
-                ids = self._by_sha.get(r.sha256)
-                if ids is not None:
-                    ids.discard(r.id)
-                    if not ids:
-                        del self._by_sha[r.sha256]
-
-    def _reindex(self) -> None:
-        """Both lookups from the loaded pages (at most MAX_PAGES pages, so bounded):
-        after rows shifted, every loaded row number may have changed."""
-        self._row_of = {}
-        self._by_sha = {}
-        for p, items in self._pages.items():
-            self._track(p, items)
-
-    def _loaded(self, row: int) -> ImageRecord | None:
-        p, offset = divmod(row, PAGE_SIZE)
-        items = self._pages.get(p)
-        if items is None or offset >= len(items):
-            return None
-        self._pages.move_to_end(p)  # recently shown: kept longest
-        return items[offset]
+    def reading(self) -> bool:
+        """Whether a read is asked for or under way (tests wait until it is not)."""
+        pending = self._pending_query is not None or self._fetch_timer.isActive()
+        return pending or bool(self._wanted or self._in_flight)
 
     def loaded_pages(self) -> int:
-        return len(self._pages)
+        return len(self._store.pages)
 
     def is_loaded(self, row: int) -> bool:
-        p, offset = divmod(row, PAGE_SIZE)
-        items = self._pages.get(p, ())
-        return offset < len(items) and items[offset] is not None
+        return self._store.is_loaded(row)
 
     # --- commits and events --------------------------------------------------------------
 
@@ -393,7 +296,7 @@ class ImageGridModel(QAbstractListModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < self.total:
             return None
-        r = self._loaded(index.row())
+        r = self._store.loaded(index.row())
         if r is None:
             self._want(index.row() // PAGE_SIZE)
             if role == Qt.ItemDataRole.DecorationRole:
@@ -426,30 +329,34 @@ class ImageGridModel(QAbstractListModel):
         return None
 
     def record(self, row: int) -> ImageRecord:
-        """The record at ``row``, read now (on this thread) if its page is not loaded:
-        for actions on a selection, which must not wait for a paint."""
+        """The record at ``row`` if its page is loaded (never read here: an action on rows
+        not loaded asks ``selection_records.RecordResolver``, which reads on a worker)."""
         if not 0 <= row < self.total:
             raise IndexError(row)
-        found = self._loaded(row)
-        if found is not None:
-            return found
-        p, offset = divmod(row, PAGE_SIZE)
-        page = self._read(self.query, p)
-        if self._settled() and page.total == self.total:
-            self.pages_fetched += 1
-            self._store(p, page.items)
-            self._evict(keep=[p])
-        if offset >= len(page.items):
-            raise IndexError(row)
-        return page.items[offset]
+        found = self._store.loaded(row)
+        if found is None:
+            raise LookupError(f"row {row} is not loaded")
+        return found
+
+    def loaded_record(self, row: int) -> ImageRecord | None:
+        return self._store.loaded(row) if 0 <= row < self.total else None
 
     def row_of(self, image_id: str) -> int | None:
         """The row of ``image_id`` if its page is loaded (a selected row always is)."""
-        return self._row_of.get(image_id)
+        return self._store.row_of.get(image_id)
 
     def ids(self) -> list[str]:
-        """Every id of the view, in order, reading what is not loaded: for small views."""
-        return [self.record(r).id for r in range(self.total)]
+        """The ids of the loaded rows, in order: every id of a small view."""
+        return [r.id for r in map(self.loaded_record, range(self.total)) if r is not None]
+
+    def version(self) -> tuple[int, int, int, bool]:
+        """Query generation, layout epoch, commits seen, and whether every commit has
+        settled: a read made under one version holds for the rows while it stays."""
+        return self._generation, self._epoch, self._commits_seen, self._settled()
+
+    def read_page(self, query: Query, page: int) -> Page:
+        """One page of ``query`` from the core, for a worker."""
+        return self._read(query, page)
 
     # --- live updates --------------------------------------------------------------------
 
@@ -459,9 +366,9 @@ class ImageGridModel(QAbstractListModel):
             return
         q = self.query
         key = q.sort_key()
-        row = self._row_of.get(event.image_id)
+        row = self._store.row_of.get(event.image_id)
         image = event.image
-        before = self._loaded(row) if row is not None else event.previous
+        before = self._store.loaded(row) if row is not None else event.previous
         now_in = image is not None and q.matches(image)
         was_in = row is not None or (
             event.kind is not EventKind.ADDED and before is not None and q.matches(before)
@@ -483,31 +390,12 @@ class ImageGridModel(QAbstractListModel):
             self._insert(image)
 
     def _replace(self, row: int, record: ImageRecord) -> None:
-        p, offset = divmod(row, PAGE_SIZE)
-        items = self._pages[p]
-        self._untrack(p, items)
-        items[offset] = record
-        self._track(p, items)
+        self._store.replace(row, record)
         i = self.index(row)
         self.dataChanged.emit(i, i)
 
-    def _bracket(self, record: ImageRecord) -> tuple[int | None, int | None]:
-        """Among the loaded rows: the last that sorts before ``record`` and the first that
-        does not (``None`` where no loaded row is)."""
-        key = self.query.sort_key()
-        target = key(record)
-        before: int | None = None
-        for p in sorted(self._pages):
-            known = [(i, r) for i, r in enumerate(self._pages[p], p * PAGE_SIZE) if r]
-            j = bisect.bisect_left(known, target, key=lambda pair: key(pair[1]))
-            if j < len(known):
-                return (known[j - 1][0] if j else before), known[j][0]
-            if known:
-                before = known[-1][0]
-        return before, None
-
     def _insert(self, record: ImageRecord) -> None:
-        before, after = self._bracket(record)
+        before, after = self._store.bracket(record, self.query.sort_key())
         if after is not None and (after == 0 or before == after - 1):
             self._insert_row(after, record)  # between two known rows: its exact place
         elif after is None and (self.total == 0 or before == self.total - 1):
@@ -524,7 +412,7 @@ class ImageGridModel(QAbstractListModel):
             if record is None:
                 self.reload()
                 return
-            before, after = self._bracket(record)
+            before, after = self._store.bracket(record, self.query.sort_key())
             start = -1 if before is None else before
             end = self.total if after is None else after
             if end - start < 2:
@@ -534,66 +422,19 @@ class ImageGridModel(QAbstractListModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         self.total -= 1
         self._epoch += 1
-        self._shift_up(row)
-        self._reindex()
+        self._store.shift_up(row)
         self.endRemoveRows()
 
     def _insert_row(self, row: int, record: ImageRecord | None) -> None:
         self.beginInsertRows(QModelIndex(), row, row)
         self.total += 1
         self._epoch += 1
-        self._shift_down(row, record)
-        self._evict()
-        self._reindex()
+        self._store.shift_down(row, record)
         self.endInsertRows()
 
-    def _shift_down(self, row: int, record: ImageRecord | None) -> None:
-        """Rows from ``row`` on move down one; ``record`` (``None``: not known) takes
-        ``row``. Each page's last row moves to the next page's front, where an unknown
-        one becomes a ``None`` hole."""
-        start, offset = divmod(row, PAGE_SIZE)
-        if record is not None and offset == 0 and start not in self._pages:
-            self._pages[start] = []  # a page's first row is a prefix of it on its own
-        carry: dict[int, ImageRecord | None] = {}
-        for p in sorted(k for k in self._pages if k >= start):
-            items = self._pages[p]
-            if p == start:
-                if offset <= len(items):
-                    items.insert(offset, record)
-            else:
-                items.insert(0, carry.pop(p, None))
-            if len(items) > PAGE_SIZE:
-                carry[p + 1] = items.pop()
-        self._drop_empty()
-
-    def _shift_up(self, row: int) -> None:
-        """Row ``row`` goes; the rows after it move up one. Each page's front row moves to
-        the previous page's last place when that page is held."""
-        start, offset = divmod(row, PAGE_SIZE)
-        for p in sorted(k for k in self._pages if k >= start):
-            items = self._pages[p]
-            if p == start:
-                if offset < len(items):
-                    del items[offset]
-            elif items:
-                moved = items.pop(0)
-                previous = self._pages.get(p - 1)
-                if previous is not None:
-                    previous.extend([None] * (PAGE_SIZE - 1 - len(previous)))
-                    previous.append(moved)
-        self._drop_empty()
-
-    def _drop_empty(self) -> None:
-        for p in list(self._pages):
-            items = self._pages[p]
-            while items and items[-1] is None:
-                items.pop()
-            if not items:
-                del self._pages[p]
-
     def _on_thumbnail_ready(self, sha256: str) -> None:
-        for image_id in self._by_sha.get(sha256, ()):
-            row = self._row_of.get(image_id)
+        for image_id in self._store.by_sha.get(sha256, ()):
+            row = self._store.row_of.get(image_id)
             if row is not None:
                 i = self.index(row)
                 self.dataChanged.emit(i, i, [Qt.ItemDataRole.DecorationRole])

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from .alt_text_copy import Snippet, add_to_mime
 from .grid_delegate import ThumbnailDelegate, cell_size
-from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel, Role
+from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel
+from .grid_query import Role
 from .mime import ImagesMime, image_ids, local_paths
 
 EMPTY_LIBRARY = "No images here yet.\n\nDrop images or folders here, or use “Add images…” (Ctrl+O)."
@@ -32,6 +33,7 @@ EMPTY_SEARCH = "No image matches this search."
 class ImageGrid(QListView):
     files_dropped = Signal(list)  # list[Path]: import into the folder being shown
     open_requested = Signal()
+    drag_refused = Signal(str)  # why: for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,20 +125,44 @@ class ImageGrid(QListView):
         chrome = self.width() - self.viewport().width()  # frame and scroll bar
         return columns * self._cell.width() + chrome + 2
 
+    def selected_rows(self) -> list[int]:
+        """The selected rows, ascending, from the selection's ranges (a Select All is one
+        range: no index object per row)."""
+        rows: set[int] = set()
+        selection = self.selectionModel().selection()
+        for k in range(selection.size()):
+            span = selection.at(k)
+            rows.update(range(span.top(), span.bottom() + 1))
+        return sorted(rows)
+
     def selected_ids(self) -> list[str]:
-        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        """The ids of the selected rows that are loaded, read nothing: every one for a
+        selection made by clicking; an action on all of a bigger one resolves them with
+        ``selection_records.RecordResolver``."""
         model = self.model()
+        rows = self.selected_rows()
         if isinstance(model, ImageGridModel):
-            # Rows not read yet (a Select All over 100,000) are read now: an action on
-            # the selection must act on every image in it.
-            return [model.record(r).id for r in rows]
+            return [r.id for r in map(model.loaded_record, rows) if r is not None]
         return [model.index(r, 0).data(Role.Id) for r in rows]
+
+    def selection_loaded(self) -> bool:
+        model = self.model()
+        if not isinstance(model, ImageGridModel):
+            return True
+        return all(model.is_loaded(r) for r in self.selected_rows())
 
     # --- dragging images out -------------------------------------------------------------
 
     def startDrag(self, supported: Qt.DropAction) -> None:
         ids = self.selected_ids()
         if not ids:
+            return
+        if not self.selection_loaded():
+            # A drag needs its data now, and reading 100,000 rows here would freeze the
+            # window: a selection that big moves with Move to folder (Ctrl+M) instead.
+            self.drag_refused.emit(
+                "Too many images to drag at once: use Move to folder… (Ctrl+M) instead."
+            )
             return
         drag = QDrag(self)
         drag.setMimeData(self.drag_mime(ids))
@@ -156,10 +182,8 @@ class ImageGrid(QListView):
         if not isinstance(model, ImageGridModel):
             return ImagesMime(ids, [], None)
         library = model.library
-        records = [
-            model.record(r)
-            for r in sorted(i.row() for i in self.selectionModel().selectedIndexes())
-        ]
+        loaded = map(model.loaded_record, self.selected_rows())
+        records = [r for r in loaded if r is not None]
         paths = [library.path_of(r.folder, r.filename) for r in records]
         image = (records[0].content_type, paths[0]) if len(records) == 1 else None
         return ImagesMime(ids, paths, image)

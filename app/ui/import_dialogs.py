@@ -143,7 +143,5 @@ class ImportSummaryDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
 
     def rows(self) -> list[tuple[str, str]]:
-        return [
-            (self.table.topLevelItem(i).text(0), self.table.topLevelItem(i).text(1))
-            for i in range(self.table.topLevelItemCount())
-        ]
+        items = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
+        return [(item.text(0), item.text(1)) for item in items if item is not None]

@@ -9,7 +9,7 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
@@ -53,7 +53,7 @@ def server_address(args: argparse.Namespace, settings: QSettings) -> tuple[str, 
         host = ALL_INTERFACES if settings.value("server/share", False, type=bool) else LOOPBACK
     port = getattr(args, "port", None)
     if port is None:
-        port = int(settings.value("server/port", DEFAULT_PORT, type=int))
+        port = cast(int, settings.value("server/port", DEFAULT_PORT, type=int))
     return host, port
 
 
@@ -91,7 +91,7 @@ def close_on_signals(session: LibrarySession) -> None:
 
 def gui_command(args: argparse.Namespace) -> int:
     setup_logging()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationDisplayName("Imageshelf")
@@ -101,7 +101,7 @@ def gui_command(args: argparse.Namespace) -> int:
     opened = open_window(args)
     if opened is None:
         return 1
-    session: LibrarySession = opened[0].session
+    session = cast(LibrarySession, opened[0].session)
     showing: list[bool] = []
 
     def show(text: str) -> None:

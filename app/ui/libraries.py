@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.library import Library, LibraryError
 
-from . import notices, probe
+from . import notices, probe, window_state
 from .server_control import ServerController
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class LibrarySession(QObject):
             return None
         # The server keeps its address; the new window opens where the old one was.
         self.host, self.port = old_window.server.host, old_window.server.port
-        old_window.save_state()
+        window_state.save(old_window)
         window = self._show(library)  # shown first: closing the last window would quit
         old_window.close()  # saves alt text, stops jobs, the server and the events
         old_window.deleteLater()

@@ -3,17 +3,12 @@ gestures into ``Library`` calls. Slow work runs as jobs; changes come back as ev
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -24,19 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Event, EventKind, ImageRecord, Library, LibraryError, Sort, rules
-from app.library.importer import ImportReport
+from app.library import Event, EventKind, ImageRecord, Library, Sort
 
-from . import alt_text_actions, notices, system
+from . import alt_text_actions, window_state
 from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_actions import FolderActions
 from .folder_tree import ALL, TRASH, FolderTree, Place
-from .grid_model import ImageGridModel, Query
+from .grid_model import ImageGridModel
 from .grid_pane import GridPane
+from .grid_query import Query
 from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
-from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text
-from .jobs import CallJob, ImportJob, JobRunner, ReconcileJob, favour_the_gui_thread
+from .image_gestures import ImageGestures
+from .import_gestures import ImportGestures
+from .jobs import CallJob, JobRunner, ReconcileJob, favour_the_gui_thread
 from .menus import (
     SORTS,
     build_actions,
@@ -44,31 +40,23 @@ from .menus import (
     build_toolbar,
     install_grid_context_menu,
 )
+from .selection import SelectionFollower
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
-from .sized_link import LinkPreset
-from .sized_link import ask as ask_link_preset
 from .thumbnails import ThumbnailLoader
 from .trash_view import TrashView
-from .undo import UndoHistory, UndoNotice, images_text
+from .undo import UndoHistory, UndoNotice
 from .viewer import ImageViewer
 
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 250
-TREE_MIN_WIDTH = 150
-BACKGROUND_OVER = 20  # moving or deleting more images than this runs as a job
-IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(rules.IMAGE_EXTENSIONS)) + ")"
-
-
-def first_size(available: QSize) -> QSize:
-    """The window's size on a first run: 1280×800, or nine tenths of a smaller screen."""
-    return QSize(min(1280, available.width() * 9 // 10), min(800, available.height() * 9 // 10))
 
 
 class MainWindow(QMainWindow):
     import_finished = Signal(object)  # ImportReport, after the summary is shown
     open_library_requested = Signal(object)  # Path: the session switches to it
+    tree_refreshed = Signal()  # the tree shows counts read after the last refresh_tree()
 
     def __init__(
         self,
@@ -91,25 +79,24 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(library, parent=self)
         self.bridge = LibraryBridge(library, self)
-        self.last_import: ImportReport | None = None
-        self.summary_dialog: ImportSummaryDialog | None = None
-        self.progress_dialogs: list[ImportProgressDialog] = []
-        self._last_selection: list[str] = []
-        self._refocus_alt = False  # the editor had the keys when its image left the view
+        self.imports: ImportGestures = ImportGestures(
+            self
+        )  # Add images…, drops: import_gestures.py
+        self.images: ImageGestures = ImageGestures(self)  # move, delete, links, open
         self.grid_menu: QMenu | None = None
         self.viewer: ImageViewer | None = None  # made when first asked for
 
-        self.tree = FolderTree(self)
-        self.model = ImageGridModel(library, self.loader, self)
+        self.tree: FolderTree = FolderTree(self)
+        self.model: ImageGridModel = ImageGridModel(library, self.loader, self)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
         self._shown_query = self.model.query
-        self.details = DetailsPane(library, self.loader, self)
-        self.details.link_for = lambda image_id: self.link_preset().link(self.server.link(image_id))
+        self.history = UndoHistory(library, self)  # Ctrl+Z / Ctrl+Shift+Z: see undo.py
+        self.details = DetailsPane(library, self.loader, self.history, self)
+        self.details.link_for = lambda i: self.images.link_preset().link(self.server.link(i))
         # Every folder shown in the tree, empty ones too, is a place to move images to.
         self.details.known_folders = lambda: sorted(self.tree.totals, key=str.casefold)
-        self._restore_drafts()
-        self.history = UndoHistory(library, self)  # Ctrl+Z / Ctrl+Shift+Z: see undo.py
+        window_state.restore_drafts(self)
         self.trash_view = TrashView(library, self.jobs, self.history, self)
         self.center = QStackedWidget(self)  # the grid, or the Trash view
         self.center.addWidget(self.grid)
@@ -146,17 +133,21 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self._tree_timer = QTimer(self, singleShot=True, interval=60)
+        self._tree_job: CallJob | None = None
+        self._tree_again = False
         self._tree_timer.timeout.connect(self.refresh_tree)
+        self.selection = SelectionFollower(self)  # the details and actions follow it
 
         self._build_status_bar()
         self._build_actions()
         self._connect()
         alt_text_actions.install(self)
+        self.tree.refresh(0, 0, [], 0)  # the fixed places at once; the counts follow
         self.refresh_tree()
         self.folder_actions.refresh_disk()
         self.tree.select(ALL)
-        self._update_actions()
-        self._restore_state()
+        self.selection.update_actions()
+        self._splitter_restored = window_state.restore(self)
         self.server.state_changed.connect(self._show_server_state)
         self._show_server_state()
         self.setTabOrder(self.search, self.tree)
@@ -199,29 +190,28 @@ class MainWindow(QMainWindow):
         install_grid_context_menu(self)
 
     def _connect(self) -> None:
-        self.bridge.event.connect(self.on_library_event)
+        self.bridge.library_event.connect(self.on_library_event)
         self.tree.place_selected.connect(lambda _p: self.apply_query())
-        self.tree.files_dropped.connect(self.import_paths)
-        self.tree.images_dropped.connect(self.move_images)
-        self.tree.trash_dropped.connect(self.delete_ids)
+        self.tree.files_dropped.connect(self.imports.import_paths)
+        self.tree.images_dropped.connect(self.images.move_images)
+        self.tree.trash_dropped.connect(self.images.delete_ids)
         self.history.notice.connect(self.notify)
         self.trash_view.notice.connect(self.notify)
-        self.details.alt_text_saved.connect(self.history.alt_text_saved)
         self.tree.notice.connect(self.notify)
         self.grid.files_dropped.connect(
-            lambda paths: self.import_paths(paths, self.target_folder())
+            lambda paths: self.imports.import_paths(paths, self.target_folder())
         )
-        self.grid.open_requested.connect(self.open_original)
+        self.grid.open_requested.connect(self.images.open_original)
         self.grid.doubleClicked.connect(lambda _i: self.view_image())
-        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
-        self.model.modelReset.connect(self._on_selection)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self.selection.changed())
+        self.model.modelReset.connect(self.selection.changed)
         self.model.modelReset.connect(self._show_count)
         self.model.query_failed.connect(self.notify)
         self.model.query_applied.connect(self._on_query_applied)
         self.model.rowsInserted.connect(lambda *_: self._show_count())
         self.model.rowsRemoved.connect(lambda *_: self._show_count())
         self.details.notice.connect(self.notify)
-        self.details.folder_change_requested.connect(self.move_images)
+        self.details.folder_change_requested.connect(self.images.move_images)
 
     # --- the view ------------------------------------------------------------------------
 
@@ -306,58 +296,42 @@ class MainWindow(QMainWindow):
         )
         self.grid.viewport().update()
 
-    def refresh_tree(self) -> None:
-        try:
-            self.tree.refresh(
-                self.library.count(),
-                self.library.count(undescribed=True),
-                self.library.folder_counts(),
-                self.library.trash.count(),
+    def refresh_tree(self) -> CallJob | None:
+        """The tree's counts, read on a worker; asked again while a read runs, one more
+        read follows it (so the last change is always counted)."""
+        if self._tree_job is not None:
+            self._tree_again = True
+            return None
+        library = self.library
+        job = CallJob(
+            lambda: (
+                library.count(),
+                library.count(undescribed=True),
+                library.folder_counts(),
+                library.trash.count(),
             )
-        except LibraryError as exc:
-            self.notify(exc.message)
+        )
+        self._tree_job = job
+        job.finished.connect(self._tree_read)
+        job.failed.connect(self._tree_read)  # a message
+        self.jobs.start(job)
+        return job
+
+    def _tree_read(self, counts: object) -> None:
+        self._tree_job = None
+        if self._shut_down:
+            return
+        if isinstance(counts, str):
+            self.notify(counts)
+        else:
+            self.tree.refresh(*counts)  # type: ignore[misc]
+            self.tree_refreshed.emit()
+        if self._tree_again:
+            self._tree_again = False
+            self.refresh_tree()
 
     def selected_ids(self) -> list[str]:
         return self.grid.selected_ids()
-
-    def _select_next_after_removal(self, gone: str) -> None:
-        """When the one selected image leaves the view (described while "Needs alt text"
-        is shown, moved out of the folder shown, deleted), the next one is selected, so
-        describing a series is: type, Ctrl+Enter, type, Ctrl+Enter..."""
-        refocus, self._refocus_alt = self._refocus_alt, False
-        if self.model.row_of(gone) is not None or self.selected_ids():
-            return
-        current = self.grid.currentIndex()
-        if current.isValid():
-            self.grid.setCurrentIndex(current)
-            if refocus and self.details.record is not None:
-                # The keys were going to the editor: they still do, for the next image.
-                self.details.alt.edit.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _on_selection(self) -> None:
-        ids = self.selected_ids()
-        if not ids and len(self._last_selection) == 1:
-            # Maybe the selected row is being removed: look again once that is done.
-            gone = self._last_selection[0]
-            self._refocus_alt = self.details.alt.edit.hasFocus()
-            QTimer.singleShot(0, lambda: self._select_next_after_removal(gone))
-        self._last_selection = ids
-        record = None
-        if len(ids) == 1:
-            # From the library, not the model: an event for it may still be queued.
-            try:
-                record = self.library.get(ids[0])
-            except LibraryError:
-                record = None
-        self.details.show_selection(ids, record)
-        self._update_actions()
-
-    def _update_actions(self) -> None:
-        n = len(self.selected_ids())
-        for name in ("move", "delete", "copy_link", "copy_sized_link"):
-            self.actions_by_name[name].setEnabled(n > 0)
-        for name in ("open", "reveal", "edit_alt", "view"):
-            self.actions_by_name[name].setEnabled(n == 1)
 
     # --- events from the core ------------------------------------------------------------
 
@@ -410,188 +384,6 @@ class MainWindow(QMainWindow):
         self.folder_actions.refresh_disk()
         self.notify(error or "The library folder is up to date.", 5000)
 
-    # --- import --------------------------------------------------------------------------
-
-    def import_paths(self, paths: list[Path], folder: str | None) -> ImportJob | None:
-        paths = [Path(p) for p in paths]
-        if not paths:
-            return None
-        job = ImportJob(self.library, paths, folder)
-        dialog = ImportProgressDialog(job, self)
-        self.progress_dialogs.append(dialog)
-        job.finished.connect(lambda report, d=dialog: self._import_done(report, d))
-        job.failed.connect(lambda message, d=dialog: self._import_failed(message, d))
-        dialog.show()
-        self.jobs.start(job)
-        return job
-
-    def _import_done(self, report: ImportReport, dialog: ImportProgressDialog) -> None:
-        self._forget_dialog(dialog)
-        self.last_import = report
-        self.notify(
-            summary_text(report).rstrip(":") + ("" if not report.rejected else " — see the list.")
-        )
-        if report.rejected:
-            self.summary_dialog = ImportSummaryDialog(report, self)
-            self.summary_dialog.show()
-        self.import_finished.emit(report)
-
-    def _import_failed(self, message: str, dialog: ImportProgressDialog) -> None:
-        self._forget_dialog(dialog)
-        notices.warn(self, "Import failed", message)
-
-    def _forget_dialog(self, dialog: ImportProgressDialog) -> None:
-        dialog.hide()
-        if dialog in self.progress_dialogs:
-            self.progress_dialogs.remove(dialog)
-        dialog.deleteLater()
-
-    def _last_dir(self) -> str:
-        """Where the file dialogs open: the folder last chosen from, else home."""
-        last = self.settings.value("dialogs/last_dir")
-        return str(last) if last and Path(str(last)).is_dir() else str(Path.home())
-
-    def _remember_dir(self, folder: Path) -> None:
-        self.settings.setValue("dialogs/last_dir", str(folder))
-
-    def add_images_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Add images", self._last_dir(), f"{IMAGE_FILTER};;All files (*)"
-        )
-        if files:
-            self._remember_dir(Path(files[0]).parent)
-            self.import_paths([Path(f) for f in files], self.target_folder())
-
-    def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images", self._last_dir())
-        if folder:
-            self._remember_dir(Path(folder).parent)
-            self.import_paths([Path(folder)], self.target_folder())
-
-    # --- moving, folders, deleting -------------------------------------------------------
-
-    def move_images(self, ids: list[str], folder: str | None) -> None:
-        try:
-            folder = rules.normalize_folder(folder)
-        except LibraryError as exc:
-            self.notify(exc.message)
-            notices.warn(self, "Cannot use that folder", exc.message)
-            return
-        where = folder or "the top level"
-        name = self._one_name(ids)
-        if len(ids) > BACKGROUND_OVER:
-            job = CallJob(lambda: self._move(ids, folder))
-            job.finished.connect(lambda previous: self.history.moved(previous, folder, name))
-            job.finished.connect(lambda _r: self.notify(f"Moved {len(ids):,} images to {where}."))
-            job.failed.connect(lambda m: notices.warn(self, "Not everything was moved", m))
-            self.jobs.start(job)
-            return
-        try:
-            previous = self._move(ids, folder)
-        except LibraryError as exc:
-            notices.warn(self, "Not everything was moved", exc.message)
-            return
-        self.history.moved(previous, folder, name)
-        self.notify(f"Moved {len(ids)} image{'s' if len(ids) != 1 else ''} to {where}.")
-
-    def _move(self, ids: list[str], folder: str | None) -> dict[str, str | None]:
-        """Moves the images; returns where each was, for Undo."""
-        previous = {i: self.library.get(i).folder for i in ids}
-        self.library.update_many(ids, folder=folder)
-        return previous
-
-    def _one_name(self, ids: list[str]) -> str | None:
-        row = self.model.row_of(ids[0]) if len(ids) == 1 else None
-        return self.model.record(row).filename if row is not None else None
-
-    def move_dialog(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        folders = ["(top level)", *sorted(self.tree.totals, key=str.casefold)]
-        name, ok = QInputDialog.getItem(
-            self, "Move to folder", "Folder (pick one or type a new one):", folders, 0, True
-        )
-        if ok:
-            self.move_images(ids, None if name in ("", "(top level)") else name)
-
-    def new_folder(self) -> None:
-        """A real folder on disk, kept while empty, inside the folder shown; with images
-        selected, they are moved into it."""
-        base = self.place().folder if self.place().kind == "folder" else None
-        self.folder_actions.new_folder(base, self.selected_ids())
-
-    def delete_selected(self) -> None:
-        """No "are you sure?": the images go to the trash, and Undo brings them back."""
-        ids = self.selected_ids()
-        if ids:
-            self.delete_ids(ids)
-
-    def delete_ids(self, ids: list[str]) -> None:
-        what = images_text(len(ids), self._one_name(ids))
-        command = self.history.delete(ids, self._one_name(ids))
-        if command.job is not None:
-            command.job.finished.connect(
-                lambda _done: self.undo_notice.offer(f"Moved {what} to the trash", command)
-            )
-
-    # --- links and the system ------------------------------------------------------------
-
-    def link_preset(self) -> LinkPreset:
-        return LinkPreset.load(self.settings)
-
-    def copy_sized_link(self) -> None:
-        """Asks for a size and format (remembered), then copies as *Copy link* does."""
-        ids = self.selected_ids()
-        if ids and ask_link_preset(self.settings, self.server.link(ids[0]), len(ids), self):
-            self.details.refresh_link()
-            self.copy_link()
-
-    def copy_link(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        preset = self.link_preset()
-        links = [preset.link(self.server.link(i)) for i in ids]
-        QApplication.clipboard().setText("\n".join(links))
-        self.notify(f"Copied {links[0]}" if len(links) == 1 else f"Copied {len(links)} links.")
-        if not self.server.running:
-            self.notify("Link copied, but the server is off: see Server settings.", 10000)
-
-    def _single_path(self) -> Path | None:
-        ids = self.selected_ids()
-        if len(ids) != 1:
-            return None
-        try:
-            return self.library.original_path(ids[0])[1]
-        except LibraryError as exc:
-            self.notify(exc.message)
-            return None
-
-    def open_original(self) -> None:
-        path = self._single_path()
-        if path is not None and not system.open_file(path):
-            self._could_not_hand_over(
-                "No program to show images was found",
-                "No program to show images was found on this system.",
-                path,
-            )
-
-    def reveal(self) -> None:
-        path = self._single_path()
-        if path is not None and not system.reveal(path):
-            self._could_not_hand_over(
-                "No file manager was found",
-                "No file manager was found on this system to show the file in.",
-                path,
-            )
-
-    def _could_not_hand_over(self, title: str, text: str, path: Path) -> None:
-        """Said in a box (a status-bar line is missed after a click that did nothing),
-        with where the file is, so the person can get there another way."""
-        self.notify(text)
-        notices.warn(self, title, f"{text}\n\nThe file is:\n{path}")
-
     def focus_alt_text(self) -> None:
         if self.details.record is not None:
             self.details.alt.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -609,45 +401,6 @@ class MainWindow(QMainWindow):
     def _save_server_settings(self) -> None:
         self.settings.setValue("server/port", self.server.port)
         self.settings.setValue("server/share", self.server.sharing)
-
-    # --- state between runs --------------------------------------------------------------
-
-    def _restore_state(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(first_size(self.screen().availableGeometry().size()))
-        splitter = self.settings.value("window/splitter")
-        self._splitter_restored = splitter is not None and self.splitter.restoreState(splitter)
-        side = self.settings.value("view/thumb_side")
-        if side is not None:
-            self.grid_pane.size_slider.setValue(int(side))
-        sort = self.settings.value("view/sort")
-        index = self.sort.findData(Sort(sort)) if sort in set(Sort) else -1
-        if index >= 0:
-            self.sort.setCurrentIndex(index)
-
-    def _restore_drafts(self) -> None:
-        """Alt text that could not be saved last time (too long), shown again."""
-        try:
-            drafts = json.loads(str(self.settings.value("alt/drafts", "{}")))
-        except ValueError:
-            drafts = {}
-        if isinstance(drafts, dict):
-            self.details.drafts.update({str(k): str(v) for k, v in drafts.items()})
-
-    def save_state(self) -> None:
-        if self.details.alt.is_dirty() and self.details.record is not None:
-            self.details.save_alt_text()
-            if self.details.alt.is_dirty():
-                self.details.drafts[self.details.record.id] = self.details.alt.edit.toPlainText()
-        self.settings.setValue("alt/drafts", json.dumps(self.details.drafts))
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
-        self.settings.setValue("view/sort", str(self.sort.currentData()))
-        self.settings.setValue("library/last", str(self.library.root))
-        self.settings.sync()
 
     def shutdown(self) -> None:
         """Saves pending alt text, stops jobs, the thumbnail pool, the server and events."""
@@ -671,34 +424,13 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        QTimer.singleShot(0, self, self._fit_panes)
-
-    def _fit_panes(self) -> None:
-        """A narrow window (800 px) keeps two columns of thumbnails: the tree, then the
-        details give up width down to their minimum."""
-        sizes = self.splitter.sizes()
-        if len(sizes) != 3:
-            return
-        need = self.grid.columns_width(2) + self.grid_pane.width() - self.grid.width()
-        lack = need - sizes[1]
-        if lack <= 0:
-            return
-        for pane, floor in ((0, TREE_MIN_WIDTH), (2, self.details.minimumWidth())):
-            give = max(0, min(lack, sizes[pane] - floor))
-            sizes[pane] -= give
-            sizes[1] += give
-            lack -= give
-        self.splitter.setSizes(sizes)
+        QTimer.singleShot(0, self, lambda: window_state.fit_panes(self))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._splitter_restored:
-            # First run: the side panes get what they need, the grid gets the rest.
             self._splitter_restored = True
-            # At 800 px the grid still shows two columns.
-            width = self.width()
-            side = [min(220, width // 5), min(360, max(260, width * 3 // 10))]
-            self.splitter.setSizes([side[0], max(300, width - sum(side)), side[1]])
+            window_state.first_layout(self)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -707,6 +439,6 @@ class MainWindow(QMainWindow):
             self.folder_actions.refresh_disk()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_state()
+        window_state.save(self)
         self.shutdown()
         super().closeEvent(event)

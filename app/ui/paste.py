@@ -80,7 +80,7 @@ def paste(window: MainWindow, mime: QMimeData | None = None) -> str:
     pasted = read(mime if mime is not None else QApplication.clipboard().mimeData())
     folder = window.target_folder()
     if pasted.paths:
-        window.import_paths(pasted.paths, folder)
+        window.imports.import_paths(pasted.paths, folder)
         return "files"
     if pasted.data is not None or pasted.image is not None:
         add_image(window, pasted, folder)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QRect, QSize, QTimer
 from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QWidget
 
 from .folder_tree import Place
-from .grid_model import Role
+from .grid_query import Role
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

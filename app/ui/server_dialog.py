@@ -1,5 +1,7 @@
 """Server settings: the port, "Share on the local network" with the LAN address to copy,
-and the API token — shown, copyable and regenerable (the server restarts with it)."""
+the library's "Share location in image links" (off: links send photos without their GPS
+position), and the API token — shown, copyable and regenerable (the server restarts
+with it)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import rules
+from app.library import LibraryError, rules, settings
 
 from . import notices
 from .server_control import ServerController
@@ -53,6 +55,17 @@ class ServerSettingsDialog(QDialog):
         self.share.setToolTip(
             "Listen on every network interface, so other computers on this network can "
             "use the API and the image links. Off: only this computer can."
+        )
+        # The library's own setting (it travels with the library, not with this computer):
+        # read here as the token is, written on OK.
+        self.location_shared = settings.share_location_in_links(controller.library)
+        self.share_location = QCheckBox("Share &location in image links", self)
+        self.share_location.setChecked(self.location_shared)
+        self.share_location.setAccessibleName("Share location in image links")
+        self.share_location.setToolTip(
+            "Off: a photo's GPS position is taken out of the copy an image link sends "
+            "(the file in the library keeps it). On: links send the file as it is, "
+            "location included."
         )
         self.url = QLineEdit(self)
         self.url.setReadOnly(True)
@@ -96,6 +109,7 @@ class ServerSettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Port:", self.port)
         form.addRow("", self.share)
+        form.addRow("", self.share_location)
         form.addRow("Address:", url_row)
         form.addRow("API token:", token_row)
         form.addRow("", self.token_note)
@@ -110,6 +124,7 @@ class ServerSettingsDialog(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(buttons)
         self.share.toggled.connect(self._refresh)
+        self.share_location.toggled.connect(self._refresh)
         self.port.valueChanged.connect(self._refresh)
         self._refresh()
 
@@ -124,7 +139,9 @@ class ServerSettingsDialog(QDialog):
             self.url.setText(f"http://127.0.0.1:{port}")
         self.state.setText(self.controller.status_text())
         changed = (
-            port != self.controller.actual_port or self.share.isChecked() != self.controller.sharing
+            port != self.controller.actual_port
+            or self.share.isChecked() != self.controller.sharing
+            or self.share_location.isChecked() != self.location_shared
         )
         self.note.setText("The change takes effect when you press OK." if changed else "")
 
@@ -140,7 +157,22 @@ class ServerSettingsDialog(QDialog):
         self.token.setMinimumWidth(width)
         self.token.setCursorPosition(0)
 
+    def _apply_location(self) -> bool:
+        wanted = self.share_location.isChecked()
+        if wanted == self.location_shared:
+            return True
+        try:
+            settings.put(self.controller.library, settings.SHARE_LOCATION_IN_LINKS, wanted)
+        except LibraryError as exc:
+            self.share_location.setChecked(self.location_shared)
+            notices.warn(self, "The setting could not be saved", exc.message)
+            return False
+        self.location_shared = wanted
+        return True
+
     def apply(self) -> bool:
+        if not self._apply_location():
+            return False
         error = self.controller.reconfigure(port=self.port.value(), sharing=self.share.isChecked())
         if error and self.controller.running:
             # Back to what runs, so the dialog shows the truth.

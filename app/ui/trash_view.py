@@ -223,6 +223,8 @@ class TrashView(QWidget):
         super().__init__(parent)
         self.library = library
         self.history = history
+        self.jobs = jobs
+        self.retention: int | None = None  # days, once read on a worker
         self.model = TrashModel(library, jobs, self)
         self.summary = QLabel(self)
         self.summary.setAccessibleName("Trash summary")
@@ -292,10 +294,18 @@ class TrashView(QWidget):
 
     def reload(self) -> None:
         self.model.reload()
-        days = self.library.trash.retention_days()
+        job = CallJob(self.library.trash.retention_days)
+        job.finished.connect(self._show_retention)
+        self.jobs.start(job)
+
+    def _show_retention(self, days: int) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self.retention = days
         self.keep_days.blockSignals(True)
         self.keep_days.setValue(days)
         self.keep_days.blockSignals(False)
+        self._update()
 
     def set_retention(self, days: int) -> CallJob:
         """Saved in the library on the worker; a shorter time purges what is now past it."""
@@ -309,6 +319,7 @@ class TrashView(QWidget):
     def _retention_saved(self, days: int) -> None:
         if not shiboken6.isValid(self):
             return
+        self.retention = days
         kept = f"for {days} days" if days else "until the trash is emptied"
         self.notice.emit(f"Deleted images are now kept {kept}.")
         self.model.reload()
@@ -334,11 +345,10 @@ class TrashView(QWidget):
 
     def _update(self) -> None:
         n = self.model.total
-        days = self.library.trash.retention_days()
-        kept = f"purged after {days} days" if days else "kept until the trash is emptied"
-        self.summary.setText(
-            f"{images_text(n)} in the trash ({kept})" if n else "The trash is empty."
-        )
+        days = self.retention
+        kept = f" (purged after {days} days)" if days else " (kept until the trash is emptied)"
+        kept = "" if days is None else kept
+        self.summary.setText(f"{images_text(n)} in the trash{kept}" if n else "The trash is empty.")
         chosen = bool(self.list.selectionModel().selectedRows())
         self.restore_button.setEnabled(chosen)
         self.purge_button.setEnabled(chosen)

@@ -276,9 +276,13 @@ class UndoHistory(QObject):
 
     def alt_text_saved(
         self, image_id: str, name: str, before: str | None, after: str | None
-    ) -> None:
-        if before != after:
-            self.stack.push(AltTextCommand(self, image_id, name, before, after, done=True))
+    ) -> AltTextCommand | None:
+        """Records an alt-text save already queued on the worker (details_saves.py)."""
+        if before == after:
+            return None
+        command = AltTextCommand(self, image_id, name, before, after, done=True)
+        self.stack.push(command)
+        return command
 
     def run(self, what: str, call: Callable[[], Any]) -> CallJob:
         """A step that cannot be undone (purge, empty), in order with the others."""

@@ -8,6 +8,7 @@ is decoded off the GUI thread, inside the process-wide decode budget."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader, QKeyEvent, QPixmap, QResizeEvent
@@ -23,9 +24,24 @@ from PySide6.QtWidgets import (
 
 from app.library import ImageRecord, Library, LibraryError
 from app.library.decode_budget import DECODE_BUDGET
+from app.library.transform_render import upright
 
 FIT, ACTUAL = "fit", "100%"
 DECODE_WAIT_S = 30.0
+# Shown by the library's own decoders: Qt has no reader for HEIF and AVIF, and its icon
+# reader takes an icon's first image where the library measures the largest.
+PILLOW_SHOWN_TYPES = frozenset(
+    {"image/heic", "image/heif", "image/avif", "image/vnd.microsoft.icon"}
+)
+
+
+def _pillow_decoded(path: Path) -> QImage:
+    picture = upright(path)
+    fmt = QImage.Format.Format_RGBA8888 if picture.mode == "RGBA" else QImage.Format.Format_RGB888
+    data = picture.tobytes()
+    line = picture.width * (4 if picture.mode == "RGBA" else 3)
+    # QImage over Python bytes borrows them: the copy owns its pixels.
+    return QImage(data, picture.width, picture.height, line, fmt).copy()
 
 
 class _Signals(QObject):
@@ -42,11 +58,14 @@ class _Decode(QRunnable):
         try:
             _record, path = self.library.original_path(self.record.id)
             with DECODE_BUDGET.hold(self.record.width * self.record.height, timeout=DECODE_WAIT_S):
-                reader = QImageReader(str(path))
-                reader.setAutoTransform(True)  # EXIF orientation, as the thumbnails have it
-                image = reader.read()
-                if image.isNull():
-                    message = f"This image could not be shown: {reader.errorString()}."
+                if self.record.content_type in PILLOW_SHOWN_TYPES:
+                    image = _pillow_decoded(path)
+                else:
+                    reader = QImageReader(str(path))
+                    reader.setAutoTransform(True)  # EXIF orientation, as thumbnails have it
+                    image = reader.read()
+                    if image.isNull():
+                        message = f"This image could not be shown: {reader.errorString()}."
         except LibraryError as exc:
             message = exc.message
         self.signals.done.emit(self.record.id, image, message)

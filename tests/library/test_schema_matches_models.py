@@ -21,7 +21,7 @@ from app.library.models import Base
 _NOT_MODELLED = re.compile(r"^(images_fts(_.*)?|alembic_version)$")
 # SQLite's reflection reports an index's columns but not their collation, so an index on
 # ``filename COLLATE NOCASE`` would show as a difference; it is compared by its DDL below.
-_COMPARED_BY_DDL = {"ix_images_name"}
+_COMPARED_BY_DDL = {"ix_images_name", "ix_images_folder_name"}
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:

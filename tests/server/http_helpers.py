@@ -31,6 +31,7 @@ IMAGE_FIELDS = [
     "thumbnail_url",
     "alt_text",
     "long_description",
+    "custom_metadata",
     "folder",
     "created_at",
     "updated_at",
@@ -87,6 +88,7 @@ class Api:
         *,
         alt_text: str | None = None,
         folder: str | None = None,
+        custom_metadata: str | None = None,
         **kw: Any,
     ) -> Reply:
         form = {}
@@ -94,6 +96,8 @@ class Api:
             form["alt_text"] = alt_text
         if folder is not None:
             form["folder"] = folder
+        if custom_metadata is not None:
+            form["custom_metadata"] = custom_metadata
         return self.request(
             "POST", "/v3/images", files={"file": (filename, content)}, form=form, **kw
         )

@@ -82,6 +82,10 @@ def test_generated_client_uploads_lists_updates_and_deletes(
             page = listing.sync(client=client, folder="birds")
             assert isinstance(page, models.ImageList)
             assert [i.id for i in page.result] == [image.id] and page.total == 1
+            cursor_page = listing.sync(client=client, limit=1, ids=[image.id])
+            assert isinstance(cursor_page, models.ImageCursorList)
+            assert [i.id for i in cursor_page.result] == [image.id]
+            assert cursor_page.page_info.has_next_page is False
             undescribed = listing.sync(client=client, undescribed=models.ListImagesUndescribed.TRUE)
             assert isinstance(undescribed, models.ImageList) and undescribed.total == 0
 

@@ -147,3 +147,31 @@ def test_a_local_import_waits_for_the_budget_instead_of_failing(library: Library
         assert worker.is_alive() and not added  # queued behind the held budget
     worker.join(30)
     assert len(added) == 1 and library.count() == 1
+
+
+def test_declared_size_bombs_of_the_new_formats_are_refused_from_their_headers(
+    processes: list[ServeProcess], tmp_path: Path
+) -> None:
+    """AVIF, HEIC, TIFF, BMP and ICO files of a few KB declaring 20000×20000: refused
+    without decoding (an icon's PNG is measured from its own header, not its directory),
+    so the server's memory stays where a small upload leaves it (86 MB measured)."""
+    from tests import hostile_inputs
+
+    proc = serve(processes, tmp_path / "lib")
+    bombs = {
+        "bomb.bmp": hostile_inputs.bmp_bomb(),
+        "bomb.tiff": hostile_inputs.tiff_bomb(),
+        "bomb.ico": hostile_inputs.ico_bomb(),
+        "bomb.heic": hostile_inputs.isobmff_bomb("HEIF"),
+        "bomb.avif": hostile_inputs.isobmff_bomb("AVIF"),
+    }
+    for name, data in bombs.items():
+        assert len(data) < 20_000, name
+        reply = upload(proc.base_url, data, name)
+        assert reply.status_code == 400, (name, reply.text)
+        assert reply.json()["error"]["code"] in ("too_many_pixels", "malformed_image"), name
+    listed = requests.get(f"{proc.base_url}/v3/images", headers=AUTH, timeout=30).json()
+    assert listed["total"] == 0
+    peak = proc.peak_rss_bytes()
+    # 400 megapixels decoded would be 1.2 GB or more.
+    assert peak is not None and peak < 300 * MB, f"peak RSS {peak / MB:.0f} MB"

@@ -82,12 +82,21 @@ def test_real_responses_match_the_document(api: Api) -> None:
     conforms(api.get(coll), coll, "get")
     conforms(api.get(coll, query={"folder": "", "search": "a", "page": "2"}), coll, "get")
     conforms(api.get(coll, query={"page": "zero"}), coll, "get")
+    first = api.get(coll, query={"limit": "1", "sort": "name", "meta.sku": "A"})
+    conforms(first, coll, "get")
+    conforms(api.get(coll, query={"limit": "1"}), coll, "get")
+    end = api.get(coll, query={"limit": "1"}).json()["page_info"]["end_cursor"]
+    conforms(api.get(coll, query={"limit": "1", "after": end}), coll, "get")
+    conforms(api.get(coll, query={"after": "nope"}), coll, "get")
+    conforms(api.get(coll, query={"limit": "2", "page": "1"}), coll, "get")
     conforms(api.get(folders), folders, "get")
     conforms(api.get(f"/v3/images/{image_id}"), item, "get")
     conforms(api.get("/v3/images/img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"), item, "get")
     conforms(
         api.request("PATCH", f"/v3/images/{image_id}", json_body={"folder": None}), item, "patch"
     )
+    meta = {"custom_metadata": {"sku": "A-1", "n": 2, "ok": True}}
+    conforms(api.request("PATCH", f"/v3/images/{image_id}", json_body=meta), item, "patch")
     conforms(api.request("PATCH", f"/v3/images/{image_id}", json_body={"x": 1}), item, "patch")
     conforms(api.get(f"/i/{image_id}"), proxy, "get")
     conforms(api.get(f"/i/{image_id}", query={"variant": "nope"}), proxy, "get")

@@ -84,3 +84,22 @@ def test_a_dead_worker_is_replaced(live_server: BackgroundServer, library: Libra
     again = requests.get(f"{base}?w=101", timeout=60)
     assert again.status_code == 200, again.text
     assert library.transforms.computations == 2
+
+
+def test_workers_run_as_background_work() -> None:
+    """A request of the server takes a core from a worker at once (benchmarks 7c): each
+    worker, and every thread in it, is SCHED_IDLE and niced — asked from inside the
+    workers, so only after their start-up ran."""
+    pool = transform_workers._get_pool()
+    rounds = 4 * transform_workers.workers()
+    policies = [pool.submit(os.sched_getscheduler, 0) for _ in range(rounds)]
+    nices = [pool.submit(os.getpriority, os.PRIO_PROCESS, 0) for _ in range(rounds)]
+    threads = [pool.submit(os.listdir, "/proc/self/task") for _ in range(rounds)]
+    assert {f.result(timeout=60) for f in policies} == {os.SCHED_IDLE}
+    assert min(f.result(timeout=60) for f in nices) >= transform_workers.NICENESS
+    for tid in {t for f in threads for t in f.result(timeout=60)}:
+        try:
+            assert os.sched_getscheduler(int(tid)) == os.SCHED_IDLE, tid
+        except ProcessLookupError:
+            continue  # a worker replaced meanwhile
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the server itself is untouched

@@ -68,6 +68,8 @@ def test_copy_as_html_and_markdown(window, library: Library, add, qtbot):
         Qt.Key.Key_C,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
+    # The records are read on a worker; the status line says when the copy is made.
+    qtbot.waitUntil(lambda: "as HTML" in window.statusBar().currentMessage())
     mime = QApplication.clipboard().mimeData()
     html = mime.html()
     link = window.server.link
@@ -82,6 +84,7 @@ def test_copy_as_html_and_markdown(window, library: Library, add, qtbot):
         Qt.Key.Key_M,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
+    qtbot.waitUntil(lambda: "as Markdown" in window.statusBar().currentMessage())
     text = QApplication.clipboard().text()
     assert img_markdown(link(described.id), described.alt_text) in text
     assert '![A "red" kite \\<over\\> the dunes & sea](' in text
@@ -105,7 +108,9 @@ def test_long_description_edited_in_the_details_pane(window, library: Library, a
     edit.setFocus()
     qtbot.keyClicks(edit, "Sales by quarter: 10, 12, 15, 20.")
     qtbot.mouseClick(window.details.long.save_button, Qt.MouseButton.LeftButton)
-    assert library.get(image.id).long_description == "Sales by quarter: 10, 12, 15, 20."
+    qtbot.waitUntil(
+        lambda: library.get(image.id).long_description == "Sales by quarter: 10, 12, 15, 20."
+    )
     assert "10,000" in window.details.long.count.text()
 
 
@@ -120,21 +125,22 @@ def test_use_the_caption_is_offered_never_taken(window, library: Library, qtbot)
     assert window.details.alt.edit.toPlainText() == "Sunset at Tarifa beach"
     assert library.get(image.id).alt_text is None  # in the editor, not saved yet
     qtbot.keyClick(window.details.alt.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert library.get(image.id).alt_text == "Sunset at Tarifa beach"
     assert not button.isVisible()
+    qtbot.waitUntil(lambda: library.get(image.id).alt_text == "Sunset at Tarifa beach")
 
 
 def test_the_setting_writes_alt_text_into_the_file(window, library: Library, add, qtbot):
     action = window.actions_by_name["write_alt_to_files"]
     assert action.isCheckable() and not action.isChecked()
     action.trigger()
-    assert settings.write_alt_text_to_files(library)
+    qtbot.waitUntil(lambda: settings.write_alt_text_to_files(library))
     image = add("into-file.jpg")
     select(window, image.id, qtbot)
     editor = window.details.alt.edit
     editor.setFocus()
     qtbot.keyClicks(editor, "Carried by the file")
     qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: library.get(image.id).alt_text == "Carried by the file")
     record = library.get(image.id)
     path = library.path_of(record.folder, record.filename)
     assert xmp_read.describe_file(path, record.content_type).alt_text == "Carried by the file"

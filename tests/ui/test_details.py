@@ -27,7 +27,8 @@ def test_alt_text_saved_with_ctrl_enter(window, library: Library, add, qtbot):
     assert library.get(image.id).alt_text is None  # not saved while typing
     assert window.details.alt.status.text() == "Not saved yet"
     qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert library.get(image.id).alt_text == "Bar chart: sales rose 20% in 2025 — ñ"
+    saved = "Bar chart: sales rose 20% in 2025 — ñ"
+    qtbot.waitUntil(lambda: library.get(image.id).alt_text == saved)
     assert "\n" not in editor.toPlainText()  # Ctrl+Enter saved; it did not add a line
     qtbot.waitUntil(lambda: window.tree.item_for(UNDESCRIBED).text(1) == "0")
     assert window.details.alt.status.text() == "Saved"
@@ -50,8 +51,8 @@ def test_switching_images_saves_the_pending_text(window, library, add, qtbot):
     select(window, first.id, qtbot)
     window.details.alt.edit.setPlainText("First description")
     select(window, second.id, qtbot)
-    assert library.get(first.id).alt_text == "First description"
     assert window.details.alt.edit.toPlainText() == ""
+    qtbot.waitUntil(lambda: library.get(first.id).alt_text == "First description")
 
 
 def test_decorative_round_trips(window, library, add, qtbot):
@@ -59,15 +60,16 @@ def test_decorative_round_trips(window, library, add, qtbot):
     select(window, image.id, qtbot)
     alt = window.details.alt
     alt.decorative.click()
-    assert library.get(image.id).alt_text == ""
     assert not alt.edit.isEnabled()
+    qtbot.waitUntil(lambda: library.get(image.id).alt_text == "")
+    qtbot.waitUntil(lambda: window.model.record(window.model.row_of(image.id)).alt_text == "")
     select(window, other.id, qtbot)
     assert not alt.decorative.isChecked() and alt.edit.isEnabled()
     select(window, image.id, qtbot)
     assert alt.decorative.isChecked() and not alt.edit.isEnabled()
     assert alt.status.text() == "Decorative"
     alt.decorative.click()  # no longer decorative, no text yet: back to "needs alt text"
-    assert library.get(image.id).alt_text is None
+    qtbot.waitUntil(lambda: library.get(image.id).alt_text is None)
     assert alt.edit.isEnabled()
 
 
@@ -132,7 +134,7 @@ def test_folder_combo_moves_the_image(window, library, add, qtbot):
     combo = window.details.folder
     combo.setEditText("clients/acme")
     combo.lineEdit().returnPressed.emit()
-    assert library.get(image.id).folder == "clients/acme"
+    qtbot.waitUntil(lambda: library.get(image.id).folder == "clients/acme")
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "clients/acme")) is not None)
     assert window.tree.item_for(Place("folder", "brand")) is None  # emptied folders go
 
@@ -159,7 +161,7 @@ def test_many_selected_move_together_from_the_details_pane(window, library, add,
     combo = window.details.folder
     combo.setEditText("together")
     combo.lineEdit().returnPressed.emit()
-    assert library.get(a.id).folder == library.get(b.id).folder == "together"
+    qtbot.waitUntil(lambda: library.get(a.id).folder == library.get(b.id).folder == "together")
 
 
 def test_describing_in_needs_alt_text_moves_on_to_the_next_image(window, library, add, qtbot):
@@ -188,12 +190,13 @@ def test_many_selected_show_a_summary(window, library, add, qtbot):
     select_ids(window, [a.id, b.id, c.id], qtbot)
     details = window.details
     assert details.heading.isVisible() and details.heading.text() == "3 images selected"
+    qtbot.waitUntil(lambda: "Together" in details.empty.text())  # read on a worker
     text = details.empty.text()
     assert "In folders: (top level), brand" in text
     assert "Need alt text: 2" in text
     assert all(name in text for name in ("first.jpg", "second.jpg", "third.jpg"))
     total = sum(r.size for r in (a, b, c))
-    from app.ui.details import human_size
+    from app.ui.details_summary import human_size
 
     assert f"Together: {human_size(total)}" in text
     assert not details.preview.isVisible() and details.folder.isVisible()
@@ -205,8 +208,10 @@ def test_show_in_file_manager_without_one_says_so(window, library, add, no_block
     image = add("here.jpg", folder="brand")
     select(window, image.id, qtbot)
     window.actions_by_name["reveal"].trigger()
+    qtbot.waitUntil(lambda: bool(no_blocking_boxes))  # the path is found on a worker
     title, text = no_blocking_boxes[-1]
     assert title == "No file manager was found"
     assert str(library.root / "brand" / "here.jpg") in text
     window.actions_by_name["open"].trigger()
+    qtbot.waitUntil(lambda: len(no_blocking_boxes) == 2)
     assert no_blocking_boxes[-1][0] == "No program to show images was found"

@@ -35,14 +35,16 @@ def test_new_folder_is_real_shown_with_zero_and_lasts(
     asked: list = []
     _answer(monkeypatch, "Trips", asked)
     window.actions_by_name["new_folder"].trigger()
+    # Made on a worker; the tree selects it once its counts are read.
+    qtbot.waitUntil(lambda: window.tree.current_place() == Place("folder", "Trips"))
     assert (library.root / "Trips").is_dir()
     item = window.tree.item_for(Place("folder", "Trips"))
     assert item is not None and item.text(1) == "0"
-    assert window.tree.current_place() == Place("folder", "Trips")
     # Inside the folder shown: the parent is said in the question, not prefilled.
     _answer(monkeypatch, "2026", asked)
     window.actions_by_name["new_folder"].trigger()
     assert asked[-1][2] == "" and "inside Trips" in asked[-1][1]
+    qtbot.waitUntil(lambda: window.tree.current_place() == Place("folder", "Trips/2026"))
     assert (library.root / "Trips" / "2026").is_dir()
     window.close()
     # Another window on the same library (as after a restart) shows both.

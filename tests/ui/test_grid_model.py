@@ -11,9 +11,11 @@ from PySide6.QtWidgets import QAbstractItemView, QListView
 from sqlalchemy import text
 
 from app.library import Event, EventKind, Library, Sort, rules
-from app.ui import grid_model
+from app.ui import grid_pages
 from app.ui.bridge import LibraryBridge
-from app.ui.grid_model import PAGE_SIZE, THUMB_SIDE, ImageGridModel, Query, Role
+from app.ui.grid_model import THUMB_SIDE, ImageGridModel
+from app.ui.grid_pages import PAGE_SIZE
+from app.ui.grid_query import Query, Role
 from app.ui.grid_view import ImageGrid
 from app.ui.thumbnails import ThumbnailLoader
 
@@ -88,7 +90,10 @@ def test_a_big_library_counts_at_once_and_reads_only_what_is_shown(library, add,
     total = BIG + 3
     assert model.total == model.rowCount() == total  # every row at once, no fetchMore
     assert model.loaded_pages() == 1  # ... but only the first page read
-    qtbot.wait(100)  # the view paints what it shows
+    # The view paints what it shows now; every page that asked for is read; then only
+    # those pages are held (no timed wait: the model says when it has read them all).
+    _view.viewport().repaint()
+    qtbot.waitUntil(lambda: not model.reading())
     assert model.loaded_pages() <= 2, "showing the window must not read the whole library"
     assert model.pages_fetched <= 2
     # Thumbnails of visible rows load off the GUI thread and land in the cache.
@@ -115,7 +120,7 @@ def test_scrolling_to_the_end_reads_the_last_page_in_order(library, add, qtbot):
 
 
 def test_pages_kept_are_bounded(library, add, qtbot, monkeypatch):
-    monkeypatch.setattr(grid_model, "MAX_PAGES", 3)
+    monkeypatch.setattr(grid_pages, "MAX_PAGES", 3)
     model, view, loader = big_model(library, add, qtbot)
     ids = library_ids(library)
     for row in range(0, model.total, model.total // 8):
@@ -132,7 +137,7 @@ def test_pages_kept_are_bounded(library, add, qtbot, monkeypatch):
 def test_live_changes_while_scrolled_to_the_middle(library, add, qtbot):
     model, view, loader = big_model(library, add, qtbot)
     bridge = LibraryBridge(library)
-    bridge.event.connect(model.apply)
+    bridge.library_event.connect(model.apply)
     middle = model.total // 2
     scroll_to(view, model, middle, qtbot)
     visible = sorted(loaded_ids(model))
@@ -287,12 +292,12 @@ def test_random_live_changes_keep_every_held_row_right(library, add, qtbot, monk
     """Adds and deletes landing before, inside and after the pages held (sorted by name,
     so they fall mid-list), with the view moving between them: after each, every row the
     model holds is the one the core lists there."""
-    monkeypatch.setattr(grid_model, "MAX_PAGES", 4)
+    monkeypatch.setattr(grid_pages, "MAX_PAGES", 4)
     model, view, loader = big_model(library, add, qtbot, rows=1_500)
     with qtbot.waitSignal(model.query_applied):
         model.set_query(Query(sort=Sort.NAME))
     bridge = LibraryBridge(library)
-    bridge.event.connect(model.apply)
+    bridge.library_event.connect(model.apply)
     rng = random.Random(7)
     for step in range(24):
         if step % 3 == 0:

@@ -33,7 +33,7 @@ def test_files_dropped_on_grid_are_imported_and_shown(window, library: Library, 
     assert names == {"café.jpg", "logo.png", "anim.gif"}
     qtbot.waitUntil(lambda: window.tree.item_for(ALL).text(1) == "3")
     assert window.tree.item_for(UNDESCRIBED).text(1) == "3"
-    assert window.summary_dialog is None  # nothing to report: no dialog in the way
+    assert window.imports.summary_dialog is None  # nothing to report: no dialog in the way
 
 
 def test_files_dropped_on_a_tree_folder_go_into_it(window, library, add, write_image, qtbot):
@@ -70,8 +70,8 @@ def test_rejected_files_are_listed_with_the_reason(window, library, write_image,
     report = blocker.args[0]
     assert [r.original_filename for r in report.added] == ["good.jpg"]
     assert {r.path.name for r in report.rejected} == {"copy-of-good.jpg", "notes.pdf", "broken.jpg"}
-    assert window.summary_dialog is not None and window.summary_dialog.isVisible()
-    rows = dict(window.summary_dialog.rows())
+    assert window.imports.summary_dialog is not None and window.imports.summary_dialog.isVisible()
+    rows = dict(window.imports.summary_dialog.rows())
     assert set(rows) == {"copy-of-good.jpg", "notes.pdf", "broken.jpg"}
     assert "already" in rows["copy-of-good.jpg"].lower()
     assert all(reason for reason in rows.values())
@@ -94,7 +94,7 @@ def test_event_loop_keeps_running_during_a_200_image_import(window, library, tmp
     timer.start()
     try:
         with qtbot.waitSignal(window.import_finished, timeout=120_000) as blocker:
-            job = window.import_paths([source], None)
+            job = window.imports.import_paths([source], None)
             assert job is not None
             job.progress.connect(lambda done, _total: progress.append(len(ticks)))
         ticks_during = len(ticks)
@@ -115,8 +115,8 @@ def test_cancel_leaves_only_whole_images(window, library, tmp_path, qtbot):
     for i in range(60):
         (source / f"p{i:02}.png").write_bytes(image_bytes("PNG", size=(300, 200), color=(i, i, 0)))
     with qtbot.waitSignal(window.import_finished, timeout=120_000) as blocker:
-        window.import_paths([source], None)
-        dialog = window.progress_dialogs[0]
+        window.imports.import_paths([source], None)
+        dialog = window.imports.progress_dialogs[0]
         dialog.cancel_button.click()
     report = blocker.args[0]
     assert report.cancelled
@@ -124,7 +124,7 @@ def test_cancel_leaves_only_whole_images(window, library, tmp_path, qtbot):
     assert not any((library.root / ".imageshelf" / "tmp").iterdir())
     on_disk = list((library.root / "batch").glob("*")) if (library.root / "batch").exists() else []
     assert len(on_disk) == len(report.added)
-    assert not window.progress_dialogs
+    assert not window.imports.progress_dialogs
 
 
 def test_add_images_dialog_imports_chosen_files(window, library, write_image, monkeypatch, qtbot):
@@ -154,10 +154,10 @@ def test_every_file_left_out_of_a_folder_is_listed_in_words(
     (source / "damaged.png").write_bytes(image_bytes("PNG")[:50])
     (source / "huge.jpg").write_bytes(b"\xff\xd8" + b"0" * rules.MAX_UPLOAD_BYTES)
     with qtbot.waitSignal(window.import_finished, timeout=30_000) as blocker:
-        window.import_paths([source], None)
+        window.imports.import_paths([source], None)
     report = blocker.args[0]
     assert [r.original_filename for r in report.added] == ["good.jpg"]
-    rows = dict(window.summary_dialog.rows())
+    rows = dict(window.imports.summary_dialog.rows())
     assert set(rows) == {
         "twin.jpg",
         ".secret.jpg",
@@ -174,10 +174,10 @@ def test_every_file_left_out_of_a_folder_is_listed_in_words(
     assert rows["twin.jpg"] == "Already in the library as kept/first copy.jpg"
     # A desktop's words: nothing about uploads, requests or fields.
     assert not any(w in " ".join(rows.values()).lower() for w in ("upload", "request", "field"))
-    text = window.summary_dialog.findChild(QLabel).text()
+    text = window.imports.summary_dialog.findChild(QLabel).text()
     assert "6 files were not imported (2 of them hidden, skipped on purpose)" in text
     # Nothing cut off: the reason column gets the room left after the names.
-    header = window.summary_dialog.table.header()
+    header = window.imports.summary_dialog.table.header()
     assert header.sectionSize(1) > header.sectionSize(0)
 
 
@@ -201,3 +201,35 @@ def test_file_dialogs_open_where_the_last_one_was(window, write_image, monkeypat
     )
     window.actions_by_name["add_folder"].trigger()
     assert starts == [str(Path.home()), str(picked.parent)]
+
+
+def test_phone_scanner_and_icon_files_dropped_on_the_grid_are_imported(
+    window, library: Library, write_image, qtbot
+):
+    """The formats of "More formats" come in by a drop like the others, named by their
+    bytes; the file dialogs offer their extensions."""
+    from app.library import codecs
+    from app.ui.main_window import IMAGE_FILTER
+
+    assert codecs  # HEIF registered for writing the test's file
+    files = [
+        write_image("IMG_0042.HEIC", fmt="HEIF", color=(200, 30, 30)),
+        write_image("scan.tif", fmt="TIFF", color=(30, 200, 30)),
+        write_image("picture.bmp", fmt="BMP", color=(30, 30, 200)),
+        write_image("app.ico", fmt="ICO", color=(90, 90, 90)),
+        write_image("photo.avif", fmt="AVIF", color=(90, 30, 90)),
+    ]
+    with qtbot.waitSignal(window.import_finished, timeout=30_000) as blocker:
+        drop(window.grid, file_mime(files))
+    report = blocker.args[0]
+    assert not report.rejected and len(report.added) == 5
+    assert {r.content_type for r in report.added} == {
+        "image/heic",
+        "image/tiff",
+        "image/bmp",
+        "image/vnd.microsoft.icon",
+        "image/avif",
+    }
+    qtbot.waitUntil(lambda: window.model.rowCount() == 5)
+    for ext in ("*.heic", "*.heif", "*.avif", "*.tif", "*.tiff", "*.bmp", "*.ico"):
+        assert ext in IMAGE_FILTER.split("(")[1]

@@ -63,7 +63,7 @@ def test_upload_through_the_api_appears_in_the_window(served_window, library, qt
     window = served_window
     base = window.server.server.base_url
     assert base.startswith("http://127.0.0.1:")
-    with qtbot.waitSignal(window.bridge.event, timeout=10_000):
+    with qtbot.waitSignal(window.bridge.library_event, timeout=10_000):
         created = post_image(
             base,
             library.api_token(),
@@ -245,3 +245,39 @@ def test_the_windows_server_has_the_same_connection_budget(library, qtbot) -> No
         for sock in slow:
             sock.close()
         server.stop()
+
+
+def test_share_location_in_links_is_a_library_setting_in_the_server_dialog(
+    served_window, library, qtbot
+):
+    """Off by default; on, the window's own server sends an original with its GPS."""
+    import io as _io
+
+    import requests
+    from PIL import Image
+
+    from app.library import settings as library_settings
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8825)[1] = "N"  # GPSLatitudeRef: a GPS IFD
+    exif.get_ifd(0x8825)[2] = (48.0, 51.0, 30.0)
+    out = _io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 90, 200)).save(out, "JPEG", exif=exif)
+    record = library.add(_io.BytesIO(out.getvalue()), "tower.jpg")
+    link = served_window.server.link(record.id)
+    assert requests.get(link, timeout=30).content != out.getvalue()  # GPS taken out
+
+    dialog = served_window.server_settings()
+    assert not dialog.share_location.isChecked()
+    dialog.share_location.setChecked(True)
+    assert dialog.note.text()  # takes effect on OK
+    dialog.apply_and_close()
+    assert library_settings.share_location_in_links(library) is True
+    assert requests.get(link, timeout=30).content == out.getvalue()
+
+    again = served_window.server_settings()
+    assert again.share_location.isChecked()
+    again.share_location.setChecked(False)
+    again.apply_and_close()
+    assert library_settings.share_location_in_links(library) is False
+    assert requests.get(link, timeout=30).content != out.getvalue()

@@ -61,3 +61,52 @@ def test_the_viewer_fits_shows_100_and_steps(window, add, qtbot, make_image):
     assert viewer.record.id == first.id
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)
     assert not viewer.isVisible()
+
+
+def test_the_viewer_shows_heic_avif_and_an_icons_largest_image(window, qtbot):
+    """Qt has no HEIF or AVIF reader and takes an icon's first image: the viewer shows
+    them through the library's decoders, upright, at the size the library measured."""
+    import io
+
+    from PIL import Image
+
+    from app.library import codecs
+
+    assert codecs  # HEIF registered for saving the test's image
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side: shown turned
+    files = []
+    for fmt, extra in (("HEIF", {"exif": exif.tobytes()}), ("AVIF", {"exif": exif.tobytes()})):
+        out = io.BytesIO()
+        Image.new("RGB", (300, 200), (30, 160, 60)).save(out, fmt, **extra)
+        files.append((out.getvalue(), f"phone.{fmt.lower()}"))
+    icon = io.BytesIO()
+    Image.new("RGBA", (128, 128), (200, 30, 30, 255)).save(
+        icon, "ICO", sizes=[(16, 16), (128, 128)]
+    )
+    files.append((icon.getvalue(), "app.ico"))
+    for data, name in files:
+        window.library.add(io.BytesIO(data), name)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+    seen = {}
+    for row in range(3):
+        window.grid.setCurrentIndex(window.model.index(row))
+        record = window.details.record
+        window.actions_by_name["view"].trigger()
+        viewer = window.viewer
+        qtbot.waitUntil(
+            lambda v=viewer, r=record: (
+                v._pixmap is not None and v.record.id == r.id and v._pixmap.width() == r.width
+            ),
+            timeout=10_000,
+        )
+        image = viewer._pixmap.toImage()
+        seen[record.content_type] = (image.width(), image.height())
+        centre = image.pixelColor(image.width() // 2, image.height() // 2)
+        assert centre.alpha() == 255 and max(centre.red(), centre.green()) > 150
+        qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    assert seen == {
+        "image/heic": (200, 300),
+        "image/avif": (200, 300),
+        "image/vnd.microsoft.icon": (128, 128),
+    }

@@ -20,7 +20,7 @@ from ..records import FolderInfo, ImageRecord, folder_from_db, folder_to_db
 # The columns of an ``ImageRecord``, in the order ``record`` reads them.
 RECORD_COLUMNS = (
     "id, folder, filename, original_filename, content_type, size, width, height, sha256, "
-    "alt_text, created_at, updated_at, long_description"
+    "alt_text, created_at, updated_at, long_description, custom_metadata"
 )
 # Between the destination folder and name of a move in flight (``pending_path``).
 PENDING_SEP = "\x1f"
@@ -42,6 +42,7 @@ def record(row: Sequence[Any]) -> ImageRecord:
         created_at_us=row[10],
         updated_at_us=row[11],
         long_description=row[12],
+        metadata_json=row[13],
     )
 
 
@@ -106,7 +107,8 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
     conn.exec_driver_sql(
         "INSERT INTO images (id, folder, filename, original_filename, content_type, size, "
         "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at, "
-        "long_description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "long_description, custom_metadata) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             rec.id,
             folder_to_db(rec.folder),
@@ -123,7 +125,19 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
             rec.created_at_us,
             rec.updated_at_us,
             rec.long_description,
+            rec.metadata_json,
         ),
+    )
+
+
+def set_custom_metadata(
+    conn: Connection, image_id: str, metadata_json: str | None, now: int
+) -> None:
+    """The image's custom_metadata replaced (``PATCH`` merged it already); the
+    ``image_metadata`` rows the filter reads follow by trigger (migration 0008)."""
+    conn.execute(
+        text("UPDATE images SET custom_metadata = :m, updated_at = :now WHERE id = :id"),
+        {"m": metadata_json, "now": now, "id": image_id},
     )
 
 

@@ -1,0 +1,120 @@
+"""Cursor pages: the rows after (or before) a position in a sort, found by the sort key
+plus id — a range of the sort's index, never an OFFSET, so a page 4,000 pages deep costs
+what the first does and rows added meanwhile cannot shift what a walk has still to read.
+
+Each ``Sort`` has its key here (``KEYS``): the SQL expressions of its ORDER BY, each
+with its direction and the record attribute holding its value. A new sort is one entry
+here and one in ``listing._ORDER`` (``test_every_sort_has_a_keyset`` checks both)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import Connection, text
+
+from ..filters import Filter, Sort
+from ..records import ImageRecord
+from . import listing
+from .rows import RECORD_COLUMNS, record
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    sql: str  # as in the ORDER BY (with its collation)
+    attr: str  # the ImageRecord attribute with the same value
+    descending: bool
+
+
+KEYS: Final[dict[Sort, tuple[Key, ...]]] = {
+    Sort.NEWEST: (Key("created_at", "created_at_us", True), Key("id", "id", True)),
+    Sort.OLDEST: (Key("created_at", "created_at_us", False), Key("id", "id", False)),
+    Sort.NAME: (Key("filename COLLATE NOCASE", "filename", False), Key("id", "id", False)),
+}
+
+Position = tuple[object, ...]
+
+
+def position(sort: Sort, rec: ImageRecord) -> Position:
+    """Where ``rec`` stands in ``sort``: the values its cursor carries."""
+    return tuple(getattr(rec, key.attr) for key in KEYS[sort])
+
+
+def _order(keys: tuple[Key, ...], backwards: bool) -> str:
+    return ", ".join(f"{k.sql} {'DESC' if k.descending != backwards else 'ASC'}" for k in keys)
+
+
+def _beyond(keys: tuple[Key, ...], backwards: bool, inclusive: bool = False) -> str:
+    """Rows strictly past ``:k0, :k1, ...`` in the walk's direction (``inclusive``: or at
+    it). One direction for every key is a row-value range, which SQLite reads straight
+    off the sort's index; mixed directions are spelled out key by key."""
+
+    def op(key: Key, strict: bool) -> str:
+        forward = "<" if key.descending != backwards else ">"
+        return forward if strict else forward + "="
+
+    # The first key's bound alone, which SQLite reads as a range of the sort's index
+    # (it does not for a row value whose first column has a COLLATE), then the exact test.
+    lead = f"{keys[0].sql} {op(keys[0], False)} :k0"
+    if len({k.descending for k in keys}) == 1:
+        columns = ", ".join(k.sql for k in keys)
+        values = ", ".join(f":k{i}" for i in range(len(keys)))
+        return f"{lead} AND ({columns}) {op(keys[0], not inclusive)} ({values})"
+    ors = []
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        equal = [f"{k.sql} = :k{j}" for j, k in enumerate(keys[:i])]
+        equal.append(f"{key.sql} {op(key, not (last and inclusive))} :k{i}")
+        ors.append("(" + " AND ".join(equal) + ")")
+    return f"{lead} AND (" + " OR ".join(ors) + ")"
+
+
+def rows_from(
+    conn: Connection,
+    flt: Filter,
+    sort: Sort,
+    at: Position | None,
+    limit: int,
+    *,
+    backwards: bool,
+    total: int,
+) -> list[ImageRecord]:
+    """Up to ``limit`` rows past ``at`` (from the start when ``None``), walking
+    backwards (towards the first row) or forwards; returned in ``sort`` order."""
+    keys = KEYS[sort]
+    walk = listing.walks_subtree(conn, flt)
+    where, params = listing.where_clause(flt, _plan(conn, flt, limit, total), walk=walk)
+    if at is not None:
+        where = (where + " AND " if where else " WHERE ") + _beyond(keys, backwards)
+        params = params | {f"k{i}": v for i, v in enumerate(at)}
+    sql = (
+        f"SELECT {RECORD_COLUMNS} FROM images{where} "
+        f"ORDER BY {_order(keys, backwards)} LIMIT :limit"
+    )
+    found = [record(r) for r in conn.execute(text(sql), params | {"limit": limit})]
+    if backwards:
+        found.reverse()
+    return found
+
+
+def any_from(
+    conn: Connection, flt: Filter, sort: Sort, at: Position, *, backwards: bool, total: int
+) -> bool:
+    """Whether a row of the filter stands at ``at`` or past it, in that direction."""
+    keys = KEYS[sort]
+    walk = listing.walks_subtree(conn, flt)
+    where, params = listing.where_clause(flt, _plan(conn, flt, 1, total), walk=walk)
+    where = (where + " AND " if where else " WHERE ") + _beyond(keys, backwards, inclusive=True)
+    params = params | {f"k{i}": v for i, v in enumerate(at)}
+    sql = f"SELECT 1 FROM images{where} ORDER BY {_order(keys, backwards)} LIMIT 1"
+    return conn.execute(text(sql), params).first() is not None
+
+
+def _plan(conn: Connection, flt: Filter, limit: int, total: int) -> str:
+    """How a search is read (see ``listing.search_plan``): from a cursor, a page walks
+    as far as a first page does."""
+    if listing.indexed_term(flt) is None:
+        return "sort"
+    scope = Filter(folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive)
+    in_scope = listing.count(conn, scope)
+    return listing.search_plan(0, limit, max(total, 1), in_scope, reversible=False)

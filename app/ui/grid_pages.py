@@ -1,0 +1,159 @@
+"""What the grid model knows of its rows: records by page of ``PAGE_SIZE`` rows, at most
+``MAX_PAGES`` pages (least recently shown go first), with the two lookups the model
+needs (id → row, thumbnail → ids). No Qt: the model says what changed, this keeps count.
+
+After a live change shifted the rows, a page may be shorter than its rows or hold
+``None`` where the record that moved in is not known: that row shows a placeholder and
+its page is read again, while the others keep showing."""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+from app.library import ImageRecord
+
+PAGE_SIZE = 100  # the core's largest page
+MAX_PAGES = 30  # pages kept: a few screens either way of the one shown, 3,000 records
+
+Items = list[ImageRecord | None]
+
+
+class PageStore:
+    def __init__(self) -> None:
+        self.pages: OrderedDict[int, Items] = OrderedDict()
+        self.row_of: dict[str, int] = {}
+        self.by_sha: dict[str, set[str]] = {}  # ids of the loaded rows showing each thumbnail
+
+    def clear(self) -> None:
+        self.pages.clear()
+        self.reindex()
+
+    def put(self, p: int, items: Iterable[ImageRecord]) -> int:
+        """Page ``p`` is ``items`` now; how many rows it holds."""
+        old = self.pages.pop(p, None)
+        if old:
+            self._untrack(p, old)
+        held: Items = list(items)
+        if held:
+            self.pages[p] = held
+            self._track(p, held)
+        return len(held)
+
+    def replace(self, row: int, record: ImageRecord) -> None:
+        p, offset = divmod(row, PAGE_SIZE)
+        items = self.pages[p]
+        self._untrack(p, items)
+        items[offset] = record
+        self._track(p, items)
+
+    def evict(self, keep: Iterable[int] = ()) -> None:
+        keep = set(keep)
+        for p in list(self.pages):
+            if len(self.pages) <= MAX_PAGES:
+                break
+            if p not in keep:
+                self._untrack(p, self.pages.pop(p))
+
+    def _track(self, p: int, items: Items) -> None:
+        for i, r in enumerate(items, p * PAGE_SIZE):
+            if r is None:
+                continue
+            self.row_of[r.id] = i
+            self.by_sha.setdefault(r.sha256, set()).add(r.id)
+
+    def _untrack(self, p: int, items: Items) -> None:
+        first = p * PAGE_SIZE
+        for i, r in enumerate(items, first):
+            if r is not None and self.row_of.get(r.id) == i:
+                del self.row_of[r.id]
+                ids = self.by_sha.get(r.sha256)
+                if ids is not None:
+                    ids.discard(r.id)
+                    if not ids:
+                        del self.by_sha[r.sha256]
+
+    def reindex(self) -> None:
+        """Both lookups from the loaded pages (at most MAX_PAGES pages, so bounded):
+        after rows shifted, every loaded row number may have changed."""
+        self.row_of = {}
+        self.by_sha = {}
+        for p, items in self.pages.items():
+            self._track(p, items)
+
+    def loaded(self, row: int) -> ImageRecord | None:
+        p, offset = divmod(row, PAGE_SIZE)
+        items = self.pages.get(p)
+        if items is None or offset >= len(items):
+            return None
+        self.pages.move_to_end(p)  # recently shown: kept longest
+        return items[offset]
+
+    def is_loaded(self, row: int) -> bool:
+        p, offset = divmod(row, PAGE_SIZE)
+        items = self.pages.get(p, ())
+        return offset < len(items) and items[offset] is not None
+
+    def bracket(
+        self, record: ImageRecord, key: Callable[[ImageRecord], tuple[object, ...]]
+    ) -> tuple[int | None, int | None]:
+        """Among the loaded rows: the last that sorts before ``record`` and the first that
+        does not (``None`` where no loaded row is)."""
+        target = key(record)
+        before: int | None = None
+        for p in sorted(self.pages):
+            known = [(i, r) for i, r in enumerate(self.pages[p], p * PAGE_SIZE) if r]
+            j = bisect.bisect_left(known, target, key=lambda pair: key(pair[1]))
+            if j < len(known):
+                return (known[j - 1][0] if j else before), known[j][0]
+            if known:
+                before = known[-1][0]
+        return before, None
+
+    def shift_down(self, row: int, record: ImageRecord | None) -> None:
+        """Rows from ``row`` on move down one; ``record`` (``None``: not known) takes
+        ``row``. Each page's last row moves to the next page's front, where an unknown
+        one becomes a ``None`` hole."""
+        start, offset = divmod(row, PAGE_SIZE)
+        if record is not None and offset == 0 and start not in self.pages:
+            self.pages[start] = []  # a page's first row is a prefix of it on its own
+        carry: dict[int, ImageRecord | None] = {}
+        for p in sorted(k for k in self.pages if k >= start):
+            items = self.pages[p]
+            if p == start:
+                if offset <= len(items):
+                    items.insert(offset, record)
+            else:
+                items.insert(0, carry.pop(p, None))
+            if len(items) > PAGE_SIZE:
+                carry[p + 1] = items.pop()
+        self._drop_empty()
+        self.evict()
+        self.reindex()
+
+    def shift_up(self, row: int) -> None:
+        """Row ``row`` goes; the rows after it move up one. Each page's front row moves to
+        the previous page's last place when that page is held."""
+        start, offset = divmod(row, PAGE_SIZE)
+        for p in sorted(k for k in self.pages if k >= start):
+            items = self.pages[p]
+            if p == start:
+                if offset < len(items):
+                    del items[offset]
+            elif items:
+                moved = items.pop(0)
+                previous = self.pages.get(p - 1)
+                if previous is not None:
+                    previous.extend([None] * (PAGE_SIZE - 1 - len(previous)))
+                    previous.append(moved)
+        self._drop_empty()
+        self.reindex()
+
+    def _drop_empty(self) -> None:
+        for p in list(self.pages):
+            items = self.pages[p]
+            while items and items[-1] is None:
+                items.pop()
+            if not items:
+                del self.pages[p]

@@ -1,0 +1,51 @@
+"""What the grid shows (``Query``: folder, search, "needs alt text", sort) with the core's
+own filter and sort rules applied to one record, and the roles the grid's rows answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import IntEnum
+
+from PySide6.QtCore import Qt
+
+from app.library import ALL_FOLDERS, Filter, FolderScope, ImageRecord, Sort
+
+
+class Role(IntEnum):
+    Id = Qt.ItemDataRole.UserRole + 1
+    Record = Qt.ItemDataRole.UserRole + 2
+    AltText = Qt.ItemDataRole.UserRole + 3
+    NeedsAltText = Qt.ItemDataRole.UserRole + 4
+    Folder = Qt.ItemDataRole.UserRole + 5
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the grid shows. ``folder`` is ``ALL_FOLDERS``, ``None`` (root) or a path."""
+
+    folder: FolderScope = ALL_FOLDERS
+    search: str = ""
+    undescribed: bool = False
+    sort: Sort = Sort.NEWEST
+    recursive: bool = False  # with a folder: the folders inside it too
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sort", Sort(self.sort))
+
+    def with_(self, **changes: object) -> Query:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def matches(self, record: ImageRecord) -> bool:
+        """The core's filter rule, applied to one record (for live events)."""
+        flt = Filter(
+            folder=self.folder,
+            search=self.search or None,
+            undescribed=self.undescribed,
+            recursive=self.recursive,
+        )
+        return flt.matches(record)
+
+    def sort_key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
+        """The order of ``library.list_images(sort=...)``, as an ascending key."""
+        return self.sort.key()
