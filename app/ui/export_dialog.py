@@ -6,10 +6,11 @@ a cancelled or failed export leaves nothing behind."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -130,13 +131,13 @@ class ExportDialog(QDialog):
     def _options_page(self) -> QWidget:
         page = QWidget(self)
         window = self.window_
-        self.ids = window.selected_ids()
+        self.selected = window.selection.count()  # all of them, read or not
         place = window.place()
         self.folder = place.folder if place.kind == "folder" else None
         what = QGroupBox("Export", page)
         self.what = QButtonGroup(self)
-        self.pick_selected = QRadioButton(self._count_text(len(self.ids), "selected"), what)
-        self.pick_selected.setEnabled(bool(self.ids))
+        self.pick_selected = QRadioButton(self._count_text(self.selected, "selected"), what)
+        self.pick_selected.setEnabled(bool(self.selected))
         self.pick_folder = QRadioButton(f"The folder “{self.folder}”", what)
         self.pick_folder.setVisible(self.folder is not None)
         self.sub_folders = QCheckBox("with its sub-folders", what)
@@ -148,7 +149,7 @@ class ExportDialog(QDialog):
             self.what.addButton(button, row)
             boxes.addWidget(button, row, 0)
         boxes.addWidget(self.sub_folders, 1, 1)
-        default = self.pick_selected if self.ids else self.pick_folder if self.folder else None
+        default = self.pick_selected if self.selected else self.pick_folder if self.folder else None
         (default or self.pick_all).setChecked(True)
 
         self.as_zip = QRadioButton("A &zip file", page)
@@ -298,29 +299,37 @@ class ExportDialog(QDialog):
                 return None
             replace = True
         self._remember(dest, columns)
-        scope: dict[str, object] = {}
-        if self.pick_selected.isChecked():
-            scope["ids"] = list(self.ids)
-        elif self.pick_folder.isChecked():
-            scope.update(folder=self.folder, recursive=self.sub_folders.isChecked())
-        self.job = job = ExportJob(
-            self.window_.library, dest, self.kind(),
-            columns=columns if self.csv.isChecked() else (),
-            embed=self.embed.isChecked(), replace=replace, **scope,  # type: ignore[arg-type]
-        )  # fmt: skip
-        job.moved.connect(self._on_progress)
-        job.finished.connect(self._done)
-        job.failed.connect(self._failed)
         self.error.hide()
         self.export_button.setEnabled(False)
         self.status.setText("Looking up the images…")
         self.bar.setRange(0, 0)
-        self.cancel_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
         self._show_page(1)
+        launch = functools.partial(self._launch, dest, columns, replace)
+        if self.pick_selected.isChecked():
+            # A big selection's ids are read by a worker first (selection.py): now or later.
+            self.window_.selection.with_ids(lambda ids: launch(ids=ids))
+        elif self.pick_folder.isChecked():
+            launch(folder=self.folder, recursive=self.sub_folders.isChecked())
+        else:
+            launch()
+        return self.job
+
+    def _launch(self, dest: Path, columns: tuple[str, ...], replace: bool, **scope: Any) -> None:
+        if not self.isVisible():
+            return  # closed while the selection was being read
+        self.job = job = ExportJob(
+            self.window_.library, dest, self.kind(),
+            columns=columns if self.csv.isChecked() else (),
+            embed=self.embed.isChecked(), replace=replace, **scope,
+        )  # fmt: skip
+        job.moved.connect(self._on_progress)
+        job.finished.connect(self._done)
+        job.failed.connect(self._failed)
+        self.cancel_button.setEnabled(True)
         self.started = time.monotonic()
         self.starting.emit(job)
         self.window_.jobs.start(job)
-        return job
 
     def _remember(self, dest: Path, columns: tuple[str, ...]) -> None:
         self.settings.setValue("export/last_dir", str(dest.parent))

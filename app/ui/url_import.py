@@ -368,8 +368,7 @@ def open_dialog(window: MainWindow, urls: list[str] | None = None) -> AddFromUrl
     if dialog is None:
         dialog = AddFromUrlDialog(window, window.target_folder())
     elif dialog.isVisible():
-        dialog.raise_()  # behind the window: brought forward
-        dialog.activateWindow()
+        dialog.activateWindow()  # behind the window: brought forward (a window manager raises it)
     else:
         dialog.reset(window.target_folder())
     dialog.show()
