@@ -143,6 +143,7 @@ class ExportDialog(QDialog):
         self.sub_folders = QCheckBox("with its sub-folders", what)
         self.sub_folders.setChecked(window.folder_actions.include_sub.isChecked())
         self.sub_folders.setVisible(self.folder is not None)
+        self.pick_folder.toggled.connect(self.sub_folders.setEnabled)
         self.pick_all = QRadioButton("Every image in the library", what)
         boxes = QGridLayout(what)
         for row, button in enumerate((self.pick_selected, self.pick_folder, self.pick_all)):
@@ -151,6 +152,7 @@ class ExportDialog(QDialog):
         boxes.addWidget(self.sub_folders, 1, 1)
         default = self.pick_selected if self.selected else self.pick_folder if self.folder else None
         (default or self.pick_all).setChecked(True)
+        self.sub_folders.setEnabled(self.pick_folder.isChecked())
 
         self.as_zip = QRadioButton("A &zip file", page)
         self.as_folder = QRadioButton("A &folder", page)

@@ -54,11 +54,10 @@ COMMANDS = (
             ("folder-open", SP.SP_DirOpenIcon)),
     Command("add_url", "Add from &URL…", lambda w: url_import.open_dialog(w),
             # Not Ctrl+U or Ctrl+E: text fields on Linux take those (delete line, line end).
-            "Ctrl+Shift+V", "Fetch an image from a web address into the folder shown",
-            ("applications-internet", SP.SP_DriveNetIcon)),
+            "Ctrl+Shift+V", "Fetch an image from a web address into the folder shown"),
     Command("paste", "&Paste images or links", lambda w: paste.paste(w), Key.Paste,
             "Add the images, image files or web addresses on the clipboard to the folder "
-            "shown", ("edit-paste", SP.SP_DialogOpenButton), grid_only=True),
+            "shown", grid_only=True),
     Command("export", "&Export…", lambda w: export_dialog.open_dialog(w), "Ctrl+Shift+E",
             "Copy the selected images, the folder shown or all into a zip file or a folder, "
             "with their alt text", ("document-save-as", SP.SP_DialogSaveButton)),
