@@ -15,8 +15,13 @@ libxcb-shape0 libxkbcommon-x11-0"
 # tests); unzip: an independent check of exported zip files (unzip -t).
 x_tools="xvfb xdotool x11-utils imagemagick libimage-exiftool-perl xclip unzip"
 # The validators `make test` runs on the desktop entry and the AppStream metadata, and
-# binutils (objdump), which PyInstaller needs for `make bundle`.
-tools="desktop-file-utils appstream binutils"
+# binutils (objdump), which PyInstaller needs for `make bundle`; unzip, the download tests'
+# independent check of the archives the server streams (`unzip -t`).
+tools="desktop-file-utils appstream binutils unzip"
+# The share page (/s/{token}) is checked in a real browser: headless Chromium
+# (tests/server/test_share_page_browser.py). iproute2 and util-linux (ip, unshare): the
+# mDNS test makes a private network namespace (tests/server/test_discovery.py).
+x_tools="$x_tools chromium iproute2 util-linux"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
   for pkg in $qt_libs $xcb_libs $x_tools $tools; do

@@ -19,7 +19,18 @@ from werkzeug.wrappers import Response
 
 from app.library import Library, LibraryError, rules
 
-from . import bulk_api, events_api, idempotency, images_api, proxy, trash_api, url_api
+from . import (
+    bulk_api,
+    downloads_api,
+    events_api,
+    idempotency,
+    images_api,
+    proxy,
+    share_page,
+    shares_api,
+    trash_api,
+    url_api,
+)
 from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
@@ -112,12 +123,15 @@ def create_app(
     app.extensions[proxy.EXTENSION_KEY] = image_proxy
     app.register_blueprint(images_api.bp)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(downloads_api.bp)
     app.register_blueprint(url_api.bp)
     app.register_blueprint(events_api.bp)
     app.extensions[events_api.EXTENSION_KEY] = events_api.EventStreams(
         events_api.stream_limit(max_streams)
     )
     app.register_blueprint(trash_api.bp)
+    app.register_blueprint(shares_api.bp)
+    app.register_blueprint(share_page.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)
     if proxy_fast_path:

@@ -8,6 +8,7 @@ imageshelf ls [--folder F] [--search S] [--undescribed] [--json]
 imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID...
 imageshelf export DIR|FILE.zip [--folder F] [--embed-alt-text] [--alt-text-csv COLS] [--replace]
 imageshelf install-desktop [--uninstall]
+imageshelf discover [--seconds S] [--json]             servers on the LAN (mDNS)
 
 The global options (--library, --host, --port) may stand before or after the
 sub-command, and every sub-command honours them. Nothing here imports Qt: only the window
@@ -151,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         "install-desktop", "install-desktop", "add Imageshelf to this user's application menu"
     )
     desktop.add_argument("--uninstall", action="store_true", help="remove it again")
+
+    discover = command("discover", "discover", "list Imageshelf servers announced on the LAN")
+    discover.add_argument(
+        "--seconds", type=float, default=3.0, help="how long to listen (default: 3)"
+    )
+    discover.add_argument("--json", action="store_true", help="as JSON")
     return parser
 
 
@@ -160,6 +167,10 @@ def _handler(name: str) -> Handler:
         from server import cli as server_cli
 
         return server_cli.serve_command if name == "serve" else server_cli.token_command
+    if name == "discover":
+        from .discover import discover_command
+
+        return discover_command
     if name == "install-desktop":
         from .desktop import install_desktop_command
 
@@ -181,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     name = getattr(args, "handler", None)
     if name is None:
         return _window(args)  # no --library: the window reopens the last library
-    args.library = common.library_path(args)
+    if name != "discover":  # the network's servers, whatever library
+        args.library = common.library_path(args)
     if name == "serve":
         args.host = args.host or DEFAULT_HOST
         args.port = DEFAULT_PORT if args.port is None else args.port

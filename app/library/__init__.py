@@ -17,6 +17,7 @@ from .errors import (
     MalformedImage,
     NotFound,
     NotInTrash,
+    NotReady,
     StorageError,
     TooLarge,
     TooManyFrames,
@@ -26,6 +27,7 @@ from .errors import (
     UpstreamTimeout,
 )
 from .events import Event, EventKind
+from .exif_facts import ExifFacts
 from .files import Incoming
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .library import Library
@@ -38,6 +40,7 @@ __all__ = [
     "Duplicate",
     "Event",
     "EventKind",
+    "ExifFacts",
     "Filter",
     "FolderInfo",
     "FolderScope",
@@ -54,6 +57,7 @@ __all__ = [
     "MalformedImage",
     "NotFound",
     "NotInTrash",
+    "NotReady",
     "Page",
     "Sort",
     "StorageError",

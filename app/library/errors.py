@@ -145,6 +145,12 @@ class NotInTrash(LibraryError):
     code = "not_in_trash"
 
 
+class NotReady(LibraryError):
+    """The archive of a download job that is still being prepared, or that failed."""
+
+    code = "not_ready"
+
+
 class ClientGone(LibraryError):
     """The client that asked for this work has disconnected: the work was dropped."""
 

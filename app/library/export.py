@@ -20,13 +20,14 @@ import io
 import os
 import shutil
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final, Protocol
 
+from .downloads_names import name_in_archive as entry_name
+from .downloads_names import unique_entry_names
 from .errors import Cancelled, Gone, InvalidInput, MetadataNotWritable, NotFound, StorageError
 from .export_out import FolderOut, ZipOut, disk_error, same_file
 from .filters import ALL_FOLDERS, Filter, Sort
@@ -146,44 +147,12 @@ def plan(
 Progress = Callable[[int, int, int, int], None]
 
 
-# The archive-name rule is download17's (app/library/downloads_names.py, the API's
-# download jobs), restated here until that module is on main; then this imports it.
-def entry_name(folder: str | None, filename: str) -> str:
-    """``folder/filename``; an image at the top level is just ``filename``. A ``\\`` in
-    a name adopted from disk becomes ``_`` (zip names use ``/``; Windows splits on ``\\``)."""
-    filename = filename.replace("\\", "_")
-    return f"{folder}/{filename}" if folder else filename
-
-
-def _key(name: str) -> str:
-    return unicodedata.normalize("NFC", name).casefold()
-
-
-def _numbered(name: str, n: int) -> str:
-    folder, _, filename = name.rpartition("/")
-    dot = filename.rfind(".")
-    stem, ext = (filename[:dot], filename[dot:]) if dot > 0 else (filename, "")
-    return f"{folder}/" * bool(folder) + f"{stem}-{n}{ext}"
-
-
 def entry_names(items: Sequence[Item], reserved: Sequence[str] = (CSV_NAME,)) -> list[str]:
-    """One name per item, unique even where case or Unicode normalisation does not count
-    (a zip unpacked on macOS or Windows): the first of its kind keeps its name, each
-    later one gets ``-2``, ``-3``... in its folder, skipping names already taken."""
+    """One name per item by the download jobs' rule (``downloads_names.py``: an archive
+    made by the API and one made by the window name files alike), ``reserved`` names
+    (the CSV) kept free."""
     names = [*reserved, *(entry_name(i.folder, i.filename) for i in items)]
-    taken: set[str] = set()
-    unique: list[str | None] = []
-    for name in names:
-        unique.append(None if _key(name) in taken else name)
-        taken.add(_key(name))
-    for i, name in enumerate(names):
-        if unique[i] is None:
-            n = 2
-            while _key(candidate := _numbered(name, n)) in taken:
-                n += 1
-            taken.add(_key(candidate))
-            unique[i] = candidate
-    return [n for n in unique[len(reserved) :] if n is not None]
+    return unique_entry_names(names)[len(reserved) :]
 
 
 def csv_bytes(rows: Sequence[tuple[str, Item]], columns: Sequence[str]) -> bytes:

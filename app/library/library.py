@@ -28,7 +28,9 @@ from . import (
     bulk,
     changes,
     cursors,
+    downloads,
     edits,
+    exif_fill,
     files,
     folder_ops,
     idempotency,
@@ -36,6 +38,7 @@ from . import (
     opening,
     originals,
     rules,
+    shares,
     url_fetch,
     write_back,
     xmp_read,
@@ -105,6 +108,8 @@ class Library:
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
         self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
         self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
+        self.shares = shares.ShareStore(core)  # share links: shares.py
+        self.downloads = downloads.DownloadJobs(core)  # download jobs: downloads.py
         self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
         self.read_only = False
@@ -176,7 +181,9 @@ class Library:
                 lib.reconcile()
             lib.trash.start_keeper()  # expired trash purged now and hourly
             lib._start_housekeeping()
+            lib.downloads.resume()  # jobs a stop or kill left unprepared
         except BaseException as exc:
+            lib.downloads.close()
             lib._stop_housekeeping()
             lib.trash.stop_keeper()
             lib.stop_watching()
@@ -200,6 +207,7 @@ class Library:
         self.stop_watching()  # outside the write lock: the watcher may be waiting for it
         self.trash.stop_keeper()  # likewise
         self._stop_housekeeping()
+        self.downloads.close()  # its thread reads files: stopped before the core closes
         self.changes.close()  # wakes readers waiting for changes
         with self.core.write_lock:
             self.core.close()
@@ -210,14 +218,29 @@ class Library:
         return self.core.closed
 
     def _start_housekeeping(self) -> None:
-        self._housekeeper = Housekeeper(
+        keeper = Housekeeper(
             {
                 "prune changes": self.changes.prune,
                 "expire idempotency keys": self.idempotency.expire,
+                "expire download jobs": self.downloads.expire,
             },
             rules.HOUSEKEEPING_INTERVAL_S,
         )
-        self._housekeeper.start()
+        # Older images' EXIF (exif_fill.py); stops between files when the library closes.
+        keeper.chores["read EXIF of older images"] = lambda: exif_fill.fill(
+            self.core, keeper.stopping
+        )
+        self._housekeeper = keeper
+        keeper.start()
+
+    def wait_housekeeping(self, timeout: float) -> bool:
+        """Runs the periodic chores (old changes pruned, older images' EXIF read) now and
+        waits until they have run; False on timeout or when there is no housekeeper
+        (read-only)."""
+        keeper = self._housekeeper
+        if keeper is None:
+            return False
+        return keeper.run_now(timeout)
 
     def _stop_housekeeping(self) -> None:
         keeper, self._housekeeper = self._housekeeper, None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -18,6 +20,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .exif_facts import TAKEN_SORT_SQL
 
 
 class Base(DeclarativeBase):
@@ -49,6 +53,24 @@ class ImageRow(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
     # Write-ahead intent of a move in flight: "folder\x1ffilename" of the destination.
     pending_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0009: what the file's EXIF says (``exif_facts.py``), read once when the image came
+    # in; ``exif_read`` is the reader's version that filled them, NULL until read (rows
+    # older than 0009: the background fill, ``exif_fill.py``, reads them).
+    make: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The date taken as written (wall clock, µs since 1970-01-01T00:00 of that clock).
+    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    taken_offset_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exposure_time: Mapped[str | None] = mapped_column(Text, nullable=True)
+    f_number: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iso: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    focal_length_mm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exif_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("folder", "filename", name="uq_images_path"),
@@ -72,6 +94,9 @@ class ImageRow(Base):
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.
         Index("ix_images_folder_name", "folder", text("filename COLLATE NOCASE"), "id"),
+        # 0009: sort=taken (undated last: exif_facts.TAKEN_SORT_SQL), whole and per folder.
+        Index("ix_images_taken_order", text(TAKEN_SORT_SQL), "created_at", "id"),
+        Index("ix_images_folder_taken_order", "folder", text(TAKEN_SORT_SQL), "created_at", "id"),
     )
 
 
@@ -127,6 +152,22 @@ class TrashRow(Base):
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    # 0009, as in ``images``: the EXIF facts travel to the trash and back.
+    make: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The date taken as written (wall clock, µs since 1970-01-01T00:00 of that clock).
+    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    taken_offset_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exposure_time: Mapped[str | None] = mapped_column(Text, nullable=True)
+    f_number: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iso: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    focal_length_mm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exif_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deleted_at: Mapped[int] = mapped_column(BigInteger)
     intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
     intent_path: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -198,3 +239,65 @@ class IdempotencyKey(Base):
     headers: Mapped[str | None] = mapped_column(Text, nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ShareRow(Base):
+    """0011: a share link (``shares.py``): the SHA-256 of its token, what it shares (a
+    live ``folder``, ``""`` the root, or the ids in ``share_images``), its expiry, an
+    optional scrypt password hash, the secret that signs its password cookie, when it
+    was made and revoked."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    folder: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recursive: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    session_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ShareImage(Base):
+    """0011: the images of an image-list share, in the order they were given."""
+
+    __tablename__ = "share_images"
+    __table_args__ = (Index("ix_share_images_image", "share_id", "image_id"),)
+
+    share_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[str] = mapped_column(String(40))
+
+
+class DownloadJob(Base):
+    """0009: a download job (``POST /v3/images/downloads``); see ``downloads.py``."""
+
+    __tablename__ = "download_jobs"
+    __table_args__ = (Index("ix_download_jobs_expires", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    count: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    missing: Mapped[str] = mapped_column(Text)  # a JSON list of image ids
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class DownloadEntry(Base):
+    """0009: one file of a download job's frozen list, in archive order."""
+
+    __tablename__ = "download_entries"
+
+    job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[str] = mapped_column(String(40))
+    relpath: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    crc32: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

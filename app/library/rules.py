@@ -129,6 +129,9 @@ MAX_XMP_PACKET_BYTES: Final = 1024 * 1024
 # An XMP packet in a JPEG lives in one APP1 segment: 65,535 bytes less the length field
 # and the namespace header, and XMP Part 3 caps the packet at 65,502 bytes.
 MAX_JPEG_XMP_PACKET_BYTES: Final = 65_502
+# An EXIF block outside JPEG (PNG eXIf, WebP EXIF, HEIF) larger than this is not read
+# (JPEG's APP1 holds at most 64 KiB; a camera's block is a few tens of kilobytes).
+MAX_EXIF_BYTES: Final = 1024 * 1024
 # Formats whose files can carry an XMP packet that Imageshelf writes (alt text written
 # back, exports embedding it). GIF can hold XMP only in an application extension that
 # few readers look for; it is refused rather than half-supported.
@@ -507,3 +510,96 @@ FETCH_CONNECT_S: Final = 5.0
 FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
 FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
 MAX_PASTED_URLS: Final = 100  # web addresses taken from one paste into the window
+
+# --- share links (contract Part 2, "Share links") ----------------------------------------
+
+SHARE_ID_PREFIX: Final = "shr_"
+_SHARE_ID_RE: Final = re.compile(r"shr_[0-9A-HJKMNP-TV-Z]{26}")
+# The token in /s/{token}: 256 random bits (the contract asks for at least 128), kept
+# only as its SHA-256.
+SHARE_TOKEN_BYTES: Final = 32
+SHARE_LINK_PREFIX: Final = "/s/"
+MAX_SHARE_IMAGES: Final = 1_000
+MAX_SHARE_EXPIRES_IN_S: Final = 10 * 365 * 24 * 3600
+MAX_SHARE_PASSWORD_CHARS: Final = 1024
+# Share passwords checked at once (each scrypt check holds 16 MiB), and how long one more
+# waits for its turn before a 503: guessing cannot exhaust the server's memory.
+SHARE_PASSWORD_CHECKS: Final = 2
+SHARE_PASSWORD_WAIT_S: Final = 5.0
+# The window's expiry choices (seconds; None: never).
+SHARE_EXPIRY_PRESETS: Final[tuple[tuple[str, int | None], ...]] = (
+    ("1 hour", 3600),
+    ("1 day", 24 * 3600),
+    ("1 week", 7 * 24 * 3600),
+    ("Never", None),
+)
+# Anything under /s/ may be kept by a client this long without asking again: a revoke
+# or an expiry reaches every client within it (the contract: at most 300).
+SHARE_MAX_AGE_S: Final = 300
+# Images on one share page (``?page=`` for more).
+SHARE_PAGE_SIZE: Final = 100
+# The widths the share page offers each image at (``srcset``): the sized links' sizes.
+SHARE_SRCSET_WIDTHS: Final = (320, 800, 1600)
+
+
+def new_share_id() -> str:
+    """``shr_`` and a ULID with fresh random bits (as ``new_image_id``)."""
+    millis = time.time_ns() // 1_000_000
+    return SHARE_ID_PREFIX + str(
+        ULID.from_bytes(millis.to_bytes(6, "big") + secrets.token_bytes(10))
+    )
+
+
+def is_share_id(value: str) -> bool:
+    return bool(_SHARE_ID_RE.fullmatch(value))
+
+
+def check_expires_in(value: object) -> int | None:
+    """Seconds until a share expires (``None``: never); ``InvalidInput`` else."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_SHARE_EXPIRES_IN_S
+    ):
+        raise InvalidInput(
+            f"expires_in is a whole number of seconds from 1 to {MAX_SHARE_EXPIRES_IN_S:,} "
+            f"(ten years), or null for a link that never expires; got {value!r}."
+        )
+    return value
+
+
+def check_share_password(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_SHARE_PASSWORD_CHARS:
+        raise InvalidInput(
+            f"password is a text of 1 to {MAX_SHARE_PASSWORD_CHARS} characters, or null "
+            "for a link without one."
+        )
+    return value
+
+
+# --- download jobs (seed 004) ------------------------------------------------------------
+
+MAX_DOWNLOAD_IDS: Final = 10_000
+# A folder download holds at most this many images: the archive's layout (≈ 300 bytes an
+# entry) is kept in memory while it is served.
+MAX_DOWNLOAD_ENTRIES: Final = 200_000
+DOWNLOAD_ID_PREFIX: Final = "dl_"
+_DOWNLOAD_ID_RE: Final = re.compile(r"dl_[0-9A-HJKMNP-TV-Z]{26}")
+# A job and its archive are there this long after it was made (then 410).
+DOWNLOAD_KEEP_S: Final = 24 * 3600
+# An expired job's row (without its entries) is kept this much longer, so its id answers
+# 410 rather than 404; then it goes too.
+DOWNLOAD_TOMBSTONE_S: Final = 30 * 24 * 3600
+
+
+def new_download_id() -> str:
+    """``dl_`` + a ULID with fresh random bits (see ``new_image_id``)."""
+    return DOWNLOAD_ID_PREFIX + new_image_id()[len(ID_PREFIX) :]
+
+
+def is_download_id(value: str) -> bool:
+    return bool(_DOWNLOAD_ID_RE.fullmatch(value))

@@ -13,7 +13,15 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
-from . import alt_text_actions, export_dialog, libraries, paste, url_import
+from . import (
+    alt_text_actions,
+    export_dialog,
+    libraries,
+    paste,
+    share_dialog,
+    shared_links,
+    url_import,
+)
 from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
@@ -22,7 +30,12 @@ if TYPE_CHECKING:
 
 SP = QStyle.StandardPixmap
 Key = QKeySequence.StandardKey
-SORTS = ((Sort.NEWEST, "Newest first"), (Sort.OLDEST, "Oldest first"), (Sort.NAME, "Name"))
+SORTS = (
+    (Sort.NEWEST, "Newest first"),
+    (Sort.OLDEST, "Oldest first"),
+    (Sort.NAME, "Name"),
+    (Sort.TAKEN, "Date taken"),
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,11 @@ COMMANDS = (
             ("insert-link", SP.SP_FileLinkIcon)),
     Command("copy_sized_link", "Copy si&zed link…", lambda w: w.images.copy_sized_link(),
             "Ctrl+Alt+L", "Choose the size and format of copied links, then copy"),
+    Command("share", "&Share…", lambda w: share_dialog.share_from_window(w), "Ctrl+Shift+S",
+            "Make a link to the selected images, or to the folder shown, with an expiry "
+            "and an optional password", ("emblem-shared", SP.SP_DriveNetIcon)),
+    Command("shared_links", "Shared l&inks…", lambda w: shared_links.show_shared_links(w),
+            None, "The share links made, to revoke them"),
     Command("copy_html", "Copy as &HTML", lambda w: alt_text_actions.copy_as(w, "html"),
             "Ctrl+Shift+C", "Copy <img> tags with the alt text of the selected images"),
     Command("copy_markdown", "Copy as Mar&kdown",
@@ -139,6 +157,8 @@ MENUS = {
         None,
         "copy_link",
         "copy_sized_link",
+        "share",
+        "shared_links",
         "copy_html",
         "copy_markdown",
         "paste",
@@ -163,7 +183,7 @@ MENUS = {
     ),
     "&Help": ("about",),
 }
-GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_sized_link", "copy_html",
+GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_sized_link", "share", "copy_html",
                 "copy_markdown", None, "edit_alt", None, "move", "new_folder", None,
                 "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.
