@@ -157,6 +157,12 @@ class ClientGone(LibraryError):
     code = "client_gone"
 
 
+class Cancelled(LibraryError):
+    """The person (or the caller) stopped the work; what it had made is gone again."""
+
+    code = "cancelled"
+
+
 class InvalidUrl(InvalidInput):
     """A URL to fetch that is not an http(s) URL the library can use."""
 

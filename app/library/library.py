@@ -561,10 +561,15 @@ class Library:
         long_description: str | None = None,
         limits: url_fetch.FetchLimits | None = None,
         custom_metadata: object = None,
+        cancel: url_fetch.Cancel | None = None,
+        progress: url_fetch.FetchProgress | None = None,
+        allow_duplicate: bool = True,
     ) -> ImageRecord:
         """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
         an upload. Its original name is ``file_name``, else the URL's last path segment,
-        else ``image``. Nothing is left behind when it raises."""
+        else ``image``. Nothing is left behind when it raises. ``cancel`` and
+        ``progress`` are the window's: a Cancel button, bytes received (and like its
+        imports it refuses a duplicate: ``allow_duplicate=False``)."""
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
         long_description = rules.normalize_long_description(long_description)
@@ -575,13 +580,13 @@ class Library:
         assert isinstance(url, str)
         incoming = self.receive()
         try:
-            url_fetch.fetch(url, incoming, limits)
+            url_fetch.fetch(url, incoming, limits, cancel=cancel, progress=progress)
             tmp, size, sha256 = incoming.finish()
         except BaseException:
             incoming.discard()
             raise
         name = file_name or url_fetch.name_from_url(url) or "image"
-        prepared = self.prepare_file(tmp, size, sha256, name)
+        prepared = self.prepare_file(tmp, size, sha256, name, allow_duplicate=allow_duplicate)
         return self.commit(
             prepared,
             alt_text=alt_text,

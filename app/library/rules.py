@@ -509,6 +509,7 @@ MAX_FETCH_REDIRECTS: Final = 3
 FETCH_CONNECT_S: Final = 5.0
 FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
 FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
+MAX_PASTED_URLS: Final = 100  # web addresses taken from one paste into the window
 
 # --- share links (contract Part 2, "Share links") ----------------------------------------
 

@@ -23,6 +23,7 @@ NOT_HTTP = {
     server_errors.CannotListen.code,
     server_errors.PortInUse.code,
     core_errors.ClientGone.code,
+    core_errors.Cancelled.code,  # the window's Stop and Cancel; no request can be cancelled
 }
 
 

@@ -7,16 +7,16 @@ minute per key, not per request). The secret itself is never stored: ``secret_ha
 its SHA-256 (see ``app/library/keys.py`` for why not bcrypt), unique, so a request's key
 is found with one indexed read.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
