@@ -6,7 +6,9 @@ imageshelf token [--regenerate]
 imageshelf import PATH... [--folder F] [--alt TEXT]
 imageshelf ls [--folder F] [--search S] [--undescribed] [--json]
 imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID...
-imageshelf export DIR [--folder F] [--embed-alt-text]
+imageshelf export DIR|FILE.zip [--folder F] [--embed-alt-text] [--alt-text-csv COLS] [--replace]
+imageshelf keys create --name N --scope S [--folder F]... [--expires-days N]
+imageshelf keys list [--json] · keys revoke NAME
 imageshelf install-desktop [--uninstall]
 imageshelf discover [--seconds S] [--json]             servers on the LAN (mDNS)
 
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from ..library import export as export_rules
 from ..library.locations import default_library_path
 from . import common
 from .common import DEFAULT_HOST, DEFAULT_PORT, EXIT_CODES_HELP, CommandError, shown_path
@@ -125,8 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm = command("rm", "rm", "delete images (to the trash: the window or the API restores them)")
     rm.add_argument("ids", nargs="+", metavar="ID")
 
-    export = command("export", "export", "copy originals into a folder, keeping their folders")
-    export.add_argument("dir", metavar="DIR")
+    export = command(
+        "export", "export", "copy originals into a folder or a .zip file, keeping their folders"
+    )
+    export.add_argument("dir", metavar="DIR", help="a folder, or a file name ending in .zip")
     export.add_argument("--folder", metavar="F", help="only this folder ('/' for the top level)")
     export.add_argument(
         "--embed-alt-text",
@@ -134,6 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="write each image's alt text and long description into the copy's XMP "
         "(IPTC accessibility fields; the library's files are not changed)",
     )
+    export.add_argument(
+        "--alt-text-csv",
+        metavar="COLS",
+        nargs="?",
+        const=",".join(export_rules.DEFAULT_CSV_COLUMNS),
+        help=f"add {export_rules.CSV_NAME} with these comma-separated columns (default: "
+        f"{','.join(export_rules.DEFAULT_CSV_COLUMNS)}; any of "
+        f"{', '.join(export_rules.CSV_COLUMNS)})",
+    )
+    export.add_argument("--replace", action="store_true", help="replace a zip file already there")
+
+    from .keys import add_parser as add_keys_parser
+
+    add_keys_parser(command, lambda p: _global_options(p, top=False))
 
     desktop = command(
         "install-desktop", "install-desktop", "add Imageshelf to this user's application menu"
@@ -162,6 +181,10 @@ def _handler(name: str) -> Handler:
         from .desktop import install_desktop_command
 
         return install_desktop_command
+    if name == "keys":
+        from .keys import keys_command
+
+        return keys_command
     from . import images
 
     return {

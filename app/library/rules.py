@@ -509,6 +509,7 @@ MAX_FETCH_REDIRECTS: Final = 3
 FETCH_CONNECT_S: Final = 5.0
 FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
 FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
+MAX_PASTED_URLS: Final = 100  # web addresses taken from one paste into the window
 
 # --- share links (contract Part 2, "Share links") ----------------------------------------
 
@@ -602,3 +603,24 @@ def new_download_id() -> str:
 
 def is_download_id(value: str) -> bool:
     return bool(_DOWNLOAD_ID_RE.fullmatch(value))
+
+
+# --- API keys (the contract's "API keys and scopes") -------------------------------------
+
+# What each scope may do, widest last; ``KEY_GRANTS`` is what a key of each scope holds
+# (the OpenAPI document names one of these per operation; server/auth.py checks it).
+KEY_SCOPES: Final = ("read", "upload", "edit", "admin")
+KEY_GRANTS: Final[dict[str, frozenset[str]]] = {
+    "read": frozenset({"read"}),
+    "upload": frozenset({"upload"}),
+    "edit": frozenset({"read", "upload", "edit"}),
+    "admin": frozenset(KEY_SCOPES),
+}
+# A name is what a person types to revoke a key: short, no spaces or slashes (a path).
+KEY_NAME_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+MAX_KEY_FOLDERS: Final = 50
+MAX_KEY_EXPIRES_DAYS: Final = 3650
+# ``last_used`` is written at most this often per key: never a write per request.
+KEY_LAST_USED_EVERY_S: Final = 60.0
+# Prefix of every key's secret, so a leaked one is recognisable (secret scanners).
+KEY_SECRET_PREFIX: Final = "isk_"

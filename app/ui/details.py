@@ -166,12 +166,13 @@ class DetailsPane(QScrollArea):
         layout.addWidget(self.preview)
         layout.addWidget(self.heading)
         layout.addLayout(form)
+        self.exif = ExifPanel(body)  # camera, lens, exposure, date taken, location
+        # The editor first, the camera's facts after it: at 800×600 the alt text must
+        # show without scrolling (tests/desktop/test_search_and_small_window.py); the box
+        # is hidden when the file records no camera details.
         layout.addWidget(alt_box, 1)
-        layout.addWidget(long_box)
-        # Camera, lens, exposure, date taken, location: below the text a person writes,
-        # which must stay in sight at 800×600; hidden when the file records none.
-        self.exif = ExifPanel(body)
         layout.addWidget(self.exif)
+        layout.addWidget(long_box)
         layout.addWidget(self.meta)
         layout.addWidget(self.bulk)  # one alt text for several, above their summary
         layout.addWidget(self.empty, 1)  # takes the room the hidden editor leaves

@@ -13,7 +13,15 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
-from . import alt_text_actions, libraries, share_dialog, shared_links
+from . import (
+    alt_text_actions,
+    export_dialog,
+    libraries,
+    paste,
+    share_dialog,
+    shared_links,
+    url_import,
+)
 from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
@@ -57,6 +65,15 @@ COMMANDS = (
     Command("add_folder", "Add a f&older…", lambda w: w.imports.add_folder_dialog(), "Ctrl+Shift+O",
             "Import a folder of images, keeping its sub-folders",
             ("folder-open", SP.SP_DirOpenIcon)),
+    Command("add_url", "Add from &URL…", lambda w: url_import.open_dialog(w),
+            # Not Ctrl+U or Ctrl+E: text fields on Linux take those (delete line, line end).
+            "Ctrl+Shift+V", "Fetch an image from a web address into the folder shown"),
+    Command("paste", "&Paste images or links", lambda w: paste.paste(w), Key.Paste,
+            "Add the images, image files or web addresses on the clipboard to the folder "
+            "shown", grid_only=True),
+    Command("export", "&Export…", lambda w: export_dialog.open_dialog(w), "Ctrl+Shift+E",
+            "Copy the selected images, the folder shown or all into a zip file or a folder, "
+            "with their alt text", ("document-save-as", SP.SP_DialogSaveButton)),
     Command("new_folder", "&New folder…", lambda w: w.images.new_folder(), "Ctrl+Shift+N",
             "Make a folder (and move the selected images into it)",
             ("folder-new", SP.SP_FileDialogNewFolder)),
@@ -110,7 +127,20 @@ COMMANDS = (
 )  # fmt: skip
 
 MENUS = {
-    "&File": ("add", "add_folder", None, "open_library", "recent", None, "server", None, "quit"),
+    "&File": (
+        "add",
+        "add_folder",
+        "add_url",
+        None,
+        "export",
+        None,
+        "open_library",
+        "recent",
+        None,
+        "server",
+        None,
+        "quit",
+    ),
     "&Edit": (
         "undo",
         "redo",
@@ -131,6 +161,7 @@ MENUS = {
         "shared_links",
         "copy_html",
         "copy_markdown",
+        "paste",
         "find",
         None,
         "write_alt_to_files",

@@ -92,6 +92,7 @@ class MetadataPanel(QWidget):
         self.header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.header.setArrowType(Qt.ArrowType.RightArrow)
         self.header.setAutoRaise(True)
+        self.header.setAccessibleName("Custom metadata: open or fold")
         self.header.setToolTip(
             "Your own key/value pairs, also readable and searchable over the API."
         )
