@@ -109,6 +109,13 @@ def _pages(lib: Library) -> list[tuple[str, dict[str, object]]]:
         ("folder, last", {"folder": biggest.path, "page": last_in}),
         ("root only, middle", {"folder": None, "page": max(1, lib.count(folder=None) // 50)}),
         ("undescribed, middle", {"undescribed": True, "page": max(1, undescribed // 50)}),
+        ("taken, first", {"sort": "taken", "page": 1}),
+        ("taken, middle", {"sort": "taken", "page": last // 2}),
+        ("taken, last", {"sort": "taken", "page": last}),
+        (
+            "folder by taken, middle",
+            {"folder": biggest.path, "sort": "taken", "page": max(1, last_in // 2)},
+        ),
     ]
 
 

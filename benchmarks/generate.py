@@ -43,7 +43,7 @@ from app.library import Library, imaging, rules
 from app.library.filters import search_text
 
 DATA_DIR = Path(__file__).parent / ".data"
-GENERATOR_VERSION = "5"  # bump to rebuild cached libraries after changing this file
+GENERATOR_VERSION = "6"  # bump to rebuild cached libraries after changing this file
 MARKER = "benchmark-library"
 BATCH_ROWS = 5000
 # More distinct images than the window's thumbnail cache holds (800), so scrolling the
@@ -223,6 +223,11 @@ def _build(root: Path, n: int, seed: int = 7) -> None:
                     "search": search_text(name, original, alt),
                     "created": created,
                     "meta": _custom_metadata(i),
+                    # EXIF date taken (0009): four in five photos have one, spread over
+                    # years and not in the order they were added; exif_read: already read.
+                    "taken": created - rng.randrange(0, 10 * 365 * 86_400) * 1_000_000
+                    if i % 5
+                    else None,
                 }
             )
             if len(rows) == BATCH_ROWS or i == n - 1:
@@ -252,8 +257,9 @@ def _insert(lib: Library, rows: list[dict[str, object]]) -> None:
             text(
                 "INSERT INTO images (id, folder, filename, original_filename, content_type, "
                 "size, width, height, sha256, mtime_ns, alt_text, search_text, created_at, "
-                "updated_at, custom_metadata) VALUES (:id, :folder, :filename, :original, :ctype, "
-                ":size, :w, :h, :sha, :mtime, :alt, :search, :created, :created, :meta)"
+                "updated_at, custom_metadata, taken_at, exif_read) VALUES (:id, :folder, "
+                ":filename, :original, :ctype, :size, :w, :h, :sha, :mtime, :alt, :search, "
+                ":created, :created, :meta, :taken, 1)"
             ),
             rows,
         )

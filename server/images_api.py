@@ -14,7 +14,7 @@ from app.library import Incoming, InvalidInput, Library, rules
 from app.library import custom_metadata as metadata_rules
 from app.library.intake import Prepared
 
-from . import idempotency, listing_args
+from . import idempotency, include, listing_args
 from .errors import error_response
 from .json_body import json_object, only_fields
 from .serialize import image_response
@@ -68,8 +68,10 @@ def _whole_number(name: str, default: int) -> int:
 def list_images() -> Response:
     """Filters ``folder`` (present and empty: the root only), ``recursive``, ``search``,
     ``undescribed``, ``ids``, ``meta.KEY``; ``sort``; then ``page``/``page_size``, or
-    ``limit`` with ``after``/``before`` (cursors). See ``listing_args.py``."""
+    ``limit`` with ``after``/``before`` (cursors). See ``listing_args.py``. ``include``
+    (``exif``, ``exif,location``) adds parts to each image (``include.py``)."""
     args = listing_args.read(request.args)
+    parts = include.read(request.args)
     lib = library()
     base = public_base()
     if args.cursor_mode:
@@ -78,7 +80,7 @@ def list_images() -> Response:
         )
         return jsonify(
             {
-                "result": [image_response(r, base) for r in found.items],
+                "result": [image_response(r, base, parts) for r in found.items],
                 "total": found.total,
                 "page_info": {
                     "has_next_page": found.has_next_page,
@@ -91,7 +93,7 @@ def list_images() -> Response:
     result = lib.list_images(**args.filters, page=args.page, page_size=args.page_size)
     return jsonify(
         {
-            "result": [image_response(r, base) for r in result.items],
+            "result": [image_response(r, base, parts) for r in result.items],
             "total": result.total,
             "page": result.page,
             "page_size": result.page_size,
@@ -177,7 +179,9 @@ def list_folders() -> Response:
 
 @bp.get("/<image_id>")
 def get_image(image_id: str) -> Response:
-    return _image_json(library().get(image_id))
+    """``include=exif`` or ``include=exif,location`` adds the file's EXIF facts."""
+    parts = include.read(request.args)
+    return jsonify(image_response(library().get(image_id), public_base(), parts))
 
 
 def _patch_body() -> dict[str, Any]:

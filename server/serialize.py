@@ -7,6 +7,8 @@ from typing import Any
 
 from app.library import ImageRecord, rfc3339, rules
 
+from .include import NOTHING, Include, exif_json
+
 IMAGE_FIELDS = (
     "id",
     "filename",
@@ -30,10 +32,11 @@ def image_url(base: str, image_id: str) -> str:
     return rules.image_link(base, image_id)
 
 
-def image_response(record: ImageRecord, base: str) -> dict[str, Any]:
-    """``base`` is the public origin without a trailing slash (``http://host:port``)."""
+def image_response(record: ImageRecord, base: str, include: Include = NOTHING) -> dict[str, Any]:
+    """``base`` is the public origin without a trailing slash (``http://host:port``);
+    ``include``: the optional parts asked for (``exif``, its ``location``), last."""
     url = image_url(base, record.id)
-    return {
+    out = {
         "id": record.id,
         "filename": record.filename,
         "original_filename": record.original_filename,
@@ -50,3 +53,6 @@ def image_response(record: ImageRecord, base: str) -> dict[str, Any]:
         "created_at": rfc3339(record.created_at_us),
         "updated_at": rfc3339(record.updated_at_us),
     }
+    if include.exif:
+        out["exif"] = exif_json(record.exif, location=include.location)
+    return out

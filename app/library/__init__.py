@@ -27,6 +27,7 @@ from .errors import (
     UpstreamTimeout,
 )
 from .events import Event, EventKind
+from .exif_facts import ExifFacts
 from .files import Incoming
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .library import Library
@@ -39,6 +40,7 @@ __all__ = [
     "Duplicate",
     "Event",
     "EventKind",
+    "ExifFacts",
     "Filter",
     "FolderInfo",
     "FolderScope",

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import files, imaging, rules
 from .core import Core
 from .errors import LibraryError, NotFound, StorageError
+from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord, now_us
 from .sql import rows
 
@@ -37,6 +38,7 @@ def place_new(
     folder: str | None,
     long_description: str | None = None,
     metadata_json: str | None = None,
+    exif: ExifFacts = NO_EXIF,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
@@ -71,6 +73,7 @@ def place_new(
                     updated_at_us=now,
                     long_description=long_description,
                     metadata_json=metadata_json,
+                    exif=exif,
                 )
                 rows.insert(conn, record, mtime_ns)
             return record

@@ -49,6 +49,8 @@ class Sort(StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"
     NAME = "name"
+    # The EXIF date taken, newest first; images without one last, newest added first.
+    TAKEN = "taken"
 
     @classmethod
     def parse(cls, value: object) -> Sort:
@@ -67,6 +69,9 @@ class Sort(StrEnum):
             return lambda r: (_nocase(r.filename), r.id)
         if self is Sort.OLDEST:
             return lambda r: (r.created_at_us, r.id)
+        if self is Sort.TAKEN:
+            # Wall clock as written, offsets ignored (the contract); then as NEWEST.
+            return lambda r: (-r.taken_sort_us, -r.created_at_us, _Desc(r.id))
         return lambda r: (-r.created_at_us, _Desc(r.id))
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
-from . import animation, codecs, format_heads, rules
+from . import animation, codecs, exif_read, format_heads, rules
 from .decode_budget import DECODE_BUDGET
 from .errors import MalformedImage, TooManyPixels, UnsupportedFormat
 
@@ -198,7 +198,8 @@ def inspect(fp: BinaryIO) -> ImageInfo:
 
 
 def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str, tuple[int, int]]:
-    orientation = img.getexif().get(0x0112, 1) if img.format in rules.ORIENTED_PILLOW_FORMATS else 1
+    oriented_format = img.format in rules.ORIENTED_PILLOW_FORMATS
+    orientation = exif_read.orientation_of(img.info) if oriented_format else 1
     width, height = img.size  # before draft() changes it
     frames = animation.plan(img, fp)  # headers only: refuses before any pixel is decoded
     if img.format in ("JPEG", "MPO"):
@@ -215,7 +216,7 @@ def _thumbnail_and_validate(img: Image.Image, fp: BinaryIO) -> tuple[bytes, str,
         first = img.copy() if frames.frames > 1 and frames.gif is None else img
         animation.validate_frames(img, frames)  # every frame must decode
         if orientation != 1:
-            first = ImageOps.exif_transpose(first)
+            first = first.transpose(Image.Transpose[exif_read.UPRIGHT[orientation]])
         shown = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
         return (*render_thumbnail(first), shown)
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import IO
 
 from . import custom_metadata as custom_metadata_rules
-from . import file_steps, files, imaging, rules, xmp_read
+from . import exif_read, file_steps, files, imaging, rules, xmp_read
 from .core import Core
 from .errors import Duplicate, MalformedImage, TooLarge
 from .events import Event, EventKind
+from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord
 from .sql import rows
 
@@ -30,6 +31,8 @@ class Prepared:
     original_filename: str
     # What the file's XMP says (IPTC alt text and extended description), read at entry.
     described: xmp_read.FileDescription = xmp_read.NOTHING
+    # What its EXIF (or, for GPS, its XMP) says, read once here.
+    exif: ExifFacts = NO_EXIF
 
 
 def receive(core: Core) -> files.Incoming:
@@ -71,13 +74,14 @@ def prepare_file(
                 )
         info = imaging.inspect_path(tmp)
         described = xmp_read.describe_file(tmp, info.format.content_type)
+        exif = exif_read.read_file(tmp, info.format.content_type)
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
     except BaseException:
         if tmp.parent == core.tmp_dir:
             tmp.unlink(missing_ok=True)
         raise
-    return Prepared(tmp, size, sha256, info, original, described)
+    return Prepared(tmp, size, sha256, info, original, described, exif)
 
 
 def commit(
@@ -112,6 +116,7 @@ def commit(
             folder=folder,
             long_description=long_description,
             metadata_json=custom_metadata_rules.to_db(metadata),
+            exif=prepared.exif,
         )
     except BaseException:
         # The thumbnail prepare stored belongs to nothing now (unless to a twin).

@@ -30,6 +30,7 @@ from . import (
     cursors,
     downloads,
     edits,
+    exif_fill,
     files,
     folder_ops,
     idempotency,
@@ -215,7 +216,7 @@ class Library:
         return self.core.closed
 
     def _start_housekeeping(self) -> None:
-        self._housekeeper = Housekeeper(
+        keeper = Housekeeper(
             {
                 "prune changes": self.changes.prune,
                 "expire idempotency keys": self.idempotency.expire,
@@ -223,7 +224,21 @@ class Library:
             },
             rules.HOUSEKEEPING_INTERVAL_S,
         )
-        self._housekeeper.start()
+        # Older images' EXIF (exif_fill.py); stops between files when the library closes.
+        keeper.chores["read EXIF of older images"] = lambda: exif_fill.fill(
+            self.core, keeper.stopping
+        )
+        self._housekeeper = keeper
+        keeper.start()
+
+    def wait_housekeeping(self, timeout: float) -> bool:
+        """Runs the periodic chores (old changes pruned, older images' EXIF read) now and
+        waits until they have run; False on timeout or when there is no housekeeper
+        (read-only)."""
+        keeper = self._housekeeper
+        if keeper is None:
+            return False
+        return keeper.run_now(timeout)
 
     def _stop_housekeeping(self) -> None:
         keeper, self._housekeeper = self._housekeeper, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .exif_facts import TAKEN_SORT_SQL
 
 
 class Base(DeclarativeBase):
@@ -49,6 +52,24 @@ class ImageRow(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
     # Write-ahead intent of a move in flight: "folder\x1ffilename" of the destination.
     pending_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0009: what the file's EXIF says (``exif_facts.py``), read once when the image came
+    # in; ``exif_read`` is the reader's version that filled them, NULL until read (rows
+    # older than 0009: the background fill, ``exif_fill.py``, reads them).
+    make: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The date taken as written (wall clock, µs since 1970-01-01T00:00 of that clock).
+    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    taken_offset_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exposure_time: Mapped[str | None] = mapped_column(Text, nullable=True)
+    f_number: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iso: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    focal_length_mm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exif_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("folder", "filename", name="uq_images_path"),
@@ -72,6 +93,9 @@ class ImageRow(Base):
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.
         Index("ix_images_folder_name", "folder", text("filename COLLATE NOCASE"), "id"),
+        # 0009: sort=taken (undated last: exif_facts.TAKEN_SORT_SQL), whole and per folder.
+        Index("ix_images_taken_order", text(TAKEN_SORT_SQL), "created_at", "id"),
+        Index("ix_images_folder_taken_order", "folder", text(TAKEN_SORT_SQL), "created_at", "id"),
     )
 
 
@@ -127,6 +151,22 @@ class TrashRow(Base):
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    # 0009, as in ``images``: the EXIF facts travel to the trash and back.
+    make: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The date taken as written (wall clock, µs since 1970-01-01T00:00 of that clock).
+    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    taken_offset_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exposure_time: Mapped[str | None] = mapped_column(Text, nullable=True)
+    f_number: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iso: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    focal_length_mm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exif_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deleted_at: Mapped[int] = mapped_column(BigInteger)
     intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
     intent_path: Mapped[str | None] = mapped_column(Text, nullable=True)

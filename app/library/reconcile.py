@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import file_steps, files, imaging, rules, xmp_read
+from . import exif_read, file_steps, files, imaging, rules, xmp_read
 from .core import Core
 from .disk_scan import DiskFile, in_scope, split, storable
 from .errors import LibraryError, StorageError
@@ -243,6 +243,7 @@ class Reconciler:
         except OSError:
             return 0
         described = xmp_read.describe_file(path, info.format.content_type)
+        exif = exif_read.read_file(path, info.format.content_type)
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write_lock:
@@ -268,6 +269,7 @@ class Reconciler:
                     created_at_us=now,
                     updated_at_us=now,
                     long_description=described.long_description,
+                    exif=exif,
                 )
                 rows.insert(conn, record, now_file.mtime_ns)
                 rows.unignore(conn, [f.relpath])
@@ -296,6 +298,7 @@ class Reconciler:
             self._ignore(f, "replaced_by_invalid_file")
             return changed
         described = xmp_read.describe_file(path, info.format.content_type)
+        exif = exif_read.read_file(path, info.format.content_type)  # an edit may change it
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write() as conn:
@@ -326,6 +329,7 @@ class Reconciler:
                 content_type=info.format.content_type,
                 now=now_us(),
                 described=text_from_file,
+                exif=exif,
             )
             after = rows.get(conn, row.id)
         self.core.forget_thumbnail_if_unused(row.sha256)

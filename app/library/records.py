@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .exif_facts import COLUMNS as EXIF_COLUMNS
+from .exif_facts import NO_EXIF, UNDATED_SORT_US, ExifFacts, from_columns
+
 
 def now_us() -> int:
     return time.time_ns() // 1000
@@ -54,6 +57,8 @@ class ImageRecord:
     # Contract Part 2's custom_metadata as its stored JSON text (``None``: none), so the
     # record stays immutable and hashable; ``custom_metadata`` reads it.
     metadata_json: str | None = None
+    # What the file's EXIF says, read when it came in (``exif_read.py``).
+    exif: ExifFacts = NO_EXIF
 
     @property
     def relpath(self) -> str:
@@ -82,6 +87,12 @@ class ImageRecord:
         return value
 
     @property
+    def taken_sort_us(self) -> int:
+        """The ``sort=taken`` key: the date taken (wall clock), undated far below."""
+        taken = self.exif.taken_at_us
+        return UNDATED_SORT_US if taken is None else taken
+
+    @property
     def needs_alt_text(self) -> bool:
         return self.alt_text is None
 
@@ -103,6 +114,7 @@ class ImageRecord:
             updated_at_us=m["updated_at"],
             long_description=m["long_description"],
             metadata_json=m["custom_metadata"],
+            exif=from_columns([m[c] for c in EXIF_COLUMNS]),
         )
 
 

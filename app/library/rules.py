@@ -129,6 +129,9 @@ MAX_XMP_PACKET_BYTES: Final = 1024 * 1024
 # An XMP packet in a JPEG lives in one APP1 segment: 65,535 bytes less the length field
 # and the namespace header, and XMP Part 3 caps the packet at 65,502 bytes.
 MAX_JPEG_XMP_PACKET_BYTES: Final = 65_502
+# An EXIF block outside JPEG (PNG eXIf, WebP EXIF, HEIF) larger than this is not read
+# (JPEG's APP1 holds at most 64 KiB; a camera's block is a few tens of kilobytes).
+MAX_EXIF_BYTES: Final = 1024 * 1024
 # Formats whose files can carry an XMP packet that Imageshelf writes (alt text written
 # back, exports embedding it). GIF can hold XMP only in an application extension that
 # few readers look for; it is refused rather than half-supported.

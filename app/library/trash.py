@@ -34,14 +34,15 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from . import files, originals, rules
+from . import files, originals, rules, trash_recovery
 from .core import Core
 from .errors import Gone, InvalidFolder, LibraryError, NotFound, NotInTrash
 from .events import Event, EventKind
-from .records import ImageRecord, folder_from_db, now_us
+from .records import ImageRecord, now_us
 from .sql import rows
 from .sql import trash_rows as sql
 from .thumbnails import Thumbnail
+from .trash_keeper import RetentionKeeper
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Trash:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.dir = core.meta / TRASH_DIR
-        self._keeper: _RetentionKeeper | None = None
+        self._keeper: RetentionKeeper | None = None
 
     # --- the setting ---------------------------------------------------------------------
 
@@ -102,9 +103,8 @@ class Trash:
     # --- reading -------------------------------------------------------------------------
 
     def path_of(self, image_id: str, filename: str) -> Path:
-        """Where a trashed original waits: its id (unique for ever) and its extension,
-        so a person looking into the folder can still open it."""
-        return self.dir / (image_id + Path(filename).suffix.lower())
+        """Where a trashed original waits (``trash_recovery.trashed_path``)."""
+        return trash_recovery.trashed_path(self.dir, image_id, filename)
 
     def _item(self, row: sql.TrashedRow, days: int) -> TrashItem:
         purge_at = row.deleted_at_us + days * DAY_US if days else None
@@ -419,65 +419,9 @@ class Trash:
     # --- recovery at open ----------------------------------------------------------------
 
     def recover(self) -> None:
-        """Finishes or undoes a trash or restore a kill interrupted, drops rows whose
-        file left ``trash/`` by other hands, and removes files no row owns (a purge
-        killed after its commit). Runs at open, before the watcher and reconciliation."""
-        core = self.core
-        with core.write_lock, files.disk_errors("check the trash"):
-            self.dir.mkdir(exist_ok=True)
-            with core.read() as conn:
-                pending = sql.pending(conn)
-            for p in pending:
-                if p.intent == sql.TRASHING:
-                    self._recover_trashing(p)
-                else:
-                    self._recover_restoring(p)
-            with core.read() as conn:
-                owned = {self.path_of(i, f).name: i for i, f in sql.files(conn)}
-            on_disk = {entry.name for entry in os.scandir(self.dir)}
-            for name in on_disk - set(owned):
-                with contextlib.suppress(OSError):
-                    (self.dir / name).unlink()
-            lost = [owned[name] for name in set(owned) - on_disk]
-            if lost:
-                log.warning("%d trashed images were removed from %s by hand", len(lost), self.dir)
-                self._purge_ids(lost)
-
-    def _recover_trashing(self, p: sql.PendingRow) -> None:
-        image = p.image
-        in_trash = self.path_of(image.id, image.filename).exists()
-        with self.core.write() as conn:
-            if in_trash:  # the rename happened: finish the trash
-                rows.tombstone(conn, image.id, now_us())
-                sql.settle(conn, image.id)
-            else:  # it did not: the image is still live (or its file gone; reconcile tells)
-                sql.drop(conn, image.id)
-        if in_trash and image.folder:
-            files.remove_empty_folders(self.core.root, image.folder)
-
-    def _recover_restoring(self, p: sql.PendingRow) -> None:
-        core = self.core
-        image = p.image
-        src = self.path_of(image.id, image.filename)
-        dest_folder = folder_from_db(p.dest_folder)
-        dest = core.path_of(dest_folder, p.dest_filename) if p.dest_filename else None
-        with core.write() as conn:
-            if src.exists():
-                # Not unlinked from the trash yet: undo (drop the second name, if it is ours).
-                if dest is not None and dest.exists() and _same_file(src, dest):
-                    dest.unlink()
-                sql.settle(conn, image.id)
-            elif (
-                dest is not None
-                and dest.exists()
-                and not rows.exists_at(conn, dest_folder, p.dest_filename)
-            ):
-                # Unlinked from the trash, not committed: finish (a restore never changes
-                # the folder, only maybe the name).
-                sql.restore(conn, image, p.dest_filename, dest.stat().st_mtime_ns, now_us())
-            else:
-                # Neither name holds it: the file is lost; the id stays a tombstone.
-                sql.drop(conn, image.id)
+        """Finishes or undoes what a kill interrupted (``trash_recovery.py``). Runs at
+        open, before the watcher and reconciliation."""
+        trash_recovery.recover(self.core, self.dir, self._purge_ids)
 
     # --- the keeper: retention at open and hourly ----------------------------------------
 
@@ -485,7 +429,10 @@ class Trash:
         """Purges expired trash now (on its own thread) and every ``interval_s`` until
         ``stop_keeper()``."""
         if self._keeper is None:
-            self._keeper = _RetentionKeeper(self, interval_s)
+            core = self.core
+            self._keeper = RetentionKeeper(
+                lambda stop: self.purge_expired(stop=stop), lambda: core.closed, interval_s
+            )
             self._keeper.start()
 
     def wait_for_retention(self, timeout: float) -> bool:
@@ -498,53 +445,3 @@ class Trash:
         keeper, self._keeper = self._keeper, None
         if keeper is not None:
             keeper.stop()
-
-
-class _RetentionKeeper:
-    def __init__(self, trash: Trash, interval_s: float) -> None:
-        self.trash = trash
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._rounds = 0  # looks at the trash finished, for wait_for_a_round
-        self._round_done = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="imageshelf-trash", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def wait_for_a_round(self, timeout: float) -> bool:
-        with self._round_done:
-            return self._round_done.wait_for(lambda: self._rounds > 0, timeout)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                purged = self.trash.purge_expired(stop=self._stop)
-                if purged:
-                    log.info("purged %d images kept in the trash past their time", purged)
-            except Exception as exc:  # a full disk now must not end retention for good
-                if self.trash.core.closed:
-                    return
-                log.warning("could not purge the trash: %s", exc)
-            with self._round_done:
-                self._rounds += 1
-                self._round_done.notify_all()
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False

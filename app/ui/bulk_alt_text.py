@@ -52,7 +52,7 @@ class BulkAltText(QGroupBox):
     def show_for(self, count: int) -> None:
         """``count`` images selected: the buttons say how many they change."""
         self._n = count
-        self.apply_button.setText(f"&Apply to {count}")
+        self.apply_button.setText(f"&Apply to {count:,}")
         self.decorative_button.setText("All &decorative")
         self.decorative_button.setToolTip(
             f"Mark the {count} selected images decorative: screen readers skip them"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import cast
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QResizeEvent
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -28,16 +27,15 @@ from app.library.rules import MAX_ALT_TEXT_CHARS
 from .alt_text_editor import AltTextEditor
 from .bulk_alt_text import BulkAltText
 from .caption_suggestion import CaptionOffer
+from .details_preview import Preview
 from .details_saves import DetailSaves, Saved, file_note
 from .details_summary import TOP_LEVEL, human_size, local_time, summary_text
+from .exif_panel import ExifPanel
 from .long_description import LongDescriptionEditor
 from .metadata_panel import MetadataPanel
 from .thumbnails import ThumbnailLoader
 from .undo import UndoHistory
 
-PREVIEW_SIDE = 360
-PREVIEW_MAX_HEIGHT = 220
-LINK_ROW = 28  # pixels: the details' link row, taken from the preview in a short window
 HINT_STYLE = "color: palette(placeholder-text); padding: 24px;"
 
 
@@ -78,16 +76,10 @@ class DetailsPane(QScrollArea):
         # Not a Tab stop of its own (nothing would show it has the focus): the controls
         # inside are, and the pane scrolls to the one that has it.
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._preview_source: QPixmap | None = None
         self.setAccessibleName("Image details")
 
         body = QWidget()
-        self.preview = QLabel(body)
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumHeight(PREVIEW_MAX_HEIGHT)
-        self.preview.setMinimumWidth(1)
-        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.preview.setAccessibleName("Preview")
+        self.preview = Preview(loader, body)
         self.heading = QLabel(body)
         self.heading.setWordWrap(True)
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -174,15 +166,17 @@ class DetailsPane(QScrollArea):
         layout.addWidget(self.preview)
         layout.addWidget(self.heading)
         layout.addLayout(form)
+        self.exif = ExifPanel(body)  # camera, lens, exposure, date taken, location
+        layout.addWidget(self.exif)
         layout.addWidget(alt_box, 1)
         layout.addWidget(long_box)
         layout.addWidget(self.meta)
         layout.addWidget(self.bulk)  # one alt text for several, above their summary
         layout.addWidget(self.empty, 1)  # takes the room the hidden editor leaves
-        self._detail_widgets = [self.preview, self.heading, alt_box, long_box, self.meta]
+        self._detail_widgets = [self.preview, self.heading, self.exif, alt_box, long_box]
+        self._detail_widgets.append(self.meta)
         self._form = form
         self.setWidget(body)
-        loader.ready.connect(self._on_thumbnail_ready)
         self.show_selection([], None)
 
     # --- what is shown -------------------------------------------------------------------
@@ -289,8 +283,9 @@ class DetailsPane(QScrollArea):
         self.fields["dimensions"].setText(f"{r.width} × {r.height} pixels")
         self.fields["created"].setText(local_time(r.created_at))
         self.fields["updated"].setText(local_time(r.updated_at))
+        self.exif.show_facts(r.exif)
         self.refresh_link()
-        self._show_preview(r)
+        self.preview.show_record(r)
 
     def refresh_link(self) -> None:
         """Shows the link *Copy link* copies for the image shown (size, format, address)."""
@@ -300,51 +295,11 @@ class DetailsPane(QScrollArea):
             self.link.setCursorPosition(len(link))  # the end: size and format
             self.link.setToolTip(f"{link}\n\nEdit → Copy sized link… sets its size.")
 
-    def _show_preview(self, r: ImageRecord) -> None:
-        pix = self.loader.pixmap(r, PREVIEW_SIDE)
-        self._preview_source = pix
-        if pix is None:
-            self.preview.setText("Loading preview…")
-        else:
-            self._fit_preview()
-        self.preview.setToolTip(r.alt_text or "")
-        # A screen reader on the preview hears the image's own alt text.
-        self.preview.setAccessibleDescription(
-            r.alt_text or ("Decorative image" if r.alt_text == "" else "No alt text yet")
-        )
-
-    def _fit_preview(self) -> None:
-        pix = self._preview_source
-        if pix is None:
-            return
-        width = max(64, min(PREVIEW_SIDE, self.viewport().width() - 24))
-        height = self._preview_height()
-        logical = pix.deviceIndependentSize()
-        if logical.width() > width or logical.height() > height:
-            ratio = pix.devicePixelRatio()
-            pix = pix.scaled(
-                round(width * ratio),
-                round(height * ratio),
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-            pix.setDevicePixelRatio(ratio)
-        self.preview.setPixmap(pix)
-
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         # A short window (600 px) gives the preview less, so the alt-text editor still
         # shows without scrolling.
-        self.preview.setMinimumHeight(self._preview_height())
-        self._fit_preview()
-
-    def _preview_height(self) -> int:
-        # Less the link's row, so an 800×600 window still shows the alt-text editor.
-        return max(80, min(PREVIEW_MAX_HEIGHT, self.viewport().height() // 4 - LINK_ROW))
-
-    def _on_thumbnail_ready(self, sha256: str) -> None:
-        if self.record is not None and self.record.sha256 == sha256:
-            self._show_preview(self.record)
+        self.preview.fit_to(self.viewport().width(), self.viewport().height())
 
     def _fill_folders(self, current: str | None) -> None:
         self.folder.blockSignals(True)

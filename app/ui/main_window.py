@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.folder_actions.refresh_disk()
         self.tree.select(ALL)
         self.selection.update_actions()
+        self._show_count()  # the first page was read before the model's signals were connected
         self._splitter_restored = window_state.restore(self)
         self.server.state_changed.connect(self._show_server_state)
         self._show_server_state()
@@ -417,6 +418,7 @@ class MainWindow(QMainWindow):
             self.viewer.shutdown()
         self.jobs.shutdown()
         self.trash_view.model.shutdown()
+        self.selection.resolver.shutdown()
         self.model.detach()
         self.loader.shutdown()
         self.server.stop()

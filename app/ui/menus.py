@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 
 SP = QStyle.StandardPixmap
 Key = QKeySequence.StandardKey
-SORTS = ((Sort.NEWEST, "Newest first"), (Sort.OLDEST, "Oldest first"), (Sort.NAME, "Name"))
+SORTS = (
+    (Sort.NEWEST, "Newest first"),
+    (Sort.OLDEST, "Oldest first"),
+    (Sort.NAME, "Name"),
+    (Sort.TAKEN, "Date taken"),
+)
 
 
 @dataclass(frozen=True)

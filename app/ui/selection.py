@@ -89,8 +89,8 @@ class SelectionFollower(QObject):
                 lambda records: self._ids_read(seq, [r.id for r in records]),
                 lambda message: self._failed(seq, message),
             )
-        for then in waiting:  # asked for the selection that was: ask again for this one
-            self.with_ids(then)
+        if waiting:  # asked for the selection that was, not this one: not done
+            w.notify("The selection changed before it was read: nothing was done.")
 
     def _summary_read(self, seq: int, records: list[ImageRecord]) -> None:
         if seq == self._seq:
@@ -121,6 +121,7 @@ class SelectionFollower(QObject):
             then(list(self.ids))
         else:
             self._waiting.append(then)
+            self.window.notify(f"Reading the {self.count():,} selected images…")
 
     def count(self) -> int:
         return len(self._rows)

@@ -19,6 +19,7 @@ from app.library import ImageRecord, LibraryError, Page
 
 from .grid_model import ImageGridModel
 from .grid_pages import PAGE_SIZE
+from .grid_query import Query
 from .page_reader import PageReader
 
 RETRIES = 5
@@ -45,6 +46,7 @@ class RecordResolver(QObject):
         self._requests: dict[int, _Request] = {}
         self._ids = itertools.count(1)
         self.pages_read = 0  # for tests: how many pages a resolution needed
+        self._closing = False  # a read of 1,000 pages stops between pages when set
 
     def records(self, rows: Rows, then: Then, failed: Callable[[str], None] | None = None) -> bool:
         """``then(records)`` for the rows ``rows()`` names (ascending), at once if all are
@@ -62,12 +64,17 @@ class RecordResolver(QObject):
             self._retry(request)
             return False
         missing = sorted({r // PAGE_SIZE for r, k in zip(wanted, known, strict=True) if k is None})
-        query, model = self.model.query, self.model
+        query = self.model.query
         key = next(self._ids)
         self._requests[key] = request
         token = (key, (generation, epoch, commits), wanted, known, missing)
-        self.reader.read(lambda: [model.read_page(query, p) for p in missing], token)
+        self.reader.read(lambda: [self._page(query, p) for p in missing], token)
         return False
+
+    def _page(self, query: Query, page: int) -> Page:
+        if self._closing:
+            raise LibraryError("The window closed.")
+        return self.model.read_page(query, page)
 
     def _retry(self, request: _Request) -> None:
         request.tries += 1
@@ -113,5 +120,8 @@ class RecordResolver(QObject):
         request.then(records)
 
     def shutdown(self) -> None:
+        """Drops what was asked and waits for the read under way (it stops at its next
+        page): called by the window before the library closes."""
+        self._closing = True
         self._requests.clear()
         self.reader.shutdown()

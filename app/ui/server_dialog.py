@@ -5,7 +5,7 @@ with it)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import LibraryError, rules, settings
+from app.library import rules, settings
 
 from . import notices
+from .jobs import CallJob, JobRunner
 from .server_control import ServerController
 
 
@@ -39,6 +40,8 @@ def _copy_row(edit: QLineEdit, name: str, parent: QWidget) -> tuple[QHBoxLayout,
 
 
 class ServerSettingsDialog(QDialog):
+    location_saved = Signal(bool)  # *Share location in links*, once it is in the library
+
     def __init__(self, controller: ServerController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
@@ -57,10 +60,11 @@ class ServerSettingsDialog(QDialog):
             "use the API and the image links. Off: only this computer can."
         )
         # The library's own setting (it travels with the library, not with this computer):
-        # read here as the token is, written on OK.
-        self.location_shared = settings.share_location_in_links(controller.library)
+        # in the database, so read and written on a worker; the box waits for the read.
+        self.jobs = JobRunner(self)
+        self.location_shared: bool | None = None  # None until read
         self.share_location = QCheckBox("Share &location in image links", self)
-        self.share_location.setChecked(self.location_shared)
+        self.share_location.setEnabled(False)
         self.share_location.setAccessibleName("Share location in image links")
         self.share_location.setToolTip(
             "Off: a photo's GPS position is taken out of the copy an image link sends "
@@ -127,6 +131,17 @@ class ServerSettingsDialog(QDialog):
         self.share_location.toggled.connect(self._refresh)
         self.port.valueChanged.connect(self._refresh)
         self._refresh()
+        library = controller.library
+        read = CallJob(lambda: settings.share_location_in_links(library))
+        read.finished.connect(self._location_read)
+        self.jobs.start(read)
+
+    def _location_read(self, shared: object) -> None:
+        self.location_shared = bool(shared)
+        self.share_location.blockSignals(True)  # showing the setting is not changing it
+        self.share_location.setChecked(self.location_shared)
+        self.share_location.blockSignals(False)
+        self.share_location.setEnabled(True)
 
     def _refresh(self) -> None:
         from .server_control import lan_address
@@ -141,7 +156,10 @@ class ServerSettingsDialog(QDialog):
         changed = (
             port != self.controller.actual_port
             or self.share.isChecked() != self.controller.sharing
-            or self.share_location.isChecked() != self.location_shared
+            or (
+                self.location_shared is not None
+                and self.share_location.isChecked() != self.location_shared
+            )
         )
         self.note.setText("The change takes effect when you press OK." if changed else "")
 
@@ -157,22 +175,28 @@ class ServerSettingsDialog(QDialog):
         self.token.setMinimumWidth(width)
         self.token.setCursorPosition(0)
 
-    def _apply_location(self) -> bool:
+    def _apply_location(self) -> None:
+        """Saves *Share location in links* on a worker when it was changed; a refusal
+        puts the box back and says why."""
         wanted = self.share_location.isChecked()
-        if wanted == self.location_shared:
-            return True
-        try:
-            settings.put(self.controller.library, settings.SHARE_LOCATION_IN_LINKS, wanted)
-        except LibraryError as exc:
-            self.share_location.setChecked(self.location_shared)
-            notices.warn(self, "The setting could not be saved", exc.message)
-            return False
+        if self.location_shared is None or wanted == self.location_shared:
+            return
+        before, library = self.location_shared, self.controller.library
         self.location_shared = wanted
-        return True
+        job = CallJob(lambda: settings.put(library, settings.SHARE_LOCATION_IN_LINKS, wanted))
+        job.finished.connect(lambda _r: self.location_saved.emit(wanted))
+        job.failed.connect(lambda message: self._location_refused(before, message))
+        self.jobs.start(job)
+
+    def _location_refused(self, before: bool, message: str) -> None:
+        self.location_shared = before
+        self.share_location.blockSignals(True)
+        self.share_location.setChecked(before)
+        self.share_location.blockSignals(False)
+        notices.warn(self.parentWidget() or self, "The setting could not be saved", message)
 
     def apply(self) -> bool:
-        if not self._apply_location():
-            return False
+        self._apply_location()
         error = self.controller.reconfigure(port=self.port.value(), sharing=self.share.isChecked())
         if error and self.controller.running:
             # Back to what runs, so the dialog shows the truth.

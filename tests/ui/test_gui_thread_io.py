@@ -79,10 +79,14 @@ def test_select_all_on_100000_rows_reads_nothing_on_the_gui_thread(
         details = guarded.details
         assert details.heading.text() == f"{total:,} images selected"
         assert guarded.actions_by_name["delete"].isEnabled()
+        # Copy link at once: done when every id is known (read on a worker), not before.
+        QApplication.clipboard().clear()
+        guarded.actions_by_name["copy_link"].trigger()
         # The summary (first 2,000) and every id (1,001 pages) come from a worker.
         qtbot.waitUntil(lambda: "Together" in details.empty.text(), timeout=60_000)
         qtbot.waitUntil(lambda: guarded.selection.ids is not None, timeout=120_000)
         assert len(guarded.selection.ids or []) == total
+        qtbot.waitUntil(lambda: QApplication.clipboard().text().count("/i/") == total)
         assert details.folder.isEnabled() and details.bulk.isEnabled()
         # Scrolling to the end while it is all selected: pages read off the GUI thread.
         guarded.grid.scrollToBottom()

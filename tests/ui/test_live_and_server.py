@@ -268,16 +268,21 @@ def test_share_location_in_links_is_a_library_setting_in_the_server_dialog(
     assert requests.get(link, timeout=30).content != out.getvalue()  # GPS taken out
 
     dialog = served_window.server_settings()
+    # Read on a worker: the box is there at once, usable once the setting is known.
+    qtbot.waitUntil(dialog.share_location.isEnabled)
     assert not dialog.share_location.isChecked()
     dialog.share_location.setChecked(True)
     assert dialog.note.text()  # takes effect on OK
-    dialog.apply_and_close()
+    with qtbot.waitSignal(dialog.location_saved, timeout=10_000):
+        dialog.apply_and_close()
     assert library_settings.share_location_in_links(library) is True
     assert requests.get(link, timeout=30).content == out.getvalue()
 
     again = served_window.server_settings()
+    qtbot.waitUntil(again.share_location.isEnabled)
     assert again.share_location.isChecked()
     again.share_location.setChecked(False)
-    again.apply_and_close()
+    with qtbot.waitSignal(again.location_saved, timeout=10_000):
+        again.apply_and_close()
     assert library_settings.share_location_in_links(library) is False
     assert requests.get(link, timeout=30).content != out.getvalue()

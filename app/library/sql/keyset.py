@@ -13,6 +13,7 @@ from typing import Final
 
 from sqlalchemy import Connection, text
 
+from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import Filter, Sort
 from ..records import ImageRecord
 from . import listing
@@ -30,6 +31,12 @@ KEYS: Final[dict[Sort, tuple[Key, ...]]] = {
     Sort.NEWEST: (Key("created_at", "created_at_us", True), Key("id", "id", True)),
     Sort.OLDEST: (Key("created_at", "created_at_us", False), Key("id", "id", False)),
     Sort.NAME: (Key("filename COLLATE NOCASE", "filename", False), Key("id", "id", False)),
+    # Never NULL (undated images have the lowest key), so one row-value range as the others.
+    Sort.TAKEN: (
+        Key(TAKEN_SORT_SQL, "taken_sort_us", True),
+        Key("created_at", "created_at_us", True),
+        Key("id", "id", True),
+    ),
 }
 
 Position = tuple[object, ...]

@@ -13,6 +13,7 @@ from dataclasses import replace
 from sqlalchemy import Connection, text
 
 from ..custom_metadata import MetaFilter
+from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
 from .rows import RECORD_COLUMNS, record
@@ -21,6 +22,8 @@ _ORDER = {
     Sort.NEWEST: "created_at DESC, id DESC",
     Sort.OLDEST: "created_at ASC, id ASC",
     Sort.NAME: "filename COLLATE NOCASE ASC, id ASC",
+    # Undated images have the lowest key (exif_facts.UNDATED_SORT_US): last, newest first.
+    Sort.TAKEN: f"{TAKEN_SORT_SQL} DESC, created_at DESC, id DESC",
 }
 
 
@@ -34,8 +37,12 @@ _COST_SCAN_ROW = 0.6
 _COST_MEMBER_MATCH = 0.5
 _COST_MEMBER_ROW = 0.3
 _COST_SORT_MATCH = 2.5
-# Sorts that have a descending twin, for walking a deep page from the far end.
-_REVERSED = {Sort.NEWEST: Sort.OLDEST, Sort.OLDEST: Sort.NEWEST}
+# The orders read backwards, for walking a deep page from the far end.
+_REVERSED = {
+    Sort.NEWEST: _ORDER[Sort.OLDEST],
+    Sort.OLDEST: _ORDER[Sort.NEWEST],
+    Sort.TAKEN: f"{TAKEN_SORT_SQL} ASC, created_at ASC, id ASC",
+}
 
 
 # A search whose trigram cover (below) finds at most this many candidate rows is resolved
@@ -373,14 +380,21 @@ def search_plan(offset: int, limit: int, matches: int, in_scope: int, *, reversi
 
 
 def _rows(
-    conn: Connection, where: str, params: dict[str, object], offset: int, limit: int, sort: Sort
+    conn: Connection,
+    where: str,
+    params: dict[str, object],
+    offset: int,
+    limit: int,
+    sort: Sort | str,
 ) -> list[ImageRecord]:
+    """``sort``: a ``Sort``, or an ORDER BY clause (one of ``_REVERSED``)."""
+    order = _ORDER[sort] if isinstance(sort, Sort) else sort
     params = params | {"limit": limit, "offset": offset}
     # Page through the index on ids alone, then read the 25 rows: a deep OFFSET then walks
     # only the index, never the table.
     sql = (
         f"SELECT {RECORD_COLUMNS} FROM images WHERE pk IN (SELECT pk FROM images{where} "
-        f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset) ORDER BY {_ORDER[sort]}"
+        f"ORDER BY {order} LIMIT :limit OFFSET :offset) ORDER BY {order}"
     )
     return [record(r) for r in conn.execute(text(sql), params)]
 

@@ -14,14 +14,21 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from .. import exif_facts
+from ..exif_facts import READER_VERSION, ExifFacts
 from ..filters import search_text
 from ..records import FolderInfo, ImageRecord, folder_from_db, folder_to_db
 
 # The columns of an ``ImageRecord``, in the order ``record`` reads them.
 RECORD_COLUMNS = (
     "id, folder, filename, original_filename, content_type, size, width, height, sha256, "
-    "alt_text, created_at, updated_at, long_description, custom_metadata"
+    "alt_text, created_at, updated_at, long_description, custom_metadata, "
+    + ", ".join(exif_facts.COLUMNS)
 )
+_EXIF_AT = 14  # where the EXIF columns start in a record's row
+_EXIF_END = _EXIF_AT + len(exif_facts.COLUMNS)
+# "make = :make, ..." for the statements that write the facts.
+_SET_EXIF = ", ".join(f"{c} = :{c}" for c in exif_facts.COLUMNS) + ", exif_read = :exif_read"
 # Between the destination folder and name of a move in flight (``pending_path``).
 PENDING_SEP = "\x1f"
 
@@ -43,7 +50,14 @@ def record(row: Sequence[Any]) -> ImageRecord:
         updated_at_us=row[11],
         long_description=row[12],
         metadata_json=row[13],
+        exif=exif_facts.from_columns(tuple(row[_EXIF_AT:_EXIF_END])),
     )
+
+
+def exif_params(facts: ExifFacts) -> dict[str, object]:
+    """The parameters of ``_SET_EXIF``: the facts, read now by this reader."""
+    values = dict(zip(exif_facts.COLUMNS, exif_facts.to_columns(facts), strict=True))
+    return values | {"exif_read": READER_VERSION}
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -107,8 +121,8 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
     conn.exec_driver_sql(
         "INSERT INTO images (id, folder, filename, original_filename, content_type, size, "
         "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at, "
-        "long_description, custom_metadata) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"long_description, custom_metadata, {', '.join(exif_facts.COLUMNS)}, exif_read) "
+        f"VALUES ({', '.join('?' * (17 + len(exif_facts.COLUMNS)))})",
         (
             rec.id,
             folder_to_db(rec.folder),
@@ -126,6 +140,8 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
             rec.updated_at_us,
             rec.long_description,
             rec.metadata_json,
+            *exif_facts.to_columns(rec.exif),
+            READER_VERSION,
         ),
     )
 
@@ -281,9 +297,10 @@ def set_content(
     content_type: str,
     now: int,
     described: tuple[ImageRecord, str | None, str | None] | None = None,
+    exif: ExifFacts = exif_facts.NO_EXIF,
 ) -> None:
-    """The file was edited in place: its new facts. ``described``: (the row before, alt
-    text, long description) when the edited file brought a description with it."""
+    """The file was edited in place: its new facts, EXIF too. ``described``: (the row
+    before, alt text, long description) when the edited file brought a description."""
     extra = ""
     if described is not None:
         before, alt, long = described
@@ -296,9 +313,11 @@ def set_content(
     conn.execute(
         text(
             "UPDATE images SET size = :s, mtime_ns = :m, sha256 = :sha, width = :w, "
-            f"height = :h, content_type = :ct, updated_at = :now{extra} WHERE id = :id"
+            f"height = :h, content_type = :ct, updated_at = :now{extra}, {_SET_EXIF} "
+            "WHERE id = :id"
         ),
         (fields if described is not None else {})
+        | exif_params(exif)
         | {
             "s": size,
             "m": mtime_ns,
@@ -310,6 +329,32 @@ def set_content(
             "id": image_id,
         },
     )
+
+
+def set_exif(conn: Connection, image_id: str, sha256: str, facts: ExifFacts) -> bool:
+    """The facts read from the file of ``image_id`` (``exif_fill.py``), if the file is
+    still the one that was read (same hash). Neither ``updated_at`` nor any field the API
+    shows as the image's own changes: the file said this all along."""
+    found = conn.execute(
+        text(f"UPDATE images SET {_SET_EXIF} WHERE id = :id AND sha256 = :sha"),
+        exif_params(facts) | {"id": image_id, "sha": sha256},
+    )
+    return bool(found.rowcount)
+
+
+def unread_exif(
+    conn: Connection, after_pk: int, limit: int
+) -> list[tuple[int, str, str, str, str]]:
+    """(pk, id, relpath, content_type, sha256) of rows past ``after_pk`` whose EXIF this
+    reader has not read, in pk order (a walk on the rowid: no index needed)."""
+    found = conn.execute(
+        text(
+            "SELECT pk, id, folder, filename, content_type, sha256 FROM images WHERE pk > :pk "
+            "AND (exif_read IS NULL OR exif_read < :v) ORDER BY pk LIMIT :n"
+        ),
+        {"pk": after_pk, "v": READER_VERSION, "n": limit},
+    )
+    return [(pk, i, f"{f}/{n}" if f else n, ct, sha) for pk, i, f, n, ct, sha in found]
 
 
 def tombstone(conn: Connection, image_id: str, now: int) -> None:

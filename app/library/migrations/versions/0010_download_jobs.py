@@ -9,16 +9,16 @@
   read (``relpath``) with the size, mtime and hash it had when the list was made, the
   name inside the archive, and the CRC-32 computed when the job was prepared.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
