@@ -82,6 +82,8 @@ def cases(lib: Library, limit: int = rules.DEFAULT_PAGE_SIZE) -> list[Case]:
         ("name", {"sort": Sort.NAME}),
         ("folder, name", {"folder": biggest, "sort": Sort.NAME}),
         ("folder, newest", {"folder": biggest}),
+        ("taken", {"sort": Sort.TAKEN}),
+        ("folder, taken", {"folder": biggest, "sort": Sort.TAKEN}),
         (f"{top}/ recursive", {"folder": top, "recursive": True}),
         ("undescribed", {"undescribed": True}),
         ("meta common (10%)", {"meta": {"batch": "3"}}),

@@ -11,12 +11,17 @@ xcb_libs="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-rend
 libxcb-shape0 libxkbcommon-x11-0"
 # The real-input tests (tests/desktop): an X server of their own, input through it, a
 # screenshot when one fails. exiftool: the tests' independent reader of the XMP alt text
-# Imageshelf writes into files.
-x_tools="xvfb xdotool x11-utils imagemagick libimage-exiftool-perl"
+# Imageshelf writes into files. xclip: another program owning the clipboard (paste
+# tests); unzip: an independent check of exported zip files (unzip -t).
+x_tools="xvfb xdotool x11-utils imagemagick libimage-exiftool-perl xclip unzip"
 # The validators `make test` runs on the desktop entry and the AppStream metadata, and
 # binutils (objdump), which PyInstaller needs for `make bundle`; unzip, the download tests'
 # independent check of the archives the server streams (`unzip -t`).
 tools="desktop-file-utils appstream binutils unzip"
+# The share page (/s/{token}) is checked in a real browser: headless Chromium
+# (tests/server/test_share_page_browser.py). iproute2 and util-linux (ip, unshare): the
+# mDNS test makes a private network namespace (tests/server/test_discovery.py).
+x_tools="$x_tools chromium iproute2 util-linux"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
   for pkg in $qt_libs $xcb_libs $x_tools $tools; do

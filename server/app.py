@@ -6,6 +6,7 @@ document, which describes the API and holds no data."""
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import cache
 from importlib.resources import files
@@ -20,16 +21,19 @@ from werkzeug.wrappers import Response
 from app.library import Library, LibraryError, rules
 
 from . import (
+    auth,
     bulk_api,
     downloads_api,
     events_api,
     idempotency,
     images_api,
+    keys_api,
     proxy,
+    share_page,
+    shares_api,
     trash_api,
     url_api,
 )
-from .auth import check_bearer
 from .errors import (
     JSON_MIMETYPE,
     error_response,
@@ -101,13 +105,6 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the seed's field order
     app.extensions["imageshelf"] = library
 
-    @app.before_request
-    def require_token() -> Response | None:
-        path = request.path
-        if (path == "/v3" or path.startswith("/v3/")) and path != OPENAPI_PATH:
-            return check_bearer(request.headers.get("Authorization"), token)
-        return None
-
     @app.get(OPENAPI_PATH)
     def openapi() -> Response:
         try:
@@ -128,14 +125,30 @@ def create_app(
         events_api.stream_limit(max_streams)
     )
     app.register_blueprint(trash_api.bp)
+    app.register_blueprint(keys_api.bp)
+    app.register_blueprint(shares_api.bp)
+    app.register_blueprint(share_page.bp)
     app.register_blueprint(proxy.bp)
     _register_error_handlers(app)
+    # Last, once every route is there: each /v3 rule's scope, from the document.
+    auth.install(app, library, token, _document_for_scopes())
     if proxy_fast_path:
         app.wsgi_app = proxy.ProxyFastPath(app.wsgi_app, image_proxy)  # type: ignore[method-assign]
     app.wsgi_app = DecodeScope(app.wsgi_app)  # type: ignore[method-assign]
     if loopback_only:
         app.wsgi_app = HostCheck(app.wsgi_app, public_url)  # type: ignore[method-assign]
     return app
+
+
+def _document_for_scopes() -> dict[str, Any]:
+    """The OpenAPI document the scopes are read from; without it (an install that left
+    the package data out) every /v3 operation needs admin: closed, not open."""
+    try:
+        document: dict[str, Any] = json.loads(openapi_document())
+    except (OSError, ValueError):
+        log.error("The OpenAPI document is missing: every /v3 operation needs an admin key.")
+        return {}
+    return document
 
 
 def _register_error_handlers(app: Flask) -> None:

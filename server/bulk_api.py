@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
 from . import idempotency
+from .auth import current_limit
 from .images_api import library
 from .json_body import json_object, only_fields
 
@@ -24,7 +25,7 @@ def bulk_delete() -> Response:
     key = idempotency.requested_key(body.pop(idempotency.FIELD, None))
 
     def run() -> Response:
-        result = library().delete_many(body.get("image_ids"))
+        result = library().delete_many(body.get("image_ids"), within=current_limit())
         return jsonify(
             {
                 "deleted": result.deleted,

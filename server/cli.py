@@ -122,6 +122,12 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
         if public_url:
             print(f"Image links use {public_url}", flush=True)
         print(f"API token: {token_source}", flush=True)
+        if server.announcer is not None and server.announcer.active:
+            print(
+                f"Announced on the local network as '{server.announcer.name}' "
+                f"(mDNS, at {', '.join(server.announcer.addresses)})",
+                flush=True,
+            )
         print("Press Ctrl+C to stop.", flush=True)
         while not stop.wait(0.5):
             if not server.running:

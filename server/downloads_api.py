@@ -25,6 +25,7 @@ from app.library import rfc3339
 from app.library.downloads import Archive, DownloadJob, JobStatus
 
 from . import idempotency
+from .auth import current_limit
 from .errors import error_response
 from .images_api import library, public_base
 from .json_body import json_object, only_fields
@@ -74,7 +75,7 @@ def create() -> Response:
     key = idempotency.requested_key(body.pop(idempotency.FIELD, None))
 
     def run() -> Response:
-        return _answer(library().downloads.create(**body), 202)
+        return _answer(library().downloads.create(**body, within=current_limit()), 202)
 
     return idempotency.run_once(key, "POST /v3/images/downloads", body, run)
 

@@ -23,7 +23,9 @@ from werkzeug.wrappers import Response
 
 from app.library import InvalidInput, Library, LibraryError, rules
 from app.library.changes import Change
+from app.library.folder_limit import FolderLimit
 
+from .auth import current_limit
 from .errors import error_response
 from .images_api import library, public_base
 from .serialize import image_response
@@ -131,13 +133,16 @@ def _bad(message: str) -> LibraryError:
     return InvalidInput(message)
 
 
-def event_body(lib: Library, change: Change, base: str) -> dict[str, Any]:
+def event_body(
+    lib: Library, change: Change, base: str, within: FolderLimit | None = None
+) -> dict[str, Any] | None:
     """``{"id", "image"}``: the image as it is now (the newest state: a later change has
     its own event), the trashed image for a delete into the trash, ``null`` when it is no
-    longer anywhere; no ``image`` for ``image.purged``."""
+    longer anywhere; no ``image`` for ``image.purged``. ``None`` (not shown) for a key
+    limited to ``within`` when the image is not (or no longer known to be) inside."""
     body: dict[str, Any] = {"id": change.image_id}
     if change.event == "image.purged":
-        return body
+        return body if within is None else None
     record = None
     try:
         record = lib.get(change.image_id)
@@ -146,17 +151,27 @@ def event_body(lib: Library, change: Change, base: str) -> dict[str, Any]:
             record = lib.trash.get(change.image_id).image
         except LibraryError:
             record = None
+    if within is not None and (record is None or not within.allows(record.folder)):
+        return None
     body["image"] = None if record is None else image_response(record, base)
     return body
 
 
-def _sse_event(lib: Library, change: Change, base: str) -> bytes:
-    data = json.dumps(event_body(lib, change, base), separators=(",", ":"), ensure_ascii=False)
+def _sse_event(lib: Library, change: Change, base: str, within: FolderLimit | None) -> bytes:
+    body = event_body(lib, change, base, within)
+    if body is None:  # outside the key's folders: the id moves on, nothing is shown
+        return f": {change.seq}\n\n".encode()
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     return f"id: {change.seq}\nevent: {change.event}\ndata: {data}\n\n".encode()
 
 
 def _sse(
-    lib: Library, streams: EventStreams, slot: _Slot, since: int, base: str
+    lib: Library,
+    streams: EventStreams,
+    slot: _Slot,
+    since: int,
+    base: str,
+    within: FolderLimit | None,
 ) -> Iterator[bytes]:
     try:
         # First bytes at once: the client knows it is connected, proxies see a stream.
@@ -170,7 +185,7 @@ def _sse(
                 data = json.dumps({"next_since": since})
                 yield f"id: {since}\nevent: reset\ndata: {data}\n\n".encode()
             for change in found.changes:
-                yield _sse_event(lib, change, base)
+                yield _sse_event(lib, change, base, within)
                 since = change.seq
             if time.monotonic() >= next_beat:
                 yield b": keepalive\n\n"
@@ -197,7 +212,8 @@ def events() -> Response:
             return _busy(streams)
         slot = _Slot(streams)
         response = Response(
-            _sse(lib, streams, slot, since, public_base()), mimetype="text/event-stream"
+            _sse(lib, streams, slot, since, public_base(), current_limit()),
+            mimetype="text/event-stream",
         )
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Accel-Buffering"] = "no"  # nginx in front: do not buffer
@@ -228,8 +244,11 @@ def _long_poll(lib: Library, streams: EventStreams, since: int) -> Response:
         found = lib.changes.read(since)
     base = public_base()
     items = []
+    within = current_limit()
     for change in found.changes:
-        body = event_body(lib, change, base)
+        body = event_body(lib, change, base, within)
+        if body is None:
+            continue  # outside the key's folders
         items.append(
             {
                 "seq": change.seq,

@@ -14,9 +14,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
+from app.library import rules
 from app.library.decode_budget import request_scope
 
 from .errors import error_response
+from .share_page import html_error, prefers_html
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -62,12 +64,15 @@ class HostCheck:
         host = environ.get("HTTP_HOST")
         if host is None or _host_name(host) in self.allowed:
             return self.app(environ, start_response)
-        response = error_response(
-            421,
-            "misdirected_request",
+        message = (
             "This server only answers requests addressed to localhost, 127.0.0.1 or [::1] "
-            "while it listens on this computer only.",
+            "while it listens on this computer only."
         )
+        path: str = environ.get("PATH_INFO", "")
+        if path.startswith(rules.SHARE_LINK_PREFIX) and prefers_html(environ.get("HTTP_ACCEPT")):
+            # Errors under /s/ are a page for a browser (the contract, "Share links").
+            return html_error(421, message)(environ, start_response)
+        response = error_response(421, "misdirected_request", message)
         return response(environ, start_response)
 
 

@@ -17,6 +17,8 @@ from werkzeug.wrappers import Response
 from app.library import InvalidInput, Library, LibraryError, rules
 from app.library.idempotency import Outcome, StoredAnswer
 
+from .auth import current_principal
+from .auth import principal_for as auth_principal_for
 from .errors import error_response, library_error_response
 
 HEADER: Final = "Idempotency-Key"
@@ -34,7 +36,7 @@ class InvalidIdempotencyKey(InvalidInput):
 
 
 def principal_for(token: str) -> str:
-    return hashlib.sha256(b"imageshelf-api-key\0" + token.encode()).hexdigest()
+    return auth_principal_for(token)
 
 
 def requested_key(field_value: object = None) -> str | None:
@@ -75,7 +77,7 @@ def run_once(
     if key is None:
         return handler()
     lib: Library = current_app.extensions["imageshelf"]
-    principal: str = current_app.config[PRINCIPAL_CONFIG]
+    principal: str = current_principal() or current_app.config[PRINCIPAL_CONFIG]
     try:
         claim = lib.idempotency.claim(principal, key, endpoint, fingerprint(endpoint, fields))
     except BaseException:

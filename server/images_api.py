@@ -15,6 +15,7 @@ from app.library import custom_metadata as metadata_rules
 from app.library.intake import Prepared
 
 from . import idempotency, include, listing_args
+from .auth import current_limit, require_folder
 from .errors import error_response
 from .json_body import json_object, only_fields
 from .serialize import image_response
@@ -76,7 +77,11 @@ def list_images() -> Response:
     base = public_base()
     if args.cursor_mode:
         found = lib.list_by_cursor(
-            **args.filters, limit=args.limit, after=args.after, before=args.before
+            **args.filters,
+            limit=args.limit,
+            after=args.after,
+            before=args.before,
+            within=current_limit(),
         )
         return jsonify(
             {
@@ -90,7 +95,9 @@ def list_images() -> Response:
                 },
             }
         )
-    result = lib.list_images(**args.filters, page=args.page, page_size=args.page_size)
+    result = lib.list_images(
+        **args.filters, page=args.page, page_size=args.page_size, within=current_limit()
+    )
     return jsonify(
         {
             "result": [image_response(r, base, parts) for r in result.items],
@@ -124,6 +131,7 @@ def upload_image() -> Response:
     lib = library()
     key = idempotency.requested_key(request.form.get(idempotency.FIELD))
     folder = rules.normalize_folder(request.form.get("folder"))
+    require_folder(folder)
     alt_text = rules.normalize_alt_text(request.form.get("alt_text"))
     long_description = rules.normalize_long_description(request.form.get("long_description"))
     custom_metadata = metadata_rules.parse_field(request.form.get("custom_metadata"))
@@ -174,7 +182,7 @@ def upload_image() -> Response:
 
 @bp.get("/folders")
 def list_folders() -> Response:
-    return jsonify({"folders": library().folders()})
+    return jsonify({"folders": library().folders(within=current_limit())})
 
 
 @bp.get("/<image_id>")
@@ -199,6 +207,8 @@ def _patch_body() -> dict[str, Any]:
 def update_image(image_id: str) -> Response:
     """Keys left out are left as they are; ``null`` clears alt text / moves to the root."""
     changes = _patch_body()
+    if "folder" in changes:
+        require_folder(rules.normalize_folder(changes["folder"]))
     record, outcome = library().update_with_outcome(image_id, **changes)
     response = _image_json(record)
     if outcome is not None:

@@ -10,7 +10,8 @@ from typing import Any, Final
 
 from werkzeug.datastructures import MultiDict
 
-from app.library import ExifFacts, InvalidInput
+from app.library import ExifFacts
+from app.library.errors import InvalidParameter
 
 PARTS: Final = ("exif", "location")
 
@@ -29,12 +30,12 @@ def read(args: MultiDict[str, str]) -> Include:
     asked.discard("")
     unknown = sorted(asked - set(PARTS))
     if unknown:
-        raise InvalidInput(
+        raise InvalidParameter(
             f"include takes {' and '.join(PARTS)} (include=exif,location); "
             f"{', '.join(repr(u) for u in unknown)} is not one of them."
         )
     if "location" in asked and "exif" not in asked:
-        raise InvalidInput("The location is part of the EXIF: ask for include=exif,location.")
+        raise InvalidParameter("The location is part of the EXIF: ask for include=exif,location.")
     return Include(exif="exif" in asked, location="location" in asked)
 
 

@@ -25,7 +25,7 @@ from app.library import Library, rules
 from app.library.rules import UPLOAD_LIMIT_TEXT
 from app.library.transforms import max_waiting_requests
 
-from . import address
+from . import address, discovery
 from .app import MAX_CONTENT_LENGTH, create_app
 from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits
 from .errors import CannotListen, PortInUse, code_for_status, error_response
@@ -140,8 +140,13 @@ class BackgroundServer:
         public_url: str | None = None,
         threads: int = THREADS,
         limits: ConnectionLimits | None = None,
+        announce: bool | None = None,
     ) -> None:
+        """``announce``: on a LAN address, announce the server over mDNS (never on
+        loopback: see ``discovery``); ``None``: unless ``$IMAGESHELF_ANNOUNCE`` is 0."""
         self.library = library
+        self.announce = discovery.announcing_allowed() if announce is None else announce
+        self.announcer: discovery.Announcer | None = None
         self.host = host
         self.requested_port = port
         self.threads = threads
@@ -211,6 +216,10 @@ class BackgroundServer:
         self._address_nonce = address.publish(
             self.library.meta, address.connectable_url(self.host, self.port)
         )
+        if self.announce:
+            self.announcer = discovery.Announcer(
+                self.host, self.port, version=discovery.default_version()
+            ).start()
         return self
 
     def _listen_error(self, exc: OSError) -> CannotListen:
@@ -247,6 +256,9 @@ class BackgroundServer:
             self._thread = None
             return
         address.withdraw(self.library.meta, self._address_nonce)
+        if self.announcer is not None:
+            self.announcer.stop()  # goodbye packets while the port still answers
+            self.announcer = None
         streams = self.app.extensions.get(EVENT_STREAMS_KEY)
         if streams is not None:
             streams.stop()  # open event streams end now rather than hold the stop up

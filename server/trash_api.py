@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app.library import rfc3339, rules
 from app.library.trash import TrashItem
 
+from .auth import current_limit
 from .images_api import _image_json, _whole_number, library, public_base
 from .serialize import image_response
 
@@ -32,7 +33,7 @@ def list_trash() -> Response:
     """``page``, ``page_size`` as the image listing; most recently deleted first."""
     page = _whole_number("page", 1)
     page_size = _whole_number("page_size", rules.DEFAULT_PAGE_SIZE)
-    result = library().trash.items(page, page_size)
+    result = library().trash.items(page, page_size, within=current_limit())
     base = public_base()
     return jsonify(
         {

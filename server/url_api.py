@@ -9,9 +9,11 @@ from typing import Final
 from flask import Blueprint, current_app
 from werkzeug.wrappers import Response
 
+from app.library import rules
 from app.library.url_fetch import FetchLimits
 
 from . import idempotency
+from .auth import require_folder
 from .images_api import _image_json, library
 from .json_body import json_object, only_fields
 
@@ -38,6 +40,7 @@ def upload_via_url() -> Response:
     only_fields(body, FIELDS)
     key = idempotency.requested_key(body.pop(idempotency.FIELD, None))
     limits: FetchLimits | None = current_app.config.get(LIMITS_CONFIG)
+    require_folder(rules.normalize_folder(body.get("folder")))
 
     def run() -> Response:
         record = library().add_from_url(

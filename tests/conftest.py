@@ -36,6 +36,20 @@ def image_bytes(
 
 
 @pytest.fixture(scope="session", autouse=True)
+def no_lan_announcements() -> Iterator[None]:
+    """A test server on every interface (0.0.0.0) would announce itself over mDNS on the
+    real network: tests (and their child processes) never do; tests/server/
+    test_discovery.py announces inside a network namespace of its own."""
+    before = os.environ.get("IMAGESHELF_ANNOUNCE")
+    os.environ["IMAGESHELF_ANNOUNCE"] = "0"
+    yield
+    if before is None:
+        os.environ.pop("IMAGESHELF_ANNOUNCE", None)
+    else:
+        os.environ["IMAGESHELF_ANNOUNCE"] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
 def test_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Tests and their child processes log here, never into the user's log."""
     path = tmp_path_factory.mktemp("log")

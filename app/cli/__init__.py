@@ -6,8 +6,11 @@ imageshelf token [--regenerate]
 imageshelf import PATH... [--folder F] [--alt TEXT]
 imageshelf ls [--folder F] [--search S] [--undescribed] [--json]
 imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID...
-imageshelf export DIR [--folder F] [--embed-alt-text]
+imageshelf export DIR|FILE.zip [--folder F] [--embed-alt-text] [--alt-text-csv COLS] [--replace]
+imageshelf keys create --name N --scope S [--folder F]... [--expires-days N]
+imageshelf keys list [--json] · keys revoke NAME
 imageshelf install-desktop [--uninstall]
+imageshelf discover [--seconds S] [--json]             servers on the LAN (mDNS)
 
 The global options (--library, --host, --port) may stand before or after the
 sub-command, and every sub-command honours them. Nothing here imports Qt: only the window
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from ..library import export as export_rules
 from ..library.locations import default_library_path
 from . import common
 from .common import DEFAULT_HOST, DEFAULT_PORT, EXIT_CODES_HELP, CommandError, shown_path
@@ -124,8 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm = command("rm", "rm", "delete images (to the trash: the window or the API restores them)")
     rm.add_argument("ids", nargs="+", metavar="ID")
 
-    export = command("export", "export", "copy originals into a folder, keeping their folders")
-    export.add_argument("dir", metavar="DIR")
+    export = command(
+        "export", "export", "copy originals into a folder or a .zip file, keeping their folders"
+    )
+    export.add_argument("dir", metavar="DIR", help="a folder, or a file name ending in .zip")
     export.add_argument("--folder", metavar="F", help="only this folder ('/' for the top level)")
     export.add_argument(
         "--embed-alt-text",
@@ -133,11 +139,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="write each image's alt text and long description into the copy's XMP "
         "(IPTC accessibility fields; the library's files are not changed)",
     )
+    export.add_argument(
+        "--alt-text-csv",
+        metavar="COLS",
+        nargs="?",
+        const=",".join(export_rules.DEFAULT_CSV_COLUMNS),
+        help=f"add {export_rules.CSV_NAME} with these comma-separated columns (default: "
+        f"{','.join(export_rules.DEFAULT_CSV_COLUMNS)}; any of "
+        f"{', '.join(export_rules.CSV_COLUMNS)})",
+    )
+    export.add_argument("--replace", action="store_true", help="replace a zip file already there")
+
+    from .keys import add_parser as add_keys_parser
+
+    add_keys_parser(command, lambda p: _global_options(p, top=False))
 
     desktop = command(
         "install-desktop", "install-desktop", "add Imageshelf to this user's application menu"
     )
     desktop.add_argument("--uninstall", action="store_true", help="remove it again")
+
+    discover = command("discover", "discover", "list Imageshelf servers announced on the LAN")
+    discover.add_argument(
+        "--seconds", type=float, default=3.0, help="how long to listen (default: 3)"
+    )
+    discover.add_argument("--json", action="store_true", help="as JSON")
     return parser
 
 
@@ -147,10 +173,18 @@ def _handler(name: str) -> Handler:
         from server import cli as server_cli
 
         return server_cli.serve_command if name == "serve" else server_cli.token_command
+    if name == "discover":
+        from .discover import discover_command
+
+        return discover_command
     if name == "install-desktop":
         from .desktop import install_desktop_command
 
         return install_desktop_command
+    if name == "keys":
+        from .keys import keys_command
+
+        return keys_command
     from . import images
 
     return {
@@ -168,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     name = getattr(args, "handler", None)
     if name is None:
         return _window(args)  # no --library: the window reopens the last library
-    args.library = common.library_path(args)
+    if name != "discover":  # the network's servers, whatever library
+        args.library = common.library_path(args)
     if name == "serve":
         args.host = args.host or DEFAULT_HOST
         args.port = DEFAULT_PORT if args.port is None else args.port

@@ -7,20 +7,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import io
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from ..library import importer, rules
-from ..library.errors import MetadataNotWritable
-from ..library.xmp_write import embed_alt_text
-from .common import OK, PARTIAL, CommandError, Progress, library_path
+from ..library import LibraryError, NotFound, export, importer, rules
+from .common import NOT_FOUND, OK, PARTIAL, CommandError, Progress, library_path
 from .target import Target, open_target
 
 
@@ -131,100 +125,58 @@ def rm_command(args: argparse.Namespace) -> int:
 # --- export ----------------------------------------------------------------------------------
 
 
+class _TargetSource:
+    """The originals, from the library or through the holder's API (``export.Source``)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    @contextlib.contextmanager
+    def open(self, item: export.Item) -> Iterator[tuple[BinaryIO, str | None]]:
+        try:
+            with self.target.original(item.id) as stream:
+                yield stream, None
+        except CommandError as exc:
+            if exc.code == NOT_FOUND:  # deleted meanwhile: reported, the rest exported
+                raise NotFound(exc.message) from None
+            raise
+
+
 def export_command(args: argparse.Namespace) -> int:
-    """Copies originals into DIR, keeping their folders. Never overwrites: a file already
-    there with the same bytes counts as exported (a second run is a no-op), one with other
-    bytes is left alone and reported. ``--embed-alt-text`` writes each image's alt text and
-    long description into the copy's XMP (IPTC accessibility fields; pixels untouched); a
-    format that cannot carry them (GIF) is copied as it is and reported."""
+    """Copies originals into DIR (a folder, made if needed) or, when it ends in ``.zip``,
+    into a zip file, keeping their folders (``app/library/export.py``, as the window's
+    Export does). Into a folder it never overwrites: a file already there with the same
+    bytes counts as exported (a second run is a no-op), one with other bytes is left
+    alone and reported. ``--embed-alt-text`` writes each image's alt text and long
+    description into the copy's XMP (IPTC accessibility fields; pixels untouched); a
+    format that cannot carry them (GIF) is copied as it is and reported.
+    ``--alt-text-csv COLUMNS`` adds ``alt-text.csv``. Cancelled (Ctrl+C) or failed, it
+    leaves nothing behind."""
     dest = Path(args.dir).expanduser()
     folder = None if args.folder is None else ("" if args.folder == "/" else args.folder)
-    clashes = not_embedded = 0
+    kind = export.Kind.ZIP if dest.name.lower().endswith(".zip") else export.Kind.FOLDER
+    columns = tuple(c.strip() for c in (args.alt_text_csv or "").split(",") if c.strip())
     with _target(args) as target:
-        images = list(target.images(folder=folder))
-        bar = Progress("Exporting", len(images))
+        items = [export.Item.from_api(i) for i in target.images(folder=folder)]
+        bar = Progress("Exporting", len(items))
         try:
-            for done, image in enumerate(images, 1):
-                out = dest / _where(image)
-                data: bytes | None = None
-                if args.embed_alt_text:
-                    data = _with_alt_text(image, target)
-                    if data is None:
-                        not_embedded += 1
-                        bar.say(f"{out.name}: this format cannot carry alt text; copied as is")
-                if out.exists():
-                    if not _same_bytes(out, image, target, data):
-                        clashes += 1
-                        bar.say(f"kept {out}: a different file is already there")
-                else:
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    if data is not None:
-                        _write_new(out, io.BytesIO(data))
-                    else:
-                        with target.original(image["id"]) as stream:
-                            _write_new(out, stream)
-                bar.update(done)
+            report = export.export(
+                items, _TargetSource(target), dest, kind, library_root=library_path(args),
+                csv_columns=columns, embed_alt_text=args.embed_alt_text, replace=args.replace,
+                progress=lambda done, *_: bar.update(done),
+            )  # fmt: skip
+        except LibraryError as exc:
+            raise CommandError(exc.message) from None
         finally:
             bar.close()
-    print(f"Exported {len(images) - clashes} of {len(images)} image(s) to {dest}.", file=sys.stderr)
-    if not_embedded:
-        print(f"{not_embedded} of them could not carry alt text.", file=sys.stderr)
-    return PARTIAL if clashes or not_embedded else OK
-
-
-def _with_alt_text(image: dict[str, Any], target: Target) -> bytes | None:
-    """The original's bytes with its accessibility fields embedded; ``None`` where the
-    format cannot carry them (or the packet would not fit)."""
-    with target.original(image["id"]) as stream:
-        original = stream.read()
-    try:
-        return embed_alt_text(
-            original, image.get("alt_text"), image.get("long_description"), image["content_type"]
-        )
-    except MetadataNotWritable:
-        return None
-
-
-def _same_bytes(
-    path: Path, image: dict[str, Any], target: Target, data: bytes | None = None
-) -> bool:
-    """Whether the file at ``path`` holds what the export writes: ``data`` when given
-    (a copy with alt text embedded), else the original's bytes."""
-    try:
-        if path.stat().st_size != (image["size"] if data is None else len(data)):
-            return False
-        with open(path, "rb") as there:
-            theirs = hashlib.file_digest(there, "sha256").hexdigest()
-    except OSError:
-        return False
-    if data is not None:
-        return hashlib.sha256(data).hexdigest() == theirs
-    digest = hashlib.sha256()
-    with target.original(image["id"]) as stream:
-        while chunk := stream.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest() == theirs
-
-
-def _write_new(out: Path, stream: Any) -> None:
-    """Writes a file that appears whole or not at all (fsynced, then linked into place),
-    and never replaces one that appeared meanwhile."""
-    fd, tmp = tempfile.mkstemp(prefix=".imageshelf-export-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            while chunk := stream.read(1024 * 1024):
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, out)
-        except FileExistsError:
-            raise CommandError(f"{out} appeared while it was being written; left alone.") from None
-        except OSError:  # a file system without hard links (FAT on a USB stick)
-            if out.exists():
-                raise CommandError(
-                    f"{out} appeared while it was being written; left alone."
-                ) from None
-            os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    for name in report.not_embedded:
+        bar.say(f"{name}: this format cannot carry alt text; copied as is")
+    for name in report.kept:
+        bar.say(f"kept {dest / name}: a different file is already there")
+    for image_id in report.missing:
+        bar.say(f"{image_id}: deleted while exporting; not in the export")
+    done = len(report.written) + len(report.already)
+    print(f"Exported {done} of {len(items)} image(s) to {dest}.", file=sys.stderr)
+    if report.not_embedded:
+        print(f"{len(report.not_embedded)} of them could not carry alt text.", file=sys.stderr)
+    return PARTIAL if report.kept or report.not_embedded or report.missing else OK

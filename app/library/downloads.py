@@ -35,6 +35,7 @@ from .downloads_names import name_in_archive, unique_entry_names
 from .downloads_source import FrozenFile, OriginalsSource
 from .downloads_zip import ArchiveLayout, ArchiveStream, ZipEntry
 from .errors import Gone, InvalidInput, LibraryError, NotFound, NotReady, StorageError
+from .folder_limit import FolderLimit
 from .records import now_us
 from .sql import download_rows
 from .sql.download_rows import EntryRow, JobRow
@@ -121,12 +122,19 @@ class DownloadJobs:
     # --- asking ----------------------------------------------------------------------------
 
     def create(
-        self, *, image_ids: object = _ABSENT, folder: object = _ABSENT, recursive: object = False
+        self,
+        *,
+        image_ids: object = _ABSENT,
+        folder: object = _ABSENT,
+        recursive: object = False,
+        within: FolderLimit | None = None,
     ) -> DownloadJob:
         """A new job of ``image_ids`` (1..10,000 ids; unknown or deleted ones become
         ``missing``) or of the images of ``folder`` (``None``/``""``: the root; with
         ``recursive`` the folders below it too; a folder without images is ``NotFound``).
-        ``InvalidInput`` for anything else; nothing is stored then."""
+        ``InvalidInput`` for anything else; nothing is stored then. ``within``: an API
+        key's folders; images outside them are as if they were not there (missing, or
+        not in the folder)."""
         missing: list[str] = []
         with database_errors("read the images to download"), self.core.read() as conn:
             if image_ids is not _ABSENT:
@@ -136,6 +144,8 @@ class DownloadJobs:
                     )
                 ids = rules.check_bulk_ids(image_ids, rules.MAX_DOWNLOAD_IDS)
                 found = download_rows.sources_by_id(conn, ids)
+                if within is not None:
+                    found = {i: s for i, s in found.items() if within.allows(s.folder)}
                 sources = [found[i] for i in ids if i in found]
                 missing = [i for i in ids if i not in found]
             elif folder is not _ABSENT:
@@ -144,6 +154,8 @@ class DownloadJobs:
                 where = rules.normalize_folder(folder)
                 limit = rules.MAX_DOWNLOAD_ENTRIES
                 sources = download_rows.sources_in_folder(conn, where, recursive, limit + 1)
+                if within is not None:
+                    sources = [s for s in sources if within.allows(s.folder)]
                 if len(sources) > limit:
                     raise InvalidInput(
                         f"An archive holds at most {limit:,} images; this folder has more. "

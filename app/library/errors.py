@@ -157,6 +157,12 @@ class ClientGone(LibraryError):
     code = "client_gone"
 
 
+class Cancelled(LibraryError):
+    """The person (or the caller) stopped the work; what it had made is gone again."""
+
+    code = "cancelled"
+
+
 class InvalidUrl(InvalidInput):
     """A URL to fetch that is not an http(s) URL the library can use."""
 
@@ -179,3 +185,16 @@ class UpstreamTimeout(LibraryError):
     """The server a URL points at was too slow to connect or to send the whole file."""
 
     code = "upstream_timeout"
+
+
+class KeyExists(LibraryError):
+    """An API key with that name exists already (names are what keys are revoked by)."""
+
+    code = "key_exists"
+
+
+class OutsideKeyFolders(LibraryError):
+    """The API key is limited to folders and the request would place an image outside
+    them (an upload, a move)."""
+
+    code = "outside_key_folders"

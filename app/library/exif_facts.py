@@ -18,13 +18,15 @@ from typing import Final
 # the reader learns more, so the background fill (``exif_fill.py``) reads those rows again.
 READER_VERSION: Final = 1
 
-# Where an image without a date taken stands in ``sort=taken``: below every real wall
-# clock (year 1 is -62,135,596,800,000,000 µs), so "newest taken first" puts it last. A
-# value, not NULL, so the sort key is one index column a keyset cursor can range over.
-UNDATED_SORT_US: Final = -(2**62)
-# The sort key in SQL, exactly as the indexes of migration 0009 declare it (an index on an
+# Where an image without a date taken stands in ``sort=taken``: its ``created_at`` moved
+# below every real wall clock (year 1 is -62,135,596,800,000,000 µs), so "newest taken
+# first" puts the undated last, newest added first. A value, never NULL, and all but
+# unique, so the sort key is one index column a keyset cursor seeks to directly (a
+# constant would make every undated image a tie the cursor walks through).
+UNDATED_SORT_OFFSET_US: Final = -(2**62)
+# The sort key in SQL, exactly as the indexes of migration 0012 declare it (an index on an
 # expression serves only that expression, character for character).
-TAKEN_SORT_SQL: Final = f"coalesce(taken_at, {UNDATED_SORT_US})"
+TAKEN_SORT_SQL: Final = f"coalesce(taken_at, created_at + {UNDATED_SORT_OFFSET_US})"
 
 _EPOCH: Final = datetime(1970, 1, 1)
 

@@ -17,6 +17,7 @@ from typing import Final, Literal
 
 from .custom_metadata import MetaFilter
 from .errors import InvalidParameter
+from .folder_limit import FolderLimit
 from .records import ImageRecord
 
 SEARCH_FIELD_SEPARATOR = "\x1f"  # a control character: never inside any searched field
@@ -132,6 +133,8 @@ class Filter:
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
     meta_pks: tuple[int, ...] | None = None
+    # An API key's folders (``folder_limit.py``): only images inside them, whatever else.
+    limit: FolderLimit | None = None
 
     def __post_init__(self) -> None:
         if self.recursive and self.folder is None:  # the top level and below: everything
@@ -165,6 +168,8 @@ class Filter:
             if not inside:
                 return False
         if self.undescribed and record.alt_text is not None:
+            return False
+        if self.limit is not None and not self.limit.allows(record.folder):
             return False
         if self.search:
             haystack = search_text(record.filename, record.original_filename, record.alt_text)

@@ -35,9 +35,11 @@ from . import (
     folder_ops,
     idempotency,
     intake,
+    keys,
     opening,
     originals,
     rules,
+    shares,
     url_fetch,
     write_back,
     xmp_read,
@@ -49,6 +51,7 @@ from .edits import UNSET
 from .errors import InvalidInput, InvalidParameter, LibraryError, NotFound, StorageError
 from .events import EventBus, Listener
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
+from .folder_limit import FolderLimit
 from .housekeeping import Housekeeper
 from .intake import Prepared
 from .location_privacy import Served
@@ -81,6 +84,7 @@ def listing_filter(
     recursive: bool,
     ids: Iterable[str] | None,
     meta: Mapping[str, str] | None,
+    within: FolderLimit | None = None,
 ) -> Filter:
     """A listing's arguments checked into a ``Filter``."""
     meta = meta or {}
@@ -93,6 +97,7 @@ def listing_filter(
         recursive=recursive,
         ids=None if ids is None else rules.parse_ids(list(ids)),
         meta=tuple(MetaFilter.parse(k, v) for k, v in meta.items()),
+        limit=within,
     )
 
 
@@ -107,6 +112,8 @@ class Library:
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
         self.changes = changes.ChangeFeed(core)  # the numbered change log: changes.py
         self.idempotency = idempotency.IdempotencyStore(core)  # idempotency.py
+        self.keys = keys.KeyStore(core.engine, core.write_lock, core.lookup)  # API keys: keys.py
+        self.shares = shares.ShareStore(core)  # share links: shares.py
         self.downloads = downloads.DownloadJobs(core)  # download jobs: downloads.py
         self._housekeeper: Housekeeper | None = None
         # Opened on a full or read-only disk (see ``open``): nothing can be written.
@@ -332,6 +339,7 @@ class Library:
         recursive: bool = False,
         ids: Iterable[str] | None = None,
         meta: Mapping[str, str] | None = None,
+        within: FolderLimit | None = None,
     ) -> Page:
         """A page of images, newest first by default, stable across pages.
 
@@ -340,9 +348,10 @@ class Library:
         original filename or alt text. ``undescribed``: only images whose alt text is
         ``None``. ``recursive``: with a folder, the folders below it too. ``ids``: only
         these (at most 100). ``meta``: ``{KEY: VALUE}``, custom_metadata matching each
-        (at most 5; ``custom_metadata.MetaFilter``)."""
+        (at most 5; ``custom_metadata.MetaFilter``). ``within``: an API key's folders,
+        nothing outside them."""
         rules.check_page(page, page_size)
-        flt = listing_filter(folder, search, undescribed, recursive, ids, meta)
+        flt = listing_filter(folder, search, undescribed, recursive, ids, meta, within)
         order = Sort.parse(sort)
         with self.core.read() as conn:
             flt = listing.resolve(conn, flt)
@@ -364,10 +373,11 @@ class Library:
         limit: int = rules.DEFAULT_PAGE_SIZE,
         after: str | None = None,
         before: str | None = None,
+        within: FolderLimit | None = None,
     ) -> cursors.CursorPage:
         """``limit`` images after the cursor ``after``, before ``before``, or from the
         start: the filters of ``list_images``, walked by keyset (``cursors.py``)."""
-        flt = listing_filter(folder, search, undescribed, recursive, ids, meta)
+        flt = listing_filter(folder, search, undescribed, recursive, ids, meta, within)
         order = Sort.parse(sort)
         return cursors.page(self.core, flt, order, limit, after=after, before=before)
 
@@ -378,9 +388,10 @@ class Library:
         with self.core.read() as conn:
             return listing.count(conn, flt)
 
-    def folders(self) -> list[str]:
-        """Folders in use (holding at least one image), sorted; the root not included."""
-        return [f.path for f in self.folder_counts()]
+    def folders(self, within: FolderLimit | None = None) -> list[str]:
+        """Folders in use (holding at least one image), sorted; the root not included;
+        ``within``: only those inside an API key's folders."""
+        return [f.path for f in self.folder_counts() if within is None or within.allows(f.path)]
 
     def folder_counts(self) -> list[FolderInfo]:
         with self.core.read() as conn:
@@ -550,10 +561,15 @@ class Library:
         long_description: str | None = None,
         limits: url_fetch.FetchLimits | None = None,
         custom_metadata: object = None,
+        cancel: url_fetch.Cancel | None = None,
+        progress: url_fetch.FetchProgress | None = None,
+        allow_duplicate: bool = True,
     ) -> ImageRecord:
         """Fetches the image at ``url`` (SSRF-safe: ``url_fetch.py``) and adds it like
         an upload. Its original name is ``file_name``, else the URL's last path segment,
-        else ``image``. Nothing is left behind when it raises."""
+        else ``image``. Nothing is left behind when it raises. ``cancel`` and
+        ``progress`` are the window's: a Cancel button, bytes received (and like its
+        imports it refuses a duplicate: ``allow_duplicate=False``)."""
         folder = rules.normalize_folder(folder)
         alt_text = rules.normalize_alt_text(alt_text)
         long_description = rules.normalize_long_description(long_description)
@@ -564,13 +580,13 @@ class Library:
         assert isinstance(url, str)
         incoming = self.receive()
         try:
-            url_fetch.fetch(url, incoming, limits)
+            url_fetch.fetch(url, incoming, limits, cancel=cancel, progress=progress)
             tmp, size, sha256 = incoming.finish()
         except BaseException:
             incoming.discard()
             raise
         name = file_name or url_fetch.name_from_url(url) or "image"
-        prepared = self.prepare_file(tmp, size, sha256, name)
+        prepared = self.prepare_file(tmp, size, sha256, name, allow_duplicate=allow_duplicate)
         return self.commit(
             prepared,
             alt_text=alt_text,
@@ -633,10 +649,12 @@ class Library:
         restored. An image whose file is already gone is tombstoned for good."""
         self.trash.move_in(image_id)
 
-    def delete_many(self, image_ids: object) -> bulk.BulkDeleteResult:
+    def delete_many(
+        self, image_ids: object, within: FolderLimit | None = None
+    ) -> bulk.BulkDeleteResult:
         """Moves up to 1,000 images to the trash at once (``bulk.py``): which were
-        deleted, which were already, which are unknown."""
-        return bulk.delete_many(self.trash, image_ids)
+        deleted, which were already, which are unknown (or outside ``within``)."""
+        return bulk.delete_many(self.trash, image_ids, within)
 
     def trash_folder(self, folder: str) -> list[str]:
         """Deleting a folder: every image in it and in the folders below goes to the trash

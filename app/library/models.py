@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     Index,
     Integer,
@@ -93,9 +94,18 @@ class ImageRow(Base):
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.
         Index("ix_images_folder_name", "folder", text("filename COLLATE NOCASE"), "id"),
-        # 0009: sort=taken (undated last: exif_facts.TAKEN_SORT_SQL), whole and per folder.
-        Index("ix_images_taken_order", text(TAKEN_SORT_SQL), "created_at", "id"),
-        Index("ix_images_folder_taken_order", "folder", text(TAKEN_SORT_SQL), "created_at", "id"),
+        # 0009/0012: sort=taken (undated last: exif_facts.TAKEN_SORT_SQL), whole and per
+        # folder; taken_at last so the index covers the query (SQLite reads the ORDER BY
+        # expression from the row otherwise).
+        Index("ix_images_taken_order", text(TAKEN_SORT_SQL), "created_at", "id", "taken_at"),
+        Index(
+            "ix_images_folder_taken_order",
+            "folder",
+            text(TAKEN_SORT_SQL),
+            "created_at",
+            "id",
+            "taken_at",
+        ),
     )
 
 
@@ -240,6 +250,36 @@ class IdempotencyKey(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class ShareRow(Base):
+    """0011: a share link (``shares.py``): the SHA-256 of its token, what it shares (a
+    live ``folder``, ``""`` the root, or the ids in ``share_images``), its expiry, an
+    optional scrypt password hash, the secret that signs its password cookie, when it
+    was made and revoked."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    folder: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recursive: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    session_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ShareImage(Base):
+    """0011: the images of an image-list share, in the order they were given."""
+
+    __tablename__ = "share_images"
+    __table_args__ = (Index("ix_share_images_image", "share_id", "image_id"),)
+
+    share_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[str] = mapped_column(String(40))
+
+
 class DownloadJob(Base):
     """0010: a download job (``POST /v3/images/downloads``); see ``downloads.py``."""
 
@@ -270,3 +310,19 @@ class DownloadEntry(Base):
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     crc32: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ApiKey(Base):
+    """0012: an API key (``keys.py``): scope, folder limits (JSON list, NULL: all),
+    expiry, and the SHA-256 of its secret — never the secret."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_secret_hash", "secret_hash", unique=True),)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    folders: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .exif_facts import COLUMNS as EXIF_COLUMNS
-from .exif_facts import NO_EXIF, UNDATED_SORT_US, ExifFacts, from_columns
+from .exif_facts import NO_EXIF, UNDATED_SORT_OFFSET_US, ExifFacts, from_columns
 
 
 def now_us() -> int:
@@ -88,9 +88,10 @@ class ImageRecord:
 
     @property
     def taken_sort_us(self) -> int:
-        """The ``sort=taken`` key: the date taken (wall clock), undated far below."""
+        """The ``sort=taken`` key: the date taken (wall clock), or for an undated image
+        its ``created_at`` far below every date (``exif_facts.TAKEN_SORT_SQL``)."""
         taken = self.exif.taken_at_us
-        return UNDATED_SORT_US if taken is None else taken
+        return self.created_at_us + UNDATED_SORT_OFFSET_US if taken is None else taken
 
     @property
     def needs_alt_text(self) -> bool:

@@ -509,6 +509,77 @@ MAX_FETCH_REDIRECTS: Final = 3
 FETCH_CONNECT_S: Final = 5.0
 FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
 FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
+MAX_PASTED_URLS: Final = 100  # web addresses taken from one paste into the window
+
+# --- share links (contract Part 2, "Share links") ----------------------------------------
+
+SHARE_ID_PREFIX: Final = "shr_"
+_SHARE_ID_RE: Final = re.compile(r"shr_[0-9A-HJKMNP-TV-Z]{26}")
+# The token in /s/{token}: 256 random bits (the contract asks for at least 128), kept
+# only as its SHA-256.
+SHARE_TOKEN_BYTES: Final = 32
+SHARE_LINK_PREFIX: Final = "/s/"
+MAX_SHARE_IMAGES: Final = 1_000
+MAX_SHARE_EXPIRES_IN_S: Final = 10 * 365 * 24 * 3600
+MAX_SHARE_PASSWORD_CHARS: Final = 1024
+# Share passwords checked at once (each scrypt check holds 16 MiB), and how long one more
+# waits for its turn before a 503: guessing cannot exhaust the server's memory.
+SHARE_PASSWORD_CHECKS: Final = 2
+SHARE_PASSWORD_WAIT_S: Final = 5.0
+# The window's expiry choices (seconds; None: never).
+SHARE_EXPIRY_PRESETS: Final[tuple[tuple[str, int | None], ...]] = (
+    ("1 hour", 3600),
+    ("1 day", 24 * 3600),
+    ("1 week", 7 * 24 * 3600),
+    ("Never", None),
+)
+# Anything under /s/ may be kept by a client this long without asking again: a revoke
+# or an expiry reaches every client within it (the contract: at most 300).
+SHARE_MAX_AGE_S: Final = 300
+# Images on one share page (``?page=`` for more).
+SHARE_PAGE_SIZE: Final = 100
+# The widths the share page offers each image at (``srcset``): the sized links' sizes.
+SHARE_SRCSET_WIDTHS: Final = (320, 800, 1600)
+
+
+def new_share_id() -> str:
+    """``shr_`` and a ULID with fresh random bits (as ``new_image_id``)."""
+    millis = time.time_ns() // 1_000_000
+    return SHARE_ID_PREFIX + str(
+        ULID.from_bytes(millis.to_bytes(6, "big") + secrets.token_bytes(10))
+    )
+
+
+def is_share_id(value: str) -> bool:
+    return bool(_SHARE_ID_RE.fullmatch(value))
+
+
+def check_expires_in(value: object) -> int | None:
+    """Seconds until a share expires (``None``: never); ``InvalidInput`` else."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_SHARE_EXPIRES_IN_S
+    ):
+        raise InvalidInput(
+            f"expires_in is a whole number of seconds from 1 to {MAX_SHARE_EXPIRES_IN_S:,} "
+            f"(ten years), or null for a link that never expires; got {value!r}."
+        )
+    return value
+
+
+def check_share_password(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_SHARE_PASSWORD_CHARS:
+        raise InvalidInput(
+            f"password is a text of 1 to {MAX_SHARE_PASSWORD_CHARS} characters, or null "
+            "for a link without one."
+        )
+    return value
+
 
 # --- download jobs (seed 004) ------------------------------------------------------------
 
@@ -532,3 +603,24 @@ def new_download_id() -> str:
 
 def is_download_id(value: str) -> bool:
     return bool(_DOWNLOAD_ID_RE.fullmatch(value))
+
+
+# --- API keys (the contract's "API keys and scopes") -------------------------------------
+
+# What each scope may do, widest last; ``KEY_GRANTS`` is what a key of each scope holds
+# (the OpenAPI document names one of these per operation; server/auth.py checks it).
+KEY_SCOPES: Final = ("read", "upload", "edit", "admin")
+KEY_GRANTS: Final[dict[str, frozenset[str]]] = {
+    "read": frozenset({"read"}),
+    "upload": frozenset({"upload"}),
+    "edit": frozenset({"read", "upload", "edit"}),
+    "admin": frozenset(KEY_SCOPES),
+}
+# A name is what a person types to revoke a key: short, no spaces or slashes (a path).
+KEY_NAME_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+MAX_KEY_FOLDERS: Final = 50
+MAX_KEY_EXPIRES_DAYS: Final = 3650
+# ``last_used`` is written at most this often per key: never a write per request.
+KEY_LAST_USED_EVERY_S: Final = 60.0
+# Prefix of every key's secret, so a leaked one is recognisable (secret scanners).
+KEY_SECRET_PREFIX: Final = "isk_"

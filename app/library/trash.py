@@ -38,6 +38,7 @@ from . import files, originals, rules, trash_recovery
 from .core import Core
 from .errors import Gone, InvalidFolder, LibraryError, NotFound, NotInTrash
 from .events import Event, EventKind
+from .folder_limit import FolderLimit
 from .records import ImageRecord, now_us
 from .sql import rows
 from .sql import trash_rows as sql
@@ -110,13 +111,18 @@ class Trash:
         purge_at = row.deleted_at_us + days * DAY_US if days else None
         return TrashItem(row.image, row.deleted_at_us, purge_at)
 
-    def items(self, page: int = 1, page_size: int = rules.DEFAULT_PAGE_SIZE) -> TrashPage:
-        """Trashed images, most recently deleted first."""
+    def items(
+        self,
+        page: int = 1,
+        page_size: int = rules.DEFAULT_PAGE_SIZE,
+        within: FolderLimit | None = None,
+    ) -> TrashPage:
+        """Trashed images, most recently deleted first (``within``: an API key's folders)."""
         rules.check_page(page, page_size)
         days = self.retention_days()
         with self.core.read() as conn:
-            total = sql.count(conn)
-            found = sql.page(conn, (page - 1) * page_size, page_size)
+            total = sql.count(conn, within)
+            found = sql.page(conn, (page - 1) * page_size, page_size, within)
         return TrashPage([self._item(r, days) for r in found], total, page, page_size)
 
     def count(self) -> int:

@@ -15,18 +15,28 @@ URL, and addresses or networks among the resolved addresses: a NAS on the LAN, a
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import os
 import socket
 import ssl
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
 from . import rules
-from .errors import InvalidUrl, TooLarge, UpstreamError, UpstreamTimeout, UrlNotAllowed
+from .errors import (
+    Cancelled,
+    InvalidUrl,
+    TooLarge,
+    UpstreamError,
+    UpstreamTimeout,
+    UrlNotAllowed,
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -44,6 +54,45 @@ class FetchLimits:
 
 class Sink(Protocol):
     def write(self, data: bytes) -> int: ...
+
+
+# (bytes received, bytes announced by Content-Length or None)
+FetchProgress = Callable[[int, int | None], None]
+
+
+class Cancel:
+    """Stops a fetch from another thread (the window's Cancel): the flag is looked at
+    between chunks, and the socket is shut down, so a read waiting on a silent server
+    returns at once instead of at the time limit."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        self._event.set()
+        with self._lock:
+            self._shut()
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self._event.is_set():
+                self._shut()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):  # not connected yet, or closed already
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def check(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("Cancelled; nothing was added.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,16 +217,23 @@ def resolve(target: Target, allow: Allow) -> list[IPAddress]:
 class _PinnedConnection(http.client.HTTPConnection):
     """An HTTP(S) connection to one checked address, TLS verified for the URL's host."""
 
-    def __init__(self, target: Target, addr: IPAddress, connect_s: float) -> None:
+    def __init__(
+        self, target: Target, addr: IPAddress, connect_s: float, cancel: Cancel | None = None
+    ) -> None:
         super().__init__(str(addr), target.port, timeout=connect_s)
         self.target = target
         self.addr = addr
+        self.cancel = cancel
 
     def connect(self) -> None:
         self.sock = socket.create_connection((str(self.addr), self.target.port), self.timeout)
+        if self.cancel is not None:
+            self.cancel.attach(self.sock)
         if self.target.scheme == "https":
             context = ssl.create_default_context()
             self.sock = context.wrap_socket(self.sock, server_hostname=self.target.host)
+            if self.cancel is not None:
+                self.cancel.attach(self.sock)
 
 
 def _remaining(deadline: float) -> float:
@@ -188,11 +244,18 @@ def _remaining(deadline: float) -> float:
 
 
 def _open(
-    target: Target, addrs: list[IPAddress], limits: FetchLimits, deadline: float
+    target: Target,
+    addrs: list[IPAddress],
+    limits: FetchLimits,
+    deadline: float,
+    cancel: Cancel | None = None,
 ) -> tuple[_PinnedConnection, http.client.HTTPResponse]:
     last: Exception | None = None
     for addr in addrs:
-        conn = _PinnedConnection(target, addr, min(limits.connect_s, _remaining(deadline)))
+        if cancel is not None:
+            cancel.check()
+        connect_s = min(limits.connect_s, _remaining(deadline))
+        conn = _PinnedConnection(target, addr, connect_s, cancel)
         try:
             conn.putrequest("GET", target.path, skip_host=True, skip_accept_encoding=True)
             conn.putheader("Host", target.host_header)
@@ -215,18 +278,38 @@ def fetch(
     url: object,
     sink: Sink,
     limits: FetchLimits | None = None,
+    *,
+    cancel: Cancel | None = None,
+    progress: FetchProgress | None = None,
 ) -> None:
     """Streams the image at ``url`` into ``sink`` (which enforces nothing itself here:
     the byte limit is counted as it arrives). Raises ``InvalidUrl``, ``UrlNotAllowed``,
-    ``UpstreamError``, ``UpstreamTimeout`` or ``TooLarge``."""
-    limits = limits or FetchLimits()
+    ``UpstreamError``, ``UpstreamTimeout`` or ``TooLarge``; ``Cancelled`` once ``cancel``
+    is set, whatever the broken-off connection said."""
+    try:
+        _fetch(url, sink, limits or FetchLimits(), cancel, progress)
+    except (UpstreamError, UpstreamTimeout, OSError, http.client.HTTPException):
+        if cancel is not None:
+            cancel.check()
+        raise
+    if cancel is not None:
+        cancel.check()  # a shut-down socket reads as the end of the body
+
+
+def _fetch(
+    url: object,
+    sink: Sink,
+    limits: FetchLimits,
+    cancel: Cancel | None,
+    progress: FetchProgress | None,
+) -> None:
     allow = Allow.from_env()
     deadline = time.monotonic() + limits.total_s
     current = url
     for hop in range(limits.max_redirects + 1):
         target = parse_url(current)
         addrs = resolve(target, allow)
-        conn, response = _open(target, addrs, limits, deadline)
+        conn, response = _open(target, addrs, limits, deadline, cancel)
         try:
             if response.status in _REDIRECTS and response.getheader("Location"):
                 if hop == limits.max_redirects:
@@ -242,7 +325,8 @@ def fetch(
             declared = response.getheader("Content-Length")
             if declared and declared.isdigit() and int(declared) > limits.max_bytes:
                 raise TooLarge(f"The image at that URL is over {limits.max_bytes:,} bytes.")
-            _stream(conn, response, sink, limits, deadline)
+            announced = int(declared) if declared and declared.isdigit() else None
+            _stream(conn, response, sink, limits, deadline, cancel, progress, announced)
             return
         finally:
             conn.close()
@@ -255,9 +339,14 @@ def _stream(
     sink: Sink,
     limits: FetchLimits,
     deadline: float,
+    cancel: Cancel | None = None,
+    progress: FetchProgress | None = None,
+    announced: int | None = None,
 ) -> None:
     total = 0
     while True:
+        if cancel is not None:
+            cancel.check()
         if conn.sock is not None:
             conn.sock.settimeout(_remaining(deadline))
         try:
@@ -274,6 +363,8 @@ def _stream(
         if total > limits.max_bytes:
             raise TooLarge(f"The image at that URL is over {limits.max_bytes:,} bytes.")
         sink.write(data)
+        if progress is not None:
+            progress(total, announced)
 
 
 def name_from_url(url: str) -> str | None:

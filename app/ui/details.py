@@ -167,8 +167,10 @@ class DetailsPane(QScrollArea):
         layout.addWidget(self.heading)
         layout.addLayout(form)
         self.exif = ExifPanel(body)  # camera, lens, exposure, date taken, location
-        layout.addWidget(self.exif)
+        # The editor first, the camera's facts after it: at 800×600 the alt text must
+        # show without scrolling (tests/desktop/test_search_and_small_window.py).
         layout.addWidget(alt_box, 1)
+        layout.addWidget(self.exif)
         layout.addWidget(long_box)
         layout.addWidget(self.meta)
         layout.addWidget(self.bulk)  # one alt text for several, above their summary

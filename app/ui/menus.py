@@ -13,7 +13,15 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
 from app.library import Sort
 
-from . import alt_text_actions, libraries
+from . import (
+    alt_text_actions,
+    export_dialog,
+    libraries,
+    paste,
+    share_dialog,
+    shared_links,
+    url_import,
+)
 from .folder_tree import ALL, TRASH, UNDESCRIBED
 from .resources import themed_icon
 
@@ -57,6 +65,15 @@ COMMANDS = (
     Command("add_folder", "Add a f&older…", lambda w: w.imports.add_folder_dialog(), "Ctrl+Shift+O",
             "Import a folder of images, keeping its sub-folders",
             ("folder-open", SP.SP_DirOpenIcon)),
+    Command("add_url", "Add from &URL…", lambda w: url_import.open_dialog(w),
+            # Not Ctrl+U or Ctrl+E: text fields on Linux take those (delete line, line end).
+            "Ctrl+Shift+V", "Fetch an image from a web address into the folder shown"),
+    Command("paste", "&Paste images or links", lambda w: paste.paste(w), Key.Paste,
+            "Add the images, image files or web addresses on the clipboard to the folder "
+            "shown", grid_only=True),
+    Command("export", "&Export…", lambda w: export_dialog.open_dialog(w), "Ctrl+Shift+E",
+            "Copy the selected images, the folder shown or all into a zip file or a folder, "
+            "with their alt text", ("document-save-as", SP.SP_DialogSaveButton)),
     Command("new_folder", "&New folder…", lambda w: w.images.new_folder(), "Ctrl+Shift+N",
             "Make a folder (and move the selected images into it)",
             ("folder-new", SP.SP_FileDialogNewFolder)),
@@ -70,6 +87,11 @@ COMMANDS = (
             ("insert-link", SP.SP_FileLinkIcon)),
     Command("copy_sized_link", "Copy si&zed link…", lambda w: w.images.copy_sized_link(),
             "Ctrl+Alt+L", "Choose the size and format of copied links, then copy"),
+    Command("share", "&Share…", lambda w: share_dialog.share_from_window(w), "Ctrl+Shift+S",
+            "Make a link to the selected images, or to the folder shown, with an expiry "
+            "and an optional password", ("emblem-shared", SP.SP_DriveNetIcon)),
+    Command("shared_links", "Shared l&inks…", lambda w: shared_links.show_shared_links(w),
+            None, "The share links made, to revoke them"),
     Command("copy_html", "Copy as &HTML", lambda w: alt_text_actions.copy_as(w, "html"),
             "Ctrl+Shift+C", "Copy <img> tags with the alt text of the selected images"),
     Command("copy_markdown", "Copy as Mar&kdown",
@@ -105,7 +127,20 @@ COMMANDS = (
 )  # fmt: skip
 
 MENUS = {
-    "&File": ("add", "add_folder", None, "open_library", "recent", None, "server", None, "quit"),
+    "&File": (
+        "add",
+        "add_folder",
+        "add_url",
+        None,
+        "export",
+        None,
+        "open_library",
+        "recent",
+        None,
+        "server",
+        None,
+        "quit",
+    ),
     "&Edit": (
         "undo",
         "redo",
@@ -122,8 +157,11 @@ MENUS = {
         None,
         "copy_link",
         "copy_sized_link",
+        "share",
+        "shared_links",
         "copy_html",
         "copy_markdown",
+        "paste",
         "find",
         None,
         "write_alt_to_files",
@@ -145,7 +183,7 @@ MENUS = {
     ),
     "&Help": ("about",),
 }
-GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_sized_link", "copy_html",
+GRID_CONTEXT = ("view", "open", "reveal", "copy_link", "copy_sized_link", "share", "copy_html",
                 "copy_markdown", None, "edit_alt", None, "move", "new_folder", None,
                 "delete")  # fmt: skip
 # "Open original" stays in the menu and on Enter: the toolbar must fit 1,000 px.

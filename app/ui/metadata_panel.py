@@ -92,10 +92,13 @@ class MetadataPanel(QWidget):
         self.header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.header.setArrowType(Qt.ArrowType.RightArrow)
         self.header.setAutoRaise(True)
+        self.header.setAccessibleName("Custom metadata: open or fold")
         self.header.setToolTip(
             "Your own key/value pairs, also readable and searchable over the API."
         )
         self.header.toggled.connect(self.expand)
+        # A Tab stop: screen readers (and tests/desktop/test_describing.py) need its name.
+        self.header.setAccessibleName("Show custom metadata")
         self.body = QWidget(self)
         self.library = library
         self.runner = JobRunner(self)

@@ -1,7 +1,7 @@
 """Server settings: the port, "Share on the local network" with the LAN address to copy,
 the library's "Share location in image links" (off: links send photos without their GPS
 position), and the API token — shown, copyable and regenerable (the server restarts
-with it)."""
+with it); on a second page, the library's API keys (``api_keys_page.py``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +26,9 @@ from PySide6.QtWidgets import (
 from app.library import rules, settings
 
 from . import notices
+from .api_keys_page import ApiKeysPage
 from .jobs import CallJob, JobRunner
+from .qr_code import QrLabel
 from .server_control import ServerController
 
 
@@ -115,6 +118,9 @@ class ServerSettingsDialog(QDialog):
         form.addRow("", self.share)
         form.addRow("", self.share_location)
         form.addRow("Address:", url_row)
+        # The LAN address as a QR code, for a phone's camera (only while shared).
+        self.url_qr = QrLabel(self, side=160)
+        form.addRow("", self.url_qr)
         form.addRow("API token:", token_row)
         form.addRow("", self.token_note)
         buttons = QDialogButtonBox(
@@ -122,10 +128,18 @@ class ServerSettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.apply_and_close)
         buttons.rejected.connect(self.reject)
+        server_page = QWidget(self)
+        page_layout = QVBoxLayout(server_page)
+        page_layout.addLayout(form)
+        page_layout.addWidget(self.state)
+        page_layout.addWidget(self.note)
+        page_layout.addStretch(1)
+        self.keys_page = ApiKeysPage(controller.library, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(server_page, "&Server")
+        self.tabs.addTab(self.keys_page, "API &keys")
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.state)
-        layout.addWidget(self.note)
+        layout.addWidget(self.tabs)
         layout.addWidget(buttons)
         self.share.toggled.connect(self._refresh)
         self.share_location.toggled.connect(self._refresh)
@@ -152,6 +166,9 @@ class ServerSettingsDialog(QDialog):
             self.url.setText(f"http://{ip}:{port}" if ip else f"http://<this computer>:{port}")
         else:
             self.url.setText(f"http://127.0.0.1:{port}")
+        lan = self.share.isChecked() and "<" not in self.url.text()
+        self.url_qr.show_code(self.url.text() if lan else "", "QR code of the LAN address")
+        self.url_qr.setVisible(lan)
         self.state.setText(self.controller.status_text())
         changed = (
             port != self.controller.actual_port
@@ -209,6 +226,10 @@ class ServerSettingsDialog(QDialog):
             notices.warn(self, title, error.replace(" in File → Server settings", ""))
             return False
         return True
+
+    def done(self, result: int) -> None:
+        self.keys_page.shutdown()  # its database calls end before the dialog goes
+        super().done(result)
 
     def apply_and_close(self) -> None:
         if self.apply():

@@ -182,3 +182,33 @@ def test_upload_through_the_api_keeps_the_bytes(
     assert image["alt_text"] == "Ünïcödé alt"
     stored = held.library.original_path(str(image["id"]))[1].read_bytes()
     assert hashlib.sha256(stored).digest() == hashlib.sha256(photo.read_bytes()).digest()
+
+
+def test_export_to_a_zip_with_the_alt_text_csv(
+    cli: Cli, mode: str, pictures: Path, tmp_path: Path, library_path: Path
+) -> None:
+    import csv
+    import io
+    import subprocess
+    import zipfile
+
+    assert cli("import", str(pictures / "blue.jpg"), "--alt", "Blue, «sky»").code == OK
+    assert cli("import", str(pictures / "trip"), "--folder", "trip").code == OK
+    out = tmp_path / "all.zip"
+    run = cli("export", str(out), "--alt-text-csv", "path,alt_status,alt_text")
+    assert run.code == OK, run.err
+    with zipfile.ZipFile(out) as z:
+        assert sorted(z.namelist()) == ["alt-text.csv", "blue.jpg", "trip/trip/green.webp"]
+        assert z.read("blue.jpg") == (pictures / "blue.jpg").read_bytes()
+        rows = list(csv.reader(io.StringIO(z.read("alt-text.csv").decode())))
+    assert rows[0] == ["path", "alt_status", "alt_text"]
+    assert ["blue.jpg", "described", "Blue, «sky»"] in rows
+    assert subprocess.run(["unzip", "-tq", str(out)], capture_output=True).returncode == 0
+    # Once there, a zip is replaced only when asked.
+    again = cli("export", str(out))
+    assert again.code != OK and "already exists" in again.err
+    assert cli("export", str(out), "--replace").code == OK
+    # Inside the library: refused, nothing written there.
+    inside = cli("export", str(library_path / "copy.zip"))
+    assert inside.code != OK and "inside the library" in inside.err
+    assert not (library_path / "copy.zip").exists()

@@ -271,4 +271,14 @@ def test_sort_taken_walks_its_index(library: Library) -> None:
         with library.engine.connect() as conn:
             plan = " ".join(str(r[-1]) for r in conn.execute(text(sql), params))
         assert "TEMP B-TREE" not in plan, plan
-        assert "taken_order" in plan, plan
+        assert "COVERING INDEX" in plan and "taken_order" in plan, plan  # no row read
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("HEIF", "x.heic"), ("AVIF", "x.avif")])
+def test_heic_and_avif_exif_is_read_from_their_containers(
+    add: AddBytes, fmt: str, name: str
+) -> None:
+    rec = add(camera_image(fmt, gps=(1.5, 2.5, 3.0)), name=name)
+    assert rec.exif.model == "Canon EOS R5"
+    assert rec.exif.taken_at_text == "2026-04-23T10:00:00+02:00"
+    assert (rec.exif.latitude, rec.exif.longitude, rec.exif.altitude_m) == (1.5, 2.5, 3.0)

@@ -23,6 +23,7 @@ NOT_HTTP = {
     server_errors.CannotListen.code,
     server_errors.PortInUse.code,
     core_errors.ClientGone.code,
+    core_errors.Cancelled.code,  # the window's Stop and Cancel; no request can be cancelled
 }
 
 
@@ -43,6 +44,7 @@ def emitted_codes() -> set[str]:
         text = source.read_text(encoding="utf-8")
         codes |= set(re.findall(r'error_response\(\s*\d{3},\s*"([a-z_]+)"', text))
         codes |= set(re.findall(r'code, message = \(\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'_unauthorized\(\s*"([a-z_]+)"', text))  # auth.py's 401s
         codes |= set(re.findall(r'"code": "([a-z_]+)"', text))  # bodies written by hand
     return codes
 

@@ -22,7 +22,7 @@ _ORDER = {
     Sort.NEWEST: "created_at DESC, id DESC",
     Sort.OLDEST: "created_at ASC, id ASC",
     Sort.NAME: "filename COLLATE NOCASE ASC, id ASC",
-    # Undated images have the lowest key (exif_facts.UNDATED_SORT_US): last, newest first.
+    # Undated images have the lowest keys (exif_facts.TAKEN_SORT_SQL): last, newest first.
     Sort.TAKEN: f"{TAKEN_SORT_SQL} DESC, created_at DESC, id DESC",
 }
 
@@ -82,6 +82,10 @@ def where_clause(
         params["folder"] = folder_to_db(flt.folder)
     if flt.undescribed:
         clauses.append("alt_text IS NULL")
+    if flt.limit is not None:
+        clause, limit_params = flt.limit.where()
+        clauses.append(clause)
+        params |= limit_params
     if flt.ids is not None:
         # At most 100 ids, each found through the unique index on id.
         clauses.append("id IN (SELECT value FROM json_each(:ids))")
@@ -262,6 +266,7 @@ def count(conn: Connection, flt: Filter) -> int:
         len(flt.meta) == 1
         and flt.meta_pks is None
         and flt.folder is ALL_FOLDERS
+        and flt.limit is None
         and not (flt.undescribed or flt.search or flt.ids is not None)
     ):
         # One common value, nothing else: its entries in the (key, kind, value) index.
@@ -294,6 +299,8 @@ def count(conn: Connection, flt: Filter) -> int:
     if flt.search is None:
         # Kept by triggers per folder: all images, and those without alt text (0003).
         column = "undescribed" if flt.undescribed else "count"
+        if flt.limit is not None:
+            return _limited_count(conn, flt, column)
         if flt.folder is ALL_FOLDERS:
             return _int(
                 conn.execute(
@@ -317,7 +324,7 @@ def count(conn: Connection, flt: Filter) -> int:
                 {"f": folder_to_db(flt.folder)},
             ).scalar_one()
         )
-    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed
+    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
     if flt.matches_pks is not None and unscoped:
         return len(flt.matches_pks)
     term = indexed_term(flt)
@@ -352,7 +359,9 @@ def page(
     flipped = _REVERSED.get(sort)
     plan = "sort"
     if indexed_term(flt) is not None:
-        scope = Filter(folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive)
+        scope = Filter(
+            folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive, limit=flt.limit
+        )
         in_scope = count(conn, scope)
         plan = search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
     where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt))
@@ -397,6 +406,17 @@ def _rows(
         f"ORDER BY {order} LIMIT :limit OFFSET :offset) ORDER BY {order}"
     )
     return [record(r) for r in conn.execute(text(sql), params)]
+
+
+def _limited_count(conn: Connection, flt: Filter, column: str) -> int:
+    """A count within an API key's folders, from the per-folder counts (a few rows)."""
+    assert flt.limit is not None
+    where, params = where_clause(replace(flt, undescribed=False))
+    return _int(
+        conn.execute(
+            text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts{where}"), params
+        ).scalar_one()
+    )
 
 
 def _int(value: object) -> int:

@@ -63,6 +63,19 @@ class RecordLookup:
         self._release(conn)
         return None if row is None else record(row)
 
+    def first(self, sql: str, params: dict[str, object]) -> tuple[object, ...] | None:
+        """The first row of another hot one-row read (an API key by its hash, on every
+        request that carries one), or ``None``; ``sqlite3.Error`` when this path cannot
+        answer (closed, broken): the caller then asks the ordinary way."""
+        conn = self._acquire()
+        try:
+            row: tuple[object, ...] | None = conn.execute(sql, params).fetchone()
+        except sqlite3.Error:
+            conn.close()  # a broken connection is not given back
+            raise
+        self._release(conn)
+        return row
+
     def close(self) -> None:
         """Closes the idle connections now; one in use is closed when it is given back."""
         with self._guard:

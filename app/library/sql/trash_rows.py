@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from ..filters import search_text
+from ..folder_limit import FolderLimit
 from ..records import ImageRecord, folder_to_db
 from .rows import RECORD_COLUMNS, record
 
@@ -63,18 +64,34 @@ def get(conn: Connection, image_id: str) -> TrashedRow | None:
     return _trashed(row) if row else None
 
 
-def count(conn: Connection) -> int:
-    return int(conn.execute(text(f"SELECT COUNT(*) FROM trash WHERE {_SETTLED}")).scalar_one())
+def _within(within: FolderLimit | None) -> tuple[str, dict[str, object]]:
+    if within is None:
+        return "", {}
+    clause, params = within.where()
+    return f" AND {clause}", params
 
 
-def page(conn: Connection, offset: int, limit: int) -> list[TrashedRow]:
+def count(conn: Connection, within: FolderLimit | None = None) -> int:
+    """Settled rows (inside an API key's folders, when it is limited)."""
+    where, params = _within(within)
+    return int(
+        conn.execute(
+            text(f"SELECT COUNT(*) FROM trash WHERE {_SETTLED}{where}"), params
+        ).scalar_one()
+    )
+
+
+def page(
+    conn: Connection, offset: int, limit: int, within: FolderLimit | None = None
+) -> list[TrashedRow]:
     """Most recently deleted first."""
+    where, params = _within(within)
     found = conn.execute(
         text(
-            f"SELECT {RECORD_COLUMNS}, deleted_at FROM trash WHERE {_SETTLED} "
+            f"SELECT {RECORD_COLUMNS}, deleted_at FROM trash WHERE {_SETTLED}{where} "
             "ORDER BY deleted_at DESC, id DESC LIMIT :limit OFFSET :offset"
         ),
-        {"limit": limit, "offset": offset},
+        params | {"limit": limit, "offset": offset},
     )
     return [_trashed(r) for r in found]
 
