@@ -281,7 +281,7 @@ class ShareImage(Base):
 
 
 class DownloadJob(Base):
-    """0009: a download job (``POST /v3/images/downloads``); see ``downloads.py``."""
+    """0010: a download job (``POST /v3/images/downloads``); see ``downloads.py``."""
 
     __tablename__ = "download_jobs"
     __table_args__ = (Index("ix_download_jobs_expires", "expires_at"),)
@@ -297,7 +297,7 @@ class DownloadJob(Base):
 
 
 class DownloadEntry(Base):
-    """0009: one file of a download job's frozen list, in archive order."""
+    """0010: one file of a download job's frozen list, in archive order."""
 
     __tablename__ = "download_entries"
 

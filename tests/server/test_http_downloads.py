@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from app.library import Library, rules
-from server import BackgroundServer
+from app.library.downloads import JobStatus
+from server import BackgroundServer, create_app
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, Api
 
@@ -292,3 +293,24 @@ def test_an_original_removed_after_preparation_aborts_the_download(
     os.unlink(library.original_path(ids[0])[1])
     status, length, received = _raw_get(live_server, f"{DOWNLOADS}/{job.id}/archive")
     assert status == 200 and len(received) < length == job.size
+
+
+def test_an_unreadable_file_fails_the_job_and_its_archive_is_409(library_path: Path) -> None:
+    with Library.open(library_path) as lib:
+        image = lib.add(io.BytesIO(image_bytes("PNG")), original_filename="x.png")
+        lib.downloads.close()  # the job stays PENDING until the next open
+        job = lib.downloads.create(image_ids=[image.id])
+        path = lib.original_path(image.id)[1]
+    path.unlink()
+    path.mkdir()  # a directory where the file was: reading it fails (not "missing")
+    with Library.open(library_path, reconcile=False) as lib:
+        failed = lib.downloads.wait(job.id, 30)
+        assert failed.status is JobStatus.FAILED and failed.error
+        client = create_app(lib, token="t").test_client()
+        auth = {"Authorization": "Bearer t"}
+        shown = client.get(f"/v3/images/downloads/{job.id}", headers=auth).get_json()
+        assert (shown["status"], shown["download_url"]) == ("FAILED", None)
+        assert shown["error"] == failed.error
+        reply = client.get(f"/v3/images/downloads/{job.id}/archive", headers=auth)
+        assert reply.status_code == 409
+        assert reply.get_json()["error"]["code"] == "not_ready"

@@ -1,4 +1,4 @@
-"""Every statement on download jobs and their frozen entries (migration 0009)."""
+"""Every statement on download jobs and their frozen entries (migration 0010)."""
 
 from __future__ import annotations
 
