@@ -25,7 +25,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 from .common import Result, bound_result, missing, report, time_median
 from .generate import library

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
-from app.library import Library, LibraryError, rules
+from imageshelf.app.library import Library, LibraryError, rules
 
 from . import bulk_api, events_api, idempotency, images_api, proxy, trash_api, url_api
 from .auth import check_bearer

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from .errors import error_response
 
 if TYPE_CHECKING:
-    from app.library import Library
+    from imageshelf.app.library import Library
 
 TOKEN_ENV = "IMAGESHELF_API_TOKEN"
 

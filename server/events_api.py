@@ -21,8 +21,8 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import InvalidInput, Library, LibraryError, rules
-from app.library.changes import Change
+from imageshelf.app.library import InvalidInput, Library, LibraryError, rules
+from imageshelf.app.library.changes import Change
 
 from .errors import error_response
 from .images_api import library, public_base

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from app.library.decode_budget import request_scope
+from imageshelf.app.library.decode_budget import request_scope
 
 from .errors import error_response
 

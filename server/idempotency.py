@@ -14,8 +14,8 @@ from typing import Any, Final
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
-from app.library import InvalidInput, Library, LibraryError, rules
-from app.library.idempotency import Outcome, StoredAnswer
+from imageshelf.app.library import InvalidInput, Library, LibraryError, rules
+from imageshelf.app.library.idempotency import Outcome, StoredAnswer
 
 from .errors import error_response, library_error_response
 

@@ -10,8 +10,8 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, rules
-from app.library.intake import Prepared
+from imageshelf.app.library import ALL_FOLDERS, Incoming, InvalidInput, Library, Sort, rules
+from imageshelf.app.library.intake import Prepared
 
 from . import idempotency
 from .errors import error_response

@@ -9,7 +9,7 @@ from typing import Final
 from flask import Blueprint, current_app
 from werkzeug.wrappers import Response
 
-from app.library.url_fetch import FetchLimits
+from imageshelf.app.library.url_fetch import FetchLimits
 
 from . import idempotency
 from .images_api import _image_json, library

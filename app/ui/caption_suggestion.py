@@ -9,7 +9,7 @@ import contextlib
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from app.library import ImageRecord, Library
+from imageshelf.app.library import ImageRecord, Library
 
 
 class CaptionFinder(QObject):

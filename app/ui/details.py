@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ImageRecord, Library, LibraryError
-from app.library.rules import MAX_ALT_TEXT_CHARS
-from app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
+from imageshelf.app.library import ImageRecord, Library, LibraryError
+from imageshelf.app.library.rules import MAX_ALT_TEXT_CHARS
+from imageshelf.app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
 
 from .alt_text_editor import AltTextEditor
 from .bulk_alt_text import BulkAltText

@@ -33,7 +33,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from app.library import (
+from imageshelf.app.library import (
     ALL_FOLDERS,
     Event,
     EventKind,

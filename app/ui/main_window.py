@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Event, EventKind, ImageRecord, Library, LibraryError, Sort, rules
-from app.library.importer import ImportReport
+from imageshelf.app.library import Event, EventKind, ImageRecord, Library, LibraryError, Sort, rules
+from imageshelf.app.library.importer import ImportReport
 
 from . import alt_text_actions, notices, system
 from .bridge import LibraryBridge

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ImageRecord, Library, LibraryError
-from app.library.decode_budget import DECODE_BUDGET
+from imageshelf.app.library import ImageRecord, Library, LibraryError
+from imageshelf.app.library.decode_budget import DECODE_BUDGET
 
 FIT, ACTUAL = "fit", "100%"
 DECODE_WAIT_S = 30.0

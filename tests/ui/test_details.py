@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.library import Library
-from app.library.rules import MAX_ALT_TEXT_CHARS
-from app.ui.folder_tree import ALL, UNDESCRIBED, Place
+from imageshelf.app.library import Library
+from imageshelf.app.library.rules import MAX_ALT_TEXT_CHARS
+from imageshelf.app.ui.folder_tree import ALL, UNDESCRIBED, Place
 
 
 def select(window, image_id: str, qtbot) -> None:
@@ -193,7 +193,7 @@ def test_many_selected_show_a_summary(window, library, add, qtbot):
     assert "Need alt text: 2" in text
     assert all(name in text for name in ("first.jpg", "second.jpg", "third.jpg"))
     total = sum(r.size for r in (a, b, c))
-    from app.ui.details import human_size
+    from imageshelf.app.ui.details import human_size
 
     assert f"Together: {human_size(total)}" in text
     assert not details.preview.isVisible() and details.folder.isVisible()
