@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.library import Library
-from app.library.importer import ImportItem, ImportSession
+from imageshelf.app.library import Library
+from imageshelf.app.library.importer import ImportItem, ImportSession
 
 from .common import Result, ratio_result, report
 from .generate import DATA_DIR, sample_image

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 from .common import Result, missing, ratio_result, report
 from .generate import sample_image

@@ -28,7 +28,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 from . import listing_cases
 from .common import Result, bound_result, missing, report, time_median

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.library import Library, imaging
+from imageshelf.app.library import Library, imaging
 
 from .common import Result, missing, ratio_result, report, time_pair
 from .generate import sample_image

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.library import Library, transform_workers
-from app.library.decode_budget import DECODE_BUDGET
+from imageshelf.app.library import Library, transform_workers
+from imageshelf.app.library.decode_budget import DECODE_BUDGET
 
 from .common import Result, bound_result, missing, ratio_result, report
 from .generate import sample_image

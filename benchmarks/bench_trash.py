@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 from .generate import library
 

@@ -97,7 +97,7 @@ def _with_cpu(
 
 def _inspect_cpu_ms(photo: bytes) -> float:
     """The least CPU the contract's validation + thumbnail takes for ``photo``."""
-    from app.library import imaging
+    from imageshelf.app.library import imaging
 
     samples = []
     for _ in range(15):

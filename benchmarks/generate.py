@@ -39,8 +39,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy import text
 from ulid import ULID
 
-from app.library import Library, imaging, rules
-from app.library.filters import search_text
+from imageshelf.app.library import Library, imaging, rules
+from imageshelf.app.library.filters import search_text
 
 DATA_DIR = Path(__file__).parent / ".data"
 GENERATOR_VERSION = "6"  # bump to rebuild cached libraries after changing this file

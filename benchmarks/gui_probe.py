@@ -73,9 +73,9 @@ def bare(launched_at: float) -> dict[str, float]:
 
 
 def window(library_dir: Path, launched_at: float) -> dict[str, float]:
-    from app.library import Library
-    from app.ui.main_window import MainWindow
-    from app.ui.server_control import ServerController
+    from imageshelf.app.library import Library
+    from imageshelf.app.ui.main_window import MainWindow
+    from imageshelf.app.ui.server_control import ServerController
 
     result: dict[str, float] = {"imported_s": time.time() - launched_at}
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -31,7 +31,7 @@ ALL_INTERFACES_REFUSED = "127.0.0.1"  # loopback only, always
 
 
 def _waitress_settings() -> dict[str, Any]:
-    from server import runner
+    from imageshelf.server import runner
 
     return {
         "threads": runner.THREADS,
@@ -87,7 +87,7 @@ def _serve_bare(app: Any) -> None:
     from waitress.server import TcpWSGIServer
     from waitress.task import ThreadedTaskDispatcher
 
-    from server import runner
+    from imageshelf.server import runner
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     settings = _waitress_settings()
@@ -106,8 +106,8 @@ def _serve_bare(app: Any) -> None:
 
 
 def _serve_app(library_dir: Path) -> None:
-    from app.library import Library
-    from server.runner import BackgroundServer
+    from imageshelf.app.library import Library
+    from imageshelf.server.runner import BackgroundServer
 
     lib = Library.open(library_dir)
     srv = BackgroundServer(lib, host=ALL_INTERFACES_REFUSED, port=0, token=TOKEN).start()

@@ -3,7 +3,7 @@
 import multiprocessing
 import sys
 
-from app.cli import main
+from imageshelf.app.cli import main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

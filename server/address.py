@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Final
 
-from app.library.files import write_atomic
+from imageshelf.app.library.files import write_atomic
 
 ADDRESS_FILE: Final = "server.json"
 

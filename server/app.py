@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
-from app.library import Library, LibraryError, rules
+from imageshelf.app.library import Library, LibraryError, rules
 
 from . import (
     auth,

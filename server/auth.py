@@ -33,7 +33,7 @@ from app.library.keys import ApiKey
 from .errors import error_response
 
 if TYPE_CHECKING:
-    from app.library import Library
+    from imageshelf.app.library import Library
 
 TOKEN_ENV = "IMAGESHELF_API_TOKEN"
 # What the library's own token (or $IMAGESHELF_API_TOKEN) answers to ``/v3/keys/me``.

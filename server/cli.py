@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from app.library import Library, LibraryError, api_token, rules
-from app.logs import see_the_log, setup_logging
+from imageshelf.app.library import Library, LibraryError, api_token, rules
+from imageshelf.app.logs import see_the_log, setup_logging
 
 from .access_log import AccessLog
 from .auth import TOKEN_ENV, configured_token

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
-from app.library import (
+from imageshelf.app.library import (
     Busy,
     ClientGone,
     Duplicate,
@@ -29,7 +29,7 @@ from app.library import (
     UpstreamError,
     UpstreamTimeout,
 )
-from app.library.rules import UPLOAD_LIMIT_TEXT
+from imageshelf.app.library.rules import UPLOAD_LIMIT_TEXT
 
 
 class CannotListen(LibraryError):

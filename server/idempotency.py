@@ -14,8 +14,8 @@ from typing import Any, Final
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
-from app.library import InvalidInput, Library, LibraryError, rules
-from app.library.idempotency import Outcome, StoredAnswer
+from imageshelf.app.library import InvalidInput, Library, LibraryError, rules
+from imageshelf.app.library.idempotency import Outcome, StoredAnswer
 
 from .auth import current_principal
 from .auth import principal_for as auth_principal_for

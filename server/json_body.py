@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from flask import request
 
-from app.library import InvalidInput, TooLarge
+from imageshelf.app.library import InvalidInput, TooLarge
 
 MAX_JSON_BYTES: Final = 256 * 1024  # 1,000 ids of 30 characters fit many times over
 

@@ -34,7 +34,7 @@ from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
-from app.library import Event, LibraryError, NotFound, rules
+from imageshelf.app.library import Event, LibraryError, NotFound, rules
 
 from .errors import error_response, http_error_response, internal_error_response
 from .errors import library_error_response as _library_error_response
@@ -42,7 +42,7 @@ from .errors import library_error_response as _library_error_response
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from app.library import Library
+    from imageshelf.app.library import Library
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
-from app.library import Library, rules
-from app.library.rules import UPLOAD_LIMIT_TEXT
-from app.library.transforms import max_waiting_requests
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library.rules import UPLOAD_LIMIT_TEXT
+from imageshelf.app.library.transforms import max_waiting_requests
 
 from . import address, discovery
 from .app import MAX_CONTENT_LENGTH, create_app

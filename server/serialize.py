@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.library import ImageRecord, rfc3339, rules
+from imageshelf.app.library import ImageRecord, rfc3339, rules
 
 from .include import NOTHING, Include, exif_json
 

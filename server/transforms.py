@@ -24,8 +24,8 @@ from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
-from app.library import LibraryError, rules
-from app.library.transform_spec import TransformSpec, parse_request, resolve
+from imageshelf.app.library import LibraryError, rules
+from imageshelf.app.library.transform_spec import TransformSpec, parse_request, resolve
 
 from . import proxy as _proxy
 from .errors import (
@@ -38,7 +38,7 @@ from .errors import (
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from app.library import Library
+    from imageshelf.app.library import Library
 
 log = logging.getLogger(__name__)
 

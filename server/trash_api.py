@@ -9,8 +9,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
-from app.library import rfc3339, rules
-from app.library.trash import TrashItem
+from imageshelf.app.library import rfc3339, rules
+from imageshelf.app.library.trash import TrashItem
 
 from .auth import current_limit
 from .images_api import _image_json, _whole_number, library, public_base

@@ -14,7 +14,7 @@ from flask import Request, current_app
 from werkzeug.datastructures import Headers
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
-from app.library import Incoming, InvalidAltText, InvalidFolder, InvalidInput, Library
+from imageshelf.app.library import Incoming, InvalidAltText, InvalidFolder, InvalidInput, Library
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 from PIL import Image
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 
 def image_bytes(

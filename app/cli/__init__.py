@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _handler(name: str) -> Handler:
     """Each sub-command's module is imported only when it runs."""
     if name in ("serve", "token"):
-        from server import cli as server_cli
+        from imageshelf.server import cli as server_cli
 
         return server_cli.serve_command if name == "serve" else server_cli.token_command
     if name == "discover":

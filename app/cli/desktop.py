@@ -38,7 +38,7 @@ def launch_command() -> list[str]:
     argv0 = Path(sys.argv[0])
     if argv0.name.startswith("imageshelf") and argv0.exists():
         return [str(argv0.resolve())]
-    package = (__package__ or "app").split(".")[0]
+    package = (__package__ or "imageshelf.app").split(".")[0]
     return [sys.executable, "-m", package]
 
 

@@ -21,7 +21,7 @@ TIMEOUT = 120  # seconds: an upload of 10 MiB to a busy server still fits
 
 
 def find_server(meta_dir: Path) -> str | None:
-    from server import address
+    from imageshelf.server import address
 
     found = address.read(meta_dir)
     return None if found is None else str(found["url"])

@@ -75,7 +75,7 @@ def open_target(path: Path, *, create: bool = False) -> Target:
         return HttpTarget(url, token_for(path))
     except LibraryError as exc:
         raise CommandError(exc.message) from None
-    from server import address
+    from imageshelf.server import address
 
     address.remove_stale(library.meta)  # we hold the lock and serve nothing
     return DirectTarget(library)
@@ -95,7 +95,7 @@ class DirectTarget:
     @staticmethod
     def _json(record: ImageRecord) -> dict[str, Any]:
         """The API's image object; links are relative (``/i/ID``): no server runs."""
-        from server.serialize import image_response
+        from imageshelf.server.serialize import image_response
 
         return image_response(record, "")
 

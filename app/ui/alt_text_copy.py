@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from PySide6.QtCore import QMimeData
 
-from app.library import ImageRecord
+from imageshelf.app.library import ImageRecord
 
 # Characters that would end the image description or turn part of it into emphasis,
 # code, HTML or an autolink (CommonMark): escaped with a backslash.

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.rules import ALT_TEXT_GUIDANCE_CHARS, MAX_ALT_TEXT_CHARS
+from imageshelf.app.library.rules import ALT_TEXT_GUIDANCE_CHARS, MAX_ALT_TEXT_CHARS
 
 
 class _AltTextEdit(QPlainTextEdit):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app.library import Event, Library
+from imageshelf.app.library import Event, Library
 
 
 class LibraryBridge(QObject):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QPlainTextEdit, QPushButton
 
-from app.library import ImageRecord, Library
+from imageshelf.app.library import ImageRecord, Library
 
 
 class CaptionFinder(QObject):

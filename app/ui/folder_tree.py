@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import FolderInfo
+from imageshelf.app.library import FolderInfo
 
 from .mime import (
     FOLDER_MIME,

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import rules
-from app.library.importer import ImportReport, Rejection
+from imageshelf.app.library import rules
+from imageshelf.app.library.importer import ImportReport, Rejection
 
 from .jobs import ImportJob
 

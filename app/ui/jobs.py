@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from app.library import ImageRecord, Library, LibraryError
-from app.library.importer import ImportReport, ImportSession, Rejection, collect_all
+from imageshelf.app.library import ImageRecord, Library, LibraryError
+from imageshelf.app.library.importer import ImportReport, ImportSession, Rejection, collect_all
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.library import Library, rules
-from app.library.locations import default_library_path
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library.locations import default_library_path
 
 from ..logs import setup_logging
 from ..resources import APP_ID

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.library import Library, LibraryError
+from imageshelf.app.library import Library, LibraryError
 
 from . import notices, probe, window_state
 from .server_control import ServerController

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.library.rules import MAX_LONG_DESCRIPTION_CHARS
+from imageshelf.app.library.rules import MAX_LONG_DESCRIPTION_CHARS
 
 
 class _Edit(QPlainTextEdit):

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QSizePolicy, QStyle, QWidget
 
-from app.library import Sort
+from imageshelf.app.library import Sort
 
 from . import (
     alt_text_actions,

@@ -11,7 +11,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.library import LibraryError
+from imageshelf.app.library import LibraryError
 
 from ..logs import see_the_log
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.library import Library, LibraryError, rules
+from imageshelf.app.library import Library, LibraryError, rules
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ class ServerController(QObject):
     def _launch(self, host: str, port: int) -> tuple[Any, str | None]:
         """A new server on ``host:port``, listening, or the reason it is not."""
         try:
-            from server.auth import configured_token
-            from server.runner import BackgroundServer
+            from imageshelf.server.auth import configured_token
+            from imageshelf.server.runner import BackgroundServer
         except ImportError as exc:  # the server package is optional for the window
             return None, f"The HTTP server is not available: {exc}."
         try:

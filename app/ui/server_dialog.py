@@ -94,7 +94,7 @@ class ServerSettingsDialog(QDialog):
         self.token_note = QLabel(self)
         self.token_note.setWordWrap(True)
         if from_env:
-            from server.auth import TOKEN_ENV
+            from imageshelf.server.auth import TOKEN_ENV
 
             # Regenerating the library's token would not change the one the server checks.
             self.regenerate.setEnabled(False)
@@ -183,7 +183,7 @@ class ServerSettingsDialog(QDialog):
     def _token(self) -> tuple[str, bool]:
         if self.controller.token is not None:
             return self.controller.token, self.controller.token_from_env
-        from server.auth import configured_token
+        from imageshelf.server.auth import configured_token
 
         return configured_token(self.controller.library)
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.transform_spec import sized_link
+from imageshelf.app.library.transform_spec import sized_link
 
 SIZES: Final[tuple[tuple[int | None, str], ...]] = (
     (None, "&Original size"),

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
 
-from app.library import ImageRecord, Library, LibraryError
+from imageshelf.app.library import ImageRecord, Library, LibraryError
 
 log = logging.getLogger(__name__)
 

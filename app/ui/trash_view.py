@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.library import Library, LibraryError, rules
-from app.library.trash import DAY_US, TrashItem, TrashPage
+from imageshelf.app.library import Library, LibraryError, rules
+from imageshelf.app.library.trash import DAY_US, TrashItem, TrashPage
 
 from . import notices
 from .jobs import CallJob, JobRunner

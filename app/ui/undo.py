@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from app.library import Gone, Library, LibraryError, NotInTrash
+from imageshelf.app.library import Gone, Library, LibraryError, NotInTrash
 
 from .jobs import CallJob, Job, _Runnable
 

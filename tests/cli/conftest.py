@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.library import Library
-from server import BackgroundServer
+from imageshelf.app.cli import main
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 
 

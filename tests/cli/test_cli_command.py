@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import version
-from app.cli.common import OK, USAGE
-from app.resources import APP_ID, DESKTOP_ENTRY, ICON_PNG, ICON_SVG, METAINFO, resource
+from imageshelf.app.cli import version
+from imageshelf.app.cli.common import OK, USAGE
+from imageshelf.app.resources import APP_ID, DESKTOP_ENTRY, ICON_PNG, ICON_SVG, METAINFO, resource
 from tests.cli.conftest import Cli
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGE = "app"  # the import name `python -m` runs (renamed with the package)
+PACKAGE = "imageshelf"  # the import name `python -m` runs
 
 # Run first in a child: any import of Qt fails, as on an install without the gui extra.
 BLOCK_QT = """
@@ -120,10 +120,10 @@ def test_cli_commands_and_window_without_qt(tmp_path: Path) -> None:
     picture.write_bytes(image_bytes("PNG"))
     library = str(tmp_path / "lib")
     code = (
-        "import sys; from app.cli import main; "
+        "import sys; from imageshelf.app.cli import main; "
         "rc = main(sys.argv[1:]); "
         "assert 'PySide6' not in sys.modules, 'Qt was imported'; sys.exit(rc)"
-    ).replace("app.cli", f"{PACKAGE}.cli")
+    )
     for argv in (["import", str(picture)], ["ls"], ["token"]):
         done = subprocess.run(
             child(code, "--library", library, *argv),
@@ -134,7 +134,7 @@ def test_cli_commands_and_window_without_qt(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
     window = subprocess.run(
-        child(f"import sys; from {PACKAGE}.cli import main; sys.exit(main([]))"),
+        child("import sys; from imageshelf.app.cli import main; sys.exit(main([]))"),
         cwd=REPO,
         capture_output=True,
         text=True,

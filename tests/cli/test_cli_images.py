@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli.common import NOT_FOUND, OK, PARTIAL, UNREACHABLE
-from app.library import Library
-from server import BackgroundServer
+from imageshelf.app.cli.common import NOT_FOUND, OK, PARTIAL, UNREACHABLE
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
 from tests.cli.conftest import Cli
 from tests.conftest import image_bytes
 from tests.library.xmp_samples import exiftool, pixels

@@ -118,7 +118,7 @@ def filled_library(desk_home: Path) -> Callable[..., Path]:
     """``filled_library("name", [("a.jpg", None), ("b.jpg", "trip")], alt={...})``: a
     library made through the core before the app starts, images added in the order given
     (so newest first shows the last one first)."""
-    from app.library import Library
+    from imageshelf.app.library import Library
 
     def _make(name: str, images: list[tuple[str, str | None]], size: int = 200) -> Path:
         path = desk_home / name

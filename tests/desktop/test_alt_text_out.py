@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 
 from .xdesk import ROOT, AppProcess, Helper, XServer, center, wait_for

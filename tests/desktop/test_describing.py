@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.library.rules import MAX_ALT_TEXT_CHARS
+from imageshelf.app.library.rules import MAX_ALT_TEXT_CHARS
 
 from .xdesk import AppProcess, XServer, center, wait_for
 

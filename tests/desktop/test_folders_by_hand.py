@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 
 from .xdesk import AppProcess, XServer, center, wait_for

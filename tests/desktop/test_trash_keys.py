@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 
 from .xdesk import AppProcess, XServer, center, wait_for

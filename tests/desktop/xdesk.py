@@ -199,7 +199,7 @@ def center(rect: list[int] | tuple[int, ...]) -> tuple[int, int]:
 
 
 class AppProcess:
-    """``python -m app --library DIR`` on the test display, with the probe switched on."""
+    """``python -m imageshelf --library DIR`` on the test display, with the probe switched on."""
 
     def __init__(self, xserver: XServer, library: Path, home: Path, size: tuple[int, int]) -> None:
         self.x = xserver
@@ -214,7 +214,8 @@ class AppProcess:
         config.mkdir(parents=True, exist_ok=True)
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "--library", str(library), "--port", str(free_port())],
+            [sys.executable, "-m", "imageshelf", "--library", str(library),
+             "--port", str(free_port())],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_for(lambda: self.state().get("widgets", {}).get("window"), "the window", 60)

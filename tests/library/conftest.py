@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library, LibraryError
-from app.library.layout import META_DIR
-from app.library.records import ImageRecord
-from app.library.watcher import WatchTimings
+from imageshelf.app.library import Library, LibraryError
+from imageshelf.app.library.layout import META_DIR
+from imageshelf.app.library.records import ImageRecord
+from imageshelf.app.library.watcher import WatchTimings
 from tests.library.helpers import library_files, row_count, thumbnail_files, tmp_leftovers
 from tests.library.test_watcher_support import EventLog
 

@@ -26,7 +26,7 @@ import sys
 
 from PIL import Image
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 FOLDERS = [None, "a", "b/c", "d"]
 
@@ -99,7 +99,7 @@ def main(path: str, mode: str, seed: int) -> None:
         sys.stdin.read()
     if mode == "empty":
         # Small batches, so the kill lands between two of them as well as inside one.
-        import app.library.trash as trash_module
+        import imageshelf.app.library.trash as trash_module
 
         trash_module.PURGE_BATCH = 3
         for image_id in ids:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 
 def main(path: str) -> None:

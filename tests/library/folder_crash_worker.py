@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import sys
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 # Renames and moves, with non-ASCII names and a parent that is made on the way.
 PLACES = ["big", "Groß ñ", "deep/big", "deep/Groß ñ", "other"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app.library import Library
-from app.library.layout import META_DIR
-from app.library.records import ImageRecord
+from imageshelf.app.library import Library
+from imageshelf.app.library.layout import META_DIR
+from imageshelf.app.library.records import ImageRecord
 
 
 def sha256(data: bytes) -> str:

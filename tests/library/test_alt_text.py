@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from app.library import InvalidAltText, Library
+from imageshelf.app.library import InvalidAltText, Library
 from tests.conftest import image_bytes
 
 JPEG = image_bytes("JPEG")

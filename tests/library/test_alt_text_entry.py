@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.library import EventKind, Library, rules
-from app.library.errors import InvalidLongDescription
-from app.library.importer import ImportSession, collect
+from imageshelf.app.library import EventKind, Library, rules
+from imageshelf.app.library.errors import InvalidLongDescription
+from imageshelf.app.library.importer import ImportSession, collect
 from tests.library.test_watcher_support import EventLog, added_at, from_disk
 from tests.library.xmp_samples import alt_text, caption, lang_alt, make, xmp_packet
 

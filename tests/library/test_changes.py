@@ -9,8 +9,8 @@ import threading
 
 from sqlalchemy import text
 
-from app.library import Library
-from app.library.layout import DB_FILE, META_DIR
+from imageshelf.app.library import Library
+from imageshelf.app.library.layout import DB_FILE, META_DIR
 from tests.conftest import image_bytes
 
 

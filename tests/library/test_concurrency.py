@@ -7,7 +7,7 @@ import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from app.library import Gone, Library
+from imageshelf.app.library import Gone, Library
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk, row_count, sha256, tmp_leftovers
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import Gone, Library
+from imageshelf.app.library import Gone, Library
 from tests.library.crash_worker import noise_png
 from tests.library.helpers import library_files, sha256, tmp_leftovers
 

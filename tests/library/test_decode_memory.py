@@ -9,7 +9,7 @@ import os
 import pytest
 from PIL import Image, ImageChops
 
-from app.library import imaging
+from imageshelf.app.library import imaging
 
 
 # Small images through the same path (the threshold lowered): the test process must stay

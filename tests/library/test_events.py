@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from app.library import Event, EventKind, Library, LibraryError
+from imageshelf.app.library import Event, EventKind, Library, LibraryError
 from tests.conftest import image_bytes
 
 JPEG = image_bytes("JPEG")

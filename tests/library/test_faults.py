@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.library import Library, StorageError
-from app.library.records import ImageRecord
+from imageshelf.app.library import Library, StorageError
+from imageshelf.app.library.records import ImageRecord
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, row_count, sha256, tmp_leftovers
 from tests.mounts import tmpfs
@@ -211,8 +211,8 @@ def as_nobody(work: Callable[[Path], dict[str, object]]) -> dict[str, object]:
 
     # The child cannot read the interpreter's own folder (root's home): import now what
     # it will need later.
-    import app.library.reconcile
-    import app.library.watcher  # noqa: F401
+    import imageshelf.app.library.reconcile
+    import imageshelf.app.library.watcher  # noqa: F401
 
     Library.open(base_warmup := Path(tempfile.mkdtemp())).close()
     shutil.rmtree(base_warmup)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import Library
-from app.library.folder_ops import KEEP_MARKER
-from app.library.layout import META_DIR
+from imageshelf.app.library import Library
+from imageshelf.app.library.folder_ops import KEEP_MARKER
+from imageshelf.app.library.layout import META_DIR
 from tests.library.helpers import library_files, sha256, tmp_leftovers
 
 WORKER = Path(__file__).with_name("folder_crash_worker.py")
@@ -130,7 +130,7 @@ def test_killed_while_renaming_a_big_folder(library_path: Path) -> None:
 
 KILL_AT = """
 import os, sys
-from app.library import Library, folder_ops
+from imageshelf.app.library import Library, folder_ops
 real_rename = os.rename
 def rename_then_die(src, dst):
     if sys.argv[2] == "after":

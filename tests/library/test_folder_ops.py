@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.library import Gone, InvalidFolder, Library, NotFound
-from app.library.folder_ops import KEEP_MARKER, disk_folders
+from imageshelf.app.library import Gone, InvalidFolder, Library, NotFound
+from imageshelf.app.library.folder_ops import KEEP_MARKER, disk_folders
 from tests.library.conftest import AddBytes
 from tests.library.helpers import sha256
 

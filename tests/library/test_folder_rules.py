@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from app.library import InvalidFolder, Library
+from imageshelf.app.library import InvalidFolder, Library
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk
 

@@ -3,7 +3,7 @@ it holds something else."""
 
 from __future__ import annotations
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files
 

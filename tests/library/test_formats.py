@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.library.helpers import on_disk, sha256
 

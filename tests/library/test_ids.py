@@ -8,7 +8,7 @@ from itertools import pairwise
 
 from ulid import ULID
 
-from app.library import rules
+from imageshelf.app.library import rules
 
 
 def test_ids_made_in_the_same_millisecond_are_independent() -> None:

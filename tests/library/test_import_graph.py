@@ -7,10 +7,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import app.library
+import imageshelf.app.library
 
-PACKAGE = "app.library"
-ROOT = Path(app.library.__file__).parent
+PACKAGE = "imageshelf.app.library"
+ROOT = Path(imageshelf.app.library.__file__).parent
 
 
 def _modules() -> dict[str, Path]:

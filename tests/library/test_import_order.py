@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.library import Library, Sort
-from app.library.importer import ImportSession, collect
+from imageshelf.app.library import Library, Sort
+from imageshelf.app.library.importer import ImportSession, collect
 from tests.conftest import image_bytes
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library
-from app.library.importer import ImportSession, collect, collect_all
+from imageshelf.app.library import Library
+from imageshelf.app.library.importer import ImportSession, collect, collect_all
 from tests.conftest import image_bytes
 from tests.library.helpers import (
     library_files,

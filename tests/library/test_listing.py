@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from app.library import InvalidInput, Library, Sort
-from app.library.records import ImageRecord
+from imageshelf.app.library import InvalidInput, Library, Sort
+from imageshelf.app.library.records import ImageRecord
 from tests.conftest import image_bytes
 
 JPEG = image_bytes("JPEG")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app.library import Library
-from app.library.layout import DB_FILE, META_DIR
-from app.library.sql.engine import head_revision, make_engine, upgrade
+from imageshelf.app.library import Library
+from imageshelf.app.library.layout import DB_FILE, META_DIR
+from imageshelf.app.library.sql.engine import head_revision, make_engine, upgrade
 from tests.conftest import image_bytes
 
 

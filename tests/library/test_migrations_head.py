@@ -7,8 +7,8 @@ from importlib.resources import as_file, files
 
 from alembic.script import ScriptDirectory
 
-from app.library.migrations import versions
-from app.library.sql import engine
+from imageshelf.app.library.migrations import versions
+from imageshelf.app.library.sql import engine
 
 
 def test_head_constant_is_alembics_head() -> None:

@@ -1,4 +1,4 @@
-"""The core stands alone: importing ``app.library`` (and using it) pulls in neither Qt
+"""The core stands alone: importing ``imageshelf.app.library`` (and using it) pulls in neither Qt
 nor Flask, so it can run headless and be tested fast."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import io, sys, tempfile
-import app.library
-from app.library import Library
-from app.library.importer import ImportSession, collect
+import imageshelf.app.library
+from imageshelf.app.library import Library
+from imageshelf.app.library.importer import ImportSession, collect
 from PIL import Image
 
 with tempfile.TemporaryDirectory() as tmp, Library.open(tmp) as lib:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import Event, EventKind, Gone, Library, LibraryError
-from app.library.reconcile import Reconciler
-from app.library.records import ImageRecord
+from imageshelf.app.library import Event, EventKind, Gone, Library, LibraryError
+from imageshelf.app.library.reconcile import Reconciler
+from imageshelf.app.library.records import ImageRecord
 from tests.conftest import image_bytes
 from tests.library.helpers import row_count, sha256, tmp_leftovers
 

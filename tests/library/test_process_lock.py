@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library, LibraryLocked
+from imageshelf.app.library import Library, LibraryLocked
 from tests.conftest import image_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 
 TRY_OPEN = """
 import sys
-from app.library import Library, LibraryLocked
+from imageshelf.app.library import Library, LibraryLocked
 try:
     Library.open(sys.argv[1]).close()
 except LibraryLocked as exc:
@@ -31,7 +31,7 @@ print("opened")
 
 HOLD_OPEN = """
 import sys
-from app.library import Library
+from imageshelf.app.library import Library
 lib = Library.open(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.read()

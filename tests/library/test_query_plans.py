@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import text
 
-from app.library import ALL_FOLDERS, Library
-from app.library.filters import Filter, Sort
-from app.library.sql import listing
+from imageshelf.app.library import ALL_FOLDERS, Library
+from imageshelf.app.library.filters import Filter, Sort
+from imageshelf.app.library.sql import listing
 
 FOLDERS = [None, "a", "a/b", "ç"]
 

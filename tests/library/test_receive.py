@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library, MalformedImage, TooLarge, files
+from imageshelf.app.library import Library, MalformedImage, TooLarge, files
 
 
 def _received(library: Library, data: bytes, chunk: int = 7000) -> tuple[Path, int, str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import Gone, Library, imaging
-from app.library.sql.rows import PENDING_SEP
+from imageshelf.app.library import Gone, Library, imaging
+from imageshelf.app.library.sql.rows import PENDING_SEP
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, sha256
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.library import files, rules
+from imageshelf.app.library import files, rules
 from tests.conftest import image_bytes
 from tests.library.helpers import on_disk
 
@@ -143,7 +143,7 @@ def test_bombs_are_refused_without_allocating_their_pixels(tmp_path) -> None:
     """In a fresh process, so that its peak memory belongs to this check alone."""
     script = f"""
 import io, resource
-from app.library import Library, TooManyPixels
+from imageshelf.app.library import Library, TooManyPixels
 from tests.library.test_refusals import png_declaring, gif_declaring
 with Library.open({str(tmp_path / "lib")!r}) as lib:
     for data in (png_declaring(30_000, 30_000), gif_declaring(60_000, 60_000)):

@@ -14,8 +14,8 @@ from sqlalchemy import Index, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex
 
-from app.library import Library
-from app.library.models import Base
+from imageshelf.app.library import Library
+from imageshelf.app.library.models import Base
 
 # Made by raw SQL in the migrations and invisible to SQLAlchemy's metadata: the FTS5
 # table (and the shadow tables FTS5 keeps for it) and Alembic's own version table.

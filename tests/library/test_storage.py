@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library, TooLarge
-from app.library.storage import FolderStorage, Storage
+from imageshelf.app.library import Library, TooLarge
+from imageshelf.app.library.storage import FolderStorage, Storage
 from tests.conftest import image_bytes
 
 

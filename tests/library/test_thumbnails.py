@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 
 
@@ -138,7 +138,7 @@ def test_a_huge_one_bit_image_is_thumbnailed_without_converting_every_pixel(tmp_
     Image.new("1", (10_000, 10_000), 1).save(source)
     script = f"""
 import resource
-from app.library import Library
+from imageshelf.app.library import Library
 with Library.open({str(tmp_path / "lib")!r}) as lib, open({str(source)!r}, "rb") as fp:
     rec = lib.add(fp, "huge.png")
     assert (rec.width, rec.height) == (10_000, 10_000)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from app.library import rules
-from app.library.transforms import SlotGate
+from imageshelf.app.library import rules
+from imageshelf.app.library.transforms import SlotGate
 
 
 def test_queue_follows_the_pace_of_the_work() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import (
+from imageshelf.app.library import (
     EventKind,
     Gone,
     InvalidInput,
@@ -20,9 +20,9 @@ from app.library import (
     NotFound,
     NotInTrash,
 )
-from app.library.records import now_us
-from app.library.sql import trash_rows
-from app.library.trash import DAY_US
+from imageshelf.app.library.records import now_us
+from imageshelf.app.library.sql import trash_rows
+from imageshelf.app.library.trash import DAY_US
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk, sha256
 from tests.library.test_watcher import barrier, distinct_image
@@ -403,7 +403,7 @@ def test_a_restore_into_a_folder_that_became_a_link_is_refused(
 def test_move_many_trashes_in_batches_and_goes_on_past_a_failure(
     library: Library, tmp_path: Path
 ) -> None:
-    import app.library.trash as trash_module
+    import imageshelf.app.library.trash as trash_module
 
     records = [add(library, distinct_image(), f"m{i}.jpg", folder="many") for i in range(7)]
     gone = add(library, distinct_image())

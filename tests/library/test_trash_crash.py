@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import Gone, Library
+from imageshelf.app.library import Gone, Library
 from tests.library.helpers import sha256
 from tests.library.test_crash_safety import KILLS, assert_consistent, populate, run_until_killed
 

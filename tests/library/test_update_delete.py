@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from app.library import Gone, Library, NotFound
+from imageshelf.app.library import Gone, Library, NotFound
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk
 

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from app.library import EventKind, Gone, Library
-from app.library.reconcile import Reconciler
+from imageshelf.app.library import EventKind, Gone, Library
+from imageshelf.app.library.reconcile import Reconciler
 from tests.conftest import image_bytes
 from tests.library.helpers import on_disk, row_count, sha256
 from tests.library.test_watcher_support import TIMEOUT, EventLog, added_at, from_disk
@@ -84,7 +84,7 @@ def test_an_image_copied_into_a_new_folder_is_adopted_there(
 def test_files_that_are_not_images_are_left_alone_and_not_retried(
     watched: Library, log: EventLog, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    caplog.set_level(logging.INFO, logger="app.library")
+    caplog.set_level(logging.INFO, logger="imageshelf.app.library")
 
     def said() -> int:
         return len([r for r in caplog.records if "fake.jpg" in r.getMessage()])
@@ -110,7 +110,9 @@ def test_files_that_are_not_images_are_left_alone_and_not_retried(
     assert ignored == {"fake.jpg"}
     assert [e for e in log.events if e.kind != EventKind.ADDED] == []
     assert row_count(watched) == 2  # the barrier images only
-    assert all(r.levelno <= logging.INFO for r in caplog.records if r.name.startswith("app"))
+    assert all(
+        r.levelno <= logging.INFO for r in caplog.records if r.name.startswith("imageshelf.app")
+    )
 
 
 def test_an_image_renamed_outside_keeps_its_id_alt_text_and_date(

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from app.library import EventKind, Gone, Library
+from imageshelf.app.library import EventKind, Gone, Library
 from tests.library.helpers import library_files, row_count, sha256, tmp_leftovers
 from tests.library.test_watcher import barrier, distinct_image
 from tests.library.test_watcher_support import EventLog

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Event, EventKind, Library, StorageError
-from app.library.reconcile import Reconciler
+from imageshelf.app.library import Event, EventKind, Library, StorageError
+from imageshelf.app.library.reconcile import Reconciler
 from tests.conftest import image_bytes
 from tests.library.helpers import row_count
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.library import EventKind, Gone, Library
+from imageshelf.app.library import EventKind, Gone, Library
 from tests.conftest import image_bytes
 from tests.library.conftest import QUICK
 from tests.library.helpers import on_disk, row_count, sha256

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from app.library import Event, EventKind, Library
+from imageshelf.app.library import Event, EventKind, Library
 
 TIMEOUT = 10.0
 

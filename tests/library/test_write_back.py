@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.library import EventKind, Library, settings, write_back, xmp_read
+from imageshelf.app.library import EventKind, Library, settings, write_back, xmp_read
 from tests.library.helpers import sha256, tmp_leftovers
 from tests.library.test_watcher import barrier
 from tests.library.test_watcher_support import EventLog

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.library import xmp_read
-from app.library.errors import MetadataNotWritable
-from app.library.write_back import embed_alt_text
+from imageshelf.app.library import xmp_read
+from imageshelf.app.library.errors import MetadataNotWritable
+from imageshelf.app.library.write_back import embed_alt_text
 from tests.library.xmp_samples import (
     CAMERA,
     CREATOR_TOOL,

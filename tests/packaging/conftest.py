@@ -26,10 +26,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source")
     tracked = run(["git", "ls-files", "-z"], cwd=REPO, timeout=60).stdout.split("\0")
     for name in filter(None, tracked):
-        src = REPO / name
-        if src.is_file():  # tracked but deleted in the work tree: not part of this build
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, source / name)
+        src, dst = REPO / name, source / name
+        if src.is_symlink():  # imageshelf/app and imageshelf/server: links, as git checks out
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.symlink_to(src.readlink())
+        elif src.is_file():  # tracked but deleted in the work tree: not part of this build
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
     out = tmp_path_factory.mktemp("dist")
     # The build backend (setuptools>=77) comes from the package index, in an isolated
     # environment, as for anyone who builds the project.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.library.migrations.versions import HEAD
+from imageshelf.app.library.migrations.versions import HEAD
 from tests.conftest import image_bytes
 from tests.packaging.conftest import run
 
@@ -34,15 +34,20 @@ def test_wheel_holds_the_resources_migrations_and_license(wheel: Path) -> None:
         assert len(found) == 1, (pattern, sorted(inside))
         return found[0]
 
-    one(r"[a-z_]+/resources/openapi\.json")
+    one(r"imageshelf/server/resources/openapi\.json")
     for suffix in (r"\.svg", r"\.png", r"\.desktop", r"\.metainfo\.xml"):
-        one(rf"[a-z_]+/resources/io\.github\.imageshelf\.imageshelf{suffix}")
+        one(rf"imageshelf/app/resources/io\.github\.imageshelf\.imageshelf{suffix}")
     one(r"[a-z_/]+/migrations/env\.py")
     one(r"[a-z_/]+/migrations/script\.py\.mako")
     for number in range(1, int(HEAD) + 1):  # every revision up to the head
         one(rf"[a-z_/]+/migrations/versions/{number:04d}_[a-z0-9_]+\.py")
     one(r"imageshelf-[^/]+\.dist-info/licenses/LICENSE")
-    assert not [n for n in inside if n.startswith(("tests/", "benchmarks/", "docs/"))]
+    # One import name in site-packages: nothing but imageshelf/ and its dist-info.
+    assert {n.split("/")[0] for n in inside} == {"imageshelf", meta_dir(inside)}
+
+
+def meta_dir(inside: set[str]) -> str:
+    return next(n.split("/")[0] for n in inside if n.endswith(".dist-info/METADATA"))
 
 
 def test_wheel_metadata(wheel: Path) -> None:
@@ -59,11 +64,10 @@ def test_wheel_metadata(wheel: Path) -> None:
 def test_check_wheel_contents(wheel: Path) -> None:
     tool = shutil.which("check-wheel-contents", path=str(Path(sys.executable).parent))
     assert tool, "check-wheel-contents is in the test extra"
-    # W005/W009 (top-level names 'app' and 'server'): gone with the package rename that
-    # is still to come; drop them then. W004: see [tool.check-wheel-contents] in
-    # pyproject.toml (a command-line --ignore replaces that list, so it is repeated).
+    # W004: see [tool.check-wheel-contents] in pyproject.toml (a command-line --ignore
+    # replaces that list, so it is repeated).
     done = subprocess.run(
-        [tool, "--ignore", "W004,W005,W009", str(wheel)],
+        [tool, "--ignore", "W004", str(wheel)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from app.library import Library
-from server import BackgroundServer, create_app
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer, create_app
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi
 from tests.server.serve_process import ServeProcess
 

@@ -28,7 +28,15 @@ class ServeProcess:
         self.base_url = ""
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "app", "serve", "--library", str(self.library), *self.args]
+        return [
+            sys.executable,
+            "-m",
+            "imageshelf",
+            "serve",
+            "--library",
+            str(self.library),
+            *self.args,
+        ]
 
     def start(self, *, expect_listening: bool = True, timeout: float = 60) -> ServeProcess:
         self.proc = subprocess.Popen(

@@ -17,9 +17,9 @@ import pytest
 import requests
 from PIL import Image
 
-from app.library import Library
-from server import BackgroundServer
-from server.connections import ConnectionLimits
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
+from imageshelf.server.connections import ConnectionLimits
 from tests.server.http_helpers import AUTH, TOKEN
 from tests.server.serve_process import ServeProcess
 

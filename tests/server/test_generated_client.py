@@ -16,9 +16,9 @@ from types import ModuleType
 
 import pytest
 
-from app.library import Library
-from server import BackgroundServer
-from server.app import openapi_document
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
+from imageshelf.server.app import openapi_document
 from tests.conftest import image_bytes
 
 CLIENT = "imageshelf_api_client"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.library import Library
-from app.library.decode_budget import DECODE_BUDGET
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.app.library.decode_budget import DECODE_BUDGET
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.hostile_inputs import multipart
 from tests.server.http_helpers import AUTH, Api, HttpApi
@@ -139,7 +139,7 @@ def test_foreign_host_is_misdirected_while_on_loopback(
 
 
 def test_any_host_is_answered_when_listening_beyond_loopback(library: Library) -> None:
-    from server import create_app
+    from imageshelf.server import create_app
 
     client = create_app(library, token="t" * 20, loopback_only=False).test_client()
     assert client.get("/v3/openapi.json", headers={"Host": "shelf.lan:8765"}).status_code == 200
@@ -153,7 +153,7 @@ def test_any_host_is_answered_when_listening_beyond_loopback(library: Library) -
 def test_a_full_decode_budget_is_a_503_with_retry_after(
     live_server: BackgroundServer, library: Library, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("server.guards.DECODE_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr("imageshelf.server.guards.DECODE_WAIT_SECONDS", 0.3)
     api = HttpApi(live_server.base_url)
     with DECODE_BUDGET.hold(DECODE_BUDGET.limit, timeout=5):
         reply = api.upload(image_bytes())

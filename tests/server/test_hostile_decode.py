@@ -12,9 +12,9 @@ from pathlib import Path
 
 import requests
 
-from app.library import Library
-from app.library.decode_budget import DECODE_BUDGET
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.app.library.decode_budget import DECODE_BUDGET
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.hostile_inputs import apng_claiming, gif_frame_bomb, multipart
 from tests.server.http_helpers import AUTH as LIVE_AUTH

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.mounts import tmpfs
 from tests.server.serve_process import ServeProcess

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library
-from app.library.reconcile import Reconciler
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.app.library.reconcile import Reconciler
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import HttpApi
 

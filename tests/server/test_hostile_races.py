@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import requests
 
-from app.library import Library
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 
 ROUNDS = 150

@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from app.library import Library, settings, xmp_read
+from imageshelf.app.library import Library, settings, xmp_read
 from tests.library.xmp_samples import alt_text, caption, exiftool, make, pixels, xmp_packet
 from tests.server.http_helpers import Api
 

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from app.library import Library
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api
 
@@ -131,7 +131,7 @@ def test_oversized_body_through_flask_is_json_413(api: Api) -> None:
 
 
 def test_unexpected_failure_is_a_json_500_without_a_traceback(library: Library) -> None:
-    from server import create_app
+    from imageshelf.server import create_app
 
     app = create_app(library, token=TOKEN)
 

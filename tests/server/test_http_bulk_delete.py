@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
 

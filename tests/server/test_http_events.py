@@ -16,9 +16,9 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from app.library import Library
-from server import BackgroundServer
-from server.events_api import EXTENSION_KEY, EventStreams
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
+from imageshelf.server.events_api import EXTENSION_KEY, EventStreams
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, TOKEN, Api
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import Library
-from server import BackgroundServer, create_app
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer, create_app
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi, Reply
 

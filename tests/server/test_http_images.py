@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import IMAGE_FIELDS, Api, HttpApi
 
@@ -265,7 +265,7 @@ def test_delete_then_gone(api: Api, library: Library) -> None:
 
 
 def test_url_uses_public_url_when_configured(library: Library) -> None:
-    from server import create_app
+    from imageshelf.server import create_app
     from tests.server.http_helpers import FlaskApi
 
     api = FlaskApi(

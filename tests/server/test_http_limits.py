@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from app.library import Library, rules
-from server import BackgroundServer
+from imageshelf.app.library import Library, rules
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, Api
 

@@ -24,9 +24,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from app.library import Library
-from server import BackgroundServer
-from server.app import openapi_document
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
+from imageshelf.server.app import openapi_document
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, TOKEN, Api, Reply
 

@@ -11,8 +11,8 @@ import threading
 import pytest
 import requests
 
-from app.library import Library, LibraryError
-from server import BackgroundServer, CannotListen, PortInUse
+from imageshelf.app.library import Library, LibraryError
+from imageshelf.server import BackgroundServer, CannotListen, PortInUse
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, TOKEN
 

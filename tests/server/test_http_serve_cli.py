@@ -29,7 +29,11 @@ def serve(processes: list[ServeProcess], library: Path, *args: str, **kw: object
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "imageshelf", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

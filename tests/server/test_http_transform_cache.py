@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.library import Busy, InvalidInput, Library, settings
-from app.library.decode_budget import DECODE_BUDGET
-from app.library.transforms import SlotGate
-from server import BackgroundServer
+from imageshelf.app.library import Busy, InvalidInput, Library, settings
+from imageshelf.app.library.decode_budget import DECODE_BUDGET
+from imageshelf.app.library.transforms import SlotGate
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 
 WAIT = 20.0

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import requests
 
-from app.library import Library, transform_workers
-from server import BackgroundServer
+from imageshelf.app.library import Library, transform_workers
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.serve_process import ServeProcess
 

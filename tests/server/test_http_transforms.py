@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageCms, ImageOps
 
-from app.library import Library
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from app.library import Library
-from app.library.trash import DAY_US
+from imageshelf.app.library import Library
+from imageshelf.app.library.trash import DAY_US
 from tests.conftest import image_bytes
 from tests.server.http_helpers import IMAGE_FIELDS, Api
 

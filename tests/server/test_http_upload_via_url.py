@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.library import Library, rules
-from app.library.url_fetch import FetchLimits
-from server import BackgroundServer
-from server.url_api import LIMITS_CONFIG
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library.url_fetch import FetchLimits
+from imageshelf.server import BackgroundServer
+from imageshelf.server.url_api import LIMITS_CONFIG
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi
 

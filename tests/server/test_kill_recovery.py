@@ -243,7 +243,7 @@ def test_a_second_server_on_the_same_library_is_refused(
     library = tmp_path / "lib"
     serve(processes, library)
     second = subprocess.run(
-        [sys.executable, "-m", "app", "serve", "--library", str(library), "--port", "0"],
+        [sys.executable, "-m", "imageshelf", "serve", "--library", str(library), "--port", "0"],
         cwd=REPO,
         capture_output=True,
         text=True,

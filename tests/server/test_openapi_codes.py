@@ -10,13 +10,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import server
-from app.library import errors as core_errors
-from server import errors as server_errors
-from server.app import openapi_document
+import imageshelf.server
+from imageshelf.app.library import errors as core_errors
+from imageshelf.server import errors as server_errors
+from imageshelf.server.app import openapi_document
 
 DOC: dict[str, Any] = json.loads(openapi_document())
-SERVER_SOURCES = Path(server.__file__).parent
+SERVER_SOURCES = Path(imageshelf.server.__file__).parent
 # Start-up failures of `serve` (said on the terminal), and work dropped because the
 # client disconnected (nobody is left to answer): never an HTTP answer.
 NOT_HTTP = {

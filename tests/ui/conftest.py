@@ -12,9 +12,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.library import ImageRecord, Library
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
+from imageshelf.app.library import ImageRecord, Library
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
 from tests.conftest import image_bytes
 
 

@@ -8,9 +8,9 @@ import threading
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from app.library import Gone, Library, Sort
-from app.ui.folder_tree import ALL, Place
-from app.ui.mime import ids_to_mime
+from imageshelf.app.library import Gone, Library, Sort
+from imageshelf.app.ui.folder_tree import ALL, Place
+from imageshelf.app.ui.mime import ids_to_mime
 from tests.ui.conftest import drop
 
 
@@ -59,7 +59,7 @@ def test_move_by_dragging_onto_a_tree_folder(window, library, add, qtbot):
 
 
 def test_dragging_onto_needs_alt_text_does_nothing(window, library, add, qtbot):
-    from app.ui.folder_tree import UNDESCRIBED
+    from imageshelf.app.ui.folder_tree import UNDESCRIBED
 
     a = add("a.jpg", folder="keep")
     qtbot.waitUntil(lambda: window.model.rowCount() == 1)
@@ -223,7 +223,7 @@ def test_many_moves_and_deletes_run_in_the_background(window, library, add, qtbo
 def test_open_original_and_show_in_file_manager(window, library, add, monkeypatch, qtbot):
     from PySide6.QtGui import QDesktopServices
 
-    from app.ui import system
+    from imageshelf.app.ui import system
 
     opened: list[str] = []
     # No file manager answers on D-Bus here; the fallback opens the folder.
@@ -243,7 +243,7 @@ def test_open_original_and_show_in_file_manager(window, library, add, monkeypatc
 
 
 def test_links_use_the_lan_address_when_sharing(library):
-    from app.ui.server_control import ServerController, lan_address
+    from imageshelf.app.ui.server_control import ServerController, lan_address
 
     sharing = ServerController(library, host="0.0.0.0", port=8765)  # not started
     assert sharing.sharing
@@ -260,7 +260,7 @@ def test_links_use_the_lan_address_when_sharing(library):
 def test_right_click_offers_the_image_actions(window, add, qtbot):
     a = add("a.jpg")
     select_ids(window, [a.id], qtbot)
-    from app.ui.menus import grid_context_menu
+    from imageshelf.app.ui.menus import grid_context_menu
 
     assert window.grid.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
     menu = grid_context_menu(window)  # what a right-click pops up
@@ -274,7 +274,7 @@ def test_dragging_over_the_tree_accepts_folders_only(window, library, add, qtbot
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QDragMoveEvent
 
-    from app.ui.folder_tree import UNDESCRIBED
+    from imageshelf.app.ui.folder_tree import UNDESCRIBED
 
     a = add("a.jpg", folder="brand")
     qtbot.waitUntil(lambda: window.tree.item_for(Place("folder", "brand")) is not None)

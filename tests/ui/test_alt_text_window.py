@@ -10,8 +10,8 @@ import io
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 
-from app.library import Library, settings, xmp_read
-from app.ui.alt_text_copy import img_html, img_markdown
+from imageshelf.app.library import Library, settings, xmp_read
+from imageshelf.app.ui.alt_text_copy import img_html, img_markdown
 from tests.library.xmp_samples import caption, make, xmp_packet
 from tests.ui.test_details import select
 

@@ -8,10 +8,10 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
-from app.library.rules import MAX_ALT_TEXT_CHARS
-from app.ui.folder_tree import UNDESCRIBED
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
+from imageshelf.app.library.rules import MAX_ALT_TEXT_CHARS
+from imageshelf.app.ui.folder_tree import UNDESCRIBED
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
 
 
 def test_ctrl_enter_moves_to_the_next_image_keeping_the_keys_in_the_editor(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.library import Library
-from app.library.rules import MAX_ALT_TEXT_CHARS
-from app.ui.folder_tree import ALL, UNDESCRIBED, Place
+from imageshelf.app.library import Library
+from imageshelf.app.library.rules import MAX_ALT_TEXT_CHARS
+from imageshelf.app.ui.folder_tree import ALL, UNDESCRIBED, Place
 
 
 def select(window, image_id: str, qtbot) -> None:

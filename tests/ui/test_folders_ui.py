@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QInputDialog
 
-from app.library import Library
-from app.ui.folder_tree import ALL, Place
-from app.ui.main_window import MainWindow
-from app.ui.mime import folder_to_mime
-from app.ui.server_control import ServerController
+from imageshelf.app.library import Library
+from imageshelf.app.ui.folder_tree import ALL, Place
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.mime import folder_to_mime
+from imageshelf.app.ui.server_control import ServerController
 from tests.ui.conftest import drop
 
 

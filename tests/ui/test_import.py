@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
-from app.library import Library
-from app.ui.folder_tree import ALL, UNDESCRIBED, Place
+from imageshelf.app.library import Library
+from imageshelf.app.ui.folder_tree import ALL, UNDESCRIBED, Place
 from tests.conftest import image_bytes
 from tests.ui.conftest import drop, file_mime
 
@@ -141,7 +141,7 @@ def test_add_images_dialog_imports_chosen_files(window, library, write_image, mo
 def test_every_file_left_out_of_a_folder_is_listed_in_words(
     window, library, tmp_path, qtbot
 ) -> None:
-    from app.library import rules
+    from imageshelf.app.library import rules
 
     source = tmp_path / "shoot"
     (source / ".cache").mkdir(parents=True)

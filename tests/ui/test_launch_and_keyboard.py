@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Library
-from app.ui import notices
-from app.ui.launch import choose_library, open_window, server_address
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
+from imageshelf.app.library import Library
+from imageshelf.app.ui import notices
+from imageshelf.app.ui.launch import choose_library, open_window, server_address
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
 
 
 def args(**kw: object) -> argparse.Namespace:
@@ -118,7 +118,7 @@ def test_uncaught_errors_become_readable_notices(monkeypatch):
     shown: list[str] = []
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     notices.install_excepthook(shown.append)
-    from app.library import StorageError
+    from imageshelf.app.library import StorageError
 
     try:
         raise StorageError("The disk is full: could not save the image.")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.library import Library
-from app.ui.launch import open_window
-from app.ui.libraries import fill_recent_menu, recent_libraries
+from imageshelf.app.library import Library
+from imageshelf.app.ui.launch import open_window
+from imageshelf.app.ui.libraries import fill_recent_menu, recent_libraries
 
 
 def _args(library: Path) -> argparse.Namespace:

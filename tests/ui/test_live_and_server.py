@@ -13,11 +13,11 @@ import uuid
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.library import Library
-from app.ui.folder_tree import ALL, Place
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
-from app.ui.server_dialog import ServerSettingsDialog
+from imageshelf.app.library import Library
+from imageshelf.app.ui.folder_tree import ALL, Place
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
+from imageshelf.app.ui.server_dialog import ServerSettingsDialog
 from tests.conftest import image_bytes
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.resources import APP_ID, DESKTOP_ENTRY, ICON_PNG, ICON_SVG, METAINFO, resource
+from imageshelf.app.resources import APP_ID, DESKTOP_ENTRY, ICON_PNG, ICON_SVG, METAINFO, resource
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from app.library import Library
-from app.ui.jobs import ReconcileJob
+from imageshelf.app.library import Library
+from imageshelf.app.ui.jobs import ReconcileJob
 from tests.conftest import image_bytes
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from app.ui.jobs import cyclic_gc_paused, favour_the_gui_thread
+from imageshelf.app.ui.jobs import cyclic_gc_paused, favour_the_gui_thread
 
 
 def test_gc_pauses_nest_and_end_with_the_last():

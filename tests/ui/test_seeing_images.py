@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.ui.grid_delegate import badge_points
-from app.ui.grid_model import THUMB_SIDE, THUMB_SIDES
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
+from imageshelf.app.ui.grid_delegate import badge_points
+from imageshelf.app.ui.grid_model import THUMB_SIDE, THUMB_SIDES
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
 
 
 def test_thumbnail_size_steps_within_its_range_and_is_remembered(

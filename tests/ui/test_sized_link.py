@@ -12,10 +12,10 @@ from PIL import Image
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QRadioButton
 
-from app.library import Library
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
-from app.ui.sized_link import LinkPreset, SizedLinkDialog
+from imageshelf.app.library import Library
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
+from imageshelf.app.ui.sized_link import LinkPreset, SizedLinkDialog
 from tests.conftest import image_bytes
 from tests.ui.test_actions import select_ids
 
@@ -131,7 +131,7 @@ def test_copy_sized_link_copies_remembers_and_shows_it(
 
 
 def test_sized_link_is_offered_where_copy_link_is(window, add, qtbot) -> None:
-    from app.ui.menus import grid_context_menu
+    from imageshelf.app.ui.menus import grid_context_menu
 
     action = window.actions_by_name["copy_sized_link"]
     assert not action.isEnabled()  # nothing selected

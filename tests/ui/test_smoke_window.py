@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.ui.folder_tree import ALL
+from imageshelf.app.ui.folder_tree import ALL
 
 
 def test_window_shows_library(window, add, qtbot):

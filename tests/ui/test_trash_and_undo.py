@@ -10,9 +10,9 @@ import threading
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from sqlalchemy import text
 
-from app.library import EventKind, Gone, Library
-from app.library.records import now_us
-from app.ui.folder_tree import ALL, TRASH, Place
+from imageshelf.app.library import EventKind, Gone, Library
+from imageshelf.app.library.records import now_us
+from imageshelf.app.ui.folder_tree import ALL, TRASH, Place
 from tests.ui.test_actions import select_ids
 
 
@@ -185,7 +185,7 @@ def test_alt_text_saves_are_undone_and_redone(window, library: Library, add, qtb
 
 
 def test_dropping_images_on_the_trash_deletes_them(window, library: Library, add, qtbot):
-    from app.ui.mime import ids_to_mime
+    from imageshelf.app.ui.mime import ids_to_mime
     from tests.ui.conftest import drop
 
     a = add("a.jpg")

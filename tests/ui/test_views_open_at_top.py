@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel
 
-from app.library import Sort
-from app.ui.folder_tree import UNDESCRIBED, Place
-from app.ui.jobs import ImportJob
+from imageshelf.app.library import Sort
+from imageshelf.app.ui.folder_tree import UNDESCRIBED, Place
+from imageshelf.app.ui.jobs import ImportJob
 
 
 def fill(add, n: int = 60) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
-from app.library.filters import search_text
+from imageshelf.app.library.filters import search_text
 
 revision = "0004"
 down_revision = "0003"
