@@ -26,9 +26,9 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from app.library import Library, rules
-from app.library.sql import rows
-from server import BackgroundServer
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library.sql import rows
+from imageshelf.server import BackgroundServer
 
 TOKEN = "bench-downloads-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

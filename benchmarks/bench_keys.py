@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.library import Library
-from server import create_app
+from imageshelf.app.library import Library
+from imageshelf.server import create_app
 
 from .generate import library
 

@@ -106,7 +106,7 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
         rows = visible_rows()
         if not rows:
             return
-        from app.ui.grid_query import Role
+        from imageshelf.app.ui.grid_query import Role
 
         records = [model.index(r, 0).data(Role.Record) for r in rows]
         if all(rec is not None and loader.is_cached(rec, side()) for rec in records):

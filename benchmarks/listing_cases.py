@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.library import ALL_FOLDERS, Library, Sort, cursors, rules
-from app.library.filters import Filter
-from app.library.library import listing_filter
+from imageshelf.app.library import ALL_FOLDERS, Library, Sort, cursors, rules
+from imageshelf.app.library.filters import Filter
+from imageshelf.app.library.library import listing_filter
 
 
 @dataclass(frozen=True)

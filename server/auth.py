@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, Final
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
-from app.library import NotFound, OutsideKeyFolders
-from app.library.folder_limit import FolderLimit
-from app.library.keys import ApiKey
+from imageshelf.app.library import NotFound, OutsideKeyFolders
+from imageshelf.app.library.folder_limit import FolderLimit
+from imageshelf.app.library.keys import ApiKey
 
 from .errors import error_response
 

@@ -235,6 +235,6 @@ def browse(seconds: float, interfaces: list[str] | None = None) -> list[Found]:
 
 
 def default_version() -> str:
-    from app.cli import version
+    from imageshelf.app.cli import version
 
     return version()

@@ -21,8 +21,8 @@ from werkzeug.http import parse_etags, parse_range_header, quote_etag
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
-from app.library import rfc3339
-from app.library.downloads import Archive, DownloadJob, JobStatus
+from imageshelf.app.library import rfc3339
+from imageshelf.app.library.downloads import Archive, DownloadJob, JobStatus
 
 from . import idempotency
 from .auth import current_limit

@@ -21,9 +21,9 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import InvalidInput, Library, LibraryError, rules
-from app.library.changes import Change
-from app.library.folder_limit import FolderLimit
+from imageshelf.app.library import InvalidInput, Library, LibraryError, rules
+from imageshelf.app.library.changes import Change
+from imageshelf.app.library.folder_limit import FolderLimit
 
 from .auth import current_limit
 from .errors import error_response

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from app.library import rules
-from app.library.decode_budget import request_scope
+from imageshelf.app.library import rules
+from imageshelf.app.library.decode_budget import request_scope
 
 from .errors import error_response
 from .share_page import html_error, prefers_html

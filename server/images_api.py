@@ -10,9 +10,9 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from app.library import Incoming, InvalidInput, Library, rules
-from app.library import custom_metadata as metadata_rules
-from app.library.intake import Prepared
+from imageshelf.app.library import Incoming, InvalidInput, Library, rules
+from imageshelf.app.library import custom_metadata as metadata_rules
+from imageshelf.app.library.intake import Prepared
 
 from . import idempotency, include, listing_args
 from .auth import current_limit, require_folder

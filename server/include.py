@@ -10,8 +10,8 @@ from typing import Any, Final
 
 from werkzeug.datastructures import MultiDict
 
-from app.library import ExifFacts
-from app.library.errors import InvalidParameter
+from imageshelf.app.library import ExifFacts
+from imageshelf.app.library.errors import InvalidParameter
 
 PARTS: Final = ("exif", "location")
 

@@ -9,8 +9,8 @@ from typing import Any, Final
 from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
-from app.library import rfc3339
-from app.library.keys import ApiKey
+from imageshelf.app.library import rfc3339
+from imageshelf.app.library.keys import ApiKey
 
 from .auth import current_key
 from .images_api import library

@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from werkzeug.datastructures import MultiDict
 
-from app.library import ALL_FOLDERS, InvalidInput, Sort, rules
-from app.library.errors import ConflictingPagination, InvalidParameter
+from imageshelf.app.library import ALL_FOLDERS, InvalidInput, Sort, rules
+from imageshelf.app.library.errors import ConflictingPagination, InvalidParameter
 
 META_PREFIX: Final = "meta."
 _WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,9}")

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from html import escape
 from typing import Final
 
-from app.library import ImageRecord, rfc3339, rules
-from app.library.records import us_to_datetime
+from imageshelf.app.library import ImageRecord, rfc3339, rules
+from imageshelf.app.library.records import us_to_datetime
 
 _STYLE: Final = """
 *{box-sizing:border-box}

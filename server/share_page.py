@@ -25,9 +25,9 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
-from app.library import Gone, LibraryError, NotFound, rules
-from app.library.records import now_us
-from app.library.shares import Share, describe_scope
+from imageshelf.app.library import Gone, LibraryError, NotFound, rules
+from imageshelf.app.library.records import now_us
+from imageshelf.app.library.shares import Share, describe_scope
 
 from . import share_html
 from .errors import error_response, status_for

@@ -10,9 +10,9 @@ from typing import Any, Final
 from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
-from app.library import InvalidInput, NotFound, rfc3339, rules
-from app.library.folder_limit import FolderLimit
-from app.library.shares import Share
+from imageshelf.app.library import InvalidInput, NotFound, rfc3339, rules
+from imageshelf.app.library.folder_limit import FolderLimit
+from imageshelf.app.library.shares import Share
 
 from .auth import current_limit
 from .images_api import library, public_base

@@ -9,8 +9,8 @@ from typing import Final
 from flask import Blueprint, current_app
 from werkzeug.wrappers import Response
 
-from app.library import rules
-from app.library.url_fetch import FetchLimits
+from imageshelf.app.library import rules
+from imageshelf.app.library.url_fetch import FetchLimits
 
 from . import idempotency
 from .auth import require_folder

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from app.library import rules
+from imageshelf.app.library import rules
 from tests.conftest import image_bytes
 
 

@@ -10,7 +10,7 @@ from .common import NOT_FOUND, OK, CommandError
 
 
 def discover_command(args: argparse.Namespace) -> int:
-    from server.discovery import browse
+    from imageshelf.server.discovery import browse
 
     seconds = float(args.seconds)
     if not 0.5 <= seconds <= 60:

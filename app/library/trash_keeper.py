@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-log = logging.getLogger("app.library.trash")
+log = logging.getLogger("imageshelf.app.library.trash")
 
 
 class RetentionKeeper:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication
 
-from app.library import settings, write_back
+from imageshelf.app.library import settings, write_back
 
 from .alt_text_copy import Snippet, add_to_mime, snippet, undescribed_notice
 from .jobs import CallJob

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Library
-from app.library.keys import ApiKey
+from imageshelf.app.library import Library
+from imageshelf.app.library.keys import ApiKey
 
 from . import notices
 from .jobs import CallJob, JobRunner

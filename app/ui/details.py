@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ImageRecord, Library
-from app.library.rules import MAX_ALT_TEXT_CHARS
+from imageshelf.app.library import ImageRecord, Library
+from imageshelf.app.library.rules import MAX_ALT_TEXT_CHARS
 
 from .alt_text_editor import AltTextEditor
 from .bulk_alt_text import BulkAltText

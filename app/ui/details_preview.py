@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from app.library import ImageRecord
+from imageshelf.app.library import ImageRecord
 
 from .thumbnails import ThumbnailLoader
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 
-from app.library import ImageRecord, Library
-from app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
+from imageshelf.app.library import ImageRecord, Library
+from imageshelf.app.library.write_back import FAILED, NOT_WRITABLE, FileWrite
 
 from .undo import AltTextCommand, UndoHistory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.library import ImageRecord
+from imageshelf.app.library import ImageRecord
 
 TOP_LEVEL = "(top level)"
 SUMMARY_NAMES = 8

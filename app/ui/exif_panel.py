@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
-from app.library import ExifFacts
+from imageshelf.app.library import ExifFacts
 
 # (key, label) of each row, in the order shown.
 ROWS = (

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ALL_FOLDERS, InvalidInput, Library
-from app.library import export as ex
+from imageshelf.app.library import ALL_FOLDERS, InvalidInput, Library
+from imageshelf.app.library import export as ex
 
 from .jobs import Job
 

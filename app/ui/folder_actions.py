@@ -12,7 +12,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu
 
-from app.library.folder_ops import disk_folders
+from imageshelf.app.library.folder_ops import disk_folders
 
 from . import notices
 from .folder_tree import Place

@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from app.library import (
+from imageshelf.app.library import (
     Event,
     EventKind,
     ImageRecord,

@@ -12,7 +12,7 @@ import bisect
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from app.library import ImageRecord
+from imageshelf.app.library import ImageRecord
 
 PAGE_SIZE = 100  # the core's largest page
 MAX_PAGES = 30  # pages kept: a few screens either way of the one shown, 3,000 records

@@ -9,7 +9,7 @@ from enum import IntEnum
 
 from PySide6.QtCore import Qt
 
-from app.library import ALL_FOLDERS, Filter, FolderScope, ImageRecord, Sort
+from imageshelf.app.library import ALL_FOLDERS, Filter, FolderScope, ImageRecord, Sort
 
 
 class Role(IntEnum):

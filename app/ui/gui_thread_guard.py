@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
-from app.library import Library
+from imageshelf.app.library import Library
 
 # Pure computations or bookkeeping: no disk, no database.
 ALLOWED = frozenset({"path_of", "folder_path", "subscribe"})
@@ -77,7 +77,7 @@ class _Guarded:
             return value
         if callable(value) and not isinstance(value, type):
             return _checked(value, self._guard, path)
-        if type(value).__module__.startswith("app.library") and not _is_value(value):
+        if type(value).__module__.startswith("imageshelf.app.library") and not _is_value(value):
             return _Guarded(value, self._guard, path)
         return value
 

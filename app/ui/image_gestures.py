@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from app.library import LibraryError, rules
+from imageshelf.app.library import LibraryError, rules
 
 from . import notices, system
 from .jobs import CallJob

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from app.library import rules
-from app.library.importer import ImportReport
+from imageshelf.app.library import rules
+from imageshelf.app.library.importer import ImportReport
 
 from . import notices
 from .import_dialogs import ImportProgressDialog, ImportSummaryDialog, summary_text

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Event, EventKind, ImageRecord, Library, Sort
+from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Sort
 
 from . import alt_text_actions, window_state
 from .bridge import LibraryBridge

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ImageRecord, Library
+from imageshelf.app.library import ImageRecord, Library
 
 from .jobs import Job, JobRunner
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QUrl
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from app.library import ImageRecord, rules
+from imageshelf.app.library import ImageRecord, rules
 
 from . import notices, url_import
 from .jobs import CallJob

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
-from app.library import ImageRecord
+from imageshelf.app.library import ImageRecord
 
 from .grid_pages import PAGE_SIZE
 from .selection_records import RecordResolver

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.library import ImageRecord, LibraryError, Page
+from imageshelf.app.library import ImageRecord, LibraryError, Page
 
 from .grid_model import ImageGridModel
 from .grid_pages import PAGE_SIZE

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import rules, settings
+from imageshelf.app.library import rules, settings
 
 from . import notices
 from .api_keys_page import ApiKeysPage

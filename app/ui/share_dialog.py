@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Library, rules
-from app.library.shares import NewShare
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library.shares import NewShare
 
 from .jobs import CallJob, JobRunner
 from .qr_code import QrLabel

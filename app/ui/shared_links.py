@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Library
-from app.library.records import now_us, us_to_datetime
-from app.library.shares import Share, describe_scope
+from imageshelf.app.library import Library
+from imageshelf.app.library.records import now_us, us_to_datetime
+from imageshelf.app.library.shares import Share, describe_scope
 
 from .jobs import CallJob, JobRunner
 

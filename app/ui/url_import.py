@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.library import ImageRecord, Library, LibraryError, NotFound, rules
-from app.library.errors import Cancelled, Gone
-from app.library.url_fetch import Cancel, parse_url
+from imageshelf.app.library import ImageRecord, Library, LibraryError, NotFound, rules
+from imageshelf.app.library.errors import Cancelled, Gone
+from imageshelf.app.library.url_fetch import Cancel, parse_url
 
 from .jobs import Job
 

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ImageRecord, Library, LibraryError
-from app.library.decode_budget import DECODE_BUDGET
-from app.library.transform_render import upright
+from imageshelf.app.library import ImageRecord, Library, LibraryError
+from imageshelf.app.library.decode_budget import DECODE_BUDGET
+from imageshelf.app.library.transform_render import upright
 
 FIT, ACTUAL = "fit", "100%"
 DECODE_WAIT_S = 30.0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize
 
-from app.library import Sort
+from imageshelf.app.library import Sort
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import requests
 
-from app.library import Library
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
 from tests.cli.conftest import Cli
 from tests.server.serve_process import ServeProcess
 

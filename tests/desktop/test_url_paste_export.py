@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from app.library import rules
+from imageshelf.app.library import rules
 from tests.image_upstream import ImageUpstream, running
 
 from .xdesk import AppProcess, XServer, center, wait_for

@@ -14,10 +14,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.library import Library
-from app.library.downloads import JobStatus
-from app.library.downloads_names import entry_name, unique_entry_names
-from app.library.downloads_zip import ArchiveChanged, ArchiveLayout, ArchiveStream, ZipEntry
+from imageshelf.app.library import Library
+from imageshelf.app.library.downloads import JobStatus
+from imageshelf.app.library.downloads_names import entry_name, unique_entry_names
+from imageshelf.app.library.downloads_zip import (
+    ArchiveChanged,
+    ArchiveLayout,
+    ArchiveStream,
+    ZipEntry,
+)
 from tests.conftest import image_bytes
 
 

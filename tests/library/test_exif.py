@@ -14,12 +14,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.library import Event, EventKind, ImageRecord, Library, Sort, exif_facts, exif_fill
-from app.library.exif_facts import NO_EXIF
-from app.library.filters import Filter
-from app.library.layout import DB_FILE, META_DIR
-from app.library.sql import listing
-from app.library.sql.engine import make_engine, upgrade
+from imageshelf.app.library import (
+    Event,
+    EventKind,
+    ImageRecord,
+    Library,
+    Sort,
+    exif_facts,
+    exif_fill,
+)
+from imageshelf.app.library.exif_facts import NO_EXIF
+from imageshelf.app.library.filters import Filter
+from imageshelf.app.library.layout import DB_FILE, META_DIR
+from imageshelf.app.library.sql import listing
+from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.exif_samples import (
     camera_image,
     camera_jpeg,

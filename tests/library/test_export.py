@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library, StorageError
-from app.library import export as ex
-from app.library.errors import Cancelled, InvalidInput
-from app.library.export_out import TMP_PREFIX
+from imageshelf.app.library import Library, StorageError
+from imageshelf.app.library import export as ex
+from imageshelf.app.library.errors import Cancelled, InvalidInput
+from imageshelf.app.library.export_out import TMP_PREFIX
 from tests.conftest import image_bytes
 from tests.mounts import tmpfs
 

@@ -10,10 +10,10 @@ import itertools
 
 import pytest
 
-from app.library import ImageRecord, Library, Sort
-from app.library.custom_metadata import MetaFilter
-from app.library.filters import ALL_FOLDERS, Filter
-from app.library.sql import keyset, listing
+from imageshelf.app.library import ImageRecord, Library, Sort
+from imageshelf.app.library.custom_metadata import MetaFilter
+from imageshelf.app.library.filters import ALL_FOLDERS, Filter
+from imageshelf.app.library.sql import keyset, listing
 from tests.conftest import image_bytes
 
 VALUES: list[object] = ["12", 12, 12.0, 1.5, "1.5", True, False, "true", "", "Café", -3, 2**60]

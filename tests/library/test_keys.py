@@ -9,10 +9,10 @@ import threading
 
 import pytest
 
-from app.library import KeyExists, Library, NotFound
-from app.library.filters import Filter
-from app.library.folder_limit import FolderLimit
-from app.library.keys import InvalidKey
+from imageshelf.app.library import KeyExists, Library, NotFound
+from imageshelf.app.library.filters import Filter
+from imageshelf.app.library.folder_limit import FolderLimit
+from imageshelf.app.library.keys import InvalidKey
 from tests.conftest import image_bytes
 
 FOLDERS = [None, "a", "a/b", "a/b/c", "ab", "a0", "b", "b/a"]

@@ -12,7 +12,7 @@ import zlib
 
 from PIL import Image, TiffImagePlugin
 
-from app.library import location_strip
+from imageshelf.app.library import location_strip
 
 GPS_XMP = (
     b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '

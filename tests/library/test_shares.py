@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from app.library import Gone, InvalidInput, Library, NotFound, shares_secrets
+from imageshelf.app.library import Gone, InvalidInput, Library, NotFound, shares_secrets
 from tests.conftest import image_bytes
 
 

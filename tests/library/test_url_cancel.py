@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.library import Library, rules
-from app.library.errors import Cancelled
-from app.library.url_fetch import Cancel
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library.errors import Cancelled
+from imageshelf.app.library.url_fetch import Cancel
 from tests.image_upstream import ImageUpstream, running
 
 

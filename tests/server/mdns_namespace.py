@@ -13,10 +13,10 @@ from pathlib import Path
 
 from zeroconf import ServiceBrowser, ServiceStateChange, Zeroconf
 
-from app.cli import main as cli_main
-from app.library import Library
-from server import BackgroundServer
-from server.discovery import IMAGESHELF_TYPE, SERVICE_TYPES, lan_addresses
+from imageshelf.app.cli import main as cli_main
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
+from imageshelf.server.discovery import IMAGESHELF_TYPE, SERVICE_TYPES, lan_addresses
 
 WAIT = 30.0
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.library import Library
-from server import BackgroundServer
-from server.discovery import Announcer, lan_addresses
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
+from imageshelf.server.discovery import Announcer, lan_addresses
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE_SETUP = (

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import text
 
-from app.library import Library, rules
-from app.library.downloads import JobStatus
-from server import BackgroundServer, create_app
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library.downloads import JobStatus
+from imageshelf.server import BackgroundServer, create_app
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, Api
 

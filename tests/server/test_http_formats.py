@@ -10,8 +10,8 @@ import io
 import pytest
 from PIL import Image
 
-from app.library import Library, rules
-from app.library import codecs as _codecs
+from imageshelf.app.library import Library, rules
+from imageshelf.app.library import codecs as _codecs
 from tests import hostile_inputs
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.library import Library
+from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api, Reply
 

@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from app.library import Library, layout
-from server import create_app
-from server.app import openapi_document
-from server.auth import ADMIN_ONLY, ScopeTable, openapi_path
+from imageshelf.app.library import Library, layout
+from imageshelf.server import create_app
+from imageshelf.server.app import openapi_document
+from imageshelf.server.auth import ADMIN_ONLY, ScopeTable, openapi_path
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, Reply
 
@@ -250,8 +250,8 @@ def test_revoked_from_another_handle_takes_effect_at_the_next_request(
 ) -> None:
     """The server reads the key per request: a revoke made by another connection (what
     ``imageshelf keys revoke`` does while the server runs) is seen at once."""
-    from app.library.keys import KeyStore
-    from app.library.sql.engine import make_engine
+    from imageshelf.app.library.keys import KeyStore
+    from imageshelf.app.library.sql.engine import make_engine
 
     _key, secret = library.keys.create("script", "read")
     assert call(api, secret, "GET", "/v3/images").status == 200

@@ -17,8 +17,8 @@ import pytest
 from PIL import Image, TiffImagePlugin
 from PIL.PngImagePlugin import PngInfo
 
-from app.library import Library, settings
-from app.library import codecs as _codecs
+from imageshelf.app.library import Library, settings
+from imageshelf.app.library import codecs as _codecs
 from tests.server.http_helpers import Api
 
 assert _codecs  # HEIF registered for the images the tests make

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.library import Library, rules
-from server import BackgroundServer
-from server.share_page import qr_svg
+from imageshelf.app.library import Library, rules
+from imageshelf.server import BackgroundServer
+from imageshelf.server.share_page import qr_svg
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi, Reply
 
@@ -346,7 +346,7 @@ def test_password_checks_are_bounded_503_when_too_many(
     api: Api, photos: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each check holds scrypt's memory: past the few allowed at once, a clear 503."""
-    from app.library import shares
+    from imageshelf.app.library import shares
 
     made = share(api, image_ids=[photos[0]["id"]], password="pw")
     monkeypatch.setattr(rules, "SHARE_PASSWORD_WAIT_S", 0.05)

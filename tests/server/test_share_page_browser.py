@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.library import Library
-from server import BackgroundServer
+from imageshelf.app.library import Library
+from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN
 

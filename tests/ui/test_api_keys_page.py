@@ -10,10 +10,10 @@ import urllib.request
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.library import Library
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
-from app.ui.server_dialog import ServerSettingsDialog
+from imageshelf.app.library import Library
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
+from imageshelf.app.ui.server_dialog import ServerSettingsDialog
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_make_copy_and_revoke_a_key(served_window, library: Library, qtbot) -> N
 
 
 def test_admin_preset_has_no_folders(qtbot) -> None:
-    from app.ui.api_keys_page import NewKeyDialog
+    from imageshelf.app.ui.api_keys_page import NewKeyDialog
 
     dialog = NewKeyDialog()
     qtbot.addWidget(dialog)

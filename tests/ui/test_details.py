@@ -196,7 +196,7 @@ def test_many_selected_show_a_summary(window, library, add, qtbot):
     assert "Need alt text: 2" in text
     assert all(name in text for name in ("first.jpg", "second.jpg", "third.jpg"))
     total = sum(r.size for r in (a, b, c))
-    from app.ui.details_summary import human_size
+    from imageshelf.app.ui.details_summary import human_size
 
     assert f"Together: {human_size(total)}" in text
     assert not details.preview.isVisible() and details.folder.isVisible()

@@ -8,8 +8,8 @@ import io
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtTest import QTest
 
-from app.library import Library, Sort
-from app.ui.exif_panel import LOCATION_MARK, NO_EXIF_TEXT
+from imageshelf.app.library import Library, Sort
+from imageshelf.app.ui.exif_panel import LOCATION_MARK, NO_EXIF_TEXT
 from tests.exif_samples import camera_jpeg, plain_jpeg, xmp_gps
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from app.library import Library
-from app.ui.export_dialog import ExportDialog, open_dialog, time_left
-from app.ui.folder_tree import Place
+from imageshelf.app.library import Library
+from imageshelf.app.ui.export_dialog import ExportDialog, open_dialog, time_left
+from imageshelf.app.ui.folder_tree import Place
 
 
 def _select(window, ids: list[str], qtbot) -> None:

@@ -10,14 +10,14 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QListView
 from sqlalchemy import text
 
-from app.library import Event, EventKind, Library, Sort, rules
-from app.ui import grid_pages
-from app.ui.bridge import LibraryBridge
-from app.ui.grid_model import THUMB_SIDE, ImageGridModel
-from app.ui.grid_pages import PAGE_SIZE
-from app.ui.grid_query import Query, Role
-from app.ui.grid_view import ImageGrid
-from app.ui.thumbnails import ThumbnailLoader
+from imageshelf.app.library import Event, EventKind, Library, Sort, rules
+from imageshelf.app.ui import grid_pages
+from imageshelf.app.ui.bridge import LibraryBridge
+from imageshelf.app.ui.grid_model import THUMB_SIDE, ImageGridModel
+from imageshelf.app.ui.grid_pages import PAGE_SIZE
+from imageshelf.app.ui.grid_query import Query, Role
+from imageshelf.app.ui.grid_view import ImageGrid
+from imageshelf.app.ui.thumbnails import ThumbnailLoader
 
 BIG = 10_000
 

@@ -12,11 +12,11 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from app.library import Library
-from app.ui.folder_tree import UNDESCRIBED, Place
-from app.ui.gui_thread_guard import GuiThreadCall, GuiThreadGuard
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
+from imageshelf.app.library import Library
+from imageshelf.app.ui.folder_tree import UNDESCRIBED, Place
+from imageshelf.app.ui.gui_thread_guard import GuiThreadCall, GuiThreadGuard
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
 from tests.ui.test_actions import select_ids
 from tests.ui.test_grid_model import replicate_rows
 

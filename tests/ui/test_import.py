@@ -208,8 +208,8 @@ def test_phone_scanner_and_icon_files_dropped_on_the_grid_are_imported(
 ):
     """The formats of "More formats" come in by a drop like the others, named by their
     bytes; the file dialogs offer their extensions."""
-    from app.library import codecs
-    from app.ui.import_gestures import IMAGE_FILTER
+    from imageshelf.app.library import codecs
+    from imageshelf.app.ui.import_gestures import IMAGE_FILTER
 
     assert codecs  # HEIF registered for writing the test's file
     files = [

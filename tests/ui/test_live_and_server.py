@@ -256,7 +256,7 @@ def test_share_location_in_links_is_a_library_setting_in_the_server_dialog(
     import requests
     from PIL import Image
 
-    from app.library import settings as library_settings
+    from imageshelf.app.library import settings as library_settings
 
     exif = Image.Exif()
     exif.get_ifd(0x8825)[1] = "N"  # GPSLatitudeRef: a GPS IFD

@@ -11,8 +11,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
-from app.library import Event, Library
-from app.ui.metadata_panel import NUMBER, YES_NO
+from imageshelf.app.library import Event, Library
+from imageshelf.app.ui.metadata_panel import NUMBER, YES_NO
 from tests.ui.test_details import select
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QToolBar
 
-from app.ui.folder_tree import ALL, Place
-from app.ui.window_state import first_size
+from imageshelf.app.ui.folder_tree import ALL, Place
+from imageshelf.app.ui.window_state import first_size
 
 
 def test_a_search_in_a_folder_says_so(window, add, qtbot):

@@ -70,7 +70,7 @@ def test_the_viewer_shows_heic_avif_and_an_icons_largest_image(window, qtbot):
 
     from PIL import Image
 
-    from app.library import codecs
+    from imageshelf.app.library import codecs
 
     assert codecs  # HEIF registered for saving the test's image
     exif = Image.Exif()

@@ -8,12 +8,12 @@ from __future__ import annotations
 import requests
 from PySide6.QtWidgets import QApplication
 
-from app.library import Library
-from app.ui.folder_tree import Place
-from app.ui.server_control import ServerController, lan_address
-from app.ui.server_dialog import ServerSettingsDialog
-from app.ui.share_dialog import ShareDialog, is_local_only
-from app.ui.shared_links import SharedLinksDialog
+from imageshelf.app.library import Library
+from imageshelf.app.ui.folder_tree import Place
+from imageshelf.app.ui.server_control import ServerController, lan_address
+from imageshelf.app.ui.server_dialog import ServerSettingsDialog
+from imageshelf.app.ui.share_dialog import ShareDialog, is_local_only
+from imageshelf.app.ui.shared_links import SharedLinksDialog
 from tests.ui.test_actions import select_ids
 
 
@@ -111,8 +111,8 @@ def test_share_and_revoke_do_no_library_io_on_the_gui_thread(
 ):
     """The window on a guarded library: making a link, listing and revoking it run in
     workers (the scrypt hash of a password takes a moment)."""
-    from app.ui.gui_thread_guard import GuiThreadGuard
-    from app.ui.main_window import MainWindow
+    from imageshelf.app.ui.gui_thread_guard import GuiThreadGuard
+    from imageshelf.app.ui.main_window import MainWindow
 
     a = add("a.jpg", alt_text="A")
     guard = GuiThreadGuard(library)

@@ -12,10 +12,10 @@ import pytest
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtWidgets import QApplication
 
-from app.library import Library, rules
-from app.ui import paste
-from app.ui.folder_tree import Place
-from app.ui.url_import import AddFromUrlDialog, open_dialog
+from imageshelf.app.library import Library, rules
+from imageshelf.app.ui import paste
+from imageshelf.app.ui.folder_tree import Place
+from imageshelf.app.ui.url_import import AddFromUrlDialog, open_dialog
 from tests.conftest import image_bytes
 from tests.image_upstream import ImageUpstream, running
 

@@ -13,14 +13,14 @@ import pytest
 from PySide6.QtCore import QMimeData, QSettings, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
-from app.library import Library, rules
-from app.ui import paste
-from app.ui.export_dialog import open_dialog as open_export
-from app.ui.gui_thread_guard import GuiThreadGuard
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
-from app.ui.url_import import AddFromUrlDialog
-from app.ui.url_import import open_dialog as open_url
+from imageshelf.app.library import Library, rules
+from imageshelf.app.ui import paste
+from imageshelf.app.ui.export_dialog import open_dialog as open_export
+from imageshelf.app.ui.gui_thread_guard import GuiThreadGuard
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
+from imageshelf.app.ui.url_import import AddFromUrlDialog
+from imageshelf.app.ui.url_import import open_dialog as open_url
 from tests.image_upstream import ImageUpstream, running
 from tests.ui.test_grid_model import replicate_rows
 
