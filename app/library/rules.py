@@ -4,14 +4,9 @@ filenames. The GUI, the server and the tests import these rather than restating 
 from __future__ import annotations
 
 import re
-import secrets
-import time
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Final
-
-from ulid import ULID
 
 from .errors import (
     InvalidAltText,
@@ -21,72 +16,14 @@ from .errors import (
     InvalidParameter,
 )
 
-# --- formats -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImageFormat:
-    pillow_name: str
-    content_type: str
-    extension: str
-    other_extensions: tuple[str, ...] = ()
-
-    @property
-    def extensions(self) -> tuple[str, ...]:
-        return (self.extension, *self.other_extensions)
-
-
-JPEG: Final = ImageFormat("JPEG", "image/jpeg", ".jpg", (".jpeg", ".jpe", ".jfif"))
-PNG: Final = ImageFormat("PNG", "image/png", ".png")
-GIF: Final = ImageFormat("GIF", "image/gif", ".gif")
-WEBP: Final = ImageFormat("WEBP", "image/webp", ".webp")
-# Contract Part 2, "More formats". AVIF is Pillow's own (libavif); HEIF comes from
-# pillow-heif (libheif with libde265), registered by ``codecs``. One Pillow format, HEIF,
-# is two content types: HEVC-coded (almost every phone picture) is image/heic, anything
-# else in the HEIF container image/heif (``heif_format`` decides from the file's brands).
-AVIF: Final = ImageFormat("AVIF", "image/avif", ".avif")
-HEIC: Final = ImageFormat("HEIF", "image/heic", ".heic", (".hif",))
-HEIF: Final = ImageFormat("HEIF", "image/heif", ".heif")
-TIFF: Final = ImageFormat("TIFF", "image/tiff", ".tiff", (".tif",))
-BMP: Final = ImageFormat("BMP", "image/bmp", ".bmp", (".dib",))
-ICO: Final = ImageFormat("ICO", "image/vnd.microsoft.icon", ".ico")
-
-FORMATS: Final[tuple[ImageFormat, ...]] = (JPEG, PNG, GIF, WEBP, AVIF, HEIC, HEIF, TIFF, BMP, ICO)
-# Pillow reports multi-picture JPEGs (many phone cameras) as MPO; the bytes are JPEG.
-# HEIF is decided by ``heif_format`` (HEIC unless the file says otherwise).
-FORMAT_BY_PILLOW_NAME: Final = {f.pillow_name: f for f in FORMATS if f is not HEIF} | {"MPO": JPEG}
-FORMAT_BY_CONTENT_TYPE: Final = {f.content_type: f for f in FORMATS}
-IMAGE_EXTENSIONS: Final = frozenset(ext for f in FORMATS for ext in f.extensions)
-PILLOW_FORMATS: Final = tuple(dict.fromkeys(f.pillow_name for f in FORMATS))
-HUMAN_FORMAT_LIST: Final = "JPEG, PNG, GIF, WebP, AVIF, HEIC/HEIF, TIFF, BMP or ICO"
-# Formats whose EXIF orientation the library applies itself. Pillow turns TIFF pages and
-# pillow-heif turns HEIF images upright as they load (their size is the upright one);
-# JPEG, WebP and AVIF come as stored, with the orientation to apply in their EXIF.
-ORIENTED_PILLOW_FORMATS: Final = ("JPEG", "MPO", "WEBP", "AVIF")
-# Formats of which only the first page (TIFF) or primary image (HEIF) is the image: it is
-# the one measured, validated and thumbnailed; the rest of the file is kept as it is.
-FIRST_PAGE_PILLOW_FORMATS: Final = ("TIFF", "HEIF")
-# ISO BMFF brands of HEVC-coded HEIF (ISO/IEC 23008-12 Annex B).
-_HEVC_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm"})
-
-
-def heif_format(head: bytes) -> ImageFormat:
-    """HEIC or HEIF, from the ``ftyp`` box at the start of a HEIF file (its major and
-    compatible brands): HEVC-coded is ``image/heic``, anything else ``image/heif``."""
-    if head[4:8] != b"ftyp" or len(head) < 16:
-        return HEIF
-    size = min(int.from_bytes(head[:4], "big"), len(head))
-    brands = {head[8:12], *(head[i : i + 4] for i in range(16, size - 3, 4))}
-    return HEIC if brands & _HEVC_BRANDS else HEIF
-
-
-def format_of(pillow_name: str | None, head: bytes) -> ImageFormat | None:
-    """The accepted format Pillow found (``None`` for any other), ``head`` being the
-    file's first bytes (at least 64: a HEIF ``ftyp`` box with its brands)."""
-    if pillow_name == "HEIF":
-        return heif_format(head)
-    return FORMAT_BY_PILLOW_NAME.get(pillow_name or "")
-
+# Formats and transforms, ids, and sharing (share links, downloads, API keys) are defined
+# in their own modules; every name of theirs is one of ``rules`` too, so callers keep
+# writing ``rules.X`` wherever the fact is defined.
+from .rules_formats import *  # noqa: F403
+from .rules_formats import IMAGE_EXTENSIONS, ImageFormat
+from .rules_ids import *  # noqa: F403
+from .rules_ids import is_image_id
+from .rules_sharing import *  # noqa: F403
 
 # --- serving -----------------------------------------------------------------------------
 
@@ -158,26 +95,6 @@ METADATA_KEY_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,39}")
 MAX_METADATA_STRING_CHARS: Final = 500
 # The whole object as compact JSON (UTF-8 bytes).
 MAX_METADATA_BYTES: Final = 8 * 1024
-
-# --- ids ---------------------------------------------------------------------------------
-
-ID_PREFIX: Final = "img_"
-_ID_RE: Final = re.compile(r"img_[0-9A-HJKMNP-TV-Z]{26}")
-
-
-def new_image_id() -> str:
-    """A ULID: 48 bits of milliseconds, then 80 fresh random bits every time.
-
-    python-ulid's ``ULID()`` is monotonic: within one millisecond it adds 1 to the last
-    random part, so an id made just after a neighbour's (a share link, an /i link) could
-    be guessed from it. Ids here stay sortable by time, never by sequence."""
-    millis = time.time_ns() // 1_000_000
-    return ID_PREFIX + str(ULID.from_bytes(millis.to_bytes(6, "big") + secrets.token_bytes(10)))
-
-
-def is_image_id(value: str) -> bool:
-    return bool(_ID_RE.fullmatch(value))
-
 
 # --- folders -----------------------------------------------------------------------------
 
@@ -402,45 +319,6 @@ def parse_ids(values: list[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-# --- transforms on the proxy (contract Part 2, "Transforms on the proxy") -----------------
-
-
-@dataclass(frozen=True)
-class OutputFormat:
-    """A format a transform may produce: ``/i/{id}.{ext}`` asks for it."""
-
-    pillow_name: str
-    content_type: str
-    extension: str  # of cache files, without the dot
-    default_quality: int | None  # None: lossless, ``q`` is refused
-
-
-OUTPUT_FORMATS: Final = {
-    "jpg": OutputFormat("JPEG", "image/jpeg", "jpg", 85),
-    "jpeg": OutputFormat("JPEG", "image/jpeg", "jpg", 85),
-    "png": OutputFormat("PNG", "image/png", "png", None),
-    "webp": OutputFormat("WEBP", "image/webp", "webp", 80),
-    "gif": OutputFormat("GIF", "image/gif", "gif", None),
-    "avif": OutputFormat("AVIF", "image/avif", "avif", 60),
-}
-# The output of a transform of an original whose own format is not one of the above
-# (HEIC/HEIF, TIFF, BMP, ICO) when no extension asks for one: lossless, and it keeps
-# transparency (docs/http-api.md, "Decisions: more formats").
-FALLBACK_OUTPUT: Final = "png"
-TRANSFORM_MAX_SIDE: Final = 4096
-TRANSFORM_PARAMETERS: Final = ("w", "h", "crop", "fit", "q")
-# Parameters of every /i link that are not transform parameters: ``variant`` (thumbnail)
-# and ``v`` (the version that makes a link immutable; see docs/http-api.md, caching).
-LINK_PARAMETERS: Final = ("variant", "v")
-FIT_INSIDE: Final = "inside"
-FIT_COVER: Final = "cover"
-TRANSFORM_CACHE_DEFAULT_BYTES: Final = 1024**3
-# A request waits at most this long for a transform slot, the decode budget or an
-# identical request's result (8 s, so that with the work itself the answer comes within
-# 10 s): past it the answer is 503 busy with Retry-After.
-TRANSFORM_MAX_WAIT_S: Final = 8.0
-
-
 # --- trash -------------------------------------------------------------------------------
 
 # Days an image stays in the trash before it is purged for good: the library's setting
@@ -510,117 +388,3 @@ FETCH_CONNECT_S: Final = 5.0
 FETCH_TOTAL_S: Final = 30.0  # from the start of the first request to the last byte
 FETCH_ALLOW_ENV: Final = "IMAGESHELF_FETCH_ALLOW"
 MAX_PASTED_URLS: Final = 100  # web addresses taken from one paste into the window
-
-# --- share links (contract Part 2, "Share links") ----------------------------------------
-
-SHARE_ID_PREFIX: Final = "shr_"
-_SHARE_ID_RE: Final = re.compile(r"shr_[0-9A-HJKMNP-TV-Z]{26}")
-# The token in /s/{token}: 256 random bits (the contract asks for at least 128), kept
-# only as its SHA-256.
-SHARE_TOKEN_BYTES: Final = 32
-SHARE_LINK_PREFIX: Final = "/s/"
-MAX_SHARE_IMAGES: Final = 1_000
-MAX_SHARE_EXPIRES_IN_S: Final = 10 * 365 * 24 * 3600
-MAX_SHARE_PASSWORD_CHARS: Final = 1024
-# Share passwords checked at once (each scrypt check holds 16 MiB), and how long one more
-# waits for its turn before a 503: guessing cannot exhaust the server's memory.
-SHARE_PASSWORD_CHECKS: Final = 2
-SHARE_PASSWORD_WAIT_S: Final = 5.0
-# The window's expiry choices (seconds; None: never).
-SHARE_EXPIRY_PRESETS: Final[tuple[tuple[str, int | None], ...]] = (
-    ("1 hour", 3600),
-    ("1 day", 24 * 3600),
-    ("1 week", 7 * 24 * 3600),
-    ("Never", None),
-)
-# Anything under /s/ may be kept by a client this long without asking again: a revoke
-# or an expiry reaches every client within it (the contract: at most 300).
-SHARE_MAX_AGE_S: Final = 300
-# Images on one share page (``?page=`` for more).
-SHARE_PAGE_SIZE: Final = 100
-# The widths the share page offers each image at (``srcset``): the sized links' sizes.
-SHARE_SRCSET_WIDTHS: Final = (320, 800, 1600)
-
-
-def new_share_id() -> str:
-    """``shr_`` and a ULID with fresh random bits (as ``new_image_id``)."""
-    millis = time.time_ns() // 1_000_000
-    return SHARE_ID_PREFIX + str(
-        ULID.from_bytes(millis.to_bytes(6, "big") + secrets.token_bytes(10))
-    )
-
-
-def is_share_id(value: str) -> bool:
-    return bool(_SHARE_ID_RE.fullmatch(value))
-
-
-def check_expires_in(value: object) -> int | None:
-    """Seconds until a share expires (``None``: never); ``InvalidInput`` else."""
-    if value is None:
-        return None
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 1 <= value <= MAX_SHARE_EXPIRES_IN_S
-    ):
-        raise InvalidInput(
-            f"expires_in is a whole number of seconds from 1 to {MAX_SHARE_EXPIRES_IN_S:,} "
-            f"(ten years), or null for a link that never expires; got {value!r}."
-        )
-    return value
-
-
-def check_share_password(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value) <= MAX_SHARE_PASSWORD_CHARS:
-        raise InvalidInput(
-            f"password is a text of 1 to {MAX_SHARE_PASSWORD_CHARS} characters, or null "
-            "for a link without one."
-        )
-    return value
-
-
-# --- download jobs (seed 004) ------------------------------------------------------------
-
-MAX_DOWNLOAD_IDS: Final = 10_000
-# A folder download holds at most this many images: the archive's layout (≈ 300 bytes an
-# entry) is kept in memory while it is served.
-MAX_DOWNLOAD_ENTRIES: Final = 200_000
-DOWNLOAD_ID_PREFIX: Final = "dl_"
-_DOWNLOAD_ID_RE: Final = re.compile(r"dl_[0-9A-HJKMNP-TV-Z]{26}")
-# A job and its archive are there this long after it was made (then 410).
-DOWNLOAD_KEEP_S: Final = 24 * 3600
-# An expired job's row (without its entries) is kept this much longer, so its id answers
-# 410 rather than 404; then it goes too.
-DOWNLOAD_TOMBSTONE_S: Final = 30 * 24 * 3600
-
-
-def new_download_id() -> str:
-    """``dl_`` + a ULID with fresh random bits (see ``new_image_id``)."""
-    return DOWNLOAD_ID_PREFIX + new_image_id()[len(ID_PREFIX) :]
-
-
-def is_download_id(value: str) -> bool:
-    return bool(_DOWNLOAD_ID_RE.fullmatch(value))
-
-
-# --- API keys (the contract's "API keys and scopes") -------------------------------------
-
-# What each scope may do, widest last; ``KEY_GRANTS`` is what a key of each scope holds
-# (the OpenAPI document names one of these per operation; server/auth.py checks it).
-KEY_SCOPES: Final = ("read", "upload", "edit", "admin")
-KEY_GRANTS: Final[dict[str, frozenset[str]]] = {
-    "read": frozenset({"read"}),
-    "upload": frozenset({"upload"}),
-    "edit": frozenset({"read", "upload", "edit"}),
-    "admin": frozenset(KEY_SCOPES),
-}
-# A name is what a person types to revoke a key: short, no spaces or slashes (a path).
-KEY_NAME_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-MAX_KEY_FOLDERS: Final = 50
-MAX_KEY_EXPIRES_DAYS: Final = 3650
-# ``last_used`` is written at most this often per key: never a write per request.
-KEY_LAST_USED_EVERY_S: Final = 60.0
-# Prefix of every key's secret, so a leaked one is recognisable (secret scanners).
-KEY_SECRET_PREFIX: Final = "isk_"
