@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.library import Library
-from app.ui.folder_tree import Place
-from app.ui.main_window import MainWindow
-from app.ui.server_control import ServerController
+from imageshelf.app.library import Library
+from imageshelf.app.ui.folder_tree import Place
+from imageshelf.app.ui.main_window import MainWindow
+from imageshelf.app.ui.server_control import ServerController
 
 OUT = Path(__file__).resolve().parent
 

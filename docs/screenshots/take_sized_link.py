@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from take import OUT, build  # noqa: E402
 
-from app.ui.main_window import MainWindow  # noqa: E402
-from app.ui.server_control import ServerController  # noqa: E402
-from app.ui.sized_link import SizedLinkDialog  # noqa: E402
+from imageshelf.app.ui.main_window import MainWindow  # noqa: E402
+from imageshelf.app.ui.server_control import ServerController  # noqa: E402
+from imageshelf.app.ui.sized_link import SizedLinkDialog  # noqa: E402
 
 
 def main() -> None:

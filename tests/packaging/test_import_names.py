@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-FOLDERS = ("app", "server", "imageshelf", "tests", "benchmarks", "packaging", "scripts")
+FOLDERS = ("app", "server", "imageshelf", "tests", "benchmarks", "packaging", "scripts", "docs")
 FORBIDDEN = {"app", "server"}
 
 

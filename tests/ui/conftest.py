@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from imageshelf.app.library import ImageRecord, Library
 from imageshelf.app.ui.main_window import MainWindow
@@ -21,6 +21,18 @@ from tests.conftest import image_bytes
 @pytest.fixture
 def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture(autouse=True)
+def empty_clipboard_after() -> Iterator[None]:
+    """Each test leaves the clipboard empty. Mime data a test put there (or the window's
+    Copy link / Copy as HTML) outlives the test, and PySide6 6.11 on the offscreen
+    platform crashes freeing it when the interpreter exits (exit 139 after every test had
+    passed, so make test failed)."""
+    yield
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.clipboard().clear()
 
 
 @pytest.fixture(autouse=True)
