@@ -208,22 +208,22 @@ def main() -> None:
             (src / f"import-{i:03}.jpg").write_bytes(encode(landscape(1200, 800, 100 + i), "JPEG"))
         pdf = tmp / "meeting notes.pdf"
         pdf.write_bytes(b"%PDF-1.4")
-        window.import_paths([src, pdf, tmp / "to-import" / "import-000.jpg"], None)
+        window.imports.import_paths([src, pdf, tmp / "to-import" / "import-000.jpg"], None)
 
     @later(1500)
     def shot_import() -> None:
-        if window.progress_dialogs:
-            window.progress_dialogs[0].grab().save(str(OUT / "import-progress.png"))
+        if window.imports.progress_dialogs:
+            window.imports.progress_dialogs[0].grab().save(str(OUT / "import-progress.png"))
         screen = app.primaryScreen().grabWindow(0)
         screen.save(str(tmp / "import-progress.png"))
         print("import:", tmp / "import-progress.png")
 
     @later(100)
     def wait_for_import() -> None:
-        while window.progress_dialogs:
+        while window.imports.progress_dialogs:
             app.processEvents()
-        window.summary_dialog.grab().save(str(OUT / "import-summary.png"))  # type: ignore[union-attr]
-        window.summary_dialog.close()  # type: ignore[union-attr]
+        window.imports.summary_dialog.grab().save(str(OUT / "import-summary.png"))  # type: ignore[union-attr]
+        window.imports.summary_dialog.close()  # type: ignore[union-attr]
         window.tree.select(Place("all"))
 
     @later(800)
