@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Final
 
+from . import files
 from .errors import InvalidInput, StorageError
 from .files import fsync_dir
 
@@ -25,14 +26,7 @@ _ZIP64_OVER: Final = (1 << 31) - (1 << 20)  # zipfile needs telling before a big
 
 
 def disk_error(exc: OSError, dest: Path) -> StorageError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        why = "the disk is full"
-    elif exc.errno == errno.EROFS:
-        why = "the disk is read-only"
-    elif exc.errno in (errno.EACCES, errno.EPERM):
-        why = "permission was denied"
-    else:
-        why = exc.strerror or str(exc)
+    why = files.os_error_reason(exc, read_only="the disk is read-only")
     return StorageError(f"Could not write the export to {dest}: {why}. Nothing was left there.")
 
 

@@ -19,17 +19,20 @@ CHUNK = 1024 * 1024
 TMP_PREFIX = "incoming-"
 
 
+def os_error_reason(exc: OSError, read_only: str = "the library is on a read-only disk") -> str:
+    """Why a write failed, in words a person can act on."""
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return read_only
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission was denied"
+    return exc.strerror or str(exc)
+
+
 def storage_error(exc: OSError, doing: str) -> StorageError:
     """Turns an OSError into the message a person can act on."""
-    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
-        why = "the disk is full"
-    elif exc.errno == errno.EROFS:
-        why = "the library is on a read-only disk"
-    elif exc.errno in (errno.EACCES, errno.EPERM):
-        why = "permission was denied"
-    else:
-        why = exc.strerror or str(exc)
-    return StorageError(f"Could not {doing}: {why}.")
+    return StorageError(f"Could not {doing}: {os_error_reason(exc)}.")
 
 
 @contextlib.contextmanager
