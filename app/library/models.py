@@ -28,7 +28,30 @@ class Base(DeclarativeBase):
     pass
 
 
-class ImageRow(Base):
+class ExifColumns:
+    """0009: what the file's EXIF says (``exif_facts.py``), read once when the image came
+    in; ``exif_read`` is the reader's version that filled them, NULL until read (rows
+    older than 0009: the background fill, ``exif_fill.py``, reads them). Both ``images``
+    and ``trash`` carry them, so the facts travel to the trash and back."""
+
+    make: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The date taken as written (wall clock, µs since 1970-01-01T00:00 of that clock).
+    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    taken_offset_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exposure_time: Mapped[str | None] = mapped_column(Text, nullable=True)
+    f_number: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iso: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    focal_length_mm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exif_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ImageRow(ExifColumns, Base):
     __tablename__ = "images"
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -53,24 +76,6 @@ class ImageRow(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
     # Write-ahead intent of a move in flight: "folder\x1ffilename" of the destination.
     pending_path: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # 0009: what the file's EXIF says (``exif_facts.py``), read once when the image came
-    # in; ``exif_read`` is the reader's version that filled them, NULL until read (rows
-    # older than 0009: the background fill, ``exif_fill.py``, reads them).
-    make: Mapped[str | None] = mapped_column(Text, nullable=True)
-    model: Mapped[str | None] = mapped_column(Text, nullable=True)
-    lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The date taken as written (wall clock, µs since 1970-01-01T00:00 of that clock).
-    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    taken_offset_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    exposure_time: Mapped[str | None] = mapped_column(Text, nullable=True)
-    f_number: Mapped[float | None] = mapped_column(Float, nullable=True)
-    iso: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    focal_length_mm: Mapped[float | None] = mapped_column(Float, nullable=True)
-    orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
-    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
-    altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
-    exif_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("folder", "filename", name="uq_images_path"),
@@ -137,7 +142,7 @@ class Tombstone(Base):
     deleted_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class TrashRow(Base):
+class TrashRow(ExifColumns, Base):
     """An image in the trash: its ``images`` row as it was (every column but ``pk`` and
     ``pending_path``), when it was deleted, and the intent of a trash or restore in
     flight (``intent`` "trashing"/"restoring", ``intent_path`` "folder\x1ffilename")."""
@@ -161,22 +166,6 @@ class TrashRow(Base):
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
-    # 0009, as in ``images``: the EXIF facts travel to the trash and back.
-    make: Mapped[str | None] = mapped_column(Text, nullable=True)
-    model: Mapped[str | None] = mapped_column(Text, nullable=True)
-    lens_model: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The date taken as written (wall clock, µs since 1970-01-01T00:00 of that clock).
-    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    taken_offset_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    exposure_time: Mapped[str | None] = mapped_column(Text, nullable=True)
-    f_number: Mapped[float | None] = mapped_column(Float, nullable=True)
-    iso: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    focal_length_mm: Mapped[float | None] = mapped_column(Float, nullable=True)
-    orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
-    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
-    altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
-    exif_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deleted_at: Mapped[int] = mapped_column(BigInteger)
     intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
     intent_path: Mapped[str | None] = mapped_column(Text, nullable=True)
