@@ -13,6 +13,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from imageshelf.app.library import ImageRecord, Library
+from imageshelf.app.ui.gui_thread_guard import GuiThreadGuard
 from imageshelf.app.ui.main_window import MainWindow
 from imageshelf.app.ui.server_control import ServerController
 from tests.conftest import image_bytes
@@ -109,3 +110,25 @@ def file_mime(paths: list[Path]) -> QMimeData:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     return mime
+
+
+@pytest.fixture
+def guard(library: Library) -> GuiThreadGuard:
+    """Wraps the test's library: armed, it refuses any call from the GUI thread."""
+    return GuiThreadGuard(library)
+
+
+@pytest.fixture
+def guarded(
+    guard: GuiThreadGuard, settings: QSettings, library: Library, qtbot
+) -> Iterator[MainWindow]:
+    """The real window on the guarded library, shown, its first reads landed."""
+    server = ServerController(library, host="127.0.0.1", port=0)
+    win = MainWindow(guard.library, settings, server)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win._tree_job is None and win.trash_view.retention is None)
+    yield win
+    guard.armed = False
+    win.close()

@@ -6,42 +6,17 @@ worker's result is on screen or in the library), then the guard's record must be
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from imageshelf.app.library import Library
 from imageshelf.app.ui.folder_tree import UNDESCRIBED, Place
-from imageshelf.app.ui.gui_thread_guard import GuiThreadCall, GuiThreadGuard
+from imageshelf.app.ui.gui_thread_guard import GuiThreadCall
 from imageshelf.app.ui.main_window import MainWindow
-from imageshelf.app.ui.server_control import ServerController
 from tests.ui.test_actions import select_ids
 from tests.ui.test_grid_model import replicate_rows
 
 BIG = 100_000
-
-
-@pytest.fixture
-def guard(library: Library) -> GuiThreadGuard:
-    return GuiThreadGuard(library)
-
-
-@pytest.fixture
-def guarded(
-    guard: GuiThreadGuard, settings: QSettings, library: Library, qtbot
-) -> Iterator[MainWindow]:
-    """The real window on the guarded library, shown, its first reads landed."""
-    server = ServerController(library, host="127.0.0.1", port=0)
-    win = MainWindow(guard.library, settings, server)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win._tree_job is None and win.trash_view.retention is None)
-    yield win
-    guard.armed = False
-    win.close()
 
 
 def test_the_guard_refuses_a_call_on_the_gui_thread_and_lets_workers_through(guard, add):

@@ -10,15 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
 from imageshelf.app.library import Library, rules
 from imageshelf.app.ui import paste
 from imageshelf.app.ui.export_dialog import open_dialog as open_export
-from imageshelf.app.ui.gui_thread_guard import GuiThreadGuard
 from imageshelf.app.ui.main_window import MainWindow
-from imageshelf.app.ui.server_control import ServerController
 from imageshelf.app.ui.url_import import AddFromUrlDialog
 from imageshelf.app.ui.url_import import open_dialog as open_url
 from tests.image_upstream import ImageUpstream, running
@@ -31,26 +29,6 @@ COPIES = 2_000
 def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[ImageUpstream]:
     monkeypatch.setenv(rules.FETCH_ALLOW_ENV, "127.0.0.1")
     yield from running()
-
-
-@pytest.fixture
-def guard(library: Library) -> GuiThreadGuard:
-    return GuiThreadGuard(library)
-
-
-@pytest.fixture
-def guarded(
-    guard: GuiThreadGuard, settings: QSettings, library: Library, qtbot
-) -> Iterator[MainWindow]:
-    server = ServerController(library, host="127.0.0.1", port=0)
-    win = MainWindow(guard.library, settings, server)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win._tree_job is None and win.trash_view.retention is None)
-    yield win
-    guard.armed = False
-    win.close()
 
 
 def test_export_of_a_select_all_never_read_gets_every_image_off_the_gui_thread(
