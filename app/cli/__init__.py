@@ -9,6 +9,8 @@ imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID...
 imageshelf export DIR|FILE.zip [--folder F] [--embed-alt-text] [--alt-text-csv COLS] [--replace]
 imageshelf keys create --name N --scope S [--folder F]... [--expires-days N]
 imageshelf keys list [--json] · keys revoke NAME
+imageshelf migrate SRC DST                              copy a library, keeping ids
+    (a team side: --from-database URL --from-storage URL, --to-database URL --to-storage URL)
 imageshelf install-desktop [--uninstall]
 imageshelf discover [--seconds S] [--json]             servers on the LAN (mDNS)
 
@@ -154,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_keys_parser(command, lambda p: _global_options(p, top=False))
 
+    from .migrate import add_parser as add_migrate_parser
+
+    add_migrate_parser(command)
+
     desktop = command(
         "install-desktop", "install-desktop", "add Imageshelf to this user's application menu"
     )
@@ -185,6 +191,10 @@ def _handler(name: str) -> Handler:
         from .keys import keys_command
 
         return keys_command
+    if name == "migrate":
+        from .migrate import migrate_command
+
+        return migrate_command
     from . import images
 
     return {
