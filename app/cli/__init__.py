@@ -69,6 +69,28 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help=f"port of the HTTP server (default: {DEFAULT_PORT}; "
         "the window: as last set in Server settings)",
     )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        default=default,
+        help="a team library's PostgreSQL database, postgresql://USER@HOST[:PORT]/DB "
+        "(the password from PGPASSWORD or ~/.pgpass); with --storage, in place of --library "
+        "(the window and serve)",
+    )
+    parser.add_argument(
+        "--storage",
+        metavar="URL",
+        default=default,
+        help="a team library's storage: s3://BUCKET[/PREFIX] (credentials, region and "
+        "endpoint from the AWS environment: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...)",
+    )
+    parser.add_argument(
+        "--path-style",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="address the S3 bucket in the path (MinIO, Garage, SeaweedFS, moto), "
+        "not in the host name",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +232,11 @@ def _handler(name: str) -> Handler:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = getattr(args, "handler", None)
+    try:
+        args.address = common.team_address(args, name)
+    except CommandError as exc:
+        print(f"imageshelf{' ' + name if name else ''}: {exc.message}", file=sys.stderr)
+        return exc.code
     if name is None:
         return _window(args)  # no --library: the window reopens the last library
     if name != "discover":  # the network's servers, whatever library

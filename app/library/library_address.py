@@ -47,8 +47,9 @@ def folder(path: str | os.PathLike[str]) -> LibraryAddress:
     return LibraryAddress(folder=Path(path).expanduser())
 
 
-def team(database: str | None, storage: str | None) -> LibraryAddress:
-    """A team library's address, checked (``InvalidInput`` saying what is wrong)."""
+def team(database: str | None, storage: str | None, *, path_style: bool = False) -> LibraryAddress:
+    """A team library's address, checked (``InvalidInput`` saying what is wrong);
+    ``path_style``: the S3 bucket addressed in the path (``?path_style=1``)."""
     if not database or not storage:
         raise InvalidInput(
             "A team library needs both addresses: --database postgresql://USER@HOST/DB "
@@ -56,7 +57,10 @@ def team(database: str | None, storage: str | None) -> LibraryAddress:
         )
     check_database_url(database)
     check_storage_url(storage)
-    return LibraryAddress(database=database.strip(), storage=storage.strip())
+    storage = storage.strip()
+    if path_style and storage.startswith("s3://") and "path_style=" not in storage:
+        storage += ("&" if "?" in storage else "?") + "path_style=1"
+    return LibraryAddress(database=database.strip(), storage=storage)
 
 
 def check_database_url(url: str) -> None:
