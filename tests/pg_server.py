@@ -28,6 +28,11 @@ from pathlib import Path
 
 import pytest
 
+from imageshelf.app.library import Library
+from imageshelf.app.library.layout import META_DIR, TMP_DIR
+from imageshelf.app.library.sql.engine import make_engine, migrate
+from imageshelf.app.library.storage import FolderStorage
+
 SUPERUSER = "imageshelf"
 _INSTALL = (
     "PostgreSQL's server binaries (initdb, pg_ctl) were not found: install them "
@@ -189,3 +194,39 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     name = pg_server.unique_name("empty")
     yield pg_server.create_database(name)
     pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> str:
+    """The name of a database migrated to the head, never used by a test itself."""
+    name = pg_server.unique_name("template")
+    engine = make_engine(pg_server.create_database(name))
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return name
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer, pg_template: str) -> Iterator[str]:
+    """The URL of the test's own migrated database."""
+    name = pg_server.unique_name("lib")
+    yield pg_server.create_database(name, template=pg_template)
+    pg_server.drop_database(name)
+
+
+def folder_storage(root: Path) -> FolderStorage:
+    """A team library's storage for the tests: a folder (s3 builds the S3 one)."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / META_DIR / TMP_DIR
+    tmp.mkdir(parents=True, exist_ok=True)
+    return FolderStorage(root, tmp)
+
+
+@pytest.fixture
+def pg_library(pg_database: str, tmp_path: Path) -> Iterator[Library]:
+    """A team library: its own PostgreSQL database and a folder as its storage."""
+    lib = Library.open_team(pg_database, folder_storage(tmp_path / "team"))
+    yield lib
+    lib.close()

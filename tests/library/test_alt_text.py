@@ -3,6 +3,8 @@ so; at most 2,000 characters; no control characters; any language."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 
 import pytest

@@ -3,6 +3,8 @@ change of every writer gets its number in its own transaction, in order."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import sqlite3
 import threading

@@ -3,6 +3,8 @@ files), the checks while streaming, the name rule, and jobs that survive a resta
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import os
 import shutil

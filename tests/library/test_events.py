@@ -3,6 +3,8 @@ breaks nothing."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import logging
 
 import pytest

@@ -4,6 +4,8 @@ and from hostile blocks, which give nulls and never an error."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import hashlib
 import io
 import os

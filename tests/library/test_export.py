@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import contextlib
 import csv
 import io

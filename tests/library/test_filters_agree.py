@@ -5,6 +5,8 @@ sort gives the order ``Sort.key`` defines."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import itertools
 

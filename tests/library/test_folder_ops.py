@@ -4,6 +4,8 @@ contract's "folders in use"."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import pytest
 
 from imageshelf.app.library import Gone, InvalidFolder, Library, NotFound

@@ -3,6 +3,8 @@ break a rule, and never a path outside the library."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import os
 
 import pytest

@@ -3,6 +3,8 @@ cancel leaves every image either fully in the library or not at all."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import threading
 from pathlib import Path
 

@@ -4,6 +4,8 @@ a key's use instead of waiting."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import threading
 

@@ -3,6 +3,8 @@ case- and accent-insensitive search that agrees between the trigram index and th
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import unicodedata
 from collections.abc import Iterator

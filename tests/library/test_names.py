@@ -3,6 +3,8 @@ name with the right extension, and the name as sent is kept for display."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import os
 
 import pytest

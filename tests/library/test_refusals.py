@@ -3,6 +3,8 @@ with the right code, and a refusal leaves nothing behind (checked by ``refused``
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import os
 import struct

@@ -3,6 +3,8 @@ token opens its share, and which images a list or a live folder holds."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import sqlite3
 

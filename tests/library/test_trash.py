@@ -3,6 +3,8 @@ exactly, purge and retention remove it for good; a restart keeps all of it."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 import os
 import shutil

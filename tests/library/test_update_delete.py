@@ -3,6 +3,8 @@ the file and keeps the id as a tombstone; unknown ids are ``NotFound``."""
 
 from __future__ import annotations
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 import io
 
 import pytest
