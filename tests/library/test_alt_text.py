@@ -3,14 +3,14 @@ so; at most 2,000 characters; no control characters; any language."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 
 import pytest
 
 from imageshelf.app.library import InvalidAltText, Library
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 JPEG = image_bytes("JPEG")
 

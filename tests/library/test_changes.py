@@ -3,8 +3,6 @@ change of every writer gets its number in its own transaction, in order."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 import sqlite3
 import threading
@@ -14,6 +12,8 @@ from sqlalchemy import text
 from imageshelf.app.library import Library
 from imageshelf.app.library.layout import DB_FILE, META_DIR
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
 def _png(n: int) -> bytes:

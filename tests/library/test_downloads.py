@@ -3,8 +3,6 @@ files), the checks while streaming, the name rule, and jobs that survive a resta
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 import os
 import shutil
@@ -26,6 +24,8 @@ from imageshelf.app.library.downloads_zip import (
     ZipEntry,
 )
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
 class _Generated:

@@ -4,8 +4,6 @@ and from hostile blocks, which give nulls and never an error."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import hashlib
 import io
 import os
@@ -39,6 +37,8 @@ from tests.exif_samples import (
     xmp_gps,
 )
 from tests.library.helpers import on_disk
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 AddBytes = Callable[..., ImageRecord]
 

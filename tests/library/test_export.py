@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import contextlib
 import csv
 import io
@@ -21,6 +19,8 @@ from imageshelf.app.library.errors import Cancelled, InvalidInput
 from imageshelf.app.library.export_out import TMP_PREFIX
 from tests.conftest import image_bytes
 from tests.mounts import tmpfs
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
 @pytest.fixture

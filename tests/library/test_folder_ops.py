@@ -4,14 +4,14 @@ contract's "folders in use"."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import pytest
 
 from imageshelf.app.library import Gone, InvalidFolder, Library, NotFound
 from imageshelf.app.library.folder_ops import KEEP_MARKER, disk_folders
 from tests.library.conftest import AddBytes
 from tests.library.helpers import sha256
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
 def _jpeg(make_image, n: int) -> bytes:

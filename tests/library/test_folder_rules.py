@@ -3,8 +3,6 @@ break a rule, and never a path outside the library."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import os
 
 import pytest
@@ -12,6 +10,8 @@ import pytest
 from imageshelf.app.library import InvalidFolder, Library
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 JPEG = image_bytes("JPEG")
 DEEPEST = "/".join(f"l{i}" for i in range(1, 9))

@@ -3,11 +3,11 @@ it holds something else."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 JPEG = image_bytes("JPEG")
 

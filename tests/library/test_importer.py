@@ -3,8 +3,6 @@ cancel leaves every image either fully in the library or not at all."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import threading
 from pathlib import Path
 
@@ -21,6 +19,8 @@ from tests.library.helpers import (
     thumbnail_files,
     tmp_leftovers,
 )
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
 def write(path: Path, data: bytes) -> Path:

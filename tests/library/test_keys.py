@@ -4,8 +4,6 @@ a key's use instead of waiting."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 import threading
 
@@ -16,6 +14,8 @@ from imageshelf.app.library.filters import Filter
 from imageshelf.app.library.folder_limit import FolderLimit
 from imageshelf.app.library.keys import InvalidKey
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 FOLDERS = [None, "a", "a/b", "a/b/c", "ab", "a0", "b", "b/a"]
 

@@ -3,8 +3,6 @@ case- and accent-insensitive search that agrees between the trigram index and th
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 import unicodedata
 from collections.abc import Iterator
@@ -15,6 +13,8 @@ from sqlalchemy import text
 from imageshelf.app.library import InvalidInput, Library, Sort
 from imageshelf.app.library.records import ImageRecord
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 JPEG = image_bytes("JPEG")
 

@@ -3,14 +3,14 @@ name with the right extension, and the name as sent is kept for display."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import os
 
 import pytest
 
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 JPEG = image_bytes("JPEG")
 

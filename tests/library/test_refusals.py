@@ -3,8 +3,6 @@ with the right code, and a refusal leaves nothing behind (checked by ``refused``
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 import os
 import struct
@@ -19,6 +17,8 @@ from PIL import Image
 from imageshelf.app.library import files, rules
 from tests.conftest import image_bytes
 from tests.library.helpers import on_disk
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 REPO = Path(__file__).resolve().parents[2]
 

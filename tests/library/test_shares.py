@@ -3,8 +3,6 @@ token opens its share, and which images a list or a live folder holds."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 import sqlite3
 
@@ -12,6 +10,8 @@ import pytest
 
 from imageshelf.app.library import Gone, InvalidInput, Library, NotFound, shares_secrets
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
 def test_only_hashes_are_stored(library: Library) -> None:

@@ -3,8 +3,6 @@ exactly, purge and retention remove it for good; a restart keeps all of it."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 import os
 import shutil
@@ -29,6 +27,8 @@ from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk, sha256
 from tests.library.test_watcher import barrier, distinct_image
 from tests.library.test_watcher_support import EventLog
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"
 

@@ -3,8 +3,6 @@ the file and keeps the id as a tombstone; unknown ids are ``NotFound``."""
 
 from __future__ import annotations
 
-BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
-
 import io
 
 import pytest
@@ -12,6 +10,8 @@ import pytest
 from imageshelf.app.library import Gone, Library, NotFound
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 JPEG = image_bytes("JPEG")
 PNG = image_bytes("PNG")
