@@ -57,7 +57,7 @@ def find_bin_dir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -82,7 +82,7 @@ class PgServer:
         self.bin_dir = bin_dir
         self.dir = Path(tempfile.mkdtemp(prefix="imageshelf-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.host = "127.0.0.1"
         self._prefix = _run_as()
         self._names = itertools.count(1)

@@ -39,11 +39,19 @@ def library_path(tmp_path: Path, empty_library_template: Path) -> Path:
     return path
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "folder_only: in a BOTH_BACKENDS module, a test of SQLite's own parts"
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A module that sets ``BOTH_BACKENDS = True`` runs each test using ``library`` on a
     folder library and on a team library (PostgreSQL, tests/pg_server.py; a folder as
     its storage): the core's behaviour, proven on both databases without a copy."""
-    if "backend" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_BACKENDS", False):
+    if "backend" not in metafunc.fixturenames or not getattr(metafunc.module, "BOTH_BACKENDS", 0):
+        return
+    if metafunc.definition.get_closest_marker("folder_only") is None:
         metafunc.parametrize("backend", ["folder", "team"], indirect=True)
 
 

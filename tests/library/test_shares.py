@@ -14,6 +14,7 @@ from tests.conftest import image_bytes
 BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
+@pytest.mark.folder_only  # reads the SQLite file itself
 def test_only_hashes_are_stored(library: Library) -> None:
     made = library.shares.create(folder=None, folder_share=True, password="s3cret pass")
     with sqlite3.connect(library.meta / "library.db") as conn:

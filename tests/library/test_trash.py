@@ -358,6 +358,7 @@ def test_a_purge_killed_after_its_commit_leaves_no_file_behind(library_path: Pat
             lib.trash.restore(image_id)
 
 
+@pytest.mark.folder_only  # PRAGMA; PG: the drift test
 def test_every_image_column_is_kept_in_the_trash(library: Library) -> None:
     """A migration adding a column to ``images`` must add it to ``trash`` too, or a
     restore would lose it (trash.py copies the columns by name)."""

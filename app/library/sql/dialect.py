@@ -45,6 +45,8 @@ _PG_WORDS = (
     # A join with ON is an inner join there (SQLite's CROSS JOIN only fixes the order).
     (" CROSS JOIN ", " JOIN "),
     (" AS m WHERE 1", " AS m WHERE true"),
+    # PostgreSQL 15 names every subquery in FROM.
+    (" LIMIT :over))", " LIMIT :over) AS c)"),
 )
 _META_NUMBER = re.compile(r"^mn\d+$")
 _META_BOOLEAN = re.compile(r"^mb\d+$")

@@ -271,11 +271,18 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
         if len(listed_pks) > RESOLVE_CAP:
             return flt
         return replace(flt, matches_pks=tuple(listed_pks))
-    found, listed = run(
-        conn,
-        (_RESOLVE_SQL),
-        {"cover": _trigram_cover(term), "over": RESOLVE_CAP + 1, "cap": RESOLVE_CAP, "term": term},
-    ).one()
+    found, listed = tuple(
+        run(
+            conn,
+            _RESOLVE_SQL,
+            {
+                "cover": _trigram_cover(term),
+                "over": RESOLVE_CAP + 1,
+                "cap": RESOLVE_CAP,
+                "term": term,
+            },
+        ).one()
+    )
     if found > RESOLVE_CAP:
         return flt
     return replace(flt, matches_pks=tuple(sorted(json.loads(listed))))

@@ -100,12 +100,17 @@ _C_COLLATIONS = {"C", "POSIX", "C.UTF-8", "C.utf8"}
 def check_database(engine: Engine) -> None:
     """Refuses a database whose text does not compare byte by byte (see the module)."""
     with engine.connect() as conn:
-        name, collate, encoding = conn.execute(
+        # datlocprovider (PostgreSQL 15+; read through jsonb so older servers answer
+        # too): 'i' is an ICU default collation, whatever datcollate says.
+        name, collate, encoding, provider = conn.execute(
             text(
-                "SELECT datname, datcollate, pg_encoding_to_char(encoding) FROM pg_database "
+                "SELECT datname, datcollate, pg_encoding_to_char(encoding), "
+                "to_jsonb(d) ->> 'datlocprovider' FROM pg_database d "
                 "WHERE datname = current_database()"
             )
         ).one()
+    if provider == "i":
+        collate = "ICU"
     if collate not in _C_COLLATIONS or encoding != "UTF8":
         raise StorageError(
             f"The database {name} compares text by the {collate} collation in {encoding}; "
