@@ -13,12 +13,13 @@ import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from . import layout
+from . import files, layout
 from .errors import InvalidInput, LibraryError, NotFound
 from .library import Library
+from .storage import FolderStorage, Storage
 
 # The schemes SQLAlchemy reads as PostgreSQL (``postgres://`` is libpq's alias).
 DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
@@ -148,20 +149,39 @@ def open_library(
 
 def open_team(address: LibraryAddress) -> Library:
     assert address.database is not None and address.storage is not None
-    # The two entries land with the team-library work (storage: s3, database: pg);
-    # looked up by name until both are in every build.
-    package = importlib.import_module(__package__ or "imageshelf.app.library")
-    storage_from_url: Any = getattr(package, "storage_from_url", None)
-    opener: Any = getattr(Library, "open_team", None)
-    if storage_from_url is None or opener is None:
-        raise LibraryError("This build of Imageshelf cannot open team libraries yet.")
     where = address.describe()
     try:
-        storage = storage_from_url(address.storage)
-        library: Library = opener(address.database, storage)
-    except LibraryError:
+        library = Library.open_team(address.database, _storage(address.storage))
+    except LibraryError as exc:
+        said = " ".join(_without_password(exc.message, address.database).split())
+        if said != exc.message:  # the driver's lines made one, a password hidden
+            raise LibraryError(said) from None
         raise
     except Exception as exc:  # a driver's own error: said in one line, never a traceback
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = " ".join(_without_password(reason, address.database).split())
         raise LibraryError(f"Could not open the team library {where}: {reason}") from exc
     return library
+
+
+def _without_password(message: str, database: str) -> str:
+    try:
+        password = urlsplit(database).password
+    except ValueError:
+        return message
+    return message.replace(password, "***") if password else message
+
+
+def _storage(url: str) -> Storage:
+    """``storage_from_url`` where the build has it (S3 and folders); else a folder."""
+    package = importlib.import_module(__package__ or "imageshelf.app.library")
+    from_url: Any = getattr(package, "storage_from_url", None)
+    if from_url is not None:
+        return cast(Storage, from_url(url))
+    if url.startswith("s3://"):
+        raise LibraryError("This build of Imageshelf cannot use S3 storage yet.")
+    root = Path(url.removeprefix("file://")).expanduser()
+    tmp = layout.meta_dir(root) / layout.TMP_DIR
+    with files.disk_errors(f"use the folder {root} as the team library's storage"):
+        tmp.mkdir(parents=True, exist_ok=True)
+    return FolderStorage(root, tmp)
