@@ -80,6 +80,10 @@ class TeamLibraryDialog(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         self._address: LibraryAddress | None = None
+        # Tab goes down the form as it reads (the widgets were made in another order).
+        self.setTabOrder(self.database, self.password)
+        self.setTabOrder(self.password, self.storage)
+        self.setTabOrder(self.storage, self.path_style)
         (self.password if filled is not None else self.database).setFocus()
 
     def _fill(self, filled: LibraryAddress) -> None:
