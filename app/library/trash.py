@@ -295,9 +295,13 @@ class Trash:
         ``stop_keeper()``."""
         if self._keeper is None:
             core = self.core
-            self._keeper = RetentionKeeper(
-                lambda stop: self.purge_expired(stop=stop), lambda: core.closed, interval_s
-            )
+
+            def purge(stop: threading.Event) -> int:
+                # One process at a time on a team library (always this one on SQLite).
+                with core.singleton("purge the trash") as mine:
+                    return self.purge_expired(stop=stop) if mine else 0
+
+            self._keeper = RetentionKeeper(purge, lambda: core.closed, interval_s)
             self._keeper.start()
 
     def wait_for_retention(self, timeout: float) -> bool:
