@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from . import layout, rules, settings
+from .derived import DerivedFiles, FolderDerived
 from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
 from .location_privacy import LocationPrivacy
@@ -36,12 +37,12 @@ class Core:
         self.meta = root / layout.META_DIR
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
-        # Originals and uploads (the storage seam); derived files in the thumbnail cache.
+        # Originals and uploads (the storage seam); derived files (thumbnails, transform
+        # results, location-free copies) through the derived-file seam.
         self.storage: Storage = FolderStorage(root, self.tmp_dir)
-        self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
-        self.transforms = Transforms(
-            self.meta / layout.TRANSFORMS_DIR, lambda: settings.transform_cache_bytes(self)
-        )
+        self.derived: DerivedFiles = FolderDerived(self.meta)
+        self.thumbnails = ThumbnailCache(self.derived)
+        self.transforms = Transforms(self.derived, lambda: settings.transform_cache_bytes(self))
         self.events = EventBus()
         self.settings_version = 0  # bumped by settings.put
         self.location = LocationPrivacy(self)
