@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from . import layout, rules, settings
-from .derived import DerivedFiles, FolderDerived
+from .derived import DerivedFiles
 from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
 from .location_privacy import LocationPrivacy
@@ -32,15 +32,19 @@ from .transforms import Transforms
 
 
 class Core:
-    def __init__(self, root: Path, engine: Engine) -> None:
+    def __init__(self, root: Path, engine: Engine, storage: Storage | None = None) -> None:
         self.root = root
         self.meta = root / layout.META_DIR
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
         # Originals and uploads (the storage seam); derived files (thumbnails, transform
         # results, location-free copies) through the derived-file seam.
-        self.storage: Storage = FolderStorage(root, self.tmp_dir)
-        self.derived: DerivedFiles = FolderDerived(self.meta)
+        # ``root`` is the local folder of the database and ``tmp/`` (and, for a folder
+        # library, of the images themselves); another ``storage`` keeps the bytes elsewhere.
+        if storage is None:
+            storage = FolderStorage(root, self.tmp_dir)
+        self.storage: Storage = storage
+        self.derived: DerivedFiles = self.storage.derived_files(self.meta)
         self.thumbnails = ThumbnailCache(self.derived)
         self.transforms = Transforms(self.derived, lambda: settings.transform_cache_bytes(self))
         self.events = EventBus()
@@ -115,6 +119,11 @@ class Core:
                 yield name
 
     # --- the folder ----------------------------------------------------------------------
+
+    def key_of(self, record: ImageRecord) -> str:
+        """The storage key of ``record``'s original (its path in a folder library, its
+        id in a team one)."""
+        return self.storage.key(record.id, record.relpath)
 
     def path_of(self, folder: str | None, filename: str) -> Path:
         return self.root / folder / filename if folder else self.root / filename

@@ -50,6 +50,8 @@ class _Core(Protocol):
 
     def get(self, image_id: str) -> ImageRecord: ...
 
+    def key_of(self, record: ImageRecord) -> str: ...
+
     def read(self) -> AbstractContextManager[Connection]: ...
 
     def write(self) -> AbstractContextManager[Connection]: ...
@@ -96,7 +98,7 @@ class LocationPrivacy:
         A file found missing while deciding is looked for once more after any move in
         flight (moves hold the write lock to their commit), as ``originals`` does."""
         record = self.core.get(image_id)
-        original = functools.partial(self.core.storage.open, record.relpath)
+        original = functools.partial(self.core.storage.open, self.core.key_of(record))
         plain = Served(record, original, record.etag, False)
         if record.content_type not in location_strip.STRIPPABLE_TYPES:
             return plain
@@ -171,7 +173,7 @@ class LocationPrivacy:
         """The original's bytes without GPS, ``None`` when it has none. Reads the whole
         original (at most the upload limit for anything the library took in)."""
         try:
-            with self.core.storage.open(record.relpath) as fp:
+            with self.core.storage.open(self.core.key_of(record)) as fp:
                 data = fp.read()
         except OSError as exc:
             if isinstance(exc, FileNotFoundError):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from . import files, originals, rules, trash_recovery
+from . import files, originals, rules, trash_keyed, trash_recovery
 from .core import Core
 from .errors import Gone, InvalidFolder, LibraryError, NotFound, NotInTrash
 from .events import Event, EventKind
@@ -140,7 +140,12 @@ class Trash:
         """The thumbnail of a trashed image (the Trash view shows them), built from the
         original in ``trash/`` when the cache lost it."""
         item = self.get(image_id)
-        path = self.path_of(image_id, item.image.filename)
+        store = self.core.storage
+        path = (
+            self.path_of(image_id, item.image.filename)
+            if store.keys_follow_names
+            else store.key(image_id, "")
+        )
         return item, originals.thumbnail_of(self.core, item.image, path, "missing from the trash")
 
     def _require(self, conn: Connection, image_id: str) -> sql.TrashedRow:
@@ -221,6 +226,8 @@ class Trash:
             now = now_us()
             for record in records:
                 sql.copy_in(conn, record.id, now)
+        if not core.storage.keys_follow_names:  # an object store: the rows alone
+            return trash_keyed.move_rows(core, records), []
         moved: list[ImageRecord] = []
         missing: list[ImageRecord] = []
         failed: list[tuple[ImageRecord, LibraryError]] = []
@@ -295,6 +302,12 @@ class Trash:
         with core.write_lock:
             with core.read() as conn:
                 trashed = self._require(conn, image_id).image
+            if not core.storage.keys_follow_names:  # an object store: the row alone
+                kept = trash_keyed.restore(core, trashed, self._purge_ids)
+        if not core.storage.keys_follow_names:
+            core.events.emit(Event(EventKind.RESTORED, image_id, kept))
+            return kept
+        with core.write_lock:
             src = self.path_of(trashed.id, trashed.filename)
             if not src.exists():
                 # Removed from .imageshelf/trash by hand: nothing to restore.
@@ -406,8 +419,11 @@ class Trash:
             with core.write() as conn:
                 gone = sql.purge(conn, list(ids), now_us())
             for image_id, filename, _sha in gone:
-                with contextlib.suppress(OSError):
-                    self.path_of(image_id, filename).unlink(missing_ok=True)
+                with contextlib.suppress(Exception):
+                    if core.storage.keys_follow_names:
+                        self.path_of(image_id, filename).unlink(missing_ok=True)
+                    else:
+                        trash_keyed.remove_object(core, image_id)
         for sha in {sha for _i, _f, sha in gone}:
             with contextlib.suppress(Exception):
                 self._forget_thumbnail_if_unused(sha)
