@@ -118,7 +118,11 @@ class ImageMetadata(Base):
     """0008: one row per key of an image's custom_metadata, kept by triggers from
     ``images.custom_metadata``, so ``meta.KEY=VALUE`` is an index lookup. ``kind``:
     text, number, boolean; ``value`` as ``json_each`` reads it (booleans 1/0), in a
-    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart."""
+    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart.
+
+    0014: each row also carries its image's folder, created_at and id (kept by the same
+    triggers), so a value's images in newest/oldest order, in a folder or not, are one
+    range of an index (``sql/meta_listing.py``)."""
 
     __tablename__ = "image_metadata"
 
@@ -126,9 +130,15 @@ class ImageMetadata(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
     value: Mapped[bytes] = mapped_column(LargeBinary)
+    folder: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (
-        Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),
+        Index("ix_image_metadata_order", "key", "kind", "value", "created_at", "id"),
+        Index(
+            "ix_image_metadata_folder_order", "key", "kind", "value", "folder", "created_at", "id"
+        ),
         {"sqlite_with_rowid": False},
     )
 
