@@ -120,9 +120,9 @@ class ImageMetadata(Base):
     text, number, boolean; ``value`` as ``json_each`` reads it (booleans 1/0), in a
     column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart.
 
-    0014: each row also carries its image's folder, created_at and id (kept by the same
-    triggers), so a value's images in newest/oldest order, in a folder or not, are one
-    range of an index (``sql/meta_listing.py``)."""
+    0014: each row also carries its image's folder, created_at, id and ``alt_text IS
+    NULL`` (kept by the same triggers), so a value's images in newest/oldest order, in a
+    folder or not, are one range of an index (``sql/meta_listing.py``)."""
 
     __tablename__ = "image_metadata"
 
@@ -133,12 +133,32 @@ class ImageMetadata(Base):
     folder: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     id: Mapped[str] = mapped_column(String(40))
+    undescribed: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (
-        Index("ix_image_metadata_order", "key", "kind", "value", "created_at", "id"),
+        # folder and undescribed last: tested on the entry walked, never read from the row.
         Index(
-            "ix_image_metadata_folder_order", "key", "kind", "value", "folder", "created_at", "id"
+            "ix_image_metadata_order",
+            "key",
+            "kind",
+            "value",
+            "created_at",
+            "id",
+            "folder",
+            "undescribed",
         ),
+        Index(
+            "ix_image_metadata_folder_order",
+            "key",
+            "kind",
+            "value",
+            "folder",
+            "created_at",
+            "id",
+            "undescribed",
+        ),
+        # One image's entry for a filter, narrower than the table's rows (meta_listing.PROBE).
+        Index("ix_image_metadata_probe", "image_pk", "key", "kind", "value"),
         {"sqlite_with_rowid": False},
     )
 

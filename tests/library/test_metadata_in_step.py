@@ -1,14 +1,16 @@
-"""``image_metadata`` carries its image's folder, created_at and id (migration 0014) and
-they stay in step with ``images`` through every write: upload, PATCH of metadata (merge,
-clear, set again), a move, a folder renamed and moved, a delete to the trash and a
-restore, a folder trashed and restored — and an older library's rows are filled when it
-is upgraded. After each step the table is exactly what the images' rows say it should be
-(derived here in Python, not by the triggers' SQL), and a ``meta.KEY=VALUE`` listing read
-from it equals ``Filter.matches`` over every image."""
+"""``image_metadata`` carries its image's folder, created_at, id and whether it has no alt
+text (migration 0014), and they stay in step with ``images`` through every write:
+upload, PATCH of metadata (merge, clear, set again), alt text set and removed, a move, a
+folder renamed and moved, a delete to the trash and a restore, a folder trashed and
+restored — and an older library's rows are filled when it is upgraded. After each step
+the table is exactly what the images' rows say it should be (derived here in Python, not
+by the triggers' SQL), and a ``meta.KEY=VALUE`` listing read from it (with and without
+``undescribed``) equals ``Filter.matches`` over every image."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -21,29 +23,33 @@ from imageshelf.app.library.layout import DB_FILE, META_DIR
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
 
-Row = tuple[int, str, str, object, str, int, str]
+Row = tuple[int, str, str, object, str, int, str, int]
 
 
 def _expected(conn: object) -> set[Row]:
     """What image_metadata must hold: one row per key of each image's object, with its
-    kind (0008's rule), value (booleans 1/0) and the image's folder, created_at and id."""
+    kind (0008's rule), value (booleans 1/0) and the image's folder, created_at, id and
+    whether it has no alt text."""
     out: set[Row] = set()
     images = conn.execute(  # type: ignore[attr-defined]
-        text("SELECT pk, folder, created_at, id, custom_metadata FROM images")
+        text("SELECT pk, folder, created_at, id, custom_metadata, alt_text FROM images")
     )
-    for pk, folder, created_at, image_id, meta in images:
+    for pk, folder, created_at, image_id, meta, alt in images:
         for key, value in json.loads(meta or "{}").items():
             if isinstance(value, bool):
                 kind, value = "boolean", int(value)
             else:
                 kind = "text" if isinstance(value, str) else "number"
-            out.add((pk, key, kind, value, folder, created_at, image_id))
+            out.add((pk, key, kind, value, folder, created_at, image_id, int(alt is None)))
     return out
 
 
 def _stored(conn: object) -> set[Row]:
     rows = conn.execute(  # type: ignore[attr-defined]
-        text("SELECT image_pk, key, kind, value, folder, created_at, id FROM image_metadata")
+        text(
+            "SELECT image_pk, key, kind, value, folder, created_at, id, undescribed "
+            "FROM image_metadata"
+        )
     ).all()
     assert len(rows) == len(set(map(tuple, rows)))
     return {tuple(r) for r in rows}  # type: ignore[misc]
@@ -53,14 +59,17 @@ def _check(lib: Library, step: str) -> None:
     with lib.engine.connect() as conn:
         assert _stored(conn) == _expected(conn), step
     everything = lib.list_images(page_size=100).items
-    for key, value in (("sku", "A"), ("n", "2"), ("print", "true"), ("new", "x")):
-        flt = Filter(meta=(MetaFilter.parse(key, value),))
+    for (key, value), undescribed in itertools.product(
+        (("sku", "A"), ("n", "2"), ("print", "true"), ("new", "x")), (False, True)
+    ):
+        flt = Filter(meta=(MetaFilter.parse(key, value),), undescribed=undescribed)
+        args = {"meta": {key: value}, "undescribed": undescribed}
         for sort in (Sort.NEWEST, Sort.OLDEST):
             want = sorted((r for r in everything if flt.matches(r)), key=sort.key())
-            got = lib.list_images(meta={key: value}, sort=sort, page_size=100).items
-            assert [r.id for r in got] == [r.id for r in want], (step, key, sort)
-            walked = lib.list_by_cursor(meta={key: value}, sort=sort, limit=100).items
-            assert [r.id for r in walked] == [r.id for r in want], (step, key, sort)
+            got = lib.list_images(**args, sort=sort, page_size=100).items  # type: ignore[arg-type]
+            assert [r.id for r in got] == [r.id for r in want], (step, flt, sort)
+            walked = lib.list_by_cursor(**args, sort=sort, limit=100).items  # type: ignore[arg-type]
+            assert [r.id for r in walked] == [r.id for r in want], (step, flt, sort)
 
 
 def _add(lib: Library, n: int, folder: str | None, meta: dict[str, object]) -> str:
@@ -78,6 +87,12 @@ def test_the_carried_columns_follow_every_write(library: Library) -> None:
 
     lib.update(a, custom_metadata={"n": None, "new": "x"})  # PATCH: merged
     _check(lib, "patch merge")
+    lib.update(a, alt_text="A kite")  # described
+    _check(lib, "alt text")
+    lib.update(a, alt_text=None)  # undescribed again
+    _check(lib, "alt text removed")
+    lib.update(c, alt_text="")  # decorative: described
+    _check(lib, "alt text empty")
     lib.update(b, custom_metadata=None)  # PATCH: cleared
     _check(lib, "patch clear")
     lib.update(b, custom_metadata={"sku": "A", "new": "x"})  # set again

@@ -98,7 +98,8 @@ def where_clause(
         for n, meta in enumerate(flt.meta):
             cond = meta_listing.condition(meta, n, params, "m")
             clauses.append(
-                f"EXISTS (SELECT 1 FROM image_metadata m WHERE m.image_pk = images.pk AND {cond})"
+                f"EXISTS (SELECT 1 FROM image_metadata m {meta_listing.PROBE} "
+                f"WHERE m.image_pk = images.pk AND {cond})"
             )
     if flt.search:
         term = fold(flt.search)
@@ -156,7 +157,8 @@ def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
     if not least:
         return replace(flt, meta_pks=())
     others = "".join(
-        f" AND EXISTS (SELECT 1 FROM image_metadata o{n} WHERE o{n}.image_pk = m.image_pk "
+        f" AND EXISTS (SELECT 1 FROM image_metadata o{n} {meta_listing.PROBE} "
+        f"WHERE o{n}.image_pk = m.image_pk "
         f"AND {meta_listing.condition(flt.meta[n], n, params, f'o{n}')})"
         for _c, n, _k in counts
         if n != rarest
@@ -180,6 +182,12 @@ def walks_subtree(conn: Connection, flt: Filter) -> bool:
         return False
     scope = Filter(folder=flt.folder, recursive=True)
     return count(conn, scope) * 50 >= count(conn, Filter())
+
+
+def _fts_of(flt: Filter) -> str | None:
+    """The search as a trigram-index query, when the index can answer it."""
+    term = indexed_term(flt)
+    return None if term is None else _fts_phrase(term)
 
 
 def _fts_phrase(term: str) -> str:
@@ -238,7 +246,7 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
 def count(conn: Connection, flt: Filter) -> int:
     if flt.meta and flt.meta_pks is None and flt.ids is None:
         # Common values: counted in image_metadata's own indexes (meta_listing).
-        return meta_listing.count(conn, flt)
+        return meta_listing.count(conn, flt, _fts_of(flt))
     if flt.ids is not None or flt.meta:
         where, params = where_clause(flt)
         return _int(conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
@@ -303,7 +311,7 @@ def page(
     if offset >= total:
         return []
     if meta_listing.applies(flt, sort):
-        return meta_listing.page(conn, flt, offset, limit, sort, total)
+        return meta_listing.page(conn, flt, offset, limit, sort, total, _fts_of(flt))
     flipped = _REVERSED.get(sort)
     plan = "sort"
     if indexed_term(flt) is not None:
