@@ -14,14 +14,18 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
 from imageshelf.app.library.filters import Filter
 from imageshelf.app.library.layout import DB_FILE, META_DIR
+from imageshelf.app.library.sql.dialect import pg_number
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 Row = tuple[int, str, str, object, str, int, str, int]
 
@@ -29,7 +33,8 @@ Row = tuple[int, str, str, object, str, int, str, int]
 def _expected(conn: object) -> set[Row]:
     """What image_metadata must hold: one row per key of each image's object, with its
     kind (0008's rule), value (booleans 1/0) and the image's folder, created_at, id and
-    whether it has no alt text."""
+    whether it has no alt text. On PostgreSQL ``value`` is text (migration 0008)."""
+    pg = conn.dialect.name == "postgresql"  # type: ignore[attr-defined]
     out: set[Row] = set()
     images = conn.execute(  # type: ignore[attr-defined]
         text("SELECT pk, folder, created_at, id, custom_metadata, alt_text FROM images")
@@ -37,9 +42,11 @@ def _expected(conn: object) -> set[Row]:
     for pk, folder, created_at, image_id, meta, alt in images:
         for key, value in json.loads(meta or "{}").items():
             if isinstance(value, bool):
-                kind, value = "boolean", int(value)
+                kind, value = "boolean", str(int(value)) if pg else int(value)
+            elif isinstance(value, str):
+                kind = "text"
             else:
-                kind = "text" if isinstance(value, str) else "number"
+                kind, value = "number", pg_number(value) if pg else value
             out.add((pk, key, kind, value, folder, created_at, image_id, int(alt is None)))
     return out
 
@@ -52,7 +59,7 @@ def _stored(conn: object) -> set[Row]:
         )
     ).all()
     assert len(rows) == len(set(map(tuple, rows)))
-    return {tuple(r) for r in rows}  # type: ignore[misc]
+    return {(*r[:7], int(r[7])) for r in rows}  # type: ignore[misc]
 
 
 def _check(lib: Library, step: str) -> None:
@@ -124,6 +131,7 @@ def test_the_carried_columns_follow_every_write(library: Library) -> None:
     _check(lib, "folder restored")
 
 
+@pytest.mark.folder_only  # a folder library's file, upgraded from 0013 (SQLite's path)
 def test_an_older_library_is_filled_on_upgrade(tmp_path: Path) -> None:
     root = tmp_path / "old"
     (root / META_DIR).mkdir(parents=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
 from . import meta_listing
+from .dialect import is_pg, like_pattern, run
 from .rows import RECORD_COLUMNS, record
 
 _ORDER = {
@@ -60,7 +61,11 @@ def indexed_term(flt: Filter) -> str | None:
 
 
 def where_clause(
-    flt: Filter, plan: str = "sort", *, walk: bool = False
+    flt: Filter,
+    plan: str = "sort",
+    *,
+    walk: bool = False,
+    pg: bool = False,
 ) -> tuple[str, dict[str, object]]:
     """The WHERE clause. A term of 3+ characters is looked up in the trigram index
     (exact: both sides are folded and the index does not fold again); ``plan`` says how
@@ -94,7 +99,7 @@ def where_clause(
         clauses.append("pk IN (SELECT value FROM json_each(:meta_pks))")
         params["meta_pks"] = json.dumps(flt.meta_pks)
     else:
-        # Common values: tested on each row walked (one probe of image_metadata's key).
+        # Common values: tested on each row walked (one probe of a narrow index).
         for n, meta in enumerate(flt.meta):
             cond = meta_listing.condition(meta, n, params, "m")
             clauses.append(
@@ -110,6 +115,11 @@ def where_clause(
         if flt.matches_pks is not None and plan != "scan":
             params["matches"] = json.dumps(flt.matches_pks)
             clauses.append(f"{column} IN (SELECT value FROM json_each(:matches))")
+        elif indexed_term(flt) is not None and plan != "scan" and pg:
+            # DIALECT (PostgreSQL): pg_trgm's GIN index on search_text answers a literal
+            # LIKE ('%' and '_' escaped); both sides are folded, so it is exact.
+            params["like"] = like_pattern(term)
+            clauses.append("search_text LIKE :like")
         elif indexed_term(flt) is not None and plan != "scan":
             # DIALECT: FTS5's trigram tokenizer (SQLite). Another database answers this
             # clause with its own substring index (PostgreSQL: pg_trgm on search_text).
@@ -137,14 +147,13 @@ def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
     counts = []
     for n, meta in enumerate(flt.meta):
         kinds = meta_listing.readings(meta)
-        found = conn.execute(
-            text(
-                "SELECT "
-                + ", ".join(
-                    "(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE "
-                    f"{meta_listing.ranges(meta, n, params, kinds=(k,))[0]} LIMIT :over))"
-                    for k in kinds
-                )
+        found = run(
+            conn,
+            "SELECT "
+            + ", ".join(
+                "(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE "
+                f"{meta_listing.ranges(meta, n, params, kinds=(k,))[0]} LIMIT :over))"
+                for k in kinds
             ),
             params,
         ).one()
@@ -167,9 +176,7 @@ def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
         f"SELECT image_pk FROM image_metadata WHERE {r}"
         for r in meta_listing.ranges(flt.meta[rarest], rarest, params, kinds=held)
     )
-    pks = conn.execute(
-        text(f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params
-    ).scalars()
+    pks = run(conn, (f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params).scalars()
     return replace(flt, meta_pks=tuple(sorted(pks)))
 
 
@@ -184,10 +191,16 @@ def walks_subtree(conn: Connection, flt: Filter) -> bool:
     return count(conn, scope) * 50 >= count(conn, Filter())
 
 
-def _fts_of(flt: Filter) -> str | None:
-    """The search as a trigram-index query, when the index can answer it."""
+def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] | None:
+    """The search as a test of ``m0.image_pk``'s membership in the substring index's
+    matches, when the index can answer it (``meta_listing``)."""
     term = indexed_term(flt)
-    return None if term is None else _fts_phrase(term)
+    if term is None:
+        return None
+    if is_pg(conn):  # DIALECT: pg_trgm's index answers the literal LIKE
+        return "SELECT pk FROM images WHERE search_text LIKE :like", {"like": like_pattern(term)}
+    # DIALECT: FTS5's trigram tokenizer (SQLite)
+    return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
 
 
 def _fts_phrase(term: str) -> str:
@@ -234,10 +247,28 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     term = indexed_term(flt)
     if term is None or flt.matches_pks is not None:
         return flt
-    found, listed = conn.execute(
-        text(_RESOLVE_SQL),
-        {"cover": _trigram_cover(term), "over": RESOLVE_CAP + 1, "cap": RESOLVE_CAP, "term": term},
-    ).one()
+    if is_pg(conn):  # DIALECT: the trigram index's matches are exact here (LIKE)
+        pks = run(
+            conn,
+            "SELECT pk FROM images WHERE search_text LIKE :like LIMIT :over",
+            {"like": like_pattern(term), "over": RESOLVE_CAP + 1},
+        ).scalars()
+        listed_pks = sorted(int(pk) for pk in pks)
+        if len(listed_pks) > RESOLVE_CAP:
+            return flt
+        return replace(flt, matches_pks=tuple(listed_pks))
+    found, listed = tuple(
+        run(
+            conn,
+            _RESOLVE_SQL,
+            {
+                "cover": _trigram_cover(term),
+                "over": RESOLVE_CAP + 1,
+                "cap": RESOLVE_CAP,
+                "term": term,
+            },
+        ).one()
+    )
     if found > RESOLVE_CAP:
         return flt
     return replace(flt, matches_pks=tuple(sorted(json.loads(listed))))
@@ -246,10 +277,10 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
 def count(conn: Connection, flt: Filter) -> int:
     if flt.meta and flt.meta_pks is None and flt.ids is None:
         # Common values: counted in image_metadata's own indexes (meta_listing).
-        return meta_listing.count(conn, flt, _fts_of(flt))
+        return meta_listing.count(conn, flt, _search_of(conn, flt))
     if flt.ids is not None or flt.meta:
-        where, params = where_clause(flt)
-        return _int(conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
+        where, params = where_clause(flt, pg=is_pg(conn))
+        return _int(run(conn, (f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
     if flt.search is None:
         # Kept by triggers per folder: all images, and those without alt text (0003).
         column = "undescribed" if flt.undescribed else "count"
@@ -257,15 +288,14 @@ def count(conn: Connection, flt: Filter) -> int:
             return _limited_count(conn, flt, column)
         if flt.folder is ALL_FOLDERS:
             return _int(
-                conn.execute(
-                    text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")
-                ).scalar_one()
+                run(conn, (f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")).scalar_one()
             )
         if flt.recursive:
             # The folder and every folder below it: "a/" <= folder < "a0".
             return _int(
-                conn.execute(
-                    text(
+                run(
+                    conn,
+                    (
                         f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts "
                         "WHERE folder = :f OR (folder >= :lo AND folder < :hi)"
                     ),
@@ -273,8 +303,9 @@ def count(conn: Connection, flt: Filter) -> int:
                 ).scalar_one()
             )
         return _int(
-            conn.execute(
-                text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
+            run(
+                conn,
+                (f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
                 {"f": folder_to_db(flt.folder)},
             ).scalar_one()
         )
@@ -284,14 +315,23 @@ def count(conn: Connection, flt: Filter) -> int:
     term = indexed_term(flt)
     if term is not None and unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
+        if is_pg(conn):  # DIALECT: pg_trgm's index, rows re-checked
+            return _int(
+                run(
+                    conn,
+                    "SELECT COUNT(*) FROM images WHERE search_text LIKE :like",
+                    {"like": like_pattern(term)},
+                ).scalar_one()
+            )
         return _int(
-            conn.execute(
-                text("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
+            run(
+                conn,
+                ("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
                 {"fts": _fts_phrase(term)},
             ).scalar_one()
         )
-    where, params = where_clause(flt)
-    return _int(conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
+    where, params = where_clause(flt, pg=is_pg(conn))
+    return _int(run(conn, (f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
 
 
 def page(
@@ -311,7 +351,8 @@ def page(
     if offset >= total:
         return []
     if meta_listing.applies(flt, sort):
-        return meta_listing.page(conn, flt, offset, limit, sort, total, _fts_of(flt))
+        search = _search_of(conn, flt)
+        return meta_listing.page(conn, flt, offset, limit, sort, total, search)
     flipped = _REVERSED.get(sort)
     plan = "sort"
     if indexed_term(flt) is not None:
@@ -320,7 +361,7 @@ def page(
         )
         in_scope = count(conn, scope)
         plan = search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
-    where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt))
+    where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt), pg=is_pg(conn))
     if flipped is not None and offset > total // 2:
         # The far end is nearer: read the page backwards from there, then turn it round.
         end = min(offset + limit, total)
@@ -361,16 +402,16 @@ def _rows(
         f"SELECT {RECORD_COLUMNS} FROM images WHERE pk IN (SELECT pk FROM images{where} "
         f"ORDER BY {order} LIMIT :limit OFFSET :offset) ORDER BY {order}"
     )
-    return [record(r) for r in conn.execute(text(sql), params)]
+    return [record(r) for r in run(conn, (sql), params)]
 
 
 def _limited_count(conn: Connection, flt: Filter, column: str) -> int:
     """A count within an API key's folders, from the per-folder counts (a few rows)."""
     assert flt.limit is not None
-    where, params = where_clause(replace(flt, undescribed=False))
+    where, params = where_clause(replace(flt, undescribed=False), pg=is_pg(conn))
     return _int(
-        conn.execute(
-            text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts{where}"), params
+        run(
+            conn, (f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts{where}"), params
         ).scalar_one()
     )
 

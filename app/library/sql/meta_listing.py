@@ -20,26 +20,32 @@ never a sort)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..custom_metadata import MetaFilter
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
+from .dialect import run
 from .rows import RECORD_COLUMNS, record
 
 # The sorts whose key image_metadata carries (its indexes end in created_at, id).
 ORDER = {Sort.NEWEST: "created_at DESC, id DESC", Sort.OLDEST: "created_at ASC, id ASC"}
 _REVERSED = {Sort.NEWEST: ORDER[Sort.OLDEST], Sort.OLDEST: ORDER[Sort.NEWEST]}
 
+# A search as a query of the pks matching it, and that query's parameters.
+Search = tuple[str, dict[str, object]]
+
 # The readings of a filter's value, each one range of the (key, kind, value) indexes.
 KINDS = ("text", "number", "boolean")
 
-# DIALECT: SQLite's INDEXED BY. The test of one image for a filter reads this narrow index
-# (image_pk, key, kind, value), not the table's wide rows, which SQLite's planner would
-# pick (its primary key) and which at 100,000 images miss the page cache when probed in
-# an order other than their own (migration 0014). Another database: no hint.
+# DIALECT: SQLite's INDEXED BY (dialect.run drops it on PostgreSQL). The test of one
+# image for a filter reads this narrow index (image_pk, key, kind, value), not the
+# table's wide rows, which SQLite's planner would pick (its primary key) and which at
+# 100,000 images miss the page cache when probed in an order other than their own
+# (migration 0014).
 PROBE = "INDEXED BY ix_image_metadata_probe"
 
 
@@ -105,13 +111,14 @@ def _tests(
     params: dict[str, object],
     *,
     walk_folder: bool,
-    fts: str | None = None,
+    search: Search | None = None,
 ) -> list[str]:
     """The filters other than the lead's value, on the entry ``m0`` walked. The folder:
     one range of the folder index, or (``walk_folder``, the recursive and key-limited
     ones) a test of each entry, ``+`` keeping SQLite off the folder index, whose ranges
-    would have to be merged and sorted. ``fts``: the search as a trigram-index query,
-    when every entry is to be tested (a count, a deep page): membership in its matches,
+    would have to be merged and sorted (``+``: SQLite's; ``dialect.run`` drops it on
+    PostgreSQL). ``search``: the search term's substring-index query (``listing``), when
+    every entry is to be tested (a count, a deep page): membership in its matches,
     gathered once, costs less than a probe of ``images`` per entry (10,000 entries:
     ≈ 3 ms against ≈ 15)."""
     tests: list[str] = []
@@ -135,39 +142,32 @@ def _tests(
                 f"AND {condition(meta, n, params, f'o{n}')})"
             )
     if flt.undescribed:
-        tests.append("m0.undescribed = 1")
+        tests.append("m0.undescribed")
     if flt.search:
         if flt.matches_pks is not None:  # the exact matches, listed by listing.resolve
             tests.append("m0.image_pk IN (SELECT value FROM json_each(:matches))")
-            params["matches"] = list_json(flt.matches_pks)
-        elif fts is not None:
-            # DIALECT: FTS5 (SQLite), as listing.where_clause.
-            tests.append(
-                "m0.image_pk IN (SELECT rowid FROM images_fts WHERE images_fts MATCH :fts)"
-            )
-            params["fts"] = fts
+            params["matches"] = json.dumps(flt.matches_pks)
+        elif search is not None:
+            tests.append(f"m0.image_pk IN ({search[0]})")
+            params |= search[1]
         else:  # the rule itself, on each entry walked (a common term: a page comes soon)
             tests.append(
-                "EXISTS (SELECT 1 FROM images s WHERE s.pk = m0.image_pk "
-                "AND instr(s.search_text, :term) > 0)"
+                "EXISTS (SELECT 1 FROM images WHERE images.pk = m0.image_pk "
+                "AND instr(search_text, :term) > 0)"
             )
             params["term"] = fold(flt.search)
     return tests
 
 
-def list_json(pks: tuple[int, ...]) -> str:
-    return "[" + ",".join(map(str, pks)) + "]"
-
-
-def count(conn: Connection, flt: Filter, fts: str | None = None) -> int:
+def count(conn: Connection, flt: Filter, search: Search | None = None) -> int:
     """How many images match: the entries of the lead's ranges that pass the other
     tests, each range counted on its own index (a recursive folder: the folder and the
-    folders below it, two ranges). ``fts``: the search term's trigram-index query
-    (``listing.indexed_term``), if it has one."""
+    folders below it, two ranges). ``search``: the search term's substring-index query
+    and its parameters (``listing._search_of``), if it has one."""
     params: dict[str, object] = {}
     lead, arms = _lead(flt, params)
     recursive = flt.recursive and flt.folder is not ALL_FOLDERS
-    tests = _tests(flt, lead, params, walk_folder=False, fts=fts)
+    tests = _tests(flt, lead, params, walk_folder=False, search=search)
     scopes = ["m0.folder = :folder", "m0.folder >= :lo AND m0.folder < :hi"] if recursive else [""]
     counts = [
         "(SELECT COUNT(*) FROM image_metadata m0 WHERE "
@@ -178,24 +178,29 @@ def count(conn: Connection, flt: Filter, fts: str | None = None) -> int:
     ]
     if not counts:
         return 0
-    found = conn.execute(text("SELECT " + " + ".join(counts)), params).scalar_one()
+    found = run(conn, "SELECT " + " + ".join(counts), params).scalar_one()
     assert isinstance(found, int)
     return found
 
 
 def select_pks(
-    flt: Filter, order: str, params: dict[str, object], beyond: str = "", fts: str | None = None
+    flt: Filter,
+    order: str,
+    params: dict[str, object],
+    beyond: str = "",
+    search: Search | None = None,
 ) -> str:
     """A SELECT of the matching images' pks in ``order`` (``created_at``/``id`` columns,
     as ``ORDER``), from ``:limit`` and ``:offset`` (the caller binds both), ``beyond``:
-    a condition on ``created_at``/``id`` (a cursor's keyset range); ``fts`` as for
-    ``count``, for a page far enough in that most entries are tested."""
+    a condition on ``created_at``/``id`` (a cursor's keyset range); ``search`` as for
+    ``count``, for a page far enough in that most entries are tested. Run it with
+    ``dialect.run``."""
     lead, arms = _lead(flt, params)
-    tests = _tests(flt, lead, params, walk_folder=True, fts=fts)
+    tests = _tests(flt, lead, params, walk_folder=True, search=search)
     if beyond:
         tests.append(beyond)
     if not arms:
-        return "SELECT NULL WHERE 0"
+        return "SELECT 0 WHERE 1 = 0"
     wheres = [" AND ".join([arm, *tests]) for arm in arms]
     if len(wheres) == 1:
         return (
@@ -206,7 +211,9 @@ def select_pks(
     compound = " UNION ALL ".join(
         f"SELECT m0.image_pk, m0.created_at, m0.id FROM image_metadata m0 WHERE {w}" for w in wheres
     )
-    return f"SELECT image_pk FROM ({compound} ORDER BY {order} LIMIT :limit OFFSET :offset)"
+    return (
+        f"SELECT image_pk FROM ({compound} ORDER BY {order} LIMIT :limit OFFSET :offset) AS merged"
+    )
 
 
 def page(
@@ -216,20 +223,20 @@ def page(
     limit: int,
     sort: Sort,
     total: int,
-    fts: str | None = None,
+    search: Search | None = None,
 ) -> list[ImageRecord]:
     """Rows ``offset`` to ``offset + limit`` in ``sort`` (one of ``ORDER``); past the
     middle read backwards from the far end (the shorter walk), then turned round.
-    ``fts`` as for ``count``: used past the first page."""
+    ``search`` as for ``count``: used past the first page."""
     order = ORDER[sort]
     backwards = offset > total // 2
     if backwards:
         end = min(offset + limit, total)
         offset, limit, order = total - end, end - offset, _REVERSED[sort]
     params: dict[str, object] = {"limit": limit, "offset": offset}
-    inner = select_pks(flt, order, params, fts=fts if offset else None)
+    inner = select_pks(flt, order, params, search=search if offset else None)
     sql = f"SELECT {RECORD_COLUMNS} FROM images WHERE pk IN ({inner}) ORDER BY {order}"
-    rows = [record(r) for r in conn.execute(text(sql), params)]
+    rows = [record(r) for r in run(conn, sql, params)]
     if backwards:
         rows.reverse()
     return rows

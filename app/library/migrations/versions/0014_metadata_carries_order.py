@@ -24,8 +24,10 @@ range (5 ms → 0.2 ms).
   random) they no longer stay in the page cache: 44 ms → 152 ms for a deep page, 36 ms
   with this index (the probes name it: ``INDEXED BY``).
 
-The table is rebuilt (SQLite cannot add NOT NULL columns without a default, and a default
-would hide a row the triggers missed); existing rows are filled from ``images``.
+SQLite: the table is rebuilt (SQLite cannot add NOT NULL columns without a default, and a
+default would hide a row the triggers missed); existing rows are filled from ``images``.
+PostgreSQL (a team library): the columns are added, filled, then made NOT NULL, and 0008's
+trigger function writes them too.
 
 Revision ID: 0014
 Revises: 0013
@@ -88,12 +90,108 @@ _OLD_TRIGGERS = (
 )
 
 
+# DIALECT (PostgreSQL): 0008's trigger function, writing the four columns too; ``value``
+# as 0008 keeps it there (text: a number as its shortest decimal, a boolean "1"/"0").
+_PG_FUNCTION = """CREATE OR REPLACE FUNCTION images_metadata() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    DELETE FROM image_metadata WHERE image_pk = OLD.pk;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.custom_metadata IS NOT NULL THEN
+    INSERT INTO image_metadata
+      (image_pk, key, kind, value, folder, created_at, id, undescribed)
+    SELECT NEW.pk, e.key,
+      CASE jsonb_typeof(e.value) WHEN 'string' THEN 'text' WHEN 'boolean' THEN 'boolean'
+        ELSE 'number' END,
+      CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}'
+        WHEN 'boolean' THEN CASE WHEN e.value = 'true'::jsonb THEN '1' ELSE '0' END
+        ELSE trim_scale((e.value #>> '{}')::numeric)::text END,
+      NEW.folder, NEW.created_at, NEW.id, NEW.alt_text IS NULL
+    FROM jsonb_each(NEW.custom_metadata::jsonb) AS e
+    WHERE jsonb_typeof(e.value) IN ('string', 'number', 'boolean');
+  END IF;
+  RETURN NULL;
+END $$"""
+# 0008's, for the downgrade.
+_PG_OLD_FUNCTION = """CREATE OR REPLACE FUNCTION images_metadata() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    DELETE FROM image_metadata WHERE image_pk = OLD.pk;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.custom_metadata IS NOT NULL THEN
+    INSERT INTO image_metadata (image_pk, key, kind, value)
+    SELECT NEW.pk, e.key,
+      CASE jsonb_typeof(e.value) WHEN 'string' THEN 'text' WHEN 'boolean' THEN 'boolean'
+        ELSE 'number' END,
+      CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}'
+        WHEN 'boolean' THEN CASE WHEN e.value = 'true'::jsonb THEN '1' ELSE '0' END
+        ELSE trim_scale((e.value #>> '{}')::numeric)::text END
+    FROM jsonb_each(NEW.custom_metadata::jsonb) AS e
+    WHERE jsonb_typeof(e.value) IN ('string', 'number', 'boolean');
+  END IF;
+  RETURN NULL;
+END $$"""
+_PG_TRIGGER = (
+    "CREATE TRIGGER images_metadata AFTER INSERT OR DELETE OR UPDATE OF {columns} "
+    "ON images FOR EACH ROW EXECUTE FUNCTION images_metadata()"
+)
+_CARRIED = ("folder", "created_at", "id", "undescribed")
+
+
+def _create_indexes() -> None:
+    op.create_index(
+        "ix_image_metadata_order",
+        "image_metadata",
+        ["key", "kind", "value", "created_at", "id", "folder", "undescribed"],
+    )
+    op.create_index(
+        "ix_image_metadata_folder_order",
+        "image_metadata",
+        ["key", "kind", "value", "folder", "created_at", "id", "undescribed"],
+    )
+    op.create_index(
+        "ix_image_metadata_probe", "image_metadata", ["image_pk", "key", "kind", "value"]
+    )
+
+
+def _upgrade_pg() -> None:
+    op.execute("DROP TRIGGER IF EXISTS images_metadata ON images")
+    op.add_column("image_metadata", sa.Column("folder", sa.Text, nullable=True))
+    op.add_column("image_metadata", sa.Column("created_at", sa.BigInteger, nullable=True))
+    op.add_column("image_metadata", sa.Column("id", sa.String(40), nullable=True))
+    op.add_column("image_metadata", sa.Column("undescribed", sa.Boolean, nullable=True))
+    op.execute(
+        "UPDATE image_metadata AS m SET folder = i.folder, created_at = i.created_at, "
+        "id = i.id, undescribed = i.alt_text IS NULL FROM images AS i WHERE i.pk = m.image_pk"
+    )
+    for column in _CARRIED:
+        op.alter_column("image_metadata", column, nullable=False)
+    op.drop_index("ix_image_metadata_lookup", table_name="image_metadata")
+    _create_indexes()
+    op.execute(_PG_FUNCTION)
+    op.execute(_PG_TRIGGER.format(columns="custom_metadata, folder, created_at, id, alt_text"))
+
+
+def _downgrade_pg() -> None:
+    op.execute("DROP TRIGGER IF EXISTS images_metadata ON images")
+    for name in ("ix_image_metadata_order", "ix_image_metadata_folder_order"):
+        op.drop_index(name, table_name="image_metadata")
+    op.drop_index("ix_image_metadata_probe", table_name="image_metadata")
+    for column in _CARRIED:
+        op.drop_column("image_metadata", column)
+    op.create_index(
+        "ix_image_metadata_lookup", "image_metadata", ["key", "kind", "value", "image_pk"]
+    )
+    op.execute(_PG_OLD_FUNCTION)
+    op.execute(_PG_TRIGGER.format(columns="custom_metadata"))
+
+
 def upgrade() -> None:
-    # DIALECT: SQLite only (WITHOUT ROWID, triggers in SQL, json_each). pg's PostgreSQL
-    # branch of 0008 (#20) has not landed; when it does, its branch here is: add the three
-    # columns NOT NULL (filled from images), the two indexes, and its 0008 trigger
-    # function extended the same way (fired also by UPDATE OF folder, created_at, id,
-    # alt_text).
+    if op.get_bind().dialect.name == "postgresql":  # DIALECT
+        _upgrade_pg()
+        return
     for name in _TRIGGER_NAMES:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.create_table(
@@ -116,24 +214,15 @@ def upgrade() -> None:
     )
     op.drop_table("image_metadata")
     op.rename_table("image_metadata_new", "image_metadata")
-    op.create_index(
-        "ix_image_metadata_order",
-        "image_metadata",
-        ["key", "kind", "value", "created_at", "id", "folder", "undescribed"],
-    )
-    op.create_index(
-        "ix_image_metadata_folder_order",
-        "image_metadata",
-        ["key", "kind", "value", "folder", "created_at", "id", "undescribed"],
-    )
-    op.create_index(
-        "ix_image_metadata_probe", "image_metadata", ["image_pk", "key", "kind", "value"]
-    )
+    _create_indexes()
     for stmt in _TRIGGERS:
         op.execute(stmt)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":  # DIALECT
+        _downgrade_pg()
+        return
     for name in _TRIGGER_NAMES:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.create_table(
