@@ -77,6 +77,7 @@ class BatchAdoption:
         self.workers = workers
         self._batch: list[tuple[DiskFile, Examined]] = []
         self._batch_started = 0.0
+        self._flushed = False
 
     def _stopping(self) -> bool:
         stop = self.rec.stop
@@ -105,7 +106,8 @@ class BatchAdoption:
                 ):
                     changes += self._one(f, result, missing, missing_by_hash, known)
                     if self._batch and (
-                        len(self._batch) >= BATCH_FILES
+                        not self._flushed  # the first photo shows at once
+                        or len(self._batch) >= BATCH_FILES
                         or time.monotonic() - self._batch_started >= BATCH_SECONDS
                     ):
                         changes += self._flush()
@@ -169,6 +171,7 @@ class BatchAdoption:
 
     def _flush(self) -> int:
         batch, self._batch = self._batch, []
+        self._flushed = True
         try:
             added = self._commit(batch)
         except Exception as exc:
