@@ -22,6 +22,8 @@ import hashlib
 import io
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
@@ -42,6 +44,7 @@ MIN_FILES_FOR_PROCESSES: Final = 12
 # Files handed to the workers ahead of the one being committed: enough that no worker
 # waits for the next, few enough that a stop or a kill wastes little.
 _AHEAD_PER_WORKER: Final = 3
+_ORPHAN_CHECK_SECONDS: Final = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +76,21 @@ class Refused:
 _hash_only: frozenset[str] = frozenset()
 
 
-def _start_worker(hash_only: frozenset[str]) -> None:
+def _start_worker(hash_only: frozenset[str], parent: int) -> None:
+    """``parent``: the library process's pid, given rather than read here: a worker that
+    starts after its parent was killed would read its new parent's."""
     global _hash_only
     _hash_only = hash_only
+    threading.Thread(target=_end_with, args=(parent,), daemon=True, name="orphan").start()
+
+
+def _end_with(parent: int) -> None:
+    """A library process killed (-9, a crash) cannot stop its workers, and nothing else
+    would: they would wait for work forever. Each looks now and then whether its parent
+    is still there and ends with it (being re-parented changes ``getppid``)."""
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _describe(path: Path, info: imaging.ImageInfo) -> tuple[xmp_read.FileDescription, ExifFacts]:
@@ -169,7 +184,7 @@ class WorkerPool:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(hash_only,),
+            initargs=(hash_only, os.getpid()),
         )
 
     def __enter__(self) -> WorkerPool:
