@@ -31,13 +31,11 @@ ALL_INTERFACES_REFUSED = "127.0.0.1"  # loopback only, always
 
 
 def _waitress_settings() -> dict[str, Any]:
+    """Exactly the adjustments (threads, buffers, limits, look-ahead) of Imageshelf's runner."""
     from imageshelf.server import runner
+    from imageshelf.server.connections import ConnectionLimits
 
-    return {
-        "threads": runner.THREADS,
-        "recv_bytes": runner.RECV_BYTES,
-        "inbuf_overflow": runner.INBUF_OVERFLOW,
-    }
+    return runner.waitress_settings(ConnectionLimits())
 
 
 def bare_file_app(path: Path) -> Any:
@@ -91,10 +89,16 @@ def _serve_bare(app: Any) -> None:
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     settings = _waitress_settings()
-    adj = Adjustments(host=ALL_INTERFACES_REFUSED, port="0", ident="bare", **settings)
+    adj = Adjustments(
+        host=ALL_INTERFACES_REFUSED,
+        port="0",
+        ident="bare",
+        server_name=ALL_INTERFACES_REFUSED,
+        **settings,
+    )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(settings["threads"])
-    server_class = getattr(runner, "_Server", TcpWSGIServer)
+    server_class = getattr(runner, "_Server", TcpWSGIServer)  # its channels and tasks
     socket_map: dict[int, Any] = {}
     server = server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
     print(f"PORT {server.effective_port}", flush=True)
