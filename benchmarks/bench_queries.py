@@ -30,7 +30,7 @@ from pathlib import Path
 
 from imageshelf.app.library import Library
 
-from . import listing_cases
+from . import listing_cases, postgres
 from .common import Result, bound_result, missing, report, time_median
 from .generate import library
 from .load import ChildServer, keepalive
@@ -285,6 +285,12 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
     return results
 
 
+def run_backends(n: int = 100_000, quick: bool = False) -> list[Result]:
+    """The query figures on every database a library can live in: SQLite (the desktop
+    library), then PostgreSQL (a team library) beside it, same bounds."""
+    return run(n, quick) + postgres.run(n, quick)
+
+
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
-    report(run(1000 if quick else 100_000, quick))
+    report(run_backends(1000 if quick else 100_000, quick))
