@@ -27,11 +27,11 @@ HOST = "127.0.0.1"
 
 
 class ChildServer:
-    """``python -m benchmarks.servers KIND ARG`` in a child process."""
+    """``python -m benchmarks.servers KIND ARG...`` in a child process."""
 
-    def __init__(self, kind: str, arg: Path) -> None:
+    def __init__(self, kind: str, *args: str | Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.servers", kind, str(arg)],
+            [sys.executable, "-m", "benchmarks.servers", kind, *map(str, args)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

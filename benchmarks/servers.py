@@ -6,6 +6,7 @@ read from ``/proc``), always on 127.0.0.1.
     python -m benchmarks.servers bare-file FILE
     python -m benchmarks.servers bare-upload DIR
     python -m benchmarks.servers bare-inspect DIR
+    python -m benchmarks.servers team DATABASE_URL STORAGE_DIR
 
 Each prints ``PORT <n>`` once it listens and serves until its stdin closes.
 
@@ -147,9 +148,27 @@ def _serve_app(library_dir: Path) -> None:
     os._exit(0)
 
 
+def _serve_team(database_url: str, storage_dir: Path) -> None:
+    """A team library (PostgreSQL at ``database_url``, originals in ``storage_dir``)."""
+    from imageshelf.app.library import Library
+    from imageshelf.server.runner import BackgroundServer
+
+    from .postgres import folder_storage
+
+    lib = Library.open_team(database_url, folder_storage(storage_dir))
+    srv = BackgroundServer(lib, host=ALL_INTERFACES_REFUSED, port=0, token=TOKEN).start()
+    print(f"PORT {srv.port}", flush=True)
+    sys.stdin.read()
+    srv.stop(timeout=5)
+    lib.close()
+    os._exit(0)
+
+
 def main(argv: list[str]) -> None:
     kind, arg = argv[0], Path(argv[1])
-    if kind == "app":
+    if kind == "team":
+        _serve_team(argv[1], Path(argv[2]))
+    elif kind == "app":
         _serve_app(arg)
     elif kind == "bare-file":
         _serve_bare(bare_file_app(arg))
