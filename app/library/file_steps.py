@@ -1,7 +1,8 @@
 """The crash-safe steps that change files in the library folder, each with its row:
-place a new file, move one (with its intent recorded first), park one for delete, and at
-open finish or undo what a crash left half-way. A kill at any instant leaves either the
-state before or the state after, once the next open has run ``finish_pending_moves``.
+place a new file, move one (with its intent recorded first), and at open finish or undo
+what a crash left half-way (a delete is a move into the trash: ``trash_steps.py``). A
+kill at any instant leaves either the state before or the state after, once the next
+open has run ``finish_pending_moves``.
 
 Each step holds ``Core.write_lock`` from its first file operation to its commit; events
 are the caller's (``Library`` announces after the step returns)."""
@@ -134,31 +135,6 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
             store.remove_empty_folders(record.folder)
     assert moved is not None
     return moved
-
-
-def delete(core: Core, record: ImageRecord) -> None:
-    """Parks the file in ``tmp/``, tombstones the row, then removes the parked file.
-    Out of the folder first: a kill before the commit leaves a row whose file is gone,
-    which the next open tombstones — never a deleted image coming back. Call under
-    ``core.write_lock``."""
-    store = core.storage
-    store.check_writable(record.folder)  # never remove a file outside
-    with files.disk_errors("delete the image"):
-        # Durable before the tombstone is (the storage fsyncs it): after a power cut
-        # the file must not reappear in the folder while the tombstone survives.
-        parked = store.park(record.relpath, f"deleting-{record.id}")
-    try:
-        with core.write() as conn:
-            rows.tombstone(conn, record.id, now_us())
-    except BaseException:
-        if parked is not None:
-            with contextlib.suppress(OSError):
-                store.unpark(parked, record.relpath)
-        raise
-    if parked is not None:
-        store.discard_parked(parked)
-    if record.folder:
-        store.remove_empty_folders(record.folder)
 
 
 def finish_pending_moves(core: Core) -> None:

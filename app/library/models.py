@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -88,6 +89,7 @@ class ImageRow(ExifColumns, Base):
             "created_at",
             "id",
             sqlite_where=text("alt_text IS NULL"),
+            postgresql_where=text("alt_text IS NULL"),
         ),
         Index(
             "ix_images_folder_undescribed_order",
@@ -95,6 +97,7 @@ class ImageRow(ExifColumns, Base):
             "created_at",
             "id",
             sqlite_where=text("alt_text IS NULL"),
+            postgresql_where=text("alt_text IS NULL"),
         ),
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.
@@ -125,7 +128,8 @@ class ImageMetadata(Base):
     image_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
-    value: Mapped[bytes] = mapped_column(LargeBinary)
+    # A team library (PostgreSQL) has no typeless column: text there (migration 0008).
+    value: Mapped[bytes] = mapped_column(LargeBinary().with_variant(Text(), "postgresql"))
 
     __table_args__ = (
         Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),
@@ -250,7 +254,8 @@ class ShareRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     folder: Mapped[str | None] = mapped_column(Text, nullable=True)
-    recursive: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
+    # false(): 0 on SQLite, false on PostgreSQL (a team library), as 0011 makes it.
+    recursive: Mapped[bool] = mapped_column(Boolean, server_default=false())
     expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
     session_secret: Mapped[str] = mapped_column(String(64))

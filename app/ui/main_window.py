@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Sort
+from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Page, Sort
 
 from . import alt_text_actions, window_state
 from .bridge import LibraryBridge
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         server: ServerController | None = None,
         parent: QWidget | None = None,
+        first_page: Page | None = None,  # the grid's, when a worker read it (libraries.py)
     ) -> None:
         super().__init__(parent)
         favour_the_gui_thread()
@@ -87,7 +88,7 @@ class MainWindow(QMainWindow):
         self.viewer: ImageViewer | None = None  # made when first asked for
 
         self.tree: FolderTree = FolderTree(self)
-        self.model: ImageGridModel = ImageGridModel(library, self.loader, self)
+        self.model: ImageGridModel = ImageGridModel(library, self.loader, self, first_page)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
         self._shown_query = self.model.query

@@ -16,6 +16,8 @@ from imageshelf.app.library.filters import ALL_FOLDERS, Filter
 from imageshelf.app.library.sql import keyset, listing
 from tests.conftest import image_bytes
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 VALUES: list[object] = ["12", 12, 12.0, 1.5, "1.5", True, False, "true", "", "Café", -3, 2**60]
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..custom_metadata import MetaFilter
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
+from .dialect import is_pg, like_pattern, run
 from .rows import RECORD_COLUMNS, record
 
 _ORDER = {
@@ -60,7 +61,12 @@ def indexed_term(flt: Filter) -> str | None:
 
 
 def where_clause(
-    flt: Filter, plan: str = "sort", *, walk: bool = False, meta_joined: bool = False
+    flt: Filter,
+    plan: str = "sort",
+    *,
+    walk: bool = False,
+    meta_joined: bool = False,
+    pg: bool = False,
 ) -> tuple[str, dict[str, object]]:
     """The WHERE clause. A term of 3+ characters is looked up in the trigram index
     (exact: both sides are folded and the index does not fold again); ``plan`` says how
@@ -109,6 +115,11 @@ def where_clause(
         if flt.matches_pks is not None and plan != "scan":
             params["matches"] = json.dumps(flt.matches_pks)
             clauses.append(f"{column} IN (SELECT value FROM json_each(:matches))")
+        elif indexed_term(flt) is not None and plan != "scan" and pg:
+            # DIALECT (PostgreSQL): pg_trgm's GIN index on search_text answers a literal
+            # LIKE ('%' and '_' escaped); both sides are folded, so it is exact.
+            params["like"] = like_pattern(term)
+            clauses.append("search_text LIKE :like")
         elif indexed_term(flt) is not None and plan != "scan":
             # DIALECT: FTS5's trigram tokenizer (SQLite). Another database answers this
             # clause with its own substring index (PostgreSQL: pg_trgm on search_text).
@@ -177,7 +188,7 @@ def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
             f"(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE {r} LIMIT :over))"
             for r in ranges
         )
-        counts.append((_int(conn.execute(text(f"SELECT {sql}"), params).scalar_one()), n))
+        counts.append((_int(run(conn, (f"SELECT {sql}"), params).scalar_one()), n))
     found, rarest = min(counts)
     if found > META_RESOLVE_CAP:
         return flt
@@ -191,9 +202,7 @@ def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
         f"SELECT image_pk FROM image_metadata WHERE {r}"
         for r in _meta_ranges(flt.meta[rarest], rarest, params)
     )
-    pks = conn.execute(
-        text(f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params
-    ).scalars()
+    pks = run(conn, (f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params).scalars()
     return replace(flt, meta_pks=tuple(sorted(pks)))
 
 
@@ -252,10 +261,28 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     term = indexed_term(flt)
     if term is None or flt.matches_pks is not None:
         return flt
-    found, listed = conn.execute(
-        text(_RESOLVE_SQL),
-        {"cover": _trigram_cover(term), "over": RESOLVE_CAP + 1, "cap": RESOLVE_CAP, "term": term},
-    ).one()
+    if is_pg(conn):  # DIALECT: the trigram index's matches are exact here (LIKE)
+        pks = run(
+            conn,
+            "SELECT pk FROM images WHERE search_text LIKE :like LIMIT :over",
+            {"like": like_pattern(term), "over": RESOLVE_CAP + 1},
+        ).scalars()
+        listed_pks = sorted(int(pk) for pk in pks)
+        if len(listed_pks) > RESOLVE_CAP:
+            return flt
+        return replace(flt, matches_pks=tuple(listed_pks))
+    found, listed = tuple(
+        run(
+            conn,
+            _RESOLVE_SQL,
+            {
+                "cover": _trigram_cover(term),
+                "over": RESOLVE_CAP + 1,
+                "cap": RESOLVE_CAP,
+                "term": term,
+            },
+        ).one()
+    )
     if found > RESOLVE_CAP:
         return flt
     return replace(flt, matches_pks=tuple(sorted(json.loads(listed))))
@@ -275,9 +302,9 @@ def count(conn: Connection, flt: Filter) -> int:
             f"(SELECT COUNT(*) FROM image_metadata WHERE {r})"
             for r in _meta_ranges(flt.meta[0], 0, params)
         )
-        return _int(conn.execute(text(f"SELECT {sql}"), params).scalar_one())
+        return _int(run(conn, (f"SELECT {sql}"), params).scalar_one())
     if flt.meta and flt.meta_pks is None:
-        where, params = where_clause(flt, meta_joined=True)
+        where, params = where_clause(flt, meta_joined=True, pg=is_pg(conn))
         if flt.folder is not ALL_FOLDERS:  # driven from the folder's rows
             source = f"images{_meta_joins(flt, params)}"
         else:  # driven from the first filter's entries in the (key, kind, value) index
@@ -290,12 +317,10 @@ def count(conn: Connection, flt: Filter) -> int:
                 source = f"({first}) AS d CROSS JOIN images ON images.pk = d.image_pk{joins}"
             else:  # only meta filters: the images rows need not be read at all
                 source = f"({first}) AS d{joins.replace('images.pk', 'd.image_pk')}"
-        return _int(
-            conn.execute(text(f"SELECT COUNT(*) FROM {source}{where}"), params).scalar_one()
-        )
+        return _int(run(conn, (f"SELECT COUNT(*) FROM {source}{where}"), params).scalar_one())
     if flt.ids is not None or flt.meta:
-        where, params = where_clause(flt)
-        return _int(conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
+        where, params = where_clause(flt, pg=is_pg(conn))
+        return _int(run(conn, (f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
     if flt.search is None:
         # Kept by triggers per folder: all images, and those without alt text (0003).
         column = "undescribed" if flt.undescribed else "count"
@@ -303,15 +328,14 @@ def count(conn: Connection, flt: Filter) -> int:
             return _limited_count(conn, flt, column)
         if flt.folder is ALL_FOLDERS:
             return _int(
-                conn.execute(
-                    text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")
-                ).scalar_one()
+                run(conn, (f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts")).scalar_one()
             )
         if flt.recursive:
             # The folder and every folder below it: "a/" <= folder < "a0".
             return _int(
-                conn.execute(
-                    text(
+                run(
+                    conn,
+                    (
                         f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts "
                         "WHERE folder = :f OR (folder >= :lo AND folder < :hi)"
                     ),
@@ -319,8 +343,9 @@ def count(conn: Connection, flt: Filter) -> int:
                 ).scalar_one()
             )
         return _int(
-            conn.execute(
-                text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
+            run(
+                conn,
+                (f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts WHERE folder = :f"),
                 {"f": folder_to_db(flt.folder)},
             ).scalar_one()
         )
@@ -330,14 +355,23 @@ def count(conn: Connection, flt: Filter) -> int:
     term = indexed_term(flt)
     if term is not None and unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
+        if is_pg(conn):  # DIALECT: pg_trgm's index, rows re-checked
+            return _int(
+                run(
+                    conn,
+                    "SELECT COUNT(*) FROM images WHERE search_text LIKE :like",
+                    {"like": like_pattern(term)},
+                ).scalar_one()
+            )
         return _int(
-            conn.execute(
-                text("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
+            run(
+                conn,
+                ("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
                 {"fts": _fts_phrase(term)},
             ).scalar_one()
         )
-    where, params = where_clause(flt)
-    return _int(conn.execute(text(f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
+    where, params = where_clause(flt, pg=is_pg(conn))
+    return _int(run(conn, (f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
 
 
 def page(
@@ -364,7 +398,7 @@ def page(
         )
         in_scope = count(conn, scope)
         plan = search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
-    where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt))
+    where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt), pg=is_pg(conn))
     if flipped is not None and offset > total // 2:
         # The far end is nearer: read the page backwards from there, then turn it round.
         end = min(offset + limit, total)
@@ -405,16 +439,16 @@ def _rows(
         f"SELECT {RECORD_COLUMNS} FROM images WHERE pk IN (SELECT pk FROM images{where} "
         f"ORDER BY {order} LIMIT :limit OFFSET :offset) ORDER BY {order}"
     )
-    return [record(r) for r in conn.execute(text(sql), params)]
+    return [record(r) for r in run(conn, (sql), params)]
 
 
 def _limited_count(conn: Connection, flt: Filter, column: str) -> int:
     """A count within an API key's folders, from the per-folder counts (a few rows)."""
     assert flt.limit is not None
-    where, params = where_clause(replace(flt, undescribed=False))
+    where, params = where_clause(replace(flt, undescribed=False), pg=is_pg(conn))
     return _int(
-        conn.execute(
-            text(f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts{where}"), params
+        run(
+            conn, (f"SELECT COALESCE(SUM({column}), 0) FROM folder_counts{where}"), params
         ).scalar_one()
     )
 
