@@ -185,7 +185,9 @@ def _http_pages(server_args: tuple[str, ...], pages: list[tuple[str, str]]) -> d
                     samples.append((time.perf_counter() - start) * 1000)
                 if resp.status != 200:
                     raise RuntimeError(f"GET {path}: {resp.status} {body[:200]!r}")
-            assert json.loads(body)["result"], path
+            # A 200 with an empty page is an answer too: in a 1,000-image library (--quick)
+            # a cursor past the last image of a rare value has nothing after it.
+            json.loads(body)
             out[label] = statistics.median(samples)
     return out
 
@@ -331,7 +333,15 @@ def run(n: int = 100_000, quick: bool = False, backend: Backend | None = None) -
 def run_backends(n: int = 100_000, quick: bool = False) -> list[Result]:
     """The query figures on every database a library can live in: SQLite (the desktop
     library), then PostgreSQL (a team library) beside it, same bounds."""
-    return run(n, quick) + postgres.run(n, quick)
+    sqlite = run(n, quick)
+    pg = postgres.run(n, quick)
+    by_target = {r.target: r for r in pg}
+    rows: list[Result] = []
+    for r in sqlite:  # each PostgreSQL row beside the same measure on SQLite
+        rows.append(r)
+        if r.target + postgres.TAG in by_target:
+            rows.append(by_target.pop(r.target + postgres.TAG))
+    return rows + [r for r in pg if r.target in by_target]
 
 
 if __name__ == "__main__":

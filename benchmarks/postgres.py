@@ -25,6 +25,7 @@ from imageshelf.app.library import Library
 from .common import Result, missing, not_yet
 
 BATCH = 5000
+TAG = " pg"  # appended to the target of each row measured on PostgreSQL
 
 
 def missing_support() -> str | None:
@@ -103,7 +104,7 @@ def run(n: int, quick: bool = False) -> list[Result]:
                   f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
             backend = bench_queries.Backend(
                 "PostgreSQL",
-                " pg",
+                TAG,
                 lambda: Library.open_team(url, folder_storage(storage_dir)),
                 ("team", url, str(storage_dir)),
                 lambda: _psycopg_connect(server),
@@ -118,6 +119,7 @@ def run(n: int, quick: bool = False) -> list[Result]:
 
 def _psycopg_connect(server: Any) -> Any:
     import psycopg
+
     from tests.pg_server import SUPERUSER
 
     return psycopg.connect(
