@@ -9,17 +9,16 @@ it (the window keeps that in its settings); libpq's own sources (``PGPASSWORD``,
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from . import files, layout
+from . import layout
 from .errors import InvalidInput, LibraryError, NotFound
 from .library import Library
-from .storage import FolderStorage, Storage
+from .storage import Storage
+from .storage_url import storage_from_url
 
 # The schemes SQLAlchemy reads as PostgreSQL (``postgres://`` is libpq's alias).
 DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
@@ -173,15 +172,4 @@ def _without_password(message: str, database: str) -> str:
 
 
 def _storage(url: str) -> Storage:
-    """``storage_from_url`` where the build has it (S3 and folders); else a folder."""
-    package = importlib.import_module(__package__ or "imageshelf.app.library")
-    from_url: Any = getattr(package, "storage_from_url", None)
-    if from_url is not None:
-        return cast(Storage, from_url(url))
-    if url.startswith("s3://"):
-        raise LibraryError("This build of Imageshelf cannot use S3 storage yet.")
-    root = Path(url.removeprefix("file://")).expanduser()
-    tmp = layout.meta_dir(root) / layout.TMP_DIR
-    with files.disk_errors(f"use the folder {root} as the team library's storage"):
-        tmp.mkdir(parents=True, exist_ok=True)
-    return FolderStorage(root, tmp)
+    return storage_from_url(url)

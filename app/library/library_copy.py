@@ -201,9 +201,13 @@ def _copy_trashed(
 
 
 def _open_trashed(src: Library, record: ImageRecord) -> BinaryIO:
-    path = src.trash.path_of(record.id, record.filename)
+    """A trashed original: in ``trash/`` of a folder storage, or its object, which a
+    storage keyed by id (S3) keeps where it was until the purge."""
+    store = src.core.storage
     try:
-        return open(path, "rb")
+        if not store.keys_follow_names:
+            return store.open(store.key(record.id, record.relpath))
+        return open(src.trash.path_of(record.id, record.filename), "rb")
     except FileNotFoundError:
         raise NotFound(f"The file of trashed image {record.id} is missing.") from None
     except OSError as exc:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from imageshelf.app.library import Library, LibraryError, Page
 from imageshelf.app.library import library_address as addresses
@@ -179,6 +179,7 @@ class LibrarySession(QObject):
         # Opening the next library and closing the last one run here, off the GUI thread.
         self.jobs = JobRunner(self)
         self.opening: OpenLibraryJob | None = None
+        self.opening_label: QLabel | None = None  # in the status bar while it runs
 
     def open(self, path: Target) -> MainWindow | None:
         """Opens the first library and shows its window; ``None`` after a message. (No
@@ -230,17 +231,34 @@ class LibrarySession(QObject):
         if self.opening is not None:
             window.notify("Another library is being opened; wait for it first.")
             return None
-        window.notify(f"Opening the library {library_targets.describe(path)}…", 0)
+        # Said where other notices do not cover it (the status bar's message is theirs).
+        where = library_targets.describe(path)
+        label = library_targets.title(path) if isinstance(path, LibraryAddress) else None
+        if isinstance(path, Path):
+            label = path.name or where
+        self.opening_label = QLabel(f"Opening the library “{label}”…", window)
+        self.opening_label.setToolTip(where)
+        self.opening_label.setAccessibleName("Opening a library")
+        window.statusBar().addPermanentWidget(self.opening_label)
+        window.setCursor(Qt.CursorShape.BusyCursor)  # busy, and still answering
         job = OpenLibraryJob(path, window.target)
         job.finished.connect(lambda opened: self._switch_to(window, cast(Opened, opened)))
         job.failed.connect(lambda message: self._not_opened(window, message, path))
         self.opening = job
         return self.jobs.start(job)
 
-    def _not_opened(self, window: MainWindow, message: str, path: Target) -> None:
+    def _opened(self, window: MainWindow) -> None:
+        """The open has ended, either way: the window is no longer busy with it."""
         self.opening = None
+        if self.opening_label is not None:
+            window.statusBar().removeWidget(self.opening_label)
+            self.opening_label.deleteLater()
+            self.opening_label = None
+        window.unsetCursor()
+
+    def _not_opened(self, window: MainWindow, message: str, path: Target) -> None:
+        self._opened(window)
         if window is self.window and window.isVisible():
-            window.notify("")
             if isinstance(path, LibraryAddress):
                 # Filled in again with the reason: a password to give, an address to fix.
                 self.switch_failed.emit(message)
@@ -252,7 +270,7 @@ class LibrarySession(QObject):
         self.switch_failed.emit(message)
 
     def _switch_to(self, old_window: MainWindow, opened: Opened) -> None:
-        self.opening = None
+        self._opened(old_window)
         old_library, library = self.library, opened.library
         if library is None:
             old_window.notify(
