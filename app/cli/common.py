@@ -64,7 +64,7 @@ def team_address(args: argparse.Namespace, command: str | None) -> LibraryAddres
     database = getattr(args, "database", None)
     storage = getattr(args, "storage", None)
     if database is None and storage is None:
-        if getattr(args, "path_style", False):
+        if getattr(args, "path_style", False) and command != "migrate":
             raise CommandError("--path-style goes with --database and --storage.", USAGE)
         return None
     if command == "migrate":

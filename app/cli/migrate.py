@@ -51,12 +51,12 @@ def sides(args: argparse.Namespace) -> tuple[LibraryAddress, LibraryAddress]:
         )
     try:
         src = (
-            addresses.team(args.from_database, args.from_storage)
+            addresses.team(args.from_database, args.from_storage, path_style=args.path_style)
             if src_team
             else addresses.folder(folders.pop(0))
         )
         dst = (
-            addresses.team(args.to_database, args.to_storage)
+            addresses.team(args.to_database, args.to_storage, path_style=args.path_style)
             if dst_team
             else addresses.folder(folders.pop(0))
         )

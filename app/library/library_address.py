@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from . import layout
-from .errors import InvalidInput, LibraryError, NotFound
+from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .library import Library
 from .storage import Storage
 from .storage_url import storage_from_url
@@ -150,7 +151,9 @@ def open_team(address: LibraryAddress) -> Library:
     assert address.database is not None and address.storage is not None
     where = address.describe()
     try:
-        library = Library.open_team(address.database, _storage(address.storage))
+        storage = storage_from_url(address.storage)
+        _probe(storage)
+        library = Library.open_team(address.database, storage)
     except LibraryError as exc:
         said = " ".join(_without_password(exc.message, address.database).split())
         if said != exc.message:  # the driver's lines made one, a password hidden
@@ -171,5 +174,22 @@ def _without_password(message: str, database: str) -> str:
     return message.replace(password, "***") if password else message
 
 
-def _storage(url: str) -> Storage:
-    return storage_from_url(url)
+def _probe(storage: Storage) -> None:
+    """An object store asked once at open whether its bucket is there and readable, so
+    that a wrong endpoint, missing credentials or a bucket that does not exist is said
+    now, not at the first upload (nor taken for an empty library)."""
+    client: Any = getattr(storage, "client", None)
+    bucket = getattr(storage, "bucket", None)
+    if client is None or not isinstance(bucket, str):
+        return
+    try:
+        client.head_bucket(Bucket=bucket)
+    except Exception as exc:
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket"):
+            raise StorageError(f"The bucket {bucket!r} does not exist at that endpoint.") from exc
+        if code in ("403", "AccessDenied"):
+            raise StorageError(
+                f"The bucket {bucket!r} refuses these credentials (AWS_ACCESS_KEY_ID, ...)."
+            ) from exc
+        raise

@@ -124,6 +124,12 @@ def _copy_image(src: Library, dst: Library, record: ImageRecord, report: CopyRep
     else:
         if there.sha256 != record.sha256:
             raise LibraryError(f"The destination holds other bytes under the id {record.id}.")
+        store = dst.core.storage
+        if not store.exists(store.key(there.id, there.relpath)):
+            raise LibraryError(
+                f"The destination has the record of image {record.id} but not its bytes: "
+                "is its storage the one that goes with its database?"
+            )
         report.skipped += 1
         return
     try:

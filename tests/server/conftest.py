@@ -3,8 +3,9 @@ app served by waitress on a free loopback port (``BackgroundServer(port=0)``).
 
 The library is a folder library, or — in a module that sets ``BOTH_BACKENDS = True`` —
 each test runs twice, ``backend`` "folder" and "team": a team library on a real
-PostgreSQL (tests/pg_server.py) and the team storage (``team_storage``). The contract is
-one, so its tests are too. Missing server binaries make the team runs FAIL (with the
+PostgreSQL (tests/pg_server.py) and a bucket on a real S3-compatible server on loopback
+(tests/s3_server.py: moto's standalone server). The contract is one, so its tests are
+too. Missing server binaries make the team runs FAIL (with the
 words to install them), never skip. ``IMAGESHELF_TEST_BACKENDS=team`` runs every module
 of this folder on both (to find out which ones hold on a team library)."""
 
@@ -17,12 +18,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from imageshelf.app.library import Library
-from imageshelf.app.library.storage import Storage
+from imageshelf.app.library import Library, Storage, storage_from_url
 from imageshelf.server import BackgroundServer, create_app
-from tests.pg_server import folder_storage
+from tests.s3_server import s3_bucket, s3_server
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi
 from tests.server.serve_process import ServeProcess
+
+__all__ = ["s3_bucket", "s3_server"]
 
 BACKENDS = ("folder", "team")
 
@@ -49,9 +51,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def team_storage(library_path: Path) -> Storage:
-    """A team library's storage: a folder until tests/s3_server.py lands, then S3."""
-    return folder_storage(library_path)
+def team_storage(s3_bucket: str, tmp_path: Path) -> Storage:
+    """A team library's storage: a new bucket, addressed as a person writes it."""
+    return storage_from_url(f"s3://{s3_bucket}/team?path_style=1", tmp_path / "staging")
 
 
 @pytest.fixture

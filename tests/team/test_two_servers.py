@@ -17,8 +17,11 @@ import pytest
 import requests
 
 from tests.conftest import image_bytes
+from tests.s3_server import s3_bucket, s3_server
 from tests.server.serve_process import ServeProcess
 from tests.server.test_kill_recovery import AUTH, TIMEOUT, TOKEN, Client, State, all_listed
+
+__all__ = ["s3_bucket", "s3_server"]
 
 
 class TeamServe(ServeProcess):
@@ -30,13 +33,15 @@ class TeamServe(ServeProcess):
 
     def command(self) -> list[str]:
         serve = super().command()[:4]  # python -m imageshelf serve
-        return [*serve, "--database", self.database, "--storage", self.storage, "--port", "0"]
+        team = ["--database", self.database, "--storage", self.storage, "--path-style"]
+        return [*serve, *team, "--port", "0"]
 
 
 @pytest.fixture
-def storage_url(tmp_path: Path) -> str:
-    """The team library's storage (a folder until tests/s3_server.py lands)."""
-    return str(tmp_path / "team objects")
+def storage_url(s3_bucket: str) -> str:
+    """The team library's storage: a bucket on a real S3-compatible server on loopback
+    (tests/s3_server.py; the servers find it through the AWS environment)."""
+    return f"s3://{s3_bucket}/team"
 
 
 @pytest.fixture
