@@ -106,7 +106,7 @@ def _open(args: argparse.Namespace) -> tuple[Library, str]:
         # Every server of a team library must ask for the same token: the one set here.
         raise LibraryError(
             f"A team library is served with the token in ${TOKEN_ENV}, the same for "
-            "every server of it (API keys made with 'imageshelf keys' are shared too): "
+            "every server of it (API keys, kept in its database, work on every server): "
             f"set it, e.g. export {TOKEN_ENV}=$(openssl rand -hex 24)."
         )
     return addresses.open_library(address), address.describe()
