@@ -5,9 +5,13 @@ object, the trash, and the reconcile job (orphans after the grace, missing objec
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +20,9 @@ from imageshelf.app.library import Library
 from imageshelf.app.library.storage_s3 import S3Storage
 from imageshelf.app.library.storage_s3_collect import GRACE_S, Collected
 from tests.conftest import image_bytes
+
+REPO = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("s3_upload_worker.py")
 
 
 def _objects(storage: S3Storage, under: str = "") -> dict[str, int]:
@@ -170,3 +177,47 @@ def test_bad_storage_addresses_are_refused_in_words(url: str) -> None:
 
     with pytest.raises(InvalidInput):
         storage_from_url(url)
+
+
+def test_kill_9_mid_upload_leaves_no_row_without_its_object(
+    s3_storage: S3Storage, s3_bucket: str, tmp_path: Path
+) -> None:
+    """A process killed between an object's PUT and its row's commit: every upload it
+    acknowledged is there with its object, no row lacks an object, and the one object
+    without a row is collected once the grace has passed."""
+    db = tmp_path / "db"
+    worker = subprocess.Popen(
+        [sys.executable, str(WORKER), str(db), f"s3://{s3_bucket}/lib", "5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    acked: list[str] = []
+    stalled = ""
+    assert worker.stdout is not None
+    try:
+        for raw in worker.stdout:
+            word, value = raw.decode().split()[:2]
+            if word == "added":
+                acked.append(value)
+            elif word == "put":
+                stalled = value
+                break
+    finally:
+        worker.kill()  # SIGKILL: no cleanup runs
+        worker.wait(timeout=30)
+        worker.stdout.close()
+        if worker.stdin is not None:
+            worker.stdin.close()
+    assert len(acked) == 5 and stalled.startswith("lib/originals/img_")
+    with Library.open(db, storage=s3_storage) as lib:
+        rows = {r.id for r in lib.list_images(page_size=100).items}
+        assert rows == set(acked)  # every acknowledged upload, and only those
+        objects = set(_objects(s3_storage, "originals/"))
+        assert {f"originals/{i}" for i in rows} <= objects  # no row without its object
+        orphan = stalled.removeprefix("lib/originals/")
+        assert objects - {f"originals/{i}" for i in rows} == {f"originals/{orphan}"}
+        report = lib.collect_storage(now=time.time() + GRACE_S + 60)
+        assert isinstance(report, Collected)
+        assert (report.orphans_removed, report.missing) == ([orphan], [])
+    assert set(_objects(s3_storage, "originals/")) == {f"originals/{i}" for i in acked}
