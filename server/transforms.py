@@ -125,7 +125,7 @@ class TransformProxy:
                     "PATH_INFO": _proxy.PREFIX + image_id,
                 }
                 return self.image_proxy(original, start_response, image_id)
-            full = any(h in environ for h in _proxy._FULL_MACHINERY)
+            full = not environ.keys().isdisjoint(_proxy._FULL_MACHINERY)
             if full:
                 refused = _precondition_failed(environ, resolved.etag)
                 if refused is not None:

@@ -44,7 +44,14 @@ from .storage import Storage
 
 log = logging.getLogger(__name__)
 
-_ABSENT: Final = object()
+
+class _Absent(enum.Enum):
+    """A keyword not given (``None`` is a value: the folder at the top level)."""
+
+    ABSENT = "absent"
+
+
+_ABSENT: Final = _Absent.ABSENT
 _READ_BLOCK: Final = 1024 * 1024
 _CACHED_ARCHIVES: Final = 4
 
