@@ -21,7 +21,6 @@ the entries it touches."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
 from imageshelf.app.library import Event, LibraryError, NotFound, rules
+from imageshelf.app.library.storage import opened_size
 
 from .errors import error_response, http_error_response, internal_error_response
 from .errors import library_error_response as _library_error_response
@@ -370,10 +370,8 @@ def serve(image_id: str) -> Any:
 
 
 def _size_of(f: Any) -> int:
-    try:
-        return os.fstat(f.fileno()).st_size
-    except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
-        return len(f.getbuffer())
+    """A file on disk, an object in a team library's store, or bytes in memory."""
+    return opened_size(f)
 
 
 def send_open_file(

@@ -12,7 +12,6 @@ else) is handed back to the proxy: same bytes, same ETag."""
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
 from imageshelf.app.library import LibraryError, rules
+from imageshelf.app.library.storage import opened_size
 from imageshelf.app.library.transform_spec import TransformSpec, parse_request, resolve
 
 from . import proxy as _proxy
@@ -210,7 +210,4 @@ def _validators(etag: str, cache: str) -> tuple[tuple[str, str], ...]:
 
 
 def _size(f: Any) -> int:
-    try:
-        return os.fstat(f.fileno()).st_size
-    except (AttributeError, OSError):  # an in-memory result
-        return len(f.getbuffer())
+    return opened_size(f)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from enum import Enum
 from typing import Final
 
 from .errors import Busy, ClientGone
@@ -32,7 +33,14 @@ DEFAULT_MEGAPIXELS: Final = 200
 # How often a waiting or decoding request looks whether its client is still there.
 _CANCEL_POLL_SECONDS: Final = 0.2
 
-_NO_TIMEOUT: Final = object()
+
+class _Default(Enum):
+    """``hold``'s timeout not given: the request scope's wait (``None`` means no limit)."""
+
+    TIMEOUT = "the request scope's wait"
+
+
+_NO_TIMEOUT: Final = _Default.TIMEOUT
 _wait_limit: ContextVar[float | None] = ContextVar("decode_wait_limit", default=None)
 _cancelled: ContextVar[Callable[[], bool] | None] = ContextVar("decode_cancelled", default=None)
 
@@ -80,11 +88,13 @@ class DecodeBudget:
             return self._in_flight
 
     @contextmanager
-    def hold(self, pixels: int, *, timeout: float | object | None = _NO_TIMEOUT) -> Iterator[None]:
+    def hold(
+        self, pixels: int, *, timeout: float | _Default | None = _NO_TIMEOUT
+    ) -> Iterator[None]:
         """Hold ``pixels`` of the budget for the body; raise ``Busy`` after ``timeout`` s
         (default: the request scope's wait, else no limit) and ``ClientGone`` as soon as
         the scope's client has gone."""
-        wait: float | None = _wait_limit.get() if timeout is _NO_TIMEOUT else timeout  # type: ignore[assignment]
+        wait = _wait_limit.get() if timeout is _Default.TIMEOUT else timeout
         want = max(0, min(int(pixels), self.limit))
         deadline = None if wait is None else time.monotonic() + wait
         with self._changed:

@@ -44,6 +44,7 @@ def place_new(
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
     store = core.storage
+    image_id = rules.new_image_id()  # first: an object store keys the bytes by it
     with core.write_lock:
         made: list[str] = []
         placed: str | None = None
@@ -55,12 +56,12 @@ def place_new(
                 with files.disk_errors("save the image"):
                     candidates = rules.candidate_filenames(original_filename, info.format)
                     free = core.names_free(folder, candidates, conn)
-                    name, made = store.place(tmp, folder, free)
-                    placed = _key(folder, name)
+                    name, made = store.place(tmp, folder, free, image_id=image_id)
+                    placed = store.key(image_id, _key(folder, name))
                     mtime_ns = store.stat(placed)[1]
                 now = now_us()
                 record = ImageRecord(
-                    id=rules.new_image_id(),
+                    id=image_id,
                     folder=folder,
                     filename=name,
                     original_filename=original_filename,
@@ -92,8 +93,11 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
     undone while the old name still exists, finished once it is gone. The old name
     therefore goes before the commit, never after (a kill after the commit would leave
     two names for one image, and the next open would adopt the second as a copy).
-    Call under ``core.write_lock``."""
+    Call under ``core.write_lock``. On a storage whose keys do not follow names (an
+    object store) the bytes stay where they are: the row alone changes, in one commit."""
     store = core.storage
+    if not store.keys_follow_names:
+        return _move_row(core, record, folder)
     src = record.relpath
     fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
     made: list[str] = []
@@ -133,6 +137,21 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
             raise
         if record.folder:
             store.remove_empty_folders(record.folder)
+    assert moved is not None
+    return moved
+
+
+def _move_row(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
+    """A move on a storage keyed by image id: the first free name in ``folder``, one
+    commit. Nothing to finish or undo after a kill: the row says the old place or the
+    new one, and the bytes are the same object either way."""
+    fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
+    with core.write() as conn:
+        names = rules.candidate_filenames(record.filename, fmt)
+        name = next(core.names_free(folder, names, conn))
+        now = max(now_us(), record.updated_at_us + 1)
+        rows.set_place(conn, record, folder, name, now)
+        moved = rows.get(conn, record.id)
     assert moved is not None
     return moved
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from imageshelf.app.library import Library, LibraryError, Page
 
@@ -147,6 +147,7 @@ class LibrarySession(QObject):
         # Opening the next library and closing the last one run here, off the GUI thread.
         self.jobs = JobRunner(self)
         self.opening: OpenLibraryJob | None = None
+        self.opening_label: QLabel | None = None  # in the status bar while it runs
 
     def open(self, path: Path) -> MainWindow | None:
         """Opens the first library and shows its window; ``None`` after a message. (No
@@ -188,22 +189,36 @@ class LibrarySession(QObject):
         if self.opening is not None:
             window.notify("Another library is being opened; wait for it first.")
             return None
-        window.notify(f"Opening the library {path}…", 0)
+        # Said where other notices do not cover it (the status bar's message is theirs).
+        where = Path(path)
+        self.opening_label = QLabel(f"Opening the library “{where.name or where}”…", window)
+        self.opening_label.setToolTip(str(where))
+        self.opening_label.setAccessibleName("Opening a library")
+        window.statusBar().addPermanentWidget(self.opening_label)
+        window.setCursor(Qt.CursorShape.BusyCursor)  # busy, and still answering
         job = OpenLibraryJob(Path(path), library.root)
         job.finished.connect(lambda opened: self._switch_to(window, cast(Opened, opened)))
         job.failed.connect(lambda message: self._not_opened(window, message))
         self.opening = job
         return self.jobs.start(job)
 
-    def _not_opened(self, window: MainWindow, message: str) -> None:
+    def _opened(self, window: MainWindow) -> None:
+        """The open has ended, either way: the window is no longer busy with it."""
         self.opening = None
+        if self.opening_label is not None:
+            window.statusBar().removeWidget(self.opening_label)
+            self.opening_label.deleteLater()
+            self.opening_label = None
+        window.unsetCursor()
+
+    def _not_opened(self, window: MainWindow, message: str) -> None:
+        self._opened(window)
         if window is self.window and window.isVisible():
-            window.notify("")
             notices.warn(window, "Imageshelf cannot open that library", message)
         self.switch_failed.emit(message)
 
     def _switch_to(self, old_window: MainWindow, opened: Opened) -> None:
-        self.opening = None
+        self._opened(old_window)
         old_library, library = self.library, opened.library
         if library is None:
             old_window.notify(f"{opened.root} is the library already open.")

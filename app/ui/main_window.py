@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Page, Sort
+from imageshelf.app.library.progress_estimate import progress_text
 
 from . import alt_text_actions, window_state
 from .bridge import LibraryBridge
@@ -162,7 +163,8 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.reconcile_bar = QProgressBar(self)
-        self.reconcile_bar.setMaximumWidth(180)
+        self.reconcile_bar.setMaximumWidth(420)
+        self.reconcile_bar.setMinimumWidth(180)
         self.reconcile_bar.setAccessibleName("Checking the library folder")
         self.reconcile_bar.setFormat("Checking folder… %p%")
         self.reconcile_bar.hide()
@@ -371,15 +373,17 @@ class MainWindow(QMainWindow):
         job = ReconcileJob(self.library)
         self.reconcile_bar.setRange(0, 0)
         self.reconcile_bar.show()
-        job.progress.connect(self._on_reconcile_progress)
+        job.progress_left.connect(self._on_reconcile_progress)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
         self.jobs.start(job)
         return job
 
-    def _on_reconcile_progress(self, done: int, total: int) -> None:
+    def _on_reconcile_progress(self, done: int, total: int, left: float | None = None) -> None:
         self.reconcile_bar.setRange(0, max(total, 1))
         self.reconcile_bar.setValue(done)
+        # "Checking folder: 120 of 2,000 — about 1 min left" (% would hide the count)
+        self.reconcile_bar.setFormat(progress_text("Checking folder", done, total, left))
 
     def _reconcile_done(self, error: str | None) -> None:
         self.reconcile_bar.hide()
