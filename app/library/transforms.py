@@ -87,7 +87,7 @@ class SlotGate:
         self.capacity = capacity if capacity is not None else self.slots + _QUEUE_MAX
         self.pace = _FIRST_PACE_S  # moving average of one transform's seconds of work
         self.running = 0
-        self.waiting = 0
+        self._line: deque[object] = deque()  # the waiting requests, first come first
         self.following = 0
         self._clock = clock
         self._gaps: deque[float] = deque(maxlen=_RATE_WINDOW)
@@ -127,23 +127,32 @@ class SlotGate:
                 self.pace = 0.8 * self.pace + 0.2 * seconds
             return result
 
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
+
     @contextmanager
     def slot(self, deadline: float) -> Iterator[None]:
+        """A slot, in the order requests came: a freed slot goes to the one that has
+        waited longest, so the wait is what the queue ahead takes to drain, for every
+        request alike (not whichever thread the system wakes first)."""
         with self._changed:
             if self.held >= self.capacity:
                 raise Busy(_BUSY_OTHERS)
-            if self.running >= self.slots:
+            if self.running >= self.slots or self._line:
                 if self.waiting >= self.queue:
                     raise Busy(_BUSY_OTHERS)
-                self.waiting += 1
+                ticket = object()
+                self._line.append(ticket)
                 self._changed.notify_all()
                 try:
                     free = self._changed.wait_for(
-                        lambda: self.running < self.slots,
+                        lambda: self.running < self.slots and self._line[0] is ticket,
                         timeout=max(0.0, deadline - time.monotonic()),
                     )
                 finally:
-                    self.waiting -= 1
+                    self._line.remove(ticket)
+                    self._changed.notify_all()  # the next in line may be first now
                 if not free:
                     raise Busy(_BUSY_OTHERS)
             self.running += 1

@@ -113,3 +113,28 @@ def test_everything_held_stays_within_the_capacity() -> None:
     # The default: the slots and the longest queue, which the server keeps threads for.
     default = SlotGate()
     assert default.capacity == max_waiting_requests() == default.slots + 32
+
+
+def test_a_freed_slot_goes_to_the_request_that_waited_longest() -> None:
+    gate = SlotGate(slots=1, queue=8)
+    finish = threading.Semaphore(0)
+    order: list[int] = []
+
+    def request(n: int) -> None:
+        with gate.slot(time.monotonic() + WAIT):
+            order.append(n)
+            assert finish.acquire(timeout=WAIT)
+
+    threads = []
+    for n in range(6):  # one in the slot, then five in line, in this order
+        threads.append(threading.Thread(target=request, args=(n,)))
+        threads[-1].start()
+        assert gate.wait_until(lambda r, w, n=n: (r, w) == (1, n), WAIT)
+    for n in range(1, 6):
+        finish.release()
+        assert gate.wait_until(lambda r, w, n=n: (r, w) == (1, 5 - n), WAIT)
+        assert order == list(range(n + 1))
+    finish.release()
+    for t in threads:
+        t.join(WAIT)
+    assert order == [0, 1, 2, 3, 4, 5] and gate.held == 0
