@@ -22,6 +22,9 @@ tools="desktop-file-utils appstream binutils unzip"
 # (tests/server/test_share_page_browser.py). iproute2 and util-linux (ip, unshare): the
 # mDNS test makes a private network namespace (tests/server/test_discovery.py).
 x_tools="$x_tools chromium iproute2 util-linux"
+# A team library's database: tests start a real PostgreSQL (tests/pg_server.py) as an
+# unprivileged user; pg_trgm (search) ships in postgresql-15, postgresql-contrib names it.
+x_tools="$x_tools postgresql postgresql-contrib"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
   for pkg in $qt_libs $xcb_libs $x_tools $tools; do

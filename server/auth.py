@@ -46,15 +46,21 @@ _PRINCIPAL_G: Final = "imageshelf_principal"
 _METHODS: Final = ("get", "put", "post", "delete", "patch")
 
 
-def configured_token(library: Library) -> tuple[str, bool]:
+def configured_token(library: Library, known: str | None = None) -> tuple[str, bool]:
     """The token ``/v3`` asks for, the one rule for ``imageshelf serve`` and the window's
     server alike (the contract: the environment sets the token): ``$IMAGESHELF_API_TOKEN``
-    when set and not blank, else the one kept in the library. Second: from the
-    environment."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
+    when set and not blank, else the one kept in the library (``known``: that token as
+    the caller already read it, on a worker, so the library is not read again). Second:
+    from the environment."""
+    token = environment_token()
     if token:
         return token, True
-    return library.api_token(), False
+    return (library.api_token() if known is None else known), False
+
+
+def environment_token() -> str | None:
+    """``$IMAGESHELF_API_TOKEN`` when set and not blank (it then wins over the library's)."""
+    return os.environ.get(TOKEN_ENV, "").strip() or None
 
 
 def bearer_token(authorization: str | None) -> str | None:

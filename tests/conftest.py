@@ -77,3 +77,7 @@ def library(library_path: Path) -> Iterator[Library]:
     lib = Library.open(library_path)
     yield lib
     lib.close()
+
+
+# The real PostgreSQL server of team-library tests (started only by a test that asks).
+from tests.pg_server import pg_database, pg_library, pg_server, pg_template, pg_url  # noqa: E402, F401

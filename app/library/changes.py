@@ -12,14 +12,26 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from . import rules
 from .core import Core
 from .events import Event
 from .records import now_us
+from .sql.dialect import pick
 
 DAY_US = 86_400 * 1_000_000
+
+
+def _latest_sql(conn: Connection) -> str:
+    """The newest number given. DIALECT: SQLite's AUTOINCREMENT counter; on PostgreSQL
+    the newest committed row (pruning always keeps it): the sequence itself may be
+    ahead by a number an uncommitted writer holds, which a reader must not skip."""
+    return pick(
+        conn,
+        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+        "SELECT max(seq) FROM changes",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +75,7 @@ class ChangeFeed:
     def latest(self) -> int:
         """The newest number ever given (0 before the first change), pruned or not."""
         with self.core.read() as conn:
-            value = conn.execute(
-                text("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
-            ).scalar()
+            value = conn.execute(text(_latest_sql(conn))).scalar()
         return int(value or 0)
 
     def read(self, since: int, limit: int = rules.MAX_EVENTS_PER_READ) -> ChangesRead:
@@ -73,9 +83,7 @@ class ChangeFeed:
         means from the oldest kept, never a reset; a reset reads nothing (the reader
         refreshes what it shows and goes on after ``latest``)."""
         with self.core.read() as conn:
-            latest = conn.execute(
-                text("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
-            ).scalar()
+            latest = conn.execute(text(_latest_sql(conn))).scalar()
             oldest = conn.execute(text("SELECT min(seq) FROM changes")).scalar()
             reset = since > 0 and oldest is not None and oldest > since + 1
             if since > 0 and oldest is None and int(latest or 0) > since:

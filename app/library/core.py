@@ -18,37 +18,48 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from . import layout, rules, settings
+from .derived import DerivedFiles
 from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
 from .location_privacy import LocationPrivacy
 from .records import ImageRecord
-from .sql import rows
+from .sql import pg_engine, rows
 from .sql.engine import database_errors, write_transaction
-from .sql.lookup import RecordLookup
+from .sql.lookup import EngineLookup, RecordLookup
 from .storage import FolderStorage, Storage
 from .thumbnails import ThumbnailCache
 from .transforms import Transforms
 
 
 class Core:
-    def __init__(self, root: Path, engine: Engine) -> None:
+    def __init__(self, root: Path, engine: Engine, storage: Storage | None = None) -> None:
+        """``storage``: where originals live when not the folder ``root`` itself (a team
+        library's, ``Library.open_team``); ``root`` then holds the uploads being staged,
+        and derived files live where the storage says (``derived_files``)."""
         self.root = root
         self.meta = root / layout.META_DIR
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
-        # Originals and uploads (the storage seam); derived files in the thumbnail cache.
-        self.storage: Storage = FolderStorage(root, self.tmp_dir)
-        self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
-        self.transforms = Transforms(
-            self.meta / layout.TRANSFORMS_DIR, lambda: settings.transform_cache_bytes(self)
-        )
+        # Originals and uploads (the storage seam); derived files (thumbnails, transform
+        # results, location-free copies) through the derived-file seam.
+        if storage is None:
+            storage = FolderStorage(root, self.tmp_dir)
+        self.storage: Storage = storage
+        self.derived: DerivedFiles = self.storage.derived_files(self.meta)
+        self.thumbnails = ThumbnailCache(self.derived)
+        self.transforms = Transforms(self.derived, lambda: settings.transform_cache_bytes(self))
         self.events = EventBus()
         self.settings_version = 0  # bumped by settings.put
         self.location = LocationPrivacy(self)
         self.write_lock = threading.RLock()
         self.closed = False
         # The one-row read of every /i request and grid thumbnail, off SQLAlchemy.
-        self.lookup = RecordLookup(str(engine.url.database))
+        # DIALECT: SQLite's plain sqlite3 reader; another database reads through the engine.
+        self.lookup: RecordLookup | EngineLookup = (
+            RecordLookup(str(engine.url.database))
+            if engine.dialect.name == "sqlite"
+            else EngineLookup(engine)
+        )
 
     def close(self) -> None:
         with self.write_lock:
@@ -66,6 +77,17 @@ class Core:
                 raise LibraryError("The library is closed.")
             with database_errors("save the change"), write_transaction(self.engine) as conn:
                 yield conn
+
+    @contextlib.contextmanager
+    def singleton(self, name: str) -> Iterator[bool]:
+        """Whether this process is the one to do the background work ``name`` now: always
+        on SQLite (the process lock makes it the only one); on PostgreSQL the process
+        that holds the work's advisory lock (``pg_engine.singleton``)."""
+        if self.engine.dialect.name == "sqlite":
+            yield True
+            return
+        with pg_engine.singleton(self.engine, name) as mine:
+            yield mine
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -114,6 +136,11 @@ class Core:
                 yield name
 
     # --- the folder ----------------------------------------------------------------------
+
+    def key_of(self, record: ImageRecord) -> str:
+        """The storage key of ``record``'s original (its path in a folder library, its
+        id in a team one)."""
+        return self.storage.key(record.id, record.relpath)
 
     def path_of(self, folder: str | None, filename: str) -> Path:
         return self.root / folder / filename if folder else self.root / filename

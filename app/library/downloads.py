@@ -43,7 +43,14 @@ from .sql.engine import database_errors, write_transaction
 
 log = logging.getLogger(__name__)
 
-_ABSENT: Final = object()
+
+class _Absent(enum.Enum):
+    """A keyword not given (``None`` is a value: the folder at the top level)."""
+
+    ABSENT = "absent"
+
+
+_ABSENT: Final = _Absent.ABSENT
 _READ_BLOCK: Final = 1024 * 1024
 _CACHED_ARCHIVES: Final = 4
 

@@ -1,7 +1,8 @@
 """The crash-safe steps that change files in the library folder, each with its row:
-place a new file, move one (with its intent recorded first), park one for delete, and at
-open finish or undo what a crash left half-way. A kill at any instant leaves either the
-state before or the state after, once the next open has run ``finish_pending_moves``.
+place a new file, move one (with its intent recorded first), and at open finish or undo
+what a crash left half-way (a delete is a move into the trash: ``trash_steps.py``). A
+kill at any instant leaves either the state before or the state after, once the next
+open has run ``finish_pending_moves``.
 
 Each step holds ``Core.write_lock`` from its first file operation to its commit; events
 are the caller's (``Library`` announces after the step returns)."""
@@ -43,6 +44,7 @@ def place_new(
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it."""
     store = core.storage
+    image_id = rules.new_image_id()  # first: an object store keys the bytes by it
     with core.write_lock:
         made: list[str] = []
         placed: str | None = None
@@ -54,12 +56,12 @@ def place_new(
                 with files.disk_errors("save the image"):
                     candidates = rules.candidate_filenames(original_filename, info.format)
                     free = core.names_free(folder, candidates, conn)
-                    name, made = store.place(tmp, folder, free)
-                    placed = _key(folder, name)
+                    name, made = store.place(tmp, folder, free, image_id=image_id)
+                    placed = store.key(image_id, _key(folder, name))
                     mtime_ns = store.stat(placed)[1]
                 now = now_us()
                 record = ImageRecord(
-                    id=rules.new_image_id(),
+                    id=image_id,
                     folder=folder,
                     filename=name,
                     original_filename=original_filename,
@@ -91,8 +93,11 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
     undone while the old name still exists, finished once it is gone. The old name
     therefore goes before the commit, never after (a kill after the commit would leave
     two names for one image, and the next open would adopt the second as a copy).
-    Call under ``core.write_lock``."""
+    Call under ``core.write_lock``. On a storage whose keys do not follow names (an
+    object store) the bytes stay where they are: the row alone changes, in one commit."""
     store = core.storage
+    if not store.keys_follow_names:
+        return _move_row(core, record, folder)
     src = record.relpath
     fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
     made: list[str] = []
@@ -136,29 +141,19 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
     return moved
 
 
-def delete(core: Core, record: ImageRecord) -> None:
-    """Parks the file in ``tmp/``, tombstones the row, then removes the parked file.
-    Out of the folder first: a kill before the commit leaves a row whose file is gone,
-    which the next open tombstones — never a deleted image coming back. Call under
-    ``core.write_lock``."""
-    store = core.storage
-    store.check_writable(record.folder)  # never remove a file outside
-    with files.disk_errors("delete the image"):
-        # Durable before the tombstone is (the storage fsyncs it): after a power cut
-        # the file must not reappear in the folder while the tombstone survives.
-        parked = store.park(record.relpath, f"deleting-{record.id}")
-    try:
-        with core.write() as conn:
-            rows.tombstone(conn, record.id, now_us())
-    except BaseException:
-        if parked is not None:
-            with contextlib.suppress(OSError):
-                store.unpark(parked, record.relpath)
-        raise
-    if parked is not None:
-        store.discard_parked(parked)
-    if record.folder:
-        store.remove_empty_folders(record.folder)
+def _move_row(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
+    """A move on a storage keyed by image id: the first free name in ``folder``, one
+    commit. Nothing to finish or undo after a kill: the row says the old place or the
+    new one, and the bytes are the same object either way."""
+    fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
+    with core.write() as conn:
+        names = rules.candidate_filenames(record.filename, fmt)
+        name = next(core.names_free(folder, names, conn))
+        now = max(now_us(), record.updated_at_us + 1)
+        rows.set_place(conn, record, folder, name, now)
+        moved = rows.get(conn, record.id)
+    assert moved is not None
+    return moved
 
 
 def finish_pending_moves(core: Core) -> None:

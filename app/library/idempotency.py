@@ -18,6 +18,7 @@ from sqlalchemy import text
 from . import rules
 from .core import Core
 from .records import now_us
+from .sql.dialect import pick
 from .sql.engine import database_errors, write_transaction
 
 
@@ -64,9 +65,15 @@ class IdempotencyStore:
             )
             inserted = conn.execute(
                 text(
-                    "INSERT OR IGNORE INTO idempotency_keys "
-                    "(principal, key, endpoint, fingerprint, created_at) "
-                    "VALUES (:p, :k, :e, :f, :now)"
+                    pick(  # DIALECT
+                        conn,
+                        "INSERT OR IGNORE INTO idempotency_keys "
+                        "(principal, key, endpoint, fingerprint, created_at) "
+                        "VALUES (:p, :k, :e, :f, :now)",
+                        "INSERT INTO idempotency_keys "
+                        "(principal, key, endpoint, fingerprint, created_at) "
+                        "VALUES (:p, :k, :e, :f, :now) ON CONFLICT DO NOTHING",
+                    )
                 ),
                 args,
             ).rowcount

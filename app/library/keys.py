@@ -39,7 +39,7 @@ from .errors import InvalidInput, KeyExists, NotFound
 from .folder_limit import FolderLimit
 from .records import now_us
 from .sql.engine import database_errors, write_transaction
-from .sql.lookup import RecordLookup
+from .sql.lookup import EngineLookup, RecordLookup
 
 DAY_US = 86_400 * 1_000_000
 
@@ -150,7 +150,7 @@ class KeyStore:
         self,
         engine: Engine,
         write_lock: threading.RLock | threading.Lock,
-        lookup: RecordLookup | None = None,
+        lookup: RecordLookup | EngineLookup | None = None,
     ) -> None:
         self.engine = engine
         self.write_lock = write_lock

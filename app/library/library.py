@@ -36,6 +36,7 @@ from . import (
     opening,
     rules,
     shares,
+    team_open,
 )
 from .core import Core
 from .edits import UNSET
@@ -46,7 +47,9 @@ from .intake import Prepared
 from .library_reads import LibraryReads, listing_filter
 from .library_writes import LibraryWrites
 from .lock import ProcessLock
+from .pg_notify import ChangeBridge
 from .reconcile import Reconciler
+from .storage import Storage
 from .thumbnails import ThumbnailCache
 from .transforms import Transforms
 from .trash import Trash
@@ -61,9 +64,12 @@ __all__ = ["UNSET", "Library", "Prepared", "listing_filter"]
 class Library(LibraryReads, LibraryWrites):
     """Open with ``Library.open(path)``; close with ``close()`` (or use ``with``)."""
 
-    def __init__(self, core: Core, lock: ProcessLock) -> None:
+    def __init__(self, core: Core, lock: ProcessLock | None) -> None:
         self.core = core
-        self._lock = lock
+        self._lock = lock  # None: a team library (the database arbitrates)
+        # A team library (``open_team``): PostgreSQL + shared storage, several processes.
+        self.team = False
+        self._bridge: ChangeBridge | None = None
         self._watcher: LibraryWatcher | None = None
         self._watch_guard = threading.Lock()
         self.trash = Trash(core)  # delete, restore, purge, retention: see trash.py
@@ -116,8 +122,15 @@ class Library(LibraryReads, LibraryWrites):
         reconcile: bool = True,
         watch: bool = False,
         watch_timings: WatchTimings | None = None,
+        storage: Storage | None = None,
     ) -> Library:
         """Creates or opens the library folder at ``path``.
+
+        ``storage``: where the images are kept when not in that folder (an
+        ``S3Storage``, ``storage_from_url``); the folder then holds the database and the
+        uploads being staged. Nothing outside the library writes to such a store: no
+        watcher, no folder reconcile; its reconcile job (orphans collected, rows without
+        an object reported) runs with the housekeeping instead.
 
         ``watch=True`` follows changes other programs make to the folder until
         ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it;
@@ -129,9 +142,13 @@ class Library(LibraryReads, LibraryWrites):
         (``read_only``): browsing, listings and ``/i`` work, every write is a
         ``StorageError`` (507); nothing is reconciled or watched until the next open."""
         try:
-            core, lock = opening.open_core(path)
+            core, lock = opening.open_core(path, storage)
         except StorageError as exc:
+            if storage is not None:
+                raise
             return cls._read_only(*opening.open_core_read_only(path, exc), exc)
+        if not core.storage.keys_follow_names:
+            reconcile = watch = False
         lib = cls(core, lock)
         try:
             lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
@@ -151,8 +168,35 @@ class Library(LibraryReads, LibraryWrites):
             lib.stop_watching()
             core.engine.dispose()
             lock.release()
-            if isinstance(exc, StorageError):
+            if isinstance(exc, StorageError) and storage is None:
                 return cls._read_only(*opening.open_core_read_only(path, exc), exc)
+            raise
+        return lib
+
+    @classmethod
+    def open_team(cls, database_url: str, storage: Storage) -> Library:
+        """Opens (creating or migrating the schema of) the team library whose database
+        is at ``database_url`` (``postgresql://user:password@host/db``) and whose
+        originals are in ``storage``; several processes may have it open at once.
+
+        No process lock and no watcher (nothing outside writes to a team library's
+        storage); changes other processes commit reach ``events`` within a second
+        (``pg_notify.ChangeBridge``); singleton background work (trash purge, EXIF
+        fill, pruning, download jobs left over) runs in one process at a time.
+        ``StorageError`` (in words) when the database cannot be reached or used."""
+        core = team_open.open_team_core(database_url, storage)
+        lib = cls(core, None)
+        lib.team = True
+        try:
+            lib._bridge = ChangeBridge(core)
+            lib._bridge.start()
+            lib.trash.start_keeper()
+            lib._start_housekeeping()
+            with core.singleton("resume download jobs") as mine:
+                if mine:
+                    lib.downloads.resume()
+        except BaseException:
+            lib.close()
             raise
         return lib
 
@@ -171,9 +215,13 @@ class Library(LibraryReads, LibraryWrites):
         self._stop_housekeeping()
         self.downloads.close()  # its thread reads files: stopped before the core closes
         self.changes.close()  # wakes readers waiting for changes
+        bridge, self._bridge = self._bridge, None
+        if bridge is not None:
+            bridge.stop()
         with self.core.write_lock:
             self.core.close()
-            self._lock.release()
+            if self._lock is not None:
+                self._lock.release()
 
     @property
     def closed(self) -> bool:
@@ -192,8 +240,35 @@ class Library(LibraryReads, LibraryWrites):
         keeper.chores["read EXIF of older images"] = lambda: exif_fill.fill(
             self.core, keeper.stopping
         )
+        if not self.core.storage.keys_follow_names:
+            keeper.chores["collect the store's orphans"] = self.collect_storage
+        # One process at a time does each (a team library; always this one on SQLite).
+        for name, chore in keeper.chores.items():
+            keeper.chores[name] = self._singleton(name, chore)
         self._housekeeper = keeper
         keeper.start()
+
+    def _singleton(self, name: str, chore: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            with self.core.singleton(name) as mine:
+                if mine:
+                    chore()
+
+        return run
+
+    def collect_storage(self, now: float | None = None) -> object:
+        """The reconcile job of a library whose storage is an object store
+        (``storage_s3_collect``): objects no row holds, older than the grace, removed;
+        rows whose object is missing, reported. Returns its ``Collected``."""
+        from . import storage_s3_collect
+        from .storage_s3 import S3Storage
+
+        storage = self.core.storage
+        if not isinstance(storage, S3Storage):
+            raise TypeError("Only an object store has orphans to collect.")
+        return storage_s3_collect.collect(
+            storage, lambda: storage_s3_collect.known_ids(self.core), now=now
+        )
 
     def wait_housekeeping(self, timeout: float) -> bool:
         """Runs the periodic chores (old changes pruned, older images' EXIF read) now and

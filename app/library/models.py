@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -88,6 +89,7 @@ class ImageRow(ExifColumns, Base):
             "created_at",
             "id",
             sqlite_where=text("alt_text IS NULL"),
+            postgresql_where=text("alt_text IS NULL"),
         ),
         Index(
             "ix_images_folder_undescribed_order",
@@ -95,6 +97,7 @@ class ImageRow(ExifColumns, Base):
             "created_at",
             "id",
             sqlite_where=text("alt_text IS NULL"),
+            postgresql_where=text("alt_text IS NULL"),
         ),
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.
@@ -118,17 +121,48 @@ class ImageMetadata(Base):
     """0008: one row per key of an image's custom_metadata, kept by triggers from
     ``images.custom_metadata``, so ``meta.KEY=VALUE`` is an index lookup. ``kind``:
     text, number, boolean; ``value`` as ``json_each`` reads it (booleans 1/0), in a
-    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart."""
+    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart.
+
+    0014: each row also carries its image's folder, created_at, id and ``alt_text IS
+    NULL`` (kept by the same triggers), so a value's images in newest/oldest order, in a
+    folder or not, are one range of an index (``sql/meta_listing.py``)."""
 
     __tablename__ = "image_metadata"
 
     image_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
-    value: Mapped[bytes] = mapped_column(LargeBinary)
+    # A team library (PostgreSQL) has no typeless column: text there (migration 0008).
+    value: Mapped[bytes] = mapped_column(LargeBinary().with_variant(Text(), "postgresql"))
+    folder: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[str] = mapped_column(String(40))
+    undescribed: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (
-        Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),
+        # folder and undescribed last: tested on the entry walked, never read from the row.
+        Index(
+            "ix_image_metadata_order",
+            "key",
+            "kind",
+            "value",
+            "created_at",
+            "id",
+            "folder",
+            "undescribed",
+        ),
+        Index(
+            "ix_image_metadata_folder_order",
+            "key",
+            "kind",
+            "value",
+            "folder",
+            "created_at",
+            "id",
+            "undescribed",
+        ),
+        # One image's entry for a filter, narrower than the table's rows (meta_listing.PROBE).
+        Index("ix_image_metadata_probe", "image_pk", "key", "kind", "value"),
         {"sqlite_with_rowid": False},
     )
 
@@ -250,7 +284,8 @@ class ShareRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     folder: Mapped[str | None] = mapped_column(Text, nullable=True)
-    recursive: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
+    # false(): 0 on SQLite, false on PostgreSQL (a team library), as 0011 makes it.
+    recursive: Mapped[bool] = mapped_column(Boolean, server_default=false())
     expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
     session_secret: Mapped[str] = mapped_column(String(64))

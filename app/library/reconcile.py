@@ -19,12 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import exif_read, file_steps, files, imaging, rules, xmp_read
+from . import exif_read, file_steps, files, imaging, xmp_read
+from .adoption import BatchAdoption, new_record
 from .core import Core
+from .decode_workers import MIN_FILES_FOR_PROCESSES, Examined
 from .disk_scan import DiskFile, in_scope, split, storable
 from .errors import LibraryError, StorageError
 from .events import Event, EventKind
-from .records import ImageRecord, now_us
+from .progress_estimate import ProgressLog
+from .records import now_us
 from .sql import rows
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,9 @@ class Reconciler:
         self.hold_doubtful = hold_doubtful
         self.stop = stop
         self.held: set[str] = set()
+        # Tests set these to take the worker-process path with a few files.
+        self.min_files_for_processes = MIN_FILES_FOR_PROCESSES
+        self.workers: int | None = None
 
     # --- what is where -------------------------------------------------------------------
 
@@ -128,10 +134,12 @@ class Reconciler:
         total = len(changed) + len(unknown) + len(missing)
         done = 0
         changes = 0
+        logged = ProgressLog(log, "Checking the library folder")
 
         def tick() -> None:
             nonlocal done
             done += 1
+            logged(done, total)
             if progress is not None:
                 progress(done, total)
             if self.core.closed or (self.stop is not None and self.stop.is_set()):
@@ -144,10 +152,40 @@ class Reconciler:
             changes += self._step(self._refresh, row, f, source)
             tick()
 
-        # Hash the new files in parallel (hashlib and Pillow release the GIL).
         missing_by_hash: dict[str, list[KnownRow]] = {}
         for row in missing:
             missing_by_hash.setdefault(row.sha256, []).append(row)
+        if len(unknown) >= self.min_files_for_processes:
+            # Many new files (a photo folder opened as a library): decoded in worker
+            # processes, committed in batches (adoption.py).
+            changes += BatchAdoption(
+                self, source, tick, scoped=scope is not None, workers=self.workers
+            ).run(unknown, missing, missing_by_hash, rows)
+        else:
+            changes += self._adopt_few(unknown, missing, missing_by_hash, rows, source, tick)
+
+        for row in missing:
+            if self.hold_doubtful:
+                self.held.add(row.relpath)
+            else:
+                changes += self._step(self._tombstone_missing, row, source)
+            tick()
+
+        self._forget_ignored_not_on_disk(disk, scope)
+        return changes
+
+    def _adopt_few(
+        self,
+        unknown: list[DiskFile],
+        missing: list[KnownRow],
+        missing_by_hash: dict[str, list[KnownRow]],
+        rows: dict[str, KnownRow],
+        source: str,
+        tick: Callable[[], None],
+    ) -> int:
+        """A few new files, in this process: hashed in parallel (hashlib and Pillow
+        release the GIL), each adopted (decoded) or followed as a move alone."""
+        changes = 0
         pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2))
         try:
             hashed = pool.map(self._hash, unknown)
@@ -175,15 +213,6 @@ class Reconciler:
         finally:
             # A stop mid-way must not wait for every remaining file to be hashed.
             pool.shutdown(wait=True, cancel_futures=True)
-
-        for row in missing:
-            if self.hold_doubtful:
-                self.held.add(row.relpath)
-            else:
-                changes += self._step(self._tombstone_missing, row, source)
-            tick()
-
-        self._forget_ignored_not_on_disk(disk, scope)
         return changes
 
     # --- the single steps ----------------------------------------------------------------
@@ -254,23 +283,8 @@ class Reconciler:
             with self.core.write() as conn:
                 if rows.exists_at(conn, folder, name):
                     return 0  # the app itself wrote it, a moment before we looked
-                now = now_us()
-                record = ImageRecord(
-                    id=rules.new_image_id(),
-                    folder=folder,
-                    filename=name,
-                    original_filename=name,
-                    content_type=info.format.content_type,
-                    size=now_file.size,
-                    width=info.width,
-                    height=info.height,
-                    sha256=sha,
-                    alt_text=described.alt_text,
-                    created_at_us=now,
-                    updated_at_us=now,
-                    long_description=described.long_description,
-                    exif=exif,
-                )
+                examined = Examined(now_file.size, now_file.mtime_ns, sha, info, described, exif)
+                record = new_record(now_file, examined)
                 rows.insert(conn, record, now_file.mtime_ns)
                 rows.unignore(conn, [f.relpath])
         self.core.events.emit(Event(EventKind.ADDED, record.id, record, source=source))

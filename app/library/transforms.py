@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import io
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -32,6 +31,7 @@ from typing import BinaryIO, Final
 
 from . import rules, transform_workers
 from .decode_budget import DECODE_BUDGET
+from .derived import DerivedFiles
 from .errors import Busy, LibraryError
 from .files import storage_error
 from .transform_cache import TransformCache
@@ -222,8 +222,8 @@ class TransformResult:
 
 
 class Transforms:
-    def __init__(self, directory: Path, cache_limit: Callable[[], int]) -> None:
-        self.cache = TransformCache(directory, cache_limit)
+    def __init__(self, store: DerivedFiles, cache_limit: Callable[[], int]) -> None:
+        self.cache = TransformCache(store, cache_limit)
         self.gate = SlotGate()
         self.computations = 0  # results computed (not served from the cache) since start
         self.followers = 0  # requests now waiting for an identical request's computation
@@ -243,12 +243,11 @@ class Transforms:
         ``source()`` names (asked only when the result has to be made)."""
         etag = spec.etag(sha256)
         ctype = spec.output.content_type
-        path = self.cache.path_for(sha256, spec.name)
-        cached = self.open_cached(path)
+        key = self.cache.key_for(sha256, spec.name)
+        cached = self.open_cached(key)
         if cached is not None:
             return TransformResult(cached, ctype, etag)
         deadline = time.monotonic() + rules.TRANSFORM_MAX_WAIT_S
-        key = os.fspath(path)
         with self._guard:
             flight = self._flights.get(key)
             leader = flight is None
@@ -256,10 +255,10 @@ class Transforms:
                 flight = self._flights[key] = _Flight()
         if not leader:
             with self.gate.place(), self._following():
-                return TransformResult(self._follow(flight, path, deadline), ctype, etag)
+                return TransformResult(self._follow(flight, key, deadline), ctype, etag)
         try:
             # A flight that finished between our look and our registering stored it.
-            cached = self.open_cached(path)
+            cached = self.open_cached(key)
             if cached is not None:
                 return TransformResult(cached, ctype, etag)
             path_now = source()
@@ -276,7 +275,7 @@ class Transforms:
                 self._guard.notify_all()
             flight.data = data
             try:
-                self.cache.store(sha256, spec.name, data)
+                self.cache.put(sha256, spec.name, data)
             except OSError as exc:  # full or read-only disk: served, just not kept
                 log.warning("%s", storage_error(exc, "keep a transformed image"))
         except BaseException as exc:
@@ -286,7 +285,7 @@ class Transforms:
             with self._guard:
                 self._flights.pop(key, None)
             flight.done.set()
-        return TransformResult(self._open_or_memory(path, data), ctype, etag)
+        return TransformResult(self._open_or_memory(key, data), ctype, etag)
 
     def wait_until(self, predicate: Callable[[int, int], bool], timeout: float) -> bool:
         """Waits until ``predicate(computations, followers)`` holds (for observers and
@@ -307,7 +306,7 @@ class Transforms:
             with self._guard:
                 self.followers -= 1
 
-    def _follow(self, flight: _Flight, path: Path, deadline: float) -> BinaryIO:
+    def _follow(self, flight: _Flight, key: str, deadline: float) -> BinaryIO:
         if not flight.done.wait(timeout=max(0.0, deadline - time.monotonic())):
             raise Busy("The server is busy making this image; try again shortly.")
         if flight.error is not None:
@@ -316,29 +315,28 @@ class Transforms:
                 raise copy.copy(error)  # each request raises its own instance
             raise LibraryError("The image could not be transformed.")
         assert flight.data is not None
-        return self._open_or_memory(path, flight.data)
+        return self._open_or_memory(key, flight.data)
 
     def cache_file(self, sha256: str, spec: TransformSpec) -> str:
-        """Where the result of ``spec`` for this original is kept (may not exist)."""
-        return os.fspath(self.cache.path_for(sha256, spec.name))
+        """The key the result of ``spec`` for this original is kept under (may not be)."""
+        return self.cache.key_for(sha256, spec.name)
 
-    def open_cached(self, path: str | Path) -> BinaryIO | None:
-        """The kept result at ``path`` (from ``cache_file``), marked as used, or ``None``."""
+    def open_cached(self, key: str) -> BinaryIO | None:
+        """The kept result under ``key`` (from ``cache_file``), marked as used, or ``None``."""
         try:
-            f = open(path, "rb")  # noqa: SIM115 -- handed to the caller
+            f = self.cache.store.open(key)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise storage_error(exc, "read the transformed image") from exc
-        self.cache.touch(path)
+        self.cache.touch(key)
         return f
 
-    @staticmethod
-    def _open_or_memory(path: Path, data: bytes) -> BinaryIO:
-        """The stored file, or the bytes themselves where the file was evicted at once
+    def _open_or_memory(self, key: str, data: bytes) -> BinaryIO:
+        """The stored result, or the bytes themselves where it was evicted at once
         (a cache limit smaller than this one result) or could not be written."""
         try:
-            return open(path, "rb")
+            return self.cache.store.open(key)
         except OSError:
             return io.BytesIO(data)
 

@@ -7,26 +7,14 @@ While trashed the id is also a tombstone, so every existing read (``get``, ``/i`
 counts, search and the free-name check read only ``images`` and so never see it. Files
 in ``.imageshelf/`` are invisible to the watcher and to adoption.
 
-Every step is crash-safe in the order the core's move uses — intent, file, commit — and
-``recover()`` (run at open, before anything else looks) finishes or undoes what a kill
-interrupted:
-
-- trash: intent (a ``trash`` row, ``intent='trashing'``) → rename into ``trash/`` →
-  commit (``images`` row out, tombstone in, intent cleared). At open: the file in
-  ``trash/`` means finish; else the intent is dropped (the image stays live).
-- restore: intent (``'restoring'`` + the destination) → hard link there (never
-  clobbers) → unlink from ``trash/`` → commit (row back in ``images``, trash row and
-  tombstone out). At open: both names → undo; only the destination → finish.
-- purge: commit (trash row out; the tombstone stays) → unlink. A kill in between leaves
-  a file no row owns, which ``recover()`` removes; a purge of many is done in batches,
-  each whole, so an interrupted "empty" or retention run just goes on at the next open.
+Every step is crash-safe (intent, file, commit: ``trash_steps.py``), and ``recover()``
+(run at open, before anything else looks) finishes or undoes what a kill interrupted
+(``trash_recovery.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from . import files, originals, rules, trash_recovery
+from . import files, originals, rules, trash_keyed, trash_recovery, trash_steps
 from .core import Core
 from .errors import Gone, InvalidFolder, LibraryError, NotFound, NotInTrash
 from .events import Event, EventKind
@@ -140,7 +128,12 @@ class Trash:
         """The thumbnail of a trashed image (the Trash view shows them), built from the
         original in ``trash/`` when the cache lost it."""
         item = self.get(image_id)
-        path = self.path_of(image_id, item.image.filename)
+        store = self.core.storage
+        path = (
+            self.path_of(image_id, item.image.filename)
+            if store.keys_follow_names
+            else store.key(image_id, "")
+        )
         return item, originals.thumbnail_of(self.core, item.image, path, "missing from the trash")
 
     def _require(self, conn: Connection, image_id: str) -> sql.TrashedRow:
@@ -169,7 +162,7 @@ class Trash:
             with core.read() as conn:
                 record = core.require(conn, image_id)
             files.check_contained(core.root, record.folder)  # never move a file from outside
-            done, failed = self._move_batch([record])
+            done, failed = trash_steps.move_in(self.core, self.dir, [record])
         for _record, error in failed:
             raise error
         self._announce_moved(done)
@@ -198,7 +191,7 @@ class Trash:
                         records.append(record)
                 if not records:
                     continue
-                done, failed = self._move_batch(records)
+                done, failed = trash_steps.move_in(self.core, self.dir, records)
             errors += [error.message for _r, error in failed]
             done_ids = {record.id for record, _moved in done}
             moved_ids += [r.id for r in records if r.id in done_ids]  # in the order asked
@@ -207,68 +200,6 @@ class Trash:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             raise LibraryError(errors[0] + more)
         return moved_ids
-
-    def _move_batch(
-        self, records: list[ImageRecord]
-    ) -> tuple[list[tuple[ImageRecord, bool]], list[tuple[ImageRecord, LibraryError]]]:
-        """The trash protocol for a batch, under the write lock: 1. the intents (one
-        commit), 2. each file renamed into ``trash/`` (same filesystem) and the folders
-        fsynced, 3. one commit (rows out, tombstones in, intents cleared). Returns
-        (record, whether its file was there) for those done, and the failures: a file
-        that cannot be renamed stays live, its intent dropped."""
-        core = self.core
-        with core.write() as conn:  # 1. the intents
-            now = now_us()
-            for record in records:
-                sql.copy_in(conn, record.id, now)
-        moved: list[ImageRecord] = []
-        missing: list[ImageRecord] = []
-        failed: list[tuple[ImageRecord, LibraryError]] = []
-
-        def src(r: ImageRecord) -> Path:
-            return core.path_of(r.folder, r.filename)
-
-        def dest(r: ImageRecord) -> Path:
-            return self.path_of(r.id, r.filename)
-
-        try:
-            with files.disk_errors("move the images to the trash"):
-                self.dir.mkdir(exist_ok=True)
-                for record in records:  # 2. the files
-                    try:
-                        os.replace(src(record), dest(record))
-                    except FileNotFoundError:
-                        missing.append(record)  # deleted outside: nothing to keep
-                    except OSError as exc:
-                        failed.append((record, files.storage_error(exc, "move the image")))
-                    else:
-                        moved.append(record)
-                # Durable before the commit: after a power cut no file may be back in the
-                # folder (adopted as new) while its row says trash.
-                for folder in {src(r).parent for r in moved}:
-                    files.fsync_dir(folder)
-                if moved:
-                    files.fsync_dir(self.dir)
-            with core.write() as conn:  # 3. the commit
-                now = now_us()
-                for record in moved + missing:
-                    rows.tombstone(conn, record.id, now)  # the images row goes
-                for record in moved:
-                    sql.settle(conn, record.id)
-                for record in missing + [r for r, _e in failed]:
-                    sql.drop(conn, record.id)
-        except BaseException:
-            for record in moved:
-                with contextlib.suppress(OSError):
-                    os.replace(dest(record), src(record))
-            with contextlib.suppress(Exception), core.write() as conn:
-                for record in records:
-                    sql.drop(conn, record.id)
-            raise
-        for folder_name in sorted({r.folder for r in moved + missing if r.folder}, reverse=True):
-            files.remove_empty_folders(core.root, folder_name)
-        done = [(r, True) for r in moved] + [(r, False) for r in missing]
-        return done, failed
 
     def _announce_moved(self, done: list[tuple[ImageRecord, bool]]) -> None:
         for record, was_there in done:
@@ -295,57 +226,14 @@ class Trash:
         with core.write_lock:
             with core.read() as conn:
                 trashed = self._require(conn, image_id).image
-            src = self.path_of(trashed.id, trashed.filename)
-            if not src.exists():
+            if not core.storage.keys_follow_names:  # an object store: the row alone
+                restored = trash_keyed.restore(core, trashed, self._purge)
+            elif not self.path_of(trashed.id, trashed.filename).exists():
                 # Removed from .imageshelf/trash by hand: nothing to restore.
-                self._purge_ids([trashed.id])
+                self._purge([trashed.id])
                 raise Gone(f"The file of image {image_id} is no longer in the trash.")
-            folder = trashed.folder
-            fmt = rules.FORMAT_BY_CONTENT_TYPE.get(trashed.content_type)
-            created_dirs: list[Path] = []
-            placed: Path | None = None
-            src_removed = False
-            try:
-                with files.disk_errors("restore the image"):
-                    if folder:
-                        created_dirs = files.make_folder(core.root, folder)
-                    dest_dir = core.folder_path(folder)
-                    names = (
-                        rules.candidate_filenames(trashed.filename, fmt)
-                        if fmt is not None
-                        else iter([trashed.filename])
-                    )
-                    for name in core.names_free(folder, names):
-                        with core.write() as conn:  # 1. the intent
-                            sql.mark_restoring(conn, trashed.id, folder, name)
-                        try:
-                            os.link(src, dest_dir / name)  # 2. the file: a link never clobbers
-                        except FileExistsError:
-                            continue  # a file no row knows yet (the watcher will adopt it)
-                        placed = dest_dir / name
-                        break
-                    assert placed is not None
-                    files.fsync_dir(dest_dir)
-                    os.unlink(src)
-                    src_removed = True
-                    files.fsync_dir(self.dir)
-                    mtime_ns = placed.stat().st_mtime_ns
-                with core.write() as conn:  # 3. the commit
-                    sql.restore(conn, trashed, placed.name, mtime_ns, now_us())
-                    restored = rows.get(conn, trashed.id)
-            except BaseException:
-                if placed is not None and src_removed:
-                    with contextlib.suppress(OSError):
-                        os.replace(placed, src)
-                elif placed is not None:
-                    placed.unlink(missing_ok=True)
-                for d in reversed(created_dirs):
-                    with contextlib.suppress(OSError):
-                        d.rmdir()
-                with contextlib.suppress(Exception), core.write() as conn:
-                    sql.settle(conn, trashed.id)
-                raise
-        assert restored is not None
+            else:
+                restored = trash_steps.restore_file(core, self.dir, trashed)
         core.events.emit(Event(EventKind.RESTORED, image_id, restored))
         return restored
 
@@ -356,7 +244,7 @@ class Trash:
         with self.core.write_lock:
             with self.core.read() as conn:
                 self._require(conn, image_id)
-            self._purge_ids([image_id])
+            self._purge([image_id])
 
     def empty(
         self,
@@ -391,43 +279,21 @@ class Trash:
                 ids = sql.ids_older(conn, cutoff, PURGE_BATCH)
             if not ids:
                 break
-            done += self._purge_ids(ids)
+            done += self._purge(ids)
             if progress is not None:
                 progress(done, max(total, done))
         return done
 
-    def _purge_ids(self, ids: Iterable[str]) -> int:
-        """One batch: commit first (rows out; the tombstones stay), then the files. A kill
-        between the two leaves files no row owns; ``recover()`` removes them."""
-        core = self.core
-        with core.write_lock:
-            if core.closed:
-                return 0
-            with core.write() as conn:
-                gone = sql.purge(conn, list(ids), now_us())
-            for image_id, filename, _sha in gone:
-                with contextlib.suppress(OSError):
-                    self.path_of(image_id, filename).unlink(missing_ok=True)
-        for sha in {sha for _i, _f, sha in gone}:
-            with contextlib.suppress(Exception):
-                self._forget_thumbnail_if_unused(sha)
-        for image_id, _f, _s in gone:
-            core.events.emit(Event(EventKind.PURGED, image_id))
-        return len(gone)
-
-    def _forget_thumbnail_if_unused(self, sha256: str) -> None:
-        with self.core.read() as conn:
-            used = sql.hash_in_use(conn, sha256)
-        if not used:
-            self.core.thumbnails.discard(sha256)
-            self.core.transforms.discard(sha256)  # derived results go with the last one
+    def _purge(self, ids: Iterable[str]) -> int:
+        """One batch purged for good (``trash_steps.purge``); how many."""
+        return trash_steps.purge(self.core, self.dir, ids)
 
     # --- recovery at open ----------------------------------------------------------------
 
     def recover(self) -> None:
         """Finishes or undoes what a kill interrupted (``trash_recovery.py``). Runs at
         open, before the watcher and reconciliation."""
-        trash_recovery.recover(self.core, self.dir, self._purge_ids)
+        trash_recovery.recover(self.core, self.dir, self._purge)
 
     # --- the keeper: retention at open and hourly ----------------------------------------
 
@@ -436,9 +302,13 @@ class Trash:
         ``stop_keeper()``."""
         if self._keeper is None:
             core = self.core
-            self._keeper = RetentionKeeper(
-                lambda stop: self.purge_expired(stop=stop), lambda: core.closed, interval_s
-            )
+
+            def purge(stop: threading.Event) -> int:
+                # One process at a time on a team library (always this one on SQLite).
+                with core.singleton("purge the trash") as mine:
+                    return self.purge_expired(stop=stop) if mine else 0
+
+            self._keeper = RetentionKeeper(purge, lambda: core.closed, interval_s)
             self._keeper.start()
 
     def wait_for_retention(self, timeout: float) -> bool:

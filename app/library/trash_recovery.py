@@ -1,5 +1,5 @@
 """The trash's recovery at open: what a kill interrupted is finished or undone, in the
-order ``trash.py`` describes (a trash: the file in ``trash/`` means finish, else the
+order ``trash_steps.py`` describes (a trash: the file in ``trash/`` means finish, else the
 intent is dropped; a restore: both names mean undo, only the destination means finish),
 rows whose file left ``trash/`` by other hands are purged, and files no row owns (a
 purge killed after its commit) are removed."""

@@ -68,7 +68,9 @@ class DetailsPane(QScrollArea):
         self.count = 0  # images selected; more than ``selection`` while they are read
         # id → the link *Copy link* gives for it (set by the window, which knows the server)
         self.link_for: Callable[[str], str] | None = None
-        self.known_folders: Callable[[], list[str]] = library.folders
+        # The places to move to, as the window knows them (its folder tree, read on a
+        # worker); none until it says: asking the library here would read on the GUI thread.
+        self.known_folders: Callable[[], list[str]] = list
         self.setWidgetResizable(True)
         self.setMinimumWidth(270)  # the window stays usable at 800 px
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -39,7 +39,7 @@ from imageshelf.app.library import (
 )
 
 from .grid_pages import PAGE_SIZE, PageStore
-from .grid_query import Query, Role
+from .grid_query import Query, Role, read_page
 from .page_reader import PageReader
 from .thumbnails import ThumbnailLoader, placeholder
 
@@ -63,8 +63,14 @@ class ImageGridModel(QAbstractListModel):
     query_failed = Signal(str)  # a readable message; the model shows nothing for it
 
     def __init__(
-        self, library: Library, loader: ThumbnailLoader, parent: QObject | None = None
+        self,
+        library: Library,
+        loader: ThumbnailLoader,
+        parent: QObject | None = None,
+        first_page: Page | None = None,
     ) -> None:
+        """``first_page``: the default view's first page (``read_page(library, Query(),
+        0)``) when a worker has read it already; else it is read here."""
         super().__init__(parent)
         self.library = library
         self.loader = loader
@@ -100,7 +106,11 @@ class ImageGridModel(QAbstractListModel):
         loader.ready.connect(self._on_thumbnail_ready)
         # The first page of the default view is read here, at once: it is what the window
         # paints first, and reading it costs a few milliseconds.
-        self._reset_to(self.query, self._read(self.query, 0))
+        self._reset_to(self.query, self._read(self.query, 0) if first_page is None else first_page)
+        if first_page is not None:
+            # Read before this model subscribed: a commit in between would be missed, so
+            # the view is read again (on a worker); the page paints meanwhile.
+            self.reload()
 
     def set_side(self, side: int) -> None:
         """Thumbnails of ``side`` pixels from now on (decoded anew, off the GUI thread)."""
@@ -151,16 +161,7 @@ class ImageGridModel(QAbstractListModel):
         self.endResetModel()
 
     def _read(self, query: Query, page: int) -> Page:
-        """One page of ``query`` from the core (any thread)."""
-        return self.library.list_images(
-            folder=query.folder,
-            search=query.search or None,
-            undescribed=query.undescribed,
-            sort=query.sort,
-            recursive=query.recursive,
-            page=page + 1,
-            page_size=PAGE_SIZE,
-        )
+        return read_page(self.library, query, page)
 
     # --- reading pages -------------------------------------------------------------------
 

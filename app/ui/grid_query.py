@@ -1,5 +1,6 @@
 """What the grid shows (``Query``: folder, search, "needs alt text", sort) with the core's
-own filter and sort rules applied to one record, and the roles the grid's rows answer."""
+own filter and sort rules applied to one record, the roles the grid's rows answer, and
+the read of one page of a query (``read_page``, on any thread)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from enum import IntEnum
 
 from PySide6.QtCore import Qt
 
-from imageshelf.app.library import ALL_FOLDERS, Filter, FolderScope, ImageRecord, Sort
+from imageshelf.app.library import (
+    ALL_FOLDERS,
+    Filter,
+    FolderScope,
+    ImageRecord,
+    Library,
+    Page,
+    Sort,
+)
+
+from .grid_pages import PAGE_SIZE
 
 
 class Role(IntEnum):
@@ -49,3 +60,16 @@ class Query:
     def sort_key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
         """The order of ``library.list_images(sort=...)``, as an ascending key."""
         return self.sort.key()
+
+
+def read_page(library: Library, query: Query, page: int) -> Page:
+    """One page of ``query`` from the core (any thread; 0 is the first)."""
+    return library.list_images(
+        folder=query.folder,
+        search=query.search or None,
+        undescribed=query.undescribed,
+        sort=query.sort,
+        recursive=query.recursive,
+        page=page + 1,
+        page_size=PAGE_SIZE,
+    )

@@ -41,6 +41,10 @@ class GuiThreadGuard:
         self.calls: list[str] = []  # "name\nstack" of each refused call
         self.library = cast(Library, _Guarded(library, self, "library"))
 
+    def wrap(self, library: Library) -> Library:
+        """Another library (one the window opens later) watched by this same guard."""
+        return cast(Library, _Guarded(library, self, "library"))
+
     @contextlib.contextmanager
     def arming(self) -> Iterator[None]:
         """Armed inside the block only."""

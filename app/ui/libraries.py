@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import html
 import importlib.metadata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
-from imageshelf.app.library import Library, LibraryError
+from imageshelf.app.library import Library, LibraryError, Page
 
 from . import notices, probe, window_state
+from .grid_query import Query, read_page
+from .jobs import CallJob, Job, JobRunner
 from .server_control import ServerController
 
 if TYPE_CHECKING:
@@ -81,10 +84,58 @@ def show_about(window: MainWindow) -> None:
     QMessageBox.about(window, "About Imageshelf", about_text(window))
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What the worker of File → Open library… hands back: the folder as resolved, and
+    the library opened there with its token read (``None`` when it is the one shown)."""
+
+    root: Path
+    library: Library | None = None
+    token: str | None = None
+    first_page: Page | None = None  # the grid's, so the new window paints at once
+
+
+def open_for_window(path: Path, current: Path | None = None) -> Opened:
+    """On a worker: the library at ``path`` opened as the window wants it (watched, not
+    reconciled: a big library would keep the window from showing), its API token and the
+    grid's first page read, so the new window and its server start without reading on
+    the GUI thread. Raises the core's
+    ``LibraryLocked`` / ``StorageError`` when it cannot be opened."""
+    root = Path(path).expanduser().resolve()
+    if root == current:
+        return Opened(root)
+    library = Library.open(root, reconcile=False, watch=True)
+    try:
+        token: str | None = library.api_token()
+    except LibraryError:  # a read-only library without a token: the server says so
+        token = None
+    try:
+        first_page = read_page(library, Query(), 0)
+    except BaseException:
+        library.close()  # not shown after all: its lock and watcher go with it
+        raise
+    return Opened(root, library, token, first_page)
+
+
+class OpenLibraryJob(Job):
+    """``open_for_window`` on a worker; what it opened stays readable after the job
+    (``opened``), so a library opened while the app quit is still closed."""
+
+    def __init__(self, path: Path, current: Path) -> None:
+        super().__init__()
+        self.path, self.current = path, current
+        self.opened: Opened | None = None
+
+    def work(self) -> Opened:
+        self.opened = open_for_window(self.path, self.current)
+        return self.opened
+
+
 class LibrarySession(QObject):
     """The one open library and its window; ``switch(path)`` goes to another."""
 
     switched = Signal(object)  # the new MainWindow
+    switch_failed = Signal(str)  # the message shown: the old window stays
 
     def __init__(self, settings: QSettings, host: str, port: int) -> None:
         super().__init__()
@@ -93,23 +144,31 @@ class LibrarySession(QObject):
         self.port = port
         self.window: MainWindow | None = None
         self.library: Library | None = None
+        # Opening the next library and closing the last one run here, off the GUI thread.
+        self.jobs = JobRunner(self)
+        self.opening: OpenLibraryJob | None = None
+        self.opening_label: QLabel | None = None  # in the status bar while it runs
 
     def open(self, path: Path) -> MainWindow | None:
-        """Opens the first library and shows its window; ``None`` after a message."""
+        """Opens the first library and shows its window; ``None`` after a message. (No
+        window is shown yet, so there is nothing to keep responsive.)"""
         try:
-            # No reconciliation here: a big library would keep the window from showing.
-            library = Library.open(path, reconcile=False, watch=True)
+            opened = open_for_window(path)
         except LibraryError as exc:
             QMessageBox.critical(None, "Imageshelf cannot open the library", exc.message)
             return None
-        return self._show(library)
+        return self._show(opened)
 
-    def _show(self, library: Library) -> MainWindow:
+    def _show(self, opened: Opened) -> MainWindow:
         from .launch import start_services
         from .main_window import MainWindow
 
-        server = ServerController(library, host=self.host, port=self.port)
-        window = MainWindow(library, self.settings, server)
+        library = opened.library
+        assert library is not None
+        server = ServerController(
+            library, host=self.host, port=self.port, library_token=opened.token
+        )
+        window = MainWindow(library, self.settings, server, first_page=opened.first_page)
         window.open_library_requested.connect(self.switch)
         window.session = self
         probe.install(window)  # only for the real-input tests, when they ask for it
@@ -122,29 +181,69 @@ class LibrarySession(QObject):
         QTimer.singleShot(0, window, lambda: start_services(window))
         return window
 
-    def switch(self, path: Path) -> MainWindow | None:
-        old_window, old_library = self.window, self.library
-        assert old_window is not None and old_library is not None
-        root = Path(path).expanduser().resolve()
-        if root == old_library.root:
-            old_window.notify(f"{root} is the library already open.")
-            return old_window
-        try:
-            library = Library.open(root, reconcile=False, watch=True)
-        except LibraryError as exc:
-            notices.warn(old_window, "Imageshelf cannot open that library", exc.message)
+    def switch(self, path: Path) -> Job | None:
+        """Opens ``path`` on a worker while the window goes on working; then the window
+        is replaced (``_switch_to``), or a message says why not and the old one stays."""
+        window, library = self.window, self.library
+        assert window is not None and library is not None
+        if self.opening is not None:
+            window.notify("Another library is being opened; wait for it first.")
             return None
+        # Said where other notices do not cover it (the status bar's message is theirs).
+        where = Path(path)
+        self.opening_label = QLabel(f"Opening the library “{where.name or where}”…", window)
+        self.opening_label.setToolTip(str(where))
+        self.opening_label.setAccessibleName("Opening a library")
+        window.statusBar().addPermanentWidget(self.opening_label)
+        window.setCursor(Qt.CursorShape.BusyCursor)  # busy, and still answering
+        job = OpenLibraryJob(Path(path), library.root)
+        job.finished.connect(lambda opened: self._switch_to(window, cast(Opened, opened)))
+        job.failed.connect(lambda message: self._not_opened(window, message))
+        self.opening = job
+        return self.jobs.start(job)
+
+    def _opened(self, window: MainWindow) -> None:
+        """The open has ended, either way: the window is no longer busy with it."""
+        self.opening = None
+        if self.opening_label is not None:
+            window.statusBar().removeWidget(self.opening_label)
+            self.opening_label.deleteLater()
+            self.opening_label = None
+        window.unsetCursor()
+
+    def _not_opened(self, window: MainWindow, message: str) -> None:
+        self._opened(window)
+        if window is self.window and window.isVisible():
+            notices.warn(window, "Imageshelf cannot open that library", message)
+        self.switch_failed.emit(message)
+
+    def _switch_to(self, old_window: MainWindow, opened: Opened) -> None:
+        self._opened(old_window)
+        old_library, library = self.library, opened.library
+        if library is None:
+            old_window.notify(f"{opened.root} is the library already open.")
+            return
+        if old_window is not self.window or not old_window.isVisible():
+            # The window was closed (the app is quitting) while the library opened.
+            self.jobs.start(CallJob(library.close))
+            return
+        assert old_library is not None
         # The server keeps its address; the new window opens where the old one was.
         self.host, self.port = old_window.server.host, old_window.server.port
         window_state.save(old_window)
-        window = self._show(library)  # shown first: closing the last window would quit
+        window = self._show(opened)  # shown first: closing the last window would quit
         old_window.close()  # saves alt text, stops jobs, the server and the events
         old_window.deleteLater()
-        old_library.close()
+        # Stopping its watcher and closing its database may wait for a write in flight.
+        self.jobs.start(CallJob(old_library.close))
         remember(self.settings, library.root)  # the old window's close wrote its own
         self.switched.emit(window)
-        return window
 
     def close(self) -> None:
+        """At exit: waits for an opening or closing under way, then closes the library."""
+        self.jobs.shutdown()
+        job, self.opening = self.opening, None
+        if job is not None and job.opened is not None and job.opened.library is not None:
+            job.opened.library.close()  # opened, but the loop ended before it was shown
         if self.library is not None:
             self.library.close()

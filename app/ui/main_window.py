@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Sort
+from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Page, Sort
+from imageshelf.app.library.progress_estimate import progress_text
 
 from . import alt_text_actions, window_state
 from .bridge import LibraryBridge
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         server: ServerController | None = None,
         parent: QWidget | None = None,
+        first_page: Page | None = None,  # the grid's, when a worker read it (libraries.py)
     ) -> None:
         super().__init__(parent)
         favour_the_gui_thread()
@@ -87,7 +89,7 @@ class MainWindow(QMainWindow):
         self.viewer: ImageViewer | None = None  # made when first asked for
 
         self.tree: FolderTree = FolderTree(self)
-        self.model: ImageGridModel = ImageGridModel(library, self.loader, self)
+        self.model: ImageGridModel = ImageGridModel(library, self.loader, self, first_page)
         self.grid = ImageGrid(self)
         self.grid.setModel(self.model)
         self._shown_query = self.model.query
@@ -161,7 +163,8 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.reconcile_bar = QProgressBar(self)
-        self.reconcile_bar.setMaximumWidth(180)
+        self.reconcile_bar.setMaximumWidth(420)
+        self.reconcile_bar.setMinimumWidth(180)
         self.reconcile_bar.setAccessibleName("Checking the library folder")
         self.reconcile_bar.setFormat("Checking folder… %p%")
         self.reconcile_bar.hide()
@@ -370,15 +373,17 @@ class MainWindow(QMainWindow):
         job = ReconcileJob(self.library)
         self.reconcile_bar.setRange(0, 0)
         self.reconcile_bar.show()
-        job.progress.connect(self._on_reconcile_progress)
+        job.progress_left.connect(self._on_reconcile_progress)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
         self.jobs.start(job)
         return job
 
-    def _on_reconcile_progress(self, done: int, total: int) -> None:
+    def _on_reconcile_progress(self, done: int, total: int, left: float | None = None) -> None:
         self.reconcile_bar.setRange(0, max(total, 1))
         self.reconcile_bar.setValue(done)
+        # "Checking folder: 120 of 2,000 — about 1 min left" (% would hide the count)
+        self.reconcile_bar.setFormat(progress_text("Checking folder", done, total, left))
 
     def _reconcile_done(self, error: str | None) -> None:
         self.reconcile_bar.hide()

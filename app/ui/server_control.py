@@ -56,6 +56,7 @@ class ServerController(QObject):
         *,
         host: str = LOOPBACK,
         port: int = rules.DEFAULT_PORT,
+        library_token: str | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -66,6 +67,11 @@ class ServerController(QObject):
         self.error: str | None = None
         self.token: str | None = None  # the token the running server checks
         self.token_from_env = False
+        # The library's own token once known (read by whoever opened the library, or by
+        # the first start, or made by Regenerate on a worker): a restart from the GUI
+        # thread then reads no file. Only this process can change it: the library is
+        # locked to it.
+        self.library_token = library_token
 
     @property
     def sharing(self) -> bool:
@@ -88,7 +94,9 @@ class ServerController(QObject):
             return None, f"The HTTP server is not available: {exc}."
         try:
             # $IMAGESHELF_API_TOKEN, when set, exactly as `imageshelf serve` honours it.
-            self.token, self.token_from_env = configured_token(self.library)
+            self.token, self.token_from_env = configured_token(self.library, self.library_token)
+            if not self.token_from_env:
+                self.library_token = self.token
             server = BackgroundServer(self.library, host=host, port=port, token=self.token)
             server.start()
         except LibraryError as exc:

@@ -27,7 +27,7 @@ from imageshelf.app.library import rules, settings
 
 from . import notices
 from .api_keys_page import ApiKeysPage
-from .jobs import CallJob, JobRunner
+from .jobs import CallJob, Job, JobRunner
 from .qr_code import QrLabel
 from .server_control import ServerController
 
@@ -79,7 +79,7 @@ class ServerSettingsDialog(QDialog):
         self.url.setAccessibleName("Address of the server")
         url_row, self.copy_url = _copy_row(self.url, "address", self)
         token, from_env = self._token()
-        self.token = QLineEdit(token, self)
+        self.token = QLineEdit(token or "", self)
         self.token.setReadOnly(True)
         self.token.setAccessibleName("API token")
         # The whole token, in a font where every character can be told apart (l, 1, I).
@@ -149,6 +149,12 @@ class ServerSettingsDialog(QDialog):
         read = CallJob(lambda: settings.share_location_in_links(library))
         read.finished.connect(self._location_read)
         self.jobs.start(read)
+        if token is None:  # the library's token, not read yet: read on a worker
+            self.regenerate.setEnabled(False)
+            read_token = CallJob(library.api_token)
+            read_token.finished.connect(self._token_made)
+            read_token.failed.connect(lambda message: self._token_refused("read", message))
+            self.jobs.start(read_token)
 
     def _location_read(self, shared: object) -> None:
         self.location_shared = bool(shared)
@@ -180,12 +186,17 @@ class ServerSettingsDialog(QDialog):
         )
         self.note.setText("The change takes effect when you press OK." if changed else "")
 
-    def _token(self) -> tuple[str, bool]:
+    def _token(self) -> tuple[str | None, bool]:
+        """The token shown, and whether the environment set it; ``None``: the library's
+        own, not known yet (it is in the library folder: read on a worker)."""
         if self.controller.token is not None:
             return self.controller.token, self.controller.token_from_env
-        from imageshelf.server.auth import configured_token
+        from imageshelf.server.auth import environment_token
 
-        return configured_token(self.controller.library)
+        from_env = environment_token()
+        if from_env:
+            return from_env, True
+        return self.controller.library_token, False
 
     def _fit_token(self) -> None:
         width = self.token.fontMetrics().horizontalAdvance(self.token.text() + "MM")
@@ -235,16 +246,31 @@ class ServerSettingsDialog(QDialog):
         if self.apply():
             self.accept()
 
-    def regenerate_token(self) -> None:
+    def regenerate_token(self) -> Job | None:
+        """Asks, then writes a new token into the library on a worker; the server
+        restarts with it once it is written (``_token_made``)."""
         if not notices.confirm(
             self,
             "Regenerate the API token?",
             "Scripts and tools that use the current token will stop working until they "
             "are given the new one.",
         ):
-            return
-        self.token.setText(self.controller.library.regenerate_api_token())
+            return None
+        self.regenerate.setEnabled(False)  # one at a time
+        job = CallJob(self.controller.library.regenerate_api_token)
+        job.finished.connect(lambda token: self._token_made(token, restart=True))
+        job.failed.connect(lambda message: self._token_refused("regenerate", message))
+        return self.jobs.start(job)
+
+    def _token_made(self, token: object, restart: bool = False) -> None:
+        self.controller.library_token = str(token)
+        self.token.setText(str(token))
         self._fit_token()
-        if self.controller.running:
+        self.regenerate.setEnabled(True)
+        if restart and self.controller.running:
             self.controller.start()  # the server checks the token it was started with
         self._refresh()
+
+    def _token_refused(self, verb: str, message: str) -> None:
+        self.regenerate.setEnabled(True)
+        notices.warn(self, f"Imageshelf could not {verb} the API token", message)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from imageshelf.app.library import Library
+from imageshelf.app.library import Library, LibraryLocked
 from tests.conftest import image_bytes
 
 from .xdesk import AppProcess, XServer, center, wait_for
@@ -179,6 +179,15 @@ def test_a_new_folder_made_by_keys_lasts_across_a_restart(
     again.close()
 
 
+def _free(path: Path) -> bool:
+    """Whether another program could open the library at ``path`` now."""
+    try:
+        Library.open(path, reconcile=False).close()
+    except LibraryLocked:
+        return False
+    return True
+
+
 @pytest.fixture
 def second_library(desk_home: Path) -> Iterator[Path]:
     path = desk_home / "Second library"
@@ -197,8 +206,8 @@ def test_open_another_library_and_about_by_keys(
     xserver.type(str(second_library))
     xserver.key("Return")
     first.wait_state(lambda s: s["library"] == str(second_library), "the new library's window")
-    # The first library is closed: another program may open it now.
-    Library.open(desk_home / "First library", reconcile=False).close()
+    # The first library is closed (on a worker, just after): another program may open it.
+    wait_for(lambda: _free(desk_home / "First library"), "the first library to be closed")
     xserver.click(*center(first.state()["menus"]["Help"]))
     first.wait_state(lambda s: any(w["class"] == "QMenu" for w in s["windows"]), "the menu")
     xserver.key("a")  # &About Imageshelf

@@ -16,6 +16,7 @@ from imageshelf.app.library.records import ImageRecord
 from imageshelf.app.library.watcher import WatchTimings
 from tests.library.helpers import library_files, row_count, thumbnail_files, tmp_leftovers
 from tests.library.test_watcher_support import EventLog
+from tests.pg_server import folder_storage
 
 AddBytes = Callable[..., ImageRecord]
 
@@ -36,6 +37,38 @@ def library_path(tmp_path: Path, empty_library_template: Path) -> Path:
     path = tmp_path / "Library ñ"
     shutil.copytree(empty_library_template, path / META_DIR)
     return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "folder_only: in a BOTH_BACKENDS module, a test of SQLite's own parts"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module that sets ``BOTH_BACKENDS = True`` runs each test using ``library`` on a
+    folder library and on a team library (PostgreSQL, tests/pg_server.py; a folder as
+    its storage): the core's behaviour, proven on both databases without a copy."""
+    if "backend" not in metafunc.fixturenames or not getattr(metafunc.module, "BOTH_BACKENDS", 0):
+        return
+    if metafunc.definition.get_closest_marker("folder_only") is None:
+        metafunc.parametrize("backend", ["folder", "team"], indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "folder"))
+
+
+@pytest.fixture
+def library(library_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Library]:
+    if backend == "team":
+        url = request.getfixturevalue("pg_database")
+        lib = Library.open_team(url, folder_storage(library_path))
+    else:
+        lib = Library.open(library_path)
+    yield lib
+    lib.close()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import pytest
 from imageshelf.app.library import InvalidAltText, Library
 from tests.conftest import image_bytes
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 JPEG = image_bytes("JPEG")
 
 

@@ -7,11 +7,14 @@ import io
 import sqlite3
 import threading
 
+import pytest
 from sqlalchemy import text
 
 from imageshelf.app.library import Library
 from imageshelf.app.library.layout import DB_FILE, META_DIR
 from tests.conftest import image_bytes
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
 
 def _png(n: int) -> bytes:
@@ -58,6 +61,7 @@ def test_outside_changes_found_by_reconcile_are_numbered(library: Library) -> No
     assert events == ["image.created", "image.deleted"]
 
 
+@pytest.mark.folder_only  # a sqlite3 writer; on PG: tests/team
 def test_a_change_by_another_connection_wakes_a_waiting_reader(library: Library) -> None:
     """Another process on the library writes through its own SQLite connection: the
     trigger numbers it, and a reader here sees it within its poll."""

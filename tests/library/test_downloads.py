@@ -25,6 +25,8 @@ from imageshelf.app.library.downloads_zip import (
 )
 from tests.conftest import image_bytes
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 
 class _Generated:
     """Entry ``i`` is ``content(i)``: an archive without a file behind it."""

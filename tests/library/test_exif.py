@@ -38,6 +38,8 @@ from tests.exif_samples import (
 )
 from tests.library.helpers import on_disk
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 AddBytes = Callable[..., ImageRecord]
 
 
@@ -173,6 +175,8 @@ def _forget_exif(library: Library) -> None:
 def test_the_background_fill_reads_older_rows_once(library: Library, add: AddBytes) -> None:
     with_exif = add(camera_jpeg(gps=(1.0, 2.0, None)))
     without = add(plain_jpeg(seed=5))
+    # The housekeeper's own round (started at open) is over: only this fill reads them.
+    assert library.wait_housekeeping(30)
     _forget_exif(library)
     assert library.get(with_exif.id).exif == NO_EXIF
     seen: list[Event] = []
@@ -267,6 +271,7 @@ def test_a_library_from_before_0009_is_read_in_the_background(tmp_path: Path) ->
             assert conn.execute(text("SELECT exif_read FROM images")).scalar() == 1
 
 
+@pytest.mark.folder_only  # SQLite's query plan
 def test_sort_taken_walks_its_index(library: Library) -> None:
     """Newest taken first, whole library or one folder, straight off an index: no sort of
     every row (what keeps a page at 100,000 images within the query targets)."""

@@ -20,6 +20,8 @@ from imageshelf.app.library.export_out import TMP_PREFIX
 from tests.conftest import image_bytes
 from tests.mounts import tmpfs
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 
 @pytest.fixture
 def filled(library: Library) -> Library:

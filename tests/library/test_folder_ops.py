@@ -11,6 +11,8 @@ from imageshelf.app.library.folder_ops import KEEP_MARKER, disk_folders
 from tests.library.conftest import AddBytes
 from tests.library.helpers import sha256
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 
 def _jpeg(make_image, n: int) -> bytes:
     return make_image("JPEG", size=(30 + n, 20), color=(n * 40 % 256, 90, 20))

@@ -11,6 +11,8 @@ from imageshelf.app.library import InvalidFolder, Library
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 JPEG = image_bytes("JPEG")
 DEEPEST = "/".join(f"l{i}" for i in range(1, 9))
 

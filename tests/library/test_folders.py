@@ -7,6 +7,8 @@ from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 JPEG = image_bytes("JPEG")
 
 

@@ -20,6 +20,8 @@ from tests.library.helpers import (
     tmp_leftovers,
 )
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 
 def write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,8 @@ from imageshelf.app.library.folder_limit import FolderLimit
 from imageshelf.app.library.keys import InvalidKey
 from tests.conftest import image_bytes
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 FOLDERS = [None, "a", "a/b", "a/b/c", "ab", "a0", "b", "b/a"]
 
 

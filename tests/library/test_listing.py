@@ -14,6 +14,8 @@ from imageshelf.app.library import InvalidInput, Library, Sort
 from imageshelf.app.library.records import ImageRecord
 from tests.conftest import image_bytes
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 JPEG = image_bytes("JPEG")
 
 # (original filename, alt text, folder)

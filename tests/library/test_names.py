@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import image_bytes
 from tests.library.helpers import library_files, on_disk
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 JPEG = image_bytes("JPEG")
 
 

@@ -18,6 +18,8 @@ from imageshelf.app.library import files, rules
 from tests.conftest import image_bytes
 from tests.library.helpers import on_disk
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -11,7 +11,10 @@ import pytest
 from imageshelf.app.library import Gone, InvalidInput, Library, NotFound, shares_secrets
 from tests.conftest import image_bytes
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
+
+@pytest.mark.folder_only  # reads the SQLite file itself
 def test_only_hashes_are_stored(library: Library) -> None:
     made = library.shares.create(folder=None, folder_share=True, password="s3cret pass")
     with sqlite3.connect(library.meta / "library.db") as conn:

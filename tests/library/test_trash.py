@@ -28,6 +28,8 @@ from tests.library.helpers import library_files, on_disk, sha256
 from tests.library.test_watcher import barrier, distinct_image
 from tests.library.test_watcher_support import EventLog
 
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"
 
 
@@ -356,6 +358,7 @@ def test_a_purge_killed_after_its_commit_leaves_no_file_behind(library_path: Pat
             lib.trash.restore(image_id)
 
 
+@pytest.mark.folder_only  # PRAGMA; PG: the drift test
 def test_every_image_column_is_kept_in_the_trash(library: Library) -> None:
     """A migration adding a column to ``images`` must add it to ``trash`` too, or a
     restore would lose it (trash.py copies the columns by name)."""

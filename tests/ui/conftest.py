@@ -132,3 +132,21 @@ def guarded(
     yield win
     guard.armed = False
     win.close()
+
+
+@pytest.fixture
+def guarded_opens(guard: GuiThreadGuard, monkeypatch: pytest.MonkeyPatch) -> list[Library]:
+    """``Library.open`` watched by ``guard`` too: called on the GUI thread while armed it
+    is refused, and each library it opens comes back guarded (so the window that shows
+    it is watched as well). The list holds the real libraries opened, in order."""
+    opened: list[Library] = []
+    real_open = Library.open
+
+    def open_(path: object, **kwargs: object) -> Library:
+        guard.check("Library.open")
+        library = real_open(path, **kwargs)  # type: ignore[arg-type]
+        opened.append(library)
+        return guard.wrap(library)
+
+    monkeypatch.setattr(Library, "open", staticmethod(open_))
+    return opened

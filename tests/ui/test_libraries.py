@@ -42,11 +42,14 @@ def test_open_library_switches_cleanly(tmp_path, settings, monkeypatch, qtbot):
     second.mkdir()
     chosen = staticmethod(lambda *_a, **_k: str(second))
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", chosen)
-    window.actions_by_name["open_library"].trigger()
+    # Opened on a worker (test_open_and_token_off_gui_thread.py), then switched to.
+    with qtbot.waitSignal(session.switched, timeout=20_000):
+        window.actions_by_name["open_library"].trigger()
     new = session.window
     assert new is not window and new.library.root == second.resolve()
     assert not window.isVisible() and new.isVisible()
-    assert window.library.closed and not new.library.closed
+    qtbot.waitUntil(lambda: window.library.closed)  # closed on a worker too
+    assert not new.library.closed
     assert not _listening(old_port) or new.server.actual_port == old_port
     qtbot.waitUntil(lambda: new.server.running)
     with urllib.request.urlopen(f"{new.server.base_url()}/v3/openapi.json", timeout=10):
@@ -59,7 +62,8 @@ def test_open_library_switches_cleanly(tmp_path, settings, monkeypatch, qtbot):
     labels = [a.text() for a in new.recent_menu.actions()]
     assert len(labels) == 1 and "Første" in labels[0]
     # Back through the recent menu.
-    new.recent_menu.actions()[0].trigger()
+    with qtbot.waitSignal(session.switched, timeout=20_000):
+        new.recent_menu.actions()[0].trigger()
     assert session.window.library.root == first.resolve()
     session.window.close()
     session.close()
@@ -71,7 +75,8 @@ def test_a_library_held_elsewhere_is_a_message_and_the_old_one_stays(
     window = _open(tmp_path / "mine", settings, qtbot)
     holder = Library.open(tmp_path / "held", reconcile=False)
     try:
-        window.open_library_requested.emit(tmp_path / "held")
+        with qtbot.waitSignal(window.session.switch_failed, timeout=20_000):
+            window.open_library_requested.emit(tmp_path / "held")
     finally:
         holder.close()
     assert window.session.window is window and not window.library.closed

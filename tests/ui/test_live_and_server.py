@@ -101,8 +101,11 @@ def test_regenerating_the_token_restarts_the_server_with_it(served_window, libra
     assert isinstance(dialog, ServerSettingsDialog)
     assert dialog.token.text() == old
     dialog.regenerate.click()  # the confirmation is monkeypatched to Yes
+    # Written on a worker: done when the server checks the token the dialog shows.
+    qtbot.waitUntil(lambda: dialog.token.text() != old and window.server.token != old)
     new = dialog.token.text()
-    assert new != old and new == library.api_token()
+    assert new == library.api_token() == window.server.token
+    assert dialog.regenerate.isEnabled()
     base = window.server.server.base_url
     data = image_bytes(color=(5, 5, 5))
     with pytest.raises(urllib.error.HTTPError) as refused:

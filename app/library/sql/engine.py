@@ -1,10 +1,12 @@
-"""The SQLite engine of a library and its migrations.
+"""The engine of a library and its migrations: SQLite (a folder library) or PostgreSQL
+(a team library, ``postgresql://`` URL; ``sql/pg_engine.py``).
 
-WAL lets readers (the grid, the HTTP proxy) run while one writer commits;
+SQLite: WAL lets readers (the grid, the HTTP proxy) run while one writer commits;
 ``synchronous=FULL`` makes every acknowledged commit survive a power cut, not just a
 killed process.
 
-DIALECT: the pragmas are SQLite's; another engine gets its own ``make_engine``."""
+DIALECT: the pragmas are SQLite's; PostgreSQL's engine is ``pg_engine.make_pg_engine``,
+and ``write_transaction``, ``migrate`` and ``database_errors`` branch on the dialect."""
 
 from __future__ import annotations
 
@@ -15,19 +17,30 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..errors import StorageError
 from ..migrations.versions import HEAD
+from . import pg_engine
 
 # The package holding the migrations (its parent's name, whatever the package is called).
 _CORE_PACKAGE = (__package__ or __name__).rpartition(".")[0]
 
 
-def make_engine(db_path: Path, *, read_only: bool = False) -> Engine:
-    """``read_only``: for a disk that is full or read-only (``Library.open``): SQLite
-    cannot make the WAL's shared-memory file there, so a database closed cleanly (no
-    ``-wal`` left) is opened ``immutable``; every write fails, as a ``StorageError``."""
+def is_url(target: str | Path) -> bool:
+    """Whether ``target`` is a database URL (``postgresql://...``) rather than a path."""
+    return isinstance(target, str) and "://" in target
+
+
+def make_engine(db_path: Path | str, *, read_only: bool = False) -> Engine:
+    """The engine for a SQLite file (a path) or a database URL (``postgresql://``: see
+    ``pg_engine``). ``read_only``: for a disk that is full or read-only
+    (``Library.open``): SQLite cannot make the WAL's shared-memory file there, so a
+    database closed cleanly (no ``-wal`` left) is opened ``immutable``; every write
+    fails, as a ``StorageError``."""
+    if is_url(db_path):
+        return pg_engine.make_pg_engine(str(db_path))
+    db_path = Path(db_path)
     url = f"sqlite:///{db_path}"
     if read_only:
         wal = db_path.with_name(db_path.name + "-wal")
@@ -73,7 +86,15 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     A deferred transaction that reads first and writes later fails at once with
     "database is locked" (no busy wait) when another connection committed in between:
     its snapshot is stale. Every writer begins this way, so writers queue on the busy
-    timeout instead, whatever connection or process the other one is on."""
+    timeout instead, whatever connection or process the other one is on.
+
+    DIALECT: on PostgreSQL the transaction (READ COMMITTED) takes one advisory lock
+    first (``pg_engine.WRITE_LOCK``), which every process's writers queue on in the same
+    way, so the core's read-then-write steps see what the writer before them committed."""
+    if engine.dialect.name != "sqlite":
+        with pg_engine.write_transaction(engine) as conn:
+            yield conn
+        return
     with engine.connect().execution_options(**{_IMMEDIATE: True}) as conn, conn.begin():
         yield conn
 
@@ -86,10 +107,12 @@ def head_revision() -> str:
 
 def _at_head(engine: Engine) -> bool:
     head = head_revision()  # first, so the process knows it from its first open on
+    if engine.dialect.name != "sqlite":
+        return pg_engine.current_revision(engine) == head
     try:
         with engine.connect() as conn:
             current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except OperationalError:
+    except (OperationalError, ProgrammingError):
         return False  # a new database: no version table yet
     return current == head
 
@@ -120,6 +143,10 @@ def upgrade(engine: Engine, revision: str) -> None:
         cfg = Config()
         cfg.set_main_option("script_location", str(scripts))
         with engine.begin() as conn:
+            if conn.dialect.name != "sqlite":
+                # Several processes may open a new team library at once: one migrates,
+                # the others wait here and then find the schema at the head already.
+                pg_engine.lock_for_migration(conn)
             cfg.attributes["connection"] = conn
             cfg.attributes["target_metadata"] = Base.metadata  # env.py imports nothing
             command.upgrade(cfg, revision)
@@ -132,6 +159,8 @@ def database_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
+        if exc.orig is not None and pg_engine.is_pg_error(exc.orig):
+            raise StorageError(f"Could not {doing}: {pg_engine.reason(exc.orig)}.") from exc
         detail = str(exc.orig or exc).lower()
         if "full" in detail:
             why = "the disk is full"

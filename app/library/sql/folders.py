@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from ..records import ImageRecord
+from .dialect import pick
 from .rows import PENDING_SEP, RECORD_COLUMNS, record
 
 _INSIDE = "(folder = :src OR (folder >= :lo AND folder < :hi))"
@@ -60,7 +61,8 @@ def move_inside(conn: Connection, src: str, dst: str, now: int) -> None:
     conn.execute(
         text(
             "UPDATE images SET folder = :dst || substr(folder, :n), pending_path = NULL, "
-            f"updated_at = MAX(:now, updated_at + 1) WHERE {_INSIDE}"
+            # DIALECT: SQLite's two-argument MAX is PostgreSQL's GREATEST.
+            f"updated_at = {pick(conn, 'MAX', 'GREATEST')}(:now, updated_at + 1) WHERE {_INSIDE}"
         ),
         _scope(src) | {"dst": dst, "n": len(src) + 1, "now": now},
     )

@@ -1,13 +1,15 @@
 """The ``/i`` fast path: one image by id, off SQLAlchemy.
 
 DIALECT: SQLite only (a read-only ``sqlite3`` connection on the database file); on
-another database ``Library.get`` would read through ``rows.get`` alone."""
+another database ``EngineLookup`` answers the same two calls through the engine."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 import urllib.parse
+
+from sqlalchemy import Engine, text
 
 from ..records import ImageRecord
 from .rows import RECORD_COLUMNS, record
@@ -83,3 +85,26 @@ class RecordLookup:
             conns, self._idle = self._idle, []
         for conn in conns:
             conn.close()
+
+
+class EngineLookup:
+    """``RecordLookup``'s calls through the engine's pool (PostgreSQL: there is no file
+    to open beside it; the pool's connections are already warm)."""
+
+    _SQL = text(f"SELECT {RECORD_COLUMNS} FROM images WHERE id = :id")
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def image(self, image_id: str) -> ImageRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(self._SQL, {"id": image_id}).first()
+        return None if row is None else record(row)
+
+    def first(self, sql: str, params: dict[str, object]) -> tuple[object, ...] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(text(sql), params).first()
+        return None if row is None else tuple(row)
+
+    def close(self) -> None:
+        """Nothing of its own to close: the engine is disposed with the core."""

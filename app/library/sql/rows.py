@@ -18,6 +18,7 @@ from .. import exif_facts
 from ..exif_facts import READER_VERSION, ExifFacts
 from ..filters import search_text
 from ..records import FolderInfo, ImageRecord, folder_from_db, folder_to_db
+from .dialect import is_pg, pick
 
 # The columns of an ``ImageRecord``, in the order ``record`` reads them.
 RECORD_COLUMNS = (
@@ -118,11 +119,13 @@ def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
     """The one insert of an image row (an upload, an import, a file adopted from disk).
     The row holds exactly ``rec``'s values: no column default or trigger changes them,
     so callers hand ``rec`` on without reading it back."""
+    # DIALECT: the driver's own placeholders (sqlite3: ?, psycopg: %s).
+    mark = "%s" if is_pg(conn) else "?"
     conn.exec_driver_sql(
         "INSERT INTO images (id, folder, filename, original_filename, content_type, size, "
         "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at, "
         f"long_description, custom_metadata, {', '.join(exif_facts.COLUMNS)}, exif_read) "
-        f"VALUES ({', '.join('?' * (17 + len(exif_facts.COLUMNS)))})",
+        f"VALUES ({', '.join([mark] * (17 + len(exif_facts.COLUMNS)))})",
         (
             rec.id,
             folder_to_db(rec.folder),
@@ -361,7 +364,14 @@ def tombstone(conn: Connection, image_id: str, now: int) -> None:
     """The row goes; its id stays known as deleted (``Gone``, never reused)."""
     conn.execute(text("DELETE FROM images WHERE id = :id"), {"id": image_id})
     conn.execute(
-        text("INSERT OR REPLACE INTO tombstones (id, deleted_at) VALUES (:id, :now)"),
+        text(
+            pick(  # DIALECT
+                conn,
+                "INSERT OR REPLACE INTO tombstones (id, deleted_at) VALUES (:id, :now)",
+                "INSERT INTO tombstones (id, deleted_at) VALUES (:id, :now) "
+                "ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at",
+            )
+        ),
         {"id": image_id, "now": now},
     )
 
@@ -424,8 +434,14 @@ def ignored(conn: Connection) -> dict[str, tuple[int, int]]:
 def ignore(conn: Connection, relpath: str, size: int, mtime_ns: int, reason: str) -> None:
     conn.execute(
         text(
-            "INSERT OR REPLACE INTO ignored_files (path, size, mtime_ns, reason) "
-            "VALUES (:p, :s, :m, :r)"
+            pick(  # DIALECT
+                conn,
+                "INSERT OR REPLACE INTO ignored_files (path, size, mtime_ns, reason) "
+                "VALUES (:p, :s, :m, :r)",
+                "INSERT INTO ignored_files (path, size, mtime_ns, reason) "
+                "VALUES (:p, :s, :m, :r) ON CONFLICT (path) DO UPDATE SET "
+                "size = excluded.size, mtime_ns = excluded.mtime_ns, reason = excluded.reason",
+            )
         ),
         {"p": relpath, "s": size, "m": mtime_ns, "r": reason},
     )

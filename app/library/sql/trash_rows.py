@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 from ..filters import search_text
 from ..folder_limit import FolderLimit
 from ..records import ImageRecord, folder_to_db
+from .dialect import is_pg, pick
 from .rows import RECORD_COLUMNS, record
 
 TRASHING = "trashing"
@@ -44,7 +45,17 @@ class PendingRow:
 
 
 def _image_columns(conn: Connection) -> tuple[str, ...]:
-    names = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(images)")]  # DIALECT
+    if is_pg(conn):  # DIALECT
+        names = list(
+            conn.execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = "
+                    "'images' AND table_schema = current_schema() ORDER BY ordinal_position"
+                )
+            ).scalars()
+        )
+    else:
+        names = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(images)")]
     return tuple(n for n in names if n not in _NOT_COPIED)
 
 
@@ -197,7 +208,13 @@ def mark_restoring(conn: Connection, image_id: str, folder: str | None, filename
 def tombstone(conn: Connection, image_id: str, now: int) -> None:
     """The id answers 410 (kept while trashed, and for ever once purged)."""
     conn.execute(
-        text("INSERT OR IGNORE INTO tombstones (id, deleted_at) VALUES (:id, :now)"),
+        text(
+            pick(  # DIALECT
+                conn,
+                "INSERT OR IGNORE INTO tombstones (id, deleted_at) VALUES (:id, :now)",
+                "INSERT INTO tombstones (id, deleted_at) VALUES (:id, :now) ON CONFLICT DO NOTHING",
+            )
+        ),
         {"id": image_id, "now": now},
     )
 

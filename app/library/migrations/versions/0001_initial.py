@@ -14,6 +14,35 @@ branch_labels = None
 depends_on = None
 
 
+# DIALECT (PostgreSQL, a team library): the folder counts by one plpgsql trigger, and
+# search by pg_trgm: a GIN trigram index on search_text answers LIKE '%term%'.
+_PG_COUNTING = """CREATE FUNCTION images_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.folder IS NOT DISTINCT FROM NEW.folder THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    UPDATE folder_counts SET count = count - 1 WHERE folder = OLD.folder;
+    DELETE FROM folder_counts WHERE folder = OLD.folder AND count <= 0;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO folder_counts AS f (folder, count) VALUES (NEW.folder, 1)
+      ON CONFLICT (folder) DO UPDATE SET count = f.count + 1;
+  END IF;
+  RETURN NULL;
+END $$"""
+
+
+def _upgrade_pg() -> None:
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute("CREATE INDEX ix_images_search ON images USING gin (search_text gin_trgm_ops)")
+    op.execute(_PG_COUNTING)
+    op.execute(
+        "CREATE TRIGGER images_count AFTER INSERT OR DELETE OR UPDATE OF folder ON images "
+        "FOR EACH ROW EXECUTE FUNCTION images_count()"
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "images",
@@ -55,6 +84,9 @@ def upgrade() -> None:
         sa.Column("mtime_ns", sa.BigInteger, nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        _upgrade_pg()
+        return
     # Folder counts follow every insert, delete and move of an image.
     for stmt in (
         """CREATE TRIGGER images_count_ins AFTER INSERT ON images BEGIN

@@ -32,6 +32,15 @@ def _rebuild_fts(tokenize: str) -> None:
     op.execute("INSERT INTO images_fts(images_fts) VALUES ('rebuild')")
 
 
+# DIALECT (PostgreSQL): SQLite's NOCASE folds ASCII letters only and then compares
+# bytes; nocase() does the same (the database compares bytes: LC_COLLATE C).
+_PG_NOCASE = (
+    "CREATE FUNCTION nocase(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE "
+    "AS $$ SELECT translate($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+    "'abcdefghijklmnopqrstuvwxyz') $$"
+)
+
+
 def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_images_undescribed_order ON images (created_at, id) WHERE alt_text IS NULL"
@@ -40,6 +49,10 @@ def upgrade() -> None:
         "CREATE INDEX ix_images_folder_undescribed_order ON images (folder, created_at, id) "
         "WHERE alt_text IS NULL"
     )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_PG_NOCASE)
+        op.execute("CREATE INDEX ix_images_name ON images (nocase(filename), id)")
+        return  # pg_trgm's index (0001) needs no rebuild: LIKE compares exactly
     op.execute("CREATE INDEX ix_images_name ON images (filename COLLATE NOCASE, id)")
     _rebuild_fts("trigram case_sensitive 1")
 

@@ -62,7 +62,46 @@ _COUNTING_0001 = (
 )
 
 
+# DIALECT (PostgreSQL): 0001's one trigger function, now counting undescribed images.
+_PG_COUNTING = """CREATE OR REPLACE FUNCTION images_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.folder IS NOT DISTINCT FROM NEW.folder
+     AND (OLD.alt_text IS NULL) = (NEW.alt_text IS NULL) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    UPDATE folder_counts SET count = count - 1,
+      undescribed = undescribed - (OLD.alt_text IS NULL)::int WHERE folder = OLD.folder;
+    DELETE FROM folder_counts WHERE folder = OLD.folder AND count <= 0;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO folder_counts AS f (folder, count, undescribed)
+      VALUES (NEW.folder, 1, (NEW.alt_text IS NULL)::int)
+      ON CONFLICT (folder) DO UPDATE SET count = f.count + 1,
+        undescribed = f.undescribed + excluded.undescribed;
+  END IF;
+  RETURN NULL;
+END $$"""
+
+
+def _upgrade_pg() -> None:
+    op.execute("DROP TRIGGER IF EXISTS images_count ON images")
+    op.execute("ALTER TABLE folder_counts ADD COLUMN undescribed INTEGER NOT NULL DEFAULT 0")
+    op.execute(
+        "UPDATE folder_counts SET undescribed = (SELECT COUNT(*) FROM images "
+        "WHERE images.folder = folder_counts.folder AND images.alt_text IS NULL)"
+    )
+    op.execute(_PG_COUNTING)
+    op.execute(
+        "CREATE TRIGGER images_count AFTER INSERT OR DELETE OR UPDATE OF folder, alt_text "
+        "ON images FOR EACH ROW EXECUTE FUNCTION images_count()"
+    )
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        _upgrade_pg()
+        return
     for name in _DROP:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.execute("ALTER TABLE folder_counts ADD COLUMN undescribed INTEGER NOT NULL DEFAULT 0")

@@ -46,6 +46,48 @@ def _record(event_sql: str, id_sql: str) -> str:
     return f"INSERT INTO changes (at, event, image_id) VALUES ({_NOW_US}, {event_sql}, {id_sql});"
 
 
+# DIALECT (PostgreSQL): the same rows from plpgsql triggers; each new change is also
+# NOTIFYed (delivered at commit) with its number and the writer's engine
+# (``pg_engine.origin``), so every other process announces it within a second.
+_PG_NOW_US = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+_PG_FUNCTIONS = (
+    f"""CREATE FUNCTION changes_image() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO changes (at, event, image_id) VALUES ({_PG_NOW_US},
+      CASE WHEN EXISTS (SELECT 1 FROM trash WHERE id = NEW.id)
+        THEN 'image.restored' ELSE 'image.created' END, NEW.id);
+  ELSIF TG_OP = 'UPDATE' THEN
+    IF {" OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _SHOWN)} THEN
+      INSERT INTO changes (at, event, image_id) VALUES ({_PG_NOW_US}, 'image.updated', NEW.id);
+    END IF;
+  ELSE
+    INSERT INTO changes (at, event, image_id) VALUES ({_PG_NOW_US}, 'image.deleted', OLD.id);
+  END IF;
+  RETURN NULL;
+END $$""",
+    f"""CREATE FUNCTION changes_trash_purge() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM images WHERE id = OLD.id) THEN
+    INSERT INTO changes (at, event, image_id) VALUES ({_PG_NOW_US}, 'image.purged', OLD.id);
+  END IF;
+  RETURN NULL;
+END $$""",
+    """CREATE FUNCTION changes_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('imageshelf_changes',
+    NEW.seq || ' ' || coalesce(current_setting('imageshelf.origin', true), ''));
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER changes_image AFTER INSERT OR UPDATE OR DELETE ON images "
+    "FOR EACH ROW EXECUTE FUNCTION changes_image()",
+    "CREATE TRIGGER changes_trash_purge AFTER DELETE ON trash FOR EACH ROW "
+    "WHEN (OLD.intent IS NULL) EXECUTE FUNCTION changes_trash_purge()",
+    "CREATE TRIGGER changes_notify AFTER INSERT ON changes FOR EACH ROW "
+    "EXECUTE FUNCTION changes_notify()",
+)
+
+
 def upgrade() -> None:
     op.create_table(
         "changes",
@@ -68,6 +110,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_idempotency_keys_created", "idempotency_keys", ["created_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in _PG_FUNCTIONS:
+            op.execute(statement)
+        return
     changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _SHOWN)
     for statement in (
         "CREATE TRIGGER changes_image_insert AFTER INSERT ON images BEGIN "

@@ -46,7 +46,31 @@ _TRIGGERS = (
 )
 
 
+# DIALECT (PostgreSQL): ``value`` is text (no typeless column there): a string as it
+# is, a number as its shortest decimal (trim_scale: 12.0 is "12", as SQLite's 12.0 = 12),
+# a boolean "1"/"0"; ``kind`` keeps the three apart as in SQLite.
+_PG_ROWS = """CREATE FUNCTION images_metadata() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    DELETE FROM image_metadata WHERE image_pk = OLD.pk;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.custom_metadata IS NOT NULL THEN
+    INSERT INTO image_metadata (image_pk, key, kind, value)
+    SELECT NEW.pk, e.key,
+      CASE jsonb_typeof(e.value) WHEN 'string' THEN 'text' WHEN 'boolean' THEN 'boolean'
+        ELSE 'number' END,
+      CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}'
+        WHEN 'boolean' THEN CASE WHEN e.value = 'true'::jsonb THEN '1' ELSE '0' END
+        ELSE trim_scale((e.value #>> '{}')::numeric)::text END
+    FROM jsonb_each(NEW.custom_metadata::jsonb) AS e
+    WHERE jsonb_typeof(e.value) IN ('string', 'number', 'boolean');
+  END IF;
+  RETURN NULL;
+END $$"""
+
+
 def upgrade() -> None:
+    pg = op.get_bind().dialect.name == "postgresql"
     op.add_column("images", sa.Column("custom_metadata", sa.Text(), nullable=True))
     op.add_column("trash", sa.Column("custom_metadata", sa.Text(), nullable=True))
     op.create_table(
@@ -54,12 +78,20 @@ def upgrade() -> None:
         sa.Column("image_pk", sa.Integer, primary_key=True),
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("kind", sa.String(8), nullable=False),
-        sa.Column("value", sa.LargeBinary, nullable=False),
+        sa.Column("value", sa.Text if pg else sa.LargeBinary, nullable=False),
         sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_image_metadata_lookup", "image_metadata", ["key", "kind", "value", "image_pk"]
     )
+    if pg:
+        op.execute(_PG_ROWS)
+        op.execute(
+            "CREATE TRIGGER images_metadata AFTER INSERT OR DELETE OR UPDATE OF custom_metadata "
+            "ON images FOR EACH ROW EXECUTE FUNCTION images_metadata()"
+        )
+        op.execute("CREATE INDEX ix_images_folder_name ON images (folder, nocase(filename), id)")
+        return
     for stmt in _TRIGGERS:
         op.execute(stmt)
     op.execute("CREATE INDEX ix_images_folder_name ON images (folder, filename COLLATE NOCASE, id)")

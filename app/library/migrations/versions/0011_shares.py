@@ -23,12 +23,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # DIALECT: PostgreSQL's boolean does not take 0 as its default.
+    false = sa.text("false" if op.get_bind().dialect.name == "postgresql" else "0")
     op.create_table(
         "shares",
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("folder", sa.Text, nullable=True),
-        sa.Column("recursive", sa.Boolean, nullable=False, server_default=sa.text("0")),
+        sa.Column("recursive", sa.Boolean, nullable=False, server_default=false),
         sa.Column("expires_at", sa.BigInteger, nullable=True),
         sa.Column("password_hash", sa.Text, nullable=True),
         sa.Column("session_secret", sa.String(64), nullable=False),

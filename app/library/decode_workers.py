@@ -1,0 +1,242 @@
+"""The decoding half of adopting and importing many files, in worker processes.
+
+Hashing, the reduced-scale decode that validates a photo and makes its thumbnail, and the
+EXIF and XMP reads are nearly all of what adopting a camera JPEG costs (≈ 60 ms of CPU for
+12 MP), and they need nothing of the library but a file's path. Threads cannot use both
+cores for it: Pillow releases the GIL only inside the decode, and the rest (the resize,
+the encode of the thumbnail, the EXIF walk, the pickling of results) queues on one lock
+the window's thread needs too. So a few processes do it, started with ``spawn`` (the
+library process has threads and an open database, which a fork would copy mid-use), and
+hand back plain values; the library process keeps every database write, the thumbnail
+cache and the events, so nothing about crash safety changes: a worker writes nothing
+but, for an import, its copy in ``tmp/`` (cleared at the next open if a kill leaves it).
+
+The decode budget is process-wide, so each worker has its own; the library process holds
+its budget for every file in flight in the workers as well (``units_in_flight``), so
+uploads the server decodes meanwhile and the workers' decodes share one bound."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from PIL import Image
+
+from . import exif_read, files, imaging, rules, xmp_read
+from .decode_budget import DECODE_BUDGET
+from .errors import LibraryError
+from .exif_facts import NO_EXIF, ExifFacts
+
+# Below this many files a run stays in its own thread: starting a process costs about
+# as much as decoding ten photos, and the watcher's batches are a few files.
+MIN_FILES_FOR_PROCESSES: Final = 12
+# Files handed to the workers ahead of the one being committed: enough that no worker
+# waits for the next, few enough that a stop or a kill wastes little.
+_AHEAD_PER_WORKER: Final = 3
+_ORPHAN_CHECK_SECONDS: Final = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Examined:
+    """One file hashed, decoded, thumbnailed and read for EXIF and XMP by a worker.
+    ``info`` is ``None`` when only the hash was wanted (see ``examine_in_place``)."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+    info: imaging.ImageInfo | None
+    described: xmp_read.FileDescription = xmp_read.NOTHING
+    exif: ExifFacts = NO_EXIF
+    tmp: Path | None = None  # an import's copy in the library's tmp/
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A file that is not an image the library accepts (``code``: the ``LibraryError``
+    code) or that could not be read (``unreadable``)."""
+
+    code: str
+    message: str
+    unreadable: bool = False
+
+
+# --- in the worker processes --------------------------------------------------------------
+
+_hash_only: frozenset[str] = frozenset()
+
+
+def _start_worker(hash_only: frozenset[str], parent: int) -> None:
+    """``parent``: the library process's pid, given rather than read here: a worker that
+    starts after its parent was killed would read its new parent's."""
+    global _hash_only
+    _hash_only = hash_only
+    threading.Thread(target=_end_with, args=(parent,), daemon=True, name="orphan").start()
+
+
+def _end_with(parent: int) -> None:
+    """A library process killed (-9, a crash) cannot stop its workers, and nothing else
+    would: they would wait for work forever. Each looks now and then whether its parent
+    is still there and ends with it (being re-parented changes ``getppid``)."""
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _describe(path: Path, info: imaging.ImageInfo) -> tuple[xmp_read.FileDescription, ExifFacts]:
+    ctype = info.format.content_type
+    return xmp_read.describe_file(path, ctype), exif_read.read_file(path, ctype)
+
+
+def examine_in_place(path: str) -> Examined | Refused:
+    """A file adopted where it lies. Read once: the bytes are hashed and decoded from
+    memory. A file whose hash is one of the run's ``hash_only`` set (the content of a
+    known image whose file went missing: a move) is not decoded."""
+    p = Path(path)
+    try:
+        st = p.stat()
+        if st.st_size > rules.MAX_UPLOAD_BYTES:
+            return Refused("too_large", rules.TOO_LARGE_MESSAGE)
+        data = p.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in _hash_only:
+            return Examined(len(data), st.st_mtime_ns, sha, None)
+        info = imaging.inspect(io.BytesIO(data))
+        described, exif = _describe(p, info)
+    except LibraryError as exc:
+        return Refused(exc.code, exc.message)
+    except OSError as exc:
+        return Refused("unreadable", str(exc), unreadable=True)
+    return Examined(len(data), st.st_mtime_ns, sha, info, described, exif)
+
+
+def examine_copy(path: str, tmp_dir: str) -> Examined | Refused:
+    """A file imported: copied into ``tmp_dir`` (hashed on the way, fsynced), then
+    decoded from that copy, which is what ``commit`` places. The copy is removed here on
+    any refusal; the caller removes it if it does not commit it."""
+    incoming: files.Incoming | None = None
+    try:
+        incoming = files.Incoming(Path(tmp_dir), rules.MAX_UPLOAD_BYTES)
+        with open(path, "rb") as src:
+            while chunk := src.read(files.CHUNK):
+                incoming.write(chunk)
+        tmp, size, sha = incoming.finish()
+        incoming = None
+        try:
+            if size == 0:
+                return Refused("malformed_image", "The file is empty.")
+            info = imaging.inspect_path(tmp)
+            described, exif = _describe(tmp, info)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except LibraryError as exc:
+        return Refused(exc.code, exc.message)
+    except OSError as exc:
+        return Refused("unreadable", f"Could not read the file: {exc}.", unreadable=True)
+    finally:
+        if incoming is not None:
+            incoming.discard()
+    return Examined(size, 0, sha, info, described, exif, tmp)
+
+
+# --- in the library process ---------------------------------------------------------------
+
+
+def worker_count() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+
+
+def units_in_flight(path: Path) -> int:
+    """What a worker's decode of ``path`` will hold, in the budget's units, from its
+    headers alone (a reduced-scale JPEG holds the reduced pixels); 1 where the headers
+    cannot be read (the worker refuses the file at once)."""
+    try:
+        with imaging.pillow_warnings(), Image.open(path, formats=rules.PILLOW_FORMATS) as img:
+            full = img.width * img.height
+            if img.format in ("JPEG", "MPO"):
+                img.draft("RGB", rules.THUMBNAIL_BOX)
+                return max(1, img.width * img.height)
+            # Other formats hold decoder canvases and converted copies: the worst case.
+            return max(1, 3 * full)
+    except Exception:
+        return 1
+
+
+class WorkerPool:
+    """``with WorkerPool(n) as pool: for item, result in pool.run(fn, items, path_of)``:
+    results in the order of ``items``, a bounded number ahead, each holding the library
+    process's decode budget while it is in a worker."""
+
+    def __init__(self, workers: int | None = None, hash_only: frozenset[str] = frozenset()):
+        self.workers = workers or worker_count()
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(hash_only, os.getpid()),
+        )
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # Work not started is dropped; a file being decoded finishes (a second at most).
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(
+        self,
+        fn: Callable[..., Examined | Refused],
+        items: list[Any],
+        args_of: Callable[[Any], tuple[Any, ...]],
+        path_of: Callable[[Any], Path],
+        stop: Callable[[], bool] = lambda: False,
+        unused: Callable[[Examined | Refused], None] = lambda _result: None,
+    ) -> Iterator[tuple[Any, Examined | Refused]]:
+        """``unused``: called with each result made but not handed out (a stop, or the
+        caller leaving the loop), so what it left behind (an import's copy) goes."""
+        pending: list[tuple[Any, Future[Examined | Refused], ExitStack]] = []
+        queue = iter(items)
+        ahead = self.workers * _AHEAD_PER_WORKER
+        try:
+            while True:
+                while len(pending) < ahead and not stop():
+                    item = next(queue, None)
+                    if item is None:
+                        break
+                    held = ExitStack()
+                    held.enter_context(DECODE_BUDGET.hold(units_in_flight(path_of(item))))
+                    try:
+                        fut = self._pool.submit(fn, *args_of(item))
+                    except BaseException:
+                        held.close()
+                        raise
+                    pending.append((item, fut, held))
+                if not pending:
+                    return
+                item, fut, held = pending.pop(0)
+                try:
+                    result = fut.result()
+                finally:
+                    held.close()
+                yield item, result
+        finally:
+            for _item, fut, held in pending:
+                held.close()
+                if not fut.cancel():
+                    # A broken pool raises: then there is nothing of the result to clean.
+                    with contextlib.suppress(Exception):
+                        unused(fut.result())

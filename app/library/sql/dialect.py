@@ -1,0 +1,93 @@
+"""Which database a connection talks to, and the few spellings that differ.
+
+Every ``DIALECT`` mark in ``sql/`` keeps SQLite's text (a folder library) as it was and
+has PostgreSQL's (a team library, ``pg_engine.py``) next to it: a whole statement where
+they differ in substance (search: FTS5 there, pg_trgm here), or, for the statements the
+listing builds from parts, ``run``, which respells the SQLite-only words below."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult, text
+
+
+def is_pg(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def pick(conn: Connection, sqlite: str, postgresql: str) -> str:
+    """``sqlite``'s text on SQLite, ``postgresql``'s on PostgreSQL."""
+    return postgresql if conn.dialect.name == "postgresql" else sqlite
+
+
+# SQLite's words in the listing's statements → PostgreSQL's.
+_PG_WORDS = (
+    # 0002's nocase(): ASCII letters folded, then byte order, as SQLite's NOCASE.
+    ("filename COLLATE NOCASE", "nocase(filename)"),
+    # "+column" keeps SQLite's planner off an index; PostgreSQL has no such mark.
+    ("+folder", "folder"),
+    ("+m0.folder", "m0.folder"),
+    ("+pk", "pk"),
+    # SQLite's planner told which index a probe reads (meta_listing.PROBE).
+    (" INDEXED BY ix_image_metadata_probe", ""),
+    ("instr(search_text, :term) > 0", "strpos(search_text, :term) > 0"),
+    # JSON lists of ids (text) and of pks (numbers).
+    ("SELECT value FROM json_each(:ids)", "SELECT jsonb_array_elements_text(CAST(:ids AS jsonb))"),
+    (
+        "SELECT value FROM json_each(:meta_pks)",
+        "SELECT CAST(jsonb_array_elements_text(CAST(:meta_pks AS jsonb)) AS bigint)",
+    ),
+    (
+        "SELECT value FROM json_each(:matches)",
+        "SELECT CAST(jsonb_array_elements_text(CAST(:matches AS jsonb)) AS bigint)",
+    ),
+    # A join with ON is an inner join there (SQLite's CROSS JOIN only fixes the order).
+    (" CROSS JOIN ", " JOIN "),
+    (" AS m WHERE 1", " AS m WHERE true"),
+    # PostgreSQL 15 names every subquery in FROM.
+    (" LIMIT :over))", " LIMIT :over) AS c)"),
+)
+_META_NUMBER = re.compile(r"^mn\d+$")
+_META_BOOLEAN = re.compile(r"^mb\d+$")
+
+
+def pg_number(value: Any) -> str:
+    """A number as migration 0008 stores it on PostgreSQL: the shortest decimal,
+    without exponent or trailing zeros (``12.0`` → ``"12"``, ``1e20`` → its digits)."""
+    out = format(Decimal(repr(value)).normalize(), "f")
+    return "0" if out in ("-0", "0") else out
+
+
+def run(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
+    """``conn.execute(text(sql), params)``; on PostgreSQL with SQLite's words respelled
+    (``_PG_WORDS``) and ``meta.KEY=VALUE``'s number and boolean as the text 0008 keeps."""
+    if conn.dialect.name != "postgresql":
+        return conn.execute(text(sql), dict(params or {}))
+    for sqlite, postgresql in _PG_WORDS:
+        sql = sql.replace(sqlite, postgresql)
+    adapted = {}
+    for name, value in (params or {}).items():
+        if _META_NUMBER.match(name):
+            value = pg_number(value)
+        elif _META_BOOLEAN.match(name):
+            value = str(int(value))
+        adapted[name] = value
+    return conn.execute(text(sql), adapted)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(name: str) -> str:
+    """What 0002's ``nocase()`` makes of a name (SQLite's NOCASE: ASCII letters only)."""
+    return name.translate(_ASCII_LOWER)
+
+
+def like_pattern(term: str) -> str:
+    """``term`` as a literal LIKE substring (``%`` and ``_`` are not wildcards)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
