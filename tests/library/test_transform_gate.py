@@ -1,7 +1,7 @@
-"""The transform gate: its queue is what the slots work through in the wait bound at the
-rate results came out while it was saturated (from 2 to 16 per slot and 32 in all), and
-everything it holds — running, queued, following an identical request — stays within
-its capacity, past which the answer is busy at once.
+"""The transform gate: its queue is what the slots work through in three quarters of
+the wait bound at the rate results came out while it was saturated (from 2 to 16 per
+slot and 32 in all), and everything it holds — running, queued, following an identical
+request — stays within its capacity, past which the answer is busy at once.
 
 The rate is driven by a clock the test owns: results come out when the test lets the
 request in the slot finish, and the test waits for each hand-over on the gate's own
@@ -20,6 +20,8 @@ from imageshelf.app.library import Busy, rules
 from imageshelf.app.library.transforms import SlotGate, max_waiting_requests
 
 WAIT = 20.0
+# The queue is what the slots drain in three quarters of the wait bound (6 s of 8).
+_DRAIN_S = rules.TRANSFORM_MAX_WAIT_S * 0.75
 
 
 class _Clock:
@@ -70,15 +72,15 @@ def test_queue_follows_the_rate_of_results_at_full_load() -> None:
         for _ in range(7):  # until the last request has the slot and none waits
             _hand_over(gate, clock, finish, 1.0)
         assert gate.interval == pytest.approx(1.0)
-        assert gate.queue == int(rules.TRANSFORM_MAX_WAIT_S / 1.0)
+        assert gate.queue == int(_DRAIN_S / 1.0)
     # An idle spell is no gap between results: the next saturated run starts afresh
     # (its first result has no gap), and the mean is over the newest gaps of both runs.
     clock.now += 1000.0
-    with _requests(gate, 9) as finish:
-        for _ in range(8):
+    with _requests(gate, 7) as finish:
+        for _ in range(6):
             _hand_over(gate, clock, finish, 0.5)
-        assert gate.interval == pytest.approx((6 * 1.0 + 7 * 0.5) / 13)
-        assert gate.queue == int(rules.TRANSFORM_MAX_WAIT_S / gate.interval) == 10
+        assert gate.interval == pytest.approx((6 * 1.0 + 5 * 0.5) / 11)
+        assert gate.queue == int(_DRAIN_S / gate.interval) == 7
 
 
 def test_until_the_rate_is_known_the_workers_own_times_set_the_queue() -> None:
@@ -87,7 +89,7 @@ def test_until_the_rate_is_known_the_workers_own_times_set_the_queue() -> None:
     for _ in range(40):  # results now take 1 s of work each, two at a time
         gate.run(time.monotonic() + 5, lambda: (b"", 1.0))
     assert gate.interval == pytest.approx(0.5, abs=0.01)
-    assert gate.queue == int(rules.TRANSFORM_MAX_WAIT_S / 0.5)
+    assert gate.queue == int(_DRAIN_S / 0.5)
     for _ in range(40):  # very slow: the queue keeps its floor of 2 per slot
         gate.run(time.monotonic() + 5, lambda: (b"", 30.0))
     assert gate.queue == 4
