@@ -328,7 +328,7 @@ class DownloadJobs:
 
     def _read_file(self, entry: EntryRow, relpath: str) -> EntryRow:
         store = self.core.storage
-        key = store.key(entry.image_id, relpath)  # an object store keys it by id
+        key = store.key(entry.image_id, relpath)
         try:
             fp = store.open(key)
         except FileNotFoundError:
@@ -336,14 +336,14 @@ class DownloadJobs:
         except OSError as exc:
             raise StorageError(f"{relpath} cannot be read: {exc.strerror or exc}.") from exc
         with fp:
-            before = _stat(store, fp, key)
+            before = _stat(fp, store, key)
             crc, size = 0, 0
             while block := fp.read(_READ_BLOCK):
                 if self._stop.is_set():
                     raise _Stopped
                 crc = zlib.crc32(block, crc)
                 size += len(block)
-            after = _stat(store, fp, key)
+            after = _stat(fp, store, key)
         if before != after or size != after[0]:
             raise _Changed
         return EntryRow(
@@ -384,9 +384,9 @@ class _Changed(Exception):
     """The file changed while it was read."""
 
 
-def _stat(store: Storage, fp: BinaryIO, key: str) -> tuple[int, int]:
-    """(size, mtime_ns) of the open file, or of the stored object where it has no file
-    descriptor (an object store)."""
+def _stat(fp: BinaryIO, store: Storage, key: str) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of an open original: from its descriptor, or from the store
+    for an object (which has none)."""
     try:
         st = os.fstat(fp.fileno())
     except (AttributeError, OSError, ValueError):
