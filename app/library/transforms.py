@@ -50,10 +50,6 @@ _FIRST_PACE_S: Final = 0.25  # assumed seconds per transform until some were tim
 # straight to a waiting request; it is trusted once this many gaps were seen.
 _RATE_WINDOW: Final = 16
 _RATE_TRUSTED: Final = 4
-# The queue is what the slots drain in this share of the wait bound: the rate can fall
-# (other work on the machine), and a request told "busy" at once comes back after
-# Retry-After, where one that waited the whole bound for nothing has lost 8 s.
-_QUEUE_HEADROOM: Final = 0.75
 _BUSY_OTHERS: Final = "The server is busy making other images; try again shortly."
 
 
@@ -71,8 +67,8 @@ def max_waiting_requests() -> int:
 class SlotGate:
     """At most ``slots`` transforms at once and a queue of waiting ones; the rest are told
     at once that the server is busy. ``queue`` fixes the queue's length; by default it is
-    what the slots work through within three quarters of ``rules.TRANSFORM_MAX_WAIT_S``
-    at the rate results came out while the gate was saturated (see ``interval``).
+    what the slots work through within ``rules.TRANSFORM_MAX_WAIT_S`` at the rate
+    results came out while the gate was saturated (see ``interval``).
 
     Every request the gate holds — in a slot, queued, or following an identical request
     (``place``) — holds a server thread, so together they never exceed ``capacity``
@@ -119,7 +115,7 @@ class SlotGate:
         if self.fixed_queue is not None:
             return self.fixed_queue
         low, high = _QUEUE_PER_SLOT
-        drained = int(rules.TRANSFORM_MAX_WAIT_S * _QUEUE_HEADROOM / max(self.interval, 0.001))
+        drained = int(rules.TRANSFORM_MAX_WAIT_S / max(self.interval, 0.001))
         return min(_QUEUE_MAX, max(low * self.slots, min(high * self.slots, drained)))
 
     def run(self, deadline: float, work: Callable[[], tuple[bytes, float]]) -> bytes:
