@@ -26,6 +26,7 @@ from pathlib import Path
 import PIL
 
 from . import (
+    bench_adopt,
     bench_gui,
     bench_import,
     bench_proxy,
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         ("3", "uploads", lambda: bench_upload.run(quick)),
         ("5", "import", lambda: bench_import.run(quick)),
         ("7", "transforms", lambda: bench_transforms.run(quick)),
+        # Issue 21's targets 1 and 2 (its own module; the photo set is cached in ~/.cache).
+        ("21", "adoption and drop", lambda: bench_adopt.run(quick)),
     ]
     results: list[Result] = []
     for target, name, fn in suites:
