@@ -46,6 +46,8 @@ MIN_FILES_FOR_PROCESSES: Final = 12
 # waits for the next, few enough that a stop or a kill wastes little.
 _AHEAD_PER_WORKER: Final = 3
 _ORPHAN_CHECK_SECONDS: Final = 0.5
+# Adopted files up to this size are read once into memory (hashed and decoded from it).
+_READ_WHOLE_BYTES: Final = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,55 +110,80 @@ def _describe(path: Path, info: imaging.ImageInfo) -> tuple[xmp_read.FileDescrip
 
 
 def examine_in_place(path: str) -> Examined | Refused:
-    """A file adopted where it lies. Read once: the bytes are hashed and decoded from
-    memory. A file whose hash is one of the run's ``hash_only`` set (the content of a
-    known image whose file went missing: a move) is not decoded."""
+    """A file adopted where it lies. Read once where it is not huge: the bytes are hashed
+    and decoded from memory. A file whose hash is one of the run's ``hash_only`` set (the
+    content of a known image whose file went missing: a move) is not decoded."""
     p = Path(path)
     try:
         st = p.stat()
-        if st.st_size > rules.MAX_UPLOAD_BYTES:
-            return Refused("too_large", rules.TOO_LARGE_MESSAGE)
-        data = p.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        if st.st_size <= _READ_WHOLE_BYTES:
+            data = p.read_bytes()
+            size, sha = len(data), hashlib.sha256(data).hexdigest()
+        else:
+            data = None
+            size, sha = files.hash_file(p)
         if sha in _hash_only:
-            return Examined(len(data), st.st_mtime_ns, sha, None)
-        info = imaging.inspect(io.BytesIO(data))
+            return Examined(size, st.st_mtime_ns, sha, None)
+        info = imaging.inspect(io.BytesIO(data)) if data is not None else imaging.inspect_path(p)
         described, exif = _describe(p, info)
     except LibraryError as exc:
         return Refused(exc.code, exc.message)
     except OSError as exc:
         return Refused("unreadable", str(exc), unreadable=True)
-    return Examined(len(data), st.st_mtime_ns, sha, info, described, exif)
+    return Examined(size, st.st_mtime_ns, sha, info, described, exif)
 
 
 def examine_copy(path: str, tmp_dir: str) -> Examined | Refused:
-    """A file imported: copied into ``tmp_dir`` (hashed on the way, fsynced), then
-    decoded from that copy, which is what ``commit`` places. The copy is removed here on
-    any refusal; the caller removes it if it does not commit it."""
-    incoming: files.Incoming | None = None
+    """A file imported: read (at most the upload limit), copied into ``tmp_dir`` and
+    fsynced by a thread while this one decodes the same bytes, so the disk's wait and
+    the decode overlap instead of adding up. The copy is what ``commit`` places; it is
+    removed here on any refusal, and by the caller if it does not commit it."""
     try:
-        incoming = files.Incoming(Path(tmp_dir), rules.MAX_UPLOAD_BYTES)
         with open(path, "rb") as src:
-            while chunk := src.read(files.CHUNK):
-                incoming.write(chunk)
-        tmp, size, sha = incoming.finish()
-        incoming = None
-        try:
-            if size == 0:
-                return Refused("malformed_image", "The file is empty.")
-            info = imaging.inspect_path(tmp)
-            described, exif = _describe(tmp, info)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-    except LibraryError as exc:
-        return Refused(exc.code, exc.message)
+            data = src.read(rules.MAX_UPLOAD_BYTES + 1)
     except OSError as exc:
         return Refused("unreadable", f"Could not read the file: {exc}.", unreadable=True)
-    finally:
-        if incoming is not None:
-            incoming.discard()
+    if len(data) > rules.MAX_UPLOAD_BYTES:
+        return Refused("too_large", rules.TOO_LARGE_MESSAGE)
+    if not data:
+        return Refused("malformed_image", "The file is empty.")
+    saved: list[_Saved] = []
+    writer = threading.Thread(target=_save_copy, args=(data, Path(tmp_dir), saved))
+    writer.start()
+    try:
+        info = imaging.inspect(io.BytesIO(data))
+    except LibraryError as exc:
+        refused: Refused | None = Refused(exc.code, exc.message)
+    else:
+        refused = None
+    writer.join()
+    outcome = saved[0]
+    if isinstance(outcome, BaseException):
+        if isinstance(outcome, LibraryError):
+            return Refused(outcome.code, outcome.message)
+        return Refused("unreadable", f"Could not save the copy: {outcome}.", unreadable=True)
+    tmp, size, sha = outcome
+    if refused is not None:
+        tmp.unlink(missing_ok=True)
+        return refused
+    try:
+        described, exif = _describe(tmp, info)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return Examined(size, 0, sha, info, described, exif, tmp)
+
+
+_Saved = tuple[Path, int, str] | BaseException
+
+
+def _save_copy(data: bytes, tmp_dir: Path, out: list[_Saved]) -> None:
+    try:
+        incoming = files.Incoming(tmp_dir, rules.MAX_UPLOAD_BYTES)
+        incoming.write(data)  # discards itself on failure
+        out.append(incoming.finish())  # fsynced (or discarded on failure)
+    except BaseException as exc:
+        out.append(exc)
 
 
 # --- in the library process ---------------------------------------------------------------
