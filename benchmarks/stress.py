@@ -423,12 +423,12 @@ def soak(server: ChildServer, seconds: float) -> list[Result]:
     ]
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--soak", type=float, default=30.0, help="soak seconds (600: 10 min)")
-    parser.add_argument("--only", choices=["latency", "bomb", "big", "soak"], action="append")
-    args = parser.parse_args(argv)
-    only = set(args.only or ["latency", "bomb", "big", "soak"])
+PHASES = ("latency", "bomb", "big", "soak")
+
+
+def run(soak_seconds: float = 30.0, only: set[str] | None = None) -> list[Result]:
+    """The measures of ``only`` (all by default), each on a fresh server child."""
+    only = set(only or PHASES)
     phases = {"latency": measure_latency, "bomb": measure_frame_bomb, "big": measure_big_uploads}
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="imageshelf-stress-") as tmp:
@@ -439,8 +439,16 @@ def main(argv: list[str]) -> None:
                 print(f"  {phase.__name__} done", file=sys.stderr, flush=True)
         if "soak" in only:
             with ChildServer("app", Path(tmp) / "soak") as server:
-                results.extend(soak(server, args.soak))
-    report(results)
+                results.extend(soak(server, soak_seconds))
+    return results
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--soak", type=float, default=30.0, help="soak seconds (600: 10 min)")
+    parser.add_argument("--only", choices=PHASES, action="append")
+    args = parser.parse_args(argv)
+    report(run(args.soak, set(args.only or PHASES)))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from enum import Enum
 from typing import Final
 
 from .errors import Busy, ClientGone
@@ -32,24 +33,37 @@ DEFAULT_MEGAPIXELS: Final = 200
 # How often a waiting or decoding request looks whether its client is still there.
 _CANCEL_POLL_SECONDS: Final = 0.2
 
-_NO_TIMEOUT: Final = object()
+
+class _Default(Enum):
+    """``hold``'s timeout not given: the request scope's wait (``None`` means no limit)."""
+
+    TIMEOUT = "the request scope's wait"
+
+
+_NO_TIMEOUT: Final = _Default.TIMEOUT
 _wait_limit: ContextVar[float | None] = ContextVar("decode_wait_limit", default=None)
 _cancelled: ContextVar[Callable[[], bool] | None] = ContextVar("decode_cancelled", default=None)
 
 
-@contextmanager
-def request_scope(
-    *, wait: float | None, cancelled: Callable[[], bool] | None = None
-) -> Iterator[None]:
+class request_scope:  # lower case: used as a function: ``with request_scope(...):``
     """Decodes in the body wait at most ``wait`` seconds for the budget and stop when
-    ``cancelled()`` turns true (the client disconnected)."""
-    wait_token = _wait_limit.set(wait)
-    cancel_token = _cancelled.set(cancelled)
-    try:
-        yield
-    finally:
-        _cancelled.reset(cancel_token)
-        _wait_limit.reset(wait_token)
+    ``cancelled()`` turns true (the client disconnected). A class rather than a
+    generator context manager: the server enters one for every request, and this is a
+    third of the cost of ``@contextmanager``'s."""
+
+    __slots__ = ("_cancel_token", "_cancelled", "_wait", "_wait_token")
+
+    def __init__(self, *, wait: float | None, cancelled: Callable[[], bool] | None = None):
+        self._wait = wait
+        self._cancelled = cancelled
+
+    def __enter__(self) -> None:
+        self._wait_token = _wait_limit.set(self._wait)
+        self._cancel_token = _cancelled.set(self._cancelled)
+
+    def __exit__(self, *exc: object) -> None:
+        _cancelled.reset(self._cancel_token)
+        _wait_limit.reset(self._wait_token)
 
 
 def check_cancelled() -> None:
@@ -74,11 +88,13 @@ class DecodeBudget:
             return self._in_flight
 
     @contextmanager
-    def hold(self, pixels: int, *, timeout: float | object | None = _NO_TIMEOUT) -> Iterator[None]:
+    def hold(
+        self, pixels: int, *, timeout: float | _Default | None = _NO_TIMEOUT
+    ) -> Iterator[None]:
         """Hold ``pixels`` of the budget for the body; raise ``Busy`` after ``timeout`` s
         (default: the request scope's wait, else no limit) and ``ClientGone`` as soon as
         the scope's client has gone."""
-        wait: float | None = _wait_limit.get() if timeout is _NO_TIMEOUT else timeout  # type: ignore[assignment]
+        wait = _wait_limit.get() if timeout is _Default.TIMEOUT else timeout
         want = max(0, min(int(pixels), self.limit))
         deadline = None if wait is None else time.monotonic() + wait
         with self._changed:

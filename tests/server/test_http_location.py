@@ -271,7 +271,7 @@ def test_links_pinned_and_transforms_of_an_original_sent_without_its_location(
     resized = api.get(f"/i/{body['id']}.png", query={"w": "20", "v": sha256[:16]})
     assert resized.status == 200
     assert resized.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    folder = library.core.transforms.cache.path_for(sha256, "x").parent
+    folder = library.core.transforms.cache.directory / sha256[:2] / sha256
     assert sorted(p.suffix for p in folder.iterdir()) == [".jpg", ".png"]  # copy, resize
 
 

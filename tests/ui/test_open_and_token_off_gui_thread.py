@@ -114,7 +114,9 @@ def test_open_library_opens_on_a_worker_while_the_window_goes_on(
         with qtbot.waitSignal(session.switched, timeout=30_000) as switched:
             window.actions_by_name["open_library"].trigger()
             assert session.opening is not None and session.window is window
-            assert "Opening the library" in window.statusBar().currentMessage()
+            assert session.opening_label is not None and session.opening_label.isVisible()
+            assert "Opening the library" in session.opening_label.text()
+            assert window.cursor().shape() == Qt.CursorShape.BusyCursor
             # The window is still at work: a search typed now is applied (on a worker).
             with qtbot.waitSignal(window.model.query_applied, timeout=10_000):
                 qtbot.keyClicks(window.search, "nothing")
@@ -165,6 +167,8 @@ def test_a_library_that_cannot_open_is_a_message_and_the_window_stays(
             assert no_blocking_boxes[-1] == ("Imageshelf cannot open that library", failed.args[0])
             assert session.window is window and window.isVisible()
             assert session.opening is None and not window.library.closed
+            assert session.opening_label is None
+            assert window.cursor().shape() == Qt.CursorShape.ArrowCursor
             # Still the working window: the tree counts its library again.
             with qtbot.waitSignal(window.tree_refreshed, timeout=10_000):
                 window.refresh_tree()
