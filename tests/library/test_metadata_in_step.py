@@ -2,10 +2,11 @@
 text (migration 0014), and they stay in step with ``images`` through every write:
 upload, PATCH of metadata (merge, clear, set again), alt text set and removed, a move, a
 folder renamed and moved, a delete to the trash and a restore, a folder trashed and
-restored — and an older library's rows are filled when it is upgraded. After each step
-the table is exactly what the images' rows say it should be (derived here in Python, not
-by the triggers' SQL), and a ``meta.KEY=VALUE`` listing read from it (with and without
-``undescribed``) equals ``Filter.matches`` over every image."""
+restored — and an older library's rows are filled when it is upgraded (a folder library
+and a team library, PostgreSQL). After each step the table is exactly what the images'
+rows say it should be (derived here in Python, not by the triggers' SQL), and a
+``meta.KEY=VALUE`` listing read from it (with and without ``undescribed``) equals
+``Filter.matches`` over every image."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ import itertools
 import json
 from pathlib import Path
 
-import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
@@ -24,6 +24,7 @@ from imageshelf.app.library.layout import DB_FILE, META_DIR
 from imageshelf.app.library.sql.dialect import pg_number
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
+from tests.pg_server import folder_storage
 
 BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
@@ -131,11 +132,8 @@ def test_the_carried_columns_follow_every_write(library: Library) -> None:
     _check(lib, "folder restored")
 
 
-@pytest.mark.folder_only  # a folder library's file, upgraded from 0013 (SQLite's path)
-def test_an_older_library_is_filled_on_upgrade(tmp_path: Path) -> None:
-    root = tmp_path / "old"
-    (root / META_DIR).mkdir(parents=True)
-    engine = make_engine(root / META_DIR / DB_FILE)
+def _library_at_0013(engine: Engine) -> None:
+    """Three images as 0013's code wrote them (two with custom_metadata)."""
     upgrade(engine, "0013")
     metas = [{"sku": "A", "n": 1, "ok": True}, None, {"sku": "B", "f": 1.5}]
     with engine.begin() as conn:
@@ -155,14 +153,27 @@ def test_an_older_library_is_filled_on_upgrade(tmp_path: Path) -> None:
                     "m": json.dumps(meta) if meta else None,
                 },
             )
-        # 0008's table: the key, kind and value only.
-        columns = {r[1] for r in conn.execute(text("PRAGMA table_info(image_metadata)"))}
-        assert columns == {"image_pk", "key", "kind", "value"}
     engine.dispose()
+
+
+def _check_filled(lib: Library) -> None:
+    with lib.engine.connect() as conn:
+        stored = _stored(conn)
+        assert stored == _expected(conn)
+    assert len(stored) == 5
+    assert {r[4] for r in stored} == {"", "a/b"}
+    assert [r.id for r in lib.list_images(meta={"sku": "B"}).items] == ["img_" + "0" * 25 + "2"]
+
+
+def test_an_older_library_is_filled_on_upgrade(tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    (root / META_DIR).mkdir(parents=True)
+    _library_at_0013(make_engine(root / META_DIR / DB_FILE))
     with Library.open(root, reconcile=False) as lib:
-        with lib.engine.connect() as conn:
-            stored = _stored(conn)
-            assert stored == _expected(conn)
-        assert len(stored) == 5
-        assert {r[4] for r in stored} == {"", "a/b"}
-        assert [r.id for r in lib.list_images(meta={"sku": "B"}).items] == ["img_" + "0" * 25 + "2"]
+        _check_filled(lib)
+
+
+def test_an_older_team_library_is_filled_on_upgrade(pg_url: str, tmp_path: Path) -> None:
+    _library_at_0013(make_engine(pg_url))
+    with Library.open_team(pg_url, folder_storage(tmp_path / "team")) as lib:
+        _check_filled(lib)
