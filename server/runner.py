@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 # From PERFORMANCE-FACTS.md: fewer than 8 threads collapsed under 32 connections; bigger
 # receive chunks and an 8 MiB in-memory body limit (larger bodies spill to a temp file)
 # nearly doubled upload throughput. Transform requests hold a thread while they wait for
-# a slot (up to 8 s): they get threads of their own on top, or originals and the API
-# would queue behind them (benchmarks/bench_transforms.py, 7c).
+# a slot or an identical request's result (up to 8 s): the gate holds at most
+# ``max_waiting_requests()`` of them and they get that many threads on top, or originals
+# and the API would queue behind them (benchmarks/bench_transforms.py, 7c).
 THREADS: Final = 16 + max_waiting_requests()
 RECV_BYTES: Final = 256 * 1024
 INBUF_OVERFLOW: Final = 8 * 1024 * 1024

@@ -2,7 +2,7 @@
 in while the library was closed): the reconciler's new files, decoded in worker processes
 (``decode_workers``) and committed here, in the library process, a batch per transaction.
 
-What each file becomes is what ``Reconciler._adopt`` makes of it one at a time (the same
+What each file becomes is what ``Reconciler.adopt`` makes of it one at a time (the same
 row, EXIF, description and thumbnail); what differs is where the work runs and how often
 the database commits. A batch is all-or-nothing, so a kill leaves every file either
 adopted whole or not at all, and the next open adopts the rest. A file whose content is
@@ -12,26 +12,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final, Protocol
 
 from . import rules
+from .core import Core
 from .decode_workers import Examined, Refused, WorkerPool, examine_in_place
-from .disk_scan import DiskFile, split
+from .disk_scan import DiskFile, KnownRow, split
 from .events import Event, EventKind
 from .records import ImageRecord, now_us
 from .sql import rows
 
-if TYPE_CHECKING:
-    from .reconcile import KnownRow, Reconciler
-
 log = logging.getLogger(__name__)
 
 # A transaction per this many files or this long, whichever comes first: commits are
-# cheap batched (0.02 ms a row against 0.2 ms alone), and the grid still fills steadily.
-BATCH_FILES: Final = 64
-BATCH_SECONDS: Final = 0.5
+# cheap batched (0.02 ms a row against 0.2 ms alone), and the grid fills steadily. Each
+# batch reaches the window as a burst of events its thread handles in one go, so a batch
+# stays small enough not to hold the event loop (16 rows inserted: a few ms).
+BATCH_FILES: Final = 16
+BATCH_SECONDS: Final = 0.25
 
 
 def new_record(
@@ -59,10 +60,27 @@ def new_record(
     )
 
 
+class OneAtATime(Protocol):
+    """What a batch asks of the reconciler (``reconcile.Reconciler``) for the files it
+    does not adopt itself; a protocol so that the reconciler can import this module."""
+
+    core: Core
+    stop: threading.Event | None
+
+    def step(self, step: Callable[..., int], *args: Any) -> int: ...
+    def adopt(self, f: DiskFile, sha: str, source: str) -> int: ...
+    def follow_move(self, row: KnownRow, f: DiskFile, source: str) -> int: ...
+    def ignore(self, f: DiskFile, reason: str) -> None: ...
+    def current(self, f: DiskFile) -> DiskFile | None: ...
+    def vanished_elsewhere(
+        self, sha: str, f: DiskFile, considered: dict[str, KnownRow]
+    ) -> KnownRow | None: ...
+
+
 class BatchAdoption:
     def __init__(
         self,
-        rec: Reconciler,
+        rec: OneAtATime,
         source: str,
         tick: Callable[[], None],
         *,
@@ -131,8 +149,8 @@ class BatchAdoption:
         if isinstance(result, Refused):
             if not result.unreadable:
                 try:
-                    rec._ignore(f, result.code)
-                except Exception as exc:  # as Reconciler._step: logged, the others go on
+                    rec.ignore(f, result.code)
+                except Exception as exc:  # as Reconciler.step: logged, the others go on
                     if self.core.closed:
                         raise
                     log.warning("could not reconcile %s: %s", f.relpath, exc)
@@ -146,20 +164,20 @@ class BatchAdoption:
             same_name = [c for c in candidates if split(c.relpath)[1] == f.filename]
             moved = (same_name or candidates)[0]
             candidates.remove(moved)
-            changed = rec._step(rec._follow_move, moved, f, self.source)
+            changed = rec.step(rec.follow_move, moved, f, self.source)
             missing.remove(moved)
             self.tick()  # the vanished file is accounted for by the one found
             self.tick()
             return changed
         if self.scoped:
-            vanished = rec._vanished_elsewhere(sha, f, known)
+            vanished = rec.vanished_elsewhere(sha, f, known)
             if vanished is not None:
-                changed = rec._step(rec._follow_move, vanished, f, self.source)
+                changed = rec.step(rec.follow_move, vanished, f, self.source)
                 self.tick()
                 return changed
         if result.info is None:
             # Hashed only (its twin's row was taken by an identical file): decode here.
-            changed = rec._step(rec._adopt, f, sha, self.source)
+            changed = rec.step(rec.adopt, f, sha, self.source)
             self.tick()
             return changed
         with contextlib.suppress(OSError):
@@ -196,7 +214,7 @@ class BatchAdoption:
             still = [
                 (f, ex)
                 for f, ex in batch
-                if (ex.size, ex.mtime_ns) == (f.size, f.mtime_ns) and self.rec._current(f) == f
+                if (ex.size, ex.mtime_ns) == (f.size, f.mtime_ns) and self.rec.current(f) == f
             ]
             with self.core.write() as conn:
                 for f, ex in still:

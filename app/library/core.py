@@ -45,6 +45,11 @@ class Core:
         if storage is None:
             storage = FolderStorage(root, self.tmp_dir)
         self.storage: Storage = storage
+        # Uploads are staged where the storage receives them (``receive``): an S3
+        # storage has its own folder, and ``prepare_file`` takes files from there only.
+        staging = getattr(storage, "tmp_dir", None)
+        if isinstance(staging, Path):
+            self.tmp_dir = staging
         self.derived: DerivedFiles = self.storage.derived_files(self.meta)
         self.thumbnails = ThumbnailCache(self.derived)
         self.transforms = Transforms(self.derived, lambda: settings.transform_cache_bytes(self))

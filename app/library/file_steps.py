@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -19,12 +20,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import files, imaging, rules
 from .core import Core
-from .errors import LibraryError, NotFound, StorageError
+from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord, now_us
 from .sql import rows
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What an image copied from another library keeps (``library_copy.py``): its id,
+    its name where that is free here, and its times."""
+
+    id: str
+    filename: str
+    created_at_us: int
+    updated_at_us: int
 
 
 def place_new(
@@ -40,11 +52,14 @@ def place_new(
     long_description: str | None = None,
     metadata_json: str | None = None,
     exif: ExifFacts = NO_EXIF,
+    kept: Kept | None = None,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
-    commits its row. A failure removes the placed file and any folder made for it."""
+    commits its row. A failure removes the placed file and any folder made for it.
+    ``kept``: a copied image's id and times (an id known here already is refused)."""
     store = core.storage
-    image_id = rules.new_image_id()  # first: an object store keys the bytes by it
+    # First: an object store keys the bytes by it. A copy keeps its own.
+    image_id = rules.new_image_id() if kept is None else kept.id
     with core.write_lock:
         made: list[str] = []
         placed: str | None = None
@@ -53,8 +68,12 @@ def place_new(
             # write lock already keeps every other writer out, so the names read are
             # still free when the row goes in (and it saves a connection checkout).
             with core.write() as conn:
+                if kept is not None:
+                    _check_new_id(conn, kept.id)
                 with files.disk_errors("save the image"):
-                    candidates = rules.candidate_filenames(original_filename, info.format)
+                    # A copy keeps its name where free (made safe, as every name here).
+                    wanted = original_filename if kept is None else kept.filename
+                    candidates = rules.candidate_filenames(wanted, info.format)
                     free = core.names_free(folder, candidates, conn)
                     name, made = store.place(tmp, folder, free, image_id=image_id)
                     placed = store.key(image_id, _key(folder, name))
@@ -71,8 +90,8 @@ def place_new(
                     height=info.height,
                     sha256=sha256,
                     alt_text=alt_text,
-                    created_at_us=now,
-                    updated_at_us=now,
+                    created_at_us=now if kept is None else kept.created_at_us,
+                    updated_at_us=now if kept is None else kept.updated_at_us,
                     long_description=long_description,
                     metadata_json=metadata_json,
                     exif=exif,
@@ -85,6 +104,12 @@ def place_new(
                     store.remove(placed)
                 store.remove_folders(made)
             raise
+
+
+def _check_new_id(conn: Connection, image_id: str) -> None:
+    """A copied id must be new here: never a second row, never a deleted id reused."""
+    if rows.get(conn, image_id) is not None or rows.is_tombstoned(conn, image_id):
+        raise InvalidInput(f"The image id {image_id} is already known to this library.")
 
 
 def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:

@@ -80,8 +80,9 @@ class ImageRow(ExifColumns, Base):
 
     __table_args__ = (
         UniqueConstraint("folder", "filename", name="uq_images_path"),
-        Index("ix_images_order", "created_at", "id"),
-        Index("ix_images_folder_order", "folder", "created_at", "id"),
+        # postgresql_include (a team library): the row id SQLite's indexes hold anyway.
+        Index("ix_images_order", "created_at", "id", postgresql_include=["pk"]),
+        Index("ix_images_folder_order", "folder", "created_at", "id", postgresql_include=["pk"]),
         Index("ix_images_sha256", "sha256"),
         # 0002: the "needs alt text" view walks partial indexes; the name sort its own.
         Index(
@@ -90,6 +91,7 @@ class ImageRow(ExifColumns, Base):
             "id",
             sqlite_where=text("alt_text IS NULL"),
             postgresql_where=text("alt_text IS NULL"),
+            postgresql_include=["pk"],
         ),
         Index(
             "ix_images_folder_undescribed_order",
@@ -98,6 +100,7 @@ class ImageRow(ExifColumns, Base):
             "id",
             sqlite_where=text("alt_text IS NULL"),
             postgresql_where=text("alt_text IS NULL"),
+            postgresql_include=["pk"],
         ),
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.

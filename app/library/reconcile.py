@@ -16,14 +16,13 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from . import exif_read, file_steps, files, imaging, xmp_read
 from .adoption import BatchAdoption, new_record
 from .core import Core
 from .decode_workers import MIN_FILES_FOR_PROCESSES, Examined
-from .disk_scan import DiskFile, in_scope, split, storable
+from .disk_scan import DiskFile, KnownRow, in_scope, split, storable
 from .errors import LibraryError, StorageError
 from .events import Event, EventKind
 from .progress_estimate import ProgressLog
@@ -34,15 +33,6 @@ log = logging.getLogger(__name__)
 
 # Beyond this many paths one pass over all rows is cheaper than a query per path.
 _SCOPED_QUERY_LIMIT = 64
-
-
-@dataclass(frozen=True, slots=True)
-class KnownRow:
-    id: str
-    relpath: str
-    size: int
-    mtime_ns: int
-    sha256: str
 
 
 class Reconciler:
@@ -126,9 +116,9 @@ class Reconciler:
             for rel, f in disk.items()
             if rel in rows and (rows[rel].size, rows[rel].mtime_ns) != (f.size, f.mtime_ns)
         ]
-        unknown = [
+        unknown = [  # in name order: a folder adopted in the order a person lists it
             f
-            for rel, f in disk.items()
+            for rel, f in sorted(disk.items())
             if rel not in rows and ignored.get(rel) != (f.size, f.mtime_ns)
         ]
         total = len(changed) + len(unknown) + len(missing)
@@ -149,7 +139,7 @@ class Reconciler:
             progress(0, total)
 
         for row, f in changed:
-            changes += self._step(self._refresh, row, f, source)
+            changes += self.step(self._refresh, row, f, source)
             tick()
 
         missing_by_hash: dict[str, list[KnownRow]] = {}
@@ -168,7 +158,7 @@ class Reconciler:
             if self.hold_doubtful:
                 self.held.add(row.relpath)
             else:
-                changes += self._step(self._tombstone_missing, row, source)
+                changes += self.step(self._tombstone_missing, row, source)
             tick()
 
         self._forget_ignored_not_on_disk(disk, scope)
@@ -200,15 +190,15 @@ class Reconciler:
                     same_name = [c for c in candidates if split(c.relpath)[1] == f.filename]
                     moved_row = (same_name or candidates)[0]
                     candidates.remove(moved_row)
-                    changes += self._step(self._follow_move, moved_row, f, source)
+                    changes += self.step(self.follow_move, moved_row, f, source)
                     missing.remove(moved_row)
                     tick()  # the vanished file is accounted for by the one found
                 else:
-                    vanished = self._vanished_elsewhere(sha, f, rows)
+                    vanished = self.vanished_elsewhere(sha, f, rows)
                     if vanished is not None:
-                        changes += self._step(self._follow_move, vanished, f, source)
+                        changes += self.step(self.follow_move, vanished, f, source)
                     else:
-                        changes += self._step(self._adopt, f, sha, source)
+                        changes += self.step(self.adopt, f, sha, source)
                 tick()
         finally:
             # A stop mid-way must not wait for every remaining file to be hashed.
@@ -217,7 +207,7 @@ class Reconciler:
 
     # --- the single steps ----------------------------------------------------------------
 
-    def _step(self, step: Callable[..., int], *args: Any) -> int:
+    def step(self, step: Callable[..., int], *args: Any) -> int:
         """One file's step; a failure there (a disk error, an odd file) is logged and the
         others go on. Each step commits alone, so a failed one changed nothing."""
         try:
@@ -234,7 +224,7 @@ class Reconciler:
         except OSError:
             return None
 
-    def _vanished_elsewhere(
+    def vanished_elsewhere(
         self, sha: str, f: DiskFile, considered: dict[str, KnownRow]
     ) -> KnownRow | None:
         """A row outside this run's scope with the same content whose file is gone: the
@@ -250,7 +240,7 @@ class Reconciler:
         same_name = [r for r in gone if split(r.relpath)[1] == f.filename]
         return (same_name or gone)[0] if gone else None
 
-    def _current(self, f: DiskFile) -> DiskFile | None:
+    def current(self, f: DiskFile) -> DiskFile | None:
         """The file as it is now (it may have changed since the scan)."""
         try:
             st = (self.core.root / f.relpath).stat()
@@ -258,7 +248,7 @@ class Reconciler:
             return None
         return DiskFile(f.relpath, st.st_size, st.st_mtime_ns)
 
-    def _adopt(self, f: DiskFile, sha: str, source: str) -> int:
+    def adopt(self, f: DiskFile, sha: str, source: str) -> int:
         path = self.core.root / f.relpath
         folder, name = split(f.relpath)
         with self.core.read() as conn:
@@ -267,7 +257,7 @@ class Reconciler:
         try:
             info = imaging.inspect_path(path)
         except LibraryError as exc:
-            self._ignore(f, exc.code)
+            self.ignore(f, exc.code)
             return 0
         except OSError:
             return 0
@@ -276,7 +266,7 @@ class Reconciler:
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write_lock:
-            now_file = self._current(f)
+            now_file = self.current(f)
             if now_file != f:
                 return 0  # gone or changed since it was hashed: its next event tells
             assert now_file is not None
@@ -309,7 +299,7 @@ class Reconciler:
                 return 0
             # No longer an image we accept: the image is gone; the file is left alone.
             changed = self._tombstone_missing(row, source, file_may_remain=True)
-            self._ignore(f, "replaced_by_invalid_file")
+            self.ignore(f, "replaced_by_invalid_file")
             return changed
         described = xmp_read.describe_file(path, info.format.content_type)
         exif = exif_read.read_file(path, info.format.content_type)  # an edit may change it
@@ -317,7 +307,7 @@ class Reconciler:
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write() as conn:
             before = rows.get(conn, row.id)
-            now_file = self._current(f)
+            now_file = self.current(f)
             if (
                 before is None
                 or before.relpath != row.relpath
@@ -350,7 +340,7 @@ class Reconciler:
         self.core.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
         return 1
 
-    def _follow_move(self, row: KnownRow, f: DiskFile, source: str) -> int:
+    def follow_move(self, row: KnownRow, f: DiskFile, source: str) -> int:
         folder, name = split(f.relpath)
         with self.core.write() as conn:
             before = rows.get(conn, row.id)
@@ -358,7 +348,7 @@ class Reconciler:
                 before is None
                 or before.relpath != row.relpath
                 or (self.core.root / row.relpath).exists()
-                or self._current(f) is None
+                or self.current(f) is None
                 or rows.exists_at(conn, folder, name)
             ):
                 return 0  # the app moved or wrote it meanwhile: not an outside move
@@ -387,7 +377,7 @@ class Reconciler:
         self.core.events.emit(Event(EventKind.DELETED, row.id, None, current, source=source))
         return 1
 
-    def _ignore(self, f: DiskFile, reason: str) -> None:
+    def ignore(self, f: DiskFile, reason: str) -> None:
         # Said once: the file is not looked at again until its size or mtime changes.
         log.info("left alone, not an image the library accepts: %s (%s)", f.relpath, reason)
         with self.core.write() as conn:

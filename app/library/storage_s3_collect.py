@@ -26,6 +26,7 @@ from sqlalchemy import select, union
 
 from .models import ImageRow, TrashRow
 from .storage_s3 import ORIGINALS, S3Storage
+from .storage_s3_io import error_code
 
 if TYPE_CHECKING:
     from .core import Core
@@ -97,9 +98,14 @@ def _abort_stale_uploads(storage: S3Storage, now: float, grace_s: float) -> int:
         for upload in page.get("Uploads", ()):
             if now - upload["Initiated"].timestamp() < grace_s:
                 continue
-            storage.client.abort_multipart_upload(
-                Bucket=storage.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
+            try:
+                storage.client.abort_multipart_upload(
+                    Bucket=storage.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+            except Exception as exc:
+                if error_code(exc) != "NoSuchUpload":  # another process collected it
+                    raise
+                continue
             aborted += 1
     return aborted
 

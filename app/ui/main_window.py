@@ -34,6 +34,7 @@ from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .image_gestures import ImageGestures
 from .import_gestures import ImportGestures
 from .jobs import CallJob, JobRunner, ReconcileJob, favour_the_gui_thread
+from .library_targets import Target
 from .menus import (
     SORTS,
     build_actions,
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self.server = server or ServerController(library, parent=self)
         # The library, once: the desktop adds " — Imageshelf" (the display name) itself.
         self.setWindowTitle(library.root.name or str(library.root))
+        # What was opened: the folder, or a team library's addresses (libraries.py).
+        self.target: Target = library.root
         self.session: object | None = None  # the LibrarySession that switches libraries
         self.recent_menu: QMenu | None = None
         self._shut_down = False

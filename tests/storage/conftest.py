@@ -12,9 +12,7 @@ import pytest
 from imageshelf.app.library import Library, Storage, storage_from_url
 from imageshelf.app.library.derived import DerivedFiles
 from imageshelf.app.library.storage_s3 import S3Storage
-from tests.s3_server import S3Server, s3_bucket, s3_server
-
-__all__ = ["s3_bucket", "s3_server"]
+from tests.s3_server import S3Server
 
 
 @pytest.fixture(params=["folder", "s3"])
@@ -44,9 +42,19 @@ def s3_storage(s3_bucket: str, tmp_path: Path, s3_server: S3Server) -> S3Storage
     return storage
 
 
-@pytest.fixture
-def s3_library(s3_storage: S3Storage, tmp_path: Path) -> Iterator[Library]:
-    """A Library whose images are in the bucket; SQLite in a local folder (until a
-    PostgreSQL team library is there to run it through)."""
-    with Library.open(tmp_path / "db", storage=s3_storage) as lib:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def s3_library(
+    s3_storage: S3Storage, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Library]:
+    """A Library whose images are in the bucket, its database SQLite in a local folder
+    (``Library.open(path, storage=...)``) or a team library's PostgreSQL
+    (``Library.open_team``, tests/pg_server.py)."""
+    if request.param == "sqlite":
+        lib = Library.open(tmp_path / "db", storage=s3_storage)
+    else:
+        lib = Library.open_team(request.getfixturevalue("pg_database"), s3_storage)
+    with lib:
+        # The chores of the open (the collection among them) done before the test
+        # counts requests; the next round is an hour away.
+        assert lib.wait_housekeeping(timeout=30)
         yield lib
