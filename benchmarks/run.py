@@ -27,6 +27,7 @@ from pathlib import Path
 import PIL
 
 from . import (
+    bench_adopt,
     bench_gui,
     bench_import,
     bench_proxy,
@@ -94,6 +95,8 @@ def _suites(n: int, quick: bool) -> list[tuple[str, str, Callable[[], list[Resul
         ("5", "import", lambda: bench_import.run(quick)),
         ("7", "transforms", lambda: bench_transforms.run(quick)),
         ("11", "hostile load", stress),
+        # Issue 21's targets 1 and 2 (its own module; the photo set is cached in ~/.cache).
+        ("21", "adoption and drop", lambda: bench_adopt.run(quick)),
     ]
 
 
@@ -104,7 +107,7 @@ def _load() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Imageshelf benchmarks (issues 7, 21)")
     parser.add_argument("--quick", action="store_true", help="1,000 images, short loads")
-    parser.add_argument("--only", nargs="*", default=None, help="targets to run: 1 .. 7, 11")
+    parser.add_argument("--only", nargs="*", default=None, help="targets to run: 1 .. 7, 11, 21")
     parser.add_argument("--n", type=int, default=None, help="library size (default 100000)")
     args = parser.parse_args(argv)
     n = args.n or (1000 if args.quick else 100_000)

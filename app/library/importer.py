@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import files, intake, rules
-from .decode_workers import MIN_FILES_FOR_PROCESSES, Examined, Refused, WorkerPool, examine_copy
+from .decode_workers import (
+    MIN_FILES_FOR_PROCESSES,
+    Examined,
+    Refused,
+    WorkerPool,
+    examine_copy,
+    worker_count,
+)
 from .errors import Duplicate, InvalidFolder, LibraryError, StorageError
 from .records import ImageRecord
 from .sql import rows
@@ -143,6 +150,7 @@ class ImportSession:
         self.skipped = list(skipped)
         self.allow_duplicates = allow_duplicates
         self.workers = workers or max(2, os.cpu_count() or 2)
+        self._workers_given = bool(workers)
         # Many files: decoded in worker processes (both cores, and the GIL left to the
         # window); a few: in threads here, without a process's start-up.
         self.processes = (
@@ -289,7 +297,10 @@ class ImportSession:
             if isinstance(result, Examined) and result.tmp is not None:
                 result.tmp.unlink(missing_ok=True)
 
-        with WorkerPool(self.workers) as pool:
+        # A worker waits for its copy's fsync now and then: one more than the cores keeps
+        # both busy meanwhile (adoption writes nothing in its workers, so it needs none).
+        workers = self.workers if self._workers_given else worker_count() + 1
+        with WorkerPool(workers) as pool:
             for item, result in pool.run(
                 examine_copy,
                 self.items,

@@ -116,9 +116,9 @@ class Reconciler:
             for rel, f in disk.items()
             if rel in rows and (rows[rel].size, rows[rel].mtime_ns) != (f.size, f.mtime_ns)
         ]
-        unknown = [
+        unknown = [  # in name order: a folder adopted in the order a person lists it
             f
-            for rel, f in disk.items()
+            for rel, f in sorted(disk.items())
             if rel not in rows and ignored.get(rel) != (f.size, f.mtime_ns)
         ]
         total = len(changed) + len(unknown) + len(missing)
