@@ -289,8 +289,7 @@ class MainWindow(QMainWindow):
         return self.details.record
 
     def _on_query_applied(self) -> None:
-        """Another folder, search, filter or sort opens at its first images; a reload
-        of the same view stays where it was."""
+        """A new view opens at its first images; a reload of the same one stays put."""
         if self.model.query != self._shown_query:
             self._shown_query = self.model.query
             self.grid.scrollToTop()
@@ -302,8 +301,7 @@ class MainWindow(QMainWindow):
         self.grid.viewport().update()
 
     def refresh_tree(self) -> CallJob | None:
-        """The tree's counts, read on a worker; asked again while a read runs, one more
-        read follows it (so the last change is always counted)."""
+        """The tree's counts, read on a worker; asked again mid-read, one more follows."""
         if self._tree_job is not None:
             self._tree_again = True
             return None
