@@ -299,11 +299,17 @@ def measure_latency(server: ChildServer) -> list[Result]:
         f"{SLOW_CONNECTIONS} slow + {STALLED_CONNECTIONS} non-reading, {len(hostile):,} GETs; "
         f"{cut} slow ones cut and replaced"
     )
-    p50 = Result("11a", "/i p50 under attack", p(hostile, 50), "ms", p(quiet, 50), "—", None)
+    p50 = Result("11a p50", "/i p50 under attack", p(hostile, 50), "ms", p(quiet, 50), "—", None)
     return [
         p50,
         ratio_result(
-            "11a", "/i p99 under attack", p(hostile, 99), p(quiet, 99), "ms", at_most=3, note=note
+            "11a p99",
+            "/i p99 under attack",
+            p(hostile, 99),
+            p(quiet, 99),
+            "ms",
+            at_most=3,
+            note=note,
         ),
     ]
 
@@ -415,10 +421,16 @@ def soak(server: ChildServer, seconds: float) -> list[Result]:
     note = f"{counts[0]:,} requests in {seconds:.0f} s, {len(errors)} errors"
     return [
         bound_result(
-            "11d", "soak RSS growth", (last_rss - first_rss) / MB, "MB", 64, first_rss / MB, note
+            "11d RSS",
+            "soak RSS growth",
+            (last_rss - first_rss) / MB,
+            "MB",
+            64,
+            first_rss / MB,
+            note,
         ),
         bound_result(
-            "11d", "soak open-file growth", last_files - first_files, "files", 16, first_files
+            "11d files", "soak open-file growth", last_files - first_files, "files", 16, first_files
         ),
     ]
 

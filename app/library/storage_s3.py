@@ -20,7 +20,9 @@ job (``storage_s3_collect``) reports rows whose object is missing and collects o
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +59,10 @@ class S3Storage:
         self.prefix = location.prefix
         self.client = client if client is not None else make_client(path_style=location.path_style)
         if tmp_dir is None:
+            # A private staging folder, removed with the storage (or at exit): uploads
+            # being received and local copies for the transform workers.
             tmp_dir = Path(tempfile.mkdtemp(prefix="imageshelf-s3-"))
+            weakref.finalize(self, shutil.rmtree, tmp_dir, ignore_errors=True)
         self.tmp_dir = tmp_dir
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.puts = ConditionalPut(self.client, self.bucket)

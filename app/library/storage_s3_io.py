@@ -35,6 +35,11 @@ def make_client(*, path_style: bool) -> Any:
     config = Config(
         s3={"addressing_style": "path" if path_style else "auto"},
         retries={"mode": "standard", "max_attempts": 4},
+        # A store that stops answering fails a request in seconds, never holds a server
+        # thread for minutes (boto3's own default is 60 s per attempt).
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=32,  # the server's request threads share one client
         # Every object's bytes are hashed by the library itself (sha256 in the row);
         # only the checksums every S3 server accepts are sent.
         request_checksum_calculation="when_required",

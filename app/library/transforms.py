@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -50,10 +50,6 @@ _FIRST_PACE_S: Final = 0.25  # assumed seconds per transform until some were tim
 # straight to a waiting request; it is trusted once this many gaps were seen.
 _RATE_WINDOW: Final = 16
 _RATE_TRUSTED: Final = 4
-# The queue is what the slots drain in this share of the wait bound: the rate can fall
-# (other work on the machine), and a request told "busy" at once comes back after
-# Retry-After, where one that waited the whole bound for nothing has lost 8 s.
-_QUEUE_HEADROOM: Final = 0.75
 _BUSY_OTHERS: Final = "The server is busy making other images; try again shortly."
 
 
@@ -71,8 +67,8 @@ def max_waiting_requests() -> int:
 class SlotGate:
     """At most ``slots`` transforms at once and a queue of waiting ones; the rest are told
     at once that the server is busy. ``queue`` fixes the queue's length; by default it is
-    what the slots work through within three quarters of ``rules.TRANSFORM_MAX_WAIT_S``
-    at the rate results came out while the gate was saturated (see ``interval``).
+    what the slots work through within ``rules.TRANSFORM_MAX_WAIT_S`` at the rate
+    results came out while the gate was saturated (see ``interval``).
 
     Every request the gate holds — in a slot, queued, or following an identical request
     (``place``) — holds a server thread, so together they never exceed ``capacity``
@@ -119,7 +115,7 @@ class SlotGate:
         if self.fixed_queue is not None:
             return self.fixed_queue
         low, high = _QUEUE_PER_SLOT
-        drained = int(rules.TRANSFORM_MAX_WAIT_S * _QUEUE_HEADROOM / max(self.interval, 0.001))
+        drained = int(rules.TRANSFORM_MAX_WAIT_S / max(self.interval, 0.001))
         return min(_QUEUE_MAX, max(low * self.slots, min(high * self.slots, drained)))
 
     def run(self, deadline: float, work: Callable[[], tuple[bytes, float]]) -> bytes:
@@ -127,9 +123,13 @@ class SlotGate:
         the result and the seconds of work it took (the first guess at the pace)."""
         with self.slot(deadline):
             result, seconds = work()
-            with self._changed:
-                self.pace = 0.8 * self.pace + 0.2 * seconds
+            self.note_work(seconds)
             return result
+
+    def note_work(self, seconds: float) -> None:
+        """One result took ``seconds`` of a worker's time (the first guess at the pace)."""
+        with self._changed:
+            self.pace = 0.8 * self.pace + 0.2 * seconds
 
     @property
     def waiting(self) -> int:
@@ -251,7 +251,8 @@ class Transforms:
         cached = self.open_cached(key)
         if cached is not None:
             return TransformResult(cached, ctype, etag)
-        deadline = time.monotonic() + rules.TRANSFORM_MAX_WAIT_S
+        started = time.monotonic()
+        deadline = started + rules.TRANSFORM_MAX_WAIT_S
         with self._guard:
             flight = self._flights.get(key)
             leader = flight is None
@@ -264,16 +265,46 @@ class Transforms:
             # A flight that finished between our look and our registering stored it.
             cached = self.open_cached(key)
             if cached is not None:
+                self._land(flight, key)
                 return TransformResult(cached, ctype, etag)
             path_now = source()
             pixels = decoded_pixels(path_now, spec)  # from the header: no decode yet
+            slot = ExitStack()  # the slot, handed to the maker, which frees it when done
+            slot.enter_context(self.gate.slot(deadline))
+        except BaseException as exc:
+            self._land(flight, key, exc)
+            raise
+        # The work goes on in a thread of its own, so that a request whose answer is due
+        # (``rules.TRANSFORM_ANSWER_S``) can be told busy while its result goes on into
+        # the cache, where the retry finds it. The slot stays counted meanwhile.
+        threading.Thread(
+            target=self._make,
+            args=(slot, flight, key, sha256, path_now, pixels, spec, deadline),
+            name="transform-maker",
+            daemon=True,
+        ).start()
+        answer_by = started + rules.TRANSFORM_ANSWER_S
+        return TransformResult(self._follow(flight, key, answer_by), ctype, etag)
 
-            def work() -> tuple[bytes, float]:
+    def _make(
+        self,
+        slot: ExitStack,
+        flight: _Flight,
+        key: str,
+        sha256: str,
+        path: Path,
+        pixels: int,
+        spec: TransformSpec,
+        deadline: float,
+    ) -> None:
+        """Makes the result in the slot it is handed, keeps it, and lands the flight."""
+        error: BaseException | None = None
+        try:
+            with slot:
                 remaining = max(0.0, deadline - time.monotonic())
                 with DECODE_BUDGET.hold(pixels, timeout=remaining):
-                    return transform_workers.run(path_now, spec)
-
-            data = self.gate.run(deadline, work)
+                    data, seconds = transform_workers.run(path, spec)
+                self.gate.note_work(seconds)
             with self._guard:
                 self.computations += 1
                 self._guard.notify_all()
@@ -283,13 +314,18 @@ class Transforms:
             except OSError as exc:  # full or read-only disk: served, just not kept
                 log.warning("%s", storage_error(exc, "keep a transformed image"))
         except BaseException as exc:
-            flight.error = exc
-            raise
+            if not isinstance(exc, LibraryError):
+                log.exception("Transforming %s failed", key)
+            error = exc
         finally:
-            with self._guard:
-                self._flights.pop(key, None)
-            flight.done.set()
-        return TransformResult(self._open_or_memory(key, data), ctype, etag)
+            self._land(flight, key, error)
+
+    def _land(self, flight: _Flight, key: str, error: BaseException | None = None) -> None:
+        """The flight is over: identical requests from now on start their own."""
+        flight.error = error
+        with self._guard:
+            self._flights.pop(key, None)
+        flight.done.set()
 
     def wait_until(self, predicate: Callable[[int, int], bool], timeout: float) -> bool:
         """Waits until ``predicate(computations, followers)`` holds (for observers and
@@ -311,6 +347,7 @@ class Transforms:
                 self.followers -= 1
 
     def _follow(self, flight: _Flight, key: str, deadline: float) -> BinaryIO:
+        """The flight's result once it lands, ``Busy`` when that is not by ``deadline``."""
         if not flight.done.wait(timeout=max(0.0, deadline - time.monotonic())):
             raise Busy("The server is busy making this image; try again shortly.")
         if flight.error is not None:

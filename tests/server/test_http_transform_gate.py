@@ -91,3 +91,26 @@ def test_quiet_requests_are_answered_while_transforms_fill_the_gate(
     made_distinct = sum(r.status_code == 200 for r in replies[1 : 1 + len(distinct)])
     # The kept one, the identical requests' one, and each distinct one that was held.
     assert library.transforms.computations == 2 + made_distinct
+
+
+def test_a_result_not_ready_in_time_is_busy_and_goes_on_into_the_cache(
+    live_server: BackgroundServer, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contract's "never a wait over 10 s": a request whose result is still being made
+    when its answer is due is told busy, and the work goes on, so its retry (after
+    Retry-After) gets the result from the cache instead of starting again."""
+    monkeypatch.setattr(rules, "TRANSFORM_MAX_WAIT_S", WAIT)  # the work may wait this long
+    monkeypatch.setattr(rules, "TRANSFORM_ANSWER_S", 0.0)  # an answer due at once
+    record = library.add(io.BytesIO(image_bytes("JPEG", (900, 600))), "slow.jpg")
+    url = f"{live_server.base_url}/i/{record.id}.webp?w=150"
+    gate = library.transforms.gate
+    with _budget_held():  # the work waits for pixels until the test lets it go on
+        first = requests.get(url, timeout=WAIT)
+        assert gate.running == 1  # still in its slot, waiting for pixels
+    assert (first.status_code, first.json()["error"]["code"]) == (503, "busy")
+    assert first.headers["Retry-After"] == "2"
+    assert library.transforms.wait_until(lambda made, _: made == 1, WAIT)
+    assert gate.wait_until(lambda running, _: running == 0, WAIT)
+    retry = requests.get(url, timeout=WAIT)
+    assert retry.status_code == 200 and retry.headers["Content-Type"] == "image/webp"
+    assert library.transforms.computations == 1  # from the cache, not made again

@@ -238,3 +238,22 @@ def test_a_download_archive_streams_the_objects(s3_library: Library) -> None:
     with zipfile.ZipFile(io.BytesIO(whole)) as zf:
         assert {n.rpartition("/")[2]: zf.read(n) for n in zf.namelist()} == datas
     assert archive.stream(len(whole) - 100).read() == whole[-100:]
+
+
+def test_an_unreachable_store_is_a_storage_error_and_leaves_nothing(
+    s3_server: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from imageshelf.app.library import StorageError, storage_from_url
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    storage = storage_from_url("s3://nowhere/lib", tmp_path / "staging")
+    with Library.open(tmp_path / "db", storage=storage) as lib:
+        with pytest.raises(StorageError, match="Could not"):
+            lib.add(io.BytesIO(_png()), "a.png")
+        assert lib.count() == 0
+    assert list((tmp_path / "staging").iterdir()) == []

@@ -66,3 +66,20 @@ def test_originals_thumbnails_and_transforms_come_from_the_store(
     # A move changes no byte and no link: the same id serves the same bytes.
     s3_library.move_folder("shots", "archive")
     assert _get(base)[2] == data
+
+
+def test_a_location_free_copy_is_made_once_and_kept_in_the_store(
+    server: BackgroundServer, s3_library: Library, s3_storage: S3Storage
+) -> None:
+    from tests.server.test_http_location import exiftool, gps_tags, located
+
+    data = located("JPEG")
+    record = s3_library.add(io.BytesIO(data), "tower.jpg")
+    status, _headers, body = _get(f"{server.base_url}/i/{record.id}")
+    assert status == 200 and len(body) == len(data) and body != data
+    assert gps_tags(exiftool(body)) == {}  # served without its location
+    kept = [k for k, _s, _m in s3_storage.list_objects("derived/transforms/")]
+    assert len(kept) == 1 and "location-removed" in kept[0]
+    assert _get(f"{server.base_url}/i/{record.id}", {"Range": "bytes=5-54"})[2] == body[5:55]
+    with s3_storage.open(s3_library.core.key_of(record)) as fp:
+        assert fp.read() == data  # the stored original is never changed
