@@ -99,8 +99,8 @@ def open_for_window(path: Path, current: Path | None = None) -> Opened:
     """On a worker: the library at ``path`` opened as the window wants it (watched, not
     reconciled: a big library would keep the window from showing), its API token and the
     grid's first page read, so the new window and its server start without reading on
-    the GUI thread. Raises the core's
-    ``LibraryLocked`` / ``StorageError`` when it cannot be opened."""
+    the GUI thread. Raises the core's ``LibraryLocked`` / ``StorageError`` when it cannot
+    be opened. ``current``: the library shown; the same one again is not reopened."""
     root = Path(path).expanduser().resolve()
     if root == current:
         return Opened(root)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imageshelf.app.library import rules, settings
+from imageshelf.app.library import api_token, rules, settings
 
 from . import notices
 from .api_keys_page import ApiKeysPage
@@ -191,9 +191,7 @@ class ServerSettingsDialog(QDialog):
         own, not known yet (it is in the library folder: read on a worker)."""
         if self.controller.token is not None:
             return self.controller.token, self.controller.token_from_env
-        from imageshelf.server.auth import environment_token
-
-        from_env = environment_token()
+        from_env = api_token.from_environment()
         if from_env:
             return from_env, True
         return self.controller.library_token, False
