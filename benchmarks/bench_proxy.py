@@ -7,6 +7,11 @@
 - An original with GPS (served without it, from the location-free copy made once) against
   one without: within 10% (≥ 0.9×); the image without GPS is the 2a figure, so 2a also
   says what the location rule costs an image that has none.
+
+Beside each rate (issue 21), the server's CPU time per request over the same runs
+(``/proc/<pid>/stat`` of the server child, the least of the rounds): a rate under 32
+connections swings 2× on a shared machine from one minute to the next, the CPU a request
+costs in-process barely moves. Target ≤ 1.1× the same baseline as the rate's.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from __future__ import annotations
 import io
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from imageshelf.app.library import Library
 
 from .common import Result, missing, ratio_result, report
 from .generate import sample_image
-from .load import ChildServer, best_of_alternated, keepalive, load
+from .load import ChildServer, LoadResult, best_of_alternated, keepalive, load, with_cpu
 
 
 def _etag(port: int, path: str) -> str:
@@ -59,21 +65,20 @@ def run(quick: bool = False) -> list[Result]:
             # A short warm-up of each: first requests pay for imports and caches.
             for url in (app.url(path), bare.url("/"), app.url(thumb), app.url(gps_path)):
                 load(url, seconds=1)
+
+            def on(server: ChildServer, url: str, etag: str | None = None) -> Run:
+                headers = {"If-None-Match": etag} if etag else None
+                return with_cpu(server, lambda: load(url, seconds=seconds, headers=headers))
+
             best = best_of_alternated(
                 {
-                    "ours": lambda: load(app.url(path), seconds=seconds),
-                    "base": lambda: load(bare.url("/"), seconds=seconds),
-                    "thumbs": lambda: load(app.url(thumb), seconds=seconds),
-                    "located": lambda: load(app.url(gps_path), seconds=seconds),
-                    "ours304": lambda: load(
-                        app.url(path), seconds=seconds, headers={"If-None-Match": etag}
-                    ),
-                    "base304": lambda: load(
-                        bare.url("/"), seconds=seconds, headers={"If-None-Match": bare_etag}
-                    ),
-                    "thumbs304": lambda: load(
-                        app.url(thumb), seconds=seconds, headers={"If-None-Match": thumb_etag}
-                    ),
+                    "ours": on(app, app.url(path)),
+                    "base": on(bare, bare.url("/")),
+                    "thumbs": on(app, app.url(thumb)),
+                    "located": on(app, app.url(gps_path)),
+                    "ours304": on(app, app.url(path), etag),
+                    "base304": on(bare, bare.url("/"), bare_etag),
+                    "thumbs304": on(app, app.url(thumb), thumb_etag),
                 },
                 rounds=3,
             )
@@ -124,7 +129,34 @@ def run(quick: bool = False) -> list[Result]:
                 note=note,
             )
         )
+    results += [
+        cpu_result("2a cpu", "/i/{id} original, server CPU per request vs bare WSGI", ours, base),
+        cpu_result("2b cpu", "/i/{id} 304, server CPU per request vs bare WSGI 304", ours304,
+                   base304),
+        cpu_result("2c cpu", "thumbnail, server CPU per request vs our originals", thumbs, ours),
+        cpu_result("2d cpu", "original with GPS, server CPU per request vs without",
+                   best["located"], ours),
+    ]  # fmt: skip
+    results.sort(key=lambda r: r.target)  # each rate beside its CPU
     return results
+
+
+Run = Callable[[], LoadResult]
+
+
+def cpu_result(target: str, name: str, figure: LoadResult, baseline: LoadResult) -> Result:
+    """The CPU per request of ``figure``'s server against ``baseline``'s: ≤ 1.1×."""
+    if figure.cpu_ms is None or baseline.cpu_ms is None:
+        return missing(target, name, "no requests answered: CPU per request not measured")
+    return ratio_result(
+        target,
+        name,
+        figure.cpu_ms * 1000,
+        baseline.cpu_ms * 1000,
+        "µs",
+        at_most=1.1,
+        note=f"least of the rounds; {figure.requests:,} / {baseline.requests:,} requests",
+    )
 
 
 def _with_gps(jpeg: bytes) -> bytes:

@@ -1,18 +1,24 @@
 """Target 3: uploads over HTTP.
 
-- ``POST /v3/images`` of a 2 MP JPEG (multipart; validation, hashing, fsync, commit) with
-  4 concurrent clients, against a bare Flask multipart endpoint that only writes and
-  fsyncs the same file, on the same waitress settings. Goal ≥ 0.6×.
-- Server memory while 16 clients upload a 10 MiB image each at once: peak RSS of the
+- 3a (issue 21): ``POST /v3/images`` of a 2 MP JPEG (multipart; validation, hashing,
+  thumbnail, fsyncs, commit), 4 concurrent clients, against the *ceiling*: the most any
+  implementation could reach on these cores, given the CPU the contract's work needs per
+  upload — the bare endpoint's request (a Flask multipart endpoint that only writes and
+  fsyncs the file, on the same waitress settings) plus the one decode and thumbnail the
+  contract requires: ``cores × 1000 / floor CPU`` req/s. The floor CPU is measured the
+  way ours is, as the CPU per request of a server process under the same load: the bare
+  endpoint that also runs ``imaging.inspect`` on the file (``servers.bare_inspect_app``);
+  the same work timed alone in a quiet loop is ~15% cheaper (warm caches, no other
+  thread), which no server under load gets. Target ≥ 0.8× (our own overhead ≤ 25% of
+  the required work). The ceiling assumes every core serves uploads and nothing else
+  (not ``wrk``, not other processes), so it is above what is reachable; ``3a floor``
+  prints what the floor endpoint itself reaches under the same 4 clients.
+- 3a cpu: the same judged by the server's CPU time per upload (``/proc/<pid>/stat`` over
+  the loads, the least of the rounds) against the floor endpoint's: the measure a shared
+  machine does not swing. Target ≤ 1.25×.
+- 3a bare: the rate against the bare write+fsync endpoint's (the old 3a), for context.
+- 3b: server memory while 16 clients upload a 10 MiB image each at once: peak RSS of the
   server process. Goal < 300 MB. Baseline: its RSS before.
-
-Each load also reads the server process's CPU time (``/proc/<pid>/stat``), so the table
-shows the CPU per request of both servers, and ``3a ceiling``: the best ratio any
-implementation could reach on these cores, given the CPU the bare endpoint needs per
-request plus the decode and thumbnail the contract requires (``imaging.inspect`` of the
-same photo, timed here): ``cores × 1000 / (bare CPU + inspect CPU)`` req/s against the
-bare rate. It assumes every core serves uploads and nothing else (not even ``wrk``), so
-the true ceiling is lower.
 """
 
 from __future__ import annotations
@@ -30,10 +36,19 @@ from pathlib import Path
 from .bench_import import with_comment
 from .common import Result, bound_result, missing, ratio_result, report
 from .generate import sample_image
-from .load import HOST, ChildServer, LoadResult, best_of_alternated, load, multipart
+from .load import (
+    HOST,
+    ChildServer,
+    LoadResult,
+    best_of_alternated,
+    load,
+    multipart,
+    with_cpu,
+)
 from .servers import TOKEN
 
 TEN_MIB = 10 * 1024 * 1024
+Run = Callable[[], LoadResult]
 
 
 def _padded_jpeg(size: int) -> bytes:
@@ -73,28 +88,6 @@ def _parallel_uploads(port: int, body: bytes, ctype: str, clients: int) -> list[
     return statuses
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _with_cpu(
-    server: ChildServer, seconds: int, run: Callable[[], LoadResult], best: list[float]
-) -> Callable[[], LoadResult]:
-    """``run`` that also appends the server's CPU milliseconds per request to ``best``."""
-
-    def measured() -> LoadResult:
-        before = _cpu_seconds(server.proc.pid)
-        got = run()
-        used = _cpu_seconds(server.proc.pid) - before
-        if got.rps > 0:
-            best.append(used * 1000 / (got.rps * seconds))
-        return got
-
-    return measured
-
-
 def _inspect_cpu_ms(photo: bytes) -> float:
     """The least CPU the contract's validation + thumbnail takes for ``photo``."""
     from imageshelf.app.library import imaging
@@ -120,61 +113,77 @@ def run(quick: bool = False) -> list[Result]:
         try:
             with (
                 ChildServer("app", tmp_path / "lib") as app,
-                ChildServer("bare-upload", tmp_path / "bare") as bare,
+                ChildServer("bare-inspect", tmp_path / "bare") as bare,
             ):
                 auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": ctype}
-                load(app.url("/v3/images"), connections=4, seconds=1, headers=auth,
-                     body_file=body_file, method="POST")  # fmt: skip
-                load(bare.url("/upload"), connections=4, seconds=1, headers=auth,
-                     body_file=body_file, method="POST")  # fmt: skip
-                cpu_ours: list[float] = []
-                cpu_base: list[float] = []
+
+                def post(server: ChildServer, path: str, warm: bool = False) -> Run:
+                    def run() -> LoadResult:
+                        return load(server.url(path), connections=4,
+                                    seconds=1 if warm else seconds, headers=auth,
+                                    body_file=body_file, method="POST")  # fmt: skip
+
+                    return with_cpu(server, run)
+
+                for server, path in ((app, "/v3/images"), (bare, "/upload"),
+                                     (bare, "/upload-inspect")):  # fmt: skip
+                    post(server, path, warm=True)()
                 best = best_of_alternated(
                     {
-                        "ours": _with_cpu(app, seconds, lambda: load(
-                            app.url("/v3/images"), connections=4, seconds=seconds,
-                            headers=auth, body_file=body_file, method="POST"), cpu_ours),
-                        "base": _with_cpu(bare, seconds, lambda: load(
-                            bare.url("/upload"), connections=4, seconds=seconds,
-                            headers=auth, body_file=body_file, method="POST"), cpu_base),
+                        "ours": post(app, "/v3/images"),
+                        "base": post(bare, "/upload"),
+                        "floor": post(bare, "/upload-inspect"),
                     }
-                )  # fmt: skip
-                ours, base = best["ours"], best["base"]
+                )
+                ours, base, floor = best["ours"], best["base"], best["floor"]
             inspect_ms = _inspect_cpu_ms(photo)
             cores = os.cpu_count() or 1
-            cpu_note = (
-                f"server CPU per request {min(cpu_ours):.1f} ms vs {min(cpu_base):.1f} ms"
-                if cpu_ours and cpu_base
-                else "server CPU not measured"
-            )
-            results.append(
+            if ours.cpu_ms is None or base.cpu_ms is None or floor.cpu_ms is None:
+                raise RuntimeError("no upload was answered: the server CPU was not measured")
+            ceiling = cores * 1000 / floor.cpu_ms
+            errors = f", {ours.errors} errors" if ours.errors else ""
+            results += [
                 ratio_result(
                     "3a",
-                    f"POST /v3/images 2 MP JPEG ({len(photo) // 1024} KB) vs bare Flask "
-                    "write+fsync",
+                    f"POST /v3/images 2 MP JPEG ({len(photo) // 1024} KB) vs the ceiling "
+                    f"{cores} cores / (bare CPU + decode and thumbnail: {floor.cpu_ms:.1f} ms)",
                     ours.rps,
-                    base.rps,
+                    ceiling,
                     "req/s",
-                    at_least=0.6,
-                    note=f"{ours.tool}, 4 clients; {cpu_note}"
-                    + (f", {ours.errors} errors" if ours.errors else ""),
-                )
-            )
-            if cpu_base:
-                ceiling = cores * 1000 / (min(cpu_base) + inspect_ms)
-                results.append(
-                    Result(
-                        "3a ceiling",
-                        f"most any upload could reach: {cores} cores / (bare CPU "
-                        f"{min(cpu_base):.1f} ms + decode and thumbnail {inspect_ms:.1f} ms)",
-                        ceiling,
-                        "req/s",
-                        base.rps,
-                        "—",
-                        None,
-                        "baseline: the bare rate; ratio = the best 3a ratio possible",
-                    )
-                )
+                    at_least=0.8,
+                    note=f"{ours.tool}, 4 clients{errors}",
+                ),
+                ratio_result(
+                    "3a cpu",
+                    "server CPU per upload vs the bare endpoint's + decode and thumbnail",
+                    ours.cpu_ms,
+                    floor.cpu_ms,
+                    "ms",
+                    at_most=1.25,
+                    note=f"least of the rounds; the parts apart: bare {base.cpu_ms:.1f} ms, "
+                    f"inspect alone {inspect_ms:.1f} ms in a quiet loop",
+                ),
+                Result(
+                    "3a floor",
+                    "bare endpoint + decode and thumbnail, its rate vs the ceiling",
+                    floor.rps,
+                    "req/s",
+                    ceiling,
+                    "—",
+                    None,
+                    "what the same 4 clients get from the least work an upload needs; "
+                    f"ours is {ours.rps / floor.rps:.2f}× its rate",
+                ),
+                Result(
+                    "3a bare",
+                    "POST /v3/images rate vs the bare Flask write+fsync endpoint (the old 3a)",
+                    ours.rps,
+                    "req/s",
+                    base.rps,
+                    "—",
+                    None,
+                ),
+            ]
         except Exception as exc:
             results.append(missing("3a", "uploads", f"failed: {exc!r}"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,6 +25,9 @@ class Result:
     goal: str  # human text of the target, e.g. "≤ 1.25× baseline"
     met: bool | None
     note: str = ""
+    # A measure that cannot be taken yet for a reason outside this run (a backend not
+    # built yet): printed as "not yet", neither met nor a failure of the run.
+    pending: bool = False
 
     @property
     def ratio(self) -> float | None:
@@ -70,7 +73,13 @@ def bound_result(
 
 
 def missing(target: str, name: str, why: str) -> Result:
+    """A measure that failed: counted as not met."""
     return Result(target, name, None, "", None, "", None, why)
+
+
+def not_yet(target: str, name: str, why: str) -> Result:
+    """A measure whose subject does not exist yet (printed "not yet", not a failure)."""
+    return Result(target, name, None, "", None, "—", None, why, pending=True)
 
 
 def time_median(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1) -> float:
@@ -124,11 +133,18 @@ def _num(value: float | None, unit: str = "") -> str:
 
 
 def table(results: list[Result]) -> str:
-    """A Markdown table, readable in a terminal and pasteable into the docs."""
-    head = ["target", "measure", "figure", "baseline", "ratio", "goal", "met"]
+    """A Markdown table, readable in a terminal and pasteable into the docs: per measure
+    its figure, the baseline measured beside it, their ratio, the target and whether
+    it is met ("—" for context rows without a target)."""
+    head = ["#", "measure", "figure", "baseline", "ratio", "target", "met"]
     rows = []
     for r in results:
-        met = "—" if r.met is None else ("yes" if r.met else "**NO**")
+        if r.pending:
+            met = "not yet"
+        elif r.met is None:
+            met = "**NO**" if r.figure is None else "—"
+        else:
+            met = "yes" if r.met else "**NO**"
         ratio = "—" if r.ratio is None else f"{r.ratio:.2f}×"
         name = r.name + (f" ({r.note})" if r.note else "")
         rows.append(

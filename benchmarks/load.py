@@ -9,6 +9,7 @@ the same client, so the ratio stays fair."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import os
 import re
@@ -26,11 +27,11 @@ HOST = "127.0.0.1"
 
 
 class ChildServer:
-    """``python -m benchmarks.servers KIND ARG`` in a child process."""
+    """``python -m benchmarks.servers KIND ARG...`` in a child process."""
 
-    def __init__(self, kind: str, arg: Path) -> None:
+    def __init__(self, kind: str, *args: str | Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.servers", kind, str(arg)],
+            [sys.executable, "-m", "benchmarks.servers", kind, *map(str, args)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -45,6 +46,12 @@ class ChildServer:
 
     def url(self, path: str) -> str:
         return f"http://{HOST}:{self.port}{path}"
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (``/proc``): what a
+        request costs in-process, which unlike its rate a shared machine barely moves."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def memory_mb(self) -> tuple[float, float]:
         """(current RSS, peak RSS) of the server process in MB."""
@@ -76,6 +83,9 @@ class LoadResult:
     rps: float
     errors: int  # non-2xx/3xx answers and socket errors
     tool: str
+    requests: int = 0  # answered in the run
+    # The server's CPU time per request over the run, in ms (``with_cpu``), else None.
+    cpu_ms: float | None = None
 
 
 def have_wrk() -> bool:
@@ -109,12 +119,13 @@ def _wrk(
             [*args, url], capture_output=True, text=True, check=True, timeout=seconds + 60
         ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = 0
     for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: .*?(\d+) timeout"):
         m = re.search(pattern, out)
         if m:
             errors += int(m.group(1))
-    return LoadResult(rps, errors, "wrk")
+    return LoadResult(rps, errors, "wrk", done)
 
 
 def _python(
@@ -156,7 +167,8 @@ def _python(
         t.start()
     for t in threads:
         t.join()
-    return LoadResult(sum(done) / (time.perf_counter() - started), sum(errors), "python")
+    elapsed = time.perf_counter() - started
+    return LoadResult(sum(done) / elapsed, sum(errors), "python", sum(done))
 
 
 def load(
@@ -181,17 +193,36 @@ def load(
     )
 
 
+def with_cpu(server: ChildServer, run: Callable[[], LoadResult]) -> Callable[[], LoadResult]:
+    """``run`` whose result also carries ``server``'s CPU milliseconds per request."""
+
+    def measured() -> LoadResult:
+        before = server.cpu_seconds()
+        got = run()
+        used = server.cpu_seconds() - before
+        cpu = used * 1000 / got.requests if got.requests else None
+        return dataclasses.replace(got, cpu_ms=cpu)
+
+    return measured
+
+
 def best_of_alternated(
     runs: dict[str, Callable[[], LoadResult]], rounds: int = 2
 ) -> dict[str, LoadResult]:
     """Each load run ``rounds`` times, round-robin, keeping each one's best: a burst of
-    other work on this shared machine then spoils one round of a side, not the ratio."""
+    other work on this shared machine then spoils one round of a side, not the ratio.
+    The best rate and the least CPU per request are each kept, from whichever round."""
     best: dict[str, LoadResult] = {}
     for _ in range(rounds):
         for name, run in runs.items():
             got = run()
-            if name not in best or got.rps > best[name].rps:
+            old = best.get(name)
+            if old is None:
                 best[name] = got
+                continue
+            cpus = [c for c in (old.cpu_ms, got.cpu_ms) if c is not None]
+            top = got if got.rps > old.rps else old
+            best[name] = dataclasses.replace(top, cpu_ms=min(cpus) if cpus else None)
     return best
 
 

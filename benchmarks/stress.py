@@ -299,11 +299,17 @@ def measure_latency(server: ChildServer) -> list[Result]:
         f"{SLOW_CONNECTIONS} slow + {STALLED_CONNECTIONS} non-reading, {len(hostile):,} GETs; "
         f"{cut} slow ones cut and replaced"
     )
-    p50 = Result("11a", "/i p50 under attack", p(hostile, 50), "ms", p(quiet, 50), "—", None)
+    p50 = Result("11a p50", "/i p50 under attack", p(hostile, 50), "ms", p(quiet, 50), "—", None)
     return [
         p50,
         ratio_result(
-            "11a", "/i p99 under attack", p(hostile, 99), p(quiet, 99), "ms", at_most=3, note=note
+            "11a p99",
+            "/i p99 under attack",
+            p(hostile, 99),
+            p(quiet, 99),
+            "ms",
+            at_most=3,
+            note=note,
         ),
     ]
 
@@ -415,20 +421,26 @@ def soak(server: ChildServer, seconds: float) -> list[Result]:
     note = f"{counts[0]:,} requests in {seconds:.0f} s, {len(errors)} errors"
     return [
         bound_result(
-            "11d", "soak RSS growth", (last_rss - first_rss) / MB, "MB", 64, first_rss / MB, note
+            "11d RSS",
+            "soak RSS growth",
+            (last_rss - first_rss) / MB,
+            "MB",
+            64,
+            first_rss / MB,
+            note,
         ),
         bound_result(
-            "11d", "soak open-file growth", last_files - first_files, "files", 16, first_files
+            "11d files", "soak open-file growth", last_files - first_files, "files", 16, first_files
         ),
     ]
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--soak", type=float, default=30.0, help="soak seconds (600: 10 min)")
-    parser.add_argument("--only", choices=["latency", "bomb", "big", "soak"], action="append")
-    args = parser.parse_args(argv)
-    only = set(args.only or ["latency", "bomb", "big", "soak"])
+PHASES = ("latency", "bomb", "big", "soak")
+
+
+def run(soak_seconds: float = 30.0, only: set[str] | None = None) -> list[Result]:
+    """The measures of ``only`` (all by default), each on a fresh server child."""
+    only = set(only or PHASES)
     phases = {"latency": measure_latency, "bomb": measure_frame_bomb, "big": measure_big_uploads}
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="imageshelf-stress-") as tmp:
@@ -439,8 +451,16 @@ def main(argv: list[str]) -> None:
                 print(f"  {phase.__name__} done", file=sys.stderr, flush=True)
         if "soak" in only:
             with ChildServer("app", Path(tmp) / "soak") as server:
-                results.extend(soak(server, args.soak))
-    report(results)
+                results.extend(soak(server, soak_seconds))
+    return results
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--soak", type=float, default=30.0, help="soak seconds (600: 10 min)")
+    parser.add_argument("--only", choices=PHASES, action="append")
+    args = parser.parse_args(argv)
+    report(run(args.soak, set(args.only or PHASES)))
 
 
 if __name__ == "__main__":

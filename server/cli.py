@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,8 @@ from pathlib import Path
 from types import FrameType
 
 from imageshelf.app.library import Library, LibraryError, api_token, rules
+from imageshelf.app.library import library_address as addresses
+from imageshelf.app.library.library_address import LibraryAddress
 from imageshelf.app.logs import see_the_log, setup_logging
 
 from .access_log import AccessLog
@@ -92,10 +95,27 @@ def serve_command(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
+def _open(args: argparse.Namespace) -> tuple[Library, str]:
+    """The library to serve and how to name it: the folder, or the team library given by
+    ``--database``/``--storage`` (``args.address``)."""
+    address: LibraryAddress | None = getattr(args, "address", None)
+    if address is None:
+        library = open_library(args.library)
+        return library, str(library.root)
+    if not os.environ.get(TOKEN_ENV, "").strip():
+        # Every server of a team library must ask for the same token: the one set here.
+        raise LibraryError(
+            f"A team library is served with the token in ${TOKEN_ENV}, the same for "
+            "every server of it (API keys, kept in its database, work on every server): "
+            f"set it, e.g. export {TOKEN_ENV}=$(openssl rand -hex 24)."
+        )
+    return addresses.open_library(address), address.describe()
+
+
 def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
     try:
         public_url = _check_public_url(args.public_url)
-        library = open_library(args.library)
+        library, where = _open(args)
     except LibraryError as exc:
         return _fail("serve", exc.message)
     try:
@@ -116,8 +136,8 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
         return _fail("serve", exc.message)
 
     try:
-        log.info("serving %s on %s", library.root, server.base_url)
-        print(f"Imageshelf serves {library.root}", flush=True)
+        log.info("serving %s on %s", where, server.base_url)
+        print(f"Imageshelf serves {where}", flush=True)
         print(f"Listening on {server.base_url}  (API: {server.base_url}/v3/images)", flush=True)
         if public_url:
             print(f"Image links use {public_url}", flush=True)

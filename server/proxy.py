@@ -21,7 +21,6 @@ the entries it touches."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
 from imageshelf.app.library import Event, LibraryError, NotFound, rules
+from imageshelf.app.library.storage import opened_size
 
 from .errors import error_response, http_error_response, internal_error_response
 from .errors import library_error_response as _library_error_response
@@ -61,11 +61,8 @@ PUBLIC_HEADERS: Final = (
     ("X-Content-Type-Options", "nosniff"),
 )
 # Requests whose answer may be a 206, 412 or 416: left to werkzeug's Response.
-_FULL_MACHINERY: Final = (
-    "HTTP_RANGE",
-    "HTTP_IF_RANGE",
-    "HTTP_IF_MATCH",
-    "HTTP_IF_UNMODIFIED_SINCE",
+_FULL_MACHINERY: Final = frozenset(
+    ("HTTP_RANGE", "HTTP_IF_RANGE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 )
 MAX_REMEMBERED: Final = 20_000
 
@@ -207,14 +204,17 @@ class ImageProxy:
                 return _public(_invalid_variant(variant))(environ, start_response)
             thumbnail = variant == THUMBNAIL
             version = _variant(environ.get("QUERY_STRING", ""), "v")
-            if any(name in environ for name in _FULL_MACHINERY):
+            if not environ.keys().isdisjoint(_FULL_MACHINERY):  # a C loop over 4 names
                 return self._conditional(environ, image_id, thumbnail, version)(
                     environ, start_response
                 )
             served = self._lookup(image_id, thumbnail)
-            # No Last-Modified is sent, so only If-None-Match can make a 304.
-            if "HTTP_IF_NONE_MATCH" in environ and not is_resource_modified(
-                environ, etag=served.etag
+            # No Last-Modified is sent, so only If-None-Match can make a 304. A client
+            # revalidating sends back the ETag it was given: that exact string needs no
+            # parsing (werkzeug's costs more than the rest of the 304 together).
+            if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+            if if_none_match is not None and (
+                if_none_match == served.etag or not is_resource_modified(environ, etag=served.etag)
             ):
                 not_modified = (
                     served.pinned_not_modified_headers
@@ -370,10 +370,8 @@ def serve(image_id: str) -> Any:
 
 
 def _size_of(f: Any) -> int:
-    try:
-        return os.fstat(f.fileno()).st_size
-    except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
-        return len(f.getbuffer())
+    """A file on disk, an object in a team library's store, or bytes in memory."""
+    return opened_size(f)
 
 
 def send_open_file(

@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 # From PERFORMANCE-FACTS.md: fewer than 8 threads collapsed under 32 connections; bigger
 # receive chunks and an 8 MiB in-memory body limit (larger bodies spill to a temp file)
 # nearly doubled upload throughput. Transform requests hold a thread while they wait for
-# a slot (up to 8 s): they get threads of their own on top, or originals and the API
-# would queue behind them (benchmarks/bench_transforms.py, 7c).
+# a slot or an identical request's result (up to 8 s): the gate holds at most
+# ``max_waiting_requests()`` of them and they get that many threads on top, or originals
+# and the API would queue behind them (benchmarks/bench_transforms.py, 7c).
 THREADS: Final = 16 + max_waiting_requests()
 RECV_BYTES: Final = 256 * 1024
 INBUF_OVERFLOW: Final = 8 * 1024 * 1024
@@ -127,6 +128,26 @@ def _format_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+def waitress_settings(limits: ConnectionLimits, threads: int = THREADS) -> dict[str, Any]:
+    """waitress's adjustments for this server (the benchmarks' bare baselines run on the
+    same, so their ratios measure the application alone)."""
+    return {
+        "threads": threads,
+        "recv_bytes": RECV_BYTES,
+        "inbuf_overflow": INBUF_OVERFLOW,
+        # Bodies beyond what one image may need are refused before being read.
+        "max_request_body_size": MAX_CONTENT_LENGTH,
+        # The connection budget (connections.py) makes room before waitress's own limit,
+        # which would stop accepting anyone, is ever reached.
+        "connection_limit": limits.total + 16,
+        "channel_timeout": int(limits.idle_seconds),
+        "cleanup_interval": 1,
+        # Read on while a request runs, so a client that has gone is noticed
+        # (waitress.client_disconnected) and its upload stops decoding.
+        "channel_request_lookahead": 1,
+    }
+
+
 class BackgroundServer:
     """The API served by waitress on ``host:port`` (``port=0`` picks a free one)."""
 
@@ -172,22 +193,10 @@ class BackgroundServer:
             adj = Adjustments(
                 host=self.host,
                 port=str(self.requested_port),
-                threads=self.threads,
-                recv_bytes=RECV_BYTES,
-                inbuf_overflow=INBUF_OVERFLOW,
-                # Bodies beyond what one image may need are refused before being read.
-                max_request_body_size=MAX_CONTENT_LENGTH,
                 ident="imageshelf",
                 # SERVER_NAME: links fall back to it when a client sends no valid Host.
                 server_name=self.host,
-                # The connection budget (connections.py) makes room before waitress's
-                # own limit, which would stop accepting anyone, is ever reached.
-                connection_limit=self.limits.total + 16,
-                channel_timeout=int(self.limits.idle_seconds),
-                cleanup_interval=1,
-                # Read on while a request runs, so a client that has gone is noticed
-                # (waitress.client_disconnected) and its upload stops decoding.
-                channel_request_lookahead=1,
+                **waitress_settings(self.limits, self.threads),
             )
         except (ValueError, OSError) as exc:
             raise CannotListen(

@@ -12,7 +12,6 @@ else) is handed back to the proxy: same bytes, same ETag."""
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
 from imageshelf.app.library import LibraryError, rules
+from imageshelf.app.library.storage import opened_size
 from imageshelf.app.library.transform_spec import TransformSpec, parse_request, resolve
 
 from . import proxy as _proxy
@@ -125,7 +125,7 @@ class TransformProxy:
                     "PATH_INFO": _proxy.PREFIX + image_id,
                 }
                 return self.image_proxy(original, start_response, image_id)
-            full = any(h in environ for h in _proxy._FULL_MACHINERY)
+            full = not environ.keys().isdisjoint(_proxy._FULL_MACHINERY)
             if full:
                 refused = _precondition_failed(environ, resolved.etag)
                 if refused is not None:
@@ -210,7 +210,4 @@ def _validators(etag: str, cache: str) -> tuple[tuple[str, str], ...]:
 
 
 def _size(f: Any) -> int:
-    try:
-        return os.fstat(f.fileno()).st_size
-    except (AttributeError, OSError):  # an in-memory result
-        return len(f.getbuffer())
+    return opened_size(f)

@@ -81,3 +81,6 @@ def library(library_path: Path) -> Iterator[Library]:
 
 # The real PostgreSQL server of team-library tests (started only by a test that asks).
 from tests.pg_server import pg_database, pg_library, pg_server, pg_template, pg_url  # noqa: E402, F401
+
+# The S3 server (moto's, on loopback) of team-library tests, likewise.
+from tests.s3_server import s3_bucket, s3_server  # noqa: E402, F401

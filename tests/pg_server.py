@@ -75,18 +75,50 @@ def _run_as() -> list[str]:
     raise RuntimeError("Running as root and no unprivileged user (postgres, nobody) exists.")
 
 
+_PREFIX = "imageshelf-pg-"
+_OWNER = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_orphans(bin_dir: Path) -> None:
+    """Stops the servers of test runs that were killed before their teardown (their
+    directory names an owner process that is gone); a live run's server is left alone."""
+    for owner in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*/{_OWNER}"):
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        orphan = PgServer(bin_dir, owner.parent)
+        orphan.stop(mode="immediate")
+
+
 class PgServer:
     """One running server; ``stop()`` ends it and removes its directory."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, existing: Path | None = None) -> None:
         self.bin_dir = bin_dir
-        self.dir = Path(tempfile.mkdtemp(prefix="imageshelf-pg-"))
+        self.dir = existing or Path(tempfile.mkdtemp(prefix=_PREFIX))
         self.data = self.dir / "data"
         self.port = free_port()
         self.host = "127.0.0.1"
         self._prefix = _run_as()
         self._names = itertools.count(1)
         self._lock = threading.Lock()
+        if existing is not None:
+            return
+        # Which process started it: a later run stops it if that one died (stop_orphans).
+        (self.dir / _OWNER).write_text(str(os.getpid()))
         if self._prefix:
             user = self._prefix[2]
             entry = pwd.getpwnam(user)
@@ -138,9 +170,9 @@ class PgServer:
             log = (self.dir / "server.log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"PostgreSQL did not start: {done.stderr}\n{log}")
 
-    def stop(self) -> None:
-        if self.data.exists():
-            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", mode, "stop")
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
@@ -180,6 +212,7 @@ def pg_server() -> Iterator[PgServer]:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         pytest.fail(_INSTALL, pytrace=False)
+    stop_orphans(bin_dir)
     server = PgServer(bin_dir)
     try:
         server.start()

@@ -9,6 +9,8 @@ imageshelf alt ID (TEXT | --decorative) · mv ID FOLDER · rm ID...
 imageshelf export DIR|FILE.zip [--folder F] [--embed-alt-text] [--alt-text-csv COLS] [--replace]
 imageshelf keys create --name N --scope S [--folder F]... [--expires-days N]
 imageshelf keys list [--json] · keys revoke NAME
+imageshelf migrate SRC DST                              copy a library, keeping ids
+    (a team side: --from-database URL --from-storage URL, --to-database URL --to-storage URL)
 imageshelf install-desktop [--uninstall]
 imageshelf discover [--seconds S] [--json]             servers on the LAN (mDNS)
 
@@ -66,6 +68,28 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default,
         help=f"port of the HTTP server (default: {DEFAULT_PORT}; "
         "the window: as last set in Server settings)",
+    )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        default=default,
+        help="a team library's PostgreSQL database, postgresql://USER@HOST[:PORT]/DB "
+        "(the password from PGPASSWORD or ~/.pgpass); with --storage, in place of --library "
+        "(the window and serve)",
+    )
+    parser.add_argument(
+        "--storage",
+        metavar="URL",
+        default=default,
+        help="a team library's storage: s3://BUCKET[/PREFIX] (credentials, region and "
+        "endpoint from the AWS environment: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...)",
+    )
+    parser.add_argument(
+        "--path-style",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="address the S3 bucket in the path (MinIO, Garage, SeaweedFS, moto), "
+        "not in the host name",
     )
 
 
@@ -154,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_keys_parser(command, lambda p: _global_options(p, top=False))
 
+    from .migrate import add_parser as add_migrate_parser
+
+    add_migrate_parser(command)
+
     desktop = command(
         "install-desktop", "install-desktop", "add Imageshelf to this user's application menu"
     )
@@ -185,6 +213,10 @@ def _handler(name: str) -> Handler:
         from .keys import keys_command
 
         return keys_command
+    if name == "migrate":
+        from .migrate import migrate_command
+
+        return migrate_command
     from . import images
 
     return {
@@ -200,6 +232,11 @@ def _handler(name: str) -> Handler:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = getattr(args, "handler", None)
+    try:
+        args.address = common.team_address(args, name)
+    except CommandError as exc:
+        print(f"imageshelf{' ' + name if name else ''}: {exc.message}", file=sys.stderr)
+        return exc.code
     if name is None:
         return _window(args)  # no --library: the window reopens the last library
     if name != "discover":  # the network's servers, whatever library

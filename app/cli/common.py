@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 from typing import Final, TextIO
 
-from ..library import rules
+from ..library import LibraryError, rules
+from ..library import library_address as addresses
+from ..library.library_address import LibraryAddress
 from ..library.locations import default_library_path
 
 # Exit codes a script can tell apart (also listed at the end of --help).
@@ -25,6 +27,9 @@ EXIT_CODES_HELP: Final = (
     "4 the library is held by a process whose API cannot be reached; "
     "5 some files were refused (each is listed)"
 )
+
+# What opens a team library (None: the window).
+TEAM_COMMANDS: Final = (None, "serve")
 
 DEFAULT_HOST: Final = rules.DEFAULT_HOST
 DEFAULT_PORT: Final = rules.DEFAULT_PORT
@@ -50,6 +55,36 @@ def shown_path(path: Path) -> str:
         return "~/" + str(path.relative_to(home))
     except ValueError:
         return str(path)
+
+
+def team_address(args: argparse.Namespace, command: str | None) -> LibraryAddress | None:
+    """The team library of ``--database``/``--storage`` (``--path-style``), or ``None``
+    for a folder library; ``CommandError`` (usage) for a half-given or bad pair, a pair
+    beside ``--library``, or a command that only opens folders."""
+    database = getattr(args, "database", None)
+    storage = getattr(args, "storage", None)
+    if database is None and storage is None:
+        if getattr(args, "path_style", False) and command != "migrate":
+            raise CommandError("--path-style goes with --database and --storage.", USAGE)
+        return None
+    if command == "migrate":
+        raise CommandError(
+            "migrate names a team library with --from-database/--from-storage (SRC) "
+            "or --to-database/--to-storage (DST).",
+            USAGE,
+        )
+    if command not in TEAM_COMMANDS:
+        raise CommandError(
+            f"'{command}' works on a library folder; a team library (--database, "
+            "--storage) is opened by the window and by serve (and copied by migrate).",
+            USAGE,
+        )
+    if getattr(args, "library", None):
+        raise CommandError("give either --library DIR or --database and --storage.", USAGE)
+    try:
+        return addresses.team(database, storage, path_style=args.path_style)
+    except LibraryError as exc:
+        raise CommandError(exc.message, USAGE) from None
 
 
 def library_path(args: argparse.Namespace) -> Path:

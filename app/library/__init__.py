@@ -34,6 +34,8 @@ from .files import Incoming
 from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .library import Library
 from .records import FolderInfo, ImageRecord, Page, rfc3339
+from .storage import FolderStorage, Storage
+from .storage_url import storage_from_url
 
 __all__ = [
     "ALL_FOLDERS",
@@ -46,6 +48,7 @@ __all__ = [
     "Filter",
     "FolderInfo",
     "FolderScope",
+    "FolderStorage",
     "Gone",
     "ImageRecord",
     "Incoming",
@@ -64,6 +67,7 @@ __all__ = [
     "OutsideKeyFolders",
     "Page",
     "Sort",
+    "Storage",
     "StorageError",
     "TooLarge",
     "TooManyFrames",
@@ -72,4 +76,5 @@ __all__ = [
     "UpstreamError",
     "UpstreamTimeout",
     "rfc3339",
+    "storage_from_url",
 ]

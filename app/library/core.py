@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from . import layout, rules, settings
+from .derived import DerivedFiles
 from .errors import Gone, LibraryError, NotFound
 from .events import EventBus
 from .location_privacy import LocationPrivacy
@@ -33,17 +34,25 @@ from .transforms import Transforms
 class Core:
     def __init__(self, root: Path, engine: Engine, storage: Storage | None = None) -> None:
         """``storage``: where originals live when not the folder ``root`` itself (a team
-        library's, ``Library.open_team``); ``root`` then holds only derived files."""
+        library's, ``Library.open_team``); ``root`` then holds the uploads being staged,
+        and derived files live where the storage says (``derived_files``)."""
         self.root = root
         self.meta = root / layout.META_DIR
         self.tmp_dir = self.meta / layout.TMP_DIR
         self.engine = engine
-        # Originals and uploads (the storage seam); derived files in the thumbnail cache.
-        self.storage: Storage = storage or FolderStorage(root, self.tmp_dir)
-        self.thumbnails = ThumbnailCache(self.meta / layout.THUMBS_DIR)
-        self.transforms = Transforms(
-            self.meta / layout.TRANSFORMS_DIR, lambda: settings.transform_cache_bytes(self)
-        )
+        # Originals and uploads (the storage seam); derived files (thumbnails, transform
+        # results, location-free copies) through the derived-file seam.
+        if storage is None:
+            storage = FolderStorage(root, self.tmp_dir)
+        self.storage: Storage = storage
+        # Uploads are staged where the storage receives them (``receive``): an S3
+        # storage has its own folder, and ``prepare_file`` takes files from there only.
+        staging = getattr(storage, "tmp_dir", None)
+        if isinstance(staging, Path):
+            self.tmp_dir = staging
+        self.derived: DerivedFiles = self.storage.derived_files(self.meta)
+        self.thumbnails = ThumbnailCache(self.derived)
+        self.transforms = Transforms(self.derived, lambda: settings.transform_cache_bytes(self))
         self.events = EventBus()
         self.settings_version = 0  # bumped by settings.put
         self.location = LocationPrivacy(self)
@@ -132,6 +141,11 @@ class Core:
                 yield name
 
     # --- the folder ----------------------------------------------------------------------
+
+    def key_of(self, record: ImageRecord) -> str:
+        """The storage key of ``record``'s original (its path in a folder library, its
+        id in a team one)."""
+        return self.storage.key(record.id, record.relpath)
 
     def path_of(self, folder: str | None, filename: str) -> Path:
         return self.root / folder / filename if folder else self.root / filename

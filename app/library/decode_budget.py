@@ -45,19 +45,25 @@ _wait_limit: ContextVar[float | None] = ContextVar("decode_wait_limit", default=
 _cancelled: ContextVar[Callable[[], bool] | None] = ContextVar("decode_cancelled", default=None)
 
 
-@contextmanager
-def request_scope(
-    *, wait: float | None, cancelled: Callable[[], bool] | None = None
-) -> Iterator[None]:
+class request_scope:  # lower case: used as a function: ``with request_scope(...):``
     """Decodes in the body wait at most ``wait`` seconds for the budget and stop when
-    ``cancelled()`` turns true (the client disconnected)."""
-    wait_token = _wait_limit.set(wait)
-    cancel_token = _cancelled.set(cancelled)
-    try:
-        yield
-    finally:
-        _cancelled.reset(cancel_token)
-        _wait_limit.reset(wait_token)
+    ``cancelled()`` turns true (the client disconnected). A class rather than a
+    generator context manager: the server enters one for every request, and this is a
+    third of the cost of ``@contextmanager``'s."""
+
+    __slots__ = ("_cancel_token", "_cancelled", "_wait", "_wait_token")
+
+    def __init__(self, *, wait: float | None, cancelled: Callable[[], bool] | None = None):
+        self._wait = wait
+        self._cancelled = cancelled
+
+    def __enter__(self) -> None:
+        self._wait_token = _wait_limit.set(self._wait)
+        self._cancel_token = _cancelled.set(self._cancelled)
+
+    def __exit__(self, *exc: object) -> None:
+        _cancelled.reset(self._cancel_token)
+        _wait_limit.reset(self._wait_token)
 
 
 def check_cancelled() -> None:

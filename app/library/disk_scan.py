@@ -14,6 +14,17 @@ from .layout import META_DIR
 
 
 @dataclass(frozen=True, slots=True)
+class KnownRow:
+    """What the database knows of an image's file: compared with a ``DiskFile``."""
+
+    id: str
+    relpath: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class DiskFile:
     relpath: str
     size: int

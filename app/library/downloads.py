@@ -27,7 +27,7 @@ import queue
 import threading
 import zlib
 from dataclasses import dataclass
-from typing import Final
+from typing import BinaryIO, Final
 
 from . import rules
 from .core import Core
@@ -40,6 +40,7 @@ from .records import now_us
 from .sql import download_rows
 from .sql.download_rows import EntryRow, JobRow
 from .sql.engine import database_errors, write_transaction
+from .storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -326,24 +327,24 @@ class DownloadJobs:
         raise StorageError(f"{entry.relpath} kept changing while the archive was prepared.")
 
     def _read_file(self, entry: EntryRow, relpath: str) -> EntryRow:
+        store = self.core.storage
+        key = store.key(entry.image_id, relpath)
         try:
-            fp = self.core.storage.open(relpath)
+            fp = store.open(key)
         except FileNotFoundError:
             raise
         except OSError as exc:
             raise StorageError(f"{relpath} cannot be read: {exc.strerror or exc}.") from exc
         with fp:
-            before = os.fstat(fp.fileno())
+            before = _stat(fp, store, key)
             crc, size = 0, 0
             while block := fp.read(_READ_BLOCK):
                 if self._stop.is_set():
                     raise _Stopped
                 crc = zlib.crc32(block, crc)
                 size += len(block)
-            after = os.fstat(fp.fileno())
-        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
-            size != after.st_size
-        ):
+            after = _stat(fp, store, key)
+        if before != after or size != after[0]:
             raise _Changed
         return EntryRow(
             entry.position,
@@ -351,7 +352,7 @@ class DownloadJobs:
             relpath,
             entry.name,
             size,
-            after.st_mtime_ns,
+            after[1],
             entry.sha256,  # the library's hash when the list was frozen (not re-hashed)
             crc,
         )
@@ -381,3 +382,13 @@ class _Stopped(Exception):
 
 class _Changed(Exception):
     """The file changed while it was read."""
+
+
+def _stat(fp: BinaryIO, store: Storage, key: str) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of an open original: from its descriptor, or from the store
+    for an object (which has none)."""
+    try:
+        st = os.fstat(fp.fileno())
+    except (AttributeError, OSError, ValueError):
+        return store.stat(key)
+    return st.st_size, st.st_mtime_ns

@@ -87,14 +87,14 @@ class OriginalsSource:
         frozen = self.files[index]
         try:
             try:
-                fp = self.storage.open(frozen.relpath)
+                fp = self.storage.open(self.storage.key(frozen.image_id, frozen.relpath))
             except FileNotFoundError:
                 # Moved or renamed in the library since (same file, same mtime): read it
                 # where its row says it is now; gone for good stops the stream.
                 where = self.locate(frozen.image_id)
                 if where is None or where == frozen.relpath:
                     raise
-                fp = self.storage.open(where)
+                fp = self.storage.open(self.storage.key(frozen.image_id, where))
         except FileNotFoundError:
             self._fail(f"{frozen.relpath} is gone from the library folder")
         except OSError as exc:
@@ -103,7 +103,7 @@ class OriginalsSource:
             st = os.fstat(fp.fileno())
             size, mtime_ns = st.st_size, st.st_mtime_ns
         except (AttributeError, OSError, ValueError):  # a storage without file descriptors
-            size, mtime_ns = self.storage.stat(frozen.relpath)
+            size, mtime_ns = self.storage.stat(self.storage.key(frozen.image_id, frozen.relpath))
         if (size, mtime_ns) != (frozen.size, frozen.mtime_ns):
             fp.close()
             self._fail(f"{frozen.relpath} changed since the job read it")

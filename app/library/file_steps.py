@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -19,12 +20,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import files, imaging, rules
 from .core import Core
-from .errors import LibraryError, NotFound, StorageError
+from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord, now_us
 from .sql import rows
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What an image copied from another library keeps (``library_copy.py``): its id,
+    its name where that is free here, and its times."""
+
+    id: str
+    filename: str
+    created_at_us: int
+    updated_at_us: int
 
 
 def place_new(
@@ -40,10 +52,14 @@ def place_new(
     long_description: str | None = None,
     metadata_json: str | None = None,
     exif: ExifFacts = NO_EXIF,
+    kept: Kept | None = None,
 ) -> ImageRecord:
     """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
-    commits its row. A failure removes the placed file and any folder made for it."""
+    commits its row. A failure removes the placed file and any folder made for it.
+    ``kept``: a copied image's id and times (an id known here already is refused)."""
     store = core.storage
+    # First: an object store keys the bytes by it. A copy keeps its own.
+    image_id = rules.new_image_id() if kept is None else kept.id
     with core.write_lock:
         made: list[str] = []
         placed: str | None = None
@@ -52,15 +68,19 @@ def place_new(
             # write lock already keeps every other writer out, so the names read are
             # still free when the row goes in (and it saves a connection checkout).
             with core.write() as conn:
+                if kept is not None:
+                    _check_new_id(conn, kept.id)
                 with files.disk_errors("save the image"):
-                    candidates = rules.candidate_filenames(original_filename, info.format)
+                    # A copy keeps its name where free (made safe, as every name here).
+                    wanted = original_filename if kept is None else kept.filename
+                    candidates = rules.candidate_filenames(wanted, info.format)
                     free = core.names_free(folder, candidates, conn)
-                    name, made = store.place(tmp, folder, free)
-                    placed = _key(folder, name)
+                    name, made = store.place(tmp, folder, free, image_id=image_id)
+                    placed = store.key(image_id, _key(folder, name))
                     mtime_ns = store.stat(placed)[1]
                 now = now_us()
                 record = ImageRecord(
-                    id=rules.new_image_id(),
+                    id=image_id,
                     folder=folder,
                     filename=name,
                     original_filename=original_filename,
@@ -70,8 +90,8 @@ def place_new(
                     height=info.height,
                     sha256=sha256,
                     alt_text=alt_text,
-                    created_at_us=now,
-                    updated_at_us=now,
+                    created_at_us=now if kept is None else kept.created_at_us,
+                    updated_at_us=now if kept is None else kept.updated_at_us,
                     long_description=long_description,
                     metadata_json=metadata_json,
                     exif=exif,
@@ -86,14 +106,23 @@ def place_new(
             raise
 
 
+def _check_new_id(conn: Connection, image_id: str) -> None:
+    """A copied id must be new here: never a second row, never a deleted id reused."""
+    if rows.get(conn, image_id) is not None or rows.is_tombstoned(conn, image_id):
+        raise InvalidInput(f"The image id {image_id} is already known to this library.")
+
+
 def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
     """Moves the file, crash-safely: the destination is recorded as an intent first,
     so a kill between the link and the commit is finished or undone at next open:
     undone while the old name still exists, finished once it is gone. The old name
     therefore goes before the commit, never after (a kill after the commit would leave
     two names for one image, and the next open would adopt the second as a copy).
-    Call under ``core.write_lock``."""
+    Call under ``core.write_lock``. On a storage whose keys do not follow names (an
+    object store) the bytes stay where they are: the row alone changes, in one commit."""
     store = core.storage
+    if not store.keys_follow_names:
+        return _move_row(core, record, folder)
     src = record.relpath
     fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
     made: list[str] = []
@@ -133,6 +162,21 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
             raise
         if record.folder:
             store.remove_empty_folders(record.folder)
+    assert moved is not None
+    return moved
+
+
+def _move_row(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
+    """A move on a storage keyed by image id: the first free name in ``folder``, one
+    commit. Nothing to finish or undo after a kill: the row says the old place or the
+    new one, and the bytes are the same object either way."""
+    fmt = rules.FORMAT_BY_CONTENT_TYPE[record.content_type]
+    with core.write() as conn:
+        names = rules.candidate_filenames(record.filename, fmt)
+        name = next(core.names_free(folder, names, conn))
+        now = max(now_us(), record.updated_at_us + 1)
+        rows.set_place(conn, record, folder, name, now)
+        moved = rows.get(conn, record.id)
     assert moved is not None
     return moved
 

@@ -133,6 +133,11 @@ class Filter:
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
     meta_pks: tuple[int, ...] | None = None
+    # Of ``meta``, the filter with the fewest images and the readings of its value
+    # (``text``, ``number``, ``boolean``) that some image has: what a page walks
+    # (``sql.meta_listing``). ``None``: not resolved (the first, every reading).
+    meta_lead: int | None = None
+    meta_kinds: tuple[str, ...] | None = None
     # An API key's folders (``folder_limit.py``): only images inside them, whatever else.
     limit: FolderLimit | None = None
 
@@ -148,7 +153,7 @@ class Filter:
 
     def fingerprint(self) -> str:
         """What the filter keeps, as text: equal for two filters keeping the same images
-        by the same rule (a cursor is bound to it). Not ``matches_pks``/``meta_pks``, caches."""
+        by the same rule (a cursor is bound to it). Not ``matches_pks``/``meta_*``, caches."""
         return repr(
             (
                 "v1",

@@ -30,4 +30,4 @@ class FolderLimit:
             f, lo, hi = f"{prefix}{i}f", f"{prefix}{i}lo", f"{prefix}{i}hi"
             clauses.append(f"{column} = :{f} OR ({column} >= :{lo} AND {column} < :{hi})")
             params |= {f: folder, lo: f"{folder}/", hi: f"{folder}0"}
-        return "(" + " OR ".join(f"({c})" for c in clauses) + ")" if clauses else "0", params
+        return "(" + " OR ".join(f"({c})" for c in clauses) + ")" if clauses else "1 = 0", params

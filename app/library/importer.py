@@ -13,12 +13,22 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import rules
+from . import files, intake, rules
+from .decode_workers import (
+    MIN_FILES_FOR_PROCESSES,
+    Examined,
+    Refused,
+    WorkerPool,
+    examine_copy,
+    worker_count,
+)
 from .errors import Duplicate, InvalidFolder, LibraryError, StorageError
 from .records import ImageRecord
+from .sql import rows
 
 if TYPE_CHECKING:
     from .library import Library, Prepared
@@ -131,13 +141,21 @@ class ImportSession:
         allow_duplicates: bool = False,
         workers: int | None = None,
         skipped: Iterable[Rejection] = (),
+        processes: bool | None = None,
     ) -> None:
-        """``skipped``: files left out while collecting, reported first."""
+        """``skipped``: files left out while collecting, reported first. ``processes``:
+        decode in worker processes (default: when there are many files)."""
         self.library = library
         self.items = items
         self.skipped = list(skipped)
         self.allow_duplicates = allow_duplicates
         self.workers = workers or max(2, os.cpu_count() or 2)
+        self._workers_given = bool(workers)
+        # Many files: decoded in worker processes (both cores, and the GIL left to the
+        # window); a few: in threads here, without a process's start-up.
+        self.processes = (
+            processes if processes is not None else (len(items) >= MIN_FILES_FOR_PROCESSES)
+        )
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -151,15 +169,52 @@ class ImportSession:
         with open(item.path, "rb") as fp:
             return self.library.prepare(fp, item.path.name, allow_duplicate=self.allow_duplicates)
 
+    def _from_worker(self, item: ImportItem, result: Examined | Refused) -> Prepared:
+        """What ``_prepare`` gives, from a worker process's examination of ``item``: the
+        duplicate check and the thumbnail's store happen here, in the library process."""
+        if isinstance(result, Refused):
+            if result.unreadable:
+                raise OSError(result.message.removeprefix("Could not read the file: "))
+            refused = LibraryError(result.message)
+            refused.code = result.code  # the worker's error, by its stable code
+            raise refused
+        assert result.tmp is not None and result.info is not None
+        core = self.library.core
+        try:
+            if not self.allow_duplicates:
+                with core.read() as conn:
+                    existing = rows.by_hash(conn, result.sha256)
+                if existing:
+                    raise Duplicate(
+                        f"The same image is already in the library as {existing[0].relpath}.",
+                        existing[0].id,
+                    )
+            with files.disk_errors("save the thumbnail"):
+                core.thumbnails.store(
+                    result.sha256, result.info.thumbnail, result.info.thumbnail_type
+                )
+        except BaseException:
+            result.tmp.unlink(missing_ok=True)
+            raise
+        return intake.Prepared(
+            result.tmp,
+            result.size,
+            result.sha256,
+            result.info,
+            rules.clean_original_filename(item.path.name),
+            result.described,
+            result.exif,
+        )
+
     def _commit(
         self,
-        fut: Future[Prepared],
+        fut: Callable[[], Prepared],
         item: ImportItem,
         seen_hashes: set[str],
         finish: Callable[[ImageRecord | None, Rejection | None], None],
     ) -> None:
         try:
-            prepared = fut.result()
+            prepared = fut()
         except LibraryError as exc:
             finish(None, Rejection(item.path, exc.code, exc.message))
             return
@@ -203,6 +258,11 @@ class ImportSession:
             if progress is not None:
                 progress(done, report.total, record, rejection)
 
+        if self.processes:
+            self._run_in_processes(seen_hashes, finish)
+            report.cancelled = self._cancel.is_set()
+            return report
+
         with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
 
             def refill() -> None:
@@ -219,7 +279,37 @@ class ImportSession:
                 # ahead): an import lands in the library in its own order.
                 fut = next(iter(pending))
                 item = pending.pop(fut)
-                self._commit(fut, item, seen_hashes, finish)
+                self._commit(fut.result, item, seen_hashes, finish)
                 refill()
         report.cancelled = self._cancel.is_set()
         return report
+
+    def _run_in_processes(
+        self,
+        seen_hashes: set[str],
+        finish: Callable[[ImageRecord | None, Rejection | None], None],
+    ) -> None:
+        """Copied, hashed, decoded and read in worker processes (decode_workers.py),
+        committed here one at a time in the order given, as the threaded path does."""
+        tmp_dir = str(self.library.core.tmp_dir)
+
+        def unused(result: Examined | Refused) -> None:
+            if isinstance(result, Examined) and result.tmp is not None:
+                result.tmp.unlink(missing_ok=True)
+
+        # A worker waits for its copy's fsync now and then: one more than the cores keeps
+        # both busy meanwhile (adoption writes nothing in its workers, so it needs none).
+        workers = self.workers if self._workers_given else worker_count() + 1
+        with WorkerPool(workers) as pool:
+            for item, result in pool.run(
+                examine_copy,
+                self.items,
+                lambda it: (str(it.path), tmp_dir),
+                lambda it: it.path,
+                stop=self._cancel.is_set,
+                unused=unused,
+            ):
+                if self._cancel.is_set():
+                    unused(result)
+                    continue
+                self._commit(partial(self._from_worker, item, result), item, seen_hashes, finish)

@@ -92,10 +92,12 @@ def commit(
     folder: str | None,
     long_description: str | None = None,
     custom_metadata: Mapping[str, object] | None = None,
+    kept: file_steps.Kept | None = None,
 ) -> ImageRecord:
     """Alt text and long description not given (``None``) are taken from the file's IPTC
     accessibility fields where it has them; ``""`` (decorative) counts as given.
-    ``custom_metadata``: checked against the contract's limits (``custom_metadata.check``)."""
+    ``custom_metadata``: checked against the contract's limits (``custom_metadata.check``).
+    ``kept``: the id and times of an image copied from another library."""
     metadata = custom_metadata_rules.check_new(custom_metadata or {})
     folder = rules.normalize_folder(folder)
     alt_text = rules.normalize_alt_text(alt_text)
@@ -117,6 +119,7 @@ def commit(
             long_description=long_description,
             metadata_json=custom_metadata_rules.to_db(metadata),
             exif=prepared.exif,
+            kept=kept,
         )
     except BaseException:
         # The thumbnail prepare stored belongs to nothing now (unless to a twin).

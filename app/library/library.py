@@ -122,8 +122,15 @@ class Library(LibraryReads, LibraryWrites):
         reconcile: bool = True,
         watch: bool = False,
         watch_timings: WatchTimings | None = None,
+        storage: Storage | None = None,
     ) -> Library:
         """Creates or opens the library folder at ``path``.
+
+        ``storage``: where the images are kept when not in that folder (an
+        ``S3Storage``, ``storage_from_url``); the folder then holds the database and the
+        uploads being staged. Nothing outside the library writes to such a store: no
+        watcher, no folder reconcile; its reconcile job (orphans collected, rows without
+        an object reported) runs with the housekeeping instead.
 
         ``watch=True`` follows changes other programs make to the folder until
         ``close()`` (see ``watcher.py``); the GUI and ``imageshelf serve`` want it;
@@ -135,9 +142,13 @@ class Library(LibraryReads, LibraryWrites):
         (``read_only``): browsing, listings and ``/i`` work, every write is a
         ``StorageError`` (507); nothing is reconciled or watched until the next open."""
         try:
-            core, lock = opening.open_core(path)
+            core, lock = opening.open_core(path, storage)
         except StorageError as exc:
+            if storage is not None:
+                raise
             return cls._read_only(*opening.open_core_read_only(path, exc), exc)
+        if not core.storage.keys_follow_names:
+            reconcile = watch = False
         lib = cls(core, lock)
         try:
             lib.trash.recover()  # before anyone looks: a trash or restore killed mid-way
@@ -157,7 +168,7 @@ class Library(LibraryReads, LibraryWrites):
             lib.stop_watching()
             core.engine.dispose()
             lock.release()
-            if isinstance(exc, StorageError):
+            if isinstance(exc, StorageError) and storage is None:
                 return cls._read_only(*opening.open_core_read_only(path, exc), exc)
             raise
         return lib
@@ -229,6 +240,8 @@ class Library(LibraryReads, LibraryWrites):
         keeper.chores["read EXIF of older images"] = lambda: exif_fill.fill(
             self.core, keeper.stopping
         )
+        if not self.core.storage.keys_follow_names:
+            keeper.chores["collect the store's orphans"] = self.collect_storage
         # One process at a time does each (a team library; always this one on SQLite).
         for name, chore in keeper.chores.items():
             keeper.chores[name] = self._singleton(name, chore)
@@ -242,6 +255,20 @@ class Library(LibraryReads, LibraryWrites):
                     chore()
 
         return run
+
+    def collect_storage(self, now: float | None = None) -> object:
+        """The reconcile job of a library whose storage is an object store
+        (``storage_s3_collect``): objects no row holds, older than the grace, removed;
+        rows whose object is missing, reported. Returns its ``Collected``."""
+        from . import storage_s3_collect
+        from .storage_s3 import S3Storage
+
+        storage = self.core.storage
+        if not isinstance(storage, S3Storage):
+            raise TypeError("Only an object store has orphans to collect.")
+        return storage_s3_collect.collect(
+            storage, lambda: storage_s3_collect.known_ids(self.core), now=now
+        )
 
     def wait_housekeeping(self, timeout: float) -> bool:
         """Runs the periodic chores (old changes pruned, older images' EXIF read) now and

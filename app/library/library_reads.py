@@ -144,9 +144,10 @@ class LibraryReads:
             return rows.folder_counts(conn)
 
     def original_path(self, image_id: str) -> tuple[ImageRecord, Path]:
-        """The record and the path of its original, for streaming."""
+        """The record and a file with its original's bytes (the file itself in a folder
+        library; a local copy of the object in a team one), for code that reads by name."""
         record = self.get(image_id)
-        return record, self.path_of(record.folder, record.filename)
+        return record, self.core.storage.local_path(self.core.key_of(record))
 
     def open_original(self, image_id: str) -> tuple[ImageRecord, BinaryIO]:
         """The record and its original's bytes (through the storage), for streaming."""

@@ -6,15 +6,27 @@ input against ``rules`` and hands over to the module that does the work."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from . import bulk, edits, files, folder_ops, intake, rules, url_fetch, write_back
+from . import (
+    bulk,
+    edits,
+    file_steps,
+    files,
+    folder_ops,
+    intake,
+    rules,
+    url_fetch,
+    write_back,
+    xmp_read,
+)
 from . import custom_metadata as metadata_rules
 from .core import Core
 from .edits import UNSET
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, LibraryError, NotFound
 from .folder_limit import FolderLimit
 from .intake import Prepared
 from .records import FolderInfo, ImageRecord
@@ -122,6 +134,33 @@ class LibraryWrites:
             folder=folder,
             long_description=long_description,
             custom_metadata=custom_metadata,
+        )
+
+    def add_copy(self, stream: IO[bytes], source: ImageRecord) -> ImageRecord:
+        """Adds an image copied from another library (``imageshelf migrate``) as it was
+        there: its id, times, folder, name (where free), texts, custom metadata and EXIF
+        facts. Refused with nothing left behind when the bytes do not hash to
+        ``source.sha256`` (``LibraryError``) or the id is known here (``InvalidInput``)."""
+        prepared = self.prepare(stream, source.original_filename)
+        if prepared.sha256 != source.sha256:
+            self.discard(prepared)
+            raise LibraryError(
+                f"The bytes of image {source.id} do not match its recorded hash "
+                f"(sha256 {prepared.sha256[:12]}…, recorded {source.sha256[:12]}…)."
+            )
+        # The source's facts, not this file's: None stays None (no IPTC text taken).
+        prepared = dataclasses.replace(prepared, described=xmp_read.NOTHING, exif=source.exif)
+        kept = file_steps.Kept(
+            source.id, source.filename, source.created_at_us, source.updated_at_us
+        )
+        return intake.commit(
+            self.core,
+            prepared,
+            alt_text=source.alt_text,
+            folder=source.folder,
+            long_description=source.long_description,
+            custom_metadata=source.custom_metadata,
+            kept=kept,
         )
 
     def add_from_url(

@@ -15,13 +15,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO, Final, Protocol, cast
 
 from sqlalchemy import Connection
@@ -51,6 +49,8 @@ class _Core(Protocol):
     settings_version: int
 
     def get(self, image_id: str) -> ImageRecord: ...
+
+    def key_of(self, record: ImageRecord) -> str: ...
 
     def read(self) -> AbstractContextManager[Connection]: ...
 
@@ -98,7 +98,7 @@ class LocationPrivacy:
         A file found missing while deciding is looked for once more after any move in
         flight (moves hold the write lock to their commit), as ``originals`` does."""
         record = self.core.get(image_id)
-        original = functools.partial(self.core.storage.open, record.relpath)
+        original = functools.partial(self.core.storage.open, self.core.key_of(record))
         plain = Served(record, original, record.etag, False)
         if record.content_type not in location_strip.STRIPPABLE_TYPES:
             return plain
@@ -112,10 +112,10 @@ class LocationPrivacy:
             return plain
         extension = rules.FORMAT_BY_CONTENT_TYPE[record.content_type].extension
         name = f"{STRIPPED_NAME}-v{STRIP_VERSION}{extension}"
-        path = self.core.transforms.cache.path_for(record.sha256, name)
-        if os.path.exists(path):
+        key = self.core.transforms.cache.key_for(record.sha256, name)
+        if self.core.transforms.cache.store.exists(key):
             self._remember(record.sha256, True)
-            return self._stripped(record, path, name)
+            return self._stripped(record, key, name)
         try:
             stripped = self._strip(record)
         except FileNotFoundError:
@@ -133,11 +133,11 @@ class LocationPrivacy:
         if not self._keep(record, name, stripped):
             # A full or read-only disk: sent all the same, from memory, without keeping it.
             return Served(record, functools.partial(io.BytesIO, stripped), self._etag(record), True)
-        return self._stripped(record, path, name)
+        return self._stripped(record, key, name)
 
     def _keep(self, record: ImageRecord, name: str, data: bytes) -> bool:
         try:
-            self.core.transforms.cache.store(record.sha256, name, data)
+            self.core.transforms.cache.put(record.sha256, name, data)
         except OSError:
             return False
         return True
@@ -146,12 +146,12 @@ class LocationPrivacy:
     def _etag(record: ImageRecord) -> str:
         return stripped_etag(record.sha256)
 
-    def _stripped(self, record: ImageRecord, path: Path, name: str) -> Served:
+    def _stripped(self, record: ImageRecord, key: str, name: str) -> Served:
         cache = self.core.transforms.cache
 
         def opener() -> BinaryIO:
             try:
-                fp = open(path, "rb")  # noqa: SIM115 - the caller closes it
+                fp = cache.store.open(key)
             except FileNotFoundError:
                 # Evicted (or the cache was cleared, or its limit is 0): made again, and
                 # sent from memory when the cache does not keep it.
@@ -160,11 +160,11 @@ class LocationPrivacy:
                     raise NotFound("The image's file is missing from the library.") from None
                 if self._keep(record, name, data):
                     try:
-                        return open(path, "rb")
+                        return cache.store.open(key)
                     except FileNotFoundError:
                         pass  # the cache keeps nothing (its limit is 0)
                 return _unnamed_file(data)
-            cache.touch(path)
+            cache.touch(key)
             return fp
 
         return Served(record, opener, self._etag(record), True)
@@ -173,7 +173,7 @@ class LocationPrivacy:
         """The original's bytes without GPS, ``None`` when it has none. Reads the whole
         original (at most the upload limit for anything the library took in)."""
         try:
-            with self.core.storage.open(record.relpath) as fp:
+            with self.core.storage.open(self.core.key_of(record)) as fp:
                 data = fp.read()
         except OSError as exc:
             if isinstance(exc, FileNotFoundError):

@@ -80,8 +80,9 @@ class ImageRow(ExifColumns, Base):
 
     __table_args__ = (
         UniqueConstraint("folder", "filename", name="uq_images_path"),
-        Index("ix_images_order", "created_at", "id"),
-        Index("ix_images_folder_order", "folder", "created_at", "id"),
+        # postgresql_include (a team library): the row id SQLite's indexes hold anyway.
+        Index("ix_images_order", "created_at", "id", postgresql_include=["pk"]),
+        Index("ix_images_folder_order", "folder", "created_at", "id", postgresql_include=["pk"]),
         Index("ix_images_sha256", "sha256"),
         # 0002: the "needs alt text" view walks partial indexes; the name sort its own.
         Index(
@@ -90,6 +91,7 @@ class ImageRow(ExifColumns, Base):
             "id",
             sqlite_where=text("alt_text IS NULL"),
             postgresql_where=text("alt_text IS NULL"),
+            postgresql_include=["pk"],
         ),
         Index(
             "ix_images_folder_undescribed_order",
@@ -98,6 +100,7 @@ class ImageRow(ExifColumns, Base):
             "id",
             sqlite_where=text("alt_text IS NULL"),
             postgresql_where=text("alt_text IS NULL"),
+            postgresql_include=["pk"],
         ),
         Index("ix_images_name", text("filename COLLATE NOCASE"), "id"),
         # 0008: a folder by name, as ix_images_folder_order is a folder by date.
@@ -121,7 +124,11 @@ class ImageMetadata(Base):
     """0008: one row per key of an image's custom_metadata, kept by triggers from
     ``images.custom_metadata``, so ``meta.KEY=VALUE`` is an index lookup. ``kind``:
     text, number, boolean; ``value`` as ``json_each`` reads it (booleans 1/0), in a
-    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart."""
+    column without type affinity (BLOB) so ``'12'`` and ``12`` stay apart.
+
+    0014: each row also carries its image's folder, created_at, id and ``alt_text IS
+    NULL`` (kept by the same triggers), so a value's images in newest/oldest order, in a
+    folder or not, are one range of an index (``sql/meta_listing.py``)."""
 
     __tablename__ = "image_metadata"
 
@@ -130,9 +137,35 @@ class ImageMetadata(Base):
     kind: Mapped[str] = mapped_column(String(8))
     # A team library (PostgreSQL) has no typeless column: text there (migration 0008).
     value: Mapped[bytes] = mapped_column(LargeBinary().with_variant(Text(), "postgresql"))
+    folder: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[str] = mapped_column(String(40))
+    undescribed: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (
-        Index("ix_image_metadata_lookup", "key", "kind", "value", "image_pk"),
+        # folder and undescribed last: tested on the entry walked, never read from the row.
+        Index(
+            "ix_image_metadata_order",
+            "key",
+            "kind",
+            "value",
+            "created_at",
+            "id",
+            "folder",
+            "undescribed",
+        ),
+        Index(
+            "ix_image_metadata_folder_order",
+            "key",
+            "kind",
+            "value",
+            "folder",
+            "created_at",
+            "id",
+            "undescribed",
+        ),
+        # One image's entry for a filter, narrower than the table's rows (meta_listing.PROBE).
+        Index("ix_image_metadata_probe", "image_pk", "key", "kind", "value"),
         {"sqlite_with_rowid": False},
     )
 

@@ -13,12 +13,16 @@ from .core import Core
 from .errors import StorageError
 from .lock import ProcessLock
 from .sql.engine import at_head, database_errors, make_engine, migrate
+from .storage import Storage
 
 
-def open_core(path: str | os.PathLike[str]) -> tuple[Core, ProcessLock]:
+def open_core(
+    path: str | os.PathLike[str], storage: Storage | None = None
+) -> tuple[Core, ProcessLock]:
     """Creates or opens the folder and its database; the lock is held on return.
     ``LibraryLocked`` when another process has it, ``StorageError`` when the folder
-    cannot be created or written."""
+    cannot be created or written. ``storage``: where the images are kept when not in
+    the folder itself (an S3 bucket: the folder then holds the database and ``tmp/``)."""
     root = Path(path).expanduser().resolve()
     meta = root / layout.META_DIR
     with files.disk_errors(f"open the library at {root}"):
@@ -32,7 +36,7 @@ def open_core(path: str | os.PathLike[str]) -> tuple[Core, ProcessLock]:
         engine = make_engine(meta / layout.DB_FILE)
         with database_errors(f"open the library at {root}"):
             migrate(engine)
-        core = Core(root, engine)
+        core = Core(root, engine, storage)
         file_steps.clear_tmp(core)
     except BaseException:
         if engine is not None:

@@ -19,7 +19,7 @@ from .thumbnails import Thumbnail
 
 def source(core: Core, image_id: str) -> tuple[ImageRecord, Callable[[], BinaryIO]]:
     record = core.get(image_id)
-    return record, functools.partial(core.storage.open, record.relpath)
+    return record, functools.partial(core.storage.open, core.key_of(record))
 
 
 def open_original(core: Core, image_id: str) -> tuple[ImageRecord, BinaryIO]:
@@ -44,18 +44,20 @@ def open_original(core: Core, image_id: str) -> tuple[ImageRecord, BinaryIO]:
 
 def thumbnail(core: Core, image_id: str) -> tuple[ImageRecord, Thumbnail]:
     record = core.get(image_id)
-    path = core.path_of(record.folder, record.filename)
-    return record, thumbnail_of(core, record, path, "missing")
+    return record, thumbnail_of(core, record, core.key_of(record), "missing")
 
 
-def thumbnail_of(core: Core, record: ImageRecord, path: Path, where: str) -> Thumbnail:
-    """The cached thumbnail of ``record``'s bytes, built from the file at ``path`` when
-    the cache lost it (live images and trashed ones alike); ``where`` ends the message
-    of a file that is gone ("missing", "missing from the trash")."""
+def thumbnail_of(core: Core, record: ImageRecord, path: Path | str, where: str) -> Thumbnail:
+    """The cached thumbnail of ``record``'s bytes, built from the file at ``path`` (or
+    the storage's key, given as text) when the cache lost it (live images and trashed
+    ones alike); ``where`` ends the message of a file that is gone ("missing", "missing
+    from the trash")."""
 
     def build() -> tuple[bytes, str]:
         try:
-            info = imaging.inspect_path(path)
+            info = imaging.inspect_path(
+                path if isinstance(path, Path) else core.storage.local_path(path)
+            )
         except FileNotFoundError:
             raise NotFound(f"The file of image {record.id} is {where}.") from None
         except OSError as exc:

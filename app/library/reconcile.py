@@ -16,30 +16,23 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-from . import exif_read, file_steps, files, imaging, rules, xmp_read
+from . import exif_read, file_steps, files, imaging, xmp_read
+from .adoption import BatchAdoption, new_record
 from .core import Core
-from .disk_scan import DiskFile, in_scope, split, storable
+from .decode_workers import MIN_FILES_FOR_PROCESSES, Examined
+from .disk_scan import DiskFile, KnownRow, in_scope, split, storable
 from .errors import LibraryError, StorageError
 from .events import Event, EventKind
-from .records import ImageRecord, now_us
+from .progress_estimate import ProgressLog
+from .records import now_us
 from .sql import rows
 
 log = logging.getLogger(__name__)
 
 # Beyond this many paths one pass over all rows is cheaper than a query per path.
 _SCOPED_QUERY_LIMIT = 64
-
-
-@dataclass(frozen=True, slots=True)
-class KnownRow:
-    id: str
-    relpath: str
-    size: int
-    mtime_ns: int
-    sha256: str
 
 
 class Reconciler:
@@ -62,6 +55,9 @@ class Reconciler:
         self.hold_doubtful = hold_doubtful
         self.stop = stop
         self.held: set[str] = set()
+        # Tests set these to take the worker-process path with a few files.
+        self.min_files_for_processes = MIN_FILES_FOR_PROCESSES
+        self.workers: int | None = None
 
     # --- what is where -------------------------------------------------------------------
 
@@ -120,18 +116,20 @@ class Reconciler:
             for rel, f in disk.items()
             if rel in rows and (rows[rel].size, rows[rel].mtime_ns) != (f.size, f.mtime_ns)
         ]
-        unknown = [
+        unknown = [  # in name order: a folder adopted in the order a person lists it
             f
-            for rel, f in disk.items()
+            for rel, f in sorted(disk.items())
             if rel not in rows and ignored.get(rel) != (f.size, f.mtime_ns)
         ]
         total = len(changed) + len(unknown) + len(missing)
         done = 0
         changes = 0
+        logged = ProgressLog(log, "Checking the library folder")
 
         def tick() -> None:
             nonlocal done
             done += 1
+            logged(done, total)
             if progress is not None:
                 progress(done, total)
             if self.core.closed or (self.stop is not None and self.stop.is_set()):
@@ -141,13 +139,43 @@ class Reconciler:
             progress(0, total)
 
         for row, f in changed:
-            changes += self._step(self._refresh, row, f, source)
+            changes += self.step(self._refresh, row, f, source)
             tick()
 
-        # Hash the new files in parallel (hashlib and Pillow release the GIL).
         missing_by_hash: dict[str, list[KnownRow]] = {}
         for row in missing:
             missing_by_hash.setdefault(row.sha256, []).append(row)
+        if len(unknown) >= self.min_files_for_processes:
+            # Many new files (a photo folder opened as a library): decoded in worker
+            # processes, committed in batches (adoption.py).
+            changes += BatchAdoption(
+                self, source, tick, scoped=scope is not None, workers=self.workers
+            ).run(unknown, missing, missing_by_hash, rows)
+        else:
+            changes += self._adopt_few(unknown, missing, missing_by_hash, rows, source, tick)
+
+        for row in missing:
+            if self.hold_doubtful:
+                self.held.add(row.relpath)
+            else:
+                changes += self.step(self._tombstone_missing, row, source)
+            tick()
+
+        self._forget_ignored_not_on_disk(disk, scope)
+        return changes
+
+    def _adopt_few(
+        self,
+        unknown: list[DiskFile],
+        missing: list[KnownRow],
+        missing_by_hash: dict[str, list[KnownRow]],
+        rows: dict[str, KnownRow],
+        source: str,
+        tick: Callable[[], None],
+    ) -> int:
+        """A few new files, in this process: hashed in parallel (hashlib and Pillow
+        release the GIL), each adopted (decoded) or followed as a move alone."""
+        changes = 0
         pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2))
         try:
             hashed = pool.map(self._hash, unknown)
@@ -162,33 +190,24 @@ class Reconciler:
                     same_name = [c for c in candidates if split(c.relpath)[1] == f.filename]
                     moved_row = (same_name or candidates)[0]
                     candidates.remove(moved_row)
-                    changes += self._step(self._follow_move, moved_row, f, source)
+                    changes += self.step(self.follow_move, moved_row, f, source)
                     missing.remove(moved_row)
                     tick()  # the vanished file is accounted for by the one found
                 else:
-                    vanished = self._vanished_elsewhere(sha, f, rows)
+                    vanished = self.vanished_elsewhere(sha, f, rows)
                     if vanished is not None:
-                        changes += self._step(self._follow_move, vanished, f, source)
+                        changes += self.step(self.follow_move, vanished, f, source)
                     else:
-                        changes += self._step(self._adopt, f, sha, source)
+                        changes += self.step(self.adopt, f, sha, source)
                 tick()
         finally:
             # A stop mid-way must not wait for every remaining file to be hashed.
             pool.shutdown(wait=True, cancel_futures=True)
-
-        for row in missing:
-            if self.hold_doubtful:
-                self.held.add(row.relpath)
-            else:
-                changes += self._step(self._tombstone_missing, row, source)
-            tick()
-
-        self._forget_ignored_not_on_disk(disk, scope)
         return changes
 
     # --- the single steps ----------------------------------------------------------------
 
-    def _step(self, step: Callable[..., int], *args: Any) -> int:
+    def step(self, step: Callable[..., int], *args: Any) -> int:
         """One file's step; a failure there (a disk error, an odd file) is logged and the
         others go on. Each step commits alone, so a failed one changed nothing."""
         try:
@@ -205,7 +224,7 @@ class Reconciler:
         except OSError:
             return None
 
-    def _vanished_elsewhere(
+    def vanished_elsewhere(
         self, sha: str, f: DiskFile, considered: dict[str, KnownRow]
     ) -> KnownRow | None:
         """A row outside this run's scope with the same content whose file is gone: the
@@ -221,7 +240,7 @@ class Reconciler:
         same_name = [r for r in gone if split(r.relpath)[1] == f.filename]
         return (same_name or gone)[0] if gone else None
 
-    def _current(self, f: DiskFile) -> DiskFile | None:
+    def current(self, f: DiskFile) -> DiskFile | None:
         """The file as it is now (it may have changed since the scan)."""
         try:
             st = (self.core.root / f.relpath).stat()
@@ -229,7 +248,7 @@ class Reconciler:
             return None
         return DiskFile(f.relpath, st.st_size, st.st_mtime_ns)
 
-    def _adopt(self, f: DiskFile, sha: str, source: str) -> int:
+    def adopt(self, f: DiskFile, sha: str, source: str) -> int:
         path = self.core.root / f.relpath
         folder, name = split(f.relpath)
         with self.core.read() as conn:
@@ -238,7 +257,7 @@ class Reconciler:
         try:
             info = imaging.inspect_path(path)
         except LibraryError as exc:
-            self._ignore(f, exc.code)
+            self.ignore(f, exc.code)
             return 0
         except OSError:
             return 0
@@ -247,30 +266,15 @@ class Reconciler:
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write_lock:
-            now_file = self._current(f)
+            now_file = self.current(f)
             if now_file != f:
                 return 0  # gone or changed since it was hashed: its next event tells
             assert now_file is not None
             with self.core.write() as conn:
                 if rows.exists_at(conn, folder, name):
                     return 0  # the app itself wrote it, a moment before we looked
-                now = now_us()
-                record = ImageRecord(
-                    id=rules.new_image_id(),
-                    folder=folder,
-                    filename=name,
-                    original_filename=name,
-                    content_type=info.format.content_type,
-                    size=now_file.size,
-                    width=info.width,
-                    height=info.height,
-                    sha256=sha,
-                    alt_text=described.alt_text,
-                    created_at_us=now,
-                    updated_at_us=now,
-                    long_description=described.long_description,
-                    exif=exif,
-                )
+                examined = Examined(now_file.size, now_file.mtime_ns, sha, info, described, exif)
+                record = new_record(now_file, examined)
                 rows.insert(conn, record, now_file.mtime_ns)
                 rows.unignore(conn, [f.relpath])
         self.core.events.emit(Event(EventKind.ADDED, record.id, record, source=source))
@@ -295,7 +299,7 @@ class Reconciler:
                 return 0
             # No longer an image we accept: the image is gone; the file is left alone.
             changed = self._tombstone_missing(row, source, file_may_remain=True)
-            self._ignore(f, "replaced_by_invalid_file")
+            self.ignore(f, "replaced_by_invalid_file")
             return changed
         described = xmp_read.describe_file(path, info.format.content_type)
         exif = exif_read.read_file(path, info.format.content_type)  # an edit may change it
@@ -303,7 +307,7 @@ class Reconciler:
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write() as conn:
             before = rows.get(conn, row.id)
-            now_file = self._current(f)
+            now_file = self.current(f)
             if (
                 before is None
                 or before.relpath != row.relpath
@@ -336,7 +340,7 @@ class Reconciler:
         self.core.events.emit(Event(EventKind.UPDATED, row.id, after, before, source=source))
         return 1
 
-    def _follow_move(self, row: KnownRow, f: DiskFile, source: str) -> int:
+    def follow_move(self, row: KnownRow, f: DiskFile, source: str) -> int:
         folder, name = split(f.relpath)
         with self.core.write() as conn:
             before = rows.get(conn, row.id)
@@ -344,7 +348,7 @@ class Reconciler:
                 before is None
                 or before.relpath != row.relpath
                 or (self.core.root / row.relpath).exists()
-                or self._current(f) is None
+                or self.current(f) is None
                 or rows.exists_at(conn, folder, name)
             ):
                 return 0  # the app moved or wrote it meanwhile: not an outside move
@@ -373,7 +377,7 @@ class Reconciler:
         self.core.events.emit(Event(EventKind.DELETED, row.id, None, current, source=source))
         return 1
 
-    def _ignore(self, f: DiskFile, reason: str) -> None:
+    def ignore(self, f: DiskFile, reason: str) -> None:
         # Said once: the file is not looked at again until its size or mtime changes.
         log.info("left alone, not an image the library accepts: %s (%s)", f.relpath, reason)
         with self.core.write() as conn:

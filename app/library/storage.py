@@ -3,17 +3,18 @@
 ``Storage`` is what the core asks of a place that keeps originals and temporary uploads:
 stream in with a hash, open (from an offset, for ranges), place under a free name, link
 to a second name (the first half of a move), remove, park for a delete, list. Keys are
-library-relative paths with ``/`` (``"brand/logo.png"``; a root image has no folder).
+what ``key(image_id, relpath)`` answers: in a folder the library-relative path with
+``/`` (``"brand/logo.png"``; a root image has no folder), in a bucket the image id.
 
-``FolderStorage`` implements it with the library folder on a local disk — the only
-implementation today, with the durability the crash-safe steps in ``file_steps.py``
-rely on: a link never overwrites, every rename or link is fsynced with its directory.
-Another implementation (a team library on object storage) would give the same answers;
-``file_steps`` records a move's intent in the database before ``link``, so a store
-without atomic rename still has a move finished or undone at the next open.
+``FolderStorage`` implements it with the library folder on a local disk, with the
+durability the crash-safe steps in ``file_steps.py`` rely on: a link never overwrites,
+every rename or link is fsynced with its directory. ``S3Storage`` (``storage_s3.py``)
+keeps a team library's originals in a bucket under keys that never move
+(``keys_follow_names = False``: the image id), so there a move or a folder rename
+changes rows only. ``storage_from_url`` (``storage_url.py``) picks one.
 
-Derived files (thumbnails) live in ``thumbnails.ThumbnailCache``, which is keyed by
-content hash and may be deleted at any time; it writes through ``files.write_atomic``."""
+Derived files (thumbnails, transform results, location-free copies) go through the
+derived-file seam (``derived.py``), which each storage provides (``derived_files``)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,34 @@ import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Final, Protocol
 
 from . import disk_scan, files
+from .derived import DerivedFiles, FolderDerived
 from .disk_scan import DiskFile
 
 
 class Storage(Protocol):
+    # Whether a key is the image's folder and name (a folder: a move renames a file) or
+    # something that never changes (an object store: keyed by image id, so moving and
+    # renaming folders change rows only: ``file_steps.move``, ``folder_ops.relocate``).
+    @property
+    def keys_follow_names(self) -> bool: ...
+
+    def key(self, image_id: str, relpath: str) -> str:
+        """Where the original of ``image_id``, named ``relpath`` by its row, is kept."""
+        ...
+
+    def derived_files(self, meta: Path) -> DerivedFiles:
+        """Where this library's thumbnails and transform results are kept (``meta``: the
+        local ``.imageshelf`` folder)."""
+        ...
+
+    def local_path(self, key: str) -> Path:
+        """A file on this machine with ``key``'s bytes, for code that reads by name (the
+        transform workers); ``FileNotFoundError`` when absent."""
+        ...
+
     def receive(self, limit: int) -> files.Incoming:
         """A sink to stream new bytes into, hashed and counted, refusing past ``limit``."""
         ...
@@ -36,9 +58,12 @@ class Storage(Protocol):
         """The bytes of ``key`` from ``offset``; ``FileNotFoundError`` when absent."""
         ...
 
-    def place(self, tmp: Path, folder: str | None, names: Iterable[str]) -> tuple[str, list[str]]:
-        """Gives the received file ``tmp`` the first free name of ``names`` in ``folder``
-        (never overwriting); returns that name and the folders it had to create."""
+    def place(
+        self, tmp: Path, folder: str | None, names: Iterable[str], *, image_id: str = ""
+    ) -> tuple[str, list[str]]:
+        """Gives the received file ``tmp`` of the new image ``image_id`` the first free
+        name of ``names`` in ``folder`` (never overwriting); returns that name and the
+        folders it had to create."""
         ...
 
     def link(self, key: str, new_key: str) -> bool:
@@ -96,9 +121,23 @@ class Storage(Protocol):
 class FolderStorage:
     """``Storage`` on the library folder itself (``root``), uploads in ``tmp_dir``."""
 
+    keys_follow_names: Final = True
+
     def __init__(self, root: Path, tmp_dir: Path) -> None:
         self.root = root
         self.tmp_dir = tmp_dir
+        # ``open`` joins strings: ``root / key`` costs ~4 µs of pathlib per request, a
+        # third of what the proxy adds to serving a file (benchmarks/bench_proxy.py).
+        self._prefix = os.path.join(root, "")
+
+    def key(self, image_id: str, relpath: str) -> str:
+        return relpath
+
+    def derived_files(self, meta: Path) -> DerivedFiles:
+        return FolderDerived(meta)
+
+    def local_path(self, key: str) -> Path:
+        return self.root / key
 
     def path(self, key: str) -> Path:
         """The file of ``key`` on disk: for code that runs only on this storage (the
@@ -109,12 +148,14 @@ class FolderStorage:
         return files.Incoming(self.tmp_dir, limit)
 
     def open(self, key: str, offset: int = 0) -> BinaryIO:
-        fp = open(self.root / key, "rb")  # noqa: SIM115 - the caller closes it
+        fp = open(self._prefix + key, "rb")  # noqa: SIM115 - the caller closes it
         if offset:
             fp.seek(offset)
         return fp
 
-    def place(self, tmp: Path, folder: str | None, names: Iterable[str]) -> tuple[str, list[str]]:
+    def place(
+        self, tmp: Path, folder: str | None, names: Iterable[str], *, image_id: str = ""
+    ) -> tuple[str, list[str]]:
         made = files.make_folder(self.root, folder) if folder else []
         try:
             dest_dir = self.root / folder if folder else self.root
@@ -196,3 +237,17 @@ class FolderStorage:
         for d in reversed(made):
             with contextlib.suppress(OSError):
                 d.rmdir()
+
+
+def opened_size(fp: Any) -> int:
+    """The whole length of a file the core opened: a disk file (``fstat``), an object of
+    a store (its reader's ``size``: ``storage_s3_io.ObjectReader``), or bytes in memory.
+    What ``Content-Length`` and Range answers are computed from."""
+    raw = getattr(fp, "raw", fp)
+    size = getattr(raw, "size", None)
+    if isinstance(size, int):
+        return size
+    try:
+        return os.fstat(fp.fileno()).st_size
+    except (AttributeError, OSError):  # an in-memory result (io.BytesIO)
+        return len(fp.getbuffer())

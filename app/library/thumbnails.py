@@ -1,5 +1,6 @@
-"""The thumbnail cache: derived files under ``.imageshelf/thumbs``, keyed by the content
-hash of the original, so identical images share one and a moved image keeps its own.
+"""The thumbnail cache: derived files under ``thumbs/`` of the derived-file store
+(``derived.py``; in a folder library ``.imageshelf/thumbs``), keyed by the content hash
+of the original, so identical images share one and a moved image keeps its own.
 
 Safe to delete at any time: a missing thumbnail is rebuilt on demand, once, however many
 threads ask for it at the same moment."""
@@ -11,54 +12,68 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
-from .files import write_into_cache
+from . import layout
+from .derived import DerivedFiles, FolderDerived
 
+PREFIX: Final = layout.THUMBS_DIR
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png"}
 
 
 @dataclass(frozen=True, slots=True)
 class Thumbnail:
-    path: Path
+    key: str
+    store: DerivedFiles
     content_type: str
     size: int
     etag: str  # strong hash of the thumbnail's own bytes (unquoted)
 
     def open(self) -> BinaryIO:
         """Its bytes; ``FileNotFoundError`` once the cache was cleared (ask again)."""
-        return open(self.path, "rb")
+        return self.store.open(self.key)
+
+    @property
+    def path(self) -> Path:
+        """A local file with its bytes (the window's image loader reads files by name)."""
+        return self.store.local_path(self.key)
+
+
+def key_of(sha256: str, content_type: str) -> str:
+    return f"{PREFIX}/{sha256[:2]}/{sha256}{_EXT[content_type]}"
 
 
 class ThumbnailCache:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, store: DerivedFiles) -> None:
+        self.files = store
         self._guard = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
         self._known: dict[str, Thumbnail] = {}
 
-    def _paths(self, sha256: str) -> list[tuple[Path, str]]:
-        base = self.directory / sha256[:2]
-        return [(base / (sha256 + ext), ctype) for ctype, ext in _EXT.items()]
+    @property
+    def directory(self) -> Path | None:
+        """The folder that holds them, in a folder library (``None`` elsewhere)."""
+        files = self.files
+        return files.path(PREFIX) if isinstance(files, FolderDerived) else None
 
     def store(self, sha256: str, data: bytes, content_type: str) -> Thumbnail:
-        path = self.directory / sha256[:2] / (sha256 + _EXT[content_type])
-        write_into_cache(path, data)
-        thumb = Thumbnail(path, content_type, len(data), hashlib.sha256(data).hexdigest())
+        key = key_of(sha256, content_type)
+        self.files.put(key, data)
+        thumb = Thumbnail(key, self.files, content_type, len(data), _etag(data))
         with self._guard:
             self._known[sha256] = thumb
         return thumb
 
     def lookup(self, sha256: str) -> Thumbnail | None:
         thumb = self._known.get(sha256)
-        if thumb is not None and thumb.path.exists():
+        if thumb is not None and self.files.exists(thumb.key):
             return thumb
-        for path, ctype in self._paths(sha256):
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+        for ctype in _EXT:
+            key = key_of(sha256, ctype)
+            data = self.files.get(key)
+            if data is None:
                 continue
-            thumb = Thumbnail(path, ctype, len(data), hashlib.sha256(data).hexdigest())
+            thumb = Thumbnail(key, self.files, ctype, len(data), _etag(data))
             with self._guard:
                 self._known[sha256] = thumb
             return thumb
@@ -84,5 +99,9 @@ class ThumbnailCache:
     def discard(self, sha256: str) -> None:
         with self._guard:
             self._known.pop(sha256, None)
-        for path, _ in self._paths(sha256):
-            path.unlink(missing_ok=True)
+        for ctype in _EXT:
+            self.files.remove(key_of(sha256, ctype))
+
+
+def _etag(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,19 +1,17 @@
-"""The transform cache: results under ``.imageshelf/transforms/{sha[:2]}/{sha}/{name}``,
+"""The transform cache: results under ``transforms/{sha[:2]}/{sha}/{name}`` of the
+derived-file store (``derived.py``; in a folder library ``.imageshelf/transforms``),
 keyed by the original's content hash (identical images share results; removing the
-original's hash removes its directory) and by the canonical spec's name.
+original's hash removes its prefix) and by the canonical spec's name.
 
 Bounded by the library's ``transform_cache_bytes`` setting, least recently used evicted.
-Use is tracked in memory (an ordered index loaded from the files' modification times at
-first need) and written back to a file's mtime at most once a minute, so a cached result
-costs no disk write per request and the order survives a restart. Every file is written
-to a temporary name, fsynced and renamed: a crash leaves a whole result or none (and
-stray temporaries are removed when the index loads). Safe to delete at any time."""
+Use is tracked in memory (an ordered index loaded from the store's listing — sizes and
+modification times — at first need) and written back to the store (a file's mtime) at
+most once a minute, so a cached result costs no write per request and the order survives
+a restart. The store writes atomically: a crash leaves a whole result or none (and a
+folder store removes the stray temporaries when it lists). Safe to delete at any time."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -21,10 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from .files import write_into_cache
+from . import layout
+from .derived import DerivedFiles, FolderDerived
 
+PREFIX: Final = layout.TRANSFORMS_DIR
 TOUCH_EVERY_S: Final = 60.0
-_TMP_PREFIX: Final = ".tmp-"
 # Evict down to this share of the limit, so a full cache does not evict on every store.
 _LOW_WATER: Final = 0.9
 
@@ -38,15 +37,22 @@ class _Entry:
 
 
 class TransformCache:
-    def __init__(self, directory: Path, limit: Callable[[], int]) -> None:
-        self.directory = directory
+    def __init__(self, store: DerivedFiles, limit: Callable[[], int]) -> None:
+        self.store = store
         self.limit = limit
         self._lock = threading.Lock()
         self._index: OrderedDict[str, _Entry] | None = None  # oldest use first
         self._total = 0
 
-    def path_for(self, sha256: str, name: str) -> Path:
-        return self.directory / sha256[:2] / sha256 / name
+    @staticmethod
+    def key_for(sha256: str, name: str) -> str:
+        return f"{PREFIX}/{sha256[:2]}/{sha256}/{name}"
+
+    @property
+    def directory(self) -> Path | None:
+        """The folder that holds them, in a folder library (``None`` elsewhere)."""
+        store = self.store
+        return store.path(PREFIX) if isinstance(store, FolderDerived) else None
 
     @property
     def total_bytes(self) -> int:
@@ -55,28 +61,16 @@ class TransformCache:
             return self._total
 
     def _load(self) -> OrderedDict[str, _Entry]:
-        """The index, built from the directory on first need (under ``_lock``)."""
+        """The index, built from the store's listing on first need (under ``_lock``)."""
         if self._index is not None:
             return self._index
-        found: list[tuple[float, str, int]] = []
-        for dirpath, _dirs, names in os.walk(self.directory):
-            for name in names:
-                path = os.path.join(dirpath, name)
-                if name.startswith(_TMP_PREFIX):  # a write cut short by a crash
-                    with contextlib.suppress(OSError):
-                        os.unlink(path)
-                    continue
-                with contextlib.suppress(OSError):
-                    st = os.stat(path)
-                    found.append((st.st_mtime, path, st.st_size))
-        found.sort()
-        self._index = OrderedDict((path, _Entry(size, mtime)) for mtime, path, size in found)
+        found = sorted((e.mtime, e.key, e.size) for e in self.store.list(PREFIX + "/"))
+        self._index = OrderedDict((key, _Entry(size, mtime)) for mtime, key, size in found)
         self._total = sum(size for _, _, size in found)
         return self._index
 
-    def touch(self, path: str | Path) -> None:
-        """Marks ``path`` as just used."""
-        key = os.fspath(path)
+    def touch(self, key: str) -> None:
+        """Marks ``key`` as just used."""
         now = time.time()
         with self._lock:
             entry = self._load().get(key)
@@ -86,15 +80,13 @@ class TransformCache:
             if now - entry.touched < TOUCH_EVERY_S:
                 return
             entry.touched = now
-        with contextlib.suppress(OSError):
-            os.utime(key)
+        self.store.touch(key)
 
-    def store(self, sha256: str, name: str, data: bytes) -> Path:
+    def put(self, sha256: str, name: str, data: bytes) -> str:
         """Writes a result (whole or not at all), then evicts the least recently used
         results past the limit — possibly this one, when it alone is over the limit."""
-        path = self.path_for(sha256, name)
-        write_into_cache(path, data)  # an eviction may remove the folder meanwhile
-        key = os.fspath(path)
+        key = self.key_for(sha256, name)
+        self.store.put(key, data)
         with self._lock:
             index = self._load()
             old = index.pop(key, None)
@@ -104,7 +96,7 @@ class TransformCache:
             self._total += len(data)
             victims = self._victims()
         self._remove(victims)
-        return path
+        return key
 
     def _victims(self) -> list[str]:
         """Drops the oldest entries from the index until the rest fit (under ``_lock``)."""
@@ -124,11 +116,7 @@ class TransformCache:
     def _remove(self, victims: list[str]) -> None:
         # An open file stays readable after unlink: a response being sent is not cut.
         for key in victims:
-            with contextlib.suppress(OSError):
-                os.unlink(key)
-            parent = os.path.dirname(key)
-            with contextlib.suppress(OSError):
-                os.rmdir(parent)  # only when it was the original's last result
+            self.store.remove(key)  # a folder store drops the original's emptied folder
 
     def evict(self) -> None:
         """Applies the limit now (after the setting was lowered)."""
@@ -139,16 +127,15 @@ class TransformCache:
 
     def discard(self, sha256: str) -> None:
         """Removes every result of the original with this content hash."""
-        folder = self.directory / sha256[:2] / sha256
-        prefix = os.fspath(folder) + os.sep
+        prefix = self.key_for(sha256, "")
         with self._lock:
             if self._index is not None:
                 for key in [k for k in self._index if k.startswith(prefix)]:
                     self._total -= self._index.pop(key).size
-        shutil.rmtree(folder, ignore_errors=True)
+        self.store.remove_prefix(prefix)
 
     def clear(self) -> None:
         with self._lock:
             self._index = None
             self._total = 0
-            shutil.rmtree(self.directory, ignore_errors=True)
+            self.store.remove_prefix(PREFIX + "/")

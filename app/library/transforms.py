@@ -4,9 +4,12 @@ A result comes from the cache when it is there; otherwise it is computed once ho
 identical requests arrive at the same moment (the others wait for that one computation),
 in one of a few slots — as many as the machine has cores — with a short queue in front.
 The queue is as long as the slots can drain within ``rules.TRANSFORM_MAX_WAIT_S`` at the
-recent pace of transforms (within fixed bounds), so a request that would wait past that
-bound is told at once. Past the queue, or after waiting that long for a slot, the decode
-budget or an identical request's result, the answer is ``Busy`` (503 with Retry-After).
+rate results came out the last time they were all busy (within fixed bounds), so a
+request that would wait past that bound is told at once. Past the queue, or after
+waiting that long for a slot, the decode budget or an identical request's result, the
+answer is ``Busy`` (503 with Retry-After). Every request held here holds one of the
+server's threads, so all of them together — running, queued, following an identical
+one — stay within a fixed number the server keeps threads for on top of the others.
 
 The work itself runs in worker processes at a lower CPU priority (``transform_workers``):
 on a busy machine, originals, thumbnails and the API go first while transforms use what
@@ -17,17 +20,18 @@ from __future__ import annotations
 import copy
 import io
 import logging
-import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
 
 from . import rules, transform_workers
 from .decode_budget import DECODE_BUDGET
+from .derived import DerivedFiles
 from .errors import Busy, LibraryError
 from .files import storage_error
 from .transform_cache import TransformCache
@@ -38,11 +42,15 @@ log = logging.getLogger(__name__)
 
 
 # Queue length per slot, whatever the pace: at least 2 (a short burst always queues), at
-# most 16 (a transform of ~0.1 s, 8 s of waiting would allow 80); and 32 in all, so the
-# server threads waiting requests hold stay bounded (see ``max_waiting_requests``).
+# most 16 (a transform of ~0.1 s, 8 s of waiting would allow 80); and 32 in all.
 _QUEUE_PER_SLOT: Final = (2, 16)
 _QUEUE_MAX: Final = 32
 _FIRST_PACE_S: Final = 0.25  # assumed seconds per transform until some were timed
+# The rate of results is the mean gap between the last results that handed their slot
+# straight to a waiting request; it is trusted once this many gaps were seen.
+_RATE_WINDOW: Final = 16
+_RATE_TRUSTED: Final = 4
+_BUSY_OTHERS: Final = "The server is busy making other images; try again shortly."
 
 
 def default_slots() -> int:
@@ -50,58 +58,107 @@ def default_slots() -> int:
 
 
 def max_waiting_requests() -> int:
-    """How many requests the default gate holds at most, running or queued: a server
-    needs that many threads more than it does for everything else."""
+    """How many requests the default gate holds at most — running, queued, or waiting
+    for an identical request's result: a server needs that many threads more than it
+    does for everything else, so originals and the API never queue behind transforms."""
     return default_slots() + _QUEUE_MAX
 
 
 class SlotGate:
     """At most ``slots`` transforms at once and a queue of waiting ones; the rest are told
-    at once that the server is busy. ``queue`` fixes the queue's length; by default it
-    follows the pace of recent transforms (see the module's docstring)."""
+    at once that the server is busy. ``queue`` fixes the queue's length; by default it is
+    what the slots work through within ``rules.TRANSFORM_MAX_WAIT_S`` at the rate
+    results came out while the gate was saturated (see ``interval``).
 
-    def __init__(self, slots: int | None = None, queue: int | None = None) -> None:
+    Every request the gate holds — in a slot, queued, or following an identical request
+    (``place``) — holds a server thread, so together they never exceed ``capacity``
+    (by default ``max_waiting_requests()``): past it the answer is ``Busy`` at once."""
+
+    def __init__(
+        self,
+        slots: int | None = None,
+        queue: int | None = None,
+        *,
+        capacity: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.slots = slots if slots is not None else default_slots()
         self.fixed_queue = queue
-        self.pace = _FIRST_PACE_S  # moving average of seconds per transform
+        self.capacity = capacity if capacity is not None else self.slots + _QUEUE_MAX
+        self.pace = _FIRST_PACE_S  # moving average of one transform's seconds of work
         self.running = 0
-        self.waiting = 0
+        self._line: deque[object] = deque()  # the waiting requests, first come first
+        self.following = 0
+        self._clock = clock
+        self._gaps: deque[float] = deque(maxlen=_RATE_WINDOW)
+        self._saturated_at: float | None = None  # when the last slot was handed on
         self._changed = threading.Condition()
+
+    @property
+    def held(self) -> int:
+        return self.running + self.waiting + self.following
+
+    @property
+    def interval(self) -> float:
+        """Seconds between results while every slot is busy and requests wait: measured
+        from the results themselves (the mean gap between the last ones that handed
+        their slot straight to a waiting request), since the workers' own times say
+        little about the rate on a machine that other work shares — they run as
+        background work, and one slow result moved an average of them a lot. Until
+        enough gaps were seen, the workers' own times spread over the slots."""
+        if len(self._gaps) >= _RATE_TRUSTED:
+            return sum(self._gaps) / len(self._gaps)
+        return self.pace / self.slots
 
     @property
     def queue(self) -> int:
         if self.fixed_queue is not None:
             return self.fixed_queue
         low, high = _QUEUE_PER_SLOT
-        drained = int(rules.TRANSFORM_MAX_WAIT_S / max(self.pace, 0.001))
-        return min(_QUEUE_MAX, self.slots * max(low, min(high, drained)))
+        drained = int(rules.TRANSFORM_MAX_WAIT_S / max(self.interval, 0.001))
+        return min(_QUEUE_MAX, max(low * self.slots, min(high * self.slots, drained)))
 
     def run(self, deadline: float, work: Callable[[], tuple[bytes, float]]) -> bytes:
         """``work()`` in a slot; ``Busy`` when none is free in time. ``work`` returns
-        the result and the seconds of work it took (the pace the queue follows)."""
+        the result and the seconds of work it took (the first guess at the pace)."""
         with self.slot(deadline):
             result, seconds = work()
-            with self._changed:
-                self.pace = 0.8 * self.pace + 0.2 * seconds
+            self.note_work(seconds)
             return result
+
+    def note_work(self, seconds: float) -> None:
+        """One result took ``seconds`` of a worker's time (the first guess at the pace)."""
+        with self._changed:
+            self.pace = 0.8 * self.pace + 0.2 * seconds
+
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
 
     @contextmanager
     def slot(self, deadline: float) -> Iterator[None]:
+        """A slot, in the order requests came: a freed slot goes to the one that has
+        waited longest, so the wait is what the queue ahead takes to drain, for every
+        request alike (not whichever thread the system wakes first)."""
         with self._changed:
-            if self.running >= self.slots:
+            if self.held >= self.capacity:
+                raise Busy(_BUSY_OTHERS)
+            if self.running >= self.slots or self._line:
                 if self.waiting >= self.queue:
-                    raise Busy("The server is busy making other images; try again shortly.")
-                self.waiting += 1
+                    raise Busy(_BUSY_OTHERS)
+                ticket = object()
+                self._line.append(ticket)
                 self._changed.notify_all()
                 try:
                     free = self._changed.wait_for(
-                        lambda: self.running < self.slots,
+                        lambda: self.running < self.slots and self._line[0] is ticket,
                         timeout=max(0.0, deadline - time.monotonic()),
                     )
                 finally:
-                    self.waiting -= 1
+                    self._line.remove(ticket)
+                    self._changed.notify_all()  # the next in line may be first now
                 if not free:
-                    raise Busy("The server is busy making other images; try again shortly.")
+                    raise Busy(_BUSY_OTHERS)
             self.running += 1
             self._changed.notify_all()
         try:
@@ -109,6 +166,34 @@ class SlotGate:
         finally:
             with self._changed:
                 self.running -= 1
+                self._handed_on(self.waiting > 0)
+                self._changed.notify_all()
+
+    def _handed_on(self, saturated: bool) -> None:
+        """Notes a slot freed (under the lock): when a request waits for it, the time
+        since the last slot handed on is one gap between results at full load."""
+        if not saturated:
+            self._saturated_at = None  # a slot stands idle: no rate to learn from
+            return
+        now = self._clock()
+        if self._saturated_at is not None:
+            self._gaps.append(now - self._saturated_at)
+        self._saturated_at = now
+
+    @contextmanager
+    def place(self) -> Iterator[None]:
+        """A place for a request that waits for an identical request's result: it needs
+        no slot, but it holds a server thread, so it counts against ``capacity``."""
+        with self._changed:
+            if self.held >= self.capacity:
+                raise Busy("The server is busy making this image; try again shortly.")
+            self.following += 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.following -= 1
                 self._changed.notify_all()
 
     def wait_until(self, predicate: Callable[[int, int], bool], timeout: float) -> bool:
@@ -117,6 +202,11 @@ class SlotGate:
             return self._changed.wait_for(
                 lambda: predicate(self.running, self.waiting), timeout=timeout
             )
+
+    def wait_until_held(self, count: int, timeout: float) -> bool:
+        """Waits until the gate holds ``count`` requests in all (for observers and tests)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.held == count, timeout=timeout)
 
 
 @dataclass
@@ -136,17 +226,19 @@ class TransformResult:
 
 
 class Transforms:
-    def __init__(self, directory: Path, cache_limit: Callable[[], int]) -> None:
-        self.cache = TransformCache(directory, cache_limit)
+    def __init__(self, store: DerivedFiles, cache_limit: Callable[[], int]) -> None:
+        self.cache = TransformCache(store, cache_limit)
         self.gate = SlotGate()
         self.computations = 0  # results computed (not served from the cache) since start
         self.followers = 0  # requests now waiting for an identical request's computation
         self._guard = threading.Condition()
         self._flights: dict[str, _Flight] = {}
 
-    def set_limits(self, *, slots: int, queue: int | None = None) -> None:
+    def set_limits(
+        self, *, slots: int, queue: int | None = None, capacity: int | None = None
+    ) -> None:
         """Replaces the concurrency limits (transforms already running keep theirs)."""
-        self.gate = SlotGate(slots, queue)
+        self.gate = SlotGate(slots, queue, capacity=capacity)
 
     def result(
         self, sha256: str, source: Callable[[], Path], spec: TransformSpec
@@ -155,56 +247,85 @@ class Transforms:
         ``source()`` names (asked only when the result has to be made)."""
         etag = spec.etag(sha256)
         ctype = spec.output.content_type
-        path = self.cache.path_for(sha256, spec.name)
-        cached = self.open_cached(path)
+        key = self.cache.key_for(sha256, spec.name)
+        cached = self.open_cached(key)
         if cached is not None:
             return TransformResult(cached, ctype, etag)
-        deadline = time.monotonic() + rules.TRANSFORM_MAX_WAIT_S
-        key = os.fspath(path)
+        started = time.monotonic()
+        deadline = started + rules.TRANSFORM_MAX_WAIT_S
         with self._guard:
             flight = self._flights.get(key)
             leader = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight()
         if not leader:
-            with self._guard:
-                self.followers += 1
-                self._guard.notify_all()
-            try:
-                return TransformResult(self._follow(flight, path, deadline), ctype, etag)
-            finally:
-                with self._guard:
-                    self.followers -= 1
+            with self.gate.place(), self._following():
+                return TransformResult(self._follow(flight, key, deadline), ctype, etag)
         try:
             # A flight that finished between our look and our registering stored it.
-            cached = self.open_cached(path)
+            cached = self.open_cached(key)
             if cached is not None:
+                self._land(flight, key)
                 return TransformResult(cached, ctype, etag)
             path_now = source()
             pixels = decoded_pixels(path_now, spec)  # from the header: no decode yet
+            slot = ExitStack()  # the slot, handed to the maker, which frees it when done
+            slot.enter_context(self.gate.slot(deadline))
+        except BaseException as exc:
+            self._land(flight, key, exc)
+            raise
+        # The work goes on in a thread of its own, so that a request whose answer is due
+        # (``rules.TRANSFORM_ANSWER_S``) can be told busy while its result goes on into
+        # the cache, where the retry finds it. The slot stays counted meanwhile.
+        threading.Thread(
+            target=self._make,
+            args=(slot, flight, key, sha256, path_now, pixels, spec, deadline),
+            name="transform-maker",
+            daemon=True,
+        ).start()
+        answer_by = started + rules.TRANSFORM_ANSWER_S
+        return TransformResult(self._follow(flight, key, answer_by), ctype, etag)
 
-            def work() -> tuple[bytes, float]:
+    def _make(
+        self,
+        slot: ExitStack,
+        flight: _Flight,
+        key: str,
+        sha256: str,
+        path: Path,
+        pixels: int,
+        spec: TransformSpec,
+        deadline: float,
+    ) -> None:
+        """Makes the result in the slot it is handed, keeps it, and lands the flight."""
+        error: BaseException | None = None
+        try:
+            with slot:
                 remaining = max(0.0, deadline - time.monotonic())
                 with DECODE_BUDGET.hold(pixels, timeout=remaining):
-                    return transform_workers.run(path_now, spec)
-
-            data = self.gate.run(deadline, work)
+                    data, seconds = transform_workers.run(path, spec)
+                self.gate.note_work(seconds)
             with self._guard:
                 self.computations += 1
                 self._guard.notify_all()
             flight.data = data
             try:
-                self.cache.store(sha256, spec.name, data)
+                self.cache.put(sha256, spec.name, data)
             except OSError as exc:  # full or read-only disk: served, just not kept
                 log.warning("%s", storage_error(exc, "keep a transformed image"))
         except BaseException as exc:
-            flight.error = exc
-            raise
+            if not isinstance(exc, LibraryError):
+                log.exception("Transforming %s failed", key)
+            error = exc
         finally:
-            with self._guard:
-                self._flights.pop(key, None)
-            flight.done.set()
-        return TransformResult(self._open_or_memory(path, data), ctype, etag)
+            self._land(flight, key, error)
+
+    def _land(self, flight: _Flight, key: str, error: BaseException | None = None) -> None:
+        """The flight is over: identical requests from now on start their own."""
+        flight.error = error
+        with self._guard:
+            self._flights.pop(key, None)
+        flight.done.set()
 
     def wait_until(self, predicate: Callable[[int, int], bool], timeout: float) -> bool:
         """Waits until ``predicate(computations, followers)`` holds (for observers and
@@ -214,7 +335,19 @@ class Transforms:
                 lambda: predicate(self.computations, self.followers), timeout=timeout
             )
 
-    def _follow(self, flight: _Flight, path: Path, deadline: float) -> BinaryIO:
+    @contextmanager
+    def _following(self) -> Iterator[None]:
+        with self._guard:
+            self.followers += 1
+            self._guard.notify_all()
+        try:
+            yield
+        finally:
+            with self._guard:
+                self.followers -= 1
+
+    def _follow(self, flight: _Flight, key: str, deadline: float) -> BinaryIO:
+        """The flight's result once it lands, ``Busy`` when that is not by ``deadline``."""
         if not flight.done.wait(timeout=max(0.0, deadline - time.monotonic())):
             raise Busy("The server is busy making this image; try again shortly.")
         if flight.error is not None:
@@ -223,29 +356,28 @@ class Transforms:
                 raise copy.copy(error)  # each request raises its own instance
             raise LibraryError("The image could not be transformed.")
         assert flight.data is not None
-        return self._open_or_memory(path, flight.data)
+        return self._open_or_memory(key, flight.data)
 
     def cache_file(self, sha256: str, spec: TransformSpec) -> str:
-        """Where the result of ``spec`` for this original is kept (may not exist)."""
-        return os.fspath(self.cache.path_for(sha256, spec.name))
+        """The key the result of ``spec`` for this original is kept under (may not be)."""
+        return self.cache.key_for(sha256, spec.name)
 
-    def open_cached(self, path: str | Path) -> BinaryIO | None:
-        """The kept result at ``path`` (from ``cache_file``), marked as used, or ``None``."""
+    def open_cached(self, key: str) -> BinaryIO | None:
+        """The kept result under ``key`` (from ``cache_file``), marked as used, or ``None``."""
         try:
-            f = open(path, "rb")  # noqa: SIM115 -- handed to the caller
+            f = self.cache.store.open(key)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise storage_error(exc, "read the transformed image") from exc
-        self.cache.touch(path)
+        self.cache.touch(key)
         return f
 
-    @staticmethod
-    def _open_or_memory(path: Path, data: bytes) -> BinaryIO:
-        """The stored file, or the bytes themselves where the file was evicted at once
+    def _open_or_memory(self, key: str, data: bytes) -> BinaryIO:
+        """The stored result, or the bytes themselves where it was evicted at once
         (a cache limit smaller than this one result) or could not be written."""
         try:
-            return open(path, "rb")
+            return self.cache.store.open(key)
         except OSError:
             return io.BytesIO(data)
 

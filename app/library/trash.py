@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from . import files, originals, rules, trash_recovery, trash_steps
+from . import files, originals, rules, trash_keyed, trash_recovery, trash_steps
 from .core import Core
 from .errors import Gone, InvalidFolder, LibraryError, NotFound, NotInTrash
 from .events import Event, EventKind
@@ -128,7 +128,12 @@ class Trash:
         """The thumbnail of a trashed image (the Trash view shows them), built from the
         original in ``trash/`` when the cache lost it."""
         item = self.get(image_id)
-        path = self.path_of(image_id, item.image.filename)
+        store = self.core.storage
+        path = (
+            self.path_of(image_id, item.image.filename)
+            if store.keys_follow_names
+            else store.key(image_id, "")
+        )
         return item, originals.thumbnail_of(self.core, item.image, path, "missing from the trash")
 
     def _require(self, conn: Connection, image_id: str) -> sql.TrashedRow:
@@ -221,12 +226,14 @@ class Trash:
         with core.write_lock:
             with core.read() as conn:
                 trashed = self._require(conn, image_id).image
-            src = self.path_of(trashed.id, trashed.filename)
-            if not src.exists():
+            if not core.storage.keys_follow_names:  # an object store: the row alone
+                restored = trash_keyed.restore(core, trashed, self._purge)
+            elif not self.path_of(trashed.id, trashed.filename).exists():
                 # Removed from .imageshelf/trash by hand: nothing to restore.
                 self._purge([trashed.id])
                 raise Gone(f"The file of image {image_id} is no longer in the trash.")
-            restored = trash_steps.restore_file(core, self.dir, trashed)
+            else:
+                restored = trash_steps.restore_file(core, self.dir, trashed)
         core.events.emit(Event(EventKind.RESTORED, image_id, restored))
         return restored
 

@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import files, rules
+from . import files, rules, trash_keyed
 from .core import Core
 from .errors import LibraryError
 from .events import Event, EventKind
@@ -45,6 +45,8 @@ def move_in(core: Core, trash_dir: Path, records: list[ImageRecord]) -> tuple[Mo
         now = now_us()
         for record in records:
             sql.copy_in(conn, record.id, now)
+    if not core.storage.keys_follow_names:  # an object store: the rows alone
+        return trash_keyed.move_rows(core, records), []
     moved: list[ImageRecord] = []
     missing: list[ImageRecord] = []
     failed: Failed = []
@@ -158,8 +160,11 @@ def purge(core: Core, trash_dir: Path, ids: Iterable[str]) -> int:
         with core.write() as conn:
             gone = sql.purge(conn, list(ids), now_us())
         for image_id, filename, _sha in gone:
-            with contextlib.suppress(OSError):
-                trashed_path(trash_dir, image_id, filename).unlink(missing_ok=True)
+            with contextlib.suppress(Exception):
+                if core.storage.keys_follow_names:
+                    trashed_path(trash_dir, image_id, filename).unlink(missing_ok=True)
+                else:
+                    trash_keyed.remove_object(core, image_id)
     for sha in {sha for _i, _f, sha in gone}:
         with contextlib.suppress(Exception):
             _forget_thumbnail_if_unused(core, sha)

@@ -60,6 +60,13 @@ def _prepare(core: Core, record: ImageRecord, alt: str | None, long: str | None)
     """The rewritten file in ``tmp/``, fsynced. Raises ``MetadataNotWritable`` or
     ``xmp_read.BadContainer``/``OSError``; leaves nothing behind when it raises."""
     xmp_write.check_writable(record.content_type)
+    if not core.storage.keys_follow_names:
+        # An object is its upload's bytes for good (its ETag, caches, the collection job
+        # rely on it): the text is in the library, and in every export and download.
+        raise MetadataNotWritable(
+            "A team library keeps its originals as uploaded; the text is saved in the "
+            "library and written into exports and downloads."
+        )
     src = core.path_of(record.folder, record.filename)
     data = xmp_write.embed_alt_text(src, alt, long, record.content_type)
     fd, name = tempfile.mkstemp(prefix="describing-", dir=core.tmp_dir)
@@ -154,7 +161,7 @@ def embed_alt_text(
 def embed_record(core: Core, record: ImageRecord) -> bytes:
     """The image's bytes carrying its own alt text and long description."""
     return xmp_write.embed_alt_text(
-        core.path_of(record.folder, record.filename),
+        core.storage.local_path(core.key_of(record)),
         record.alt_text,
         record.long_description,
         record.content_type,

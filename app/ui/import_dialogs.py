@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from imageshelf.app.library import rules
 from imageshelf.app.library.importer import ImportReport, Rejection
+from imageshelf.app.library.progress_estimate import time_left_text
 
 from .jobs import ImportJob
 
@@ -70,15 +71,18 @@ class ImportProgressDialog(QDialog):
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         layout.addWidget(self.buttons)
-        job.progress.connect(self.on_progress)
+        job.progress_left.connect(self.on_progress)
         job.finished.connect(lambda _r: self.accept())
         job.failed.connect(lambda _m: self.accept())
 
-    def on_progress(self, done: int, total: int) -> None:
+    def on_progress(self, done: int, total: int, seconds_left: float | None = None) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
         where = f" into {self.job.folder}" if self.job.folder else ""
-        self.label.setText(f"Imported {done:,} of {total:,} files{where}…")
+        left = time_left_text(seconds_left)
+        self.label.setText(
+            f"Imported {done:,} of {total:,} files{where}" + (f" — {left}" if left else "…")
+        )
 
     def cancel(self) -> None:
         self.job.cancel()

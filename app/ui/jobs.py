@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from imageshelf.app.library import ImageRecord, Library, LibraryError
 from imageshelf.app.library.importer import ImportReport, ImportSession, Rejection, collect_all
+from imageshelf.app.library.progress_estimate import Estimate
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,20 @@ class Job(QObject):
     """Subclasses implement ``work()``; ``progress``/``finished``/``failed`` do the rest."""
 
     progress = Signal(int, int)  # done, total
+    # done, total, seconds left (float) or None while the pace is not yet known
+    progress_left = Signal(int, int, object)
     finished = Signal(object)  # whatever work() returned
     failed = Signal(str)  # a message a person can read
+
+    _estimate: Estimate | None = None
+
+    def report_progress(self, done: int, total: int) -> None:
+        """Both progress signals, the time left estimated from the job's own pace."""
+        if self._estimate is None:
+            self._estimate = Estimate()
+        left = self._estimate.update(done, total)
+        self.progress.emit(done, total)
+        self.progress_left.emit(done, total, left)
 
     def work(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -133,7 +146,7 @@ class ReconcileJob(Job):
     def work(self) -> None:
         with cyclic_gc_paused():
             try:
-                self.library.reconcile(lambda done, total: self.progress.emit(done, total))
+                self.library.reconcile(self.report_progress)
             except LibraryError:
                 # The window closed the library under us: stopping half-way is what was
                 # asked for (every finished step is whole), not a failure to report.
@@ -167,12 +180,12 @@ class ImportJob(Job):
         self._session = ImportSession(self.library, items, skipped=skipped)
         if self._cancel_requested:
             self._session.cancel()
-        self.progress.emit(0, len(items))
+        self.report_progress(0, len(items))
 
         def report(
             done: int, total: int, record: ImageRecord | None, rejection: Rejection | None
         ) -> None:
-            self.progress.emit(done, total)
+            self.report_progress(done, total)
             self.item_done.emit(record, rejection)
 
         return self._session.run(report)

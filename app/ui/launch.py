@@ -16,12 +16,14 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from imageshelf.app.library import Library, rules
+from imageshelf.app.library.library_address import LibraryAddress
 from imageshelf.app.library.locations import default_library_path
 
 from ..logs import setup_logging
 from ..resources import APP_ID
-from . import notices
+from . import library_targets, notices
 from .libraries import LibrarySession
+from .library_targets import Target
 from .resources import app_icon
 from .server_control import ALL_INTERFACES, LOOPBACK
 
@@ -37,12 +39,17 @@ def app_settings() -> QSettings:
     return QSettings(ORGANIZATION, APPLICATION)
 
 
-def choose_library(args: argparse.Namespace, settings: QSettings) -> Path:
+def choose_library(args: argparse.Namespace, settings: QSettings) -> Target:
+    """``--database``/``--storage``, ``--library``, the last library (a folder still
+    there, or a team library), else the default folder."""
+    address = getattr(args, "address", None)
+    if isinstance(address, LibraryAddress):
+        return address
     if getattr(args, "library", None):
         return Path(args.library)
-    last = settings.value("library/last")
-    if last and Path(str(last)).is_dir():
-        return Path(str(last))
+    last = library_targets.decode(settings.value("library/last"))
+    if isinstance(last, LibraryAddress) or (last is not None and last.is_dir()):
+        return last
     return default_library_path()
 
 
@@ -75,7 +82,8 @@ def open_window(
 def start_services(window: MainWindow) -> None:
     """The HTTP server, then the background reconciliation of the library folder."""
     window.server.start()
-    window.start_reconcile()
+    if not window.library.team:  # nothing outside writes to a team library's storage
+        window.start_reconcile()
 
 
 def close_on_signals(session: LibrarySession) -> None:

@@ -17,10 +17,13 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from imageshelf.app.library import Library, LibraryError, Page
+from imageshelf.app.library import library_address as addresses
+from imageshelf.app.library.library_address import LibraryAddress
 
-from . import notices, probe, window_state
+from . import library_targets, notices, probe, team_dialog, window_state
 from .grid_query import Query, read_page
 from .jobs import CallJob, Job, JobRunner
+from .library_targets import Target
 from .server_control import ServerController
 
 if TYPE_CHECKING:
@@ -30,17 +33,26 @@ RECENT_KEY = "library/recent"
 MAX_RECENT = 8
 
 
-def recent_libraries(settings: QSettings) -> list[Path]:
-    """Libraries opened before, the latest first, those still on disk only."""
+def recent_targets(settings: QSettings) -> list[Target]:
+    """Libraries opened before, the latest first: folders still on disk, and team
+    libraries (kept without their password, ``library_targets``)."""
     value = settings.value(RECENT_KEY) or []
-    paths = [value] if isinstance(value, str) else list(value)
-    return [Path(str(p)) for p in paths if p and Path(str(p)).is_dir()]
+    found = [library_targets.decode(v) for v in ([value] if isinstance(value, str) else value)]
+    return [t for t in found if t is not None and (not isinstance(t, Path) or t.is_dir())]
 
 
-def remember(settings: QSettings, root: Path) -> None:
-    paths = [root] + [p for p in recent_libraries(settings) if p != root]
-    settings.setValue(RECENT_KEY, [str(p) for p in paths[:MAX_RECENT]])
-    settings.setValue("library/last", str(root))
+def recent_libraries(settings: QSettings) -> list[Path]:
+    """The library folders among the recent libraries."""
+    return [t for t in recent_targets(settings) if isinstance(t, Path)]
+
+
+def remember(settings: QSettings, target: Target) -> None:
+    target = library_targets.without_password(target)
+    first = library_targets.key(target)
+    rest = [t for t in recent_targets(settings) if library_targets.key(t) != first]
+    kept = [library_targets.encode(t) for t in [target, *rest][:MAX_RECENT]]
+    settings.setValue(RECENT_KEY, kept)
+    settings.setValue("library/last", kept[0])
 
 
 def open_library_dialog(window: MainWindow) -> None:
@@ -52,15 +64,28 @@ def open_library_dialog(window: MainWindow) -> None:
         window.open_library_requested.emit(Path(folder))
 
 
+def open_team_library_dialog(window: MainWindow) -> None:
+    """File → Open team library…: the two addresses, then the session opens it (on a
+    worker) and switches to it."""
+    address = team_dialog.ask(window)
+    if address is not None:
+        window.open_library_requested.emit(address)
+
+
 def fill_recent_menu(window: MainWindow) -> None:
     """File → Open recent, filled each time it opens: the other libraries still there."""
     menu = window.recent_menu
     assert menu is not None
     menu.clear()
-    others = [p for p in recent_libraries(window.settings) if p != window.library.root]
-    for path in others:
-        action = menu.addAction(f"{path.name}  —  {path}")
-        action.triggered.connect(lambda _c=False, p=path: window.open_library_requested.emit(p))
+    shown = library_targets.key(window.target)
+    others = [t for t in recent_targets(window.settings) if library_targets.key(t) != shown]
+    for target in others:
+        if isinstance(target, Path):
+            label = f"{target.name}  —  {target}"
+        else:
+            label = f"{library_targets.title(target)}  —  {target.describe()}"
+        action = menu.addAction(label)
+        action.triggered.connect(lambda _c=False, t=target: window.open_library_requested.emit(t))
     if not others:
         menu.addAction("No other library opened yet").setEnabled(False)
 
@@ -75,7 +100,7 @@ def about_text(window: MainWindow) -> str:
     return (
         f"<h3>Imageshelf {html.escape(version)}</h3>"
         "<p>A desktop image library with alt text.</p>"
-        f"<p><b>Library:</b> {html.escape(str(window.library.root))}<br>"
+        f"<p><b>Library:</b> {html.escape(library_targets.describe(window.target))}<br>"
         f"<b>Server:</b> {html.escape(address)}</p>"
     )
 
@@ -89,22 +114,30 @@ class Opened:
     """What the worker of File → Open library… hands back: the folder as resolved, and
     the library opened there with its token read (``None`` when it is the one shown)."""
 
-    root: Path
+    root: Target  # the folder as resolved, or the team library's addresses
     library: Library | None = None
     token: str | None = None
     first_page: Page | None = None  # the grid's, so the new window paints at once
 
 
-def open_for_window(path: Path, current: Path | None = None) -> Opened:
-    """On a worker: the library at ``path`` opened as the window wants it (watched, not
-    reconciled: a big library would keep the window from showing), its API token and the
-    grid's first page read, so the new window and its server start without reading on
-    the GUI thread. Raises the core's ``LibraryLocked`` / ``StorageError`` when it cannot
-    be opened. ``current``: the library shown; the same one again is not reopened."""
+def open_for_window(path: Target, current: Target | None = None) -> Opened:
+    """On a worker: the library at ``path`` (a folder, or a team library's addresses)
+    opened as the window wants it (a folder watched, not reconciled: a big library would
+    keep the window from showing), its API token and the grid's first page read, so the
+    new window and its server start without reading on the GUI thread. Raises the core's
+    ``LibraryLocked`` / ``StorageError`` when it cannot be opened. ``current``: the
+    library shown; the same one again is not reopened."""
+    if isinstance(path, LibraryAddress):
+        if current is not None and library_targets.key(path) == library_targets.key(current):
+            return Opened(path)
+        return _read_first(path, addresses.open_library(path))
     root = Path(path).expanduser().resolve()
-    if root == current:
+    if current is not None and library_targets.key(root) == library_targets.key(current):
         return Opened(root)
-    library = Library.open(root, reconcile=False, watch=True)
+    return _read_first(root, Library.open(root, reconcile=False, watch=True))
+
+
+def _read_first(root: Target, library: Library) -> Opened:
     try:
         token: str | None = library.api_token()
     except LibraryError:  # a read-only library without a token: the server says so
@@ -121,7 +154,7 @@ class OpenLibraryJob(Job):
     """``open_for_window`` on a worker; what it opened stays readable after the job
     (``opened``), so a library opened while the app quit is still closed."""
 
-    def __init__(self, path: Path, current: Path) -> None:
+    def __init__(self, path: Target, current: Target) -> None:
         super().__init__()
         self.path, self.current = path, current
         self.opened: Opened | None = None
@@ -149,14 +182,22 @@ class LibrarySession(QObject):
         self.opening: OpenLibraryJob | None = None
         self.opening_label: QLabel | None = None  # in the status bar while it runs
 
-    def open(self, path: Path) -> MainWindow | None:
+    def open(self, path: Target) -> MainWindow | None:
         """Opens the first library and shows its window; ``None`` after a message. (No
         window is shown yet, so there is nothing to keep responsive.)"""
-        try:
-            opened = open_for_window(path)
-        except LibraryError as exc:
-            QMessageBox.critical(None, "Imageshelf cannot open the library", exc.message)
-            return None
+        while True:
+            try:
+                opened = open_for_window(path)
+                break
+            except LibraryError as exc:
+                if not isinstance(path, LibraryAddress):
+                    QMessageBox.critical(None, "Imageshelf cannot open the library", exc.message)
+                    return None
+                # A team library remembered without its password: asked for here.
+                again = team_dialog.ask(None, path, exc.message)
+                if again is None:
+                    return None
+                path = again
         return self._show(opened)
 
     def _show(self, opened: Opened) -> MainWindow:
@@ -169,11 +210,13 @@ class LibrarySession(QObject):
             library, host=self.host, port=self.port, library_token=opened.token
         )
         window = MainWindow(library, self.settings, server, first_page=opened.first_page)
+        window.target = library_targets.without_password(opened.root)
+        window.setWindowTitle(library_targets.title(window.target))
         window.open_library_requested.connect(self.switch)
         window.session = self
         probe.install(window)  # only for the real-input tests, when they ask for it
         self.window, self.library = window, library
-        remember(self.settings, library.root)
+        remember(self.settings, opened.root)
         window.show()
         # Once the event loop runs, after the first paint: importing Flask and waitress
         # and binding take a fifth of a second that the window need not wait for. A taken
@@ -181,7 +224,7 @@ class LibrarySession(QObject):
         QTimer.singleShot(0, window, lambda: start_services(window))
         return window
 
-    def switch(self, path: Path) -> Job | None:
+    def switch(self, path: Target) -> Job | None:
         """Opens ``path`` on a worker while the window goes on working; then the window
         is replaced (``_switch_to``), or a message says why not and the old one stays."""
         window, library = self.window, self.library
@@ -190,15 +233,18 @@ class LibrarySession(QObject):
             window.notify("Another library is being opened; wait for it first.")
             return None
         # Said where other notices do not cover it (the status bar's message is theirs).
-        where = Path(path)
-        self.opening_label = QLabel(f"Opening the library “{where.name or where}”…", window)
-        self.opening_label.setToolTip(str(where))
+        where = library_targets.describe(path)
+        label = library_targets.title(path) if isinstance(path, LibraryAddress) else None
+        if isinstance(path, Path):
+            label = path.name or where
+        self.opening_label = QLabel(f"Opening the library “{label}”…", window)
+        self.opening_label.setToolTip(where)
         self.opening_label.setAccessibleName("Opening a library")
         window.statusBar().addPermanentWidget(self.opening_label)
         window.setCursor(Qt.CursorShape.BusyCursor)  # busy, and still answering
-        job = OpenLibraryJob(Path(path), library.root)
+        job = OpenLibraryJob(path, window.target)
         job.finished.connect(lambda opened: self._switch_to(window, cast(Opened, opened)))
-        job.failed.connect(lambda message: self._not_opened(window, message))
+        job.failed.connect(lambda message: self._not_opened(window, message, path))
         self.opening = job
         return self.jobs.start(job)
 
@@ -211,9 +257,16 @@ class LibrarySession(QObject):
             self.opening_label = None
         window.unsetCursor()
 
-    def _not_opened(self, window: MainWindow, message: str) -> None:
+    def _not_opened(self, window: MainWindow, message: str, path: Target) -> None:
         self._opened(window)
         if window is self.window and window.isVisible():
+            if isinstance(path, LibraryAddress):
+                # Filled in again with the reason: a password to give, an address to fix.
+                self.switch_failed.emit(message)
+                again = team_dialog.ask(window, path, message)
+                if again is not None:
+                    self.switch(again)
+                return
             notices.warn(window, "Imageshelf cannot open that library", message)
         self.switch_failed.emit(message)
 
@@ -221,7 +274,9 @@ class LibrarySession(QObject):
         self._opened(old_window)
         old_library, library = self.library, opened.library
         if library is None:
-            old_window.notify(f"{opened.root} is the library already open.")
+            old_window.notify(
+                f"{library_targets.describe(opened.root)} is the library already open."
+            )
             return
         if old_window is not self.window or not old_window.isVisible():
             # The window was closed (the app is quitting) while the library opened.
@@ -236,7 +291,7 @@ class LibrarySession(QObject):
         old_window.deleteLater()
         # Stopping its watcher and closing its database may wait for a write in flight.
         self.jobs.start(CallJob(old_library.close))
-        remember(self.settings, library.root)  # the old window's close wrote its own
+        remember(self.settings, opened.root)  # the old window's close wrote its own
         self.switched.emit(window)
 
     def close(self) -> None:

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Page, Sort
+from imageshelf.app.library.progress_estimate import progress_text
 
-from . import alt_text_actions, window_state
+from . import alt_text_actions, server_dialog, window_state
 from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_actions import FolderActions
@@ -33,6 +34,7 @@ from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .image_gestures import ImageGestures
 from .import_gestures import ImportGestures
 from .jobs import CallJob, JobRunner, ReconcileJob, favour_the_gui_thread
+from .library_targets import Target
 from .menus import (
     SORTS,
     build_actions,
@@ -73,6 +75,8 @@ class MainWindow(QMainWindow):
         self.server = server or ServerController(library, parent=self)
         # The library, once: the desktop adds " — Imageshelf" (the display name) itself.
         self.setWindowTitle(library.root.name or str(library.root))
+        # What was opened: the folder, or a team library's addresses (libraries.py).
+        self.target: Target = library.root
         self.session: object | None = None  # the LibrarySession that switches libraries
         self.recent_menu: QMenu | None = None
         self._shut_down = False
@@ -80,9 +84,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(library, parent=self)
         self.bridge = LibraryBridge(library, self)
-        self.imports: ImportGestures = ImportGestures(
-            self
-        )  # Add images…, drops: import_gestures.py
+        self.imports: ImportGestures = ImportGestures(self)  # Add images…, drops
         self.images: ImageGestures = ImageGestures(self)  # move, delete, links, open
         self.grid_menu: QMenu | None = None
         self.viewer: ImageViewer | None = None  # made when first asked for
@@ -162,7 +164,8 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.reconcile_bar = QProgressBar(self)
-        self.reconcile_bar.setMaximumWidth(180)
+        self.reconcile_bar.setMaximumWidth(420)
+        self.reconcile_bar.setMinimumWidth(180)
         self.reconcile_bar.setAccessibleName("Checking the library folder")
         self.reconcile_bar.setFormat("Checking folder… %p%")
         self.reconcile_bar.hide()
@@ -371,15 +374,17 @@ class MainWindow(QMainWindow):
         job = ReconcileJob(self.library)
         self.reconcile_bar.setRange(0, 0)
         self.reconcile_bar.show()
-        job.progress.connect(self._on_reconcile_progress)
+        job.progress_left.connect(self._on_reconcile_progress)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
         self.jobs.start(job)
         return job
 
-    def _on_reconcile_progress(self, done: int, total: int) -> None:
+    def _on_reconcile_progress(self, done: int, total: int, left: float | None = None) -> None:
         self.reconcile_bar.setRange(0, max(total, 1))
         self.reconcile_bar.setValue(done)
+        # "Checking folder: 120 of 2,000 — about 1 min left" (% would hide the count)
+        self.reconcile_bar.setFormat(progress_text("Checking folder", done, total, left))
 
     def _reconcile_done(self, error: str | None) -> None:
         self.reconcile_bar.hide()
@@ -395,14 +400,7 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def server_settings(self) -> ServerSettingsDialog:
-        dialog = ServerSettingsDialog(self.server, self)
-        dialog.accepted.connect(self._save_server_settings)
-        dialog.open()
-        return dialog
-
-    def _save_server_settings(self) -> None:
-        self.settings.setValue("server/port", self.server.port)
-        self.settings.setValue("server/share", self.server.sharing)
+        return server_dialog.open_for(self)  # the port and sharing remembered on OK
 
     def shutdown(self) -> None:
         """Saves pending alt text, stops jobs, the thumbnail pool, the server and events."""

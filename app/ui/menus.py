@@ -122,6 +122,9 @@ COMMANDS = (
     Command("open_library", "Open &library…", lambda w: libraries.open_library_dialog(w), None,
             "Open another library folder (this one is closed)",
             ("document-open-folder", SP.SP_DirOpenIcon)),
+    Command("open_team_library", "Open &team library…",
+            lambda w: libraries.open_team_library_dialog(w), None,
+            "Open a library shared by a team: PostgreSQL and S3-compatible storage"),
     Command("about", "&About Imageshelf", lambda w: libraries.show_about(w), None,
             "Version, library folder and server address"),
 )  # fmt: skip
@@ -135,6 +138,7 @@ MENUS = {
         "export",
         None,
         "open_library",
+        "open_team_library",
         "recent",
         None,
         "server",

@@ -5,6 +5,8 @@ with it); on a second page, the library's API keys (``api_keys_page.py``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -30,6 +32,9 @@ from .api_keys_page import ApiKeysPage
 from .jobs import CallJob, Job, JobRunner
 from .qr_code import QrLabel
 from .server_control import ServerController
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 
 def _copy_row(edit: QLineEdit, name: str, parent: QWidget) -> tuple[QHBoxLayout, QPushButton]:
@@ -272,3 +277,17 @@ class ServerSettingsDialog(QDialog):
     def _token_refused(self, verb: str, message: str) -> None:
         self.regenerate.setEnabled(True)
         notices.warn(self, f"Imageshelf could not {verb} the API token", message)
+
+
+def open_for(window: MainWindow) -> ServerSettingsDialog:
+    """File → Server settings…: the dialog on the window's server; on OK the port and
+    sharing it runs with are remembered for the next start."""
+    dialog = ServerSettingsDialog(window.server, window)
+
+    def remember() -> None:
+        window.settings.setValue("server/port", window.server.port)
+        window.settings.setValue("server/share", window.server.sharing)
+
+    dialog.accepted.connect(remember)
+    dialog.open()
+    return dialog

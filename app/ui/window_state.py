@@ -11,6 +11,8 @@ from PySide6.QtCore import QSize
 
 from imageshelf.app.library import Sort
 
+from . import library_targets
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -64,7 +66,8 @@ def save(window: MainWindow) -> None:
     settings.setValue("window/geometry", window.saveGeometry())
     settings.setValue("window/splitter", window.splitter.saveState())
     settings.setValue("view/sort", str(window.sort.currentData()))
-    settings.setValue("library/last", str(window.library.root))
+    target = library_targets.without_password(window.target)
+    settings.setValue("library/last", library_targets.encode(target))
     settings.sync()
 
 

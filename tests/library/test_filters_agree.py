@@ -13,7 +13,8 @@ import pytest
 from imageshelf.app.library import ImageRecord, Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
 from imageshelf.app.library.filters import ALL_FOLDERS, Filter
-from imageshelf.app.library.sql import keyset, listing
+from imageshelf.app.library.folder_limit import FolderLimit
+from imageshelf.app.library.sql import keyset, listing, meta_listing
 from tests.conftest import image_bytes
 
 BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
@@ -94,3 +95,106 @@ def test_a_keyset_walk_is_the_sort_order(library: Library, images: list, sort: S
 
 def test_every_sort_has_a_keyset() -> None:
     assert set(keyset.KEYS) == set(Sort) == set(listing._ORDER)
+
+
+# Filters read from image_metadata's own order (sql/meta_listing.py, migration 0014):
+# alone, with two readings of one value (text "12" and number 12: two ranges merged),
+# with another meta filter, a folder, a subtree, an API key's folders, undescribed and a
+# search (listed exactly, and tested on each entry).
+META_FILTERS = [
+    Filter(meta=(MetaFilter.parse("v", "12"),)),
+    Filter(meta=(MetaFilter.parse("n", "1"),)),
+    Filter(meta=(MetaFilter.parse("v", "true"), MetaFilter.parse("n", "2"))),
+    Filter(meta=(MetaFilter.parse("n", "0"),), folder="a"),
+    Filter(meta=(MetaFilter.parse("n", "0"),), folder=None),
+    Filter(meta=(MetaFilter.parse("n", "2"),), folder="a", recursive=True),
+    Filter(meta=(MetaFilter.parse("n", "1"),), limit=FolderLimit(("a/b",))),
+    Filter(meta=(MetaFilter.parse("n", "1"),), undescribed=True),
+    Filter(meta=(MetaFilter.parse("n", "1"),), search="img1"),
+    Filter(meta=(MetaFilter.parse("n", "1"),), search="g"),
+    Filter(meta=(MetaFilter.parse("v", "nothing"),)),
+]
+
+
+@pytest.mark.parametrize("cap", [0, listing.META_RESOLVE_CAP])
+@pytest.mark.parametrize("sort", [Sort.NEWEST, Sort.OLDEST])
+def test_meta_pages_from_image_metadata_are_the_rule_at_every_offset(
+    library: Library,
+    images: list[ImageRecord],
+    cap: int,
+    sort: Sort,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # cap 0: nothing resolved, a search term included (its trigram index is asked).
+    monkeypatch.setattr(listing, "META_RESOLVE_CAP", cap)
+    monkeypatch.setattr(listing, "RESOLVE_CAP", min(cap, listing.RESOLVE_CAP))
+    with library.core.read() as conn:
+        for flt in META_FILTERS:
+            assert meta_listing.applies(flt, sort)
+            want = [r.id for r in sorted((r for r in images if flt.matches(r)), key=sort.key())]
+            resolved = listing.resolve(conn, flt)
+            if flt == META_FILTERS[0]:  # "12" and 12 both held: two ranges, merged
+                assert resolved.meta_kinds == ("text", "number")
+            total = listing.count(conn, resolved)
+            assert total == len(want), flt
+            for size in (1, 3):
+                # Every page, those past the middle read backwards from the far end.
+                for offset in range(0, total + 1):
+                    got = listing.page(conn, resolved, offset, size, sort, total=total)
+                    assert [r.id for r in got] == want[offset : offset + size], (flt, offset)
+            # Cursor walks, forwards from the start and backwards from the last row.
+            walked: list[str] = []
+            at = None
+            while True:
+                rows = keyset.rows_from(conn, resolved, sort, at, 2, backwards=False, total=total)
+                walked += [r.id for r in rows]
+                if not rows:
+                    break
+                at = keyset.position(sort, rows[-1])
+                # Inclusive: the row at the position counts.
+                assert keyset.any_from(conn, resolved, sort, at, backwards=False, total=total)
+            assert walked == want, flt
+            back: list[str] = []
+            at = None
+            while True:
+                rows = keyset.rows_from(conn, resolved, sort, at, 2, backwards=True, total=total)
+                if not rows:
+                    break
+                back = [r.id for r in rows] + back
+                at = keyset.position(sort, rows[0])
+            assert back == want, flt
+
+
+@pytest.mark.parametrize("sort", [Sort.NEWEST, Sort.OLDEST])
+def test_meta_cursor_pages_say_where_more_are(
+    library: Library, images: list[ImageRecord], sort: Sort
+) -> None:
+    for flt in META_FILTERS:
+        args = {
+            "folder": flt.folder,
+            "search": flt.search,
+            "undescribed": flt.undescribed,
+            "recursive": flt.recursive,
+            "meta": {m.key: m.text for m in flt.meta},
+            "within": flt.limit,
+            "sort": sort,
+            "limit": 2,
+        }
+        want = [r.id for r in sorted((r for r in images if flt.matches(r)), key=sort.key())]
+        walked: list[str] = []
+        page = library.list_by_cursor(**args)  # type: ignore[arg-type]
+        while True:
+            assert page.total == len(want), flt
+            assert page.has_previous_page == bool(walked), flt
+            walked += [r.id for r in page.items]
+            assert page.has_next_page == (len(walked) < len(want)), flt
+            if not page.has_next_page:
+                break
+            page = library.list_by_cursor(**args, after=page.end_cursor)  # type: ignore[arg-type]
+        assert walked == want, flt
+        # And back from the last page's first row.
+        if len(want) > 2:
+            back = library.list_by_cursor(**args, before=page.start_cursor)  # type: ignore[arg-type]
+            start = len(walked) - len(page.items)
+            assert [r.id for r in back.items] == want[max(0, start - 2) : start], flt
+            assert back.has_next_page and back.has_previous_page == (start > 2), flt

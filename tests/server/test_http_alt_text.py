@@ -11,6 +11,9 @@ from imageshelf.app.library import Library, settings, xmp_read
 from tests.library.xmp_samples import alt_text, caption, exiftool, make, pixels, xmp_packet
 from tests.server.http_helpers import Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, no-cache"
 

@@ -10,6 +10,9 @@ from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"
 
 

@@ -14,6 +14,9 @@ import pytest
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 SORTS = ("newest", "oldest", "name")
 
 

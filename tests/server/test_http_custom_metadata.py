@@ -14,6 +14,9 @@ from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 
 def _patch(api: Api, image_id: str, body: Any) -> Any:
     return api.request("PATCH", f"/v3/images/{image_id}", json_body=body)

@@ -23,6 +23,9 @@ from imageshelf.server import BackgroundServer, create_app
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"
 DOWNLOADS = "/v3/images/downloads"
 
@@ -262,6 +265,7 @@ def _raw_get(server: BackgroundServer, path: str) -> tuple[int, int, bytes]:
     return response.status, length, received
 
 
+@pytest.mark.folder_only  # edits the file in the library folder behind the app's back
 def test_an_original_changed_after_preparation_aborts_the_download(
     live_server: BackgroundServer, library: Library
 ) -> None:
@@ -285,6 +289,7 @@ def test_an_original_changed_after_preparation_aborts_the_download(
         zipfile.ZipFile(io.BytesIO(received))
 
 
+@pytest.mark.folder_only  # edits the file in the library folder behind the app's back
 def test_an_original_removed_after_preparation_aborts_the_download(
     live_server: BackgroundServer, library: Library
 ) -> None:

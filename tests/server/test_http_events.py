@@ -22,6 +22,9 @@ from imageshelf.server.events_api import EXTENSION_KEY, EventStreams
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, TOKEN, Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 
 def _png(n: int) -> bytes:
     return image_bytes("PNG", (20, 14), color=(n * 70 % 256, 90, 30))

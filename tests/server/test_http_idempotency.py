@@ -16,6 +16,9 @@ from imageshelf.server import BackgroundServer, create_app
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi, Reply
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 KEY = {"Idempotency-Key": "3f6c2a9e-upload-1"}
 
 

@@ -21,6 +21,9 @@ from imageshelf.app.library import Library, settings
 from imageshelf.app.library import codecs as _codecs
 from tests.server.http_helpers import Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 assert _codecs  # HEIF registered for the images the tests make
 
 XMP = (
@@ -271,7 +274,7 @@ def test_links_pinned_and_transforms_of_an_original_sent_without_its_location(
     resized = api.get(f"/i/{body['id']}.png", query={"w": "20", "v": sha256[:16]})
     assert resized.status == 200
     assert resized.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    folder = library.core.transforms.cache.path_for(sha256, "x").parent
+    folder = library.core.transforms.cache.directory / sha256[:2] / sha256
     assert sorted(p.suffix for p in folder.iterdir()) == [".jpg", ".png"]  # copy, resize
 
 

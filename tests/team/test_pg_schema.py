@@ -18,21 +18,22 @@ _PG_ONLY = {"ix_images_search"}
 # On expressions (NOCASE is SQLite's; nocase() here): compared by their definition below.
 _BY_DEFINITION = {
     "ix_images_name": (
-        "CREATE INDEX ix_images_name ON public.images USING btree (nocase(filename), id)"
+        "CREATE INDEX ix_images_name ON public.images USING btree (nocase(filename), id) "
+        "INCLUDE (pk)"
     ),
     "ix_images_folder_name": (
         "CREATE INDEX ix_images_folder_name ON public.images USING btree "
-        "(folder, nocase(filename), id)"
+        "(folder, nocase(filename), id) INCLUDE (pk)"
     ),
     "ix_images_taken_order": (
         "CREATE INDEX ix_images_taken_order ON public.images USING btree "
         "(COALESCE(taken_at, (created_at + '-4611686018427387904'::bigint)), created_at, id, "
-        "taken_at)"
+        "taken_at) INCLUDE (pk)"
     ),
     "ix_images_folder_taken_order": (
         "CREATE INDEX ix_images_folder_taken_order ON public.images USING btree (folder, "
         "COALESCE(taken_at, (created_at + '-4611686018427387904'::bigint)), created_at, id, "
-        "taken_at)"
+        "taken_at) INCLUDE (pk)"
     ),
     "ix_images_search": (
         "CREATE INDEX ix_images_search ON public.images USING gin (search_text gin_trgm_ops)"

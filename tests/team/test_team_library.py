@@ -44,7 +44,7 @@ class Heard:
             self.events.append(event)
             self._cond.notify_all()
 
-    def wait_for(self, kind: EventKind, image_id: str, timeout: float = 1.0) -> Event:
+    def wait_for(self, kind: EventKind, image_id: str, timeout: float = 5.0) -> Event:
         def found() -> Event | None:
             return next((e for e in self.events if e.kind == kind and e.image_id == image_id), None)
 

@@ -30,7 +30,10 @@ _PG_WORDS = (
     ("filename COLLATE NOCASE", "nocase(filename)"),
     # "+column" keeps SQLite's planner off an index; PostgreSQL has no such mark.
     ("+folder", "folder"),
+    ("+m0.folder", "m0.folder"),
     ("+pk", "pk"),
+    # SQLite's planner told which index a probe reads (meta_listing.PROBE).
+    (" INDEXED BY ix_image_metadata_probe", ""),
     ("instr(search_text, :term) > 0", "strpos(search_text, :term) > 0"),
     # JSON lists of ids (text) and of pks (numbers).
     ("SELECT value FROM json_each(:ids)", "SELECT jsonb_array_elements_text(CAST(:ids AS jsonb))"),

@@ -84,7 +84,7 @@ def sources_in_folder(
     ``limit`` of them (the caller asks for one more to tell "too many")."""
     f = folder_to_db(folder)
     if recursive and not f:
-        where, args = "1", {}
+        where, args = "1 = 1", {}  # a boolean on every dialect (PostgreSQL refuses "1")
     elif recursive:
         # The folder itself, then everything under "f/" ("0" sorts right after "/").
         where = "(folder = :f OR (folder >= :lo AND folder < :hi))"

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import Filter, Sort
 from ..records import ImageRecord
-from . import listing
+from . import listing, meta_listing
 from .dialect import ascii_lower, is_pg, run
 from .rows import RECORD_COLUMNS, record
 
@@ -90,6 +90,22 @@ def rows_from(
     """Up to ``limit`` rows past ``at`` (from the start when ``None``), walking
     backwards (towards the first row) or forwards; returned in ``sort`` order."""
     keys = KEYS[sort]
+    if meta_listing.applies(flt, sort):
+        # A meta filter: a range of image_metadata's index, whose created_at and id
+        # columns the keyset's names read there as they do on images.
+        params: dict[str, object] = {"limit": limit, "offset": 0}
+        if at is not None:
+            params |= {f"k{i}": v for i, v in enumerate(at)}
+        beyond = _beyond(keys, backwards) if at is not None else ""
+        inner = meta_listing.select_pks(flt, _order(keys, backwards), params, beyond)
+        sql = (
+            f"SELECT {RECORD_COLUMNS} FROM images WHERE pk IN ({inner}) "
+            f"ORDER BY {_order(keys, backwards)}"
+        )
+        found = [record(r) for r in run(conn, sql, params)]
+        if backwards:
+            found.reverse()
+        return found
     walk = listing.walks_subtree(conn, flt)
     where, params = listing.where_clause(
         flt, _plan(conn, flt, limit, total), walk=walk, pg=is_pg(conn)
@@ -112,6 +128,12 @@ def any_from(
 ) -> bool:
     """Whether a row of the filter stands at ``at`` or past it, in that direction."""
     keys = KEYS[sort]
+    if meta_listing.applies(flt, sort):
+        params: dict[str, object] = {"limit": 1, "offset": 0}
+        params |= {f"k{i}": v for i, v in enumerate(at)}
+        beyond = _beyond(keys, backwards, inclusive=True)
+        inner = meta_listing.select_pks(flt, _order(keys, backwards), params, beyond)
+        return run(conn, inner, params).first() is not None
     walk = listing.walks_subtree(conn, flt)
     where, params = listing.where_clause(flt, _plan(conn, flt, 1, total), walk=walk, pg=is_pg(conn))
     where = (where + " AND " if where else " WHERE ") + _beyond(keys, backwards, inclusive=True)

@@ -12,10 +12,10 @@ from dataclasses import replace
 
 from sqlalchemy import Connection
 
-from ..custom_metadata import MetaFilter
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
+from . import meta_listing
 from .dialect import is_pg, like_pattern, run
 from .rows import RECORD_COLUMNS, record
 
@@ -65,15 +65,14 @@ def where_clause(
     plan: str = "sort",
     *,
     walk: bool = False,
-    meta_joined: bool = False,
     pg: bool = False,
 ) -> tuple[str, dict[str, object]]:
     """The WHERE clause. A term of 3+ characters is looked up in the trigram index
     (exact: both sides are folded and the index does not fold again); ``plan`` says how
     (see ``search_plan``). ``walk``: a page read by walking the sort's index, so a
     folder subtree is tested row by row rather than gathered from the folder index and
-    sorted (``walks_subtree``). ``meta_joined``: the caller joins ``image_metadata`` for
-    the meta filters itself (``_meta_joins``)."""
+    sorted (``walks_subtree``). A meta filter in ``newest``/``oldest`` order is read
+    from ``image_metadata`` instead (``meta_listing``)."""
     clauses: list[str] = []
     params: dict[str, object] = {}
     if flt.folder is not ALL_FOLDERS:
@@ -99,12 +98,13 @@ def where_clause(
     if flt.meta_pks is not None:
         clauses.append("pk IN (SELECT value FROM json_each(:meta_pks))")
         params["meta_pks"] = json.dumps(flt.meta_pks)
-    elif not meta_joined:
-        # Common values: tested on each row walked (one probe of image_metadata's key).
+    else:
+        # Common values: tested on each row walked (one probe of a narrow index).
         for n, meta in enumerate(flt.meta):
-            cond = _meta_condition(meta, n, params, "m")
+            cond = meta_listing.condition(meta, n, params, "m")
             clauses.append(
-                f"EXISTS (SELECT 1 FROM image_metadata m WHERE m.image_pk = images.pk AND {cond})"
+                f"EXISTS (SELECT 1 FROM image_metadata m {meta_listing.PROBE} "
+                f"WHERE m.image_pk = images.pk AND {cond})"
             )
     if flt.search:
         term = fold(flt.search)
@@ -132,75 +132,49 @@ def where_clause(
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _meta_condition(meta: MetaFilter, n: int, params: dict[str, object], alias: str) -> str:
-    """``meta.KEY=VALUE`` on ``image_metadata`` rows (migration 0008): each reading of
-    ``VALUE`` (the string; the number or boolean it reads as) is one range of the
-    ``(key, kind, value)`` index. ``custom_metadata.MetaFilter.matches`` is the rule."""
-    params[f"mk{n}"] = meta.key
-    params[f"mt{n}"] = meta.text
-    kinds = [f"({alias}.kind = 'text' AND {alias}.value = :mt{n})"]
-    if meta.number is not None:
-        params[f"mn{n}"] = meta.number
-        kinds.append(f"({alias}.kind = 'number' AND {alias}.value = :mn{n})")
-    if meta.boolean is not None:
-        params[f"mb{n}"] = int(meta.boolean)
-        kinds.append(f"({alias}.kind = 'boolean' AND {alias}.value = :mb{n})")
-    return f"{alias}.key = :mk{n} AND ({' OR '.join(kinds)})"
-
-
 # A meta.KEY=VALUE whose value at most this many images have is resolved to their pks
 # once (count and page then read that list); a commoner one is tested row by row while
 # the sort's index is walked, which finds a page after a few hundred rows.
 META_RESOLVE_CAP = 2000
 
 
-def _meta_ranges(meta: MetaFilter, n: int, params: dict[str, object]) -> list[str]:
-    """``meta.KEY=VALUE`` as index ranges of ``image_metadata``, one per reading of the
-    value, disjoint: counted or listed one by one (an OR of them is merged through a
-    temporary row set, 7 ms instead of 1 at 10,000 entries)."""
-    _meta_condition(meta, n, params, "m")
-    kinds = [("text", f"mt{n}"), ("number", f"mn{n}"), ("boolean", f"mb{n}")]
-    return [
-        f"key = :mk{n} AND kind = '{kind}' AND value = :{name}"
-        for kind, name in kinds
-        if name in params
-    ]
-
-
-def _meta_joins(flt: Filter, params: dict[str, object], first: int = 0) -> str:
-    """The meta filters from ``first`` on as joins for a count (CROSS JOIN keeps the
-    table before it outside: one primary-key probe of ``image_metadata`` per row,
-    cheaper than a correlated subquery)."""
-    return "".join(
-        f" CROSS JOIN image_metadata j{n} ON j{n}.image_pk = images.pk "
-        f"AND {_meta_condition(meta, n, params, f'j{n}')}"
-        for n, meta in enumerate(flt.meta)
-        if n >= first
-    )
-
-
 def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
+    """The meta filter with the fewest images and the readings of its value some image
+    has (what ``meta_listing`` walks); when it has few, the pks of every image matching
+    all the filters. Each range is counted up to just over the cap: a common value
+    costs what a rare one does."""
     params: dict[str, object] = {"over": META_RESOLVE_CAP + 1}
     counts = []
     for n, meta in enumerate(flt.meta):
-        ranges = _meta_ranges(meta, n, params)
-        sql = " + ".join(
-            f"(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE {r} LIMIT :over))"
-            for r in ranges
-        )
-        counts.append((_int(run(conn, (f"SELECT {sql}"), params).scalar_one()), n))
-    found, rarest = min(counts)
-    if found > META_RESOLVE_CAP:
+        kinds = meta_listing.readings(meta)
+        found = run(
+            conn,
+            "SELECT "
+            + ", ".join(
+                "(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE "
+                f"{meta_listing.ranges(meta, n, params, kinds=(k,))[0]} LIMIT :over))"
+                for k in kinds
+            ),
+            params,
+        ).one()
+        held = tuple(k for k, c in zip(kinds, found, strict=True) if c)
+        counts.append((sum(found), n, held))
+    least, rarest, held = min(counts)
+    flt = meta_listing.with_lead(flt, rarest, held)
+    if least > META_RESOLVE_CAP:
         return flt
+    if not least:
+        return replace(flt, meta_pks=())
     others = "".join(
-        f" AND EXISTS (SELECT 1 FROM image_metadata o{n} WHERE o{n}.image_pk = m.image_pk "
-        f"AND {_meta_condition(flt.meta[n], n, params, f'o{n}')})"
-        for _c, n in counts
+        f" AND EXISTS (SELECT 1 FROM image_metadata o{n} {meta_listing.PROBE} "
+        f"WHERE o{n}.image_pk = m.image_pk "
+        f"AND {meta_listing.condition(flt.meta[n], n, params, f'o{n}')})"
+        for _c, n, _k in counts
         if n != rarest
     )
     union = " UNION ALL ".join(
         f"SELECT image_pk FROM image_metadata WHERE {r}"
-        for r in _meta_ranges(flt.meta[rarest], rarest, params)
+        for r in meta_listing.ranges(flt.meta[rarest], rarest, params, kinds=held)
     )
     pks = run(conn, (f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params).scalars()
     return replace(flt, meta_pks=tuple(sorted(pks)))
@@ -215,6 +189,18 @@ def walks_subtree(conn: Connection, flt: Filter) -> bool:
         return False
     scope = Filter(folder=flt.folder, recursive=True)
     return count(conn, scope) * 50 >= count(conn, Filter())
+
+
+def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] | None:
+    """The search as a test of ``m0.image_pk``'s membership in the substring index's
+    matches, when the index can answer it (``meta_listing``)."""
+    term = indexed_term(flt)
+    if term is None:
+        return None
+    if is_pg(conn):  # DIALECT: pg_trgm's index answers the literal LIKE
+        return "SELECT pk FROM images WHERE search_text LIKE :like", {"like": like_pattern(term)}
+    # DIALECT: FTS5's trigram tokenizer (SQLite)
+    return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
 
 
 def _fts_phrase(term: str) -> str:
@@ -289,35 +275,9 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
 
 
 def count(conn: Connection, flt: Filter) -> int:
-    if (
-        len(flt.meta) == 1
-        and flt.meta_pks is None
-        and flt.folder is ALL_FOLDERS
-        and flt.limit is None
-        and not (flt.undescribed or flt.search or flt.ids is not None)
-    ):
-        # One common value, nothing else: its entries in the (key, kind, value) index.
-        params: dict[str, object] = {}
-        sql = " + ".join(
-            f"(SELECT COUNT(*) FROM image_metadata WHERE {r})"
-            for r in _meta_ranges(flt.meta[0], 0, params)
-        )
-        return _int(run(conn, (f"SELECT {sql}"), params).scalar_one())
-    if flt.meta and flt.meta_pks is None:
-        where, params = where_clause(flt, meta_joined=True, pg=is_pg(conn))
-        if flt.folder is not ALL_FOLDERS:  # driven from the folder's rows
-            source = f"images{_meta_joins(flt, params)}"
-        else:  # driven from the first filter's entries in the (key, kind, value) index
-            first = " UNION ALL ".join(
-                f"SELECT image_pk FROM image_metadata WHERE {r}"
-                for r in _meta_ranges(flt.meta[0], 0, params)
-            )
-            joins = _meta_joins(flt, params, first=1)
-            if where:
-                source = f"({first}) AS d CROSS JOIN images ON images.pk = d.image_pk{joins}"
-            else:  # only meta filters: the images rows need not be read at all
-                source = f"({first}) AS d{joins.replace('images.pk', 'd.image_pk')}"
-        return _int(run(conn, (f"SELECT COUNT(*) FROM {source}{where}"), params).scalar_one())
+    if flt.meta and flt.meta_pks is None and flt.ids is None:
+        # Common values: counted in image_metadata's own indexes (meta_listing).
+        return meta_listing.count(conn, flt, _search_of(conn, flt))
     if flt.ids is not None or flt.meta:
         where, params = where_clause(flt, pg=is_pg(conn))
         return _int(run(conn, (f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
@@ -390,6 +350,9 @@ def page(
         total = count(conn, flt)
     if offset >= total:
         return []
+    if meta_listing.applies(flt, sort):
+        search = _search_of(conn, flt)
+        return meta_listing.page(conn, flt, offset, limit, sort, total, search)
     flipped = _REVERSED.get(sort)
     plan = "sort"
     if indexed_term(flt) is not None:

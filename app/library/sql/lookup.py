@@ -5,11 +5,13 @@ another database ``EngineLookup`` answers the same two calls through the engine.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import urllib.parse
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from ..records import ImageRecord
 from .rows import RECORD_COLUMNS, record
@@ -88,23 +90,78 @@ class RecordLookup:
 
 
 class EngineLookup:
-    """``RecordLookup``'s calls through the engine's pool (PostgreSQL: there is no file
-    to open beside it; the pool's connections are already warm)."""
-
-    _SQL = text(f"SELECT {RECORD_COLUMNS} FROM images WHERE id = :id")
+    """``RecordLookup``'s two calls on PostgreSQL: plain psycopg connections in
+    autocommit, pooled the same way, so a read is one round trip (through the engine's
+    pool it is three: the liveness ping, the query, the rollback on return). A broken
+    connection (a server restart) is dropped and the read tried once more on a new one;
+    ``None``/an error then sends the caller the ordinary way."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._idle: list[Any] = []
+        self._guard = threading.Lock()
+        self._closed = False
+
+    def _acquire(self) -> Any:
+        import psycopg
+
+        with self._guard:
+            if self._closed:
+                raise sqlite3.ProgrammingError("closed")
+            if self._idle:
+                return self._idle.pop()
+        return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+
+    def _release(self, conn: Any) -> None:
+        with self._guard:
+            if not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _one(self, sql: str, params: dict[str, object]) -> tuple[object, ...] | None:
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = self._acquire()
+            try:
+                row: tuple[object, ...] | None = conn.execute(sql, params).fetchone()
+            except psycopg.OperationalError:
+                conn.close()  # broken: never given back
+                if attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                conn.close()
+                raise
+            self._release(conn)
+            return row
+        return None
 
     def image(self, image_id: str) -> ImageRecord | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(self._SQL, {"id": image_id}).first()
+        try:
+            row = self._one(self._SQL, {"id": image_id})
+        except Exception:  # the caller asks the ordinary way, which reports it in words
+            return None
         return None if row is None else record(row)
 
     def first(self, sql: str, params: dict[str, object]) -> tuple[object, ...] | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(text(sql), params).first()
-        return None if row is None else tuple(row)
+        """``sql`` with ``:name`` parameters, as ``RecordLookup.first`` takes it."""
+        try:
+            return self._one(_PARAM.sub(r"%(\1)s", sql), params)
+        except Exception as exc:  # the caller asks the ordinary way
+            raise sqlite3.OperationalError(str(exc)) from exc
 
     def close(self) -> None:
-        """Nothing of its own to close: the engine is disposed with the core."""
+        with self._guard:
+            self._closed = True
+            conns, self._idle = self._idle, []
+        for conn in conns:
+            conn.close()
+
+    _SQL = f"SELECT {RECORD_COLUMNS} FROM images WHERE id = %(id)s"
+
+
+_PARAM = re.compile(r":(\w+)")

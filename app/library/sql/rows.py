@@ -376,6 +376,12 @@ def tombstone(conn: Connection, image_id: str, now: int) -> None:
     )
 
 
+def tombstones(conn: Connection) -> list[tuple[str, int]]:
+    """Every deleted id and when (trashed ones too: a trashed id answers 410 as well)."""
+    found = conn.execute(text("SELECT id, deleted_at FROM tombstones ORDER BY id"))
+    return [(image_id, at) for image_id, at in found]
+
+
 # --- what reconciliation compares with the folder --------------------------------------
 
 _KNOWN = "SELECT id, folder, filename, size, mtime_ns, sha256 FROM images"

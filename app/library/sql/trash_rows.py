@@ -194,6 +194,14 @@ def settle(conn: Connection, image_id: str) -> None:
     )
 
 
+def set_deleted_at(conn: Connection, image_id: str, deleted_at: int) -> None:
+    """A trashed image copied from another library keeps when it was deleted there (so
+    its retention ends when it would have)."""
+    conn.execute(
+        text("UPDATE trash SET deleted_at = :at WHERE id = :id"), {"at": deleted_at, "id": image_id}
+    )
+
+
 def drop(conn: Connection, image_id: str) -> None:
     conn.execute(text("DELETE FROM trash WHERE id = :id"), {"id": image_id})
 

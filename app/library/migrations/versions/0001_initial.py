@@ -64,8 +64,15 @@ def upgrade() -> None:
         sa.Column("pending_path", sa.Text, nullable=True),
         sa.UniqueConstraint("folder", "filename", name="uq_images_path"),
     )
-    op.create_index("ix_images_order", "images", ["created_at", "id"])
-    op.create_index("ix_images_folder_order", "images", ["folder", "created_at", "id"])
+    # postgresql_include: a PostgreSQL index holds no row id as SQLite's does; with pk in
+    # it a page read by OFFSET walks the index alone (ignored by SQLite).
+    op.create_index("ix_images_order", "images", ["created_at", "id"], postgresql_include=["pk"])
+    op.create_index(
+        "ix_images_folder_order",
+        "images",
+        ["folder", "created_at", "id"],
+        postgresql_include=["pk"],
+    )
     op.create_index("ix_images_sha256", "images", ["sha256"])
     op.create_table(
         "tombstones",

@@ -41,7 +41,24 @@ _PG_NOCASE = (
 )
 
 
+def _upgrade_pg() -> None:
+    # INCLUDE (pk): the row id SQLite's indexes hold, so pages walk the index alone.
+    op.execute(
+        "CREATE INDEX ix_images_undescribed_order ON images (created_at, id) INCLUDE (pk) "
+        "WHERE alt_text IS NULL"
+    )
+    op.execute(
+        "CREATE INDEX ix_images_folder_undescribed_order ON images (folder, created_at, id) "
+        "INCLUDE (pk) WHERE alt_text IS NULL"
+    )
+    op.execute(_PG_NOCASE)
+    op.execute("CREATE INDEX ix_images_name ON images (nocase(filename), id) INCLUDE (pk)")
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        _upgrade_pg()
+        return  # pg_trgm's index (0001) needs no rebuild: LIKE compares exactly
     op.execute(
         "CREATE INDEX ix_images_undescribed_order ON images (created_at, id) WHERE alt_text IS NULL"
     )
@@ -49,10 +66,6 @@ def upgrade() -> None:
         "CREATE INDEX ix_images_folder_undescribed_order ON images (folder, created_at, id) "
         "WHERE alt_text IS NULL"
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_NOCASE)
-        op.execute("CREATE INDEX ix_images_name ON images (nocase(filename), id)")
-        return  # pg_trgm's index (0001) needs no rebuild: LIKE compares exactly
     op.execute("CREATE INDEX ix_images_name ON images (filename COLLATE NOCASE, id)")
     _rebuild_fts("trigram case_sensitive 1")
 

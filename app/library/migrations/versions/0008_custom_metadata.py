@@ -90,7 +90,10 @@ def upgrade() -> None:
             "CREATE TRIGGER images_metadata AFTER INSERT OR DELETE OR UPDATE OF custom_metadata "
             "ON images FOR EACH ROW EXECUTE FUNCTION images_metadata()"
         )
-        op.execute("CREATE INDEX ix_images_folder_name ON images (folder, nocase(filename), id)")
+        op.execute(
+            "CREATE INDEX ix_images_folder_name ON images (folder, nocase(filename), id) "
+            "INCLUDE (pk)"
+        )
         return
     for stmt in _TRIGGERS:
         op.execute(stmt)

@@ -30,10 +30,14 @@ _OLD_KEY = "coalesce(taken_at, -4611686018427387904)"
 def upgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_images_taken_order")
     op.execute("DROP INDEX IF EXISTS ix_images_folder_taken_order")
-    op.execute(f"CREATE INDEX ix_images_taken_order ON images ({_KEY}, created_at, id, taken_at)")
+    # DIALECT: PostgreSQL's indexes hold no row id: pk included, as SQLite's have it.
+    pk = " INCLUDE (pk)" if op.get_bind().dialect.name == "postgresql" else ""
+    op.execute(
+        f"CREATE INDEX ix_images_taken_order ON images ({_KEY}, created_at, id, taken_at){pk}"
+    )
     op.execute(
         "CREATE INDEX ix_images_folder_taken_order ON images "
-        f"(folder, {_KEY}, created_at, id, taken_at)"
+        f"(folder, {_KEY}, created_at, id, taken_at){pk}"
     )
 
 

@@ -1,0 +1,290 @@
+"""The decoding half of adopting and importing many files, in worker processes.
+
+Hashing, the reduced-scale decode that validates a photo and makes its thumbnail, and the
+EXIF and XMP reads are nearly all of what adopting a camera JPEG costs (≈ 60 ms of CPU for
+12 MP), and they need nothing of the library but a file's path. Threads cannot use both
+cores for it: Pillow releases the GIL only inside the decode, and the rest (the resize,
+the encode of the thumbnail, the EXIF walk, the pickling of results) queues on one lock
+the window's thread needs too. So a few processes do it, forked by a fork server (never
+from the library process itself, which has threads and an open database a fork would
+copy mid-use; see ``_context``), and
+hand back plain values; the library process keeps every database write, the thumbnail
+cache and the events, so nothing about crash safety changes: a worker writes nothing
+but, for an import, its copy in ``tmp/`` (cleared at the next open if a kill leaves it).
+
+The decode budget is process-wide, so each worker has its own; the library process holds
+its budget for every file in flight in the workers as well (``units_in_flight``), so
+uploads the server decodes meanwhile and the workers' decodes share one bound."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from PIL import Image
+
+from . import exif_read, files, imaging, rules, xmp_read
+from .decode_budget import DECODE_BUDGET
+from .errors import LibraryError
+from .exif_facts import NO_EXIF, ExifFacts
+
+# Below this many files a run stays in its own thread: starting a process costs about
+# as much as decoding ten photos, and the watcher's batches are a few files.
+MIN_FILES_FOR_PROCESSES: Final = 12
+# Files handed to the workers ahead of the one being committed: enough that no worker
+# waits for the next, few enough that a stop or a kill wastes little.
+_AHEAD_PER_WORKER: Final = 3
+_ORPHAN_CHECK_SECONDS: Final = 0.5
+# Adopted files up to this size are read once into memory (hashed and decoded from it).
+_READ_WHOLE_BYTES: Final = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Examined:
+    """One file hashed, decoded, thumbnailed and read for EXIF and XMP by a worker.
+    ``info`` is ``None`` when only the hash was wanted (see ``examine_in_place``)."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+    info: imaging.ImageInfo | None
+    described: xmp_read.FileDescription = xmp_read.NOTHING
+    exif: ExifFacts = NO_EXIF
+    tmp: Path | None = None  # an import's copy in the library's tmp/
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A file that is not an image the library accepts (``code``: the ``LibraryError``
+    code) or that could not be read (``unreadable``)."""
+
+    code: str
+    message: str
+    unreadable: bool = False
+
+
+# --- in the worker processes --------------------------------------------------------------
+
+_hash_only: frozenset[str] = frozenset()
+
+
+def _start_worker(hash_only: frozenset[str], library_pid: int) -> None:
+    """``library_pid``: the library process's pid, given rather than read here (a worker
+    is forked by the fork server, and may start after a kill)."""
+    global _hash_only
+    _hash_only = hash_only
+    args = (os.getppid(), library_pid)
+    threading.Thread(target=_end_with, args=args, daemon=True, name="orphan").start()
+
+
+def _end_with(parent: int, library_pid: int) -> None:
+    """A library process killed (-9, a crash) cannot stop its workers, and nothing else
+    would: they would wait for work forever. Each looks now and then whether the library
+    process is still there, and whether it was re-parented (its fork server ended with
+    the library), and ends with it."""
+    while os.getppid() == parent:
+        try:
+            os.kill(library_pid, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            pass  # there, as another user's: the pid was reused, still "alive" enough
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _describe(path: Path, info: imaging.ImageInfo) -> tuple[xmp_read.FileDescription, ExifFacts]:
+    ctype = info.format.content_type
+    return xmp_read.describe_file(path, ctype), exif_read.read_file(path, ctype)
+
+
+def examine_in_place(path: str) -> Examined | Refused:
+    """A file adopted where it lies. Read once where it is not huge: the bytes are hashed
+    and decoded from memory. A file whose hash is one of the run's ``hash_only`` set (the
+    content of a known image whose file went missing: a move) is not decoded."""
+    p = Path(path)
+    try:
+        st = p.stat()
+        if st.st_size <= _READ_WHOLE_BYTES:
+            data = p.read_bytes()
+            size, sha = len(data), hashlib.sha256(data).hexdigest()
+        else:
+            data = None
+            size, sha = files.hash_file(p)
+        if sha in _hash_only:
+            return Examined(size, st.st_mtime_ns, sha, None)
+        info = imaging.inspect(io.BytesIO(data)) if data is not None else imaging.inspect_path(p)
+        described, exif = _describe(p, info)
+    except LibraryError as exc:
+        return Refused(exc.code, exc.message)
+    except OSError as exc:
+        return Refused("unreadable", str(exc), unreadable=True)
+    return Examined(size, st.st_mtime_ns, sha, info, described, exif)
+
+
+def examine_copy(path: str, tmp_dir: str) -> Examined | Refused:
+    """A file imported: read (at most the upload limit), copied into ``tmp_dir`` and
+    fsynced by a thread while this one decodes the same bytes, so the disk's wait and
+    the decode overlap instead of adding up. The copy is what ``commit`` places; it is
+    removed here on any refusal, and by the caller if it does not commit it."""
+    try:
+        with open(path, "rb") as src:
+            data = src.read(rules.MAX_UPLOAD_BYTES + 1)
+    except OSError as exc:
+        return Refused("unreadable", f"Could not read the file: {exc}.", unreadable=True)
+    if len(data) > rules.MAX_UPLOAD_BYTES:
+        return Refused("too_large", rules.TOO_LARGE_MESSAGE)
+    if not data:
+        return Refused("malformed_image", "The file is empty.")
+    saved: list[_Saved] = []
+    writer = threading.Thread(target=_save_copy, args=(data, Path(tmp_dir), saved))
+    writer.start()
+    try:
+        info = imaging.inspect(io.BytesIO(data))
+    except LibraryError as exc:
+        refused: Refused | None = Refused(exc.code, exc.message)
+    else:
+        refused = None
+    writer.join()
+    outcome = saved[0]
+    if isinstance(outcome, BaseException):
+        if isinstance(outcome, LibraryError):
+            return Refused(outcome.code, outcome.message)
+        return Refused("unreadable", f"Could not save the copy: {outcome}.", unreadable=True)
+    tmp, size, sha = outcome
+    if refused is not None:
+        tmp.unlink(missing_ok=True)
+        return refused
+    try:
+        described, exif = _describe(tmp, info)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Examined(size, 0, sha, info, described, exif, tmp)
+
+
+_Saved = tuple[Path, int, str] | BaseException
+
+
+def _save_copy(data: bytes, tmp_dir: Path, out: list[_Saved]) -> None:
+    try:
+        incoming = files.Incoming(tmp_dir, rules.MAX_UPLOAD_BYTES)
+        incoming.write(data)  # discards itself on failure
+        out.append(incoming.finish())  # fsynced (or discarded on failure)
+    except BaseException as exc:
+        out.append(exc)
+
+
+# --- in the library process ---------------------------------------------------------------
+
+
+def worker_count() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+
+
+def units_in_flight(path: Path) -> int:
+    """What a worker's decode of ``path`` will hold, in the budget's units, from its
+    headers alone (a reduced-scale JPEG holds the reduced pixels); 1 where the headers
+    cannot be read (the worker refuses the file at once)."""
+    try:
+        with imaging.pillow_warnings(), Image.open(path, formats=rules.PILLOW_FORMATS) as img:
+            full = img.width * img.height
+            if img.format in ("JPEG", "MPO"):
+                img.draft("RGB", rules.THUMBNAIL_BOX)
+                return max(1, img.width * img.height)
+            # Other formats hold decoder canvases and converted copies: the worst case.
+            return max(1, 3 * full)
+    except Exception:
+        return 1
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """A fork server where there is one (Linux, macOS): started once per library process,
+    from a fresh interpreter that has imported this module (and Pillow) once, it forks
+    each run's workers already warm: half a second of imports per worker saved, which is
+    1-2 % of adopting 500 photos. Elsewhere, ``spawn``."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+class WorkerPool:
+    """``with WorkerPool(n) as pool: for item, result in pool.run(fn, items, path_of)``:
+    results in the order of ``items``, a bounded number ahead, each holding the library
+    process's decode budget while it is in a worker."""
+
+    def __init__(self, workers: int | None = None, hash_only: frozenset[str] = frozenset()):
+        self.workers = workers or worker_count()
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=_context(),
+            initializer=_start_worker,
+            initargs=(hash_only, os.getpid()),
+        )
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # Work not started is dropped; a file being decoded finishes (a second at most).
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(
+        self,
+        fn: Callable[..., Examined | Refused],
+        items: list[Any],
+        args_of: Callable[[Any], tuple[Any, ...]],
+        path_of: Callable[[Any], Path],
+        stop: Callable[[], bool] = lambda: False,
+        unused: Callable[[Examined | Refused], None] = lambda _result: None,
+    ) -> Iterator[tuple[Any, Examined | Refused]]:
+        """``unused``: called with each result made but not handed out (a stop, or the
+        caller leaving the loop), so what it left behind (an import's copy) goes."""
+        pending: list[tuple[Any, Future[Examined | Refused], ExitStack]] = []
+        queue = iter(items)
+        ahead = self.workers * _AHEAD_PER_WORKER
+        try:
+            while True:
+                while len(pending) < ahead and not stop():
+                    item = next(queue, None)
+                    if item is None:
+                        break
+                    held = ExitStack()
+                    held.enter_context(DECODE_BUDGET.hold(units_in_flight(path_of(item))))
+                    try:
+                        fut = self._pool.submit(fn, *args_of(item))
+                    except BaseException:
+                        held.close()
+                        raise
+                    pending.append((item, fut, held))
+                if not pending:
+                    return
+                item, fut, held = pending.pop(0)
+                try:
+                    result = fut.result()
+                finally:
+                    held.close()
+                yield item, result
+        finally:
+            for _item, fut, held in pending:
+                held.close()
+                if not fut.cancel():
+                    # A broken pool raises: then there is nothing of the result to clean.
+                    with contextlib.suppress(Exception):
+                        unused(fut.result())

@@ -1,0 +1,165 @@
+"""The window while a photo folder is adopted or a card's worth of photos is dropped on
+it (issue 21), launched as a person launches it and measured from inside (offscreen):
+
+    python -m benchmarks.adopt_probe adopt LIBRARY_DIR LAUNCHED_AT
+    python -m benchmarks.adopt_probe drop  LIBRARY_DIR LAUNCHED_AT PHOTO_DIR
+
+``adopt``: ``LIBRARY_DIR`` is a folder of photos never opened as a library. The window is
+opened as ``imageshelf`` opens it (no reconcile first, the window shown, then the server
+and the reconcile started after the first paint); ``first_paint_s`` is from the parent's
+``time.time()`` just before it started this process to the first paint event of the
+grid. Once rows arrive, the grid is scrolled programmatically, down a screen every 30 ms
+and back to the top at the end, while a 5 ms heartbeat timer records the longest gap
+between its ticks (the event loop blocked), until the adoption ends.
+
+``drop``: an empty library; every photo of ``PHOTO_DIR`` is dropped on the grid
+as one ``QDropEvent`` with file URLs (what a drag from a file manager delivers); the
+import runs through the real path (``files_dropped`` → ``ImportJob``) while the heartbeat
+and the scrolling run as above. ``import_s`` is from the drop to ``import_finished``.
+
+Prints one JSON line of figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import itertools
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+HEARTBEAT_MS = 5
+SCROLL_EVERY_MS = 30
+TIME_LIMIT_S = 600.0
+
+
+class PaintWatch(QObject):
+    """Installed on the application: the first paint of any widget of ``window`` (an
+    empty library shows its empty state, not the grid)."""
+
+    def __init__(self, window: QWidget, on_paint) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.window, self.on_paint = window, on_paint
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Paint
+            and isinstance(obj, QWidget)
+            and obj.window() is self.window
+        ):
+            self.on_paint()
+        return False
+
+
+def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None) -> dict:  # type: ignore[type-arg]
+    from imageshelf.app.library import Library
+    from imageshelf.app.ui.main_window import MainWindow
+    from imageshelf.app.ui.server_control import ServerController
+
+    result: dict[str, float] = {"imported_s": time.time() - launched_at}
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings_dir = tempfile.mkdtemp()
+    settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.Format.IniFormat)
+    library = Library.open(library_dir, reconcile=False)
+    server = ServerController(library, port=0)
+    win = MainWindow(library, settings, server)
+    win.resize(1400, 900)
+    grid, model = win.grid, win.model
+    beats: list[float] = []
+    started = [0.0]
+    work_started = [0.0]
+
+    heartbeat = QTimer()
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    scroller = QTimer()
+    scroller.setInterval(SCROLL_EVERY_MS)
+
+    def scroll_step() -> None:
+        bar = grid.verticalScrollBar()
+        bar.setValue(0 if bar.value() >= bar.maximum() else bar.value() + bar.pageStep())
+
+    scroller.timeout.connect(scroll_step)
+
+    def finish(ok: bool) -> None:
+        if "work_s" in result:
+            return
+        result["work_s"] = time.perf_counter() - work_started[0]
+        result["complete"] = 1.0 if ok else 0.0
+        heartbeat.stop()
+        scroller.stop()
+        gaps = [b - a for a, b in itertools.pairwise(beats)]
+        result["longest_gap_ms"] = max(gaps) * 1000 if gaps else float("nan")
+        result["heartbeats"] = len(beats)
+        result["rows"] = float(library.count())
+        QTimer.singleShot(0, app.quit)
+
+    def start_watching() -> None:
+        beats.clear()
+        work_started[0] = time.perf_counter()
+        heartbeat.start()
+        scroller.start()
+
+    def first_paint() -> None:
+        if "first_paint_s" in result:
+            return
+        result["first_paint_s"] = time.time() - launched_at
+        app.removeEventFilter(watch)
+        started[0] = time.perf_counter()
+        QTimer.singleShot(0, start_work)
+
+    def start_work() -> None:
+        server.start()
+        if kind == "adopt":
+            job = win.start_reconcile()
+            job.finished.connect(lambda _r: finish(True))
+            job.failed.connect(lambda _m: finish(False))
+            start_watching()
+        else:
+            assert photo_dir is not None
+            win.import_finished.connect(lambda _report: finish(True))
+            mime = QMimeData()
+            paths = sorted(photo_dir.glob("*.jpg"))
+            mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+            event = QDropEvent(
+                QPointF(grid.viewport().rect().center()),
+                Qt.DropAction.CopyAction,
+                mime,
+                Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            start_watching()
+            # The grid's drop handler, as a drag from a file manager ends on its viewport
+            # (tests/desktop does real XDND drags; here only the import path matters).
+            grid.dropEvent(event)
+            result["dropped"] = float(len(paths))
+        QTimer.singleShot(int(TIME_LIMIT_S * 1000), lambda: finish(False))
+
+    watch = PaintWatch(win, first_paint)
+    app.installEventFilter(watch)
+    win.show()
+    app.exec()
+    assert model is not None
+    server.stop()
+    library.close()
+    return result
+
+
+def main(argv: list[str]) -> None:
+    kind, library_dir, launched_at = argv[0], Path(argv[1]), float(argv[2])
+    photo_dir = Path(argv[3]) if len(argv) > 3 else None
+    figures = run(kind, library_dir, launched_at, photo_dir)
+    print("RESULT " + json.dumps(figures), flush=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

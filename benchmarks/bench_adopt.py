@@ -1,0 +1,162 @@
+"""Issue 21, targets 1 and 2: a photo collection adopted, a card's worth dropped.
+
+The photos are camera-like 12 MP JPEGs with EXIF (``photo_set``, made once and cached).
+The floor (``adopt_floor``) is a bare two-process pipeline reading, hashing and decoding
+at reduced scale each photo: what adoption cannot do without. It is measured three
+times, between the runs it judges, on a few hundred of the same photos, and each figure
+is judged against the mean of the floors measured just before and just after it: the
+machine is shared, so load drifts during a run.
+
+- 1 adopt: ``Library.reconcile`` of a folder of N photos never seen (what a library
+  opened on a photo folder does; N = 2,000), images per second against the floor: ≥ 0.85×.
+- 1 paint: the window launched on such a folder (as ``imageshelf`` launches it, the
+  adoption started after the first paint): first paint after the process start ≤ 1.5 s.
+- 1 scroll: the grid scrolled a screen every 30 ms while the adoption runs: the longest
+  event-loop gap (a 5 ms heartbeat) ≤ 50 ms.
+- 2 drop: 500 photos dropped on the grid (a ``QDropEvent`` with file URLs into its
+  viewport, the real import path from there), images per second against the floor:
+  ≥ 0.85×; 2 drop gap: the event loop meanwhile, scrolled as above, ≤ 50 ms.
+
+Run alone: ``python -m benchmarks.bench_adopt [--quick]``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from imageshelf.app.library import Library
+
+from . import photo_set
+from .adopt_floor import floor_rate
+from .common import Result, bound_result, missing, ratio_result, report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _probe(kind: str, library_dir: Path, extra: list[str], timeout: float) -> dict[str, float]:
+    launched = time.time()
+    command = [sys.executable, "-m", "benchmarks.adopt_probe", kind, str(library_dir)]
+    proc = subprocess.run(
+        [*command, repr(launched), *extra],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            figures: dict[str, float] = json.loads(line[len("RESULT ") :])
+            return figures
+    raise RuntimeError(f"{kind} probe gave no result: {proc.stderr[-800:]}")
+
+
+def _adopt_rate(paths: list[Path], work: Path) -> float:
+    root = work / "adopt"
+    photo_set.linked_copy(paths[0].parent, root, paths)
+    with Library.open(root, reconcile=False) as lib:
+        start = time.perf_counter()
+        lib.reconcile()
+        elapsed = time.perf_counter() - start
+        adopted = lib.count()
+    shutil.rmtree(root, ignore_errors=True)
+    if adopted != len(paths):
+        raise RuntimeError(f"adopted {adopted} of {len(paths)}")
+    return len(paths) / elapsed
+
+
+def run(quick: bool = False) -> list[Result]:
+    n_adopt, n_drop, n_floor = (300, 100, 150) if quick else (2000, 500, 600)
+    paths = photo_set.photos(2000)[:n_adopt]
+    work = photo_set.CACHE / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    load = os.getloadavg()[0]
+    results: list[Result] = []
+    try:
+        floors = [floor_rate(paths[:n_floor])]
+        adopt = _adopt_rate(paths, work)
+        floors.append(floor_rate(paths[:n_floor]))
+        results.append(
+            ratio_result(
+                "21.1 adopt",
+                f"adopt {n_adopt:,} 12 MP JPEGs (hash, EXIF, thumbnail, row) vs bare "
+                "2-process decode+hash",
+                adopt,
+                (floors[0] + floors[1]) / 2,
+                "img/s",
+                at_least=0.85,
+                note=f"floors {floors[0]:.1f}, {floors[1]:.1f}",
+            )
+        )
+
+        drop_src = work / "card"
+        photo_set.linked_copy(paths[0].parent, drop_src, paths[:n_drop])
+        drop = _probe("drop", work / "drop-lib", [str(drop_src)], 900)
+        floors.append(floor_rate(paths[:n_floor]))
+        drop_rate = drop["dropped"] / drop["work_s"] if drop.get("complete") else 0.0
+        results.append(
+            ratio_result(
+                "21.2 drop",
+                f"import {n_drop} 12 MP JPEGs dropped on the window vs bare 2-process decode+hash",
+                drop_rate,
+                (floors[1] + floors[2]) / 2,
+                "img/s",
+                at_least=0.85,
+                note=f"{drop['rows']:.0f} rows; floors {floors[1]:.1f}, {floors[2]:.1f}",
+            )
+        )
+        results.append(
+            bound_result(
+                "21.2 gap",
+                "longest event-loop gap while the drop imports (grid scrolled)",
+                drop["longest_gap_ms"],
+                "ms",
+                50,
+                note=f"{drop['heartbeats']:.0f} heartbeats",
+            )
+        )
+
+        lib = work / "adopt-window"
+        photo_set.linked_copy(paths[0].parent, lib, paths)
+        win = _probe("adopt", lib, [], 900)
+        results.append(
+            bound_result(
+                "21.1 paint",
+                "first paint after launch, adoption starting",
+                win["first_paint_s"] * 1000,
+                "ms",
+                1500,
+            )
+        )
+        complete = win.get("complete") == 1.0
+        results.append(
+            Result(
+                "21.1 scroll",
+                f"longest event-loop gap scrolling while {win['rows']:,.0f} photos are "
+                f"adopted ({win['work_s']:.0f} s)",
+                win["longest_gap_ms"],
+                "ms",
+                None,
+                "≤ 50 ms",
+                win["longest_gap_ms"] <= 50 and complete,
+                "" if complete else "the adoption did not end in time",
+            )
+        )
+    except Exception as exc:
+        results.append(missing("21", "adoption and drop", f"failed: {exc!r}"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()[0]
+    loads = f"load {load:.1f}→{load_after:.1f}"
+    return [replace(r, note=f"{r.note}; {loads}" if r.note else loads) for r in results]
+
+
+if __name__ == "__main__":
+    report(run("--quick" in sys.argv))

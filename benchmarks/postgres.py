@@ -1,0 +1,165 @@
+"""Target 4 on PostgreSQL (issue 21, item 5): the query figures of a team library beside
+SQLite's, same library (the rows of the generated SQLite library, copied), same bounds.
+
+The benchmark starts its own PostgreSQL with the tests' fixture code
+(``tests/pg_server.py``: a real server as an unprivileged user, on 127.0.0.1, in a
+temporary directory) and stops it at the end. The team library's storage is an empty
+folder: listing and searching read only the database, never an original.
+
+Until PostgreSQL support (``Library.open_team``, ``tests/pg_server.py``) is part of this
+copy, the table says so ("not yet"), which is not a failure. With it, a server that
+cannot start (binaries missing) is a failure, as in the tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from imageshelf.app.library import Library
+
+from .common import Result, missing, not_yet
+
+BATCH = 5000
+TAG = " pg"  # appended to the target of each row measured on PostgreSQL
+
+
+def missing_support() -> str | None:
+    """Why PostgreSQL cannot be measured in this copy, or ``None`` when it can."""
+    if not hasattr(Library, "open_team"):
+        return "this copy has no team library yet (Library.open_team)"
+    if importlib.util.find_spec("tests.pg_server") is None:
+        return "this copy has no tests/pg_server.py to start PostgreSQL with"
+    return None
+
+
+def folder_storage(root: Path) -> Any:
+    """A team library's storage on a folder: the tests' own (``tests/pg_server.py``)."""
+    from tests.pg_server import folder_storage as tests_folder_storage
+
+    return tests_folder_storage(root)
+
+
+@contextmanager
+def postgres_server() -> Iterator[Any]:
+    """A running PostgreSQL (``tests.pg_server.PgServer``), stopped on the way out."""
+    from tests import pg_server
+
+    bin_dir = pg_server.find_bin_dir()
+    if bin_dir is None:  # the tests' own words on what to install
+        raise RuntimeError(getattr(pg_server, "_INSTALL", "PostgreSQL's binaries are missing"))
+    server = pg_server.PgServer(bin_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def copy_images(sqlite_db: Path, database_url: str) -> int:
+    """The ``images`` rows of the generated SQLite library into the team database, in
+    batches through the schema's own table (its triggers keep the folder counts and the
+    custom metadata rows, as for an upload). Returns the number of rows."""
+    from sqlalchemy import create_engine, select
+
+    from imageshelf.app.library.models import ImageRow
+
+    images = ImageRow.__table__
+    source = create_engine(f"sqlite:///{sqlite_db}")
+    target = create_engine(database_url)
+    copied = 0
+    try:
+        with source.connect() as src, target.begin() as dst:
+            result = src.execution_options(yield_per=BATCH).execute(select(images))
+            for part in result.partitions(BATCH):
+                dst.execute(images.insert(), [dict(row._mapping) for row in part])
+                copied += len(part)
+            dst.exec_driver_sql("ANALYZE")
+    finally:
+        source.dispose()
+        target.dispose()
+    return copied
+
+
+def _dump_path(n: int) -> Path:
+    """The cached team database of ``n`` images: per generator and schema version."""
+    from imageshelf.app.library.sql.engine import head_revision
+
+    from .generate import DATA_DIR, GENERATOR_VERSION
+
+    return DATA_DIR / f"pg-{n}-v{GENERATOR_VERSION}-{head_revision()}.dump"
+
+
+def _pg_tool(server: Any, tool: str, *args: str) -> None:
+    """``pg_dump``/``pg_restore`` of the server's own version, as the tests' superuser."""
+    from tests.pg_server import SUPERUSER
+
+    done = subprocess.run(
+        [str(server.bin_dir / tool), "-h", server.host, "-p", str(server.port), "-U", SUPERUSER,
+         *args],
+        capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"{tool} failed: {done.stderr[-2000:]}")
+
+
+def fill(server: Any, url: str, n: int, storage_dir: Path) -> str:
+    """Makes the ``bench`` database hold the generated library's ``n`` images. The first
+    time the rows are copied (about 2 minutes for 100,000 on 2 busy cores: every row
+    passes the schema's triggers) and the database is dumped under ``benchmarks/.data``;
+    later runs restore the dump (its indexes rebuilt in bulk). Says which it did."""
+    from .generate import library
+
+    dump = _dump_path(n)
+    started = time.perf_counter()
+    if dump.exists():
+        _pg_tool(server, "pg_restore", "--no-owner", "-d", "bench", str(dump))
+        return f"restored from {dump.name} in {time.perf_counter() - started:.0f} s"
+    Library.open_team(url, folder_storage(storage_dir)).close()  # the schema, migrated
+    rows = copy_images(library(n) / ".imageshelf" / "library.db", url)
+    copied = time.perf_counter() - started
+    partial = dump.with_suffix(".partial")
+    _pg_tool(server, "pg_dump", "-Fc", "-f", str(partial), "bench")
+    partial.replace(dump)
+    return f"{rows:,} rows copied in {copied:.0f} s, dumped to {dump.name}"
+
+
+def run(n: int, quick: bool = False) -> list[Result]:
+    why = missing_support()
+    if why is not None:
+        return [not_yet("4 pg", "PostgreSQL: not yet", why)]
+    from . import bench_queries
+
+    try:
+        with postgres_server() as server, tempfile.TemporaryDirectory() as tmp:
+            url = server.create_database("bench")
+            storage_dir = Path(tmp) / "team"
+            print(f"    PostgreSQL: {fill(server, url, n, storage_dir)}", flush=True)
+            backend = bench_queries.Backend(
+                "PostgreSQL",
+                TAG,
+                lambda: Library.open_team(url, folder_storage(storage_dir)),
+                ("team", url, str(storage_dir)),
+                lambda: _psycopg_connect(server),
+                "%s",
+                None,
+                "(team: no reconciliation)",
+            )
+            return bench_queries.run(n, quick, backend)
+    except Exception as exc:
+        return [missing("4 pg", "PostgreSQL query figures", f"failed: {exc!r}")]
+
+
+def _psycopg_connect(server: Any) -> Any:
+    import psycopg
+
+    from tests.pg_server import SUPERUSER
+
+    return psycopg.connect(
+        host=server.host, port=server.port, user=SUPERUSER, dbname="bench", autocommit=True
+    )

@@ -1,0 +1,179 @@
+"""``image_metadata`` carries its image's folder, created_at, id and whether it has no alt
+text (migration 0014), and they stay in step with ``images`` through every write:
+upload, PATCH of metadata (merge, clear, set again), alt text set and removed, a move, a
+folder renamed and moved, a delete to the trash and a restore, a folder trashed and
+restored — and an older library's rows are filled when it is upgraded (a folder library
+and a team library, PostgreSQL). After each step the table is exactly what the images'
+rows say it should be (derived here in Python, not by the triggers' SQL), and a
+``meta.KEY=VALUE`` listing read from it (with and without ``undescribed``) equals
+``Filter.matches`` over every image."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from imageshelf.app.library import Library, Sort
+from imageshelf.app.library.custom_metadata import MetaFilter
+from imageshelf.app.library.filters import Filter
+from imageshelf.app.library.layout import DB_FILE, META_DIR
+from imageshelf.app.library.sql.dialect import pg_number
+from imageshelf.app.library.sql.engine import make_engine, upgrade
+from tests.conftest import image_bytes
+from tests.pg_server import folder_storage
+
+BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
+
+Row = tuple[int, str, str, object, str, int, str, int]
+
+
+def _expected(conn: object) -> set[Row]:
+    """What image_metadata must hold: one row per key of each image's object, with its
+    kind (0008's rule), value (booleans 1/0) and the image's folder, created_at, id and
+    whether it has no alt text. On PostgreSQL ``value`` is text (migration 0008)."""
+    pg = conn.dialect.name == "postgresql"  # type: ignore[attr-defined]
+    out: set[Row] = set()
+    images = conn.execute(  # type: ignore[attr-defined]
+        text("SELECT pk, folder, created_at, id, custom_metadata, alt_text FROM images")
+    )
+    for pk, folder, created_at, image_id, meta, alt in images:
+        for key, value in json.loads(meta or "{}").items():
+            if isinstance(value, bool):
+                kind, value = "boolean", str(int(value)) if pg else int(value)
+            elif isinstance(value, str):
+                kind = "text"
+            else:
+                kind, value = "number", pg_number(value) if pg else value
+            out.add((pk, key, kind, value, folder, created_at, image_id, int(alt is None)))
+    return out
+
+
+def _stored(conn: object) -> set[Row]:
+    rows = conn.execute(  # type: ignore[attr-defined]
+        text(
+            "SELECT image_pk, key, kind, value, folder, created_at, id, undescribed "
+            "FROM image_metadata"
+        )
+    ).all()
+    assert len(rows) == len(set(map(tuple, rows)))
+    return {(*r[:7], int(r[7])) for r in rows}  # type: ignore[misc]
+
+
+def _check(lib: Library, step: str) -> None:
+    with lib.engine.connect() as conn:
+        assert _stored(conn) == _expected(conn), step
+    everything = lib.list_images(page_size=100).items
+    for (key, value), undescribed in itertools.product(
+        (("sku", "A"), ("n", "2"), ("print", "true"), ("new", "x")), (False, True)
+    ):
+        flt = Filter(meta=(MetaFilter.parse(key, value),), undescribed=undescribed)
+        args = {"meta": {key: value}, "undescribed": undescribed}
+        for sort in (Sort.NEWEST, Sort.OLDEST):
+            want = sorted((r for r in everything if flt.matches(r)), key=sort.key())
+            got = lib.list_images(**args, sort=sort, page_size=100).items  # type: ignore[arg-type]
+            assert [r.id for r in got] == [r.id for r in want], (step, flt, sort)
+            walked = lib.list_by_cursor(**args, sort=sort, limit=100).items  # type: ignore[arg-type]
+            assert [r.id for r in walked] == [r.id for r in want], (step, flt, sort)
+
+
+def _add(lib: Library, n: int, folder: str | None, meta: dict[str, object]) -> str:
+    prepared = lib.prepare(io.BytesIO(image_bytes("PNG", color=(n, 7, 7))), f"i{n}.png")
+    return lib.commit(prepared, folder=folder, custom_metadata=meta).id
+
+
+def test_the_carried_columns_follow_every_write(library: Library) -> None:
+    lib = library
+    a = _add(lib, 1, None, {"sku": "A", "n": 2, "print": True})
+    b = _add(lib, 2, "x", {"sku": "A", "n": 2.0, "print": False})
+    c = _add(lib, 3, "x/y", {"sku": "B", "n": "2"})
+    _add(lib, 4, "x/y", {})
+    _check(lib, "upload")
+
+    lib.update(a, custom_metadata={"n": None, "new": "x"})  # PATCH: merged
+    _check(lib, "patch merge")
+    lib.update(a, alt_text="A kite")  # described
+    _check(lib, "alt text")
+    lib.update(a, alt_text=None)  # undescribed again
+    _check(lib, "alt text removed")
+    lib.update(c, alt_text="")  # decorative: described
+    _check(lib, "alt text empty")
+    lib.update(b, custom_metadata=None)  # PATCH: cleared
+    _check(lib, "patch clear")
+    lib.update(b, custom_metadata={"sku": "A", "new": "x"})  # set again
+    _check(lib, "patch set again")
+
+    lib.update(a, folder="x/y")  # a move
+    _check(lib, "move")
+    lib.update(c, folder="x", custom_metadata={"print": True})  # a move and a PATCH at once
+    _check(lib, "move and patch")
+
+    lib.rename_folder("x", "z")  # z, z/y
+    _check(lib, "folder rename")
+    lib.move_folder("z/y", None)  # y at the top
+    _check(lib, "folder move")
+    assert {r.folder for r in lib.list_images(meta={"sku": "A"}).items} == {"y", "z"}
+
+    lib.delete(a)
+    _check(lib, "delete")
+    with lib.engine.connect() as conn:
+        held = conn.execute(text("SELECT COUNT(*) FROM image_metadata WHERE id = :i"), {"i": a})
+        assert held.scalar_one() == 0
+    lib.trash.restore(a)
+    _check(lib, "restore")
+
+    lib.trash_folder("y")
+    _check(lib, "folder trashed")
+    for item in lib.trash.items().items:
+        lib.trash.restore(item.image.id)
+    _check(lib, "folder restored")
+
+
+def _library_at_0013(engine: Engine) -> None:
+    """Three images as 0013's code wrote them (two with custom_metadata)."""
+    upgrade(engine, "0013")
+    metas = [{"sku": "A", "n": 1, "ok": True}, None, {"sku": "B", "f": 1.5}]
+    with engine.begin() as conn:
+        for i, meta in enumerate(metas):
+            conn.execute(
+                text(
+                    "INSERT INTO images (id, folder, filename, original_filename, "
+                    "content_type, size, width, height, sha256, mtime_ns, search_text, "
+                    "created_at, updated_at, custom_metadata) VALUES (:id, :f, :n, :n, "
+                    "'image/png', 1, 1, 1, 'x', 0, :n, :t, :t, :m)"
+                ),
+                {
+                    "id": f"img_{i:026d}",
+                    "f": ["", "a", "a/b"][i],
+                    "n": f"{i}.png",
+                    "t": 1000 - i,
+                    "m": json.dumps(meta) if meta else None,
+                },
+            )
+    engine.dispose()
+
+
+def _check_filled(lib: Library) -> None:
+    with lib.engine.connect() as conn:
+        stored = _stored(conn)
+        assert stored == _expected(conn)
+    assert len(stored) == 5
+    assert {r[4] for r in stored} == {"", "a/b"}
+    assert [r.id for r in lib.list_images(meta={"sku": "B"}).items] == ["img_" + "0" * 25 + "2"]
+
+
+def test_an_older_library_is_filled_on_upgrade(tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    (root / META_DIR).mkdir(parents=True)
+    _library_at_0013(make_engine(root / META_DIR / DB_FILE))
+    with Library.open(root, reconcile=False) as lib:
+        _check_filled(lib)
+
+
+def test_an_older_team_library_is_filled_on_upgrade(pg_url: str, tmp_path: Path) -> None:
+    _library_at_0013(make_engine(pg_url))
+    with Library.open_team(pg_url, folder_storage(tmp_path / "team")) as lib:
+        _check_filled(lib)
