@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Page, Sort
 from imageshelf.app.library.progress_estimate import progress_text
 
-from . import alt_text_actions, server_dialog, window_state
+from . import alt_text_actions, library_targets, server_dialog, window_state
 from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_actions import FolderActions
@@ -34,7 +34,6 @@ from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
 from .image_gestures import ImageGestures
 from .import_gestures import ImportGestures
 from .jobs import CallJob, JobRunner, ReconcileJob, favour_the_gui_thread
-from .library_targets import Target
 from .menus import (
     SORTS,
     build_actions,
@@ -75,8 +74,7 @@ class MainWindow(QMainWindow):
         self.server = server or ServerController(library, parent=self)
         # The library, once: the desktop adds " — Imageshelf" (the display name) itself.
         self.setWindowTitle(library.root.name or str(library.root))
-        # What was opened: the folder, or a team library's addresses (libraries.py).
-        self.target: Target = library.root
+        self.target: library_targets.Target = library.root  # or a team library's addresses
         self.session: object | None = None  # the LibrarySession that switches libraries
         self.recent_menu: QMenu | None = None
         self._shut_down = False
@@ -289,8 +287,7 @@ class MainWindow(QMainWindow):
         return self.details.record
 
     def _on_query_applied(self) -> None:
-        """Another folder, search, filter or sort opens at its first images; a reload
-        of the same view stays where it was."""
+        """A new view opens at its first images; a reload of the same one stays put."""
         if self.model.query != self._shown_query:
             self._shown_query = self.model.query
             self.grid.scrollToTop()
@@ -302,8 +299,7 @@ class MainWindow(QMainWindow):
         self.grid.viewport().update()
 
     def refresh_tree(self) -> CallJob | None:
-        """The tree's counts, read on a worker; asked again while a read runs, one more
-        read follows it (so the last change is always counted)."""
+        """The tree's counts, read on a worker; asked again mid-read, one more follows."""
         if self._tree_job is not None:
             self._tree_again = True
             return None

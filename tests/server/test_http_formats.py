@@ -16,9 +16,6 @@ from tests import hostile_inputs
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 assert _codecs  # HEIF registered for the images the tests make
 
 # (Pillow's name, content type, extension of the stored file)

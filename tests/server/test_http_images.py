@@ -12,9 +12,6 @@ from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import IMAGE_FIELDS, Api, HttpApi
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
 

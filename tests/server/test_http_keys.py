@@ -20,9 +20,6 @@ from imageshelf.server.auth import ADMIN_ONLY, ScopeTable, openapi_path
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, Reply
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 DOC: dict[str, Any] = json.loads(openapi_document())
 KINDS = ("read", "upload", "edit", "admin")
 # The contract's table, written out: the document must say the same.

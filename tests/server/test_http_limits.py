@@ -12,9 +12,6 @@ from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, Api
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 
 def padded_jpeg(total: int) -> bytes:
     """A real JPEG padded after its end marker to exactly ``total`` bytes."""

@@ -21,9 +21,6 @@ from imageshelf.app.library import Library, settings
 from imageshelf.app.library import codecs as _codecs
 from tests.server.http_helpers import Api
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 assert _codecs  # HEIF registered for the images the tests make
 
 XMP = (

@@ -14,9 +14,6 @@ from imageshelf.server import BackgroundServer, create_app
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 # The bare link is revalidated (its bytes can change); ?v= pins it (test_http_alt_text.py).
 REVALIDATE = "public, no-cache"
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"

@@ -18,9 +18,6 @@ from imageshelf.server.share_page import qr_svg
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi, Reply
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 

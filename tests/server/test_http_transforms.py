@@ -15,9 +15,6 @@ from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, no-cache"
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"

@@ -14,9 +14,6 @@ from imageshelf.app.library.trash import DAY_US
 from tests.conftest import image_bytes
 from tests.server.http_helpers import IMAGE_FIELDS, Api
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"
 RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 

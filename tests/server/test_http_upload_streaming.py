@@ -13,9 +13,6 @@ from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
 
-# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
-BOTH_BACKENDS = True
-
 
 def test_the_stored_file_and_record_are_what_was_sent(api: Api, library: Library) -> None:
     content = image_bytes("JPEG", (1200, 900))
