@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
-from imageshelf.app.library import NotFound, OutsideKeyFolders
+from imageshelf.app.library import NotFound, OutsideKeyFolders, api_token
 from imageshelf.app.library.folder_limit import FolderLimit
 from imageshelf.app.library.keys import ApiKey
 
@@ -35,7 +34,7 @@ from .errors import error_response
 if TYPE_CHECKING:
     from imageshelf.app.library import Library
 
-TOKEN_ENV = "IMAGESHELF_API_TOKEN"
+TOKEN_ENV: Final = api_token.TOKEN_ENV
 # What the library's own token (or $IMAGESHELF_API_TOKEN) answers to ``/v3/keys/me``.
 ADMIN_TOKEN_NAME: Final = "library-token"
 Requirements = list[dict[str, list[str]]]
@@ -52,15 +51,10 @@ def configured_token(library: Library, known: str | None = None) -> tuple[str, b
     when set and not blank, else the one kept in the library (``known``: that token as
     the caller already read it, on a worker, so the library is not read again). Second:
     from the environment."""
-    token = environment_token()
+    token = api_token.from_environment()
     if token:
         return token, True
     return (library.api_token() if known is None else known), False
-
-
-def environment_token() -> str | None:
-    """``$IMAGESHELF_API_TOKEN`` when set and not blank (it then wins over the library's)."""
-    return os.environ.get(TOKEN_ENV, "").strip() or None
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -6,10 +6,9 @@ prints the same thing either way."""
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Final, Protocol
 
 from ..library import (
     ImageRecord,
@@ -23,7 +22,7 @@ from ..library import (
 from ..library.errors import Gone, NotFound
 from .common import NOT_FOUND, UNREACHABLE, CommandError
 
-TOKEN_ENV = "IMAGESHELF_API_TOKEN"
+TOKEN_ENV: Final = api_token.TOKEN_ENV
 PAGE_SIZE = rules.MAX_PAGE_SIZE
 
 
@@ -84,7 +83,7 @@ def open_target(path: Path, *, create: bool = False) -> Target:
 def token_for(path: Path) -> str:
     """The token the serving process most likely uses: ``$IMAGESHELF_API_TOKEN`` (as
     ``serve`` prefers it), else the one kept in the library."""
-    return os.environ.get(TOKEN_ENV, "").strip() or api_token.read(path) or ""
+    return api_token.from_environment() or api_token.read(path) or ""
 
 
 class DirectTarget:

@@ -23,7 +23,7 @@ from .decode_workers import Examined, Refused, WorkerPool, examine_in_place
 from .disk_scan import DiskFile, KnownRow, split
 from .events import Event, EventKind
 from .records import ImageRecord, now_us
-from .sql import rows
+from .sql import disk_rows, rows
 
 log = logging.getLogger(__name__)
 
@@ -224,5 +224,5 @@ class BatchAdoption:
                     record = new_record(f, ex)
                     rows.insert(conn, record, f.mtime_ns)
                     added.append(record)
-                rows.unignore(conn, [f.relpath for f, _ in still])
+                disk_rows.unignore(conn, [f.relpath for f, _ in still])
         return added

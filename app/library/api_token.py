@@ -1,6 +1,8 @@
 """The API bearer token kept in the library folder (``.imageshelf/api-token``, owner
 only): the one place that reads and writes it. ``read`` needs no open library, so
-``imageshelf token`` works while ``imageshelf serve`` holds the library's lock."""
+``imageshelf token`` works while ``imageshelf serve`` holds the library's lock. The
+environment can set the token instead (``TOKEN_ENV``, ``from_environment``): the server,
+the window's server and the command line's HTTP client all ask here."""
 
 from __future__ import annotations
 
@@ -9,6 +11,13 @@ import secrets
 from pathlib import Path
 
 from . import files, layout
+
+TOKEN_ENV = "IMAGESHELF_API_TOKEN"
+
+
+def from_environment() -> str | None:
+    """``$IMAGESHELF_API_TOKEN`` when set and not blank: it then wins over the library's."""
+    return os.environ.get(TOKEN_ENV, "").strip() or None
 
 
 def token_path(root: Path) -> Path:

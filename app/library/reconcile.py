@@ -27,7 +27,7 @@ from .errors import LibraryError, StorageError
 from .events import Event, EventKind
 from .progress_estimate import ProgressLog
 from .records import now_us
-from .sql import rows
+from .sql import disk_rows, rows
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,10 @@ class Reconciler:
         out: dict[str, KnownRow] = {}
         with self.core.read() as conn:
             if wanted is None or "" in wanted or len(wanted) > _SCOPED_QUERY_LIMIT:
-                found = rows.all_known(conn)
+                found = disk_rows.all_known(conn)
             else:
                 # A few paths (the watcher's usual batch): only the rows they can hold.
-                found = (t for rel in wanted for t in rows.known_under(conn, rel))
+                found = (t for rel in wanted for t in disk_rows.known_under(conn, rel))
             for image_id, rel, size, mtime_ns, sha in found:
                 if wanted is None or in_scope(rel, wanted):
                     out[rel] = KnownRow(image_id, rel, size, mtime_ns, sha)
@@ -77,7 +77,7 @@ class Reconciler:
 
     def ignored(self) -> dict[str, tuple[int, int]]:
         with self.core.read() as conn:
-            return rows.ignored(conn)
+            return disk_rows.ignored(conn)
 
     # --- the run -------------------------------------------------------------------------
 
@@ -231,7 +231,7 @@ class Reconciler:
         new file is that image moved, even though the platform has not (yet) told us
         about the other half of the move."""
         with self.core.read() as conn:
-            same = list(rows.settled_with_hash(conn, sha))
+            same = list(disk_rows.settled_with_hash(conn, sha))
         gone = [
             KnownRow(*t)
             for t in same
@@ -276,7 +276,7 @@ class Reconciler:
                 examined = Examined(now_file.size, now_file.mtime_ns, sha, info, described, exif)
                 record = new_record(now_file, examined)
                 rows.insert(conn, record, now_file.mtime_ns)
-                rows.unignore(conn, [f.relpath])
+                disk_rows.unignore(conn, [f.relpath])
         self.core.events.emit(Event(EventKind.ADDED, record.id, record, source=source))
         return 1
 
@@ -381,7 +381,7 @@ class Reconciler:
         # Said once: the file is not looked at again until its size or mtime changes.
         log.info("left alone, not an image the library accepts: %s (%s)", f.relpath, reason)
         with self.core.write() as conn:
-            rows.ignore(conn, f.relpath, f.size, f.mtime_ns, reason)
+            disk_rows.ignore(conn, f.relpath, f.size, f.mtime_ns, reason)
 
     def _forget_ignored_not_on_disk(
         self, disk: dict[str, DiskFile], scope: list[str] | None
@@ -390,4 +390,4 @@ class Reconciler:
         stale = [p for p in self.ignored() if in_scope(p, wanted) and p not in disk]
         if stale:
             with self.core.write() as conn:
-                rows.unignore(conn, stale)
+                disk_rows.unignore(conn, stale)

@@ -125,7 +125,8 @@ def open_for_window(path: Target, current: Target | None = None) -> Opened:
     opened as the window wants it (a folder watched, not reconciled: a big library would
     keep the window from showing), its API token and the grid's first page read, so the
     new window and its server start without reading on the GUI thread. Raises the core's
-    ``LibraryLocked`` / ``StorageError`` when it cannot be opened."""
+    ``LibraryLocked`` / ``StorageError`` when it cannot be opened. ``current``: the
+    library shown; the same one again is not reopened."""
     if isinstance(path, LibraryAddress):
         if current is not None and library_targets.key(path) == library_targets.key(current):
             return Opened(path)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Page, Sort
 from imageshelf.app.library.progress_estimate import progress_text
 
-from . import alt_text_actions, library_targets, window_state
+from . import alt_text_actions, library_targets, server_dialog, window_state
 from .bridge import LibraryBridge
 from .details import DetailsPane
 from .folder_actions import FolderActions
@@ -82,9 +82,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(library, parent=self)
         self.bridge = LibraryBridge(library, self)
-        self.imports: ImportGestures = ImportGestures(
-            self
-        )  # Add images…, drops: import_gestures.py
+        self.imports: ImportGestures = ImportGestures(self)  # Add images…, drops
         self.images: ImageGestures = ImageGestures(self)  # move, delete, links, open
         self.grid_menu: QMenu | None = None
         self.viewer: ImageViewer | None = None  # made when first asked for
@@ -398,14 +396,7 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def server_settings(self) -> ServerSettingsDialog:
-        dialog = ServerSettingsDialog(self.server, self)
-        dialog.accepted.connect(self._save_server_settings)
-        dialog.open()
-        return dialog
-
-    def _save_server_settings(self) -> None:
-        self.settings.setValue("server/port", self.server.port)
-        self.settings.setValue("server/share", self.server.sharing)
+        return server_dialog.open_for(self)  # the port and sharing remembered on OK
 
     def shutdown(self) -> None:
         """Saves pending alt text, stops jobs, the thumbnail pool, the server and events."""

@@ -69,8 +69,9 @@ class ServerController(QObject):
         self.token_from_env = False
         # The library's own token once known (read by whoever opened the library, or by
         # the first start, or made by Regenerate on a worker): a restart from the GUI
-        # thread then reads no file. Only this process can change it: the library is
-        # locked to it.
+        # thread then reads no file. Elsewhere it changes only with `imageshelf token
+        # --regenerate`, which needs the library's lock (this process holds it); a
+        # change that got past that is read at the next open.
         self.library_token = library_token
 
     @property

@@ -5,6 +5,8 @@ with it); on a second page, the library's API keys (``api_keys_page.py``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -23,13 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imageshelf.app.library import rules, settings
+from imageshelf.app.library import api_token, rules, settings
 
 from . import notices
 from .api_keys_page import ApiKeysPage
 from .jobs import CallJob, Job, JobRunner
 from .qr_code import QrLabel
 from .server_control import ServerController
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 
 def _copy_row(edit: QLineEdit, name: str, parent: QWidget) -> tuple[QHBoxLayout, QPushButton]:
@@ -191,9 +196,7 @@ class ServerSettingsDialog(QDialog):
         own, not known yet (it is in the library folder: read on a worker)."""
         if self.controller.token is not None:
             return self.controller.token, self.controller.token_from_env
-        from imageshelf.server.auth import environment_token
-
-        from_env = environment_token()
+        from_env = api_token.from_environment()
         if from_env:
             return from_env, True
         return self.controller.library_token, False
@@ -274,3 +277,17 @@ class ServerSettingsDialog(QDialog):
     def _token_refused(self, verb: str, message: str) -> None:
         self.regenerate.setEnabled(True)
         notices.warn(self, f"Imageshelf could not {verb} the API token", message)
+
+
+def open_for(window: MainWindow) -> ServerSettingsDialog:
+    """File → Server settings…: the dialog on the window's server; on OK the port and
+    sharing it runs with are remembered for the next start."""
+    dialog = ServerSettingsDialog(window.server, window)
+
+    def remember() -> None:
+        window.settings.setValue("server/port", window.server.port)
+        window.settings.setValue("server/share", window.server.sharing)
+
+    dialog.accepted.connect(remember)
+    dialog.open()
+    return dialog

@@ -98,7 +98,7 @@ def test_settings_are_remembered(library, settings, qtbot, tmp_path):
     first.resize(700, 500)  # the offscreen screen is 800×600
     first.sort.setCurrentIndex(2)
     first.server.reconfigure(port=0, sharing=False)
-    first._save_server_settings()
+    first.server_settings().accept()  # OK in Server settings remembers what runs
     first.close()
     assert Path(str(settings.value("library/last"))) == library.root
     second = MainWindow(library, settings, ServerController(library, port=0))

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from imageshelf.app.library import Library
+from imageshelf.app.library.progress_estimate import Estimate
 from imageshelf.app.ui.grid_query import Role
 from imageshelf.app.ui.jobs import ReconcileJob
 from tests.conftest import image_bytes
@@ -65,6 +66,10 @@ def test_the_folder_check_reports_count_and_time_left(tmp_path: Path, qtbot) -> 
         )
     with Library.open(root, reconcile=False) as library:
         job = ReconcileJob(library)
+        # The pace from a clock that moves half a second a step: a small folder on a
+        # fast machine is adopted within the second the estimate waits before it speaks.
+        ticks = iter(range(10_000))
+        job._estimate = Estimate(clock=lambda: next(ticks) * 0.5)
         seen: list[tuple[int, int, object]] = []
         job.progress_left.connect(
             lambda d, t, s: seen.append((d, t, s)), Qt.ConnectionType.DirectConnection
@@ -76,3 +81,4 @@ def test_the_folder_check_reports_count_and_time_left(tmp_path: Path, qtbot) -> 
     estimates = [s for _, _, s in seen if s is not None]
     assert estimates, "no time-left estimate was ever given"
     assert all(isinstance(s, float) and s >= 0 for s in estimates)
+    assert estimates[-1] == 0.0  # nothing left at the end
