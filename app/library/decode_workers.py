@@ -79,11 +79,17 @@ class Refused:
 _hash_only: frozenset[str] = frozenset()
 
 
-def _start_worker(hash_only: frozenset[str], library_pid: int) -> None:
+def _start_worker(hash_only: frozenset[str], library_pid: int, cpus: set[int] | None) -> None:
     """``library_pid``: the library process's pid, given rather than read here (a worker
-    is forked by the fork server, and may start after a kill)."""
+    is forked by the fork server, and may start after a kill). ``cpus``: the processors
+    the library process may use now. The fork server keeps the ones it had when it
+    started, once per process: a process that was pinned to one core then (``taskset``,
+    a benchmark's one-core run) would otherwise keep every later worker on that core."""
     global _hash_only
     _hash_only = hash_only
+    if cpus is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, cpus)
     args = (os.getppid(), library_pid)
     threading.Thread(target=_end_with, args=args, daemon=True, name="orphan").start()
 
@@ -190,7 +196,8 @@ def _save_copy(data: bytes, tmp_dir: Path, out: list[_Saved]) -> None:
 
 
 def worker_count() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+    cpus = _cpus()
+    return max(1, len(cpus)) if cpus is not None else 2
 
 
 def units_in_flight(path: Path) -> int:
@@ -207,6 +214,10 @@ def units_in_flight(path: Path) -> int:
             return max(1, 3 * full)
     except Exception:
         return 1
+
+
+def _cpus() -> set[int] | None:
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -232,7 +243,7 @@ class WorkerPool:
             self.workers,
             mp_context=_context(),
             initializer=_start_worker,
-            initargs=(hash_only, os.getpid()),
+            initargs=(hash_only, os.getpid(), _cpus()),
         )
 
     def __enter__(self) -> WorkerPool:
