@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask, jsonify, request
 
@@ -64,6 +64,14 @@ def bare_file_app(path: Path) -> Any:
     return app
 
 
+def _write_synced(stream: IO[bytes], out: IO[bytes]) -> None:
+    """The upload's bytes into ``out``, on the disk before the answer (as ours are)."""
+    while chunk := stream.read(1024 * 1024):
+        out.write(chunk)
+    out.flush()
+    os.fsync(out.fileno())
+
+
 def bare_upload_app(directory: Path) -> Flask:
     """A bare Flask multipart endpoint that only writes and fsyncs the file: the floor
     for ``POST /v3/images``."""
@@ -74,10 +82,7 @@ def bare_upload_app(directory: Path) -> Flask:
         part = request.files["file"]
         dest = directory / uuid.uuid4().hex
         with open(dest, "wb") as out:
-            while chunk := part.stream.read(1024 * 1024):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+            _write_synced(part.stream, out)
         return jsonify({"name": dest.name}), 201
 
     return app
@@ -97,10 +102,7 @@ def bare_inspect_app(directory: Path) -> Flask:
         part = request.files["file"]
         dest = directory / uuid.uuid4().hex
         with open(dest, "w+b") as out:
-            while chunk := part.stream.read(1024 * 1024):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+            _write_synced(part.stream, out)
             info = imaging.inspect(out)
         return jsonify({"name": dest.name, "thumbnail": len(info.thumbnail)}), 201
 
