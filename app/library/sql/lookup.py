@@ -1,7 +1,8 @@
 """The ``/i`` fast path: one image by id, off SQLAlchemy.
 
-DIALECT: SQLite only (a read-only ``sqlite3`` connection on the database file); on
-another database ``EngineLookup`` answers the same two calls through the engine."""
+DIALECT: ``RecordLookup`` is SQLite's (read-only ``sqlite3`` connections on the database
+file); on PostgreSQL ``EngineLookup`` answers the same two calls with psycopg connections.
+Both keep their connections in one ``_IdlePool``."""
 
 from __future__ import annotations
 
@@ -9,12 +10,54 @@ import re
 import sqlite3
 import threading
 import urllib.parse
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Engine
 
 from ..records import ImageRecord
 from .rows import RECORD_COLUMNS, record
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+_C = TypeVar("_C", bound=_Closable)
+
+
+class _IdlePool(Generic[_C]):
+    """Connections given back for the next reader, never more than the readers asking
+    at one moment; after ``close`` none is handed out (``sqlite3.ProgrammingError``,
+    which sends the caller the ordinary way) and one given back is closed."""
+
+    def __init__(self, connect: Callable[[], _C]) -> None:
+        self._connect = connect
+        self._idle: list[_C] = []
+        self._guard = threading.Lock()
+        self._closed = False
+
+    def acquire(self) -> _C:
+        with self._guard:
+            if self._closed:
+                raise sqlite3.ProgrammingError("closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def release(self, conn: _C) -> None:
+        with self._guard:
+            if not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._guard:
+            self._closed = True
+            conns, self._idle = self._idle, []
+        for conn in conns:
+            conn.close()
 
 
 class RecordLookup:
@@ -30,27 +73,16 @@ class RecordLookup:
     _SQL = f"SELECT {RECORD_COLUMNS} FROM images WHERE id = ?"
 
     def __init__(self, db_path: str) -> None:
-        self._uri = "file:" + urllib.parse.quote(db_path) + "?mode=ro"
-        self._idle: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
-        self._closed = False
+        uri = "file:" + urllib.parse.quote(db_path) + "?mode=ro"
 
-    def _acquire(self) -> sqlite3.Connection:
-        with self._guard:
-            if self._closed:
-                raise sqlite3.ProgrammingError("closed")
-            if self._idle:
-                return self._idle.pop()
-        conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout=30000")
+            return conn
 
-    def _release(self, conn: sqlite3.Connection) -> None:
-        with self._guard:
-            if not self._closed:
-                self._idle.append(conn)
-                return
-        conn.close()
+        self._pool = _IdlePool(connect)
+        self._acquire = self._pool.acquire
+        self._release = self._pool.release
 
     def image(self, image_id: str) -> ImageRecord | None:
         """The image, or ``None`` when there is no such row (or this path is closed):
@@ -82,11 +114,7 @@ class RecordLookup:
 
     def close(self) -> None:
         """Closes the idle connections now; one in use is closed when it is given back."""
-        with self._guard:
-            self._closed = True
-            conns, self._idle = self._idle, []
-        for conn in conns:
-            conn.close()
+        self._pool.close()
 
 
 class EngineLookup:
@@ -97,29 +125,16 @@ class EngineLookup:
     ``None``/an error then sends the caller the ordinary way."""
 
     def __init__(self, engine: Engine) -> None:
-        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False
-        )
-        self._idle: list[Any] = []
-        self._guard = threading.Lock()
-        self._closed = False
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
-    def _acquire(self) -> Any:
-        import psycopg
+        def connect() -> Any:
+            import psycopg
 
-        with self._guard:
-            if self._closed:
-                raise sqlite3.ProgrammingError("closed")
-            if self._idle:
-                return self._idle.pop()
-        return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+            return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
 
-    def _release(self, conn: Any) -> None:
-        with self._guard:
-            if not self._closed:
-                self._idle.append(conn)
-                return
-        conn.close()
+        self._pool: _IdlePool[Any] = _IdlePool(connect)
+        self._acquire = self._pool.acquire
+        self._release = self._pool.release
 
     def _one(self, sql: str, params: dict[str, object]) -> tuple[object, ...] | None:
         import psycopg
@@ -155,11 +170,7 @@ class EngineLookup:
             raise sqlite3.OperationalError(str(exc)) from exc
 
     def close(self) -> None:
-        with self._guard:
-            self._closed = True
-            conns, self._idle = self._idle, []
-        for conn in conns:
-            conn.close()
+        self._pool.close()
 
     _SQL = f"SELECT {RECORD_COLUMNS} FROM images WHERE id = %(id)s"
 
