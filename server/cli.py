@@ -24,7 +24,7 @@ from imageshelf.app.logs import see_the_log, setup_logging
 
 from .access_log import AccessLog
 from .auth import TOKEN_ENV, configured_token
-from .runner import BackgroundServer
+from .runner import BackgroundServer, check_can_listen
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ def _open(args: argparse.Namespace) -> tuple[Library, str]:
 def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
     try:
         public_url = _check_public_url(args.public_url)
+        check_can_listen(args.host, args.port)
         library, where = _open(args)
     except LibraryError as exc:
         return _fail("serve", exc.message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -148,6 +149,42 @@ def waitress_settings(limits: ConnectionLimits, threads: int = THREADS) -> dict[
     }
 
 
+def listen_error(host: str, port: int, exc: OSError) -> CannotListen:
+    """What a person is told when ``host:port`` cannot be listened on."""
+    where = f"{_format_host(host)}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return PortInUse(
+            f"Port {port} on {host} is already in use by another "
+            "program; stop it or choose another port with --port."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return CannotListen(
+            f"Not allowed to listen on {where} (ports below 1024 need "
+            "special rights); choose another port with --port."
+        )
+    return CannotListen(f"Cannot listen on {where}: {exc.strerror or exc}.")
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Raises ``PortInUse``/``CannotListen`` if ``host:port`` cannot be bound now, so
+    ``serve`` says so before a long start-up reconcile rather than after it. The real bind
+    in ``start`` still decides (another program may take the port in between)."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return  # an unknown host: start() words that error
+    for family, kind, proto, _, sockaddr in infos:
+        with socket.socket(family, kind, proto) as probe:
+            # As waitress binds: a port left in TIME_WAIT by our last run is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(sockaddr)
+            except OSError as exc:
+                raise listen_error(host, port, exc) from None
+
+
 class BackgroundServer:
     """The API served by waitress on ``host:port`` (``port=0`` picks a free one)."""
 
@@ -214,7 +251,7 @@ class BackgroundServer:
         except OSError as exc:
             wasyncore.close_all(self._map)
             self._servers.clear()
-            raise self._listen_error(exc) from None
+            raise listen_error(self.host, self.requested_port, exc) from None
         dispatcher.set_thread_count(self.threads)
         self._dispatcher = dispatcher
         self._thread = threading.Thread(
@@ -230,20 +267,6 @@ class BackgroundServer:
                 self.host, self.port, version=discovery.default_version()
             ).start()
         return self
-
-    def _listen_error(self, exc: OSError) -> CannotListen:
-        where = f"{_format_host(self.host)}:{self.requested_port}"
-        if exc.errno == errno.EADDRINUSE:
-            return PortInUse(
-                f"Port {self.requested_port} on {self.host} is already in use by another "
-                "program; stop it or choose another port with --port."
-            )
-        if exc.errno in (errno.EACCES, errno.EPERM):
-            return CannotListen(
-                f"Not allowed to listen on {where} (ports below 1024 need "
-                "special rights); choose another port with --port."
-            )
-        return CannotListen(f"Cannot listen on {where}: {exc.strerror or exc}.")
 
     def _loop(self) -> None:
         try:

@@ -115,6 +115,9 @@ def test_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "already in use" in result.stderr and str(port) in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    # Said before the library is opened: no start-up reconcile (minutes on a big library)
+    # comes first, and no watcher is started only to be stopped.
+    assert not (tmp_path / "lib").exists()
 
 
 def test_locked_library_is_one_line_and_exit_1(
