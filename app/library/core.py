@@ -26,6 +26,7 @@ from .records import ImageRecord
 from .sql import pg_engine, rows
 from .sql.engine import database_errors, write_transaction
 from .sql.lookup import EngineLookup, RecordLookup
+from .sql.owners import ProcessOwner
 from .storage import FolderStorage, Storage
 from .thumbnails import ThumbnailCache
 from .transforms import Transforms
@@ -58,6 +59,8 @@ class Core:
         self.location = LocationPrivacy(self)
         self.write_lock = threading.RLock()
         self.closed = False
+        # A team library's process as the owner of its work in flight (sql/owners.py).
+        self.owner: ProcessOwner | None = None
         # The one-row read of every /i request and grid thumbnail, off SQLAlchemy.
         # DIALECT: SQLite's plain sqlite3 reader; another database reads through the engine.
         self.lookup: RecordLookup | EngineLookup = (
@@ -70,6 +73,8 @@ class Core:
         with self.write_lock:
             self.closed = True
             self.lookup.close()
+            if self.owner is not None:
+                self.owner.close()
             self.engine.dispose()
 
     # --- the database --------------------------------------------------------------------
