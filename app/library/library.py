@@ -17,6 +17,7 @@ commit, announce."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -364,6 +365,18 @@ class Library(LibraryReads, LibraryWrites):
         """Calls ``listener(event)`` after every committed change, on the thread that made
         it. Returns a function that unsubscribes."""
         return self.core.events.subscribe(listener)
+
+    def on_folders_changed(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Calls ``listener()`` (on a background thread) when another process of a team
+        library made, renamed, moved or deleted a folder that stands without images
+        (``standing_folders``). Returns a function that unsubscribes."""
+        self.core.folder_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self.core.folder_listeners.remove(listener)
+
+        return unsubscribe
 
     def reconcile(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Brings the database in line with the folder (see ``reconcile.py``); nothing
