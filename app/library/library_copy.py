@@ -138,7 +138,12 @@ def _copy_image(src: Library, dst: Library, record: ImageRecord, report: CopyRep
     try:
         record, fp = src.open_original(record.id)  # as it is now
     except (NotFound, Gone):
-        return  # deleted from the source since it was listed
+        try:
+            src.get(record.id)
+        except (NotFound, Gone):
+            return  # deleted from the source since it was listed
+        # Its record is there, its bytes are not: said, never skipped in silence.
+        raise LibraryError(f"The bytes of image {record.id} are missing from the source.") from None
     with fp:
         _add(dst, fp, record)
     report.copied += 1
