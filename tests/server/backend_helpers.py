@@ -1,7 +1,7 @@
 """What a server test asks of a library that holds on both backends (a folder library,
-a team library on PostgreSQL + S3): where the bytes are, what is staged, what the
-database holds, another connection to it. Each answer goes through the library's storage
-interface or its database engine, never through a folder only one backend has."""
+a team library on PostgreSQL + S3): where the bytes are, which folders it shows, what
+the database holds, another connection to it. Each answer goes through the library's
+storage interface or its database, never through a folder only one backend has."""
 
 from __future__ import annotations
 
@@ -27,13 +27,6 @@ def holds_trashed_bytes(library: Library, image_id: str) -> bool:
     if store.keys_follow_names:
         return any(p.is_file() for p in library.trash.dir.iterdir())
     return store.exists(store.key(image_id, ""))
-
-
-def staged_files(library: Library) -> list[Path]:
-    """Files left in the storage's staging folder (uploads being received); a team
-    library's local copies of objects (a sub-folder) are not staged uploads."""
-    staging: Path = library.core.storage.tmp_dir
-    return [p for p in staging.iterdir() if not p.is_dir()]
 
 
 def folder_paths(library: Library) -> set[str]:

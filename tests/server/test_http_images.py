@@ -10,7 +10,7 @@ import pytest
 
 from imageshelf.app.library import Library
 from tests.conftest import image_bytes
-from tests.server.backend_helpers import folder_paths, holds_original, staged_files
+from tests.server.backend_helpers import folder_paths, holds_original
 from tests.server.http_helpers import IMAGE_FIELDS, Api, HttpApi
 
 # The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
@@ -78,7 +78,7 @@ def test_bad_files_are_400_and_leave_nothing(
     assert reply.error_code in (code, "malformed_image", "unsupported_format")
     assert library.count() == 0
     assert "new-folder" not in folder_paths(library)
-    assert staged_files(library) == []
+    assert list(library.tmp_dir.iterdir()) == []  # the storage's staging folder
 
 
 @pytest.mark.parametrize("folder", ["../up", "a/../b", ".hidden", "x" * 65, "/".join("a" * 9)])
