@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.bridge.library_event.connect(self.on_library_event)
+        self.bridge.folders_changed.connect(self.folder_actions.refresh_disk)
         self.tree.place_selected.connect(lambda _p: self.apply_query())
         self.tree.files_dropped.connect(self.imports.import_paths)
         self.tree.images_dropped.connect(self.images.move_images)
