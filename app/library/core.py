@@ -10,7 +10,6 @@ looks; reads do not take it (SQLite WAL)."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterator
