@@ -24,6 +24,7 @@ from imageshelf.app.library.progress_estimate import progress_text
 
 from . import alt_text_actions, library_targets, server_dialog, window_state
 from .bridge import LibraryBridge
+from .coalesce import Coalesced
 from .details import DetailsPane
 from .folder_actions import FolderActions
 from .folder_tree import ALL, TRASH, FolderTree, Place
@@ -371,7 +372,7 @@ class MainWindow(QMainWindow):
         job = ReconcileJob(self.library)
         self.reconcile_bar.setRange(0, 0)
         self.reconcile_bar.show()
-        job.progress_left.connect(self._on_reconcile_progress)
+        job.progress_left.connect(Coalesced(self._on_reconcile_progress, job).push)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
         self.jobs.start(job)

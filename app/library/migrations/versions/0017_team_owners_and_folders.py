@@ -10,7 +10,7 @@
   in a folder library (one process: all of it is a crash's at open).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
