@@ -12,20 +12,14 @@ from dataclasses import replace
 
 from sqlalchemy import Connection
 
-from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
 from . import meta_listing
 from .dialect import is_pg, like_pattern, run
+from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
 
-_ORDER = {
-    Sort.NEWEST: "created_at DESC, id DESC",
-    Sort.OLDEST: "created_at ASC, id ASC",
-    Sort.NAME: "filename COLLATE NOCASE ASC, id ASC",
-    # Undated images have the lowest keys (exif_facts.TAKEN_SORT_SQL): last, newest first.
-    Sort.TAKEN: f"{TAKEN_SORT_SQL} DESC, created_at DESC, id DESC",
-}
+_ORDER = ORDER
 
 
 # Rough costs in microseconds, measured at 100,000 images (benchmarks/bench_queries.py),
@@ -38,12 +32,9 @@ _COST_SCAN_ROW = 0.6
 _COST_MEMBER_MATCH = 0.5
 _COST_MEMBER_ROW = 0.3
 _COST_SORT_MATCH = 2.5
-# The orders read backwards, for walking a deep page from the far end.
-_REVERSED = {
-    Sort.NEWEST: _ORDER[Sort.OLDEST],
-    Sort.OLDEST: _ORDER[Sort.NEWEST],
-    Sort.TAKEN: f"{TAKEN_SORT_SQL} ASC, created_at ASC, id ASC",
-}
+# The orders read backwards, for walking a deep page from the far end (a name page is
+# read forwards here, as it always was; meta_listing reads it from either end).
+_REVERSED = {s: REVERSED[s] for s in (Sort.NEWEST, Sort.OLDEST, Sort.TAKEN)}
 
 
 # A search whose trigram cover (below) finds at most this many candidate rows is resolved

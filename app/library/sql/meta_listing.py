@@ -1,13 +1,15 @@
-"""``meta.KEY=VALUE`` listings read from ``image_metadata``'s own order (migration 0014).
+"""``meta.KEY=VALUE`` listings read from ``image_metadata``'s own order (migrations 0014,
+0015).
 
-Each row of ``image_metadata`` carries its image's folder, created_at and id, so one
-value's images in ``newest``/``oldest`` order are a range of ``ix_image_metadata_order``
-(in one folder: of ``ix_image_metadata_folder_order``). A page, however deep, and a
-count walk that index and never the images table; only the page's rows are read from
-``images``. The other filters are tested on each entry walked: a subtree, an API key's
-folders and ``undescribed`` on the entry itself (the index carries them), another meta
-filter by one probe of a narrow index, a search by one probe of ``images`` (a first
-page) or by membership in the trigram index's matches (a count, a deeper page).
+Each row of ``image_metadata`` carries its image's folder, created_at, id, filename and
+taken_at, so one value's images in any sort are a range of that sort's index
+(``ix_image_metadata_order``, ``…_name``, ``…_taken``; in one folder: ``…_folder_…``).
+A page, however deep, and a count walk that index and never the images table; only the
+page's rows are read from ``images``. The other filters are tested on each entry walked:
+a subtree, an API key's folders and ``undescribed`` on the entry itself (the index
+carries them), another meta filter by one probe of a narrow index, a search by one probe
+of ``images`` (a first page) or by membership in the trigram index's matches (a count, a
+deeper page).
 
 The rule each filter stands for is ``filters.Filter.matches``; the SQL here must keep
 the same images as ``listing.where_clause`` (``tests/library/test_filters_agree.py``).
@@ -26,14 +28,25 @@ from dataclasses import replace
 from sqlalchemy import Connection
 
 from ..custom_metadata import MetaFilter
+from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
+from . import orders
 from .dialect import run
 from .rows import RECORD_COLUMNS, record
 
-# The sorts whose key image_metadata carries (its indexes end in created_at, id).
-ORDER = {Sort.NEWEST: "created_at DESC, id DESC", Sort.OLDEST: "created_at ASC, id ASC"}
-_REVERSED = {Sort.NEWEST: ORDER[Sort.OLDEST], Sort.OLDEST: ORDER[Sort.NEWEST]}
+# Every sort: image_metadata carries each one's key (0014: created_at, id; 0015:
+# filename, taken_at) and has an index per order, whole and per folder.
+ORDER = orders.ORDER
+_REVERSED = orders.REVERSED
+# A compound SELECT is ordered by its result columns only: each sort key as one, named
+# (the keys' SQL as ORDER spells it; keys of one column keep their own name).
+_KEYS = {
+    "name_key": "filename COLLATE NOCASE",
+    "taken_key": TAKEN_SORT_SQL,
+    "created_at": "created_at",
+    "id": "id",
+}
 
 # A search as a query of the pks matching it, and that query's parameters.
 Search = tuple[str, dict[str, object]]
@@ -50,9 +63,8 @@ PROBE = "INDEXED BY ix_image_metadata_probe"
 
 
 def applies(flt: Filter, sort: Sort) -> bool:
-    """Whether a page of ``flt`` in ``sort`` is read here: a meta filter in a sort the
-    index carries. (``ids`` narrows to at most 100 images: the images' id index is the
-    cheaper way in.)"""
+    """Whether a page of ``flt`` in ``sort`` is read here: a meta filter (in any sort).
+    (``ids`` narrows to at most 100 images: the images' id index is the cheaper way in.)"""
     return bool(flt.meta) and flt.ids is None and sort in ORDER
 
 
@@ -190,9 +202,9 @@ def select_pks(
     beyond: str = "",
     search: Search | None = None,
 ) -> str:
-    """A SELECT of the matching images' pks in ``order`` (``created_at``/``id`` columns,
-    as ``ORDER``), from ``:limit`` and ``:offset`` (the caller binds both), ``beyond``:
-    a condition on ``created_at``/``id`` (a cursor's keyset range); ``search`` as for
+    """A SELECT of the matching images' pks in ``order`` (one of ``ORDER``, or a keyset's
+    order of the same columns), from ``:limit`` and ``:offset`` (the caller binds both),
+    ``beyond``: a condition on the sort's columns (a cursor's keyset range); ``search`` as for
     ``count``, for a page far enough in that most entries are tested. Run it with
     ``dialect.run``."""
     lead, arms = _lead(flt, params)
@@ -207,12 +219,17 @@ def select_pks(
             f"SELECT m0.image_pk FROM image_metadata m0 WHERE {wheres[0]} "
             f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
-    # A merge of the ordered ranges: ORDER BY on the compound names its result columns.
+    # A merge of the ordered ranges: ORDER BY on a compound names its result columns, so
+    # the name and taken keys (expressions) are result columns, named.
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in _KEYS.items())
     compound = " UNION ALL ".join(
-        f"SELECT m0.image_pk, m0.created_at, m0.id FROM image_metadata m0 WHERE {w}" for w in wheres
+        f"SELECT m0.image_pk, {columns} FROM image_metadata m0 WHERE {w}" for w in wheres
     )
+    merged = order
+    for name, sql in _KEYS.items():
+        merged = merged.replace(sql, name)
     return (
-        f"SELECT image_pk FROM ({compound} ORDER BY {order} LIMIT :limit OFFSET :offset) AS merged"
+        f"SELECT image_pk FROM ({compound} ORDER BY {merged} LIMIT :limit OFFSET :offset) AS merged"
     )
 
 
