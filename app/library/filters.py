@@ -128,7 +128,9 @@ class Filter:
     meta: tuple[MetaFilter, ...] = ()
     # The pks of every row (in any folder) whose search_text contains the term, when
     # ``sql.listing.resolve`` found them cheaply; ``None`` when not resolved (the trigram
-    # index is asked instead). Only ever set by ``resolve``: it must be the exact set.
+    # index is asked instead). Only ever set by ``resolve``: it must be the exact set —
+    # with ``meta`` filters, the exact set of those that match them all too (every query
+    # of a filter with ``meta`` tests them as well).
     matches_pks: tuple[int, ...] | None = None
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.

@@ -169,7 +169,9 @@ class ImageMetadata(Base):
         ),
         # One image's entry for a filter, narrower than the table's rows (meta_listing.PROBE).
         Index("ix_image_metadata_probe", "image_pk", "key", "kind", "value"),
-        # 0015: one value by name and by date taken (listing's keys), whole and per folder.
+        # 0015: one value in pk order (the substring index's order: meta_listing.search_among),
+        # by name and by date taken (listing's keys), whole and per folder.
+        Index("ix_image_metadata_value", "key", "kind", "value", "image_pk"),
         Index(
             "ix_image_metadata_name",
             "key",

@@ -32,7 +32,7 @@ from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
 from . import orders
-from .dialect import run
+from .dialect import pick, run
 from .rows import RECORD_COLUMNS, record
 
 # Every sort: image_metadata carries each one's key (0014: created_at, id; 0015:
@@ -169,6 +169,39 @@ def _tests(
             )
             params["term"] = fold(flt.search)
     return tests
+
+
+def search_among(conn: Connection, flt: Filter, search: Search, cap: int) -> list[int] | None:
+    """The pks of the images matching every meta filter and the search (``search``: the
+    substring index's query of its matches), or ``None`` when more than ``cap``: a
+    common value and a common term each hold thousands of images, and their few hundred
+    in common are what a count and a page then read (``listing.resolve``).
+
+    One merge of lists in pk order: each filter's ranges of ``ix_image_metadata_value``
+    (pk order within a value) and the index's matches (FTS5 gives rowids in order).
+    Building a set of one and probing it with the other costs 3-4× more (10,000 entries
+    and 8,000 matches at 100,000 images: 3.5 ms against 12). A filter read two ways
+    (``12`` as text and as a number) is the union of its ranges, one list of its own."""
+    params: dict[str, object] = {"over": cap + 1} | search[1]
+    lists = []
+    for n, meta in enumerate(flt.meta):
+        kinds = flt.meta_kinds if n == flt.meta_lead and flt.meta_kinds else readings(meta)
+        arms = [
+            f"SELECT image_pk FROM image_metadata WHERE {r}"
+            for r in ranges(meta, n, params, kinds=kinds)
+        ]
+        if len(arms) == 1:
+            lists.append(arms[0])
+        else:  # its own list (on PostgreSQL INTERSECT binds tighter than UNION)
+            lists.append(f"SELECT image_pk FROM ({' UNION ALL '.join(arms)}) AS u{n}")
+    merged = " INTERSECT ".join([*lists, search[0]]) + " ORDER BY 1 LIMIT :over"
+    # One row, a JSON list: a row each costs more in Python than the merge in SQLite.
+    # DIALECT: PostgreSQL's aggregate is json_agg (psycopg reads it as a list; NULL
+    # when nothing is in common).
+    agg = pick(conn, "json_group_array(image_pk)", "json_agg(image_pk)")
+    found = run(conn, f"SELECT {agg} FROM ({merged}) AS common", params).scalar_one()
+    pks = [int(pk) for pk in (json.loads(found) if isinstance(found, str) else found or [])]
+    return None if len(pks) > cap else pks
 
 
 def count(conn: Connection, flt: Filter, search: Search | None = None) -> int:
