@@ -1,5 +1,5 @@
 """``image_metadata`` carries its image's folder, created_at, id and whether it has no alt
-text (migration 0014), its filename and taken_at (0015), and they stay in step with
+text (migration 0014), its filename and taken_at (0018), and they stay in step with
 ``images`` through every write: upload, PATCH of metadata (merge, clear, set again), alt
 text set and removed, a move, a folder renamed and moved, a file renamed outside, the
 EXIF date read again after an outside edit (changed, removed), a delete to the trash and a

@@ -91,7 +91,7 @@ def rows_from(
     backwards (towards the first row) or forwards; returned in ``sort`` order."""
     keys = KEYS[sort]
     if meta_listing.applies(flt, sort):
-        # A meta filter: a range of image_metadata's index, whose columns (0014, 0015)
+        # A meta filter: a range of image_metadata's index, whose columns (0014, 0018)
         # the keyset's names read there as they do on images.
         params: dict[str, object] = {"limit": limit, "offset": 0}
         if at is not None:

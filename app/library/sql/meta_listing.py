@@ -1,5 +1,5 @@
 """``meta.KEY=VALUE`` listings read from ``image_metadata``'s own order (migrations 0014,
-0015).
+0018).
 
 Each row of ``image_metadata`` carries its image's folder, created_at, id, filename and
 taken_at, so one value's images in any sort are a range of that sort's index
@@ -35,7 +35,7 @@ from . import orders
 from .dialect import pick, run
 from .rows import RECORD_COLUMNS, record
 
-# Every sort: image_metadata carries each one's key (0014: created_at, id; 0015:
+# Every sort: image_metadata carries each one's key (0014: created_at, id; 0018:
 # filename, taken_at) and has an index per order, whole and per folder.
 ORDER = orders.ORDER
 _REVERSED = orders.REVERSED

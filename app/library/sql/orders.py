@@ -1,5 +1,5 @@
 """Each sort's ORDER BY, read alike on ``images`` and on ``image_metadata`` (which carries
-the columns every key is made of: migrations 0014 and 0015), forwards and backwards
+the columns every key is made of: migrations 0014 and 0018), forwards and backwards
 (backwards: a deep page read from the far end, then turned round). One place, so a
 listing from either table is in exactly the same order (``listing``, ``meta_listing``)."""
 

@@ -26,16 +26,16 @@ SQLite: the table is rebuilt (a NOT NULL column without a default, as 0014), row
 from ``images``. PostgreSQL (a team library): columns added, filled, ``filename`` made NOT
 NULL; the trigger function writes them; the indexes on ``nocase(filename)`` (0002).
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
