@@ -18,12 +18,14 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
-from imageshelf.app.library.filters import Filter
+from imageshelf.app.library.filters import ALL_FOLDERS, Filter
 from imageshelf.app.library.layout import DB_FILE, META_DIR
+from imageshelf.app.library.sql import meta_listing
 from imageshelf.app.library.sql.dialect import pg_number
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
@@ -212,3 +214,49 @@ def test_an_older_team_library_is_filled_on_upgrade(pg_url: str, tmp_path: Path)
     _library_at_0013(make_engine(pg_url))
     with Library.open_team(pg_url, folder_storage(tmp_path / "team")) as lib:
         _check_filled(lib)
+
+
+_INDEX_OF = {Sort.NEWEST: "order", Sort.OLDEST: "order", Sort.NAME: "name", Sort.TAKEN: "taken"}
+
+
+@pytest.mark.folder_only  # SQLite's query plans
+@pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("folder", [ALL_FOLDERS, "x"])
+def test_a_meta_page_in_every_sort_walks_its_own_index(
+    library: Library, sort: Sort, folder: object
+) -> None:
+    """However deep, a meta page in any sort is a walk of one covering index in that
+    order (whole library or one folder): no sort of the value's images, no row of
+    ``images`` read but the page's (migrations 0014, 0018; what keeps a page 5,000 deep
+    at 100,000 images within the query targets)."""
+    flt = meta_listing.with_lead(
+        Filter(meta=(MetaFilter.parse("sku", "A"),), folder=folder), 0, ("text",)
+    )
+    params: dict[str, object] = {"limit": 25, "offset": 5000}
+    sql = meta_listing.select_pks(flt, meta_listing.ORDER[sort], params)
+    with library.engine.connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"), params))
+    assert "TEMP B-TREE" not in plan, plan
+    scope = "folder_" if folder is not ALL_FOLDERS else ""
+    assert f"COVERING INDEX ix_image_metadata_{scope}{_INDEX_OF[sort]} " in plan, plan
+
+
+@pytest.mark.folder_only  # SQLite's query plan
+def test_a_search_among_common_values_is_one_merge(library: Library) -> None:
+    """The images a term and two values have in common: one merge of lists in pk order
+    (``meta_listing.search_among``), no set built and probed."""
+    _add(library, 1, None, {"sku": "A", "n": 2})
+    _add(library, 2, None, {"sku": "A", "n": 3})
+    flt = Filter(meta=(MetaFilter.parse("sku", "A"), MetaFilter.parse("n", "2")), search="i1.")
+    search = ("SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": '"i1."'})
+    with library.engine.connect() as conn:
+        pk = conn.execute(text("SELECT pk FROM images WHERE filename = 'i1.png'")).scalar()
+        assert meta_listing.search_among(conn, flt, search, 10) == [pk]
+        traced: list[str] = []
+        conn.connection.dbapi_connection.set_trace_callback(traced.append)  # type: ignore[union-attr]
+        meta_listing.search_among(conn, flt, search, 10)
+        conn.connection.dbapi_connection.set_trace_callback(None)  # type: ignore[union-attr]
+        (sql,) = [s for s in traced if "INTERSECT" in s]
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert plan.count("MERGE (INTERSECT)") == 2, plan
+    assert "ix_image_metadata_value" in plan and "TEMP B-TREE" not in plan, plan
