@@ -289,7 +289,7 @@ def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
     params: dict[str, object] = {"like": like_pattern(term)}
     whole = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
     if whole and not flt.meta and flt.ids is None:
-        found, listed = run(conn, _PG_RESOLVE_SQL, params | {"cap": RESOLVE_CAP}).one()
+        found, listed = tuple(run(conn, _PG_RESOLVE_SQL, params | {"cap": RESOLVE_CAP}).one())
         flt = replace(flt, matches_count=_int(found))
         return flt if listed is None else replace(flt, matches_pks=tuple(listed))
     pks = run(conn, f"{PG_MATCHES} LIMIT :over", params | {"over": RESOLVE_CAP + 1}).scalars()
