@@ -10,8 +10,9 @@ looks; reads do not take it (SQLite WAL)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -26,9 +27,12 @@ from .records import ImageRecord
 from .sql import pg_engine, rows
 from .sql.engine import database_errors, write_transaction
 from .sql.lookup import EngineLookup, RecordLookup
+from .sql.owners import ProcessOwner
 from .storage import FolderStorage, Storage
 from .thumbnails import ThumbnailCache
 from .transforms import Transforms
+
+log = logging.getLogger(__name__)
 
 
 class Core:
@@ -60,6 +64,11 @@ class Core:
         self.location = LocationPrivacy(self)
         self.write_lock = threading.RLock()
         self.closed = False
+        # Called when another process changed the folders that stand without images
+        # (``pg_notify``); the window reads them again (``Library.on_folders_changed``).
+        self.folder_listeners: list[Callable[[], None]] = []
+        # A team library's process as the owner of its work in flight (sql/owners.py).
+        self.owner: ProcessOwner | None = None
         # The one-row read of every /i request and grid thumbnail, off SQLAlchemy.
         # DIALECT: SQLite's plain sqlite3 reader; another database reads through the engine.
         self.lookup: RecordLookup | EngineLookup = (
@@ -72,7 +81,16 @@ class Core:
         with self.write_lock:
             self.closed = True
             self.lookup.close()
+            if self.owner is not None:
+                self.owner.close()
             self.engine.dispose()
+
+    def folders_changed(self) -> None:
+        for listener in list(self.folder_listeners):
+            try:
+                listener()
+            except Exception:  # one listener's failure must not stop the others
+                log.exception("A folder listener failed")
 
     # --- the database --------------------------------------------------------------------
 
@@ -99,6 +117,11 @@ class Core:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
+            if self.engine.dialect.name != "sqlite":
+                # DIALECT (PostgreSQL): READ COMMITTED gives every statement its own
+                # snapshot, in a transaction or not; without one a read saves the BEGIN
+                # and ROLLBACK round trips (2 of a page's 4-5).
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     def get(self, image_id: str) -> ImageRecord:

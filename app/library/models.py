@@ -206,11 +206,23 @@ class TrashRow(ExifColumns, Base):
     deleted_at: Mapped[int] = mapped_column(BigInteger)
     intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
     intent_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0017: the team process whose trash or restore is in flight (``sql/owners.py``).
+    owner: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
         Index("ix_trash_deleted", "deleted_at", "id"),
         Index("ix_trash_sha256", "sha256"),
     )
+
+
+class KeptFolder(Base):
+    """0017: a folder a person made, on a storage whose folders are rows (an object
+    store): it stays, empty or not, until deleted (``folder_ops.py``)."""
+
+    __tablename__ = "kept_folders"
+
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class Setting(Base):
@@ -274,6 +286,8 @@ class IdempotencyKey(Base):
     headers: Mapped[str | None] = mapped_column(Text, nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # 0017: the team process running the request (``sql/owners.py``); NULL otherwise.
+    owner: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class ShareRow(Base):

@@ -46,6 +46,12 @@ _REVERSED = {
 }
 
 
+# DIALECT (PostgreSQL): the images whose folded text holds the term, from the narrow copy
+# of the search text that carries the trigram index (migration 0016): the index's
+# candidates are re-checked against 100-byte rows there, not 400-byte rows of images.
+PG_MATCHES = "SELECT pk FROM image_search WHERE search_text LIKE :like"
+
+
 # A search whose trigram cover (below) finds at most this many candidate rows is resolved
 # to its exact matches once, and count and page both read that list.
 RESOLVE_CAP = 500
@@ -116,10 +122,10 @@ def where_clause(
             params["matches"] = json.dumps(flt.matches_pks)
             clauses.append(f"{column} IN (SELECT value FROM json_each(:matches))")
         elif indexed_term(flt) is not None and plan != "scan" and pg:
-            # DIALECT (PostgreSQL): pg_trgm's GIN index on search_text answers a literal
-            # LIKE ('%' and '_' escaped); both sides are folded, so it is exact.
+            # DIALECT (PostgreSQL): pg_trgm's GIN index answers a literal LIKE ('%' and
+            # '_' escaped); both sides are folded, so it is exact (PG_MATCHES).
             params["like"] = like_pattern(term)
-            clauses.append("search_text LIKE :like")
+            clauses.append(f"{column} IN ({PG_MATCHES})")
         elif indexed_term(flt) is not None and plan != "scan":
             # DIALECT: FTS5's trigram tokenizer (SQLite). Another database answers this
             # clause with its own substring index (PostgreSQL: pg_trgm on search_text).
@@ -198,7 +204,7 @@ def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] |
     if term is None:
         return None
     if is_pg(conn):  # DIALECT: pg_trgm's index answers the literal LIKE
-        return "SELECT pk FROM images WHERE search_text LIKE :like", {"like": like_pattern(term)}
+        return PG_MATCHES, {"like": like_pattern(term)}
     # DIALECT: FTS5's trigram tokenizer (SQLite)
     return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
 
@@ -250,7 +256,7 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     if is_pg(conn):  # DIALECT: the trigram index's matches are exact here (LIKE)
         pks = run(
             conn,
-            "SELECT pk FROM images WHERE search_text LIKE :like LIMIT :over",
+            f"{PG_MATCHES} LIMIT :over",
             {"like": like_pattern(term), "over": RESOLVE_CAP + 1},
         ).scalars()
         listed_pks = sorted(int(pk) for pk in pks)
@@ -319,7 +325,7 @@ def count(conn: Connection, flt: Filter) -> int:
             return _int(
                 run(
                     conn,
-                    "SELECT COUNT(*) FROM images WHERE search_text LIKE :like",
+                    "SELECT COUNT(*) FROM image_search WHERE search_text LIKE :like",
                     {"like": like_pattern(term)},
                 ).scalar_one()
             )

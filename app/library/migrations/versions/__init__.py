@@ -3,4 +3,4 @@ every new revision (tests/library/test_migrations_head.py fails until it matches
 own head). Named here rather than found by listing files, which a PyInstaller bundle or a
 zip import does not have."""
 
-HEAD = "0014"
+HEAD = "0017"
