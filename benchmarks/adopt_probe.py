@@ -17,10 +17,16 @@ as one ``QDropEvent`` with file URLs (what a drag from a file manager delivers);
 import runs through the real path (``files_dropped`` → ``ImportJob``) while the heartbeat
 and the scrolling run as above. ``import_s`` is from the drop to ``import_finished``.
 
-Prints one JSON line of figures."""
+Prints one JSON line of figures. With ``IMAGESHELF_PROBE_STALLS=FILE`` set, every time the
+event loop is blocked past ``STALL_MS`` the stacks of all threads are written to ``FILE``
+(``faulthandler``'s watchdog, a C thread that needs no GIL, re-armed at each heartbeat):
+where the GUI thread was when it stopped beating, and what the others were doing."""
 
 from __future__ import annotations
 
+import cProfile
+import faulthandler
+import gc
 import json
 import os
 import sys
@@ -39,6 +45,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 HEARTBEAT_MS = 5
 SCROLL_EVERY_MS = 30
 TIME_LIMIT_S = 600.0
+STALL_MS = 35
 
 
 class PaintWatch(QObject):
@@ -74,12 +81,37 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
     win.resize(1400, 900)
     grid, model = win.grid, win.model
     beats: list[float] = []
+    # The GUI thread's own CPU time at each beat: what it did between two beats, apart
+    # from waiting (for the GIL, or for a core on a loaded machine).
+    busy: list[float] = []
+    gc_pauses: list[float] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, _info: dict) -> None:  # type: ignore[type-arg]
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif gc_started[0]:
+            gc_pauses.append(time.perf_counter() - gc_started[0])
+
     started = [0.0]
     work_started = [0.0]
 
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    stalls_path = os.environ.get("IMAGESHELF_PROBE_STALLS")
+    stalls = open(stalls_path, "w") if stalls_path else None  # noqa: SIM115 - open till exit
+
+    def beat() -> None:
+        beats.append(time.perf_counter())
+        busy.append(time.thread_time())
+        if stalls is not None:
+            gap_ms = (beats[-1] - beats[-2]) * 1000 if len(beats) > 1 else 0.0
+            if gap_ms > STALL_MS:
+                stalls.write(f"=== that stall ended after {gap_ms:.0f} ms\n\n")
+                stalls.flush()
+            faulthandler.dump_traceback_later(STALL_MS / 1000, file=stalls)
+
+    heartbeat.timeout.connect(beat)
     scroller = QTimer()
     scroller.setInterval(SCROLL_EVERY_MS)
 
@@ -96,14 +128,41 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         result["complete"] = 1.0 if ok else 0.0
         heartbeat.stop()
         scroller.stop()
+        faulthandler.cancel_dump_traceback_later()
+        if profiler is not None and profile_path:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
         gaps = [b - a for a, b in itertools.pairwise(beats)]
         result["longest_gap_ms"] = max(gaps) * 1000 if gaps else float("nan")
         result["heartbeats"] = len(beats)
+        spent = [b - a for a, b in itertools.pairwise(busy)]
+        if gaps:
+            # The five longest gaps: when (s after the work started), how long, and how
+            # much of it the GUI thread itself spent on the CPU (the rest it waited).
+            worst = sorted(range(len(gaps)), key=gaps.__getitem__)[-5:][::-1]
+            result["worst_gaps"] = [  # type: ignore[assignment]
+                (
+                    round(beats[i] - work_started[0], 2),
+                    round(gaps[i] * 1000),
+                    round(spent[i] * 1000),
+                )
+                for i in worst
+            ]
+        result["longest_busy_ms"] = max(spent) * 1000 if spent else float("nan")
+        result["longest_gc_ms"] = max(gc_pauses, default=0.0) * 1000
+        gc.callbacks.remove(on_gc)
         result["rows"] = float(library.count())
         QTimer.singleShot(0, app.quit)
 
+    profile_path = os.environ.get("IMAGESHELF_PROBE_PROFILE")
+    profiler = cProfile.Profile() if profile_path else None  # the GUI thread's calls
+
     def start_watching() -> None:
+        if profiler is not None:
+            profiler.enable()
         beats.clear()
+        busy.clear()
+        gc.callbacks.append(on_gc)
         work_started[0] = time.perf_counter()
         heartbeat.start()
         scroller.start()

@@ -10,16 +10,11 @@ whole."""
 
 from __future__ import annotations
 
-import shutil
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-from imageshelf.app.library import Library
 from imageshelf.server import create_app
 
-from .generate import library
+from .generate import scratch_library
 
 ROUNDS = 400
 TOKEN = "bench-admin-token"
@@ -36,30 +31,24 @@ def per_request_us(client: object, path: str, secret: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    n = int(args[0]) if args else 10_000
-    source = library(n)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "lib"
-        shutil.copytree(source, root)
-        with Library.open(root, reconcile=False) as lib:
-            folders = lib.folders()
-            _k, key = lib.keys.create("bench-read", "read")
-            _k, limited = lib.keys.create("bench-limited", "read", folders[:2])
-            client = create_app(lib, token=TOKEN).test_client()
-            print(f"{n:,} images, {len(folders)} folders; limited key: {folders[:2]}")
-            for label, path in (
-                ("GET /v3/keys/me", "/v3/keys/me"),
-                ("GET /v3/images", "/v3/images"),
-                ("GET /v3/images?search=sevilla", "/v3/images?search=sevilla"),
-            ):
-                admin = per_request_us(client, path, TOKEN)
-                read = per_request_us(client, path, key)
-                lim = per_request_us(client, path, limited)
-                print(
-                    f"{label:32} token {admin:7.0f} µs   key {read:7.0f} µs "
-                    f"({read / admin:4.2f}×)   limited key {lim:7.0f} µs ({lim / admin:4.2f}×)"
-                )
+    with scratch_library(argv) as lib:
+        folders = lib.folders()
+        _k, key = lib.keys.create("bench-read", "read")
+        _k, limited = lib.keys.create("bench-limited", "read", folders[:2])
+        client = create_app(lib, token=TOKEN).test_client()
+        print(f"{lib.count():,} images, {len(folders)} folders; limited key: {folders[:2]}")
+        for label, path in (
+            ("GET /v3/keys/me", "/v3/keys/me"),
+            ("GET /v3/images", "/v3/images"),
+            ("GET /v3/images?search=sevilla", "/v3/images?search=sevilla"),
+        ):
+            admin = per_request_us(client, path, TOKEN)
+            read = per_request_us(client, path, key)
+            lim = per_request_us(client, path, limited)
+            print(
+                f"{label:32} token {admin:7.0f} µs   key {read:7.0f} µs "
+                f"({read / admin:4.2f}×)   limited key {lim:7.0f} µs ({lim / admin:4.2f}×)"
+            )
     return 0
 
 

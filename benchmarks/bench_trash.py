@@ -9,15 +9,9 @@ whole."""
 
 from __future__ import annotations
 
-import shutil
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-from imageshelf.app.library import Library
-
-from .generate import library
+from .generate import scratch_library
 
 SAMPLE = 1_000
 
@@ -27,39 +21,34 @@ def per_image_ms(seconds: float, n: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    n = int(args[0]) if args else 10_000
-    source = library(n)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "lib"
-        shutil.copytree(source, root)
-        with Library.open(root, reconcile=False) as lib:
-            lib.trash.stop_keeper()
-            ids = [
-                r.id
-                for p in range(1, n // 100 + 2)
-                for r in lib.list_images(page=p, page_size=100).items
-            ]
-            sample = ids[:SAMPLE]
+    with scratch_library(argv) as lib:
+        n = lib.count()
+        lib.trash.stop_keeper()
+        ids = [
+            r.id
+            for p in range(1, n // 100 + 2)
+            for r in lib.list_images(page=p, page_size=100).items
+        ]
+        sample = ids[:SAMPLE]
 
-            start = time.perf_counter()
-            for image_id in sample:
-                lib.delete(image_id)
-            trash_s = time.perf_counter() - start
-            start = time.perf_counter()
-            for image_id in sample:
-                lib.trash.restore(image_id)
-            restore_s = time.perf_counter() - start
+        start = time.perf_counter()
+        for image_id in sample:
+            lib.delete(image_id)
+        trash_s = time.perf_counter() - start
+        start = time.perf_counter()
+        for image_id in sample:
+            lib.trash.restore(image_id)
+        restore_s = time.perf_counter() - start
 
-            start = time.perf_counter()
-            lib.trash.move_many(ids)  # what the window's Delete of a selection does
-            trash_all_s = time.perf_counter() - start
-            start = time.perf_counter()
-            listed = lib.trash.items(page=len(ids) // 25, page_size=25)
-            page_ms = (time.perf_counter() - start) * 1000
-            start = time.perf_counter()
-            purged = lib.trash.empty()
-            empty_s = time.perf_counter() - start
+        start = time.perf_counter()
+        lib.trash.move_many(ids)  # what the window's Delete of a selection does
+        trash_all_s = time.perf_counter() - start
+        start = time.perf_counter()
+        listed = lib.trash.items(page=len(ids) // 25, page_size=25)
+        page_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        purged = lib.trash.empty()
+        empty_s = time.perf_counter() - start
 
         print(f"library of {n:,} images ({len(ids):,} listed)")
         print(f"delete (to the trash), {SAMPLE:,} one by one: {per_image_ms(trash_s, SAMPLE)}")

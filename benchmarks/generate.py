@@ -23,6 +23,7 @@ share one thumbnail (keyed by content hash, as in a real library with duplicates
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
@@ -30,7 +31,9 @@ import os
 import random
 import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,6 +280,19 @@ def library(n: int) -> Path:
     root.mkdir(parents=True)
     _build(root, n)
     return root
+
+
+@contextlib.contextmanager
+def scratch_library(argv: list[str] | None, default_n: int = 10_000) -> Iterator[Library]:
+    """A throw-away copy of the benchmark library of ``argv[0]`` (or ``default_n``)
+    images, opened: for benchmarks that change what they measure."""
+    args = sys.argv[1:] if argv is None else argv
+    source = library(int(args[0]) if args else default_n)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "lib"
+        shutil.copytree(source, root)
+        with Library.open(root, reconcile=False) as lib:
+            yield lib
 
 
 def sample_image(kind: str, megapixels: float, seed: int = 1) -> bytes:

@@ -41,6 +41,8 @@ def stored_token(library_dir: Path) -> str | None:
 
 
 def token_command(args: argparse.Namespace) -> int:
+    if getattr(args, "address", None) is not None:
+        return _team_token(args)
     if not args.regenerate:
         token = stored_token(args.library)
         if token:
@@ -51,6 +53,30 @@ def token_command(args: argparse.Namespace) -> int:
             print(lib.regenerate_api_token() if args.regenerate else lib.api_token())
     except LibraryError as exc:
         return _fail("token", exc.message)
+    return 0
+
+
+def _team_token(args: argparse.Namespace) -> int:
+    """A team library keeps no token: every server of it asks for $IMAGESHELF_API_TOKEN
+    (``_open``), so that is what this prints, or says how to set."""
+    if args.regenerate:
+        return _fail(
+            "token",
+            f"a team library's token is ${TOKEN_ENV}, set where each of its servers runs: "
+            "to change it, set a new value there and restart every server. API keys "
+            "(imageshelf keys create --database ... --storage ...) can be made and "
+            "revoked one by one without a restart.",
+        )
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        return _fail(
+            "token",
+            f"a team library keeps no token of its own: its servers ask for ${TOKEN_ENV}, "
+            "the same on every server, and it is not set here. Set it where the servers "
+            f"run, e.g. export {TOKEN_ENV}=$(openssl rand -hex 24), or make an API key: "
+            "imageshelf keys create --database ... --storage ... --name NAME --scope admin.",
+        )
+    print(token)
     return 0
 
 

@@ -50,15 +50,23 @@ class S3Server:
         return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
 
     def client(self) -> object:
-        import boto3
+        """One client per server, shared (boto3's clients are thread-safe): a new
+        session loads botocore's service models again, about a second per team test."""
+        made = _clients.get(self.endpoint)
+        if made is None:
+            import boto3
 
-        return boto3.session.Session().client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+            made = _clients[self.endpoint] = boto3.session.Session().client(
+                "s3",
+                endpoint_url=self.endpoint,
+                region_name="us-east-1",
+                aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            )
+        return made
+
+
+_clients: dict[str, object] = {}
 
 
 def _free_port() -> int:

@@ -121,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="log every request (to the terminal and the log file)",
     )
 
-    token = command("token", "token", "print the library's API token")
+    token = command(
+        "token",
+        "token",
+        "print the library's API token (a team library's is $IMAGESHELF_API_TOKEN, "
+        "the same for every server of it)",
+    )
     token.add_argument("--regenerate", action="store_true", help="make a new token first")
 
     imp = command("import", "import", "add image files, or folders of them, to the library")

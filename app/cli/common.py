@@ -29,7 +29,7 @@ EXIT_CODES_HELP: Final = (
 )
 
 # What opens a team library (None: the window).
-TEAM_COMMANDS: Final = (None, "serve")
+TEAM_COMMANDS: Final = (None, "serve", "token", "keys")
 
 DEFAULT_HOST: Final = rules.DEFAULT_HOST
 DEFAULT_PORT: Final = rules.DEFAULT_PORT
@@ -76,7 +76,8 @@ def team_address(args: argparse.Namespace, command: str | None) -> LibraryAddres
     if command not in TEAM_COMMANDS:
         raise CommandError(
             f"'{command}' works on a library folder; a team library (--database, "
-            "--storage) is opened by the window and by serve (and copied by migrate).",
+            "--storage) is opened by the window, serve, token and keys (and copied by "
+            "migrate).",
             USAGE,
         )
     if getattr(args, "library", None):

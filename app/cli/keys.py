@@ -11,7 +11,10 @@ the window holds the library with its server off, and needs an admin token at ha
 
 A free library is opened as far as the database (taking the lock, migrating); a held
 one only when its database is already at this version's schema (the holder migrated
-it); an older holder is asked to be closed first."""
+it); an older holder is asked to be closed first. A team library (``--database``,
+``--storage``, as ``serve`` takes them) has no lock: its database is opened as far as
+its keys (``library_address.open_team_core``), beside any servers using it; every
+server of it reads the key at its next request."""
 
 from __future__ import annotations
 
@@ -24,8 +27,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..library import LibraryError, LibraryLocked, layout, opening, rfc3339
+from ..library import library_address as addresses
 from ..library.errors import NotFound
 from ..library.keys import ApiKey, KeyStore
+from ..library.library_address import LibraryAddress
 from ..library.sql.engine import at_head, make_engine
 from .common import NOT_FOUND, OK, CommandError
 from .target import library_exists
@@ -76,10 +81,24 @@ def _row(key: ApiKey) -> dict[str, object]:
     }
 
 
+@contextlib.contextmanager
+def open_team_keys(address: LibraryAddress) -> Iterator[KeyStore]:
+    try:
+        core = addresses.open_team_core(address)
+    except LibraryError as exc:
+        raise CommandError(exc.message) from None
+    try:
+        yield KeyStore(core.engine, core.write_lock, core.lookup)
+    finally:
+        core.close()
+
+
 def keys_command(args: argparse.Namespace) -> int:
     action = getattr(args, "keys_action", None)
+    address: LibraryAddress | None = getattr(args, "address", None)
+    opened = open_keys(args.library) if address is None else open_team_keys(address)
     try:
-        with open_keys(args.library) as store:
+        with opened as store:
             if action == "create":
                 key, secret = store.create(
                     args.name, args.scope, args.folder or None, args.expires_days

@@ -1,9 +1,9 @@
 """``imageshelf migrate SRC DST``: copies one library into another, keeping ids, times,
-texts, custom metadata, EXIF facts, folders, the trash and the bytes
-(``library.library_copy``). Each side is a folder path, or a team library given by its
-two addresses (``--from-database URL --from-storage URL`` in place of SRC,
-``--to-database URL --to-storage URL`` in place of DST). Run again after a stop: it
-finishes, copying nothing twice."""
+texts, custom metadata, EXIF facts, folders, the trash and the bytes, and the API keys,
+share links, download jobs and idempotency answers (``library.library_copy``). Each side
+is a folder path, or a team library given by its two addresses (``--from-database URL
+--from-storage URL`` in place of SRC, ``--to-database URL --to-storage URL`` in place of
+DST). Run again after a stop: it finishes, copying nothing twice."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def add_parser(command: Callable[[str, str, str], argparse.ArgumentParser]) -> N
         "migrate",
         "migrate",
         "copy a library into another (a folder or a team library, either way), keeping "
-        "ids, alt text, metadata and bytes; run again to finish an interrupted copy",
+        "ids, alt text, metadata and bytes, API keys and share links; run again to finish "
+        "an interrupted copy",
     )
     p.add_argument("sides", nargs="*", metavar="SRC DST", help="library folders")
     p.add_argument("--from-database", metavar="URL", help="SRC is a team library: its database")
@@ -106,11 +107,14 @@ class _Lines:
 
 
 def _summary(report: CopyReport, src: LibraryAddress, dst: LibraryAddress) -> str:
+    rows = report.rows
     return (
         f"Copied {report.copied} images and {report.trashed} trashed ones from "
         f"{src.describe()} to {dst.describe()}; {report.skipped} were there already, "
         f"{report.deleted_ids} deleted ids and {report.folders} empty folders carried over, "
-        f"{len(report.failed)} failed."
+        f"{len(report.failed)} failed. New there: {rows.get('api_keys', 0)} API keys, "
+        f"{rows.get('shares', 0)} share links, {rows.get('download_jobs', 0)} download "
+        f"jobs, {rows.get('idempotency_keys', 0)} idempotency answers."
     )
 
 

@@ -122,17 +122,13 @@ class ArchiveLayout:
 
     # --- headers ---------------------------------------------------------------------------
 
-    def local_header(self, index: int) -> bytes:
+    def _shared_fields(self, index: int, extra: bytes) -> tuple[int, ...]:
+        """The run of fields the local and the central header share, from the flags to
+        the extra field's length (APPNOTE 4.3.7 and 4.3.12 lay them out alike)."""
         entry, name = self.entries[index], self._names[index]
         date, clock = _dos_datetime(entry.mtime_s)
-        big = entry.size >= U32_MAX
-        extra = _ut_extra(entry.mtime_s)
-        if big:  # the local ZIP64 extra holds both sizes (APPNOTE 4.5.3)
-            extra += struct.pack("<HHQQ", 0x0001, 16, entry.size, entry.size)
-        size32 = U32_MAX if big else entry.size
-        head = _LOCAL.pack(
-            0x04034B50,
-            _VERSION64 if big else _VERSION,
+        size32 = U32_MAX if entry.size >= U32_MAX else entry.size
+        return (
             _FLAG_UTF8,
             _STORED,
             clock,
@@ -143,11 +139,18 @@ class ArchiveLayout:
             len(name),
             len(extra),
         )
-        return head + name + extra
+
+    def local_header(self, index: int) -> bytes:
+        entry, name = self.entries[index], self._names[index]
+        big = entry.size >= U32_MAX
+        extra = _ut_extra(entry.mtime_s)
+        if big:  # the local ZIP64 extra holds both sizes (APPNOTE 4.5.3)
+            extra += struct.pack("<HHQQ", 0x0001, 16, entry.size, entry.size)
+        version = _VERSION64 if big else _VERSION
+        return _LOCAL.pack(0x04034B50, version, *self._shared_fields(index, extra)) + name + extra
 
     def central_header(self, index: int) -> bytes:
         entry, name, offset = self.entries[index], self._names[index], self._offsets[index]
-        date, clock = _dos_datetime(entry.mtime_s)
         big, far = entry.size >= U32_MAX, offset >= U32_MAX
         extra = _ut_extra(entry.mtime_s)
         zip64 = b""
@@ -157,20 +160,11 @@ class ArchiveLayout:
             zip64 += struct.pack("<Q", offset)
         if zip64:
             extra += struct.pack("<HH", 0x0001, len(zip64)) + zip64
-        size32 = U32_MAX if big else entry.size
         head = _CENTRAL.pack(
             0x02014B50,
             _MADE_BY,
             _VERSION64 if big or far else _VERSION,
-            _FLAG_UTF8,
-            _STORED,
-            clock,
-            date,
-            entry.crc32,
-            size32,
-            size32,
-            len(name),
-            len(extra),
+            *self._shared_fields(index, extra),
             0,  # comment
             0,  # disk
             0,  # internal attributes

@@ -142,33 +142,23 @@ def _jpeg_block(fp: BinaryIO) -> tuple[int, int] | None:
 def _png_block(fp: BinaryIO) -> tuple[int, int] | None:
     if fp.read(8) != xmp_read.PNG_SIGNATURE:
         return None
-    while True:
-        head = fp.read(8)
-        if len(head) < 8:
-            return None
-        length, ctype = struct.unpack(">I4s", head)
-        if ctype == b"IEND":
-            return None
+    for ctype, length in xmp_read.png_file_chunks(fp):
         if ctype == b"eXIf":
             return fp.tell(), length
-        fp.seek(length + 4, 1)
+    return None
 
 
 def _webp_block(fp: BinaryIO) -> tuple[int, int] | None:
     head = fp.read(12)
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
         return None
-    while True:
-        chunk = fp.read(8)
-        if len(chunk) < 8:
-            return None
-        fourcc, size = struct.unpack("<4sI", chunk)
+    for fourcc, size in xmp_read.riff_file_chunks(fp):
         if fourcc == b"EXIF":
             start = fp.tell()
             if fp.read(6) == b"Exif\x00\x00":  # some writers keep JPEG's header
                 return start + 6, size - 6
             return start, size
-        fp.seek(size + (size & 1), 1)
+    return None
 
 
 def _file_size(fp: BinaryIO) -> int:

@@ -23,7 +23,7 @@ from .core import Core
 from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord, now_us
-from .sql import rows
+from .sql import owners, rows
 
 log = logging.getLogger(__name__)
 
@@ -181,15 +181,19 @@ def _move_row(core: Core, record: ImageRecord, folder: str | None) -> ImageRecor
     return moved
 
 
-def finish_pending_moves(core: Core) -> None:
+def finish_pending_moves(core: Core, alive: set[int] | None = None) -> int:
     """A move killed between its link and its commit: undone if the original is still
     there (the commit never happened), else completed exactly as the move would have
-    (new name searchable, the change dated, the folder it left removed if now empty)."""
+    (new name searchable, the change dated, the folder it left removed if now empty).
+    ``alive`` (a team library): only the moves whose owner is not in it
+    (``sql/owners.py``). Returns how many were decided."""
     with core.write_lock:  # never while the app's own move is half-way
         with core.read() as conn:
             pending = rows.pending_moves(conn)
+        if alive is not None:
+            pending = [p for p in pending if owners.is_dead(p.owner, alive)]
         if not pending:
-            return
+            return 0
         # First all in one commit: a folder rename leaves an intent on each of its
         # images, and a commit (an fsync) each made 2,000 of them 12 s at open (2.2 s
         # so). Each step is decided from the disk alone, so whatever this commit does
@@ -198,7 +202,7 @@ def finish_pending_moves(core: Core) -> None:
             with core.write() as conn:
                 for p in pending:
                     _finish_pending_move(core, p, conn)
-            return
+            return len(pending)
         except StorageError:
             raise  # the disk refuses writes: Library.open falls back to read-only
         except (OSError, SQLAlchemyError, AssertionError, LibraryError):
@@ -215,6 +219,7 @@ def finish_pending_moves(core: Core) -> None:
                 log.warning("Gave up an unfinished move of %s: %s", p.id, exc)
                 with contextlib.suppress(Exception), core.write() as conn:
                     rows.clear_pending(conn, p.id)
+        return len(pending)
 
 
 def _finish_pending_move(core: Core, p: rows.PendingMove, conn: Connection | None = None) -> None:

@@ -172,6 +172,20 @@ def place(src: Path, dest_dir: Path, names: Iterable[str]) -> str:
     raise AssertionError("names ran out")  # the generator is infinite
 
 
+def link_free(src: Path, dest_dir: Path, names: Iterable[str]) -> str:
+    """A second name for ``src``: the first free one of ``names`` in ``dest_dir`` (a hard
+    link never overwrites). ``src`` stays and nothing is fsynced: for a batch that
+    fsyncs each folder once and removes its sources after its commit
+    (``intake_batch``). ``OSError`` where the filesystem has no hard links."""
+    for name in names:
+        try:
+            os.link(src, dest_dir / name)
+        except FileExistsError:
+            continue
+        return name
+    raise AssertionError("names ran out")  # the generator is infinite
+
+
 def through_link(root: Path, relpath: str | None) -> str | None:
     """The first part of ``relpath`` (outermost first) that is a symbolic link, else
     ``None``. A link can point anywhere: writing through one would change files outside

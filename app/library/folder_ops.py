@@ -23,12 +23,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import files, layout, rules
+from . import files, folders_keyed, layout, rules
 from .errors import InvalidFolder, NotFound
 from .events import Event, EventKind
 from .records import FolderInfo, ImageRecord, now_us
 from .sql import folders as folder_rows
-from .sql import rows
+from .sql import kept_folders, rows
 
 if TYPE_CHECKING:
     from .core import Core
@@ -98,12 +98,21 @@ def disk_folders(root: Path) -> list[str]:
     return sorted(found)
 
 
+def standing_folders(core: Core) -> set[str]:
+    """The folders that are there with or without images: on disk in a folder storage;
+    the kept folders' rows on an object store (``folders_keyed.py``), which every
+    process of a team library reads alike. Read from a worker."""
+    if not core.storage.keys_follow_names:
+        return folders_keyed.listed(core)
+    return set(disk_folders(core.root))
+
+
 def folder_tree(core: Core) -> list[FolderInfo]:
-    """Every folder to show: those in use with their own counts, and those on disk with
-    no image (count 0). Parents of either are included."""
+    """Every folder to show: those in use with their own counts, and those standing
+    without images (count 0). Parents of either are included."""
     with core.read() as conn:
         counts = {f.path: f.count for f in rows.folder_counts(conn)}
-    for path in disk_folders(core.root):
+    for path in standing_folders(core):
         counts.setdefault(path, 0)
     for path in list(counts):
         parts = path.split("/")
@@ -119,6 +128,10 @@ def make_folder(core: Core, folder: object) -> str:
     """Makes ``folder`` (and its parents) on disk, kept while empty. A folder that is
     already there is kept too. Returns the canonical path."""
     path_text = _required(folder, "made again")
+    if not core.storage.keys_follow_names:
+        with core.write_lock:
+            folders_keyed.make(core, path_text)
+        return path_text
     with core.write_lock, files.disk_errors(f"make the folder {path_text}"):
         created = files.make_folder(core.root, path_text)
         try:
@@ -136,6 +149,10 @@ def delete_folder(core: Core, folder: object) -> None:
     here (``Library.delete_folder`` sends them to the trash first), as is one holding
     files the library does not know."""
     path_text = _required(folder, "deleted")
+    if not core.storage.keys_follow_names:
+        with core.write_lock:
+            folders_keyed.delete(core, path_text)
+        return
     with core.write_lock:
         base = _existing(core, path_text)
         with core.read() as conn:
@@ -167,6 +184,10 @@ def check_nothing_else(core: Core, folder: object, *, known: set[str] | None = N
     deleting it would take along. Asked before any image goes to the trash, so a folder
     that cannot be deleted is left whole."""
     path_text = _required(folder, "deleted")
+    if not core.storage.keys_follow_names:  # no directory: nothing but rows in it
+        if not folders_keyed.exists(core, path_text):
+            raise NotFound(f"There is no folder {path_text!r} in the library.")
+        return []
     base = _existing(core, path_text)
     if known is None:
         with core.read() as conn:
@@ -292,17 +313,17 @@ def _relocate_rows(core: Core, src: str, dst: str) -> str:
     if dst.startswith(src + "/"):
         raise InvalidFolder(f"The folder {src!r} cannot be moved into itself.")
     with core.write_lock:
+        folders_keyed.check_free(core, src, dst)
         with core.read() as conn:
             before = folder_rows.records_inside(conn, src)
-            taken = folder_rows.count_inside(conn, dst) > 0
-        if not before:
-            raise NotFound(f"There is no folder {src!r} in the library.")
-        if taken:
-            raise InvalidFolder(f"There is already a folder named {dst!r}; choose another name.")
-        for sub in {r.folder or "" for r in before}:
+            kept = {p for p in kept_folders.all_paths(conn) if p == src or p.startswith(src + "/")}
+        for sub in {r.folder or "" for r in before} | kept:
             rules.normalize_folder(dst + sub[len(src) :])  # too deep, too long: refused here
         with core.write() as conn:
             folder_rows.move_inside(conn, src, dst, now_us())
+            kept_folders.move_inside(conn, src, dst)
+            # A person renamed or moved it: it is theirs now, and stays when emptied.
+            kept_folders.keep(conn, dst, now_us())
             after = {r.id: r for r in folder_rows.records_inside(conn, dst)}
     for b in before:
         if b.id in after:

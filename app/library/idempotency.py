@@ -5,8 +5,10 @@ fingerprint and, once it finished, the answer a retry gets again.
 The rows are bookkeeping of requests, not of files, so they are written in their own
 short transactions without the library's write lock: a claim never waits behind an
 upload's file steps, and one ``INSERT OR IGNORE`` decides between two racing requests.
-No request can still be running when a library opens (one process holds it), so claims
-left unfinished by a kill are dropped then; answers expire after ``IDEMPOTENCY_KEEP_S``."""
+No request can still be running when a folder library opens (one process holds it), so
+claims left unfinished by a kill are dropped then; on a team library each claim carries
+its process's owner number and only those of dead processes are dropped
+(``sql/owners.py``). Answers expire after ``IDEMPOTENCY_KEEP_S``."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sqlalchemy import text
 from . import rules
 from .core import Core
 from .records import now_us
+from .sql import owners
 from .sql.dialect import pick
 from .sql.engine import database_errors, write_transaction
 
@@ -68,14 +71,14 @@ class IdempotencyStore:
                     pick(  # DIALECT
                         conn,
                         "INSERT OR IGNORE INTO idempotency_keys "
-                        "(principal, key, endpoint, fingerprint, created_at) "
-                        "VALUES (:p, :k, :e, :f, :now)",
+                        "(principal, key, endpoint, fingerprint, created_at, owner) "
+                        "VALUES (:p, :k, :e, :f, :now, :owner)",
                         "INSERT INTO idempotency_keys "
-                        "(principal, key, endpoint, fingerprint, created_at) "
-                        "VALUES (:p, :k, :e, :f, :now) ON CONFLICT DO NOTHING",
+                        "(principal, key, endpoint, fingerprint, created_at, owner) "
+                        "VALUES (:p, :k, :e, :f, :now, :owner) ON CONFLICT DO NOTHING",
                     )
                 ),
-                args,
+                args | {"owner": owners.owner_of(conn)},
             ).rowcount
             if inserted:
                 return Claim(Outcome.PROCEED)
@@ -121,10 +124,28 @@ class IdempotencyStore:
                 {"p": principal, "k": key},
             )
 
-    def recover(self) -> None:
-        """At open: claims of requests a kill interrupted are dropped (a retry runs)."""
+    def recover(self, alive: set[int] | None = None) -> int:
+        """Claims of requests a kill interrupted are dropped (a retry runs): at open, all
+        of them (``alive`` None: a folder library has one process); on a team library
+        those whose owner is not in ``alive`` (``sql/owners.py``). Returns how many."""
         with self.core.write() as conn:
-            conn.execute(text("DELETE FROM idempotency_keys WHERE status IS NULL"))
+            found = conn.execute(
+                text("SELECT principal, key, owner FROM idempotency_keys WHERE status IS NULL")
+            ).all()
+            dead = [
+                {"p": p, "k": k}
+                for p, k, owner in found
+                if alive is None or owners.is_dead(owner, alive)
+            ]
+            for args in dead:
+                conn.execute(
+                    text(
+                        "DELETE FROM idempotency_keys "
+                        "WHERE principal = :p AND key = :k AND status IS NULL"
+                    ),
+                    args,
+                )
+        return len(dead)
 
     def expire(self) -> int:
         cutoff = now_us() - rules.IDEMPOTENCY_KEEP_S * 1_000_000

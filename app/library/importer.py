@@ -1,23 +1,28 @@
 """Importing files from disk: many at once, using every core, with progress and cancel.
 
-Files are prepared (read, hashed, validated, thumbnailed) on a thread pool — Pillow and
-hashlib release the GIL, so two threads import nearly twice as fast as one — and
-committed one at a time in the calling thread. Cancelling stops new work and discards
-whatever was prepared but not committed: every image is either fully in the library or
-not at all. What each face does about duplicates is its own policy, given here."""
+Files are prepared (read, hashed, validated, thumbnailed) in worker processes when there
+are many (``decode_workers``), else on a thread pool — Pillow and hashlib release the
+GIL, so two threads import nearly twice as fast as one — and committed in the calling
+thread: many at a time in one transaction (``intake_batch``), a few one at a time.
+Cancelling stops new work and discards whatever was prepared but not committed: every
+image is either fully in the library or not at all. What each face does about duplicates
+is its own policy, given here."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from . import files, intake, rules
+from . import adoption, files, intake, intake_batch, rules
 from .decode_workers import (
     MIN_FILES_FOR_PROCESSES,
     Examined,
@@ -32,6 +37,8 @@ from .sql import rows
 
 if TYPE_CHECKING:
     from .library import Library, Prepared
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +140,11 @@ def _walk_folder(
 class ImportSession:
     """``ImportSession(library, items).run(progress)``; ``cancel()`` from any thread."""
 
+    # Many files are committed a batch per transaction: this many, or what arrived in
+    # this long (adoption's sizes: the grid fills steadily, each batch a short burst).
+    batch_files = adoption.BATCH_FILES
+    batch_seconds = adoption.BATCH_SECONDS
+
     def __init__(
         self,
         library: Library,
@@ -169,9 +181,12 @@ class ImportSession:
         with open(item.path, "rb") as fp:
             return self.library.prepare(fp, item.path.name, allow_duplicate=self.allow_duplicates)
 
-    def _from_worker(self, item: ImportItem, result: Examined | Refused) -> Prepared:
+    def _from_worker(
+        self, item: ImportItem, result: Examined | Refused, *, thumbnail: bool = True
+    ) -> Prepared:
         """What ``_prepare`` gives, from a worker process's examination of ``item``: the
-        duplicate check and the thumbnail's store happen here, in the library process."""
+        duplicate check and (unless ``thumbnail`` is false: the caller's) the thumbnail's
+        store happen here, in the library process."""
         if isinstance(result, Refused):
             if result.unreadable:
                 raise OSError(result.message.removeprefix("Could not read the file: "))
@@ -189,10 +204,11 @@ class ImportSession:
                         f"The same image is already in the library as {existing[0].relpath}.",
                         existing[0].id,
                     )
-            with files.disk_errors("save the thumbnail"):
-                core.thumbnails.store(
-                    result.sha256, result.info.thumbnail, result.info.thumbnail_type
-                )
+            if thumbnail:
+                with files.disk_errors("save the thumbnail"):
+                    core.thumbnails.store(
+                        result.sha256, result.info.thumbnail, result.info.thumbnail_type
+                    )
         except BaseException:
             result.tmp.unlink(missing_ok=True)
             raise
@@ -206,6 +222,33 @@ class ImportSession:
             result.exif,
         )
 
+    def _accept(
+        self,
+        fut: Callable[[], Prepared],
+        item: ImportItem,
+        seen_hashes: set[str],
+        finish: Callable[[ImageRecord | None, Rejection | None], None],
+    ) -> Prepared | None:
+        """``item`` prepared, or ``None`` when it was refused (and reported) or the import
+        was cancelled meanwhile (its copy discarded)."""
+        try:
+            prepared = fut()
+        except LibraryError as exc:
+            finish(None, Rejection(item.path, exc.code, exc.message))
+            return None
+        except OSError as exc:
+            finish(None, Rejection(item.path, "unreadable", f"Could not read the file: {exc}."))
+            return None
+        if self._cancel.is_set():
+            self.library.discard(prepared)
+            return None
+        if not self.allow_duplicates and prepared.sha256 in seen_hashes:
+            self.library.discard(prepared)
+            err = Duplicate("The same image is already in this import.", "")
+            finish(None, Rejection(item.path, err.code, err.message))
+            return None
+        return prepared
+
     def _commit(
         self,
         fut: Callable[[], Prepared],
@@ -213,33 +256,32 @@ class ImportSession:
         seen_hashes: set[str],
         finish: Callable[[ImageRecord | None, Rejection | None], None],
     ) -> None:
-        try:
-            prepared = fut()
-        except LibraryError as exc:
-            finish(None, Rejection(item.path, exc.code, exc.message))
-            return
-        except OSError as exc:
-            finish(None, Rejection(item.path, "unreadable", f"Could not read the file: {exc}."))
-            return
+        prepared = self._accept(fut, item, seen_hashes, finish)
+        if prepared is not None and self._commit_one(item, prepared, finish):
+            seen_hashes.add(prepared.sha256)
+
+    def _commit_one(
+        self,
+        item: ImportItem,
+        prepared: Prepared,
+        finish: Callable[[ImageRecord | None, Rejection | None], None],
+    ) -> bool:
+        """Commits one prepared file on its own; whether it was added."""
         if self._cancel.is_set():
             self.library.discard(prepared)
-            return
-        if not self.allow_duplicates and prepared.sha256 in seen_hashes:
-            self.library.discard(prepared)
-            err = Duplicate("The same image is already in this import.", "")
-            finish(None, Rejection(item.path, err.code, err.message))
-            return
+            return False
         try:
             record = self.library.commit(prepared, folder=item.folder)
-        except StorageError as exc:
-            finish(None, Rejection(item.path, exc.code, exc.message))
-            self._cancel.set()  # a full or read-only disk fails every next one
-            return
         except LibraryError as exc:
+            # Refused before its copy was taken over (a folder the library cannot hold):
+            # the copy and the thumbnail go here.
+            self.library.discard(prepared)
             finish(None, Rejection(item.path, exc.code, exc.message))
-            return
-        seen_hashes.add(prepared.sha256)
+            if isinstance(exc, StorageError):
+                self._cancel.set()  # a full or read-only disk fails every next one
+            return False
         finish(record, None)
+        return True
 
     def run(self, progress: Progress | None = None) -> ImportReport:
         report = ImportReport(total=len(self.items), rejected=list(self.skipped))
@@ -290,8 +332,14 @@ class ImportSession:
         finish: Callable[[ImageRecord | None, Rejection | None], None],
     ) -> None:
         """Copied, hashed, decoded and read in worker processes (decode_workers.py),
-        committed here one at a time in the order given, as the threaded path does."""
+        committed here in the order given, a batch per transaction (``intake_batch``)
+        where the storage allows: each file is reported only once its batch committed."""
         tmp_dir = str(self.library.core.tmp_dir)
+        core = self.library.core
+        batching = intake_batch.can_batch(core)
+        batch: list[tuple[ImportItem, Prepared, Future[Any]]] = []
+        started = 0.0
+        flushed = False
 
         def unused(result: Examined | Refused) -> None:
             if isinstance(result, Examined) and result.tmp is not None:
@@ -300,16 +348,92 @@ class ImportSession:
         # A worker waits for its copy's fsync now and then: one more than the cores keeps
         # both busy meanwhile (adoption writes nothing in its workers, so it needs none).
         workers = self.workers if self._workers_given else worker_count() + 1
-        with WorkerPool(workers) as pool:
-            for item, result in pool.run(
-                examine_copy,
-                self.items,
-                lambda it: (str(it.path), tmp_dir),
-                lambda it: it.path,
-                stop=self._cancel.is_set,
-                unused=unused,
-            ):
-                if self._cancel.is_set():
-                    unused(result)
-                    continue
-                self._commit(partial(self._from_worker, item, result), item, seen_hashes, finish)
+        # The thumbnails are written (and fsynced) by a few threads while the next photos
+        # arrive: one after the other here, their fsyncs were a third of each file's turn.
+        with (
+            WorkerPool(workers) as pool,
+            ThreadPoolExecutor(4, thread_name_prefix="import-thumbnails") as thumbnails,
+        ):
+            try:
+                for item, result in pool.run(
+                    examine_copy,
+                    self.items,
+                    lambda it: (str(it.path), tmp_dir),
+                    lambda it: it.path,
+                    stop=self._cancel.is_set,
+                    unused=unused,
+                ):
+                    if self._cancel.is_set():
+                        unused(result)
+                        continue
+                    if not batching:
+                        fut = partial(self._from_worker, item, result)
+                        self._commit(fut, item, seen_hashes, finish)
+                        continue
+                    fut = partial(self._from_worker, item, result, thumbnail=False)
+                    prepared = self._accept(fut, item, seen_hashes, finish)
+                    if prepared is None:
+                        continue
+                    assert isinstance(result, Examined) and result.info is not None
+                    seen_hashes.add(prepared.sha256)  # a twin later in the import: refused
+                    if not batch:
+                        started = time.monotonic()
+                    info = result.info
+                    stored = thumbnails.submit(
+                        core.thumbnails.store, prepared.sha256, info.thumbnail, info.thumbnail_type
+                    )
+                    batch.append((item, prepared, stored))
+                    if (
+                        not flushed  # the first photo shows at once
+                        or len(batch) >= self.batch_files
+                        or time.monotonic() - started >= self.batch_seconds
+                    ):
+                        self._flush(batch, seen_hashes, finish)
+                        batch, flushed = [], True
+                if batch:
+                    self._flush(batch, seen_hashes, finish)
+                    batch = []
+            finally:
+                for _item, prepared, stored in batch:  # a failure or a stop: never committed
+                    with contextlib.suppress(Exception):
+                        stored.result()
+                    self.library.discard(prepared)
+
+    def _flush(
+        self,
+        batch: list[tuple[ImportItem, Prepared, Future[Any]]],
+        seen_hashes: set[str],
+        finish: Callable[[ImageRecord | None, Rejection | None], None],
+    ) -> None:
+        ready: list[tuple[ImportItem, Prepared]] = []
+        for item, prepared, stored in batch:
+            try:
+                with files.disk_errors("save the thumbnail"):
+                    stored.result()
+            except LibraryError as exc:
+                self.library.discard(prepared)
+                seen_hashes.discard(prepared.sha256)
+                finish(None, Rejection(item.path, exc.code, exc.message))
+            else:
+                ready.append((item, prepared))
+        if self._cancel.is_set():
+            for _item, prepared in ready:
+                self.library.discard(prepared)
+            return
+        if not ready:
+            return
+        try:
+            records = intake_batch.commit_many(
+                self.library.core, [(prepared, item.folder) for item, prepared in ready]
+            )
+        except Exception as exc:
+            if self.library.closed:
+                raise
+            # One that does not fit must not cost the others: each alone, as before.
+            log.warning("a batch of %d imports failed (%s); committing one by one", len(ready), exc)
+            for item, prepared in ready:
+                if not self._commit_one(item, prepared, finish):
+                    seen_hashes.discard(prepared.sha256)
+            return
+        for (_item, _prepared), record in zip(ready, records, strict=True):
+            finish(record, None)

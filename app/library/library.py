@@ -17,6 +17,7 @@ commit, announce."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -30,6 +31,7 @@ from . import (
     changes,
     downloads,
     exif_fill,
+    file_steps,
     files,
     idempotency,
     keys,
@@ -49,6 +51,7 @@ from .library_writes import LibraryWrites
 from .lock import ProcessLock
 from .pg_notify import ChangeBridge
 from .reconcile import Reconciler
+from .sql import owners
 from .storage import Storage
 from .thumbnails import ThumbnailCache
 from .transforms import Transforms
@@ -56,6 +59,8 @@ from .trash import Trash
 from .watcher import LibraryWatcher, WatchTimings
 
 log = logging.getLogger(__name__)
+
+_RECOVER = "recover what stopped processes left"
 
 
 __all__ = ["UNSET", "Library", "Prepared", "listing_filter"]
@@ -188,13 +193,13 @@ class Library(LibraryReads, LibraryWrites):
         lib = cls(core, None)
         lib.team = True
         try:
+            # What processes killed mid-step left: requests, trash steps, moves, and
+            # download jobs (prepared here now).
+            lib.recover_dead_owners()
             lib._bridge = ChangeBridge(core)
             lib._bridge.start()
             lib.trash.start_keeper()
             lib._start_housekeeping()
-            with core.singleton("resume download jobs") as mine:
-                if mine:
-                    lib.downloads.resume()
         except BaseException:
             lib.close()
             raise
@@ -242,6 +247,8 @@ class Library(LibraryReads, LibraryWrites):
         )
         if not self.core.storage.keys_follow_names:
             keeper.chores["collect the store's orphans"] = self.collect_storage
+        if self.core.owner is not None:  # a team library: processes may die any time
+            keeper.chores[_RECOVER] = self._recover_dead
         # One process at a time does each (a team library; always this one on SQLite).
         for name, chore in keeper.chores.items():
             keeper.chores[name] = self._singleton(name, chore)
@@ -255,6 +262,30 @@ class Library(LibraryReads, LibraryWrites):
                     chore()
 
         return run
+
+    def recover_dead_owners(self) -> int:
+        """A team library: finishes or undoes what processes that died mid-step left
+        (idempotency claims, trash and restore steps, moves on a folder storage, download
+        jobs being prepared), and nothing of a live process's (``sql/owners.py``). At
+        open and with the housekeeping; one process at a time. Returns how many steps
+        were decided."""
+        with self.core.singleton(_RECOVER) as mine:
+            return self._recover_dead() if mine else 0
+
+    def _recover_dead(self) -> int:
+        owner = self.core.owner
+        if owner is None:
+            return 0
+        owner.check()  # our own lock, taken again if the server restarted
+        with self.core.read() as conn:
+            alive = owners.live(conn) | {owner.number}
+        done = self.idempotency.recover(alive) + self.trash.recover(alive)
+        if self.core.storage.keys_follow_names:  # an object store never leaves one
+            done += file_steps.finish_pending_moves(self.core, alive)
+        done += self.downloads.resume(alive)  # last: its files where the rows now say
+        if done:
+            log.warning("Finished or undid %d step(s) of stopped processes", done)
+        return done
 
     def collect_storage(self, now: float | None = None) -> object:
         """The reconcile job of a library whose storage is an object store
@@ -335,6 +366,18 @@ class Library(LibraryReads, LibraryWrites):
         """Calls ``listener(event)`` after every committed change, on the thread that made
         it. Returns a function that unsubscribes."""
         return self.core.events.subscribe(listener)
+
+    def on_folders_changed(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Calls ``listener()`` (on a background thread) when another process of a team
+        library made, renamed, moved or deleted a folder that stands without images
+        (``standing_folders``). Returns a function that unsubscribes."""
+        self.core.folder_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self.core.folder_listeners.remove(listener)
+
+        return unsubscribe
 
     def reconcile(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Brings the database in line with the folder (see ``reconcile.py``); nothing

@@ -10,16 +10,20 @@ it (the window keeps that in its settings); libpq's own sources (``PGPASSWORD``,
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from . import layout
+from . import layout, team_open
+from .core import Core
 from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .library import Library
 from .storage import Storage
 from .storage_url import storage_from_url
+
+_Opened = TypeVar("_Opened")
 
 # The schemes SQLAlchemy reads as PostgreSQL (``postgres://`` is libpq's alias).
 DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
@@ -149,11 +153,28 @@ def open_library(
 
 def open_team(address: LibraryAddress) -> Library:
     assert address.database is not None and address.storage is not None
+    database = address.database
+    return _in_words(address, lambda storage: Library.open_team(database, storage))
+
+
+def open_team_core(address: LibraryAddress) -> Core:
+    """The team library's core alone (its database migrated, this process an owner:
+    ``sql/owners.py``), for a short command (``imageshelf keys``) that needs neither its
+    change listener nor its background work; close it with ``close()``."""
+    assert address.database is not None and address.storage is not None
+    database = address.database
+    return _in_words(address, lambda storage: team_open.open_team_core(database, storage))
+
+
+def _in_words(address: LibraryAddress, opener: Callable[[Storage], _Opened]) -> _Opened:
+    """``opener`` given the storage at ``address``; every failure a ``LibraryError`` for
+    a person, without the database's password."""
+    assert address.database is not None and address.storage is not None
     where = address.describe()
     try:
         storage = storage_from_url(address.storage)
         _probe(storage)
-        library = Library.open_team(address.database, storage)
+        library = opener(storage)
     except LibraryError as exc:
         said = " ".join(_without_password(exc.message, address.database).split())
         if said != exc.message:  # the driver's lines made one, a password hidden

@@ -4,9 +4,9 @@ into a team library and back, or any two libraries ``Library`` opens.
 What travels: every image with its id, times, folder, name (where free), alt text, long
 description, custom metadata, EXIF facts and bytes; the trash (each trashed image with
 when it was deleted, so its retention ends when it would have); the ids deleted for good
-(so ``/i`` still answers 410 for them); folders kept while empty; the library settings.
-What stays: API keys, share links, download jobs, the change log (they belong to the
-place and the people that use it; make them again there).
+(so ``/i`` still answers 410 for them); folders kept while empty; the library settings;
+API keys, share links, download jobs and idempotency answers, keeping their ids
+(``library_copy_rows.py``, which says what stays behind: the change log, the API token).
 
 Safe to stop and run again: each image arrives through ``Library.add_copy``, one commit
 after its bytes are stored and hash-checked (never a row without its bytes), and an id
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from . import rules, settings
+from . import library_copy_rows, rules, settings
 from .errors import Gone, LibraryError, NotFound, NotInTrash
 from .filters import Sort
 from .library import Library
@@ -40,6 +40,7 @@ class CopyReport:
     trashed: int = 0
     deleted_ids: int = 0
     folders: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # per table: API keys, shares...
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -63,6 +64,8 @@ def copy_library(src: Library, dst: Library, progress: ProgressHook | None = Non
     _copy_images(src, dst, report, progress)
     _copy_trash(src, dst, report, progress)
     _copy_deleted_ids(src, dst, report)
+    # After the images: a share's or a job's rows name images the destination has now.
+    report.rows = library_copy_rows.copy_rows(src, dst)
     return report
 
 
@@ -135,7 +138,12 @@ def _copy_image(src: Library, dst: Library, record: ImageRecord, report: CopyRep
     try:
         record, fp = src.open_original(record.id)  # as it is now
     except (NotFound, Gone):
-        return  # deleted from the source since it was listed
+        try:
+            src.get(record.id)
+        except (NotFound, Gone):
+            return  # deleted from the source since it was listed
+        # Its record is there, its bytes are not: said, never skipped in silence.
+        raise LibraryError(f"The bytes of image {record.id} are missing from the source.") from None
     with fp:
         _add(dst, fp, record)
     report.copied += 1

@@ -45,6 +45,11 @@ class LibraryWrites:
         """Folders to show: in use (with their own counts) and on disk (count 0)."""
         return folder_ops.folder_tree(self.core)
 
+    def standing_folders(self) -> set[str]:
+        """Folders there with or without images (``folder_ops.standing_folders``): what
+        the window shows with a count of 0 when empty."""
+        return folder_ops.standing_folders(self.core)
+
     def make_folder(self, folder: str) -> str:
         return folder_ops.make_folder(self.core, folder)
 

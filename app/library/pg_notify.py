@@ -7,7 +7,9 @@ rolled-back one), with its number and the writer engine's name (``pg_engine.orig
 One thread per ``Library`` listens on a connection of its own, skips its own engine's
 changes (already announced after their commit, with the image before and after), reads
 the others' rows from ``changes`` and emits them as events (``source="team"``): the
-window refreshes, ``ChangeFeed`` wakes its ``GET /v3/events`` readers.
+window refreshes, ``ChangeFeed`` wakes its ``GET /v3/events`` readers. A change of
+the kept folders (``sql/kept_folders.py``) is passed to ``Core.folders_changed`` (the
+windows read their folders again).
 
 A lost connection (a server restart) is retried every second; on reconnecting, every
 change numbered after the last one seen is announced, so a gap costs a duplicate at
@@ -95,10 +97,13 @@ class ChangeBridge:
             conn = self._conn
             assert isinstance(conn, psycopg.Connection)
             seqs: list[int] = []
+            folders = False
             try:
                 for notice in conn.notifies(timeout=_WAIT_S):
                     number, _, writer = notice.payload.partition(" ")
-                    if number.isdigit():
+                    if number == "folders":  # sql/kept_folders.py: made, renamed, deleted
+                        folders = folders or writer != self.origin
+                    elif number.isdigit():
                         seq = int(number)
                         self._last = max(self._last, seq)
                         if writer != self.origin:
@@ -109,6 +114,8 @@ class ChangeBridge:
                 continue
             if seqs:
                 self._publish(seqs)
+            if folders and not self.core.closed:
+                self.core.folders_changed()
 
     def _publish_after(self, after: int) -> None:
         try:

@@ -21,6 +21,7 @@ from .core import Core
 from .errors import Busy, Gone, InvalidInput, NotFound
 from .filters import Filter, Sort
 from .records import ImageRecord, Page, now_us
+from .sql import folders as folder_rows
 from .sql import listing, rows
 
 # Password checks running at once, process-wide (each holds scrypt's 16 MiB).
@@ -88,6 +89,18 @@ class ShareStore:
 
     # --- making, listing, revoking -------------------------------------------------------
 
+    def _folder_known(self, folder: str) -> bool:
+        """Whether the library has ``folder``: a directory in a folder library (an
+        empty one too). A team library's folders are rows (its originals are keyed by
+        id, no directory holds them): one with images in it or below, or an empty one
+        made here."""
+        if self.core.folder_path(folder).is_dir():
+            return True
+        if self.core.storage.keys_follow_names:
+            return False
+        with self.core.read() as conn:
+            return folder_rows.count_inside(conn, folder) > 0
+
     def create(
         self,
         *,
@@ -109,7 +122,7 @@ class ShareStore:
         stored_folder: str | None = None
         if folder_share:
             canonical = rules.normalize_folder(folder)
-            if canonical is not None and not self.core.folder_path(canonical).is_dir():
+            if canonical is not None and not self._folder_known(canonical):
                 raise NotFound(f"There is no folder {canonical!r} in the library.")
             stored_folder = canonical or ""
         else:

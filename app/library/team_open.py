@@ -19,6 +19,7 @@ from .core import Core
 from .errors import StorageError
 from .sql import pg_engine
 from .sql.engine import database_errors, is_url, make_engine, migrate
+from .sql.owners import ProcessOwner
 from .storage import Storage
 
 
@@ -59,7 +60,10 @@ def open_team_core(database_url: str, storage: Storage) -> Core:
         with database_errors(f"open the team library at {where}"):
             pg_engine.check_database(engine)
             migrate(engine)
-        return Core(root, engine, storage)
+            owner = ProcessOwner(engine)
+        core = Core(root, engine, storage)
+        core.owner = owner
+        return core
     except BaseException:
         engine.dispose()
         raise

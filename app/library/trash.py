@@ -290,10 +290,11 @@ class Trash:
 
     # --- recovery at open ----------------------------------------------------------------
 
-    def recover(self) -> None:
+    def recover(self, alive: set[int] | None = None) -> int:
         """Finishes or undoes what a kill interrupted (``trash_recovery.py``). Runs at
-        open, before the watcher and reconciliation."""
-        trash_recovery.recover(self.core, self.dir, self._purge)
+        open, before the watcher and reconciliation; on a team library (``alive``: the
+        live owners) only what dead processes left."""
+        return trash_recovery.recover(self.core, self.dir, self._purge, alive)
 
     # --- the keeper: retention at open and hourly ----------------------------------------
 

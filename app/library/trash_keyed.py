@@ -1,10 +1,8 @@
 """The trash on a storage whose keys do not follow names (``S3Storage``: an original is
 the object of its image id from upload to purge). Trashing and restoring change rows
-only, each in one commit, so there is nothing for a kill to leave half-done: a trash
-killed after its intent commit has the intent dropped at the next open (the image is
-still live: the delete was never acknowledged). Purging commits first, then removes the
-object; a kill between leaves an orphan, which the collection job removes
-(``storage_s3_collect``). ``trash.py`` hands over here."""
+only, each in one commit, so there is nothing for a kill to leave half-done. Purging
+commits first, then removes the object; a kill between leaves an orphan, which the
+collection job removes (``storage_s3_collect``). ``trash.py`` hands over here."""
 
 from __future__ import annotations
 
@@ -19,11 +17,13 @@ from .sql import trash_rows as sql
 
 
 def move_rows(core: Core, records: list[ImageRecord]) -> list[tuple[ImageRecord, bool]]:
-    """Step 3 of the trash protocol alone (the intents are committed): rows out,
-    tombstones in, intents cleared, in one commit. Under the write lock."""
+    """The trash protocol without a file step: rows copied into the trash, out of
+    ``images``, tombstones in, in one commit, so no intent is ever left for a kill (or
+    for another process of a team library) to find. Under the write lock."""
     with core.write() as conn:
         now = now_us()
         for record in records:
+            sql.copy_in(conn, record.id, now)
             rows.tombstone(conn, record.id, now)
             sql.settle(conn, record.id)
     return [(r, True) for r in records]

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import files
 from .core import Core
 from .records import folder_from_db, now_us
-from .sql import rows
+from .sql import owners, rows
 from .sql import trash_rows as sql
 
 log = logging.getLogger(__name__)
@@ -27,19 +27,32 @@ def trashed_path(trash_dir: Path, image_id: str, filename: str) -> Path:
     return trash_dir / (image_id + Path(filename).suffix.lower())
 
 
-def recover(core: Core, trash_dir: Path, purge_ids: Callable[[list[str]], int]) -> None:
+def recover(
+    core: Core,
+    trash_dir: Path,
+    purge_ids: Callable[[list[str]], int],
+    alive: set[int] | None = None,
+) -> int:
     """Finishes or undoes a trash or restore a kill interrupted, drops rows whose
     file left ``trash/`` by other hands, and removes files no row owns (a purge
-    killed after its commit). Runs at open, before the watcher and reconciliation."""
+    killed after its commit). Runs at open, before the watcher and reconciliation.
+
+    ``alive`` (a team library): only the steps whose owner is not in it are decided
+    (``sql/owners.py``), and ``trash/`` is not swept: another live process may be
+    between a file step and its commit. Returns how many steps were decided."""
     with core.write_lock, files.disk_errors("check the trash"):
         trash_dir.mkdir(exist_ok=True)
         with core.read() as conn:
             pending = sql.pending(conn)
+        if alive is not None:
+            pending = [p for p in pending if owners.is_dead(p.owner, alive)]
         for p in pending:
             if p.intent == sql.TRASHING:
                 _recover_trashing(core, trash_dir, p)
             else:
                 _recover_restoring(core, trash_dir, p)
+        if alive is not None:
+            return len(pending)
         with core.read() as conn:
             owned = {trashed_path(trash_dir, i, f).name: i for i, f in sql.files(conn)}
         on_disk = {entry.name for entry in os.scandir(trash_dir)}
@@ -50,6 +63,7 @@ def recover(core: Core, trash_dir: Path, purge_ids: Callable[[list[str]], int]) 
         if lost:
             log.warning("%d trashed images were removed from %s by hand", len(lost), trash_dir)
             purge_ids(lost)
+    return len(pending)
 
 
 def _recover_trashing(core: Core, trash_dir: Path, p: sql.PendingRow) -> None:

@@ -41,12 +41,12 @@ def move_in(core: Core, trash_dir: Path, records: list[ImageRecord]) -> tuple[Mo
     fsynced, 3. one commit (rows out, tombstones in, intents cleared). Returns
     (record, whether its file was there) for those done, and the failures: a file
     that cannot be renamed stays live, its intent dropped."""
+    if not core.storage.keys_follow_names:  # an object store: the rows alone, one commit
+        return trash_keyed.move_rows(core, records), []
     with core.write() as conn:  # 1. the intents
         now = now_us()
         for record in records:
             sql.copy_in(conn, record.id, now)
-    if not core.storage.keys_follow_names:  # an object store: the rows alone
-        return trash_keyed.move_rows(core, records), []
     moved: list[ImageRecord] = []
     missing: list[ImageRecord] = []
     failed: Failed = []

@@ -122,6 +122,35 @@ def webp_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         pos = end
 
 
+def png_file_chunks(fp: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """(type, length) of each chunk of the PNG whose signature ``fp`` has just passed, up
+    to IEND, with ``fp`` at the chunk's data: what the caller reads of it is skipped for it
+    (with the CRC) before the next. A file read this way is never loaded whole."""
+    while True:
+        head = fp.read(8)
+        if len(head) < 8:
+            return
+        length, ctype = struct.unpack(">I4s", head)
+        if ctype == b"IEND":
+            return
+        start = fp.tell()
+        yield ctype, length
+        fp.seek(start + length + 4)
+
+
+def riff_file_chunks(fp: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """(fourcc, size) of each chunk of the WebP whose 12-byte RIFF header ``fp`` has just
+    passed, with ``fp`` at the chunk's data, as ``png_file_chunks``."""
+    while True:
+        head = fp.read(8)
+        if len(head) < 8:
+            return
+        fourcc, size = struct.unpack("<4sI", head)
+        start = fp.tell()
+        yield fourcc, size
+        fp.seek(start + size + (size & 1))
+
+
 def _png_itxt_text(body: bytes) -> bytes | None:
     keyword, sep, rest = body.partition(b"\x00")
     if not sep or keyword != PNG_XMP_KEYWORD or len(rest) < 2:
@@ -215,32 +244,19 @@ def _packet_from_file(fp: BinaryIO, content_type: str) -> bytes | None:
     if content_type == "image/png":
         if fp.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
             raise BadContainer("not a PNG (no signature)")
-        while True:
-            head = fp.read(8)
-            if len(head) < 8:
-                return None
-            length, ctype = struct.unpack(">I4s", head)
-            if ctype == b"IEND":
-                return None
+        for ctype, length in png_file_chunks(fp):
             if ctype == b"iTXt" and length <= limit + 1024:
                 text = _png_itxt_text(fp.read(length))
                 if text is not None:
                     return text
-                fp.seek(4, 1)  # the CRC
-            else:
-                fp.seek(length + 4, 1)
+        return None
     if content_type == "image/webp":
         head = fp.read(12)
         if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
             raise BadContainer("not a WebP (no RIFF/WEBP header)")
-        while True:
-            chunk = fp.read(8)
-            if len(chunk) < 8:
-                return None
-            fourcc, size = struct.unpack("<4sI", chunk)
+        for fourcc, size in riff_file_chunks(fp):
             if fourcc == b"XMP " and size <= limit:
                 return fp.read(size)
-            fp.seek(size + (size & 1), 1)
     return None
 
 

@@ -19,6 +19,9 @@ class LibraryBridge(QObject):
     # QObject method Qt dispatches every event through)
     library_event = Signal(object)
     _raw = Signal(object)
+    # Another process of a team library changed the folders standing without images.
+    folders_changed = Signal()
+    _raw_folders = Signal()
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -26,6 +29,10 @@ class LibraryBridge(QObject):
         # after the call that caused it returns, so slots never re-enter a model update.
         self._raw.connect(self.library_event.emit, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = library.subscribe(self._on_core_event)
+        self._raw_folders.connect(self.folders_changed.emit, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe_folders: Callable[[], None] | None = library.on_folders_changed(
+            self._raw_folders.emit
+        )
 
     def _on_core_event(self, event: Event) -> None:
         self._raw.emit(event)
@@ -34,3 +41,6 @@ class LibraryBridge(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_folders is not None:
+            self._unsubscribe_folders()
+            self._unsubscribe_folders = None

@@ -12,8 +12,6 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu
 
-from imageshelf.app.library.folder_ops import disk_folders
-
 from . import notices
 from .folder_tree import Place
 from .jobs import CallJob
@@ -92,8 +90,8 @@ class FolderActions(QObject):
 
     def refresh_disk(self) -> CallJob:
         """Reads the folders on disk in a worker, then shows them."""
-        root = self.window.library.root
-        job = CallJob(lambda: set(disk_folders(root)))
+        library = self.window.library
+        job = CallJob(library.standing_folders)
         job.finished.connect(self._disk_read)
         self.window.jobs.start(job)
         return job

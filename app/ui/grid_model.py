@@ -367,7 +367,10 @@ class ImageGridModel(QAbstractListModel):
             return
         q = self.query
         key = q.sort_key()
-        row = self._store.row_of.get(event.image_id)
+        if event.kind is EventKind.ADDED and not self._store.holds(event.image_id):
+            row = None  # new here: the usual case, decided without re-indexing the rows
+        else:
+            row = self._store.row_of.get(event.image_id)
         image = event.image
         before = self._store.loaded(row) if row is not None else event.previous
         now_in = image is not None and q.matches(image)

@@ -18,7 +18,7 @@ from typing import Any, cast
 from imageshelf.app.library import Library
 
 # Pure computations or bookkeeping: no disk, no database.
-ALLOWED = frozenset({"path_of", "folder_path", "subscribe"})
+ALLOWED = frozenset({"path_of", "folder_path", "subscribe", "on_folders_changed"})
 
 
 class GuiThreadCall(AssertionError):

@@ -19,6 +19,7 @@ from imageshelf.app.library import rules
 from imageshelf.app.library.importer import ImportReport, Rejection
 from imageshelf.app.library.progress_estimate import time_left_text
 
+from .coalesce import Coalesced
 from .jobs import ImportJob
 
 MIB = 1024 * 1024
@@ -71,7 +72,9 @@ class ImportProgressDialog(QDialog):
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         layout.addWidget(self.buttons)
-        job.progress_left.connect(self.on_progress)
+        # A batch of photos committed is a burst of progress signals: one update for it.
+        self._progress = Coalesced(self.on_progress, self)
+        job.progress_left.connect(self._progress.push)
         job.finished.connect(lambda _r: self.accept())
         job.failed.connect(lambda _m: self.accept())
 

@@ -181,14 +181,17 @@ class ImportJob(Job):
         if self._cancel_requested:
             self._session.cancel()
         self.report_progress(0, len(items))
+        with cyclic_gc_paused():  # as a reconcile: its collections stopped the window
+            return self._session.run(self._reporter())
 
+    def _reporter(self) -> Callable[[int, int, ImageRecord | None, Rejection | None], None]:
         def report(
             done: int, total: int, record: ImageRecord | None, rejection: Rejection | None
         ) -> None:
             self.report_progress(done, total)
             self.item_done.emit(record, rejection)
 
-        return self._session.run(report)
+        return report
 
 
 class CallJob(Job):

@@ -24,6 +24,7 @@ from imageshelf.app.library.progress_estimate import progress_text
 
 from . import alt_text_actions, library_targets, server_dialog, window_state
 from .bridge import LibraryBridge
+from .coalesce import Coalesced
 from .details import DetailsPane
 from .folder_actions import FolderActions
 from .folder_tree import ALL, TRASH, FolderTree, Place
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.bridge.library_event.connect(self.on_library_event)
+        self.bridge.folders_changed.connect(self.folder_actions.refresh_disk)
         self.tree.place_selected.connect(lambda _p: self.apply_query())
         self.tree.files_dropped.connect(self.imports.import_paths)
         self.tree.images_dropped.connect(self.images.move_images)
@@ -370,7 +372,7 @@ class MainWindow(QMainWindow):
         job = ReconcileJob(self.library)
         self.reconcile_bar.setRange(0, 0)
         self.reconcile_bar.show()
-        job.progress_left.connect(self._on_reconcile_progress)
+        job.progress_left.connect(Coalesced(self._on_reconcile_progress, job).push)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
         self.jobs.start(job)

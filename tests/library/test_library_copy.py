@@ -174,3 +174,15 @@ def test_a_name_taken_in_the_destination_gets_the_next_free_one(src: Library, ds
     copied = dst.get(theirs.id)
     assert copied.filename == "logo-2.png" and copied.original_filename == "logo.png"
     assert hashlib.sha256(_bytes(dst, theirs.id)).hexdigest() == theirs.sha256
+
+
+def test_an_image_whose_bytes_are_missing_is_reported_not_skipped(
+    src: Library, dst: Library
+) -> None:
+    kept = src.add(io.BytesIO(image_bytes("PNG", color=(1, 1, 1))), "kept.png")
+    lost = src.add(io.BytesIO(image_bytes("PNG", color=(2, 2, 2))), "lost.png")
+    (src.root / lost.relpath).unlink()  # by other hands, while no watcher looks
+    report = copy_library(src, dst)
+    assert report.copied == 1 and dst.get(kept.id).sha256 == kept.sha256
+    assert [image_id for image_id, _why in report.failed] == [lost.id]
+    assert "missing" in report.failed[0][1]

@@ -10,7 +10,11 @@ import pytest
 
 from imageshelf.app.library import Library
 from tests.conftest import image_bytes
+from tests.server.backend_helpers import folder_paths, holds_original
 from tests.server.http_helpers import IMAGE_FIELDS, Api, HttpApi
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
@@ -32,10 +36,14 @@ def test_upload_returns_exactly_the_image_response(api: Api, library: Library) -
     for stamp in ("created_at", "updated_at"):
         assert RFC3339_Z.fullmatch(body[stamp]), body[stamp]
     assert reply.headers["Location"] == f"/v3/images/{body['id']}"
-    # Durably in the library: the row and byte-identical file are there.
-    _, path = library.original_path(body["id"])
-    assert path.read_bytes() == content
-    assert path.parent == library.root / "brand"
+    # Durably in the library: the row and byte-identical bytes in the storage, under
+    # the key its row names (in a folder library the file brand/company-logo ñ.png).
+    record = library.get(body["id"])
+    key = library.core.key_of(record)
+    assert key == library.core.storage.key(body["id"], "brand/company-logo ñ.png")
+    with library.core.storage.open(key) as stored:
+        assert stored.read() == content
+    assert folder_paths(library) == {"brand"}
 
 
 def test_format_comes_from_the_bytes_not_the_name(api: Api) -> None:
@@ -69,8 +77,8 @@ def test_bad_files_are_400_and_leave_nothing(
     assert reply.status == 400
     assert reply.error_code in (code, "malformed_image", "unsupported_format")
     assert library.count() == 0
-    assert not (library.root / "new-folder").exists()
-    assert list(library.tmp_dir.iterdir()) == []
+    assert "new-folder" not in folder_paths(library)
+    assert list(library.tmp_dir.iterdir()) == []  # the storage's staging folder
 
 
 @pytest.mark.parametrize("folder", ["../up", "a/../b", ".hidden", "x" * 65, "/".join("a" * 9)])
@@ -208,14 +216,20 @@ def test_patch_changes_only_what_is_sent(api: Api, library: Library) -> None:
     assert (body["folder"], body["alt_text"]) == ("clients/acme", "A kite")
     assert body["created_at"] == made["created_at"]
     assert datetime.fromisoformat(body["updated_at"]) > datetime.fromisoformat(made["updated_at"])
-    assert (library.root / "clients/acme/kite.jpg").is_file()
-    assert not (library.root / "old").exists()
+    assert library.core.key_of(library.get(made["id"])) == library.core.storage.key(
+        made["id"], "clients/acme/kite.jpg"
+    )
+    assert holds_original(library, made["id"])
+    assert folder_paths(library) == {"clients", "clients/acme"}  # "old" went with its image
 
     described = api.request("PATCH", path, json_body={"alt_text": ""}).json()
     assert (described["alt_text"], described["folder"]) == ("", "clients/acme")
     cleared = api.request("PATCH", path, json_body={"alt_text": None, "folder": None}).json()
     assert (cleared["alt_text"], cleared["folder"]) == (None, None)
-    assert (library.root / "kite.jpg").is_file()
+    assert library.core.key_of(library.get(made["id"])) == library.core.storage.key(
+        made["id"], "kite.jpg"
+    )
+    assert holds_original(library, made["id"])
     assert api.request("PATCH", path, json_body={}).json() == api.get(path).json()
 
 
@@ -255,7 +269,7 @@ def test_delete_then_gone(api: Api, library: Library) -> None:
     path = f"/v3/images/{made['id']}"
     reply = api.request("DELETE", path)
     assert (reply.status, reply.body) == (204, b"")
-    assert not (library.root / "brand").exists()
+    assert "brand" not in folder_paths(library)
     for again in (api.request("DELETE", path), api.get(path), api.get(f"/i/{made['id']}")):
         assert (again.status, again.error_code) == (410, "gone")
     patch = api.request("PATCH", path, json_body={"alt_text": "x"})

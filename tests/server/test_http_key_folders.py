@@ -12,6 +12,9 @@ from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api, Reply
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 
 def _img(n: int) -> bytes:
     return image_bytes("PNG", (30 + n, 20), color=(n * 37 % 256, 90, 10))

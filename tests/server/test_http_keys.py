@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from imageshelf.app.library import Library, layout
+from imageshelf.app.library import Library
 from imageshelf.server import create_app
 from imageshelf.server.app import openapi_document
 from imageshelf.server.auth import ADMIN_ONLY, ScopeTable, openapi_path
 from tests.conftest import image_bytes
+from tests.server.backend_helpers import another_engine, database_files, database_text
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, Reply
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 DOC: dict[str, Any] = json.loads(openapi_document())
 KINDS = ("read", "upload", "edit", "admin")
@@ -246,16 +249,15 @@ def test_admin_creates_lists_and_revokes_keys(api: Api, library: Library) -> Non
 
 
 def test_revoked_from_another_handle_takes_effect_at_the_next_request(
-    api: Api, library: Library, library_path: Path
+    api: Api, library: Library
 ) -> None:
     """The server reads the key per request: a revoke made by another connection (what
     ``imageshelf keys revoke`` does while the server runs) is seen at once."""
     from imageshelf.app.library.keys import KeyStore
-    from imageshelf.app.library.sql.engine import make_engine
 
     _key, secret = library.keys.create("script", "read")
     assert call(api, secret, "GET", "/v3/images").status == 200
-    engine = make_engine(library_path / layout.META_DIR / layout.DB_FILE)
+    engine = another_engine(library)
     try:
         import threading
 
@@ -275,15 +277,18 @@ def test_expired_key_is_401(api: Api, library: Library) -> None:
     assert (reply.status, reply.error_code) == (401, "expired_token")
 
 
-def test_secret_is_stored_hashed_only(library: Library, library_path: Path) -> None:
+def test_secret_is_stored_hashed_only(library: Library, backend: str) -> None:
     _key, secret = library.keys.create("hashed", "edit")
     with library.core.read() as conn:
         stored = conn.execute(text("SELECT secret_hash FROM api_keys")).scalar_one()
     assert stored == hashlib.sha256(secret.encode()).hexdigest()
-    meta = library_path / layout.META_DIR
-    database_files = [p for p in meta.iterdir() if p.name.startswith(layout.DB_FILE)]
-    assert database_files
-    for path in database_files:
+    rows = database_text(library)
+    assert stored in rows  # the dump does see the keys table
+    assert secret.removeprefix("isk_") not in rows
+    # A folder library's database files, WAL included, byte by byte.
+    files = database_files(library)
+    assert bool(files) == (backend == "folder")
+    for path in files:
         assert secret.encode() not in path.read_bytes(), path
         assert secret.removeprefix("isk_").encode() not in path.read_bytes(), path
 

@@ -10,7 +10,11 @@ import requests
 from imageshelf.app.library import Library, rules
 from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
+from tests.server.backend_helpers import folder_paths
 from tests.server.http_helpers import AUTH, Api
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 
 def padded_jpeg(total: int) -> bytes:
@@ -28,7 +32,7 @@ def test_exactly_10_mib_is_accepted_and_one_byte_more_is_413(api: Api, library: 
     over = api.upload(padded_jpeg(rules.MAX_UPLOAD_BYTES + 1), "bigger.jpg", folder="other")
     assert (over.status, over.error_code) == (413, "too_large")
     assert library.count() == 1
-    assert not (library.root / "other").exists()
+    assert "other" not in folder_paths(library)
     assert list(library.tmp_dir.iterdir()) == []
 
 

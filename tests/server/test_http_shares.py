@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import http.client
 import re
-import sqlite3
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import text
 
 from imageshelf.app.library import Library, rules
 from imageshelf.server import BackgroundServer
 from imageshelf.server.share_page import qr_svg
 from tests.conftest import image_bytes
+from tests.server.backend_helpers import database_text
 from tests.server.http_helpers import TOKEN, Api, HttpApi, Reply
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -56,7 +60,7 @@ def path_of(made: dict[str, Any]) -> str:
 def expire(library: Library, share_id: str) -> None:
     """The share's expiry moved to the past, in the database itself (no waiting)."""
     with library.core.write() as conn:
-        conn.exec_driver_sql("UPDATE shares SET expires_at = 1 WHERE id = ?", (share_id,))
+        conn.execute(text("UPDATE shares SET expires_at = 1 WHERE id = :id"), {"id": share_id})
 
 
 def max_age(reply: Reply) -> int:
@@ -92,10 +96,10 @@ def test_image_share_page_shows_each_image_with_its_alt_text(
     token = path_of(made).removeprefix("/s/")
     assert len(token) >= 43  # 256 bits, URL-safe base64
     # Stored hashed: the token is nowhere in the database.
-    with sqlite3.connect(library.meta / "library.db") as conn:
-        stored = conn.execute("SELECT token_hash FROM shares").fetchall()
-        dump = "\n".join(conn.iterdump())
-    assert len(stored) == 1 and token not in dump
+    with library.core.read() as conn:
+        stored = conn.execute(text("SELECT token_hash FROM shares")).scalars().all()
+    dump = database_text(library)
+    assert len(stored) == 1 and stored[0] in dump and token not in dump
 
     page = api.get(path_of(made), auth=False, headers=HTML)
     assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")

@@ -12,7 +12,11 @@ from sqlalchemy import text
 from imageshelf.app.library import Library
 from imageshelf.app.library.trash import DAY_US
 from tests.conftest import image_bytes
+from tests.server.backend_helpers import holds_trashed_bytes, remove_trashed_bytes
 from tests.server.http_helpers import IMAGE_FIELDS, Api
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 UNKNOWN = "img_01JD8Z3M4K7Q2V9W5X6Y7Z8A9B"
 RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
@@ -93,9 +97,10 @@ def test_restore_and_purge_answers(api: Api, library: Library) -> None:
         assert (reply.status, reply.error_code) == (404, "not_found")
 
     assert api.request("DELETE", f"/v3/images/{live['id']}").status == 204
+    assert holds_trashed_bytes(library, live["id"])  # kept while in the trash
     reply = api.request("DELETE", purge)
     assert (reply.status, reply.body) == (204, b"")
-    assert not any(library.trash.dir.iterdir())  # the file is removed
+    assert not holds_trashed_bytes(library, live["id"])  # the bytes are removed
     for reply in (
         api.request("POST", restore),
         api.get(f"/v3/images/{live['id']}"),
@@ -106,6 +111,10 @@ def test_restore_and_purge_answers(api: Api, library: Library) -> None:
         assert (reply.status, reply.error_code) == (410, "gone")
 
 
+# Folder only: a file deleted by another program is a folder's (reconcile and the watcher
+# drop its row). Nothing outside writes to a team library's bucket; a row whose object is
+# missing there is reported by its reconcile job, never dropped (storage_s3_collect).
+@pytest.mark.folder_only
 def test_a_file_deleted_outside_is_not_in_the_trash(api: Api, library: Library) -> None:
     made = api.upload_ok(_color(6), "outside.png")
     (library.root / "outside.png").unlink()
@@ -114,6 +123,18 @@ def test_a_file_deleted_outside_is_not_in_the_trash(api: Api, library: Library) 
     assert api.get("/v3/trash").json()["total"] == 0
     reply = api.request("POST", f"/v3/trash/{made['id']}/restore")
     assert (reply.status, reply.error_code) == (410, "gone")
+
+
+def test_a_trashed_image_whose_bytes_were_removed_by_hand_is_gone(
+    api: Api, library: Library
+) -> None:
+    made = api.upload_ok(_color(7), "cleaned.png")
+    assert api.request("DELETE", f"/v3/images/{made['id']}").status == 204
+    remove_trashed_bytes(library, made["id"])
+    reply = api.request("POST", f"/v3/trash/{made['id']}/restore")
+    assert (reply.status, reply.error_code) == (410, "gone")
+    assert api.get("/v3/trash").json()["total"] == 0  # purged: nothing left to restore
+    assert api.get(f"/v3/images/{made['id']}").status == 410
 
 
 def test_listing_is_most_recently_deleted_first_and_pages(api: Api, library: Library) -> None:

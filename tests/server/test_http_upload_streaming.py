@@ -1,7 +1,8 @@
-"""File parts are streamed straight into the library's ``tmp/`` while the body is parsed
-(``server/uploads.py``): whatever goes wrong after a part started — a refused field, a
-second file part, a body cut off mid-part, the 10 MiB limit — nothing stays in ``tmp/``,
-and what is stored is byte for byte what was sent."""
+"""File parts are streamed straight into the library's ``tmp/`` (a team library's: its
+storage's staging folder) while the body is parsed (``server/uploads.py``): whatever goes
+wrong after a part started — a refused field, a second file part, a body cut off
+mid-part, the 10 MiB limit — nothing stays there, and what is stored is byte for byte
+what was sent."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pytest
 from imageshelf.app.library import Library
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 
 def test_the_stored_file_and_record_are_what_was_sent(api: Api, library: Library) -> None:

@@ -18,6 +18,9 @@ from imageshelf.server.url_api import LIMITS_CONFIG
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 KITE = image_bytes("PNG", (30, 20), color=(10, 120, 200))
 
 

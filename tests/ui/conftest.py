@@ -4,6 +4,8 @@ settings in a temp file (never the real user's), and the real main window."""
 from __future__ import annotations
 
 import io
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -64,6 +66,30 @@ def window(library: Library, settings: QSettings, qtbot) -> Iterator[MainWindow]
     qtbot.waitExposed(win)
     yield win
     win.close()
+
+
+@pytest.fixture
+def served_window(library: Library, settings: QSettings, qtbot) -> Iterator[MainWindow]:
+    """The window with its HTTP server up on a free loopback port."""
+    server = ServerController(library, host="127.0.0.1", port=0)
+    win = MainWindow(library, settings, server)
+    qtbot.addWidget(win)
+    assert server.start() is None
+    win.show()
+    yield win
+    win.close()
+    assert not server.running
+
+
+def status_with(url: str, secret: str) -> int:
+    """The HTTP status ``url`` answers a request bearing ``secret``."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {secret}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as refused:
+        refused.close()
+        return refused.code
 
 
 @pytest.fixture

@@ -4,39 +4,11 @@ refuses a revoked key at its next request. Every address used is loopback."""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
-
-import pytest
 from PySide6.QtWidgets import QApplication
 
 from imageshelf.app.library import Library
-from imageshelf.app.ui.main_window import MainWindow
-from imageshelf.app.ui.server_control import ServerController
 from imageshelf.app.ui.server_dialog import ServerSettingsDialog
-
-
-@pytest.fixture
-def served_window(library: Library, settings, qtbot):
-    server = ServerController(library, host="127.0.0.1", port=0)
-    win = MainWindow(library, settings, server)
-    qtbot.addWidget(win)
-    assert server.start() is None
-    win.show()
-    yield win
-    win.close()
-
-
-def _me(base_url: str, secret: str) -> int:
-    request = urllib.request.Request(
-        f"{base_url}/v3/keys/me", headers={"Authorization": f"Bearer {secret}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code
+from tests.ui.conftest import status_with
 
 
 def _cells(dialog: ServerSettingsDialog, row: int) -> list[str]:
@@ -62,7 +34,7 @@ def test_make_copy_and_revoke_a_key(served_window, library: Library, qtbot) -> N
     page.copy_secret.click()
     assert QApplication.clipboard().text() == secret
     base = served_window.server.server.base_url
-    assert _me(base, secret) == 200
+    assert status_with(f"{base}/v3/keys/me", secret) == 200
     qtbot.waitUntil(lambda: page.table.rowCount() == 2)
     page.refresh()
     qtbot.waitUntil(lambda: _cells(dialog, 1)[4] != "Not yet")  # its use is shown
@@ -75,7 +47,7 @@ def test_make_copy_and_revoke_a_key(served_window, library: Library, qtbot) -> N
     page.revoke.click()  # the confirmation is monkeypatched to Yes
     qtbot.waitUntil(lambda: page.table.rowCount() == 1)
     assert page.status.text() == "Revoked phone."
-    assert _me(base, secret) == 401
+    assert status_with(f"{base}/v3/keys/me", secret) == 401
     dialog.reject()
 
 

@@ -47,18 +47,6 @@ def post_image(base_url: str, token: str, data: bytes, name: str, **fields: str)
         return json.loads(response.read())
 
 
-@pytest.fixture
-def served_window(library: Library, settings, qtbot):
-    server = ServerController(library, host="127.0.0.1", port=0)
-    win = MainWindow(library, settings, server)
-    qtbot.addWidget(win)
-    assert server.start() is None
-    win.show()
-    yield win
-    win.close()
-    assert not server.running
-
-
 def test_upload_through_the_api_appears_in_the_window(served_window, library, qtbot):
     window = served_window
     base = window.server.server.base_url

@@ -7,8 +7,6 @@ on screen; a library that cannot be opened is a message and the old window stays
 from __future__ import annotations
 
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,18 +20,7 @@ from imageshelf.app.ui.libraries import LibrarySession
 from imageshelf.app.ui.main_window import MainWindow
 from imageshelf.app.ui.server_dialog import ServerSettingsDialog
 from imageshelf.server.auth import TOKEN_ENV
-
-
-def _status(base_url: str, token: str) -> int:
-    request = urllib.request.Request(
-        f"{base_url}/v3/images", headers={"Authorization": f"Bearer {token}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as refused:
-        refused.close()
-        return refused.code
+from tests.ui.conftest import status_with
 
 
 def test_regenerate_token_writes_on_a_worker_and_the_server_checks_the_new_one(
@@ -63,8 +50,8 @@ def test_regenerate_token_writes_on_a_worker_and_the_server_checks_the_new_one(
         base = guarded.server.base_url()  # port 0: the restart may have moved it
     assert guard.calls == [], guard.names()
     assert library.api_token() == new
-    assert _status(base, new) == 200
-    assert _status(base, old) == 401
+    assert status_with(f"{base}/v3/images", new) == 200
+    assert status_with(f"{base}/v3/images", old) == 401
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from ..records import ImageRecord
+from . import owners
 from .dialect import pick
 from .rows import PENDING_SEP, RECORD_COLUMNS, record
 
@@ -45,9 +46,15 @@ def set_pending_inside(conn: Connection, src: str, dst: str) -> None:
     conn.execute(
         text(
             "UPDATE images SET pending_path = :dst || substr(folder, :n) || :sep || filename "
-            f"WHERE {_INSIDE}"
+            f"|| :tail WHERE {_INSIDE}"
         ),
-        _scope(src) | {"dst": dst, "n": len(src) + 1, "sep": PENDING_SEP},
+        _scope(src)
+        | {
+            "dst": dst,
+            "n": len(src) + 1,
+            "sep": PENDING_SEP,
+            "tail": owners.pending_tail(conn, PENDING_SEP),
+        },
     )
 
 

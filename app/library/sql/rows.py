@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from .. import exif_facts
 from ..exif_facts import READER_VERSION, ExifFacts
 from ..filters import search_text
 from ..records import FolderInfo, ImageRecord, folder_from_db, folder_to_db
+from . import owners
 from .dialect import is_pg, pick
 
 # The columns of an ``ImageRecord``, in the order ``record`` reads them.
@@ -103,6 +104,18 @@ def taken_names(conn: Connection, folder: str | None, stem: str) -> set[str]:
             ),
             {"f": folder_to_db(folder), "lo": stem, "hi": stem + "\U0010ffff"},
         ).scalars()
+    )
+
+
+_TAKEN_AMONG = text(
+    "SELECT filename FROM images WHERE folder = :f AND filename IN :names"
+).bindparams(bindparam("names", expanding=True))
+
+
+def taken_among(conn: Connection, folder: str | None, names: Sequence[str]) -> set[str]:
+    """Which of ``names`` rows in ``folder`` hold: one indexed read for a few names."""
+    return set(
+        conn.execute(_TAKEN_AMONG, {"f": folder_to_db(folder), "names": list(names)}).scalars()
     )
 
 
@@ -243,7 +256,13 @@ def set_pending(conn: Connection, image_id: str, folder: str | None, filename: s
     """Records where a move is about to put the file (its intent), before the link."""
     conn.execute(
         text("UPDATE images SET pending_path = :p WHERE id = :id"),
-        {"p": folder_to_db(folder) + PENDING_SEP + filename, "id": image_id},
+        {
+            "p": folder_to_db(folder)
+            + PENDING_SEP
+            + filename
+            + owners.pending_tail(conn, PENDING_SEP),
+            "id": image_id,
+        },
     )
 
 
@@ -258,6 +277,7 @@ class PendingMove:
     filename: str
     dest_folder: str | None
     dest_filename: str
+    owner: int | None = None  # the team process moving it (``sql/owners.py``)
 
 
 def pending_moves(conn: Connection) -> list[PendingMove]:
@@ -269,6 +289,7 @@ def pending_moves(conn: Connection) -> list[PendingMove]:
         dest_folder, sep, dest_name = pending.partition(PENDING_SEP)
         if not sep:
             continue  # not an intent this code wrote: nothing to finish
+        dest_name, owner = owners.split_owner(dest_name, PENDING_SEP)
         out.append(
             PendingMove(
                 image_id,
@@ -276,6 +297,7 @@ def pending_moves(conn: Connection) -> list[PendingMove]:
                 filename,
                 folder_from_db(dest_folder),
                 dest_name,
+                owner,
             )
         )
     return out

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 from ..filters import search_text
 from ..folder_limit import FolderLimit
 from ..records import ImageRecord, folder_to_db
+from . import owners
 from .dialect import is_pg, pick
 from .rows import RECORD_COLUMNS, record
 
@@ -42,6 +43,7 @@ class PendingRow:
     intent: str
     dest_folder: str  # as stored ("" for the root)
     dest_filename: str
+    owner: int | None = None  # the team process doing it (``sql/owners.py``)
 
 
 def _image_columns(conn: Connection) -> tuple[str, ...]:
@@ -136,12 +138,15 @@ def ids_older(conn: Connection, cutoff: int | None, limit: int) -> list[str]:
 
 def pending(conn: Connection) -> list[PendingRow]:
     found = conn.execute(
-        text(f"SELECT {RECORD_COLUMNS}, intent, intent_path FROM trash WHERE intent IS NOT NULL")
+        text(
+            f"SELECT {RECORD_COLUMNS}, intent, intent_path, owner FROM trash "
+            "WHERE intent IS NOT NULL"
+        )
     )
     out = []
     for r in found:
-        folder, _, name = (r[-1] or SEP).partition(SEP)
-        out.append(PendingRow(record(r), r[-2], folder, name))
+        folder, _, name = (r[-2] or SEP).partition(SEP)
+        out.append(PendingRow(record(r), r[-3], folder, name, r[-1]))
     return out
 
 
@@ -180,10 +185,10 @@ def copy_in(conn: Connection, image_id: str, now: int) -> None:
     cols = ", ".join(_image_columns(conn))
     conn.execute(
         text(
-            f"INSERT INTO trash ({cols}, deleted_at, intent) "
-            f"SELECT {cols}, :now, :intent FROM images WHERE id = :id"
+            f"INSERT INTO trash ({cols}, deleted_at, intent, owner) "
+            f"SELECT {cols}, :now, :intent, :owner FROM images WHERE id = :id"
         ),
-        {"now": now, "intent": TRASHING, "id": image_id},
+        {"now": now, "intent": TRASHING, "id": image_id, "owner": owners.owner_of(conn)},
     )
 
 
@@ -208,8 +213,13 @@ def drop(conn: Connection, image_id: str) -> None:
 
 def mark_restoring(conn: Connection, image_id: str, folder: str | None, filename: str) -> None:
     conn.execute(
-        text("UPDATE trash SET intent = :i, intent_path = :p WHERE id = :id"),
-        {"i": RESTORING, "p": folder_to_db(folder) + SEP + filename, "id": image_id},
+        text("UPDATE trash SET intent = :i, intent_path = :p, owner = :o WHERE id = :id"),
+        {
+            "i": RESTORING,
+            "p": folder_to_db(folder) + SEP + filename,
+            "id": image_id,
+            "o": owners.owner_of(conn),
+        },
     )
 
 

@@ -1,0 +1,145 @@
+"""Many files imported through the worker processes are committed a batch per transaction
+(intake_batch.py): the same rows as one at a time, each file reported only after its
+batch committed, one file that does not fit costing none of the others, and a kill
+mid-import leaving a library that opens with every committed image whole."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from imageshelf.app.library import Library, intake_batch
+from imageshelf.app.library.importer import ImportItem, ImportSession
+from tests.library.test_adoption_workers import (
+    REPO,
+    _count,
+    all_records,
+    camera_jpeg,
+    photo_folder,
+)
+
+
+def _batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch committed (the real commit runs)."""
+    sizes: list[int] = []
+    real = intake_batch.commit_many
+
+    def commit_many(core, entries):  # type: ignore[no-untyped-def]
+        sizes.append(len(entries))
+        return real(core, entries)
+
+    monkeypatch.setattr(intake_batch, "commit_many", commit_many)
+    return sizes
+
+
+def test_a_drop_commits_in_batches_and_reports_each_file_after_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "card"
+    photo_folder(src, 20)
+    # The same names from two folders into one: the batch gives each a free name.
+    (src / "trip" / "img-000.jpg").write_bytes(camera_jpeg(100))
+    items = [ImportItem(p, "card") for p in sorted(src.rglob("*.jpg"))]
+    sizes = _batches(monkeypatch)
+    with Library.open(tmp_path / "lib") as lib:
+        session = ImportSession(lib, items, processes=True, workers=2)
+        session.batch_files, session.batch_seconds = 8, 3600.0  # by count only
+        committed_when_told: list[int] = []
+
+        def progress(done: int, total: int, record: object, rejection: object) -> None:
+            assert rejection is None and record is not None
+            with lib.core.read() as conn:  # the row is there before the file is reported
+                committed_when_told.append(
+                    conn.exec_driver_sql("SELECT COUNT(*) FROM images").scalar_one()
+                )
+
+        report = session.run(progress)
+        assert sizes == [1, 8, 8, 4]  # the first at once, then whole batches
+        assert committed_when_told == [1] + [9] * 8 + [17] * 8 + [21] * 4
+        assert len(report.added) == 21 and report.rejected == []
+        names = sorted(r.filename for r in report.added)
+        assert len(set(names)) == 21 and "img-000-2.jpg" in names
+        for rec in report.added:
+            data = (lib.root / rec.relpath).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == rec.sha256
+        assert lib.count() == 21
+        assert os.listdir(lib.core.tmp_dir) == []  # every copy went after its commit
+
+
+def test_one_that_does_not_fit_costs_none_of_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "card"
+    photo_folder(src, 14)
+    paths = sorted(src.rglob("*.jpg"))
+    # A folder the library cannot hold: its batch fails, then each is committed alone.
+    items = [ImportItem(p, "a/../b" if i == 5 else "card") for i, p in enumerate(paths)]
+    sizes = _batches(monkeypatch)
+    with Library.open(tmp_path / "lib") as lib:
+        session = ImportSession(lib, items, processes=True, workers=2)
+        session.batch_files, session.batch_seconds = 16, 3600.0
+        report = session.run()
+        assert sizes == [1, 13]
+        assert [(r.path, r.code) for r in report.rejected] == [(paths[5], "invalid_folder")]
+        assert len(report.added) == 13 and lib.count() == 13
+        assert {r.folder for r in report.added} == {"card"}
+        assert sorted(os.listdir(lib.root / "card")) == sorted(r.filename for r in report.added)
+        assert os.listdir(lib.core.tmp_dir) == []
+
+
+IMPORT_SCRIPT = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from imageshelf.app.library import Library\n"
+    "from imageshelf.app.library.importer import ImportItem, ImportSession\n"
+    "if __name__ == '__main__':\n"
+    "    lib = Library.open(sys.argv[1])\n"
+    "    items = [ImportItem(p, None) for p in sorted(Path(sys.argv[2]).rglob('*.jpg'))]\n"
+    "    session = ImportSession(lib, items, processes=True, workers=2)\n"
+    "    session.batch_files = 4\n"
+    "    session.run()\n"
+    "    lib.close()\n"
+)
+
+
+def test_kill_mid_drop_then_reopen_keeps_every_committed_image_whole(tmp_path: Path) -> None:
+    src, root = tmp_path / "card", tmp_path / "lib"
+    n = 160
+    photo_folder(src, n)
+    Library.open(root).close()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", IMPORT_SCRIPT, str(root), str(src)], env=env)
+    db = root / ".imageshelf" / "library.db"
+    deadline = time.monotonic() + 120
+    try:
+        while _count(db) == 0 and proc.poll() is None:  # the first batch committed
+            assert time.monotonic() < deadline, "the import never committed a row"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    committed = _count(db)
+    assert 0 < committed < n, "the kill came after the whole import"
+    sources = {hashlib.sha256(p.read_bytes()).hexdigest() for p in src.rglob("*.jpg")}
+    with Library.open(root) as lib:
+        records = all_records(lib)
+        # Every committed row is there; a file placed by a batch the kill cut short is
+        # adopted whole (never half-written), so the rows and the folder agree.
+        assert committed <= len(records) < n
+        on_disk = sorted(p.name for p in root.iterdir() if p.suffix == ".jpg")
+        assert on_disk == sorted(r.filename for r in records)
+        for rec in records:
+            data = (root / rec.relpath).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == rec.sha256 in sources
+            _, thumb = lib.thumbnail(rec.id)
+            with Image.open(thumb.path) as img:
+                img.load()
+        assert os.listdir(lib.core.tmp_dir) == []  # the copies the kill left are gone
