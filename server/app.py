@@ -42,6 +42,7 @@ from .errors import (
     library_error_response,
 )
 from .guards import DecodeScope, HostCheck
+from .proxy_lane import RememberedLane
 from .uploads import UploadRequest
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,12 @@ def create_app(
     if proxy_fast_path:
         app.wsgi_app = proxy.ProxyFastPath(app.wsgi_app, image_proxy)  # type: ignore[method-assign]
     app.wsgi_app = DecodeScope(app.wsgi_app)  # type: ignore[method-assign]
-    if loopback_only:
-        app.wsgi_app = HostCheck(app.wsgi_app, public_url)  # type: ignore[method-assign]
+    hosts = HostCheck(app.wsgi_app, public_url) if loopback_only else None
+    if hosts is not None:
+        app.wsgi_app = hosts  # type: ignore[method-assign]
+    if proxy_fast_path:
+        # Outermost: remembered answers skip every layer above (the host checked the same).
+        app.wsgi_app = RememberedLane(app.wsgi_app, image_proxy, hosts)  # type: ignore[method-assign]
     return app
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # 100-megapixel uploads at once, decoded one or two at a time, all finish within it.
 DECODE_WAIT_SECONDS = 60.0  # not Final: tests shorten it
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_SEEN_HOSTS: Final = 64  # distinct Host headers remembered (a forger can send any)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -59,10 +60,24 @@ class HostCheck:
             public = urlsplit(public_url).netloc
             if public:
                 self.allowed.add(_host_name(public))
+        self._seen: dict[str, bool] = {}
+
+    def allows(self, host: str | None) -> bool:
+        """Whether a request with this ``Host`` header (``None``: none) is answered. The
+        few distinct headers a server sees are remembered (bounded): a request then pays
+        one dict read, not the parsing."""
+        if host is None:
+            return True
+        known = self._seen.get(host)
+        if known is None:
+            known = _host_name(host) in self.allowed
+            if len(self._seen) >= _SEEN_HOSTS:
+                self._seen.clear()
+            self._seen[host] = known
+        return known
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        host = environ.get("HTTP_HOST")
-        if host is None or _host_name(host) in self.allowed:
+        if self.allows(environ.get("HTTP_HOST")):
             return self.app(environ, start_response)
         message = (
             "This server only answers requests addressed to localhost, 127.0.0.1 or [::1] "

@@ -147,6 +147,12 @@ class ServedFiles:
             self._generation += 1
             self._entries.pop((image_id, thumbnail), None)
 
+    def remembered(self, image_id: str, thumbnail: bool) -> ServedFile | None:
+        """The remembered entry, or ``None`` (never looks anything up)."""
+        if self._settings_version != self.library.core.settings_version:
+            return None  # ``lookup`` forgets everything first
+        return self._entries.get((image_id, thumbnail))
+
     def lookup(self, image_id: str, thumbnail: bool) -> ServedFile:
         """Raises the library's ``NotFound``/``Gone`` for unknown or deleted ids."""
         key = (image_id, thumbnail)

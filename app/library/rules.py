@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from typing import Final
 
 from .errors import (
@@ -251,14 +250,33 @@ def safe_stem(original_filename: str | None) -> str:
     return stem or "image"
 
 
-def candidate_filenames(original_filename: str | None, fmt: ImageFormat) -> Iterator[str]:
+class CandidateNames:
+    """``logo.png``, ``logo-2.png``, ``logo-3.png``, ... for the first free one to be
+    taken: an endless iterator that can also jump ahead (``skip``) without making the
+    names it passes (``free_names.py`` resumes where the last search stopped)."""
+
+    def __init__(self, stem: str, extension: str) -> None:
+        self.stem = stem
+        self.extension = extension
+        self.number = 1  # of the next name: 1 is the bare stem
+
+    def __iter__(self) -> CandidateNames:
+        return self
+
+    def __next__(self) -> str:
+        number = self.number
+        self.number += 1
+        if number == 1:
+            return self.stem + self.extension
+        return f"{self.stem}-{number}{self.extension}"
+
+    def skip(self, count: int) -> None:
+        self.number += count
+
+
+def candidate_filenames(original_filename: str | None, fmt: ImageFormat) -> CandidateNames:
     """``logo.png``, ``logo-2.png``, ``logo-3.png``, ... for the first free one to be taken."""
-    stem = safe_stem(original_filename)
-    yield stem + fmt.extension
-    n = 2
-    while True:
-        yield f"{stem}-{n}{fmt.extension}"
-        n += 1
+    return CandidateNames(safe_stem(original_filename), fmt.extension)
 
 
 def is_adoptable_filename(name: str) -> bool:

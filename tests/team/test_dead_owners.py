@@ -1,8 +1,9 @@
 """Crash recovery on a team library (sql/owners.py): several processes are live at
 once, so what one finds in flight is recovered only when the process that started it
-is dead. A process killed (-9) half-way through a request's idempotency claim, a move
-and a trash has them released, finished and finished by the next process that opens;
-the same work of a live process is never touched, at open or by the periodic check."""
+is dead. A process killed (-9) half-way through a request's idempotency claim, a move,
+a trash and a download job has them released, finished, finished and prepared by the
+next process that opens; the same work of a live process is never touched, at open or
+by the periodic check."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ FP = "f" * 64
 POST = "POST /v3/images"
 
 
-def _halfway(url: str, root: Path, move_id: str, trash_id: str) -> subprocess.Popen[str]:
+def _halfway(
+    url: str, root: Path, move_id: str, trash_id: str
+) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.team.team_halfway", url, str(root), move_id, trash_id],
         cwd=REPO,
@@ -36,9 +39,9 @@ def _halfway(url: str, root: Path, move_id: str, trash_id: str) -> subprocess.Po
         text=True,
     )
     assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    assert line == "halfway", line
-    return proc
+    said, _, job_id = proc.stdout.readline().strip().partition(" ")
+    assert said == "halfway", said
+    return proc, job_id
 
 
 def _pending(lib: Library, image_id: str) -> str | None:
@@ -65,10 +68,11 @@ def test_a_killed_process_steps_are_recovered_and_a_live_ones_are_not(
         live.core.storage.make_folder("c")
         assert live.core.storage.link(mine.relpath, f"c/{mine.filename}")
 
-        worker = _halfway(pg_database, root, moving.id, trashing.id)
+        worker, job_id = _halfway(pg_database, root, moving.id, trashing.id)
         try:
             # Alive: another process's periodic check leaves its steps alone.
             assert live.recover_dead_owners() == 0
+            assert live.downloads.get(job_id).status == "PROCESSING"  # not taken over
             claim = live.idempotency.claim("worker", "dead-key", POST, FP)
             assert claim.outcome is Outcome.IN_PROGRESS
             assert _pending(live, moving.id) is not None
@@ -96,6 +100,11 @@ def test_a_killed_process_steps_are_recovered_and_a_live_ones_are_not(
             # The dead request's claim is released: a retry runs.
             claim = other.idempotency.claim("worker", "dead-key", POST, FP)
             assert claim.outcome is Outcome.PROCEED
+            # The job it was preparing is prepared here: its archive holds the image.
+            job = other.downloads.wait(job_id, 60)
+            assert (job.status, job.count) == ("READY", 1)
+            with other.downloads.archive(job_id).stream() as stream:
+                assert len(stream.read()) > moved.size
             # The live process's work is untouched, at open and by the periodic check.
             assert other.recover_dead_owners() == 0
             claim = other.idempotency.claim("me", "live-key", POST, FP)

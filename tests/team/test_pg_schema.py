@@ -13,17 +13,18 @@ from sqlalchemy import text
 from imageshelf.app.library.models import Base
 from imageshelf.app.library.sql.engine import head_revision, make_engine
 
-# PostgreSQL-only objects made by raw SQL: the trigram index that stands in for FTS5.
-_PG_ONLY = {"ix_images_search"}
+# PostgreSQL-only objects made by raw SQL (migration 0016): the narrow copy of the search
+# text whose trigram index stands in for FTS5, compared by its definition below.
+_PG_ONLY = {"image_search", "ix_image_search"}
 # On expressions (NOCASE is SQLite's; nocase() here): compared by their definition below.
 _BY_DEFINITION = {
     "ix_images_name": (
         "CREATE INDEX ix_images_name ON public.images USING btree (nocase(filename), id) "
-        "INCLUDE (pk)"
+        "INCLUDE (pk, filename)"
     ),
     "ix_images_folder_name": (
         "CREATE INDEX ix_images_folder_name ON public.images USING btree "
-        "(folder, nocase(filename), id) INCLUDE (pk)"
+        "(folder, nocase(filename), id) INCLUDE (pk, filename)"
     ),
     "ix_images_taken_order": (
         "CREATE INDEX ix_images_taken_order ON public.images USING btree "
@@ -35,14 +36,21 @@ _BY_DEFINITION = {
         "COALESCE(taken_at, (created_at + '-4611686018427387904'::bigint)), created_at, id, "
         "taken_at) INCLUDE (pk)"
     ),
-    "ix_images_search": (
-        "CREATE INDEX ix_images_search ON public.images USING gin (search_text gin_trgm_ops)"
+}
+_SEARCH_INDEXES = {
+    "image_search_pkey": (
+        "CREATE UNIQUE INDEX image_search_pkey ON public.image_search USING btree (pk)"
+    ),
+    "ix_image_search": (
+        "CREATE INDEX ix_image_search ON public.image_search USING gin (search_text gin_trgm_ops)"
     ),
 }
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
     if type_ == "table" and name == "alembic_version":
+        return False
+    if type_ == "table" and name in _PG_ONLY:
         return False
     return not (type_ == "index" and (name in _BY_DEFINITION or name in _PG_ONLY))
 
@@ -70,7 +78,17 @@ def test_migrated_pg_schema_has_no_autogenerate_drift(pg_database: str) -> None:
                     text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'images'")
                 ).all()
             )
+            search = dict(
+                conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE tablename = 'image_search'"
+                    )
+                ).all()
+            )
         for name, definition in _BY_DEFINITION.items():
             assert defined[name] == definition
+        assert "ix_images_search" not in defined  # moved to image_search (0016)
+        assert search == _SEARCH_INDEXES
     finally:
         engine.dispose()

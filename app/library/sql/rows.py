@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from .. import exif_facts
 from ..exif_facts import READER_VERSION, ExifFacts
@@ -104,6 +104,18 @@ def taken_names(conn: Connection, folder: str | None, stem: str) -> set[str]:
             ),
             {"f": folder_to_db(folder), "lo": stem, "hi": stem + "\U0010ffff"},
         ).scalars()
+    )
+
+
+_TAKEN_AMONG = text(
+    "SELECT filename FROM images WHERE folder = :f AND filename IN :names"
+).bindparams(bindparam("names", expanding=True))
+
+
+def taken_among(conn: Connection, folder: str | None, names: Sequence[str]) -> set[str]:
+    """Which of ``names`` rows in ``folder`` hold: one indexed read for a few names."""
+    return set(
+        conn.execute(_TAKEN_AMONG, {"f": folder_to_db(folder), "names": list(names)}).scalars()
     )
 
 
