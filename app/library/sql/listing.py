@@ -132,54 +132,6 @@ def where_clause(
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-# A meta.KEY=VALUE whose value at most this many images have is resolved to their pks
-# once (count and page then read that list); a commoner one is tested row by row while
-# the sort's index is walked, which finds a page after a few hundred rows.
-META_RESOLVE_CAP = 2000
-
-
-def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
-    """The meta filter with the fewest images and the readings of its value some image
-    has (what ``meta_listing`` walks); when it has few, the pks of every image matching
-    all the filters. Each range is counted up to just over the cap: a common value
-    costs what a rare one does."""
-    params: dict[str, object] = {"over": META_RESOLVE_CAP + 1}
-    counts = []
-    for n, meta in enumerate(flt.meta):
-        kinds = meta_listing.readings(meta)
-        found = run(
-            conn,
-            "SELECT "
-            + ", ".join(
-                "(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE "
-                f"{meta_listing.ranges(meta, n, params, kinds=(k,))[0]} LIMIT :over))"
-                for k in kinds
-            ),
-            params,
-        ).one()
-        held = tuple(k for k, c in zip(kinds, found, strict=True) if c)
-        counts.append((sum(found), n, held))
-    least, rarest, held = min(counts)
-    flt = meta_listing.with_lead(flt, rarest, held)
-    if least > META_RESOLVE_CAP:
-        return flt
-    if not least:
-        return replace(flt, meta_pks=())
-    others = "".join(
-        f" AND EXISTS (SELECT 1 FROM image_metadata o{n} {meta_listing.PROBE} "
-        f"WHERE o{n}.image_pk = m.image_pk "
-        f"AND {meta_listing.condition(flt.meta[n], n, params, f'o{n}')})"
-        for _c, n, _k in counts
-        if n != rarest
-    )
-    union = " UNION ALL ".join(
-        f"SELECT image_pk FROM image_metadata WHERE {r}"
-        for r in meta_listing.ranges(flt.meta[rarest], rarest, params, kinds=held)
-    )
-    pks = run(conn, (f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params).scalars()
-    return replace(flt, meta_pks=tuple(sorted(pks)))
-
-
 def walks_subtree(conn: Connection, flt: Filter) -> bool:
     """Whether a page of a recursive folder filter should walk the sort's index, testing
     the folder of each row, rather than gather the subtree from the folder index and sort
@@ -246,7 +198,7 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     (``meta_listing.search_among``): without them a count tested each of a value's
     10,000 images against the term's 8,000 matches, and a deep page nearly as many."""
     if flt.meta and flt.meta_pks is None:
-        flt = _resolve_meta(conn, flt)
+        flt = meta_listing.resolve_meta(conn, flt)
     term = indexed_term(flt)
     if term is None or flt.matches_pks is not None:
         return flt
