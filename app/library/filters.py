@@ -132,6 +132,9 @@ class Filter:
     # with ``meta`` filters, the exact set of those that match them all too (every query
     # of a filter with ``meta`` tests them as well).
     matches_pks: tuple[int, ...] | None = None
+    # ``matches_pks`` are exactly the images matching the term and every ``meta`` filter
+    # (``sql.meta_listing.search_among``): with no other filter, their number is the count.
+    matches_among_meta: bool = False
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
     meta_pks: tuple[int, ...] | None = None
