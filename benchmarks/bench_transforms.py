@@ -15,7 +15,9 @@
   decode budget (4 bytes a pixel); the quiet client's p99 ≤ 3× its p99 without the load,
   judged over 3 alternated rounds (quiet, loaded, quiet, loaded, …: each loaded round
   against the quiet windows either side of it), the median round's ratio, every round's
-  printed with the spread.
+  printed with the spread. ``7c floor`` (no target) prints the same ratio with idle-
+  priority busy loops on every core instead of the 32 clients: what background work
+  that is not the server's does to the quiet client on this machine.
 """
 
 from __future__ import annotations
@@ -250,6 +252,35 @@ def _round(
     return loaded, json.loads(out), peak
 
 
+# Background work that is not the server's: a busy loop at the transform workers' own
+# priority (SCHED_IDLE), one per core. What it does to the quiet client is what any idle-
+# priority work does on these cores (the scheduler, a virtual machine's CPUs, the caches):
+# the floor under 7c's ratio, printed beside it.
+_BURNER = """
+import os, sys, time
+try:
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+except (AttributeError, OSError):
+    os.nice(10)
+stop = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < stop:
+    sum(range(10_000))
+"""
+
+
+def _burn_round(app: ChildServer, path: str, seconds: float) -> list[float]:
+    """The quiet client's latencies while idle-priority busy loops fill every core."""
+    cores = multiprocessing.cpu_count()
+    burners = [
+        subprocess.Popen([sys.executable, "-c", _BURNER, str(seconds)]) for _ in range(cores)
+    ]
+    try:
+        return _quiet(app.port, path, seconds - 1)
+    finally:
+        for burner in burners:
+            burner.wait(timeout=seconds + 30)
+
+
 def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> list[Result]:
     """Alternated rounds — quiet alone, loaded, quiet alone, loaded, … quiet alone — each
     loaded round judged against the quiet windows on either side of it, so a change in
@@ -267,12 +298,16 @@ def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> 
     loaded: list[list[float]] = []
     tallies: list[dict[str, object]] = []
     peak = 0.0
+    burned: list[float] = []  # the same ratio with idle-priority busy loops instead
     for _ in range(rounds):
         latencies, tally, round_peak = _round(app, big_ids, path, seconds)
         loaded.append(latencies)
         tallies.append(tally)
         peak = max(peak, round_peak)
         windows.append(_quiet(app.port, path, seconds / 2))
+        busy = _burn_round(app, path, seconds)
+        after = _quiet(app.port, path, seconds / 2)
+        burned.append(_p99(busy) / _p99(windows[-1] + after))
     ratios = [_p99(loaded[i]) / _p99(windows[i] + windows[i + 1]) for i in range(rounds)]
     middle = sorted(range(rounds), key=lambda i: ratios[i])[rounds // 2]
     statuses: dict[str, int] = {}
@@ -324,6 +359,18 @@ def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> 
             + f" (spread {min(ratios):.2f}–{max(ratios):.2f}×); that round "
             f"{len(loaded[middle])} / {len(alone)} requests, medians "
             f"{statistics.median(loaded[middle]):.1f} / {statistics.median(alone):.1f} ms",
+        ),
+        Result(
+            "7c floor",
+            "the same quiet client's p99 with idle-priority busy loops on every core (not "
+            "the server's work) vs quiet, median of the rounds: what any background work "
+            "does to it on this machine",
+            statistics.median(burned),
+            "×",
+            None,
+            "—",
+            None,
+            "rounds " + " / ".join(f"{r:.2f}×" for r in burned),
         ),
     ]
 

@@ -135,6 +135,9 @@ class Filter:
     # ``matches_pks`` are exactly the images matching the term and every ``meta`` filter
     # (``sql.meta_listing.search_among``): with no other filter, their number is the count.
     matches_among_meta: bool = False
+    # How many rows (in any folder) contain the term, when ``resolve`` counted them on its
+    # way (PostgreSQL: one pass of the trigram index gives both); exact, like the above.
+    matches_count: int | None = None
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
     meta_pks: tuple[int, ...] | None = None
@@ -158,7 +161,7 @@ class Filter:
 
     def fingerprint(self) -> str:
         """What the filter keeps, as text: equal for two filters keeping the same images
-        by the same rule (a cursor is bound to it). Not ``matches_pks``/``meta_*``, caches."""
+        by the same rule (a cursor is bound to it). Not ``matches_*``/``meta_*``, caches."""
         return repr(
             (
                 "v1",

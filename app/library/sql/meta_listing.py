@@ -297,3 +297,51 @@ def page(
 
 def with_lead(flt: Filter, lead: int, kinds: tuple[str, ...]) -> Filter:
     return replace(flt, meta_lead=lead, meta_kinds=kinds)
+
+
+# A meta.KEY=VALUE whose value at most this many images have is resolved to their pks
+# once (count and page then read that list); a commoner one is tested row by row while
+# the sort's index is walked, which finds a page after a few hundred rows.
+META_RESOLVE_CAP = 2000
+
+
+def resolve_meta(conn: Connection, flt: Filter) -> Filter:
+    """The meta filter with the fewest images and the readings of its value some image
+    has (what this module walks); when it has few, the pks of every image matching all
+    the filters (``listing.resolve`` asks this first). Each range is counted up to just
+    over the cap: a common value costs what a rare one does."""
+    params: dict[str, object] = {"over": META_RESOLVE_CAP + 1}
+    counts = []
+    for n, meta in enumerate(flt.meta):
+        kinds = readings(meta)
+        found = run(
+            conn,
+            "SELECT "
+            + ", ".join(
+                "(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE "
+                f"{ranges(meta, n, params, kinds=(k,))[0]} LIMIT :over))"
+                for k in kinds
+            ),
+            params,
+        ).one()
+        held = tuple(k for k, c in zip(kinds, found, strict=True) if c)
+        counts.append((sum(found), n, held))
+    least, rarest, held = min(counts)
+    flt = with_lead(flt, rarest, held)
+    if least > META_RESOLVE_CAP:
+        return flt
+    if not least:
+        return replace(flt, meta_pks=())
+    others = "".join(
+        f" AND EXISTS (SELECT 1 FROM image_metadata o{n} {PROBE} "
+        f"WHERE o{n}.image_pk = m.image_pk "
+        f"AND {condition(flt.meta[n], n, params, f'o{n}')})"
+        for _c, n, _k in counts
+        if n != rarest
+    )
+    union = " UNION ALL ".join(
+        f"SELECT image_pk FROM image_metadata WHERE {r}"
+        for r in ranges(flt.meta[rarest], rarest, params, kinds=held)
+    )
+    pks = run(conn, (f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params).scalars()
+    return replace(flt, meta_pks=tuple(sorted(pks)))
