@@ -4,16 +4,16 @@ job a live process is preparing is left to it. NULL in a folder library (one pro
 every unprepared job is resumed at open). Its own revision because 0017 had already
 landed when this was added.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
