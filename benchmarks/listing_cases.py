@@ -1,7 +1,9 @@
 """Target 4 for the Part 2 listing (issue 16): cursor pages at any depth in every sort,
-``ids``, ``meta.KEY=VALUE`` (common and rare values), ``recursive`` and search in cursor
-mode, measured in the core and over HTTP by ``bench_queries``, under the same goals as
-the page-mode pages (≤ 5 ms in the core, ≤ 15 ms over HTTP for the slowest).
+``ids``, ``recursive`` and search in cursor mode, and every ``meta.KEY=VALUE`` filter
+(common and rare values, two at once, with a folder, a subtree, ``undescribed``, a
+search) in every sort at every depth, by cursor and by page number, measured in the
+core and over HTTP by ``bench_queries``, under the same goals as the page-mode pages
+(≤ 5 ms in the core, ≤ 15 ms over HTTP for the slowest).
 
 Each case is a label, the core's call and the same request's query string. A deep
 cursor is the one a client walking from the first page would hold there: made by
@@ -9,6 +11,7 @@ cursor is the one a client walking from the first page would hold there: made by
 
 from __future__ import annotations
 
+import itertools
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +75,56 @@ def _deep(lib: Library, kw: dict[str, Any], fraction: float) -> str | None:
     return cursors.encode(_filter_of(kw), sort, rows[0]) if rows else None
 
 
+def _cursor_cases(lib: Library, name: str, kw: dict[str, Any], limit: int) -> list[Case]:
+    """The first page, after the middle and near the end, before the middle."""
+    args = _args(kw) | {"sort": kw.get("sort", Sort.NEWEST)}
+    out = [
+        Case(
+            f"cursor {name}, first",
+            lambda a=args: lib.list_by_cursor(**a, limit=limit),
+            _query(kw, limit=str(limit)),
+        )
+    ]
+    for where, fraction in (("middle", 0.5), ("near the end", 0.98)):
+        cursor = _deep(lib, kw, fraction)
+        if cursor is None:
+            continue
+        out.append(
+            Case(
+                f"cursor {name}, after {where}",
+                lambda a=args, c=cursor: lib.list_by_cursor(**a, limit=limit, after=c),
+                _query(kw, limit=str(limit), after=cursor),
+            )
+        )
+    cursor = _deep(lib, kw, 0.5)
+    if cursor is not None:
+        out.append(
+            Case(
+                f"cursor {name}, before middle",
+                lambda a=args, c=cursor: lib.list_by_cursor(**a, limit=limit, before=c),
+                _query(kw, limit=str(limit), before=cursor),
+            )
+        )
+    return out
+
+
+def _page_cases(lib: Library, name: str, kw: dict[str, Any], limit: int) -> list[Case]:
+    """Page numbers: the first, the middle and the last page."""
+    total = lib.list_images(**_args(kw), page_size=1).total
+    last = max(1, (total + limit - 1) // limit)
+    out = []
+    for where, page in (("first", 1), ("middle", max(1, last // 2)), ("last", last)):
+        paged = kw | {"page": page}
+        out.append(
+            Case(
+                f"page {name}, {where}",
+                lambda k=paged: lib.list_images(**k, page_size=limit),
+                _query(paged, page_size=str(limit)),
+            )
+        )
+    return out
+
+
 def cases(lib: Library, limit: int = rules.DEFAULT_PAGE_SIZE) -> list[Case]:
     biggest = max(lib.folder_counts(), key=lambda f: f.count).path
     top = biggest.split("/")[0]
@@ -86,77 +139,29 @@ def cases(lib: Library, limit: int = rules.DEFAULT_PAGE_SIZE) -> list[Case]:
         ("folder, taken", {"folder": biggest, "sort": Sort.TAKEN}),
         (f"{top}/ recursive", {"folder": top, "recursive": True}),
         ("undescribed", {"undescribed": True}),
-        ("meta common (10%)", {"meta": {"batch": "3"}}),
-        ("meta common, name", {"meta": {"batch": "3"}, "sort": Sort.NAME}),
+        ("search", {"search": "bicycle"}),
+        ("100 ids", {"ids": some_ids}),
+    ]
+    # Every meta filter the contract allows (a common value, a rare one, two at once; with
+    # a folder, a subtree, undescribed, a search), in every sort, at every depth, by
+    # cursor and by page number.
+    common = {"batch": "3"}
+    metas: list[tuple[str, dict[str, Any]]] = [
+        ("meta common (10%)", {"meta": common}),
         ("meta half, folder", {"meta": {"print": "true"}, "folder": biggest}),
         ("meta rare (0.1%)", {"meta": {"recall": "2026-Q4"}}),
         ("meta 0.1% + 10%", {"meta": {"sku": "SKU-0003", "batch": "3"}}),
-        ("meta common, taken", {"meta": {"batch": "3"}, "sort": Sort.TAKEN}),
-        ("meta common, undescribed", {"meta": {"batch": "3"}, "undescribed": True}),
-        (
-            f"meta common, {top}/ recursive",
-            {"meta": {"batch": "3"}, "folder": top, "recursive": True},
-        ),
-        ("meta common + search", {"meta": {"batch": "3"}, "search": "bicycle"}),
-        ("search, cursor", {"search": "bicycle"}),
-        ("100 ids", {"ids": some_ids}),
+        ("meta common, undescribed", {"meta": common, "undescribed": True}),
+        (f"meta common, {top}/ recursive", {"meta": common, "folder": top, "recursive": True}),
+        ("meta common + search", {"meta": common, "search": "bicycle"}),
     ]
     out: list[Case] = []
     for name, kw in walks:
-        args = _args(kw) | {"sort": kw.get("sort", Sort.NEWEST)}
-        out.append(
-            Case(
-                f"cursor {name}, first",
-                lambda a=args: lib.list_by_cursor(**a, limit=limit),
-                _query(kw, limit=str(limit)),
-            )
-        )
-        for where, fraction in (("middle", 0.5), ("near the end", 0.98)):
-            cursor = _deep(lib, kw, fraction)
-            if cursor is None:
-                continue
-            out.append(
-                Case(
-                    f"cursor {name}, after {where}",
-                    lambda a=args, c=cursor: lib.list_by_cursor(**a, limit=limit, after=c),
-                    _query(kw, limit=str(limit), after=cursor),
-                )
-            )
-        cursor = _deep(lib, kw, 0.5)
-        if cursor is not None:
-            out.append(
-                Case(
-                    f"cursor {name}, before middle",
-                    lambda a=args, c=cursor: lib.list_by_cursor(**a, limit=limit, before=c),
-                    _query(kw, limit=str(limit), before=cursor),
-                )
-            )
-    middle = max(1, lib.count() // 50)
-    common = {"batch": "3"}
-    for name, kw in (
-        ("page name, middle", {"sort": Sort.NAME, "page": middle}),
-        ("page meta common, middle", {"meta": common, "page": max(1, middle // 10)}),
-        (
-            "page meta common, oldest, middle",
-            {"meta": common, "sort": Sort.OLDEST, "page": max(1, middle // 10)},
-        ),
-        # Page numbers in the orders image_metadata does not carry: its index cannot
-        # count to the page, so every image before it is walked (issue 16, left open).
-        (
-            "page meta common, name, middle",
-            {"meta": common, "sort": Sort.NAME, "page": max(1, middle // 10)},
-        ),
-        (
-            "page meta common, undescribed, middle",
-            {"meta": common, "undescribed": True, "page": max(1, middle // 33)},
-        ),
-        (
-            f"page meta common, {top}/ recursive, middle",
-            {"meta": common, "folder": top, "recursive": True, "page": max(1, middle // 50)},
-        ),
-        ("page meta common + search", {"meta": common, "search": "bicycle", "page": 1}),
-        ("page meta common + search, p10", {"meta": common, "search": "bicycle", "page": 10}),
-        ("page 100 ids", {"ids": some_ids, "page": 1}),
-    ):
-        out.append(Case(name, lambda k=kw: lib.list_images(**k), _query(kw, page_size=str(limit))))
+        out += _cursor_cases(lib, name, kw, limit)
+    for (name, kw), sort in itertools.product(metas, Sort):
+        sorted_kw = kw | {"sort": sort}
+        out += _cursor_cases(lib, f"{name}, {sort}", sorted_kw, limit)
+        out += _page_cases(lib, f"{name}, {sort}", sorted_kw, limit)
+    out += _page_cases(lib, "name", {"sort": Sort.NAME}, limit)
+    out += _page_cases(lib, "100 ids", {"ids": some_ids}, limit)
     return out

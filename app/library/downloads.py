@@ -37,7 +37,7 @@ from .downloads_zip import ArchiveLayout, ArchiveStream, ZipEntry
 from .errors import Gone, InvalidInput, LibraryError, NotFound, NotReady, StorageError
 from .folder_limit import FolderLimit
 from .records import now_us
-from .sql import download_rows
+from .sql import download_rows, owners
 from .sql.download_rows import EntryRow, JobRow
 from .sql.engine import database_errors, write_transaction
 from .storage import Storage
@@ -243,12 +243,24 @@ class DownloadJobs:
 
     # --- the preparing thread ------------------------------------------------------------
 
-    def resume(self) -> None:
-        """At open: jobs a stop or kill left unprepared are prepared (again)."""
+    def resume(self, alive: set[int] | None = None) -> int:
+        """Jobs a stop or kill left unprepared are prepared (again): at open, all of them
+        (``alive`` None: a folder library has one process); on a team library those
+        whose owner is not in ``alive`` (``sql/owners.py``), each taken over first, so
+        a job a live process is preparing is left to it. Returns how many."""
         with self.core.read() as conn:
             unfinished = download_rows.unfinished_jobs(conn)
-        for job_id in unfinished:
+        taken = 0
+        for job_id, owner in unfinished:
+            if alive is not None:
+                if not owners.is_dead(owner, alive):
+                    continue
+                with write_transaction(self.core.engine) as conn:
+                    if not download_rows.take_over(conn, job_id, owner):
+                        continue  # another process took it first
             self._submit(job_id)
+            taken += 1
+        return taken
 
     def _submit(self, job_id: str) -> None:
         with self._guard:

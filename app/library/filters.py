@@ -128,8 +128,13 @@ class Filter:
     meta: tuple[MetaFilter, ...] = ()
     # The pks of every row (in any folder) whose search_text contains the term, when
     # ``sql.listing.resolve`` found them cheaply; ``None`` when not resolved (the trigram
-    # index is asked instead). Only ever set by ``resolve``: it must be the exact set.
+    # index is asked instead). Only ever set by ``resolve``: it must be the exact set —
+    # with ``meta`` filters, the exact set of those that match them all too (every query
+    # of a filter with ``meta`` tests them as well).
     matches_pks: tuple[int, ...] | None = None
+    # How many rows (in any folder) contain the term, when ``resolve`` counted them on its
+    # way (PostgreSQL: one pass of the trigram index gives both); exact, like the above.
+    matches_count: int | None = None
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
     meta_pks: tuple[int, ...] | None = None
@@ -153,7 +158,7 @@ class Filter:
 
     def fingerprint(self) -> str:
         """What the filter keeps, as text: equal for two filters keeping the same images
-        by the same rule (a cursor is bound to it). Not ``matches_pks``/``meta_*``, caches."""
+        by the same rule (a cursor is bound to it). Not ``matches_*``/``meta_*``, caches."""
         return repr(
             (
                 "v1",

@@ -193,14 +193,13 @@ class Library(LibraryReads, LibraryWrites):
         lib = cls(core, None)
         lib.team = True
         try:
-            lib.recover_dead_owners()  # what processes killed mid-step left
+            # What processes killed mid-step left: requests, trash steps, moves, and
+            # download jobs (prepared here now).
+            lib.recover_dead_owners()
             lib._bridge = ChangeBridge(core)
             lib._bridge.start()
             lib.trash.start_keeper()
             lib._start_housekeeping()
-            with core.singleton("resume download jobs") as mine:
-                if mine:
-                    lib.downloads.resume()
         except BaseException:
             lib.close()
             raise
@@ -266,9 +265,10 @@ class Library(LibraryReads, LibraryWrites):
 
     def recover_dead_owners(self) -> int:
         """A team library: finishes or undoes what processes that died mid-step left
-        (idempotency claims, trash and restore steps, moves on a folder storage), and
-        nothing of a live process's (``sql/owners.py``). At open and with the
-        housekeeping; one process at a time. Returns how many steps were decided."""
+        (idempotency claims, trash and restore steps, moves on a folder storage, download
+        jobs being prepared), and nothing of a live process's (``sql/owners.py``). At
+        open and with the housekeeping; one process at a time. Returns how many steps
+        were decided."""
         with self.core.singleton(_RECOVER) as mine:
             return self._recover_dead() if mine else 0
 
@@ -282,6 +282,7 @@ class Library(LibraryReads, LibraryWrites):
         done = self.idempotency.recover(alive) + self.trash.recover(alive)
         if self.core.storage.keys_follow_names:  # an object store never leaves one
             done += file_steps.finish_pending_moves(self.core, alive)
+        done += self.downloads.resume(alive)  # last: its files where the rows now say
         if done:
             log.warning("Finished or undid %d step(s) of stopped processes", done)
         return done

@@ -56,8 +56,11 @@ def copy_rows(src: Library, dst: Library) -> dict[str, int]:
                 if row["status"] == "READY":
                     row["status"] = "PENDING"
         copied[name] = _insert_new(dst, table, found)
-    if copied.get("download_jobs"):
-        dst.downloads.resume()
+    if copied.get("download_jobs"):  # owned by no process there: prepared now
+        if dst.team:
+            dst.recover_dead_owners()
+        else:
+            dst.downloads.resume()
     return copied
 
 

@@ -128,7 +128,8 @@ class ImageMetadata(Base):
 
     0014: each row also carries its image's folder, created_at, id and ``alt_text IS
     NULL`` (kept by the same triggers), so a value's images in newest/oldest order, in a
-    folder or not, are one range of an index (``sql/meta_listing.py``)."""
+    folder or not, are one range of an index (``sql/meta_listing.py``). 0018: and its
+    filename and taken_at, for the same in name and taken order."""
 
     __tablename__ = "image_metadata"
 
@@ -141,6 +142,8 @@ class ImageMetadata(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     id: Mapped[str] = mapped_column(String(40))
     undescribed: Mapped[bool] = mapped_column(Boolean)
+    filename: Mapped[str] = mapped_column(Text)
+    taken_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
         # folder and undescribed last: tested on the entry walked, never read from the row.
@@ -166,6 +169,53 @@ class ImageMetadata(Base):
         ),
         # One image's entry for a filter, narrower than the table's rows (meta_listing.PROBE).
         Index("ix_image_metadata_probe", "image_pk", "key", "kind", "value"),
+        # 0018: one value in pk order (the substring index's order: meta_listing.search_among),
+        # by name and by date taken (listing's keys), whole and per folder.
+        Index("ix_image_metadata_value", "key", "kind", "value", "image_pk"),
+        Index(
+            "ix_image_metadata_name",
+            "key",
+            "kind",
+            "value",
+            text("filename COLLATE NOCASE"),
+            "id",
+            "folder",
+            "undescribed",
+        ),
+        Index(
+            "ix_image_metadata_folder_name",
+            "key",
+            "kind",
+            "value",
+            "folder",
+            text("filename COLLATE NOCASE"),
+            "id",
+            "undescribed",
+        ),
+        Index(
+            "ix_image_metadata_taken",
+            "key",
+            "kind",
+            "value",
+            text(TAKEN_SORT_SQL),
+            "created_at",
+            "id",
+            "taken_at",
+            "folder",
+            "undescribed",
+        ),
+        Index(
+            "ix_image_metadata_folder_taken",
+            "key",
+            "kind",
+            "value",
+            "folder",
+            text(TAKEN_SORT_SQL),
+            "created_at",
+            "id",
+            "taken_at",
+            "undescribed",
+        ),
         {"sqlite_with_rowid": False},
     )
 
@@ -335,6 +385,8 @@ class DownloadJob(Base):
     missing: Mapped[str] = mapped_column(Text)  # a JSON list of image ids
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
+    # 0019: the team process preparing it (``sql/owners.py``); NULL otherwise.
+    owner: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class DownloadEntry(Base):

@@ -53,13 +53,13 @@ TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("cap", [0, listing.META_RESOLVE_CAP])
+@pytest.mark.parametrize("cap", [0, meta_listing.META_RESOLVE_CAP])
 def test_matches_and_sql_keep_the_same_images(
     library: Library, images: list[ImageRecord], cap: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # cap 0: every meta filter is tested row by row (as a common value is at 100,000
     # images); the default: resolved to the list of its few images first.
-    monkeypatch.setattr(listing, "META_RESOLVE_CAP", cap)
+    monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", cap)
     some_ids = tuple(r.id for r in images[::3])
     filters = [Filter(meta=(MetaFilter.parse("v", t),)) for t in TEXTS]
     filters += [Filter(meta=(MetaFilter.parse("v", t), MetaFilter.parse("n", "1"))) for t in TEXTS]
@@ -113,21 +113,37 @@ META_FILTERS = [
     Filter(meta=(MetaFilter.parse("n", "1"),), search="img1"),
     Filter(meta=(MetaFilter.parse("n", "1"),), search="g"),
     Filter(meta=(MetaFilter.parse("v", "nothing"),)),
+    # A search with two meta filters, and with a value read two ways (two lists merged
+    # into one before the term's matches are intersected with them: search_among).
+    Filter(meta=(MetaFilter.parse("v", "true"), MetaFilter.parse("n", "2")), search="img"),
+    Filter(meta=(MetaFilter.parse("v", "12"),), search="img", folder="a", recursive=True),
+    Filter(meta=(MetaFilter.parse("n", "0"),), search="img2", undescribed=True),
 ]
 
 
-@pytest.mark.parametrize("cap", [0, listing.META_RESOLVE_CAP])
-@pytest.mark.parametrize("sort", [Sort.NEWEST, Sort.OLDEST])
+@pytest.mark.parametrize(
+    ("cap", "among"),
+    [
+        (0, 0),
+        (0, listing.SEARCH_AMONG_CAP),
+        (meta_listing.META_RESOLVE_CAP, listing.SEARCH_AMONG_CAP),
+    ],
+)
+@pytest.mark.parametrize("sort", list(Sort))
 def test_meta_pages_from_image_metadata_are_the_rule_at_every_offset(
     library: Library,
     images: list[ImageRecord],
     cap: int,
+    among: int,
     sort: Sort,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # cap 0: nothing resolved, a search term included (its trigram index is asked).
-    monkeypatch.setattr(listing, "META_RESOLVE_CAP", cap)
+    # cap 0: nothing resolved, a search term included (among 0: its trigram index is
+    # asked on each entry; else the images a common term and common values have in
+    # common are listed first, meta_listing.search_among).
+    monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", cap)
     monkeypatch.setattr(listing, "RESOLVE_CAP", min(cap, listing.RESOLVE_CAP))
+    monkeypatch.setattr(listing, "SEARCH_AMONG_CAP", among)
     with library.core.read() as conn:
         for flt in META_FILTERS:
             assert meta_listing.applies(flt, sort)
@@ -165,7 +181,7 @@ def test_meta_pages_from_image_metadata_are_the_rule_at_every_offset(
             assert back == want, flt
 
 
-@pytest.mark.parametrize("sort", [Sort.NEWEST, Sort.OLDEST])
+@pytest.mark.parametrize("sort", list(Sort))
 def test_meta_cursor_pages_say_where_more_are(
     library: Library, images: list[ImageRecord], sort: Sort
 ) -> None:

@@ -1,46 +1,57 @@
 """``image_metadata`` carries its image's folder, created_at, id and whether it has no alt
-text (migration 0014), and they stay in step with ``images`` through every write:
-upload, PATCH of metadata (merge, clear, set again), alt text set and removed, a move, a
-folder renamed and moved, a delete to the trash and a restore, a folder trashed and
-restored — and an older library's rows are filled when it is upgraded (a folder library
-and a team library, PostgreSQL). After each step the table is exactly what the images'
-rows say it should be (derived here in Python, not by the triggers' SQL), and a
-``meta.KEY=VALUE`` listing read from it (with and without ``undescribed``) equals
-``Filter.matches`` over every image."""
+text (migration 0014), its filename and taken_at (0018), and they stay in step with
+``images`` through every write: upload, PATCH of metadata (merge, clear, set again), alt
+text set and removed, a move, a folder renamed and moved, a file renamed outside, the
+EXIF date read again after an outside edit (changed, removed), a delete to the trash and a
+restore, a folder trashed and restored — and an older library's rows are filled when it
+is upgraded (a folder library and a team library, PostgreSQL). After each step the table
+is exactly what the images' rows say it should be (derived here in Python, not by the
+triggers' SQL), and a ``meta.KEY=VALUE`` listing read from it (with and without
+``undescribed``, in every sort, by page and by cursor) equals ``Filter.matches`` over
+every image in ``Sort.key`` order."""
 
 from __future__ import annotations
 
 import io
 import itertools
 import json
+import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
-from imageshelf.app.library.filters import Filter
+from imageshelf.app.library.filters import ALL_FOLDERS, Filter
 from imageshelf.app.library.layout import DB_FILE, META_DIR
+from imageshelf.app.library.sql import meta_listing
 from imageshelf.app.library.sql.dialect import pg_number
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
+from tests.exif_samples import camera_jpeg, plain_jpeg
+from tests.library.helpers import on_disk
 from tests.pg_server import folder_storage
 
 BOTH_BACKENDS = True  # also on a team library (PostgreSQL): tests/library/conftest.py
 
-Row = tuple[int, str, str, object, str, int, str, int]
+Row = tuple[int, str, str, object, str, int, str, int, str, int | None]
 
 
 def _expected(conn: object) -> set[Row]:
     """What image_metadata must hold: one row per key of each image's object, with its
     kind (0008's rule), value (booleans 1/0) and the image's folder, created_at, id and
-    whether it has no alt text. On PostgreSQL ``value`` is text (migration 0008)."""
+    whether it has no alt text, its filename and taken_at. On PostgreSQL ``value`` is text
+    (migration 0008)."""
     pg = conn.dialect.name == "postgresql"  # type: ignore[attr-defined]
     out: set[Row] = set()
     images = conn.execute(  # type: ignore[attr-defined]
-        text("SELECT pk, folder, created_at, id, custom_metadata, alt_text FROM images")
+        text(
+            "SELECT pk, folder, created_at, id, custom_metadata, alt_text, filename, taken_at "
+            "FROM images"
+        )
     )
-    for pk, folder, created_at, image_id, meta, alt in images:
+    for pk, folder, created_at, image_id, meta, alt, name, taken in images:
         for key, value in json.loads(meta or "{}").items():
             if isinstance(value, bool):
                 kind, value = "boolean", str(int(value)) if pg else int(value)
@@ -48,19 +59,20 @@ def _expected(conn: object) -> set[Row]:
                 kind = "text"
             else:
                 kind, value = "number", pg_number(value) if pg else value
-            out.add((pk, key, kind, value, folder, created_at, image_id, int(alt is None)))
+            carried = (folder, created_at, image_id, int(alt is None), name, taken)
+            out.add((pk, key, kind, value, *carried))
     return out
 
 
 def _stored(conn: object) -> set[Row]:
     rows = conn.execute(  # type: ignore[attr-defined]
         text(
-            "SELECT image_pk, key, kind, value, folder, created_at, id, undescribed "
-            "FROM image_metadata"
+            "SELECT image_pk, key, kind, value, folder, created_at, id, undescribed, "
+            "filename, taken_at FROM image_metadata"
         )
     ).all()
     assert len(rows) == len(set(map(tuple, rows)))
-    return {(*r[:7], int(r[7])) for r in rows}  # type: ignore[misc]
+    return {(*r[:7], int(r[7]), r[8], r[9]) for r in rows}  # type: ignore[misc]
 
 
 def _check(lib: Library, step: str) -> None:
@@ -72,7 +84,7 @@ def _check(lib: Library, step: str) -> None:
     ):
         flt = Filter(meta=(MetaFilter.parse(key, value),), undescribed=undescribed)
         args = {"meta": {key: value}, "undescribed": undescribed}
-        for sort in (Sort.NEWEST, Sort.OLDEST):
+        for sort in Sort:
             want = sorted((r for r in everything if flt.matches(r)), key=sort.key())
             got = lib.list_images(**args, sort=sort, page_size=100).items  # type: ignore[arg-type]
             assert [r.id for r in got] == [r.id for r in want], (step, flt, sort)
@@ -116,6 +128,31 @@ def test_the_carried_columns_follow_every_write(library: Library) -> None:
     lib.move_folder("z/y", None)  # y at the top
     _check(lib, "folder move")
     assert {r.folder for r in lib.list_images(meta={"sku": "A"}).items} == {"y", "z"}
+
+    # A file renamed outside (found by a reconcile): the name order follows.
+    moved = lib.get(c)
+    on_disk(lib, moved).rename(on_disk(lib, moved).with_name("A-first.png"))
+    lib.reconcile()
+    assert lib.get(c).filename == "A-first.png"
+    _check(lib, "renamed outside")
+    # The EXIF date read again after an outside edit: set, changed, removed.
+    d = lib.commit(
+        lib.prepare(io.BytesIO(camera_jpeg(seed=5, taken="2020:01:02 03:04:05")), "cam.jpg"),
+        folder="z",
+        custom_metadata={"sku": "A", "print": True},
+    )
+    assert d.exif.taken_at_text is not None
+    _check(lib, "taken at upload")
+    for step, (data, mtime) in {
+        "taken changed": (camera_jpeg(seed=6, taken="1999:12:31 23:59:59"), 1),
+        "taken removed": (plain_jpeg(seed=7), 2),
+    }.items():
+        path = on_disk(lib, lib.get(d.id))
+        path.write_bytes(data)
+        os.utime(path, ns=(mtime, mtime))  # a different mtime whatever the clock's resolution
+        lib.reconcile()
+        _check(lib, step)
+    assert lib.get(d.id).exif.taken_at_text is None
 
     lib.delete(a)
     _check(lib, "delete")
@@ -177,3 +214,49 @@ def test_an_older_team_library_is_filled_on_upgrade(pg_url: str, tmp_path: Path)
     _library_at_0013(make_engine(pg_url))
     with Library.open_team(pg_url, folder_storage(tmp_path / "team")) as lib:
         _check_filled(lib)
+
+
+_INDEX_OF = {Sort.NEWEST: "order", Sort.OLDEST: "order", Sort.NAME: "name", Sort.TAKEN: "taken"}
+
+
+@pytest.mark.folder_only  # SQLite's query plans
+@pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("folder", [ALL_FOLDERS, "x"])
+def test_a_meta_page_in_every_sort_walks_its_own_index(
+    library: Library, sort: Sort, folder: object
+) -> None:
+    """However deep, a meta page in any sort is a walk of one covering index in that
+    order (whole library or one folder): no sort of the value's images, no row of
+    ``images`` read but the page's (migrations 0014, 0018; what keeps a page 5,000 deep
+    at 100,000 images within the query targets)."""
+    flt = meta_listing.with_lead(
+        Filter(meta=(MetaFilter.parse("sku", "A"),), folder=folder), 0, ("text",)
+    )
+    params: dict[str, object] = {"limit": 25, "offset": 5000}
+    sql = meta_listing.select_pks(flt, meta_listing.ORDER[sort], params)
+    with library.engine.connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"), params))
+    assert "TEMP B-TREE" not in plan, plan
+    scope = "folder_" if folder is not ALL_FOLDERS else ""
+    assert f"COVERING INDEX ix_image_metadata_{scope}{_INDEX_OF[sort]} " in plan, plan
+
+
+@pytest.mark.folder_only  # SQLite's query plan
+def test_a_search_among_common_values_is_one_merge(library: Library) -> None:
+    """The images a term and two values have in common: one merge of lists in pk order
+    (``meta_listing.search_among``), no set built and probed."""
+    _add(library, 1, None, {"sku": "A", "n": 2})
+    _add(library, 2, None, {"sku": "A", "n": 3})
+    flt = Filter(meta=(MetaFilter.parse("sku", "A"), MetaFilter.parse("n", "2")), search="i1.")
+    search = ("SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": '"i1."'})
+    with library.engine.connect() as conn:
+        pk = conn.execute(text("SELECT pk FROM images WHERE filename = 'i1.png'")).scalar()
+        assert meta_listing.search_among(conn, flt, search, 10) == [pk]
+        traced: list[str] = []
+        conn.connection.dbapi_connection.set_trace_callback(traced.append)  # type: ignore[union-attr]
+        meta_listing.search_among(conn, flt, search, 10)
+        conn.connection.dbapi_connection.set_trace_callback(None)  # type: ignore[union-attr]
+        (sql,) = [s for s in traced if "INTERSECT" in s]
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert plan.count("MERGE (INTERSECT)") == 2, plan
+    assert "ix_image_metadata_value" in plan and "TEMP B-TREE" not in plan, plan

@@ -28,6 +28,11 @@ _COMPARED_BY_DDL = {
     # On an expression (0009): SQLAlchemy cannot reflect them (and says so, in a warning).
     "ix_images_taken_order",
     "ix_images_folder_taken_order",
+    # 0018: image_metadata by name and by date taken (a collation, an expression).
+    "ix_image_metadata_name",
+    "ix_image_metadata_folder_name",
+    "ix_image_metadata_taken",
+    "ix_image_metadata_folder_taken",
 }
 
 

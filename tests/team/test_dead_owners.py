@@ -1,8 +1,9 @@
 """Crash recovery on a team library (sql/owners.py): several processes are live at
 once, so what one finds in flight is recovered only when the process that started it
-is dead. A process killed (-9) half-way through a request's idempotency claim, a move
-and a trash has them released, finished and finished by the next process that opens;
-the same work of a live process is never touched, at open or by the periodic check."""
+is dead. A process killed (-9) half-way through a request's idempotency claim, a move,
+a trash and a download job has them released, finished, finished and prepared by the
+next process that opens; the same work of a live process is never touched, at open or
+by the periodic check."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ FP = "f" * 64
 POST = "POST /v3/images"
 
 
-def _halfway(url: str, root: Path, move_id: str, trash_id: str) -> subprocess.Popen[str]:
+def _halfway(
+    url: str, root: Path, move_id: str, trash_id: str
+) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.team.team_halfway", url, str(root), move_id, trash_id],
         cwd=REPO,
@@ -36,9 +39,9 @@ def _halfway(url: str, root: Path, move_id: str, trash_id: str) -> subprocess.Po
         text=True,
     )
     assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    assert line == "halfway", line
-    return proc
+    said, _, job_id = proc.stdout.readline().strip().partition(" ")
+    assert said == "halfway", said
+    return proc, job_id
 
 
 def _pending(lib: Library, image_id: str) -> str | None:
@@ -65,10 +68,11 @@ def test_a_killed_process_steps_are_recovered_and_a_live_ones_are_not(
         live.core.storage.make_folder("c")
         assert live.core.storage.link(mine.relpath, f"c/{mine.filename}")
 
-        worker = _halfway(pg_database, root, moving.id, trashing.id)
+        worker, job_id = _halfway(pg_database, root, moving.id, trashing.id)
         try:
             # Alive: another process's periodic check leaves its steps alone.
             assert live.recover_dead_owners() == 0
+            assert live.downloads.get(job_id).status == "PROCESSING"  # not taken over
             claim = live.idempotency.claim("worker", "dead-key", POST, FP)
             assert claim.outcome is Outcome.IN_PROGRESS
             assert _pending(live, moving.id) is not None
@@ -96,6 +100,11 @@ def test_a_killed_process_steps_are_recovered_and_a_live_ones_are_not(
             # The dead request's claim is released: a retry runs.
             claim = other.idempotency.claim("worker", "dead-key", POST, FP)
             assert claim.outcome is Outcome.PROCEED
+            # The job it was preparing is prepared here: its archive holds the image.
+            job = other.downloads.wait(job_id, 60)
+            assert (job.status, job.count) == ("READY", 1)
+            with other.downloads.archive(job_id).stream() as stream:
+                assert len(stream.read()) > moved.size
             # The live process's work is untouched, at open and by the periodic check.
             assert other.recover_dead_owners() == 0
             claim = other.idempotency.claim("me", "live-key", POST, FP)
@@ -124,6 +133,27 @@ def test_a_closed_process_owns_nothing_and_its_number_is_free(
         first.close()
         assert second.recover_dead_owners() == 1
         assert second.idempotency.claim("p", "k", POST, FP).outcome is Outcome.PROCEED
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_retry_of_a_dead_process_request_runs_at_once(pg_database: str, tmp_path: Path) -> None:
+    """Between two recovery rounds, the retry of a request whose process died is not
+    kept waiting (409 in progress) until the next one: it takes the claim over."""
+    root = tmp_path / "team"
+    first = Library.open_team(pg_database, folder_storage(root))
+    second = Library.open_team(pg_database, folder_storage(root))
+    try:
+        assert first.idempotency.claim("p", "k", POST, FP).outcome is Outcome.PROCEED
+        assert second.idempotency.claim("p", "k", POST, FP).outcome is Outcome.IN_PROGRESS
+        other = second.idempotency.claim("p", "k", POST, "0" * 64)
+        assert other.outcome is Outcome.REUSED  # other content: never taken over
+        first.close()  # its lock goes, as with a kill
+        assert second.idempotency.claim("p", "k", POST, FP).outcome is Outcome.PROCEED
+        # Now the second's: a third process waits for it like any live request.
+        with Library.open_team(pg_database, folder_storage(root)) as third:
+            assert third.idempotency.claim("p", "k", POST, FP).outcome is Outcome.IN_PROGRESS
     finally:
         first.close()
         second.close()

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import text
 
 from imageshelf.app.library import Library
+from imageshelf.app.library.sql import listing
 from tests.conftest import image_bytes
 
 JPEG = image_bytes("JPEG")
@@ -50,3 +52,24 @@ def test_the_search_copy_follows_every_write(pg_library: Library) -> None:
     pg_library.trash.restore(first.id)
     _copy_matches(pg_library)
     assert _found(pg_library, "harbour") == ["harbour.jpg", "meadow.jpg"]
+
+
+@pytest.mark.parametrize("cap", [1, 500])
+def test_a_common_term_is_counted_once_and_paged_right(
+    pg_library: Library, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    """Over ``RESOLVE_CAP`` matches (made small here) a whole-library search is counted
+    by ``resolve`` (``matches_count``) and not listed; a folder's share is counted in
+    the folder. Under it the matches are listed. Totals and pages are the same."""
+    monkeypatch.setattr(listing, "RESOLVE_CAP", cap)
+    for n, folder in enumerate(("a", "a", "b", None)):
+        pg_library.add(io.BytesIO(JPEG), f"river {n}.jpg", folder=folder)
+    pg_library.add(io.BytesIO(JPEG), "lake.jpg")
+    assert pg_library.list_images(search="river").total == 4
+    second = pg_library.list_images(search="river", page=2, page_size=3)
+    assert (second.total, [r.filename for r in second.items]) == (4, ["river 0.jpg"])
+    assert pg_library.list_images(search="river", folder="a").total == 2
+    walk = pg_library.list_by_cursor(search="river", limit=3)
+    assert walk.total == 4 and walk.has_next_page
+    rest = pg_library.list_by_cursor(search="river", limit=3, after=walk.end_cursor)
+    assert [r.filename for r in rest.items] == ["river 0.jpg"]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from ..records import folder_to_db
+from . import owners
 
 # SQLite allows 32,766 parameters a statement; ids are looked up this many at a time.
 _IDS_PER_QUERY = 500
@@ -105,10 +106,11 @@ def insert_job(conn: Connection, job: JobRow, entries: Iterable[EntryRow]) -> No
     conn.execute(
         text(
             "INSERT INTO download_jobs (id, status, error, count, size, missing, created_at, "
-            "expires_at) VALUES (:id, :status, :error, :count, :size, :missing, :created, "
-            ":expires)"
+            "expires_at, owner) VALUES (:id, :status, :error, :count, :size, :missing, "
+            ":created, :expires, :owner)"
         ),
         {
+            "owner": owners.owner_of(conn),
             "id": job.id,
             "status": job.status,
             "error": job.error,
@@ -160,14 +162,29 @@ def get_job(conn: Connection, job_id: str) -> JobRow | None:
     return None if row is None else _job(row)
 
 
-def unfinished_jobs(conn: Connection) -> list[str]:
+def unfinished_jobs(conn: Connection) -> list[tuple[str, int | None]]:
+    """(id, owner) of the jobs not prepared yet, oldest first."""
     rows = conn.execute(
         text(
-            "SELECT id FROM download_jobs WHERE status IN ('PENDING', 'PROCESSING') "
+            "SELECT id, owner FROM download_jobs WHERE status IN ('PENDING', 'PROCESSING') "
             "ORDER BY created_at"
         )
     )
-    return [row[0] for row in rows]
+    return [(row[0], row[1]) for row in rows]
+
+
+def take_over(conn: Connection, job_id: str, before: int | None) -> bool:
+    """The job is this process's now, if it still belonged to ``before`` (a dead owner):
+    of two processes recovering it at once, one wins."""
+    held = "owner IS NULL" if before is None else "owner = :before"
+    done = conn.execute(
+        text(
+            "UPDATE download_jobs SET owner = :me WHERE id = :id "
+            f"AND status IN ('PENDING', 'PROCESSING') AND {held}"
+        ),
+        {"me": owners.owner_of(conn), "id": job_id, "before": before},
+    )
+    return bool(done.rowcount)
 
 
 def entries(conn: Connection, job_id: str) -> list[EntryRow]:

@@ -91,11 +91,11 @@ def rows_from(
     backwards (towards the first row) or forwards; returned in ``sort`` order."""
     keys = KEYS[sort]
     if meta_listing.applies(flt, sort):
-        # A meta filter: a range of image_metadata's index, whose created_at and id
-        # columns the keyset's names read there as they do on images.
+        # A meta filter: a range of image_metadata's index, whose columns (0014, 0018)
+        # the keyset's names read there as they do on images.
         params: dict[str, object] = {"limit": limit, "offset": 0}
         if at is not None:
-            params |= {f"k{i}": v for i, v in enumerate(at)}
+            params |= {f"k{i}": v for i, v in enumerate(_at(conn, sort, at))}
         beyond = _beyond(keys, backwards) if at is not None else ""
         inner = meta_listing.select_pks(flt, _order(keys, backwards), params, beyond)
         sql = (
@@ -130,7 +130,7 @@ def any_from(
     keys = KEYS[sort]
     if meta_listing.applies(flt, sort):
         params: dict[str, object] = {"limit": 1, "offset": 0}
-        params |= {f"k{i}": v for i, v in enumerate(at)}
+        params |= {f"k{i}": v for i, v in enumerate(_at(conn, sort, at))}
         beyond = _beyond(keys, backwards, inclusive=True)
         inner = meta_listing.select_pks(flt, _order(keys, backwards), params, beyond)
         return run(conn, inner, params).first() is not None

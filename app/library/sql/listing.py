@@ -12,20 +12,14 @@ from dataclasses import replace
 
 from sqlalchemy import Connection
 
-from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
 from . import meta_listing
 from .dialect import is_pg, like_pattern, run
+from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
 
-_ORDER = {
-    Sort.NEWEST: "created_at DESC, id DESC",
-    Sort.OLDEST: "created_at ASC, id ASC",
-    Sort.NAME: "filename COLLATE NOCASE ASC, id ASC",
-    # Undated images have the lowest keys (exif_facts.TAKEN_SORT_SQL): last, newest first.
-    Sort.TAKEN: f"{TAKEN_SORT_SQL} DESC, created_at DESC, id DESC",
-}
+_ORDER = ORDER
 
 
 # Rough costs in microseconds, measured at 100,000 images (benchmarks/bench_queries.py),
@@ -38,12 +32,9 @@ _COST_SCAN_ROW = 0.6
 _COST_MEMBER_MATCH = 0.5
 _COST_MEMBER_ROW = 0.3
 _COST_SORT_MATCH = 2.5
-# The orders read backwards, for walking a deep page from the far end.
-_REVERSED = {
-    Sort.NEWEST: _ORDER[Sort.OLDEST],
-    Sort.OLDEST: _ORDER[Sort.NEWEST],
-    Sort.TAKEN: f"{TAKEN_SORT_SQL} ASC, created_at ASC, id ASC",
-}
+# The orders read backwards, for walking a deep page from the far end (a name page is
+# read forwards here, as it always was; meta_listing reads it from either end).
+_REVERSED = {s: REVERSED[s] for s in (Sort.NEWEST, Sort.OLDEST, Sort.TAKEN)}
 
 
 # DIALECT (PostgreSQL): the images whose folded text holds the term, from the narrow copy
@@ -55,6 +46,9 @@ PG_MATCHES = "SELECT pk FROM image_search WHERE search_text LIKE :like"
 # A search whose trigram cover (below) finds at most this many candidate rows is resolved
 # to its exact matches once, and count and page both read that list.
 RESOLVE_CAP = 500
+# A common term and common meta values (neither resolved) are resolved to the images
+# they have in common when at most this many (a JSON list a count and a page read).
+SEARCH_AMONG_CAP = 5000
 
 
 def indexed_term(flt: Filter) -> str | None:
@@ -138,54 +132,6 @@ def where_clause(
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-# A meta.KEY=VALUE whose value at most this many images have is resolved to their pks
-# once (count and page then read that list); a commoner one is tested row by row while
-# the sort's index is walked, which finds a page after a few hundred rows.
-META_RESOLVE_CAP = 2000
-
-
-def _resolve_meta(conn: Connection, flt: Filter) -> Filter:
-    """The meta filter with the fewest images and the readings of its value some image
-    has (what ``meta_listing`` walks); when it has few, the pks of every image matching
-    all the filters. Each range is counted up to just over the cap: a common value
-    costs what a rare one does."""
-    params: dict[str, object] = {"over": META_RESOLVE_CAP + 1}
-    counts = []
-    for n, meta in enumerate(flt.meta):
-        kinds = meta_listing.readings(meta)
-        found = run(
-            conn,
-            "SELECT "
-            + ", ".join(
-                "(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE "
-                f"{meta_listing.ranges(meta, n, params, kinds=(k,))[0]} LIMIT :over))"
-                for k in kinds
-            ),
-            params,
-        ).one()
-        held = tuple(k for k, c in zip(kinds, found, strict=True) if c)
-        counts.append((sum(found), n, held))
-    least, rarest, held = min(counts)
-    flt = meta_listing.with_lead(flt, rarest, held)
-    if least > META_RESOLVE_CAP:
-        return flt
-    if not least:
-        return replace(flt, meta_pks=())
-    others = "".join(
-        f" AND EXISTS (SELECT 1 FROM image_metadata o{n} {meta_listing.PROBE} "
-        f"WHERE o{n}.image_pk = m.image_pk "
-        f"AND {meta_listing.condition(flt.meta[n], n, params, f'o{n}')})"
-        for _c, n, _k in counts
-        if n != rarest
-    )
-    union = " UNION ALL ".join(
-        f"SELECT image_pk FROM image_metadata WHERE {r}"
-        for r in meta_listing.ranges(flt.meta[rarest], rarest, params, kinds=held)
-    )
-    pks = run(conn, (f"SELECT m.image_pk FROM ({union}) AS m WHERE 1{others}"), params).scalars()
-    return replace(flt, meta_pks=tuple(sorted(pks)))
-
-
 def walks_subtree(conn: Connection, flt: Filter) -> bool:
     """Whether a page of a recursive folder filter should walk the sort's index, testing
     the folder of each row, rather than gather the subtree from the folder index and sort
@@ -247,22 +193,31 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     trigram cover gives at most ``RESOLVE_CAP`` candidates (it stops reading there), which
     are confirmed against ``search_text`` with ``instr`` — the definition of a match — and
     count and page then read that list. A common term stops at the cap after reading a
-    few hundred entries (≈ 0.3 ms) and is answered by the phrase as before."""
+    few hundred entries (≈ 0.3 ms) and is answered by the phrase as before — or, with
+    common ``meta.KEY=VALUE`` values, by the images term and values have in common
+    (``meta_listing.search_among``): without them a count tested each of a value's
+    10,000 images against the term's 8,000 matches, and a deep page nearly as many."""
     if flt.meta and flt.meta_pks is None:
-        flt = _resolve_meta(conn, flt)
+        flt = meta_listing.resolve_meta(conn, flt)
     term = indexed_term(flt)
     if term is None or flt.matches_pks is not None:
         return flt
+    found = _resolve_search(conn, flt, term)
+    if found.matches_pks is None and flt.meta and flt.meta_pks is None:
+        # A common term and common values: their images in common, when few enough.
+        search = _search_of(conn, flt)
+        assert search is not None
+        among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
+        if among is not None:
+            return replace(flt, matches_pks=tuple(among))
+    return found
+
+
+def _resolve_search(conn: Connection, flt: Filter, term: str) -> Filter:
+    """``flt`` with the term's exact matches when the trigram cover finds at most
+    ``RESOLVE_CAP`` candidates (``resolve``)."""
     if is_pg(conn):  # DIALECT: the trigram index's matches are exact here (LIKE)
-        pks = run(
-            conn,
-            f"{PG_MATCHES} LIMIT :over",
-            {"like": like_pattern(term), "over": RESOLVE_CAP + 1},
-        ).scalars()
-        listed_pks = sorted(int(pk) for pk in pks)
-        if len(listed_pks) > RESOLVE_CAP:
-            return flt
-        return replace(flt, matches_pks=tuple(listed_pks))
+        return _resolve_pg(conn, flt, term)
     found, listed = tuple(
         run(
             conn,
@@ -278,6 +233,33 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     if found > RESOLVE_CAP:
         return flt
     return replace(flt, matches_pks=tuple(sorted(json.loads(listed))))
+
+
+# DIALECT (PostgreSQL): the matches' number and, when few, their pks, in one pass of the
+# trigram index (its candidates re-checked once: the count alone would do the same work).
+_PG_RESOLVE_SQL = f"""
+SELECT COUNT(*), CASE WHEN COUNT(*) <= :cap THEN array_agg(pk ORDER BY pk) END
+FROM ({PG_MATCHES}) AS matches
+"""
+
+
+def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
+    """``resolve`` on PostgreSQL. A search of the whole library is counted here, once
+    (``matches_count``, which ``count`` then answers with), and its matches listed when
+    few. Within a folder, a meta filter or ids, what counts is the scope's share, which
+    ``count`` reads: here the matches are only listed when there are few, found by reading
+    at most one more than the cap."""
+    params: dict[str, object] = {"like": like_pattern(term)}
+    whole = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
+    if whole and not flt.meta and flt.ids is None:
+        found, listed = tuple(run(conn, _PG_RESOLVE_SQL, params | {"cap": RESOLVE_CAP}).one())
+        flt = replace(flt, matches_count=_int(found))
+        return flt if listed is None else replace(flt, matches_pks=tuple(listed))
+    pks = run(conn, f"{PG_MATCHES} LIMIT :over", params | {"over": RESOLVE_CAP + 1}).scalars()
+    listed_pks = sorted(int(pk) for pk in pks)
+    if len(listed_pks) > RESOLVE_CAP:
+        return flt
+    return replace(flt, matches_pks=tuple(listed_pks))
 
 
 def count(conn: Connection, flt: Filter) -> int:
@@ -318,6 +300,8 @@ def count(conn: Connection, flt: Filter) -> int:
     unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
     if flt.matches_pks is not None and unscoped:
         return len(flt.matches_pks)
+    if flt.matches_count is not None and unscoped:
+        return flt.matches_count
     term = indexed_term(flt)
     if term is not None and unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
