@@ -14,10 +14,10 @@
   the peak RSS of the server and its transform workers together grows by less than the
   decode budget (4 bytes a pixel); the quiet client's p99 ≤ 3× its p99 without the load,
   judged over 3 alternated rounds (quiet, loaded, quiet, busy loops, quiet, loaded, …:
-  each loaded round against the quiet windows either side of it), the median round's ratio, every round's
-  printed with the spread. ``7c floor`` (no target) prints the same ratio with idle-
-  priority busy loops on every core instead of the 32 clients: what background work
-  that is not the server's does to the quiet client on this machine.
+  each loaded round against the quiet windows either side of it), the median round's
+  ratio, every round's printed with the spread. ``7c floor`` (no target) prints the
+  same ratio with idle-priority busy loops on every core instead of the 32 clients:
+  what background work that is not the server's does to the quiet client here.
 """
 
 from __future__ import annotations
