@@ -20,11 +20,8 @@ from flask import Flask
 
 from imageshelf.app.library import Library, Storage, storage_from_url
 from imageshelf.server import BackgroundServer, create_app
-from tests.s3_server import s3_bucket, s3_server
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi
 from tests.server.serve_process import ServeProcess
-
-__all__ = ["s3_bucket", "s3_server"]
 
 BACKENDS = ("folder", "team")
 
