@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from . import rules
 from .core import Core
@@ -84,18 +84,39 @@ class IdempotencyStore:
                 return Claim(Outcome.PROCEED)
             row = conn.execute(
                 text(
-                    "SELECT endpoint, fingerprint, status, headers, body FROM idempotency_keys "
-                    "WHERE principal = :p AND key = :k"
+                    "SELECT endpoint, fingerprint, status, headers, body, owner "
+                    "FROM idempotency_keys WHERE principal = :p AND key = :k"
                 ),
                 args,
             ).one()
-        if (row[0], row[1]) != (endpoint, fingerprint):
+            same = (row[0], row[1]) == (endpoint, fingerprint)
+            if same and row[2] is None and self._take_over(conn, args, row[5]):
+                return Claim(Outcome.PROCEED)
+        if not same:
             return Claim(Outcome.REUSED)
         if row[2] is None:
             return Claim(Outcome.IN_PROGRESS)
         return Claim(
             Outcome.REPLAY, StoredAnswer(int(row[2]), row[3] or "{}", bytes(row[4] or b""))
         )
+
+    @staticmethod
+    def _take_over(conn: Connection, args: dict[str, object], owner: int | None) -> bool:
+        """A team library: the retry of a request whose process died runs now (its claim
+        becomes this process's) rather than answering 409 until the next recovery
+        round. Never on SQLite (one process: its claims are all live, or dropped at open)."""
+        me = owners.owner_of(conn)
+        if me is None or not owners.is_dead(owner, owners.live(conn)):
+            return False
+        held = "owner IS NULL" if owner is None else "owner = :old"
+        taken = conn.execute(
+            text(
+                "UPDATE idempotency_keys SET owner = :me, created_at = :now "
+                f"WHERE principal = :p AND key = :k AND status IS NULL AND {held}"
+            ),
+            args | {"me": me, "old": owner},
+        )
+        return bool(taken.rowcount)
 
     def finish(self, principal: str, key: str, answer: StoredAnswer) -> None:
         with database_errors("remember the answer"), write_transaction(self.core.engine) as conn:

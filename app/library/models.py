@@ -385,7 +385,7 @@ class DownloadJob(Base):
     missing: Mapped[str] = mapped_column(Text)  # a JSON list of image ids
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
-    # 0017: the team process preparing it (``sql/owners.py``); NULL otherwise.
+    # 0019: the team process preparing it (``sql/owners.py``); NULL otherwise.
     owner: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 

@@ -136,3 +136,24 @@ def test_a_closed_process_owns_nothing_and_its_number_is_free(
     finally:
         first.close()
         second.close()
+
+
+def test_a_retry_of_a_dead_process_request_runs_at_once(pg_database: str, tmp_path: Path) -> None:
+    """Between two recovery rounds, the retry of a request whose process died is not
+    kept waiting (409 in progress) until the next one: it takes the claim over."""
+    root = tmp_path / "team"
+    first = Library.open_team(pg_database, folder_storage(root))
+    second = Library.open_team(pg_database, folder_storage(root))
+    try:
+        assert first.idempotency.claim("p", "k", POST, FP).outcome is Outcome.PROCEED
+        assert second.idempotency.claim("p", "k", POST, FP).outcome is Outcome.IN_PROGRESS
+        other = second.idempotency.claim("p", "k", POST, "0" * 64)
+        assert other.outcome is Outcome.REUSED  # other content: never taken over
+        first.close()  # its lock goes, as with a kill
+        assert second.idempotency.claim("p", "k", POST, FP).outcome is Outcome.PROCEED
+        # Now the second's: a third process waits for it like any live request.
+        with Library.open_team(pg_database, folder_storage(root)) as third:
+            assert third.idempotency.claim("p", "k", POST, FP).outcome is Outcome.IN_PROGRESS
+    finally:
+        first.close()
+        second.close()

@@ -4,10 +4,10 @@
   folders are rows (an object store): there is no directory to hold a marker file, and
   every process of a team library must see the same empty folders. On a folder storage
   the directory and its ``.imageshelf-folder`` marker still say it (``folder_ops.py``).
-- ``owner`` on ``idempotency_keys``, ``trash`` and ``download_jobs``: the team process
-  whose request, trash/restore step or archive preparation is in flight
-  (``sql/owners.py``), so another process recovers only what a dead one left. NULL
-  in a folder library (one process: all of it is a crash's at open).
+- ``owner`` on ``idempotency_keys`` and ``trash``: the team process whose request or
+  trash/restore step is in flight (``sql/owners.py``), so another process recovers
+  only what a dead one left. NULL in a folder library (one process: all of it is a
+  crash's at open).
 
 Revision ID: 0017
 Revises: 0016
@@ -32,12 +32,9 @@ def upgrade() -> None:
     # A nullable column: one catalogue change on either database, no table rebuilt.
     op.add_column("idempotency_keys", sa.Column("owner", sa.BigInteger, nullable=True))
     op.add_column("trash", sa.Column("owner", sa.BigInteger, nullable=True))
-    op.add_column("download_jobs", sa.Column("owner", sa.BigInteger, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("download_jobs") as batch:
-        batch.drop_column("owner")
     with op.batch_alter_table("trash") as batch:
         batch.drop_column("owner")
     with op.batch_alter_table("idempotency_keys") as batch:
