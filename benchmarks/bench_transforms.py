@@ -13,11 +13,11 @@
   an error), and any other 5xx, an answer over 10 s or an image never got is a failure;
   the peak RSS of the server and its transform workers together grows by less than the
   decode budget (4 bytes a pixel); the quiet client's p99 ≤ 3× its p99 without the load,
-  judged over 3 alternated rounds (quiet, loaded, quiet, loaded, …: each loaded round
-  against the quiet windows either side of it), the median round's ratio, every round's
-  printed with the spread. ``7c floor`` (no target) prints the same ratio with idle-
-  priority busy loops on every core instead of the 32 clients: what background work
-  that is not the server's does to the quiet client on this machine.
+  judged over 3 alternated rounds (quiet, loaded, quiet, busy loops, quiet, loaded, …:
+  each loaded round against the quiet windows either side of it), the median round's
+  ratio, every round's printed with the spread. ``7c floor`` (no target) prints the
+  same ratio with idle-priority busy loops on every core instead of the 32 clients:
+  what background work that is not the server's does to the quiet client here.
 """
 
 from __future__ import annotations
@@ -282,20 +282,21 @@ def _burn_round(app: ChildServer, path: str, seconds: float) -> list[float]:
 
 
 def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> list[Result]:
-    """Alternated rounds — quiet alone, loaded, quiet alone, loaded, … quiet alone — each
+    """Alternated rounds — quiet, loaded, quiet, busy loops, quiet, loaded, … — each
     loaded round judged against the quiet windows on either side of it, so a change in
     the other work on a shared machine weighs on both sides of its ratio alike. The p99
     of one round is its few slowest requests, and one burst of someone else's work moves
     it several-fold (2.2× and 14.8× in two runs of the same code): the figure is the
     median of the rounds' ratios, printed with each round's, so one round does not
-    decide it."""
+    decide it. The busy-loop rounds (``_burn_round``) are judged the same way."""
     rounds = 3
     seconds = 6 if quick else 10
     path = f"/i/{quiet_id}"
     _quiet(app.port, path, 1)  # warm
     rss_before, _ = _memory_mb(app.proc.pid)
-    windows = [_quiet(app.port, path, seconds / 2)]
+    before = _quiet(app.port, path, seconds / 2)
     loaded: list[list[float]] = []
+    quiet_around: list[list[float]] = []  # each loaded round's quiet windows, both sides
     tallies: list[dict[str, object]] = []
     peak = 0.0
     burned: list[float] = []  # the same ratio with idle-priority busy loops instead
@@ -304,11 +305,12 @@ def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> 
         loaded.append(latencies)
         tallies.append(tally)
         peak = max(peak, round_peak)
-        windows.append(_quiet(app.port, path, seconds / 2))
+        between = _quiet(app.port, path, seconds / 2)
+        quiet_around.append(before + between)
         busy = _burn_round(app, path, seconds)
-        after = _quiet(app.port, path, seconds / 2)
-        burned.append(_p99(busy) / _p99(windows[-1] + after))
-    ratios = [_p99(loaded[i]) / _p99(windows[i] + windows[i + 1]) for i in range(rounds)]
+        before = _quiet(app.port, path, seconds / 2)
+        burned.append(_p99(busy) / _p99(between + before))
+    ratios = [_p99(loaded[i]) / _p99(quiet_around[i]) for i in range(rounds)]
     middle = sorted(range(rounds), key=lambda i: ratios[i])[rounds // 2]
     statuses: dict[str, int] = {}
     failures: dict[str, int] = {}
@@ -324,7 +326,7 @@ def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> 
     budget_mb = DECODE_BUDGET.limit * 4 / 2**20
     detail = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
     failed = "; failures: " + ", ".join(f"{s}: {n}" for s, n in failures.items()) if errors else ""
-    alone = windows[middle] + windows[middle + 1]
+    alone = quiet_around[middle]
     return [
         Result(
             "7c 5xx",

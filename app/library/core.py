@@ -100,8 +100,13 @@ class Core:
         with self.write_lock:
             if self.closed:
                 raise LibraryError("The library is closed.")
-            with database_errors("save the change"), write_transaction(self.engine) as conn:
-                yield conn
+            try:
+                with database_errors("save the change"), write_transaction(self.engine) as conn:
+                    yield conn
+            except BaseException:
+                # Rolled back: names it took may be free again (a batch of drops undone).
+                self.free_names.forget()
+                raise
 
     @contextlib.contextmanager
     def singleton(self, name: str) -> Iterator[bool]:

@@ -61,7 +61,8 @@ class DerivedFiles(Protocol):
         ...
 
     def list(self, prefix: str) -> Iterator[DerivedEntry]:
-        """Every key under ``prefix`` with its size and time (what eviction orders by)."""
+        """Every key under ``prefix`` with its size and time (what eviction orders by);
+        ``OSError`` when the store cannot be listed."""
         ...
 
     def touch(self, key: str) -> None:

@@ -132,6 +132,9 @@ class Filter:
     # with ``meta`` filters, the exact set of those that match them all too (every query
     # of a filter with ``meta`` tests them as well).
     matches_pks: tuple[int, ...] | None = None
+    # ``matches_pks`` are exactly the images matching the term and every ``meta`` filter
+    # (``sql.meta_listing.search_among``): with no other filter, their number is the count.
+    matches_among_meta: bool = False
     # How many rows (in any folder) contain the term, when ``resolve`` counted them on its
     # way (PostgreSQL: one pass of the trigram index gives both); exact, like the above.
     matches_count: int | None = None

@@ -10,9 +10,10 @@ upload that grew with the library, under the write lock (``docs/performance.md``
 the last search went: every candidate before that position was taken then. The next
 search starts there and asks about the next few candidates in one indexed read; the
 first free one is usually the second (the first is the name the last search gave).
-Names only become free again when an image leaves a folder or changes its name: any
-event but an addition forgets everything, and the next search reads from scratch (so a
-freed ``image-5.jpg`` is given again, as before). A name freed by another process (a
+Names only become free again when an image leaves a folder or changes its name, or a
+write is rolled back: any event but an addition, and any failed write, forgets it all,
+and the next search reads from scratch (so a freed ``image-5.jpg`` is given again, as
+before). A name freed by another process (a
 team library) may be passed over for a later free one: still a free name, and the
 unique (folder, filename) of the rows and the never-clobbering link stay the guards
 against a taken one."""
@@ -41,8 +42,13 @@ class FreeNames:
 
     def on_event(self, event: Event) -> None:
         if event.kind is not EventKind.ADDED:
-            with self._lock:
-                self._start.clear()
+            self.forget()
+
+    def forget(self) -> None:
+        """After anything that may have freed a name: a removal, a rename, a write
+        rolled back (the names its search went past were never taken)."""
+        with self._lock:
+            self._start.clear()
 
     def search(
         self,

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from . import rules, shares_secrets
+from . import folders_keyed, rules, shares_secrets
 from .core import Core
 from .errors import Busy, Gone, InvalidInput, NotFound
 from .filters import Filter, Sort
 from .records import ImageRecord, Page, now_us
-from .sql import folders as folder_rows
 from .sql import listing, rows
 
 # Password checks running at once, process-wide (each holds scrypt's 16 MiB).
@@ -91,15 +90,11 @@ class ShareStore:
 
     def _folder_known(self, folder: str) -> bool:
         """Whether the library has ``folder``: a directory in a folder library (an
-        empty one too). A team library's folders are rows (its originals are keyed by
-        id, no directory holds them): one with images in it or below, or an empty one
-        made here."""
-        if self.core.folder_path(folder).is_dir():
-            return True
+        empty one too); on an object store, whose folders are rows, one with images in
+        it or below, or a kept one (``folders_keyed``)."""
         if self.core.storage.keys_follow_names:
-            return False
-        with self.core.read() as conn:
-            return folder_rows.count_inside(conn, folder) > 0
+            return self.core.folder_path(folder).is_dir()
+        return folders_keyed.exists(self.core, folder)
 
     def create(
         self,

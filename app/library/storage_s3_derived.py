@@ -76,10 +76,16 @@ class S3Derived:
 
     def list(self, prefix: str) -> Iterator[DerivedEntry]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            for item in page.get("Contents", ()):
-                key = str(item["Key"])[len(self.prefix) :]
-                yield DerivedEntry(key, int(item["Size"]), item["LastModified"].timestamp())
+        pages = paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix)
+        try:
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    key = str(item["Key"])[len(self.prefix) :]
+                    yield DerivedEntry(key, int(item["Size"]), item["LastModified"].timestamp())
+        except OSError:
+            raise
+        except Exception as exc:  # botocore's errors: an OSError, as the seam promises
+            raise OSError(f"Could not list {prefix} in the store: {exc}") from exc
 
     def touch(self, key: str) -> None:
         return None  # see the module's docstring

@@ -66,3 +66,19 @@ def test_a_file_without_a_row_is_never_overwritten(library: Library) -> None:
     assert _add(library) == "image-4.jpg"
     assert _add(library) == "image-5.jpg"
     assert stranger.read_bytes() == b"not ours"
+
+
+@pytest.mark.folder_only  # batches are the folder library's (intake_batch.can_batch)
+def test_names_of_a_batch_rolled_back_are_given_again(library: Library) -> None:
+    from imageshelf.app.library import intake_batch
+    from imageshelf.app.library.errors import LibraryError
+
+    entries = [
+        (library.prepare(io.BytesIO(JPEG), "same.jpg"), None),
+        (library.prepare(io.BytesIO(JPEG), "same.jpg"), None),
+        (library.prepare(io.BytesIO(JPEG), "same.jpg"), "../outside"),  # refused: all undone
+    ]
+    with pytest.raises(LibraryError):
+        intake_batch.commit_many(library.core, entries)
+    assert library.count() == 0
+    assert [_add(library, "same.jpg") for _ in range(2)] == ["same.jpg", "same-2.jpg"]

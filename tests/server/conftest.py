@@ -12,7 +12,7 @@ of this folder on both (to find out which ones hold on a team library)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +20,8 @@ from flask import Flask
 
 from imageshelf.app.library import Library, Storage, storage_from_url
 from imageshelf.server import BackgroundServer, create_app
-from tests.s3_server import s3_bucket, s3_server
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi
 from tests.server.serve_process import ServeProcess
-
-__all__ = ["s3_bucket", "s3_server"]
 
 BACKENDS = ("folder", "team")
 
@@ -67,6 +64,23 @@ def library(library_path: Path, backend: str, request: pytest.FixtureRequest) ->
         lib = Library.open(library_path)
     yield lib
     lib.close()
+
+
+@pytest.fixture
+def open_library(
+    library_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Callable[[], Library]:
+    """Opens the ``backend``'s library anew, as a restart or another process would: the
+    same folder, or the same database and bucket (for a test that does not take
+    ``library``: a folder library is one process's at a time)."""
+    if backend != "team":
+        return lambda: Library.open(library_path)
+    database = request.getfixturevalue("pg_database")
+    bucket = request.getfixturevalue("s3_bucket")
+    staging = request.getfixturevalue("tmp_path") / "staging"
+    return lambda: Library.open_team(
+        database, storage_from_url(f"s3://{bucket}/team?path_style=1", staging)
+    )
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ import pytest
 from tests.exif_samples import camera_jpeg, hostile_blocks, jpeg_with_app1, plain_jpeg, xmp_gps
 from tests.server.http_helpers import IMAGE_FIELDS, Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 NULL_EXIF = {
     "make": None,
     "model": None,

@@ -15,8 +15,12 @@ from imageshelf.app.library import codecs as _codecs
 from tests import hostile_inputs
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
+from tests.server.library_files import stored_bytes
 
 assert _codecs  # HEIF registered for the images the tests make
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 # (Pillow's name, content type, extension of the stored file)
 NEW_FORMATS = [
@@ -58,7 +62,7 @@ def test_each_format_is_accepted_served_thumbnailed_and_converted(
     assert (body["width"], body["height"]) == (120, 80)
     assert body["size"] == len(data)
     image_id = body["id"]
-    assert (library.root / body["filename"]).read_bytes() == data
+    assert stored_bytes(library, image_id) == data
 
     original = api.get(f"/i/{image_id}")
     assert original.status == 200
@@ -160,8 +164,10 @@ def test_damaged_fake_and_bomb_files_of_each_format_are_400_and_leave_nothing(
     assert reply.status == 400, (reply.status, reply.body)
     assert reply.error_code in codes, reply.body
     assert library.count() == 0
-    assert not (library.root / "new-folder").exists()
-    assert list(library.tmp_dir.iterdir()) == []
+    assert "new-folder" not in library.folders()
+    assert not (library.root / "new-folder").exists()  # in a folder library: no empty folder
+    assert library.core.storage.list_files() == {}  # no file, no object
+    assert list(library.tmp_dir.iterdir()) == []  # nothing staged is left
 
 
 STILL_REFUSED = [

@@ -89,7 +89,8 @@ def test_bad_folder_is_400_and_never_outside_the_library(
     assert reply.status == 400
     assert reply.error_code == "invalid_folder"
     assert library.count() == 0
-    assert not (library.root.parent / "up").exists()
+    assert folder_paths(library) == set()  # no folder made in the library ...
+    assert not (library.root.parent / "up").exists()  # ... nor beside it
 
 
 def test_bad_alt_text_is_400(api: Api, library: Library) -> None:

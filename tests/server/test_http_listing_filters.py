@@ -12,6 +12,9 @@ import pytest
 from tests.conftest import image_bytes
 from tests.server.http_helpers import Api
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 _n = 0
 
 

@@ -20,8 +20,12 @@ from PIL.PngImagePlugin import PngInfo
 from imageshelf.app.library import Library, settings
 from imageshelf.app.library import codecs as _codecs
 from tests.server.http_helpers import Api
+from tests.server.library_files import name_of, stored_bytes, transform_files
 
 assert _codecs  # HEIF registered for the images the tests make
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 XMP = (
     b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
@@ -157,7 +161,7 @@ def test_gps_is_removed_from_served_originals_and_nothing_else(
     assert gps_tags(after) == {}, after
     assert after == {k: v for k, v in before.items() if k not in gps_tags(before)}
     assert pixels(served) == pixels(data)
-    assert (library.root / body["filename"]).read_bytes() == data  # the stored file as sent
+    assert stored_bytes(library, image_id) == data  # the stored file as sent
 
     head = api.request("HEAD", f"/i/{image_id}")
     assert head.status == 200 and head.body == b""
@@ -271,17 +275,26 @@ def test_links_pinned_and_transforms_of_an_original_sent_without_its_location(
     resized = api.get(f"/i/{body['id']}.png", query={"w": "20", "v": sha256[:16]})
     assert resized.status == 200
     assert resized.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    folder = library.core.transforms.cache.directory / sha256[:2] / sha256
-    assert sorted(p.suffix for p in folder.iterdir()) == [".jpg", ".png"]  # copy, resize
+    kept = [name_of(e).rsplit(".", 1)[-1] for e in transform_files(library, sha256)]
+    assert sorted(kept) == ["jpg", "png"]  # the location-free copy, the resize
 
 
-def test_a_cache_that_cannot_be_written_still_sends_the_copy(api: Api, library: Library) -> None:
-    """A full or read-only disk: the location-free bytes are sent, not kept, never a 5xx."""
-    cache_dir = library.core.transforms.cache.directory
-    shutil.rmtree(cache_dir, ignore_errors=True)
-    cache_dir.write_bytes(b"")  # where the cache's folders would go, a file: no write works
+def test_a_cache_that_cannot_be_written_still_sends_the_copy(
+    api: Api, library: Library, backend: str
+) -> None:
+    """A full or read-only disk, a store that refuses the write: the location-free bytes
+    are sent, not kept, never a 5xx."""
     data = located("JPEG")
     body = api.upload_ok(data, "tower.jpg")
+    if backend == "folder":
+        cache_dir = library.core.transforms.cache.directory
+        assert cache_dir is not None
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cache_dir.write_bytes(b"")  # where the cache's folders would go, a file: no write works
+    else:
+        # The derived files' bucket is not there: the real server answers every write
+        # with an error (NoSuchBucket), while the originals are read as before.
+        library.core.derived.bucket = "imageshelf-no-such-bucket"  # type: ignore[attr-defined]
     whole = api.get(f"/i/{body['id']}")
     assert whole.status == 200 and gps_tags(exiftool(whole.body)) == {}
     assert len(whole.body) == len(data)

@@ -30,6 +30,9 @@ from imageshelf.server.app import openapi_document
 from tests.conftest import image_bytes
 from tests.server.http_helpers import AUTH, TOKEN, Api, Reply
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 DOC: dict[str, Any] = json.loads(openapi_document())
 _REGISTRY = Registry().with_resource("urn:openapi", Resource(DOC, specification=DRAFT202012))
 

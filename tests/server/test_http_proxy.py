@@ -13,6 +13,10 @@ from imageshelf.app.library import Library
 from imageshelf.server import BackgroundServer, create_app
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, FlaskApi, HttpApi
+from tests.server.library_files import remove_original_behind_its_back
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 # The bare link is revalidated (its bytes can change); ?v= pins it (test_http_alt_text.py).
 REVALIDATE = "public, no-cache"
@@ -137,8 +141,8 @@ def test_thumbnail_variant(api: Api) -> None:
 def test_thumbnail_is_rebuilt_when_the_cache_is_deleted(api: Api, library: Library) -> None:
     made = api.upload_ok(image_bytes("JPEG", (800, 600)))
     first = api.get(f"/i/{made['id']}", query={"variant": "thumbnail"})
-    for f in (library.meta / "thumbs").rglob("*.*"):
-        f.unlink()
+    assert any(library.core.derived.list("thumbs/"))
+    library.core.derived.remove_prefix("thumbs/")
     library.thumbnails._known.clear()
     rebuilt = api.get(f"/i/{made['id']}", query={"variant": "thumbnail"})
     assert rebuilt.status == 200
@@ -177,7 +181,7 @@ def test_unknown_and_deleted(api: Api) -> None:
 
 def test_file_removed_behind_the_librarys_back_is_404(api: Api, library: Library) -> None:
     made = api.upload_ok(image_bytes(), "vanishing.jpg")
-    (library.root / "vanishing.jpg").unlink()
+    remove_original_behind_its_back(library, made["id"])
     reply = api.get(f"/i/{made['id']}")
     assert reply.status in (404, 410)
     reply.error_code  # noqa: B018 -- asserts the JSON error shape
@@ -193,31 +197,46 @@ def test_proxy_needs_no_auth_and_refuses_other_methods(api: Api) -> None:
     assert api.get(f"/i/{made['id']}/extra").status == 404
 
 
-def test_served_files_follow_every_change(api: Api, library: Library) -> None:
-    """The proxy remembers which file to send; every change must still be seen."""
-    content = image_bytes("PNG", (70, 70), (5, 5, 5))
+def _moved(api: Api, content: bytes) -> tuple[str, str]:
+    """Uploads ``content`` to folder "before", has /i remember it, moves it to "after":
+    the link and the ETag it now serves."""
     made = api.upload_ok(content, "move-me.png", folder="before")
     url = f"/i/{made['id']}"
-    assert api.get(url).body == content  # remembered now
+    before = api.get(url)
+    assert before.body == content  # remembered now
     assert api.get(url, query={"variant": "thumbnail"}).status == 200
-    api.request("PATCH", f"/v3/images/{made['id']}", json_body={"folder": "after"})
-    assert not (library.root / "before").exists()
+    reply = api.request("PATCH", f"/v3/images/{made['id']}", json_body={"folder": "after"})
+    assert reply.status == 200, reply.body
     moved = api.get(url)
     assert (moved.status, moved.body) == (200, content)
+    assert moved.headers["ETag"] == before.headers["ETag"]  # the same bytes
     assert api.get(url, query={"variant": "thumbnail"}).status == 200
+    return url, moved.headers["ETag"]
 
+
+def test_served_files_follow_moves_and_deletes(api: Api) -> None:
+    """The proxy remembers which file to send; every change must still be seen."""
+    content = image_bytes("PNG", (70, 70), (5, 5, 5))
+    url, _ = _moved(api, content)
+    api.request("DELETE", f"/v3/images/{url.rsplit('/', 1)[-1]}")
+    for query in (None, {"variant": "thumbnail"}):
+        assert api.get(url, query=query).status == 410
+
+
+# Only a folder has files another program edits: a team library's store is written by the
+# library alone (no watcher there; the issue's "no watcher, a reconcile job instead").
+@pytest.mark.folder_only
+def test_served_files_follow_an_edit_found_by_reconciliation(api: Api, library: Library) -> None:
+    content = image_bytes("PNG", (70, 70), (5, 5, 5))
+    url, old_etag = _moved(api, content)
+    assert not (library.root / "before").exists()
     # Edited by another program, then found by reconciliation: new bytes, new ETag.
-    old_etag = moved.headers["ETag"]
     edited = image_bytes("PNG", (70, 70), (250, 5, 5))
     (library.root / "after" / "move-me.png").write_bytes(edited)
     library.reconcile()
     fresh = api.get(url)
     assert (fresh.status, fresh.body) == (200, edited)
     assert fresh.headers["ETag"] != old_etag
-
-    api.request("DELETE", f"/v3/images/{made['id']}")
-    for query in (None, {"variant": "thumbnail"}):
-        assert api.get(url, query=query).status == 410
 
 
 def test_revalidation_keeps_the_connection_alive(

@@ -179,6 +179,19 @@ def test_folder_share_is_live_and_recursive_only_when_asked(api: Api) -> None:
     assert all("url" not in s for s in listed["result"])  # the token is shown once
 
 
+def test_a_folder_share_needs_the_folder_and_may_start_empty(api: Api, library: Library) -> None:
+    """A folder with no image yet is shared (kept on disk in a folder library, a kept
+    row in a team one); a folder the library has not is 404."""
+    library.make_folder("drafts/empty")
+    made = share(api, folder="drafts/empty")
+    assert (made["folder"], made["image_count"]) == ("drafts/empty", 0)
+    assert share(api, folder="drafts")["image_count"] == 0  # its parent stands too
+    reply = api.request("POST", "/v3/shares", json_body={"folder": "nowhere"})
+    assert (reply.status, reply.error_code) == (404, "not_found")
+    later = api.upload_ok(image_bytes(), "d.jpg", folder="drafts/empty", alt_text="d")
+    assert later["id"].encode() in api.get(path_of(made), auth=False).body
+
+
 def test_revoke_is_seen_by_a_client_that_cached_the_page(
     api: Api, photos: list[dict[str, Any]]
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +24,12 @@ from imageshelf.app.library.decode_budget import DECODE_BUDGET
 from imageshelf.app.library.transforms import SlotGate
 from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
+from tests.server.library_files import name_of, sha_of, transform_files
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 WAIT = 20.0
-
-
-def _cache_files(library: Library) -> list[Path]:
-    return sorted(p for p in (library.meta / "transforms").rglob("*") if p.is_file())
 
 
 @contextmanager
@@ -45,13 +45,13 @@ def test_results_are_cached_and_served_from_the_cache(
     record = library.add(io.BytesIO(image_bytes("JPEG", (900, 600))), "c.jpg")
     url = f"{live_server.base_url}/i/{record.id}.webp?w=200"
     first = requests.get(url, timeout=30)
-    files = _cache_files(library)
-    assert len(files) == 1 and files[0].read_bytes() == first.content
-    assert files[0].parent.name == record.sha256
+    files = transform_files(library)
+    assert len(files) == 1 and library.core.derived.get(files[0].key) == first.content
+    assert sha_of(files[0]) == record.sha256
     for _ in range(3):
         assert requests.get(url, timeout=30).content == first.content
     assert library.transforms.computations == 1
-    files[0].unlink()  # safe to delete: rebuilt on demand
+    library.core.derived.remove(files[0].key)  # safe to delete: rebuilt on demand
     assert requests.get(url, timeout=30).content == first.content
     assert library.transforms.computations == 2
 
@@ -67,34 +67,49 @@ def test_eviction_by_size_least_recently_used_first(
     settings.put(library, settings.TRANSFORM_CACHE_BYTES, sum(sizes.values()) + sizes[100] // 2)
     requests.get(f"{base}?w=100", timeout=30)  # used again: 101 is now the oldest
     requests.get(f"{base}?w=103", timeout=30)
-    names = {p.name for p in _cache_files(library)}
+    names = {name_of(e) for e in transform_files(library)}
     assert "101x-inside.png" not in names
     assert {"100x-inside.png", "103x-inside.png"} <= names
-    total = sum(p.stat().st_size for p in _cache_files(library))
+    total = sum(e.size for e in transform_files(library))
     assert total <= settings.transform_cache_bytes(library)
     assert total == library.transforms.cache.total_bytes
     # A lower limit, applied at once; 0 keeps nothing, yet every request is answered.
     settings.put(library, settings.TRANSFORM_CACHE_BYTES, 0)
     library.transforms.cache.evict()
-    assert _cache_files(library) == []
+    assert transform_files(library) == []
     reply = requests.get(f"{base}?w=104", timeout=30)
     assert reply.status_code == 200 and reply.headers["Content-Length"] == str(len(reply.content))
-    assert _cache_files(library) == []
+    assert transform_files(library) == []
 
 
-def test_the_index_survives_a_restart(library_path: Path) -> None:
+def _two_results(lib: Library) -> None:
+    record = lib.add(io.BytesIO(image_bytes("PNG", (300, 300))), "r.png")
+    server = BackgroundServer(lib, host="127.0.0.1", port=0, token="t").start()
+    try:
+        for w in (10, 20):
+            assert requests.get(f"{server.base_url}/i/{record.id}.png?w={w}", timeout=30).ok
+    finally:
+        server.stop()
+
+
+def test_the_index_survives_a_restart(open_library: Callable[[], Library]) -> None:
+    with open_library() as lib:
+        _two_results(lib)
+        made = lib.transforms.cache.total_bytes
+    with open_library() as lib:
+        kept = transform_files(lib)
+        assert [name_of(e) for e in kept] == ["10x-inside.png", "20x-inside.png"]
+        assert lib.transforms.cache.total_bytes == sum(e.size for e in kept) == made
+
+
+@pytest.mark.folder_only  # a folder store writes through temporaries; an S3 PUT is whole
+def test_a_write_cut_short_is_removed_at_the_next_start(library_path: Path) -> None:
     with Library.open(library_path) as lib:
-        record = lib.add(io.BytesIO(image_bytes("PNG", (300, 300))), "r.png")
-        server = BackgroundServer(lib, host="127.0.0.1", port=0, token="t").start()
-        try:
-            for w in (10, 20):
-                requests.get(f"{server.base_url}/i/{record.id}.png?w={w}", timeout=30)
-        finally:
-            server.stop()
+        _two_results(lib)
         stray = lib.meta / "transforms" / ".tmp-cut-short"
         stray.write_bytes(b"half")  # as a crash mid-write leaves it
     with Library.open(library_path) as lib:
-        assert lib.transforms.cache.total_bytes == sum(p.stat().st_size for p in _cache_files(lib))
+        assert lib.transforms.cache.total_bytes == sum(e.size for e in transform_files(lib))
         assert not stray.exists()
 
 
@@ -108,21 +123,20 @@ def test_results_leave_with_their_original(live_server: BackgroundServer, librar
     other = library.add(io.BytesIO(image_bytes("PNG", (50, 50))), "o.png")
     for record in (first, other):
         assert requests.get(f"{live_server.base_url}/i/{record.id}.webp?w=99", timeout=30).ok
-    own = library.meta / "transforms" / first.sha256[:2] / first.sha256
-    assert any(own.iterdir())
+    assert transform_files(library, first.sha256)
     api = live_server.base_url
     auth = {"Authorization": "Bearer test-token-7a1f0c9e"}
     for record in (first, twin):
         reply = requests.delete(f"{api}/v3/images/{record.id}", headers=auth, timeout=30)
         assert reply.status_code == 204
-    assert any(own.iterdir())  # in the trash: restorable, results kept
+    assert transform_files(library, first.sha256)  # in the trash: restorable, results kept
     purge = requests.delete(f"{api}/v3/trash/{first.id}", headers=auth, timeout=30)
     assert purge.status_code == 204
-    assert any(own.iterdir())  # the twin (in the trash) has the same bytes
+    assert transform_files(library, first.sha256)  # the twin (in the trash): same bytes
     assert requests.delete(f"{api}/v3/trash/{twin.id}", headers=auth, timeout=30).ok
-    assert not own.exists()
-    assert [p.parent.name for p in _cache_files(library)] == [other.sha256]
-    assert library.transforms.cache.total_bytes == _cache_files(library)[0].stat().st_size
+    assert transform_files(library, first.sha256) == []
+    assert [sha_of(e) for e in transform_files(library)] == [other.sha256]
+    assert library.transforms.cache.total_bytes == transform_files(library)[0].size
 
 
 def test_identical_concurrent_requests_are_computed_once(
@@ -141,7 +155,7 @@ def test_identical_concurrent_requests_are_computed_once(
     assert len({r.content for r in replies}) == 1
     assert len({r.headers["ETag"] for r in replies}) == 1
     assert library.transforms.computations == 1
-    assert len(_cache_files(library)) == 1
+    assert len(transform_files(library)) == 1
 
 
 def test_busy_with_retry_after_when_slots_and_queue_are_full(
@@ -194,11 +208,11 @@ def test_a_slot_wait_ends_at_its_deadline() -> None:
         holder.join()
 
 
-def test_cache_setting_is_kept_in_the_library(library_path: Path) -> None:
-    with Library.open(library_path) as lib:
+def test_cache_setting_is_kept_in_the_library(open_library: Callable[[], Library]) -> None:
+    with open_library() as lib:
         assert settings.transform_cache_bytes(lib) == 1024**3
         settings.put(lib, settings.TRANSFORM_CACHE_BYTES, 5_000_000)
-    with Library.open(library_path) as lib:
+    with open_library() as lib:
         assert settings.transform_cache_bytes(lib) == 5_000_000
         with pytest.raises(InvalidInput):
             settings.put(lib, settings.TRANSFORM_CACHE_BYTES, -1)

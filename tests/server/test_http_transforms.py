@@ -5,6 +5,7 @@ animations, headers, ETag/304/Range/HEAD, invalid combinations, 404/410."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,6 +15,9 @@ from imageshelf.app.library import Library
 from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN, Api, HttpApi
+
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, no-cache"
@@ -372,7 +376,9 @@ ASKED = [
 ]
 
 
-def test_etag_and_bytes_are_stable_across_a_restart(library_path: Any) -> None:
+def test_etag_and_bytes_are_stable_across_a_restart(
+    open_library: Callable[[], Library],
+) -> None:
     def fetch(lib: Library, image_id: str | None) -> tuple[str, dict[str, tuple[str, bytes]]]:
         server = BackgroundServer(lib, host="127.0.0.1", port=0, token=TOKEN).start()
         try:
@@ -388,9 +394,9 @@ def test_etag_and_bytes_are_stable_across_a_restart(library_path: Any) -> None:
         finally:
             server.stop()
 
-    with Library.open(library_path) as lib:
+    with open_library() as lib:
         image_id, first = fetch(lib, None)
-    with Library.open(library_path) as lib:  # a new process would see the same
+    with open_library() as lib:  # a new process would see the same
         _, cached = fetch(lib, image_id)
         lib.transforms.cache.clear()  # rebuilt from scratch: still the same bytes
         _, rebuilt = fetch(lib, image_id)

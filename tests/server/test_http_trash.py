@@ -157,8 +157,10 @@ def test_empty_purges_everything_and_says_how_many(api: Api, library: Library) -
     ids = [api.upload_ok(_color(20 + n), f"e{n}.png")["id"] for n in range(3)]
     for image_id in ids:
         api.request("DELETE", f"/v3/images/{image_id}")
+    assert all(holds_trashed_bytes(library, i) for i in ids)
     reply = api.request("POST", "/v3/trash/empty")
     assert (reply.status, reply.json()) == (200, {"purged": 3})
+    assert not any(holds_trashed_bytes(library, i) for i in ids)  # the bytes went too
     assert api.get("/v3/trash").json()["total"] == 0
     assert all(api.get(f"/i/{i}").status == 410 for i in ids)
     assert api.request("POST", "/v3/trash/empty").json() == {"purged": 0}

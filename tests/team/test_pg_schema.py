@@ -37,6 +37,31 @@ _BY_DEFINITION = {
         "taken_at) INCLUDE (pk)"
     ),
 }
+# 0018's name and taken orders of image_metadata, on expressions too (filename included in
+# the name ones by 0020, for index-only walks): compared by their definition.
+_METADATA_BY_DEFINITION = {
+    "ix_image_metadata_name": (
+        "CREATE INDEX ix_image_metadata_name ON public.image_metadata USING btree "
+        "(key, kind, value, nocase(filename), id) INCLUDE (folder, undescribed, image_pk, "
+        "filename)"
+    ),
+    "ix_image_metadata_folder_name": (
+        "CREATE INDEX ix_image_metadata_folder_name ON public.image_metadata USING btree "
+        "(key, kind, value, folder, nocase(filename), id) INCLUDE (undescribed, image_pk, "
+        "filename)"
+    ),
+    "ix_image_metadata_taken": (
+        "CREATE INDEX ix_image_metadata_taken ON public.image_metadata USING btree "
+        "(key, kind, value, COALESCE(taken_at, (created_at + '-4611686018427387904'::bigint)), "
+        "created_at, id, taken_at) INCLUDE (folder, undescribed, image_pk)"
+    ),
+    "ix_image_metadata_folder_taken": (
+        "CREATE INDEX ix_image_metadata_folder_taken ON public.image_metadata USING btree "
+        "(key, kind, value, folder, "
+        "COALESCE(taken_at, (created_at + '-4611686018427387904'::bigint)), "
+        "created_at, id, taken_at) INCLUDE (undescribed, image_pk)"
+    ),
+}
 _SEARCH_INDEXES = {
     "image_search_pkey": (
         "CREATE UNIQUE INDEX image_search_pkey ON public.image_search USING btree (pk)"
@@ -52,7 +77,8 @@ def _include(obj: Any, name: str | None, type_: str, reflected: bool, _other: An
         return False
     if type_ == "table" and name in _PG_ONLY:
         return False
-    return not (type_ == "index" and (name in _BY_DEFINITION or name in _PG_ONLY))
+    by_definition = name in _BY_DEFINITION or name in _METADATA_BY_DEFINITION
+    return not (type_ == "index" and (by_definition or name in _PG_ONLY))
 
 
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
@@ -78,6 +104,14 @@ def test_migrated_pg_schema_has_no_autogenerate_drift(pg_database: str) -> None:
                     text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'images'")
                 ).all()
             )
+            metadata = dict(
+                conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE tablename = 'image_metadata'"
+                    )
+                ).all()
+            )
             search = dict(
                 conn.execute(
                     text(
@@ -90,5 +124,7 @@ def test_migrated_pg_schema_has_no_autogenerate_drift(pg_database: str) -> None:
             assert defined[name] == definition
         assert "ix_images_search" not in defined  # moved to image_search (0016)
         assert search == _SEARCH_INDEXES
+        for name, definition in _METADATA_BY_DEFINITION.items():
+            assert metadata[name] == definition
     finally:
         engine.dispose()

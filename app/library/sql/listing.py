@@ -209,7 +209,7 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
         assert search is not None
         among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
         if among is not None:
-            return replace(flt, matches_pks=tuple(among))
+            return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
     return found
 
 

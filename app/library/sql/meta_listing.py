@@ -209,6 +209,9 @@ def count(conn: Connection, flt: Filter, search: Search | None = None) -> int:
     tests, each range counted on its own index (a recursive folder: the folder and the
     folders below it, two ranges). ``search``: the search term's substring-index query
     and its parameters (``listing._search_of``), if it has one."""
+    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
+    if flt.matches_among_meta and flt.matches_pks is not None and unscoped:
+        return len(flt.matches_pks)  # search_among listed exactly these
     params: dict[str, object] = {}
     lead, arms = _lead(flt, params)
     recursive = flt.recursive and flt.folder is not ALL_FOLDERS

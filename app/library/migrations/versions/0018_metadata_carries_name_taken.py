@@ -120,9 +120,11 @@ _INDEXES = (
 
 
 def _create_indexes(pg: bool) -> None:
-    """The two orders, whole and per folder, and pk order. DIALECT: PostgreSQL's name key is 0002's
-    ``nocase(filename)`` (SQLite's NOCASE), and the columns only tested on the entry
-    (and the row id, which SQLite's indexes hold anyway) are INCLUDEd there."""
+    """The two orders, whole and per folder, and pk order. DIALECT: PostgreSQL's name
+    key is 0002's ``nocase(filename)`` (SQLite's NOCASE); the columns only tested on the
+    entry, the row id (SQLite's indexes hold it anyway) and ``filename`` are INCLUDEd
+    there (an index-only scan needs every column the query names, and ``nocase()``
+    names ``filename``: 0016)."""
     name = "nocase(filename)" if pg else "filename COLLATE NOCASE"
     keys = {"name": f"{name}, id", "taken": f"{_TAKEN_KEY}, created_at, id, taken_at"}
     for sort, key in keys.items():
@@ -131,7 +133,8 @@ def _create_indexes(pg: bool) -> None:
             ("folder_", "folder, ", "undescribed"),
         ):
             if pg:
-                columns, include = f"{lead}{key}", f" INCLUDE ({tested}, image_pk)"
+                extra = ", filename" if sort == "name" else ""
+                columns, include = f"{lead}{key}", f" INCLUDE ({tested}, image_pk{extra})"
             else:
                 columns, include = f"{lead}{key}, {tested}", ""
             op.execute(
