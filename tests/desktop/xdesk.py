@@ -20,25 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN = (1280, 800)
 T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T], what: str, timeout: float = 15.0) -> T:
-    """Polls ``condition`` until it returns something truthy; fails with ``what``."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            value = condition()
-            if value:
-                return value
-        except (OSError, ValueError, KeyError, sqlite3.Error) as exc:
-            last_error = exc  # a file half-there, a database busy: look again
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what} (last error: {last_error})")
-        time.sleep(0.05)
 
 
 class XServer:

@@ -10,7 +10,7 @@ import io
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from imageshelf.server import BackgroundServer
 from imageshelf.server.connections import ConnectionLimits
 from tests.server.http_helpers import AUTH, TOKEN
 from tests.server.serve_process import ServeProcess
+from tests.waiting import wait_for
 
 SHORT = ConnectionLimits(
     head_seconds=1.0,
@@ -39,15 +40,6 @@ def short_server(library: Library) -> Iterator[BackgroundServer]:
     server.start()
     yield server
     server.stop(timeout=5)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    pause = threading.Event()
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return True
-        pause.wait(0.05)
-    return condition()
 
 
 def open_connections(port: int, count: int, first_bytes: bytes = b"") -> list[socket.socket]:
@@ -149,7 +141,7 @@ def test_clients_that_never_read_hold_no_worker(
         normal_client_ok(short_server.base_url, big_image)
         # ... and each is closed once its answers have gone unread for the stall time.
         channels = short_server._servers[0].active_channels
-        assert wait_for(lambda: len(channels) <= 1), f"{len(channels)} connections left"
+        wait_for(lambda: len(channels) <= 1, "every connection but one closed", timeout=20)
     finally:
         for sock in stalled:
             sock.close()
@@ -159,7 +151,7 @@ def test_one_address_cannot_take_every_connection(short_server: BackgroundServer
     idle = open_connections(short_server.port, 3 * SHORT.per_address)
     try:
         channels = short_server._servers[0].active_channels
-        assert wait_for(lambda: len(channels) <= SHORT.per_address)
+        wait_for(lambda: len(channels) <= SHORT.per_address, "the per-address limit", timeout=20)
         normal_client_ok(short_server.base_url)
         closed = sum(closed_by_server(sock, timeout=0.2) is not None for sock in idle)
         assert closed >= 2 * SHORT.per_address - 1
@@ -215,7 +207,7 @@ def test_bodies_in_memory_are_bounded_across_connections(
             sock = socket.create_connection(("127.0.0.1", port), timeout=30)
             sock.sendall(head + chunk)
             socks.append(sock)
-        assert wait_for(lambda: _unread_by_server(port) == 0, timeout=60)
+        wait_for(lambda: _unread_by_server(port) == 0, "the server reading everything", timeout=60)
         peak = proc.peak_rss_bytes()
         assert peak is not None and peak < 330 * 1024 * 1024, f"{peak / 2**20:.0f} MB"
     finally:

@@ -22,6 +22,7 @@ from PIL import Image
 from tests.conftest import image_bytes
 from tests.mounts import tmpfs
 from tests.server.serve_process import REPO, ServeProcess
+from tests.waiting import wait_for
 
 TOKEN = "kill-recovery-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -292,20 +293,6 @@ def test_a_full_disk_during_an_upload_is_a_clear_error_and_leaves_nothing(
             assert proc.stop() == 0
 
 
-def wait_until(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
-    """Polls ``check()`` until it returns something truthy; fails after ``timeout``
-    (another process's watcher cannot be waited on by event)."""
-    done = threading.Event()
-    deadline = 0.0
-    while deadline < timeout:
-        result = check()
-        if result:
-            return result
-        done.wait(0.1)
-        deadline += 0.1
-    raise AssertionError(f"not within {timeout} s")
-
-
 def test_serve_follows_outside_changes_before_and_after_a_kill(
     processes: list[ServeProcess], tmp_path: Path
 ) -> None:
@@ -318,15 +305,18 @@ def test_serve_follows_outside_changes_before_and_after_a_kill(
 
     # While serving: a copied-in file appears, a rename keeps its id, a delete is 410.
     (library / "dropped.png").write_bytes(image_bytes("PNG", (20, 10)))
-    dropped = wait_until(lambda: listed_by_name().get("dropped.png"))
+    dropped = wait_for(lambda: listed_by_name().get("dropped.png"), "dropped.png listed")
     assert (dropped["width"], dropped["height"], dropped["alt_text"]) == (20, 10, None)
     (library / "renamed").mkdir()
     os.rename(library / "dropped.png", library / "renamed" / "kept id.png")
-    moved = wait_until(lambda: listed_by_name().get("kept id.png"))
+    moved = wait_for(
+        lambda: listed_by_name().get("kept id.png"), "the renamed folder's file listed"
+    )
     assert (moved["id"], moved["folder"]) == (dropped["id"], "renamed")
     os.remove(library / "renamed" / "kept id.png")
-    wait_until(
-        lambda: requests.get(f"{base}/i/{dropped['id']}", timeout=TIMEOUT).status_code == 410
+    wait_for(
+        lambda: requests.get(f"{base}/i/{dropped['id']}", timeout=TIMEOUT).status_code == 410,
+        "the removed file's link answering 410",
     )
 
     # Killed, then changed while down, then started again: the changes are found.

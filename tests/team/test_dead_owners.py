@@ -18,9 +18,10 @@ from sqlalchemy import text
 
 from imageshelf.app.library import Library
 from imageshelf.app.library.idempotency import Outcome
-from imageshelf.app.library.sql import rows
+from imageshelf.app.library.sql import owners, rows
 from tests.conftest import image_bytes
 from tests.pg_server import folder_storage
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 FP = "f" * 64
@@ -42,6 +43,11 @@ def _halfway(
     said, _, job_id = proc.stdout.readline().strip().partition(" ")
     assert said == "halfway", said
     return proc, job_id
+
+
+def _live_owners(lib: Library) -> set[int]:
+    with lib.core.read() as conn:
+        return owners.live(conn)
 
 
 def _pending(lib: Library, image_id: str) -> str | None:
@@ -83,6 +89,9 @@ def test_a_killed_process_steps_are_recovered_and_a_live_ones_are_not(
             for pipe in (worker.stdin, worker.stdout):
                 assert pipe is not None
                 pipe.close()
+        # PostgreSQL ends the dead process's session (and drops its owner lock) when it
+        # reads the closed socket, a moment after the kill: until then it counts as live.
+        wait_for(lambda: _live_owners(live) == {live.core.owner.number}, "the worker's lock gone")
 
         with Library.open_team(pg_database, folder_storage(root)) as other:
             # The move was past its link with the old name gone: finished.
