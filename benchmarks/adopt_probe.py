@@ -30,7 +30,6 @@ import gc
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,9 +37,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import itertools
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
+
+from .gui_probe import app_imported_at, open_window
 
 HEARTBEAT_MS = 5
 SCROLL_EVERY_MS = 30
@@ -67,18 +68,8 @@ class PaintWatch(QObject):
 
 
 def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None) -> dict:  # type: ignore[type-arg]
-    from imageshelf.app.library import Library
-    from imageshelf.app.ui.main_window import MainWindow
-    from imageshelf.app.ui.server_control import ServerController
-
-    result: dict[str, float] = {"imported_s": time.time() - launched_at}
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    settings_dir = tempfile.mkdtemp()
-    settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.Format.IniFormat)
-    library = Library.open(library_dir, reconcile=False)
-    server = ServerController(library, port=0)
-    win = MainWindow(library, settings, server)
-    win.resize(1400, 900)
+    result: dict[str, float] = {"imported_s": app_imported_at() - launched_at}
+    app, library, server, win = open_window(library_dir)
     grid, model = win.grid, win.model
     beats: list[float] = []
     # The GUI thread's own CPU time at each beat: what it did between two beats, apart
