@@ -21,6 +21,9 @@ from imageshelf.server import BackgroundServer
 from imageshelf.server.app import openapi_document
 from tests.conftest import image_bytes
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 CLIENT = "imageshelf_api_client"
 
 

@@ -17,6 +17,9 @@ from tests.conftest import image_bytes
 from tests.hostile_inputs import multipart
 from tests.server.http_helpers import AUTH, Api, HttpApi
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 MULTIPART = {"Content-Type": "multipart/form-data; boundary=xXx"}
 
 

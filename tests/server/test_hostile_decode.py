@@ -20,6 +20,9 @@ from tests.hostile_inputs import apng_claiming, gif_frame_bomb, multipart
 from tests.server.http_helpers import AUTH as LIVE_AUTH
 from tests.server.serve_process import ServeProcess
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 TOKEN = "hostile-decode-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MB = 1024 * 1024

@@ -25,6 +25,9 @@ from imageshelf.server import BackgroundServer, runner
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 WAIT = 60.0
 
 

@@ -16,6 +16,9 @@ from imageshelf.server.proxy_lane import RememberedLane
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 
 class _Counting:
     """A WSGI layer counting the requests that reach it."""

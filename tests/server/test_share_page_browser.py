@@ -19,6 +19,9 @@ from imageshelf.server import BackgroundServer
 from tests.conftest import image_bytes
 from tests.server.http_helpers import TOKEN
 
+# The contract on both libraries: a folder, and a team library (tests/server/conftest.py).
+BOTH_BACKENDS = True
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (scripts/bootstrap.sh does it)"
