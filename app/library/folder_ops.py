@@ -158,11 +158,7 @@ def delete_folder(core: Core, folder: object) -> None:
         with core.read() as conn:
             n = folder_rows.count_inside(conn, path_text)
         if n:
-            raise InvalidFolder(
-                f"The folder {path_text!r} holds {n:,} image{'s' if n != 1 else ''} "
-                "(counting its sub-folders). Move or delete them first: a folder is only "
-                "deleted when it is empty, so no image is lost with it."
-            )
+            raise folders_keyed.not_empty(path_text, n)
         dirs = check_nothing_else(core, path_text, known=set())
         with files.disk_errors(f"delete the folder {path_text}"):
             for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):

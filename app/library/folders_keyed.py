@@ -34,17 +34,22 @@ def exists(core: Core, folder: str) -> bool:
         return folder_rows.count_inside(conn, folder) > 0 or kept_folders.any_inside(conn, folder)
 
 
+def not_empty(folder: str, n: int) -> InvalidFolder:
+    """The refusal to delete ``folder`` while it (or a folder below it) holds ``n`` images."""
+    return InvalidFolder(
+        f"The folder {folder!r} holds {n:,} image{'s' if n != 1 else ''} "
+        "(counting its sub-folders). Move or delete them first: a folder is only "
+        "deleted when it is empty, so no image is lost with it."
+    )
+
+
 def delete(core: Core, folder: str) -> None:
     """Forgets an empty folder and the kept ones below it; one with images is refused
     (``Library.delete_folder`` trashes them first). Under the write lock."""
     with core.write() as conn:
         n = folder_rows.count_inside(conn, folder)
         if n:
-            raise InvalidFolder(
-                f"The folder {folder!r} holds {n:,} image{'s' if n != 1 else ''} "
-                "(counting its sub-folders). Move or delete them first: a folder is only "
-                "deleted when it is empty, so no image is lost with it."
-            )
+            raise not_empty(folder, n)
         if not kept_folders.any_inside(conn, folder):
             raise NotFound(f"There is no folder {folder!r} in the library.")
         kept_folders.forget_inside(conn, folder)
