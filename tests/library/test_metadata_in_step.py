@@ -25,7 +25,7 @@ from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
 from imageshelf.app.library.filters import ALL_FOLDERS, Filter
 from imageshelf.app.library.layout import DB_FILE, META_DIR
-from imageshelf.app.library.sql import meta_listing
+from imageshelf.app.library.sql import listing, meta_listing
 from imageshelf.app.library.sql.dialect import pg_number
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
@@ -242,21 +242,78 @@ def test_a_meta_page_in_every_sort_walks_its_own_index(
 
 
 @pytest.mark.folder_only  # SQLite's query plan
-def test_a_search_among_common_values_is_one_merge(library: Library) -> None:
+@pytest.mark.parametrize("confirm", [None, "i1."])
+def test_a_search_among_common_values_is_one_merge(library: Library, confirm: str | None) -> None:
     """The images a term and two values have in common: one merge of lists in pk order
-    (``meta_listing.search_among``), no set built and probed."""
+    (``meta_listing.search_among``), no set built and probed; from the term's phrase, or
+    from its trigram cover with those in common confirmed (``confirm``)."""
     _add(library, 1, None, {"sku": "A", "n": 2})
     _add(library, 2, None, {"sku": "A", "n": 3})
     flt = Filter(meta=(MetaFilter.parse("sku", "A"), MetaFilter.parse("n", "2")), search="i1.")
     search = ("SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": '"i1."'})
     with library.engine.connect() as conn:
         pk = conn.execute(text("SELECT pk FROM images WHERE filename = 'i1.png'")).scalar()
-        assert meta_listing.search_among(conn, flt, search, 10) == [pk]
+        assert meta_listing.search_among(conn, flt, search, 10, confirm) == [pk]
         traced: list[str] = []
         conn.connection.dbapi_connection.set_trace_callback(traced.append)  # type: ignore[union-attr]
-        meta_listing.search_among(conn, flt, search, 10)
+        meta_listing.search_among(conn, flt, search, 10, confirm)
         conn.connection.dbapi_connection.set_trace_callback(None)  # type: ignore[union-attr]
         (sql,) = [s for s in traced if "INTERSECT" in s]
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert plan.count("MERGE (INTERSECT)") == 2, plan
     assert "ix_image_metadata_value" in plan and "TEMP B-TREE" not in plan, plan
+
+
+# Alt texts holding every trigram of "sevilla catedral"'s cover (listing._trigram_cover)
+# and not the phrase, beside those that hold it.
+_ALTS = ["sevilla catedral", "catedral de sevilla", "sev ill a c ate dra ral", None, "x"]
+
+
+@pytest.mark.parametrize("among", [0, 3, 1000])
+def test_a_term_among_common_values_lists_exactly_its_matches(
+    library: Library, monkeypatch: pytest.MonkeyPatch, among: int
+) -> None:
+    """Common values and a term: on SQLite the images they have in common are found from
+    the term's trigram cover (a superset of its matches) and confirmed against each
+    row's text, so a row holding every trigram of the cover but not the term is not
+    listed; over the cap (0, 3) the other ways answer. Every page and the total, by page
+    number and by cursor, are ``Filter.matches`` in ``Sort.key`` order."""
+    for n in range(20):
+        prepared = library.prepare(io.BytesIO(image_bytes("PNG", color=(n, 9, 9))), f"p{n}.png")
+        library.commit(
+            prepared, custom_metadata={"sku": "A", "n": n % 2}, alt_text=_ALTS[n % len(_ALTS)]
+        )
+    monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", 0)  # every value common
+    monkeypatch.setattr(listing, "SEARCH_AMONG_CAP", among)
+    everything = library.list_images(page_size=100).items
+    flt_all = Filter(search="sevilla catedral")
+    sqlite = library.engine.dialect.name == "sqlite"
+    assert sum(flt_all.matches(r) for r in everything) == 4  # the phrase, once in 5
+    for meta, term in itertools.product(
+        ({"sku": "A"}, {"sku": "A", "n": "1"}), ("Sevilla Catedral", "catedral", "ate dra")
+    ):
+        flt = Filter(meta=tuple(MetaFilter.parse(k, v) for k, v in meta.items()), search=term)
+        with library.core.read() as conn:
+            resolved = listing.resolve(conn, flt)
+        want = [r for r in everything if flt.matches(r)]
+        if among == 1000:  # the cover's candidates in common are listed (SQLite)
+            assert resolved.matches_among_meta == sqlite, (meta, term)
+        if among == 0:  # more than none: not listed
+            assert not resolved.matches_among_meta, (meta, term)
+        for sort in Sort:
+            ids = [r.id for r in sorted(want, key=sort.key())]
+            for page in range(1, 5):
+                got = library.list_images(meta=meta, search=term, sort=sort, page=page, page_size=3)
+                assert got.total == len(ids), (meta, term)
+                assert [r.id for r in got.items] == ids[(page - 1) * 3 : page * 3], (meta, term)
+            walked, after = [], None
+            while True:
+                cursor_page = library.list_by_cursor(
+                    meta=meta, search=term, sort=sort, limit=3, after=after
+                )
+                walked += [r.id for r in cursor_page.items]
+                assert cursor_page.total == len(ids)
+                if not cursor_page.has_next_page:
+                    break
+                after = cursor_page.end_cursor
+            assert walked == ids, (meta, term, sort)

@@ -155,6 +155,14 @@ def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] |
     return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
 
 
+def _cover_of(term: str) -> tuple[str, dict[str, object]]:
+    """DIALECT (SQLite): the rows holding every trigram of the term's cover, a superset
+    of its matches (``_trigram_cover``), as a query of their pks in pk order."""
+    return "SELECT rowid FROM images_fts WHERE images_fts MATCH :cover", {
+        "cover": _trigram_cover(term)
+    }
+
+
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -202,6 +210,14 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     term = indexed_term(flt)
     if term is None or flt.matches_pks is not None:
         return flt
+    if flt.meta and flt.meta_pks is None and not is_pg(conn):
+        # Common values and any term: the images they have in common, from the term's
+        # trigram cover, confirmed (a rare term's few candidates end the merge early).
+        among = meta_listing.search_among(
+            conn, flt, _cover_of(term), SEARCH_AMONG_CAP, confirm=term
+        )
+        if among is not None:
+            return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
     found = _resolve_search(conn, flt, term)
     if found.matches_pks is None and flt.meta and flt.meta_pks is None:
         # A common term and common values: their images in common, when few enough.
