@@ -63,10 +63,14 @@ def pg_number(value: Any) -> str:
 
 
 def run(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
-    """``conn.execute(text(sql), params)``; on PostgreSQL with SQLite's words respelled
+    """``sql`` with ``params`` (``:name`` each); on PostgreSQL with SQLite's words respelled
     (``_PG_WORDS``) and ``meta.KEY=VALUE``'s number and boolean as the text 0008 keeps."""
     if conn.dialect.name != "postgresql":
-        return conn.execute(text(sql), dict(params or {}))
+        # The driver's own named parameters (sqlite3 binds ``:name`` from the dict): a
+        # ``text()`` construct is parsed and its cache key made on every call, ≈ 0.1-0.3
+        # ms a statement for the listing's long ones (a page of a search among meta
+        # values: 3 statements, ≈ 0.5 ms of 4.5).
+        return conn.exec_driver_sql(sql, dict(params or {}))
     for sqlite, postgresql in _PG_WORDS:
         sql = sql.replace(sqlite, postgresql)
     adapted = {}
