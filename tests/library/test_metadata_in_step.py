@@ -269,15 +269,23 @@ def test_a_search_among_common_values_is_one_merge(library: Library, confirm: st
 _ALTS = ["sevilla catedral", "catedral de sevilla", "sev ill a c ate dra ral", None, "x"]
 
 
-@pytest.mark.parametrize("among", [0, 3, 1000])
+@pytest.mark.parametrize(
+    ("among", "confirm_cap", "resolve_cap"),
+    [(0, 1000, 500), (3, 1000, 500), (1000, 1000, 500), (1000, 1, 0)],
+)
 def test_a_term_among_common_values_lists_exactly_its_matches(
-    library: Library, monkeypatch: pytest.MonkeyPatch, among: int
+    library: Library,
+    monkeypatch: pytest.MonkeyPatch,
+    among: int,
+    confirm_cap: int,
+    resolve_cap: int,
 ) -> None:
     """Common values and a term: on SQLite the images they have in common are found from
     the term's trigram cover (a superset of its matches) and confirmed against each
     row's text, so a row holding every trigram of the cover but not the term is not
-    listed; over the cap (0, 3) the other ways answer. Every page and the total, by page
-    number and by cursor, are ``Filter.matches`` in ``Sort.key`` order."""
+    listed; over the caps the other ways answer (the term's matches listed, or merged
+    as a phrase: the last case). Every page and the total, by page number and by
+    cursor, are ``Filter.matches`` in ``Sort.key`` order."""
     for n in range(20):
         prepared = library.prepare(io.BytesIO(image_bytes("PNG", color=(n, 9, 9))), f"p{n}.png")
         library.commit(
@@ -285,6 +293,8 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
         )
     monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", 0)  # every value common
     monkeypatch.setattr(listing, "SEARCH_AMONG_CAP", among)
+    monkeypatch.setattr(listing, "CONFIRM_CAP", confirm_cap)
+    monkeypatch.setattr(listing, "RESOLVE_CAP", resolve_cap)
     everything = library.list_images(page_size=100).items
     flt_all = Filter(search="sevilla catedral")
     sqlite = library.engine.dialect.name == "sqlite"
@@ -296,7 +306,9 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
         with library.core.read() as conn:
             resolved = listing.resolve(conn, flt)
         want = [r for r in everything if flt.matches(r)]
-        if among == 1000:  # the cover's candidates in common are listed (SQLite)
+        if confirm_cap == 1:  # more candidates than that: the phrase merged instead
+            assert resolved.matches_among_meta, (meta, term)
+        elif among == 1000:  # the cover's candidates in common are listed (SQLite)
             assert resolved.matches_among_meta == sqlite, (meta, term)
         if among == 0:  # more than none: not listed
             assert not resolved.matches_among_meta, (meta, term)
