@@ -98,12 +98,27 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
 
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
+    # The GUI thread's time ready to run but waiting for a core (Linux's schedstat): the
+    # part of a gap the machine's load decides. What is neither its own CPU nor this is
+    # time it was blocked: waiting for the GIL (or asleep till the next timer).
+    queued: list[float] = []
+    try:
+        schedstat: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+    except OSError:
+        schedstat = None
+
+    def run_queue_wait() -> float:
+        if schedstat is None:
+            return 0.0
+        return int(os.pread(schedstat, 100, 0).split()[1]) / 1e9
+
     stalls_path = os.environ.get("IMAGESHELF_PROBE_STALLS")
     stalls = open(stalls_path, "w") if stalls_path else None  # noqa: SIM115 - open till exit
 
     def beat() -> None:
         beats.append(time.perf_counter())
         busy.append(time.thread_time())
+        queued.append(run_queue_wait())
         if stalls is not None:
             gap_ms = (beats[-1] - beats[-2]) * 1000 if len(beats) > 1 else 0.0
             if gap_ms > STALL_MS:
@@ -145,15 +160,18 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         result["longest_gap_ms"] = max(gaps) * 1000 if gaps else float("nan")
         result["heartbeats"] = len(beats)
         spent = [b - a for a, b in itertools.pairwise(busy)]
+        waited = [b - a for a, b in itertools.pairwise(queued)]
         if gaps:
-            # The five longest gaps: when (s after the work started), how long, and how
-            # much of it the GUI thread itself spent on the CPU (the rest it waited).
+            # The five longest gaps: when (s after the work started), how long, how much
+            # of it the GUI thread itself spent on the CPU, and how long it waited for a
+            # core (the rest it was blocked: the GIL, or asleep till the next timer).
             worst = sorted(range(len(gaps)), key=gaps.__getitem__)[-5:][::-1]
             result["worst_gaps"] = [  # type: ignore[assignment]
                 (
                     round(beats[i] - work_started[0], 2),
                     round(gaps[i] * 1000),
                     round(spent[i] * 1000),
+                    round(waited[i] * 1000),
                 )
                 for i in worst
             ]
@@ -185,6 +203,7 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
             profiler.enable()
         beats.clear()
         busy.clear()
+        queued.clear()
         gc.callbacks.append(on_gc)
         work_started[0] = time.perf_counter()
         heartbeat.start()

@@ -53,10 +53,18 @@ class TracingApp(QApplication):
     def notify(self, receiver: QObject, event: QEvent) -> bool:  # type: ignore[override]
         self._depth += 1
         if self._depth > 1:
+            # Inside an event: only paints are timed (which widgets a repaint drew).
+            turn = self._current
+            painted = turn is not None and event.type() == QEvent.Type.Paint
+            start = time.perf_counter() if painted else 0.0
             try:
                 return super().notify(receiver, event)
             finally:
                 self._depth -= 1
+                if painted and turn is not None:
+                    slot = turn.calls[f"paint {_receiver(receiver)}"]
+                    slot[0] += 1
+                    slot[1] += time.perf_counter() - start
         try:
             kind = f"{event.type().name} → {_receiver(receiver)}"
         except Exception:  # a type Qt's enum does not name
