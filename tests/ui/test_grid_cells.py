@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+from PIL import Image
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QImage, QPixmap
 
@@ -81,3 +82,30 @@ def test_a_row_not_read_yet_paints_a_placeholder_and_asks_for_its_page(  # type:
     assert isinstance(pix, QPixmap) and (needs_alt, name) == (False, "")
     qtbot.waitUntil(lambda: model.is_loaded(0), timeout=10_000)  # its page was read again
     assert model.index(0, 0).data(Role.Cell)[2] == "one.jpg"
+
+
+def test_thumbnails_are_decoded_at_the_size_shown_keeping_shape_and_colour(  # type: ignore[no-untyped-def]
+    library: Library, qtbot
+) -> None:
+    from imageshelf.app.ui.grid_model import THUMB_SIDE
+    from imageshelf.app.ui.thumbnails import ThumbnailLoader
+
+    cases = [  # source, what the grid shows: (width, height) at THUMB_SIDE
+        (image_bytes("JPEG", size=(800, 400), color=(200, 40, 40)), (150, 75)),
+        (image_bytes("PNG", size=(300, 600), color=(40, 40, 200, 255), mode="RGBA"), (75, 150)),
+        (image_bytes("JPEG", size=(60, 40), color=(40, 160, 40)), (60, 40)),  # not enlarged
+    ]
+    assert THUMB_SIDE == 150
+    loader = ThumbnailLoader(library, scale=1.0)
+    try:
+        for i, (data, (w, h)) in enumerate(cases):
+            record = library.add(io.BytesIO(data), f"c{i}.{'png' if i == 1 else 'jpg'}")
+            with qtbot.waitSignal(loader.ready, timeout=10_000):
+                assert loader.pixmap(record, THUMB_SIDE) is None  # decoded off the GUI thread
+            pix = loader.pixmap(record, THUMB_SIDE)
+            assert pix is not None and (pix.width(), pix.height()) == (w, h), i
+            centre = pix.toImage().pixelColor(w // 2, h // 2)
+            source = Image.open(io.BytesIO(data)).convert("RGB").getpixel((0, 0))
+            assert _close(centre, QColor(*source)), (i, centre.getRgb(), source)
+    finally:
+        loader.shutdown()
