@@ -81,6 +81,11 @@ class GroupCommit:
         self.batches = 0
         self.committed = 0
 
+    def waiting(self) -> int:
+        """How many uploads are queued for a commit that has not yet taken them."""
+        with self._cond:
+            return len(self._queue)
+
     def place(self, core: Core, new: NewImage) -> ImageRecord:
         if not isinstance(core.storage, FolderStorage) or _held_here(core.write_lock):
             # A caller already under the write lock could wait for a leader who waits
@@ -89,12 +94,15 @@ class GroupCommit:
         waiter = _Waiter(new)
         with self._cond:
             self._queue.append(waiter)
-            while self._leading and not waiter.done:
-                self._cond.wait()
-            lead = not waiter.done
-            if lead:
+        while True:
+            with self._cond:
+                while self._leading and not waiter.done:
+                    self._cond.wait()
+                if waiter.done:
+                    break
                 self._leading = True
-        if lead:
+            # Leads one commit of the first ``MAX_BATCH`` queued: its own upload among
+            # them, or, behind a longer queue, in a commit it leads next.
             try:
                 self._lead(core)
             finally:

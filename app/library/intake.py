@@ -87,8 +87,13 @@ def prepare_file(
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
         if syncing is not None:
-            with files.disk_errors("save the image"):
-                syncing.result()
+            try:
+                with files.disk_errors("save the image"):
+                    syncing.result()
+            except BaseException:
+                with contextlib.suppress(Exception):  # it belongs to nothing now
+                    core.forget_thumbnail_if_unused(sha256)
+                raise
     except BaseException:
         if syncing is not None:  # done with the file before it goes
             with contextlib.suppress(Exception):
