@@ -188,8 +188,11 @@ def _commit_together(core: Core, news: list[NewImage]) -> list[ImageRecord]:
             for folders_made in reversed(made):
                 store.remove_folders(folders_made)
         raise
+    # After the commit nothing may raise (the caller would commit each again): a copy
+    # that cannot go now is cleared from tmp/ at the next open.
     for new in news:
-        new.tmp.unlink(missing_ok=True)  # after the commit: the next open clears a leftover
+        with contextlib.suppress(OSError):
+            new.tmp.unlink(missing_ok=True)
     return records
 
 
