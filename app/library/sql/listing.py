@@ -353,7 +353,9 @@ def page(
     if meta_listing.applies(flt, sort):
         search = _search_of(conn, flt)
         return meta_listing.page(conn, flt, offset, limit, sort, total, search)
-    flipped = _REVERSED.get(sort)
+    # DIALECT (PostgreSQL): a name page too (its index walks backwards there, the name
+    # key being an expression, not a collation): the last page read 100,000 entries.
+    flipped = REVERSED[sort] if sort is Sort.NAME and is_pg(conn) else _REVERSED.get(sort)
     plan = "sort"
     if indexed_term(flt) is not None:
         scope = Filter(
