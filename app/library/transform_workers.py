@@ -62,10 +62,12 @@ def worker_cpus() -> frozenset[int] | None:
     """The CPUs the workers are kept on, ``None`` for all of them (no affinity set).
 
     By default every usable CPU but the lowest, which is left to the server's own threads
-    (and whatever else a person runs): a worker at background priority gives a core up
-    at once, but not its caches, nor the moment the scheduler takes to switch, so a
-    request landing on a core a worker fills waits a little longer — the quiet client's
-    p99 of benchmarks 7c. On one CPU there is nothing to leave: the workers share it.
+    (and whatever else a person runs). A worker at background priority gives a core up
+    at once, yet with workers on every core the quiet client of benchmarks 7c had its
+    slowest requests wait tens of milliseconds for the server's threads to run (the
+    request itself 0.4 ms; docs/performance.md, transforms, session 6), and its p99
+    ratio about halved with one CPU kept free. On one CPU there is nothing to leave: the
+    workers share it.
     ``CPUS_ENV`` says how many CPUs instead (the highest ones), or ``all``."""
     usable = _usable_cpus()
     wanted = os.environ.get(CPUS_ENV, "").strip().lower()
