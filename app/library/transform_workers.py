@@ -1,4 +1,5 @@
-"""Transform work in worker processes, one per core, shared by the whole process.
+"""Transform work in worker processes, shared by the whole process: one per CPU they may
+use, by default every CPU but one (``worker_cpus``).
 
 Why processes: Pillow's decoders and encoders give the interpreter lock back only part of
 the time (a JPEG encode hardly at all), so transforms on threads held up every other
