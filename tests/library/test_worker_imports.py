@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+from PIL import Image
 
 import imageshelf.app.library as package
 from imageshelf.app.library import Library
@@ -28,13 +31,25 @@ def _modules_after(statement: str) -> dict[str, bool]:
     return loaded
 
 
-def test_the_fork_servers_import_leaves_the_database_layer_out() -> None:
+def test_the_fork_servers_import_leaves_the_database_layer_out(tmp_path: Path) -> None:
     loaded = _modules_after("import imageshelf.app.library.decode_workers")
     assert loaded == {
         "sqlalchemy": False,
         "imageshelf.app.library.library": False,
         "PIL.Image": True,  # what the workers do need, imported once by the fork server
     }
+    # Nor does a worker's work bring it in later: a photo examined in place and copied.
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (1200, 900), (90, 140, 200)).save(photo, "JPEG")
+    (tmp_path / "tmp").mkdir()
+    loaded = _modules_after(
+        "from imageshelf.app.library import decode_workers as d\n"
+        f"assert isinstance(d.examine_in_place({str(photo)!r}), d.Examined)\n"
+        f"copied = d.examine_copy({str(photo)!r}, {str(tmp_path / 'tmp')!r})\n"
+        "assert isinstance(copied, d.Examined) and copied.tmp.stat().st_size > 0"
+    )
+    assert not loaded["sqlalchemy"]
+    assert not loaded["imageshelf.app.library.library"]
 
 
 def test_library_is_still_the_packages_name_for_it() -> None:
