@@ -3,6 +3,7 @@ it (issue 21), launched as a person launches it and measured from inside (offscr
 
     python -m benchmarks.adopt_probe adopt LIBRARY_DIR LAUNCHED_AT
     python -m benchmarks.adopt_probe drop  LIBRARY_DIR LAUNCHED_AT PHOTO_DIR
+    python -m benchmarks.adopt_probe drop-still LIBRARY_DIR LAUNCHED_AT PHOTO_DIR
 
 ``adopt``: ``LIBRARY_DIR`` is a folder of photos never opened as a library. The window is
 opened as ``imageshelf`` opens it (no reconcile first, the window shown, then the server
@@ -16,6 +17,8 @@ between its ticks (the event loop blocked), until the adoption ends.
 as one ``QDropEvent`` with file URLs (what a drag from a file manager delivers); the
 import runs through the real path (``files_dropped`` → ``ImportJob``) while the heartbeat
 and the scrolling run as above. ``import_s`` is from the drop to ``import_finished``.
+``drop-still``: the same with the grid left where it is (the heartbeat still runs): the
+import's rate without the cost of painting a scrolled grid 33 times a second.
 
 Prints one JSON line of figures. With ``IMAGESHELF_PROBE_STALLS=FILE`` set, every time the
 event loop is blocked past ``STALL_MS`` the stacks of all threads are written to ``FILE``
@@ -207,7 +210,8 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         gc.callbacks.append(on_gc)
         work_started[0] = time.perf_counter()
         heartbeat.start()
-        scroller.start()
+        if kind != "drop-still":
+            scroller.start()
 
     def first_paint() -> None:
         if "first_paint_s" in result:
