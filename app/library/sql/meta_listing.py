@@ -32,7 +32,7 @@ from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
 from . import orders
-from .dialect import pick, run
+from .dialect import is_pg, pick, run
 from .rows import RECORD_COLUMNS, record
 
 # Every sort: image_metadata carries each one's key (0014: created_at, id; 0018:
@@ -195,6 +195,13 @@ def search_among(conn: Connection, flt: Filter, search: Search, cap: int) -> lis
         else:  # its own list (on PostgreSQL INTERSECT binds tighter than UNION)
             lists.append(f"SELECT image_pk FROM ({' UNION ALL '.join(arms)}) AS u{n}")
     merged = " INTERSECT ".join([*lists, search[0]]) + " ORDER BY 1 LIMIT :over"
+    if is_pg(conn):
+        # DIALECT (PostgreSQL): no merge of ordered lists there; INTERSECT hashes every
+        # entry of both sides (10,000 + 8,000) and sorts. The first filter's entries
+        # tested against a hash of the term's matches and of the other filters' costs
+        # 25% less (5.6 ms against 7.7, EXPLAIN ANALYZE, the best of 30 under load).
+        tests = "".join(f" AND image_pk IN ({sql})" for sql in [search[0], *lists[1:]])
+        merged = f"SELECT image_pk FROM ({lists[0]}) AS l0 WHERE true{tests} ORDER BY 1 LIMIT :over"
     # One row, a JSON list: a row each costs more in Python than the merge in SQLite.
     # DIALECT: PostgreSQL's aggregate is json_agg (psycopg reads it as a list; NULL
     # when nothing is in common).
