@@ -3,6 +3,7 @@ it (issue 21), launched as a person launches it and measured from inside (offscr
 
     python -m benchmarks.adopt_probe adopt LIBRARY_DIR LAUNCHED_AT
     python -m benchmarks.adopt_probe drop  LIBRARY_DIR LAUNCHED_AT PHOTO_DIR
+    python -m benchmarks.adopt_probe drop-still LIBRARY_DIR LAUNCHED_AT PHOTO_DIR
 
 ``adopt``: ``LIBRARY_DIR`` is a folder of photos never opened as a library. The window is
 opened as ``imageshelf`` opens it (no reconcile first, the window shown, then the server
@@ -16,6 +17,8 @@ between its ticks (the event loop blocked), until the adoption ends.
 as one ``QDropEvent`` with file URLs (what a drag from a file manager delivers); the
 import runs through the real path (``files_dropped`` → ``ImportJob``) while the heartbeat
 and the scrolling run as above. ``import_s`` is from the drop to ``import_finished``.
+``drop-still``: the same with the grid left where it is (the heartbeat still runs): the
+import's rate without the cost of painting a scrolled grid 33 times a second.
 
 Prints one JSON line of figures. With ``IMAGESHELF_PROBE_STALLS=FILE`` set, every time the
 event loop is blocked past ``STALL_MS`` the stacks of all threads are written to ``FILE``
@@ -69,6 +72,13 @@ class PaintWatch(QObject):
 
 def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None) -> dict:  # type: ignore[type-arg]
     result: dict[str, float] = {"imported_s": app_imported_at() - launched_at}
+    turns_path = os.environ.get("IMAGESHELF_PROBE_TURNS")
+    tracer = None
+    if turns_path:  # diagnostics: what each long gap held (slows every event down)
+        from .turn_trace import TracingApp
+
+        tracer = TracingApp(sys.argv[:1])
+        turns_file = open(turns_path, "w")  # noqa: SIM115 - open till exit
     app, library, server, win = open_window(library_dir)
     grid, model = win.grid, win.model
     beats: list[float] = []
@@ -76,6 +86,7 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
     # from waiting (for the GIL, or for a core on a loaded machine).
     busy: list[float] = []
     gc_pauses: list[float] = []
+    gc_at: list[float] = []  # when each began, in s after the work started
     gc_started = [0.0]
 
     def on_gc(phase: str, _info: dict) -> None:  # type: ignore[type-arg]
@@ -83,24 +94,49 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
             gc_started[0] = time.perf_counter()
         elif gc_started[0]:
             gc_pauses.append(time.perf_counter() - gc_started[0])
+            gc_at.append(gc_started[0] - work_started[0])
 
     started = [0.0]
     work_started = [0.0]
 
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
+    # The GUI thread's time ready to run but waiting for a core (Linux's schedstat): the
+    # part of a gap the machine's load decides. What is neither its own CPU nor this is
+    # time it was blocked: waiting for the GIL (or asleep till the next timer).
+    queued: list[float] = []
+    try:
+        schedstat: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+    except OSError:
+        schedstat = None
+
+    def run_queue_wait() -> float:
+        if schedstat is None:
+            return 0.0
+        return int(os.pread(schedstat, 100, 0).split()[1]) / 1e9
+
     stalls_path = os.environ.get("IMAGESHELF_PROBE_STALLS")
     stalls = open(stalls_path, "w") if stalls_path else None  # noqa: SIM115 - open till exit
 
     def beat() -> None:
         beats.append(time.perf_counter())
         busy.append(time.thread_time())
+        queued.append(run_queue_wait())
         if stalls is not None:
             gap_ms = (beats[-1] - beats[-2]) * 1000 if len(beats) > 1 else 0.0
             if gap_ms > STALL_MS:
                 stalls.write(f"=== that stall ended after {gap_ms:.0f} ms\n\n")
                 stalls.flush()
             faulthandler.dump_traceback_later(STALL_MS / 1000, file=stalls)
+        if tracer is not None and len(beats) > 1:
+            gap_ms = (beats[-1] - beats[-2]) * 1000
+            if gap_ms > STALL_MS:
+                at = beats[-1] - work_started[0]
+                turns_file.write(f"=== gap {gap_ms:.0f} ms ending at {at:.2f} s\n")
+                turns_file.write(tracer.report(beats[-2], beats[-1]) + "\n")
+                turns_file.flush()
+            if len(beats) % 200 == 0:
+                tracer.forget_before(beats[-2])
 
     heartbeat.timeout.connect(beat)
     scroller = QTimer()
@@ -127,22 +163,39 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         result["longest_gap_ms"] = max(gaps) * 1000 if gaps else float("nan")
         result["heartbeats"] = len(beats)
         spent = [b - a for a, b in itertools.pairwise(busy)]
+        waited = [b - a for a, b in itertools.pairwise(queued)]
         if gaps:
-            # The five longest gaps: when (s after the work started), how long, and how
-            # much of it the GUI thread itself spent on the CPU (the rest it waited).
+            # The five longest gaps: when (s after the work started), how long, how much
+            # of it the GUI thread itself spent on the CPU, and how long it waited for a
+            # core (the rest it was blocked: the GIL, or asleep till the next timer).
             worst = sorted(range(len(gaps)), key=gaps.__getitem__)[-5:][::-1]
             result["worst_gaps"] = [  # type: ignore[assignment]
                 (
                     round(beats[i] - work_started[0], 2),
                     round(gaps[i] * 1000),
                     round(spent[i] * 1000),
+                    round(waited[i] * 1000),
                 )
                 for i in worst
             ]
         result["longest_busy_ms"] = max(spent) * 1000 if spent else float("nan")
+        if gaps:
+            # Beside the single longest (which the machine's load decides as much as the
+            # window): how often the loop stalled, and the GUI thread's own share.
+            ranked, work = sorted(gaps), sorted(spent)
+            result["gap_p99_ms"] = ranked[int(len(ranked) * 0.99)] * 1000
+            result["gaps_over_50ms"] = sum(g > 0.05 for g in gaps)
+            result["busy_p99_ms"] = work[int(len(work) * 0.99)] * 1000
         result["longest_gc_ms"] = max(gc_pauses, default=0.0) * 1000
+        if gc_pauses:
+            result["longest_gc_at_s"] = round(gc_at[gc_pauses.index(max(gc_pauses))], 2)
+            result["gc_count"] = len(gc_pauses)
         gc.callbacks.remove(on_gc)
         result["rows"] = float(library.count())
+        if tracer is not None:
+            turns_file.write("\n=== every event, by its longest CPU\n")
+            turns_file.write(tracer.summary_text() + "\n")
+            turns_file.close()
         QTimer.singleShot(0, app.quit)
 
     profile_path = os.environ.get("IMAGESHELF_PROBE_PROFILE")
@@ -153,10 +206,12 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
             profiler.enable()
         beats.clear()
         busy.clear()
+        queued.clear()
         gc.callbacks.append(on_gc)
         work_started[0] = time.perf_counter()
         heartbeat.start()
-        scroller.start()
+        if kind != "drop-still":
+            scroller.start()
 
     def first_paint() -> None:
         if "first_paint_s" in result:

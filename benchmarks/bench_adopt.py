@@ -16,6 +16,9 @@ machine is shared, so load drifts during a run.
 - 2 drop: 500 photos dropped on the grid (a ``QDropEvent`` with file URLs into its
   viewport, the real import path from there), images per second against the floor:
   ≥ 0.85×; 2 drop gap: the event loop meanwhile, scrolled as above, ≤ 50 ms.
+- 2 still (no target, beside 2 drop): the same drop with the grid not scrolled, against
+  the floors just before and after it: how much of 2 drop's distance to the floor is the
+  import and how much the painting of a grid scrolled 33 times a second.
 
 Run alone: ``python -m benchmarks.bench_adopt [--quick]``."""
 
@@ -120,6 +123,22 @@ def run(quick: bool = False) -> list[Result]:
                 "ms",
                 50,
                 note=f"{drop['heartbeats']:.0f} heartbeats",
+            )
+        )
+        still = _probe("drop-still", work / "drop-still-lib", [str(drop_src)], 900)
+        floors.append(floor_rate(paths[:n_floor]))
+        still_rate = still["dropped"] / still["work_s"] if still.get("complete") else 0.0
+        still_floor = (floors[2] + floors[3]) / 2
+        results.append(
+            Result(
+                "21.2 still",
+                "the same drop, the grid not scrolled, vs bare 2-process decode+hash",
+                still_rate,
+                "img/s",
+                still_floor,
+                "—",
+                None,
+                f"{still['rows']:.0f} rows; floors {floors[2]:.1f}, {floors[3]:.1f}",
             )
         )
 

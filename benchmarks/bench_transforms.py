@@ -3,8 +3,8 @@
 - 7a: a 12 MP JPEG to an 800 px WebP, uncached, through the server (one keep-alive
   client; each request a width never asked before, so nothing comes from the cache)
   against a bare Pillow pipeline doing the same reduced decode, Lanczos resize and WebP
-  encode — in a process at the niceness of the server's transform workers, so both sides
-  get the same share of a shared machine. Goal ≤ 1.3×.
+  encode — in a process at the priority of the server's transform workers and kept on
+  the same CPUs, so both sides get the same share of a shared machine. Goal ≤ 1.3×.
 - 7b: a cached transform (that 800 px WebP) under 32 connections against an original of
   the same size — the very same bytes uploaded as a WebP original. Goal ≥ 0.9×.
 - 7c: 32 clients asking distinct sizes of four 12 MP JPEGs, while a quiet client fetches a
@@ -16,8 +16,10 @@
   judged over 3 alternated rounds (quiet, loaded, quiet, busy loops, quiet, loaded, …:
   each loaded round against the quiet windows either side of it), the median round's
   ratio, every round's printed with the spread. ``7c floor`` (no target) prints the
-  same ratio with idle-priority busy loops on every core instead of the 32 clients:
-  what background work that is not the server's does to the quiet client here.
+  same ratio with idle-priority busy loops instead of the 32 clients, one on each CPU
+  the transform workers may use (``transform_workers.worker_cpus``: by default all but
+  one): what background work that is not the server's, kept where the workers are,
+  does to the quiet client here.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def _uncached(port: int, image_id: str, original: Path, quick: bool) -> Result:
         1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=transform_workers._start_worker,
+        initargs=(transform_workers.worker_cpus(),),
     )
     samples: dict[str, list[float]] = {"ours": [], "bare": []}
     with keepalive(port) as conn:
@@ -253,15 +256,17 @@ def _round(
 
 
 # Background work that is not the server's: a busy loop at the transform workers' own
-# priority (SCHED_IDLE), one per core. What it does to the quiet client is what any idle-
-# priority work does on these cores (the scheduler, a virtual machine's CPUs, the caches):
-# the floor under 7c's ratio, printed beside it.
+# priority (SCHED_IDLE), one on each CPU the workers may use, kept there as they are. What
+# it does to the quiet client is what any idle-priority work does where the workers run
+# (the scheduler, a virtual machine's CPUs, the caches): the floor under 7c's ratio.
 _BURNER = """
 import os, sys, time
 try:
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 except (AttributeError, OSError):
     os.nice(10)
+if sys.argv[2] != "all":
+    os.sched_setaffinity(0, {int(sys.argv[2])})
 stop = time.monotonic() + float(sys.argv[1])
 while time.monotonic() < stop:
     sum(range(10_000))
@@ -269,16 +274,23 @@ while time.monotonic() < stop:
 
 
 def _burn_round(app: ChildServer, path: str, seconds: float) -> list[float]:
-    """The quiet client's latencies while idle-priority busy loops fill every core."""
-    cores = multiprocessing.cpu_count()
-    burners = [
-        subprocess.Popen([sys.executable, "-c", _BURNER, str(seconds)]) for _ in range(cores)
-    ]
+    """The quiet client's latencies while idle-priority busy loops fill the CPUs the
+    transform workers may use (every CPU where they may use all)."""
+    cpus = transform_workers.worker_cpus()
+    where = ["all"] * multiprocessing.cpu_count() if cpus is None else [str(c) for c in cpus]
+    burners = [subprocess.Popen([sys.executable, "-c", _BURNER, str(seconds), w]) for w in where]
     try:
         return _quiet(app.port, path, seconds - 1)
     finally:
         for burner in burners:
             burner.wait(timeout=seconds + 30)
+
+
+def _cpus_named() -> str:
+    cpus = transform_workers.worker_cpus()
+    if cpus is None:
+        return f"all {multiprocessing.cpu_count()}"
+    return f"{len(cpus)} of {multiprocessing.cpu_count()}: " + ",".join(map(str, sorted(cpus)))
 
 
 def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> list[Result]:
@@ -364,9 +376,9 @@ def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> 
         ),
         Result(
             "7c floor",
-            "the same quiet client's p99 with idle-priority busy loops on every core (not "
-            "the server's work) vs quiet, median of the rounds: what any background work "
-            "does to it on this machine",
+            "the same quiet client's p99 with idle-priority busy loops on the transform "
+            f"workers' CPUs ({_cpus_named()}; not the server's work) vs quiet, median of the "
+            "rounds: what any background work there does to it on this machine",
             statistics.median(burned),
             "×",
             None,

@@ -145,10 +145,12 @@ def upload_image() -> Response:
         "custom_metadata": request.form.get("custom_metadata"),
     }
     if isinstance(upload.stream, Incoming):
-        tmp, size, sha256 = upload.stream.finish()
+        # Not fsynced yet: the core fsyncs it while it decodes (both release the GIL), and
+        # a replayed or refused request never spends the fsync at all.
+        tmp, size, sha256 = upload.stream.finish(durable=False)
 
         def prepare() -> Prepared:
-            return lib.prepare_file(tmp, size, sha256, upload.filename)
+            return lib.prepare_file(tmp, size, sha256, upload.filename, synced=False)
 
         def drop() -> None:
             tmp.unlink(missing_ok=True)

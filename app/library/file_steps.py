@@ -39,25 +39,50 @@ class Kept:
     updated_at_us: int
 
 
-def place_new(
-    core: Core,
-    tmp: Path,
-    *,
-    size: int,
-    sha256: str,
-    info: imaging.ImageInfo,
-    original_filename: str,
-    alt_text: str | None,
-    folder: str | None,
-    long_description: str | None = None,
-    metadata_json: str | None = None,
-    exif: ExifFacts = NO_EXIF,
-    kept: Kept | None = None,
-) -> ImageRecord:
-    """Gives the fsynced ``tmp`` file a free name in ``folder`` (never clobbering) and
+@dataclass(frozen=True, slots=True)
+class NewImage:
+    """A new image ready to be placed: its fsynced file in ``tmp/`` and its row's values."""
+
+    tmp: Path
+    size: int
+    sha256: str
+    info: imaging.ImageInfo
+    original_filename: str
+    alt_text: str | None
+    folder: str | None
+    long_description: str | None = None
+    metadata_json: str | None = None
+    exif: ExifFacts = NO_EXIF
+
+    def record(self, image_id: str, name: str, kept: Kept | None = None) -> ImageRecord:
+        """Its row, placed as ``name`` (a copy keeps its times)."""
+        now = now_us()
+        return ImageRecord(
+            id=image_id,
+            folder=self.folder,
+            filename=name,
+            original_filename=self.original_filename,
+            content_type=self.info.format.content_type,
+            size=self.size,
+            width=self.info.width,
+            height=self.info.height,
+            sha256=self.sha256,
+            alt_text=self.alt_text,
+            created_at_us=now if kept is None else kept.created_at_us,
+            updated_at_us=now if kept is None else kept.updated_at_us,
+            long_description=self.long_description,
+            metadata_json=self.metadata_json,
+            exif=self.exif,
+        )
+
+
+def place_new(core: Core, new: NewImage, kept: Kept | None = None) -> ImageRecord:
+    """Gives the fsynced ``new.tmp`` file a free name in its folder (never clobbering) and
     commits its row. A failure removes the placed file and any folder made for it.
-    ``kept``: a copied image's id and times (an id known here already is refused)."""
+    ``kept``: a copied image's id and times (an id known here already is refused).
+    Concurrent uploads share one commit instead (``group_commit.py``)."""
     store = core.storage
+    folder = new.folder
     # First: an object store keys the bytes by it. A copy keeps its own.
     image_id = rules.new_image_id() if kept is None else kept.id
     with core.write_lock:
@@ -72,30 +97,13 @@ def place_new(
                     _check_new_id(conn, kept.id)
                 with files.disk_errors("save the image"):
                     # A copy keeps its name where free (made safe, as every name here).
-                    wanted = original_filename if kept is None else kept.filename
-                    candidates = rules.candidate_filenames(wanted, info.format)
+                    wanted = new.original_filename if kept is None else kept.filename
+                    candidates = rules.candidate_filenames(wanted, new.info.format)
                     free = core.names_free(folder, candidates, conn)
-                    name, made = store.place(tmp, folder, free, image_id=image_id)
-                    placed = store.key(image_id, _key(folder, name))
+                    name, made = store.place(new.tmp, folder, free, image_id=image_id)
+                    placed = store.key(image_id, key_of(folder, name))
                     mtime_ns = store.stat(placed)[1]
-                now = now_us()
-                record = ImageRecord(
-                    id=image_id,
-                    folder=folder,
-                    filename=name,
-                    original_filename=original_filename,
-                    content_type=info.format.content_type,
-                    size=size,
-                    width=info.width,
-                    height=info.height,
-                    sha256=sha256,
-                    alt_text=alt_text,
-                    created_at_us=now if kept is None else kept.created_at_us,
-                    updated_at_us=now if kept is None else kept.updated_at_us,
-                    long_description=long_description,
-                    metadata_json=metadata_json,
-                    exif=exif,
-                )
+                record = new.record(image_id, name, kept)
                 rows.insert(conn, record, mtime_ns)
             return record
         except BaseException:
@@ -140,7 +148,7 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
             for name in core.names_free(folder, names):
                 with core.write() as conn:
                     rows.set_pending(conn, record.id, folder, name)
-                if store.link(src, _key(folder, name)):
+                if store.link(src, key_of(folder, name)):
                     placed = name
                     break
             assert placed is not None
@@ -153,9 +161,9 @@ def move(core: Core, record: ImageRecord, folder: str | None) -> ImageRecord:
         except BaseException:
             with contextlib.suppress(OSError):
                 if placed is not None and src_removed:
-                    store.move(_key(folder, placed), src)  # back where its row says it is
+                    store.move(key_of(folder, placed), src)  # back where its row says it is
                 elif placed is not None:
-                    store.remove(_key(folder, placed))
+                    store.remove(key_of(folder, placed))
                 store.remove_folders(made)
             with contextlib.suppress(Exception), core.write() as conn:
                 rows.clear_pending(conn, record.id)
@@ -225,8 +233,8 @@ def finish_pending_moves(core: Core, alive: set[int] | None = None) -> int:
 def _finish_pending_move(core: Core, p: rows.PendingMove, conn: Connection | None = None) -> None:
     """One intent decided, in ``conn``'s transaction or in one of its own."""
     store = core.storage
-    src = _key(p.folder, p.filename)
-    dest = _key(p.dest_folder, p.dest_filename)
+    src = key_of(p.folder, p.filename)
+    dest = key_of(p.dest_folder, p.dest_filename)
     with contextlib.ExitStack() as stack:
         if conn is None:
             conn = stack.enter_context(core.write())
@@ -257,5 +265,5 @@ def clear_tmp(core: Core) -> None:
                 leftover.unlink(missing_ok=True)
 
 
-def _key(folder: str | None, filename: str) -> str:
+def key_of(folder: str | None, filename: str) -> str:
     return f"{folder}/{filename}" if folder else filename

@@ -8,7 +8,9 @@ import errno
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -57,6 +59,33 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    """Makes a file's written bytes durable, by its name (any descriptor of it will do)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# Where ``sync_later`` runs: a few threads, made again in a forked child (whose copy of
+# the pool would name threads that do not exist there).
+_syncer: tuple[int, ThreadPoolExecutor] | None = None
+_syncer_guard = threading.Lock()
+
+
+def sync_later(path: Path) -> Future[None]:
+    """``fsync_file(path)`` on another thread; the caller works on meanwhile (an upload's
+    decode: both release the interpreter lock, so the disk's wait overlaps the work) and
+    takes ``result()`` before anything may rely on the bytes being durable."""
+    global _syncer
+    with _syncer_guard:
+        if _syncer is None or _syncer[0] != os.getpid():
+            _syncer = (os.getpid(), ThreadPoolExecutor(8, thread_name_prefix="fsync"))
+        pool = _syncer[1]
+    return pool.submit(fsync_file, path)
+
+
 class Incoming:
     """A new file in ``tmp_dir`` that bytes are written into as they arrive, hashed and
     counted on the way, refusing the byte past ``limit`` before it is written: the sink
@@ -64,7 +93,9 @@ class Incoming:
     directly, so the body is never spooled and copied a second time).
 
     ``finish()`` fsyncs it and returns (path, size, sha256 hex); ``discard()`` removes it.
-    Either way the descriptor is closed; a failed ``write`` discards at once."""
+    Either way the descriptor is closed; a failed ``write`` discards at once.
+    ``finish(durable=False)`` leaves the fsync to the caller (``intake.prepare_file``
+    with ``synced=False`` runs it while it decodes)."""
 
     def __init__(self, tmp_dir: Path, limit: int) -> None:
         with disk_errors("start saving the upload"):
@@ -97,10 +128,11 @@ class Incoming:
         """werkzeug rewinds a finished part; nothing here reads it back."""
         return offset
 
-    def finish(self) -> tuple[Path, int, str]:
+    def finish(self, durable: bool = True) -> tuple[Path, int, str]:
         try:
             self._out.flush()
-            os.fsync(self._out.fileno())
+            if durable:
+                os.fsync(self._out.fileno())
             self._out.close()
         except OSError as exc:
             self.discard()

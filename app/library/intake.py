@@ -1,17 +1,19 @@
 """New images coming in (uploads, imports): the slow half that runs in parallel
 (``prepare``: stream into ``tmp/`` hashing and counting, validate with one full decode,
-store the thumbnail) and the serial half (``commit``: ``file_steps.place_new``)."""
+store the thumbnail) and the serial half (``commit``: ``file_steps.place_new``, shared by the
+uploads committing at the same time: ``group_commit.py``)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from . import custom_metadata as custom_metadata_rules
-from . import exif_read, file_steps, files, imaging, rules, xmp_read
+from . import exif_read, file_steps, files, group_commit, imaging, rules, xmp_read
 from .core import Core
 from .errors import Duplicate, MalformedImage, TooLarge
 from .events import Event, EventKind
@@ -55,7 +57,12 @@ def prepare_file(
     original_filename: str | None,
     *,
     allow_duplicate: bool,
+    synced: bool = True,
 ) -> Prepared:
+    """``synced=False``: ``tmp`` is not yet fsynced. Its fsync runs while the file is
+    decoded and is waited for before this returns, so a ``Prepared`` is always durable
+    in ``tmp/`` before ``commit`` links it into the library."""
+    syncing: Future[None] | None = None
     try:
         if tmp.parent != core.tmp_dir:
             raise ValueError(f"{tmp} is not in the library's tmp/ folder.")
@@ -64,6 +71,8 @@ def prepare_file(
             raise MalformedImage("The file is empty.")
         if size > rules.MAX_UPLOAD_BYTES:
             raise TooLarge(rules.TOO_LARGE_MESSAGE)
+        if not synced:
+            syncing = files.sync_later(tmp)
         if not allow_duplicate:
             with core.read() as conn:
                 existing = rows.by_hash(conn, sha256)
@@ -77,7 +86,18 @@ def prepare_file(
         exif = exif_read.read_file(tmp, info.format.content_type)
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
+        if syncing is not None:
+            try:
+                with files.disk_errors("save the image"):
+                    syncing.result()
+            except BaseException:
+                with contextlib.suppress(Exception):  # it belongs to nothing now
+                    core.forget_thumbnail_if_unused(sha256)
+                raise
     except BaseException:
+        if syncing is not None:  # done with the file before it goes
+            with contextlib.suppress(Exception):
+                syncing.result()
         if tmp.parent == core.tmp_dir:
             tmp.unlink(missing_ok=True)
         raise
@@ -107,8 +127,7 @@ def commit(
     if long_description is None:
         long_description = prepared.described.long_description
     try:
-        record = file_steps.place_new(
-            core,
+        new = file_steps.NewImage(
             prepared.tmp,
             size=prepared.size,
             sha256=prepared.sha256,
@@ -119,8 +138,11 @@ def commit(
             long_description=long_description,
             metadata_json=custom_metadata_rules.to_db(metadata),
             exif=prepared.exif,
-            kept=kept,
         )
+        if kept is None:  # uploads committing at the same time share one commit
+            record = group_commit.place(core, new)
+        else:
+            record = file_steps.place_new(core, new, kept)
     except BaseException:
         # The thumbnail prepare stored belongs to nothing now (unless to a twin).
         with contextlib.suppress(Exception):

@@ -113,12 +113,21 @@ class LibraryWrites:
         original_filename: str | None,
         *,
         allow_duplicate: bool = True,
+        synced: bool = True,
     ) -> Prepared:
         """``prepare`` for a file already streamed into ``tmp/`` (see ``receive``) whose
         size and hash were counted on the way in. Takes the file over: it is removed on
-        any failure here, and by ``commit``/``discard`` after."""
+        any failure here, and by ``commit``/``discard`` after. ``synced=False``: the
+        file is not yet fsynced (``finish(durable=False)``); its fsync runs while it is
+        decoded, and is done before this returns."""
         return intake.prepare_file(
-            self.core, tmp, size, sha256, original_filename, allow_duplicate=allow_duplicate
+            self.core,
+            tmp,
+            size,
+            sha256,
+            original_filename,
+            allow_duplicate=allow_duplicate,
+            synced=synced,
         )
 
     def commit(

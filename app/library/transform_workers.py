@@ -1,4 +1,5 @@
-"""Transform work in worker processes, one per core, shared by the whole process.
+"""Transform work in worker processes, shared by the whole process: one per CPU they may
+use, by default every CPU but one (``worker_cpus``).
 
 Why processes: Pillow's decoders and encoders give the interpreter lock back only part of
 the time (a JPEG encode hardly at all), so transforms on threads held up every other
@@ -17,6 +18,7 @@ will need (``transform_render.decoded_pixels``) while a worker makes the result.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -32,24 +34,72 @@ from .transform_render import render
 from .transform_spec import TransformSpec
 
 NICENESS: Final = 10
+# How many CPUs the workers may use, for a person to change (``imageshelf serve`` reads
+# it from the environment): a number from 1 to the CPUs this process may run on, or
+# ``all``. By default every CPU but one (see ``worker_cpus``).
+CPUS_ENV: Final = "IMAGESHELF_TRANSFORM_CPUS"
 # One result takes well under a second; a worker stuck this long on one (a pathological
 # file) is killed with its pool, and the request answered 503.
 WORK_TIMEOUT_S: Final = 30.0
 # Workers are replaced now and then, so memory one large image fragmented is given back.
 TASKS_PER_WORKER: Final = 500
 
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 
 
-def _start_worker() -> None:
-    """Runs in each worker as it starts: background priority, and an exit as soon as the
-    server process is gone (killed too), so no worker outlives it."""
+def _usable_cpus() -> list[int]:
+    """The CPUs this process may run on (a container or ``taskset`` may allow fewer than
+    the machine has), lowest first."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux: no affinity to read or set
+        return list(range(os.cpu_count() or 1))
+
+
+def worker_cpus() -> frozenset[int] | None:
+    """The CPUs the workers are kept on, ``None`` for all of them (no affinity set).
+
+    By default every usable CPU but the lowest, which is left to the server's own threads
+    (and whatever else a person runs). A worker at background priority gives a core up
+    at once, yet with workers on every core the quiet client of benchmarks 7c had its
+    slowest requests wait tens of milliseconds for the server's threads to run (the
+    request itself 0.4 ms; docs/performance.md, transforms, session 6), and its p99
+    ratio about halved with one CPU kept free. On one CPU there is nothing to leave: the
+    workers share it.
+    ``CPUS_ENV`` says how many CPUs instead (the highest ones), or ``all``."""
+    usable = _usable_cpus()
+    wanted = os.environ.get(CPUS_ENV, "").strip().lower()
+    if wanted == "all" or len(usable) < 2:
+        count = len(usable)
+    elif wanted:
+        try:
+            count = min(len(usable), max(1, int(wanted)))
+        except ValueError:
+            log.warning(
+                "%s=%r is not a number of CPUs or 'all'; using the default", CPUS_ENV, wanted
+            )
+            count = len(usable) - 1
+    else:
+        count = len(usable) - 1
+    if count >= len(usable):
+        return None
+    return frozenset(usable[-count:])
+
+
+def _start_worker(cpus: frozenset[int] | None = None) -> None:
+    """Runs in each worker as it starts: background priority, kept on ``cpus``, and an
+    exit as soon as the server process is gone (killed too), so no worker outlives it."""
     with contextlib.suppress(OSError, AttributeError):
         os.nice(NICENESS)  # where SCHED_IDLE is missing (and harmless under it)
     with contextlib.suppress(OSError, AttributeError):
         # Lowering one's own policy needs no privilege; the threads started below inherit it.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    if cpus is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setaffinity(0, cpus)  # inherited by the threads started below too
     parent = multiprocessing.parent_process()
     if parent is not None:
 
@@ -61,7 +111,9 @@ def _start_worker() -> None:
 
 
 def workers() -> int:
-    return max(1, os.cpu_count() or 1)
+    """One worker per CPU the workers may use."""
+    cpus = worker_cpus()
+    return max(1, len(cpus) if cpus is not None else len(_usable_cpus()))
 
 
 def _get_pool() -> ProcessPoolExecutor:
@@ -73,6 +125,7 @@ def _get_pool() -> ProcessPoolExecutor:
                 workers(),
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
+                initargs=(worker_cpus(),),
                 max_tasks_per_child=TASKS_PER_WORKER,
             )
         return _pool
@@ -85,7 +138,8 @@ def _discard(pool: ProcessPoolExecutor) -> None:
         if _pool is pool:
             _pool = None
     # The executor has no way to stop one running task: its processes are killed.
-    for process in list(getattr(pool, "_processes", {}).values()):
+    # (``_processes`` is None once the pool shut itself down, as a broken one does.)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
         with contextlib.suppress(OSError):
             process.kill()
     pool.shutdown(wait=False, cancel_futures=True)

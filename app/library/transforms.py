@@ -41,9 +41,12 @@ from .transform_spec import TransformSpec
 log = logging.getLogger(__name__)
 
 
-# Queue length per slot, whatever the pace: at least 2 (a short burst always queues), at
-# most 16 (a transform of ~0.1 s, 8 s of waiting would allow 80); and 32 in all.
-_QUEUE_PER_SLOT: Final = (2, 16)
+# Queue length, whatever the pace: at least 2 per slot (a short burst always queues), at
+# most 32 in all (a transform of ~0.1 s, 8 s of waiting would allow 80). No cap per slot:
+# the queue is what drains in the wait bound at the measured rate, so one slot (the
+# workers kept on one of two CPUs, ``transform_workers.worker_cpus``) queues as many as
+# it works through in time.
+_QUEUE_MIN_PER_SLOT: Final = 2
 _QUEUE_MAX: Final = 32
 _FIRST_PACE_S: Final = 0.25  # assumed seconds per transform until some were timed
 # The rate of results is the mean gap between the last results that handed their slot
@@ -114,9 +117,8 @@ class SlotGate:
     def queue(self) -> int:
         if self.fixed_queue is not None:
             return self.fixed_queue
-        low, high = _QUEUE_PER_SLOT
         drained = int(rules.TRANSFORM_MAX_WAIT_S / max(self.interval, 0.001))
-        return min(_QUEUE_MAX, max(low * self.slots, min(high * self.slots, drained)))
+        return min(_QUEUE_MAX, max(_QUEUE_MIN_PER_SLOT * self.slots, drained))
 
     def run(self, deadline: float, work: Callable[[], tuple[bytes, float]]) -> bytes:
         """``work()`` in a slot; ``Busy`` when none is free in time. ``work`` returns

@@ -4,8 +4,18 @@ a description, so the grid itself shows the work left to do."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QPixmap
+import math
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from .grid_model import THUMB_SIDE
@@ -14,6 +24,11 @@ from .grid_query import Role
 PAD = 8
 TEXT_GAP = 6
 NEEDS_ALT_COLOR = QColor("#b3261e")
+NEEDS_ALT_LABEL = "No alt text"
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_FOCUSED = QStyle.StateFlag.State_HasFocus.value
+_HOVER = QStyle.StateFlag.State_MouseOver.value
+_CENTRED = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
 
 
 def cell_size(metrics: QFontMetrics, side: int = THUMB_SIDE) -> QSize:
@@ -26,7 +41,15 @@ def badge_points(base: float, scale: float) -> float:
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
+    """Scrolling paints a screen of cells every turn of the event loop, and the window's
+    thread has little time for each: what a cell needs comes in one call to the model,
+    and the badge is drawn once per size and copied from then on."""
+
     side = THUMB_SIDE  # set by the grid's size control
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._badges: dict[tuple[str, float, float], QPixmap] = {}
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -39,85 +62,93 @@ class ThumbnailDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
+        cell = option.rect
+        state = option.state.value  # an int: Python's Flag arithmetic costs more than the rest
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect: QRect = option.rect.adjusted(2, 2, -2, -2)
-        palette: QPalette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        focused = bool(option.state & QStyle.StateFlag.State_HasFocus)
-        if selected:
+        if state & (_SELECTED | _FOCUSED | _HOVER):
+            self._frame(painter, option.palette, cell.adjusted(2, 2, -2, -2), state)
+
+        side = self.side
+        x, y, width = cell.x(), cell.y(), cell.width()
+        left = x + (width - side) // 2
+        top = y + PAD
+        # One trip to the model for all it paints: each ``index.data()`` is a call into
+        # Python from Qt, and a screen is forty cells or more.
+        pix, needs_alt, name = index.data(Role.Cell) or (None, False, "")
+        image_rect = QRect(left, top, side, side)
+        if isinstance(pix, QPixmap) and not pix.isNull():
+            # Logical size: a HiDPI pixmap has more pixels than the points it covers.
+            own = pix.deviceIndependentSize().toSize()
+            w, h = own.width(), own.height()
+            if w > side or h > side:  # never enlarged; shrunk to fit, keeping its shape
+                size = own.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
+                w, h = size.width(), size.height()
+            image_rect = QRect(left + (side - w) // 2, top + (side - h) // 2, w, h)
+            painter.drawPixmap(image_rect, pix)
+        if needs_alt:
+            badge = self._badge(painter, option.font, side / THUMB_SIDE)
+            h = round(badge.deviceIndependentSize().height())
+            painter.drawPixmap(image_rect.x() + 4, image_rect.bottom() - h - 3, badge)
+
+        metrics = option.fontMetrics
+        text_top = top + side - 1 + TEXT_GAP  # below the square's last row (``QRect.bottom()``)
+        text_rect = QRect(x + PAD // 2, text_top, width - PAD, metrics.height())
+        painter.setPen(option.palette.text().color())
+        elided = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, text_rect.width())
+        painter.drawText(text_rect, _CENTRED, elided)
+        painter.restore()
+
+    @staticmethod
+    def _frame(painter: QPainter, palette: QPalette, rect: QRect, state: int) -> None:
+        """The selection, hover and focus marks around a cell."""
+        if state & _SELECTED:
             fill = QColor(palette.highlight().color())
             fill.setAlpha(60)
             painter.setBrush(fill)
             painter.setPen(QPen(palette.highlight().color(), 2))
             painter.drawRoundedRect(rect, 8, 8)
-        elif option.state & QStyle.StateFlag.State_MouseOver:
+        elif state & _HOVER:
             hover = QColor(palette.text().color())
             hover.setAlpha(18)
             painter.setBrush(hover)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(rect, 8, 8)
-        if focused:
+        if state & _FOCUSED:
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(QPen(palette.highlight().color(), 1, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 7, 7)
 
-        side = self.side
-        left = option.rect.x() + (option.rect.width() - side) // 2
-        box = QRect(left, option.rect.y() + PAD, side, side)
-        pix = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(pix, QPixmap) and not pix.isNull():
-            # Logical size: a HiDPI pixmap has more pixels than the points it covers.
-            size = (
-                pix.deviceIndependentSize()
-                .toSize()
-                .scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
-            )
-            if size.width() > pix.deviceIndependentSize().width():
-                size = pix.deviceIndependentSize().toSize()  # never enlarged
-            w, h = size.width(), size.height()
-            target = QRect(box.x() + (side - w) // 2, box.y() + (side - h) // 2, w, h)
-            painter.drawPixmap(target, pix)
-            image_rect = target
-        else:
-            image_rect = box
+    def _badge(self, painter: QPainter, base: QFont, scale: float) -> QPixmap:
+        """The "No alt text" badge, drawn once per size and screen and then copied: it
+        grows and shrinks with the thumbnails (never below a readable 6 pt)."""
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        points = badge_points(base.pointSizeF(), scale)
+        key = (base.key(), points, ratio)
+        badge = self._badges.get(key)
+        if badge is None:
+            badge = self._badges[key] = draw_badge(NEEDS_ALT_LABEL, base, points, ratio)
+        return badge
 
-        if index.data(Role.NeedsAltText):
-            self._tag(painter, option, image_rect, "No alt text", side / THUMB_SIDE)
 
-        text_rect = QRect(
-            option.rect.x() + PAD // 2,
-            box.bottom() + TEXT_GAP,
-            option.rect.width() - PAD,
-            option.fontMetrics.height(),
-        )
-        name = option.fontMetrics.elidedText(
-            str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
-            Qt.TextElideMode.ElideMiddle,
-            text_rect.width(),
-        )
-        painter.setPen(palette.text().color())
-        painter.drawText(
-            text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name
-        )
-        painter.restore()
-
-    @staticmethod
-    def _tag(
-        painter: QPainter, option: QStyleOptionViewItem, image: QRect, label: str, scale: float
-    ) -> None:
-        """The badge grows and shrinks with the thumbnails (never below a readable 6 pt)."""
-        font = painter.font()
-        font.setPointSizeF(badge_points(font.pointSizeF(), scale))
-        font.setBold(True)
-        painter.setFont(font)
-        metrics = QFontMetrics(font)
-        w = metrics.horizontalAdvance(label) + 10
-        h = metrics.height() + 4
-        tag = QRect(image.x() + 4, image.bottom() - h - 3, w, h)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(NEEDS_ALT_COLOR)
-        painter.drawRoundedRect(tag, h / 2, h / 2)
-        painter.setPen(QColor("white"))
-        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
-        painter.setFont(option.font)
+def draw_badge(label: str, base: QFont, points: float, ratio: float) -> QPixmap:
+    font = QFont(base)
+    font.setPointSizeF(points)
+    font.setBold(True)
+    metrics = QFontMetrics(font)
+    w = metrics.horizontalAdvance(label) + 10
+    h = metrics.height() + 4
+    pix = QPixmap(math.ceil(w * ratio), math.ceil(h * ratio))
+    pix.setDevicePixelRatio(ratio)
+    pix.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setFont(font)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(NEEDS_ALT_COLOR)
+    tag = QRect(0, 0, w, h)
+    painter.drawRoundedRect(tag, h / 2, h / 2)
+    painter.setPen(QColor("white"))
+    painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+    painter.end()
+    return pix

@@ -298,6 +298,12 @@ class ImageGridModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < self.total:
             return None
         r = self._store.loaded(index.row())
+        if role == Role.Cell:  # the delegate's one call per cell
+            if r is None:
+                self._want(index.row() // PAGE_SIZE)
+                return (self._placeholder, False, "")
+            pix = self.loader.pixmap(r, self.side) or self._placeholder
+            return (pix, r.alt_text is None, r.filename)
         if r is None:
             self._want(index.row() // PAGE_SIZE)
             if role == Qt.ItemDataRole.DecorationRole:

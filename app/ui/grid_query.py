@@ -29,6 +29,8 @@ class Role(IntEnum):
     AltText = Qt.ItemDataRole.UserRole + 3
     NeedsAltText = Qt.ItemDataRole.UserRole + 4
     Folder = Qt.ItemDataRole.UserRole + 5
+    # What a cell paints, in one call: (thumbnail or placeholder, needs alt text, name)
+    Cell = Qt.ItemDataRole.UserRole + 6
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from imageshelf.app.library.progress_estimate import time_left_text
 
 from .coalesce import Coalesced
 from .jobs import ImportJob
+from .progress_bar import PROGRESS_MS, set_progress
 
 MIB = 1024 * 1024
 # Each reason in a desktop's words (the core's messages are also the API's).
@@ -73,14 +74,13 @@ class ImportProgressDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.buttons)
         # A batch of photos committed is a burst of progress signals: one update for it.
-        self._progress = Coalesced(self.on_progress, self)
+        self._progress = Coalesced(self.on_progress, self, min_interval_ms=PROGRESS_MS)
         job.progress_left.connect(self._progress.push)
         job.finished.connect(lambda _r: self.accept())
         job.failed.connect(lambda _m: self.accept())
 
     def on_progress(self, done: int, total: int, seconds_left: float | None = None) -> None:
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
+        set_progress(self.bar, done, total)
         where = f" into {self.job.folder}" if self.job.folder else ""
         left = time_left_text(seconds_left)
         self.label.setText(

@@ -42,6 +42,7 @@ from .menus import (
     build_toolbar,
     install_grid_context_menu,
 )
+from .progress_bar import PROGRESS_MS, set_progress
 from .selection import SelectionFollower
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
@@ -372,15 +373,15 @@ class MainWindow(QMainWindow):
         job = ReconcileJob(self.library)
         self.reconcile_bar.setRange(0, 0)
         self.reconcile_bar.show()
-        job.progress_left.connect(Coalesced(self._on_reconcile_progress, job).push)
+        progress = Coalesced(self._on_reconcile_progress, job, min_interval_ms=PROGRESS_MS)
+        job.progress_left.connect(progress.push)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
         self.jobs.start(job)
         return job
 
     def _on_reconcile_progress(self, done: int, total: int, left: float | None = None) -> None:
-        self.reconcile_bar.setRange(0, max(total, 1))
-        self.reconcile_bar.setValue(done)
+        set_progress(self.reconcile_bar, done, total)
         # "Checking folder: 120 of 2,000 — about 1 min left" (% would hide the count)
         self.reconcile_bar.setFormat(progress_text("Checking folder", done, total, left))
 

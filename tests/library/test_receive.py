@@ -4,6 +4,7 @@ it, nothing left behind on any failure, and the record returned is the row commi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from imageshelf.app.library import Library, MalformedImage, TooLarge, files
+from imageshelf.app.library import Library, MalformedImage, StorageError, TooLarge, files
 
 
 def _received(library: Library, data: bytes, chunk: int = 7000) -> tuple[Path, int, str]:
@@ -98,3 +99,44 @@ def test_the_streaming_copy_still_refuses_past_the_limit(
     assert list(library.tmp_dir.iterdir()) == []
     path, size, _ = files.stream_to_tmp(io.BytesIO(data), library.tmp_dir, len(data))
     assert (path.read_bytes(), size) == (data, len(data))
+
+
+def test_an_upload_fsynced_while_it_is_decoded_is_durable_before_it_is_prepared(
+    library: Library, make_image: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``finish(durable=False)`` + ``prepare_file(synced=False)`` (the server's way): the
+    file's fsync runs beside the decode and is done before ``prepare_file`` returns."""
+    synced: list[Path] = []
+    real = files.fsync_file
+
+    def fsync_file(path: Path) -> None:
+        real(path)
+        synced.append(path)
+
+    monkeypatch.setattr(files, "fsync_file", fsync_file)
+    data = make_image("JPEG", (300, 200))
+    incoming = library.receive()
+    incoming.write(data)
+    tmp, size, sha = incoming.finish(durable=False)
+    assert synced == []
+    prepared = library.prepare_file(tmp, size, sha, "a.jpg", synced=False)
+    assert synced == [tmp]
+    record = library.commit(prepared)
+    assert (library.root / record.relpath).read_bytes() == data
+
+
+def test_an_fsync_that_fails_beside_the_decode_refuses_the_upload_and_keeps_nothing(
+    library: Library, make_image: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fsync_file(path: Path) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(files, "fsync_file", fsync_file)
+    incoming = library.receive()
+    incoming.write(make_image("JPEG", (300, 200)))
+    tmp, size, sha = incoming.finish(durable=False)
+    with pytest.raises(StorageError, match="save the image"):
+        library.prepare_file(tmp, size, sha, "a.jpg", synced=False)
+    assert list(library.tmp_dir.iterdir()) == []
+    assert library.thumbnails.lookup(sha) is None  # stored beside the fsync, then dropped
+    assert library.count() == 0

@@ -1,5 +1,5 @@
 """The transform gate: its queue is what the slots work through in the wait bound at
-the rate results came out while it was saturated (from 2 to 16 per slot and 32 in all),
+the rate results came out while it was saturated (at least 2 per slot, at most 32 in all),
 and everything it holds — running, queued, following an identical request — stays
 within its capacity, past which the answer is busy at once.
 
@@ -66,7 +66,7 @@ def _hand_over(gate: SlotGate, clock: _Clock, finish: threading.Semaphore, gap: 
 def test_queue_follows_the_rate_of_results_at_full_load() -> None:
     clock = _Clock()
     gate = SlotGate(slots=1, clock=clock)
-    assert gate.queue == 16  # the first guess (0.25 s a result) allows 32: capped per slot
+    assert gate.queue == 32  # the first guess (0.25 s a result) allows 32, the most
     with _requests(gate, 8) as finish:
         for _ in range(7):  # until the last request has the slot and none waits
             _hand_over(gate, clock, finish, 1.0)
@@ -92,7 +92,7 @@ def test_until_the_rate_is_known_the_workers_own_times_set_the_queue() -> None:
     for _ in range(40):  # very slow: the queue keeps its floor of 2 per slot
         gate.run(time.monotonic() + 5, lambda: (b"", 30.0))
     assert gate.queue == 4
-    for _ in range(40):  # very fast: at most 16 per slot, 32 in all
+    for _ in range(40):  # very fast: at most 32 in all
         gate.run(time.monotonic() + 5, lambda: (b"", 0.01))
     assert gate.queue == 32
     assert SlotGate(slots=1, queue=3).queue == 3  # a fixed queue stays fixed

@@ -1,6 +1,7 @@
 """What keeps the window's event loop short while photos arrive in batches: the grid's
 row lookups re-indexed once per burst of inserts (not once per row), progress applied
-once per burst, and the decode workers yielding the cores to the library process."""
+once per burst (and a few times a second at most) and painted with the window's next
+paint, and the decode workers yielding the cores to the library process."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import io
 import os
 from dataclasses import replace
 
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QProgressBar
+
 from imageshelf.app.library import ImageRecord, Library, rules
 from imageshelf.app.library.decode_workers import WORKER_NICENESS, WorkerPool
 from imageshelf.app.library.records import now_us
 from imageshelf.app.ui.coalesce import Coalesced
 from imageshelf.app.ui.grid_pages import MAX_PAGES, PAGE_SIZE, PageStore
+from imageshelf.app.ui.progress_bar import set_progress
 from tests.conftest import image_bytes
 
 
@@ -63,6 +68,51 @@ def test_a_burst_of_progress_is_applied_once_with_the_newest_value(qtbot) -> Non
     progress.push(17, 500)
     progress.flush()
     assert applied == [(16, 500), (17, 500)]
+
+
+def test_progress_with_an_interval_waits_for_it_and_keeps_the_newest(qtbot) -> None:  # type: ignore[no-untyped-def]
+    applied: list[int] = []
+    progress = Coalesced(applied.append, min_interval_ms=60_000)
+    progress.push(1)
+    qtbot.waitUntil(lambda: applied == [1])  # the first at once (next turn)
+    for done in range(2, 10):
+        progress.push(done)
+    # Within the interval the next one waits for it (a minute here: no timing involved).
+    assert progress._timer.isActive() and progress._timer.interval() > 50_000
+    assert applied == [1]
+    progress.flush()  # what the end of a run does: the newest, now
+    assert applied == [1, 9]
+
+
+class _Paints(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_progress_is_painted_with_the_next_paint_not_at_once(qtbot) -> None:  # type: ignore[no-untyped-def]
+    bar = QProgressBar()
+    bar.setRange(0, 100)
+    qtbot.addWidget(bar)
+    paints = _Paints()
+    bar.installEventFilter(paints)
+    bar.show()
+    qtbot.waitUntil(lambda: paints.count > 0)  # shown and painted once
+    seen = paints.count
+    bar.setValue(50)
+    # Qt's own setValue paints at once (and with it the rest of the window waiting for a
+    # paint): why the window does not call it as it is.
+    assert paints.count == seen + 1
+    set_progress(bar, 90, 100)
+    assert paints.count == seen + 1 and bar.value() == 90 and bar.maximum() == 100
+    qtbot.waitUntil(lambda: paints.count == seen + 2)  # with the next paint
+    set_progress(bar, 0, 0)  # nothing to count yet: still a bar, not "busy"
+    assert (bar.minimum(), bar.maximum(), bar.value()) == (0, 1, 0)
 
 
 def test_decode_workers_run_below_the_library_process_priority() -> None:

@@ -217,7 +217,17 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     if term is None or flt.matches_pks is not None:
         return flt
     common = bool(flt.meta) and flt.meta_pks is None
-    if common and not is_pg(conn):
+    if common and is_pg(conn):
+        # DIALECT (PostgreSQL): common values, the images they have in common with the
+        # term first (one pass of the trigram index, rare term or common), not after a
+        # probe for the term's first 501 matches (1.3 ms) that could only say "common".
+        search = _search_of(conn, flt)
+        assert search is not None
+        among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
+        if among is not None:
+            return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
+        return _resolve_search(conn, flt, term)
+    if common:
         # Common values and any term: the images they have in common, from the term's
         # trigram cover, confirmed, when few (SQLite; ``CONFIRM_CAP``).
         cap = min(CONFIRM_CAP, SEARCH_AMONG_CAP)
@@ -372,7 +382,9 @@ def page(
     if meta_listing.applies(flt, sort):
         search = _search_of(conn, flt)
         return meta_listing.page(conn, flt, offset, limit, sort, total, search)
-    flipped = _REVERSED.get(sort)
+    # DIALECT (PostgreSQL): a name page too (its index walks backwards there, the name
+    # key being an expression, not a collation): the last page read 100,000 entries.
+    flipped = REVERSED[sort] if sort is Sort.NAME and is_pg(conn) else _REVERSED.get(sort)
     plan = "sort"
     if indexed_term(flt) is not None:
         scope = Filter(

