@@ -221,12 +221,8 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
         # DIALECT (PostgreSQL): common values, the images they have in common with the
         # term first (one pass of the trigram index, rare term or common), not after a
         # probe for the term's first 501 matches (1.3 ms) that could only say "common".
-        search = _search_of(conn, flt)
-        assert search is not None
-        among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
-        if among is not None:
-            return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
-        return _resolve_search(conn, flt, term)
+        met = _phrase_among(conn, flt)
+        return met if met.matches_pks is not None else _resolve_search(conn, flt, term)
     if common:
         # Common values and any term: the images they have in common, from the term's
         # trigram cover, confirmed, when few (SQLite; ``CONFIRM_CAP``).
