@@ -136,7 +136,7 @@ def _commit(core: Core, batch: list[_Waiter]) -> None:
     """Commits ``batch`` in one transaction, or, when that fails, each on its own."""
     if len(batch) > 1:
         try:
-            records = _commit_together(core, [w.new for w in batch])
+            records = commit_together(core, [w.new for w in batch])
         except Exception:  # one of them does not fit: each on its own, below
             pass
         else:
@@ -151,10 +151,12 @@ def _commit(core: Core, batch: list[_Waiter]) -> None:
         waiter.done = True
 
 
-def _commit_together(core: Core, news: list[NewImage]) -> list[ImageRecord]:
+def commit_together(core: Core, news: list[NewImage]) -> list[ImageRecord]:
     """Every file linked under a free name, each folder fsynced once, all rows in one
-    commit, then the copies in ``tmp/`` removed. All or nothing: a failure takes the
-    new names away again (the copies are still in ``tmp/``) and raises."""
+    commit, then the copies in ``tmp/`` removed; the records in the order given. All or
+    nothing: a failure takes the new names away again (the copies are still in ``tmp/``)
+    and raises. Shared by concurrent uploads and by a batch of imports
+    (``intake_batch``); the caller holds ``core.write_lock``."""
     store = core.storage
     assert isinstance(store, FolderStorage)
     linked: list[Path] = []
