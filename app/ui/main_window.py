@@ -373,8 +373,12 @@ class MainWindow(QMainWindow):
         job = ReconcileJob(self.library)
         self.reconcile_bar.setRange(0, 0)
         self.reconcile_bar.show()
-        progress = Coalesced(self._on_reconcile_progress, job, min_interval_ms=PROGRESS_MS)
+        # The window's child, not the job's: its timer may fire up to PROGRESS_MS after the
+        # last signal, and a job outlives a window closed meanwhile.
+        progress = Coalesced(self._on_reconcile_progress, self, min_interval_ms=PROGRESS_MS)
         job.progress_left.connect(progress.push)
+        job.finished.connect(progress.deleteLater)
+        job.failed.connect(progress.deleteLater)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
         self.jobs.start(job)
