@@ -55,6 +55,11 @@ class _Waiter:
         self.done = False
 
 
+def can_batch(core: Core) -> bool:
+    """Only a library on a folder commits many at once (see above)."""
+    return isinstance(core.storage, FolderStorage)
+
+
 def place(core: Core, new: NewImage) -> ImageRecord:
     """``place_new(core, new)``, sharing the commit with the uploads waiting for it."""
     return queue_of(core).place(core, new)
@@ -87,7 +92,7 @@ class GroupCommit:
             return len(self._queue)
 
     def place(self, core: Core, new: NewImage) -> ImageRecord:
-        if not isinstance(core.storage, FolderStorage) or _held_here(core.write_lock):
+        if not can_batch(core) or _held_here(core.write_lock):
             # A caller already under the write lock could wait for a leader who waits
             # for that lock: it commits alone (it holds the lock anyway).
             return place_new(core, new)

@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import adoption, files, intake, intake_batch, rules
+from . import adoption, files, group_commit, intake, intake_batch, rules
 from .decode_workers import (
     MIN_FILES_FOR_PROCESSES,
     Examined,
@@ -336,7 +336,7 @@ class ImportSession:
         where the storage allows: each file is reported only once its batch committed."""
         tmp_dir = str(self.library.core.tmp_dir)
         core = self.library.core
-        batching = intake_batch.can_batch(core)
+        batching = group_commit.can_batch(core)
         batch: list[tuple[ImportItem, Prepared, Future[Any]]] = []
         started = 0.0
         flushed = False

@@ -2,18 +2,12 @@
 one transaction and one fsync of each folder per batch, where ``intake.commit`` spends a
 database commit (an fsync of the journal) and a folder fsync on every file.
 
-Crash safety is that of ``file_steps.place_new``, a batch at a time. Each file's copy in
-``tmp/`` is whole and fsynced before it gets here (``decode_workers.examine_copy``); it is
-given its name in the library by a hard link, the copy in ``tmp/`` kept, the folders are
-fsynced, the rows committed together, and only then the copies in ``tmp/`` go. A kill
-before the commit leaves whole files under their new names with no rows (the next open
-adopts them, as it would after a kill inside ``place_new``) and copies in ``tmp/`` (the
-next open clears them); after it, every row has its file. A failure takes the new names
-away again and raises: the copies are still in ``tmp/``, so the caller can commit each on
-its own (``intake.commit``) and learn which one does not fit.
-
-Only a library on a folder batches: an object store's ``place`` uploads the copy and
-removes it, so a failed batch could not be retried file by file (``can_batch``)."""
+The batch is placed as concurrent uploads are (``group_commit.commit_together``: its crash
+safety, and why only a library on a folder batches, ``group_commit.can_batch``). Each
+file's copy in ``tmp/`` is whole and fsynced before it gets here
+(``decode_workers.examine_copy``). A failure takes the new names away again and raises:
+the copies are still in ``tmp/``, so the caller can commit each on its own
+(``intake.commit``) and learn which one does not fit."""
 
 from __future__ import annotations
 
@@ -23,11 +17,6 @@ from .events import Event, EventKind
 from .file_steps import NewImage
 from .intake import Prepared
 from .records import ImageRecord
-from .storage import FolderStorage
-
-
-def can_batch(core: Core) -> bool:
-    return isinstance(core.storage, FolderStorage)
 
 
 def commit_many(core: Core, entries: list[tuple[Prepared, str | None]]) -> list[ImageRecord]:

@@ -68,7 +68,7 @@ def test_a_file_without_a_row_is_never_overwritten(library: Library) -> None:
     assert stranger.read_bytes() == b"not ours"
 
 
-@pytest.mark.folder_only  # batches are the folder library's (intake_batch.can_batch)
+@pytest.mark.folder_only  # batches are the folder library's (group_commit.can_batch)
 def test_names_of_a_batch_rolled_back_are_given_again(library: Library) -> None:
     from imageshelf.app.library import intake_batch
     from imageshelf.app.library.errors import LibraryError
