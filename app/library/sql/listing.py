@@ -185,17 +185,10 @@ def _trigram_cover(term: str) -> str:
     return " AND ".join(_fts_phrase(t) for t in trigrams)
 
 
-# One statement: the candidates (at most one over the cap, read once: MATERIALIZED), and
-# when they are few, those whose text really contains the term, as a JSON list.
-_RESOLVE_SQL = """
-WITH candidates(pk) AS MATERIALIZED (
-  SELECT rowid FROM images_fts WHERE images_fts MATCH :cover LIMIT :over)
-SELECT (SELECT COUNT(*) FROM candidates),
-  CASE WHEN (SELECT COUNT(*) FROM candidates) <= :cap THEN
-    (SELECT json_group_array(pk) FROM images
-     WHERE pk IN candidates AND instr(search_text, :term) > 0)
-  END
-"""
+# One statement: the cover's candidates and, when they are few, the exact matches.
+_RESOLVE_SQL = meta_listing.CONFIRMED_SQL.format(
+    candidates="SELECT rowid FROM images_fts WHERE images_fts MATCH :cover LIMIT :over"
+)
 
 
 def resolve(conn: Connection, flt: Filter) -> Filter:

@@ -171,10 +171,12 @@ def _tests(
     return tests
 
 
-# The candidates in common (at most one over the cap, read once: MATERIALIZED), and when
-# no more than the cap, those whose text holds the term, as a JSON list.
-_CONFIRMED = """
-WITH candidates(pk) AS MATERIALIZED ({merged})
+# DIALECT (SQLite): the candidates of a query (at most one over the cap, read once:
+# MATERIALIZED), and when no more than the cap, those whose text holds the term (the
+# rule itself), as a JSON list. Used for the term's cover alone (``listing``) and for its
+# cover in common with meta values (``search_among``).
+CONFIRMED_SQL = """
+WITH candidates(pk) AS MATERIALIZED ({candidates})
 SELECT (SELECT COUNT(*) FROM candidates),
   CASE WHEN (SELECT COUNT(*) FROM candidates) <= :cap THEN
     (SELECT json_group_array(pk) FROM images
@@ -220,7 +222,9 @@ def search_among(
         # entries, 819 in common at 100,000 images). Over the cap, none is confirmed.
         found, listed = tuple(
             run(
-                conn, _CONFIRMED.format(merged=merged), params | {"term": confirm, "cap": cap}
+                conn,
+                CONFIRMED_SQL.format(candidates=merged),
+                params | {"term": confirm, "cap": cap},
             ).one()
         )
         return None if found > cap else sorted(json.loads(listed))
