@@ -368,3 +368,25 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
                     break
                 after = cursor_page.end_cursor
             assert walked == ids, (meta, term, sort)
+
+
+@pytest.mark.folder_only  # SQLite's FTS5 (migration 0021)
+def test_a_term_like_a_tag_finds_only_text(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A term holding Private Use Area characters (what the values' tags are made of) is
+    not looked up in the trigram index, where its phrase (unconfirmed: a term too common
+    to list) could match a tag: the image whose custom_metadata has that tag is not
+    found, the one whose alt text holds it is."""
+    monkeypatch.setattr(listing, "RESOLVE_CAP", 0)
+    tagged = _add(library, 1, None, {"sku": "A"})
+    with library.engine.connect() as conn:
+        (tag_id,) = conn.execute(text("SELECT id FROM meta_tags WHERE key = 'sku'")).one()
+    tag = meta_listing.tag_of(tag_id)
+    written = _add(library, 2, None, {})
+    library.update(written, alt_text=f"a {tag} b")
+    for sort in Sort:
+        page = library.list_images(search=tag, sort=sort)
+        assert [r.id for r in page.items] == [written] and page.total == 1, tagged
+        found = library.list_images(search=tag, meta={"sku": "A"}, sort=sort).items
+        assert found == []
