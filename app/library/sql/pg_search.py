@@ -10,8 +10,11 @@ Two ways, both exact (``filters.Filter.matches`` is the rule):
   of words holding it (re-checking words, not texts), and their images are read from
   ``search_words``' primary key alone. 'umbrella' (7,976 images at 100,000): counted in
   ≈ 0.7 ms, where the trigram index re-checked ≈ 8,000 rows of text (≈ 5 ms).
-- **The trigram index** of ``image_search`` (0016), its candidates re-checked against
-  the text with a literal ``LIKE``: any other term (``sevilla catedral``)."""
+- **The trigram index** of ``image_search`` (0016) for any other term (``sevilla
+  catedral``): asked for the rows holding the term's *cover* — its pieces of three
+  characters that do not overlap, in order (``%sev%ill%a c%ate%dra%``), a superset of
+  the matches — which are re-checked with ``strpos`` (the rule). Five trigrams' lists
+  intersected, not fourteen: 3.5 → 2.2 ms (the least of 20 under load 8, 116 images)."""
 
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ from sqlalchemy import Connection
 from ..filters import SEARCH_FIELD_SEPARATOR
 from .dialect import like_pattern, run
 
-# The pks whose text holds the term (binds :like), through the trigram index.
-TRIGRAM_MATCHES = "SELECT pk FROM image_search WHERE search_text LIKE :like"
+# The pks whose text holds the term (binds :cover and :term), through the trigram index.
+TRIGRAM_MATCHES = (
+    "SELECT pk FROM image_search WHERE search_text LIKE :cover AND strpos(search_text, :term) > 0"
+)
 # The same through the words: an image with two words holding the term is there twice
 # (a membership test, ``IN``, does not mind; a count does, see _WORDS_COUNTED).
 WORD_MATCHES = (
@@ -64,7 +69,19 @@ def matches(term: str) -> str:
 
 
 def params(term: str) -> dict[str, object]:
-    return {"like": like_pattern(term)}
+    """What ``matches(term)`` binds."""
+    if in_one_word(term):
+        return {"like": like_pattern(term)}
+    return {"cover": cover_pattern(term), "term": term}
+
+
+def cover_pattern(term: str) -> str:
+    """A literal LIKE pattern of ``term``'s non-overlapping pieces of three characters,
+    in order (``sevilla catedral``: ``%sev%ill%a c%ate%dra%``): every text holding the
+    term matches it, so its rows are a superset of the matches, found through fewer of
+    the trigram index's lists than the whole term's."""
+    pieces = [term[i : i + 3] for i in range(0, len(term) - 2, 3)]
+    return "%" + "%".join(like_pattern(p)[1:-1] for p in pieces) + "%"
 
 
 def count_and_list(conn: Connection, term: str, cap: int) -> tuple[int, list[int] | None]:
