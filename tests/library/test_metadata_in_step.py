@@ -92,7 +92,7 @@ def _check(lib: Library, step: str) -> None:
             assert [r.id for r in walked] == [r.id for r in want], (step, flt, sort)
     if lib.engine.dialect.name == "sqlite":
         # The triggers index each image's values' tags (from custom_metadata) exactly as
-        # the view a rebuild reads says (from image_metadata; migration 0021): FTS5's
+        # the view a rebuild reads says (from image_metadata; migration 0023): FTS5's
         # check against its content fails on any difference.
         with lib.engine.connect() as conn:
             conn.exec_driver_sql(
@@ -280,7 +280,7 @@ def test_a_search_among_common_values_is_one_merge(library: Library) -> None:
     assert "ix_image_metadata_value" in plan and "TEMP B-TREE" not in plan, plan
 
 
-@pytest.mark.folder_only  # SQLite's FTS5 (migration 0021)
+@pytest.mark.folder_only  # SQLite's FTS5 (migration 0023)
 def test_a_term_among_common_values_is_one_fts_query(library: Library) -> None:
     """With the term's trigram cover, the images it and two values (one read two ways)
     have in common are one FTS5 query of the values' tags and the cover, no merge with
@@ -370,7 +370,7 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
             assert walked == ids, (meta, term, sort)
 
 
-@pytest.mark.folder_only  # SQLite's FTS5 (migration 0021)
+@pytest.mark.folder_only  # SQLite's FTS5 (migration 0023)
 def test_a_term_like_a_tag_finds_only_text(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:

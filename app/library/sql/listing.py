@@ -14,8 +14,8 @@ from sqlalchemy import Connection
 
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_listing
-from .dialect import is_pg, like_pattern, run
+from . import meta_listing, order_marks, pg_search
+from .dialect import is_pg, run
 from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
 
@@ -37,12 +37,6 @@ _COST_SORT_MATCH = 2.5
 _REVERSED = {s: REVERSED[s] for s in (Sort.NEWEST, Sort.OLDEST, Sort.TAKEN)}
 
 
-# DIALECT (PostgreSQL): the images whose folded text holds the term, from the narrow copy
-# of the search text that carries the trigram index (migration 0016): the index's
-# candidates are re-checked against 100-byte rows there, not 400-byte rows of images.
-PG_MATCHES = "SELECT pk FROM image_search WHERE search_text LIKE :like"
-
-
 # A search whose trigram cover (below) finds at most this many candidate rows is resolved
 # to its exact matches once, and count and page both read that list.
 RESOLVE_CAP = 500
@@ -60,7 +54,7 @@ CONFIRM_CAP = 1000
 def indexed_term(flt: Filter) -> str | None:
     """The folded term when the trigram index can answer it (3+ characters, none of the
     Private Use Area, whose trigrams in ``images_fts`` may be meta values' tags:
-    migration 0021; such a term scans, exact)."""
+    migration 0023; such a term scans, exact)."""
     if flt.search:
         term = fold(flt.search)
         if len(term) >= 3 and not any("\ue000" <= c <= "\uf8ff" for c in term):
@@ -124,10 +118,11 @@ def where_clause(
             params["matches"] = json.dumps(flt.matches_pks)
             clauses.append(f"{column} IN (SELECT value FROM json_each(:matches))")
         elif indexed_term(flt) is not None and plan != "scan" and pg:
-            # DIALECT (PostgreSQL): pg_trgm's GIN index answers a literal LIKE ('%' and
-            # '_' escaped); both sides are folded, so it is exact (PG_MATCHES).
-            params["like"] = like_pattern(term)
-            clauses.append(f"{column} IN ({PG_MATCHES})")
+            # DIALECT (PostgreSQL): the words holding the term, or pg_trgm's GIN index
+            # answering a literal LIKE ('%' and '_' escaped); both sides are folded, so it
+            # is exact (pg_search).
+            params |= pg_search.params(term)
+            clauses.append(f"{column} IN ({pg_search.matches(term)})")
         elif indexed_term(flt) is not None and plan != "scan":
             # DIALECT: FTS5's trigram tokenizer (SQLite). Another database answers this
             # clause with its own substring index (PostgreSQL: pg_trgm on search_text).
@@ -158,7 +153,7 @@ def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] |
     if term is None:
         return None
     if is_pg(conn):  # DIALECT: pg_trgm's index answers the literal LIKE
-        return PG_MATCHES, {"like": like_pattern(term)}
+        return pg_search.matches(term), pg_search.params(term)
     # DIALECT: FTS5's trigram tokenizer (SQLite)
     return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
 
@@ -273,28 +268,18 @@ def _resolve_search(conn: Connection, flt: Filter, term: str) -> Filter:
     return replace(flt, matches_pks=tuple(json.loads(listed)))
 
 
-# DIALECT (PostgreSQL): the matches' number and, when few, their pks, in one pass of the
-# trigram index (its candidates re-checked once: the count alone would do the same work).
-_PG_RESOLVE_SQL = f"""
-SELECT COUNT(*), CASE WHEN COUNT(*) <= :cap THEN array_agg(pk ORDER BY pk) END
-FROM ({PG_MATCHES}) AS matches
-"""
-
-
 def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
     """``resolve`` on PostgreSQL. A search of the whole library is counted here, once
     (``matches_count``, which ``count`` then answers with), and its matches listed when
     few. Within a folder, a meta filter or ids, what counts is the scope's share, which
     ``count`` reads: here the matches are only listed when there are few, found by reading
     at most one more than the cap."""
-    params: dict[str, object] = {"like": like_pattern(term)}
     whole = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
     if whole and not flt.meta and flt.ids is None:
-        found, listed = tuple(run(conn, _PG_RESOLVE_SQL, params | {"cap": RESOLVE_CAP}).one())
-        flt = replace(flt, matches_count=_int(found))
+        found, listed = pg_search.count_and_list(conn, term, RESOLVE_CAP)
+        flt = replace(flt, matches_count=found)
         return flt if listed is None else replace(flt, matches_pks=tuple(listed))
-    pks = run(conn, f"{PG_MATCHES} LIMIT :over", params | {"over": RESOLVE_CAP + 1}).scalars()
-    listed_pks = sorted(int(pk) for pk in pks)
+    listed_pks = pg_search.first_matches(conn, term, RESOLVE_CAP + 1)
     if len(listed_pks) > RESOLVE_CAP:
         return flt
     return replace(flt, matches_pks=tuple(listed_pks))
@@ -343,14 +328,8 @@ def count(conn: Connection, flt: Filter) -> int:
     term = indexed_term(flt)
     if term is not None and unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
-        if is_pg(conn):  # DIALECT: pg_trgm's index, rows re-checked
-            return _int(
-                run(
-                    conn,
-                    "SELECT COUNT(*) FROM image_search WHERE search_text LIKE :like",
-                    {"like": like_pattern(term)},
-                ).scalar_one()
-            )
+        if is_pg(conn):  # DIALECT: the words holding it, or pg_trgm's index re-checked
+            return pg_search.count_and_list(conn, term, -1)[0]
         return _int(
             run(
                 conn,
@@ -378,6 +357,9 @@ def page(
         total = count(conn, flt)
     if offset >= total:
         return []
+    if is_pg(conn) and order_marks.applies(flt, sort, offset, limit, total):
+        # DIALECT (PostgreSQL): a deep page of the whole library, from its range (0022).
+        return order_marks.page(conn, sort, offset, limit, total)
     if meta_listing.applies(flt, sort):
         search = _search_of(conn, flt)
         return meta_listing.page(conn, flt, offset, limit, sort, total, search)

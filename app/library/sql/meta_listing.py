@@ -210,14 +210,14 @@ def search_among(
 
     ``confirm`` (SQLite): the folded term, when ``search`` is the term's trigram cover
     (``listing._cover_of``), candidates, not matches: no merge then, the values' tags
-    and the cover are one query of the trigram index (``_tagged``, migration 0021), and
+    and the cover are one query of the trigram index (``_tagged``, migration 0023), and
     the candidates are confirmed against ``search_text`` (the rule itself); ``None``
     when more than ``cap`` candidates. Listed in ``order`` (one of ``ORDER``; else pk
     order)."""
     params: dict[str, object] = {"over": cap + 1} | search[1]
     if confirm is not None:
         # DIALECT: SQLite's (the trigram cover is FTS5's): the values' tags and the
-        # cover in one FTS5 query (migration 0021), the few in common confirmed.
+        # cover in one FTS5 query (migration 0023), the few in common confirmed.
         tagged = _tagged(conn, flt, search)
         if tagged is None:  # a value no image has ever had: none in common
             return []
@@ -265,7 +265,7 @@ TAGGED_SQL = "SELECT rowid FROM images_fts WHERE images_fts MATCH :tagged LIMIT 
 
 def tag_of(tag_id: int) -> str:
     """The tag of ``meta_tags`` row ``tag_id`` as ``images_fts`` indexes it (migration
-    0021): three characters of the Private Use Area, one trigram."""
+    0023): three characters of the Private Use Area, one trigram."""
     return "".join(
         chr(0xE000 + d) for d in (tag_id % 6400, tag_id // 6400 % 6400, tag_id // 40960000)
     )

@@ -23,15 +23,15 @@ own doclists, skipping through them: the same 819 rows in 0.8 ms.
 Measured at 100,000 images: the rebuild ≈ 3 s; the index grows by one token per key of
 each image.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-11-30
 """
 
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
