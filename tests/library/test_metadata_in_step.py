@@ -25,7 +25,7 @@ from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
 from imageshelf.app.library.filters import ALL_FOLDERS, Filter
 from imageshelf.app.library.layout import DB_FILE, META_DIR
-from imageshelf.app.library.sql import listing, meta_listing
+from imageshelf.app.library.sql import listing, meta_listing, meta_tags
 from imageshelf.app.library.sql.dialect import pg_number
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
@@ -382,7 +382,7 @@ def test_a_term_like_a_tag_finds_only_text(
     tagged = _add(library, 1, None, {"sku": "A"})
     with library.engine.connect() as conn:
         (tag_id,) = conn.execute(text("SELECT id FROM meta_tags WHERE key = 'sku'")).one()
-    tag = meta_listing.tag_of(tag_id)
+    tag = meta_tags.tag_of(tag_id)
     written = _add(library, 2, None, {})
     library.update(written, alt_text=f"a {tag} b")
     for sort in Sort:

@@ -31,7 +31,7 @@ from ..custom_metadata import MetaFilter
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import orders
+from . import meta_tags, orders
 from .dialect import is_pg, pick, run
 from .rows import RECORD_COLUMNS, record
 
@@ -210,7 +210,7 @@ def search_among(
 
     ``confirm`` (SQLite): the folded term, when ``search`` is the term's trigram cover
     (``listing._cover_of``), candidates, not matches: no merge then, the values' tags
-    and the cover are one query of the trigram index (``_tagged``, migration 0023), and
+    and the cover are one query of the trigram index (``meta_tags``, migration 0023), and
     the candidates are confirmed against ``search_text`` (the rule itself); ``None``
     when more than ``cap`` candidates. Listed in ``order`` (one of ``ORDER``; else pk
     order)."""
@@ -218,14 +218,18 @@ def search_among(
     if confirm is not None:
         # DIALECT: SQLite's (the trigram cover is FTS5's): the values' tags and the
         # cover in one FTS5 query (migration 0023), the few in common confirmed.
-        tagged = _tagged(conn, flt, search)
+        values = []  # each filter's readings (12 as text, as a number): any of them
+        for n, meta in enumerate(flt.meta):
+            arms = ranges(meta, n, params, kinds=readings(meta))
+            values.append(" OR ".join(f"({r})" for r in arms))
+        tagged = meta_tags.query(conn, values, params, str(search[1]["cover"]))
         if tagged is None:  # a value no image has ever had: none in common
             return []
         params["tagged"] = tagged
         found, listed = tuple(
             run(
                 conn,
-                CONFIRMED_SQL.format(candidates=TAGGED_SQL, order=order),
+                CONFIRMED_SQL.format(candidates=meta_tags.TAGGED_SQL, order=order),
                 params | {"term": confirm, "cap": cap},
             ).one()
         )
@@ -256,45 +260,6 @@ def search_among(
     found = run(conn, f"SELECT {agg} FROM ({merged}) AS common", params).scalar_one()
     pks = [int(pk) for pk in (json.loads(found) if isinstance(found, str) else found or [])]
     return None if len(pks) > cap else pks
-
-
-# DIALECT (SQLite): the rows holding every meta value's tag and the term's cover
-# (``_tagged``), at most one over the cap.
-TAGGED_SQL = "SELECT rowid FROM images_fts WHERE images_fts MATCH :tagged LIMIT :over"
-
-
-def tag_of(tag_id: int) -> str:
-    """The tag of ``meta_tags`` row ``tag_id`` as ``images_fts`` indexes it (migration
-    0023): three characters of the Private Use Area, one trigram."""
-    return "".join(
-        chr(0xE000 + d) for d in (tag_id % 6400, tag_id // 6400 % 6400, tag_id // 40960000)
-    )
-
-
-def _tagged(conn: Connection, flt: Filter, search: Search) -> str | None:
-    """An FTS5 query of the rows holding a tag of each meta filter's value (any reading
-    of it: ``12`` as text or as a number) and the term's trigram cover (``search``'s
-    ``:cover``): FTS5 ANDs the doclists itself, skipping through them, where a merge of
-    the values' index entries with the cover's matches costs ≈ 3× as much (10,000
-    entries and 7,925 matches at 100,000 images: 0.8 ms against 2.3). The cover is a
-    superset of the term's matches (confirmed after), the tags exactly the values
-    (``meta_tags`` holds 0008's kinds and values, compared as ``ranges`` compares).
-    ``None`` when a filter's value has no tag: no image has ever had it."""
-    params: dict[str, object] = {}
-    tests = []
-    for n, meta in enumerate(flt.meta):
-        arms = ranges(meta, n, params, kinds=readings(meta))
-        tests.append(" OR ".join(f"({r})" for r in arms))
-    sql = " UNION ALL ".join(
-        f"SELECT {n}, id FROM meta_tags WHERE {t}" for n, t in enumerate(tests)
-    )
-    found: dict[int, list[str]] = {}
-    for n, tag_id in (tuple(r) for r in run(conn, sql, params)):
-        found.setdefault(n, []).append(f'"{tag_of(tag_id)}"')
-    if len(found) < len(flt.meta):
-        return None
-    tags = " AND ".join(f"meta_tags : ({' OR '.join(t)})" for t in found.values())
-    return f"{tags} AND ({search[1]['cover']})"
 
 
 def count(conn: Connection, flt: Filter, search: Search | None = None) -> int:
