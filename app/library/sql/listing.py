@@ -182,11 +182,12 @@ def _trigram_cover(term: str) -> str:
 
 # One statement: the cover's candidates and, when they are few, the exact matches.
 _RESOLVE_SQL = meta_listing.CONFIRMED_SQL.format(
-    candidates="SELECT rowid FROM images_fts WHERE images_fts MATCH :cover LIMIT :over"
+    candidates="SELECT rowid FROM images_fts WHERE images_fts MATCH :cover LIMIT :over",
+    order="pk",
 )
 
 
-def resolve(conn: Connection, flt: Filter) -> Filter:
+def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     """``flt`` with ``matches`` filled in when the term is rare enough to list.
 
     A long phrase of common words ("sevilla catedral": words each in 8% of 100,000
@@ -198,7 +199,11 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     few hundred entries (≈ 0.3 ms) and is answered by the phrase as before — or, with
     common ``meta.KEY=VALUE`` values, by the images term and values have in common
     (``meta_listing.search_among``): without them a count tested each of a value's
-    10,000 images against the term's 8,000 matches, and a deep page nearly as many."""
+    10,000 images against the term's 8,000 matches, and a deep page nearly as many.
+
+    ``sort``: the order a page-number page will be read in (not for a cursor's walk,
+    which tests membership): those in common are then listed in it (SQLite), and the
+    page is a slice of them, read by pk (``meta_listing.page``)."""
     if flt.meta and flt.meta_pks is None:
         flt = meta_listing.resolve_meta(conn, flt)
     term = indexed_term(flt)
@@ -215,9 +220,12 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
         # Common values and any term: the images they have in common, from the term's
         # trigram cover, confirmed, when few (SQLite; ``CONFIRM_CAP``).
         cap = min(CONFIRM_CAP, SEARCH_AMONG_CAP)
-        among = meta_listing.search_among(conn, flt, _cover_of(term), cap, confirm=term)
+        order = ORDER[sort] if sort is not None else "pk"
+        among = meta_listing.search_among(conn, flt, _cover_of(term), cap, term, order)
         if among is not None:
-            return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
+            return replace(
+                flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort
+            )
         if cap >= RESOLVE_CAP:  # the cover alone has more: not a rare term
             return _phrase_among(conn, flt)
     found = _resolve_search(conn, flt, term)
@@ -255,7 +263,7 @@ def _resolve_search(conn: Connection, flt: Filter, term: str) -> Filter:
     )
     if found > RESOLVE_CAP:
         return flt
-    return replace(flt, matches_pks=tuple(sorted(json.loads(listed))))
+    return replace(flt, matches_pks=tuple(json.loads(listed)))
 
 
 def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
