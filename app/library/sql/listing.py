@@ -52,10 +52,12 @@ CONFIRM_CAP = 1000
 
 
 def indexed_term(flt: Filter) -> str | None:
-    """The folded term when the trigram index can answer it (3+ characters)."""
+    """The folded term when the trigram index can answer it (3+ characters, none of the
+    Private Use Area, whose trigrams in ``images_fts`` may be meta values' tags:
+    migration 0023; such a term scans, exact)."""
     if flt.search:
         term = fold(flt.search)
-        if len(term) >= 3:
+        if len(term) >= 3 and not any("\ue000" <= c <= "\uf8ff" for c in term):
             return term
     return None
 
