@@ -112,12 +112,11 @@ def bare_inspect_app(directory: Path) -> Flask:
 def _serve_bare(app: Any) -> None:
     """``app`` on waitress exactly as Imageshelf's runner serves: the same server class
     (its connection handling, e.g. keep-alive after a 304), threads and buffers."""
-    from waitress import wasyncore
     from waitress.adjustments import Adjustments
     from waitress.server import TcpWSGIServer
     from waitress.task import ThreadedTaskDispatcher
 
-    from imageshelf.server import runner
+    from imageshelf.server import event_loop, runner
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     settings = _waitress_settings()
@@ -131,12 +130,10 @@ def _serve_bare(app: Any) -> None:
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(settings["threads"])
     server_class = getattr(runner, "_Server", TcpWSGIServer)  # its channels and tasks
-    socket_map: dict[int, Any] = {}
+    socket_map = event_loop.WatchedMap()  # and its loop
     server = server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
     print(f"PORT {server.effective_port}", flush=True)
-    threading.Thread(
-        target=wasyncore.loop, kwargs={"map": socket_map, "use_poll": True}, daemon=True
-    ).start()
+    threading.Thread(target=event_loop.loop, args=(socket_map,), daemon=True).start()
     sys.stdin.read()  # until the parent closes our stdin
     os._exit(0)
 

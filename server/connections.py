@@ -36,7 +36,13 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 
+from .event_loop import WatchedMap
+
 log = logging.getLogger(__name__)
+
+# The connection a worker thread is serving: when it pulls the trigger, the loop looks
+# again at that connection alone (event_loop.py), not at every open one.
+_serving = threading.local()
 
 _TIMEOUT_BODY: Final = json.dumps(
     {
@@ -179,7 +185,11 @@ class BudgetedChannel(HTTPChannel):
             self.server.add_task(self)
 
     def service(self) -> None:
-        super().service()
+        _serving.channel = self
+        try:
+            super().service()
+        finally:
+            _serving.channel = None
         self.idle_since = time.monotonic()
 
     def handle_close(self) -> None:
@@ -231,8 +241,21 @@ class BudgetedServer(TcpWSGIServer):
             return
         super().add_task(task)
 
+    def pull_trigger(self) -> None:
+        """Wakes the loop (from a worker), telling it which connection to look at."""
+        socket_map = self._map
+        if isinstance(socket_map, WatchedMap):
+            channel = getattr(_serving, "channel", None)
+            if channel is None:
+                socket_map.touch_all()
+            else:
+                socket_map.touch(channel._fileno)
+        super().pull_trigger()
+
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # idle connections (waitress's channel_timeout)
+        if isinstance(self._map, WatchedMap):
+            self._map.touch_all()  # it may have marked any of them to be closed
         mono = time.monotonic()
         for channel in list(self.active_channels.values()):
             if not isinstance(channel, BudgetedChannel):

@@ -26,7 +26,7 @@ from imageshelf.app.library import Library, rules
 from imageshelf.app.library.rules import UPLOAD_LIMIT_TEXT
 from imageshelf.app.library.transforms import max_waiting_requests
 
-from . import address, discovery
+from . import address, discovery, event_loop
 from .app import MAX_CONTENT_LENGTH, create_app
 from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits
 from .errors import CannotListen, PortInUse, code_for_status, error_response
@@ -212,7 +212,7 @@ class BackgroundServer:
         self.app = create_app(
             library, token=token, public_url=public_url, loopback_only=is_loopback_host(host)
         )
-        self._map: dict[int, Any] = {}
+        self._map = event_loop.WatchedMap()
         self._servers: list[BaseWSGIServer] = []
         self._dispatcher: ThreadedTaskDispatcher | None = None
         self._thread: threading.Thread | None = None
@@ -270,7 +270,7 @@ class BackgroundServer:
 
     def _loop(self) -> None:
         try:
-            wasyncore.loop(timeout=1.0, map=self._map, use_poll=True)
+            event_loop.loop(self._map, timeout=1.0)
         except Exception:
             log.exception("The HTTP server loop stopped unexpectedly")
         finally:
@@ -303,6 +303,7 @@ class BackgroundServer:
                 try:
                     thunk()
                 finally:
+                    self._map.touch_all()  # the loop does not know what the thunk changed
                     done.set()
 
             trigger.pull_trigger(run)
