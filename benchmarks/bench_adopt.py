@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -77,9 +78,10 @@ def _adopt_rate(paths: list[Path], work: Path) -> float:
 def run(quick: bool = False) -> list[Result]:
     n_adopt, n_drop, n_floor = (300, 100, 150) if quick else (2000, 500, 600)
     paths = photo_set.photos(2000)[:n_adopt]
-    work = photo_set.CACHE / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    # A folder of this run's own: two runs at once (two engineers' branches, a paired
+    # run) must not delete each other's libraries; it goes at the end, whatever happens.
+    photo_set.CACHE.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"work-{os.getpid()}-", dir=photo_set.CACHE))
     load = os.getloadavg()[0]
     results: list[Result] = []
     try:

@@ -7,19 +7,19 @@
   the same CPUs, so both sides get the same share of a shared machine. Goal ≤ 1.3×.
 - 7b: a cached transform (that 800 px WebP) under 32 connections against an original of
   the same size — the very same bytes uploaded as a WebP original. Goal ≥ 0.9×.
-- 7c: 32 clients asking distinct sizes of four 12 MP JPEGs, while a quiet client fetches a
-  ~200 KB original every 20 ms: no failures — the clients honour ``503 busy`` with
-  ``Retry-After`` as the contract asks (it is the contract's answer past the queue, not
-  an error), and any other 5xx, an answer over 10 s or an image never got is a failure;
-  the peak RSS of the server and its transform workers together grows by less than the
-  decode budget (4 bytes a pixel); the quiet client's p99 ≤ 3× its p99 without the load,
-  judged over 3 alternated rounds (quiet, loaded, quiet, busy loops, quiet, loaded, …:
-  each loaded round against the quiet windows either side of it), the median round's
-  ratio, every round's printed with the spread. ``7c floor`` (no target) prints the
-  same ratio with idle-priority busy loops instead of the 32 clients, one on each CPU
-  the transform workers may use (``transform_workers.worker_cpus``: by default all but
-  one): what background work that is not the server's, kept where the workers are,
-  does to the quiet client here.
+- 7c: 32 clients asking distinct sizes of four 12 MP JPEGs (sizes never asked before, in
+  every round), while a quiet client fetches a ~200 KB original every 20 ms: no failures
+  — the clients honour ``503 busy`` with ``Retry-After`` as the contract asks (it is the
+  contract's answer past the queue, not an error), and any other 5xx, an answer over
+  10 s or an image never got is a failure; the peak RSS of the server and its transform
+  workers together grows by less than the decode budget (4 bytes a pixel); the quiet
+  client's p99 ≤ 3× its p99 without the load, judged over 3 alternated rounds (quiet,
+  loaded, quiet, busy loops, quiet, loaded, …: each loaded round against the quiet
+  windows either side of it), the median round's ratio, every round's printed with the
+  spread. ``7c floor`` (no target) prints the same ratio with idle-priority busy loops
+  instead of the 32 clients, one on each CPU the transform workers may use
+  (``transform_workers.worker_cpus``: by default all but one): what background work that
+  is not the server's, kept where the workers are, does to the quiet client here.
 """
 
 from __future__ import annotations
@@ -138,9 +138,16 @@ def _cached_vs_original(app: ChildServer, image_id: str, same_id: str, quick: bo
 # back-pressure, so the client waits that long and asks for the same image again (up to
 # GIVE_UP_S); what counts as a failure is any other 5xx, a 503 without Retry-After, a
 # connection error, an answer slower than the contract's 10 s, or an image never got.
+# Every size a client asks is one never asked before, in later rounds too: each round's
+# clients go on from request ``first`` of their sequence (``ROUND_REQUESTS`` a round is
+# more than a client gets through in one), where until session 7 every round asked the
+# first round's sizes again, so its first seconds were a burst of cached results (the
+# 7b load, not 7c's) that the quiet client queued behind.
+ROUND_REQUESTS = 100  # widths step by 31 mod 1500: a client's first 1,500 are distinct
 _CLIENTS = r"""
 import http.client, json, sys, threading, time
 port, ids, seconds = int(sys.argv[1]), sys.argv[2].split(","), float(sys.argv[3])
+first_k = int(sys.argv[4])
 GIVE_UP_S, SLOWEST_S = 30.0, 10.0
 stop = time.monotonic() + seconds
 lock = threading.Lock()
@@ -150,7 +157,7 @@ def note(key, what):
         tally[key][what] = tally[key].get(what, 0) + 1
 def client(n):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    k = 0
+    k = first_k
     while time.monotonic() < stop:
         width = 100 + (n * 977 + k * 31) % 1500  # distinct across clients and requests
         fmt = "jpg" if k % 4 == 0 else "webp"
@@ -237,12 +244,14 @@ def _p99(values: list[float]) -> float:
 
 
 def _round(
-    app: ChildServer, big_ids: list[str], path: str, seconds: float
+    app: ChildServer, big_ids: list[str], path: str, seconds: float, number: int
 ) -> tuple[list[float], dict[str, object], float]:
-    """One loaded round: the 32 clients for ``seconds`` while the quiet client fetches.
-    (quiet latencies under load, the clients' tally, peak RSS of server and workers)."""
+    """Loaded round ``number``: the 32 clients for ``seconds`` while the quiet client
+    fetches (quiet latencies under load, the clients' tally, peak RSS of server and
+    workers)."""
+    first = str(number * ROUND_REQUESTS)
     clients = subprocess.Popen(
-        [sys.executable, "-c", _CLIENTS, str(app.port), ",".join(big_ids), str(seconds)],
+        [sys.executable, "-c", _CLIENTS, str(app.port), ",".join(big_ids), str(seconds), first],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -312,8 +321,8 @@ def _storm(app: ChildServer, big_ids: list[str], quiet_id: str, quick: bool) -> 
     tallies: list[dict[str, object]] = []
     peak = 0.0
     burned: list[float] = []  # the same ratio with idle-priority busy loops instead
-    for _ in range(rounds):
-        latencies, tally, round_peak = _round(app, big_ids, path, seconds)
+    for number in range(rounds):
+        latencies, tally, round_peak = _round(app, big_ids, path, seconds, number)
         loaded.append(latencies)
         tallies.append(tally)
         peak = max(peak, round_peak)

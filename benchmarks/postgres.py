@@ -128,12 +128,23 @@ def settle(url: str) -> None:
     in which the counting triggers updated its 20 rows 100,000 times, and the dead
     versions left 658 pages that a plain VACUUM empties but keeps, so every count read
     them all (0.2-0.6 ms a page of the listing). A live library's uploads, each its
-    own transaction, leave a few that pruning reclaims as it goes."""
+    own transaction, leave a few that pruning reclaims as it goes. ``order_marks`` (0022)
+    likewise; a fresh copy's ranges (one per sort, grown by the triggers) are re-cut first,
+    as the team library's housekeeping does at open (``order_marks.rebalance``)."""
     import psycopg
+    from sqlalchemy import create_engine
 
+    from imageshelf.app.library.sql import order_marks
+
+    engine = create_engine(url)
+    try:  # the page ranges of a fresh copy (all in one), cut as the housekeeping does
+        with engine.begin() as conn:
+            order_marks.rebalance(conn)
+    finally:
+        engine.dispose()
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.autocommit = True  # VACUUM runs outside a transaction
-        conn.execute("VACUUM (FULL) folder_counts")
+        conn.execute("VACUUM (FULL) folder_counts, order_marks")
         conn.execute("VACUUM (ANALYZE)")
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
-from .files import write_into_cache
+from .files import ATOMIC_PREFIX, write_into_cache
 
 # The temporaries ``files.write_atomic`` makes next to the file it writes.
-TMP_PREFIX: Final = ".tmp-"
+TMP_PREFIX: Final = ATOMIC_PREFIX
 
 
 @dataclass(frozen=True, slots=True)

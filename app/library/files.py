@@ -7,7 +7,7 @@ import contextlib
 import errno
 import hashlib
 import os
-import tempfile
+import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,6 +19,24 @@ from .rules import MAX_UPLOAD_BYTES, TOO_LARGE_MESSAGE
 
 CHUNK = 1024 * 1024
 TMP_PREFIX = "incoming-"
+# What ``write_atomic`` names its temporaries (``derived.TMP_PREFIX`` says the same).
+ATOMIC_PREFIX = ".tmp-"
+_NEW_FILE_FLAGS = (
+    os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def create_new(directory: str, prefix: str) -> tuple[int, str]:
+    """A new file only this process can read or write (``0o600``), made under a random
+    name in ``directory``: ``tempfile.mkstemp`` without its per-call Python (every
+    upload makes two). ``O_EXCL``: a name someone else made is never opened."""
+    for _ in range(100):
+        name = os.path.join(directory, prefix + secrets.token_hex(8))
+        try:
+            return os.open(name, _NEW_FILE_FLAGS, 0o600), name
+        except FileExistsError:
+            continue  # 64 random bits taken: try another
+    raise FileExistsError(errno.EEXIST, "No usable temporary name found", directory)
 
 
 def os_error_reason(exc: OSError, read_only: str = "the library is on a read-only disk") -> str:
@@ -99,7 +117,7 @@ class Incoming:
 
     def __init__(self, tmp_dir: Path, limit: int) -> None:
         with disk_errors("start saving the upload"):
-            fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=tmp_dir)
+            fd, name = create_new(os.fspath(tmp_dir), TMP_PREFIX)
         self.path = Path(name)
         self.limit = limit
         self.size = 0
@@ -284,26 +302,31 @@ def remove_empty_folders(root: Path, folder: str) -> list[str]:
 
 def write_into_cache(path: Path, data: bytes) -> None:
     """``write_atomic`` into a cache folder (thumbnails, transform results) that may be
-    deleted at any time, also while this writes: the folder is made again, once."""
-    for attempt in (1, 2):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    deleted at any time, also while this writes: the folder is made again, once (and
+    made at all only when the write finds it missing: it is there nearly always)."""
+    for attempt in (1, 2, 3):
         try:
             write_atomic(path, data)
             return
         except FileNotFoundError:
-            if attempt == 2:
+            if attempt == 3:
                 raise
+            path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Writes a whole file so that readers see either nothing or all of it."""
-    fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    fd, name = create_new(os.path.dirname(path), ATOMIC_PREFIX)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(name, path)
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
         raise

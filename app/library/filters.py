@@ -135,6 +135,9 @@ class Filter:
     # ``matches_pks`` are exactly the images matching the term and every ``meta`` filter
     # (``sql.meta_listing.search_among``): with no other filter, their number is the count.
     matches_among_meta: bool = False
+    # ``matches_pks`` listed in this sort's order, not pk order (``sql.listing.resolve``
+    # given the sort, SQLite): a page-number page of them is a slice of the list.
+    matches_sort: Sort | None = None
     # How many rows (in any folder) contain the term, when ``resolve`` counted them on its
     # way (PostgreSQL: one pass of the trigram index gives both); exact, like the above.
     matches_count: int | None = None

@@ -51,7 +51,7 @@ from .library_writes import LibraryWrites
 from .lock import ProcessLock
 from .pg_notify import ChangeBridge
 from .reconcile import Reconciler
-from .sql import owners
+from .sql import order_marks, owners
 from .storage import Storage
 from .thumbnails import ThumbnailCache
 from .transforms import Transforms
@@ -249,11 +249,22 @@ class Library(LibraryReads, LibraryWrites):
             keeper.chores["collect the store's orphans"] = self.collect_storage
         if self.core.owner is not None:  # a team library: processes may die any time
             keeper.chores[_RECOVER] = self._recover_dead
+        if self.core.engine.dialect.name == "postgresql":  # DIALECT: 0022's page ranges
+            keeper.chores["re-cut the page ranges"] = self._rebalance_order_marks
         # One process at a time does each (a team library; always this one on SQLite).
         for name, chore in keeper.chores.items():
             keeper.chores[name] = self._singleton(name, chore)
         self._housekeeper = keeper
         keeper.start()
+
+    def _rebalance_order_marks(self) -> bool:
+        """A team library: the ranges deep pages are read from, re-cut when uploads or
+        removals have left them far from their size (``sql/order_marks.py``)."""
+        with self.core.read() as conn:
+            if not order_marks.unbalanced(conn):
+                return False
+        with self.core.write() as conn:
+            return order_marks.rebalance(conn)
 
     def _singleton(self, name: str, chore: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:

@@ -100,7 +100,7 @@ class LibraryReads:
         flt = listing_filter(folder, search, undescribed, recursive, ids, meta, within)
         order = Sort.parse(sort)
         with self.core.read() as conn:
-            flt = listing.resolve(conn, flt)
+            flt = listing.resolve(conn, flt, order)
             total = listing.count(conn, flt)
             offset = (page - 1) * page_size
             items = listing.page(conn, flt, offset, page_size, order, total=total)

@@ -67,6 +67,18 @@ def max_waiting_requests() -> int:
     return default_slots() + _QUEUE_MAX
 
 
+class _Ticket:
+    """A request waiting in the gate's line: ``wake`` is released when a slot is handed
+    to it (``granted``, set under the gate's lock, decides a race with its timeout)."""
+
+    __slots__ = ("granted", "wake")
+
+    def __init__(self) -> None:
+        self.granted = False
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
 class SlotGate:
     """At most ``slots`` transforms at once and a queue of waiting ones; the rest are told
     at once that the server is busy. ``queue`` fixes the queue's length; by default it is
@@ -90,7 +102,7 @@ class SlotGate:
         self.capacity = capacity if capacity is not None else self.slots + _QUEUE_MAX
         self.pace = _FIRST_PACE_S  # moving average of one transform's seconds of work
         self.running = 0
-        self._line: deque[object] = deque()  # the waiting requests, first come first
+        self._line: deque[_Ticket] = deque()  # the waiting requests, first come first
         self.following = 0
         self._clock = clock
         self._gaps: deque[float] = deque(maxlen=_RATE_WINDOW)
@@ -139,36 +151,45 @@ class SlotGate:
 
     @contextmanager
     def slot(self, deadline: float) -> Iterator[None]:
-        """A slot, in the order requests came: a freed slot goes to the one that has
-        waited longest, so the wait is what the queue ahead takes to drain, for every
-        request alike (not whichever thread the system wakes first)."""
+        """A slot, in the order requests came: a freed slot is handed straight to the
+        request that has waited longest, so the wait is what the queue ahead takes to
+        drain, for every request alike (not whichever thread the system wakes first).
+
+        Only that one request is woken (its own ``_Ticket``): waking every waiting
+        thread on each change, for each to look whether it is first, woke up to 32
+        threads several times per result — a herd that took the interpreter lock and
+        the CPUs from the server's other requests (the quiet client of 7c waited behind
+        it; docs/performance.md, transforms, session 7)."""
+        ticket: _Ticket | None = None
         with self._changed:
             if self.held >= self.capacity:
                 raise Busy(_BUSY_OTHERS)
-            if self.running >= self.slots or self._line:
-                if self.waiting >= self.queue:
-                    raise Busy(_BUSY_OTHERS)
-                ticket = object()
+            if self.running < self.slots and not self._line:
+                self.running += 1
+            elif self.waiting >= self.queue:
+                raise Busy(_BUSY_OTHERS)
+            else:
+                ticket = _Ticket()
                 self._line.append(ticket)
-                self._changed.notify_all()
-                try:
-                    free = self._changed.wait_for(
-                        lambda: self.running < self.slots and self._line[0] is ticket,
-                        timeout=max(0.0, deadline - time.monotonic()),
-                    )
-                finally:
+            self._changed.notify_all()  # observers only (``wait_until``): none waits here
+        if ticket is not None:
+            ticket.wake.acquire(timeout=max(0.0, deadline - time.monotonic()))
+            with self._changed:
+                if not ticket.granted:  # not handed a slot in time (checked under the lock)
                     self._line.remove(ticket)
-                    self._changed.notify_all()  # the next in line may be first now
-                if not free:
+                    self._changed.notify_all()
                     raise Busy(_BUSY_OTHERS)
-            self.running += 1
-            self._changed.notify_all()
         try:
             yield
         finally:
             with self._changed:
-                self.running -= 1
-                self._handed_on(self.waiting > 0)
+                self._handed_on(bool(self._line))
+                if self._line:  # the slot passes on as it is: ``running`` stays
+                    head = self._line.popleft()
+                    head.granted = True
+                    head.wake.release()
+                else:
+                    self.running -= 1
                 self._changed.notify_all()
 
     def _handed_on(self, saturated: bool) -> None:

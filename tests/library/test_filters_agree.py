@@ -144,6 +144,7 @@ def test_meta_pages_from_image_metadata_are_the_rule_at_every_offset(
     monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", cap)
     monkeypatch.setattr(listing, "RESOLVE_CAP", min(cap, listing.RESOLVE_CAP))
     monkeypatch.setattr(listing, "SEARCH_AMONG_CAP", among)
+    sliced = 0
     with library.core.read() as conn:
         for flt in META_FILTERS:
             assert meta_listing.applies(flt, sort)
@@ -158,6 +159,16 @@ def test_meta_pages_from_image_metadata_are_the_rule_at_every_offset(
                 for offset in range(0, total + 1):
                     got = listing.page(conn, resolved, offset, size, sort, total=total)
                     assert [r.id for r in got] == want[offset : offset + size], (flt, offset)
+            # Resolved for a page-number page in this sort: the images a term and common
+            # values have in common listed in its order, a page a slice of them.
+            for_pages = listing.resolve(conn, flt, sort)
+            if for_pages.matches_sort is not None:
+                assert for_pages.matches_sort is sort and for_pages.matches_among_meta
+                sliced += 1
+            assert listing.count(conn, for_pages) == total, flt
+            for offset in range(0, total + 1):
+                got = listing.page(conn, for_pages, offset, 2, sort, total=total)
+                assert [r.id for r in got] == want[offset : offset + 2], (flt, offset, sort)
             # Cursor walks, forwards from the start and backwards from the last row.
             walked: list[str] = []
             at = None
@@ -179,6 +190,8 @@ def test_meta_pages_from_image_metadata_are_the_rule_at_every_offset(
                 back = [r.id for r in rows] + back
                 at = keyset.position(sort, rows[0])
             assert back == want, flt
+    if cap == 0 and among and library.engine.dialect.name == "sqlite":
+        assert sliced == 4  # the four searches of 3+ characters: listed in the sort's order
 
 
 @pytest.mark.parametrize("sort", list(Sort))

@@ -120,10 +120,13 @@ def test_a_freed_slot_goes_to_the_request_that_waited_longest() -> None:
     gate = SlotGate(slots=1, queue=8)
     finish = threading.Semaphore(0)
     order: list[int] = []
+    entered = threading.Condition()  # a request handed the slot has begun its work
 
     def request(n: int) -> None:
         with gate.slot(time.monotonic() + WAIT):
-            order.append(n)
+            with entered:
+                order.append(n)
+                entered.notify_all()
             assert finish.acquire(timeout=WAIT)
 
     threads = []
@@ -134,8 +137,22 @@ def test_a_freed_slot_goes_to_the_request_that_waited_longest() -> None:
     for n in range(1, 6):
         finish.release()
         assert gate.wait_until(lambda r, w, n=n: (r, w) == (1, 5 - n), WAIT)
+        with entered:
+            assert entered.wait_for(lambda n=n: len(order) == n + 1, WAIT)
         assert order == list(range(n + 1))
     finish.release()
     for t in threads:
         t.join(WAIT)
     assert order == [0, 1, 2, 3, 4, 5] and gate.held == 0
+
+
+def test_a_request_not_handed_a_slot_by_its_deadline_leaves_the_line() -> None:
+    gate = SlotGate(slots=1, queue=4)
+    with gate.slot(time.monotonic() + WAIT):
+        with pytest.raises(Busy), gate.slot(time.monotonic() + 0.05):
+            pass  # it waited its 50 ms in line, in vain
+        assert (gate.running, gate.waiting) == (1, 0)
+    assert gate.held == 0
+    with gate.slot(time.monotonic() + WAIT):  # the slot is free again, not handed to it
+        assert (gate.running, gate.waiting) == (1, 0)
+    assert gate.held == 0

@@ -14,8 +14,9 @@ from imageshelf.app.library.models import Base
 from imageshelf.app.library.sql.engine import head_revision, make_engine
 
 # PostgreSQL-only objects made by raw SQL (migration 0016): the narrow copy of the search
-# text whose trigram index stands in for FTS5, compared by its definition below.
-_PG_ONLY = {"image_search", "ix_image_search"}
+# text whose trigram index stands in for FTS5, compared by its definition below; (0022)
+# the words of the search text and the sorts' page ranges.
+_PG_ONLY = {"image_search", "ix_image_search", "search_vocab", "search_words", "order_marks"}
 # On expressions (NOCASE is SQLite's; nocase() here): compared by their definition below.
 _BY_DEFINITION = {
     "ix_images_name": (
@@ -71,6 +72,22 @@ _SEARCH_INDEXES = {
     ),
 }
 
+# 0022: each table's primary key is the index its readers walk.
+_WORDS_INDEXES = {
+    "search_vocab_pkey": (
+        "CREATE UNIQUE INDEX search_vocab_pkey ON public.search_vocab USING btree (word)"
+    ),
+    "ix_search_vocab": (
+        "CREATE INDEX ix_search_vocab ON public.search_vocab USING gin (word gin_trgm_ops)"
+    ),
+    "search_words_pkey": (
+        "CREATE UNIQUE INDEX search_words_pkey ON public.search_words USING btree (word, image_pk)"
+    ),
+    "order_marks_pkey": (
+        "CREATE UNIQUE INDEX order_marks_pkey ON public.order_marks USING btree (sort, lo, lo_name)"
+    ),
+}
+
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
     if type_ == "table" and name == "alembic_version":
@@ -120,10 +137,19 @@ def test_migrated_pg_schema_has_no_autogenerate_drift(pg_database: str) -> None:
                     )
                 ).all()
             )
+            words = dict(
+                conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+                        "('search_vocab', 'search_words', 'order_marks')"
+                    )
+                ).all()
+            )
         for name, definition in _BY_DEFINITION.items():
             assert defined[name] == definition
         assert "ix_images_search" not in defined  # moved to image_search (0016)
         assert search == _SEARCH_INDEXES
+        assert words == _WORDS_INDEXES
         for name, definition in _METADATA_BY_DEFINITION.items():
             assert metadata[name] == definition
     finally:

@@ -14,8 +14,8 @@ from sqlalchemy import Connection
 
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_listing
-from .dialect import is_pg, like_pattern, run
+from . import meta_listing, order_marks, pg_search
+from .dialect import is_pg, run
 from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
 
@@ -35,12 +35,6 @@ _COST_SORT_MATCH = 2.5
 # The orders read backwards, for walking a deep page from the far end (a name page is
 # read forwards here, as it always was; meta_listing reads it from either end).
 _REVERSED = {s: REVERSED[s] for s in (Sort.NEWEST, Sort.OLDEST, Sort.TAKEN)}
-
-
-# DIALECT (PostgreSQL): the images whose folded text holds the term, from the narrow copy
-# of the search text that carries the trigram index (migration 0016): the index's
-# candidates are re-checked against 100-byte rows there, not 400-byte rows of images.
-PG_MATCHES = "SELECT pk FROM image_search WHERE search_text LIKE :like"
 
 
 # A search whose trigram cover (below) finds at most this many candidate rows is resolved
@@ -122,10 +116,11 @@ def where_clause(
             params["matches"] = json.dumps(flt.matches_pks)
             clauses.append(f"{column} IN (SELECT value FROM json_each(:matches))")
         elif indexed_term(flt) is not None and plan != "scan" and pg:
-            # DIALECT (PostgreSQL): pg_trgm's GIN index answers a literal LIKE ('%' and
-            # '_' escaped); both sides are folded, so it is exact (PG_MATCHES).
-            params["like"] = like_pattern(term)
-            clauses.append(f"{column} IN ({PG_MATCHES})")
+            # DIALECT (PostgreSQL): the words holding the term, or pg_trgm's GIN index
+            # answering a literal LIKE ('%' and '_' escaped); both sides are folded, so it
+            # is exact (pg_search).
+            params |= pg_search.params(term)
+            clauses.append(f"{column} IN ({pg_search.matches(term)})")
         elif indexed_term(flt) is not None and plan != "scan":
             # DIALECT: FTS5's trigram tokenizer (SQLite). Another database answers this
             # clause with its own substring index (PostgreSQL: pg_trgm on search_text).
@@ -156,7 +151,7 @@ def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] |
     if term is None:
         return None
     if is_pg(conn):  # DIALECT: pg_trgm's index answers the literal LIKE
-        return PG_MATCHES, {"like": like_pattern(term)}
+        return pg_search.matches(term), pg_search.params(term)
     # DIALECT: FTS5's trigram tokenizer (SQLite)
     return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
 
@@ -187,11 +182,12 @@ def _trigram_cover(term: str) -> str:
 
 # One statement: the cover's candidates and, when they are few, the exact matches.
 _RESOLVE_SQL = meta_listing.CONFIRMED_SQL.format(
-    candidates="SELECT rowid FROM images_fts WHERE images_fts MATCH :cover LIMIT :over"
+    candidates="SELECT rowid FROM images_fts WHERE images_fts MATCH :cover LIMIT :over",
+    order="pk",
 )
 
 
-def resolve(conn: Connection, flt: Filter) -> Filter:
+def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     """``flt`` with ``matches`` filled in when the term is rare enough to list.
 
     A long phrase of common words ("sevilla catedral": words each in 8% of 100,000
@@ -203,7 +199,11 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
     few hundred entries (≈ 0.3 ms) and is answered by the phrase as before — or, with
     common ``meta.KEY=VALUE`` values, by the images term and values have in common
     (``meta_listing.search_among``): without them a count tested each of a value's
-    10,000 images against the term's 8,000 matches, and a deep page nearly as many."""
+    10,000 images against the term's 8,000 matches, and a deep page nearly as many.
+
+    ``sort``: the order a page-number page will be read in (not for a cursor's walk,
+    which tests membership): those in common are then listed in it (SQLite), and the
+    page is a slice of them, read by pk (``meta_listing.page``)."""
     if flt.meta and flt.meta_pks is None:
         flt = meta_listing.resolve_meta(conn, flt)
     term = indexed_term(flt)
@@ -220,9 +220,12 @@ def resolve(conn: Connection, flt: Filter) -> Filter:
         # Common values and any term: the images they have in common, from the term's
         # trigram cover, confirmed, when few (SQLite; ``CONFIRM_CAP``).
         cap = min(CONFIRM_CAP, SEARCH_AMONG_CAP)
-        among = meta_listing.search_among(conn, flt, _cover_of(term), cap, confirm=term)
+        order = ORDER[sort] if sort is not None else "pk"
+        among = meta_listing.search_among(conn, flt, _cover_of(term), cap, term, order)
         if among is not None:
-            return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
+            return replace(
+                flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort
+            )
         if cap >= RESOLVE_CAP:  # the cover alone has more: not a rare term
             return _phrase_among(conn, flt)
     found = _resolve_search(conn, flt, term)
@@ -260,15 +263,7 @@ def _resolve_search(conn: Connection, flt: Filter, term: str) -> Filter:
     )
     if found > RESOLVE_CAP:
         return flt
-    return replace(flt, matches_pks=tuple(sorted(json.loads(listed))))
-
-
-# DIALECT (PostgreSQL): the matches' number and, when few, their pks, in one pass of the
-# trigram index (its candidates re-checked once: the count alone would do the same work).
-_PG_RESOLVE_SQL = f"""
-SELECT COUNT(*), CASE WHEN COUNT(*) <= :cap THEN array_agg(pk ORDER BY pk) END
-FROM ({PG_MATCHES}) AS matches
-"""
+    return replace(flt, matches_pks=tuple(json.loads(listed)))
 
 
 def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
@@ -277,14 +272,12 @@ def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
     few. Within a folder, a meta filter or ids, what counts is the scope's share, which
     ``count`` reads: here the matches are only listed when there are few, found by reading
     at most one more than the cap."""
-    params: dict[str, object] = {"like": like_pattern(term)}
     whole = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
     if whole and not flt.meta and flt.ids is None:
-        found, listed = tuple(run(conn, _PG_RESOLVE_SQL, params | {"cap": RESOLVE_CAP}).one())
-        flt = replace(flt, matches_count=_int(found))
+        found, listed = pg_search.count_and_list(conn, term, RESOLVE_CAP)
+        flt = replace(flt, matches_count=found)
         return flt if listed is None else replace(flt, matches_pks=tuple(listed))
-    pks = run(conn, f"{PG_MATCHES} LIMIT :over", params | {"over": RESOLVE_CAP + 1}).scalars()
-    listed_pks = sorted(int(pk) for pk in pks)
+    listed_pks = pg_search.first_matches(conn, term, RESOLVE_CAP + 1)
     if len(listed_pks) > RESOLVE_CAP:
         return flt
     return replace(flt, matches_pks=tuple(listed_pks))
@@ -333,14 +326,8 @@ def count(conn: Connection, flt: Filter) -> int:
     term = indexed_term(flt)
     if term is not None and unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
-        if is_pg(conn):  # DIALECT: pg_trgm's index, rows re-checked
-            return _int(
-                run(
-                    conn,
-                    "SELECT COUNT(*) FROM image_search WHERE search_text LIKE :like",
-                    {"like": like_pattern(term)},
-                ).scalar_one()
-            )
+        if is_pg(conn):  # DIALECT: the words holding it, or pg_trgm's index re-checked
+            return pg_search.count_and_list(conn, term, -1)[0]
         return _int(
             run(
                 conn,
@@ -368,6 +355,9 @@ def page(
         total = count(conn, flt)
     if offset >= total:
         return []
+    if is_pg(conn) and order_marks.applies(flt, sort, offset, limit, total):
+        # DIALECT (PostgreSQL): a deep page of the whole library, from its range (0022).
+        return order_marks.page(conn, sort, offset, limit, total)
     if meta_listing.applies(flt, sort):
         search = _search_of(conn, flt)
         return meta_listing.page(conn, flt, offset, limit, sort, total, search)

@@ -173,20 +173,29 @@ def _tests(
 
 # DIALECT (SQLite): the candidates of a query (at most one over the cap, read once:
 # MATERIALIZED), and when no more than the cap, those whose text holds the term (the
-# rule itself), as a JSON list. Used for the term's cover alone (``listing``) and for its
-# cover in common with meta values (``search_among``).
+# rule itself), as a JSON list in ``{order}`` (an ORDER BY of ``images``' columns: the
+# rows are read here anyway, so sorting the few hundred costs little, and a page of
+# them is then a slice). SQLite keeps a subquery's ORDER BY when the query over it
+# aggregates with a function other than count/min/max (its "omit ORDER BY" rule, 3.41+),
+# so json_group_array lists them in that order. Used for the term's cover alone
+# (``listing``) and for its cover in common with meta values (``search_among``).
 CONFIRMED_SQL = """
 WITH candidates(pk) AS MATERIALIZED ({candidates})
 SELECT (SELECT COUNT(*) FROM candidates),
   CASE WHEN (SELECT COUNT(*) FROM candidates) <= :cap THEN
-    (SELECT json_group_array(pk) FROM images
-     WHERE pk IN candidates AND instr(search_text, :term) > 0)
+    (SELECT json_group_array(pk) FROM (SELECT pk FROM images
+     WHERE pk IN candidates AND instr(search_text, :term) > 0 ORDER BY {order}))
   END
 """
 
 
 def search_among(
-    conn: Connection, flt: Filter, search: Search, cap: int, confirm: str | None = None
+    conn: Connection,
+    flt: Filter,
+    search: Search,
+    cap: int,
+    confirm: str | None = None,
+    order: str = "pk",
 ) -> list[int] | None:
     """The pks of the images matching every meta filter and the search (``search``: the
     substring index's query of its matches), or ``None`` when more than ``cap``: a
@@ -201,7 +210,8 @@ def search_among(
 
     ``confirm``: the folded term, when ``search`` gives candidates, not matches (the
     term's trigram cover, ``listing._cover_of``): those in common are confirmed against
-    ``search_text`` (the rule itself), and ``None`` when more than ``cap`` candidates."""
+    ``search_text`` (the rule itself), and ``None`` when more than ``cap`` candidates;
+    listed in ``order`` (one of ``ORDER``; else pk order)."""
     params: dict[str, object] = {"over": cap + 1} | search[1]
     lists = []
     for n, meta in enumerate(flt.meta):
@@ -223,11 +233,11 @@ def search_among(
         found, listed = tuple(
             run(
                 conn,
-                CONFIRMED_SQL.format(candidates=merged),
+                CONFIRMED_SQL.format(candidates=merged, order=order),
                 params | {"term": confirm, "cap": cap},
             ).one()
         )
-        return None if found > cap else sorted(json.loads(listed))
+        return None if found > cap else [int(pk) for pk in json.loads(listed)]
     if is_pg(conn):
         # DIALECT (PostgreSQL): no merge of ordered lists there; INTERSECT hashes every
         # entry of both sides (10,000 + 8,000) and sorts. The first filter's entries
@@ -322,13 +332,24 @@ def page(
     middle read backwards from the far end (the shorter walk), then turned round.
     ``search`` as for ``count``: used past the first page."""
     order = ORDER[sort]
+    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
+    among = flt.matches_pks if flt.matches_among_meta and unscoped else None
+    if among is not None and flt.matches_sort is sort:
+        # search_among listed them in this order (listing.resolve, given the sort): the
+        # page is a slice, its rows read by pk. Walking the lead's order instead passes
+        # thousands of its entries between two in common, and reading every one of them
+        # to sort them (below) costs ≈ 1 µs each (819 at 100,000 images: ≈ 1 ms).
+        sql = (
+            f"SELECT {RECORD_COLUMNS} FROM images WHERE pk IN "
+            f"(SELECT value FROM json_each(:matches)) ORDER BY {order}"
+        )
+        sliced = {"matches": json.dumps(among[offset : offset + limit])}
+        return [record(r) for r in run(conn, sql, sliced)]
     backwards = offset > total // 2
     if backwards:
         end = min(offset + limit, total)
         offset, limit, order = total - end, end - offset, _REVERSED[sort]
     params: dict[str, object] = {"limit": limit, "offset": offset}
-    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
-    among = flt.matches_pks if flt.matches_among_meta and unscoped else None
     if among is not None and offset * 4 > total and not is_pg(conn):
         # The images search_among listed (at most listing.SEARCH_AMONG_CAP), each read
         # by its pk and sorted: a page far from both ends of the lead's order walks

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from .. import exif_facts
 from ..exif_facts import READER_VERSION, ExifFacts
@@ -107,16 +107,21 @@ def taken_names(conn: Connection, folder: str | None, stem: str) -> set[str]:
     )
 
 
-_TAKEN_AMONG = text(
-    "SELECT filename FROM images WHERE folder = :f AND filename IN :names"
-).bindparams(bindparam("names", expanding=True))
-
-
 def taken_among(conn: Connection, folder: str | None, names: Sequence[str]) -> set[str]:
-    """Which of ``names`` rows in ``folder`` hold: one indexed read for a few names."""
-    return set(
-        conn.execute(_TAKEN_AMONG, {"f": folder_to_db(folder), "names": list(names)}).scalars()
+    """Which of ``names`` rows in ``folder`` hold: one indexed read for a few names.
+    Every upload asks it under the write lock: the driver's own statement (one per
+    number of names, a handful), not an expanding ``IN`` that SQLAlchemy renders anew
+    each time (≈ 0.1 ms an upload)."""
+    if not names:
+        return set()
+    # DIALECT: the driver's own placeholders (sqlite3: ?, psycopg: %s).
+    mark = "%s" if is_pg(conn) else "?"
+    found = conn.exec_driver_sql(
+        "SELECT filename FROM images WHERE folder = "
+        f"{mark} AND filename IN ({', '.join([mark] * len(names))})",
+        (folder_to_db(folder), *names),
     )
+    return {name for (name,) in found}
 
 
 def folder_counts(conn: Connection) -> list[FolderInfo]:

@@ -4,4 +4,4 @@ own head). Named here rather than found by listing files, which a PyInstaller bu
 zip import does not have. There is no 0015: three branches written at once reserved
 0015–0017 and the one that took 0015 landed last as 0018; the line is what counts."""
 
-HEAD = "0020"
+HEAD = "0022"
