@@ -115,27 +115,36 @@ class _Registrations:
         if old is not None and old[0] is obj:
             if old[1] == flags:
                 return
-            if flags and old[1]:
-                try:
-                    self.epoll.modify(fd, flags)
-                except FileNotFoundError:
-                    self.epoll.register(fd, flags)
-            elif flags:
-                self.epoll.register(fd, flags)
-            else:
-                with contextlib.suppress(OSError):
-                    self.epoll.unregister(fd)
+            registered = old[1]
         else:
             if old is not None:  # the descriptor is another socket's now
                 self._drop(fd)
             if not isinstance(obj, HTTPChannel):
                 self.always.add(fd)
-            if flags:
-                try:
-                    self.epoll.register(fd, flags)
-                except FileExistsError:
-                    self.epoll.modify(fd, flags)
+            registered = 0
         self.held[fd] = (obj, flags)
+        try:
+            self._apply(fd, registered, flags)
+        except OSError:
+            # A socket closed behind its dispatcher's back: what poll() says of it
+            # (POLLNVAL), so waitress closes the channel as its own loop would.
+            self.held[fd] = (obj, 0)
+            wasyncore.readwrite(obj, select.POLLNVAL)
+
+    def _apply(self, fd: int, registered: int, flags: int) -> None:
+        if flags and registered:
+            try:
+                self.epoll.modify(fd, flags)
+            except FileNotFoundError:
+                self.epoll.register(fd, flags)
+        elif flags:
+            try:
+                self.epoll.register(fd, flags)
+            except FileExistsError:
+                self.epoll.modify(fd, flags)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self.epoll.unregister(fd)
 
     def _drop(self, fd: int) -> None:
         # A closed socket has already left the epoll set (the kernel drops it on close).
@@ -168,16 +177,12 @@ def _turn(socket_map: WatchedMap, held: _Registrations, timeout: float) -> None:
             held.update(fd, socket_map.get(fd))
     else:
         touched = socket_map.touched
-        fds = set()
+        fds: set[int] = set()
         while touched:
             fds.add(touched.popleft())
         for fd in fds:
             held.update(fd, socket_map.get(fd))
-    try:
-        events = held.epoll.poll(timeout)
-    except InterruptedError:
-        return
-    for fd, flags in events:
+    for fd, flags in held.epoll.poll(timeout):
         obj = socket_map.get(fd)
         if obj is None:
             continue

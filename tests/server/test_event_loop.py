@@ -20,6 +20,7 @@ from imageshelf.server import BackgroundServer
 from imageshelf.server.connections import ConnectionLimits
 from imageshelf.server.event_loop import WatchedMap
 from tests.server.http_helpers import TOKEN
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -105,3 +106,30 @@ def test_the_map_records_what_changes() -> None:
     assert not socket_map.everything
     socket_map.clear()
     assert socket_map.everything
+
+
+def test_a_socket_closed_behind_its_channel_closes_the_channel(
+    live_server: BackgroundServer,
+) -> None:
+    # epoll refuses a closed descriptor where poll() reported POLLNVAL: the channel is
+    # closed as waitress's own loop would, and the loop goes on serving (an error there
+    # would end the loop and every connection with it).
+    server = live_server
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    try:
+        channels = server._servers[0].active_channels
+        wait_for(lambda: len(channels) == 1, "the connection accepted")
+        [(fd, channel)] = list(channels.items())
+
+        def close_behind() -> None:  # on the loop thread, as everything that closes
+            channel.socket.close()
+            channel.will_close = True  # as maintenance marks one: its wishes change
+            server._map.touch(fd)
+
+        server._servers[0].trigger.pull_trigger(close_behind)
+        wait_for(lambda: channel not in channels.values(), "the channel closed")
+    finally:
+        sock.close()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=15) as fresh:
+        fresh.sendall(b"GET /v3/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_answer(fresh.makefile("rb"))[0] == 200
