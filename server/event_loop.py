@@ -49,6 +49,11 @@ class WatchedMap(dict[int, Any]):
         super().__init__()
         self.touched: deque[int] = deque()
         self.everything = True
+        # The running loop's registrations: an entry removed leaves the epoll set at
+        # once, while its socket is still open (wasyncore closes it right after). Left
+        # to the kernel, a socket whose descriptor a forking child still held for an
+        # instant would stay registered under a number the next socket may reuse.
+        self.registrations: _Registrations | None = None
 
     def touch(self, fd: int | None) -> None:
         if fd is not None:
@@ -65,6 +70,8 @@ class WatchedMap(dict[int, Any]):
 
     def __delitem__(self, fd: int) -> None:
         super().__delitem__(fd)
+        if self.registrations is not None:
+            self.registrations.forget(fd)
         self.touched.append(fd)
 
     def pop(self, fd: int, *default: Any) -> Any:
@@ -146,8 +153,12 @@ class _Registrations:
             with contextlib.suppress(FileNotFoundError):
                 self.epoll.unregister(fd)
 
+    def forget(self, fd: int) -> None:
+        if fd in self.held:
+            self._drop(fd)
+
     def _drop(self, fd: int) -> None:
-        # A closed socket has already left the epoll set (the kernel drops it on close).
+        # Mostly still open (see WatchedMap.registrations); if closed, already gone.
         _, flags = self.held.pop(fd)
         self.always.discard(fd)
         if flags:
@@ -161,9 +172,12 @@ def loop(socket_map: dict[int, Any], timeout: float = 1.0) -> None:
         wasyncore.loop(timeout=timeout, map=socket_map, use_poll=True)
         return
     with select.epoll() as epoll:
-        held = _Registrations(epoll)
-        while socket_map:
-            _turn(socket_map, held, timeout)
+        held = socket_map.registrations = _Registrations(epoll)
+        try:
+            while socket_map:
+                _turn(socket_map, held, timeout)
+        finally:
+            socket_map.registrations = None
 
 
 def _turn(socket_map: WatchedMap, held: _Registrations, timeout: float) -> None:
