@@ -359,7 +359,11 @@ def page(
         return []
     if is_pg(conn) and order_marks.applies(flt, sort, offset, limit, total):
         # DIALECT (PostgreSQL): a deep page of the whole library, from its range (0022).
-        return order_marks.page(conn, sort, offset, limit, total)
+        # Short only when images were removed since ``total`` was counted (another
+        # snapshot): then walked as below, which answers that moment as it always did.
+        marked = order_marks.page(conn, sort, offset, limit, total)
+        if len(marked) == min(offset + limit, total) - offset:
+            return marked
     if meta_listing.applies(flt, sort):
         search = _search_of(conn, flt)
         return meta_listing.page(conn, flt, offset, limit, sort, total, search)
