@@ -49,6 +49,11 @@ class WatchedMap(dict[int, Any]):
         super().__init__()
         self.touched: deque[int] = deque()
         self.everything = True
+        # The running loop's registrations: an entry removed leaves the epoll set at
+        # once, while its socket is still open (wasyncore closes it right after). Left
+        # to the kernel, a socket whose descriptor a forking child still held for an
+        # instant would stay registered under a number the next socket may reuse.
+        self.registrations: _Registrations | None = None
 
     def touch(self, fd: int | None) -> None:
         if fd is not None:
@@ -65,6 +70,8 @@ class WatchedMap(dict[int, Any]):
 
     def __delitem__(self, fd: int) -> None:
         super().__delitem__(fd)
+        if self.registrations is not None:
+            self.registrations.forget(fd)
         self.touched.append(fd)
 
     def pop(self, fd: int, *default: Any) -> Any:
@@ -115,30 +122,43 @@ class _Registrations:
         if old is not None and old[0] is obj:
             if old[1] == flags:
                 return
-            if flags and old[1]:
-                try:
-                    self.epoll.modify(fd, flags)
-                except FileNotFoundError:
-                    self.epoll.register(fd, flags)
-            elif flags:
-                self.epoll.register(fd, flags)
-            else:
-                with contextlib.suppress(OSError):
-                    self.epoll.unregister(fd)
+            registered = old[1]
         else:
             if old is not None:  # the descriptor is another socket's now
                 self._drop(fd)
             if not isinstance(obj, HTTPChannel):
                 self.always.add(fd)
-            if flags:
-                try:
-                    self.epoll.register(fd, flags)
-                except FileExistsError:
-                    self.epoll.modify(fd, flags)
+            registered = 0
         self.held[fd] = (obj, flags)
+        try:
+            self._apply(fd, registered, flags)
+        except OSError:
+            # A socket closed behind its dispatcher's back: what poll() says of it
+            # (POLLNVAL), so waitress closes the channel as its own loop would.
+            self.held[fd] = (obj, 0)
+            wasyncore.readwrite(obj, select.POLLNVAL)
+
+    def _apply(self, fd: int, registered: int, flags: int) -> None:
+        if flags and registered:
+            try:
+                self.epoll.modify(fd, flags)
+            except FileNotFoundError:
+                self.epoll.register(fd, flags)
+        elif flags:
+            try:
+                self.epoll.register(fd, flags)
+            except FileExistsError:
+                self.epoll.modify(fd, flags)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self.epoll.unregister(fd)
+
+    def forget(self, fd: int) -> None:
+        if fd in self.held:
+            self._drop(fd)
 
     def _drop(self, fd: int) -> None:
-        # A closed socket has already left the epoll set (the kernel drops it on close).
+        # Mostly still open (see WatchedMap.registrations); if closed, already gone.
         _, flags = self.held.pop(fd)
         self.always.discard(fd)
         if flags:
@@ -152,9 +172,12 @@ def loop(socket_map: dict[int, Any], timeout: float = 1.0) -> None:
         wasyncore.loop(timeout=timeout, map=socket_map, use_poll=True)
         return
     with select.epoll() as epoll:
-        held = _Registrations(epoll)
-        while socket_map:
-            _turn(socket_map, held, timeout)
+        held = socket_map.registrations = _Registrations(epoll)
+        try:
+            while socket_map:
+                _turn(socket_map, held, timeout)
+        finally:
+            socket_map.registrations = None
 
 
 def _turn(socket_map: WatchedMap, held: _Registrations, timeout: float) -> None:
@@ -168,16 +191,12 @@ def _turn(socket_map: WatchedMap, held: _Registrations, timeout: float) -> None:
             held.update(fd, socket_map.get(fd))
     else:
         touched = socket_map.touched
-        fds = set()
+        fds: set[int] = set()
         while touched:
             fds.add(touched.popleft())
         for fd in fds:
             held.update(fd, socket_map.get(fd))
-    try:
-        events = held.epoll.poll(timeout)
-    except InterruptedError:
-        return
-    for fd, flags in events:
+    for fd, flags in held.epoll.poll(timeout):
         obj = socket_map.get(fd)
         if obj is None:
             continue

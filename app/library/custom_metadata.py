@@ -69,6 +69,8 @@ def check(value: object) -> Metadata:
     saying which limit of the whole object is broken."""
     if not isinstance(value, Mapping):
         raise InvalidMetadata('custom_metadata must be a JSON object, e.g. {"sku": "A-12"}.')
+    if not value:
+        return {}  # most uploads: nothing to check, no JSON to measure
     out: Metadata = {}
     for key, item in value.items():
         out[_check_key(key)] = _check_value(key, item)

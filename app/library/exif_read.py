@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
+from types import EllipsisType
 from typing import Any, BinaryIO, Final
 
 from . import rules, xmp_read
@@ -369,9 +370,13 @@ _WHOLE_FILE: Final = frozenset({"image/tiff"})
 _NONE: Final = frozenset({"image/gif", "image/bmp", "image/vnd.microsoft.icon"})
 
 
-def read_file(path: Path, content_type: str) -> ExifFacts:
+def read_file(
+    path: Path, content_type: str, xmp_packet: bytes | EllipsisType | None = ...
+) -> ExifFacts:
     """The facts of the image at ``path``; ``NO_EXIF`` where it has none or they cannot
-    be read. Never raises for a file's content."""
+    be read. Never raises for a file's content. ``xmp_packet``: the file's XMP packet
+    when the caller has read it already (``xmp_read.packet_of``; ``None``: it has none),
+    for the GPS that only XMP gives."""
     facts = NO_EXIF
     try:
         facts = _read_exif(path, content_type)
@@ -379,7 +384,8 @@ def read_file(path: Path, content_type: str) -> ExifFacts:
         facts = NO_EXIF
     if not facts.has_location and content_type in rules.XMP_WRITABLE_TYPES:
         try:
-            found = location_from_xmp(xmp_read.read_packet(path, content_type))
+            packet = xmp_read.read_packet(path, content_type) if xmp_packet is ... else xmp_packet
+            found = location_from_xmp(packet)
         except (OSError, xmp_read.BadContainer, struct.error, ValueError):
             found = None
         if found is not None:

@@ -21,15 +21,22 @@ CHUNK = 1024 * 1024
 TMP_PREFIX = "incoming-"
 # What ``write_atomic`` names its temporaries (``derived.TMP_PREFIX`` says the same).
 ATOMIC_PREFIX = ".tmp-"
+# mkstemp's flags: O_BINARY where the C library would otherwise translate line ends.
 _NEW_FILE_FLAGS = (
-    os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    os.O_RDWR
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
 )
 
 
 def create_new(directory: str, prefix: str) -> tuple[int, str]:
-    """A new file only this process can read or write (``0o600``), made under a random
-    name in ``directory``: ``tempfile.mkstemp`` without its per-call Python (every
-    upload makes two). ``O_EXCL``: a name someone else made is never opened."""
+    """A new file only its owner can read or write (``0o600``, as ``tempfile.mkstemp``
+    makes them) under a random name in ``directory``, opened for writing: ``mkstemp``
+    without its per-call Python (every upload makes two). ``O_EXCL``: a name someone
+    else made is never opened."""
     for _ in range(100):
         name = os.path.join(directory, prefix + secrets.token_hex(8))
         try:

@@ -82,8 +82,10 @@ def prepare_file(
                     existing[0].id,
                 )
         info = imaging.inspect_path(tmp)
-        described = xmp_read.describe_file(tmp, info.format.content_type)
-        exif = exif_read.read_file(tmp, info.format.content_type)
+        # The XMP packet found once: its texts, and the GPS where EXIF has none.
+        packet = xmp_read.packet_of(tmp, info.format.content_type)
+        described = xmp_read.describe_packet(packet)
+        exif = exif_read.read_file(tmp, info.format.content_type, packet)
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
         if syncing is not None:

@@ -337,10 +337,17 @@ def _fits_long(value: str | None) -> str | None:
 def describe_file(path: Path, content_type: str) -> FileDescription:
     """What the file at ``path`` says about itself; ``NOTHING`` when it says nothing or
     cannot be read. Never raises for a file's content: a broken packet is no packet."""
+    return describe_packet(packet_of(path, content_type))
+
+
+def packet_of(path: Path, content_type: str) -> bytes | None:
+    """``read_packet``, ``None`` for a file that cannot be read or whose container is
+    broken: for a caller that wants the packet for more than one reading (an upload's
+    texts and its GPS, ``exif_read.read_file``) without finding it twice."""
     try:
-        return describe_packet(read_packet(path, content_type))
+        return read_packet(path, content_type)
     except (OSError, BadContainer, struct.error):
-        return NOTHING
+        return None
 
 
 def exif_caption(path: Path) -> str | None:

@@ -51,3 +51,12 @@ def test_the_internals_runner_relies_on_are_there() -> None:
     init = inspect.signature(server.TcpWSGIServer.__init__).parameters
     assert {"dispatcher", "adj", "sockinfo"} <= set(init)
     assert callable(wasyncore.loop) and callable(wasyncore.close_all)
+    # What the socket loop (server/event_loop.py) relies on: how dispatchers enter and
+    # leave the map, waitress's own event dispatch, and the worker waking the loop
+    # through the server (whose pull_trigger says which connection to look at).
+    assert callable(wasyncore.readwrite)
+    assert "map[self._fileno] = self" in inspect.getsource(wasyncore.dispatcher.add_channel)
+    assert "del map[fd]" in inspect.getsource(wasyncore.dispatcher.del_channel)
+    assert "self.server.pull_trigger()" in inspect.getsource(channel.HTTPChannel.service)
+    assert "self.server.pull_trigger()" in inspect.getsource(channel.HTTPChannel.write_soon)
+    assert callable(server.BaseWSGIServer.maintenance)

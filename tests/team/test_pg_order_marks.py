@@ -144,3 +144,24 @@ def test_a_filtered_page_is_not_read_from_the_ranges(marked: Library) -> None:
     assert not order_marks.applies(listing.Filter(), Sort.NEWEST, 2, 5, 100)  # near the start
     assert not order_marks.applies(listing.Filter(), Sort.NEWEST, 93, 5, 100)  # near the end
     assert order_marks.applies(listing.Filter(), Sort.NEWEST, 10, 5, 100)
+
+
+@pytest.mark.parametrize("stale", [-2, 0, 2])
+def test_a_page_counted_at_another_moment_is_the_walks_own(
+    marked: Library, monkeypatch: pytest.MonkeyPatch, stale: int
+) -> None:
+    """``total`` comes from another statement (another snapshot): images added or removed
+    in between shift a page from either approach alike, and a page the ranges find short
+    is walked instead, as it always was."""
+    _add(marked, 16)
+    _rebuild(marked)
+    total = marked.count() + stale
+    for sort in Sort:
+        for offset in range(0, total - 1, 2):
+            with marked.engine.connect() as conn:
+                ranged = listing.page(conn, listing.Filter(), offset, 5, sort, total)
+            with monkeypatch.context() as m:
+                m.setattr(order_marks, "applies", lambda *a: False)
+                with marked.engine.connect() as conn:
+                    walked = listing.page(conn, listing.Filter(), offset, 5, sort, total)
+            assert [r.id for r in ranged] == [r.id for r in walked], (sort, offset)

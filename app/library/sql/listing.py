@@ -52,10 +52,12 @@ CONFIRM_CAP = 1000
 
 
 def indexed_term(flt: Filter) -> str | None:
-    """The folded term when the trigram index can answer it (3+ characters)."""
+    """The folded term when the trigram index can answer it (3+ characters, none of the
+    Private Use Area, whose trigrams in ``images_fts`` may be meta values' tags:
+    migration 0023; such a term scans, exact)."""
     if flt.search:
         term = fold(flt.search)
-        if len(term) >= 3:
+        if len(term) >= 3 and not any("\ue000" <= c <= "\uf8ff" for c in term):
             return term
     return None
 
@@ -357,7 +359,11 @@ def page(
         return []
     if is_pg(conn) and order_marks.applies(flt, sort, offset, limit, total):
         # DIALECT (PostgreSQL): a deep page of the whole library, from its range (0022).
-        return order_marks.page(conn, sort, offset, limit, total)
+        # Short only when images were removed since ``total`` was counted (another
+        # snapshot): then walked as below, which answers that moment as it always did.
+        marked = order_marks.page(conn, sort, offset, limit, total)
+        if len(marked) == min(offset + limit, total) - offset:
+            return marked
     if meta_listing.applies(flt, sort):
         search = _search_of(conn, flt)
         return meta_listing.page(conn, flt, offset, limit, sort, total, search)

@@ -31,7 +31,7 @@ from ..custom_metadata import MetaFilter
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import orders
+from . import meta_tags, orders
 from .dialect import is_pg, pick, run
 from .rows import RECORD_COLUMNS, record
 
@@ -208,11 +208,32 @@ def search_among(
     and 8,000 matches at 100,000 images: 3.5 ms against 12). A filter read two ways
     (``12`` as text and as a number) is the union of its ranges, one list of its own.
 
-    ``confirm``: the folded term, when ``search`` gives candidates, not matches (the
-    term's trigram cover, ``listing._cover_of``): those in common are confirmed against
-    ``search_text`` (the rule itself), and ``None`` when more than ``cap`` candidates;
-    listed in ``order`` (one of ``ORDER``; else pk order)."""
+    ``confirm`` (SQLite): the folded term, when ``search`` is the term's trigram cover
+    (``listing._cover_of``), candidates, not matches: no merge then, the values' tags
+    and the cover are one query of the trigram index (``meta_tags``, migration 0023), and
+    the candidates are confirmed against ``search_text`` (the rule itself); ``None``
+    when more than ``cap`` candidates. Listed in ``order`` (one of ``ORDER``; else pk
+    order)."""
     params: dict[str, object] = {"over": cap + 1} | search[1]
+    if confirm is not None:
+        # DIALECT: SQLite's (the trigram cover is FTS5's): the values' tags and the
+        # cover in one FTS5 query (migration 0023), the few in common confirmed.
+        values = []  # each filter's readings (12 as text, as a number): any of them
+        for n, meta in enumerate(flt.meta):
+            arms = ranges(meta, n, params, kinds=readings(meta))
+            values.append(" OR ".join(f"({r})" for r in arms))
+        tagged = meta_tags.query(conn, values, params, str(search[1]["cover"]))
+        if tagged is None:  # a value no image has ever had: none in common
+            return []
+        params["tagged"] = tagged
+        found, listed = tuple(
+            run(
+                conn,
+                CONFIRMED_SQL.format(candidates=meta_tags.TAGGED_SQL, order=order),
+                params | {"term": confirm, "cap": cap},
+            ).one()
+        )
+        return None if found > cap else [int(pk) for pk in json.loads(listed)]
     lists = []
     for n, meta in enumerate(flt.meta):
         kinds = flt.meta_kinds if n == flt.meta_lead and flt.meta_kinds else readings(meta)
@@ -225,19 +246,6 @@ def search_among(
         else:  # its own list (on PostgreSQL INTERSECT binds tighter than UNION)
             lists.append(f"SELECT image_pk FROM ({' UNION ALL '.join(arms)}) AS u{n}")
     merged = " INTERSECT ".join([*lists, search[0]]) + " ORDER BY 1 LIMIT :over"
-    if confirm is not None:
-        # DIALECT: SQLite's (the trigram cover is FTS5's). The cover reads 3 trigrams'
-        # doclists without positions, not the phrase's 5 with them: ≈ 1 ms less, and
-        # confirming the few hundred in common costs ≈ 0.5 (7,925 matches, 10,000
-        # entries, 819 in common at 100,000 images). Over the cap, none is confirmed.
-        found, listed = tuple(
-            run(
-                conn,
-                CONFIRMED_SQL.format(candidates=merged, order=order),
-                params | {"term": confirm, "cap": cap},
-            ).one()
-        )
-        return None if found > cap else [int(pk) for pk in json.loads(listed)]
     if is_pg(conn):
         # DIALECT (PostgreSQL): no merge of ordered lists there; INTERSECT hashes every
         # entry of both sides (10,000 + 8,000) and sorts. The first filter's entries

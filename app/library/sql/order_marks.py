@@ -67,22 +67,35 @@ def applies(flt: Filter, sort: Sort, offset: int, limit: int, total: int) -> boo
 
 
 def page(conn: Connection, sort: Sort, offset: int, limit: int, total: int) -> list[ImageRecord]:
-    """Rows ``offset`` to ``offset + limit`` of the whole library in ``sort``."""
+    """Rows ``offset`` to ``offset + limit`` of the whole library in ``sort``, or fewer
+    when images were removed since ``total`` was counted (``listing.page`` then walks).
+
+    The position is the one ``listing.page``'s walk reads, so a page is the same even
+    when ``total`` (counted by another statement) is no longer the number of images: in
+    the first half counted from the sort's start (in this statement's snapshot, the
+    ranges' own sum), past it from the far end by ``total`` (as the walk turned round)."""
     marked = _MARKED[sort]
     end = min(offset + limit, total)
-    # The page's first position counted from the lowest key.
-    start = total - end if marked.descending else offset
+    size = end - offset
+    # The page's first position from the lowest key: sign * (the ranges' sum) + base.
+    from_start = offset <= total // 2
+    if from_start == marked.descending:
+        sign, base = 1, -offset - size if marked.descending else offset - total
+    else:
+        sign, base = 0, total - end if marked.descending else offset
     sql = f"""
-WITH marked AS (
-  SELECT {marked.column} AS lo, start FROM (
-    SELECT lo, lo_name, n, sum(n) OVER (ORDER BY lo, lo_name) - n AS start
-    FROM order_marks WHERE sort = :mark) AS ranges
-  WHERE start + n > :at ORDER BY lo, lo_name LIMIT 1)
+WITH ranges AS (
+  SELECT lo, lo_name, n, sum(n) OVER (ORDER BY lo, lo_name) - n AS start,
+    :sign * sum(n) OVER () + :base AS at
+  FROM order_marks WHERE sort = :mark),
+marked AS (
+  SELECT {marked.column} AS lo, start, at FROM ranges
+  WHERE start + n > at AND at >= 0 ORDER BY lo, lo_name LIMIT 1)
 SELECT {RECORD_COLUMNS} FROM images WHERE pk IN (
   SELECT pk FROM images WHERE {marked.lead} >= (SELECT lo FROM marked)
-  ORDER BY {marked.ascending} LIMIT :limit OFFSET (SELECT :at - start FROM marked)
+  ORDER BY {marked.ascending} LIMIT :limit OFFSET (SELECT at - start FROM marked)
 ) ORDER BY {ORDER[sort]}"""
-    params = {"mark": marked.mark, "at": start, "limit": end - offset}
+    params = {"mark": marked.mark, "sign": sign, "base": base, "limit": size}
     return [record(r) for r in run(conn, sql, params)]
 
 
