@@ -10,7 +10,9 @@ command line tool, SQLAlchemy included (≈ 0.35 s of CPU), before its first pho
 benchmark's harness, the harness. ``python -m imageshelf`` was spared only because
 ``multiprocessing`` leaves a ``__main__`` module named ``….__main__`` alone.
 
-Only this server's children are concerned: the library process's own ``multiprocessing``
+The price: a function defined in a program's main module cannot be run in these
+workers (none is; every task is a function of this package). Only this server's
+children are concerned: the library process's own ``multiprocessing``
 (the transform workers are spawned, from a fresh interpreter) is untouched. Where a later
 Python names these steps differently, nothing is replaced and the workers behave as
 before."""

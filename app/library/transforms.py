@@ -173,24 +173,36 @@ class SlotGate:
                 self._line.append(ticket)
             self._changed.notify_all()  # observers only (``wait_until``): none waits here
         if ticket is not None:
-            ticket.wake.acquire(timeout=max(0.0, deadline - time.monotonic()))
-            with self._changed:
-                if not ticket.granted:  # not handed a slot in time (checked under the lock)
-                    self._line.remove(ticket)
-                    self._changed.notify_all()
-                    raise Busy(_BUSY_OTHERS)
+            waited = False
+            try:
+                ticket.wake.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                waited = True
+            finally:
+                with self._changed:  # the hand-over and the timeout are decided here
+                    if not ticket.granted:
+                        self._line.remove(ticket)
+                        self._changed.notify_all()
+                    elif not waited:  # handed a slot while leaving with an error
+                        self._free_slot()
+            if not ticket.granted:
+                raise Busy(_BUSY_OTHERS)
         try:
             yield
         finally:
             with self._changed:
-                self._handed_on(bool(self._line))
-                if self._line:  # the slot passes on as it is: ``running`` stays
-                    head = self._line.popleft()
-                    head.granted = True
-                    head.wake.release()
-                else:
-                    self.running -= 1
-                self._changed.notify_all()
+                self._free_slot()
+
+    def _free_slot(self) -> None:
+        """A slot is done (under the lock): it passes as it is to the first in line
+        (``running`` stays), or is free."""
+        self._handed_on(bool(self._line))
+        if self._line:
+            head = self._line.popleft()
+            head.granted = True
+            head.wake.release()
+        else:
+            self.running -= 1
+        self._changed.notify_all()
 
     def _handed_on(self, saturated: bool) -> None:
         """Notes a slot freed (under the lock): when a request waits for it, the time
