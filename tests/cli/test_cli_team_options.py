@@ -46,6 +46,8 @@ def test_serve_asks_for_the_shared_token(cli: Cli, monkeypatch: pytest.MonkeyPat
         "postgresql://ann:pw@127.0.0.1:1/x",
         "--storage",
         "s3://b",
+        "--port",
+        "0",  # any free port: 8765 may be in use by an Imageshelf on the machine
         library=None,
     )
     assert run.code == 1 and "IMAGESHELF_API_TOKEN" in run.err and "pw" not in run.err
