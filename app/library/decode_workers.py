@@ -144,11 +144,6 @@ def _end_with(parent: int, library_pid: int) -> None:
     os._exit(0)
 
 
-def _describe(path: Path, info: imaging.ImageInfo) -> tuple[xmp_read.FileDescription, ExifFacts]:
-    ctype = info.format.content_type
-    return xmp_read.describe_file(path, ctype), exif_read.read_file(path, ctype)
-
-
 def examine_in_place(path: str) -> Examined | Refused:
     """A file adopted where it lies. Read once where it is not huge: the bytes are hashed
     and decoded from memory. A file whose hash is one of the run's ``hash_only`` set (the
@@ -165,7 +160,7 @@ def examine_in_place(path: str) -> Examined | Refused:
         if sha in _hash_only:
             return Examined(size, st.st_mtime_ns, sha, None)
         info = imaging.inspect(io.BytesIO(data)) if data is not None else imaging.inspect_path(p)
-        described, exif = _describe(p, info)
+        described, exif = exif_read.texts_and_facts(p, info.format.content_type)
     except LibraryError as exc:
         return Refused(exc.code, exc.message)
     except OSError as exc:
@@ -207,7 +202,7 @@ def examine_copy(path: str, tmp_dir: str) -> Examined | Refused:
         tmp.unlink(missing_ok=True)
         return refused
     try:
-        described, exif = _describe(tmp, info)
+        described, exif = exif_read.texts_and_facts(tmp, info.format.content_type)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

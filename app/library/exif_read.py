@@ -393,6 +393,14 @@ def read_file(
     return facts
 
 
+def texts_and_facts(path: Path, content_type: str) -> tuple[xmp_read.FileDescription, ExifFacts]:
+    """What an image entering the library (upload, import, adoption, an outside edit) says
+    of itself: its XMP texts and its EXIF facts, the XMP packet found once for both (the
+    texts, and the GPS where EXIF has none). Never raises for a file's content."""
+    packet = xmp_read.packet_of(path, content_type)
+    return xmp_read.describe_packet(packet), read_file(path, content_type, packet)
+
+
 def _read_exif(path: Path, content_type: str) -> ExifFacts:
     if content_type in _NONE:
         return NO_EXIF

@@ -82,10 +82,7 @@ def prepare_file(
                     existing[0].id,
                 )
         info = imaging.inspect_path(tmp)
-        # The XMP packet found once: its texts, and the GPS where EXIF has none.
-        packet = xmp_read.packet_of(tmp, info.format.content_type)
-        described = xmp_read.describe_packet(packet)
-        exif = exif_read.read_file(tmp, info.format.content_type, packet)
+        described, exif = exif_read.texts_and_facts(tmp, info.format.content_type)
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
         if syncing is not None:

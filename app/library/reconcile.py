@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from . import exif_read, file_steps, files, imaging, xmp_read
+from . import exif_read, file_steps, files, imaging
 from .adoption import BatchAdoption, new_record
 from .core import Core
 from .decode_workers import MIN_FILES_FOR_PROCESSES, Examined
@@ -261,8 +261,7 @@ class Reconciler:
             return 0
         except OSError:
             return 0
-        described = xmp_read.describe_file(path, info.format.content_type)
-        exif = exif_read.read_file(path, info.format.content_type)
+        described, exif = exif_read.texts_and_facts(path, info.format.content_type)
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write_lock:
@@ -301,8 +300,8 @@ class Reconciler:
             changed = self._tombstone_missing(row, source, file_may_remain=True)
             self.ignore(f, "replaced_by_invalid_file")
             return changed
-        described = xmp_read.describe_file(path, info.format.content_type)
-        exif = exif_read.read_file(path, info.format.content_type)  # an edit may change it
+        # An edit may change both.
+        described, exif = exif_read.texts_and_facts(path, info.format.content_type)
         with contextlib.suppress(OSError):
             self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         with self.core.write() as conn:
