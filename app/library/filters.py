@@ -162,6 +162,12 @@ class Filter:
             object.__setattr__(self, "ids", tuple(sorted(set(self.ids))))
         object.__setattr__(self, "meta", tuple(sorted(set(self.meta), key=_meta_order)))
 
+    @property
+    def unscoped(self) -> bool:
+        """Whether every image is in scope: no folder, not only the undescribed, no API
+        key's folders (the search, ``meta``, ``ids`` may still narrow it)."""
+        return self.folder is ALL_FOLDERS and not self.undescribed and self.limit is None
+
     def fingerprint(self) -> str:
         """What the filter keeps, as text: equal for two filters keeping the same images
         by the same rule (a cursor is bound to it). Not ``matches_*``/``meta_*``, caches."""

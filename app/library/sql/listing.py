@@ -274,8 +274,7 @@ def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
     few. Within a folder, a meta filter or ids, what counts is the scope's share, which
     ``count`` reads: here the matches are only listed when there are few, found by reading
     at most one more than the cap."""
-    whole = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
-    if whole and not flt.meta and flt.ids is None:
+    if flt.unscoped and not flt.meta and flt.ids is None:
         found, listed = pg_search.count_and_list(conn, term, RESOLVE_CAP)
         flt = replace(flt, matches_count=found)
         return flt if listed is None else replace(flt, matches_pks=tuple(listed))
@@ -320,13 +319,12 @@ def count(conn: Connection, flt: Filter) -> int:
                 {"f": folder_to_db(flt.folder)},
             ).scalar_one()
         )
-    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
-    if flt.matches_pks is not None and unscoped:
+    if flt.matches_pks is not None and flt.unscoped:
         return len(flt.matches_pks)
-    if flt.matches_count is not None and unscoped:
+    if flt.matches_count is not None and flt.unscoped:
         return flt.matches_count
     term = indexed_term(flt)
-    if term is not None and unscoped:
+    if term is not None and flt.unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
         if is_pg(conn):  # DIALECT: the words holding it, or pg_trgm's index re-checked
             return pg_search.count_and_list(conn, term, -1)[0]

@@ -267,8 +267,7 @@ def count(conn: Connection, flt: Filter, search: Search | None = None) -> int:
     tests, each range counted on its own index (a recursive folder: the folder and the
     folders below it, two ranges). ``search``: the search term's substring-index query
     and its parameters (``listing._search_of``), if it has one."""
-    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
-    if flt.matches_among_meta and flt.matches_pks is not None and unscoped:
+    if flt.matches_among_meta and flt.matches_pks is not None and flt.unscoped:
         return len(flt.matches_pks)  # search_among listed exactly these
     params: dict[str, object] = {}
     lead, arms = _lead(flt, params)
@@ -340,8 +339,7 @@ def page(
     middle read backwards from the far end (the shorter walk), then turned round.
     ``search`` as for ``count``: used past the first page."""
     order = ORDER[sort]
-    unscoped = flt.folder is ALL_FOLDERS and not flt.undescribed and flt.limit is None
-    among = flt.matches_pks if flt.matches_among_meta and unscoped else None
+    among = flt.matches_pks if flt.matches_among_meta and flt.unscoped else None
     if among is not None and flt.matches_sort is sort:
         # search_among listed them in this order (listing.resolve, given the sort): the
         # page is a slice, its rows read by pk. Walking the lead's order instead passes

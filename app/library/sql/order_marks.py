@@ -19,7 +19,7 @@ from typing import Final
 from sqlalchemy import Connection
 
 from ..exif_facts import TAKEN_SORT_SQL
-from ..filters import ALL_FOLDERS, Filter, Sort
+from ..filters import Filter, Sort
 from ..records import ImageRecord
 from .dialect import run
 from .orders import ORDER
@@ -54,14 +54,7 @@ def applies(flt: Filter, sort: Sort, offset: int, limit: int, total: int) -> boo
     """Whether the page is read here: the whole library, unfiltered, in a marked sort,
     farther than one range from both ends (nearer one, the walk from that end is as
     short)."""
-    unfiltered = (
-        flt.folder is ALL_FOLDERS
-        and not flt.undescribed
-        and flt.limit is None
-        and flt.ids is None
-        and not flt.meta
-        and flt.search is None
-    )
+    unfiltered = flt.unscoped and flt.ids is None and not flt.meta and flt.search is None
     far = min(offset, total - offset - limit) > SPACING
     return unfiltered and far and sort in _MARKED
 
@@ -111,8 +104,9 @@ def unbalanced(conn: Connection) -> bool:
     )
     if not ranges:
         return True
-    needed = max(1, (images or 0) // SPACING) * 3  # three sorts
-    return bool(most > REBUILD_AT * SPACING or ranges > REBUILD_AT * (needed + 3))
+    marks = len({m.mark for m in _MARKED.values()})  # newest and oldest share one
+    needed = max(1, (images or 0) // SPACING) * marks
+    return bool(most > REBUILD_AT * SPACING or ranges > REBUILD_AT * (needed + marks))
 
 
 def rebalance(conn: Connection) -> bool:
