@@ -19,11 +19,12 @@ holds every word of every image's text), and a value's token is the same
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..custom_metadata import MetaFilter
 from ..filters import Filter
-from .dialect import pg_number
+from . import pg_search
+from .dialect import pg_number, run
 
 # The indexed expression, spelled as the index has it (the planner matches it as text).
 TOKENS = "image_tokens(search_text, custom_metadata)"
@@ -41,19 +42,31 @@ def value_tokens(meta: MetaFilter) -> list[str]:
     return [SEPARATOR.join(("", meta.key, kind, value)) for kind, value in values]
 
 
-def among(conn: Connection, flt: Filter, like: str, cap: int) -> list[int] | None:
-    """The pks (in order) of the images holding a word that matches ``like`` (the term's
-    ``LIKE`` pattern, ``pg_search.params``) and a token of each meta value, or ``None``
-    when more than ``cap``."""
+def answers(search: tuple[str, dict[str, object]]) -> bool:
+    """Whether ``search`` (``listing._search_of``: a query of a term's matches) is the
+    words' (a term within one word), which the tokens answer with the values."""
+    return search[0] == pg_search.WORD_MATCHES
+
+
+def among(
+    conn: Connection, flt: Filter, like: str, cap: int, order: str = "pk"
+) -> list[int] | None:
+    """The pks of the images holding a word that matches ``like`` (the term's ``LIKE``
+    pattern, ``pg_search.params``) and a token of each meta value, in ``order`` (an
+    ORDER BY of ``images``' columns, ``orders.ORDER``'s), or ``None`` when more than
+    ``cap``. Their rows are visited anyway (the index gives rows, not pks), so sorting
+    the few hundred costs little, and a page of them is then a slice."""
     params: dict[str, object] = {"like": like, "over": cap + 1}
     tests = [f"{TOKENS} && ARRAY(SELECT word FROM search_vocab WHERE word LIKE :like)"]
     for n, meta in enumerate(flt.meta):
         params[f"t{n}"] = value_tokens(meta)
         tests.append(f"{TOKENS} && CAST(:t{n} AS text[])")
+    # array_agg keeps the order its sorted subquery gives it (json_agg in search_among
+    # relies on the same).
     sql = (
-        f"SELECT array_agg(pk ORDER BY pk) FROM (SELECT pk FROM images WHERE {' AND '.join(tests)} "
-        "ORDER BY pk LIMIT :over) AS common"
+        f"SELECT array_agg(pk) FROM (SELECT pk FROM images WHERE {' AND '.join(tests)} "
+        f"ORDER BY {order} LIMIT :over) AS common"
     )
-    found = conn.execute(text(sql), params).scalar_one()
+    found = run(conn, sql, params).scalar_one()
     pks = [int(pk) for pk in found or []]
     return None if len(pks) > cap else pks
