@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_listing, order_marks, pg_search
+from . import meta_listing, order_marks, pg_search, pg_tokens
 from .dialect import is_pg, run
 from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
@@ -216,7 +216,7 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
         # DIALECT (PostgreSQL): common values, the images they have in common with the
         # term first (one pass of the trigram index, rare term or common), not after a
         # probe for the term's first 501 matches (1.3 ms) that could only say "common".
-        met = _phrase_among(conn, flt)
+        met = _phrase_among(conn, flt, sort)
         return met if met.matches_pks is not None else _resolve_search(conn, flt, term)
     if common:
         # Common values and any term: the images they have in common, from the term's
@@ -236,13 +236,18 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     return found
 
 
-def _phrase_among(conn: Connection, flt: Filter) -> Filter:
-    """A common term and common values: their images in common, when few enough."""
+def _phrase_among(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
+    """A common term and common values: their images in common, when few enough; listed
+    in ``sort`` (a page's: the page is then a slice) when the images' tokens answer
+    them (PostgreSQL, a term within one word: ``pg_tokens``), which read their rows."""
     search = _search_of(conn, flt)
     assert search is not None
-    among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
+    if not (is_pg(conn) and pg_tokens.answers(search)):
+        sort = None
+    order = ORDER[sort] if sort is not None else "pk"
+    among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP, order=order)
     if among is not None:
-        return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
+        return replace(flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort)
     return flt
 
 
