@@ -299,7 +299,6 @@ class MainWindow(QMainWindow):
         self.count_label.setText(
             f"{self.model.total:,} image{'s' if self.model.total != 1 else ''}"
         )
-        self.grid.viewport().update()
 
     def refresh_tree(self) -> CallJob | None:
         """The tree's counts, read on a worker; asked again mid-read, one more follows."""
@@ -346,7 +345,9 @@ class MainWindow(QMainWindow):
             if not self._tree_timer.isActive():
                 self._tree_timer.start()
             return
-        self.model.apply(event)
+        # A new image waits for the grid's next insert (a few a second while a drop streams
+        # in); the count follows from rowsInserted.
+        self.model.receive(event)
         if event.kind is EventKind.UPDATED and event.image is not None:
             self.details.record_changed(event.image)
         elif event.kind is EventKind.DELETED and event.image_id:
@@ -354,7 +355,8 @@ class MainWindow(QMainWindow):
         if not self._tree_timer.isActive():
             # Throttled, not debounced: during a long import the counts still move.
             self._tree_timer.start()
-        self._show_count()
+        if event.kind is not EventKind.ADDED:
+            self._show_count()
 
     # --- status --------------------------------------------------------------------------
 
