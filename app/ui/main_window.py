@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
-    QProgressBar,
     QSplitter,
     QStackedWidget,
     QWidget,
@@ -42,7 +41,7 @@ from .menus import (
     build_toolbar,
     install_grid_context_menu,
 )
-from .progress_bar import PROGRESS_MS, set_progress
+from .progress_bar import PROGRESS_MS, QuietProgressBar, set_progress
 from .selection import SelectionFollower
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
@@ -163,7 +162,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.reconcile_bar = QProgressBar(self)
+        self.reconcile_bar = QuietProgressBar(self)
         self.reconcile_bar.setMaximumWidth(420)
         self.reconcile_bar.setMinimumWidth(180)
         self.reconcile_bar.setAccessibleName("Checking the library folder")
