@@ -298,8 +298,8 @@ def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
     ``count`` reads: here the matches are only listed when there are few, found by reading
     at most one more than the cap."""
     if flt.unscoped and not flt.meta and flt.ids is None:
-        found, listed = pg_search.count_and_list(conn, term, RESOLVE_CAP)
-        flt = replace(flt, matches_count=found)
+        found, listed, library = pg_search.count_and_list(conn, term, RESOLVE_CAP)
+        flt = replace(flt, matches_count=found, library_count=library)
         return flt if listed is None else replace(flt, matches_pks=tuple(listed))
     listed_pks = pg_search.first_matches(conn, term, RESOLVE_CAP + 1)
     if len(listed_pks) > RESOLVE_CAP:
@@ -350,7 +350,7 @@ def count(conn: Connection, flt: Filter) -> int:
     if term is not None and flt.unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
         if is_pg(conn):  # DIALECT: the words holding it, or pg_trgm's index re-checked
-            return pg_search.count_and_list(conn, term, -1)[0]
+            return pg_search.count_and_list(conn, term, -1).found
         return _int(
             run(
                 conn,
@@ -396,7 +396,9 @@ def page(
         scope = Filter(
             folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive, limit=flt.limit
         )
-        in_scope = count(conn, scope)
+        # The whole library's number, when resolve read it with the term's (PostgreSQL).
+        known = flt.library_count if flt.unscoped else None
+        in_scope = known if known is not None else count(conn, scope)
         plan = search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
     where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt), pg=is_pg(conn))
     if flipped is not None and offset > total // 2:
