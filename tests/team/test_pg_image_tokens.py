@@ -75,7 +75,7 @@ def _expected(lib: Library, term: str, meta: dict[str, str]) -> set[str]:
 def _among(lib: Library, term: str, meta: dict[str, str], cap: int = 100) -> set[str] | None:
     flt = Filter(search=term, meta=tuple(MetaFilter.parse(k, v) for k, v in meta.items()))
     with lib.engine.connect() as conn:
-        pks = pg_tokens.among(conn, flt, like_pattern(fold(term)), cap)
+        pks = pg_tokens.among(conn, flt, pg_tokens.Among(like_pattern(fold(term)), cap, None))
         if pks is None:
             return None
         assert pks == sorted(pks)  # in pk order, as search_among's callers expect
@@ -104,13 +104,17 @@ def test_more_than_the_cap_is_none(pg_library: Library) -> None:
 
 
 @pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("among_cap", [1, listing.SEARCH_AMONG_CAP])
 def test_pages_of_a_common_value_and_term(
-    pg_library: Library, monkeypatch: pytest.MonkeyPatch, sort: Sort
+    pg_library: Library, monkeypatch: pytest.MonkeyPatch, sort: Sort, among_cap: int
 ) -> None:
     """Through the listing: the values counted as common (no meta_pks), so the images in
-    common come from the tokens; every page, by number and by cursor, in every sort."""
+    common come from the tokens (asked with the values' counts: resolve_meta), listed,
+    or (a cap of 1) too many to list; every page, by number and by cursor, in every
+    sort."""
     monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", 0)
     monkeypatch.setattr(listing, "RESOLVE_CAP", 0)
+    monkeypatch.setattr(listing, "SEARCH_AMONG_CAP", among_cap)
     _library(pg_library)
     for term in ("umbrella", "stand", "zzz"):
         for meta in FILTERS:

@@ -34,10 +34,12 @@ _PG_WORDS = (
     # sorting them: a cursor's LIMIT 1 read of 800 matches took 9 ms, a first page 4.5.
     # Not top level (IS TRUE), it is a hashed subplan: the list hashed once, each entry
     # of the sort's index walked tested against it, stopping at the page (0.3 ms each).
+    # The JSON list read as an array literal ([1, 2] → {1, 2}): 819 pks unnested in
+    # ≈ 0.1 ms less than as jsonb elements, each cast.
     (
         "m0.image_pk IN (SELECT value FROM json_each(:matches))",
-        "(m0.image_pk IN (SELECT CAST(jsonb_array_elements_text(CAST(:matches AS jsonb))"
-        " AS bigint))) IS TRUE",
+        "(m0.image_pk IN (SELECT unnest(CAST(translate(:matches, '[]', '{}') AS bigint[]))))"
+        " IS TRUE",
     ),
     # "+column" keeps SQLite's planner off an index; PostgreSQL has no such mark.
     ("+folder", "folder"),

@@ -19,6 +19,7 @@ from ..records import ImageRecord
 from . import listing, meta_listing
 from .dialect import ascii_lower, is_pg, run
 from .rows import RECORD_COLUMNS, record
+from .search_plan import search_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +179,10 @@ def _at(conn: Connection, sort: Sort, at: Position) -> Position:
 
 
 def _plan(conn: Connection, flt: Filter, limit: int, total: int) -> str:
-    """How a search is read (see ``listing.search_plan``): from a cursor, a page walks
+    """How a search is read (see ``search_plan``): from a cursor, a page walks
     as far as a first page does."""
     if listing.indexed_term(flt) is None:
         return "sort"
     scope = Filter(folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive)
     in_scope = listing.count(conn, scope)
-    return listing.search_plan(0, limit, max(total, 1), in_scope, reversible=False)
+    return search_plan(0, limit, max(total, 1), in_scope, reversible=False)

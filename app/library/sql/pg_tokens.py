@@ -19,12 +19,15 @@ holds every word of every image's text), and a value's token is the same
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Connection
 
 from ..custom_metadata import MetaFilter
-from ..filters import Filter
+from ..filters import Filter, Sort
 from . import pg_search
 from .dialect import pg_number, run
+from .orders import ORDER
 
 # The indexed expression, spelled as the index has it (the planner matches it as text).
 TOKENS = "image_tokens(search_text, custom_metadata)"
@@ -48,25 +51,42 @@ def answers(search: tuple[str, dict[str, object]]) -> bool:
     return search[0] == pg_search.WORD_MATCHES
 
 
-def among(
-    conn: Connection, flt: Filter, like: str, cap: int, order: str = "pk"
-) -> list[int] | None:
-    """The pks of the images holding a word that matches ``like`` (the term's ``LIKE``
-    pattern, ``pg_search.params``) and a token of each meta value, in ``order`` (an
-    ORDER BY of ``images``' columns, ``orders.ORDER``'s), or ``None`` when more than
-    ``cap``. Their rows are visited anyway (the index gives rows, not pks), so sorting
-    the few hundred costs little, and a page of them is then a slice."""
-    params: dict[str, object] = {"like": like, "over": cap + 1}
-    tests = [f"{TOKENS} && ARRAY(SELECT word FROM search_vocab WHERE word LIKE :like)"]
+@dataclass(frozen=True, slots=True)
+class Among:
+    """What ``meta_listing.resolve_meta`` asks the tokens beside its counts: the term's
+    ``LIKE`` pattern, the cap, and the sort to list them in (``None``: pk order)."""
+
+    like: str
+    cap: int
+    sort: Sort | None
+
+
+def query(flt: Filter, among: Among, params: dict[str, object]) -> str:
+    """A scalar query of the pks (an array, ``NULL`` for none) of the images holding a
+    word that matches the term and a token of each meta value, in ``among.sort``'s
+    order, at most one over the cap; its parameters into ``params`` (named ``tok…``,
+    beside a statement's own). Their rows are visited anyway (the index gives rows, not
+    pks), so sorting the few hundred costs little, and a page of them is then a slice.
+    array_agg keeps the order its sorted subquery gives it."""
+    params |= {"tok_like": among.like, "tok_over": among.cap + 1}
+    tests = [f"{TOKENS} && ARRAY(SELECT word FROM search_vocab WHERE word LIKE :tok_like)"]
     for n, meta in enumerate(flt.meta):
-        params[f"t{n}"] = value_tokens(meta)
-        tests.append(f"{TOKENS} && CAST(:t{n} AS text[])")
-    # array_agg keeps the order its sorted subquery gives it (json_agg in search_among
-    # relies on the same).
-    sql = (
-        f"SELECT array_agg(pk) FROM (SELECT pk FROM images WHERE {' AND '.join(tests)} "
-        f"ORDER BY {order} LIMIT :over) AS common"
+        params[f"tok{n}"] = value_tokens(meta)
+        tests.append(f"{TOKENS} && CAST(:tok{n} AS text[])")
+    order = ORDER[among.sort] if among.sort is not None else "pk"
+    return (
+        f"(SELECT array_agg(pk) FROM (SELECT pk FROM images WHERE {' AND '.join(tests)} "
+        f"ORDER BY {order} LIMIT :tok_over) AS common)"
     )
-    found = run(conn, sql, params).scalar_one()
-    pks = [int(pk) for pk in found or []]
+
+
+def listed(found: object, cap: int) -> list[int] | None:
+    """``query``'s answer: the pks, or ``None`` when more than ``cap``."""
+    pks = [int(pk) for pk in found or []]  # type: ignore[attr-defined]
     return None if len(pks) > cap else pks
+
+
+def among(conn: Connection, flt: Filter, among: Among) -> list[int] | None:
+    """``query``'s pks on their own, or ``None`` when more than the cap."""
+    params: dict[str, object] = {}
+    return listed(run(conn, "SELECT " + query(flt, among, params), params).scalar_one(), among.cap)
