@@ -2,7 +2,8 @@
 
 Baseline: ``ImportSession`` with one worker, the process pinned to one CPU — the
 single-core rate. Figure: the default session (a worker per core, two here) with every
-CPU. Goal ≥ 1.8×, with progress reported for every file while it runs.
+CPU. Goal ≥ 1.8×, with progress reported for every file while it runs. Each is the best
+of two rounds, alternated.
 
 The files are one 2 MP photo made distinct by a unique JPEG comment segment, so every
 file has its own hash (no duplicate is skipped) while each costs the same to decode."""
@@ -84,9 +85,16 @@ def _rate(paths: list[Path], workers: int | None) -> tuple[float, int, float]:
 def run(quick: bool = False) -> list[Result]:
     n = 200 if quick else 1000
     paths = import_files(n)
-    with one_cpu():
-        single, _, _ = _rate(paths, workers=1)
-    both, calls, silence = _rate(paths, workers=None)
+    # Two alternated rounds, the best of each: one run each was at the mercy of a single
+    # hiccup of the shared machine (1.49x and 2.09x in two quiet runs of the same code).
+    single = both = 0.0
+    calls, silence = 0, 0.0
+    for _ in range(2):
+        with one_cpu():
+            single = max(single, _rate(paths, workers=1)[0])
+        rate, got_calls, got_silence = _rate(paths, workers=None)
+        if rate > both:
+            both, calls, silence = rate, got_calls, got_silence
     return [
         ratio_result(
             "5",

@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import adoption, files, group_commit, intake, intake_batch, rules
+from . import adoption, files, group_commit, intake, intake_batch, rules, thumbnails
 from .decode_workers import (
     MIN_FILES_FOR_PROCESSES,
     Examined,
@@ -36,6 +36,7 @@ from .records import ImageRecord
 from .sql import rows
 
 if TYPE_CHECKING:
+    from .core import Core
     from .library import Library, Prepared
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,8 @@ class ImportSession:
             processes if processes is not None else (len(items) >= MIN_FILES_FOR_PROCESSES)
         )
         self._cancel = threading.Event()
+        # Contents a batch found already in the library: (id, place) of the first there.
+        self._in_library: dict[str, tuple[str, str]] = {}
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -182,11 +185,11 @@ class ImportSession:
             return self.library.prepare(fp, item.path.name, allow_duplicate=self.allow_duplicates)
 
     def _from_worker(
-        self, item: ImportItem, result: Examined | Refused, *, thumbnail: bool = True
+        self, item: ImportItem, result: Examined | Refused, *, batched: bool = False
     ) -> Prepared:
         """What ``_prepare`` gives, from a worker process's examination of ``item``: the
-        duplicate check and (unless ``thumbnail`` is false: the caller's) the thumbnail's
-        store happen here, in the library process."""
+        duplicate check and the thumbnail's store happen here, in the library process,
+        unless ``batched``: then both are the caller's (``_run_in_processes``)."""
         if isinstance(result, Refused):
             if result.unreadable:
                 raise OSError(result.message.removeprefix("Could not read the file: "))
@@ -196,7 +199,7 @@ class ImportSession:
         assert result.tmp is not None and result.info is not None
         core = self.library.core
         try:
-            if not self.allow_duplicates:
+            if not self.allow_duplicates and not batched:
                 with core.read() as conn:
                     existing = rows.by_hash(conn, result.sha256)
                 if existing:
@@ -204,7 +207,7 @@ class ImportSession:
                         f"The same image is already in the library as {existing[0].relpath}.",
                         existing[0].id,
                     )
-            if thumbnail:
+            if not batched:
                 with files.disk_errors("save the thumbnail"):
                     core.thumbnails.store(
                         result.sha256, result.info.thumbnail, result.info.thumbnail_type
@@ -228,9 +231,12 @@ class ImportSession:
         item: ImportItem,
         seen_hashes: set[str],
         finish: Callable[[ImageRecord | None, Rejection | None], None],
+        *,
+        batched: bool = False,
     ) -> Prepared | None:
         """``item`` prepared, or ``None`` when it was refused (and reported) or the import
-        was cancelled meanwhile (its copy discarded)."""
+        was cancelled meanwhile (its copy discarded). ``batched``: its thumbnail is not
+        stored yet, so only the copy goes."""
         try:
             prepared = fut()
         except LibraryError as exc:
@@ -239,12 +245,23 @@ class ImportSession:
         except OSError as exc:
             finish(None, Rejection(item.path, "unreadable", f"Could not read the file: {exc}."))
             return None
+        discard = (
+            partial(prepared.tmp.unlink, missing_ok=True)
+            if batched
+            else partial(self.library.discard, prepared)
+        )
         if self._cancel.is_set():
-            self.library.discard(prepared)
+            discard()
             return None
-        if not self.allow_duplicates and prepared.sha256 in seen_hashes:
-            self.library.discard(prepared)
-            err = Duplicate("The same image is already in this import.", "")
+        if not self.allow_duplicates:
+            twin = self._in_library.get(prepared.sha256)
+            if twin is not None:  # a batch found its content in the library
+                err = Duplicate(f"The same image is already in the library as {twin[1]}.", twin[0])
+            elif prepared.sha256 in seen_hashes:
+                err = Duplicate("The same image is already in this import.", "")
+            else:
+                return prepared
+            discard()
             finish(None, Rejection(item.path, err.code, err.message))
             return None
         return prepared
@@ -352,7 +369,7 @@ class ImportSession:
         # arrive: one after the other here, their fsyncs were a third of each file's turn.
         with (
             WorkerPool(workers) as pool,
-            ThreadPoolExecutor(4, thread_name_prefix="import-thumbnails") as thumbnails,
+            ThreadPoolExecutor(4, thread_name_prefix="import-thumbnails") as thumbnail_writers,
         ):
             try:
                 for item, result in pool.run(
@@ -370,8 +387,8 @@ class ImportSession:
                         fut = partial(self._from_worker, item, result)
                         self._commit(fut, item, seen_hashes, finish)
                         continue
-                    fut = partial(self._from_worker, item, result, thumbnail=False)
-                    prepared = self._accept(fut, item, seen_hashes, finish)
+                    fut = partial(self._from_worker, item, result, batched=True)
+                    prepared = self._accept(fut, item, seen_hashes, finish, batched=True)
                     if prepared is None:
                         continue
                     assert isinstance(result, Examined) and result.info is not None
@@ -379,8 +396,8 @@ class ImportSession:
                     if not batch:
                         started = time.monotonic()
                     info = result.info
-                    stored = thumbnails.submit(
-                        core.thumbnails.store, prepared.sha256, info.thumbnail, info.thumbnail_type
+                    stored = thumbnail_writers.submit(
+                        _store_thumbnail, core, prepared.sha256, info.thumbnail, info.thumbnail_type
                     )
                     batch.append((item, prepared, stored))
                     if (
@@ -420,6 +437,8 @@ class ImportSession:
             for _item, prepared in ready:
                 self.library.discard(prepared)
             return
+        if not self.allow_duplicates:
+            ready = self._refuse_known(ready, finish)
         if not ready:
             return
         try:
@@ -437,3 +456,36 @@ class ImportSession:
             return
         for (_item, _prepared), record in zip(ready, records, strict=True):
             finish(record, None)
+
+    def _refuse_known(
+        self,
+        ready: list[tuple[ImportItem, Prepared]],
+        finish: Callable[[ImageRecord | None, Rejection | None], None],
+    ) -> list[tuple[ImportItem, Prepared]]:
+        """``ready`` less the files already in the library (each refused as a duplicate):
+        one read for the batch, where a read a file was, on the import thread, as much
+        as the batch's whole commit. A twin within the import is refused as it arrives
+        (``_accept``), and so is a later copy of one found here."""
+        with self.library.core.read() as conn:
+            known = rows.first_places_by_hash(conn, [p.sha256 for _item, p in ready])
+        if not known:
+            return ready
+        self._in_library.update(known)
+        kept: list[tuple[ImportItem, Prepared]] = []
+        for item, prepared in ready:
+            place = known.get(prepared.sha256)
+            if place is None:
+                kept.append((item, prepared))
+                continue
+            prepared.tmp.unlink(missing_ok=True)  # its twin's thumbnail was left as it was
+            err = Duplicate(f"The same image is already in the library as {place[1]}.", place[0])
+            finish(None, Rejection(item.path, err.code, err.message))
+        return kept
+
+
+def _store_thumbnail(core: Core, sha256: str, data: bytes, content_type: str) -> None:
+    """A batched import's thumbnail, stored before its duplicate check: where one of the
+    same content is kept (a twin already in the library) it is left as it is, never
+    replaced under a reader (its ETag and size stay what the server answered)."""
+    if not core.thumbnails.files.exists(thumbnails.key_of(sha256, content_type)):
+        core.thumbnails.store(sha256, data, content_type)

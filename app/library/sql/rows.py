@@ -85,6 +85,25 @@ def by_hash(conn: Connection, sha256: str) -> list[ImageRecord]:
     return [record(r) for r in rows]
 
 
+def first_places_by_hash(conn: Connection, hashes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """For each of ``hashes`` some row holds: (the id, the relpath) of one such row. One
+    indexed read for a batch of imports (``by_hash`` a file was a read each)."""
+    if not hashes:
+        return {}
+    # DIALECT: the driver's own placeholders (sqlite3: ?, psycopg: %s).
+    mark = "%s" if is_pg(conn) else "?"
+    found = conn.exec_driver_sql(
+        "SELECT sha256, id, folder, filename FROM images "
+        f"WHERE sha256 IN ({', '.join([mark] * len(hashes))}) ORDER BY sha256, id",
+        tuple(hashes),
+    )
+    places: dict[str, tuple[str, str]] = {}
+    for sha, image_id, folder, filename in found:
+        folder = folder_from_db(folder)
+        places.setdefault(sha, (image_id, f"{folder}/{filename}" if folder else filename))
+    return places
+
+
 def exists_at(conn: Connection, folder: str | None, filename: str) -> bool:
     found = conn.execute(
         text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
