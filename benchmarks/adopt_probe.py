@@ -70,6 +70,19 @@ class PaintWatch(QObject):
         return False
 
 
+class PaintCount(QObject):
+    """Installed on the grid's viewport: how many times the grid was painted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
 def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None) -> dict:  # type: ignore[type-arg]
     result: dict[str, float] = {"imported_s": app_imported_at() - launched_at}
     turns_path = os.environ.get("IMAGESHELF_PROBE_TURNS")
@@ -98,6 +111,12 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
 
     started = [0.0]
     work_started = [0.0]
+    # The window process's CPU while the work runs (every thread of it: the GUI thread,
+    # the import's or reconcile's, the thumbnail loaders; not the decode workers, which
+    # are processes of their own), the GUI thread's alone, and the grid's paints.
+    cpu_started = [0.0, 0.0]
+    paints = PaintCount()
+    grid.viewport().installEventFilter(paints)
 
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
@@ -152,6 +171,9 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         if "work_s" in result:
             return
         result["work_s"] = time.perf_counter() - work_started[0]
+        result["window_cpu_s"] = time.process_time() - cpu_started[0]
+        result["gui_cpu_s"] = time.thread_time() - cpu_started[1]
+        result["grid_paints"] = paints.count
         result["complete"] = 1.0 if ok else 0.0
         heartbeat.stop()
         scroller.stop()
@@ -209,6 +231,8 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         queued.clear()
         gc.callbacks.append(on_gc)
         work_started[0] = time.perf_counter()
+        cpu_started[:] = [time.process_time(), time.thread_time()]
+        paints.count = 0
         heartbeat.start()
         if kind != "drop-still":
             scroller.start()

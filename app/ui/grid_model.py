@@ -7,9 +7,10 @@ everything out again. A row whose page is not read yet shows a placeholder and a
 its page; pages are read off the GUI thread, a few at a time, and kept in a bounded
 least-recently-used set, so memory stays flat however far the view scrolls.
 
-Only the GUI thread changes the model. Events become targeted inserts, ``dataChanged``
-and removes; a reset happens only when the query itself changes, and the new query's
-first page is read in the background while the old rows stay on screen."""
+Only the GUI thread changes the model. Events become targeted inserts (new images
+together, a few times a second: grid_arrivals.py), ``dataChanged`` and removes; a reset
+happens only when the query itself changes, and the new query's first page is read in
+the background while the old rows stay on screen."""
 
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ from imageshelf.app.library import (
     Page,
 )
 
+from .grid_arrivals import Arrivals, ThumbnailsTogether, plan_inserts
 from .grid_pages import PAGE_SIZE, PageStore
-from .grid_query import Query, Role, read_page
+from .grid_query import Query, Role, read_page, record_data
 from .page_reader import PageReader
 from .thumbnails import ThumbnailLoader, placeholder
 
@@ -103,7 +105,10 @@ class ImageGridModel(QAbstractListModel):
         self._commit_signals = _CommitSignals()
         self._commit_signals.settled.connect(self._on_settled, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = library.subscribe(self._on_commit)
-        loader.ready.connect(self._on_thumbnail_ready)
+        # New images and their thumbnails are shown a few times a second while a drop
+        # streams in, not per commit and per thumbnail (grid_arrivals.py, ``receive``).
+        self._arriving = Arrivals(self._insert_arrivals, self)
+        self._thumbs = ThumbnailsTogether(loader, self._show_thumbnails, self)
         # The first page of the default view is read here, at once: it is what the window
         # paints first, and reading it costs a few milliseconds.
         self._reset_to(self.query, self._read(self.query, 0) if first_page is None else first_page)
@@ -204,7 +209,7 @@ class ImageGridModel(QAbstractListModel):
             self._reset_to(query, Page(items=[], total=0, page=1, page_size=PAGE_SIZE))
             self.query_failed.emit(message)
             return
-        if commits != self._commits_seen:
+        if commits != self._commits_seen or self._arriving:
             self._read_query()  # something changed while it was read: read it again
             return
         self._pending_query = None
@@ -220,7 +225,7 @@ class ImageGridModel(QAbstractListModel):
         if isinstance(result, Exception):
             log.warning("reading pages %s failed: %s", pages, result)
             return  # not retried at once: the next paint asks again
-        if epoch != self._epoch or commits != self._commits_seen:
+        if epoch != self._epoch or commits != self._commits_seen or self._arriving:
             # Rows moved while these were read: ask again, they may still be on screen.
             for p in pages:
                 self._want(p)
@@ -263,13 +268,17 @@ class ImageGridModel(QAbstractListModel):
 
     def _on_settled(self) -> None:
         self._commits_settled += 1
+        self._resume_reads()
+
+    def _resume_reads(self) -> None:
         if self._settled():
             self._read_query()
             if self._wanted and not self._fetch_timer.isActive():
                 self._fetch_timer.start()
 
     def _settled(self) -> bool:
-        return self._commits_settled == self._commits_seen
+        """Every commit's event has reached the model and none is held back."""
+        return self._commits_settled == self._commits_seen and not self._arriving
 
     def detach(self) -> None:
         """Stops listening to the core and waits for a read under way."""
@@ -277,6 +286,8 @@ class ImageGridModel(QAbstractListModel):
             self._unsubscribe()
             self._unsubscribe = None
         self._fetch_timer.stop()
+        self._arriving.cancel()
+        self._thumbs.cancel()
         self._reader.shutdown()
 
     # --- reading -------------------------------------------------------------------------
@@ -313,27 +324,9 @@ class ImageGridModel(QAbstractListModel):
             if role == Role.NeedsAltText:
                 return False  # unknown yet: no tag rather than a wrong one
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return r.filename
         if role == Qt.ItemDataRole.DecorationRole:
             return self.loader.pixmap(r, self.side) or self._placeholder
-        if role == Qt.ItemDataRole.ToolTipRole:
-            alt = "Needs alt text" if r.alt_text is None else (r.alt_text or "Decorative image")
-            return f"{r.relpath}\n{r.width}×{r.height}\n{alt}"
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            state = "needs alt text" if r.alt_text is None else "described"
-            return f"{r.filename}, {state}"
-        if role == Role.Id:
-            return r.id
-        if role == Role.Record:
-            return r
-        if role == Role.AltText:
-            return r.alt_text
-        if role == Role.NeedsAltText:
-            return r.alt_text is None
-        if role == Role.Folder:
-            return r.folder
-        return None
+        return record_data(r, role)
 
     def record(self, row: int) -> ImageRecord:
         """The record at ``row`` if its page is loaded (never read here: an action on rows
@@ -367,6 +360,37 @@ class ImageGridModel(QAbstractListModel):
 
     # --- live updates --------------------------------------------------------------------
 
+    def receive(self, event: Event) -> None:
+        """One committed change, as the window gets them: a new image is held and
+        inserted with the others arriving, at most every ``ROWS_MS`` (the first at the
+        next turn of the event loop); any other change is applied at once, after them.
+        Page reads wait while images are held (``_settled``)."""
+        if event.kind is EventKind.ADDED and event.image is not None:
+            self._arriving.hold(event.image)
+            return
+        self.flush_arrivals()
+        self.apply(event)
+
+    def showing_soon(self) -> bool:
+        """Whether new rows or loaded thumbnails wait to be shown (tests wait on it)."""
+        return bool(self._arriving or self._thumbs)
+
+    def flush_arrivals(self) -> None:
+        """Inserts the images held, now."""
+        self._arriving.flush()
+
+    def _insert_arrivals(self, images: list[ImageRecord]) -> None:
+        arrived = {image.id: image for image in images}  # the newest of each
+        q = self.query
+        new: list[ImageRecord] = []
+        for image in arrived.values():
+            if self._store.holds(image.id):  # read with a page already: updated in place
+                self.apply(Event(EventKind.ADDED, image.id, image))
+            elif q.matches(image):
+                new.append(image)
+        self._insert(new)
+        self._resume_reads()
+
     def apply(self, event: Event) -> None:
         """Brings the model in line with one committed change."""
         if event.image_id is None:
@@ -397,25 +421,21 @@ class ImageGridModel(QAbstractListModel):
             self._remove(row, before)
         if now_in:
             assert image is not None
-            self._insert(image)
+            self._insert([image])
 
     def _replace(self, row: int, record: ImageRecord) -> None:
         self._store.replace(row, record)
         i = self.index(row)
         self.dataChanged.emit(i, i)
 
-    def _insert(self, record: ImageRecord) -> None:
-        before, after = self._store.bracket(record, self.query.sort_key())
-        if after is not None and (after == 0 or before == after - 1):
-            self._insert_row(after, record)  # between two known rows: its exact place
-        elif after is None and (self.total == 0 or before == self.total - 1):
-            self._insert_row(self.total, record)  # after the last row
-        else:
-            # Somewhere in rows not read yet: every loaded row after that stretch moves
-            # down by one; the new row itself is read when it is shown.
-            if after is None:
-                after = 0 if before is None else before + 1
-            self._insert_row(after, None)
+    def _insert(self, records: list[ImageRecord]) -> None:
+        """New rows, each in the view: one insert per stretch landing side by side."""
+        for row, rows in plan_inserts(self._store, self.query.sort_key(), self.total, records):
+            self.beginInsertRows(QModelIndex(), row, row + len(rows) - 1)
+            self.total += len(rows)
+            self._epoch += 1
+            self._store.insert(row, rows)
+            self.endInsertRows()
 
     def _remove(self, row: int | None, record: ImageRecord | None) -> None:
         if row is None:
@@ -435,16 +455,10 @@ class ImageGridModel(QAbstractListModel):
         self._store.shift_up(row)
         self.endRemoveRows()
 
-    def _insert_row(self, row: int, record: ImageRecord | None) -> None:
-        self.beginInsertRows(QModelIndex(), row, row)
-        self.total += 1
-        self._epoch += 1
-        self._store.shift_down(row, record)
-        self.endInsertRows()
-
-    def _on_thumbnail_ready(self, sha256: str) -> None:
-        for image_id in self._store.by_sha.get(sha256, ()):
-            row = self._store.row_of.get(image_id)
-            if row is not None:
-                i = self.index(row)
-                self.dataChanged.emit(i, i, [Qt.ItemDataRole.DecorationRole])
+    def _show_thumbnails(self, shas: set[str]) -> None:
+        """The cells of the thumbnails loaded since the last time, in one repaint."""
+        by_sha, row_of = self._store.by_sha, self._store.row_of
+        rows = [row_of[i] for sha in shas for i in by_sha.get(sha, ()) if i in row_of]
+        if rows:
+            first, last = self.index(min(rows)), self.index(max(rows))
+            self.dataChanged.emit(first, last, [Qt.ItemDataRole.DecorationRole])

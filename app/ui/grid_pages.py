@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from imageshelf.app.library import ImageRecord
 
@@ -143,21 +143,32 @@ class PageStore:
 
     def shift_down(self, row: int, record: ImageRecord | None) -> None:
         """Rows from ``row`` on move down one; ``record`` (``None``: not known) takes
-        ``row``. Each page's last row moves to the next page's front, where an unknown
-        one becomes a ``None`` hole."""
+        ``row``."""
+        self.insert(row, [record])
+
+    def insert(self, row: int, records: Sequence[ImageRecord | None]) -> None:
+        """Rows from ``row`` on move down ``len(records)``; ``records`` (``None``: not
+        known) take their places. The rows pushed past a page's end move to the next
+        page's front; where that page is not held (or its last rows were not known), the
+        rows moving in are unknown: ``None`` holes."""
+        k = len(records)
+        if not k:
+            return
         start, offset = divmod(row, PAGE_SIZE)
-        if record is not None and offset == 0 and start not in self.pages:
-            self.pages[start] = []  # a page's first row is a prefix of it on its own
-        carry: dict[int, ImageRecord | None] = {}
-        for p in sorted(k for k in self.pages if k >= start):
+        if records[0] is not None and offset == 0 and start not in self.pages:
+            self.pages[start] = []  # a page's first rows are a prefix of it on their own
+        carry: list[ImageRecord | None] = []
+        carried_to = -1  # the page ``carry`` belongs at the front of
+        for p in sorted(q for q in self.pages if q >= start):
             items = self.pages[p]
             if p == start:
                 if offset <= len(items):
-                    items.insert(offset, record)
+                    items[offset:offset] = records
             else:
-                items.insert(0, carry.pop(p, None))
-            if len(items) > PAGE_SIZE:
-                carry[p + 1] = items.pop()
+                moved_in = carry if carried_to == p else []
+                items[0:0] = moved_in + [None] * (k - len(moved_in))
+            carry, carried_to = items[PAGE_SIZE:], p + 1
+            del items[PAGE_SIZE:]
         self._stale = True  # every loaded row after ``row`` moved: re-indexed when asked
         self._drop_empty()
         self.evict()

@@ -1,6 +1,7 @@
 """What the grid shows (``Query``: folder, search, "needs alt text", sort) with the core's
 own filter and sort rules applied to one record, the roles the grid's rows answer, and
-the read of one page of a query (``read_page``, on any thread)."""
+what a loaded row answers for each (``record_data``), and the read of one page of a
+query (``read_page``, on any thread)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,29 @@ class Query:
     def sort_key(self) -> Callable[[ImageRecord], tuple[object, ...]]:
         """The order of ``library.list_images(sort=...)``, as an ascending key."""
         return self.sort.key()
+
+
+def record_data(r: ImageRecord, role: int) -> object:
+    """What a loaded row answers for ``role`` (its thumbnail is the model's)."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return r.filename
+    if role == Qt.ItemDataRole.ToolTipRole:
+        alt = "Needs alt text" if r.alt_text is None else (r.alt_text or "Decorative image")
+        return f"{r.relpath}\n{r.width}×{r.height}\n{alt}"
+    if role == Qt.ItemDataRole.AccessibleTextRole:
+        state = "needs alt text" if r.alt_text is None else "described"
+        return f"{r.filename}, {state}"
+    if role == Role.Id:
+        return r.id
+    if role == Role.Record:
+        return r
+    if role == Role.AltText:
+        return r.alt_text
+    if role == Role.NeedsAltText:
+        return r.alt_text is None
+    if role == Role.Folder:
+        return r.folder
+    return None
 
 
 def read_page(library: Library, query: Query, page: int) -> Page:

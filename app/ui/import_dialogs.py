@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -21,7 +20,7 @@ from imageshelf.app.library.progress_estimate import time_left_text
 
 from .coalesce import Coalesced
 from .jobs import ImportJob
-from .progress_bar import PROGRESS_MS, set_progress
+from .progress_bar import PROGRESS_MS, QuietProgressBar, set_progress
 
 MIB = 1024 * 1024
 # Each reason in a desktop's words (the core's messages are also the API's).
@@ -61,7 +60,7 @@ class ImportProgressDialog(QDialog):
         self.setAccessibleName("Import progress")
         self.label = QLabel("Looking at the files…", self)
         self.label.setAccessibleName("Import status")
-        self.bar = QProgressBar(self)
+        self.bar = QuietProgressBar(self)
         self.bar.setAccessibleName("Import progress")
         self.bar.setRange(0, 0)
         self.bar.setMinimumWidth(360)

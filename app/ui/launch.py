@@ -22,6 +22,7 @@ from imageshelf.app.library.locations import default_library_path
 from ..logs import setup_logging
 from ..resources import APP_ID
 from . import library_targets, notices
+from .jobs import favour_the_gui_thread
 from .libraries import LibrarySession
 from .library_targets import Target
 from .resources import app_icon
@@ -99,6 +100,7 @@ def close_on_signals(session: LibrarySession) -> None:
 
 def gui_command(args: argparse.Namespace) -> int:
     setup_logging()
+    favour_the_gui_thread()  # before Qt paints anything
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
-    QProgressBar,
     QSplitter,
     QStackedWidget,
     QWidget,
@@ -42,7 +41,7 @@ from .menus import (
     build_toolbar,
     install_grid_context_menu,
 )
-from .progress_bar import PROGRESS_MS, set_progress
+from .progress_bar import PROGRESS_MS, QuietProgressBar, set_progress
 from .selection import SelectionFollower
 from .server_control import ServerController
 from .server_dialog import ServerSettingsDialog
@@ -163,7 +162,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.reconcile_bar = QProgressBar(self)
+        self.reconcile_bar = QuietProgressBar(self)
         self.reconcile_bar.setMaximumWidth(420)
         self.reconcile_bar.setMinimumWidth(180)
         self.reconcile_bar.setAccessibleName("Checking the library folder")
@@ -299,7 +298,6 @@ class MainWindow(QMainWindow):
         self.count_label.setText(
             f"{self.model.total:,} image{'s' if self.model.total != 1 else ''}"
         )
-        self.grid.viewport().update()
 
     def refresh_tree(self) -> CallJob | None:
         """The tree's counts, read on a worker; asked again mid-read, one more follows."""
@@ -346,7 +344,9 @@ class MainWindow(QMainWindow):
             if not self._tree_timer.isActive():
                 self._tree_timer.start()
             return
-        self.model.apply(event)
+        # A new image waits for the grid's next insert (a few a second while a drop streams
+        # in); the count follows from rowsInserted.
+        self.model.receive(event)
         if event.kind is EventKind.UPDATED and event.image is not None:
             self.details.record_changed(event.image)
         elif event.kind is EventKind.DELETED and event.image_id:
@@ -354,7 +354,8 @@ class MainWindow(QMainWindow):
         if not self._tree_timer.isActive():
             # Throttled, not debounced: during a long import the counts still move.
             self._tree_timer.start()
-        self._show_count()
+        if event.kind is not EventKind.ADDED:
+            self._show_count()
 
     # --- status --------------------------------------------------------------------------
 

@@ -63,6 +63,12 @@ class SelectionFollower(QObject):
         # holds cannot all be loaded: not looked at one by one).
         held = w.model.loaded_pages() * PAGE_SIZE
         ids = w.grid.selected_ids() if len(rows) <= held else []
+        if ids and ids == self._last_selection and len(ids) == len(rows) == len(self._rows):
+            # The same images, moved by rows inserted above them (Qt's selection model
+            # reports an insert at the selected row as a change): already shown, and
+            # showing them again would throw away an alt text or metadata being typed.
+            self._rows = rows
+            return
         if not rows and len(self._last_selection) == 1:
             # Maybe the selected row is being removed: look again once that is done.
             gone = self._last_selection[0]

@@ -139,6 +139,10 @@ class ThumbnailLoader(QObject):
             pixels = math.ceil(key[1] * self.scale)
             self.pool.start(_Decode(self.library, record.id, key, pixels, self._signals), priority)
 
+    def loading(self) -> bool:
+        """Whether a thumbnail asked for is still being loaded."""
+        return bool(self._pending)
+
     def is_cached(self, record: ImageRecord, side: int) -> bool:
         return (record.sha256, side) in self._cache
 

@@ -10,14 +10,14 @@ import os
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QProgressBar
+from PySide6.QtWidgets import QProgressBar, QStyleOptionProgressBar
 
 from imageshelf.app.library import ImageRecord, Library, rules
 from imageshelf.app.library.decode_workers import WORKER_NICENESS, WorkerPool
 from imageshelf.app.library.records import now_us
 from imageshelf.app.ui.coalesce import Coalesced
 from imageshelf.app.ui.grid_pages import MAX_PAGES, PAGE_SIZE, PageStore
-from imageshelf.app.ui.progress_bar import set_progress
+from imageshelf.app.ui.progress_bar import QuietProgressBar, set_progress
 from tests.conftest import image_bytes
 
 
@@ -113,6 +113,25 @@ def test_progress_is_painted_with_the_next_paint_not_at_once(qtbot) -> None:  # 
     qtbot.waitUntil(lambda: paints.count == seen + 2)  # with the next paint
     set_progress(bar, 0, 0)  # nothing to count yet: still a bar, not "busy"
     assert (bar.minimum(), bar.maximum(), bar.value()) == (0, 1, 0)
+
+
+def test_a_busy_progress_bar_is_not_animated(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Qt's bar, busy, repaints itself over and over (the style's animation, which it
+    keys on the widget given in the style option); ours gives the style no widget."""
+    plain, quiet = QProgressBar(), QuietProgressBar()
+    for bar in (plain, quiet):
+        qtbot.addWidget(bar)
+        bar.setRange(0, 0)
+        bar.show()
+    paints = _Paints()
+    plain.installEventFilter(paints)
+    qtbot.waitUntil(lambda: paints.count > 3)  # the animation, with nothing changed
+    for bar, animated in ((plain, True), (quiet, False)):
+        option = QStyleOptionProgressBar()
+        bar.initStyleOption(option)
+        assert (option.styleObject is bar) == animated
+    set_progress(quiet, 3, 10)
+    assert (quiet.value(), quiet.maximum()) == (3, 10)
 
 
 def test_decode_workers_run_below_the_library_process_priority() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_listing, order_marks, pg_search
+from . import meta_listing, order_marks, pg_search, pg_tokens
 from .dialect import is_pg, run
 from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
@@ -216,7 +216,7 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
         # DIALECT (PostgreSQL): common values, the images they have in common with the
         # term first (one pass of the trigram index, rare term or common), not after a
         # probe for the term's first 501 matches (1.3 ms) that could only say "common".
-        met = _phrase_among(conn, flt)
+        met = _phrase_among(conn, flt, sort)
         return met if met.matches_pks is not None else _resolve_search(conn, flt, term)
     if common:
         # Common values and any term: the images they have in common, from the term's
@@ -236,13 +236,18 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     return found
 
 
-def _phrase_among(conn: Connection, flt: Filter) -> Filter:
-    """A common term and common values: their images in common, when few enough."""
+def _phrase_among(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
+    """A common term and common values: their images in common, when few enough; listed
+    in ``sort`` (a page's: the page is then a slice) when the images' tokens answer
+    them (PostgreSQL, a term within one word: ``pg_tokens``), which read their rows."""
     search = _search_of(conn, flt)
     assert search is not None
-    among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
+    if not (is_pg(conn) and pg_tokens.answers(search)):
+        sort = None
+    order = ORDER[sort] if sort is not None else "pk"
+    among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP, order=order)
     if among is not None:
-        return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
+        return replace(flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort)
     return flt
 
 
@@ -275,8 +280,8 @@ def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
     ``count`` reads: here the matches are only listed when there are few, found by reading
     at most one more than the cap."""
     if flt.unscoped and not flt.meta and flt.ids is None:
-        found, listed = pg_search.count_and_list(conn, term, RESOLVE_CAP)
-        flt = replace(flt, matches_count=found)
+        found, listed, library = pg_search.count_and_list(conn, term, RESOLVE_CAP)
+        flt = replace(flt, matches_count=found, library_count=library)
         return flt if listed is None else replace(flt, matches_pks=tuple(listed))
     listed_pks = pg_search.first_matches(conn, term, RESOLVE_CAP + 1)
     if len(listed_pks) > RESOLVE_CAP:
@@ -327,7 +332,7 @@ def count(conn: Connection, flt: Filter) -> int:
     if term is not None and flt.unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
         if is_pg(conn):  # DIALECT: the words holding it, or pg_trgm's index re-checked
-            return pg_search.count_and_list(conn, term, -1)[0]
+            return pg_search.count_and_list(conn, term, -1).found
         return _int(
             run(
                 conn,
@@ -373,7 +378,9 @@ def page(
         scope = Filter(
             folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive, limit=flt.limit
         )
-        in_scope = count(conn, scope)
+        # The whole library's number, when resolve read it with the term's (PostgreSQL).
+        known = flt.library_count if flt.unscoped else None
+        in_scope = known if known is not None else count(conn, scope)
         plan = search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
     where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt), pg=is_pg(conn))
     if flipped is not None and offset > total // 2:

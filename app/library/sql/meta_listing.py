@@ -31,7 +31,7 @@ from ..custom_metadata import MetaFilter
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_tags, orders
+from . import meta_tags, orders, pg_tokens
 from .dialect import is_pg, pick, run
 from .rows import RECORD_COLUMNS, record
 
@@ -234,6 +234,11 @@ def search_among(
             ).one()
         )
         return None if found > cap else [int(pk) for pk in json.loads(listed)]
+    if is_pg(conn) and pg_tokens.answers(search):
+        # DIALECT (PostgreSQL): a term within one word, and the values: one scan of the
+        # images' tokens (migration 0025), not the value's entries probing the words';
+        # listed in ``order`` (the rows are read anyway).
+        return pg_tokens.among(conn, flt, str(search[1]["like"]), cap, order)
     lists = []
     for n, meta in enumerate(flt.meta):
         kinds = flt.meta_kinds if n == flt.meta_lead and flt.meta_kinds else readings(meta)

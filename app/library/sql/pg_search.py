@@ -18,6 +18,8 @@ Two ways, both exact (``filters.Filter.matches`` is the rule):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import Connection
 
 from ..filters import SEARCH_FIELD_SEPARATOR
@@ -36,15 +38,18 @@ WORD_MATCHES = (
     "WHERE word = ANY (ARRAY(SELECT word FROM search_vocab WHERE word LIKE :like))"
 )
 
+# The number of images in the library, beside a term's count (one round trip fewer for a
+# page, whose plan weighs the matches against it: ``listing.search_plan``).
+_LIBRARY = "(SELECT COALESCE(SUM(count), 0) FROM folder_counts)"
 # The number of matches and, when at most :cap, their pks in order: one pass.
 _TRIGRAM_COUNTED = f"""
-SELECT COUNT(*), CASE WHEN COUNT(*) <= :cap THEN array_agg(pk ORDER BY pk) END
+SELECT COUNT(*), CASE WHEN COUNT(*) <= :cap THEN array_agg(pk ORDER BY pk) END, {_LIBRARY}
 FROM ({TRIGRAM_MATCHES}) AS matches
 """
 # A word's images are distinct, so one word is counted by its index range alone (no
 # DISTINCT: hashing 8,000 pks cost ≈ 2 ms); the pks are listed only when few (the
 # array of 8,000 sorted cost ≈ 1.3 ms more). MATERIALIZED: each computed once.
-_WORDS_COUNTED = """
+_WORDS_COUNTED = f"""
 WITH words AS MATERIALIZED (
   SELECT ARRAY(SELECT word FROM search_vocab WHERE word LIKE :like) AS w),
 counted AS MATERIALIZED (
@@ -54,7 +59,7 @@ counted AS MATERIALIZED (
   FROM words)
 SELECT n, CASE WHEN n <= :cap THEN (
   SELECT array_agg(DISTINCT image_pk ORDER BY image_pk) FROM search_words
-  WHERE word = ANY (w)) END
+  WHERE word = ANY (w)) END, {_LIBRARY}
 FROM counted
 """
 
@@ -92,12 +97,19 @@ def cover_pattern(term: str) -> str:
     return "%" + "%".join(like_pattern(p)[1:-1] for p in words) + "%"
 
 
-def count_and_list(conn: Connection, term: str, cap: int) -> tuple[int, list[int] | None]:
-    """How many images hold ``term`` and, when at most ``cap``, their pks in order."""
+class Counted(NamedTuple):
+    found: int  # how many images hold the term
+    listed: list[int] | None  # their pks in order, when at most the cap
+    library: int  # how many images the library holds
+
+
+def count_and_list(conn: Connection, term: str, cap: int) -> Counted:
+    """How many images hold ``term`` and, when at most ``cap``, their pks in order; and
+    how many the library holds, in the same snapshot."""
     sql = _WORDS_COUNTED if in_one_word(term) else _TRIGRAM_COUNTED
-    found, listed = tuple(run(conn, sql, params(term) | {"cap": cap}).one())
+    found, listed, library = tuple(run(conn, sql, params(term) | {"cap": cap}).one())
     assert isinstance(found, int)
-    return found, None if listed is None else [int(pk) for pk in listed]
+    return Counted(found, None if listed is None else [int(pk) for pk in listed], int(library))
 
 
 def first_matches(conn: Connection, term: str, over: int) -> list[int]:
