@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import adoption, files, group_commit, intake, intake_batch, rules, thumbnails
@@ -31,7 +30,8 @@ from .decode_workers import (
     examine_copy,
     worker_count,
 )
-from .errors import Duplicate, InvalidFolder, LibraryError, StorageError
+from .errors import Duplicate, LibraryError, StorageError
+from .import_collect import HIDDEN, ImportItem, Rejection, collect, collect_all
 from .records import ImageRecord
 from .sql import rows
 
@@ -41,20 +41,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class ImportItem:
-    """One file to import and the folder it goes to."""
-
-    path: Path
-    folder: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    path: Path
-    code: str  # the LibraryError code: unsupported_format, too_large, duplicate, ...
-    message: str
+__all__ = [
+    "HIDDEN",
+    "ImportItem",
+    "ImportReport",
+    "ImportSession",
+    "Progress",
+    "Rejection",
+    "collect",
+    "collect_all",
+]
 
 
 @dataclass
@@ -67,75 +63,6 @@ class ImportReport:
 
 # (done, total, record or None, rejection or None)
 Progress = Callable[[int, int, ImageRecord | None, Rejection | None], None]
-
-
-def collect(paths: Iterable[Path], folder: str | None = None) -> list[ImportItem]:
-    """What dropping ``paths`` onto ``folder`` imports (see ``collect_all``)."""
-    return collect_all(paths, folder)[0]
-
-
-def collect_all(
-    paths: Iterable[Path], folder: str | None = None
-) -> tuple[list[ImportItem], list[Rejection]]:
-    """What dropping ``paths`` onto ``folder`` imports, and the files of dropped folders
-    that are left out, each with its reason (hidden, not an image by its name), so a
-    person is told about every file. A dropped file is always tried (so a PDF is
-    reported as one); a dropped folder brings its image files, keeping its own name and
-    its sub-folders as library folders."""
-    items: list[ImportItem] = []
-    skipped: list[Rejection] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            _walk_folder(path, _join(folder, path.name), items, skipped)
-        elif path.exists():
-            items.append(ImportItem(path, folder))
-        else:
-            skipped.append(Rejection(path, "unreadable", "The file is no longer there."))
-    return items, skipped
-
-
-def _join(folder: str | None, name: str) -> str | None:
-    joined = f"{folder}/{name}" if folder else name
-    try:
-        return rules.normalize_folder(joined)
-    except InvalidFolder:
-        return folder  # a folder name the library can't hold: its images go to the target
-
-
-HIDDEN = "hidden"  # a Rejection code of its own: skipped on purpose, not refused
-
-
-def _walk_folder(
-    path: Path, folder: str | None, items: list[ImportItem], skipped: list[Rejection]
-) -> None:
-    try:
-        entries = sorted(os.scandir(path), key=lambda e: e.name)
-    except OSError as exc:
-        skipped.append(Rejection(path, "unreadable", f"The folder could not be read: {exc}."))
-        return
-    for entry in entries:
-        entry_path = Path(entry.path)
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-            is_file = entry.is_file()
-        except OSError:
-            is_dir = is_file = False
-        if entry.name.startswith("."):
-            what = "folder (and everything in it)" if is_dir else "file"
-            skipped.append(Rejection(entry_path, HIDDEN, f"Hidden {what}, skipped on purpose."))
-        elif is_dir:
-            _walk_folder(entry_path, _join(folder, entry.name), items, skipped)
-        elif is_file and rules.is_adoptable_filename(entry.name):
-            items.append(ImportItem(entry_path, folder))
-        elif is_file:
-            skipped.append(
-                Rejection(
-                    entry_path,
-                    "unsupported_format",
-                    f"Not a {rules.HUMAN_FORMAT_LIST} image, by its name.",
-                )
-            )
 
 
 class ImportSession:
