@@ -39,7 +39,7 @@ from imageshelf.app.library import (
     Page,
 )
 
-from .grid_arrivals import Arrivals, ThumbnailsTogether, plan_inserts
+from .grid_arrivals import Arrivals, ThumbnailsTogether, plan_inserts, rows_interval_ms
 from .grid_pages import PAGE_SIZE, PageStore
 from .grid_query import Query, Role, read_page, record_data
 from .page_reader import PageReader
@@ -107,7 +107,7 @@ class ImageGridModel(QAbstractListModel):
         self._unsubscribe: Callable[[], None] | None = library.subscribe(self._on_commit)
         # New images and their thumbnails are shown a few times a second while a drop
         # streams in, not per commit and per thumbnail (grid_arrivals.py, ``receive``).
-        self._arriving = Arrivals(self._insert_arrivals, self)
+        self._arriving = Arrivals(self._insert_arrivals, lambda: rows_interval_ms(self.total), self)
         self._thumbs = ThumbnailsTogether(loader, self._show_thumbnails, self)
         # The first page of the default view is read here, at once: it is what the window
         # paints first, and reading it costs a few milliseconds.
