@@ -20,7 +20,13 @@ workers). Here:
   once, keeps being served while hundreds of slow connections come and go.
 
 The checks run on waitress's loop thread, in ``maintenance`` (every second) and on
-accept; the classes depend on waitress 3.0's channel internals (pinned in pyproject)."""
+accept; the classes depend on waitress 3.0's channel internals (pinned in pyproject).
+
+Answers ready at once are made on the loop thread itself (``LoopAnswers``, given by the
+runner: ``proxy_lane.RememberedLane``): a request the loop has just read, when nothing
+of its connection is running, and whose answer needs nothing that may wait, runs on the
+loop thread after the read rather than in a thread of the pool — no thread woken, no
+trigger pulled to wake the loop again — and its answer is sent at once."""
 
 from __future__ import annotations
 
@@ -30,11 +36,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
+from waitress.task import WSGITask
 
 from .event_loop import WatchedMap
 
@@ -43,6 +50,27 @@ log = logging.getLogger(__name__)
 # The connection a worker thread is serving: when it pulls the trigger, the loop looks
 # again at that connection alone (event_loop.py), not at every open one.
 _serving = threading.local()
+# On the loop thread: ``reading``, the connection whose input it is taking in (a request
+# completed then may be answered here); ``answering``, while it runs a request itself.
+_loop = threading.local()
+
+
+class LoopAnswers(Protocol):
+    """What decides which requests the loop thread answers itself (see the docstring)."""
+
+    def may_answer(self, method: str, path: str) -> bool:
+        """A first look at the request line, before its WSGI environment is made."""
+        ...
+
+    def prepare(self, environ: dict[str, Any]) -> bool:
+        """Whether the answer is ready with nothing that may wait; if so it is left in
+        ``environ`` for the application to send."""
+        ...
+
+    def release(self, environ: dict[str, Any]) -> None:
+        """After the request ran: what ``prepare`` left that was not used."""
+        ...
+
 
 _TIMEOUT_BODY: Final = json.dumps(
     {
@@ -104,6 +132,8 @@ class _TimedParser(HTTPRequestParser):
     is kept in memory only within ``BODY_MEMORY``."""
 
     _in_memory = 0
+    # Made on the loop thread for ``LoopAnswers.prepare``; the task uses this one.
+    loop_environ: dict[str, Any] | None = None
 
     def __init__(self, adj: Any) -> None:
         super().__init__(adj)
@@ -135,6 +165,17 @@ class _TimedParser(HTTPRequestParser):
         self._release()
 
 
+class LoopReadyTask(WSGITask):
+    """A request's task, with the environment made on the loop thread where there is one."""
+
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] | None = getattr(self.request, "loop_environ", None)
+        if environ is not None:
+            self.environ = environ
+            return environ
+        return super().get_environment()  # type: ignore[no-any-return]
+
+
 class BudgetedChannel(HTTPChannel):
     parser_class = _TimedParser
     server: BudgetedServer
@@ -144,6 +185,53 @@ class BudgetedChannel(HTTPChannel):
         self.idle_since = self.output_progress = time.monotonic()
         # A next request not started because the client has not read the last answers.
         self.deferred = False
+        # The request just read is to be answered on the loop thread (``answer_here``).
+        self.answer_after_read = False
+
+    # --- answers ready at once, on the loop thread -----------------------------------------
+
+    def handle_read(self) -> None:
+        _loop.reading = self
+        try:
+            super().handle_read()
+        finally:
+            _loop.reading = None
+        if self.answer_after_read:
+            self.answer_after_read = False
+            self._answer_on_loop()
+
+    def answer_here(self) -> bool:
+        """Called by ``add_task`` when a request is complete and nothing of this
+        connection runs: whether the loop thread answers it itself, after the read (here
+        it is inside waitress's ``received``, under the requests' lock)."""
+        answers = self.server.loop_answers
+        if answers is None or getattr(_loop, "reading", None) is not self:
+            return False  # a worker's next request, a deferred one resumed: the pool
+        request = self.requests[0]
+        if request.error is not None or not answers.may_answer(request.command, request.path):
+            return False
+        environ = self.task_class(self, request).get_environment()
+        if not answers.prepare(environ):
+            return False
+        request.loop_environ = environ
+        self.answer_after_read = True
+        return True
+
+    def _answer_on_loop(self) -> None:
+        if not self.requests:  # closed meanwhile
+            return
+        request = self.requests[0]
+        _loop.answering = True
+        try:
+            self.service()  # waitress's own: the same task, answer, keep-alive, errors
+        finally:
+            _loop.answering = False
+            environ, request.loop_environ = request.loop_environ, None
+            answers = self.server.loop_answers
+            if environ is not None and answers is not None:
+                answers.release(environ)
+        if self.connected and self.total_outbufs_len:
+            self.handle_write()  # now, not a turn of the loop later
 
     # --- never wait for the client -------------------------------------------------------
 
@@ -235,14 +323,17 @@ class BudgetedChannel(HTTPChannel):
 class BudgetedServer(TcpWSGIServer):
     channel_class = BudgetedChannel
     limits = ConnectionLimits()
+    loop_answers: LoopAnswers | None = None  # None: every request runs in the pool
 
     def add_task(self, task: Any) -> None:
-        if isinstance(task, BudgetedChannel) and task.service_later():
+        if isinstance(task, BudgetedChannel) and (task.service_later() or task.answer_here()):
             return
         super().add_task(task)
 
     def pull_trigger(self) -> None:
         """Wakes the loop (from a worker), telling it which connection to look at."""
+        if getattr(_loop, "answering", False):
+            return  # the loop itself: it looks at the connection when the answer is made
         socket_map = self._map
         if isinstance(socket_map, WatchedMap):
             channel = getattr(_serving, "channel", None)

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper, wrap_file
 
 from imageshelf.app.library import Event, LibraryError, NotFound, rules
-from imageshelf.app.library.storage import opened_size
+from imageshelf.app.library.storage import opened_size, opens_at_once
 
 from .errors import error_response, http_error_response, internal_error_response
 from .errors import library_error_response as _library_error_response
@@ -81,10 +81,18 @@ class ServedFile:
     # differs from it where the bytes sent are not the stored ones (location removed).
     source_sha256: str
     served_version: str  # ?v= may also name the bytes sent: their ETag's start
+    # ``open`` for the server's socket loop: a local file's open and nothing that may
+    # wait (``FileNotFoundError`` rather than a rebuild); ``None``: only ``open`` will do.
+    open_at_once: Callable[[], BinaryIO] | None = None
 
     @classmethod
     def make(
-        cls, opener: Callable[[], BinaryIO], content_type: str, etag: str, version: str
+        cls,
+        opener: Callable[[], BinaryIO],
+        content_type: str,
+        etag: str,
+        version: str,
+        open_at_once: Callable[[], BinaryIO] | None = None,
     ) -> ServedFile:
         """``version``: the original's content hash, for its thumbnail too (one ``v`` pins
         both; the start of the ETag of an original sent without its location pins it
@@ -107,6 +115,7 @@ class ServedFile:
             *headers(IMMUTABLE),
             version,
             etag[:VERSION_CHARS],
+            open_at_once,
         )
 
     def pinned(self, version: str | None) -> bool:
@@ -164,13 +173,22 @@ class ServedFiles:
         generation = self._generation
         if thumbnail:
             record, thumb = self.library.thumbnail(image_id)
-            served = ServedFile.make(thumb.open, thumb.content_type, thumb.etag, record.etag)
+            at_once = thumb.open if opens_at_once(thumb.store) else None
+            served = ServedFile.make(
+                thumb.open, thumb.content_type, thumb.etag, record.etag, at_once
+            )
         else:
             # The stored bytes, or the same without GPS while *Share location in links*
             # is off (decided once per content hash by the core, then remembered here).
             original = self.library.served_original(image_id)
             record = original.record
-            served = ServedFile.make(original.open, record.content_type, original.etag, record.etag)
+            served = ServedFile.make(
+                original.open,
+                record.content_type,
+                original.etag,
+                record.etag,
+                original.open_at_once,
+            )
         with self._lock:
             if generation == self._generation:
                 if len(self._entries) >= MAX_REMEMBERED:

@@ -20,7 +20,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
-from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from imageshelf.app.library import Library, rules
 from imageshelf.app.library.rules import UPLOAD_LIMIT_TEXT
@@ -28,11 +28,12 @@ from imageshelf.app.library.transforms import max_waiting_requests
 
 from . import address, discovery, event_loop
 from .app import MAX_CONTENT_LENGTH, create_app
-from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits
+from .connections import BudgetedChannel, BudgetedServer, ConnectionLimits, LoopReadyTask
 from .errors import CannotListen, PortInUse, code_for_status, error_response
 from .events_api import EXTENSION_KEY as EVENT_STREAMS_KEY
 from .guards import is_loopback_host
 from .proxy import EXTENSION_KEY
+from .proxy_lane import RememberedLane
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class _JsonErrorTask(ErrorTask):
         self.write(body)
 
 
-class _KeepAliveTask(WSGITask):
+class _KeepAliveTask(LoopReadyTask):
     """waitress closes the connection after every response without a Content-Length —
     needed to delimit a body, but a 304 or 204 has none (RFC 9110), and waitress drops
     their Content-Length. Closing there would make every revalidation of a cached image
@@ -247,6 +248,7 @@ class BackgroundServer:
                     self.app, self._map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo
                 )
                 server.limits = self.limits
+                server.loop_answers = self._loop_answers()
                 self._servers.append(server)
         except OSError as exc:
             wasyncore.close_all(self._map)
@@ -267,6 +269,13 @@ class BackgroundServer:
                 self.host, self.port, version=discovery.default_version()
             ).start()
         return self
+
+    def _loop_answers(self) -> RememberedLane | None:
+        """What the socket loop may answer itself: the remembered lane's answers, when it
+        is the outermost layer. Under ``--access-log`` (a layer above it, whose line's
+        write may wait on a terminal or a pipe) every request runs in the pool."""
+        lane = self.app.wsgi_app
+        return lane if isinstance(lane, RememberedLane) else None
 
     def _loop(self) -> None:
         try:

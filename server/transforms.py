@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 from urllib.parse import parse_qsl, urlencode
 
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
@@ -155,6 +155,27 @@ class TransformProxy:
                 environ, start_response
             )
         return _proxy.send_open_file(environ, start_response, f, resolved.headers)
+
+    def at_once(
+        self, environ: WSGIEnvironment, name: str, query: str
+    ) -> tuple[tuple[tuple[str, str], ...], BinaryIO | None] | None:
+        """For the server's socket loop (``proxy_lane``): the headers and the open file of
+        a result already made (``None`` for the file: a ``304``), when this request's
+        answer is exactly that — its original remembered, its parameters resolved
+        before, no Range or precondition but the ``If-None-Match`` it was given, the
+        result in a local cache; else ``None`` and ``__call__`` answers it."""
+        image_id, dot, ext = name.partition(".")
+        served = self.image_proxy.files.remembered(image_id, False)
+        if served is None:
+            return None
+        resolved = self._resolved.get((served.source_sha256, ext if dot else None, query))
+        if resolved is None or resolved.spec is None:
+            return None
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None:
+            return (resolved.validators, None) if if_none_match == resolved.etag else None
+        f = self.library.transforms.open_cached_at_once(resolved.cache_file)
+        return None if f is None else (resolved.headers, f)
 
     def _source(self, image_id: str) -> Path:
         """The record's path, not the remembered one: a move may have happened."""

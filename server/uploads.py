@@ -12,9 +12,11 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from flask import Request, current_app
 from werkzeug.datastructures import Headers
-from werkzeug.formparser import FormDataParser, MultiPartParser
+from werkzeug.formparser import FormDataParser
 
 from imageshelf.app.library import Incoming, InvalidAltText, InvalidFolder, InvalidInput, Library
+
+from .multipart_decoder import StreamingMultiPartParser
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
@@ -55,8 +57,9 @@ class InvalidFilename(InvalidInput):
 _FIELD_ERRORS: Final = {"folder": InvalidFolder, "alt_text": InvalidAltText}
 
 
-class _StrictMultiPartParser(MultiPartParser):
-    """Field values and part headers must be UTF-8 (or the part's declared charset)."""
+class _StrictMultiPartParser(StreamingMultiPartParser):
+    """Field values and part headers must be UTF-8 (or the part's declared charset);
+    the end of each part found by a substring search (``multipart_decoder.py``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from .free_names import FreeNames
 from .location_privacy import LocationPrivacy
 from .records import ImageRecord
 from .sql import pg_engine, rows
-from .sql.engine import database_errors, write_transaction
+from .sql.engine import database_errors, driver_write, write_transaction
 from .sql.lookup import EngineLookup, RecordLookup
 from .sql.owners import ProcessOwner
 from .storage import FolderStorage, Storage
@@ -109,6 +110,25 @@ class Core:
                 raise
 
     @contextlib.contextmanager
+    def write_rows(self) -> Iterator[Connection | sqlite3.Connection]:
+        """``write()`` for the few statements of a new image's commit (``rows.insert``,
+        ``names_free``): on SQLite the driver's own connection (``driver_write``),
+        elsewhere ``write()``'s."""
+        if self.engine.dialect.name != "sqlite":
+            with self.write() as conn:
+                yield conn
+            return
+        with self.write_lock:
+            if self.closed:
+                raise LibraryError("The library is closed.")
+            try:
+                with database_errors("save the change"), driver_write(self.engine) as raw:
+                    yield raw
+            except BaseException:
+                self.free_names.forget()  # as in write()
+                raise
+
+    @contextlib.contextmanager
     def singleton(self, name: str) -> Iterator[bool]:
         """Whether this process is the one to do the background work ``name`` now: always
         on SQLite (the process lock makes it the only one); on PostgreSQL the process
@@ -151,7 +171,10 @@ class Core:
         raise NotFound(f"There is no image with id {image_id}.")
 
     def names_free(
-        self, folder: str | None, names: Iterator[str], conn: Connection | None = None
+        self,
+        folder: str | None,
+        names: Iterator[str],
+        conn: Connection | sqlite3.Connection | None = None,
     ) -> Iterator[str]:
         """Skips names a row already holds: its file may have vanished behind our back
         (deleted outside, not yet reconciled), and reusing the name would break the

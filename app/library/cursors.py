@@ -106,19 +106,20 @@ def page(
     with core.read() as conn:
         flt = listing.resolve(conn, flt)
         total = listing.count(conn, flt)
-        found = keyset.rows_from(conn, flt, sort, at, limit + 1, backwards=backwards, total=total)
+        found, behind = keyset.rows_and_behind(
+            conn, flt, sort, at, limit + 1, backwards=backwards, total=total
+        )
         more = len(found) > limit
+        if at is not None and behind is None:  # not told by the same statement
+            behind = keyset.any_from(conn, flt, sort, at, backwards=not backwards, total=total)
         if backwards:
             items = found[1:] if more else found
             has_previous = more
-            assert at is not None
-            has_next = keyset.any_from(conn, flt, sort, at, backwards=False, total=total)
+            has_next = bool(behind)
         else:
             items = found[:limit]
             has_next = more
-            has_previous = at is not None and keyset.any_from(
-                conn, flt, sort, at, backwards=True, total=total
-            )
+            has_previous = bool(behind)
     return CursorPage(
         items=items,
         total=total,

@@ -92,8 +92,11 @@ def place_new(core: Core, new: NewImage, kept: Kept | None = None) -> ImageRecor
             # One transaction from the look at the taken names to the commit: the
             # write lock already keeps every other writer out, so the names read are
             # still free when the row goes in (and it saves a connection checkout).
-            with core.write() as conn:
+            # A new image's few statements go on SQLite's own connection
+            # (``write_rows``); a copy's id check reads through SQLAlchemy.
+            with core.write() if kept is not None else core.write_rows() as conn:
                 if kept is not None:
+                    assert isinstance(conn, Connection)
                     _check_new_id(conn, kept.id)
                 with files.disk_errors("save the image"):
                     # A copy keeps its name where free (made safe, as every name here).

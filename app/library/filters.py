@@ -141,6 +141,9 @@ class Filter:
     # How many rows (in any folder) contain the term, when ``resolve`` counted them on its
     # way (PostgreSQL: one pass of the trigram index gives both); exact, like the above.
     matches_count: int | None = None
+    # With ``matches_count``: how many images the whole library holds, read in the same
+    # statement (PostgreSQL), which a page's plan weighs the matches against.
+    library_count: int | None = None
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
     meta_pks: tuple[int, ...] | None = None

@@ -21,6 +21,7 @@ against a taken one."""
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from typing import Final
@@ -52,7 +53,7 @@ class FreeNames:
 
     def search(
         self,
-        conn: Connection,
+        conn: Connection | sqlite3.Connection,
         folder: str | None,
         first: str,
         names: Iterator[str],

@@ -168,7 +168,7 @@ def commit_together(core: Core, news: list[NewImage]) -> list[ImageRecord]:
     made: list[list[str]] = []
     records: list[ImageRecord] = []
     try:
-        with core.write() as conn:
+        with core.write_rows() as conn:  # on SQLite its own connection: see Core
             folders: set[Path] = set()
             for new in news:
                 with files.disk_errors("save the image"):

@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import adoption, files, group_commit, intake, intake_batch, rules
+from . import adoption, files, group_commit, intake, intake_batch, rules, thumbnails
 from .decode_workers import (
     MIN_FILES_FOR_PROCESSES,
     Examined,
@@ -31,29 +30,27 @@ from .decode_workers import (
     examine_copy,
     worker_count,
 )
-from .errors import Duplicate, InvalidFolder, LibraryError, StorageError
+from .errors import Duplicate, LibraryError, StorageError
+from .import_collect import HIDDEN, ImportItem, Rejection, collect, collect_all
 from .records import ImageRecord
 from .sql import rows
 
 if TYPE_CHECKING:
+    from .core import Core
     from .library import Library, Prepared
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class ImportItem:
-    """One file to import and the folder it goes to."""
-
-    path: Path
-    folder: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    path: Path
-    code: str  # the LibraryError code: unsupported_format, too_large, duplicate, ...
-    message: str
+__all__ = [
+    "HIDDEN",
+    "ImportItem",
+    "ImportReport",
+    "ImportSession",
+    "Progress",
+    "Rejection",
+    "collect",
+    "collect_all",
+]
 
 
 @dataclass
@@ -66,75 +63,6 @@ class ImportReport:
 
 # (done, total, record or None, rejection or None)
 Progress = Callable[[int, int, ImageRecord | None, Rejection | None], None]
-
-
-def collect(paths: Iterable[Path], folder: str | None = None) -> list[ImportItem]:
-    """What dropping ``paths`` onto ``folder`` imports (see ``collect_all``)."""
-    return collect_all(paths, folder)[0]
-
-
-def collect_all(
-    paths: Iterable[Path], folder: str | None = None
-) -> tuple[list[ImportItem], list[Rejection]]:
-    """What dropping ``paths`` onto ``folder`` imports, and the files of dropped folders
-    that are left out, each with its reason (hidden, not an image by its name), so a
-    person is told about every file. A dropped file is always tried (so a PDF is
-    reported as one); a dropped folder brings its image files, keeping its own name and
-    its sub-folders as library folders."""
-    items: list[ImportItem] = []
-    skipped: list[Rejection] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            _walk_folder(path, _join(folder, path.name), items, skipped)
-        elif path.exists():
-            items.append(ImportItem(path, folder))
-        else:
-            skipped.append(Rejection(path, "unreadable", "The file is no longer there."))
-    return items, skipped
-
-
-def _join(folder: str | None, name: str) -> str | None:
-    joined = f"{folder}/{name}" if folder else name
-    try:
-        return rules.normalize_folder(joined)
-    except InvalidFolder:
-        return folder  # a folder name the library can't hold: its images go to the target
-
-
-HIDDEN = "hidden"  # a Rejection code of its own: skipped on purpose, not refused
-
-
-def _walk_folder(
-    path: Path, folder: str | None, items: list[ImportItem], skipped: list[Rejection]
-) -> None:
-    try:
-        entries = sorted(os.scandir(path), key=lambda e: e.name)
-    except OSError as exc:
-        skipped.append(Rejection(path, "unreadable", f"The folder could not be read: {exc}."))
-        return
-    for entry in entries:
-        entry_path = Path(entry.path)
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-            is_file = entry.is_file()
-        except OSError:
-            is_dir = is_file = False
-        if entry.name.startswith("."):
-            what = "folder (and everything in it)" if is_dir else "file"
-            skipped.append(Rejection(entry_path, HIDDEN, f"Hidden {what}, skipped on purpose."))
-        elif is_dir:
-            _walk_folder(entry_path, _join(folder, entry.name), items, skipped)
-        elif is_file and rules.is_adoptable_filename(entry.name):
-            items.append(ImportItem(entry_path, folder))
-        elif is_file:
-            skipped.append(
-                Rejection(
-                    entry_path,
-                    "unsupported_format",
-                    f"Not a {rules.HUMAN_FORMAT_LIST} image, by its name.",
-                )
-            )
 
 
 class ImportSession:
@@ -169,6 +97,8 @@ class ImportSession:
             processes if processes is not None else (len(items) >= MIN_FILES_FOR_PROCESSES)
         )
         self._cancel = threading.Event()
+        # Contents a batch found already in the library: (id, place) of the first there.
+        self._in_library: dict[str, tuple[str, str]] = {}
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -182,11 +112,11 @@ class ImportSession:
             return self.library.prepare(fp, item.path.name, allow_duplicate=self.allow_duplicates)
 
     def _from_worker(
-        self, item: ImportItem, result: Examined | Refused, *, thumbnail: bool = True
+        self, item: ImportItem, result: Examined | Refused, *, batched: bool = False
     ) -> Prepared:
         """What ``_prepare`` gives, from a worker process's examination of ``item``: the
-        duplicate check and (unless ``thumbnail`` is false: the caller's) the thumbnail's
-        store happen here, in the library process."""
+        duplicate check and the thumbnail's store happen here, in the library process,
+        unless ``batched``: then both are the caller's (``_run_in_processes``)."""
         if isinstance(result, Refused):
             if result.unreadable:
                 raise OSError(result.message.removeprefix("Could not read the file: "))
@@ -196,7 +126,7 @@ class ImportSession:
         assert result.tmp is not None and result.info is not None
         core = self.library.core
         try:
-            if not self.allow_duplicates:
+            if not self.allow_duplicates and not batched:
                 with core.read() as conn:
                     existing = rows.by_hash(conn, result.sha256)
                 if existing:
@@ -204,7 +134,7 @@ class ImportSession:
                         f"The same image is already in the library as {existing[0].relpath}.",
                         existing[0].id,
                     )
-            if thumbnail:
+            if not batched:
                 with files.disk_errors("save the thumbnail"):
                     core.thumbnails.store(
                         result.sha256, result.info.thumbnail, result.info.thumbnail_type
@@ -228,9 +158,12 @@ class ImportSession:
         item: ImportItem,
         seen_hashes: set[str],
         finish: Callable[[ImageRecord | None, Rejection | None], None],
+        *,
+        batched: bool = False,
     ) -> Prepared | None:
         """``item`` prepared, or ``None`` when it was refused (and reported) or the import
-        was cancelled meanwhile (its copy discarded)."""
+        was cancelled meanwhile (its copy discarded). ``batched``: its thumbnail is not
+        stored yet, so only the copy goes."""
         try:
             prepared = fut()
         except LibraryError as exc:
@@ -239,12 +172,23 @@ class ImportSession:
         except OSError as exc:
             finish(None, Rejection(item.path, "unreadable", f"Could not read the file: {exc}."))
             return None
+        discard = (
+            partial(prepared.tmp.unlink, missing_ok=True)
+            if batched
+            else partial(self.library.discard, prepared)
+        )
         if self._cancel.is_set():
-            self.library.discard(prepared)
+            discard()
             return None
-        if not self.allow_duplicates and prepared.sha256 in seen_hashes:
-            self.library.discard(prepared)
-            err = Duplicate("The same image is already in this import.", "")
+        if not self.allow_duplicates:
+            twin = self._in_library.get(prepared.sha256)
+            if twin is not None:  # a batch found its content in the library
+                err = Duplicate(f"The same image is already in the library as {twin[1]}.", twin[0])
+            elif prepared.sha256 in seen_hashes:
+                err = Duplicate("The same image is already in this import.", "")
+            else:
+                return prepared
+            discard()
             finish(None, Rejection(item.path, err.code, err.message))
             return None
         return prepared
@@ -352,7 +296,7 @@ class ImportSession:
         # arrive: one after the other here, their fsyncs were a third of each file's turn.
         with (
             WorkerPool(workers) as pool,
-            ThreadPoolExecutor(4, thread_name_prefix="import-thumbnails") as thumbnails,
+            ThreadPoolExecutor(4, thread_name_prefix="import-thumbnails") as thumbnail_writers,
         ):
             try:
                 for item, result in pool.run(
@@ -370,8 +314,8 @@ class ImportSession:
                         fut = partial(self._from_worker, item, result)
                         self._commit(fut, item, seen_hashes, finish)
                         continue
-                    fut = partial(self._from_worker, item, result, thumbnail=False)
-                    prepared = self._accept(fut, item, seen_hashes, finish)
+                    fut = partial(self._from_worker, item, result, batched=True)
+                    prepared = self._accept(fut, item, seen_hashes, finish, batched=True)
                     if prepared is None:
                         continue
                     assert isinstance(result, Examined) and result.info is not None
@@ -379,8 +323,8 @@ class ImportSession:
                     if not batch:
                         started = time.monotonic()
                     info = result.info
-                    stored = thumbnails.submit(
-                        core.thumbnails.store, prepared.sha256, info.thumbnail, info.thumbnail_type
+                    stored = thumbnail_writers.submit(
+                        _store_thumbnail, core, prepared.sha256, info.thumbnail, info.thumbnail_type
                     )
                     batch.append((item, prepared, stored))
                     if (
@@ -420,6 +364,8 @@ class ImportSession:
             for _item, prepared in ready:
                 self.library.discard(prepared)
             return
+        if not self.allow_duplicates:
+            ready = self._refuse_known(ready, finish)
         if not ready:
             return
         try:
@@ -437,3 +383,36 @@ class ImportSession:
             return
         for (_item, _prepared), record in zip(ready, records, strict=True):
             finish(record, None)
+
+    def _refuse_known(
+        self,
+        ready: list[tuple[ImportItem, Prepared]],
+        finish: Callable[[ImageRecord | None, Rejection | None], None],
+    ) -> list[tuple[ImportItem, Prepared]]:
+        """``ready`` less the files already in the library (each refused as a duplicate):
+        one read for the batch, where a read a file was, on the import thread, as much
+        as the batch's whole commit. A twin within the import is refused as it arrives
+        (``_accept``), and so is a later copy of one found here."""
+        with self.library.core.read() as conn:
+            known = rows.first_places_by_hash(conn, [p.sha256 for _item, p in ready])
+        if not known:
+            return ready
+        self._in_library.update(known)
+        kept: list[tuple[ImportItem, Prepared]] = []
+        for item, prepared in ready:
+            place = known.get(prepared.sha256)
+            if place is None:
+                kept.append((item, prepared))
+                continue
+            prepared.tmp.unlink(missing_ok=True)  # its twin's thumbnail was left as it was
+            err = Duplicate(f"The same image is already in the library as {place[1]}.", place[0])
+            finish(None, Rejection(item.path, err.code, err.message))
+        return kept
+
+
+def _store_thumbnail(core: Core, sha256: str, data: bytes, content_type: str) -> None:
+    """A batched import's thumbnail, stored before its duplicate check: where one of the
+    same content is kept (a twin already in the library) it is left as it is, never
+    replaced under a reader (its ETag and size stay what the server answered)."""
+    if not core.thumbnails.files.exists(thumbnails.key_of(sha256, content_type)):
+        core.thumbnails.store(sha256, data, content_type)

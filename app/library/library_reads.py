@@ -17,7 +17,7 @@ from .filters import ALL_FOLDERS, Filter, FolderScope, Sort
 from .folder_limit import FolderLimit
 from .location_privacy import Served
 from .records import FolderInfo, ImageRecord, Page
-from .sql import listing, rows
+from .sql import listing, listing_page, rows
 from .thumbnails import Thumbnail
 
 
@@ -100,10 +100,7 @@ class LibraryReads:
         flt = listing_filter(folder, search, undescribed, recursive, ids, meta, within)
         order = Sort.parse(sort)
         with self.core.read() as conn:
-            flt = listing.resolve(conn, flt, order)
-            total = listing.count(conn, flt)
-            offset = (page - 1) * page_size
-            items = listing.page(conn, flt, offset, page_size, order, total=total)
+            total, items = listing_page.read(conn, flt, (page - 1) * page_size, page_size, order)
         return Page(items=items, total=total, page=page, page_size=page_size)
 
     def list_by_cursor(

@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from . import files, imaging, location_strip, rules, settings
 from .errors import NotFound
 from .records import ImageRecord
-from .storage import Storage
+from .storage import Storage, opens_at_once
 from .transforms import Transforms
 
 # The cache file's name among the original's transform results (theirs are "WxH-fit…").
@@ -65,6 +65,10 @@ class Served:
     open: Callable[[], BinaryIO]
     etag: str  # strong, unquoted
     location_removed: bool
+    # The same bytes opened without anything that may wait (a local file's open, no
+    # rebuild: ``FileNotFoundError`` instead), for the server's socket loop; ``None``
+    # where opening may wait (an object store): ``storage.opens_at_once``.
+    open_at_once: Callable[[], BinaryIO] | None = None
 
 
 def stripped_etag(sha256: str) -> str:
@@ -99,7 +103,8 @@ class LocationPrivacy:
         flight (moves hold the write lock to their commit), as ``originals`` does."""
         record = self.core.get(image_id)
         original = functools.partial(self.core.storage.open, self.core.key_of(record))
-        plain = Served(record, original, record.etag, False)
+        at_once = original if opens_at_once(self.core.storage) else None
+        plain = Served(record, original, record.etag, False, at_once)
         if record.content_type not in location_strip.STRIPPABLE_TYPES:
             return plain
         if settings.share_location_in_links(self.core):
@@ -132,7 +137,8 @@ class LocationPrivacy:
         self.builds += 1
         if not self._keep(record, name, stripped):
             # A full or read-only disk: sent all the same, from memory, without keeping it.
-            return Served(record, functools.partial(io.BytesIO, stripped), self._etag(record), True)
+            in_memory = functools.partial(io.BytesIO, stripped)
+            return Served(record, in_memory, self._etag(record), True, in_memory)
         return self._stripped(record, key, name)
 
     def _keep(self, record: ImageRecord, name: str, data: bytes) -> bool:
@@ -167,7 +173,13 @@ class LocationPrivacy:
             cache.touch(key)
             return fp
 
-        return Served(record, opener, self._etag(record), True)
+        def at_once() -> BinaryIO:
+            fp = cache.store.open(key)  # evicted: FileNotFoundError, the opener remakes it
+            cache.touch(key, wait=False)
+            return fp
+
+        local = opens_at_once(cache.store)
+        return Served(record, opener, self._etag(record), True, at_once if local else None)
 
     def _strip(self, record: ImageRecord) -> bytes | None:
         """The original's bytes without GPS, ``None`` when it has none. Reads the whole

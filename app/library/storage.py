@@ -239,6 +239,14 @@ class FolderStorage:
                 d.rmdir()
 
 
+def opens_at_once(store: object) -> bool:
+    """Whether opening ``store``'s keys is only a local file's ``open`` (no network, no
+    lock, nothing made): the server's socket loop may then open a file to send itself
+    rather than hand the request to a thread (``server/proxy_lane.py``). waitress already
+    reads the files it sends on that thread, so a slow disk is no new risk there."""
+    return isinstance(store, (FolderStorage, FolderDerived))
+
+
 def opened_size(fp: Any) -> int:
     """The whole length of a file the core opened: a disk file (``fstat``), an object of
     a store (its reader's ``size``: ``storage_s3_io.ObjectReader``), or bytes in memory.

@@ -69,17 +69,24 @@ class TransformCache:
         self._total = sum(size for _, _, size in found)
         return self._index
 
-    def touch(self, key: str) -> None:
-        """Marks ``key`` as just used."""
+    def touch(self, key: str, *, wait: bool = True) -> None:
+        """Marks ``key`` as just used. ``wait=False`` (the server's socket loop, which must
+        not wait): not marked when another thread holds the index or it is not built yet
+        — a result in use is marked again at its next use."""
         now = time.time()
-        with self._lock:
-            entry = self._load().get(key)
+        if not self._lock.acquire(blocking=wait):
+            return
+        try:
+            index = self._load() if wait else self._index
+            entry = None if index is None else index.get(key)
             if entry is None:
                 return
             self._index.move_to_end(key)  # type: ignore[union-attr]
             if now - entry.touched < TOUCH_EVERY_S:
                 return
             entry.touched = now
+        finally:
+            self._lock.release()
         self.store.touch(key)
 
     def put(self, sha256: str, name: str, data: bytes) -> str:

@@ -34,6 +34,7 @@ from .decode_budget import DECODE_BUDGET
 from .derived import DerivedFiles
 from .errors import Busy, LibraryError
 from .files import storage_error
+from .storage import opens_at_once
 from .transform_cache import TransformCache
 from .transform_render import decoded_pixels
 from .transform_spec import TransformSpec
@@ -406,6 +407,19 @@ class Transforms:
         except OSError as exc:
             raise storage_error(exc, "read the transformed image") from exc
         self.cache.touch(key)
+        return f
+
+    def open_cached_at_once(self, key: str) -> BinaryIO | None:
+        """``open_cached`` for the server's socket loop: only where that is a local file's
+        open (``storage.opens_at_once``), never waiting for the cache's index; ``None``
+        for anything else (the ordinary way then answers)."""
+        if not opens_at_once(self.cache.store):
+            return None
+        try:
+            f = self.cache.store.open(key)
+        except OSError:
+            return None
+        self.cache.touch(key, wait=False)
         return f
 
     def _open_or_memory(self, key: str, data: bytes) -> BinaryIO:

@@ -227,3 +227,39 @@ def test_meta_cursor_pages_say_where_more_are(
             start = len(walked) - len(page.items)
             assert [r.id for r in back.items] == want[max(0, start - 2) : start], flt
             assert back.has_next_page and back.has_previous_page == (start > 2), flt
+
+
+@pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("cap", [0, meta_listing.META_RESOLVE_CAP])
+def test_a_cursor_whose_row_is_gone_says_what_is_behind_it(
+    library: Library,
+    images: list[ImageRecord],
+    monkeypatch: pytest.MonkeyPatch,
+    sort: Sort,
+    cap: int,
+) -> None:
+    """``has_previous_page`` after a cursor and ``has_next_page`` before one say whether
+    a row stands at the cursor or behind it (on PostgreSQL a meta page asks that in the
+    page's own statement: ``keyset.rows_and_behind``). With the cursor's row and all
+    behind it deleted, nothing is behind it: the cursor's row is not what answers."""
+    monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", cap)
+    args = {"meta": {"n": "1"}, "sort": sort}
+    want = [
+        r.id for r in sorted((r for r in images if r.custom_metadata.get("n") == 1), key=sort.key())
+    ]
+    assert len(want) > 6
+    first = library.list_by_cursor(**args, limit=2)  # type: ignore[arg-type]
+    last = library.list_by_cursor(  # the page holding the last two
+        **args,
+        limit=2,
+        after=library.list_by_cursor(**args, limit=len(want) - 2).end_cursor,  # type: ignore[arg-type]
+    )
+    assert [r.id for r in last.items] == want[-2:]
+    for gone in want[:2] + want[-2:]:
+        library.delete(gone)
+    after = library.list_by_cursor(**args, limit=2, after=first.end_cursor)  # type: ignore[arg-type]
+    assert [r.id for r in after.items] == want[2:4]
+    assert not after.has_previous_page and after.has_next_page
+    before = library.list_by_cursor(**args, limit=2, before=last.start_cursor)  # type: ignore[arg-type]
+    assert [r.id for r in before.items] == want[-4:-2]
+    assert not before.has_next_page and before.has_previous_page

@@ -21,13 +21,29 @@ JPEG = image_bytes("JPEG", (24, 16))
 
 @pytest.fixture
 def statements(library: Library) -> Iterator[list[str]]:
-    """Every SQL statement the library's engine runs, as it runs."""
+    """Every SQL statement the library's engine runs, as it runs. On SQLite, as the
+    driver runs them: a new image's commit runs its statements on the driver's own
+    connection (``Core.write_rows``), past SQLAlchemy's events."""
     seen: list[str] = []
+    engine = library.core.engine
+    if engine.dialect.name == "sqlite":
+
+        def trace(dbapi_conn: Any, *_: Any) -> None:
+            dbapi_conn.set_trace_callback(seen.append)
+
+        def untrace(dbapi_conn: Any, *_: Any) -> None:
+            dbapi_conn.set_trace_callback(None)
+
+        event.listen(engine, "checkout", trace)
+        event.listen(engine, "checkin", untrace)
+        yield seen
+        event.remove(engine, "checkout", trace)
+        event.remove(engine, "checkin", untrace)
+        return
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
-    engine = library.core.engine
     event.listen(engine, "before_cursor_execute", record)
     yield seen
     event.remove(engine, "before_cursor_execute", record)

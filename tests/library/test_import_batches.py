@@ -6,6 +6,7 @@ mid-import leaving a library that opens with every committed image whole."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -93,6 +94,62 @@ def test_one_that_does_not_fit_costs_none_of_the_others(
         assert {r.folder for r in report.added} == {"card"}
         assert sorted(os.listdir(lib.root / "card")) == sorted(r.filename for r in report.added)
         assert os.listdir(lib.core.tmp_dir) == []
+
+
+def test_files_already_in_the_library_are_refused_per_batch_leaving_their_twins_thumbnail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The duplicate check of a batched import is one read a batch: what is already in the
+    library is refused, named by its twin's place, before anything of it is placed; a
+    twin within the import is refused too; the library twin's thumbnail is never
+    rewritten (its ETag and size stay what clients were told)."""
+    src = tmp_path / "card"
+    photo_folder(src, 14)
+    (src / "again-3.jpg").write_bytes(camera_jpeg(3))  # already in the library (below)
+    (src / "again-3b.jpg").write_bytes(camera_jpeg(3))  # ... and twice in this import
+    (src / "twin-12.jpg").write_bytes(camera_jpeg(12))  # a twin within the import only
+    items = [ImportItem(p, "card") for p in sorted(src.rglob("*.jpg"))]
+    sizes = _batches(monkeypatch)
+    with Library.open(tmp_path / "lib") as lib:
+        known = lib.add(io.BytesIO(camera_jpeg(3)), "first.jpg", folder="earlier")
+        _, thumb = lib.thumbnail(known.id)
+        before = os.stat(thumb.path)
+        session = ImportSession(lib, items, processes=True, workers=2)
+        session.batch_files, session.batch_seconds = 16, 3600.0
+        reads = _reads_by_hash(lib, monkeypatch)
+        report = session.run()
+        refused = sorted((r.path.name, r.code, r.message) for r in report.rejected)
+        in_library = "The same image is already in the library as earlier/first.jpg."
+        in_import = "The same image is already in this import."
+        assert refused == [  # a copy of one found in the library: named after it too
+            ("again-3.jpg", "duplicate", in_library),
+            ("again-3b.jpg", "duplicate", in_library),
+            ("img-003.jpg", "duplicate", in_library),
+            ("twin-12.jpg", "duplicate", in_import),  # after card/img-012.jpg
+        ]
+        assert len(report.added) == 13 and lib.count() == 14
+        assert sum(sizes) == 13  # nothing of the duplicates reached a commit
+        assert reads == []  # no read a file: the batch's own
+        assert sorted(os.listdir(lib.root / "card")) == sorted(r.filename for r in report.added)
+        after = os.stat(thumb.path)
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+        assert lib.thumbnail(known.id)[1].etag == thumb.etag
+        assert os.listdir(lib.core.tmp_dir) == []
+
+
+def _reads_by_hash(lib: Library, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each ``rows.by_hash`` read (the one-file duplicate check) made from now on."""
+    from imageshelf.app.library.sql import rows
+
+    calls: list[str] = []
+    real = rows.by_hash
+
+    def by_hash(conn, sha256):  # type: ignore[no-untyped-def]
+        calls.append(sha256)
+        return real(conn, sha256)
+
+    monkeypatch.setattr(rows, "by_hash", by_hash)
+    return calls
 
 
 IMPORT_SCRIPT = (

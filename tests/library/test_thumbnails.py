@@ -4,6 +4,7 @@ threads ask, and rebuilt when the cache is deleted."""
 from __future__ import annotations
 
 import io
+import random
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from imageshelf.app.library import Library
 from tests.conftest import image_bytes
@@ -55,6 +56,48 @@ def test_thumbnails_are_cached_by_content_hash(library, add) -> None:
     assert again == first == shared
     after = first.path.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "expected"),
+    [
+        ("JPEG", (4000, 3000), (500, 375)),  # a 12 MP camera photo: decoded at 1/4, halved
+        ("JPEG", (4032, 3024), (504, 378)),
+        ("PNG", (1000, 750), (500, 375)),  # any opaque image just under twice the box
+        ("PNG", (999, 600), (500, 300)),
+        ("PNG", (990, 600), (512, 310)),  # further under: resampled to the box
+        ("PNG", (1024, 700), (512, 350)),  # twice the box: exactly the box
+    ],
+)
+def test_an_image_just_under_twice_the_box_is_halved(
+    library, add, fmt: str, size: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    """Halving (the mean of each four pixels) where it lands at most 2.5 % under the box:
+    as close to the original as the resample to the box's exact size was (the error
+    against a Lanczos reduction of the whole original to the thumbnail's size)."""
+    cells = random.Random(7).randbytes((size[0] // 64) * (size[1] // 64) * 3)
+    img = Image.frombytes("RGB", (size[0] // 64, size[1] // 64), cells)
+    img = img.resize(size, Image.Resampling.BICUBIC)  # smooth, with detail at every scale
+    out = io.BytesIO()
+    img.save(out, fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    rec = add(out.getvalue(), "t")
+    _, thumb = library.thumbnail(rec.id)
+    with Image.open(thumb.path) as got:
+        assert got.size == expected and thumb.content_type == "image/jpeg"
+        halved_error = _error(got, img)
+    with Image.open(io.BytesIO(out.getvalue())) as decoded:
+        decoded.draft("RGB", (512, 512))
+        decoded.thumbnail((512, 512), Image.Resampling.BOX, reducing_gap=1.0)  # the old way
+        exact = io.BytesIO()
+        decoded.save(exact, "JPEG", quality=85)
+    with Image.open(exact) as resampled:
+        assert halved_error <= _error(resampled, img) * 1.1
+
+
+def _error(thumb: Image.Image, original: Image.Image) -> float:
+    """Root-mean-square difference from a Lanczos reduction of the original to its size."""
+    reference = original.resize(thumb.size, Image.Resampling.LANCZOS)
+    return max(ImageStat.Stat(ImageChops.difference(thumb.convert("RGB"), reference)).rms)
 
 
 def test_the_etag_is_the_hash_of_the_thumbnail_bytes(library, add) -> None:

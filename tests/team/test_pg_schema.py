@@ -87,6 +87,11 @@ _WORDS_INDEXES = {
         "CREATE UNIQUE INDEX order_marks_pkey ON public.order_marks USING btree (sort, lo, lo_name)"
     ),
 }
+# 0025: each image's tokens (its words and its meta values), one GIN index on images.
+_TOKENS_INDEX = (
+    "CREATE INDEX ix_images_tokens ON public.images USING gin "
+    "(image_tokens(search_text, custom_metadata))"
+)
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
@@ -94,7 +99,9 @@ def _include(obj: Any, name: str | None, type_: str, reflected: bool, _other: An
         return False
     if type_ == "table" and name in _PG_ONLY:
         return False
-    by_definition = name in _BY_DEFINITION or name in _METADATA_BY_DEFINITION
+    by_definition = (
+        name in _BY_DEFINITION or name in _METADATA_BY_DEFINITION or name == "ix_images_tokens"
+    )
     return not (type_ == "index" and (by_definition or name in _PG_ONLY))
 
 
@@ -147,6 +154,7 @@ def test_migrated_pg_schema_has_no_autogenerate_drift(pg_database: str) -> None:
             )
         for name, definition in _BY_DEFINITION.items():
             assert defined[name] == definition
+        assert defined["ix_images_tokens"] == _TOKENS_INDEX
         assert "ix_images_search" not in defined  # moved to image_search (0016)
         assert search == _SEARCH_INDEXES
         assert words == _WORDS_INDEXES

@@ -6,12 +6,13 @@ from the trash; and the search answers from it."""
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from imageshelf.app.library import Library
-from imageshelf.app.library.sql import listing
+from imageshelf.app.library.sql import listing, pg_search
 from tests.conftest import image_bytes
 
 JPEG = image_bytes("JPEG")
@@ -73,3 +74,37 @@ def test_a_common_term_is_counted_once_and_paged_right(
     assert walk.total == 4 and walk.has_next_page
     rest = pg_library.list_by_cursor(search="river", limit=3, after=walk.end_cursor)
     assert [r.filename for r in rest.items] == ["river 0.jpg"]
+
+
+@pytest.mark.parametrize("cap", [1, 500])
+def test_a_search_page_reads_the_library_count_with_the_term(
+    pg_library: Library, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    """A whole-library search's first page is two statements: the term's count (with
+    the library's number of images beside it, which the page's plan weighs the matches
+    against) and the page; listed (500) or counted only (1), the same answer."""
+    monkeypatch.setattr(listing, "RESOLVE_CAP", cap)
+    for n, folder in enumerate(("a", "b", None)):
+        pg_library.add(io.BytesIO(JPEG), f"river {n}.jpg", folder=folder)
+    for n in range(3):
+        pg_library.add(io.BytesIO(JPEG), f"lake {n}.jpg", folder="a")
+    statements: list[str] = []
+    me = threading.get_ident()  # not the library's own housekeeping threads
+
+    def seen(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if threading.get_ident() == me:
+            statements.append(statement)
+
+    event.listen(pg_library.engine, "before_cursor_execute", seen)
+    try:
+        page = pg_library.list_images(search="river", page_size=2)
+        counted = statements[:]
+        with pg_library.engine.connect() as conn:
+            found = pg_search.count_and_list(conn, "river", cap)
+    finally:
+        event.remove(pg_library.engine, "before_cursor_execute", seen)
+    assert (page.total, [r.filename for r in page.items]) == (3, ["river 2.jpg", "river 1.jpg"])
+    assert len(counted) == 2, counted
+    assert "folder_counts" in counted[0] and "folder_counts" not in counted[1]
+    assert (found.found, found.library) == (3, 6)
+    assert (found.listed is None) == (cap < 3)

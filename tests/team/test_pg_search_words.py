@@ -8,10 +8,11 @@ every write of the text."""
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from imageshelf.app.library import ALL_FOLDERS, Library, Sort
 from imageshelf.app.library.filters import Filter
@@ -124,3 +125,34 @@ def test_which_terms_are_read_from_the_words() -> None:
     assert pg_search.matches("umbrella") == pg_search.WORD_MATCHES
     assert pg_search.matches("red umbrella") == pg_search.TRIGRAM_MATCHES
     assert pg_search.matches("a\x1fb") == pg_search.TRIGRAM_MATCHES
+
+
+@pytest.mark.parametrize("cap", [1, 500])
+def test_a_phrase_is_counted_and_paged_in_one_statement(
+    pg_library: Library, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    """A whole-library term with a space (the trigram index's): count and page in one
+    statement when its matches are at most the cap (``pg_search.count_and_page``), the
+    page read as before past it — in every sort, at every page, past the end, none."""
+    monkeypatch.setattr(listing, "RESOLVE_CAP", cap)
+    _library(pg_library)
+    for term in ("umbrella stand", "a red umbrella on a wall", "a stand", "n ox", "zz z"):
+        for sort in Sort:
+            want = _expected(pg_library, term, {}, sort)
+            for number in (1, 2, 5):
+                got = pg_library.list_images(search=term, sort=sort, page=number, page_size=2)
+                shown = want[(number - 1) * 2 : number * 2]
+                assert (got.total, [r.id for r in got.items]) == (len(want), shown), term
+    statements: list[str] = []
+    me = threading.get_ident()  # not the library's own housekeeping threads
+
+    def seen(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if threading.get_ident() == me:
+            statements.append(statement)
+
+    event.listen(pg_library.engine, "before_cursor_execute", seen)
+    try:
+        assert pg_library.list_images(search="umbrella stand").total == 2
+    finally:
+        event.remove(pg_library.engine, "before_cursor_execute", seen)
+    assert len(statements) == (1 if cap >= 2 else 2), statements

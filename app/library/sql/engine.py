@@ -11,6 +11,7 @@ and ``write_transaction``, ``migrate`` and ``database_errors`` branch on the dia
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -99,6 +100,29 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+@contextlib.contextmanager
+def driver_write(engine: Engine) -> Iterator[sqlite3.Connection]:
+    """``write_transaction`` on SQLite's own driver connection, checked out of the
+    engine's pool (its pragmas set on connect): for the commit of every upload, whose
+    few statements SQLAlchemy's connection, transaction and execution layers made ≈ 0.2
+    ms dearer each time (docs/performance.md, "3 — Uploads"). SQLite only; errors are
+    the driver's (``database_errors`` maps them as it maps SQLAlchemy's)."""
+    fairy = engine.raw_connection()
+    try:
+        conn = fairy.driver_connection
+        assert isinstance(conn, sqlite3.Connection)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # a failed COMMIT may have ended it already
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        fairy.close()
+
+
 def head_revision() -> str:
     """The newest migration, as ``migrations/versions`` names it (not found by listing
     files, which a PyInstaller bundle or a zip import does not have)."""
@@ -158,10 +182,12 @@ def database_errors(doing: str) -> Iterator[None]:
     ``StorageError``; the transaction was rolled back, so nothing was half-saved."""
     try:
         yield
-    except OperationalError as exc:
-        if exc.orig is not None and pg_engine.is_pg_error(exc.orig):
-            raise StorageError(f"Could not {doing}: {pg_engine.reason(exc.orig)}.") from exc
-        detail = str(exc.orig or exc).lower()
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        # SQLAlchemy's wraps the driver's (``orig``); ``driver_write`` raises the driver's.
+        orig = exc.orig if isinstance(exc, OperationalError) else exc
+        if orig is not None and pg_engine.is_pg_error(orig):
+            raise StorageError(f"Could not {doing}: {pg_engine.reason(orig)}.") from exc
+        detail = str(orig or exc).lower()
         if "full" in detail:
             why = "the disk is full"
         elif "readonly" in detail or "read-only" in detail:
@@ -169,5 +195,5 @@ def database_errors(doing: str) -> Iterator[None]:
         elif "locked" in detail or "busy" in detail:
             raise  # a transient lock is not a storage fault
         else:
-            why = f"the database reported: {exc.orig or exc}"
+            why = f"the database reported: {orig or exc}"
         raise StorageError(f"Could not {doing}: {why}.") from exc

@@ -19,6 +19,7 @@ from ..records import ImageRecord
 from . import listing, meta_listing
 from .dialect import ascii_lower, is_pg, run
 from .rows import RECORD_COLUMNS, record
+from .search_plan import search_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,22 @@ def rows_from(
 ) -> list[ImageRecord]:
     """Up to ``limit`` rows past ``at`` (from the start when ``None``), walking
     backwards (towards the first row) or forwards; returned in ``sort`` order."""
+    return rows_and_behind(conn, flt, sort, at, limit, backwards=backwards, total=total)[0]
+
+
+def rows_and_behind(
+    conn: Connection,
+    flt: Filter,
+    sort: Sort,
+    at: Position | None,
+    limit: int,
+    *,
+    backwards: bool,
+    total: int,
+) -> tuple[list[ImageRecord], bool | None]:
+    """``rows_from``, and, when the same statement could tell, ``any_from`` in the other
+    direction (whether a row stands at ``at`` or behind it): ``None`` when it did not
+    (then ask ``any_from``)."""
     keys = KEYS[sort]
     if meta_listing.applies(flt, sort):
         # A meta filter: a range of image_metadata's index, whose columns (0014, 0018)
@@ -98,14 +115,25 @@ def rows_from(
             params |= {f"k{i}": v for i, v in enumerate(_at(conn, sort, at))}
         beyond = _beyond(keys, backwards) if at is not None else ""
         inner = meta_listing.select_pks(flt, _order(keys, backwards), params, beyond)
+        behind = ""
+        if at is not None and is_pg(conn):
+            # DIALECT (PostgreSQL): any_from's walk the other way as a column of the
+            # same statement (evaluated once: it names no row of the outer query), one
+            # round trip, plan and snapshot fewer for a cursor page (≈ 0.3 ms of the
+            # database's time and as much of the client's). The same filter and
+            # position: the same parameters; EXISTS stops at its first row.
+            other = _beyond(keys, not backwards, inclusive=True)
+            back = meta_listing.select_pks(flt, _order(keys, not backwards), params, other)
+            behind = f", EXISTS ({back})"
         sql = (
-            f"SELECT {RECORD_COLUMNS} FROM images WHERE pk IN ({inner}) "
+            f"SELECT {RECORD_COLUMNS}{behind} FROM images WHERE pk IN ({inner}) "
             f"ORDER BY {_order(keys, backwards)}"
         )
-        found = [record(r) for r in run(conn, sql, params)]
+        rows = list(run(conn, sql, params))
+        found = [record(r) for r in rows]
         if backwards:
             found.reverse()
-        return found
+        return found, bool(rows[0][-1]) if behind and rows else None
     walk = listing.walks_subtree(conn, flt)
     where, params = listing.where_clause(
         flt, _plan(conn, flt, limit, total), walk=walk, pg=is_pg(conn)
@@ -120,7 +148,7 @@ def rows_from(
     found = [record(r) for r in run(conn, (sql), params | {"limit": limit})]
     if backwards:
         found.reverse()
-    return found
+    return found, None
 
 
 def any_from(
@@ -151,10 +179,10 @@ def _at(conn: Connection, sort: Sort, at: Position) -> Position:
 
 
 def _plan(conn: Connection, flt: Filter, limit: int, total: int) -> str:
-    """How a search is read (see ``listing.search_plan``): from a cursor, a page walks
+    """How a search is read (see ``search_plan``): from a cursor, a page walks
     as far as a first page does."""
     if listing.indexed_term(flt) is None:
         return "sort"
     scope = Filter(folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive)
     in_scope = listing.count(conn, scope)
-    return listing.search_plan(0, limit, max(total, 1), in_scope, reversible=False)
+    return search_plan(0, limit, max(total, 1), in_scope, reversible=False)

@@ -14,24 +14,15 @@ from sqlalchemy import Connection
 
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_listing, order_marks, pg_search
+from . import meta_listing, order_marks, pg_search, pg_tokens
 from .dialect import is_pg, run
 from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
+from .search_plan import search_plan
 
 _ORDER = ORDER
 
 
-# Rough costs in microseconds, measured at 100,000 images (benchmarks/bench_queries.py),
-# for choosing how to read a page of search results:
-#   "scan": walk the sort index, reading each row to test the term   → per row walked
-#   "member": walk the sort index, testing each pk against the set of matches from the
-#             trigram index                                          → per match + per row
-#   "sort": read every match through the trigram index, sort them    → per match
-_COST_SCAN_ROW = 0.6
-_COST_MEMBER_MATCH = 0.5
-_COST_MEMBER_ROW = 0.3
-_COST_SORT_MATCH = 2.5
 # The orders read backwards, for walking a deep page from the far end (a name page is
 # read forwards here, as it always was; meta_listing reads it from either end).
 _REVERSED = {s: REVERSED[s] for s in (Sort.NEWEST, Sort.OLDEST, Sort.TAKEN)}
@@ -207,7 +198,10 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     which tests membership): those in common are then listed in it (SQLite), and the
     page is a slice of them, read by pk (``meta_listing.page``)."""
     if flt.meta and flt.meta_pks is None:
-        flt = meta_listing.resolve_meta(conn, flt)
+        tokens = _tokens_among(conn, flt, _search_of(conn, flt), sort)
+        flt = meta_listing.resolve_meta(conn, flt, tokens)
+    else:
+        tokens = None
     term = indexed_term(flt)
     if term is None or flt.matches_pks is not None:
         return flt
@@ -216,7 +210,9 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
         # DIALECT (PostgreSQL): common values, the images they have in common with the
         # term first (one pass of the trigram index, rare term or common), not after a
         # probe for the term's first 501 matches (1.3 ms) that could only say "common".
-        met = _phrase_among(conn, flt)
+        # With a term within one word resolve_meta asked the images' tokens already
+        # (more than the cap in common, or it would have listed them).
+        met = flt if tokens is not None else _phrase_among(conn, flt, sort)
         return met if met.matches_pks is not None else _resolve_search(conn, flt, term)
     if common:
         # Common values and any term: the images they have in common, from the term's
@@ -236,14 +232,32 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     return found
 
 
-def _phrase_among(conn: Connection, flt: Filter) -> Filter:
-    """A common term and common values: their images in common, when few enough."""
+def _phrase_among(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
+    """A common term and common values: their images in common, when few enough; listed
+    in ``sort`` (a page's: the page is then a slice) when the images' tokens answer
+    them (PostgreSQL, a term within one word: ``pg_tokens``), which read their rows."""
     search = _search_of(conn, flt)
     assert search is not None
-    among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
+    tokens = _tokens_among(conn, flt, search, sort)
+    if tokens is not None:
+        among = pg_tokens.among(conn, flt, tokens)
+    else:
+        sort = None
+        among = meta_listing.search_among(conn, flt, search, SEARCH_AMONG_CAP)
     if among is not None:
-        return replace(flt, matches_pks=tuple(among), matches_among_meta=True)
+        return replace(flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort)
     return flt
+
+
+def _tokens_among(
+    conn: Connection, flt: Filter, search: tuple[str, dict[str, object]] | None, sort: Sort | None
+) -> pg_tokens.Among | None:
+    """DIALECT (PostgreSQL): what the images' tokens (migration 0025) are asked for the
+    images a term within one word and the meta values have in common; ``None`` when
+    they cannot answer (SQLite, a phrase, no indexed term)."""
+    if search is None or not is_pg(conn) or not pg_tokens.answers(search):
+        return None
+    return pg_tokens.Among(str(search[1]["like"]), SEARCH_AMONG_CAP, sort)
 
 
 def _resolve_search(conn: Connection, flt: Filter, term: str) -> Filter:
@@ -275,8 +289,8 @@ def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
     ``count`` reads: here the matches are only listed when there are few, found by reading
     at most one more than the cap."""
     if flt.unscoped and not flt.meta and flt.ids is None:
-        found, listed = pg_search.count_and_list(conn, term, RESOLVE_CAP)
-        flt = replace(flt, matches_count=found)
+        found, listed, library = pg_search.count_and_list(conn, term, RESOLVE_CAP)
+        flt = replace(flt, matches_count=found, library_count=library)
         return flt if listed is None else replace(flt, matches_pks=tuple(listed))
     listed_pks = pg_search.first_matches(conn, term, RESOLVE_CAP + 1)
     if len(listed_pks) > RESOLVE_CAP:
@@ -327,7 +341,7 @@ def count(conn: Connection, flt: Filter) -> int:
     if term is not None and flt.unscoped:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
         if is_pg(conn):  # DIALECT: the words holding it, or pg_trgm's index re-checked
-            return pg_search.count_and_list(conn, term, -1)[0]
+            return pg_search.count_and_list(conn, term, -1).found
         return _int(
             run(
                 conn,
@@ -373,7 +387,9 @@ def page(
         scope = Filter(
             folder=flt.folder, undescribed=flt.undescribed, recursive=flt.recursive, limit=flt.limit
         )
-        in_scope = count(conn, scope)
+        # The whole library's number, when resolve read it with the term's (PostgreSQL).
+        known = flt.library_count if flt.unscoped else None
+        in_scope = known if known is not None else count(conn, scope)
         plan = search_plan(offset, limit, total, in_scope, reversible=flipped is not None)
     where, params = where_clause(flt, plan, walk=walks_subtree(conn, flt), pg=is_pg(conn))
     if flipped is not None and offset > total // 2:
@@ -383,20 +399,6 @@ def page(
         rows.reverse()
         return rows
     return _rows(conn, where, params, offset, limit, sort)
-
-
-def search_plan(offset: int, limit: int, matches: int, in_scope: int, *, reversible: bool) -> str:
-    """The cheapest way to a page of ``matches`` search results spread over ``in_scope``
-    rows: a common term's first page is found by walking a few hundred rows, a rare
-    term's by sorting its handful of matches."""
-    start = min(offset, max(matches - offset - limit, 0)) if reversible else offset
-    walked = min((start + limit) * in_scope / matches, in_scope)
-    costs = {
-        "scan": walked * _COST_SCAN_ROW,
-        "member": matches * _COST_MEMBER_MATCH + walked * _COST_MEMBER_ROW,
-        "sort": matches * _COST_SORT_MATCH,
-    }
-    return min(costs, key=costs.__getitem__)
 
 
 def _rows(

@@ -9,9 +9,10 @@ change a searched field (``insert``, ``set_alt_text``, ``set_place``) and nowher
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, text
 
@@ -85,6 +86,25 @@ def by_hash(conn: Connection, sha256: str) -> list[ImageRecord]:
     return [record(r) for r in rows]
 
 
+def first_places_by_hash(conn: Connection, hashes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """For each of ``hashes`` some row holds: (the id, the relpath) of one such row. One
+    indexed read for a batch of imports (``by_hash`` a file was a read each)."""
+    if not hashes:
+        return {}
+    # DIALECT: the driver's own placeholders (sqlite3: ?, psycopg: %s).
+    mark = "%s" if is_pg(conn) else "?"
+    found = conn.exec_driver_sql(
+        "SELECT sha256, id, folder, filename FROM images "
+        f"WHERE sha256 IN ({', '.join([mark] * len(hashes))}) ORDER BY sha256, id",
+        tuple(hashes),
+    )
+    places: dict[str, tuple[str, str]] = {}
+    for sha, image_id, folder, filename in found:
+        folder = folder_from_db(folder)
+        places.setdefault(sha, (image_id, f"{folder}/{filename}" if folder else filename))
+    return places
+
+
 def exists_at(conn: Connection, folder: str | None, filename: str) -> bool:
     found = conn.execute(
         text("SELECT 1 FROM images WHERE folder = :f AND filename = :n"),
@@ -93,21 +113,24 @@ def exists_at(conn: Connection, folder: str | None, filename: str) -> bool:
     return found.first() is not None
 
 
-def taken_names(conn: Connection, folder: str | None, stem: str) -> set[str]:
+_TAKEN_NAMES: Final = (
+    "SELECT filename FROM images WHERE folder = :f AND filename >= :lo AND filename < :hi"
+)
+
+
+def taken_names(conn: Connection | sqlite3.Connection, folder: str | None, stem: str) -> set[str]:
     """Names in ``folder`` that start with ``stem``: one range query on the
-    (folder, filename) index finds every candidate ``rules.candidate_filenames`` makes."""
-    return set(
-        conn.execute(
-            text(
-                "SELECT filename FROM images WHERE folder = :f "
-                "AND filename >= :lo AND filename < :hi"
-            ),
-            {"f": folder_to_db(folder), "lo": stem, "hi": stem + "\U0010ffff"},
-        ).scalars()
-    )
+    (folder, filename) index finds every candidate ``rules.candidate_filenames`` makes.
+    ``conn``: SQLAlchemy's, or SQLite's own (``Core.write_rows``)."""
+    params = {"f": folder_to_db(folder), "lo": stem, "hi": stem + "\U0010ffff"}
+    if isinstance(conn, sqlite3.Connection):
+        return {name for (name,) in conn.execute(_TAKEN_NAMES, params)}
+    return set(conn.execute(text(_TAKEN_NAMES), params).scalars())
 
 
-def taken_among(conn: Connection, folder: str | None, names: Sequence[str]) -> set[str]:
+def taken_among(
+    conn: Connection | sqlite3.Connection, folder: str | None, names: Sequence[str]
+) -> set[str]:
     """Which of ``names`` rows in ``folder`` hold: one indexed read for a few names.
     Every upload asks it under the write lock: the driver's own statement (one per
     number of names, a handful), not an expanding ``IN`` that SQLAlchemy renders anew
@@ -115,13 +138,15 @@ def taken_among(conn: Connection, folder: str | None, names: Sequence[str]) -> s
     if not names:
         return set()
     # DIALECT: the driver's own placeholders (sqlite3: ?, psycopg: %s).
-    mark = "%s" if is_pg(conn) else "?"
-    found = conn.exec_driver_sql(
+    mark = "?" if isinstance(conn, sqlite3.Connection) or not is_pg(conn) else "%s"
+    sql = (
         "SELECT filename FROM images WHERE folder = "
-        f"{mark} AND filename IN ({', '.join([mark] * len(names))})",
-        (folder_to_db(folder), *names),
+        f"{mark} AND filename IN ({', '.join([mark] * len(names))})"
     )
-    return {name for (name,) in found}
+    params = (folder_to_db(folder), *names)
+    if isinstance(conn, sqlite3.Connection):
+        return {name for (name,) in conn.execute(sql, params)}
+    return {name for (name,) in conn.exec_driver_sql(sql, params)}
 
 
 def folder_counts(conn: Connection) -> list[FolderInfo]:
@@ -134,38 +159,43 @@ def folder_counts(conn: Connection) -> list[FolderInfo]:
 # --- writing ---------------------------------------------------------------------------
 
 
-def insert(conn: Connection, rec: ImageRecord, mtime_ns: int) -> None:
+def insert(conn: Connection | sqlite3.Connection, rec: ImageRecord, mtime_ns: int) -> None:
     """The one insert of an image row (an upload, an import, a file adopted from disk).
     The row holds exactly ``rec``'s values: no column default or trigger changes them,
-    so callers hand ``rec`` on without reading it back."""
+    so callers hand ``rec`` on without reading it back. ``conn``: SQLAlchemy's, or
+    SQLite's own (``Core.write_rows``)."""
     # DIALECT: the driver's own placeholders (sqlite3: ?, psycopg: %s).
-    mark = "%s" if is_pg(conn) else "?"
-    conn.exec_driver_sql(
+    mark = "?" if isinstance(conn, sqlite3.Connection) or not is_pg(conn) else "%s"
+    sql = (
         "INSERT INTO images (id, folder, filename, original_filename, content_type, size, "
         "width, height, sha256, mtime_ns, alt_text, search_text, created_at, updated_at, "
         f"long_description, custom_metadata, {', '.join(exif_facts.COLUMNS)}, exif_read) "
-        f"VALUES ({', '.join([mark] * (17 + len(exif_facts.COLUMNS)))})",
-        (
-            rec.id,
-            folder_to_db(rec.folder),
-            rec.filename,
-            rec.original_filename,
-            rec.content_type,
-            rec.size,
-            rec.width,
-            rec.height,
-            rec.sha256,
-            mtime_ns,
-            rec.alt_text,
-            search_text(rec.filename, rec.original_filename, rec.alt_text),
-            rec.created_at_us,
-            rec.updated_at_us,
-            rec.long_description,
-            rec.metadata_json,
-            *exif_facts.to_columns(rec.exif),
-            READER_VERSION,
-        ),
+        f"VALUES ({', '.join([mark] * (17 + len(exif_facts.COLUMNS)))})"
     )
+    values = (
+        rec.id,
+        folder_to_db(rec.folder),
+        rec.filename,
+        rec.original_filename,
+        rec.content_type,
+        rec.size,
+        rec.width,
+        rec.height,
+        rec.sha256,
+        mtime_ns,
+        rec.alt_text,
+        search_text(rec.filename, rec.original_filename, rec.alt_text),
+        rec.created_at_us,
+        rec.updated_at_us,
+        rec.long_description,
+        rec.metadata_json,
+        *exif_facts.to_columns(rec.exif),
+        READER_VERSION,
+    )
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute(sql, values)
+    else:
+        conn.exec_driver_sql(sql, values)
 
 
 def set_custom_metadata(
