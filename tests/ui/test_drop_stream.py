@@ -94,6 +94,8 @@ def test_a_stream_of_commits_paints_the_grid_a_few_times_not_once_each(
     grid.viewport().installEventFilter(paints)
     inserts: list[tuple[int, int]] = []
     model.rowsInserted.connect(lambda _p, first, last: inserts.append((first, last)))
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda tl, br, _roles: changed.append((tl.row(), br.row())))
     received: list[Event] = []
     win.bridge.library_event.connect(received.append)
 
@@ -117,8 +119,7 @@ def test_a_stream_of_commits_paints_the_grid_a_few_times_not_once_each(
     # 19 commits delivered, each in a turn of its own: held, not painted one by one.
     assert paints.count - before <= 1
     assert inserts == [(0, per - 1)] and model.total == per
-    changed: list[tuple[int, int]] = []
-    model.dataChanged.connect(lambda tl, br, _roles: changed.append((tl.row(), br.row())))
+    changed.clear()
     before = paints.count
     model.flush_arrivals()
     assert inserts == [(0, per - 1), (0, (batches - 1) * per - 1)]  # one insert, at the top
@@ -136,8 +137,25 @@ def test_a_stream_of_commits_paints_the_grid_a_few_times_not_once_each(
     )
     QApplication.processEvents()
     assert len(changed) == 1 and changed[0][0] <= min(visible) and changed[0][1] >= max(visible)
-    # The new rows, then their thumbnails: two paints (a third if a layout step needs one).
+    # The new rows, then their thumbnails: two paints (80 rows, 20 commits, a screen of
+    # thumbnails: one paint per commit and per thumbnail would be 40 or more).
     assert 2 <= paints.count - before <= 3, paints.count - before
+
+    # A screen of thumbnails loaded afresh (a new size) is shown in one repaint.
+    grid.set_thumb_side(side + 40)
+    changed.clear()
+
+    def on_screen() -> list[int]:
+        return [r for r in range(model.total) if grid.visualRect(model.index(r)).intersects(area)]
+
+    qtbot.waitUntil(
+        lambda: quiet() and all(loader.is_cached(model.record(r), side + 40) for r in on_screen()),
+        timeout=15_000,
+    )
+    QApplication.processEvents()
+    shown = on_screen()
+    assert len(shown) >= 4 and len(changed) == 1
+    assert changed[0][0] <= min(shown) and max(shown) <= changed[0][1]
     win.close()
 
 
