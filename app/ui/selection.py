@@ -63,7 +63,14 @@ class SelectionFollower(QObject):
         # holds cannot all be loaded: not looked at one by one).
         held = w.model.loaded_pages() * PAGE_SIZE
         ids = w.grid.selected_ids() if len(rows) <= held else []
-        if ids and ids == self._last_selection and len(ids) == len(rows) == len(self._rows):
+        shown = w.details.record
+        same = len(ids) != 1 or (shown is not None and shown.id == ids[0])
+        if (
+            same
+            and ids
+            and ids == self._last_selection
+            and len(ids) == len(rows) == len(self._rows)
+        ):
             # The same images, moved by rows inserted above them (Qt's selection model
             # reports an insert at the selected row as a change): already shown, and
             # showing them again would throw away an alt text or metadata being typed.
