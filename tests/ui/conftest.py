@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -19,6 +19,19 @@ from imageshelf.app.ui.gui_thread_guard import GuiThreadGuard
 from imageshelf.app.ui.main_window import MainWindow
 from imageshelf.app.ui.server_control import ServerController
 from tests.conftest import image_bytes
+
+
+class Paints(QObject):
+    """Counts the paint events a widget gets (installed as its event filter)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
 
 
 @pytest.fixture

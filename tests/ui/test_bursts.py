@@ -9,7 +9,6 @@ import io
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QProgressBar, QStyleOptionProgressBar
 
 from imageshelf.app.library import ImageRecord, Library, rules
@@ -19,6 +18,7 @@ from imageshelf.app.ui.coalesce import Coalesced
 from imageshelf.app.ui.grid_pages import MAX_PAGES, PAGE_SIZE, PageStore
 from imageshelf.app.ui.progress_bar import QuietProgressBar, set_progress
 from tests.conftest import image_bytes
+from tests.ui.conftest import Paints
 
 
 def _records(library: Library, n: int) -> list[ImageRecord]:
@@ -84,22 +84,11 @@ def test_progress_with_an_interval_waits_for_it_and_keeps_the_newest(qtbot) -> N
     assert applied == [1, 9]
 
 
-class _Paints(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
 def test_progress_is_painted_with_the_next_paint_not_at_once(qtbot) -> None:  # type: ignore[no-untyped-def]
     bar = QProgressBar()
     bar.setRange(0, 100)
     qtbot.addWidget(bar)
-    paints = _Paints()
+    paints = Paints()
     bar.installEventFilter(paints)
     bar.show()
     qtbot.waitUntil(lambda: paints.count > 0)  # shown and painted once
@@ -123,7 +112,7 @@ def test_a_busy_progress_bar_is_not_animated(qtbot) -> None:  # type: ignore[no-
         qtbot.addWidget(bar)
         bar.setRange(0, 0)
         bar.show()
-    paints = _Paints()
+    paints = Paints()
     plain.installEventFilter(paints)
     qtbot.waitUntil(lambda: paints.count > 3)  # the animation, with nothing changed
     for bar, animated in ((plain, True), (quiet, False)):

@@ -9,7 +9,7 @@ import random
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSettings
+from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtWidgets import QApplication
 
 from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Sort, rules
@@ -20,21 +20,8 @@ from imageshelf.app.ui.grid_pages import PAGE_SIZE, PageStore
 from imageshelf.app.ui.grid_query import Query, Role
 from imageshelf.app.ui.main_window import MainWindow
 from imageshelf.app.ui.server_control import ServerController
-from tests.ui.conftest import drop, file_mime
+from tests.ui.conftest import Paints, drop, file_mime
 from tests.ui.test_grid_model import big_model, library_ids, loaded_ids, scroll_to
-
-
-class Paints(QObject):
-    """Counts the paint events a widget gets (installed as its event filter)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def _fake_records(seed: ImageRecord, n: int, tag: str) -> list[ImageRecord]:
