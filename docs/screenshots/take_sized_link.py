@@ -40,7 +40,7 @@ def main() -> None:
 
     def open_dialog() -> None:
         QTimer.singleShot(600, in_dialog)
-        window.copy_sized_link()  # modal until in_dialog answers
+        window.images.copy_sized_link()  # modal until in_dialog answers
         QTimer.singleShot(600, after)
 
     def in_dialog() -> None:
