@@ -6,14 +6,14 @@ from the trash; and the search answers from it."""
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from imageshelf.app.library import Library
 from imageshelf.app.library.sql import listing, pg_search
 from tests.conftest import image_bytes
+from tests.team.statements import statements_on_this_thread
 
 JPEG = image_bytes("JPEG")
 
@@ -88,21 +88,10 @@ def test_a_search_page_reads_the_library_count_with_the_term(
         pg_library.add(io.BytesIO(JPEG), f"river {n}.jpg", folder=folder)
     for n in range(3):
         pg_library.add(io.BytesIO(JPEG), f"lake {n}.jpg", folder="a")
-    statements: list[str] = []
-    me = threading.get_ident()  # not the library's own housekeeping threads
-
-    def seen(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if threading.get_ident() == me:
-            statements.append(statement)
-
-    event.listen(pg_library.engine, "before_cursor_execute", seen)
-    try:
+    with statements_on_this_thread(pg_library.engine) as counted:
         page = pg_library.list_images(search="river", page_size=2)
-        counted = statements[:]
-        with pg_library.engine.connect() as conn:
-            found = pg_search.count_and_list(conn, "river", cap)
-    finally:
-        event.remove(pg_library.engine, "before_cursor_execute", seen)
+    with pg_library.engine.connect() as conn:
+        found = pg_search.count_and_list(conn, "river", cap)
     assert (page.total, [r.filename for r in page.items]) == (3, ["river 2.jpg", "river 1.jpg"])
     assert len(counted) == 2, counted
     assert "folder_counts" in counted[0] and "folder_counts" not in counted[1]

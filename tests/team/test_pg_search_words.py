@@ -8,16 +8,16 @@ every write of the text."""
 from __future__ import annotations
 
 import io
-import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from imageshelf.app.library import ALL_FOLDERS, Library, Sort
 from imageshelf.app.library.filters import Filter
 from imageshelf.app.library.sql import listing, meta_listing, pg_search
 from tests.conftest import image_bytes
+from tests.team.statements import statements_on_this_thread
 
 # Alt texts whose tokens a term may start, end, fill or straddle; short tokens; LIKE's
 # wildcards and escape as literal text; accents and case folded away.
@@ -143,16 +143,6 @@ def test_a_phrase_is_counted_and_paged_in_one_statement(
                 got = pg_library.list_images(search=term, sort=sort, page=number, page_size=2)
                 shown = want[(number - 1) * 2 : number * 2]
                 assert (got.total, [r.id for r in got.items]) == (len(want), shown), term
-    statements: list[str] = []
-    me = threading.get_ident()  # not the library's own housekeeping threads
-
-    def seen(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if threading.get_ident() == me:
-            statements.append(statement)
-
-    event.listen(pg_library.engine, "before_cursor_execute", seen)
-    try:
+    with statements_on_this_thread(pg_library.engine) as statements:
         assert pg_library.list_images(search="umbrella stand").total == 2
-    finally:
-        event.remove(pg_library.engine, "before_cursor_execute", seen)
     assert len(statements) == (1 if cap >= 2 else 2), statements
