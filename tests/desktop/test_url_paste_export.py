@@ -164,12 +164,21 @@ def test_ctrl_v_on_the_grid_adds_a_copied_picture_and_copied_files(
     _focus_grid(xserver, app)
     xserver.key("ctrl+v")
     wait_for(lambda: app.images().get("from the file manager.jpg"), "the pasted file imported")
+    # In the library is not yet on the screen: the grid takes arrivals in batches.
+    app.wait_state(
+        lambda s: any(c["name"] == "from the file manager.jpg" for c in s["cells"]),
+        "the pasted file shown in the grid",
+    )
 
 
 def test_export_the_selection_to_a_zip_with_the_keyboard(
     xserver: XServer, app: AppProcess, desk_home: Path
 ) -> None:
     _show_folder(xserver, app, "all")
+    # Ctrl+A selects what the grid shows: wait until it shows every image in the library,
+    # or one still arriving would be left out, as it would for a person.
+    in_library = len(app.images())
+    app.wait_state(lambda s: s["total"] == in_library, "every image in the grid")
     _focus_grid(xserver, app)
     xserver.key("ctrl+a")
     total = app.wait_state(lambda s: s["total"] > 0 and len(s["selected"]) == s["total"],
