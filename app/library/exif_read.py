@@ -16,7 +16,8 @@ from __future__ import annotations
 import io
 import re
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
@@ -169,13 +170,15 @@ def _file_size(fp: BinaryIO) -> int:
     return size
 
 
-def _pillow_block(path: Path) -> bytes | None:
+def _pillow_block(source: Path | BinaryIO) -> bytes | None:
     """Formats whose containers Pillow (or its plugins) reads: the EXIF it found in the
     headers. No pixel is decoded."""
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
+        if not isinstance(source, Path):
+            source.seek(0)
+        with Image.open(source) as img:
             exif = img.info.get("exif")
     except Exception:  # any file Pillow cannot open has no EXIF to offer
         return None
@@ -357,6 +360,17 @@ UPRIGHT: Final = {
 }
 
 
+@contextmanager
+def _opened(source: Path | BinaryIO) -> Iterator[BinaryIO]:
+    """The file at ``source`` opened (and closed after), or the open file rewound."""
+    if isinstance(source, Path):
+        with open(source, "rb") as fp:
+            yield fp
+    else:
+        source.seek(0)
+        yield source
+
+
 # --- the entry point ---------------------------------------------------------------------
 
 _FINDERS: Final[dict[str, Callable[[BinaryIO], tuple[int, int] | None]]] = {
@@ -371,12 +385,12 @@ _NONE: Final = frozenset({"image/gif", "image/bmp", "image/vnd.microsoft.icon"})
 
 
 def read_file(
-    path: Path, content_type: str, xmp_packet: bytes | EllipsisType | None = ...
+    path: Path | BinaryIO, content_type: str, xmp_packet: bytes | EllipsisType | None = ...
 ) -> ExifFacts:
-    """The facts of the image at ``path``; ``NO_EXIF`` where it has none or they cannot
-    be read. Never raises for a file's content. ``xmp_packet``: the file's XMP packet
-    when the caller has read it already (``xmp_read.packet_of``; ``None``: it has none),
-    for the GPS that only XMP gives."""
+    """The facts of the image at ``path`` (or in a file the caller has open); ``NO_EXIF``
+    where it has none or they cannot be read. Never raises for a file's content.
+    ``xmp_packet``: the file's XMP packet when the caller has read it already
+    (``xmp_read.packet_of``; ``None``: it has none), for the GPS that only XMP gives."""
     facts = NO_EXIF
     try:
         facts = _read_exif(path, content_type)
@@ -393,24 +407,27 @@ def read_file(
     return facts
 
 
-def texts_and_facts(path: Path, content_type: str) -> tuple[xmp_read.FileDescription, ExifFacts]:
+def texts_and_facts(
+    path: Path | BinaryIO, content_type: str
+) -> tuple[xmp_read.FileDescription, ExifFacts]:
     """What an image entering the library (upload, import, adoption, an outside edit) says
     of itself: its XMP texts and its EXIF facts, the XMP packet found once for both (the
-    texts, and the GPS where EXIF has none). Never raises for a file's content."""
+    texts, and the GPS where EXIF has none). Never raises for a file's content. ``path``
+    may be the file already open (an upload's, open for its decode: not opened again)."""
     packet = xmp_read.packet_of(path, content_type)
     return xmp_read.describe_packet(packet), read_file(path, content_type, packet)
 
 
-def _read_exif(path: Path, content_type: str) -> ExifFacts:
+def _read_exif(source: Path | BinaryIO, content_type: str) -> ExifFacts:
     if content_type in _NONE:
         return NO_EXIF
     finder = _FINDERS.get(content_type)
     if finder is None:
-        block = _pillow_block(path)
+        block = _pillow_block(source)
         if block is None:
             return NO_EXIF
         return _facts_from(io.BytesIO(block), 0, len(block))
-    with open(path, "rb") as fp:
+    with _opened(source) as fp:
         where = finder(fp)
         if where is None or where[1] <= 8:
             return NO_EXIF
