@@ -76,12 +76,14 @@ def query(flt: Filter, among: Among, params: dict[str, object]) -> str:
     )
 
 
-def tests(flt: Filter, like: str, params: dict[str, object]) -> str:
+def tests(flt: Filter, like: str | None, params: dict[str, object]) -> str:
     """The test of an image's tokens for a word matching ``like`` (the term's ``LIKE``
-    pattern) and a reading of each meta value, one scan of the GIN index; its
-    parameters into ``params`` (``tok_like``, ``tok0``…)."""
-    params["tok_like"] = like
-    found = [f"{TOKENS} && ARRAY(SELECT word FROM search_vocab WHERE word LIKE :tok_like)"]
+    pattern; ``None``: no term) and a reading of each meta value, one scan of the GIN
+    index; its parameters into ``params`` (``tok_like``, ``tok0``…)."""
+    found = []
+    if like is not None:
+        params["tok_like"] = like
+        found.append(f"{TOKENS} && ARRAY(SELECT word FROM search_vocab WHERE word LIKE :tok_like)")
     for n, meta in enumerate(flt.meta):
         params[f"tok{n}"] = value_tokens(meta)
         found.append(f"{TOKENS} && CAST(:tok{n} AS text[])")
