@@ -149,10 +149,12 @@ def _end_with(parent: int, library_pid: int) -> None:
     os._exit(0)
 
 
-def examine_in_place(path: str) -> Examined | Refused:
+def examine_in_place(path: str, thumbs_root: str | None = None) -> Examined | Refused:
     """A file adopted where it lies. Read once where it is not huge: the bytes are hashed
     and decoded from memory. A file whose hash is one of the run's ``hash_only`` set (the
-    content of a known image whose file went missing: a move) is not decoded."""
+    content of a known image whose file went missing: a move) is not decoded.
+    ``thumbs_root``: as for ``examine_copy``; a thumbnail that cannot be written is left
+    to be made again when asked for (as the library process did)."""
     p = Path(path)
     try:
         st = p.stat()
@@ -172,7 +174,17 @@ def examine_in_place(path: str) -> Examined | Refused:
         return Refused(exc.code, exc.message)
     except OSError as exc:
         return Refused("unreadable", str(exc), unreadable=True)
-    return Examined(size, st.st_mtime_ns, sha, info, described, exif)
+    stored, etag = False, None
+    if thumbs_root is not None:
+        try:
+            etag = thumbnails.store_file(
+                Path(thumbs_root), sha, info.thumbnail, info.thumbnail_type
+            )
+        except OSError:
+            pass  # not stored: the library process tries
+        else:
+            stored = True  # written now, or one of that content was there
+    return Examined(size, st.st_mtime_ns, sha, info, described, exif, None, stored, etag or "")
 
 
 def examine_copy(path: str, tmp_dir: str, thumbs_root: str | None = None) -> Examined | Refused:
