@@ -13,11 +13,11 @@ same time would trample. A block that is not what it claims is no block: all fie
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import struct
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
@@ -360,17 +360,6 @@ UPRIGHT: Final = {
 }
 
 
-@contextmanager
-def _opened(source: Path | BinaryIO) -> Iterator[BinaryIO]:
-    """The file at ``source`` opened (and closed after), or the open file rewound."""
-    if isinstance(source, Path):
-        with open(source, "rb") as fp:
-            yield fp
-    else:
-        source.seek(0)
-        yield source
-
-
 # --- the entry point ---------------------------------------------------------------------
 
 _FINDERS: Final[dict[str, Callable[[BinaryIO], tuple[int, int] | None]]] = {
@@ -387,10 +376,11 @@ _NONE: Final = frozenset({"image/gif", "image/bmp", "image/vnd.microsoft.icon"})
 def read_file(
     path: Path | BinaryIO, content_type: str, xmp_packet: bytes | EllipsisType | None = ...
 ) -> ExifFacts:
-    """The facts of the image at ``path`` (or in a file the caller has open); ``NO_EXIF``
-    where it has none or they cannot be read. Never raises for a file's content.
-    ``xmp_packet``: the file's XMP packet when the caller has read it already
-    (``xmp_read.packet_of``; ``None``: it has none), for the GPS that only XMP gives."""
+    """The facts of the image at ``path`` (or in a file already open: an import's bytes
+    in memory); ``NO_EXIF`` where it has none or they cannot
+    be read. Never raises for a file's content. ``xmp_packet``: the file's XMP packet
+    when the caller has read it already (``xmp_read.packet_of``; ``None``: it has none),
+    for the GPS that only XMP gives."""
     facts = NO_EXIF
     try:
         facts = _read_exif(path, content_type)
@@ -412,22 +402,21 @@ def texts_and_facts(
 ) -> tuple[xmp_read.FileDescription, ExifFacts]:
     """What an image entering the library (upload, import, adoption, an outside edit) says
     of itself: its XMP texts and its EXIF facts, the XMP packet found once for both (the
-    texts, and the GPS where EXIF has none). Never raises for a file's content. ``path``
-    may be the file already open (an upload's, open for its decode: not opened again)."""
+    texts, and the GPS where EXIF has none). Never raises for a file's content."""
     packet = xmp_read.packet_of(path, content_type)
     return xmp_read.describe_packet(packet), read_file(path, content_type, packet)
 
 
-def _read_exif(source: Path | BinaryIO, content_type: str) -> ExifFacts:
+def _read_exif(path: Path | BinaryIO, content_type: str) -> ExifFacts:
     if content_type in _NONE:
         return NO_EXIF
     finder = _FINDERS.get(content_type)
     if finder is None:
-        block = _pillow_block(source)
+        block = _pillow_block(path)
         if block is None:
             return NO_EXIF
         return _facts_from(io.BytesIO(block), 0, len(block))
-    with _opened(source) as fp:
+    with _opened(path) as fp:
         where = finder(fp)
         if where is None or where[1] <= 8:
             return NO_EXIF
@@ -435,3 +424,14 @@ def _read_exif(source: Path | BinaryIO, content_type: str) -> ExifFacts:
         if content_type not in _WHOLE_FILE and size > rules.MAX_EXIF_BYTES:
             return NO_EXIF
         return _facts_from(fp, start, size)
+
+
+@contextlib.contextmanager
+def _opened(source: Path | BinaryIO) -> Iterator[BinaryIO]:
+    """``source`` opened, or rewound when it is open already (left open: the caller's)."""
+    if isinstance(source, Path):
+        with open(source, "rb") as fp:
+            yield fp
+    else:
+        source.seek(0)
+        yield source

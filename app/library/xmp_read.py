@@ -341,10 +341,9 @@ def describe_file(path: Path, content_type: str) -> FileDescription:
 
 
 def packet_of(path: Path | BinaryIO, content_type: str) -> bytes | None:
-    """``read_packet`` (of the file at ``path`` or an open one), ``None`` for a file that
-    cannot be read or whose container is broken: for a caller that wants the packet for
-    more than one reading (an upload's texts and its GPS, ``exif_read.read_file``)
-    without finding it twice."""
+    """``read_packet``, ``None`` for a file that cannot be read or whose container is
+    broken: for a caller that wants the packet for more than one reading (an upload's
+    texts and its GPS, ``exif_read.read_file``) without finding it twice."""
     try:
         return read_packet(path, content_type)
     except (OSError, BadContainer, struct.error):
