@@ -153,8 +153,8 @@ def examine_in_place(path: str, thumbs_root: str | None = None) -> Examined | Re
     """A file adopted where it lies. Read once where it is not huge: the bytes are hashed
     and decoded from memory. A file whose hash is one of the run's ``hash_only`` set (the
     content of a known image whose file went missing: a move) is not decoded.
-    ``thumbs_root``: as for ``examine_copy``; a thumbnail that cannot be written is left
-    to be made again when asked for (as the library process did)."""
+    ``thumbs_root``: as for ``examine_copy``; a thumbnail the worker cannot write is
+    left to the library process, which stores it as it did before."""
     p = Path(path)
     try:
         st = p.stat()
