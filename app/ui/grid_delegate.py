@@ -28,7 +28,7 @@ NEEDS_ALT_LABEL = "No alt text"
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _FOCUSED = QStyle.StateFlag.State_HasFocus.value
 _HOVER = QStyle.StateFlag.State_MouseOver.value
-_CENTRED = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
+_CENTRED = (Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter).value  # an int too
 
 
 def cell_size(metrics: QFontMetrics, side: int = THUMB_SIDE) -> QSize:
@@ -62,42 +62,25 @@ class ThumbnailDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        cell = option.rect
-        state = option.state.value  # an int: Python's Flag arithmetic costs more than the rest
+        """One cell, as Qt's own painting asks (the grid paints its cells itself while no
+        rubber band is shown: ``grid_paint.py``; both draw with ``draw_cell``)."""
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if state & (_SELECTED | _FOCUSED | _HOVER):
-            self._frame(painter, option.palette, cell.adjusted(2, 2, -2, -2), state)
-
-        side = self.side
-        x, y, width = cell.x(), cell.y(), cell.width()
-        left = x + (width - side) // 2
-        top = y + PAD
         # One trip to the model for all it paints: each ``index.data()`` is a call into
         # Python from Qt, and a screen is forty cells or more.
         pix, needs_alt, name = index.data(Role.Cell) or (None, False, "")
-        image_rect = QRect(left, top, side, side)
-        if isinstance(pix, QPixmap) and not pix.isNull():
-            # Logical size: a HiDPI pixmap has more pixels than the points it covers.
-            own = pix.deviceIndependentSize().toSize()
-            w, h = own.width(), own.height()
-            if w > side or h > side:  # never enlarged; shrunk to fit, keeping its shape
-                size = own.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
-                w, h = size.width(), size.height()
-            image_rect = QRect(left + (side - w) // 2, top + (side - h) // 2, w, h)
-            painter.drawPixmap(image_rect, pix)
-        if needs_alt:
-            badge = self._badge(painter, option.font, side / THUMB_SIDE)
-            h = round(badge.deviceIndependentSize().height())
-            painter.drawPixmap(image_rect.x() + 4, image_rect.bottom() - h - 3, badge)
-
+        badge = self.badge(painter, option.font) if needs_alt else None
         metrics = option.fontMetrics
-        text_top = top + side - 1 + TEXT_GAP  # below the square's last row (``QRect.bottom()``)
-        text_rect = QRect(x + PAD // 2, text_top, width - PAD, metrics.height())
-        painter.setPen(option.palette.text().color())
-        elided = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, text_rect.width())
-        painter.drawText(text_rect, _CENTRED, elided)
+        rect = option.rect
+        elided = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, rect.width() - PAD)
+        painter.setPen(option.palette.text().color())  # what draw_cell expects
+        state, line = option.state.value, metrics.height()
+        draw_cell(painter, option.palette, rect, state, self.side, pix, badge, elided, line)
         painter.restore()
+
+    def badge(self, painter: QPainter, font: QFont) -> QPixmap:
+        """The "No alt text" badge for cells of the current side, on ``painter``'s screen."""
+        return self._badge(painter, font, self.side / THUMB_SIDE)
 
     @staticmethod
     def _frame(painter: QPainter, palette: QPalette, rect: QRect, state: int) -> None:
@@ -129,6 +112,45 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if badge is None:
             badge = self._badges[key] = draw_badge(NEEDS_ALT_LABEL, base, points, ratio)
         return badge
+
+
+def draw_cell(
+    painter: QPainter,
+    palette: QPalette,
+    cell: QRect,
+    state: int,
+    side: int,
+    pix: object,
+    badge: QPixmap | None,
+    name: str,
+    line: int,
+) -> None:
+    """A cell in ``cell``: its frame for ``state`` (a ``QStyle.StateFlag`` value: selected,
+    focus, hover), the picture centred in a ``side`` square, ``badge`` on it, and ``name``
+    (already elided to the cell's width) on a ``line`` high below it, in the painter's pen
+    (left as it was found). The painter antialiases."""
+    if state & (_SELECTED | _FOCUSED | _HOVER):
+        pen = painter.pen()
+        ThumbnailDelegate._frame(painter, palette, cell.adjusted(2, 2, -2, -2), state)
+        painter.setPen(pen)
+    x, y, width = cell.x(), cell.y(), cell.width()
+    left = x + (width - side) // 2
+    top = y + PAD
+    image_rect = QRect(left, top, side, side)
+    if isinstance(pix, QPixmap) and not pix.isNull():
+        # Logical size: a HiDPI pixmap has more pixels than the points it covers.
+        own = pix.deviceIndependentSize().toSize()
+        w, h = own.width(), own.height()
+        if w > side or h > side:  # never enlarged; shrunk to fit, keeping its shape
+            size = own.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
+            w, h = size.width(), size.height()
+        image_rect = QRect(left + (side - w) // 2, top + (side - h) // 2, w, h)
+        painter.drawPixmap(image_rect, pix)
+    if badge is not None:
+        h = round(badge.deviceIndependentSize().height())
+        painter.drawPixmap(image_rect.x() + 4, image_rect.bottom() - h - 3, badge)
+    text_top = top + side - 1 + TEXT_GAP  # below the square's last row (``QRect.bottom()``)
+    painter.drawText(QRect(x + PAD // 2, text_top, width - PAD, line), _CENTRED, name)
 
 
 def draw_badge(label: str, base: QFont, points: float, ratio: float) -> QPixmap:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -45,6 +45,9 @@ from .grid_pages import PAGE_SIZE, PageStore
 from .grid_query import Query, Role, read_page, record_data
 from .page_reader import PageReader
 from .thumbnails import ThumbnailLoader, placeholder
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QPixmap
 
 log = logging.getLogger(__name__)
 
@@ -309,13 +312,9 @@ class ImageGridModel(QAbstractListModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < self.total:
             return None
-        r = self._store.loaded(index.row())
         if role == Role.Cell:  # the delegate's one call per cell
-            if r is None:
-                self._want(index.row() // PAGE_SIZE)
-                return (self._placeholder, False, "")
-            pix = self.loader.pixmap(r, self.side) or self._placeholder
-            return (pix, r.alt_text is None, r.filename)
+            return self.cell(index.row())
+        r = self._store.loaded(index.row())
         if r is None:
             self._want(index.row() // PAGE_SIZE)
             if role == Qt.ItemDataRole.DecorationRole:
@@ -328,6 +327,17 @@ class ImageGridModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self.loader.pixmap(r, self.side) or self._placeholder
         return record_data(r, role)
+
+    def cell(self, row: int) -> tuple[QPixmap, bool, str]:
+        """What the cell of ``row`` (in range) shows: the thumbnail (a placeholder while it
+        or the row's page loads: both are asked for), whether it needs alt text, the file
+        name. The grid's paint asks this directly for each cell it paints (grid_paint.py)."""
+        r = self._store.loaded(row)
+        if r is None:
+            self._want(row // PAGE_SIZE)
+            return (self._placeholder, False, "")
+        pix = self.loader.pixmap(r, self.side) or self._placeholder
+        return (pix, r.alt_text is None, r.filename)
 
     def record(self, row: int) -> ImageRecord:
         """The record at ``row`` if its page is loaded (never read here: an action on rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPersistentModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDrag,
@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QHoverEvent,
     QPainter,
     QPaintEvent,
     QPen,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 from .alt_text_copy import Snippet, add_to_mime
 from .grid_delegate import ThumbnailDelegate, cell_size
 from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel
+from .grid_paint import CellNames, paint_cells
 from .grid_query import Role
 from .mime import ImagesMime, image_ids, local_paths
 
@@ -82,6 +84,10 @@ class ImageGrid(QListView):
             "Drop files here to import them."
         )
         self.empty_text = EMPTY_LIBRARY
+        # The cell under the mouse, as Qt's own hover index (which is private): the grid
+        # paints its cells itself (grid_paint.py).
+        self._hover = QPersistentModelIndex()
+        self.cell_names = CellNames()
 
     def thumb_side(self) -> int:
         return self.delegate.side
@@ -249,8 +255,27 @@ class ImageGrid(QListView):
             return
         super().keyPressEvent(event)
 
+    def has_keyboard_focus(self) -> bool:
+        """Whether the current cell shows its focus mark (as ``QListView`` decides)."""
+        return self.hasFocus() or self.viewport().hasFocus()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.HoverMove, QEvent.Type.HoverEnter):
+            assert isinstance(event, QHoverEvent)
+            self._hover = QPersistentModelIndex(self.indexAt(event.position().toPoint()))
+        elif kind in (QEvent.Type.HoverLeave, QEvent.Type.Leave):
+            self._hover = QPersistentModelIndex()
+        return super().viewportEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self.cell_names.forget()
+        super().changeEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
+        if not paint_cells(self, event, self._hover):
+            super().paintEvent(event)
         model = self.model()
         empty = model is not None and model.rowCount() == 0
         if not empty and not self.drop_hover:
