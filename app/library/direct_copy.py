@@ -14,7 +14,7 @@ new file only its owner reads under a random name in ``tmp/``, fsynced (the data
 length, its blocks) before it is returned; the caller links it into the library and
 fsyncs the folder as before. Where the filesystem refuses ``O_DIRECT`` (tmpfs, some
 network filesystems) or the block size does not fit, ``write_copy`` writes through the
-page cache as before, and remembers not to try that folder again."""
+page cache as ``files.Incoming`` does, and remembers not to try that folder again."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ def write_copy(data: bytes, tmp_dir: Path) -> tuple[Path, int, str]:
     """``data`` as a new file in ``tmp_dir``, fsynced: (path, size, sha256 hex), as
     ``files.Incoming.finish`` returns. ``StorageError`` when it cannot be kept; nothing
     is left behind then."""
+    return save(data, tmp_dir), len(data), hashlib.sha256(data).hexdigest()
+
+
+def save(data: bytes, tmp_dir: Path) -> Path:
+    """``write_copy`` without the hash (a caller that hashes the bytes itself, on
+    another thread)."""
     key = os.fspath(tmp_dir)
     direct = _O_DIRECT and len(data) <= _CAPACITY and key not in _refused_in
     if direct and _buffer_lock.acquire(blocking=False):
@@ -58,11 +64,30 @@ def write_copy(data: bytes, tmp_dir: Path) -> tuple[Path, int, str]:
         finally:
             _buffer_lock.release()
         if path is not None:
-            return path, len(data), hashlib.sha256(data).hexdigest()
+            return path
         _refused_in.add(key)
-    incoming = files.Incoming(tmp_dir, rules.MAX_UPLOAD_BYTES)  # hashes as it writes
-    incoming.write(data)  # discards itself on failure
-    return incoming.finish()  # fsynced (or discarded on failure)
+    return _write_buffered(data, key)
+
+
+def _write_buffered(data: bytes, tmp_dir: str) -> Path:
+    """What ``files.Incoming`` writes (a new private file, written whole, fsynced), through
+    the page cache."""
+    with files.disk_errors("save the image"):
+        fd, name = files.create_new(tmp_dir, files.TMP_PREFIX)
+    try:
+        with memoryview(data) as view:
+            done = 0
+            while done < len(view):
+                done += os.write(fd, view[done:])
+        os.fsync(fd)
+        os.close(fd)
+    except OSError as exc:
+        _discard(fd, name)
+        raise files.storage_error(exc, "save the image") from exc
+    except BaseException:
+        _discard(fd, name)
+        raise
+    return Path(name)
 
 
 def _write_direct(data: bytes, tmp_dir: str) -> Path | None:
