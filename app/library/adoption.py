@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any, Final, Protocol
 from . import rules
 from .core import Core
 from .decode_workers import Examined, Refused, WorkerPool, examine_in_place
+from .derived import FolderDerived
 from .disk_scan import DiskFile, KnownRow, split
 from .events import Event, EventKind
 from .records import ImageRecord, now_us
@@ -113,12 +115,16 @@ class BatchAdoption:
         changes = 0
         root = self.core.root
         hash_only = frozenset(missing_by_hash)
+        # The workers store the thumbnails in a library on a folder: a write and an fsync
+        # a photo off this process, whose threads share the window's GIL.
+        derived = self.core.thumbnails.files
+        thumbs_root = os.fspath(derived.root) if isinstance(derived, FolderDerived) else None
         with WorkerPool(self.workers, hash_only) as pool:
             try:
                 for f, result in pool.run(
                     examine_in_place,
                     unknown,
-                    lambda f: (str(root / f.relpath),),
+                    lambda f: (str(root / f.relpath), thumbs_root),
                     lambda f: root / f.relpath,
                     stop=self._stopping,
                 ):
@@ -180,8 +186,14 @@ class BatchAdoption:
             changed = rec.step(rec.adopt, f, sha, self.source)
             self.tick()
             return changed
-        with contextlib.suppress(OSError):
-            self.core.thumbnails.store(sha, result.info.thumbnail, result.info.thumbnail_type)
+        info = result.info
+        if result.thumbnail_etag:  # its worker wrote it (``examine_in_place``)
+            self.core.thumbnails.note_stored(
+                sha, info.thumbnail_type, len(info.thumbnail), result.thumbnail_etag
+            )
+        elif not result.thumbnail_in_cache:
+            with contextlib.suppress(OSError):
+                self.core.thumbnails.store(sha, info.thumbnail, info.thumbnail_type)
         if not self._batch:
             self._batch_started = time.monotonic()
         self._batch.append((f, result))

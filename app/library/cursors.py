@@ -22,7 +22,7 @@ from .core import Core
 from .errors import ConflictingPagination, InvalidCursor
 from .filters import Filter, Sort
 from .records import ImageRecord
-from .sql import keyset, listing
+from .sql import keyset, listing, pg_token_pages
 
 _VERSION: Final = 1
 # A position holds a filename (≤ 255 characters): anything far longer is not a cursor.
@@ -104,11 +104,16 @@ def page(
     cursor = before if backwards else after
     at = decode(cursor, flt, sort) if cursor is not None else None
     with core.read() as conn:
-        flt = listing.resolve(conn, flt)
-        total = listing.count(conn, flt)
-        found, behind = keyset.rows_and_behind(
-            conn, flt, sort, at, limit + 1, backwards=backwards, total=total
-        )
+        # DIALECT (PostgreSQL): meta values and a term within one word, in one statement.
+        fused = pg_token_pages.cursor_page(conn, flt, sort, at, limit + 1, backwards=backwards)
+        if fused is not None:
+            total, found, behind = fused
+        else:
+            flt = listing.resolve(conn, flt)
+            total = listing.count(conn, flt)
+            found, behind = keyset.rows_and_behind(
+                conn, flt, sort, at, limit + 1, backwards=backwards, total=total
+            )
         more = len(found) > limit
         if at is not None and behind is None:  # not told by the same statement
             behind = keyset.any_from(conn, flt, sort, at, backwards=not backwards, total=total)

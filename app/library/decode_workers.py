@@ -10,7 +10,8 @@ from the library process itself, which has threads and an open database a fork w
 copy mid-use; see ``_context``), and
 hand back plain values; the library process keeps every database write, the thumbnail
 cache and the events, so nothing about crash safety changes: a worker writes nothing
-but, for an import, its copy in ``tmp/`` (cleared at the next open if a kill leaves it).
+but, for an import, its copy in ``tmp/`` (cleared at the next open if a kill leaves it)
+and, in a library on a folder, the thumbnail (a cache file, written whole or not at all).
 
 The decode budget is process-wide, so each worker has its own; the library process holds
 its budget for every file in flight in the workers as well (``units_in_flight``), so
@@ -36,7 +37,7 @@ from typing import Any, Final
 
 from PIL import Image
 
-from . import exif_read, files, format_heads, imaging, rules, xmp_read
+from . import direct_copy, exif_read, files, format_heads, imaging, rules, thumbnails, xmp_read
 from .decode_budget import DECODE_BUDGET
 from .errors import LibraryError
 from .exif_facts import NO_EXIF, ExifFacts
@@ -75,6 +76,10 @@ class Examined:
     described: xmp_read.FileDescription = xmp_read.NOTHING
     exif: ExifFacts = NO_EXIF
     tmp: Path | None = None  # an import's copy in the library's tmp/
+    # The thumbnail is in the cache already (``examine_copy`` stored it, or found one of
+    # this content there), and the etag of the one it wrote ("" when it found one).
+    thumbnail_in_cache: bool = False
+    thumbnail_etag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +149,12 @@ def _end_with(parent: int, library_pid: int) -> None:
     os._exit(0)
 
 
-def examine_in_place(path: str) -> Examined | Refused:
+def examine_in_place(path: str, thumbs_root: str | None = None) -> Examined | Refused:
     """A file adopted where it lies. Read once where it is not huge: the bytes are hashed
     and decoded from memory. A file whose hash is one of the run's ``hash_only`` set (the
-    content of a known image whose file went missing: a move) is not decoded."""
+    content of a known image whose file went missing: a move) is not decoded.
+    ``thumbs_root``: as for ``examine_copy``; a thumbnail that cannot be written is left
+    to be made again when asked for (as the library process did)."""
     p = Path(path)
     try:
         st = p.stat()
@@ -160,19 +167,37 @@ def examine_in_place(path: str) -> Examined | Refused:
         if sha in _hash_only:
             return Examined(size, st.st_mtime_ns, sha, None)
         info = imaging.inspect(io.BytesIO(data)) if data is not None else imaging.inspect_path(p)
-        described, exif = exif_read.texts_and_facts(p, info.format.content_type)
+        # From the bytes read (the file is not opened again) where it was read whole.
+        source = io.BytesIO(data) if data is not None else p
+        described, exif = exif_read.texts_and_facts(source, info.format.content_type)
     except LibraryError as exc:
         return Refused(exc.code, exc.message)
     except OSError as exc:
         return Refused("unreadable", str(exc), unreadable=True)
-    return Examined(size, st.st_mtime_ns, sha, info, described, exif)
+    stored, etag = False, None
+    if thumbs_root is not None:
+        try:
+            etag = thumbnails.store_file(
+                Path(thumbs_root), sha, info.thumbnail, info.thumbnail_type
+            )
+        except OSError:
+            pass  # not stored: the library process tries
+        else:
+            stored = True  # written now, or one of that content was there
+    return Examined(size, st.st_mtime_ns, sha, info, described, exif, None, stored, etag or "")
 
 
-def examine_copy(path: str, tmp_dir: str) -> Examined | Refused:
+def examine_copy(path: str, tmp_dir: str, thumbs_root: str | None = None) -> Examined | Refused:
     """A file imported: read (at most the upload limit), copied into ``tmp_dir`` and
     fsynced by a thread while this one decodes the same bytes, so the disk's wait and
     the decode overlap instead of adding up. The copy is what ``commit`` places; it is
-    removed here on any refusal, and by the caller if it does not commit it."""
+    removed here on any refusal, and by the caller if it does not commit it. The copy
+    goes past the page cache where the filesystem allows (``direct_copy``): nothing reads
+    it back meanwhile, the EXIF and XMP are read from the bytes in memory.
+
+    ``thumbs_root``: the derived-file folder of a library on a folder; then the thumbnail
+    is stored here (``thumbnails.store_file``) unless one of that content is kept, and
+    ``thumbnail_in_cache`` says so: the library process has nothing of it to write."""
     try:
         with open(path, "rb") as src:
             data = src.read(rules.MAX_UPLOAD_BYTES + 1)
@@ -202,11 +227,21 @@ def examine_copy(path: str, tmp_dir: str) -> Examined | Refused:
         tmp.unlink(missing_ok=True)
         return refused
     try:
-        described, exif = exif_read.texts_and_facts(tmp, info.format.content_type)
+        described, exif = exif_read.texts_and_facts(io.BytesIO(data), info.format.content_type)
+        etag = ""
+        if thumbs_root is not None:
+            with files.disk_errors("save the thumbnail"):
+                stored = thumbnails.store_file(
+                    Path(thumbs_root), sha, info.thumbnail, info.thumbnail_type
+                )
+            etag = stored or ""
+    except LibraryError as exc:  # the thumbnail could not be written (a full disk)
+        tmp.unlink(missing_ok=True)
+        return Refused(exc.code, exc.message)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return Examined(size, 0, sha, info, described, exif, tmp)
+    return Examined(size, 0, sha, info, described, exif, tmp, thumbs_root is not None, etag)
 
 
 _Saved = tuple[Path, int, str] | BaseException
@@ -214,9 +249,7 @@ _Saved = tuple[Path, int, str] | BaseException
 
 def _save_copy(data: bytes, tmp_dir: Path, out: list[_Saved]) -> None:
     try:
-        incoming = files.Incoming(tmp_dir, rules.MAX_UPLOAD_BYTES)
-        incoming.write(data)  # discards itself on failure
-        out.append(incoming.finish())  # fsynced (or discarded on failure)
+        out.append(direct_copy.write_copy(data, tmp_dir))  # fsynced, or nothing left
     except BaseException as exc:
         out.append(exc)
 
@@ -281,6 +314,24 @@ def _context() -> multiprocessing.context.BaseContext:
     # ``fork_server``: its workers do not run the program's main module again.
     ctx.set_forkserver_preload([__name__, f"{__package__}.fork_server"])
     return ctx
+
+
+def start_ahead() -> threading.Thread | None:
+    """Starts the workers' fork server now, on a thread (the caller goes on at once), so
+    that the first big import or adoption does not wait for it: its interpreter and the
+    imports of this module and Pillow, ≈ 0.15-0.4 s, before the first photo decodes.
+    The window calls it once its services start after the first paint; a process that
+    never imports many files (the server alone, the command line) never does. Nothing
+    where there is no fork server (``spawn`` starts each worker afresh). The thread that
+    starts it is returned (``None`` then)."""
+    ctx = _context()
+    if ctx.get_start_method() != "forkserver":
+        return None
+    from multiprocessing import forkserver
+
+    starting = threading.Thread(target=forkserver.ensure_running, name="fork-server", daemon=True)
+    starting.start()
+    return starting
 
 
 class WorkerPool:

@@ -13,10 +13,11 @@ same time would trample. A block that is not what it claims is no block: all fie
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
@@ -169,13 +170,15 @@ def _file_size(fp: BinaryIO) -> int:
     return size
 
 
-def _pillow_block(path: Path) -> bytes | None:
+def _pillow_block(source: Path | BinaryIO) -> bytes | None:
     """Formats whose containers Pillow (or its plugins) reads: the EXIF it found in the
     headers. No pixel is decoded."""
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
+        if not isinstance(source, Path):
+            source.seek(0)
+        with Image.open(source) as img:
             exif = img.info.get("exif")
     except Exception:  # any file Pillow cannot open has no EXIF to offer
         return None
@@ -371,9 +374,10 @@ _NONE: Final = frozenset({"image/gif", "image/bmp", "image/vnd.microsoft.icon"})
 
 
 def read_file(
-    path: Path, content_type: str, xmp_packet: bytes | EllipsisType | None = ...
+    path: Path | BinaryIO, content_type: str, xmp_packet: bytes | EllipsisType | None = ...
 ) -> ExifFacts:
-    """The facts of the image at ``path``; ``NO_EXIF`` where it has none or they cannot
+    """The facts of the image at ``path`` (or in a file already open: an import's bytes
+    in memory); ``NO_EXIF`` where it has none or they cannot
     be read. Never raises for a file's content. ``xmp_packet``: the file's XMP packet
     when the caller has read it already (``xmp_read.packet_of``; ``None``: it has none),
     for the GPS that only XMP gives."""
@@ -393,7 +397,9 @@ def read_file(
     return facts
 
 
-def texts_and_facts(path: Path, content_type: str) -> tuple[xmp_read.FileDescription, ExifFacts]:
+def texts_and_facts(
+    path: Path | BinaryIO, content_type: str
+) -> tuple[xmp_read.FileDescription, ExifFacts]:
     """What an image entering the library (upload, import, adoption, an outside edit) says
     of itself: its XMP texts and its EXIF facts, the XMP packet found once for both (the
     texts, and the GPS where EXIF has none). Never raises for a file's content."""
@@ -401,7 +407,7 @@ def texts_and_facts(path: Path, content_type: str) -> tuple[xmp_read.FileDescrip
     return xmp_read.describe_packet(packet), read_file(path, content_type, packet)
 
 
-def _read_exif(path: Path, content_type: str) -> ExifFacts:
+def _read_exif(path: Path | BinaryIO, content_type: str) -> ExifFacts:
     if content_type in _NONE:
         return NO_EXIF
     finder = _FINDERS.get(content_type)
@@ -410,7 +416,7 @@ def _read_exif(path: Path, content_type: str) -> ExifFacts:
         if block is None:
             return NO_EXIF
         return _facts_from(io.BytesIO(block), 0, len(block))
-    with open(path, "rb") as fp:
+    with _opened(path) as fp:
         where = finder(fp)
         if where is None or where[1] <= 8:
             return NO_EXIF
@@ -418,3 +424,14 @@ def _read_exif(path: Path, content_type: str) -> ExifFacts:
         if content_type not in _WHOLE_FILE and size > rules.MAX_EXIF_BYTES:
             return NO_EXIF
         return _facts_from(fp, start, size)
+
+
+@contextlib.contextmanager
+def _opened(source: Path | BinaryIO) -> Iterator[BinaryIO]:
+    """``source`` opened, or rewound when it is open already (left open: the caller's)."""
+    if isinstance(source, Path):
+        with open(source, "rb") as fp:
+            yield fp
+    else:
+        source.seek(0)
+        yield source

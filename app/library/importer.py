@@ -30,6 +30,7 @@ from .decode_workers import (
     examine_copy,
     worker_count,
 )
+from .derived import FolderDerived
 from .errors import Duplicate, LibraryError, StorageError
 from .import_collect import HIDDEN, ImportItem, Rejection, collect, collect_all
 from .records import ImageRecord
@@ -160,10 +161,12 @@ class ImportSession:
         finish: Callable[[ImageRecord | None, Rejection | None], None],
         *,
         batched: bool = False,
+        thumbnail_stored: bool = False,
     ) -> Prepared | None:
         """``item`` prepared, or ``None`` when it was refused (and reported) or the import
         was cancelled meanwhile (its copy discarded). ``batched``: its thumbnail is not
-        stored yet, so only the copy goes."""
+        stored yet, so only the copy goes, unless ``thumbnail_stored`` (by a worker): a
+        cancel takes that away too (a duplicate leaves it: its twin has that thumbnail)."""
         try:
             prepared = fut()
         except LibraryError as exc:
@@ -178,7 +181,10 @@ class ImportSession:
             else partial(self.library.discard, prepared)
         )
         if self._cancel.is_set():
-            discard()
+            if thumbnail_stored:  # by a worker: it goes too, unless a row holds that content
+                self.library.discard(prepared)
+            else:
+                discard()
             return None
         if not self.allow_duplicates:
             twin = self._in_library.get(prepared.sha256)
@@ -288,6 +294,16 @@ class ImportSession:
         def unused(result: Examined | Refused) -> None:
             if isinstance(result, Examined) and result.tmp is not None:
                 result.tmp.unlink(missing_ok=True)
+                if result.thumbnail_etag:  # written for it by the worker
+                    with contextlib.suppress(Exception):
+                        core.forget_thumbnail_if_unused(result.sha256)
+
+        # The workers store the thumbnails where the library keeps them in a folder: a
+        # write and an fsync a photo off this process (its threads share the window's GIL).
+        derived = core.thumbnails.files
+        thumbs_root = (
+            os.fspath(derived.root) if batching and isinstance(derived, FolderDerived) else None
+        )
 
         # A worker waits for its copy's fsync now and then: one more than the cores keeps
         # both busy meanwhile (adoption writes nothing in its workers, so it needs none).
@@ -302,7 +318,7 @@ class ImportSession:
                 for item, result in pool.run(
                     examine_copy,
                     self.items,
-                    lambda it: (str(it.path), tmp_dir),
+                    lambda it: (str(it.path), tmp_dir, thumbs_root),
                     lambda it: it.path,
                     stop=self._cancel.is_set,
                     unused=unused,
@@ -315,17 +331,17 @@ class ImportSession:
                         self._commit(fut, item, seen_hashes, finish)
                         continue
                     fut = partial(self._from_worker, item, result, batched=True)
-                    prepared = self._accept(fut, item, seen_hashes, finish, batched=True)
+                    in_cache = isinstance(result, Examined) and result.thumbnail_in_cache
+                    prepared = self._accept(
+                        fut, item, seen_hashes, finish, batched=True, thumbnail_stored=in_cache
+                    )
                     if prepared is None:
                         continue
                     assert isinstance(result, Examined) and result.info is not None
                     seen_hashes.add(prepared.sha256)  # a twin later in the import: refused
                     if not batch:
                         started = time.monotonic()
-                    info = result.info
-                    stored = thumbnail_writers.submit(
-                        _store_thumbnail, core, prepared.sha256, info.thumbnail, info.thumbnail_type
-                    )
+                    stored = _thumbnail_of(core, result, thumbnail_writers)
                     batch.append((item, prepared, stored))
                     if (
                         not flushed  # the first photo shows at once
@@ -408,6 +424,27 @@ class ImportSession:
             err = Duplicate(f"The same image is already in the library as {place[1]}.", place[0])
             finish(None, Rejection(item.path, err.code, err.message))
         return kept
+
+
+# What a batch waits on for a thumbnail a worker stored: nothing.
+_DONE: Future[Any] = Future()
+_DONE.set_result(None)
+
+
+def _thumbnail_of(core: Core, result: Examined, writers: ThreadPoolExecutor) -> Future[Any]:
+    """A batched import's thumbnail: noted where its worker stored it, else written by
+    one of ``writers`` (a library whose derived files are not in a folder)."""
+    info = result.info
+    assert info is not None
+    if not result.thumbnail_in_cache:
+        return writers.submit(
+            _store_thumbnail, core, result.sha256, info.thumbnail, info.thumbnail_type
+        )
+    if result.thumbnail_etag:  # written now, not found there
+        core.thumbnails.note_stored(
+            result.sha256, info.thumbnail_type, len(info.thumbnail), result.thumbnail_etag
+        )
+    return _DONE
 
 
 def _store_thumbnail(core: Core, sha256: str, data: bytes, content_type: str) -> None:

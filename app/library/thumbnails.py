@@ -16,6 +16,7 @@ from typing import BinaryIO, Final
 
 from . import layout
 from .derived import DerivedFiles, FolderDerived
+from .files import write_into_cache
 
 PREFIX: Final = layout.THUMBS_DIR
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png"}
@@ -43,6 +44,21 @@ def key_of(sha256: str, content_type: str) -> str:
     return f"{PREFIX}/{sha256[:2]}/{sha256}{_EXT[content_type]}"
 
 
+def store_file(root: Path, sha256: str, data: bytes, content_type: str) -> str | None:
+    """What ``ThumbnailCache.store`` writes, written by a process that has no cache: an
+    import's decode worker, into the derived-file folder ``root`` of a library on a
+    folder (``FolderDerived.root``). Where one of this content is kept already it is left
+    as it is (never replaced under a reader: its ETag and size stay what was answered)
+    and ``None`` is returned; else the etag of the one written, whole and fsynced.
+    ``OSError`` when it cannot be written. The library process then only notes it
+    (``ThumbnailCache.note_stored``)."""
+    path = root / key_of(sha256, content_type)
+    if path.exists():
+        return None
+    write_into_cache(path, data)
+    return _etag(data)
+
+
 class ThumbnailCache:
     def __init__(self, store: DerivedFiles) -> None:
         self.files = store
@@ -63,6 +79,13 @@ class ThumbnailCache:
         with self._guard:
             self._known[sha256] = thumb
         return thumb
+
+    def note_stored(self, sha256: str, content_type: str, size: int, etag: str) -> None:
+        """A thumbnail another process stored (``store_file``), known here without reading
+        it back."""
+        key = key_of(sha256, content_type)
+        with self._guard:
+            self._known[sha256] = Thumbnail(key, self.files, content_type, size, etag)
 
     def lookup(self, sha256: str) -> Thumbnail | None:
         thumb = self._known.get(sha256)

@@ -340,7 +340,7 @@ def describe_file(path: Path, content_type: str) -> FileDescription:
     return describe_packet(packet_of(path, content_type))
 
 
-def packet_of(path: Path, content_type: str) -> bytes | None:
+def packet_of(path: Path | BinaryIO, content_type: str) -> bytes | None:
     """``read_packet``, ``None`` for a file that cannot be read or whose container is
     broken: for a caller that wants the packet for more than one reading (an upload's
     texts and its GPS, ``exif_read.read_file``) without finding it twice."""

@@ -81,8 +81,12 @@ def open_window(
 
 
 def start_services(window: MainWindow) -> None:
-    """The HTTP server, then the background reconciliation of the library folder."""
+    """The HTTP server, then the background reconciliation of the library folder, and
+    the decode workers' fork server (a drop of many photos then starts decoding at once)."""
+    from imageshelf.app.library import decode_workers  # after the first paint, as the rest
+
     window.server.start()
+    decode_workers.start_ahead()
     if not window.library.team:  # nothing outside writes to a team library's storage
         window.start_reconcile()
 

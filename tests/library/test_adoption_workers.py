@@ -4,6 +4,7 @@ many files through the workers, and a kill mid-adoption that the next open finis
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import signal
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from imageshelf.app.library import ImageRecord, Library, rules
@@ -100,6 +102,36 @@ def test_worker_adoption_makes_the_same_rows_as_one_at_a_time(tmp_path: Path) ->
     with Library.open(b, reconcile=False) as lib, lib.core.read() as conn:
         ignored = [r[0] for r in conn.exec_driver_sql("SELECT path FROM ignored_files")]
     assert sorted(ignored) == ["cut.jpg", "notes.jpg"]
+
+
+def test_worker_adoption_stores_the_thumbnails_in_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decode workers write the adopted photos' thumbnails (the library process,
+    whose threads share the window's GIL, writes none); the cache knows each with the
+    ETag of its bytes."""
+    from imageshelf.app.library.thumbnails import ThumbnailCache
+
+    root = tmp_path / "lib"
+    photo_folder(root, 14)
+    stored_here: list[str] = []
+    real_store = ThumbnailCache.store
+
+    def store(self, sha256, data, content_type):  # type: ignore[no-untyped-def]
+        stored_here.append(sha256)
+        return real_store(self, sha256, data, content_type)
+
+    monkeypatch.setattr(ThumbnailCache, "store", store)
+    with Library.open(root, reconcile=False) as lib:
+        rec = Reconciler(lib.core)
+        rec.min_files_for_processes, rec.workers = 1, 2
+        rec.run()
+        records = all_records(lib)
+        assert len(records) == 14 and stored_here == []
+        for record in records:
+            _, thumb = lib.thumbnail(record.id)
+            data = thumb.path.read_bytes()
+            assert thumb.etag == hashlib.sha256(data).hexdigest() and thumb.size == len(data)
 
 
 def test_a_folder_renamed_while_closed_is_followed_without_decoding(tmp_path: Path) -> None:

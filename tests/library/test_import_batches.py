@@ -200,3 +200,44 @@ def test_kill_mid_drop_then_reopen_keeps_every_committed_image_whole(tmp_path: P
             with Image.open(thumb.path) as img:
                 img.load()
         assert os.listdir(lib.core.tmp_dir) == []  # the copies the kill left are gone
+
+
+def test_the_workers_store_the_thumbnails_and_read_the_exif_from_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batched import's thumbnails are written by the decode workers (the library
+    process, which shares the window's GIL, writes none), whole and known to the cache
+    with the ETag of their bytes; the EXIF the workers read from the bytes in memory is
+    what a file added on its own gets from its file."""
+    from imageshelf.app.library.thumbnails import ThumbnailCache
+
+    src = tmp_path / "card"
+    photo_folder(src, 14)
+    items = [ImportItem(p, "card") for p in sorted(src.rglob("*.jpg"))]
+    stored_here: list[str] = []
+    real_store = ThumbnailCache.store
+
+    def store(self, sha256, data, content_type):  # type: ignore[no-untyped-def]
+        stored_here.append(sha256)
+        return real_store(self, sha256, data, content_type)
+
+    monkeypatch.setattr(ThumbnailCache, "store", store)
+    with Library.open(tmp_path / "lib") as lib:
+        report = ImportSession(lib, items, processes=True, workers=2).run()
+        assert len(report.added) == 14 and report.rejected == []
+        assert stored_here == []
+        for rec in report.added:
+            _, thumb = lib.thumbnail(rec.id)
+            data = Path(thumb.path).read_bytes()
+            assert thumb.etag == hashlib.sha256(data).hexdigest() and thumb.size == len(data)
+            with Image.open(thumb.path) as img:
+                img.load()
+                assert max(img.size) <= 512
+        imported = {r.original_filename: r for r in report.added}
+        for i in (0, 3, 5):  # GPS on every third, portrait on every fifth
+            rec = imported[f"img-{i:03d}.jpg"]
+            path = src / ("trip" if i % 2 else "") / rec.original_filename
+            added = lib.add(io.BytesIO(path.read_bytes()), f"again-{i}.jpg")
+            assert rec.exif == added.exif and (rec.width, rec.height) == (added.width, added.height)
+        assert imported["img-003.jpg"].exif.latitude is not None
+        assert os.listdir(lib.core.tmp_dir) == []

@@ -40,3 +40,30 @@ def test_sqlite_words_are_respelled(conn: Connection) -> None:
     assert dialect.run(conn, ids, {"ids": '["a", "b"]'}).scalars().all() == ["a", "b"]
     term = "SELECT instr(search_text, :term) > 0 FROM (SELECT 'a:b' AS search_text) AS t"
     assert dialect.run(conn, term, {"term": ":b"}).scalar_one() is True
+
+
+# Names whose letters fold differently under Unicode rules than under SQLite's NOCASE.
+_NAMES = ["ABC.jpg", "Éclair.PNG", "STRASSE-ß.jpg", "İstanbul.jpg", "ΣΟΦΙΑ.jpg", "ＡＢＣ.jpg", "Zz"]
+
+
+def test_nocase_folds_ascii_letters_only(conn: Connection) -> None:
+    """0026's ``nocase()`` (``lower()`` under "C") gives SQLite's NOCASE key, what
+    ``dialect.ascii_lower`` makes of a name: ASCII letters folded, every other byte kept."""
+    folded = conn.exec_driver_sql(
+        "SELECT nocase(n) FROM unnest(CAST(%(names)s AS text[])) AS n", {"names": _NAMES}
+    ).scalars()
+    assert list(folded) == [dialect.ascii_lower(n) for n in _NAMES]
+    assert dialect.ascii_lower("ÉCLAIR.PNG") == "Éclair.png"
+
+
+def test_name_order_still_walks_the_name_index(conn: Connection) -> None:
+    """The function inlined into a query is the expression the name indexes were built
+    on (its collation too): a name page walks ``ix_images_name``, never a sort."""
+    conn.exec_driver_sql("SET enable_seqscan = off")
+    plan = "\n".join(
+        conn.exec_driver_sql(
+            "EXPLAIN SELECT pk FROM images ORDER BY nocase(filename), id LIMIT 25"
+        ).scalars()
+    )
+    assert "ix_images_name" in plan
+    assert "Sort" not in plan

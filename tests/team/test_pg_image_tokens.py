@@ -15,9 +15,10 @@ from sqlalchemy import text
 from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
 from imageshelf.app.library.filters import Filter, fold
-from imageshelf.app.library.sql import listing, meta_listing, pg_tokens
+from imageshelf.app.library.sql import listing, meta_listing, pg_token_pages, pg_tokens
 from imageshelf.app.library.sql.dialect import like_pattern
 from tests.conftest import image_bytes
+from tests.team.statements import statements_on_this_thread
 
 ALTS = [
     "A red umbrella on a wall",
@@ -139,6 +140,91 @@ def test_pages_of_a_common_value_and_term(
                     break
                 after = got.end_cursor
             assert walked == want, (term, meta)
+            back, before = [], got.end_cursor
+            while want:  # and back from the last, each page before the one after it
+                got = pg_library.list_by_cursor(
+                    search=term, meta=meta, sort=sort, limit=2, before=before
+                )
+                assert (got.total, got.has_next_page) == (len(want), True)
+                back = [r.id for r in got.items] + back
+                if not got.has_previous_page:
+                    break
+                before = got.start_cursor
+            assert back == want[:-1], (term, meta)
+
+
+@pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("cap", [1, pg_token_pages.VALUES_CAP])
+def test_pages_of_two_values_without_a_term(
+    pg_library: Library, monkeypatch: pytest.MonkeyPatch, sort: Sort, cap: int
+) -> None:
+    """Two or more values and no term: the tokens' rows in common (one statement), or
+    (a cap of 1) too many, read as before; every page by number and by cursor, both
+    ways, is what the rule keeps."""
+    monkeypatch.setattr(pg_token_pages, "VALUES_CAP", cap)
+    _library(pg_library)
+    everything = pg_library.list_images(page_size=100).items
+    pairs: list[dict[str, str]] = [
+        {"batch": "3", "print": "true"},
+        {"batch": "3", "print": "1"},
+        {"batch": "3.0", "batch2": "3"},
+        {"batch": "30", "print": "false"},
+        {"batch": "3", "note": "a\x1fb"},
+        {"batch": "3", "print": "true", "batch2": "3"},
+        {"batch": "nothing", "print": "true"},
+    ]
+    for meta in pairs:
+        filters = [MetaFilter.parse(k, v) for k, v in meta.items()]
+        want = [
+            r.id
+            for r in sorted(everything, key=sort.key())
+            if all(m.matches(r.custom_metadata) for m in filters)
+        ]
+        for number in (1, 2):
+            page = pg_library.list_images(meta=meta, sort=sort, page=number, page_size=1)
+            shown = want[number - 1 : number]
+            assert (page.total, [r.id for r in page.items]) == (len(want), shown), meta
+        walked, after = [], None
+        while True:
+            got = pg_library.list_by_cursor(meta=meta, sort=sort, limit=1, after=after)
+            assert got.total == len(want)
+            walked += [r.id for r in got.items]
+            if not got.has_next_page:
+                break
+            after = got.end_cursor
+        assert walked == want, meta
+        back, before = [], got.end_cursor
+        while len(want) > 1:
+            got = pg_library.list_by_cursor(meta=meta, sort=sort, limit=1, before=before)
+            back = [r.id for r in got.items] + back
+            if not got.has_previous_page:
+                break
+            before = got.start_cursor
+        assert back == want[:-1], meta
+
+
+def test_a_page_of_a_value_and_a_term_is_one_statement(pg_library: Library) -> None:
+    """A page of meta values and a term within one word, by number or by cursor, is one
+    statement (``sql/pg_token_pages.py``): the count, the page and, for a cursor,
+    whether anything lies behind it."""
+    _library(pg_library)
+    meta = {"batch": "3"}
+    kept = _expected(pg_library, "umbrella", meta)
+    everything = pg_library.list_images(page_size=100).items
+    for sort in Sort:
+        want = [r.id for r in sorted(everything, key=sort.key()) if r.id in kept]
+        assert len(want) == 3
+        with statements_on_this_thread(pg_library.engine) as statements:
+            page = pg_library.list_images(search="umbrella", meta=meta, sort=sort, page_size=2)
+        assert ([r.id for r in page.items], page.total, len(statements)) == (want[:2], 3, 1)
+        first = pg_library.list_by_cursor(search="umbrella", meta=meta, sort=sort, limit=1)
+        with statements_on_this_thread(pg_library.engine) as statements:
+            got = pg_library.list_by_cursor(
+                search="umbrella", meta=meta, sort=sort, limit=1, after=first.end_cursor
+            )
+        assert [r.id for r in got.items] == want[1:2]
+        assert (got.total, got.has_previous_page, got.has_next_page) == (3, True, True)
+        assert len(statements) == 1, statements
 
 
 def _tokens_agree(lib: Library) -> None:

@@ -49,11 +49,11 @@ def position(sort: Sort, rec: ImageRecord) -> Position:
     return tuple(getattr(rec, key.attr) for key in KEYS[sort])
 
 
-def _order(keys: tuple[Key, ...], backwards: bool) -> str:
+def order(keys: tuple[Key, ...], backwards: bool) -> str:
     return ", ".join(f"{k.sql} {'DESC' if k.descending != backwards else 'ASC'}" for k in keys)
 
 
-def _beyond(keys: tuple[Key, ...], backwards: bool, inclusive: bool = False) -> str:
+def beyond(keys: tuple[Key, ...], backwards: bool, inclusive: bool = False) -> str:
     """Rows strictly past ``:k0, :k1, ...`` in the walk's direction (``inclusive``: or at
     it). One direction for every key is a row-value range, which SQLite reads straight
     off the sort's index; mixed directions are spelled out key by key."""
@@ -112,9 +112,9 @@ def rows_and_behind(
         # the keyset's names read there as they do on images.
         params: dict[str, object] = {"limit": limit, "offset": 0}
         if at is not None:
-            params |= {f"k{i}": v for i, v in enumerate(_at(conn, sort, at))}
-        beyond = _beyond(keys, backwards) if at is not None else ""
-        inner = meta_listing.select_pks(flt, _order(keys, backwards), params, beyond)
+            params |= {f"k{i}": v for i, v in enumerate(folded(conn, sort, at))}
+        past = beyond(keys, backwards) if at is not None else ""
+        inner = meta_listing.select_pks(flt, order(keys, backwards), params, past)
         behind = ""
         if at is not None and is_pg(conn):
             # DIALECT (PostgreSQL): any_from's walk the other way as a column of the
@@ -122,12 +122,12 @@ def rows_and_behind(
             # round trip, plan and snapshot fewer for a cursor page (≈ 0.3 ms of the
             # database's time and as much of the client's). The same filter and
             # position: the same parameters; EXISTS stops at its first row.
-            other = _beyond(keys, not backwards, inclusive=True)
-            back = meta_listing.select_pks(flt, _order(keys, not backwards), params, other)
+            other = beyond(keys, not backwards, inclusive=True)
+            back = meta_listing.select_pks(flt, order(keys, not backwards), params, other)
             behind = f", EXISTS ({back})"
         sql = (
             f"SELECT {RECORD_COLUMNS}{behind} FROM images WHERE pk IN ({inner}) "
-            f"ORDER BY {_order(keys, backwards)}"
+            f"ORDER BY {order(keys, backwards)}"
         )
         rows = list(run(conn, sql, params))
         found = [record(r) for r in rows]
@@ -139,11 +139,10 @@ def rows_and_behind(
         flt, _plan(conn, flt, limit, total), walk=walk, pg=is_pg(conn)
     )
     if at is not None:
-        where = (where + " AND " if where else " WHERE ") + _beyond(keys, backwards)
-        params = params | {f"k{i}": v for i, v in enumerate(_at(conn, sort, at))}
+        where = (where + " AND " if where else " WHERE ") + beyond(keys, backwards)
+        params = params | {f"k{i}": v for i, v in enumerate(folded(conn, sort, at))}
     sql = (
-        f"SELECT {RECORD_COLUMNS} FROM images{where} "
-        f"ORDER BY {_order(keys, backwards)} LIMIT :limit"
+        f"SELECT {RECORD_COLUMNS} FROM images{where} ORDER BY {order(keys, backwards)} LIMIT :limit"
     )
     found = [record(r) for r in run(conn, (sql), params | {"limit": limit})]
     if backwards:
@@ -158,19 +157,19 @@ def any_from(
     keys = KEYS[sort]
     if meta_listing.applies(flt, sort):
         params: dict[str, object] = {"limit": 1, "offset": 0}
-        params |= {f"k{i}": v for i, v in enumerate(_at(conn, sort, at))}
-        beyond = _beyond(keys, backwards, inclusive=True)
-        inner = meta_listing.select_pks(flt, _order(keys, backwards), params, beyond)
+        params |= {f"k{i}": v for i, v in enumerate(folded(conn, sort, at))}
+        past = beyond(keys, backwards, inclusive=True)
+        inner = meta_listing.select_pks(flt, order(keys, backwards), params, past)
         return run(conn, inner, params).first() is not None
     walk = listing.walks_subtree(conn, flt)
     where, params = listing.where_clause(flt, _plan(conn, flt, 1, total), walk=walk, pg=is_pg(conn))
-    where = (where + " AND " if where else " WHERE ") + _beyond(keys, backwards, inclusive=True)
-    params = params | {f"k{i}": v for i, v in enumerate(_at(conn, sort, at))}
-    sql = f"SELECT 1 FROM images{where} ORDER BY {_order(keys, backwards)} LIMIT 1"
+    where = (where + " AND " if where else " WHERE ") + beyond(keys, backwards, inclusive=True)
+    params = params | {f"k{i}": v for i, v in enumerate(folded(conn, sort, at))}
+    sql = f"SELECT 1 FROM images{where} ORDER BY {order(keys, backwards)} LIMIT 1"
     return run(conn, (sql), params).first() is not None
 
 
-def _at(conn: Connection, sort: Sort, at: Position) -> Position:
+def folded(conn: Connection, sort: Sort, at: Position) -> Position:
     """DIALECT: on PostgreSQL the name key is ``nocase(filename)``, an expression, not a
     collation, so the cursor's name is folded the same way before it is compared."""
     if sort is Sort.NAME and is_pg(conn) and isinstance(at[0], str):

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from ..filters import Filter, Sort
 from ..records import ImageRecord
-from . import listing, pg_search
+from . import listing, pg_search, pg_token_pages
 from .dialect import is_pg
 
 
@@ -40,6 +40,10 @@ def read(
         # Common: counted; the page is read as listing reads it (scan, member or sort).
         flt = replace(flt, matches_count=found, library_count=library)
     else:
+        # DIALECT (PostgreSQL): meta values and a term within one word, in one statement.
+        tokens = pg_token_pages.page(conn, flt, offset, limit, sort)
+        if tokens is not None:
+            return tokens
         flt = listing.resolve(conn, flt, sort)
     total = listing.count(conn, flt)
     return total, listing.page(conn, flt, offset, limit, sort, total=total)

@@ -68,16 +68,26 @@ def query(flt: Filter, among: Among, params: dict[str, object]) -> str:
     beside a statement's own). Their rows are visited anyway (the index gives rows, not
     pks), so sorting the few hundred costs little, and a page of them is then a slice.
     array_agg keeps the order its sorted subquery gives it."""
-    params |= {"tok_like": among.like, "tok_over": among.cap + 1}
-    tests = [f"{TOKENS} && ARRAY(SELECT word FROM search_vocab WHERE word LIKE :tok_like)"]
-    for n, meta in enumerate(flt.meta):
-        params[f"tok{n}"] = value_tokens(meta)
-        tests.append(f"{TOKENS} && CAST(:tok{n} AS text[])")
+    params["tok_over"] = among.cap + 1
     order = ORDER[among.sort] if among.sort is not None else "pk"
     return (
-        f"(SELECT array_agg(pk) FROM (SELECT pk FROM images WHERE {' AND '.join(tests)} "
+        f"(SELECT array_agg(pk) FROM (SELECT pk FROM images WHERE {tests(flt, among.like, params)} "
         f"ORDER BY {order} LIMIT :tok_over) AS common)"
     )
+
+
+def tests(flt: Filter, like: str | None, params: dict[str, object]) -> str:
+    """The test of an image's tokens for a word matching ``like`` (the term's ``LIKE``
+    pattern; ``None``: no term) and a reading of each meta value, one scan of the GIN
+    index; its parameters into ``params`` (``tok_like``, ``tok0``…)."""
+    found = []
+    if like is not None:
+        params["tok_like"] = like
+        found.append(f"{TOKENS} && ARRAY(SELECT word FROM search_vocab WHERE word LIKE :tok_like)")
+    for n, meta in enumerate(flt.meta):
+        params[f"tok{n}"] = value_tokens(meta)
+        found.append(f"{TOKENS} && CAST(:tok{n} AS text[])")
+    return " AND ".join(found)
 
 
 def listed(found: object, cap: int) -> list[int] | None:
