@@ -7,7 +7,7 @@ import contextlib
 import errno
 import hashlib
 import os
-import secrets
+import random
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,13 +32,29 @@ _NEW_FILE_FLAGS = (
 )
 
 
+# Where temporary names come from: one generator a process, seeded from the system's
+# randomness, as ``tempfile``'s own names are. ``secrets`` asked the kernel (getrandom)
+# for every name, a system call that gives up the interpreter lock: with several
+# uploads at once each such call costs a thread switch (docs/performance.md, 3). The
+# names need not be secret: ``O_EXCL | O_NOFOLLOW`` never opens a file someone made.
+_names: tuple[int, random.Random] | None = None
+
+
+def _random_name_bits() -> int:
+    global _names
+    names = _names
+    if names is None or names[0] != os.getpid():  # a forked child draws its own
+        names = _names = (os.getpid(), random.Random())
+    return names[1].getrandbits(64)
+
+
 def create_new(directory: str, prefix: str) -> tuple[int, str]:
     """A new file only its owner can read or write (``0o600``, as ``tempfile.mkstemp``
     makes them) under a random name in ``directory``, opened for writing: ``mkstemp``
     without its per-call Python (every upload makes two). ``O_EXCL``: a name someone
     else made is never opened."""
     for _ in range(100):
-        name = os.path.join(directory, prefix + secrets.token_hex(8))
+        name = os.path.join(directory, f"{prefix}{_random_name_bits():016x}")
         try:
             return os.open(name, _NEW_FILE_FLAGS, 0o600), name
         except FileExistsError:

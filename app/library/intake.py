@@ -81,8 +81,12 @@ def prepare_file(
                     f"The same image is already in the library as {existing[0].relpath}.",
                     existing[0].id,
                 )
-        info = imaging.inspect_path(tmp)
-        described, exif = exif_read.texts_and_facts(tmp, info.format.content_type)
+        # One open for the decode and the file's own texts and facts: each open (and its
+        # close) gives up the interpreter lock, a thread switch or two a call when
+        # several uploads run (docs/performance.md, "3 — Uploads").
+        with open(tmp, "rb") as fp:
+            info = imaging.inspect(fp)
+            described, exif = exif_read.texts_and_facts(fp, info.format.content_type)
         with files.disk_errors("save the thumbnail"):
             core.thumbnails.store(sha256, info.thumbnail, info.thumbnail_type)
         if syncing is not None:

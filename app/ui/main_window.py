@@ -52,6 +52,8 @@ from .viewer import ImageViewer
 
 log = logging.getLogger(__name__)
 
+TREE_COUNTS_MS = 1000
+
 SEARCH_DEBOUNCE_MS = 250
 
 
@@ -134,10 +136,12 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
-        self._tree_timer = QTimer(self, singleShot=True, interval=60)
+        # The tree's counts follow the core's events: read once a burst of them is
+        # drained, and at most every TREE_COUNTS_MS while they keep coming (a drop commits
+        # a few batches a second; each read is four counts on a worker and a repaint).
+        self._tree_counts = Coalesced(self._refresh_tree, self, min_interval_ms=TREE_COUNTS_MS)
         self._tree_job: CallJob | None = None
         self._tree_again = False
-        self._tree_timer.timeout.connect(self.refresh_tree)
         self.selection = SelectionFollower(self)  # the details and actions follow it
 
         self._build_status_bar()
@@ -299,6 +303,9 @@ class MainWindow(QMainWindow):
             f"{self.model.total:,} image{'s' if self.model.total != 1 else ''}"
         )
 
+    def _refresh_tree(self) -> None:
+        self.refresh_tree()
+
     def refresh_tree(self) -> CallJob | None:
         """The tree's counts, read on a worker; asked again mid-read, one more follows."""
         if self._tree_job is not None:
@@ -341,8 +348,7 @@ class MainWindow(QMainWindow):
         if event.kind in (EventKind.DELETED, EventKind.RESTORED, EventKind.PURGED):
             self.trash_view.schedule_reload()
         if event.kind is EventKind.PURGED:  # nothing the grid shows: only the tree's count
-            if not self._tree_timer.isActive():
-                self._tree_timer.start()
+            self._tree_counts.push()
             return
         # A new image waits for the grid's next insert (a few a second while a drop streams
         # in); the count follows from rowsInserted.
@@ -351,9 +357,7 @@ class MainWindow(QMainWindow):
             self.details.record_changed(event.image)
         elif event.kind is EventKind.DELETED and event.image_id:
             self.details.record_deleted(event.image_id)
-        if not self._tree_timer.isActive():
-            # Throttled, not debounced: during a long import the counts still move.
-            self._tree_timer.start()
+        self._tree_counts.push()  # throttled, not debounced: during an import they move
         if event.kind is not EventKind.ADDED:
             self._show_count()
 

@@ -35,16 +35,42 @@ def test_new_files_are_the_owners_alone(tmp_path: Path) -> None:
 def test_create_new_never_opens_a_name_that_exists(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    taken = tmp_path / f"{files.TMP_PREFIX}aaaa"
+    taken = tmp_path / f"{files.TMP_PREFIX}000000000000aaaa"
     taken.write_bytes(b"someone else's")
-    names = iter(["aaaa", "aaaa", "bbbb"])
-    monkeypatch.setattr(files.secrets, "token_hex", lambda _n: next(names))
+    names = iter([0xAAAA, 0xAAAA, 0xBBBB])
+    monkeypatch.setattr(files, "_random_name_bits", lambda: next(names))
     fd, name = files.create_new(os.fspath(tmp_path), files.TMP_PREFIX)
     with os.fdopen(fd, "wb") as out:
         out.write(b"mine")
-    assert Path(name).name == f"{files.TMP_PREFIX}bbbb"
+    assert Path(name).name == f"{files.TMP_PREFIX}000000000000bbbb"
     assert taken.read_bytes() == b"someone else's"
     assert Path(name).read_bytes() == b"mine"
+
+
+def test_new_names_are_random_and_a_forked_child_draws_its_own(tmp_path: Path) -> None:
+    """Names come from one generator a process (no system call each); a child made by
+    ``fork`` (the decode workers' fork server) must not repeat its parent's names."""
+    made = [files.create_new(os.fspath(tmp_path), "x-") for _ in range(50)]
+    for fd, _ in made:
+        os.close(fd)
+    names = {Path(name).name for _, name in made}
+    assert len(names) == 50
+    assert all(len(n) == len("x-") + 16 and int(n[2:], 16) >= 0 for n in names)
+    if not hasattr(os, "fork"):
+        return
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next name, then gone
+        try:
+            os.write(write, f"{files._random_name_bits():016x}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert len(child) == 16
+    assert child != f"{files._random_name_bits():016x}"
 
 
 def test_write_into_cache_makes_its_folder_when_missing(tmp_path: Path) -> None:

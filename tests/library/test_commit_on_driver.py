@@ -6,6 +6,7 @@ database accepts writes again gets the name the refused one would have had."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from collections.abc import Callable, Iterator
@@ -84,3 +85,32 @@ def test_a_refused_shared_commit_leaves_none_of_its_uploads(
     assert library.count() == 0
     assert _names(library) == []
     assert tmp_leftovers(library) == []
+
+
+def test_each_commit_gets_the_connection_the_one_before_used(
+    library: Library, make_image: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite empties a connection's page cache when another connection wrote since its
+    last transaction: the pool gives back the connection returned last, so commits one
+    after another (the uploads') keep using the one whose cache is still good, even when
+    reads in between made the pool hold more connections."""
+    from imageshelf.app.library import core as core_module
+
+    used: list[object] = []
+    real = core_module.driver_write
+
+    @contextlib.contextmanager
+    def recording(engine: Any) -> Iterator[Any]:
+        with real(engine) as conn:
+            used.append(conn)
+            yield conn
+
+    monkeypatch.setattr(core_module, "driver_write", recording)
+    library.add(io.BytesIO(make_image("JPEG", (40, 30))), "a.jpg")
+    # Two reads at once: the pool now holds two connections, the writer's returned last.
+    with library.core.read() as first, library.core.read() as second:
+        assert first.connection.driver_connection is not second.connection.driver_connection
+    library.add(io.BytesIO(make_image("JPEG", (41, 30))), "b.jpg")
+    library.add(io.BytesIO(make_image("JPEG", (42, 30))), "c.jpg")
+    assert len(used) == 3
+    assert used[1] is used[0] and used[2] is used[0]

@@ -295,3 +295,37 @@ def test_heic_and_avif_exif_is_read_from_their_containers(
     assert rec.exif.model == "Canon EOS R5"
     assert rec.exif.taken_at_text == "2026-04-23T10:00:00+02:00"
     assert (rec.exif.latitude, rec.exif.longitude, rec.exif.altitude_m) == (1.5, 2.5, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "ctype"),
+    [
+        ("JPEG", "image/jpeg"),
+        ("PNG", "image/png"),
+        ("WEBP", "image/webp"),
+        ("HEIF", "image/heic"),
+    ],
+)
+def test_an_open_file_reads_as_its_path_does(tmp_path: Path, fmt: str, ctype: str) -> None:
+    """An upload's texts and facts are read from the file already open for its decode
+    (``intake.prepare_file``): the same answer as from its path, wherever the open file
+    was left, and the file stays open for its owner."""
+    from imageshelf.app.library import exif_read
+    from tests.library.xmp_samples import alt_text, xmp_packet
+
+    if fmt == "JPEG":
+        data = camera_jpeg(gps=(1.5, 2.5, 3.0), xmp=xmp_packet(alt_text("A kite")))
+    else:
+        data = camera_image(fmt, gps=(1.5, 2.5, 3.0))
+    path = tmp_path / "photo"
+    path.write_bytes(data)
+    by_path = exif_read.texts_and_facts(path, ctype)
+    with open(path, "rb") as fp:
+        fp.seek(len(data) // 2)  # a decode leaves it anywhere
+        by_file = exif_read.texts_and_facts(fp, ctype)
+        assert not fp.closed
+    assert by_file == by_path
+    assert by_path[1].model == "Canon EOS R5"
+    assert by_path[1].latitude == 1.5
+    if fmt == "JPEG":
+        assert by_path[0].alt_text == "A kite"

@@ -109,3 +109,61 @@ def test_thumbnails_are_decoded_at_the_size_shown_keeping_shape_and_colour(  # t
             assert _close(centre, QColor(*source)), (i, centre.getRgb(), source)
     finally:
         loader.shutdown()
+
+
+def test_the_grids_own_paint_matches_qlistviews_cell_for_cell(  # type: ignore[no-untyped-def]
+    window, library: Library, qtbot, monkeypatch
+) -> None:
+    """The grid paints its visible cells itself (grid_paint.py: no call from Qt per cell);
+    what it paints is what ``QListView`` and the delegate paint, pixel for pixel: the
+    thumbnails, badges, elided names, the selection, the current cell's focus mark and
+    the cell under the mouse, at the top, scrolled to the middle of a cell, and at the end."""
+    from PySide6.QtCore import QEvent, QItemSelectionModel, QPointF
+    from PySide6.QtGui import QHoverEvent
+
+    from imageshelf.app.ui import grid_view
+
+    for i in range(30):
+        data = image_bytes(
+            "JPEG", size=(300 + 9 * i, 200 + 40 * (i % 4)), color=(20 + 7 * i, 160, 60)
+        )
+        name = f"p{i:02d}" + ("-a-name-too-long-for-its-cell-to-show-whole" if i % 4 == 0 else "")
+        library.add(io.BytesIO(data), name + ".jpg", alt_text=None if i % 3 else "described")
+    window.resize(1000, 700)
+    grid, model, loader = window.grid, window.model, window.loader
+    qtbot.waitUntil(lambda: model.rowCount() == 30, timeout=10_000)
+
+    def settled() -> bool:
+        records = [model.loaded_record(r) for r in range(30)]
+        shown = all(r is not None and loader.is_cached(r, grid.thumb_side()) for r in records)
+        return shown and not loader.loading() and not model.reading() and not model.showing_soon()
+
+    for r in range(30):  # every thumbnail asked for, whatever is on screen
+        model.cell(r)
+    qtbot.waitUntil(settled, timeout=20_000)
+    grid.setFocus()
+    grid.setCurrentIndex(model.index(3, 0))
+    select = QItemSelectionModel.SelectionFlag.Select
+    grid.selectionModel().select(model.index(5, 0), select)
+    grid.selectionModel().select(model.index(28, 0), select)
+    hovered = QPointF(grid.visualRect(model.index(6, 0)).center())
+    grid.viewportEvent(QHoverEvent(QEvent.Type.HoverMove, hovered, hovered, hovered))
+    own = grid_view.paint_cells
+    painted_itself: list[bool] = []
+
+    def shot(scroll: int, qt: bool) -> QImage:
+        def counted(*args):  # type: ignore[no-untyped-def]
+            done = own(*args)
+            painted_itself.append(done)
+            return done
+
+        monkeypatch.setattr(grid_view, "paint_cells", (lambda *_a: False) if qt else counted)
+        grid.verticalScrollBar().setValue(scroll)
+        grid.viewport().repaint()
+        return grid.viewport().grab().toImage()
+
+    bar = grid.verticalScrollBar()
+    for scroll in (0, grid.gridSize().height() // 2 + 7, bar.maximum()):
+        mine, theirs = shot(scroll, qt=False), shot(scroll, qt=True)
+        assert mine == theirs, f"scrolled to {scroll}: the grid's own paint differs from Qt's"
+    assert painted_itself and all(painted_itself)
