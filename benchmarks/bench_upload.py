@@ -1,18 +1,19 @@
 """Target 3: uploads over HTTP.
 
 - 3a (issue 21): ``POST /v3/images`` of a 2 MP JPEG (multipart; validation, hashing,
-  thumbnail, fsyncs, commit), 4 concurrent clients, against the *ceiling*: the most any
-  implementation could reach on these cores, given the CPU the contract's work needs per
-  upload — the bare endpoint's request (a Flask multipart endpoint that only writes and
-  fsyncs the file, on the same waitress settings) plus the one decode and thumbnail the
-  contract requires: ``cores × 1000 / floor CPU`` req/s. The floor CPU is measured the
-  way ours is, as the CPU per request of a server process under the same load: the bare
-  endpoint that also runs ``imaging.inspect`` on the file (``servers.bare_inspect_app``);
-  the same work timed alone in a quiet loop is ~15% cheaper (warm caches, no other
-  thread), which no server under load gets. Target ≥ 0.8× (our own overhead ≤ 25% of
-  the required work). The ceiling assumes every core serves uploads and nothing else
-  (not ``wrk``, not other processes), so it is above what is reachable; ``3a floor``
-  prints what the floor endpoint itself reaches under the same 4 clients.
+  thumbnail, fsyncs, commit), 4 concurrent clients, against the *reachable ceiling*: the
+  rate the same 4 clients get in the same run from the least work the contract requires
+  of an upload, the bare endpoint's request (a Flask multipart endpoint that only writes
+  and fsyncs the file, on the same waitress settings) plus the one decode and thumbnail
+  (``servers.bare_inspect_app``, ``/upload-inspect``). Target ≥ 0.8×: our own overhead
+  ≤ 25% of the required work, which is how issue 21 states it.
+  Why not ``cores × 1000 / floor CPU`` as the issue first wrote: that ceiling assumes
+  both cores serve uploads and nothing else, but ``wrk``, the kernel's journal and
+  writeback and the loopback's interrupts share them, so the floor endpoint itself
+  reaches only ≈ 0.85× of it, and "≥ 0.8× of it" would allow ≈ 6% of overhead, not the
+  25% the issue names. The decision is in docs/performance.md ("3a judged against the
+  reachable ceiling"); ``3a ceiling`` still prints ours against that formula, and the
+  floor endpoint's own share of it, for context.
 - 3a cpu: the same judged by the server's CPU time per upload (``/proc/<pid>/stat`` over
   the loads, the least of the rounds) against the floor endpoint's: the measure a shared
   machine does not swing. Target ≤ 1.25×.
@@ -145,10 +146,10 @@ def run(quick: bool = False) -> list[Result]:
             results += [
                 ratio_result(
                     "3a",
-                    f"POST /v3/images 2 MP JPEG ({len(photo) // 1024} KB) vs the ceiling "
-                    f"{cores} cores / (bare CPU + decode and thumbnail: {floor.cpu_ms:.1f} ms)",
+                    f"POST /v3/images 2 MP JPEG ({len(photo) // 1024} KB) vs the least work an "
+                    "upload needs (bare endpoint + decode and thumbnail), same clients, same run",
                     ours.rps,
-                    ceiling,
+                    floor.rps,
                     "req/s",
                     at_least=0.8,
                     note=f"{ours.tool}, 4 clients{errors}",
@@ -164,15 +165,16 @@ def run(quick: bool = False) -> list[Result]:
                     f"inspect alone {inspect_ms:.1f} ms in a quiet loop",
                 ),
                 Result(
-                    "3a floor",
-                    "bare endpoint + decode and thumbnail, its rate vs the ceiling",
-                    floor.rps,
+                    "3a ceiling",
+                    f"POST /v3/images rate vs {cores} cores / (bare CPU + decode and "
+                    f"thumbnail: {floor.cpu_ms:.1f} ms), the ceiling no process reaches here",
+                    ours.rps,
                     "req/s",
                     ceiling,
                     "—",
                     None,
-                    "what the same 4 clients get from the least work an upload needs; "
-                    f"ours is {ours.rps / floor.rps:.2f}× its rate",
+                    f"the floor endpoint itself reaches {floor.rps / ceiling:.2f}× of it "
+                    f"({floor.rps:.0f} req/s): wrk and the kernel share the cores",
                 ),
                 Result(
                     "3a bare",
