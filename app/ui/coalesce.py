@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QTimer
 class Coalesced(QObject):
     def __init__(
         self,
-        apply: Callable[..., None],
+        apply: Callable[..., object],  # what it returns is dropped
         parent: QObject | None = None,
         *,
         min_interval_ms: int = 0,

@@ -136,10 +136,9 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
-        # The tree's counts follow the core's events: read once a burst of them is
-        # drained, and at most every TREE_COUNTS_MS while they keep coming (a drop commits
-        # a few batches a second; each read is four counts on a worker and a repaint).
-        self._tree_counts = Coalesced(self._refresh_tree, self, min_interval_ms=TREE_COUNTS_MS)
+        # The tree's counts follow a burst of events once drained, and at most every
+        # TREE_COUNTS_MS while more come (a drop commits a few batches a second).
+        self._tree_counts = Coalesced(self.refresh_tree, self, min_interval_ms=TREE_COUNTS_MS)
         self._tree_job: CallJob | None = None
         self._tree_again = False
         self.selection = SelectionFollower(self)  # the details and actions follow it
@@ -302,9 +301,6 @@ class MainWindow(QMainWindow):
         self.count_label.setText(
             f"{self.model.total:,} image{'s' if self.model.total != 1 else ''}"
         )
-
-    def _refresh_tree(self) -> None:
-        self.refresh_tree()
 
     def refresh_tree(self) -> CallJob | None:
         """The tree's counts, read on a worker; asked again mid-read, one more follows."""
