@@ -24,6 +24,7 @@ import hashlib
 import mmap
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -60,25 +61,28 @@ def save(data: bytes, tmp_dir: Path) -> Path:
     direct = _O_DIRECT and len(data) <= _CAPACITY and key not in _refused_in
     if direct and _buffer_lock.acquire(blocking=False):
         try:
-            path = _write_direct(data, key)
+            return _write_direct(data, key)
+        except _Refused:
+            _refused_in.add(key)
         finally:
             _buffer_lock.release()
-        if path is not None:
-            return path
-        _refused_in.add(key)
     return _write_buffered(data, key)
 
 
-def _write_buffered(data: bytes, tmp_dir: str) -> Path:
-    """What ``files.Incoming`` writes (a new private file, written whole, fsynced), through
-    the page cache."""
+class _Refused(Exception):
+    """This filesystem refuses ``O_DIRECT`` (or its block size): write through the cache."""
+
+
+@contextlib.contextmanager
+def _new_copy(tmp_dir: str) -> Iterator[tuple[int, str]]:
+    """A new private file in ``tmp_dir`` to write (its descriptor and name): fsynced (the
+    data, its length, its blocks) and closed when the block ends, removed if it fails.
+    An ``OSError`` becomes ``StorageError``; ``_Refused`` and anything else pass
+    through."""
     with files.disk_errors("save the image"):
         fd, name = files.create_new(tmp_dir, files.TMP_PREFIX)
     try:
-        with memoryview(data) as view:
-            done = 0
-            while done < len(view):
-                done += os.write(fd, view[done:])
+        yield fd, name
         os.fsync(fd)
         os.close(fd)
     except OSError as exc:
@@ -87,31 +91,36 @@ def _write_buffered(data: bytes, tmp_dir: str) -> Path:
     except BaseException:
         _discard(fd, name)
         raise
+
+
+def _write_buffered(data: bytes, tmp_dir: str) -> Path:
+    """What ``files.Incoming`` writes (a new private file, written whole, fsynced), through
+    the page cache."""
+    with _new_copy(tmp_dir) as (fd, name), memoryview(data) as view:
+        done = 0
+        while done < len(view):
+            done += os.write(fd, view[done:])
     return Path(name)
 
 
-def _write_direct(data: bytes, tmp_dir: str) -> Path | None:
-    """The copy written with ``O_DIRECT``; ``None`` where this filesystem refuses it (the
-    caller then writes through the page cache). Any other failure raises
-    ``StorageError`` with nothing left behind."""
+def _write_direct(data: bytes, tmp_dir: str) -> Path:
+    """The copy written with ``O_DIRECT``. ``_Refused`` where this filesystem refuses it
+    (the caller then writes through the page cache); any other failure raises
+    ``StorageError``. Either way nothing is left behind."""
     size = len(data)
-    with files.disk_errors("save the image"):
-        fd, name = files.create_new(tmp_dir, files.TMP_PREFIX)
-    try:
+    with _new_copy(tmp_dir) as (fd, name):
         try:
             # Set on the new file's descriptor: ``create_new``'s own flags stay as they are.
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | _O_DIRECT)
         except OSError as exc:
             if exc.errno != errno.EINVAL:
                 raise
-            _discard(fd, name)
-            return None
+            raise _Refused from exc
         padded = -(-size // _ALIGN) * _ALIGN
         buf = _aligned_buffer()
         buf[:size] = data
         buf[size:padded] = bytes(padded - size)  # the last block's tail: zeros, cut below
-        with memoryview(buf) as whole:
-            view = whole[:padded]
+        with memoryview(buf) as whole, whole[:padded] as view:
             done = 0
             try:
                 while done < padded:
@@ -122,19 +131,8 @@ def _write_direct(data: bytes, tmp_dir: str) -> Path | None:
             except OSError as exc:
                 if exc.errno != errno.EINVAL:  # EINVAL: a block size the map does not fit
                     raise
-                _discard(fd, name)
-                return None
-            finally:
-                view.release()
+                raise _Refused from exc
         os.ftruncate(fd, size)
-        os.fsync(fd)  # the data, its length and its blocks
-        os.close(fd)
-    except OSError as exc:
-        _discard(fd, name)
-        raise files.storage_error(exc, "save the image") from exc
-    except BaseException:
-        _discard(fd, name)
-        raise
     return Path(name)
 
 

@@ -72,6 +72,25 @@ def test_without_direct_io_the_copy_goes_through_the_page_cache(
     _check_copy(path, data, size, sha, tmp_path)
 
 
+def test_a_write_the_kernel_refuses_falls_back_leaving_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the kernel refuses the direct write (here a length no block size divides,
+    as a filesystem with larger blocks than the buffer's alignment would), the half-made
+    file goes, the folder is remembered and the copy is written through the cache."""
+    if not direct_copy._O_DIRECT:
+        pytest.skip("no O_DIRECT on this platform")
+    tmp_dir = tmp_path / "tmp"
+    tmp_dir.mkdir()
+    monkeypatch.setattr(direct_copy, "_ALIGN", 1)  # write the odd length as it is
+    monkeypatch.setattr(direct_copy, "_refused_in", set())
+    data = _bytes(100_003, 4)
+    path, size, sha = direct_copy.write_copy(data, tmp_dir)
+    assert os.fspath(tmp_dir) in direct_copy._refused_in
+    _check_copy(path, data, size, sha, tmp_dir)
+    assert os.listdir(tmp_dir) == [path.name]
+
+
 def test_a_second_copy_at_the_same_time_does_not_wait_for_the_buffer(tmp_path: Path) -> None:
     """Two threads of one process copying at once: the one that finds the buffer in use
     writes through the page cache (and neither corrupts the other's bytes)."""
