@@ -176,9 +176,7 @@ def _pillow_block(source: Path | BinaryIO) -> bytes | None:
     from PIL import Image
 
     try:
-        if not isinstance(source, Path):
-            source.seek(0)
-        with Image.open(source) as img:
+        with _opened(source) as fp, Image.open(fp) as img:
             exif = img.info.get("exif")
     except Exception:  # any file Pillow cannot open has no EXIF to offer
         return None
@@ -377,8 +375,8 @@ def read_file(
     path: Path | BinaryIO, content_type: str, xmp_packet: bytes | EllipsisType | None = ...
 ) -> ExifFacts:
     """The facts of the image at ``path`` (or in a file already open: an import's bytes
-    in memory); ``NO_EXIF`` where it has none or they cannot
-    be read. Never raises for a file's content. ``xmp_packet``: the file's XMP packet
+    in memory); ``NO_EXIF`` where it has none or they cannot be read. Never raises for a
+    file's content. ``xmp_packet``: the file's XMP packet
     when the caller has read it already (``xmp_read.packet_of``; ``None``: it has none),
     for the GPS that only XMP gives."""
     facts = NO_EXIF

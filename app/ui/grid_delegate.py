@@ -25,9 +25,11 @@ PAD = 8
 TEXT_GAP = 6
 NEEDS_ALT_COLOR = QColor("#b3261e")
 NEEDS_ALT_LABEL = "No alt text"
-_SELECTED = QStyle.StateFlag.State_Selected.value
-_FOCUSED = QStyle.StateFlag.State_HasFocus.value
-_HOVER = QStyle.StateFlag.State_MouseOver.value
+# A cell's states as ints (``QStyle.StateFlag`` values): Python's Flag arithmetic costs
+# more than the rest of a cell. The grid's own paint (grid_paint.py) builds them too.
+SELECTED = QStyle.StateFlag.State_Selected.value
+FOCUSED = QStyle.StateFlag.State_HasFocus.value
+HOVER = QStyle.StateFlag.State_MouseOver.value
 _CENTRED = (Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter).value  # an int too
 
 
@@ -85,19 +87,19 @@ class ThumbnailDelegate(QStyledItemDelegate):
     @staticmethod
     def _frame(painter: QPainter, palette: QPalette, rect: QRect, state: int) -> None:
         """The selection, hover and focus marks around a cell."""
-        if state & _SELECTED:
+        if state & SELECTED:
             fill = QColor(palette.highlight().color())
             fill.setAlpha(60)
             painter.setBrush(fill)
             painter.setPen(QPen(palette.highlight().color(), 2))
             painter.drawRoundedRect(rect, 8, 8)
-        elif state & _HOVER:
+        elif state & HOVER:
             hover = QColor(palette.text().color())
             hover.setAlpha(18)
             painter.setBrush(hover)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(rect, 8, 8)
-        if state & _FOCUSED:
+        if state & FOCUSED:
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(QPen(palette.highlight().color(), 1, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 7, 7)
@@ -129,7 +131,7 @@ def draw_cell(
     focus, hover), the picture centred in a ``side`` square, ``badge`` on it, and ``name``
     (already elided to the cell's width) on a ``line`` high below it, in the painter's pen
     (left as it was found). The painter antialiases."""
-    if state & (_SELECTED | _FOCUSED | _HOVER):
+    if state & (SELECTED | FOCUSED | HOVER):
         pen = painter.pen()
         ThumbnailDelegate._frame(painter, palette, cell.adjusted(2, 2, -2, -2), state)
         painter.setPen(pen)

@@ -18,17 +18,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QStyle
+from PySide6.QtWidgets import QAbstractItemView
 
-from .grid_delegate import PAD, draw_cell
+from .grid_delegate import FOCUSED, HOVER, PAD, SELECTED, draw_cell
 from .grid_model import ImageGridModel
 
 if TYPE_CHECKING:
     from .grid_view import ImageGrid
 
-_SELECTED = QStyle.StateFlag.State_Selected.value
-_FOCUSED = QStyle.StateFlag.State_HasFocus.value
-_HOVER = QStyle.StateFlag.State_MouseOver.value
 _ELIDE = Qt.TextElideMode.ElideMiddle
 _ELIDED_KEPT = 4096  # names elided to a width, kept (a few screens' worth many times over)
 
@@ -119,11 +116,11 @@ def paint_cells(grid: ImageGrid, event: QPaintEvent, hover: QPersistentModelInde
             badge = grid.delegate.badge(painter, grid.font())
         state = 0
         if row in selected:
-            state |= _SELECTED
+            state |= SELECTED
         if row == focused:
-            state |= _FOCUSED
+            state |= FOCUSED
         if row == hovered:
-            state |= _HOVER
+            state |= HOVER
         elided = names.elided(metrics, name, text_width)
         draw_cell(
             painter, palette, rect, state, side, pix, badge if needs_alt else None, elided, line
