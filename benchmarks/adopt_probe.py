@@ -35,6 +35,7 @@ import gc
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,6 +53,8 @@ HEARTBEAT_MS = 5
 SCROLL_EVERY_MS = 30
 TIME_LIMIT_S = 600.0
 STALL_MS = 35
+# Every 0.5 s the threads' CPU is sampled, so threads that end (an import's) are counted.
+THREAD_SAMPLE_BEATS = 100
 # A drop comes this long after the window's services start (``start_work``).
 SETTLE_MS = 1000
 
@@ -78,9 +81,11 @@ def thread_cpu() -> dict[int, tuple[str, float]]:
     """Every live thread of this process: its name and CPU seconds so far (schedstat's
     nanoseconds on a CPU, not the 10 ms ticks of ``stat``)."""
     out: dict[int, tuple[str, float]] = {}
+    # Python's own threads by their Python names (3.11 gives the system none of them).
+    named = {t.native_id: t.name.rstrip("_0123456789") for t in threading.enumerate()}
     for tid in os.listdir("/proc/self/task"):
         try:
-            name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            name = named.get(int(tid)) or Path(f"/proc/self/task/{tid}/comm").read_text().strip()
             ns = int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             continue  # it ended meanwhile
@@ -88,12 +93,20 @@ def thread_cpu() -> dict[int, tuple[str, float]]:
     return out
 
 
-def threads_spent(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+def machine_idle() -> tuple[int, int]:
+    """The machine's idle ticks and all its ticks so far (``/proc/stat``'s first line)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return ticks[3], sum(ticks)
+
+
+def threads_spent(
+    before: dict[int, tuple[str, float]], seen: dict[int, tuple[str, float]]
+) -> dict[str, float]:
     """CPU seconds each kind of thread spent since ``before`` (threads by name, the GUI
-    thread as "gui"; "ended": what threads that are gone spent, the process's total less
-    the live threads')."""
+    thread as "gui"): the live ones now, the ended ones as last ``seen`` (sampled every
+    ``THREAD_SAMPLE_BEATS`` heartbeats); "ended" is then what no sample saw."""
     spent: dict[str, float] = {}
-    for tid, (name, cpu) in thread_cpu().items():
+    for tid, (name, cpu) in {**seen, **thread_cpu()}.items():
         key = "gui" if tid == os.getpid() else name
         spent[key] = spent.get(key, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
     return {k: round(v, 3) for k, v in sorted(spent.items(), key=lambda kv: -kv[1])}
@@ -145,6 +158,8 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
     # are processes of their own), the GUI thread's alone, and the grid's paints.
     cpu_started = [0.0, 0.0]
     threads_started: dict[int, tuple[str, float]] = {}
+    threads_seen: dict[int, tuple[str, float]] = {}
+    idle_started = [0, 0]
     paints = PaintCount()
     grid.viewport().installEventFilter(paints)
 
@@ -171,6 +186,8 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         beats.append(time.perf_counter())
         busy.append(time.thread_time())
         queued.append(run_queue_wait())
+        if len(beats) % THREAD_SAMPLE_BEATS == 0:
+            threads_seen.update(thread_cpu())
         if stalls is not None:
             gap_ms = (beats[-1] - beats[-2]) * 1000 if len(beats) > 1 else 0.0
             if gap_ms > STALL_MS:
@@ -201,10 +218,14 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
         if "work_s" in result:
             return
         result["work_s"] = time.perf_counter() - work_started[0]
+        idle, ticks = machine_idle()
+        # The whole machine's idle share during the work: near 0 when the pipeline keeps
+        # every core busy, so what the rate lacks is CPU spent, not cores left waiting.
+        result["idle_frac"] = (idle - idle_started[0]) / max(1, ticks - idle_started[1])
         result["window_cpu_s"] = time.process_time() - cpu_started[0]
         result["gui_cpu_s"] = time.thread_time() - cpu_started[1]
         result["grid_paints"] = paints.count
-        threads = threads_spent(threads_started)
+        threads = threads_spent(threads_started, threads_seen)
         threads["ended"] = round(result["window_cpu_s"] - sum(threads.values()), 3)
         result["threads_cpu_s"] = threads  # type: ignore[assignment]
         result["complete"] = 1.0 if ok else 0.0
@@ -261,6 +282,7 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
     def start_watching() -> None:
         if profiler is not None:
             profiler.enable()
+        idle_started[:] = machine_idle()
         beats.clear()
         busy.clear()
         queued.clear()
