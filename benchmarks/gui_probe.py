@@ -182,12 +182,14 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
     grid.viewport().installEventFilter(watch)
     win.show()
 
-    def start_services() -> None:  # as app/ui/launch.py does: after the first paint
+    from imageshelf.app.ui.first_screen import AfterFirstScreen
+
+    def start_services() -> None:  # as app/ui/launch.py does: after the first screen
         server.start()
         if not os.environ.get("BENCH_NO_RECONCILE"):  # diagnostics: what the reconcile costs
             win.start_reconcile()
 
-    QTimer.singleShot(0, start_services)
+    AfterFirstScreen(win, start_services)  # when app/ui/libraries.py starts them
     app.exec()
     result["peak_rss_mb"] = peak_rss_mb()
     loader.shutdown()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from imageshelf.app.library import Library, LibraryError, Page
@@ -201,6 +201,7 @@ class LibrarySession(QObject):
         return self._show(opened)
 
     def _show(self, opened: Opened) -> MainWindow:
+        from .first_screen import AfterFirstScreen
         from .launch import start_services
         from .main_window import MainWindow
 
@@ -218,10 +219,10 @@ class LibrarySession(QObject):
         self.window, self.library = window, library
         remember(self.settings, opened.root)
         window.show()
-        # Once the event loop runs, after the first paint: importing Flask and waitress
-        # and binding take a fifth of a second that the window need not wait for. A taken
-        # port is a notice in the status bar, not a failure.
-        QTimer.singleShot(0, window, lambda: start_services(window))
+        # Once the first screen of thumbnails is shown (first_screen.py): importing Flask
+        # and waitress, binding and the reconcile's worker delayed it. A taken port is a
+        # notice in the status bar, not a failure.
+        AfterFirstScreen(window, lambda: start_services(window))
         return window
 
     def switch(self, path: Target) -> Job | None:
