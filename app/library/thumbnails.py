@@ -62,8 +62,8 @@ class ThumbnailCache:
         """Makes the folders thumbnails are kept in (``thumbs/00`` to ``thumbs/ff``, by the
         hash's first two digits) where missing, in a folder library: a new library's
         first drop then makes none of them, where each new folder cost its writer thread
-        a failed write, a ``mkdir`` (≈ 0.4 ms of CPU at load) and the write again, for
-        the first few hundred photos (docs/performance.md, 21). One that goes later (the
+        a failed write, a ``mkdir`` and the write again, for the first few hundred
+        photos (docs/performance.md, 21). One that goes later (the
         cache cleared, a folder's last thumbnail removed) is made by the write that
         finds it missing, as before."""
         directory = self.directory
