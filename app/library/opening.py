@@ -38,8 +38,7 @@ def open_core(
             migrate(engine)
         core = Core(root, engine, storage)
         file_steps.clear_tmp(core)
-        with files.disk_errors(f"open the library at {root}"):
-            core.thumbnails.make_folders()
+        core.thumbnails.make_folders()
     except BaseException:
         if engine is not None:
             engine.dispose()

@@ -7,7 +7,6 @@ threads ask for it at the same moment."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import threading
@@ -63,15 +62,19 @@ class ThumbnailCache:
         hash's first two digits) where missing, in a folder library: a new library's
         first drop then makes none of them, where each new folder cost its writer thread
         a failed write, a ``mkdir`` and the write again, for the first few hundred
-        photos (docs/performance.md, 21). One that goes later (the
-        cache cleared, a folder's last thumbnail removed) is made by the write that
-        finds it missing, as before."""
+        photos (docs/performance.md, 21). Best effort: one that is missing later (the
+        cache cleared, a folder's last thumbnail removed, a disk that was full) is made
+        by the write that needs it, as before."""
         directory = self.directory
         if directory is None:
             return
         for prefix in range(256):
-            with contextlib.suppress(FileExistsError):
+            try:
                 os.mkdir(directory / f"{prefix:02x}")
+            except FileExistsError:
+                continue
+            except OSError:
+                return  # a full or read-only disk: left to the writes, which say so
 
     def store(self, sha256: str, data: bytes, content_type: str) -> Thumbnail:
         key = key_of(sha256, content_type)
