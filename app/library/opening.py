@@ -38,6 +38,7 @@ def open_core(
             migrate(engine)
         core = Core(root, engine, storage)
         file_steps.clear_tmp(core)
+        core.thumbnails.make_folders()
     except BaseException:
         if engine is not None:
             engine.dispose()

@@ -8,6 +8,7 @@ threads ask for it at the same moment."""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,25 @@ class ThumbnailCache:
         """The folder that holds them, in a folder library (``None`` elsewhere)."""
         files = self.files
         return files.path(PREFIX) if isinstance(files, FolderDerived) else None
+
+    def make_folders(self) -> None:
+        """Makes the folders thumbnails are kept in (``thumbs/00`` to ``thumbs/ff``, by the
+        hash's first two digits) where missing, in a folder library: a new library's
+        first drop then makes none of them, where each new folder cost its writer thread
+        a failed write, a ``mkdir`` and the write again, for the first few hundred
+        photos (docs/performance.md, 21). Best effort: one that is missing later (the
+        cache cleared, a folder's last thumbnail removed, a disk that was full) is made
+        by the write that needs it, as before."""
+        directory = self.directory
+        if directory is None:
+            return
+        for prefix in range(256):
+            try:
+                os.mkdir(directory / f"{prefix:02x}")
+            except FileExistsError:
+                continue
+            except OSError:
+                return  # a full or read-only disk: left to the writes, which say so
 
     def store(self, sha256: str, data: bytes, content_type: str) -> Thumbnail:
         key = key_of(sha256, content_type)

@@ -126,6 +126,26 @@ def test_thumbnails_are_rebuilt_after_the_cache_is_deleted(library_path) -> None
         assert reopened.path.exists() and reopened.content_type == "image/jpeg"
 
 
+def test_a_library_opens_with_every_thumbnail_folder_and_a_cleared_cache_still_fills(
+    library_path,
+) -> None:
+    """The folders are made when the library opens (a new library's first drop makes
+    none); one removed later (the cache cleared) is made again by the write that needs
+    it, and by the next open."""
+    every = [f"{prefix:02x}" for prefix in range(256)]
+    data = image_bytes("JPEG", size=(900, 300))
+    with Library.open(library_path) as lib:
+        thumbs = lib.meta / "thumbs"
+        assert sorted(p.name for p in thumbs.iterdir()) == every
+        shutil.rmtree(thumbs)
+        image_id = lib.add(io.BytesIO(data), "a.jpg").id
+        _, thumb = lib.thumbnail(image_id)
+        assert thumb.path.parent.parent == thumbs and thumb.path.is_file()
+    with Library.open(library_path) as lib:
+        assert sorted(p.name for p in (lib.meta / "thumbs").iterdir()) == every
+        assert lib.thumbnail(image_id)[1].path.is_file()
+
+
 def test_sixteen_threads_asking_at_once_build_it_once(library, add, monkeypatch) -> None:
     rec = add(image_bytes("JPEG", size=(1600, 1200)))
     shutil.rmtree(library.meta / "thumbs")
