@@ -12,7 +12,8 @@
 - Issue 16 (``listing_cases.py``): cursor pages (first, middle, near the end, before)
   in every sort and with the new filters, ``ids``, and every ``meta.KEY`` filter in every
   sort at every depth by cursor and by page number: the same goals (≤ 5 ms core, ≤ 15 ms
-  HTTP) for the slowest. ``BENCH_VERBOSE=1`` prints every case.
+  HTTP) for the slowest. ``BENCH_VERBOSE=1`` prints every case, ``BENCH_SLOWEST=N`` the
+  slowest N.
 - Opening the library, reconciliation included, when nothing changed. Goal ≤ 2 s.
   Baseline: a bare ``os.scandir`` walk stat-ing every file (the floor of noticing a
   change made while the app was closed).
@@ -140,6 +141,16 @@ def _case_median(call: Callable[[], object]) -> float:
     call()
     slow = (time.perf_counter() - started) * 1000 > 25
     return time_median(call, repeat=5 if slow else 15, warmup=0)
+
+
+def _slowest(timings: dict[str, float]) -> list[tuple[str, float]]:
+    """The cases to print, slowest first: every one with ``BENCH_VERBOSE=1``, the
+    slowest N with ``BENCH_SLOWEST=N`` (how many are over the bound, and by how much),
+    none by default."""
+    ranked = sorted(timings.items(), key=lambda kv: -kv[1])
+    if os.environ.get("BENCH_VERBOSE"):
+        return ranked
+    return ranked[: int(os.environ.get("BENCH_SLOWEST") or 0)]
 
 
 def _pages(lib: Library) -> list[tuple[str, dict[str, object]]]:
@@ -294,16 +305,14 @@ def run(n: int = 100_000, quick: bool = False, backend: Backend | None = None) -
                 note="baseline: raw keyset page",
             )
         )
-        if os.environ.get("BENCH_VERBOSE"):
-            for label, ms in sorted(timings2.items(), key=lambda kv: -kv[1]):
-                print(f"    core {ms:7.2f} ms  {label}", flush=True)
+        for label, ms in _slowest(timings2):
+            print(f"    core {ms:7.2f} ms  {label}", flush=True)
     try:
         queries = [(label, _query_string(kw)) for label, kw in pages]
         queries += [(case.label, case.query) for case in part2]
         http_all = _http_pages(backend.server, queries)
-        if os.environ.get("BENCH_VERBOSE"):
-            for label, ms in sorted(http_all.items(), key=lambda kv: -kv[1]):
-                print(f"    http {ms:7.2f} ms  {label}", flush=True)
+        for label, ms in _slowest(http_all):
+            print(f"    http {ms:7.2f} ms  {label}", flush=True)
         second = {case.label for case in part2}
         http = {k: v for k, v in http_all.items() if k not in second}
         http2 = {k: v for k, v in http_all.items() if k in second}

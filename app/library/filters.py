@@ -152,6 +152,9 @@ class Filter:
     # (``sql.meta_listing``). ``None``: not resolved (the first, every reading).
     meta_lead: int | None = None
     meta_kinds: tuple[str, ...] | None = None
+    # How many images a common ``meta`` value keeps in scope, when ``resolve`` read it
+    # with the values' counts (PostgreSQL: ``sql/pg_meta_counts.py``). Exact, as above.
+    meta_count: int | None = None
     # An API key's folders (``folder_limit.py``): only images inside them, whatever else.
     limit: FolderLimit | None = None
 

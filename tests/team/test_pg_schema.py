@@ -16,7 +16,14 @@ from imageshelf.app.library.sql.engine import head_revision, make_engine
 # PostgreSQL-only objects made by raw SQL (migration 0016): the narrow copy of the search
 # text whose trigram index stands in for FTS5, compared by its definition below; (0022)
 # the words of the search text and the sorts' page ranges.
-_PG_ONLY = {"image_search", "ix_image_search", "search_vocab", "search_words", "order_marks"}
+_PG_ONLY = {
+    "image_search",
+    "ix_image_search",
+    "search_vocab",
+    "search_words",
+    "order_marks",
+    "meta_value_counts",
+}
 # On expressions (NOCASE is SQLite's; nocase() here): compared by their definition below.
 _BY_DEFINITION = {
     "ix_images_name": (
@@ -86,6 +93,11 @@ _WORDS_INDEXES = {
     "order_marks_pkey": (
         "CREATE UNIQUE INDEX order_marks_pkey ON public.order_marks USING btree (sort, lo, lo_name)"
     ),
+    # 0027: one row per meta value reading, read by its key.
+    "meta_value_counts_pkey": (
+        "CREATE UNIQUE INDEX meta_value_counts_pkey ON public.meta_value_counts "
+        "USING btree (key, kind, value)"
+    ),
 }
 # 0025: each image's tokens (its words and its meta values), one GIN index on images.
 _TOKENS_INDEX = (
@@ -148,7 +160,7 @@ def test_migrated_pg_schema_has_no_autogenerate_drift(pg_database: str) -> None:
                 conn.execute(
                     text(
                         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
-                        "('search_vocab', 'search_words', 'order_marks')"
+                        "('search_vocab', 'search_words', 'order_marks', 'meta_value_counts')"
                     )
                 ).all()
             )

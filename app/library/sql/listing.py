@@ -299,6 +299,8 @@ def _resolve_pg(conn: Connection, flt: Filter, term: str) -> Filter:
 
 
 def count(conn: Connection, flt: Filter) -> int:
+    if flt.meta_count is not None:  # read with the values' counts (resolve, PostgreSQL)
+        return flt.meta_count
     if flt.meta and flt.meta_pks is None and flt.ids is None:
         # Common values: counted in image_metadata's own indexes (meta_listing).
         return meta_listing.count(conn, flt, _search_of(conn, flt))

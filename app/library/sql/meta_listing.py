@@ -31,7 +31,7 @@ from ..custom_metadata import MetaFilter
 from ..exif_facts import TAKEN_SORT_SQL
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_tags, orders, pg_tokens
+from . import meta_tags, orders, pg_meta_counts, pg_tokens
 from .dialect import is_pg, pick, run
 from .rows import RECORD_COLUMNS, record
 
@@ -390,8 +390,8 @@ def resolve_meta(conn: Connection, flt: Filter, among: pg_tokens.Among | None = 
     """The meta filter with the fewest images and the readings of its value some image
     has (what this module walks); when it has few, the pks of every image matching all
     the filters (``listing.resolve`` asks this first). Each range is counted up to just
-    over the cap: a common value costs what a rare one does. One statement for every
-    filter's ranges.
+    over the cap (PostgreSQL: its row of counts, ``pg_meta_counts``, exact): a common
+    value costs what a rare one does. One statement for every filter's ranges.
 
     ``among`` (PostgreSQL, a term within one word): the images' tokens are asked in
     the same statement for those the values and the term have in common, which, when
@@ -399,12 +399,18 @@ def resolve_meta(conn: Connection, flt: Filter, among: pg_tokens.Among | None = 
     listed in ``among.sort``): one round trip, plan and snapshot fewer for every page
     of a common value and a common term."""
     params: dict[str, object] = {"over": META_RESOLVE_CAP + 1}
-    columns = [
-        "(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE "
-        f"{ranges(meta, n, params, kinds=(k,))[0]} LIMIT :over))"
-        for n, meta in enumerate(flt.meta)
-        for k in readings(meta)
+    wheres = [
+        ranges(m, n, params, kinds=(k,))[0] for n, m in enumerate(flt.meta) for k in readings(m)
     ]
+    table = is_pg(conn)  # DIALECT: PostgreSQL keeps each reading's number (pg_meta_counts)
+    columns = [
+        pg_meta_counts.reading(w) if table else
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM image_metadata WHERE {w} LIMIT :over))"
+        for w in wheres
+    ]  # fmt: skip
+    scope = pg_meta_counts.scope(flt) if table else None
+    if scope is not None:  # and the filter's own count, in the same statement
+        columns += [pg_meta_counts.reading(w, scope) for w in wheres]
     if among is not None:
         columns.append(pg_tokens.query(flt, among, params))
     row = tuple(run(conn, "SELECT " + ", ".join(columns), params).one())
@@ -420,7 +426,8 @@ def resolve_meta(conn: Connection, flt: Filter, among: pg_tokens.Among | None = 
     if least > META_RESOLVE_CAP:
         common = pg_tokens.listed(row[-1], among.cap) if among is not None else None
         if common is None or among is None:
-            return flt
+            counted = sum(row[at : at + len(wheres)]) if scope is not None else None
+            return replace(flt, meta_count=counted)
         return replace(
             flt, matches_pks=tuple(common), matches_among_meta=True, matches_sort=among.sort
         )

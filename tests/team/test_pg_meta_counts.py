@@ -1,0 +1,127 @@
+"""On PostgreSQL each ``meta.KEY=VALUE`` reading's number of images and of undescribed
+images is kept in ``meta_value_counts`` by trigger (migration 0027,
+``sql/pg_meta_counts.py``): equal to counting ``image_metadata`` after every kind of
+write, and a common value's page — its count read with the values' counts — keeps what
+``MetaFilter.matches`` keeps, in two statements."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from imageshelf.app.library import Library, Sort
+from imageshelf.app.library.custom_metadata import MetaFilter
+from imageshelf.app.library.sql import meta_listing
+from tests.conftest import image_bytes
+from tests.team.statements import statements_on_this_thread
+
+# Each reading a value can have (3 as text, as a number, as 3.0; booleans as text too).
+METAS: list[dict[str, Any]] = [
+    {"batch": "3", "print": True},
+    {"batch": 3, "print": "true"},
+    {"batch": 3.0, "batch2": 3},
+    {"batch": 30, "print": False},
+    {},
+    {"batch": 3, "print": 1},
+]
+ALTS = ["described", None, None, "also", None, "text"]
+FILTERS = [{"batch": "3"}, {"batch": "3.0"}, {"print": "true"}, {"print": "1"}, {"x": "y"}]
+
+_KEPT = text(
+    "SELECT key, kind, value, images, undescribed FROM meta_value_counts "
+    "WHERE images <> 0 OR undescribed <> 0 ORDER BY 1, 2, 3"
+)
+_COUNTED = text(
+    "SELECT key, kind, value, COUNT(*), COUNT(*) FILTER (WHERE undescribed) "
+    "FROM image_metadata GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+)
+
+
+def _library(lib: Library) -> list[str]:
+    ids = []
+    for i, (alt, meta) in enumerate(zip(ALTS, METAS, strict=True)):
+        prepared = lib.prepare(io.BytesIO(image_bytes("PNG", color=(i, 7, 7))), f"img{i}.png")
+        record = lib.commit(prepared)
+        lib.update(record.id, alt_text=alt, custom_metadata=meta or None)
+        ids.append(record.id)
+    return ids
+
+
+def _assert_kept(lib: Library) -> None:
+    with lib.engine.connect() as conn:
+        kept = [tuple(r) for r in conn.execute(_KEPT)]
+        counted = [tuple(r) for r in conn.execute(_COUNTED)]
+    assert kept == counted
+    assert kept  # the library has values: the comparison compared something
+
+
+def test_the_counts_follow_every_write(pg_library: Library) -> None:
+    ids = _library(pg_library)
+    _assert_kept(pg_library)
+    pg_library.update(ids[1], alt_text="now described")  # undescribed → described
+    _assert_kept(pg_library)
+    pg_library.update(ids[0], alt_text=None)  # and back
+    _assert_kept(pg_library)
+    pg_library.update(ids[2], custom_metadata={"batch": "31", "new": True})  # merged
+    _assert_kept(pg_library)
+    pg_library.update(ids[3], folder="elsewhere")  # rows re-written, counts the same
+    _assert_kept(pg_library)
+    pg_library.delete(ids[5])  # to the trash: out of the listing
+    _assert_kept(pg_library)
+    pg_library.trash.restore(ids[5])
+    _assert_kept(pg_library)
+    pg_library.update(ids[5], custom_metadata={"batch": None, "print": None})  # removed
+    _assert_kept(pg_library)
+    with pg_library.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT kind, images, undescribed FROM meta_value_counts "
+                "WHERE key = 'batch' AND value = '3' ORDER BY kind"
+            )
+        ).all()
+    # img0's "3" and img1's 3 (img2's 3.0 became "31", img5's 3 was removed): one each.
+    assert [tuple(r) for r in rows] == [("number", 1, 0), ("text", 1, 1)]
+
+
+@pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("undescribed", [False, True])
+def test_pages_of_a_common_value(
+    pg_library: Library, monkeypatch: pytest.MonkeyPatch, sort: Sort, undescribed: bool
+) -> None:
+    """Every value counted as common (a cap of 0): its count comes with the values'
+    counts, so a page is two statements; every page by number and by cursor is what
+    the rule keeps."""
+    monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", 0)
+    _library(pg_library)
+    everything = pg_library.list_images(page_size=100).items
+    for meta in FILTERS:
+        rule = MetaFilter.parse(*next(iter(meta.items())))
+        want = [
+            r.id
+            for r in sorted(everything, key=sort.key())
+            if rule.matches(r.custom_metadata) and (r.alt_text is None or not undescribed)
+        ]
+        with statements_on_this_thread(pg_library.engine) as sent:
+            first = pg_library.list_images(meta=meta, undescribed=undescribed, sort=sort)
+        assert (first.total, [r.id for r in first.items]) == (len(want), want), meta
+        if want:  # the values' counts with the filter's own, then the page
+            assert len(sent) == 2, sent
+        for number in (1, 2, 3):
+            page = pg_library.list_images(
+                meta=meta, undescribed=undescribed, sort=sort, page=number, page_size=1
+            )
+            assert [r.id for r in page.items] == want[number - 1 : number]
+        walked, after = [], None
+        while True:
+            got = pg_library.list_by_cursor(
+                meta=meta, undescribed=undescribed, sort=sort, limit=1, after=after
+            )
+            assert got.total == len(want)
+            walked += [r.id for r in got.items]
+            if not got.has_next_page:
+                break
+            after = got.end_cursor
+        assert walked == want, meta
