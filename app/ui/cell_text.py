@@ -26,7 +26,7 @@ _KEPT = 4096  # names kept laid out (a few screens' worth many times over)
 class CellText:
     """One name, laid out for a rect ``width`` wide and ``height`` high."""
 
-    __slots__ = ("_clip", "_dx", "_dy", "_layout", "text")
+    __slots__ = ("clip", "dx", "dy", "layout", "text")
 
     def __init__(
         self, text: str, font: QFont, device: QPaintDevice, width: int, height: int
@@ -40,21 +40,23 @@ class CellText:
         line.setPosition(QPointF(0.0, 0.0))
         layout.endLayout()
         high = line.ascent() + line.descent()
-        self._layout = layout
-        self._dx = (width - line.horizontalAdvance()) / 2
-        self._dy = (height - high) / 2
+        self.layout = layout
+        # Where the line goes in the rect, and whether it is clipped to it (None: not).
+        self.dx = (width - line.horizontalAdvance()) / 2
+        self.dy = (height - high) / 2
         box_x = (width - line.naturalTextWidth()) / 2
-        fits = box_x >= 0 and self._dy >= 0 and box_x + line.naturalTextWidth() <= width
-        self._clip = None if fits and self._dy + high <= height else (width, height)
+        fits = box_x >= 0 and self.dy >= 0 and box_x + line.naturalTextWidth() <= width
+        self.clip = None if fits and self.dy + high <= height else (width, height)
 
     def draw(self, painter: QPainter, x: int, y: int) -> None:
-        """Drawn in the rect whose top left is ``x``, ``y``, in the painter's pen."""
-        if self._clip is None:
-            self._layout.draw(painter, QPointF(x + self._dx, y + self._dy))
+        """Drawn in the rect whose top left is ``x``, ``y``, in the painter's pen (the
+        grid's paint does the first case itself: a call less a cell)."""
+        if self.clip is None:
+            self.layout.draw(painter, QPointF(x + self.dx, y + self.dy))
             return
         painter.save()
-        painter.setClipRect(QRectF(x, y, *self._clip), _INTERSECT)
-        self._layout.draw(painter, QPointF(x + self._dx, y + self._dy))
+        painter.setClipRect(QRectF(x, y, *self.clip), _INTERSECT)
+        self.layout.draw(painter, QPointF(x + self.dx, y + self.dy))
         painter.restore()
 
 
@@ -63,7 +65,7 @@ class CellNames:
     and laying it out shapes it, each time."""
 
     def __init__(self) -> None:
-        self._texts: dict[tuple[str, int], CellText] = {}
+        self.kept: dict[tuple[str, int], CellText] = {}  # read directly by the grid's paint
         self._for: tuple[str, float, int] | None = None
 
     def text(
@@ -76,21 +78,21 @@ class CellNames:
         height: int,
     ) -> CellText:
         key = (name, width)
-        text = self._texts.get(key)
+        text = self.kept.get(key)
         if text is None:
-            if len(self._texts) >= _KEPT:
-                self._texts.clear()
+            if len(self.kept) >= _KEPT:
+                self.kept.clear()
             elided = metrics.elidedText(name, _ELIDE, width)
-            text = self._texts[key] = CellText(elided, font, device, width, height)
+            text = self.kept[key] = CellText(elided, font, device, width, height)
         return text
 
     def use(self, font: QFont, ratio: float, height: int) -> None:
         """What the names are laid out for: a new font, screen or line height forgets them."""
         wanted = (font.key(), ratio, height)
         if wanted != self._for:
-            self._texts.clear()
+            self.kept.clear()
             self._for = wanted
 
     def forget(self) -> None:
         """The font changed: every width measured is wrong."""
-        self._texts.clear()
+        self.kept.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -175,6 +175,8 @@ def draw_cell(
     text_top = top + side - 1 + TEXT_GAP  # below the square's last row (``QRect.bottom()``)
     if isinstance(name, str):
         painter.drawText(QRect(x + PAD // 2, text_top, width - PAD, line), _CENTRED, name)
+    elif name.clip is None:
+        name.layout.draw(painter, QPointF(x + PAD // 2 + name.dx, text_top + name.dy))
     else:
         name.draw(painter, x + PAD // 2, text_top)
 

@@ -26,6 +26,7 @@ from .grid_model import ImageGridModel
 if TYPE_CHECKING:
     from .grid_view import ImageGrid
 
+_UNKNOWN = (0, 0, 0, 0)  # not a place ``fit`` gives (a picture is at least a pixel)
 _FITS_KEPT = 4096  # pictures' places kept (the thumbnail cache holds 800)
 
 
@@ -34,17 +35,15 @@ class Fits:
     pixmap is three calls into Qt a cell."""
 
     def __init__(self) -> None:
-        self._fits: dict[tuple[int, int], Fit | None] = {}
+        self.kept: dict[tuple[int, int], Fit | None] = {}  # read directly by the paint
 
     def of(self, pix: QPixmap, side: int) -> Fit | None:
         key = (pix.cacheKey(), side)
-        try:
-            return self._fits[key]
-        except KeyError:
-            if len(self._fits) >= _FITS_KEPT:
-                self._fits.clear()
-            placed = self._fits[key] = fit(pix, side)
-            return placed
+        if key not in self.kept:
+            if len(self.kept) >= _FITS_KEPT:
+                self.kept.clear()
+            self.kept[key] = fit(pix, side)
+        return self.kept[key]
 
 
 def _columns(grid: ImageGrid, model: ImageGridModel, first: QRect) -> int:
@@ -100,6 +99,7 @@ def paint_cells(grid: ImageGrid, event: QPaintEvent, hover: QPersistentModelInde
     names = grid.cell_names
     names.use(font, viewport.devicePixelRatioF(), line)
     fits = grid.cell_fits
+    texts, kept_fits = names.kept, fits.kept
     side = grid.delegate.side
     text_width = w - PAD
     painter = QPainter(viewport)
@@ -124,8 +124,14 @@ def paint_cells(grid: ImageGrid, event: QPaintEvent, hover: QPersistentModelInde
             state |= FOCUSED
         if row == hovered:
             state |= HOVER
-        text = names.text(metrics, font, viewport, name, text_width, line)
-        placed = fits.of(pix, side)
+        # Each cell's name and picture are nearly always known: looked up here, a call
+        # less each (the paint's Python is most of its cost).
+        text = texts.get((name, text_width))
+        if text is None:
+            text = names.text(metrics, font, viewport, name, text_width, line)
+        placed = kept_fits.get((pix.cacheKey(), side), _UNKNOWN)
+        if placed is _UNKNOWN:
+            placed = fits.of(pix, side)
         draw_cell(
             painter,
             palette,
