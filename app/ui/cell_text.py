@@ -66,7 +66,7 @@ class CellNames:
 
     def __init__(self) -> None:
         self.kept: dict[tuple[str, int], CellText] = {}  # read directly by the grid's paint
-        self._for: tuple[str, float, int] | None = None
+        self._for: tuple[QFont, float, int] | None = None
 
     def text(
         self,
@@ -88,7 +88,7 @@ class CellNames:
 
     def use(self, font: QFont, ratio: float, height: int) -> None:
         """What the names are laid out for: a new font, screen or line height forgets them."""
-        wanted = (font.key(), ratio, height)
+        wanted = (font, ratio, height)  # QFont compares itself: cheaper than its key()
         if wanted != self._for:
             self.kept.clear()
             self._for = wanted

@@ -107,14 +107,12 @@ def paint_cells(grid: ImageGrid, event: QPaintEvent, hover: QPersistentModelInde
     painter.setFont(font)
     painter.setPen(palette.text().color())
     badge = None
-    cell = model.cell
     # The area asked for, as bounds a cell's rect must reach into (QRect.intersects).
     left, top, right, bottom = area.left(), area.top(), area.right(), area.bottom()
-    for row in range(start, end):
+    for row, (pix, needs_alt, name) in enumerate(model.cells(start, end), start):
         x, y = x0 + row % columns * dx, y0 + row // columns * dy
         if x > right or y > bottom or x + w <= left or y + h <= top:
             continue
-        pix, needs_alt, name = cell(row)
         if needs_alt and badge is None:
             badge = grid.delegate.badge(painter, font)
         state = 0
