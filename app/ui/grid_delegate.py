@@ -53,6 +53,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._badges: dict[tuple[str, float, float], QPixmap] = {}
+        # The last badge given and what it was for: ``QFont.key()`` builds a string (tens
+        # of µs), and the grid's paint asks once per paint with the same font.
+        self._last: tuple[QFont, float, float, QPixmap] | None = None
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -114,10 +117,14 @@ class ThumbnailDelegate(QStyledItemDelegate):
         grows and shrinks with the thumbnails (never below a readable 6 pt)."""
         ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
         points = badge_points(base.pointSizeF(), scale)
+        last = self._last
+        if last is not None and last[1:3] == (points, ratio) and last[0] == base:
+            return last[3]
         key = (base.key(), points, ratio)
         badge = self._badges.get(key)
         if badge is None:
             badge = self._badges[key] = draw_badge(NEEDS_ALT_LABEL, base, points, ratio)
+        self._last = (QFont(base), points, ratio, badge)
         return badge
 
 
