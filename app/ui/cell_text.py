@@ -49,8 +49,8 @@ class CellText:
         self.clip = None if fits and self.dy + high <= height else (width, height)
 
     def draw(self, painter: QPainter, x: int, y: int) -> None:
-        """Drawn in the rect whose top left is ``x``, ``y``, in the painter's pen (the
-        grid's paint does the first case itself: a call less a cell)."""
+        """Drawn in the rect whose top left is ``x``, ``y``, in the painter's pen
+        (``grid_delegate.draw_cell`` draws an unclipped one itself: a call less a cell)."""
         if self.clip is None:
             self.layout.draw(painter, QPointF(x + self.dx, y + self.dy))
             return

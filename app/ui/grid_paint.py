@@ -8,8 +8,9 @@ about half of a paint was that crossing (a CPU profile of the GUI thread during 
 Here the view's paint walks the visible rows itself: which rows, by arithmetic on the
 grid's uniform cells (checked against Qt's own layout each paint); what each shows, from
 the model's store directly; the states (selected, current with focus, under the mouse)
-as Qt would give them; each drawn by ``grid_delegate.draw_cell``, as the delegate does.
-A rubber band being dragged, a right-to-left layout or rows Qt has not laid out yet are
+as Qt would give them; each drawn by ``grid_delegate.draw_cell``, as the delegate does,
+but with its name laid out once (``cell_text.CellText``: the pixels of the delegate's
+``drawText``) and its picture's place kept per pixmap (``Fits``). A rubber band being dragged, a right-to-left layout or rows Qt has not laid out yet are
 left to ``QListView`` (``paint_cells`` says no)."""
 
 from __future__ import annotations
