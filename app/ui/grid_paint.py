@@ -10,8 +10,9 @@ grid's uniform cells (checked against Qt's own layout each paint); what each sho
 the model's store directly; the states (selected, current with focus, under the mouse)
 as Qt would give them; each drawn by ``grid_delegate.draw_cell``, as the delegate does,
 but with its name laid out once (``cell_text.CellText``: the pixels of the delegate's
-``drawText``) and its picture's place kept per pixmap (``Fits``). A rubber band being dragged, a right-to-left layout or rows Qt has not laid out yet are
-left to ``QListView`` (``paint_cells`` says no)."""
+``drawText``) and its picture's place kept per pixmap (``Fits``). A rubber band being dragged, a
+right-to-left layout or rows Qt has not laid out yet are left to ``QListView``
+(``paint_cells`` says no)."""
 
 from __future__ import annotations
 
