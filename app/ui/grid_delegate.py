@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -18,6 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from .cell_text import CellText
 from .grid_model import THUMB_SIDE
 from .grid_query import Role
 
@@ -52,6 +53,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._badges: dict[tuple[str, float, float], QPixmap] = {}
+        # The last badge given and what it was for: ``QFont.key()`` builds a string (tens
+        # of µs), and the grid's paint asks once per paint with the same font.
+        self._last: tuple[QFont, float, float, QPixmap] | None = None
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -77,7 +81,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
         elided = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, rect.width() - PAD)
         painter.setPen(option.palette.text().color())  # what draw_cell expects
         state, line = option.state.value, metrics.height()
-        draw_cell(painter, option.palette, rect, state, self.side, pix, badge, elided, line)
+        place = (rect.x(), rect.y(), rect.width(), rect.height())
+        placed = fit(pix, self.side)
+        draw_cell(
+            painter, option.palette, place, state, self.side, pix, placed, badge, elided, line
+        )
         painter.restore()
 
     def badge(self, painter: QPainter, font: QFont) -> QPixmap:
@@ -109,50 +117,75 @@ class ThumbnailDelegate(QStyledItemDelegate):
         grows and shrinks with the thumbnails (never below a readable 6 pt)."""
         ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
         points = badge_points(base.pointSizeF(), scale)
+        last = self._last
+        if last is not None and last[1:3] == (points, ratio) and last[0] == base:
+            return last[3]
         key = (base.key(), points, ratio)
         badge = self._badges.get(key)
         if badge is None:
             badge = self._badges[key] = draw_badge(NEEDS_ALT_LABEL, base, points, ratio)
+        self._last = (QFont(base), points, ratio, badge)
         return badge
+
+
+Fit = tuple[int, int, int, int]  # a picture's place in its square: x, y offsets, width, height
+
+
+def fit(pix: object, side: int) -> Fit | None:
+    """Where ``pix`` goes in a ``side`` square: centred, never enlarged, shrunk to fit
+    keeping its shape; None for no picture (nothing drawn: the square stays empty)."""
+    if not isinstance(pix, QPixmap) or pix.isNull():
+        return None
+    # Logical size: a HiDPI pixmap has more pixels than the points it covers.
+    own = pix.deviceIndependentSize().toSize()
+    w, h = own.width(), own.height()
+    if w > side or h > side:
+        size = own.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
+        w, h = size.width(), size.height()
+    return ((side - w) // 2, (side - h) // 2, w, h)
 
 
 def draw_cell(
     painter: QPainter,
     palette: QPalette,
-    cell: QRect,
+    cell: tuple[int, int, int, int],
     state: int,
     side: int,
-    pix: object,
+    pix: QPixmap | None,
+    placed: Fit | None,
     badge: QPixmap | None,
-    name: str,
+    name: str | CellText,
     line: int,
 ) -> None:
-    """A cell in ``cell``: its frame for ``state`` (a ``QStyle.StateFlag`` value: selected,
-    focus, hover), the picture centred in a ``side`` square, ``badge`` on it, and ``name``
-    (already elided to the cell's width) on a ``line`` high below it, in the painter's pen
-    (left as it was found). The painter antialiases."""
+    """A cell at ``cell`` (x, y, width, height): its frame for ``state`` (a
+    ``QStyle.StateFlag`` value: selected, focus, hover), ``pix`` at ``placed`` (``fit``)
+    in a ``side`` square, ``badge`` on it, and ``name`` (already elided to the cell's
+    width; drawn with ``drawText``, or laid out once: ``CellText``, the same pixels) on a
+    ``line`` high below it, in the painter's pen (left as it was found). The painter
+    antialiases."""
+    x, y, width, height = cell
     if state & (SELECTED | FOCUSED | HOVER):
         pen = painter.pen()
-        ThumbnailDelegate._frame(painter, palette, cell.adjusted(2, 2, -2, -2), state)
+        frame = QRect(x + 2, y + 2, width - 4, height - 4)
+        ThumbnailDelegate._frame(painter, palette, frame, state)
         painter.setPen(pen)
-    x, y, width = cell.x(), cell.y(), cell.width()
     left = x + (width - side) // 2
     top = y + PAD
-    image_rect = QRect(left, top, side, side)
-    if isinstance(pix, QPixmap) and not pix.isNull():
-        # Logical size: a HiDPI pixmap has more pixels than the points it covers.
-        own = pix.deviceIndependentSize().toSize()
-        w, h = own.width(), own.height()
-        if w > side or h > side:  # never enlarged; shrunk to fit, keeping its shape
-            size = own.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
-            w, h = size.width(), size.height()
-        image_rect = QRect(left + (side - w) // 2, top + (side - h) // 2, w, h)
-        painter.drawPixmap(image_rect, pix)
+    if placed is not None and pix is not None:
+        dx, dy, w, h = placed
+        painter.drawPixmap(QRect(left + dx, top + dy, w, h), pix)
     if badge is not None:
+        bottom = top + (placed[1] + placed[3] if placed is not None else side) - 1
+        left_edge = left + (placed[0] if placed is not None else 0)
         h = round(badge.deviceIndependentSize().height())
-        painter.drawPixmap(image_rect.x() + 4, image_rect.bottom() - h - 3, badge)
+        painter.drawPixmap(left_edge + 4, bottom - h - 3, badge)
     text_top = top + side - 1 + TEXT_GAP  # below the square's last row (``QRect.bottom()``)
-    painter.drawText(QRect(x + PAD // 2, text_top, width - PAD, line), _CENTRED, name)
+    if isinstance(name, str):
+        painter.drawText(QRect(x + PAD // 2, text_top, width - PAD, line), _CENTRED, name)
+    elif name.clip is None:
+        name.layout.draw(painter, QPointF(x + PAD // 2 + name.dx, text_top + name.dy))
+    else:
+        name.draw(painter, x + PAD // 2, text_top)
 
 
 def draw_badge(label: str, base: QFont, points: float, ratio: float) -> QPixmap:

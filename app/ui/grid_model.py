@@ -30,14 +30,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from imageshelf.app.library import (
-    Event,
-    EventKind,
-    ImageRecord,
-    Library,
-    LibraryError,
-    Page,
-)
+from imageshelf.app.library import Event, EventKind, ImageRecord, Library, LibraryError, Page
 
 from .grid_arrivals import Arrivals, ThumbnailsTogether, plan_inserts, rows_interval_ms
 from .grid_changes import change_of, removal_row
@@ -331,13 +324,22 @@ class ImageGridModel(QAbstractListModel):
     def cell(self, row: int) -> tuple[QPixmap, bool, str]:
         """What the cell of ``row`` (in range) shows: the thumbnail (a placeholder while it
         or the row's page loads: both are asked for), whether it needs alt text, the file
-        name. The grid's paint asks this directly for each cell it paints (grid_paint.py)."""
-        r = self._store.loaded(row)
-        if r is None:
-            self._want(row // PAGE_SIZE)
-            return (self._placeholder, False, "")
-        pix = self.loader.pixmap(r, self.side) or self._placeholder
-        return (pix, r.alt_text is None, r.filename)
+        name."""
+        return self.cells(row, row + 1)[0]
+
+    def cells(self, start: int, end: int) -> list[tuple[QPixmap, bool, str]]:
+        """``cell`` of rows ``start``..``end - 1``, in one call: the grid's paint asks this
+        for the rows it shows (grid_paint.py), a call less a cell."""
+        loaded, pixmap, side = self._store.loaded, self.loader.pixmap, self.side
+        shown: list[tuple[QPixmap, bool, str]] = []
+        for row in range(start, end):
+            r = loaded(row)
+            if r is None:
+                self._want(row // PAGE_SIZE)
+                shown.append((self._placeholder, False, ""))
+            else:
+                shown.append((pixmap(r, side) or self._placeholder, r.alt_text is None, r.filename))
+        return shown
 
     def record(self, row: int) -> ImageRecord:
         """The record at ``row`` if its page is loaded (never read here: an action on rows

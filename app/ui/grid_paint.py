@@ -8,46 +8,44 @@ about half of a paint was that crossing (a CPU profile of the GUI thread during 
 Here the view's paint walks the visible rows itself: which rows, by arithmetic on the
 grid's uniform cells (checked against Qt's own layout each paint); what each shows, from
 the model's store directly; the states (selected, current with focus, under the mouse)
-as Qt would give them; each drawn by ``grid_delegate.draw_cell``, as the delegate does.
-A rubber band being dragged, a right-to-left layout or rows Qt has not laid out yet are
-left to ``QListView`` (``paint_cells`` says no)."""
+as Qt would give them; each drawn by ``grid_delegate.draw_cell``, as the delegate does,
+but with its name laid out once (``cell_text.CellText``: the pixels of the delegate's
+``drawText``) and its picture's place kept per pixmap (``Fits``). A rubber band being dragged, a
+right-to-left layout or rows Qt has not laid out yet are left to ``QListView``
+(``paint_cells`` says no)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QPersistentModelIndex, QRect
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import QAbstractItemView
 
-from .grid_delegate import FOCUSED, HOVER, PAD, SELECTED, draw_cell
+from .grid_delegate import FOCUSED, HOVER, PAD, SELECTED, Fit, draw_cell, fit
 from .grid_model import ImageGridModel
 
 if TYPE_CHECKING:
     from .grid_view import ImageGrid
 
-_ELIDE = Qt.TextElideMode.ElideMiddle
-_ELIDED_KEPT = 4096  # names elided to a width, kept (a few screens' worth many times over)
+_UNKNOWN = (0, 0, 0, 0)  # not a place ``fit`` gives (a picture is at least a pixel)
+_FITS_KEPT = 4096  # pictures' places kept (the thumbnail cache holds 800)
 
 
-class CellNames:
-    """File names elided to a cell's width, kept: eliding measures the text each time."""
+class Fits:
+    """Each picture's place in its square, kept by the pixmap's cache key: measuring a
+    pixmap is three calls into Qt a cell."""
 
     def __init__(self) -> None:
-        self._elided: dict[tuple[str, int], str] = {}
+        self.kept: dict[tuple[int, int], Fit | None] = {}  # read directly by the paint
 
-    def elided(self, metrics: QFontMetrics, name: str, width: int) -> str:
-        key = (name, width)
-        text = self._elided.get(key)
-        if text is None:
-            if len(self._elided) >= _ELIDED_KEPT:
-                self._elided.clear()
-            text = self._elided[key] = metrics.elidedText(name, _ELIDE, width)
-        return text
-
-    def forget(self) -> None:
-        """The font changed: every width measured is wrong."""
-        self._elided.clear()
+    def of(self, pix: QPixmap, side: int) -> Fit | None:
+        key = (pix.cacheKey(), side)
+        if key not in self.kept:
+            if len(self.kept) >= _FITS_KEPT:
+                self.kept.clear()
+            self.kept[key] = fit(pix, side)
+        return self.kept[key]
 
 
 def _columns(grid: ImageGrid, model: ImageGridModel, first: QRect) -> int:
@@ -98,22 +96,27 @@ def paint_cells(grid: ImageGrid, event: QPaintEvent, hover: QPersistentModelInde
         palette.setCurrentColorGroup(QPalette.ColorGroup.Active)  # as QListView's items
     metrics = grid.fontMetrics()
     line = metrics.height()
+    font = grid.font()
+    viewport = grid.viewport()
     names = grid.cell_names
+    names.use(font, viewport.devicePixelRatioF(), line)
+    fits = grid.cell_fits
+    texts, kept_fits = names.kept, fits.kept
     side = grid.delegate.side
     text_width = w - PAD
-    painter = QPainter(grid.viewport())
+    painter = QPainter(viewport)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setFont(grid.font())
+    painter.setFont(font)
     painter.setPen(palette.text().color())
     badge = None
-    cell = model.cell
-    for row in range(start, end):
-        rect = QRect(x0 + row % columns * dx, y0 + row // columns * dy, w, h)
-        if not rect.intersects(area):
+    # The area asked for, as bounds a cell's rect must reach into (QRect.intersects).
+    left, top, right, bottom = area.left(), area.top(), area.right(), area.bottom()
+    for row, (pix, needs_alt, name) in enumerate(model.cells(start, end), start):
+        x, y = x0 + row % columns * dx, y0 + row // columns * dy
+        if x > right or y > bottom or x + w <= left or y + h <= top:
             continue
-        pix, needs_alt, name = cell(row)
         if needs_alt and badge is None:
-            badge = grid.delegate.badge(painter, grid.font())
+            badge = grid.delegate.badge(painter, font)
         state = 0
         if row in selected:
             state |= SELECTED
@@ -121,9 +124,25 @@ def paint_cells(grid: ImageGrid, event: QPaintEvent, hover: QPersistentModelInde
             state |= FOCUSED
         if row == hovered:
             state |= HOVER
-        elided = names.elided(metrics, name, text_width)
+        # Each cell's name and picture are nearly always known: looked up here, a call
+        # less each (the paint's Python is most of its cost).
+        text = texts.get((name, text_width))
+        if text is None:
+            text = names.text(metrics, font, viewport, name, text_width, line)
+        placed = kept_fits.get((pix.cacheKey(), side), _UNKNOWN)
+        if placed is _UNKNOWN:
+            placed = fits.of(pix, side)
         draw_cell(
-            painter, palette, rect, state, side, pix, badge if needs_alt else None, elided, line
+            painter,
+            palette,
+            (x, y, w, h),
+            state,
+            side,
+            pix,
+            placed,
+            badge if needs_alt else None,
+            text,
+            line,
         )
     painter.end()
     return True

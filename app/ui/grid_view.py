@@ -22,9 +22,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from .alt_text_copy import Snippet, add_to_mime
+from .cell_text import CellNames
 from .grid_delegate import ThumbnailDelegate, cell_size
 from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel
-from .grid_paint import CellNames, paint_cells
+from .grid_paint import Fits, paint_cells
 from .grid_query import Role
 from .mime import ImagesMime, image_ids, local_paths
 
@@ -88,6 +89,7 @@ class ImageGrid(QListView):
         # paints its cells itself (grid_paint.py).
         self._hover = QPersistentModelIndex()
         self.cell_names = CellNames()
+        self.cell_fits = Fits()
 
     def thumb_side(self) -> int:
         return self.delegate.side
