@@ -100,8 +100,8 @@ def _read(
 
 
 def _generic_rows(conn: Connection, sql: str, params: dict[str, object]) -> list[tuple[Any, ...]]:
-    """``sql``'s rows, run with PostgreSQL's generic plan (psycopg prepares the statement
-    after a few uses: its text is the same for any values). For a cursor's page: its
+    """``sql``'s rows, prepared and run with PostgreSQL's generic plan (its text is the
+    same for any values). For a cursor's page: its
     custom plan (made for each call's values; ``plan_cache_mode = auto`` never settles
     on the generic one) cost ≈ 0.5-0.8 ms of the server's ≈ 3-4 a page; the generic
     plan, made once a session, walks the same way (the GIN index, then the few hundred
@@ -110,10 +110,14 @@ def _generic_rows(conn: Connection, sql: str, params: dict[str, object]) -> list
     statement's alone: set on the driver's connection before it and reset after, or
     undone by the rollback of a transaction it failed in."""
     raw: Any = conn.connection.driver_connection
+    # Prepared at its first use on this connection: unprepared, the generic plan is
+    # made anew each time and costs as much as a custom one (or more).
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
     _session(raw, b"SET plan_cache_mode = force_generic_plan")
     try:
         return [tuple(r) for r in run(conn, sql, params)]
     finally:
+        raw.prepare_threshold = threshold
         if raw.info.transaction_status != pq.TransactionStatus.INERROR:
             _session(raw, b"RESET plan_cache_mode")
 
