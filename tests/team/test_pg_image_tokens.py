@@ -227,6 +227,34 @@ def test_a_page_of_a_value_and_a_term_is_one_statement(pg_library: Library) -> N
         assert len(statements) == 1, statements
 
 
+def test_a_cursor_page_leaves_the_session_as_it_found_it(pg_library: Library) -> None:
+    """A cursor's page is prepared at once and read with the generic plan
+    (``plan_cache_mode``) on the connection it is given, which goes back to its pool as it
+    was: outside a
+    transaction, and in one, whether the transaction commits or is rolled back."""
+    _library(pg_library)
+    flt = Filter(search="umbrella", meta=(MetaFilter.parse("batch", "3"),))
+    kept = _expected(pg_library, "umbrella", {"batch": "3"})
+    prepared = "SELECT count(*) FROM pg_prepared_statements"
+    with pg_library.engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        before = auto.exec_driver_sql(prepared).scalar()
+        for _ in range(3):
+            got = pg_token_pages.cursor_page(auto, flt, Sort.NAME, None, 5, backwards=False)
+            assert got is not None and {r.id for r in got[1]} == kept
+            assert auto.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+            # Prepared at its first use (its generic plan kept), and only it.
+            assert auto.exec_driver_sql(prepared).scalar() == before + 1
+    for end in ("commit", "rollback"):
+        with pg_library.engine.connect() as conn:
+            with conn.begin() as tx:
+                got = pg_token_pages.cursor_page(conn, flt, Sort.NAME, None, 5, backwards=False)
+                assert got is not None and {r.id for r in got[1]} == kept
+                assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+                getattr(tx, end)()
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+
+
 def _tokens_agree(lib: Library) -> None:
     """Each image's tokens are its words (search_words) and one per image_metadata row."""
     with lib.engine.connect() as conn:

@@ -13,12 +13,17 @@ are visited anyway (GIN gives rows, not pks): here each row in common carries it
 keys, so the count, the page's place (an OFFSET or a cursor's keyset range), whether
 anything lies behind the cursor, and the page's rows (read by pk) all come from that
 one visit. The statement's text depends only on the sort, the direction and the number
-of meta filters, so psycopg prepares it after a few uses.
+of meta filters, so psycopg prepares it after a few uses, and it is planned once a
+session for any values (``_generic_rows``).
 
 More than the cap in common: ``None``, and the page is read as ``listing`` reads it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import psycopg
+from psycopg import pq
 from sqlalchemy import Connection
 
 from ..filters import Filter, Sort
@@ -72,18 +77,61 @@ def _asks(conn: Connection, flt: Filter, sort: Sort) -> str | None:
 
 
 def _read(
-    conn: Connection, flt: Filter, like: str, params: dict[str, object], parts: dict[str, str]
+    conn: Connection,
+    flt: Filter,
+    like: str,
+    params: dict[str, object],
+    parts: dict[str, str],
+    *,
+    generic: bool = False,
 ) -> tuple[int, bool | None, list[ImageRecord]] | None:
     # With a term, listing's cap for the images values and a term have in common.
     cap = listing.SEARCH_AMONG_CAP if like != _NO_TERM else VALUES_CAP
     params |= {"tok_over": cap + 1, "tok_cap": cap}
     tests = pg_tokens.tests(flt, like or None, params)
     sql = _SQL.format(columns=_KEY_COLUMNS, tests=tests, record=RECORD_COLUMNS, **parts)
-    got = [tuple(r) for r in run(conn, sql, params)]
+    got = (
+        _generic_rows(conn, sql, params) if generic else [tuple(r) for r in run(conn, sql, params)]
+    )
     total, behind = int(got[0][0]), got[0][1]
     if total > cap:
         return None
     return total, behind, [record(r[2:]) for r in got if r[2] is not None]
+
+
+def _generic_rows(conn: Connection, sql: str, params: dict[str, object]) -> list[tuple[Any, ...]]:
+    """``sql``'s rows, prepared and run with PostgreSQL's generic plan (its text is the
+    same for any values). For a cursor's page: its
+    custom plan (made for each call's values; ``plan_cache_mode = auto`` never settles
+    on the generic one) cost ≈ 0.5-0.8 ms of the server's ≈ 3-4 a page; the generic
+    plan, made once a session, walks the same way (the GIN index, then the few hundred
+    rows in common) whatever the term, value or cursor. A page by number gained nothing
+    from it (docs/performance.md, 4 on PostgreSQL, session 10). The setting is this
+    statement's alone: set on the driver's connection before it and reset after, or
+    undone by the rollback of a transaction it failed in."""
+    raw: Any = conn.connection.driver_connection
+    # Prepared at its first use on this connection: unprepared, the generic plan is
+    # made anew each time and costs as much as a custom one (or more).
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+    _session(raw, b"SET plan_cache_mode = force_generic_plan")
+    try:
+        return [tuple(r) for r in run(conn, sql, params)]
+    finally:
+        raw.prepare_threshold = threshold
+        if raw.info.transaction_status != pq.TransactionStatus.INERROR:
+            _session(raw, b"RESET plan_cache_mode")
+
+
+def _session(raw: Any, sql: bytes) -> None:
+    """A setting of the session: outside a transaction straight through libpq (psycopg's
+    cursor and wait loop cost ≈ 0.1 ms a statement); in one, through psycopg, which
+    begins the transaction first, so that its rollback undoes the setting."""
+    if not raw.autocommit:
+        raw.execute(sql)
+        return
+    done = raw.pgconn.exec_(sql)
+    if done.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.OperationalError(done.error_message.decode(errors="replace"))
 
 
 def page(
@@ -126,7 +174,7 @@ def cursor_page(
         parts["beyond"] = " WHERE " + keyset.beyond(keys, backwards)
         other = keyset.beyond(keys, not backwards, inclusive=True)
         parts["behind"] = f"EXISTS (SELECT 1 FROM common WHERE {other})"
-    found = _read(conn, flt, like, params, parts)
+    found = _read(conn, flt, like, params, parts, generic=True)
     if found is None:
         return None
     total, behind, rows = found
