@@ -88,6 +88,8 @@ class TrashModel(QAbstractTableModel):
     """The trash, most recently deleted first, read a page at a time on a worker."""
 
     loaded = Signal()  # a page arrived (tests wait on it)
+    # A read of the current generation failed: the rows shown may be out of date.
+    read_failed = Signal(str)  # a message a person can read
 
     def __init__(self, library: Library, jobs: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -119,21 +121,24 @@ class TrashModel(QAbstractTableModel):
         # The job may finish after the view (and this model) is gone: a lambda is not
         # disconnected when its object is deleted, so the answer asks first.
         job.finished.connect(lambda result: self._arrived_if_alive(generation, result, reset))
-        job.failed.connect(lambda _m: self._arrived_if_alive(generation, None, reset))
+        job.failed.connect(lambda message: self._failed_if_alive(generation, message))
         self.jobs.start(job)
 
-    def _arrived_if_alive(self, generation: int, result: TrashPage | None, reset: bool) -> None:
+    def _arrived_if_alive(self, generation: int, result: TrashPage, reset: bool) -> None:
         if isValid(self):
             self._arrived(generation, result, reset)
 
-    def _arrived(self, generation: int, result: TrashPage | None, reset: bool) -> None:
+    def _failed_if_alive(self, generation: int, message: str) -> None:
+        if isValid(self) and generation == self._generation:
+            self._fetching = False
+            self.read_failed.emit(message)
+
+    def _arrived(self, generation: int, result: TrashPage, reset: bool) -> None:
         if not shiboken6.isValid(self):
             return  # the window closed while the page was read
         if generation != self._generation:
             return  # a reload started since: its answer counts, not this one
         self._fetching = False
-        if result is None:
-            return
         self.now_us = time.time_ns() // 1000
         if reset:
             self.beginResetModel()
@@ -278,6 +283,9 @@ class TrashView(QWidget):
 
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_MS)
         self._reload_timer.timeout.connect(self.model.reload)
+        self._retried = False  # a failed read was read again once; reset by a page
+        self.model.read_failed.connect(self._read_failed)
+        self.model.loaded.connect(self._read_worked)
         self.restore_button.clicked.connect(self.restore_selected)
         self.purge_button.clicked.connect(self.purge_selected)
         self.empty_button.clicked.connect(self.empty)
@@ -332,6 +340,19 @@ class TrashView(QWidget):
         """After a trash event: once the burst is over, not once per image."""
         if self.isVisible() and not self._reload_timer.isActive():
             self._reload_timer.start()
+
+    def _read_failed(self, message: str) -> None:
+        """Without a second read the rows stayed as they were, stale, until the next
+        event: after the last one of an "Empty trash" that was for good. Read once more
+        (a read can race a purge); a second failure stays, with its message, until the
+        next event or visit."""
+        self.notice.emit(f"Could not read the trash: {message}")
+        if not self._retried:
+            self._retried = True
+            self._reload_timer.start()
+
+    def _read_worked(self) -> None:
+        self._retried = False
 
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.list.selectionModel().selectedRows()})

@@ -281,3 +281,29 @@ def test_how_long_the_trash_keeps_images_is_set_in_the_view(window, library: Lib
     qtbot.waitUntil(
         lambda: window.trash_view.model.data(window.trash_view.model.index(0, 3)) == "7 days"
     )
+
+
+def test_a_failed_read_of_the_trash_is_said_and_read_again(window, library: Library, add, qtbot):
+    """A reload whose read fails (it can race a purge) left the rows as they were, with
+    nothing to read them again: after the last purge of an "Empty trash" the view kept
+    showing images that were gone. Now the failure is said and the page read once more."""
+    a, b = add("a.jpg"), add("b.jpg")
+    for r in (a, b):
+        library.delete(r.id)
+    show_trash(window, qtbot, 2)
+    view = window.trash_view
+    library.trash.purge(a.id)  # its event reloads the view RELOAD_MS later
+    # The next read fails for real: the table is away (until put back below; all of this
+    # on the GUI thread, so no timer fires in between).
+    with library.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE trash RENAME TO trash_away"))
+    try:
+        with qtbot.waitSignal(
+            view.notice, timeout=10_000, check_params_cb=lambda m: "Could not read" in m
+        ):
+            pass
+        assert view.model.ids() == [b.id, a.id]  # as they were: stale
+    finally:
+        with library.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE trash_away RENAME TO trash"))
+    qtbot.waitUntil(lambda: view.model.ids() == [b.id], timeout=10_000)
