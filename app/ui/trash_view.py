@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import shiboken6
@@ -106,6 +107,8 @@ class TrashModel(QAbstractTableModel):
         self._thumb_signals = _ThumbSignals(self)
         self._thumb_signals.loaded.connect(self._on_thumb)
         self.now_us = time.time_ns() // 1000
+        # Whether the view shows the last row read (set by the view; see TrashView).
+        self.wants_more: Callable[[], bool] = lambda: True
 
     # --- reading -------------------------------------------------------------------------
 
@@ -157,7 +160,12 @@ class TrashModel(QAbstractTableModel):
         self.loaded.emit()
 
     def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._fetching and len(self.items) < self.total
+        return (
+            not parent.isValid()
+            and not self._fetching
+            and len(self.items) < self.total
+            and self.wants_more()
+        )
 
     def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
         if self.canFetchMore(parent):
@@ -266,6 +274,11 @@ class TrashView(QWidget):
         self.list.setIconSize(QSize(ICON, ICON))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setModel(self.model)
+        # QTreeView asks for one more page at every layout of its rows, seen or not, and
+        # each page's rows lay it out again: a trash of 10,000 was read whole as soon as
+        # it was shown. A page is read when the last row read is in sight (scrolled to),
+        # as QAbstractItemView itself asks.
+        self.model.wants_more = self._last_row_in_sight
         header = self.list.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in (1, 2, 3):
@@ -299,6 +312,13 @@ class TrashView(QWidget):
         self.model.loaded.connect(self._update)
         self.keep_days.valueChanged.connect(self.set_retention)
         self._update()
+
+    def _last_row_in_sight(self) -> bool:
+        rows = self.model.rowCount()
+        if rows == 0:
+            return True
+        last = self.list.visualRect(self.model.index(rows - 1, 0))
+        return last.isValid() and self.list.viewport().rect().intersects(last)
 
     def reload(self) -> None:
         self.model.reload()

@@ -8,6 +8,7 @@ import shutil
 import threading
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import text
 
 from imageshelf.app.library import EventKind, Gone, Library
@@ -197,12 +198,9 @@ def test_dropping_images_on_the_trash_deletes_them(window, library: Library, add
     assert window.tree.current_place() == ALL  # the view shown did not change
 
 
-def test_emptying_10000_images_runs_on_a_worker_and_the_window_keeps_turning(
-    window, library: Library, add, qtbot
-):
-    template = add("one.jpg")
+def fill_trash(library: Library, template, n: int) -> None:
+    """``n`` copies of ``template`` in the trash, rows and files, written directly."""
     source = library.path_of(None, template.filename)
-    n = 10_000
     now = now_us()
     with library.engine.begin() as conn:
         conn.execute(
@@ -221,6 +219,26 @@ def test_emptying_10000_images_runs_on_a_worker_and_the_window_keeps_turning(
         )
     for i in range(n):
         shutil.copyfile(source, library.trash.dir / f"img_{i:026d}.jpg")
+
+
+def test_a_big_trash_is_read_a_page_at_a_time_as_the_list_scrolls(window, library, add, qtbot):
+    fill_trash(library, add("one.jpg"), 1_000)
+    window.refresh_tree()
+    model = window.trash_view.model
+    show_trash(window, qtbot, 100)
+    for _ in range(3):  # every read under way answered, every layout it caused done
+        window.jobs.pool.waitForDone(10_000)
+        QApplication.processEvents()
+    assert model.rowCount() == 100 and model.total == 1_000  # not read whole unseen
+    window.trash_view.list.scrollToBottom()
+    qtbot.waitUntil(lambda: model.rowCount() == 200, timeout=10_000)
+
+
+def test_emptying_10000_images_runs_on_a_worker_and_the_window_keeps_turning(
+    window, library: Library, add, qtbot
+):
+    n = 10_000
+    fill_trash(library, add("one.jpg"), n)
     window.refresh_tree()
     show_trash(window, qtbot, 100)  # the first page; more as the list scrolls
     assert window.trash_view.model.total == n
