@@ -67,3 +67,18 @@ def test_an_unknown_name_is_still_an_attribute_error() -> None:
         assert "NoSuchThing" in str(exc)
     else:
         raise AssertionError("an unknown name resolved")
+
+
+def test_a_library_on_disk_opens_without_the_postgresql_driver(tmp_path: Path) -> None:
+    """psycopg is ≈ 0.15 s of imports that a launch on a folder library (nearly every one)
+    paid before its first paint when a PostgreSQL-only module imported it at the top."""
+    probe = (
+        "import sys\nfrom imageshelf.app.library import Library\n"
+        f"Library.open({str(tmp_path / 'lib')!r}, reconcile=False).close()\n"
+        "import imageshelf.app.ui.main_window\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] == 'psycopg'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"

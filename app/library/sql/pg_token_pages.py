@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-from psycopg import pq
 from sqlalchemy import Connection
 
 from ..filters import Filter, Sort
@@ -109,6 +107,8 @@ def _generic_rows(conn: Connection, sql: str, params: dict[str, object]) -> list
     from it (docs/performance.md, 4 on PostgreSQL, session 10). The setting is this
     statement's alone: set on the driver's connection before it and reset after, or
     undone by the rollback of a transaction it failed in."""
+    from psycopg import pq  # only a team library gets here: not on every launch's clock
+
     raw: Any = conn.connection.driver_connection
     # Prepared at its first use on this connection: unprepared, the generic plan is
     # made anew each time and costs as much as a custom one (or more).
@@ -126,6 +126,9 @@ def _session(raw: Any, sql: bytes) -> None:
     """A setting of the session: outside a transaction straight through libpq (psycopg's
     cursor and wait loop cost ≈ 0.1 ms a statement); in one, through psycopg, which
     begins the transaction first, so that its rollback undoes the setting."""
+    import psycopg
+    from psycopg import pq
+
     if not raw.autocommit:
         raw.execute(sql)
         return
