@@ -18,6 +18,7 @@ from imageshelf.app.library.filters import Filter, fold
 from imageshelf.app.library.sql import listing, meta_listing, pg_token_pages, pg_tokens
 from imageshelf.app.library.sql.dialect import like_pattern
 from tests.conftest import image_bytes
+from tests.team.cursor_walk import walk_by_cursor
 from tests.team.statements import statements_on_this_thread
 
 ALTS = [
@@ -129,16 +130,8 @@ def test_pages_of_a_common_value_and_term(
                 )
                 shown = want[2 * number - 2 : 2 * number]
                 assert (page.total, [r.id for r in page.items]) == (len(want), shown), meta
-            walked, after = [], None
-            while True:
-                got = pg_library.list_by_cursor(
-                    search=term, meta=meta, sort=sort, limit=2, after=after
-                )
-                assert got.total == len(want)
-                walked += [r.id for r in got.items]
-                if not got.has_next_page:
-                    break
-                after = got.end_cursor
+            walked, totals, got = walk_by_cursor(pg_library, 2, search=term, meta=meta, sort=sort)
+            assert totals == {len(want)}
             assert walked == want, (term, meta)
             back, before = [], got.end_cursor
             while want:  # and back from the last, each page before the one after it

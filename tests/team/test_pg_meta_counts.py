@@ -16,6 +16,7 @@ from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
 from imageshelf.app.library.sql import meta_listing
 from tests.conftest import image_bytes
+from tests.team.cursor_walk import walk_by_cursor
 from tests.team.statements import statements_on_this_thread
 
 # Each reading a value can have (3 as text, as a number, as 3.0; booleans as text too).
@@ -114,14 +115,8 @@ def test_pages_of_a_common_value(
                 meta=meta, undescribed=undescribed, sort=sort, page=number, page_size=1
             )
             assert [r.id for r in page.items] == want[number - 1 : number]
-        walked, after = [], None
-        while True:
-            got = pg_library.list_by_cursor(
-                meta=meta, undescribed=undescribed, sort=sort, limit=1, after=after
-            )
-            assert got.total == len(want)
-            walked += [r.id for r in got.items]
-            if not got.has_next_page:
-                break
-            after = got.end_cursor
+        walked, totals, _last = walk_by_cursor(
+            pg_library, 1, meta=meta, undescribed=undescribed, sort=sort
+        )
+        assert totals == {len(want)}
         assert walked == want, meta
