@@ -13,9 +13,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QElapsedTimer, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from imageshelf.app.library import ImageRecord, Library, LibraryError
 from imageshelf.app.library.importer import ImportReport, ImportSession, Rejection, collect_all
@@ -72,6 +72,12 @@ class _Runnable(QRunnable):
         self.job.execute()
 
 
+_J = TypeVar("_J", bound="Job")
+
+# How often ``JobRunner.start_when`` asks whether a waiting job may start.
+READY_POLL_MS = 10
+
+
 class JobRunner(QObject):
     """Starts jobs and keeps them alive (a Python reference) until they end."""
 
@@ -81,6 +87,7 @@ class JobRunner(QObject):
         # Reconciling, an import and a bulk move may all be under way at once.
         self.pool.setMaxThreadCount(3)
         self._running: set[Job] = set()
+        self._waiting: dict[Job, QTimer] = {}  # start_when's jobs, not started yet
 
     def start(self, job: Job) -> Job:
         self._running.add(job)
@@ -89,11 +96,38 @@ class JobRunner(QObject):
         self.pool.start(_Runnable(job))
         return job
 
+    def start_when(self, job: _J, ready: Callable[[], bool], wait_ms: int) -> _J:
+        """Starts ``job`` once ``ready()`` says so (asked now, then every
+        ``READY_POLL_MS``), or ``wait_ms`` from now, whichever comes first. A job still
+        waiting when the runner shuts down is never started."""
+        if ready():
+            self.start(job)
+            return job
+        waited = QElapsedTimer()
+        waited.start()
+        poll = QTimer(self)
+        poll.setInterval(READY_POLL_MS)
+        self._waiting[job] = poll
+
+        def check() -> None:
+            if ready() or waited.elapsed() >= wait_ms:
+                poll.stop()
+                poll.deleteLater()
+                del self._waiting[job]
+                self.start(job)
+
+        poll.timeout.connect(check)
+        poll.start()
+        return job
+
     @property
     def running(self) -> set[Job]:
         return set(self._running)
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
+        for poll in self._waiting.values():
+            poll.stop()
+        self._waiting.clear()
         for job in list(self._running):
             job.cancel()
         self.pool.waitForDone(timeout_ms)

@@ -30,7 +30,7 @@ from .folder_tree import ALL, TRASH, FolderTree, Place
 from .grid_model import ImageGridModel
 from .grid_pane import GridPane
 from .grid_query import Query
-from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, ImageGrid
+from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, LAYOUT_WAIT_MS, ImageGrid
 from .image_gestures import ImageGestures
 from .import_gestures import ImportGestures
 from .jobs import CallJob, JobRunner, ReconcileJob, favour_the_gui_thread
@@ -382,8 +382,7 @@ class MainWindow(QMainWindow):
         job.failed.connect(progress.deleteLater)
         job.finished.connect(lambda _r: self._reconcile_done(None))
         job.failed.connect(self._reconcile_done)
-        self.jobs.start(job)
-        return job
+        return self.jobs.start_when(job, self.grid.laid_out, LAYOUT_WAIT_MS)
 
     def _on_reconcile_progress(self, done: int, total: int, left: float | None = None) -> None:
         set_progress(self.reconcile_bar, done, total)

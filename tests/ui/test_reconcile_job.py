@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from imageshelf.app.library import Library
-from imageshelf.app.ui.jobs import ReconcileJob
+from imageshelf.app.library import ImageRecord, Library
+from imageshelf.app.ui.jobs import READY_POLL_MS, Job, JobRunner, ReconcileJob
+from imageshelf.app.ui.main_window import MainWindow
 from tests.conftest import image_bytes
 
 
@@ -49,3 +51,70 @@ def test_a_real_reconcile_failure_is_still_reported(tmp_path: Path) -> None:
     job.execute()
     library.close()
     assert len(failures) == 1
+
+
+class _Noted(Job):
+    """A job that only notes that it ran."""
+
+    def __init__(self, ran: list[str]) -> None:
+        super().__init__()
+        self.ran = ran
+
+    def work(self) -> None:
+        self.ran.append("ran")
+
+
+def test_a_job_started_when_ready_waits_for_it_and_not_past_the_wait(qtbot) -> None:
+    runner = JobRunner()
+    ready = [False]
+    ran: list[str] = []
+    job = runner.start_when(_Noted(ran), lambda: ready[0], wait_ms=600_000)
+    for _ in range(5):  # several polls: still waiting
+        qtbot.wait(READY_POLL_MS * 2)
+    assert ran == [] and job not in runner.running
+    ready[0] = True
+    with qtbot.waitSignal(job.finished, timeout=10_000):
+        pass
+    assert ran == ["ran"]
+
+    never: list[str] = []
+    late = runner.start_when(_Noted(never), lambda: False, wait_ms=50)
+    with qtbot.waitSignal(late.finished, timeout=10_000):
+        pass  # never ready: it starts once the wait is over
+    assert never == ["ran"]
+    runner.shutdown()
+
+
+def test_a_job_still_waiting_at_shutdown_never_starts(qtbot) -> None:
+    runner = JobRunner()
+    ran: list[str] = []
+    runner.start_when(_Noted(ran), lambda: False, wait_ms=100)
+    runner.shutdown()
+    qtbot.wait(300)  # past the wait: the poll would have started it
+    assert ran == []
+
+
+def test_the_start_up_reconcile_waits_until_the_grid_has_placed_every_row(
+    window: MainWindow, add: Callable[..., ImageRecord], qtbot
+) -> None:
+    for i in range(24):
+        add(f"photo-{i}.jpg")
+    grid = window.grid
+    qtbot.waitUntil(lambda: window.model.rowCount() == 24, timeout=10_000)
+    # A layout in many turns, as 100,000 rows take 50 of 2,000.
+    grid.setBatchSize(1)
+    grid.doItemsLayout()
+    assert not grid.laid_out()
+    laid_out_when_started: dict[Job, bool] = {}
+    start = window.jobs.start
+
+    def noting_start(job: Job) -> Job:
+        laid_out_when_started[job] = grid.laid_out()
+        return start(job)
+
+    window.jobs.start = noting_start  # type: ignore[method-assign]
+    job = window.start_reconcile()
+    assert job not in window.jobs.running  # the Python walk would share the GIL with it
+    with qtbot.waitSignal(job.finished, timeout=30_000):
+        pass
+    assert laid_out_when_started[job] is True
