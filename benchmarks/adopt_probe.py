@@ -306,8 +306,10 @@ def run(kind: str, library_dir: Path, launched_at: float, photo_dir: Path | None
     def start_work() -> None:
         # What the window's ``launch.start_services`` starts after the first paint.
         from imageshelf.app.library import decode_workers
+        from imageshelf.app.ui import gc_pauses
 
         server.start()
+        gc_pauses.settle_start()
         decode_workers.start_ahead()
         QTimer.singleShot(int(TIME_LIMIT_S * 1000), lambda: finish(False))
         if kind == "adopt":

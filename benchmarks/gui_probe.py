@@ -80,7 +80,11 @@ def bare(launched_at: float) -> dict[str, float]:
 
 def app_imported_at() -> float:
     """Imports the window's modules (what a launch pays before any window: the callers
-    time it from the launch) and says when that was done."""
+    time it from the launch) and says when that was done. The cycle collector paused
+    first, as ``imageshelf`` does (app/ui/gc_pauses.py; here after PySide6's import)."""
+    from imageshelf.app.ui import gc_pauses
+
+    gc_pauses.pause_for_start()
     import imageshelf.app.ui.main_window
     import imageshelf.app.ui.server_control  # noqa: F401
 
@@ -185,7 +189,10 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
     from imageshelf.app.ui.first_screen import AfterFirstScreen
 
     def start_services() -> None:  # as app/ui/launch.py does: after the first screen
+        from imageshelf.app.ui import gc_pauses
+
         server.start()
+        gc_pauses.settle_start()
         if not os.environ.get("BENCH_NO_RECONCILE"):  # diagnostics: what the reconcile costs
             win.start_reconcile()
 

@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _window(args: argparse.Namespace) -> int:
+    from ..ui import gc_pauses  # Qt-free
+
+    gc_pauses.pause_for_start()  # before the imports: the window's ui/gc_pauses.py
     try:
         from ..ui.launch import gui_command
     except ImportError as exc:

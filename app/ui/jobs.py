@@ -6,11 +6,9 @@ Only the GUI thread touches widgets and models; a job only calls the core and em
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +18,8 @@ from PySide6.QtCore import QElapsedTimer, QObject, QRunnable, QThreadPool, QTime
 from imageshelf.app.library import ImageRecord, Library, LibraryError
 from imageshelf.app.library.importer import ImportReport, ImportSession, Rejection, collect_all
 from imageshelf.app.library.progress_estimate import Estimate
+
+from . import gc_pauses
 
 log = logging.getLogger(__name__)
 
@@ -156,30 +156,14 @@ def favour_the_gui_thread() -> None:
     os.environ.setdefault(NO_PAINT_HELPERS, "1")
 
 
-_gc_pause_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = True
-
-
 @contextlib.contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Reconciling 100,000 images makes some 300,000 short-lived objects; each full
     collection they trigger stops every thread, the GUI's too, for 50-100 ms (the window
     froze while it scrolled). Reference counting still frees all of them; only the cycle
-    collector waits until the last pause ends."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_pause_lock:
-        _gc_pauses += 1
-        if _gc_pauses == 1:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-    try:
+    collector waits until the last pause ends (``gc_pauses``: a launch pauses it too)."""
+    with gc_pauses.paused():
         yield
-    finally:
-        with _gc_pause_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 class ReconcileJob(Job):

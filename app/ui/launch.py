@@ -21,7 +21,7 @@ from imageshelf.app.library.locations import default_library_path
 
 from ..logs import setup_logging
 from ..resources import APP_ID
-from . import library_targets, notices
+from . import gc_pauses, library_targets, notices
 from .jobs import favour_the_gui_thread
 from .libraries import LibrarySession
 from .library_targets import Target
@@ -86,6 +86,7 @@ def start_services(window: MainWindow) -> None:
     from imageshelf.app.library import decode_workers  # after the first paint, as the rest
 
     window.server.start()
+    gc_pauses.settle_start()  # the launch's objects, Flask's too, frozen (gc_pauses.py)
     decode_workers.start_ahead()
     if not window.library.team:  # nothing outside writes to a team library's storage
         window.start_reconcile()

@@ -20,7 +20,7 @@ from imageshelf.app.library import Library, LibraryError, Page
 from imageshelf.app.library import library_address as addresses
 from imageshelf.app.library.library_address import LibraryAddress
 
-from . import library_targets, notices, probe, team_dialog, window_state
+from . import gc_pauses, library_targets, notices, probe, team_dialog, window_state
 from .grid_query import Query, read_page
 from .jobs import CallJob, Job, JobRunner
 from .library_targets import Target
@@ -288,6 +288,7 @@ class LibrarySession(QObject):
         self.host, self.port = old_window.server.host, old_window.server.port
         window_state.save(old_window)
         window = self._show(opened)  # shown first: closing the last window would quit
+        gc_pauses.thaw()  # the old window's cycles are garbage now (gc_pauses.py)
         old_window.close()  # saves alt text, stops jobs, the server and the events
         old_window.deleteLater()
         # Stopping its watcher and closing its database may wait for a write in flight.

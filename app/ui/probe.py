@@ -8,6 +8,7 @@ they check in the library itself. Without the variable nothing of this runs."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -105,6 +106,8 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
             "area": list(viewer.scroll_area.viewport().size().toTuple()),
         },
         "thumb_side": window.grid.thumb_side(),
+        # The cycle collector: paused for the start, then the start's objects frozen.
+        "gc": {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()},
         "pid": os.getpid(),
         "widgets": {k: _rect(w) for k, w in widgets.items() if w is not None},
         "focus": _name(focus),

@@ -91,3 +91,14 @@ def test_a_double_click_opens_the_viewer(xserver: XServer, viewer_app: AppProces
     app.wait_state(lambda s: s["viewer"] and s["viewer"]["id"] == cell["id"], "the viewer")
     xserver.key("space")
     app.wait_state(lambda s: s["viewer"] is None, "closed with Space")
+
+
+def test_a_launch_freezes_what_its_start_made_once_the_first_screen_is_shown(
+    viewer_app: AppProcess,
+):
+    """The window's modules and widgets are long-lived: the collector stops walking them
+    (app/ui/gc_pauses.py) and runs again for everything made after."""
+    state = viewer_app.wait_state(
+        lambda s: s["gc"]["enabled"] and s["gc"]["frozen"] > 0, "the start-up's objects frozen"
+    )
+    assert state["gc"]["frozen"] > 10_000  # PySide6, the core, the window: not a few
