@@ -239,7 +239,7 @@ def test_a_cursor_whose_row_is_gone_says_what_is_behind_it(
     cap: int,
 ) -> None:
     """``has_previous_page`` after a cursor and ``has_next_page`` before one say whether
-    a row stands at the cursor or behind it (on PostgreSQL a meta page asks that in the
+    a row stands at the cursor or behind it (a meta page asks that in the
     page's own statement: ``keyset.rows_and_behind``). With the cursor's row and all
     behind it deleted, nothing is behind it: the cursor's row is not what answers."""
     monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", cap)

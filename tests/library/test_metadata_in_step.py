@@ -17,6 +17,7 @@ import itertools
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -312,7 +313,7 @@ _ALTS = ["sevilla catedral", "catedral de sevilla", "sev ill a c ate dra ral", N
 
 @pytest.mark.parametrize(
     ("among", "confirm_cap", "resolve_cap"),
-    [(0, 1000, 500), (3, 1000, 500), (1000, 1000, 500), (1000, 1, 0)],
+    [(0, 1000, 500), (3, 1000, 500), (1000, 1000, 500), (1000, 10, 500), (1000, 1, 0)],
 )
 def test_a_term_among_common_values_lists_exactly_its_matches(
     library: Library,
@@ -325,8 +326,10 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
     the term's trigram cover (a superset of its matches) and confirmed against each
     row's text, so a row holding every trigram of the cover but not the term is not
     listed; over the caps the other ways answer (the term's matches listed, or merged
-    as a phrase: the last case). Every page and the total, by page number and by
-    cursor, are ``Filter.matches`` in ``Sort.key`` order."""
+    as a phrase: the last case). The cover's first trigram alone is asked first; at a
+    confirmation cap of 10 ("sev": 12 of the 20) it is over, the whole cover (8) is
+    not, and answers. Every page and the total, by page number and by cursor, are
+    ``Filter.matches`` in ``Sort.key`` order."""
     for n in range(20):
         prepared = library.prepare(io.BytesIO(image_bytes("PNG", color=(n, 9, 9))), f"p{n}.png")
         library.commit(
@@ -339,12 +342,26 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
     everything = library.list_images(page_size=100).items
     flt_all = Filter(search="sevilla catedral")
     assert sum(flt_all.matches(r) for r in everything) == 4  # the phrase, once in 5
+    asked: list[tuple[object, bool]] = []  # each cover search_among was given, and "over"
+    real = meta_listing.search_among
+
+    def spy(*args: Any, **kw: Any) -> list[int] | None:
+        found = real(*args, **kw)
+        asked.append((args[2][1].get("cover"), found is None))
+        return found
+
     for meta, term in itertools.product(
         ({"sku": "A"}, {"sku": "A", "n": "1"}), ("Sevilla Catedral", "catedral", "ate dra")
     ):
         flt = Filter(meta=tuple(MetaFilter.parse(k, v) for k, v in meta.items()), search=term)
-        with library.core.read() as conn:
+        asked.clear()
+        with library.core.read() as conn, monkeypatch.context() as m:
+            m.setattr(meta_listing, "search_among", spy)
             resolved = listing.resolve(conn, flt)
+        sqlite = library.engine.dialect.name == "sqlite"
+        if (confirm_cap, meta, term) == (10, {"sku": "A"}, "Sevilla Catedral") and sqlite:
+            whole = listing._trigram_cover("sevilla catedral")
+            assert asked[:2] == [('"sev"', True), (whole, False)], asked
         want = [r for r in everything if flt.matches(r)]
         if among == 1000:  # listed: from the cover, confirmed, or (confirm_cap 1, or
             # PostgreSQL) the phrase merged

@@ -116,12 +116,13 @@ def rows_and_behind(
         past = beyond(keys, backwards) if at is not None else ""
         inner = meta_listing.select_pks(flt, order(keys, backwards), params, past)
         behind = ""
-        if at is not None and is_pg(conn):
-            # DIALECT (PostgreSQL): any_from's walk the other way as a column of the
-            # same statement (evaluated once: it names no row of the outer query), one
-            # round trip, plan and snapshot fewer for a cursor page (≈ 0.3 ms of the
-            # database's time and as much of the client's). The same filter and
-            # position: the same parameters; EXISTS stops at its first row.
+        if at is not None:
+            # any_from's walk the other way as a column of the same statement (evaluated
+            # once: it names no row of the outer query), one statement fewer for a
+            # cursor page (PostgreSQL: a round trip, plan and snapshot, ≈ 0.3 ms of the
+            # database's time and as much of the client's; SQLite: the statement's
+            # overhead and a second parse of the listed matches' JSON). The same filter
+            # and position: the same parameters; EXISTS stops at its first row.
             other = beyond(keys, not backwards, inclusive=True)
             back = meta_listing.select_pks(flt, order(keys, not backwards), params, other)
             behind = f", EXISTS ({back})"

@@ -149,12 +149,14 @@ def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] |
     return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
 
 
-def _cover_of(term: str) -> tuple[str, dict[str, object]]:
+def _cover_of(term: str, *, narrow: bool = False) -> tuple[str, dict[str, object]]:
     """DIALECT (SQLite): the rows holding every trigram of the term's cover, a superset
-    of its matches (``_trigram_cover``), as a query of their pks in pk order."""
-    return "SELECT rowid FROM images_fts WHERE images_fts MATCH :cover", {
-        "cover": _trigram_cover(term)
-    }
+    of its matches (``_trigram_cover``), as a query of their pks in pk order.
+    ``narrow``: its first trigram alone (a superset still)."""
+    cover = _trigram_cover(term)
+    if narrow:
+        cover = cover.split(" AND ")[0]
+    return "SELECT rowid FROM images_fts WHERE images_fts MATCH :cover", {"cover": cover}
 
 
 def _fts_phrase(term: str) -> str:
@@ -219,7 +221,14 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
         # trigram cover, confirmed, when few (SQLite; ``CONFIRM_CAP``).
         cap = min(CONFIRM_CAP, SEARCH_AMONG_CAP)
         order = ORDER[sort] if sort is not None else "pk"
-        among = meta_listing.search_among(conn, flt, _cover_of(term), cap, term, order)
+        # The values' tags and the cover's first trigram alone first: each trigram more
+        # is a doclist read whole (≈ 0.35 ms for 7,925 entries at 100,000 images) where
+        # the values' tags have already narrowed the candidates to a few hundred, each
+        # confirmed for ≈ 1.3 µs. Over the cap, the whole cover, as before (the first
+        # pass stopped reading at the cap).
+        among = meta_listing.search_among(conn, flt, _cover_of(term, narrow=True), cap, term, order)
+        if among is None and len(term) > 3:
+            among = meta_listing.search_among(conn, flt, _cover_of(term), cap, term, order)
         if among is not None:
             return replace(
                 flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort
