@@ -1,8 +1,8 @@
 """On PostgreSQL each ``meta.KEY=VALUE`` reading's number of images and of undescribed
 images is kept in ``meta_value_counts`` by trigger (migration 0027,
 ``sql/pg_meta_counts.py``): equal to counting ``image_metadata`` after every kind of
-write, and a common value's page — its count read with the values' counts — keeps what
-``MetaFilter.matches`` keeps, in two statements."""
+write, and a page of one value, common or rare — its count read with the values'
+counts — keeps what ``MetaFilter.matches`` keeps, in two statements."""
 
 from __future__ import annotations
 
@@ -87,24 +87,33 @@ def test_the_counts_follow_every_write(pg_library: Library) -> None:
     assert [tuple(r) for r in rows] == [("number", 1, 0), ("text", 1, 1)]
 
 
+def _rule_ids(lib: Library, meta: dict[str, str], sort: Sort, undescribed: bool) -> list[str]:
+    rule = MetaFilter.parse(*next(iter(meta.items())))
+    return [
+        r.id
+        for r in sorted(lib.list_images(page_size=100).items, key=sort.key())
+        if rule.matches(r.custom_metadata) and (r.alt_text is None or not undescribed)
+    ]
+
+
 @pytest.mark.parametrize("sort", list(Sort))
 @pytest.mark.parametrize("undescribed", [False, True])
-def test_pages_of_a_common_value(
-    pg_library: Library, monkeypatch: pytest.MonkeyPatch, sort: Sort, undescribed: bool
+@pytest.mark.parametrize("cap", [0, meta_listing.META_RESOLVE_CAP])
+def test_pages_of_one_value(
+    pg_library: Library,
+    monkeypatch: pytest.MonkeyPatch,
+    sort: Sort,
+    undescribed: bool,
+    cap: int,
 ) -> None:
-    """Every value counted as common (a cap of 0): its count comes with the values'
-    counts, so a page is two statements; every page by number and by cursor is what
-    the rule keeps."""
-    monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", 0)
+    """Every value counted as common (a cap of 0) or as rare (the cap as it is: a rare
+    value's pks were listed, then counted, four statements): its count comes with the
+    values' counts, so a page is two statements; every page by number and by cursor is
+    what the rule keeps."""
+    monkeypatch.setattr(meta_listing, "META_RESOLVE_CAP", cap)
     _library(pg_library)
-    everything = pg_library.list_images(page_size=100).items
     for meta in FILTERS:
-        rule = MetaFilter.parse(*next(iter(meta.items())))
-        want = [
-            r.id
-            for r in sorted(everything, key=sort.key())
-            if rule.matches(r.custom_metadata) and (r.alt_text is None or not undescribed)
-        ]
+        want = _rule_ids(pg_library, meta, sort, undescribed)
         with statements_on_this_thread(pg_library.engine) as sent:
             first = pg_library.list_images(meta=meta, undescribed=undescribed, sort=sort)
         assert (first.total, [r.id for r in first.items]) == (len(want), want), meta
@@ -120,3 +129,31 @@ def test_pages_of_a_common_value(
         )
         assert totals == {len(want)}
         assert walked == want, meta
+
+
+def test_a_rare_value_counted_after_writes(pg_library: Library) -> None:
+    """A rare value's count is its rows in ``meta_value_counts`` (not its pks listed
+    and counted): after a move to the trash, a restore, alt text set and cleared and
+    the value removed, each page's total and items are what the rule keeps."""
+    ids = _library(pg_library)
+    meta = {"batch": "3"}
+
+    def check() -> None:
+        for undescribed in (False, True):
+            want = _rule_ids(pg_library, meta, Sort.NEWEST, undescribed)
+            page = pg_library.list_images(meta=meta, undescribed=undescribed)
+            assert (page.total, [r.id for r in page.items]) == (len(want), want)
+            got = pg_library.list_by_cursor(meta=meta, undescribed=undescribed, limit=1)
+            assert (got.total, [r.id for r in got.items]) == (len(want), want[:1])
+
+    check()
+    pg_library.delete(ids[1])
+    check()
+    pg_library.trash.restore(ids[1])
+    pg_library.update(ids[1], alt_text="described now")
+    check()
+    pg_library.update(ids[0], alt_text=None)
+    pg_library.update(ids[5], custom_metadata={"batch": None})
+    check()
+    # img0's "3", img1's and img2's 3 (img5's removed): the checks compared something.
+    assert len(_rule_ids(pg_library, meta, Sort.NEWEST, False)) == 3

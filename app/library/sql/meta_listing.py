@@ -423,11 +423,13 @@ def resolve_meta(conn: Connection, flt: Filter, among: pg_tokens.Among | None = 
         counts.append((sum(found), n, held))
     least, rarest, held = min(counts)
     flt = with_lead(flt, rarest, held)
+    if scope is not None:  # DIALECT (PostgreSQL): counted with its readings, common or
+        # rare (a rare value's pks were listed only to be counted; its page walks them)
+        return replace(flt, meta_count=sum(row[at : at + len(wheres)]))
     if least > META_RESOLVE_CAP:
         common = pg_tokens.listed(row[-1], among.cap) if among is not None else None
         if common is None or among is None:
-            counted = sum(row[at : at + len(wheres)]) if scope is not None else None
-            return replace(flt, meta_count=counted)
+            return flt
         return replace(
             flt, matches_pks=tuple(common), matches_among_meta=True, matches_sort=among.sort
         )
