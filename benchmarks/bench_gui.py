@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import Result, bound_result, missing, report
+from .common import Result, bound_result, launch_env, missing, report
 from .generate import library
 
 
@@ -30,7 +30,7 @@ def probe(kind: str, root: Path, timeout: float) -> dict[str, float]:
         text=True,
         timeout=timeout,
         cwd=Path(__file__).resolve().parent.parent,
-        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+        env=launch_env(),
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
