@@ -286,6 +286,12 @@ def _cpus() -> set[int] | None:
     return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
 
 
+# What the fork server imports once for all its workers: this module, Pillow (``imaging``,
+# which the library process imports only when it decodes) and ``fork_server`` (its workers
+# do not run the program's main module again).
+FORK_SERVER_PRELOAD: Final = (__name__, f"{__package__}.imaging", f"{__package__}.fork_server")
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """A fork server where there is one (Linux, macOS): started once per library process,
     from a fresh interpreter that has imported this module (and Pillow) once, it forks
@@ -294,10 +300,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    # ``fork_server``: its workers do not run the program's main module again.
-    # ``imaging``: Pillow, imported once there rather than by each worker.
-    preload = [__name__, f"{__package__}.imaging", f"{__package__}.fork_server"]
-    ctx.set_forkserver_preload(preload)
+    ctx.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
     return ctx
 
 
