@@ -56,7 +56,8 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
             1500,
             baseline=bare["first_paint_s"] * 1000,
             note=f"imports done {win['imported_s']:.2f} s, window built "
-            f"{win['window_built_s']:.2f} s; baseline: empty QListView",
+            f"{win['window_built_s']:.2f} s, CPU to the paint {win['first_paint_cpu_s']:.2f} s "
+            f"(GUI thread {win['first_paint_gui_cpu_s']:.2f}); baseline: empty QListView",
         ),
         Result(
             "6 scroll",
