@@ -38,7 +38,7 @@ from imageshelf.app.library import Library
 
 from . import photo_set
 from .adopt_floor import floor_rate
-from .common import Result, bound_result, missing, ratio_result, report
+from .common import Result, bound_result, launch_env, missing, ratio_result, report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def _probe(kind: str, library_dir: Path, extra: list[str], timeout: float) -> di
         text=True,
         timeout=timeout,
         cwd=ROOT,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        env=launch_env(),
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):

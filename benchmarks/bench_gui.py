@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import Result, bound_result, missing, report
+from .common import Result, bound_result, launch_env, missing, report
 from .generate import library
 
 
@@ -30,7 +30,7 @@ def probe(kind: str, root: Path, timeout: float) -> dict[str, float]:
         text=True,
         timeout=timeout,
         cwd=Path(__file__).resolve().parent.parent,
-        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+        env=launch_env(),
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -56,7 +56,8 @@ def run(n: int = 100_000, quick: bool = False) -> list[Result]:
             1500,
             baseline=bare["first_paint_s"] * 1000,
             note=f"imports done {win['imported_s']:.2f} s, window built "
-            f"{win['window_built_s']:.2f} s; baseline: empty QListView",
+            f"{win['window_built_s']:.2f} s, CPU to the paint {win['first_paint_cpu_s']:.2f} s "
+            f"(GUI thread {win['first_paint_gui_cpu_s']:.2f}); baseline: empty QListView",
         ),
         Result(
             "6 scroll",

@@ -8,11 +8,17 @@ the figure decides whether it is met."""
 
 from __future__ import annotations
 
+import compileall
+import functools
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -162,3 +168,23 @@ def table(results: list[Result]) -> str:
 
 def report(results: list[Result]) -> None:
     print(table(results), flush=True)
+
+
+@functools.cache
+def _compiled() -> None:
+    for folder in ("app", "server", "imageshelf"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+    compileall.compile_dir(ROOT / "benchmarks", maxlevels=0, quiet=1)  # not its .data
+
+
+def launch_env() -> dict[str, str]:
+    """The environment of a launched window (``gui_probe``, ``adopt_probe``): this one,
+    offscreen, with the project's modules compiled and Python's bytecode cache on, as an
+    installed Imageshelf starts (pip compiles at install; a checkout keeps its
+    ``__pycache__``). Under ``PYTHONDONTWRITEBYTECODE`` (set in some shells and CI) each
+    launch compiled the ≈ 160 modules it imports from source: ≈ 0.3 s of CPU of "6 paint"
+    that no person's launch pays (docs/performance.md, "6 — The window")."""
+    _compiled()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env

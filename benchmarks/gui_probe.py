@@ -139,6 +139,10 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
             # This paint (queued just now) drew them all.
             result["first_paint_s"] = time.time() - launched_at
             result["rows_on_screen"] = len(rows)
+            # CPU to this paint (every thread, and the GUI thread): on a busy machine the
+            # wall time above varies with the load, these much less.
+            result["first_paint_cpu_s"] = time.process_time()
+            result["first_paint_gui_cpu_s"] = time.thread_time()
             if os.environ.get("BENCH_PAINT_ONLY"):
                 QTimer.singleShot(0, app.quit)
             else:

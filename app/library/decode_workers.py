@@ -32,14 +32,18 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from PIL import Image
-
-from . import direct_copy, exif_read, files, format_heads, imaging, rules, xmp_read
+from . import direct_copy, exif_read, files, format_heads, rules, xmp_read
 from .decode_budget import DECODE_BUDGET
 from .errors import LibraryError
 from .exif_facts import NO_EXIF, ExifFacts
+
+# Pillow (``imaging``) is imported where a file is decoded, never at the top: the library
+# modules that name ``Examined`` are on the window's launch path (performance.md, "6").
+# The workers have it already: the fork server preloads it (``_context``).
+if TYPE_CHECKING:
+    from . import imaging
 
 # Below this many files a run stays in its own thread: starting a process costs about
 # as much as decoding ten photos, and the watcher's batches are a few files.
@@ -100,6 +104,8 @@ def _start_worker(hash_only: frozenset[str], library_pid: int, cpus: set[int] | 
     a benchmark's one-core run) would otherwise keep every later worker on that core."""
     global _hash_only
     _hash_only = hash_only
+    from . import imaging  # noqa: F401  # (preloaded by a fork server, not by ``spawn``)
+
     _keep_freed_memory()
     with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice
         os.nice(WORKER_NICENESS)
@@ -112,7 +118,7 @@ def _start_worker(hash_only: frozenset[str], library_pid: int, cpus: set[int] | 
 
 def _keep_freed_memory() -> None:
     """A worker handles one photo after another, each a few same-sized buffers (the file
-    read whole, 3-10 MB; the decoder's input). ``imaging`` makes glibc map every block
+    read whole, 3-10 MB; the decoder's input). ``decode_budget`` makes glibc map every block
     over 1 MB afresh and unmap it when freed (right for the library process, whose RSS it
     bounds), so here each photo's buffers were new pages: ≈ 1,150 page faults, 3-4 ms of
     a 12 MP photo's ≈ 50 ms of CPU, which the floor's bare pipeline (glibc's defaults)
@@ -159,6 +165,8 @@ def examine_in_place(path: str) -> Examined | Refused:
             size, sha = files.hash_file(p)
         if sha in _hash_only:
             return Examined(size, st.st_mtime_ns, sha, None)
+        from . import imaging
+
         info = imaging.inspect(io.BytesIO(data)) if data is not None else imaging.inspect_path(p)
         # From the bytes read (the file is not opened again) where it was read whole.
         source = io.BytesIO(data) if data is not None else p
@@ -189,6 +197,8 @@ def examine_copy(path: str, tmp_dir: str) -> Examined | Refused:
     saved: list[_Saved] = []
     writer = threading.Thread(target=_save_copy, args=(data, Path(tmp_dir), saved))
     writer.start()
+    from . import imaging
+
     try:
         info = imaging.inspect(io.BytesIO(data))
     except LibraryError as exc:
@@ -244,6 +254,10 @@ def units_in_flight(path: Path) -> int:
             if size is not None:
                 return _reduced_jpeg_units(*size)
             fp.seek(0)
+            from PIL import Image
+
+            from . import imaging
+
             with imaging.pillow_warnings(), Image.open(fp, formats=rules.PILLOW_FORMATS) as img:
                 full = img.width * img.height
                 if img.format in ("JPEG", "MPO"):
@@ -272,6 +286,12 @@ def _cpus() -> set[int] | None:
     return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
 
 
+# What the fork server imports once for all its workers: this module, Pillow (``imaging``,
+# which the library process imports only when it decodes) and ``fork_server`` (its workers
+# do not run the program's main module again).
+FORK_SERVER_PRELOAD: Final = (__name__, f"{__package__}.imaging", f"{__package__}.fork_server")
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """A fork server where there is one (Linux, macOS): started once per library process,
     from a fresh interpreter that has imported this module (and Pillow) once, it forks
@@ -280,8 +300,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    # ``fork_server``: its workers do not run the program's main module again.
-    ctx.set_forkserver_preload([__name__, f"{__package__}.fork_server"])
+    ctx.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
     return ctx
 
 

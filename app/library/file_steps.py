@@ -14,16 +14,20 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import files, imaging, rules
+from . import files, rules
 from .core import Core
 from .errors import InvalidInput, LibraryError, NotFound, StorageError
 from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord, now_us
 from .sql import owners, rows
+
+if TYPE_CHECKING:
+    from . import imaging
 
 log = logging.getLogger(__name__)
 

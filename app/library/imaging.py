@@ -1,13 +1,15 @@
 """Everything Pillow does for the library: detect the real format from the bytes, prove the
 image decodes completely, measure it, and make its thumbnail — in one decode where the
-format allows (a JPEG is validated while being decoded at reduced scale)."""
+format allows (a JPEG is validated while being decoded at reduced scale).
+
+The modules on the window's launch path import this one (and so Pillow, ≈ 0.06 s of CPU)
+inside the functions that decode, not at their top: the first screen decodes nothing
+with Pillow (docs/performance.md, "6 — The window")."""
 
 from __future__ import annotations
 
-import ctypes
 import io
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,24 +40,6 @@ _PIL_CORE: Any = Image.core  # type: ignore[attr-defined]  # Pillow's C module: 
 if "PIL_BLOCKS_MAX" not in os.environ and _PIL_CORE.get_blocks_max() < _REUSED_BLOCKS:
     _PIL_CORE.set_blocks_max(_REUSED_BLOCKS)
 
-
-def _return_large_frees_to_the_system() -> None:
-    """glibc raises its mmap threshold each time a large block is freed (up to 32 MB), so
-    after the first large image Pillow's 16 MB blocks come from the heap of whichever
-    thread's arena decoded, and freed stay counted in RSS: eight 100-megapixel uploads
-    peaked 0.3 GB over what the decode budget allows. A fixed 1 MB threshold keeps large
-    blocks mapped and unmapped as they are freed (Linux with glibc; elsewhere nothing)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
-    except (OSError, AttributeError):
-        pass
-
-
-_M_MMAP_THRESHOLD: Final = -3
-_return_large_frees_to_the_system()
 
 THUMBNAIL_JPEG_QUALITY = 85
 # An opaque image this many times the box (or more, up to twice) is halved for its

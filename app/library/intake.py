@@ -10,16 +10,19 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from . import custom_metadata as custom_metadata_rules
-from . import exif_read, file_steps, files, group_commit, imaging, rules, xmp_read
+from . import exif_read, file_steps, files, group_commit, rules, xmp_read
 from .core import Core
 from .errors import Duplicate, MalformedImage, TooLarge
 from .events import Event, EventKind
 from .exif_facts import NO_EXIF, ExifFacts
 from .records import ImageRecord
 from .sql import rows
+
+if TYPE_CHECKING:
+    from . import imaging
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,8 @@ def prepare_file(
         # close) gives up the interpreter lock, a thread switch or two a call when
         # several uploads run (docs/performance.md, "3 — Uploads").
         with open(tmp, "rb") as fp:
+            from . import imaging  # Pillow, imported on first use: see imaging.py
+
             info = imaging.inspect(fp)
             described, exif = exif_read.texts_and_facts(fp, info.format.content_type)
         with files.disk_errors("save the thumbnail"):

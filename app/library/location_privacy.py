@@ -24,7 +24,7 @@ from typing import BinaryIO, Final, Protocol, cast
 
 from sqlalchemy import Connection
 
-from . import files, imaging, location_strip, rules, settings
+from . import files, location_strip, rules, settings
 from .errors import NotFound
 from .records import ImageRecord
 from .storage import Storage, opens_at_once
@@ -191,6 +191,8 @@ class LocationPrivacy:
             if isinstance(exc, FileNotFoundError):
                 raise
             raise files.storage_error(exc, f"read the file of image {record.id}") from exc
+        from . import imaging  # Pillow, imported on first use: see imaging.py
+
         return location_strip.strip_location(data, record.content_type, imaging.embedded_metadata)
 
     def _remember(self, sha256: str, has_location: bool) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import files, imaging
+from . import files
 from .core import Core
 from .errors import NotFound
 from .records import ImageRecord
@@ -55,6 +55,8 @@ def thumbnail_of(core: Core, record: ImageRecord, path: Path | str, where: str) 
 
     def build() -> tuple[bytes, str]:
         try:
+            from . import imaging  # Pillow, imported on first use: see imaging.py
+
             info = imaging.inspect_path(
                 path if isinstance(path, Path) else core.storage.local_path(path)
             )

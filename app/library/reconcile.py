@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from . import exif_read, file_steps, files, imaging
+from . import exif_read, file_steps, files
 from .adoption import BatchAdoption, new_record
 from .core import Core
 from .decode_workers import MIN_FILES_FOR_PROCESSES, Examined
@@ -254,6 +254,8 @@ class Reconciler:
         with self.core.read() as conn:
             if rows.exists_at(conn, folder, name):
                 return 0  # the app's own file, committed since the scan: no need to decode
+        from . import imaging  # Pillow, imported on first use: see imaging.py
+
         try:
             info = imaging.inspect_path(path)
         except LibraryError as exc:
@@ -290,6 +292,8 @@ class Reconciler:
             with self.core.write() as conn:
                 rows.set_stat(conn, row.id, sha, f.size, f.mtime_ns)
             return 0
+        from . import imaging  # Pillow, imported on first use: see imaging.py
+
         try:
             info = imaging.inspect_path(path)
         except (LibraryError, OSError):

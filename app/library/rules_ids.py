@@ -8,8 +8,6 @@ import secrets
 import time
 from typing import Final
 
-from ulid import ULID
-
 __all__ = [
     "ID_PREFIX",
     "is_image_id",
@@ -28,6 +26,9 @@ def new_image_id() -> str:
     python-ulid's ``ULID()`` is monotonic: within one millisecond it adds 1 to the last
     random part, so an id made just after a neighbour's (a share link, an /i link) could
     be guessed from it. Ids here stay sortable by time, never by sequence."""
+    # python-ulid imports importlib.metadata and email (≈ 0.04 s): here, not at launch.
+    from ulid import ULID
+
     millis = time.time_ns() // 1_000_000
     return ID_PREFIX + str(ULID.from_bytes(millis.to_bytes(6, "big") + secrets.token_bytes(10)))
 

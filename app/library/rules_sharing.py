@@ -4,11 +4,7 @@
 from __future__ import annotations
 
 import re
-import secrets
-import time
 from typing import Final
-
-from ulid import ULID
 
 from .errors import InvalidInput
 from .rules_ids import ID_PREFIX, new_image_id
@@ -78,11 +74,8 @@ SHARE_SRCSET_WIDTHS: Final = (320, 800, 1600)
 
 
 def new_share_id() -> str:
-    """``shr_`` and a ULID with fresh random bits (as ``new_image_id``)."""
-    millis = time.time_ns() // 1_000_000
-    return SHARE_ID_PREFIX + str(
-        ULID.from_bytes(millis.to_bytes(6, "big") + secrets.token_bytes(10))
-    )
+    """``shr_`` and a ULID with fresh random bits (see ``new_image_id``)."""
+    return SHARE_ID_PREFIX + new_image_id()[len(ID_PREFIX) :]
 
 
 def is_share_id(value: str) -> bool:

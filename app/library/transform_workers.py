@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Final
 
 from .errors import Busy
-from .transform_render import render
 from .transform_spec import TransformSpec
 
 NICENESS: Final = 10
@@ -108,6 +107,9 @@ def _start_worker(cpus: frozenset[int] | None = None) -> None:
             os._exit(0)
 
         threading.Thread(target=exit_with_parent, name="exit-with-server", daemon=True).start()
+    # Pillow here, before the first task's clock starts, not in the parent: the window's
+    # process imports this module at launch and renders nothing (performance.md, "6").
+    from . import transform_render  # noqa: F401
 
 
 def workers() -> int:
@@ -146,6 +148,8 @@ def _discard(pool: ProcessPoolExecutor) -> None:
 
 
 def _timed_render(path: Path, spec: TransformSpec) -> tuple[bytes, float]:
+    from .transform_render import render  # loaded by ``_start_worker``
+
     started = time.perf_counter()
     return render(path, spec), time.perf_counter() - started
 

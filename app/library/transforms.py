@@ -36,7 +36,6 @@ from .errors import Busy, LibraryError
 from .files import storage_error
 from .storage import opens_at_once
 from .transform_cache import TransformCache
-from .transform_render import decoded_pixels
 from .transform_spec import TransformSpec
 
 log = logging.getLogger(__name__)
@@ -304,6 +303,8 @@ class Transforms:
                 self._land(flight, key)
                 return TransformResult(cached, ctype, etag)
             path_now = source()
+            from .transform_render import decoded_pixels  # Pillow: not at the window's launch
+
             pixels = decoded_pixels(path_now, spec)  # from the header: no decode yet
             slot = ExitStack()  # the slot, handed to the maker, which frees it when done
             slot.enter_context(self.gate.slot(deadline))

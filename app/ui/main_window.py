@@ -4,6 +4,7 @@ gestures into ``Library`` calls. Slow work runs as jobs; changes come back as ev
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 from imageshelf.app.library import Event, EventKind, ImageRecord, Library, Page, Sort
 from imageshelf.app.library.progress_estimate import progress_text
 
-from . import alt_text_actions, library_targets, server_dialog, window_state
+from . import alt_text_actions, library_targets, window_state
 from .bridge import LibraryBridge
 from .coalesce import Coalesced
 from .details import DetailsPane
@@ -34,21 +35,17 @@ from .grid_view import EMPTY_LIBRARY, EMPTY_SEARCH, LAYOUT_WAIT_MS, ImageGrid
 from .image_gestures import ImageGestures
 from .import_gestures import ImportGestures
 from .jobs import CallJob, JobRunner, ReconcileJob, favour_the_gui_thread
-from .menus import (
-    SORTS,
-    build_actions,
-    build_menus,
-    build_toolbar,
-    install_grid_context_menu,
-)
+from .menus import SORTS, build_actions, build_menus, build_toolbar, install_grid_context_menu
 from .progress_bar import PROGRESS_MS, QuietProgressBar, set_progress
 from .selection import SelectionFollower
 from .server_control import ServerController
-from .server_dialog import ServerSettingsDialog
 from .thumbnails import ThumbnailLoader
 from .trash_view import TrashView
 from .undo import UndoHistory, UndoNotice
-from .viewer import ImageViewer
+
+if TYPE_CHECKING:  # both imported when first opened: not needed for the first screen
+    from .server_dialog import ServerSettingsDialog
+    from .viewer import ImageViewer
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +276,8 @@ class MainWindow(QMainWindow):
         if self.details.record is None:
             return
         if self.viewer is None:
+            from .viewer import ImageViewer  # Pillow (EXIF orientation)
+
             self.viewer = ImageViewer(self.library, self.step_selection, self)
         self.viewer.show_record(self.details.record)
 
@@ -403,6 +402,8 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def server_settings(self) -> ServerSettingsDialog:
+        from . import server_dialog
+
         return server_dialog.open_for(self)  # the port and sharing remembered on OK
 
     def shutdown(self) -> None:

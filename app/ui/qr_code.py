@@ -3,7 +3,6 @@ for the share link in *Share…* and the LAN address in Server settings."""
 
 from __future__ import annotations
 
-import segno
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QWidget
@@ -14,6 +13,8 @@ QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 def qr_image(text: str, side: int = 200) -> QImage:
     """``text`` as a QR code about ``side`` pixels wide (whole pixels per module, so the
     code stays sharp for a phone's camera)."""
+    import segno  # here, not at launch: the window imports this module (≈ 0.01–0.04 s)
+
     code = segno.make(text, error="m")
     matrix = [list(row) for row in code.matrix]
     count = len(matrix) + 2 * QUIET_ZONE
