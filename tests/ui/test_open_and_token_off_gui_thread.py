@@ -62,7 +62,14 @@ def session(
     session = LibrarySession(settings, "127.0.0.1", 0)
     window = session.open(tmp_path / "first")
     assert window is not None
-    qtbot.waitUntil(lambda: window.server.running and window._tree_job is None)
+    # The start's reconcile done too: its "up to date" notice would take the status bar
+    # from what a test waits for.
+    qtbot.waitUntil(
+        lambda: (
+            window.server.running and window._tree_job is None and window.reconcile_bar.isHidden()
+        ),
+        timeout=15_000,
+    )
     yield session
     if session.window is not None:
         session.window.close()
