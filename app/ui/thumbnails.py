@@ -24,22 +24,36 @@ Key = tuple[str, int]
 
 
 class _Signals(QObject):
-    loaded = Signal(object, QImage)  # Key, image
-    failed = Signal(object)  # Key
+    # [(Key, image)] of one task, a null image where the thumbnail could not be read
+    loaded = Signal(list)
+
+
+# A thumbnail to decode: (image id, content hash, key, longest side in device pixels).
+_Job = tuple[str, str, Key, int]
 
 
 class _Decode(QRunnable):
-    def __init__(
-        self, library: Library, image_id: str, key: Key, pixels: int, signals: _Signals
-    ) -> None:
+    """The thumbnails of one burst of requests (or its share of it), decoded one after the
+    other and handed to the GUI thread in one queued call: during a drop a load a photo
+    was a task of its own, a thread woken and a signal delivered each (docs/performance.md,
+    21)."""
+
+    def __init__(self, library: Library, jobs: list[_Job], signals: _Signals) -> None:
         super().__init__()
-        self.library, self.image_id, self.key, self.signals = library, image_id, key, signals
-        self.pixels = pixels  # the longest side in device pixels (sharp on HiDPI screens)
+        self.library, self.jobs, self.signals = library, jobs, signals
 
     def run(self) -> None:
-        side = self.pixels
+        loaded = [(key, self._read(image_id, sha, px)) for image_id, sha, key, px in self.jobs]
+        self.signals.loaded.emit(loaded)
+
+    def _read(self, image_id: str, sha256: str, side: int) -> QImage:
+        """``side``: the longest side in device pixels (sharp on HiDPI screens)."""
         try:
-            _record, thumb = self.library.thumbnail(self.image_id)
+            # The cache's file when it has one (an image just imported: the row is not
+            # read again); else the core's way, which rebuilds a lost thumbnail.
+            thumb = self.library.thumbnails.lookup(sha256)
+            if thumb is None:
+                _record, thumb = self.library.thumbnail(image_id)
             reader = QImageReader(str(thumb.path))
             size = reader.size()
             if size.isValid() and (size.width() > side or size.height() > side):
@@ -49,16 +63,12 @@ class _Decode(QRunnable):
                 # window's while the grid scrolls; other formats are shrunk smoothly.
                 shown = size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
                 reader.setScaledSize(shown.expandedTo(QSize(1, 1)))  # a sliver stays a pixel
-            image = reader.read()
+            return reader.read()
         except (LibraryError, OSError):
-            image = QImage()
+            return QImage()
         except Exception:
-            log.exception("thumbnail of %s failed", self.image_id)
-            image = QImage()
-        if image.isNull():
-            self.signals.failed.emit(self.key)
-            return
-        self.signals.loaded.emit(self.key, image)
+            log.exception("thumbnail of %s failed", image_id)
+            return QImage()
 
 
 def placeholder(size: int, *, broken: bool = False) -> QPixmap:
@@ -106,7 +116,6 @@ class ThumbnailLoader(QObject):
         self._pending: set[Key] = set()
         self._signals = _Signals(self)
         self._signals.loaded.connect(self._on_loaded)
-        self._signals.failed.connect(self._on_failed)
         # Most recent requests first: what the person scrolled to now matters more than
         # what flew past a second ago.
         self._priority = itertools.count()
@@ -133,11 +142,17 @@ class ThumbnailLoader(QObject):
         return None
 
     def _submit(self) -> None:
+        """The requests of one turn as one task per thread of the pool (in the order
+        asked), not one task each."""
         queued, self._queued = self._queued, []
-        for record, key in queued:
+        jobs = [(r.id, r.sha256, key, math.ceil(key[1] * self.scale)) for r, key in queued]
+        threads = max(1, self.pool.maxThreadCount())
+        share = -(-len(jobs) // threads)
+        for start in range(0, len(jobs), share):
             priority = min(next(self._priority), 2**30)
-            pixels = math.ceil(key[1] * self.scale)
-            self.pool.start(_Decode(self.library, record.id, key, pixels, self._signals), priority)
+            self.pool.start(
+                _Decode(self.library, jobs[start : start + share], self._signals), priority
+            )
 
     def loading(self) -> bool:
         """Whether a thumbnail asked for is still being loaded."""
@@ -149,20 +164,19 @@ class ThumbnailLoader(QObject):
     def __len__(self) -> int:
         return len(self._cache)
 
-    def _on_loaded(self, key: Key, image: QImage) -> None:
-        self._pending.discard(key)
-        pix = QPixmap.fromImage(image)
-        pix.setDevicePixelRatio(self.scale)
-        self._cache[key] = pix
-        self._cache.move_to_end(key)
+    def _on_loaded(self, loaded: list[tuple[Key, QImage]]) -> None:
+        for key, image in loaded:
+            self._pending.discard(key)
+            if image.isNull():
+                self._broken.add(key)
+            else:
+                pix = QPixmap.fromImage(image)
+                pix.setDevicePixelRatio(self.scale)
+                self._cache[key] = pix
+                self._cache.move_to_end(key)
+            self.ready.emit(key[0])
         while len(self._cache) > self.capacity:
             self._cache.popitem(last=False)
-        self.ready.emit(key[0])
-
-    def _on_failed(self, key: Key) -> None:
-        self._pending.discard(key)
-        self._broken.add(key)
-        self.ready.emit(key[0])
 
     def forget(self, sha256: str) -> None:
         for key in [k for k in self._cache if k[0] == sha256]:

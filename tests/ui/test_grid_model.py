@@ -288,6 +288,31 @@ def test_the_cache_is_bounded(library, add, qtbot):
     loader.shutdown()
 
 
+def test_a_burst_of_thumbnails_comes_back_in_one_delivery_per_loader_thread(library, add, qtbot):
+    """What is asked for in one turn (a screenful shown, a drop's new rows) is decoded as
+    one task per thread of the loader and handed back in one queued call each, not a task
+    and a call a thumbnail: every one cached and announced, one that cannot be read marked
+    broken without costing the others."""
+    records = [add(f"b{i}.jpg") for i in range(12)]
+    lost = records[5]  # no thumbnail and no file to build one from
+    library.thumbnails.discard(lost.sha256)
+    (library.root / lost.relpath).unlink()
+    loader = ThumbnailLoader(library, scale=1.0)
+    deliveries: list[int] = []
+    loader._signals.loaded.connect(lambda *args: deliveries.append(len(args)))
+    announced: list[str] = []
+    loader.ready.connect(announced.append)
+    for r in records:
+        assert loader.pixmap(r, THUMB_SIDE) is None
+    qtbot.waitUntil(lambda: not loader.loading(), timeout=10_000)
+    assert len(deliveries) <= loader.pool.maxThreadCount() == 2
+    assert sorted(announced) == sorted(r.sha256 for r in records)
+    assert [loader.is_cached(r, THUMB_SIDE) for r in records] == [r is not lost for r in records]
+    broken = loader.pixmap(lost, THUMB_SIDE)  # the placeholder, not another load
+    assert broken is not None and not loader.loading()
+    loader.shutdown()
+
+
 def test_random_live_changes_keep_every_held_row_right(library, add, qtbot, monkeypatch):
     """Adds and deletes landing before, inside and after the pages held (sorted by name,
     so they fall mid-list), with the view moving between them: after each, every row the
