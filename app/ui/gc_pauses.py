@@ -84,7 +84,3 @@ def thaw() -> None:
     and are not frozen again."""
     with _lock:
         gc.unfreeze()
-
-
-def frozen() -> bool:
-    return _frozen

@@ -153,9 +153,7 @@ def _cover_of(term: str, *, narrow: bool = False) -> tuple[str, dict[str, object
     """DIALECT (SQLite): the rows holding every trigram of the term's cover, a superset
     of its matches (``_trigram_cover``), as a query of their pks in pk order.
     ``narrow``: its first trigram alone (a superset still)."""
-    cover = _trigram_cover(term)
-    if narrow:
-        cover = cover.split(" AND ")[0]
+    cover = _fts_phrase(term[:3]) if narrow else _trigram_cover(term)
     return "SELECT rowid FROM images_fts WHERE images_fts MATCH :cover", {"cover": cover}
 
 
