@@ -38,9 +38,7 @@ from imageshelf.app.library import Library
 
 from . import photo_set
 from .adopt_floor import floor_rate
-from .common import Result, bound_result, launch_env, missing, ratio_result, report
-
-ROOT = Path(__file__).resolve().parent.parent
+from .common import ROOT, Result, bound_result, launch_env, missing, ratio_result, report
 
 
 def _probe(kind: str, library_dir: Path, extra: list[str], timeout: float) -> dict[str, float]:

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import Result, bound_result, launch_env, missing, report
+from .common import ROOT, Result, bound_result, launch_env, missing, report
 from .generate import library
 
 
@@ -29,7 +29,7 @@ def probe(kind: str, root: Path, timeout: float) -> dict[str, float]:
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
         env=launch_env(),
     )
     for line in proc.stdout.splitlines():
