@@ -20,7 +20,9 @@ SQL: ``json_quote`` makes the text one JSON string (every quote, backslash and c
 character escaped, none of them a space), whose spaces then become the separators of a
 JSON array (``_TOKENS``). A word no image holds any more leaves the vocabulary.
 
-Measured at 100,000 images: built in ≈ 2.5 s, 114,333 words, 501,725 entries.
+Measured at 100,000 images: built in ≈ 2.5 s, 114,333 words, 501,725 entries. What the
+triggers add to a write (2,000 rows, the least of 3): an image added ≈ 0.18 ms (its name
+is a word no other image has, indexed anew), removed ≈ 0.05, its text edited ≈ 0.07.
 
 Revision ID: 0028
 Revises: 0027
@@ -54,10 +56,15 @@ def _add(row: str) -> str:
         JOIN search_vocab v ON v.word = t.value WHERE length(t.value) >= 3;"""
 
 
-def _remove(row: str) -> str:
+def _remove(row: str, *, kept: str | None = None) -> str:
+    """``row``'s words taken away; ``kept``: but those of that row (an update's new one),
+    which stay: an image's own name is a word of its own, and taking it out of the
+    vocabulary and its trigram index only to put it back cost ≈ 0.2 ms an update."""
+    keep = f" AND t.value NOT IN (SELECT value FROM {_tokens(f'{kept}.search_text')})"
     words = (
         f"SELECT v.id FROM {_tokens(f'{row}.search_text')} AS t "
         "JOIN search_vocab v ON v.word = t.value WHERE length(t.value) >= 3"
+        + (keep if kept else "")
     )
     return f"""
       DELETE FROM search_words WHERE image_pk = {row}.pk AND word_id IN ({words});
@@ -79,7 +86,7 @@ _TRIGGERS = (
     f"""CREATE TRIGGER search_words_del AFTER DELETE ON images BEGIN {_remove("old")}
     END""",
     f"""CREATE TRIGGER search_words_upd AFTER UPDATE OF search_text ON images
-    WHEN old.search_text IS NOT new.search_text BEGIN {_remove("old")} {_add("new")}
+    WHEN old.search_text IS NOT new.search_text BEGIN {_remove("old", kept="new")} {_add("new")}
     END""",
     # The vocabulary's trigram index follows the vocabulary (an external-content table).
     """CREATE TRIGGER search_vocab_ins AFTER INSERT ON search_vocab BEGIN
