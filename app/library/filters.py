@@ -144,6 +144,10 @@ class Filter:
     # With ``matches_count``: how many images the whole library holds, read in the same
     # statement (PostgreSQL), which a page's plan weighs the matches against.
     library_count: int | None = None
+    # The ids of the words holding the term (SQLite, migration 0028), when ``resolve``
+    # found that they answer it (``sql.sqlite_search.words_of``): a match is an image
+    # holding one of them. ``None``: the trigram index answers. Exact, as above.
+    term_words: tuple[int, ...] | None = None
     # The pks of every row whose custom_metadata matches all of ``meta``, when few enough
     # to list (``sql.listing.resolve``); ``None`` when not resolved. Exact, like the above.
     meta_pks: tuple[int, ...] | None = None

@@ -26,7 +26,7 @@ from imageshelf.app.library import Library, Sort
 from imageshelf.app.library.custom_metadata import MetaFilter
 from imageshelf.app.library.filters import ALL_FOLDERS, Filter
 from imageshelf.app.library.layout import DB_FILE, META_DIR
-from imageshelf.app.library.sql import listing, meta_listing, meta_tags
+from imageshelf.app.library.sql import listing, meta_listing, meta_tags, sqlite_search
 from imageshelf.app.library.sql.dialect import pg_number
 from imageshelf.app.library.sql.engine import make_engine, upgrade
 from tests.conftest import image_bytes
@@ -292,7 +292,7 @@ def test_a_term_among_common_values_is_one_fts_query(library: Library) -> None:
     b = _add(library, 3, None, {"sku": "A", "n": "2"})
     _add(library, 4, None, {"sku": "B", "n": 2})
     flt = Filter(meta=(MetaFilter.parse("sku", "A"), MetaFilter.parse("n", "2")), search="png")
-    cover = listing._cover_of("png")
+    cover = sqlite_search.cover_of("png")
     with library.engine.connect() as conn:
         pks = dict(conn.execute(text("SELECT id, pk FROM images")).all())
         traced: list[str] = []
@@ -306,7 +306,7 @@ def test_a_term_among_common_values_is_one_fts_query(library: Library) -> None:
         assert meta_listing.search_among(conn, nothing, cover, 10, "png") == []
 
 
-# Alt texts holding every trigram of "sevilla catedral"'s cover (listing._trigram_cover)
+# Alt texts holding every trigram of "sevilla catedral"'s cover (sqlite_search.trigram_cover)
 # and not the phrase, beside those that hold it.
 _ALTS = ["sevilla catedral", "catedral de sevilla", "sev ill a c ate dra ral", None, "x"]
 
@@ -360,7 +360,7 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
             resolved = listing.resolve(conn, flt)
         sqlite = library.engine.dialect.name == "sqlite"
         if (confirm_cap, meta, term) == (10, {"sku": "A"}, "Sevilla Catedral") and sqlite:
-            whole = listing._trigram_cover("sevilla catedral")
+            whole = sqlite_search.trigram_cover("sevilla catedral")
             assert asked[:2] == [('"sev"', True), (whole, False)], asked
         want = [r for r in everything if flt.matches(r)]
         if among == 1000:  # listed: from the cover, confirmed, or (confirm_cap 1, or

@@ -19,8 +19,11 @@ from imageshelf.app.library.models import Base
 
 # Made by raw SQL in the migrations and invisible to SQLAlchemy's metadata: the FTS5
 # table (and the shadow tables FTS5 keeps for it), the ids of the meta values' tags it
-# indexes (0023, SQLite's alone: ``sql/meta_tags.py``) and Alembic's own version table.
-_NOT_MODELLED = re.compile(r"^(images_fts(_.*)?|meta_tags|alembic_version)$")
+# indexes (0023, SQLite's alone: ``sql/meta_tags.py``), the words and their FTS5 index
+# (0028, SQLite's alone: ``sql/sqlite_search.py``) and Alembic's own version table.
+_NOT_MODELLED = re.compile(
+    r"^(images_fts(_.*)?|meta_tags|search_vocab(_fts(_.*)?)?|search_words|alembic_version)$"
+)
 # SQLite's reflection reports an index's columns but not their collation, so an index on
 # ``filename COLLATE NOCASE`` would show as a difference; it is compared by its DDL below.
 _COMPARED_BY_DDL = {

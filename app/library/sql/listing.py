@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from ..filters import ALL_FOLDERS, Filter, Sort, fold
 from ..records import ImageRecord, folder_to_db
-from . import meta_listing, order_marks, pg_search, pg_tokens
+from . import meta_listing, order_marks, pg_search, pg_tokens, sqlite_search
 from .dialect import is_pg, run
 from .orders import ORDER, REVERSED
 from .rows import RECORD_COLUMNS, record
@@ -115,12 +115,11 @@ def where_clause(
             params |= pg_search.params(term)
             clauses.append(f"{column} IN ({pg_search.matches(term)})")
         elif indexed_term(flt) is not None and plan != "scan":
-            # DIALECT: FTS5's trigram tokenizer (SQLite). Another database answers this
-            # clause with its own substring index (PostgreSQL: pg_trgm on search_text).
-            params["fts"] = _fts_phrase(term)
-            clauses.append(
-                f"{column} IN (SELECT rowid FROM images_fts WHERE images_fts MATCH :fts)"
-            )
+            # DIALECT: the words or FTS5's trigram index (SQLite: sqlite_search). Another
+            # database answers this clause with its own (PostgreSQL: pg_search).
+            matches, matches_params = sqlite_search.matches(term, flt.term_words)
+            params |= matches_params
+            clauses.append(f"{column} IN ({matches})")
         else:
             clauses.append("instr(search_text, :term) > 0")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
@@ -145,32 +144,7 @@ def _search_of(conn: Connection, flt: Filter) -> tuple[str, dict[str, object]] |
         return None
     if is_pg(conn):  # DIALECT: pg_trgm's index answers the literal LIKE
         return pg_search.matches(term), pg_search.params(term)
-    # DIALECT: FTS5's trigram tokenizer (SQLite)
-    return "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts", {"fts": _fts_phrase(term)}
-
-
-def _cover_of(term: str, *, narrow: bool = False) -> tuple[str, dict[str, object]]:
-    """DIALECT (SQLite): the rows holding every trigram of the term's cover, a superset
-    of its matches (``_trigram_cover``), as a query of their pks in pk order.
-    ``narrow``: its first trigram alone (a superset still)."""
-    cover = _fts_phrase(term[:3]) if narrow else _trigram_cover(term)
-    return "SELECT rowid FROM images_fts WHERE images_fts MATCH :cover", {"cover": cover}
-
-
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _trigram_cover(term: str) -> str:
-    """An FTS5 query for rows holding every trigram of a few that tile ``term``
-    (``"sevilla catedral"``: ``sev ill a c ate dra ral``, 6 of its 14). Every row whose
-    text contains the term matches it, so its rows are a superset of the matches. It is
-    2-3× cheaper than the phrase: fewer doclists, no positions compared."""
-    starts = list(range(0, len(term) - 2, 3))
-    if starts[-1] != len(term) - 3:
-        starts.append(len(term) - 3)  # the last trigram overlaps the one before it
-    trigrams = dict.fromkeys(term[i : i + 3] for i in starts)
-    return " AND ".join(_fts_phrase(t) for t in trigrams)
+    return sqlite_search.matches(term, flt.term_words)  # DIALECT: the words or FTS5's
 
 
 # One statement: the cover's candidates and, when they are few, the exact matches.
@@ -197,6 +171,9 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     ``sort``: the order a page-number page will be read in (not for a cursor's walk,
     which tests membership): those in common are then listed in it (SQLite), and the
     page is a slice of them, read by pk (``meta_listing.page``)."""
+    if flt.term_words is None and not is_pg(conn) and (term := indexed_term(flt)) is not None:
+        # DIALECT (SQLite): the words holding the term, when they answer it.
+        flt = replace(flt, term_words=sqlite_search.words_of(conn, term))
     if flt.meta and flt.meta_pks is None:
         tokens = _tokens_among(conn, flt, _search_of(conn, flt), sort)
         flt = meta_listing.resolve_meta(conn, flt, tokens)
@@ -224,9 +201,13 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
         # the values' tags have already narrowed the candidates to a few hundred, each
         # confirmed for ≈ 1.3 µs. Over the cap, the whole cover, as before (the first
         # pass stopped reading at the cap).
-        among = meta_listing.search_among(conn, flt, _cover_of(term, narrow=True), cap, term, order)
+        among = meta_listing.search_among(
+            conn, flt, sqlite_search.cover_of(term, narrow=True), cap, term, order
+        )
         if among is None and len(term) > 3:
-            among = meta_listing.search_among(conn, flt, _cover_of(term), cap, term, order)
+            among = meta_listing.search_among(
+                conn, flt, sqlite_search.cover_of(term), cap, term, order
+            )
         if among is not None:
             return replace(
                 flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort
@@ -269,15 +250,20 @@ def _tokens_among(
 
 def _resolve_search(conn: Connection, flt: Filter, term: str) -> Filter:
     """``flt`` with the term's exact matches when the trigram cover finds at most
-    ``RESOLVE_CAP`` candidates (``resolve``)."""
+    ``RESOLVE_CAP`` candidates (``resolve``); from the words when they answer it (SQLite),
+    with their number in the whole library (``matches_count``) too."""
     if is_pg(conn):  # DIALECT: the trigram index's matches are exact here (LIKE)
         return _resolve_pg(conn, flt, term)
+    if flt.term_words is not None:  # the words' images: counted, and listed when few
+        found, pks, library = sqlite_search.count_and_list(conn, flt.term_words, RESOLVE_CAP)
+        flt = replace(flt, matches_count=found, library_count=library)
+        return flt if pks is None else replace(flt, matches_pks=tuple(pks))
     found, listed = tuple(
         run(
             conn,
             _RESOLVE_SQL,
             {
-                "cover": _trigram_cover(term),
+                "cover": sqlite_search.trigram_cover(term),
                 "over": RESOLVE_CAP + 1,
                 "cap": RESOLVE_CAP,
                 "term": term,
@@ -351,13 +337,7 @@ def count(conn: Connection, flt: Filter) -> int:
         # The index alone: no row is read (1-5 ms even when 10% of 100,000 match).
         if is_pg(conn):  # DIALECT: the words holding it, or pg_trgm's index re-checked
             return pg_search.count_and_list(conn, term, -1).found
-        return _int(
-            run(
-                conn,
-                ("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH :fts"),
-                {"fts": _fts_phrase(term)},
-            ).scalar_one()
-        )
+        return sqlite_search.count(conn, term, flt.term_words)
     where, params = where_clause(flt, pg=is_pg(conn))
     return _int(run(conn, (f"SELECT COUNT(*) FROM images{where}"), params).scalar_one())
 

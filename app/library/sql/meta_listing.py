@@ -209,7 +209,7 @@ def search_among(
     (``12`` as text and as a number) is the union of its ranges, one list of its own.
 
     ``confirm`` (SQLite): the folded term, when ``search`` is the term's trigram cover
-    (``listing._cover_of``), candidates, not matches: no merge then, the values' tags
+    (``sqlite_search.cover_of``), candidates, not matches: no merge then, the values' tags
     and the cover are one query of the trigram index (``meta_tags``, migration 0023), and
     the candidates are confirmed against ``search_text`` (the rule itself); ``None``
     when more than ``cap`` candidates. Listed in ``order`` (one of ``ORDER``; else pk

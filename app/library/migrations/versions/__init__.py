@@ -6,4 +6,4 @@ zip import does not have. There is no 0015: three branches written at once reser
 there a 0021: it was reserved beside 0022, which landed first, and landed after it as 0023.
 Nor a 0024: session 8 reserved it for a branch that needed none, and 0025 revises 0023."""
 
-HEAD = "0027"
+HEAD = "0028"
