@@ -122,8 +122,9 @@ class Opened:
 
 def open_for_window(path: Target, current: Target | None = None) -> Opened:
     """On a worker: the library at ``path`` (a folder, or a team library's addresses)
-    opened as the window wants it (a folder watched, not reconciled: a big library would
-    keep the window from showing), its API token and the grid's first page read, so the
+    opened as the window wants it (neither reconciled nor watched yet: a big library
+    would keep the window from showing; ``jobs.ReconcileJob`` starts both after the
+    first screen), its API token and the grid's first page read, so the
     new window and its server start without reading on the GUI thread. Raises the core's
     ``LibraryLocked`` / ``StorageError`` when it cannot be opened. ``current``: the
     library shown; the same one again is not reopened."""
@@ -134,7 +135,7 @@ def open_for_window(path: Target, current: Target | None = None) -> Opened:
     root = Path(path).expanduser().resolve()
     if current is not None and library_targets.key(root) == library_targets.key(current):
         return Opened(root)
-    return _read_first(root, Library.open(root, reconcile=False, watch=True))
+    return _read_first(root, Library.open(root, reconcile=False))
 
 
 def _read_first(root: Target, library: Library) -> Opened:

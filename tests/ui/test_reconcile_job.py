@@ -9,8 +9,10 @@ from PySide6.QtCore import Qt
 
 from imageshelf.app.library import ImageRecord, Library
 from imageshelf.app.ui.jobs import READY_POLL_MS, Job, JobRunner, ReconcileJob
+from imageshelf.app.ui.libraries import open_for_window
 from imageshelf.app.ui.main_window import MainWindow
 from tests.conftest import image_bytes
+from tests.library.test_watcher_support import EventLog, added_at
 
 
 def test_closing_the_library_mid_reconcile_is_not_reported_as_a_failure(
@@ -39,6 +41,26 @@ def test_closing_the_library_mid_reconcile_is_not_reported_as_a_failure(
     with Library.open(root, reconcile=False) as reopened:
         adopted = reopened.count()
     assert 1 <= adopted < 12  # it really stopped half-way
+
+
+def test_the_window_watches_its_folder_from_the_reconcile_not_before_its_first_screen(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "lib"
+    Library.open(root).close()
+    (root / "while-closed.png").write_bytes(image_bytes("PNG", color=(10, 40, 90)))
+    library = open_for_window(root).library  # as a launch opens it, before the window
+    assert library is not None
+    try:
+        assert not library.watching  # starting inotify's watches is not on the launch's clock
+        log = EventLog(library)
+        ReconcileJob(library).execute()
+        assert library.watching
+        log.wait_for(added_at("while-closed.png"))  # the reconcile's
+        (root / "copied-later.png").write_bytes(image_bytes("PNG", color=(90, 40, 10)))
+        log.wait_for(added_at("copied-later.png"))  # the watcher's
+    finally:
+        library.close()
 
 
 def test_a_real_reconcile_failure_is_still_reported(tmp_path: Path) -> None:
