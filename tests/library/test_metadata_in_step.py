@@ -307,8 +307,9 @@ def test_a_term_among_common_values_is_one_fts_query(library: Library) -> None:
 
 
 # Alt texts holding every trigram of "sevilla catedral"'s cover (sqlite_search.trigram_cover)
-# and not the phrase, beside those that hold it.
-_ALTS = ["sevilla catedral", "catedral de sevilla", "sev ill a c ate dra ral", None, "x"]
+# and not the phrase, beside those that hold it; and "catedral"'s first trigram alone (a
+# candidate of its narrow cover that the words, or the text, must turn away).
+_ALTS = ["sevilla catedral", "catedral de sevilla", "sev ill a c ate dra ral", None, "a cat"]
 
 
 @pytest.mark.parametrize(
@@ -328,8 +329,9 @@ def test_a_term_among_common_values_lists_exactly_its_matches(
     listed; over the caps the other ways answer (the term's matches listed, or merged
     as a phrase: the last case). The cover's first trigram alone is asked first; at a
     confirmation cap of 10 ("sev": 12 of the 20) it is over, the whole cover (8) is
-    not, and answers. Every page and the total, by page number and by cursor, are
-    ``Filter.matches`` in ``Sort.key`` order."""
+    not, and answers. A term within one word ("catedral") is confirmed from the words
+    for a cursor's walk (pk order), from the text for a page. Every page and the total,
+    by page number and by cursor, are ``Filter.matches`` in ``Sort.key`` order."""
     for n in range(20):
         prepared = library.prepare(io.BytesIO(image_bytes("PNG", color=(n, 9, 9))), f"p{n}.png")
         library.commit(
