@@ -187,7 +187,6 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
 
     scroller.timeout.connect(scroll_step)
     watch = PaintWatch(check_first_paint)
-    grid.viewport().installEventFilter(watch)
     win.show()
 
     from imageshelf.app.ui.first_screen import AfterFirstScreen
@@ -201,6 +200,9 @@ def window(library_dir: Path, launched_at: float) -> dict[str, float]:
             win.start_reconcile()
 
     AfterFirstScreen(win, start_services)  # when app/ui/libraries.py starts them
+    # Installed after it, so asked first: after the paint that shows the first screen,
+    # the figure is read before the services start (which that paint does not wait for).
+    grid.viewport().installEventFilter(watch)
     app.exec()
     result["peak_rss_mb"] = peak_rss_mb()
     loader.shutdown()

@@ -3,7 +3,7 @@ grid's first screen of thumbnails, so it does not delay them; it never waits for
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QObject, QSettings
 
 from imageshelf.app.library import Library
 from imageshelf.app.ui.first_screen import AfterFirstScreen
@@ -18,12 +18,32 @@ def _window(library: Library, settings: QSettings, qtbot) -> MainWindow:
     return win
 
 
+class _Paints(QObject):
+    """Counts the grid's paints, and the count when each thumbnail arrived."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__()
+        self.count = 0
+        self.at_arrival: list[int] = []
+        win.grid.viewport().installEventFilter(self)
+        win.loader.ready.connect(lambda _sha: self.at_arrival.append(self.count))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
 def test_what_waits_starts_once_the_first_screens_thumbnails_are_painted(
     library: Library, settings: QSettings, add, qtbot
 ):
     for i in range(12):
         add(f"photo-{i}.jpg")
     win = _window(library, settings, qtbot)
+    paints = _Paints(win)
+    # Painted since the last thumbnail came: what waits must not come between a
+    # thumbnail's arrival and the paint that shows it (the server's start took ≈ 0.2 s).
+    painted_since: list[int] = []
     seen: list[tuple[bool, bool]] = []  # (thumbnails still loading, every visible one cached)
 
     def started() -> None:
@@ -37,11 +57,14 @@ def test_what_waits_starts_once_the_first_screens_thumbnails_are_painted(
         ]
         cached = bool(shown) and all(win.loader.is_cached(rec, side) for rec in shown)
         seen.append((win.loader.loading(), cached))
+        painted_since.append(paints.count - paints.at_arrival[-1])
 
     AfterFirstScreen(win, started, wait_ms=60_000)  # the bound is not what is tested here
     win.show()
     qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
     assert seen == [(False, True)]
+    assert paints.at_arrival  # the first paint asked for thumbnails, and they came
+    assert painted_since[0] >= 1
     win.close()
 
 
