@@ -30,6 +30,7 @@ PHRASE_MATCHES = "SELECT rowid FROM images_fts WHERE images_fts MATCH :fts"
 # At most this many words holding a term are read one by one; more: the trigram index.
 WORDS_CAP = 64
 
+# The ids of the words holding the term (:fts, its phrase), at most :over of them.
 _WORDS_SQL = (
     "SELECT rowid FROM search_vocab_fts WHERE search_vocab_fts MATCH :fts "
     "ORDER BY rowid LIMIT :over"

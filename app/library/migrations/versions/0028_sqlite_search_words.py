@@ -18,7 +18,7 @@ Kept by triggers on ``images`` in the writing transaction (SQLite has one writer
 time), from ``search_text`` alone, so exact whoever writes the row. The tokens are cut in
 SQL: ``json_quote`` makes the text one JSON string (every quote, backslash and control
 character escaped, none of them a space), whose spaces then become the separators of a
-JSON array (``_TOKENS``). A word no image holds any more leaves the vocabulary.
+JSON array (``_tokens``). A word no image holds any more leaves the vocabulary.
 
 Measured at 100,000 images: built in ≈ 2.5 s, 114,333 words, 501,725 entries. What the
 triggers add to a write (2,000 rows, the least of 3): an image added ≈ 0.18 ms (its name
