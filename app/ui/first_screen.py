@@ -57,8 +57,10 @@ class AfterFirstScreen(QObject):
         return False
 
     def _after_first_paint(self) -> None:
-        if not self._loader.loading():
-            self._fire()  # it asked for none (or they came before it): it showed them
+        # It asked for none (or they came before it): it showed them. (Come since it: the
+        # paint they asked for shows them, and fires.)
+        if not self._loader.loading() and not self._loaded:
+            self._fire()
 
     def _on_ready(self, _sha256: str) -> None:
         if self._painted and not self._loader.loading() and not self._loaded:
