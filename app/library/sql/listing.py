@@ -171,9 +171,6 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
     ``sort``: the order a page-number page will be read in (not for a cursor's walk,
     which tests membership): those in common are then listed in it (SQLite), and the
     page is a slice of them, read by pk (``meta_listing.page``)."""
-    if flt.term_words is None and not is_pg(conn) and (term := indexed_term(flt)) is not None:
-        # DIALECT (SQLite): the words holding the term, when they answer it.
-        flt = replace(flt, term_words=sqlite_search.words_of(conn, term))
     if flt.meta and flt.meta_pks is None:
         tokens = _tokens_among(conn, flt, _search_of(conn, flt), sort)
         flt = meta_listing.resolve_meta(conn, flt, tokens)
@@ -212,12 +209,24 @@ def resolve(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
             return replace(
                 flt, matches_pks=tuple(among), matches_among_meta=True, matches_sort=sort
             )
+        flt = _with_words(conn, flt, term)  # the ways below read them (SQLite)
         if cap >= RESOLVE_CAP:  # the cover alone has more: not a rare term
             return _phrase_among(conn, flt)
+    elif not is_pg(conn):
+        flt = _with_words(conn, flt, term)
     found = _resolve_search(conn, flt, term)
     if found.matches_pks is None and common:
         return _phrase_among(conn, flt)
     return found
+
+
+def _with_words(conn: Connection, flt: Filter, term: str) -> Filter:
+    """DIALECT (SQLite): ``flt`` with the words holding the term, when they answer it.
+    Looked up only where a count or a membership test will read them: common values
+    with a term are first found from the term's cover (≈ 0.1 ms saved there)."""
+    if flt.term_words is not None:
+        return flt
+    return replace(flt, term_words=sqlite_search.words_of(conn, term))
 
 
 def _phrase_among(conn: Connection, flt: Filter, sort: Sort | None = None) -> Filter:
