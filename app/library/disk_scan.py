@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import files, rules
 from .layout import META_DIR
 
+# Tuples, not frozen dataclasses: reconciliation makes one of each per image at every
+# start-up (100,000 of each at 100,000 images), and a frozen dataclass's ``__init__``
+# sets each field through ``object.__setattr__``: ≈ 1.0 µs against ≈ 0.6 µs an object.
 
-@dataclass(frozen=True, slots=True)
-class KnownRow:
+
+class KnownRow(NamedTuple):
     """What the database knows of an image's file: compared with a ``DiskFile``."""
 
     id: str
@@ -24,8 +27,7 @@ class KnownRow:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class DiskFile:
+class DiskFile(NamedTuple):
     relpath: str
     size: int
     mtime_ns: int

@@ -70,9 +70,11 @@ class Reconciler:
             else:
                 # A few paths (the watcher's usual batch): only the rows they can hold.
                 found = (t for rel in wanted for t in disk_rows.known_under(conn, rel))
-            for image_id, rel, size, mtime_ns, sha in found:
-                if wanted is None or in_scope(rel, wanted):
-                    out[rel] = KnownRow(image_id, rel, size, mtime_ns, sha)
+            if wanted is None:
+                return {t[1]: KnownRow._make(t) for t in found}
+            for t in found:
+                if in_scope(t[1], wanted):
+                    out[t[1]] = KnownRow._make(t)
         return out
 
     def ignored(self) -> dict[str, tuple[int, int]]:
@@ -111,16 +113,18 @@ class Reconciler:
         ignored = self.ignored()
 
         missing = [row for rel, row in rows.items() if rel not in disk]
-        changed = [
-            (rows[rel], f)
-            for rel, f in disk.items()
-            if rel in rows and (rows[rel].size, rows[rel].mtime_ns) != (f.size, f.mtime_ns)
-        ]
-        unknown = [  # in name order: a folder adopted in the order a person lists it
-            f
-            for rel, f in sorted(disk.items())
-            if rel not in rows and ignored.get(rel) != (f.size, f.mtime_ns)
-        ]
+        # One pass over the folder's files (every image's, at every start-up), and only
+        # the new ones sorted: sorting all 100,000 to find none new was ≈ 10 % of an open.
+        changed: list[tuple[KnownRow, DiskFile]] = []
+        unknown: list[DiskFile] = []
+        for rel, f in disk.items():
+            row = rows.get(rel)
+            if row is None:
+                if ignored.get(rel) != (f.size, f.mtime_ns):
+                    unknown.append(f)
+            elif row.size != f.size or row.mtime_ns != f.mtime_ns:
+                changed.append((row, f))
+        unknown.sort()  # by path: a folder adopted in the order a person lists it
         total = len(changed) + len(unknown) + len(missing)
         done = 0
         changes = 0
