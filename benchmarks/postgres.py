@@ -126,11 +126,11 @@ def _older_dump(n: int) -> Path | None:
 
 
 def settle(url: str) -> None:
-    """``VACUUM (ANALYZE)`` after a bulk load (then a ``CHECKPOINT``), as autovacuum
-    does on a live database in its own time: the planner's statistics, and the visibility
-    map that lets a page read by OFFSET walk an index alone. A freshly copied or restored
-    database has none: every index entry then also reads its table row ("Heap Fetches:
-    50000" for a page 50,000 deep, 86 ms instead of 12).
+    """``VACUUM (ANALYZE)`` after a bulk load, as autovacuum does on a live database in
+    its own time: the planner's statistics, and the visibility map that lets a page read
+    by OFFSET walk an index alone. A freshly copied or restored database has none: every
+    index entry then also reads its table row ("Heap Fetches: 50000" for a page 50,000
+    deep, 86 ms instead of 12).
 
     ``folder_counts`` is rewritten first (``VACUUM FULL``): the copy is one transaction,
     in which the counting triggers updated its 20 rows 100,000 times, and the dead
@@ -154,11 +154,6 @@ def settle(url: str) -> None:
         conn.autocommit = True  # VACUUM runs outside a transaction
         conn.execute("VACUUM (FULL) folder_counts, order_marks")
         conn.execute("VACUUM (ANALYZE)")
-        # The restore, the rewrite and the vacuum dirtied most of the database's pages. A
-        # checkpoint now writes them out at once; otherwise the checkpointer spreads that
-        # work over the next minutes (checkpoint_completion_target), which is while the
-        # query cases are timed.
-        conn.execute("CHECKPOINT")
 
 
 def fill(server: Any, url: str, n: int, storage_dir: Path) -> str:
