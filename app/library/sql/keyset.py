@@ -143,7 +143,8 @@ def rows_and_behind(
         where = (where + " AND " if where else " WHERE ") + beyond(keys, backwards)
         params = params | {f"k{i}": v for i, v in enumerate(folded(conn, sort, at))}
     sql = (
-        f"SELECT {RECORD_COLUMNS} FROM images{where} ORDER BY {order(keys, backwards)} LIMIT :limit"
+        f"SELECT {RECORD_COLUMNS} FROM {_source(conn, flt)}{where} "
+        f"ORDER BY {order(keys, backwards)} LIMIT :limit"
     )
     found = [record(r) for r in run(conn, (sql), params | {"limit": limit})]
     if backwards:
@@ -166,8 +167,26 @@ def any_from(
     where, params = listing.where_clause(flt, _plan(conn, flt, 1, total), walk=walk, pg=is_pg(conn))
     where = (where + " AND " if where else " WHERE ") + beyond(keys, backwards, inclusive=True)
     params = params | {f"k{i}": v for i, v in enumerate(folded(conn, sort, at))}
-    sql = f"SELECT 1 FROM images{where} ORDER BY {order(keys, backwards)} LIMIT 1"
+    sql = f"SELECT 1 FROM {_source(conn, flt)}{where} ORDER BY {order(keys, backwards)} LIMIT 1"
     return run(conn, (sql), params).first() is not None
+
+
+# DIALECT (PostgreSQL): the rows of an ids filter (at most 100), read first behind a fence
+# (OFFSET 0 keeps the planner from folding it into the walk); the rest of the filter, the
+# cursor's bound and the order then apply to those few. psycopg prepares a statement run
+# often, and PostgreSQL then may keep one generic plan for it, made without the cursor's
+# values: for 100 ids before the middle of the library it walked the sort's index over
+# half the images, testing each against the ids (≈ 21 ms of the server's CPU a page from
+# the 11th call on, against ≈ 2 ms for the first ten; docs/performance.md, "4 on
+# PostgreSQL", session 13). The ids clause inside is ``listing.where_clause``'s own.
+_IDS_FIRST = (
+    "(SELECT * FROM images WHERE id IN (SELECT value FROM json_each(:ids)) OFFSET 0) AS images"
+)
+
+
+def _source(conn: Connection, flt: Filter) -> str:
+    """What a page's statement reads: ``images``, or an ids filter's rows first."""
+    return _IDS_FIRST if flt.ids is not None and is_pg(conn) else "images"
 
 
 def folded(conn: Connection, sort: Sort, at: Position) -> Position:
