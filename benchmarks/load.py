@@ -209,15 +209,20 @@ def with_cpu(server: ChildServer, run: Callable[[], LoadResult]) -> Callable[[],
 
 
 def best_of_alternated(
-    runs: dict[str, Callable[[], LoadResult]], rounds: int = 2
+    runs: dict[str, Callable[[], LoadResult]],
+    rounds: int = 2,
+    every: dict[str, list[LoadResult]] | None = None,
 ) -> dict[str, LoadResult]:
     """Each load run ``rounds`` times, round-robin, keeping each one's best: a burst of
     other work on this shared machine then spoils one round of a side, not the ratio.
-    The best rate and the least CPU per request are each kept, from whichever round."""
+    The best rate and the least CPU per request are each kept, from whichever round;
+    ``every`` (when given) gets each round's result too, in order."""
     best: dict[str, LoadResult] = {}
     for _ in range(rounds):
         for name, run in runs.items():
             got = run()
+            if every is not None:
+                every.setdefault(name, []).append(got)
             old = best.get(name)
             if old is None:
                 best[name] = got
