@@ -10,10 +10,10 @@ from .load import ChildServer, LoadResult, best_of_alternated, load, with_cpu
 
 # 7b's rounds. Each side's rate moves between 5,000 and 8,000 req/s from one round to
 # the next on the machine of sessions 10-13 (other work on the 2 cores, the server's one
-# loop thread the bottleneck), for seconds at a time: 3 rounds of 4 s read 0.81× to 1.09×
-# for the same code, 5 rounds 0.69× to 0.92× (session 12). Many short rounds in the same
-# 40 s give each side more chances at the minutes' free cores than a few long ones
-# (session 13; docs/performance.md, "Transforms", 7b).
+# loop thread the bottleneck), for seconds at a time: the best of 3 rounds of 4 s read
+# 0.69× to 1.09× for the same code (sessions 11-12), of 5 0.89×. Many short rounds in
+# the same 40 s give each side more chances at the minutes' free cores than a few long
+# ones (session 13; docs/performance.md, "Transforms", 7b).
 ROUNDS_7B, SECONDS_7B = 20, 1.0
 
 
@@ -57,8 +57,8 @@ def cached_vs_original(
         ),
         # Not judged: both sides are the server's own answers on its loop thread, and a
         # request's CPU there follows the rate (fewer requests a wake-up cost more each),
-        # so this ratio moves with the same rounds (0.93–1.19× over 5-round windows of
-        # one series at load 9, session 13). It says whether a gap is the code's.
+        # so this ratio moves with the same rounds (0.89–1.27× over windows of 20 rounds
+        # of one series at load 9, session 13). It says whether a gap is the code's.
         Result(
             "7b cpu",
             "cached 800 px WebP vs the original, server CPU per request (least of the "
