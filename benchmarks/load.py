@@ -209,15 +209,26 @@ def with_cpu(server: ChildServer, run: Callable[[], LoadResult]) -> Callable[[],
 
 
 def best_of_alternated(
-    runs: dict[str, Callable[[], LoadResult]], rounds: int = 2
+    runs: dict[str, Callable[[], LoadResult]],
+    rounds: int = 2,
+    every: dict[str, list[LoadResult]] | None = None,
+    *,
+    turn_order: bool = False,
 ) -> dict[str, LoadResult]:
     """Each load run ``rounds`` times, round-robin, keeping each one's best: a burst of
     other work on this shared machine then spoils one round of a side, not the ratio.
-    The best rate and the least CPU per request are each kept, from whichever round."""
+    The best rate and the least CPU per request are each kept, from whichever round;
+    ``every`` (when given) gets each round's result too, in order. ``turn_order``: every
+    other round runs them in reverse (A B, B A, A B, …), so neither always goes first."""
     best: dict[str, LoadResult] = {}
-    for _ in range(rounds):
-        for name, run in runs.items():
+    for number in range(rounds):
+        order = list(runs.items())
+        if turn_order and number % 2:
+            order.reverse()
+        for name, run in order:
             got = run()
+            if every is not None:
+                every.setdefault(name, []).append(got)
             old = best.get(name)
             if old is None:
                 best[name] = got

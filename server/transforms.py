@@ -12,7 +12,7 @@ else) is handed back to the proxy: same bytes, same ETag."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
@@ -53,6 +53,8 @@ class _Resolved:
     cache_file: str = ""
     headers: tuple[tuple[str, str], ...] = ()  # those of a 200 but Content-Length
     validators: tuple[tuple[str, str], ...] = ()
+    # The cache file's open for the socket loop (``None``: the store's may wait).
+    open_at_once: Callable[[], BinaryIO] | None = None
 
 
 _ORIGINAL: Final = _Resolved(None)
@@ -93,16 +95,18 @@ class TransformProxy:
             # since the bytes behind an id can change (alt text written into the file).
             pinned = served.pinned(request.version)
             validators = _validators(etag, _proxy.IMMUTABLE if pinned else _proxy.REVALIDATE)
+            cache_file = self.library.transforms.cache_file(sha256, spec)
             found = _Resolved(
                 spec,
                 etag,
-                self.library.transforms.cache_file(sha256, spec),
+                cache_file,
                 (
                     ("Content-Type", spec.output.content_type),
                     ("Accept-Ranges", "bytes"),
                     *validators,
                 ),
                 validators,
+                self.library.transforms.opener_at_once(cache_file),
             )
         if len(self._resolved) >= MAX_REMEMBERED:
             self._resolved.clear()
@@ -174,7 +178,10 @@ class TransformProxy:
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match is not None:
             return (resolved.validators, None) if if_none_match == resolved.etag else None
-        f = self.library.transforms.open_cached_at_once(resolved.cache_file)
+        opener = resolved.open_at_once
+        if opener is None:
+            return None
+        f = self.library.transforms.open_cached_at_once(resolved.cache_file, opener)
         return None if f is None else (resolved.headers, f)
 
     def _source(self, image_id: str) -> Path:

@@ -12,15 +12,18 @@ folder store removes the stray temporaries when it lists). Safe to delete at any
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final, cast
 
 from . import layout
 from .derived import DerivedFiles, FolderDerived
+from .storage import opens_at_once
 
 PREFIX: Final = layout.TRANSFORMS_DIR
 TOUCH_EVERY_S: Final = 60.0
@@ -43,6 +46,10 @@ class TransformCache:
         self._lock = threading.Lock()
         self._index: OrderedDict[str, _Entry] | None = None  # oldest use first
         self._total = 0
+        # The index's newest key and its entry: marking it used again changes nothing
+        # until its mtime is due, so ``touch`` then skips the lock (a cached result asked
+        # for again and again, the server's loop answering it each time).
+        self._newest: tuple[str, _Entry] | None = None
 
     @staticmethod
     def key_for(sha256: str, name: str) -> str:
@@ -69,11 +76,25 @@ class TransformCache:
         self._total = sum(size for _, _, size in found)
         return self._index
 
+    def opener_at_once(self, key: str) -> Callable[[], BinaryIO] | None:
+        """A way to open ``key`` that is only a local file's ``open`` (the path joined
+        once, here), for a caller that keeps it (the server's socket loop); ``None`` where
+        the store's ``open`` may wait (``storage.opens_at_once``). What it opens is not
+        marked used: ``touch``. ``FileNotFoundError`` once the result is evicted."""
+        store = self.store
+        if not (opens_at_once(store) and isinstance(store, FolderDerived)):
+            return None
+        opener = functools.partial(open, os.fspath(store.path(key)), "rb")
+        return cast("Callable[[], BinaryIO]", opener)  # partial loses open()'s "rb" overload
+
     def touch(self, key: str, *, wait: bool = True) -> None:
         """Marks ``key`` as just used. ``wait=False`` (the server's socket loop, which must
         not wait): not marked when another thread holds the index or it is not built yet
         — a result in use is marked again at its next use."""
         now = time.time()
+        newest = self._newest  # one read: another thread may replace it meanwhile
+        if newest is not None and newest[0] == key and now - newest[1].touched < TOUCH_EVERY_S:
+            return  # already the newest use, mtime not due (if a put just passed it: next use)
         if not self._lock.acquire(blocking=wait):
             return
         try:
@@ -82,6 +103,7 @@ class TransformCache:
             if entry is None:
                 return
             self._index.move_to_end(key)  # type: ignore[union-attr]
+            self._newest = (key, entry)
             if now - entry.touched < TOUCH_EVERY_S:
                 return
             entry.touched = now
@@ -99,7 +121,8 @@ class TransformCache:
             old = index.pop(key, None)
             if old is not None:
                 self._total -= old.size
-            index[key] = _Entry(len(data), time.time())
+            index[key] = entry = _Entry(len(data), time.time())
+            self._newest = (key, entry)
             self._total += len(data)
             victims = self._victims()
         self._remove(victims)
@@ -118,6 +141,8 @@ class TransformCache:
             key, entry = index.popitem(last=False)
             self._total -= entry.size
             victims.append(key)
+        if self._newest is not None and self._newest[0] not in index:
+            self._newest = None
         return victims
 
     def _remove(self, victims: list[str]) -> None:
@@ -136,6 +161,7 @@ class TransformCache:
         """Removes every result of the original with this content hash."""
         prefix = self.key_for(sha256, "")
         with self._lock:
+            self._newest = None
             if self._index is not None:
                 for key in [k for k in self._index if k.startswith(prefix)]:
                     self._total -= self._index.pop(key).size
@@ -144,5 +170,6 @@ class TransformCache:
     def clear(self) -> None:
         with self._lock:
             self._index = None
+            self._newest = None
             self._total = 0
             self.store.remove_prefix(PREFIX + "/")

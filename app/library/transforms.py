@@ -34,7 +34,6 @@ from .decode_budget import DECODE_BUDGET
 from .derived import DerivedFiles
 from .errors import Busy, LibraryError
 from .files import storage_error
-from .storage import opens_at_once
 from .transform_cache import TransformCache
 from .transform_spec import TransformSpec
 
@@ -410,14 +409,17 @@ class Transforms:
         self.cache.touch(key)
         return f
 
-    def open_cached_at_once(self, key: str) -> BinaryIO | None:
-        """``open_cached`` for the server's socket loop: only where that is a local file's
-        open (``storage.opens_at_once``), never waiting for the cache's index; ``None``
-        for anything else (the ordinary way then answers)."""
-        if not opens_at_once(self.cache.store):
-            return None
+    def opener_at_once(self, key: str) -> Callable[[], BinaryIO] | None:
+        """For the server's socket loop, to keep with the request's resolved parameters:
+        how to open the result under ``key`` with a local file's ``open`` and nothing that
+        may wait, ``None`` where the store cannot (the ordinary way then answers)."""
+        return self.cache.opener_at_once(key)
+
+    def open_cached_at_once(self, key: str, opener: Callable[[], BinaryIO]) -> BinaryIO | None:
+        """``open_cached`` for the server's socket loop, with ``opener_at_once(key)``:
+        never waiting for the cache's index; ``None`` when the result is not kept."""
         try:
-            f = self.cache.store.open(key)
+            f = opener()
         except OSError:
             return None
         self.cache.touch(key, wait=False)
