@@ -198,11 +198,13 @@ def paint_cells(grid: ImageGrid, event: QPaintEvent, hover: QPersistentModelInde
     painter.setPen(pen)
     badge = grid.delegate.badge(painter, font)
     # The viewport's own background (filled before this paint): a name drawn on it once
-    # is the same pixels only where it is one opaque colour.
+    # is the same pixels only where it is one opaque colour (a style sheet may paint
+    # something else there).
     fill = viewport.palette().brush(viewport.backgroundRole())
     background = fill.color()
     opaque = viewport.autoFillBackground() and fill.style() == Qt.BrushStyle.SolidPattern
     opaque = opaque and background.alpha() == 255
+    opaque = opaque and not grid.testAttribute(Qt.WidgetAttribute.WA_StyleSheet)
     ratio = viewport.devicePixelRatioF()
     plans = grid.cell_plans
     rest = (line, badge.cacheKey(), names.generation, background.rgba(), pen.rgba())
