@@ -67,6 +67,9 @@ class CellNames:
     def __init__(self) -> None:
         self.kept: dict[tuple[str, int], CellText] = {}  # read directly by the grid's paint
         self._for: tuple[QFont, float, int] | None = None
+        # Bumped whenever the names are forgotten: what was worked out from them (the
+        # grid's cell plans, grid_paint.py) is stale then too.
+        self.generation = 0
 
     def text(
         self,
@@ -90,9 +93,10 @@ class CellNames:
         """What the names are laid out for: a new font, screen or line height forgets them."""
         wanted = (font, ratio, height)  # QFont compares itself: cheaper than its key()
         if wanted != self._for:
-            self.kept.clear()
+            self.forget()
             self._for = wanted
 
     def forget(self) -> None:
         """The font changed: every width measured is wrong."""
         self.kept.clear()
+        self.generation += 1

@@ -330,15 +330,14 @@ class ImageGridModel(QAbstractListModel):
     def cells(self, start: int, end: int) -> list[tuple[QPixmap, bool, str]]:
         """``cell`` of rows ``start``..``end - 1``, in one call: the grid's paint asks this
         for the rows it shows (grid_paint.py), a call less a cell."""
-        loaded, pixmap, side = self._store.loaded, self.loader.pixmap, self.side
+        pixmap, side, blank = self.loader.pixmap, self.side, self._placeholder
         shown: list[tuple[QPixmap, bool, str]] = []
-        for row in range(start, end):
-            r = loaded(row)
+        for row, r in enumerate(self._store.span(start, end), start):
             if r is None:
                 self._want(row // PAGE_SIZE)
-                shown.append((self._placeholder, False, ""))
+                shown.append((blank, False, ""))
             else:
-                shown.append((pixmap(r, side) or self._placeholder, r.alt_text is None, r.filename))
+                shown.append((pixmap(r, side) or blank, r.alt_text is None, r.filename))
         return shown
 
     def record(self, row: int) -> ImageRecord:

@@ -120,6 +120,25 @@ class PageStore:
         self.pages.move_to_end(p)  # recently shown: kept longest
         return items[offset]
 
+    def span(self, start: int, end: int) -> Items:
+        """``loaded`` of rows ``start``..``end - 1``, a slice a page: the grid's paint
+        asks for a screen of rows each step of a scroll."""
+        rows: Items = []
+        pages = self.pages
+        while start < end:
+            p, offset = divmod(start, PAGE_SIZE)
+            upto = min(end, (p + 1) * PAGE_SIZE)
+            items = pages.get(p)
+            if items is None:
+                rows.extend([None] * (upto - start))
+            else:
+                pages.move_to_end(p)  # recently shown: kept longest
+                part = items[offset : offset + upto - start]
+                rows.extend(part)
+                rows.extend([None] * (upto - start - len(part)))
+            start = upto
+        return rows
+
     def is_loaded(self, row: int) -> bool:
         p, offset = divmod(row, PAGE_SIZE)
         items = self.pages.get(p, ())

@@ -25,7 +25,7 @@ from .alt_text_copy import Snippet, add_to_mime
 from .cell_text import CellNames
 from .grid_delegate import ThumbnailDelegate, cell_size
 from .grid_model import THUMB_SIDE, THUMB_SIDES, ImageGridModel
-from .grid_paint import Fits, paint_cells
+from .grid_paint import Plans, paint_cells
 from .grid_query import Role
 from .mime import ImagesMime, image_ids, local_paths
 
@@ -92,7 +92,7 @@ class ImageGrid(QListView):
         # paints its cells itself (grid_paint.py).
         self._hover = QPersistentModelIndex()
         self.cell_names = CellNames()
-        self.cell_fits = Fits()
+        self.cell_plans = Plans()
 
     def laid_out(self) -> bool:
         """Whether the view has placed every row (or is not shown, so lays out nothing).

@@ -58,6 +58,18 @@ def test_rows_inserted_in_a_burst_are_found_where_they_are(library: Library) -> 
     assert set().union(*store.by_sha.values()) == set(expect)
 
 
+def test_a_span_of_rows_is_what_each_row_holds(library: Library) -> None:
+    """The grid's paint reads a screen of rows as page slices (``span``): the same rows,
+    unread pages and the short last page included, as row-by-row ``loaded``."""
+    records = _records(library, 3 * PAGE_SIZE)
+    store = PageStore()
+    store.put(0, records[:PAGE_SIZE])
+    store.put(2, records[2 * PAGE_SIZE : 2 * PAGE_SIZE + 40])  # page 1 not read
+    store.shift_down(5, None)  # an unread row in a loaded page
+    for start, end in [(0, 10), (90, 110), (95, 260), (0, 3 * PAGE_SIZE), (250, 251)]:
+        assert store.span(start, end) == [store.loaded(r) for r in range(start, end)]
+
+
 def test_a_burst_of_progress_is_applied_once_with_the_newest_value(qtbot) -> None:  # type: ignore[no-untyped-def]
     applied: list[tuple[int, int]] = []
     progress = Coalesced(lambda done, total: applied.append((done, total)))
