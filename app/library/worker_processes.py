@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import select
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -108,11 +109,12 @@ def _send(conn: Connection, reply: tuple[int, Any]) -> None:
 
 
 class _Task(Generic[T]):
-    __slots__ = ("held", "item")
+    __slots__ = ("held", "item", "worker")
 
-    def __init__(self, item: T, held: AbstractContextManager[object] | None):
+    def __init__(self, item: T, held: AbstractContextManager[object] | None, worker: _Worker):
         self.item = item
         self.held = held
+        self.worker = worker
 
     def release(self) -> None:
         held, self.held = self.held, None
@@ -121,12 +123,18 @@ class _Task(Generic[T]):
 
 
 class _Worker:
-    __slots__ = ("conn", "process", "sent")
+    __slots__ = ("conn", "fd", "poller", "process", "sent")
 
     def __init__(self, process: BaseProcess, conn: Connection):
         self.process = process
         self.conn = conn
         self.sent: deque[_Task[Any]] = deque()  # answers come back in this order
+        # Registered once (where there is ``poll``): ``wait`` builds a selector each call.
+        self.fd = conn.fileno()
+        self.poller = select.poll() if hasattr(select, "poll") else None
+        if self.poller is not None:
+            self.poller.register(self.fd, select.POLLIN)
+            self.poller.register(process.sentinel, select.POLLIN)
 
     def died(self, doing: object) -> WorkerDied:
         self.process.join(1)  # reaped just after its pipe closed; not waited for long
@@ -141,7 +149,11 @@ class _Worker:
         """The next answer, waiting for it; ``EOFError`` if the worker ended first. The
         process's sentinel as well as the pipe: its end of the pipe could outlive it in
         a process forked meanwhile without an exec."""
-        if self.conn not in wait([self.conn, self.process.sentinel]) and not self.conn.poll():
+        if self.poller is not None:
+            there = any(fd == self.fd for fd, _event in self.poller.poll())
+        else:
+            there = self.conn in wait([self.conn, self.process.sentinel])
+        if not there and not self.conn.poll():
             raise EOFError
         answer: tuple[int, Any] = self.conn.recv()
         return answer
@@ -249,11 +261,11 @@ class ProcessPool:
     ) -> _Task[T]:
         if not self._workers:
             raise RuntimeError("the pool is closed")
+        worker = min(self._workers, key=lambda w: len(w.sent))
         held = hold(item)
         held.__enter__()
-        task = _Task(item, held)
+        task = _Task(item, held, worker)
         try:
-            worker = min(self._workers, key=lambda w: len(w.sent))
             try:
                 worker.conn.send((fn, args_of(item)))
             except OSError:
@@ -268,8 +280,8 @@ class ProcessPool:
     def _receive(self, task: _Task[T]) -> Any:
         """The answer for ``task``, the first in its worker's queue (every task sent
         before it, by any worker, was handed out already)."""
-        worker = next((w for w in self._workers if w.sent and w.sent[0] is task), None)
-        if worker is None:
+        worker = task.worker
+        if not worker.sent or worker.sent[0] is not task:
             task.release()
             raise RuntimeError("the pool was closed during the run")
         try:
