@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Final, Generic, TypeVar
 
 T = TypeVar("T")
@@ -145,18 +146,19 @@ class _Worker:
             f"working on {doing!r}; the run stopped there."
         )
 
-    def answer(self) -> tuple[int, Any]:
-        """The next answer, waiting for it; ``EOFError`` if the worker ended first. The
-        process's sentinel as well as the pipe: its end of the pipe could outlive it in
-        a process forked meanwhile without an exec."""
+    def answer(self) -> bytes:
+        """The next answer, pickled, waiting for it; ``EOFError`` if the worker ended
+        first. The process's sentinel as well as the pipe: its end of the pipe could
+        outlive it in a process forked meanwhile without an exec. Unpickled by the
+        caller once it has taken the task off ``sent``: an answer that does not unpickle
+        is still that task's, and the next answer the next task's."""
         if self.poller is not None:
             there = any(fd == self.fd for fd, _event in self.poller.poll())
         else:
             there = self.conn in wait([self.conn, self.process.sentinel])
         if not there and not self.conn.poll():
             raise EOFError
-        answer: tuple[int, Any] = self.conn.recv()
-        return answer
+        return self.conn.recv_bytes()
 
 
 class ProcessPool:
@@ -285,13 +287,15 @@ class ProcessPool:
             task.release()
             raise RuntimeError("the pool was closed during the run")
         try:
-            kind, value = worker.answer()
+            answer = worker.answer()
         except (EOFError, OSError):
             self._broken = worker.died(task.item)
-            raise self._broken from None
-        finally:
-            worker.sent.popleft()
-            task.release()
+            raise self._broken from None  # its tasks are released by _drop_outstanding
+        # Taken off only once its answer is read: a run interrupted while it waits
+        # (KeyboardInterrupt) still has its answer read and dropped with the others.
+        worker.sent.popleft()
+        task.release()
+        kind, value = ForkingPickler.loads(answer)
         if kind == _FAILED:
             value.raise_here()
         return value
@@ -305,20 +309,20 @@ class ProcessPool:
                 w.conn.send(_CANCEL)
         for w in busy:
             while w.sent:
-                task = w.sent.popleft()
                 try:
-                    kind, value = w.answer()
+                    answer = w.answer()
                 except (EOFError, OSError):
-                    for left in (task, *w.sent):
+                    for left in w.sent:
                         left.release()
-                    w.sent.clear()
                     if self._broken is None:
-                        self._broken = w.died(task.item)
+                        self._broken = w.died(w.sent[0].item)
+                    w.sent.clear()
                     break
+                w.sent.popleft().release()
+                try:
+                    kind, value = ForkingPickler.loads(answer)
                 except Exception:
                     continue  # an answer that did not unpickle: nothing left to clean
-                finally:
-                    task.release()
                 if kind == _DONE:
                     with contextlib.suppress(Exception):
                         self._unused(value)
