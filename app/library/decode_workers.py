@@ -28,8 +28,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -38,6 +36,7 @@ from . import direct_copy, exif_read, files, format_heads, rules, xmp_read
 from .decode_budget import DECODE_BUDGET
 from .errors import LibraryError
 from .exif_facts import NO_EXIF, ExifFacts
+from .worker_processes import ProcessPool
 
 # Pillow (``imaging``) is imported where a file is decoded, never at the top: the library
 # modules that name ``Examined`` are on the window's launch path (performance.md, "6").
@@ -323,18 +322,22 @@ def start_ahead() -> threading.Thread | None:
 
 
 class WorkerPool:
-    """``with WorkerPool(n) as pool: for item, result in pool.run(fn, items, path_of)``:
+    """``with WorkerPool(n) as pool: for item, result in pool.run(fn, items, ...)``:
     results in the order of ``items``, a bounded number ahead, each holding the library
-    process's decode budget while it is in a worker."""
+    process's decode budget while it is in a worker. The workers are processes of our
+    own (``worker_processes``), read by the calling thread: one run at a time, from one
+    thread. A worker that ends without answering stops the run with ``WorkerDied`` (a
+    ``BrokenProcessPool``)."""
 
     def __init__(self, workers: int | None = None, hash_only: frozenset[str] = frozenset()):
         self.workers = workers or worker_count()
-        self._pool = ProcessPoolExecutor(
-            self.workers,
-            mp_context=_context(),
-            initializer=_start_worker,
-            initargs=(hash_only, os.getpid(), _cpus()),
+        self._pool = ProcessPool(
+            self.workers, _context(), _start_worker, (hash_only, os.getpid(), _cpus())
         )
+
+    @property
+    def pids(self) -> list[int]:
+        return self._pool.pids
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -344,7 +347,7 @@ class WorkerPool:
 
     def close(self) -> None:
         # Work not started is dropped; a file being decoded finishes (a second at most).
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
 
     def run(
         self,
@@ -357,35 +360,12 @@ class WorkerPool:
     ) -> Iterator[tuple[Any, Examined | Refused]]:
         """``unused``: called with each result made but not handed out (a stop, or the
         caller leaving the loop), so what it left behind (an import's copy) goes."""
-        pending: list[tuple[Any, Future[Examined | Refused], ExitStack]] = []
-        queue = iter(items)
-        ahead = self.workers * _AHEAD_PER_WORKER
-        try:
-            while True:
-                while len(pending) < ahead and not stop():
-                    item = next(queue, None)
-                    if item is None:
-                        break
-                    held = ExitStack()
-                    held.enter_context(DECODE_BUDGET.hold(units_in_flight(path_of(item))))
-                    try:
-                        fut = self._pool.submit(fn, *args_of(item))
-                    except BaseException:
-                        held.close()
-                        raise
-                    pending.append((item, fut, held))
-                if not pending:
-                    return
-                item, fut, held = pending.pop(0)
-                try:
-                    result = fut.result()
-                finally:
-                    held.close()
-                yield item, result
-        finally:
-            for _item, fut, held in pending:
-                held.close()
-                if not fut.cancel():
-                    # A broken pool raises: then there is nothing of the result to clean.
-                    with contextlib.suppress(Exception):
-                        unused(fut.result())
+        return self._pool.run(
+            fn,
+            items,
+            args_of,
+            lambda item: DECODE_BUDGET.hold(units_in_flight(path_of(item))),
+            _AHEAD_PER_WORKER,
+            stop,
+            unused,
+        )

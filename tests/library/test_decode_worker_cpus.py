@@ -10,6 +10,7 @@ import os
 import pytest
 
 from imageshelf.app.library.decode_workers import WorkerPool
+from tests.library.test_worker_processes import in_each_worker
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
@@ -18,9 +19,10 @@ pytestmark = pytest.mark.skipif(
 
 
 def _worker_cpus(pool: WorkerPool) -> set[int]:
-    # The executor itself: the question is where its processes run, not what they do.
-    cpus: set[int] = pool._pool.submit(os.sched_getaffinity, 0).result(timeout=60)
-    return cpus
+    # Asked of each worker: the question is where its processes run, not what they do.
+    each = in_each_worker(pool, os.sched_getaffinity, 0)
+    assert len(each) == pool.workers and all(cpus == each[0] for cpus in each)
+    return set(each[0])
 
 
 def test_workers_follow_the_library_process_cpus_after_a_pinned_start() -> None:

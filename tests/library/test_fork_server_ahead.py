@@ -14,6 +14,7 @@ from tests.library.test_adoption_workers import REPO
 PROGRAM = """
 import os
 from multiprocessing import forkserver
+from pathlib import Path
 
 from imageshelf.app.library import decode_workers as d
 
@@ -25,7 +26,8 @@ if __name__ == "__main__":
     assert not starting.is_alive()
     server = forkserver._forkserver._forkserver_pid
     with d.WorkerPool(2) as pool:
-        parents = {pool._pool.submit(os.getppid).result(timeout=60) for _ in range(4)}
+        runs = pool.run(os.getppid, [1, 2, 3, 4], lambda _i: (), lambda _i: Path(os.devnull))
+        parents = {parent for _i, parent in runs}
     assert forkserver._forkserver._forkserver_pid == server
     print(server, *sorted(parents))
 """

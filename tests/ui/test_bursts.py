@@ -18,6 +18,7 @@ from imageshelf.app.ui.coalesce import Coalesced
 from imageshelf.app.ui.grid_pages import MAX_PAGES, PAGE_SIZE, PageStore
 from imageshelf.app.ui.progress_bar import QuietProgressBar, set_progress
 from tests.conftest import image_bytes
+from tests.library.test_worker_processes import in_each_worker
 from tests.ui.conftest import Paints
 
 
@@ -138,5 +139,5 @@ def test_a_busy_progress_bar_is_not_animated(qtbot) -> None:  # type: ignore[no-
 def test_decode_workers_run_below_the_library_process_priority() -> None:
     mine = os.nice(0)
     with WorkerPool(1) as pool:
-        theirs = pool._pool.submit(os.nice, 0).result(timeout=60)
-    assert theirs == min(19, mine + WORKER_NICENESS)
+        theirs = in_each_worker(pool, os.nice, 0)
+    assert theirs == [min(19, mine + WORKER_NICENESS)]

@@ -1,0 +1,328 @@
+"""Worker processes of our own, each with its own pipe, for ``decode_workers.WorkerPool``.
+
+``ProcessPoolExecutor`` keeps two threads in the calling process: a manager thread that
+waits on the workers' results and hands each over through a future (waking the caller in
+turn), and a feeder thread that pickles each call into the shared queue. In a process
+whose cores are full, each of those wake-ups costs what a decode's worth of Python does:
+during a drop the manager thread took ≈ 0.58 ms of the window process's CPU a photo and
+the feeder ≈ 0.13, over a decode of ≈ 50 ms in a worker (docs/performance.md, "21"). Here
+the calling thread sends each task down the pipe of the worker that has fewest and reads
+each result from the pipe of the worker that has it, when it is next in order: one
+wake-up a photo, in the thread that wanted it.
+
+A worker takes its tasks in the order sent and answers each once, in that order: the
+result, the error it raised, or (after a cancel) that it was dropped without starting.
+Before starting a task it reads everything already sent, so a cancel sent after queued
+tasks drops them before they start. It ends at a ``None``, or when its pipe closes (the
+library process gone; ``decode_workers._start_worker`` also watches for that mid-task)."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import select
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
+from typing import Any, Final, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_CANCEL: Final = "cancel"  # drop every task received and not started
+_DONE: Final = 0
+_FAILED: Final = 1
+_DROPPED: Final = 2
+
+
+class WorkerDied(BrokenProcessPool):
+    """A worker ended without answering (killed, crashed): the run stops with this, as a
+    ``BrokenProcessPool`` (what the executor raised), and the pool takes no more work."""
+
+
+class _RemoteTraceback(Exception):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _Failure:
+    """An exception a task raised, with its traceback as text (a traceback is not sent)."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+        self.text = "".join(traceback.format_exception(exc))
+
+    def raise_here(self) -> None:
+        self.exc.__cause__ = _RemoteTraceback(f'\n"""\n{self.text}"""')
+        raise self.exc
+
+
+# --- in a worker --------------------------------------------------------------------------
+
+
+def serve(conn: Connection, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    """A worker's life (the target of its process)."""
+    initializer(*initargs)
+    tasks: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
+    try:
+        while True:
+            while not tasks or conn.poll():
+                message = conn.recv()
+                if message is None:
+                    return
+                if message == _CANCEL:
+                    for _task in tasks:
+                        conn.send((_DROPPED, None))
+                    tasks.clear()
+                else:
+                    tasks.append(message)
+            fn, args = tasks.popleft()
+            try:
+                reply: tuple[int, Any] = (_DONE, fn(*args))
+            except BaseException as exc:
+                reply = (_FAILED, _Failure(exc))
+            _send(conn, reply)
+    except (EOFError, OSError):
+        return  # the library process closed its end, or is gone
+
+
+def _send(conn: Connection, reply: tuple[int, Any]) -> None:
+    try:
+        conn.send(reply)  # pickled whole before a byte is written
+    except (EOFError, OSError):
+        raise
+    except Exception as exc:  # a result or an error that does not pickle: said as text
+        what = reply[1].exc if isinstance(reply[1], _Failure) else reply[1]
+        failed = RuntimeError(f"A worker's answer could not be sent back ({exc}): {what!r}")
+        conn.send((_FAILED, _Failure(failed)))
+
+
+# --- in the calling process ---------------------------------------------------------------
+
+
+class _Task(Generic[T]):
+    __slots__ = ("held", "item", "worker")
+
+    def __init__(self, item: T, held: AbstractContextManager[object] | None, worker: _Worker):
+        self.item = item
+        self.held = held
+        self.worker = worker
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            held.__exit__(None, None, None)
+
+
+class _Worker:
+    __slots__ = ("conn", "fd", "poller", "process", "sent")
+
+    def __init__(self, process: BaseProcess, conn: Connection):
+        self.process = process
+        self.conn = conn
+        self.sent: deque[_Task[Any]] = deque()  # answers come back in this order
+        # Registered once (where there is ``poll``): ``wait`` builds a selector each call.
+        self.fd = conn.fileno()
+        self.poller = select.poll() if hasattr(select, "poll") else None
+        if self.poller is not None:
+            self.poller.register(self.fd, select.POLLIN)
+            self.poller.register(process.sentinel, select.POLLIN)
+
+    def died(self, doing: object) -> WorkerDied:
+        self.process.join(1)  # reaped just after its pipe closed; not waited for long
+        code = self.process.exitcode
+        how = "was killed" if code is not None and code < 0 else "ended"
+        return WorkerDied(
+            f"A decode worker (pid {self.process.pid}) {how} (exit code {code}) while "
+            f"working on {doing!r}; the run stopped there."
+        )
+
+    def answer(self) -> bytes:
+        """The next answer, pickled, waiting for it; ``EOFError`` if the worker ended
+        first. The process's sentinel as well as the pipe: its end of the pipe could
+        outlive it in a process forked meanwhile without an exec. Unpickled by the
+        caller once it has taken the task off ``sent``: an answer that does not unpickle
+        is still that task's, and the next answer the next task's."""
+        if self.poller is not None:
+            there = any(fd == self.fd for fd, _event in self.poller.poll())
+        else:
+            there = self.conn in wait([self.conn, self.process.sentinel])
+        if not there and not self.conn.poll():
+            raise EOFError
+        return self.conn.recv_bytes()
+
+
+class ProcessPool:
+    """``workers`` processes started from ``context``, each running ``initializer(*initargs)``
+    first. One run at a time, from one thread; ``close`` (or the ``with`` block's end) stops
+    them."""
+
+    def __init__(
+        self,
+        workers: int,
+        context: multiprocessing.context.BaseContext,
+        initializer: Callable[..., None],
+        initargs: tuple[Any, ...],
+    ):
+        self._workers: list[_Worker] = []
+        self._broken: WorkerDied | None = None
+        self._unused: Callable[[Any], None] = lambda _result: None
+        self._running = False
+        try:
+            for _ in range(workers):
+                mine, theirs = context.Pipe()
+                process = context.Process(  # type: ignore[attr-defined]
+                    target=serve, args=(theirs, initializer, initargs), daemon=True
+                )
+                process.start()
+                theirs.close()  # the worker's alone now: it closes when the worker ends
+                self._workers.append(_Worker(process, mine))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers if w.process.pid is not None]
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Work not started is dropped; a task being run finishes (and its result goes to
+        the run's ``unused``). Waits for the workers to end."""
+        self._drop_outstanding()
+        for w in self._workers:
+            with contextlib.suppress(OSError):
+                w.conn.send(None)
+        for w in self._workers:
+            w.process.join()
+            w.conn.close()
+        self._workers = []
+
+    def run(
+        self,
+        fn: Callable[..., R],
+        items: Iterable[T],
+        args_of: Callable[[T], tuple[Any, ...]],
+        hold: Callable[[T], AbstractContextManager[object]],
+        ahead_per_worker: int,
+        stop: Callable[[], bool],
+        unused: Callable[[R], None],
+    ) -> Iterator[tuple[T, R]]:
+        """``fn(*args_of(item))`` in the workers, results in the order of ``items``, at
+        most ``ahead_per_worker`` a worker sent ahead of the one handed out; each item's
+        ``hold(item)`` entered when it is sent and left when its answer is read. After
+        ``stop()`` nothing more is sent; what was sent is still handed out. ``unused``:
+        called with each result made but not handed out (the caller left the loop, an
+        error, ``close``). A worker's error is raised here at its item's turn;
+        ``WorkerDied`` if a worker ends without answering."""
+        if self._running:
+            raise RuntimeError("one run at a time")
+        self._running = True
+        self._unused = unused
+        window: deque[_Task[T]] = deque()  # sent, in the order of items
+        ahead = len(self._workers) * ahead_per_worker
+        queue = iter(items)
+        try:
+            while True:
+                while len(window) < ahead and not stop():
+                    if self._broken is not None:
+                        raise self._broken
+                    try:
+                        item = next(queue)
+                    except StopIteration:
+                        break
+                    window.append(self._send(fn, item, args_of, hold))
+                if not window:
+                    return
+                task = window.popleft()
+                yield task.item, self._receive(task)
+        finally:
+            self._drop_outstanding()
+            self._running = False
+
+    def _send(
+        self,
+        fn: Callable[..., Any],
+        item: T,
+        args_of: Callable[[T], tuple[Any, ...]],
+        hold: Callable[[T], AbstractContextManager[object]],
+    ) -> _Task[T]:
+        if not self._workers:
+            raise RuntimeError("the pool is closed")
+        worker = min(self._workers, key=lambda w: len(w.sent))
+        held = hold(item)
+        held.__enter__()
+        task = _Task(item, held, worker)
+        try:
+            try:
+                worker.conn.send((fn, args_of(item)))
+            except OSError:
+                self._broken = worker.died(item)
+                raise self._broken from None
+        except BaseException:
+            task.release()
+            raise
+        worker.sent.append(task)
+        return task
+
+    def _receive(self, task: _Task[T]) -> Any:
+        """The answer for ``task``, the first in its worker's queue (every task sent
+        before it, by any worker, was handed out already)."""
+        worker = task.worker
+        if not worker.sent or worker.sent[0] is not task:
+            task.release()
+            raise RuntimeError("the pool was closed during the run")
+        try:
+            answer = worker.answer()
+        except (EOFError, OSError):
+            self._broken = worker.died(task.item)
+            raise self._broken from None  # its tasks are released by _drop_outstanding
+        # Taken off only once its answer is read: a run interrupted while it waits
+        # (KeyboardInterrupt) still has its answer read and dropped with the others.
+        worker.sent.popleft()
+        task.release()
+        kind, value = ForkingPickler.loads(answer)
+        if kind == _FAILED:
+            value.raise_here()
+        return value
+
+    def _drop_outstanding(self) -> None:
+        """Every task sent and not handed out: those not started are dropped, those
+        running waited for, and their results given to ``unused``."""
+        busy = [w for w in self._workers if w.sent]
+        for w in busy:
+            with contextlib.suppress(OSError):
+                w.conn.send(_CANCEL)
+        for w in busy:
+            while w.sent:
+                try:
+                    answer = w.answer()
+                except (EOFError, OSError):
+                    for left in w.sent:
+                        left.release()
+                    if self._broken is None:
+                        self._broken = w.died(w.sent[0].item)
+                    w.sent.clear()
+                    break
+                w.sent.popleft().release()
+                try:
+                    kind, value = ForkingPickler.loads(answer)
+                except Exception:
+                    continue  # an answer that did not unpickle: nothing left to clean
+                if kind == _DONE:
+                    with contextlib.suppress(Exception):
+                        self._unused(value)
