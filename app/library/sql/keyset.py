@@ -178,10 +178,8 @@ def any_from(
 # values: for 100 ids before the middle of the library it walked the sort's index over
 # half the images, testing each against the ids (≈ 21 ms of the server's CPU a page from
 # the 11th call on, against ≈ 2 ms for the first ten; docs/performance.md, "4 on
-# PostgreSQL", session 13). The ids clause inside is ``listing.where_clause``'s own.
-_IDS_FIRST = (
-    "(SELECT * FROM images WHERE id IN (SELECT value FROM json_each(:ids)) OFFSET 0) AS images"
-)
+# PostgreSQL", session 13).
+_IDS_FIRST = f"(SELECT * FROM images WHERE {listing.IDS_CLAUSE} OFFSET 0) AS images"
 
 
 def _source(conn: Connection, flt: Filter) -> str:

@@ -53,6 +53,11 @@ def indexed_term(flt: Filter) -> str | None:
     return None
 
 
+# An ids filter's clause (at most 100 ids, each found through the unique index on id);
+# ``keyset`` also reads those rows first with it on PostgreSQL.
+IDS_CLAUSE = "id IN (SELECT value FROM json_each(:ids))"
+
+
 def where_clause(
     flt: Filter,
     plan: str = "sort",
@@ -85,8 +90,7 @@ def where_clause(
         clauses.append(clause)
         params |= limit_params
     if flt.ids is not None:
-        # At most 100 ids, each found through the unique index on id.
-        clauses.append("id IN (SELECT value FROM json_each(:ids))")
+        clauses.append(IDS_CLAUSE)
         params["ids"] = json.dumps(flt.ids)
     if flt.meta_pks is not None:
         clauses.append("pk IN (SELECT value FROM json_each(:meta_pks))")
