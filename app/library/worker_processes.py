@@ -7,8 +7,14 @@ whose cores are full, each of those wake-ups costs what a decode's worth of Pyth
 during a drop the manager thread took ≈ 0.58 ms of the window process's CPU a photo and
 the feeder ≈ 0.13, over a decode of ≈ 50 ms in a worker (docs/performance.md, "21"). Here
 the calling thread sends each task down the pipe of the worker that has fewest and reads
-each result from the pipe of the worker that has it, when it is next in order: one
-wake-up a photo, in the thread that wanted it.
+each result from the pipe of the worker that has it, in the thread that wanted it.
+
+Results are handed out in the order of the items, but read as soon as they are there:
+read only at its turn, a worker's next answer waited in its pipe while the run waited
+for another worker's, and that worker, its queue sent ahead and done, waited for the
+run to send more. In a run of 2 MP photos (≈ 8 ms a photo) every worker found its
+queue empty about one task in three, and both cores were idle ≈ 8 % of the import
+(docs/performance.md, "5", session 14).
 
 A worker takes its tasks in the order sent and answers each once, in that order: the
 result, the error it raised, or (after a cancel) that it was dropped without starting.
@@ -110,12 +116,13 @@ def _send(conn: Connection, reply: tuple[int, Any]) -> None:
 
 
 class _Task(Generic[T]):
-    __slots__ = ("held", "item", "worker")
+    __slots__ = ("answer", "held", "item", "worker")
 
     def __init__(self, item: T, held: AbstractContextManager[object] | None, worker: _Worker):
         self.item = item
         self.held = held
         self.worker = worker
+        self.answer: bytes | None = None  # pickled, once read from the worker's pipe
 
     def release(self) -> None:
         held, self.held = self.held, None
@@ -174,6 +181,7 @@ class ProcessPool:
         initargs: tuple[Any, ...],
     ):
         self._workers: list[_Worker] = []
+        self._window: deque[_Task[Any]] = deque()  # the run's tasks not handed out, in order
         self._broken: WorkerDied | None = None
         self._unused: Callable[[Any], None] = lambda _result: None
         self._running = False
@@ -222,48 +230,62 @@ class ProcessPool:
         stop: Callable[[], bool],
         unused: Callable[[R], None],
     ) -> Iterator[tuple[T, R]]:
-        """``fn(*args_of(item))`` in the workers, results in the order of ``items``, at
-        most ``ahead_per_worker`` a worker sent ahead of the one handed out; each item's
-        ``hold(item)`` entered when it is sent and left when its answer is read. After
-        ``stop()`` nothing more is sent; what was sent is still handed out. ``unused``:
-        called with each result made but not handed out (the caller left the loop, an
-        error, ``close``). A worker's error is raised here at its item's turn;
-        ``WorkerDied`` if a worker ends without answering."""
+        """``fn(*args_of(item))`` in the workers, results in the order of ``items``. Each
+        worker has at most ``ahead_per_worker`` tasks it has not answered, and the run
+        holds at most twice the workers' share answered and not handed out yet (a slow
+        item's turn does not stop the others, for a while). Each item's ``hold(item)``
+        is entered when it is sent and left when its answer is read. After ``stop()``
+        nothing more is sent; what was sent is still handed out. ``unused``: called with
+        each result made but not handed out (the caller left the loop, an error,
+        ``close``). A worker's error is raised here at its item's turn; ``WorkerDied``
+        as soon as a worker ends without answering."""
         if self._running:
             raise RuntimeError("one run at a time")
         self._running = True
         self._unused = unused
-        window: deque[_Task[T]] = deque()  # sent, in the order of items
-        ahead = len(self._workers) * ahead_per_worker
+        window: deque[_Task[T]] = deque()
+        self._window = window
+        most = 2 * len(self._workers) * ahead_per_worker
         queue = iter(items)
+
+        def refill() -> None:
+            while len(window) < most and not stop():
+                if self._broken is not None:
+                    raise self._broken
+                if not self._workers:
+                    raise RuntimeError("the pool is closed")
+                worker = min(self._workers, key=lambda w: len(w.sent))
+                if len(worker.sent) >= ahead_per_worker:
+                    return
+                try:
+                    item = next(queue)
+                except StopIteration:
+                    return
+                window.append(self._send(worker, fn, item, args_of, hold))
+
         try:
             while True:
-                while len(window) < ahead and not stop():
-                    if self._broken is not None:
-                        raise self._broken
-                    try:
-                        item = next(queue)
-                    except StopIteration:
-                        break
-                    window.append(self._send(fn, item, args_of, hold))
+                refill()
                 if not window:
                     return
-                task = window.popleft()
-                yield task.item, self._receive(task)
+                task = window[0]
+                while task.answer is None:
+                    self._read_some()
+                    refill()  # the workers that answered get their next task at once
+                window.popleft()
+                yield task.item, self._take(task)
         finally:
             self._drop_outstanding()
             self._running = False
 
     def _send(
         self,
+        worker: _Worker,
         fn: Callable[..., Any],
         item: T,
         args_of: Callable[[T], tuple[Any, ...]],
         hold: Callable[[T], AbstractContextManager[object]],
     ) -> _Task[T]:
-        if not self._workers:
-            raise RuntimeError("the pool is closed")
-        worker = min(self._workers, key=lambda w: len(w.sent))
         held = hold(item)
         held.__enter__()
         task = _Task(item, held, worker)
@@ -279,22 +301,30 @@ class ProcessPool:
         worker.sent.append(task)
         return task
 
-    def _receive(self, task: _Task[T]) -> Any:
-        """The answer for ``task``, the first in its worker's queue (every task sent
-        before it, by any worker, was handed out already)."""
-        worker = task.worker
-        if not worker.sent or worker.sent[0] is not task:
-            task.release()
+    def _read_some(self) -> None:
+        """Reads every answer that is there, waiting for one at least: each is its
+        worker's first unanswered task's, whose hold is left then."""
+        busy = [w for w in self._workers if w.sent]
+        if not busy:
             raise RuntimeError("the pool was closed during the run")
-        try:
-            answer = worker.answer()
-        except (EOFError, OSError):
-            self._broken = worker.died(task.item)
-            raise self._broken from None  # its tasks are released by _drop_outstanding
-        # Taken off only once its answer is read: a run interrupted while it waits
-        # (KeyboardInterrupt) still has its answer read and dropped with the others.
-        worker.sent.popleft()
-        task.release()
+        for worker in _ready(busy):
+            try:
+                if not worker.conn.poll():  # its sentinel alone: it ended
+                    raise EOFError
+                answer = worker.conn.recv_bytes()
+            except (EOFError, OSError):
+                self._broken = worker.died(worker.sent[0].item)
+                raise self._broken from None  # its tasks are released by _drop_outstanding
+            # Taken off only once its answer is read: a run interrupted while it waits
+            # (KeyboardInterrupt) still has its answer read and dropped with the others.
+            task = worker.sent.popleft()
+            task.answer = answer
+            task.release()
+
+    def _take(self, task: _Task[T]) -> Any:
+        """The result of ``task`` (answered), or the error it raised."""
+        answer, task.answer = task.answer, None
+        assert answer is not None
         kind, value = ForkingPickler.loads(answer)
         if kind == _FAILED:
             value.raise_here()
@@ -303,6 +333,10 @@ class ProcessPool:
     def _drop_outstanding(self) -> None:
         """Every task sent and not handed out: those not started are dropped, those
         running waited for, and their results given to ``unused``."""
+        read = [t.answer for t in self._window if t.answer is not None]
+        self._window.clear()
+        for answer in read:
+            self._give_unused(answer)
         busy = [w for w in self._workers if w.sent]
         for w in busy:
             with contextlib.suppress(OSError):
@@ -319,10 +353,29 @@ class ProcessPool:
                     w.sent.clear()
                     break
                 w.sent.popleft().release()
-                try:
-                    kind, value = ForkingPickler.loads(answer)
-                except Exception:
-                    continue  # an answer that did not unpickle: nothing left to clean
-                if kind == _DONE:
-                    with contextlib.suppress(Exception):
-                        self._unused(value)
+                self._give_unused(answer)
+
+    def _give_unused(self, answer: bytes) -> None:
+        """A result made and not handed out, to the run's ``unused``."""
+        try:
+            kind, value = ForkingPickler.loads(answer)
+        except Exception:
+            return  # an answer that did not unpickle: nothing left to clean
+        if kind == _DONE:
+            with contextlib.suppress(Exception):
+                self._unused(value)
+
+
+def _ready(busy: list[_Worker]) -> list[_Worker]:
+    """The workers of ``busy`` with an answer to read or that ended, waiting for one.
+    Polled afresh each time (a few descriptors): a worker with nothing sent is left out,
+    so one that ended idle does not wake the run (its next task's send finds it)."""
+    if not hasattr(select, "poll"):
+        there = wait([c for w in busy for c in (w.conn, w.process.sentinel)])
+        return [w for w in busy if w.conn in there or w.process.sentinel in there]
+    poller = select.poll()
+    for w in busy:
+        poller.register(w.fd, select.POLLIN)
+        poller.register(w.process.sentinel, select.POLLIN)
+    fds = {fd for fd, _event in poller.poll()}
+    return [w for w in busy if w.fd in fds or w.process.sentinel in fds]

@@ -155,6 +155,43 @@ def test_a_run_left_early_drops_what_was_not_started_and_cleans_what_was(
     assert os.listdir(copies) == [first.tmp.name]  # every copy not handed out removed
 
 
+def test_a_slow_item_at_its_turn_does_not_stop_the_other_workers(tmp_path: Path) -> None:
+    """The slow file first: its worker also holds photos 1 and 3 (sent one to each worker
+    in turn), the other photos 0, 2 and 4. While the run waits for the slow file's turn,
+    the other worker's answers are read as they come and it is sent the photos after
+    them: it makes more copies than its share sent ahead (3), which a run that read each
+    answer only at its turn never let it do. Then everything is handed out in order."""
+    photos = _photos(tmp_path / "card", 10)
+    slow = tmp_path / "slow.jpg"
+    os.mkfifo(slow)
+    copies = tmp_path / "tmp"
+    copies.mkdir()
+    items = [slow, *photos[:9]]
+    with WorkerPool(2) as pool:
+        run = pool.run(
+            examine_copy,
+            items,
+            lambda p: (str(p), str(copies)),
+            lambda p: photos[0] if p == slow else p,
+            unused=_remove_copy,
+        )
+        got: list[tuple[Path, Examined | Refused]] = []
+
+        def take_all() -> None:
+            got.extend(run)
+
+        taker = threading.Thread(target=take_all)
+        taker.start()
+        with open(slow, "wb") as fifo:  # opened once the slow file's worker reads it
+            _until(lambda: len(os.listdir(copies)) >= 5, "the other worker stopped at 3")
+            fifo.write(photos[9].read_bytes())
+        taker.join(60)
+    assert [item for item, _result in got] == items
+    assert all(isinstance(result, Examined) for _item, result in got)
+    for _item, result in got:
+        _remove_copy(result)
+
+
 def test_an_error_in_a_worker_is_raised_at_its_turn_with_the_workers_traceback(
     tmp_path: Path,
 ) -> None:
