@@ -116,12 +116,11 @@ def _send(conn: Connection, reply: tuple[int, Any]) -> None:
 
 
 class _Task(Generic[T]):
-    __slots__ = ("answer", "held", "item", "worker")
+    __slots__ = ("answer", "held", "item")
 
-    def __init__(self, item: T, held: AbstractContextManager[object] | None, worker: _Worker):
+    def __init__(self, item: T, held: AbstractContextManager[object] | None):
         self.item = item
         self.held = held
-        self.worker = worker
         self.answer: bytes | None = None  # pickled, once read from the worker's pipe
 
     def release(self) -> None:
@@ -288,7 +287,7 @@ class ProcessPool:
     ) -> _Task[T]:
         held = hold(item)
         held.__enter__()
-        task = _Task(item, held, worker)
+        task = _Task(item, held)
         try:
             try:
                 worker.conn.send((fn, args_of(item)))
@@ -335,12 +334,12 @@ class ProcessPool:
         running waited for, and their results given to ``unused``."""
         read = [t.answer for t in self._window if t.answer is not None]
         self._window.clear()
-        for answer in read:
-            self._give_unused(answer)
         busy = [w for w in self._workers if w.sent]
         for w in busy:
             with contextlib.suppress(OSError):
                 w.conn.send(_CANCEL)
+        for answer in read:  # answered before: given while the workers stop
+            self._give_unused(answer)
         for w in busy:
             while w.sent:
                 try:
