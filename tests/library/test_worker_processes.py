@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,20 @@ def _remove_copy(result: Examined | Refused) -> None:
         result.tmp.unlink(missing_ok=True)
 
 
+def _copying(
+    pool: WorkerPool, items: list[Path], copies: Path, slow: Path, like: Path, unused: Any
+) -> Iterator[tuple[Path, Examined | Refused]]:
+    """``examine_copy`` of ``items`` into ``copies``. The decode budget's read of the FIFO
+    ``slow`` would wait on it: ``like``'s size stands in for it."""
+    return pool.run(
+        examine_copy,
+        items,
+        lambda p: (str(p), str(copies)),
+        lambda p: like if p == slow else p,
+        unused=unused,
+    )
+
+
 def test_a_worker_killed_mid_run_stops_it_with_an_error_and_leaves_no_copy(
     tmp_path: Path,
 ) -> None:
@@ -78,13 +93,7 @@ def test_a_worker_killed_mid_run_stops_it_with_an_error_and_leaves_no_copy(
     items = [photos[0], slow, *photos[1:]]
     handed: list[Examined | Refused] = []
     with WorkerPool(2) as pool:
-        run = pool.run(
-            examine_copy,
-            items,
-            lambda p: (str(p), str(copies)),
-            lambda p: photos[0] if p == slow else p,  # the budget's read would wait on it
-            unused=_remove_copy,
-        )
+        run = _copying(pool, items, copies, slow, photos[0], _remove_copy)
         handed.append(next(run)[1])
         writer = os.open(slow, os.O_WRONLY)  # once a worker has opened it to read
         try:
@@ -135,13 +144,7 @@ def test_a_run_left_early_drops_what_was_not_started_and_cleans_what_was(
     writer.start()
     items = [photos[0], slow, *photos[1:5]]
     with WorkerPool(2) as pool:
-        run = pool.run(
-            examine_copy,
-            items,
-            lambda p: (str(p), str(copies)),
-            lambda p: photos[0] if p == slow else p,
-            unused=unused_result,
-        )
+        run = _copying(pool, items, copies, slow, photos[0], unused_result)
         _item, first = next(run)
         assert isinstance(first, Examined) and first.tmp is not None
         _until(lambda: len(os.listdir(copies)) >= 2, "photo 1 was not started")
@@ -168,13 +171,7 @@ def test_a_slow_item_at_its_turn_does_not_stop_the_other_workers(tmp_path: Path)
     copies.mkdir()
     items = [slow, *photos[:9]]
     with WorkerPool(2) as pool:
-        run = pool.run(
-            examine_copy,
-            items,
-            lambda p: (str(p), str(copies)),
-            lambda p: photos[0] if p == slow else p,
-            unused=_remove_copy,
-        )
+        run = _copying(pool, items, copies, slow, photos[0], _remove_copy)
         got: list[tuple[Path, Examined | Refused]] = []
 
         def take_all() -> None:
