@@ -130,18 +130,13 @@ class _Task(Generic[T]):
 
 
 class _Worker:
-    __slots__ = ("conn", "fd", "poller", "process", "sent")
+    __slots__ = ("conn", "fd", "process", "sent")
 
     def __init__(self, process: BaseProcess, conn: Connection):
         self.process = process
         self.conn = conn
         self.sent: deque[_Task[Any]] = deque()  # answers come back in this order
-        # Registered once (where there is ``poll``): ``wait`` builds a selector each call.
         self.fd = conn.fileno()
-        self.poller = select.poll() if hasattr(select, "poll") else None
-        if self.poller is not None:
-            self.poller.register(self.fd, select.POLLIN)
-            self.poller.register(process.sentinel, select.POLLIN)
 
     def died(self, doing: object) -> WorkerDied:
         self.process.join(1)  # reaped just after its pipe closed; not waited for long
@@ -154,15 +149,16 @@ class _Worker:
 
     def answer(self) -> bytes:
         """The next answer, pickled, waiting for it; ``EOFError`` if the worker ended
-        first. The process's sentinel as well as the pipe: its end of the pipe could
-        outlive it in a process forked meanwhile without an exec. Unpickled by the
-        caller once it has taken the task off ``sent``: an answer that does not unpickle
-        is still that task's, and the next answer the next task's."""
-        if self.poller is not None:
-            there = any(fd == self.fd for fd, _event in self.poller.poll())
-        else:
-            there = self.conn in wait([self.conn, self.process.sentinel])
-        if not there and not self.conn.poll():
+        first. Unpickled by the caller once it has taken the task off ``sent``: an
+        answer that does not unpickle is still that task's, and the next answer the next
+        task's."""
+        _ready([self])
+        return self.read()
+
+    def read(self) -> bytes:
+        """The answer there to read once ``_ready`` gave this worker; ``EOFError`` if it
+        was its end instead."""
+        if not self.conn.poll():  # its sentinel alone: it ended
             raise EOFError
         return self.conn.recv_bytes()
 
@@ -308,9 +304,7 @@ class ProcessPool:
             raise RuntimeError("the pool was closed during the run")
         for worker in _ready(busy):
             try:
-                if not worker.conn.poll():  # its sentinel alone: it ended
-                    raise EOFError
-                answer = worker.conn.recv_bytes()
+                answer = worker.read()
             except (EOFError, OSError):
                 self._broken = worker.died(worker.sent[0].item)
                 raise self._broken from None  # its tasks are released by _drop_outstanding
@@ -367,8 +361,10 @@ class ProcessPool:
 
 def _ready(busy: list[_Worker]) -> list[_Worker]:
     """The workers of ``busy`` with an answer to read or that ended, waiting for one.
-    Polled afresh each time (a few descriptors): a worker with nothing sent is left out,
-    so one that ended idle does not wake the run (its next task's send finds it)."""
+    The process's sentinel as well as the pipe: its end of the pipe could outlive it in
+    a process forked meanwhile without an exec. Polled afresh each time (a few
+    descriptors): a worker with nothing sent is left out, so one that ended idle does
+    not wake the run (its next task's send finds it)."""
     if not hasattr(select, "poll"):
         there = wait([c for w in busy for c in (w.conn, w.process.sentinel)])
         return [w for w in busy if w.conn in there or w.process.sentinel in there]
